@@ -1,0 +1,186 @@
+"""Every error kubesim raises, in one module.
+
+All are subclasses of :class:`KubesimError`. Errors about an object carry the API server's
+wording, including the field path (``spec.ports[0].port``), and a failed call changes nothing.
+
+>>> err = InvalidObject("Service", "web", [FieldError("spec.ports[0].port", "Invalid value", 70000,
+...     "must be between 1 and 65535, inclusive")])
+>>> str(err)
+'Service "web" is invalid: spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+import attrs
+
+__all__ = [
+    "KubesimError",
+    "FieldError",
+    "InvalidObject",
+    "InvalidOption",
+    "NotFound",
+    "AlreadyExists",
+    "Conflict",
+    "RequestTooLarge",
+    "ServerError",
+    "ServerTimeout",
+    "ManifestError",
+    "InvalidSelector",
+    "NoEndpoints",
+    "NXDomain",
+    "KubectlError",
+]
+
+
+class KubesimError(Exception):
+    """Base class of every error kubesim raises on purpose."""
+
+
+def _render_value(value: Any) -> str:
+    # The API server prints strings quoted (Go %q) and numbers bare.
+    if isinstance(value, str):
+        return json.dumps(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@attrs.frozen
+class FieldError:
+    """One ``field.Error``: a path, a type (``Invalid value``, ``Required value``,
+    ``Unsupported value``, ``Duplicate value``, ``Forbidden``, ``Too many``, ``Too long``),
+    an optional bad value and a detail message."""
+
+    path: str
+    type: str
+    value: Any = None
+    detail: str = ""
+    has_value: bool = True
+
+    def __str__(self) -> str:
+        if self.type in ("Required value", "Forbidden") or not self.has_value:
+            head = f"{self.path}: {self.type}"
+        else:
+            head = f"{self.path}: {self.type}: {_render_value(self.value)}"
+        return f"{head}: {self.detail}" if self.detail else head
+
+
+class InvalidObject(KubesimError):
+    """The API server rejected an object (HTTP 422). ``errors`` lists every field error."""
+
+    def __init__(self, kind: str, name: str, errors: Sequence[FieldError]) -> None:
+        self.kind = kind
+        self.name = name
+        self.errors = tuple(errors)
+        if len(self.errors) == 1:
+            body = str(self.errors[0])
+        else:
+            body = "[" + ", ".join(str(e) for e in self.errors) + "]"
+        super().__init__(f'{kind} "{name}" is invalid: {body}')
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The field paths at fault."""
+        return tuple(e.path for e in self.errors)
+
+
+class InvalidOption(KubesimError, ValueError):
+    """A keyword option (of :class:`~kubesim.Cluster`, a scenario, a report) is out of range."""
+
+
+class NotFound(KubesimError, LookupError):
+    """``Endpoints "web" not found`` (HTTP 404)."""
+
+    def __init__(self, kind: str, name: str, namespace: str = "") -> None:
+        self.kind, self.name, self.namespace = kind, name, namespace
+        super().__init__(f'{_resource(kind)} "{name}" not found')
+
+
+class AlreadyExists(KubesimError):
+    """``services "web" already exists`` (HTTP 409)."""
+
+    def __init__(self, kind: str, name: str, namespace: str = "") -> None:
+        self.kind, self.name, self.namespace = kind, name, namespace
+        super().__init__(f'{_resource(kind)} "{name}" already exists')
+
+
+class Conflict(KubesimError):
+    """An update carried a stale ``metadata.resourceVersion`` (HTTP 409)."""
+
+    def __init__(self, kind: str, name: str, namespace: str = "") -> None:
+        self.kind, self.name, self.namespace = kind, name, namespace
+        super().__init__(
+            f'Operation cannot be fulfilled on {_resource(kind)} "{name}": the object has been '
+            "modified; please apply your changes to the latest version and try again"
+        )
+
+
+class RequestTooLarge(KubesimError):
+    """etcd refused the write: ``etcdserver: request is too large``."""
+
+    def __init__(self, kind: str, name: str, size: int, limit: int) -> None:
+        self.kind, self.name, self.size, self.limit = kind, name, size, limit
+        super().__init__(
+            f"etcdserver: request is too large ({kind} {name!r}: {size} bytes > {limit} bytes)"
+        )
+
+
+class ServerError(KubesimError):
+    """An injected internal server error (HTTP 500); nothing was written."""
+
+
+class ServerTimeout(KubesimError):
+    """An injected timeout. ``committed`` tells whether the write landed before the timeout."""
+
+    def __init__(self, message: str, committed: bool) -> None:
+        self.committed = committed
+        super().__init__(message)
+
+
+class ManifestError(KubesimError, ValueError):
+    """YAML or a manifest that cannot be read: bad syntax, wrong types, unknown kind or
+    apiVersion. ``path`` names the field (``spec.ports[0].port``) when there is one."""
+
+    def __init__(self, message: str, path: str = "", document: int | None = None) -> None:
+        self.path = path
+        self.document = document
+        where = f"{path}: " if path else ""
+        doc = f"document {document}: " if document is not None else ""
+        super().__init__(f"{doc}{where}{message}")
+
+
+class InvalidSelector(KubesimError, ValueError):
+    """A label selector string that does not parse (``unable to parse requirement: ...``)."""
+
+
+class NoEndpoints(KubesimError, ConnectionError):
+    """A client connected to a Service with no usable endpoints (``connection refused``)."""
+
+
+class NXDomain(KubesimError, LookupError):
+    """Cluster DNS has no such name."""
+
+
+class KubectlError(KubesimError):
+    """A ``kubectl`` command that kubectl itself would refuse; the message is kubectl's."""
+
+
+_RESOURCE_NAMES = {
+    "Pod": "pods",
+    "Service": "services",
+    "Node": "nodes",
+    "Namespace": "namespaces",
+    "Endpoints": "endpoints",
+    "EndpointSlice": "endpointslices.discovery.k8s.io",
+    "Deployment": "deployments.apps",
+    "ReplicaSet": "replicasets.apps",
+}
+
+
+def _resource(kind: str) -> str:
+    return _RESOURCE_NAMES.get(kind, kind.lower() + "s")

@@ -1,0 +1,774 @@
+"""Kubernetes API objects as frozen, slotted attrs classes.
+
+Field names are the Kubernetes JSON names in snake_case, nested the way Kubernetes nests them
+(``pod.status.pod_ips[0].ip``, ``endpoint_slice.endpoints[0].conditions.ready``).  Collections
+are tuples; string maps are :class:`FrozenDict`.  Objects are immutable: change them with
+:func:`attrs.evolve`.  Serialization to and from the Kubernetes JSON shape lives in
+:mod:`kubesim.manifests`, never here.
+
+Conventions that mirror Go's types:
+
+* a Go *pointer* field (``*string``, ``*bool``, ``*int32``, pointer structs) is ``X | None``:
+  ``None`` is "absent" and is different from ``""``/``False``/``0``;
+* a Go *value* field is a plain Python value with the Go zero value as default;
+* a map that Kubernetes distinguishes as nil vs empty (only ``Service.spec.selector``) is
+  ``FrozenDict | None``;
+* ``metav1.Time`` fields are whole Unix seconds (``int``), because the API server stores and
+  serves them at second precision; ``None`` is the zero time.
+
+Every top-level kind carries the class attributes ``kind`` and ``api_version``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Iterator, Mapping, Optional, Tuple, TypeVar, Union
+
+import attrs
+
+__all__ = [
+    "FrozenDict",
+    "IntOrString",
+    "ObjectMeta",
+    "OwnerReference",
+    "ObjectReference",
+    "ManagedFieldsEntry",
+    "LabelSelectorRequirement",
+    "LabelSelector",
+    "ContainerPort",
+    "HTTPGetAction",
+    "TCPSocketAction",
+    "ExecAction",
+    "Probe",
+    "ResourceRequirements",
+    "Container",
+    "PodSpec",
+    "PodCondition",
+    "PodIP",
+    "PodStatus",
+    "Pod",
+    "PodTemplateSpec",
+    "ServicePort",
+    "ServiceSpec",
+    "Service",
+    "Taint",
+    "NodeSpec",
+    "NodeCondition",
+    "NodeAddress",
+    "NodeStatus",
+    "Node",
+    "Namespace",
+    "EndpointAddress",
+    "EndpointPort",
+    "EndpointSubset",
+    "Endpoints",
+    "EndpointConditions",
+    "ForZone",
+    "ForNode",
+    "EndpointHints",
+    "Endpoint",
+    "EndpointSlicePort",
+    "EndpointSlice",
+    "RollingUpdateDeployment",
+    "DeploymentStrategy",
+    "DeploymentSpec",
+    "DeploymentStatus",
+    "Deployment",
+    "ReplicaSetSpec",
+    "ReplicaSetStatus",
+    "ReplicaSet",
+    "APIObject",
+    "KINDS",
+]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+#: ``intstr.IntOrString``: a port number or a port name.
+IntOrString = Union[int, str]
+
+
+class FrozenDict(Mapping[str, str]):
+    """An immutable, hashable ``str -> str`` mapping (label and annotation maps).
+
+    Iteration follows insertion order; equality and hashing ignore order, as for ``dict``.
+    Construction is ``O(n)``; lookups ``O(1)``; ``hash`` is ``O(n)`` once, then cached.
+
+    >>> FrozenDict({"app": "web"}) == {"app": "web"}
+    True
+    """
+
+    __slots__ = ("_d", "_hash")
+
+    def __init__(self, data: Mapping[str, str] | Iterator[tuple[str, str]] | None = None) -> None:
+        self._d: dict[str, str] = dict(data) if data else {}
+        self._hash: int | None = None
+
+    def __getitem__(self, key: str) -> str:
+        return self._d[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._d
+
+    def get(self, key: str, default: Any = None) -> Any:  # noqa: D102 - Mapping API
+        return self._d.get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenDict):
+            return self._d == other._d
+        if isinstance(other, Mapping):
+            return self._d == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self._d.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({self._d!r})"
+
+    def set(self, key: str, value: str) -> FrozenDict:
+        """Return a copy with ``key`` set to ``value``. ``O(n)``."""
+        d = dict(self._d)
+        d[key] = value
+        return FrozenDict(d)
+
+    def without(self, *keys: str) -> FrozenDict:
+        """Return a copy without ``keys`` (absent keys are ignored). ``O(n)``."""
+        if not any(k in self._d for k in keys):
+            return self
+        return FrozenDict({k: v for k, v in self._d.items() if k not in keys})
+
+    def to_dict(self) -> dict[str, str]:
+        """A fresh mutable ``dict`` copy."""
+        return dict(self._d)
+
+
+EMPTY: FrozenDict = FrozenDict()
+
+
+def frozen_map(value: Mapping[str, str] | None) -> FrozenDict:
+    """Converter: any mapping (or ``None``) to a :class:`FrozenDict` (``None`` -> empty)."""
+    if isinstance(value, FrozenDict):
+        return value
+    if not value:
+        return EMPTY
+    return FrozenDict(value)
+
+
+def optional_frozen_map(value: Mapping[str, str] | None) -> FrozenDict | None:
+    """Converter keeping ``None`` distinct from ``{}`` (for ``Service.spec.selector``)."""
+    if value is None or isinstance(value, FrozenDict):
+        return value
+    return FrozenDict(value)
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    return value if type(value) is tuple else tuple(value)
+
+
+# --------------------------------------------------------------------------------------------
+# meta/v1
+
+
+@attrs.frozen
+class OwnerReference:
+    """``metav1.OwnerReference``."""
+
+    api_version: str = ""
+    kind: str = ""
+    name: str = ""
+    uid: str = ""
+    controller: Optional[bool] = None
+    block_owner_deletion: Optional[bool] = None
+
+
+@attrs.frozen
+class ObjectReference:
+    """``corev1.ObjectReference`` (all plain strings, as in Go)."""
+
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
+    uid: str = ""
+    api_version: str = ""
+    resource_version: str = ""
+    field_path: str = ""
+
+
+@attrs.frozen
+class ManagedFieldsEntry:
+    """``metav1.ManagedFieldsEntry``; ``fields_v1`` holds the raw FieldsV1 JSON text."""
+
+    manager: str = ""
+    operation: str = ""
+    api_version: str = ""
+    time: Optional[int] = None
+    fields_type: str = ""
+    fields_v1: Optional[str] = None
+    subresource: str = ""
+
+
+@attrs.frozen
+class ObjectMeta:
+    """``metav1.ObjectMeta``. Timestamps are whole Unix seconds (``None`` = zero time)."""
+
+    name: str = ""
+    generate_name: str = ""
+    namespace: str = ""
+    self_link: str = ""
+    uid: str = ""
+    resource_version: str = ""
+    generation: int = 0
+    creation_timestamp: Optional[int] = None
+    deletion_timestamp: Optional[int] = None
+    deletion_grace_period_seconds: Optional[int] = None
+    labels: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
+    annotations: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
+    owner_references: Tuple[OwnerReference, ...] = attrs.field(default=(), converter=_tuple)
+    finalizers: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    managed_fields: Tuple[ManagedFieldsEntry, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class LabelSelectorRequirement:
+    """``metav1.LabelSelectorRequirement``: operator ``In``, ``NotIn``, ``Exists``, ``DoesNotExist``."""
+
+    key: str
+    operator: str
+    values: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class LabelSelector:
+    """``metav1.LabelSelector`` (``matchLabels`` AND ``matchExpressions``)."""
+
+    match_labels: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
+    match_expressions: Tuple[LabelSelectorRequirement, ...] = attrs.field(default=(), converter=_tuple)
+
+
+# --------------------------------------------------------------------------------------------
+# core/v1 Pod
+
+
+@attrs.frozen
+class ContainerPort:
+    """``corev1.ContainerPort``."""
+
+    container_port: int
+    name: str = ""
+    protocol: str = "TCP"
+    host_port: Optional[int] = None
+    host_ip: str = ""
+
+
+@attrs.frozen
+class HTTPGetAction:
+    """``corev1.HTTPGetAction``: ``port`` is a number or a container port name."""
+
+    port: IntOrString
+    path: str = ""
+    host: str = ""
+    scheme: str = "HTTP"
+
+
+@attrs.frozen
+class TCPSocketAction:
+    """``corev1.TCPSocketAction``."""
+
+    port: IntOrString
+    host: str = ""
+
+
+@attrs.frozen
+class ExecAction:
+    """``corev1.ExecAction``."""
+
+    command: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class Probe:
+    """``corev1.Probe`` with its handler (exactly one of ``http_get``, ``tcp_socket``, ``exec``)."""
+
+    http_get: Optional[HTTPGetAction] = None
+    tcp_socket: Optional[TCPSocketAction] = None
+    exec: Optional[ExecAction] = None
+    initial_delay_seconds: int = 0
+    timeout_seconds: int = 1
+    period_seconds: int = 10
+    success_threshold: int = 1
+    failure_threshold: int = 3
+
+
+@attrs.frozen
+class ResourceRequirements:
+    """``corev1.ResourceRequirements`` (quantities kept as their string form)."""
+
+    requests: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
+    limits: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
+
+
+@attrs.frozen
+class Container:
+    """``corev1.Container``. ``restart_policy`` is only meaningful on init containers
+    (``Always`` makes a restartable "sidecar" init container)."""
+
+    name: str
+    image: str = ""
+    ports: Tuple[ContainerPort, ...] = attrs.field(default=(), converter=_tuple)
+    readiness_probe: Optional[Probe] = None
+    liveness_probe: Optional[Probe] = None
+    resources: ResourceRequirements = attrs.field(factory=ResourceRequirements)
+    restart_policy: Optional[str] = None
+
+
+@attrs.frozen
+class PodSpec:
+    """``corev1.PodSpec`` (the fields the endpoint machinery reads)."""
+
+    containers: Tuple[Container, ...] = attrs.field(default=(), converter=_tuple)
+    init_containers: Tuple[Container, ...] = attrs.field(default=(), converter=_tuple)
+    node_name: str = ""
+    hostname: str = ""
+    subdomain: str = ""
+    restart_policy: str = "Always"
+    termination_grace_period_seconds: Optional[int] = None
+    node_selector: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
+    scheduler_name: str = ""
+
+
+@attrs.frozen
+class PodCondition:
+    """``corev1.PodCondition``."""
+
+    type: str
+    status: str
+    last_transition_time: Optional[int] = None
+    last_probe_time: Optional[int] = None
+    reason: str = ""
+    message: str = ""
+
+
+@attrs.frozen
+class PodIP:
+    """``corev1.PodIP``."""
+
+    ip: str
+
+
+@attrs.frozen
+class PodStatus:
+    """``corev1.PodStatus``."""
+
+    phase: str = ""
+    conditions: Tuple[PodCondition, ...] = attrs.field(default=(), converter=_tuple)
+    host_ip: str = ""
+    pod_ip: str = ""
+    pod_ips: Tuple[PodIP, ...] = attrs.field(default=(), converter=_tuple)
+    start_time: Optional[int] = None
+    reason: str = ""
+    message: str = ""
+
+    def condition(self, type_: str) -> PodCondition | None:
+        """The condition of ``type_``, or ``None``. ``O(conditions)``."""
+        for c in self.conditions:
+            if c.type == type_:
+                return c
+        return None
+
+    @property
+    def ready(self) -> bool:
+        """``True`` iff the ``Ready`` condition is ``True`` (``podutil.IsPodReady``)."""
+        for c in self.conditions:
+            if c.type == "Ready":
+                return c.status == "True"
+        return False
+
+
+@attrs.frozen
+class Pod:
+    """``corev1.Pod``."""
+
+    kind: ClassVar[str] = "Pod"
+    api_version: ClassVar[str] = "v1"
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    spec: PodSpec = attrs.field(factory=PodSpec)
+    status: PodStatus = attrs.field(factory=PodStatus)
+
+
+@attrs.frozen
+class PodTemplateSpec:
+    """``corev1.PodTemplateSpec``."""
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    spec: PodSpec = attrs.field(factory=PodSpec)
+
+
+# --------------------------------------------------------------------------------------------
+# core/v1 Service
+
+
+@attrs.frozen
+class ServicePort:
+    """``corev1.ServicePort``. ``target_port`` is a number or a container port name;
+    ``0`` is the Go zero value (unset), which the API server defaults to ``port``."""
+
+    port: int
+    name: str = ""
+    protocol: str = "TCP"
+    app_protocol: Optional[str] = None
+    target_port: IntOrString = 0
+    node_port: int = 0
+
+
+@attrs.frozen
+class ServiceSpec:
+    """``corev1.ServiceSpec``.
+
+    ``selector`` is ``None`` for a selector-less Service (its Endpoints are written by hand) and
+    an empty :class:`FrozenDict` for "select every pod in the namespace"; the two differ.
+    """
+
+    ports: Tuple[ServicePort, ...] = attrs.field(default=(), converter=_tuple)
+    selector: Optional[FrozenDict] = attrs.field(default=None, converter=optional_frozen_map)
+    cluster_ip: str = ""
+    cluster_ips: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    type: str = ""
+    external_name: str = ""
+    external_traffic_policy: str = ""
+    internal_traffic_policy: Optional[str] = None
+    session_affinity: str = ""
+    ip_families: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    ip_family_policy: Optional[str] = None
+    publish_not_ready_addresses: bool = False
+    traffic_distribution: Optional[str] = None
+
+
+@attrs.frozen
+class Service:
+    """``corev1.Service``."""
+
+    kind: ClassVar[str] = "Service"
+    api_version: ClassVar[str] = "v1"
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    spec: ServiceSpec = attrs.field(factory=ServiceSpec)
+
+    @property
+    def is_headless(self) -> bool:
+        """No service IP (``clusterIP`` empty or ``None``): slices get the headless label."""
+        return self.spec.cluster_ip in ("", "None")
+
+
+# --------------------------------------------------------------------------------------------
+# core/v1 Node and Namespace
+
+
+@attrs.frozen
+class Taint:
+    """``corev1.Taint``."""
+
+    key: str
+    effect: str
+    value: str = ""
+    time_added: Optional[int] = None
+
+
+@attrs.frozen
+class NodeSpec:
+    """``corev1.NodeSpec``."""
+
+    pod_cidr: str = ""
+    pod_cidrs: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    unschedulable: bool = False
+    taints: Tuple[Taint, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class NodeCondition:
+    """``corev1.NodeCondition``."""
+
+    type: str
+    status: str
+    last_heartbeat_time: Optional[int] = None
+    last_transition_time: Optional[int] = None
+    reason: str = ""
+    message: str = ""
+
+
+@attrs.frozen
+class NodeAddress:
+    """``corev1.NodeAddress``."""
+
+    type: str
+    address: str
+
+
+@attrs.frozen
+class NodeStatus:
+    """``corev1.NodeStatus``; ``allocatable`` maps resource names to quantity strings."""
+
+    capacity: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
+    allocatable: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
+    conditions: Tuple[NodeCondition, ...] = attrs.field(default=(), converter=_tuple)
+    addresses: Tuple[NodeAddress, ...] = attrs.field(default=(), converter=_tuple)
+
+    @property
+    def ready(self) -> bool:
+        """``True`` iff the ``Ready`` condition is ``True``."""
+        for c in self.conditions:
+            if c.type == "Ready":
+                return c.status == "True"
+        return False
+
+
+@attrs.frozen
+class Node:
+    """``corev1.Node`` (cluster-scoped)."""
+
+    kind: ClassVar[str] = "Node"
+    api_version: ClassVar[str] = "v1"
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    spec: NodeSpec = attrs.field(factory=NodeSpec)
+    status: NodeStatus = attrs.field(factory=NodeStatus)
+
+
+@attrs.frozen
+class Namespace:
+    """``corev1.Namespace`` (cluster-scoped)."""
+
+    kind: ClassVar[str] = "Namespace"
+    api_version: ClassVar[str] = "v1"
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+
+
+# --------------------------------------------------------------------------------------------
+# core/v1 Endpoints
+
+
+@attrs.frozen
+class EndpointAddress:
+    """``corev1.EndpointAddress``: ``node_name`` is a pointer (``None`` = absent, ``""`` is
+    emitted by the Endpoints controller for pods without a node)."""
+
+    ip: str
+    hostname: str = ""
+    node_name: Optional[str] = None
+    target_ref: Optional[ObjectReference] = None
+
+
+@attrs.frozen
+class EndpointPort:
+    """``corev1.EndpointPort``."""
+
+    port: int
+    name: str = ""
+    protocol: str = "TCP"
+    app_protocol: Optional[str] = None
+
+
+@attrs.frozen
+class EndpointSubset:
+    """``corev1.EndpointSubset``: the endpoints are ``addresses x ports``."""
+
+    addresses: Tuple[EndpointAddress, ...] = attrs.field(default=(), converter=_tuple)
+    not_ready_addresses: Tuple[EndpointAddress, ...] = attrs.field(default=(), converter=_tuple)
+    ports: Tuple[EndpointPort, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class Endpoints:
+    """``corev1.Endpoints`` (deprecated upstream in v1.33, still written by its controller)."""
+
+    kind: ClassVar[str] = "Endpoints"
+    api_version: ClassVar[str] = "v1"
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    subsets: Tuple[EndpointSubset, ...] = attrs.field(default=(), converter=_tuple)
+
+
+# --------------------------------------------------------------------------------------------
+# discovery/v1 EndpointSlice
+
+
+@attrs.frozen
+class EndpointConditions:
+    """``discoveryv1.EndpointConditions``: ``None`` means "unknown" (ready/serving: treat as
+    true; terminating: treat as false)."""
+
+    ready: Optional[bool] = None
+    serving: Optional[bool] = None
+    terminating: Optional[bool] = None
+
+
+@attrs.frozen
+class ForZone:
+    """``discoveryv1.ForZone``."""
+
+    name: str
+
+
+@attrs.frozen
+class ForNode:
+    """``discoveryv1.ForNode``."""
+
+    name: str
+
+
+@attrs.frozen
+class EndpointHints:
+    """``discoveryv1.EndpointHints``."""
+
+    for_zones: Tuple[ForZone, ...] = attrs.field(default=(), converter=_tuple)
+    for_nodes: Tuple[ForNode, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class Endpoint:
+    """``discoveryv1.Endpoint``."""
+
+    addresses: Tuple[str, ...] = attrs.field(converter=_tuple)
+    conditions: EndpointConditions = attrs.field(factory=EndpointConditions)
+    hostname: Optional[str] = None
+    target_ref: Optional[ObjectReference] = None
+    deprecated_topology: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
+    node_name: Optional[str] = None
+    zone: Optional[str] = None
+    hints: Optional[EndpointHints] = None
+
+
+@attrs.frozen
+class EndpointSlicePort:
+    """``discoveryv1.EndpointPort`` (every field a pointer; field numbering differs from the
+    core ``EndpointPort``)."""
+
+    name: Optional[str] = None
+    protocol: Optional[str] = None
+    port: Optional[int] = None
+    app_protocol: Optional[str] = None
+
+
+@attrs.frozen
+class EndpointSlice:
+    """``discoveryv1.EndpointSlice``."""
+
+    kind: ClassVar[str] = "EndpointSlice"
+    api_version: ClassVar[str] = "discovery.k8s.io/v1"
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    address_type: str = ""
+    endpoints: Tuple[Endpoint, ...] = attrs.field(default=(), converter=_tuple)
+    ports: Tuple[EndpointSlicePort, ...] = attrs.field(default=(), converter=_tuple)
+
+
+# --------------------------------------------------------------------------------------------
+# apps/v1
+
+
+@attrs.frozen
+class RollingUpdateDeployment:
+    """``appsv1.RollingUpdateDeployment``: integers or percentages such as ``"25%"``."""
+
+    max_unavailable: Optional[IntOrString] = None
+    max_surge: Optional[IntOrString] = None
+
+
+@attrs.frozen
+class DeploymentStrategy:
+    """``appsv1.DeploymentStrategy``: ``RollingUpdate`` or ``Recreate``."""
+
+    type: str = ""
+    rolling_update: Optional[RollingUpdateDeployment] = None
+
+
+@attrs.frozen
+class DeploymentSpec:
+    """``appsv1.DeploymentSpec``."""
+
+    selector: Optional[LabelSelector] = None
+    template: PodTemplateSpec = attrs.field(factory=PodTemplateSpec)
+    replicas: Optional[int] = None
+    strategy: DeploymentStrategy = attrs.field(factory=DeploymentStrategy)
+    min_ready_seconds: int = 0
+    revision_history_limit: Optional[int] = None
+    paused: bool = False
+    progress_deadline_seconds: Optional[int] = None
+
+
+@attrs.frozen
+class DeploymentStatus:
+    """``appsv1.DeploymentStatus``."""
+
+    observed_generation: int = 0
+    replicas: int = 0
+    updated_replicas: int = 0
+    ready_replicas: int = 0
+    available_replicas: int = 0
+    unavailable_replicas: int = 0
+
+
+@attrs.frozen
+class Deployment:
+    """``appsv1.Deployment``."""
+
+    kind: ClassVar[str] = "Deployment"
+    api_version: ClassVar[str] = "apps/v1"
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    spec: DeploymentSpec = attrs.field(factory=DeploymentSpec)
+    status: DeploymentStatus = attrs.field(factory=DeploymentStatus)
+
+
+@attrs.frozen
+class ReplicaSetSpec:
+    """``appsv1.ReplicaSetSpec``."""
+
+    selector: Optional[LabelSelector] = None
+    template: PodTemplateSpec = attrs.field(factory=PodTemplateSpec)
+    replicas: Optional[int] = None
+    min_ready_seconds: int = 0
+
+
+@attrs.frozen
+class ReplicaSetStatus:
+    """``appsv1.ReplicaSetStatus``."""
+
+    replicas: int = 0
+    fully_labeled_replicas: int = 0
+    ready_replicas: int = 0
+    available_replicas: int = 0
+    observed_generation: int = 0
+
+
+@attrs.frozen
+class ReplicaSet:
+    """``appsv1.ReplicaSet``."""
+
+    kind: ClassVar[str] = "ReplicaSet"
+    api_version: ClassVar[str] = "apps/v1"
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    spec: ReplicaSetSpec = attrs.field(factory=ReplicaSetSpec)
+    status: ReplicaSetStatus = attrs.field(factory=ReplicaSetStatus)
+
+
+APIObject = Union[Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deployment, ReplicaSet]
+
+#: Every top-level kind, by its ``kind`` name.
+KINDS: dict[str, type] = {
+    cls.kind: cls  # type: ignore[attr-defined]
+    for cls in (Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deployment, ReplicaSet)
+}
+
+#: Kinds without a namespace.
+CLUSTER_SCOPED: frozenset[str] = frozenset({"Node", "Namespace"})
