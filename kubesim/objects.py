@@ -189,7 +189,7 @@ class OwnerReference:
     block_owner_deletion: Optional[bool] = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ObjectReference:
     """``corev1.ObjectReference`` (all plain strings, as in Go)."""
 
@@ -556,7 +556,7 @@ class Namespace:
 # core/v1 Endpoints
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class EndpointAddress:
     """``corev1.EndpointAddress``: ``node_name`` is a pointer (``None`` = absent, ``""`` is
     emitted by the Endpoints controller for pods without a node)."""
@@ -633,7 +633,7 @@ class EndpointHints:
     for_nodes: Tuple[ForNode, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Endpoint:
     """``discoveryv1.Endpoint``."""
 

@@ -1,0 +1,544 @@
+"""The in-memory API server: validation, identity, optimistic concurrency, watch, change log.
+
+Every write goes through :class:`APIServer`. A write is checked completely before anything
+changes (defaulting, validation, concurrency, the etcd request-size limit); only then is it
+committed, recorded in the :class:`~kubesim.changelog.ChangeLog`, and delivered to watchers in
+commit order. A refused write raises a :class:`~kubesim.errors.KubesimError` and changes nothing.
+
+What it models, as kube-apiserver does it:
+
+* ``create``: ``metadata.uid`` (a version-4 UUID from the cluster's seeded random),
+  ``resourceVersion`` from one cluster-wide counter, ``generation`` 1 for the kinds whose
+  registry strategy sets it, ``creationTimestamp`` from virtual time (whole seconds),
+  ``generateName`` completed with 5 characters from ``bcdfghjklmnpqrstvwxz2456789``;
+* ``update``: a stale ``resourceVersion`` raises :class:`~kubesim.errors.Conflict`, an empty one
+  is an unconditional update; server-owned metadata is carried over; ``generation`` bumps per
+  kind (EndpointSlice: any non-metadata change or a label change; Deployment, ReplicaSet, Pod:
+  a spec change); an update that changes nothing is not written (no new resourceVersion, no
+  watch event, no change-log record), as etcd's guaranteed-update does;
+* ``delete``: graceful for Pods bound to a node (``deletionTimestamp`` = now + grace period,
+  the kubelet removes the object later); objects with finalizers wait for them; dependents are
+  removed by the garbage collector (see :mod:`kubesim.cluster`);
+* the etcd request-size limit (``--max-request-bytes``, 1.5 MiB by default) on the stored
+  protobuf size, refusing larger writes with :class:`~kubesim.errors.RequestTooLarge`.
+
+Costs: ``get`` is ``O(1)``; ``list`` is ``O(k log k)`` for ``k`` objects of the kind in the
+namespace (all namespaces: the kind's total); a write is ``O(size of the object)`` for
+validation and sizing, plus ``O(watchers)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import uuid
+from typing import Any, Callable, Iterator, Mapping
+
+import attrs
+
+from kubesim import defaults as _defaults
+from kubesim import validation as _validation
+from kubesim import wire as _wire
+from kubesim.changelog import ChangeEvent, ChangeLog
+from kubesim.clock import Clock
+from kubesim.errors import (
+    AlreadyExists,
+    Conflict,
+    FieldError,
+    InvalidObject,
+    NotFound,
+    RequestTooLarge,
+)
+from kubesim.kinds import resolve_kind
+from kubesim.labels import Selector, parse_selector
+from kubesim.objects import CLUSTER_SCOPED, KINDS, ObjectMeta
+
+__all__ = ["APIServer", "WatchEvent", "APIStatistics", "DEFAULT_MAX_REQUEST_BYTES", "EPOCH"]
+
+#: etcd's default ``--max-request-bytes`` (1.5 MiB).
+DEFAULT_MAX_REQUEST_BYTES = 1572864
+
+#: Unix time of virtual time 0: 2025-01-01T00:00:00Z.
+EPOCH = 1735689600
+
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_GENERATED_SUFFIX = 5
+_MAX_GENERATE_BASE = 58
+
+#: Kinds whose registry strategy sets metadata.generation.
+_GENERATION_KINDS = frozenset({"Pod", "EndpointSlice", "Deployment", "ReplicaSet"})
+TRIGGER_TIME_ANNOTATION = "endpoints.kubernetes.io/last-change-trigger-time"
+
+
+@attrs.frozen
+class WatchEvent:
+    """What a watcher receives: ``type`` is ``ADDED``, ``MODIFIED`` or ``DELETED``; ``old`` is
+    ``None`` for ADDED; for DELETED ``new`` is the last state."""
+
+    type: str
+    kind: str
+    old: Any
+    new: Any
+    actor: str = ""
+
+
+@attrs.frozen
+class APIStatistics:
+    """A snapshot of :meth:`APIServer.statistics`."""
+
+    objects: Mapping[str, int]
+    writes: Mapping[str, int]
+    resource_version: int
+    refused: int
+
+
+WatchFn = Callable[[WatchEvent], object]
+
+
+@attrs.define(eq=False)
+class APIServer:
+    """The simulated kube-apiserver with its etcd.
+
+    Methods by purpose:
+
+    * reads: :meth:`get`, :meth:`try_get`, :meth:`list`, :meth:`list_namespace`;
+    * writes: :meth:`create`, :meth:`update`, :meth:`delete`, :meth:`remove`;
+    * watch: :meth:`watch`;
+    * atomic batches: :meth:`transaction`;
+    * introspection: :meth:`statistics`, :meth:`_check`.
+    """
+
+    clock: Clock
+    rng: random.Random
+    changes: ChangeLog = attrs.field(factory=ChangeLog)
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    epoch: int = EPOCH
+    #: Called as ``hook(service) -> service`` on Service create to allocate cluster IPs.
+    service_ip_hook: Callable[[Any, Any], Any] | None = None
+    _store: dict[str, dict[str, dict[str, Any]]] = attrs.field(factory=dict, repr=False)
+    _rv: int = attrs.field(default=0, repr=False)
+    _watchers: list[tuple[frozenset[str] | None, WatchFn]] = attrs.field(factory=list, repr=False)
+    _buffer: list[WatchEvent] | None = attrs.field(default=None, repr=False)
+    _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
+    _refused: int = attrs.field(default=0, repr=False)
+
+    # ---------------------------------------------------------------------------- reads
+
+    def _bucket(self, kind: str, namespace: str) -> dict[str, Any]:
+        by_ns = self._store.get(kind)
+        if by_ns is None:
+            by_ns = self._store[kind] = {}
+        b = by_ns.get(namespace)
+        if b is None:
+            b = by_ns[namespace] = {}
+        return b
+
+    def _ns(self, kind: str, namespace: str | None) -> str:
+        return "" if kind in CLUSTER_SCOPED else (namespace or "default")
+
+    def try_get(self, kind: str, name: str, namespace: str | None = "default") -> Any | None:
+        """The stored object, or ``None``. ``kind`` must be canonical. ``O(1)``."""
+        by_ns = self._store.get(kind)
+        if by_ns is None:
+            return None
+        b = by_ns.get(self._ns(kind, namespace))
+        return None if b is None else b.get(name)
+
+    def get(self, kind: str, name: str, namespace: str | None = "default") -> Any:
+        """The stored object; raises :class:`~kubesim.errors.NotFound`. ``O(1)``."""
+        kind = resolve_kind(kind)
+        obj = self.try_get(kind, name, namespace)
+        if obj is None:
+            raise NotFound(kind, name, self._ns(kind, namespace))
+        return obj
+
+    def list_namespace(self, kind: str, namespace: str) -> Mapping[str, Any]:
+        """The live name -> object map of one namespace (read-only by contract). ``O(1)``."""
+        by_ns = self._store.get(kind)
+        if by_ns is None:
+            return {}
+        return by_ns.get(self._ns(kind, namespace), {})
+
+    def list(
+        self,
+        kind: str,
+        namespace: str | None = "default",
+        selector: str | Selector | None = None,
+    ) -> list[Any]:
+        """Objects of ``kind`` in ``namespace`` (``None``: all namespaces) whose labels match
+        ``selector``, sorted by (namespace, name). ``O(k log k)``."""
+        kind = resolve_kind(kind)
+        sel = parse_selector(selector) if isinstance(selector, str) else selector
+        by_ns = self._store.get(kind, {})
+        if namespace is None or kind in CLUSTER_SCOPED:
+            buckets = [by_ns[ns] for ns in sorted(by_ns)]
+        else:
+            buckets = [by_ns.get(namespace, {})]
+        out = []
+        for b in buckets:
+            for name in sorted(b):
+                obj = b[name]
+                if sel is None or sel.matches(obj.metadata.labels):
+                    out.append(obj)
+        return out
+
+    def count(self, kind: str) -> int:
+        """How many objects of ``kind`` exist. ``O(namespaces)``."""
+        return sum(len(b) for b in self._store.get(kind, {}).values())
+
+    # ---------------------------------------------------------------------------- watch
+
+    def watch(self, fn: WatchFn, kinds: set[str] | frozenset[str] | None = None) -> Callable[[], None]:
+        """Deliver every later committed write of ``kinds`` (all if ``None``) to ``fn``, in
+        commit order. Returns a function that stops the watch."""
+        entry = (None if kinds is None else frozenset(kinds), fn)
+        self._watchers.append(entry)
+
+        def stop() -> None:
+            if entry in self._watchers:
+                self._watchers.remove(entry)
+
+        return stop
+
+    def _notify(self, ev: WatchEvent) -> None:
+        if self._buffer is not None:
+            self._buffer.append(ev)
+            return
+        for kinds, fn in self._watchers:
+            if kinds is None or ev.kind in kinds:
+                fn(ev)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: writes inside are committed together, or, if the block raises, the
+        store, the resourceVersion counter, the change log and the random state are restored
+        and no watcher hears of them. Watch events are delivered when the block ends.
+        ``O(objects)`` to snapshot."""
+        if self._buffer is not None:  # nested: the outer transaction decides
+            yield
+            return
+        snapshot = (
+            {k: {ns: dict(b) for ns, b in by_ns.items()} for k, by_ns in self._store.items()},
+            self._rv,
+            len(self.changes),
+            self.rng.getstate(),
+            dict(self._writes),
+        )
+        self._buffer = []
+        try:
+            yield
+        except BaseException:
+            self._store, self._rv, n, state, self._writes = snapshot
+            self.changes.truncate(n)
+            self.rng.setstate(state)
+            self._buffer = None
+            raise
+        buffered, self._buffer = self._buffer, None
+        for ev in buffered:
+            self._notify(ev)
+
+    # ---------------------------------------------------------------------------- helpers
+
+    def _now_ts(self) -> int:
+        return self.epoch + int(math.floor(self.clock.now))
+
+    def _new_uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _generate_name(self, base: str, bucket: Mapping[str, Any]) -> str:
+        base = base[:_MAX_GENERATE_BASE]
+        while True:
+            suffix = "".join(self.rng.choice(_NAME_ALPHABET) for _ in range(_GENERATED_SUFFIX))
+            name = base + suffix
+            if name not in bucket:
+                return name
+
+    def _stamp(self, obj: Any, meta: ObjectMeta) -> tuple[Any, tuple[int, int, int]]:
+        """Give ``obj`` the next resourceVersion (not yet consumed) and size it:
+        (json as served, proto as served, proto as stored in etcd without resourceVersion)."""
+        obj = attrs.evolve(obj, metadata=attrs.evolve(meta, resource_version=str(self._rv + 1)))
+        json_b, proto_b = _wire.sizes(obj)
+        stored = _wire.sizes(obj, include_resource_version=False)[1]
+        return obj, (json_b, proto_b, stored)
+
+    def _check_size(self, kind: str, name: str, stored: int) -> None:
+        if stored > self.max_request_bytes:
+            self._refused += 1
+            raise RequestTooLarge(kind, name, stored, self.max_request_bytes)
+
+    def _record(
+        self, verb: str, obj: Any, actor: str, sizes: tuple[int, int, int], cause: str = ""
+    ) -> None:
+        meta: ObjectMeta = obj.metadata
+        trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION) if meta.annotations else None
+        trigger_time = None
+        if trig is not None:
+            trigger_time = _parse_rfc3339(trig)
+            if trigger_time is not None:
+                trigger_time -= self.epoch
+        self.changes.append(
+            ChangeEvent(
+                seq=self.changes.next_seq,
+                time=self.clock.now,
+                verb=verb,
+                kind=obj.kind,
+                namespace=meta.namespace,
+                name=meta.name,
+                resource_version=int(meta.resource_version or 0),
+                actor=actor,
+                json_bytes=sizes[0],
+                proto_bytes=sizes[1],
+                labels=meta.labels,
+                trigger_time=trigger_time,
+                cause=cause,
+            )
+        )
+        key = f"{verb}"
+        self._writes[key] = self._writes.get(key, 0) + 1
+
+    # ---------------------------------------------------------------------------- writes
+
+    def prepare_create(self, obj: Any) -> Any:
+        """Default and validate ``obj`` as :meth:`create` would, without writing.
+        Raises what create would raise (except AlreadyExists for a generated name)."""
+        kind = obj.kind
+        meta = obj.metadata
+        ns = self._ns(kind, meta.namespace)
+        if meta.namespace != ns:
+            obj = attrs.evolve(obj, metadata=attrs.evolve(meta, namespace=ns))
+        obj = _defaults.apply_defaults(obj)
+        if not obj.metadata.name and not obj.metadata.generate_name:
+            raise InvalidObject(
+                kind, "", [FieldError("metadata.name", "Required value", detail="name or generateName is required")]
+            )
+        _validation.validate(obj)
+        return obj
+
+    def create(self, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
+        """Create ``obj``; returns the stored object (with uid, resourceVersion …).
+
+        Raises :class:`~kubesim.errors.AlreadyExists`, :class:`~kubesim.errors.InvalidObject`,
+        :class:`~kubesim.errors.RequestTooLarge`.
+        """
+        if type(obj).__name__ not in KINDS:
+            raise TypeError(f"not an API object: {obj!r}")
+        obj = self.prepare_create(obj)
+        kind = obj.kind
+        meta = obj.metadata
+        bucket = self._bucket(kind, meta.namespace)
+        name = meta.name
+        if not name:
+            name = self._generate_name(meta.generate_name, bucket)
+            # The generated name must itself be valid (base truncated to 58 characters).
+        elif name in bucket:
+            raise AlreadyExists(kind, name, meta.namespace)
+        if kind == "Service" and self.service_ip_hook is not None:
+            obj = self.service_ip_hook(obj, None)
+            meta = obj.metadata
+        new_meta = attrs.evolve(
+            meta,
+            name=name,
+            uid=self._new_uid(),
+            resource_version="",
+            generation=1 if kind in _GENERATION_KINDS else 0,
+            creation_timestamp=self._now_ts(),
+            deletion_timestamp=None,
+            deletion_grace_period_seconds=None,
+            self_link="",
+        )
+        if not meta.name:
+            _validation.validate(attrs.evolve(obj, metadata=new_meta))
+        obj, sizes = self._stamp(obj, new_meta)
+        self._check_size(kind, name, sizes[2])
+        self._rv += 1
+        bucket[name] = obj
+        self._record("create", obj, actor, sizes, cause)
+        self._notify(WatchEvent("ADDED", kind, None, obj, actor))
+        return obj
+
+    def update(self, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
+        """Replace the stored object with ``obj``; returns the stored result.
+
+        A non-empty ``metadata.resourceVersion`` must match the stored one
+        (:class:`~kubesim.errors.Conflict` otherwise). An update that changes nothing returns
+        the stored object unchanged and records nothing.
+        """
+        kind = obj.kind
+        meta = obj.metadata
+        ns = self._ns(kind, meta.namespace)
+        bucket = self._bucket(kind, ns)
+        old = bucket.get(meta.name)
+        if old is None:
+            raise NotFound(kind, meta.name, ns)
+        old_meta: ObjectMeta = old.metadata
+        if meta.resource_version and meta.resource_version != old_meta.resource_version:
+            raise Conflict(kind, meta.name, ns)
+        if kind == "Service" and self.service_ip_hook is not None:
+            obj = self.service_ip_hook(obj, old)
+        obj = _defaults.apply_defaults(obj)
+        new_meta = attrs.evolve(
+            obj.metadata,
+            namespace=ns,
+            uid=old_meta.uid,
+            creation_timestamp=old_meta.creation_timestamp,
+            deletion_timestamp=old_meta.deletion_timestamp,
+            deletion_grace_period_seconds=old_meta.deletion_grace_period_seconds,
+            generate_name=obj.metadata.generate_name or old_meta.generate_name,
+            generation=old_meta.generation,
+            resource_version=old_meta.resource_version,
+            self_link="",
+        )
+        obj = attrs.evolve(obj, metadata=new_meta)
+        if obj == old:
+            return old
+        _validation.validate(obj, old)
+        if kind in _GENERATION_KINDS and _generation_bumps(kind, old, obj):
+            new_meta = attrs.evolve(new_meta, generation=old_meta.generation + 1)
+        if old_meta.deletion_timestamp is not None and not new_meta.finalizers and kind != "Pod":
+            # The last finalizer is gone: the object is removed.
+            obj = attrs.evolve(obj, metadata=new_meta)
+            return self._remove(obj, actor, cause)
+        obj, sizes = self._stamp(obj, new_meta)
+        self._check_size(kind, meta.name, sizes[2])
+        self._rv += 1
+        bucket[meta.name] = obj
+        self._record("update", obj, actor, sizes, cause)
+        self._notify(WatchEvent("MODIFIED", kind, old, obj, actor))
+        return obj
+
+    def delete(
+        self,
+        kind: str,
+        name: str,
+        namespace: str | None = "default",
+        *,
+        actor: str = "client",
+        grace_period_seconds: int | None = None,
+        cause: str = "",
+    ) -> Any:
+        """Delete an object; returns its last state.
+
+        A Pod bound to a node (``spec.nodeName``) with a positive grace period is only marked
+        (``deletionTimestamp`` = now + grace, a MODIFIED event); the kubelet removes it later
+        with :meth:`remove`. Objects with finalizers are marked and wait for them. Everything
+        else is removed at once (a DELETED event).
+        """
+        kind = resolve_kind(kind)
+        ns = self._ns(kind, namespace)
+        obj = self.try_get(kind, name, ns)
+        if obj is None:
+            raise NotFound(kind, name, ns)
+        meta: ObjectMeta = obj.metadata
+        graceful = False
+        grace = 0
+        if kind == "Pod":
+            grace = (
+                grace_period_seconds
+                if grace_period_seconds is not None
+                else (obj.spec.termination_grace_period_seconds if obj.spec.termination_grace_period_seconds is not None else 30)
+            )
+            if obj.status.phase in ("Succeeded", "Failed") or not obj.spec.node_name:
+                grace = 0
+            graceful = grace > 0
+        if meta.deletion_timestamp is not None:
+            if graceful or meta.finalizers:
+                return obj  # already terminating: nothing more to do
+            return self._remove(obj, actor, cause)
+        if graceful or meta.finalizers:
+            new_meta = attrs.evolve(
+                meta,
+                deletion_timestamp=self._now_ts() + grace,
+                deletion_grace_period_seconds=grace,
+                resource_version="",
+            )
+            if kind in _GENERATION_KINDS:
+                new_meta = attrs.evolve(new_meta, generation=meta.generation + 1) if kind == "Pod" else new_meta
+            marked, sizes = self._stamp(obj, new_meta)
+            self._rv += 1
+            self._bucket(kind, ns)[name] = marked
+            self._record("update", marked, actor, sizes, cause)
+            self._notify(WatchEvent("MODIFIED", kind, obj, marked, actor))
+            return marked
+        return self._remove(obj, actor, cause)
+
+    def remove(self, kind: str, name: str, namespace: str | None = "default", *, actor: str = "client", cause: str = "") -> Any:
+        """Remove an object at once, whatever its grace period (the kubelet's final delete,
+        ``--grace-period=0 --force``). Returns its last state."""
+        kind = resolve_kind(kind)
+        obj = self.try_get(kind, name, namespace)
+        if obj is None:
+            raise NotFound(kind, name, self._ns(kind, namespace))
+        return self._remove(obj, actor, cause)
+
+    def _remove(self, obj: Any, actor: str, cause: str) -> Any:
+        kind = obj.kind
+        meta = obj.metadata
+        bucket = self._bucket(kind, meta.namespace)
+        old = bucket.pop(meta.name)
+        # A DELETED watch event carries the last state with the deletion's resourceVersion.
+        last, sizes = self._stamp(obj, obj.metadata)
+        self._rv += 1
+        self._record("delete", last, actor, sizes, cause)
+        self._notify(WatchEvent("DELETED", kind, old, last, actor))
+        return last
+
+    # ---------------------------------------------------------------------------- introspection
+
+    def statistics(self) -> APIStatistics:
+        """Objects per kind, committed writes per verb, the resourceVersion counter."""
+        return APIStatistics(
+            objects={k: self.count(k) for k in sorted(self._store) if self.count(k)},
+            writes=dict(sorted(self._writes.items())),
+            resource_version=self._rv,
+            refused=self._refused,
+        )
+
+    def _check(self) -> None:
+        """Assert the store's invariants (expensive)."""
+        seen_uids: set[str] = set()
+        max_rv = 0
+        for kind, by_ns in self._store.items():
+            for ns, bucket in by_ns.items():
+                for name, obj in bucket.items():
+                    assert obj.kind == kind
+                    assert obj.metadata.name == name
+                    assert obj.metadata.namespace == ns
+                    assert obj.metadata.uid and obj.metadata.uid not in seen_uids
+                    seen_uids.add(obj.metadata.uid)
+                    max_rv = max(max_rv, int(obj.metadata.resource_version))
+        assert max_rv <= self._rv
+
+
+def _generation_bumps(kind: str, old: Any, new: Any) -> bool:
+    if kind == "EndpointSlice":
+        return (
+            old.endpoints != new.endpoints
+            or old.ports != new.ports
+            or old.address_type != new.address_type
+            or old.metadata.labels != new.metadata.labels
+        )
+    return bool(old.spec != new.spec)
+
+
+def _parse_rfc3339(text: str) -> float | None:
+    import datetime as _dt
+
+    try:
+        t = text.replace("Z", "+00:00")
+        return _dt.datetime.fromisoformat(_trim_nanos(t)).timestamp()
+    except ValueError:
+        return None
+
+
+def _trim_nanos(t: str) -> str:
+    # Python < 3.11 fromisoformat accepts at most 6 fractional digits.
+    if "." not in t:
+        return t
+    head, rest = t.split(".", 1)
+    digits = ""
+    i = 0
+    while i < len(rest) and rest[i].isdigit():
+        digits += rest[i]
+        i += 1
+    return f"{head}.{digits[:6].ljust(6, '0')}{rest[i:]}"

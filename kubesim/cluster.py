@@ -1,0 +1,449 @@
+"""The :class:`Cluster` facade: one seeded, simulated cluster with its controllers.
+
+>>> import kubesim
+>>> cluster = kubesim.Cluster(seed=0, nodes=2)
+>>> [n.metadata.name for n in cluster.list("nodes")]
+['node-1', 'node-2']
+>>> cluster.now
+0.0
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from typing import Any, Iterable, Mapping, Sequence
+
+import attrs
+
+from kubesim import manifests as _manifests
+from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES, APIServer
+from kubesim.changelog import ChangeLog
+from kubesim.clock import Clock
+from kubesim.controllers.runtime import ControllerContext, Options
+from kubesim.errors import InvalidOption, ManifestError
+from kubesim.ipam import NodeCIDRAllocator, RangeAllocator, ServiceIPAllocator
+from kubesim.objects import (
+    KINDS,
+    Node,
+    NodeCondition,
+    NodeSpec,
+    NodeStatus,
+    ObjectMeta,
+    Service,
+)
+from kubesim.timing import Timing
+
+__all__ = ["Cluster", "LAST_APPLIED_ANNOTATION"]
+
+LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+REGION_LABEL = "topology.kubernetes.io/region"
+
+#: Controllers that run by default, in start order.
+DEFAULT_CONTROLLERS = (
+    "scheduler",
+    "kubelet",
+    "garbagecollector",
+    "replicaset",
+    "deployment",
+    "endpoint",
+    "endpointslice",
+    "endpointslicemirroring",
+    "nodelifecycle",
+)
+
+
+def _zone_names(n: int) -> tuple[str, ...]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return tuple(f"zone-{letters[i % 26]}{'' if i < 26 else i // 26}" for i in range(n))
+
+
+class Cluster:
+    """A simulated Kubernetes cluster.
+
+    Keyword options mirror kube-controller-manager flags and are validated up front
+    (:class:`~kubesim.errors.InvalidOption`):
+
+    ``seed``
+        the one seed of every random choice (names, uids, IPs, scheduling, latencies).
+    ``nodes``, ``zones``
+        Ready nodes ``node-1`` … ``node-N`` spread round-robin over ``zones`` zones.
+    ``max_endpoints_per_slice`` (1–1000, default 100)
+        ``--max-endpoints-per-slice``.
+    ``endpoint_updates_batch_period``, ``endpointslice_updates_batch_period``,
+    ``mirroring_endpointslice_updates_batch_period`` (seconds ≥ 0, default 0)
+        the three batch-period flags.
+    ``mirroring_max_endpoints_per_subset`` (1–1000, default 1000)
+    ``endpoints_truncate`` (default ``True``)
+        ``False`` gives the pre-1.22 Endpoints controller, which never truncates (writes then
+        grow until etcd refuses them).
+    ``max_request_bytes`` (default 1.5 MiB)
+        etcd's ``--max-request-bytes``.
+    ``dual_stack``
+        give nodes and Services IPv6 ranges too.
+    ``timing``
+        a :class:`~kubesim.timing.Timing` (latencies of scheduler, kubelet, …).
+    ``controllers``
+        which controllers run (default: all of :data:`DEFAULT_CONTROLLERS`).
+
+    Methods by purpose: writing (:meth:`apply_yaml`, :meth:`apply_file`, :meth:`apply`,
+    :meth:`create`, :meth:`update`, :meth:`delete`); reading (:meth:`get`, :meth:`list`,
+    :meth:`kubectl`, :attr:`changes`); time (:meth:`run`, :attr:`now`); introspection
+    (:meth:`statistics`).
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        nodes: int = 3,
+        zones: int = 3,
+        max_endpoints_per_slice: int = 100,
+        endpoint_updates_batch_period: float = 0.0,
+        endpointslice_updates_batch_period: float = 0.0,
+        mirroring_endpointslice_updates_batch_period: float = 0.0,
+        mirroring_max_endpoints_per_subset: int = 1000,
+        endpoints_truncate: bool = True,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        dual_stack: bool = False,
+        node_cpu: str = "4",
+        timing: Timing | None = None,
+        controllers: Iterable[str] | None = None,
+    ) -> None:
+        self.options = Options(
+            max_endpoints_per_slice=max_endpoints_per_slice,
+            endpoint_updates_batch_period=endpoint_updates_batch_period,
+            endpointslice_updates_batch_period=endpointslice_updates_batch_period,
+            mirroring_endpointslice_updates_batch_period=mirroring_endpointslice_updates_batch_period,
+            mirroring_max_endpoints_per_subset=mirroring_max_endpoints_per_subset,
+            endpoints_truncate=endpoints_truncate,
+        )
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise InvalidOption(f"seed must be an integer, got {seed!r}")
+        if not isinstance(nodes, int) or isinstance(nodes, bool) or not 0 <= nodes <= 100_000:
+            raise InvalidOption(f"nodes must be an integer between 0 and 100000, got {nodes!r}")
+        if not isinstance(zones, int) or isinstance(zones, bool) or not 1 <= zones <= 100:
+            raise InvalidOption(f"zones must be an integer between 1 and 100, got {zones!r}")
+        if not isinstance(max_request_bytes, int) or max_request_bytes < 1:
+            raise InvalidOption(f"max_request_bytes must be a positive integer, got {max_request_bytes!r}")
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.clock = Clock()
+        self.timing = timing if timing is not None else Timing()
+        self.dual_stack = dual_stack
+        self.api = APIServer(clock=self.clock, rng=self.rng, max_request_bytes=max_request_bytes)
+        self._service_ips = ServiceIPAllocator("10.96.0.0/12", self.rng)
+        self._service_ips6 = ServiceIPAllocator("fd00:10:96::/112", self.rng) if dual_stack else None
+        self.api.service_ip_hook = self._allocate_service_ips
+        cluster_cidr = "10.244.0.0/16" if nodes <= 255 else "10.128.0.0/9"
+        self._node_cidrs = NodeCIDRAllocator(cluster_cidr, 24)
+        self._node_cidrs6 = NodeCIDRAllocator("fd00:10:244::/56", 64) if dual_stack else None
+        #: per-node pod IP ranges (IPv4, and IPv6 when dual-stack)
+        self.pod_ranges: dict[str, list[RangeAllocator]] = {}
+        self.zones = _zone_names(zones)
+        self._node_cpu = node_cpu
+        self._node_count = 0
+        names = tuple(controllers) if controllers is not None else DEFAULT_CONTROLLERS
+        unknown = sorted(set(names) - set(DEFAULT_CONTROLLERS))
+        if unknown:
+            raise InvalidOption(f"unknown controllers {unknown}; known: {list(DEFAULT_CONTROLLERS)}")
+        self.context = ControllerContext(
+            api=self.api, clock=self.clock, rng=self.rng, options=self.options, timing=self.timing, cluster=self
+        )
+        self.controllers: dict[str, Any] = {}
+        from kubesim.controllers import registry
+
+        for name in DEFAULT_CONTROLLERS:
+            if name in names:
+                self.controllers[name] = registry.start(name, self.context)
+        with self.api.transaction():
+            for _ in range(nodes):
+                self.add_node()
+
+    # ------------------------------------------------------------------ nodes and IPs
+
+    def add_node(self, name: str | None = None, *, zone: str | None = None, cpu: str | None = None) -> Node:
+        """Create one Ready node with a pod CIDR (``node-<i>``, zones round-robin)."""
+        self._node_count += 1
+        i = self._node_count
+        name = name or f"node-{i}"
+        zone = zone or self.zones[(i - 1) % len(self.zones)]
+        cidrs = [self._node_cidrs.allocate()]
+        if self._node_cidrs6 is not None:
+            cidrs.append(self._node_cidrs6.allocate())
+        cpu = cpu or self._node_cpu
+        node = Node(
+            metadata=ObjectMeta(
+                name=name,
+                labels={
+                    "kubernetes.io/hostname": name,
+                    "kubernetes.io/os": "linux",
+                    ZONE_LABEL: zone,
+                    REGION_LABEL: "region-1",
+                },
+            ),
+            spec=NodeSpec(pod_cidr=cidrs[0], pod_cidrs=tuple(cidrs)),
+            status=NodeStatus(
+                capacity={"cpu": cpu, "memory": "16Gi", "pods": "110"},
+                allocatable={"cpu": cpu, "memory": "16Gi", "pods": "110"},
+                conditions=(
+                    NodeCondition(
+                        type="Ready",
+                        status="True",
+                        last_heartbeat_time=self.api.epoch + int(self.clock.now),
+                        last_transition_time=self.api.epoch + int(self.clock.now),
+                        reason="KubeletReady",
+                        message="kubelet is posting ready status",
+                    ),
+                ),
+            ),
+        )
+        created = self.api.create(node, actor="kubelet")
+        self.pod_ranges[name] = [RangeAllocator(c) for c in cidrs]
+        return created
+
+    def _allocate_service_ips(self, svc: Service, old: Service | None) -> Service:
+        spec = svc.spec
+        if spec.type == "ExternalName":
+            return svc
+        if old is not None and old.spec.cluster_ip and not spec.cluster_ip:
+            return attrs.evolve(
+                svc,
+                spec=attrs.evolve(
+                    spec,
+                    cluster_ip=old.spec.cluster_ip,
+                    cluster_ips=old.spec.cluster_ips,
+                    ip_families=spec.ip_families or old.spec.ip_families,
+                    ip_family_policy=spec.ip_family_policy or old.spec.ip_family_policy,
+                ),
+            )
+        if old is not None or spec.cluster_ip == "None":
+            return svc
+        if spec.cluster_ip:
+            self._service_ips.reserve(spec.cluster_ip)
+            return svc
+        families = spec.ip_families or ("IPv4",)
+        policy = spec.ip_family_policy or "SingleStack"
+        if policy in ("PreferDualStack", "RequireDualStack") and self._service_ips6 is not None:
+            families = tuple(families) + tuple(f for f in ("IPv4", "IPv6") if f not in families)
+        elif policy == "RequireDualStack":
+            from kubesim.errors import FieldError, InvalidObject
+
+            raise InvalidObject(
+                "Service",
+                svc.metadata.name,
+                [FieldError("spec.ipFamilyPolicy", "Invalid value", "RequireDualStack",
+                            "this cluster is not configured for dual-stack services")],
+            )
+        ips = []
+        for fam in families[:2]:
+            if fam == "IPv6":
+                if self._service_ips6 is None:
+                    from kubesim.errors import FieldError, InvalidObject
+
+                    raise InvalidObject(
+                        "Service",
+                        svc.metadata.name,
+                        [FieldError("spec.ipFamilies[0]", "Invalid value", "IPv6",
+                                    "not configured on this cluster")],
+                    )
+                ips.append(self._service_ips6.allocate())
+            else:
+                ips.append(self._service_ips.allocate())
+        return attrs.evolve(
+            svc,
+            spec=attrs.evolve(spec, cluster_ip=ips[0], cluster_ips=tuple(ips), ip_families=tuple(families[:2]),
+                              ip_family_policy=policy),
+        )
+
+    # ------------------------------------------------------------------ time
+
+    @property
+    def now(self) -> float:
+        """Virtual seconds since the cluster was created."""
+        return self.clock.now
+
+    @property
+    def now_unix(self) -> int:
+        """The virtual wall clock in whole Unix seconds (``EPOCH`` at time 0)."""
+        return self.api.epoch + int(self.clock.now)
+
+    def run(self, until: float | None = None, *, max_steps: int | None = None) -> Cluster:
+        """Advance virtual time until nothing is pending, or up to ``until`` seconds.
+
+        Returns the cluster, so calls chain. ``max_steps`` bounds the number of callbacks run
+        (:class:`~kubesim.errors.InvalidOption` if exceeded — a runaway workload).
+        """
+        if until is not None and until < self.clock.now:
+            raise InvalidOption(f"until={until!r} is before now ({self.clock.now!r})")
+        if max_steps is None:
+            self.clock.run(until)
+            return self
+        start = self.clock.steps
+        while True:
+            t = self.clock.peek()
+            if t is None or (until is not None and t > until):
+                break
+            if self.clock.steps - start >= max_steps:
+                raise InvalidOption(f"run() exceeded max_steps={max_steps}")
+            self.clock.step()
+        if until is not None:
+            self.clock.now = float(until)
+        return self
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def changes(self) -> ChangeLog:
+        """The change log: one :class:`~kubesim.changelog.ChangeEvent` per committed write."""
+        return self.api.changes
+
+    def get(self, kind: str, name: str, namespace: str = "default") -> Any:
+        """The object; raises :class:`~kubesim.errors.NotFound`. ``O(1)``."""
+        return self.api.get(kind, name, namespace)
+
+    def list(self, kind: str, namespace: str | None = "default", selector: str | None = None) -> list[Any]:
+        """Objects of ``kind`` (``namespace=None``: all), filtered by a label ``selector``
+        string (``"app=web,tier!=db"``), sorted by namespace and name."""
+        return self.api.list(kind, namespace, selector)
+
+    def kubectl(self, command: str | Sequence[str]) -> str:
+        """Text exactly as ``kubectl <command>`` prints it (``get``, ``describe``)."""
+        from kubesim import kubectl as _kubectl
+
+        return _kubectl.kubectl(command, store=self.api, now=self.now_unix)
+
+    # ------------------------------------------------------------------ writing
+
+    def _coerce(self, obj: Any) -> Any:
+        if isinstance(obj, Mapping):
+            return _manifests.from_manifest(obj)
+        if type(obj).__name__ in KINDS and hasattr(obj, "metadata"):
+            return obj
+        raise ManifestError(f"expected an API object or a manifest mapping, got {type(obj).__name__}")
+
+    def create(self, obj: Any, *, actor: str = "client") -> Any:
+        """Create an object (or manifest mapping); returns the stored object."""
+        return self.api.create(self._coerce(obj), actor=actor)
+
+    def update(self, obj: Any, *, actor: str = "client") -> Any:
+        """Replace an object; optimistic when ``metadata.resourceVersion`` is set
+        (:class:`~kubesim.errors.Conflict` if stale)."""
+        return self.api.update(self._coerce(obj), actor=actor)
+
+    def delete(self, kind: str, name: str, namespace: str = "default", *, grace_period_seconds: int | None = None) -> Any:
+        """Delete an object (gracefully for Pods); returns its last state."""
+        return self.api.delete(kind, name, namespace, actor="client", grace_period_seconds=grace_period_seconds)
+
+    def apply(self, obj: Any) -> Any:
+        """``kubectl apply`` one object or manifest mapping: create it if absent, else update
+        the fields the manifest sets (status and server-assigned fields are kept)."""
+        with self.api.transaction():
+            return self._apply_one(self._coerce(obj), obj if isinstance(obj, Mapping) else None)
+
+    def apply_yaml(self, text: str | bytes) -> list[Any]:
+        """``kubectl apply -f`` for YAML text with one or more documents. Every document is
+        parsed and validated before any is written: all or nothing."""
+        objs = _manifests.load_yaml(text)
+        with self.api.transaction():
+            return [self._apply_one(o, None) for o in objs]
+
+    def apply_file(self, path: str | os.PathLike[str]) -> list[Any]:
+        """:meth:`apply_yaml` on a file's contents."""
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise ManifestError(f"the path {str(path)!r} does not exist or cannot be read: {exc.strerror}") from None
+        return self.apply_yaml(data)
+
+    def _apply_one(self, obj: Any, manifest: Mapping[str, Any] | None) -> Any:
+        kind = obj.kind
+        meta = obj.metadata
+        ns = "" if kind in ("Node", "Namespace") else (meta.namespace or "default")
+        if manifest is None:
+            manifest = _manifests.to_manifest(obj)
+        config = json.dumps(_strip_for_last_applied(manifest, ns), separators=(",", ":"), sort_keys=True) + "\n"
+        annotations = meta.annotations.set(LAST_APPLIED_ANNOTATION, config)
+        obj = attrs.evolve(obj, metadata=attrs.evolve(meta, namespace=ns, annotations=annotations))
+        live = self.api.try_get(kind, meta.name, ns) if meta.name else None
+        if live is None:
+            return self.api.create(obj, actor="kubectl")
+        merged = _merge_for_apply(obj, live)
+        return self.api.update(merged, actor="kubectl")
+
+    # ------------------------------------------------------------------ introspection
+
+    def statistics(self) -> dict[str, Any]:
+        """The API server's and every controller's statistics."""
+        out: dict[str, Any] = {"apiserver": self.api.statistics()}
+        for name, c in self.controllers.items():
+            stats = getattr(c, "statistics", None)
+            if stats is not None:
+                out[name] = stats()
+        return out
+
+    def _check(self) -> None:
+        """Assert the invariants of the API server and every controller (expensive)."""
+        self.api._check()
+        for c in self.controllers.values():
+            check = getattr(c, "_check", None)
+            if check is not None:
+                check()
+
+    def __repr__(self) -> str:
+        return (
+            f"Cluster(seed={self.seed}, nodes={self._node_count}, now={self.clock.now:g}, "
+            f"objects={sum(self.api.statistics().objects.values())}, changes={len(self.changes)})"
+        )
+
+
+def _strip_for_last_applied(manifest: Mapping[str, Any], ns: str) -> dict[str, Any]:
+    d = dict(manifest)
+    meta = dict(d.get("metadata") or {})
+    ann = dict(meta.get("annotations") or {})
+    ann.pop(LAST_APPLIED_ANNOTATION, None)
+    if ann:
+        meta["annotations"] = ann
+    else:
+        meta.pop("annotations", None)
+    if ns:
+        meta["namespace"] = ns
+    d["metadata"] = meta
+    return d
+
+
+def _merge_for_apply(new: Any, live: Any) -> Any:
+    """The result of ``kubectl apply`` over ``live``: the manifest's fields win; what the
+    server or controllers own (status, allocated cluster IPs, a pod's node) is kept."""
+    kind = new.kind
+    meta = attrs.evolve(new.metadata, resource_version="")
+    out = attrs.evolve(new, metadata=meta)
+    if hasattr(live, "status"):
+        out = attrs.evolve(out, status=live.status)
+    if kind == "Service":
+        spec = out.spec
+        if not spec.cluster_ip and live.spec.cluster_ip:
+            spec = attrs.evolve(
+                spec,
+                cluster_ip=live.spec.cluster_ip,
+                cluster_ips=spec.cluster_ips or live.spec.cluster_ips,
+                ip_families=spec.ip_families or live.spec.ip_families,
+                ip_family_policy=spec.ip_family_policy or live.spec.ip_family_policy,
+            )
+        out = attrs.evolve(out, spec=spec)
+    elif kind in ("Deployment", "ReplicaSet"):
+        if out.spec.replicas is None:
+            out = attrs.evolve(out, spec=attrs.evolve(out.spec, replicas=live.spec.replicas))
+    elif kind == "Pod":
+        if not out.spec.node_name and live.spec.node_name:
+            out = attrs.evolve(out, spec=attrs.evolve(out.spec, node_name=live.spec.node_name))
+    elif kind == "Node":
+        out = attrs.evolve(
+            out,
+            spec=attrs.evolve(out.spec, pod_cidr=out.spec.pod_cidr or live.spec.pod_cidr,
+                              pod_cidrs=out.spec.pod_cidrs or live.spec.pod_cidrs),
+        )
+    return out

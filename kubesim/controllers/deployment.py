@@ -1,0 +1,183 @@
+"""The Deployment controller (``pkg/controller/deployment``).
+
+``sync`` finds the Deployment's ReplicaSets (controller owner references), creates the new
+ReplicaSet when the pod template has no matching one (``pod-template-hash``), applies one
+rollout step of :func:`~kubesim.controllers.rollout.plan_deployment_sync` (RollingUpdate with
+maxSurge/maxUnavailable, Recreate, proportional scaling), prunes old ReplicaSets beyond
+``revisionHistoryLimit``, and writes ``status`` when it changes. ReplicaSet events requeue the
+owner; pod deletions do too (Recreate waits for old pods to go).
+
+Cost per sync: ``O(ReplicaSets of the namespace)``.
+"""
+
+from __future__ import annotations
+
+from typing import Hashable
+
+import attrs
+
+from kubesim.apiserver import WatchEvent
+from kubesim.controllers import informers
+from kubesim.controllers.replicaset import controller_owner
+from kubesim.controllers.rollout import (
+    RECREATE,
+    apply_scale_decision,
+    calculate_deployment_status,
+    effective_strategy,
+    find_new_replica_set,
+    find_old_replica_sets,
+    new_replica_set,
+    plan_deployment_sync,
+)
+from kubesim.controllers.runtime import ControllerContext, WorkQueue
+from kubesim.errors import AlreadyExists, KubesimError
+from kubesim.objects import Deployment, ReplicaSet
+
+__all__ = ["DeploymentController", "ACTOR"]
+
+ACTOR = "deployment-controller"
+
+
+@attrs.frozen
+class DeploymentStatistics:
+    """Counters of the Deployment controller."""
+
+    syncs: int
+    replicasets_created: int
+    scale_writes: int
+    status_writes: int
+
+
+@attrs.define(eq=False)
+class DeploymentController:
+    """Rolls Deployments out through ReplicaSets."""
+
+    ctx: ControllerContext
+    queue: WorkQueue = attrs.field(init=False)
+    _syncs: int = 0
+    _rs_created: int = 0
+    _scales: int = 0
+    _status_writes: int = 0
+
+    name = "deployment"
+
+    def __attrs_post_init__(self) -> None:
+        self.queue = self.ctx.queue("deployment", self.sync)
+
+    def start(self) -> None:
+        self.ctx.api.watch(self._on_deployment, {"Deployment"})
+        self.ctx.api.watch(self._on_rs, {"ReplicaSet"})
+        self.ctx.api.watch(self._on_pod, {"Pod"})
+
+    def _on_deployment(self, ev: WatchEvent) -> None:
+        self.queue.add(informers.service_key(ev.new))
+
+    def _on_rs(self, ev: WatchEvent) -> None:
+        ref = controller_owner(ev.new)
+        if ref is not None and ref.kind == "Deployment":
+            self.queue.add(f"{ev.new.metadata.namespace}/{ref.name}")
+
+    def _on_pod(self, ev: WatchEvent) -> None:
+        if ev.type != "DELETED":
+            return
+        ref = controller_owner(ev.new)
+        if ref is None or ref.kind != "ReplicaSet":
+            return
+        rs = self.ctx.api.try_get("ReplicaSet", ref.name, ev.new.metadata.namespace)
+        if rs is None:
+            return
+        dref = controller_owner(rs)
+        if dref is not None and dref.kind == "Deployment":
+            self.queue.add(f"{rs.metadata.namespace}/{dref.name}")
+
+    def _replica_sets(self, d: Deployment) -> list[ReplicaSet]:
+        out = []
+        for rs in self.ctx.api.list_namespace("ReplicaSet", d.metadata.namespace).values():
+            ref = controller_owner(rs)
+            if ref is not None and ref.uid == d.metadata.uid:
+                out.append(rs)
+        return sorted(out, key=lambda r: r.metadata.name)
+
+    def _old_pods_running(self, d: Deployment, old: list[ReplicaSet]) -> bool:
+        names = {rs.metadata.name for rs in old}
+        for pod in self.ctx.api.list_namespace("Pod", d.metadata.namespace).values():
+            ref = controller_owner(pod)
+            if ref is not None and ref.kind == "ReplicaSet" and ref.name in names:
+                if pod.status.phase not in ("Succeeded", "Failed"):
+                    return True
+        return False
+
+    def sync(self, key: Hashable) -> None:
+        """``syncDeployment``."""
+        assert isinstance(key, str)
+        self._syncs += 1
+        api = self.ctx.api
+        ns, name = informers.split_key(key)
+        d: Deployment | None = api.try_get("Deployment", name, ns)
+        if d is None or d.metadata.deletion_timestamp is not None:
+            return
+        rss = self._replica_sets(d)
+        new_rs = find_new_replica_set(d, rss)
+        _, all_old = find_old_replica_sets(d, rss)
+        recreate = effective_strategy(d).type == RECREATE
+        old_running = self._old_pods_running(d, all_old) if recreate else False
+        if new_rs is None and not d.spec.paused:
+            if not recreate or (not old_running and all((rs.spec.replicas or 0) == 0 for rs in all_old)):
+                try:
+                    created = api.create(new_replica_set(d, all_old), actor=ACTOR)
+                    self._rs_created += 1
+                    rss = rss + [created]
+                except AlreadyExists:
+                    rss = self._replica_sets(d)
+        decisions = plan_deployment_sync(d, rss, old_pods_running=old_running)
+        by_name = {rs.metadata.name: rs for rs in rss}
+        for dec in decisions:
+            rs = by_name.get(dec.rs_name)
+            if rs is None:
+                continue
+            updated = apply_scale_decision(rs, dec)
+            if updated == rs:
+                continue
+            try:
+                by_name[dec.rs_name] = api.update(updated, actor=ACTOR)
+                self._scales += 1
+            except KubesimError:
+                self.queue.add_rate_limited(key)
+                return
+        rss = list(by_name.values())
+        if recreate and decisions == [] and find_new_replica_set(d, rss) is None and not old_running:
+            self.queue.add(key)
+        self._cleanup(d, rss)
+        new_rs = find_new_replica_set(d, rss)
+        status = calculate_deployment_status(d, rss, new_rs)
+        if status != d.status:
+            try:
+                api.update(attrs.evolve(d, metadata=attrs.evolve(d.metadata, resource_version=""), status=status), actor=ACTOR)
+                self._status_writes += 1
+            except KubesimError:
+                pass
+
+    def _cleanup(self, d: Deployment, rss: list[ReplicaSet]) -> None:
+        limit = d.spec.revision_history_limit if d.spec.revision_history_limit is not None else 10
+        new_rs = find_new_replica_set(d, rss)
+        idle = [
+            rs for rs in rss
+            if rs is not new_rs and (rs.spec.replicas or 0) == 0 and rs.status.replicas == 0
+            and rs.metadata.deletion_timestamp is None
+        ]
+        excess = len(idle) - limit
+        if excess <= 0:
+            return
+        idle.sort(key=lambda r: (int(r.metadata.annotations.get("deployment.kubernetes.io/revision", "0") or 0), r.metadata.name))
+        for rs in idle[:excess]:
+            try:
+                self.ctx.api.delete("ReplicaSet", rs.metadata.name, rs.metadata.namespace, actor=ACTOR)
+            except KubesimError:
+                pass
+
+    def statistics(self) -> DeploymentStatistics:
+        """Syncs, ReplicaSets created, scale writes, status writes."""
+        return DeploymentStatistics(self._syncs, self._rs_created, self._scales, self._status_writes)
+
+    def _check(self) -> None:
+        self.queue._check()

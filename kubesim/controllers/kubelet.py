@@ -1,0 +1,342 @@
+"""The kubelets of every node, as one component: pod start-up, IPs, readiness, termination.
+
+For a pod bound to a node (times from :class:`~kubesim.timing.Timing`, drawn from the seed):
+
+1. ``kubelet_admit`` later: the first status write — phase ``Pending``, ``hostIP``, conditions
+   ``PodReadyToStartContainers``/``Initialized``/``Ready``/``ContainersReady`` (no IP yet);
+2. ``container_start`` after binding: the sandbox has an IP (from the node's pod CIDR, see
+   :mod:`kubesim.ipam`), containers run: phase ``Running``, ``podIP``/``podIPs``; ``Ready`` is
+   ``True`` at once without a readiness probe, else it follows the probe (:mod:`kubesim.probes`);
+3. on ``deletionTimestamp``: the app receives SIGTERM and exits after ``app_shutdown`` (at most
+   the grace period; killed at its end): a status write with the terminal phase and
+   ``Ready=False``; ``kubelet_delete_delay`` later the kubelet's final DELETE frees the name
+   and, the pod IP.
+
+Costs: ``O(1)`` per pod event plus one clock entry per scheduled transition.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import attrs
+
+from kubesim.apiserver import WatchEvent
+from kubesim.clock import Timer
+from kubesim.controllers.runtime import ControllerContext
+from kubesim.errors import KubesimError
+from kubesim.ipam import RangeAllocator
+from kubesim.objects import Pod, PodCondition, PodIP
+
+__all__ = ["Kubelet", "KubeletStatistics", "PodRuntime"]
+
+
+@attrs.frozen
+class KubeletStatistics:
+    """Counters of the kubelets."""
+
+    started: int
+    status_writes: int
+    terminated: int
+    running: int
+
+
+@attrs.define(eq=False)
+class PodRuntime:
+    """What the kubelet knows of one pod it runs."""
+
+    uid: str
+    node: str
+    started: bool = False
+    ips: tuple[str, ...] = ()
+    timers: list[Timer] = attrs.field(factory=list)
+    terminating: bool = False
+    ready: bool = False
+    readiness: Any = None  # a kubesim.probes tracker, when the pod has a readiness probe
+
+
+def _conditions(now: int, ready: bool, old: tuple[PodCondition, ...], *, started: bool) -> tuple[PodCondition, ...]:
+    prev = {c.type: c for c in old}
+
+    def cond(t: str, status: bool) -> PodCondition:
+        s = "True" if status else "False"
+        p = prev.get(t)
+        if p is not None and p.status == s:
+            return p
+        reason = "" if status else ("ContainersNotReady" if t in ("Ready", "ContainersReady") else "")
+        return PodCondition(type=t, status=s, last_transition_time=now, reason=reason)
+
+    return (
+        cond("PodReadyToStartContainers", started),
+        cond("Initialized", True),
+        cond("Ready", ready),
+        cond("ContainersReady", ready),
+        prev.get("PodScheduled") or PodCondition(type="PodScheduled", status="True", last_transition_time=now),
+    )
+
+
+@attrs.define(eq=False)
+class Kubelet:
+    """Runs the pods bound to every node. See the module docstring."""
+
+    ctx: ControllerContext
+    pods: dict[tuple[str, str], PodRuntime] = attrs.field(factory=dict, repr=False)
+    #: user hooks: ``readiness_model(pod) -> tracker | None`` (see :mod:`kubesim.probes`)
+    readiness_model: Callable[[Pod, float], Any] | None = None
+    _started: int = 0
+    _status_writes: int = 0
+    _terminated: int = 0
+
+    name = "kubelet"
+
+    def start(self) -> None:
+        self.ctx.api.watch(self._on_pod, {"Pod"})
+
+    def _now(self) -> int:
+        return self.ctx.api.epoch + int(self.ctx.clock.now)
+
+    def _later(self, rt: PodRuntime, delay: float, fn: Callable[[], object]) -> None:
+        rt.timers.append(self.ctx.clock.schedule(delay, fn))
+
+    # ------------------------------------------------------------------ events
+
+    def _on_pod(self, ev: WatchEvent) -> None:
+        pod: Pod = ev.new
+        key = (pod.metadata.namespace, pod.metadata.name)
+        rt = self.pods.get(key)
+        if ev.type == "DELETED":
+            if rt is not None and rt.uid == pod.metadata.uid:
+                self._forget(key, rt)
+            return
+        if rt is not None and rt.uid != pod.metadata.uid:
+            self._forget(key, rt)
+            rt = None
+        if not pod.spec.node_name or pod.status.phase in ("Succeeded", "Failed"):
+            return
+        if rt is None:
+            if pod.metadata.deletion_timestamp is not None:
+                return
+            rt = PodRuntime(uid=pod.metadata.uid, node=pod.spec.node_name)
+            self.pods[key] = rt
+            t = self.ctx.timing
+            admit = t.kubelet_admit.draw(self.ctx.rng)
+            start = max(admit, t.container_start.draw(self.ctx.rng))
+            self._later(rt, admit, lambda: self._admit(key, rt))
+            self._later(rt, start, lambda: self._start_containers(key, rt))
+            return
+        if pod.metadata.deletion_timestamp is not None and not rt.terminating:
+            self._terminate(key, rt, pod)
+
+    def _forget(self, key: tuple[str, str], rt: PodRuntime) -> None:
+        for timer in rt.timers:
+            timer.cancel()
+        rt.timers.clear()
+        ranges = self.ctx.cluster.pod_ranges.get(rt.node, []) if self.ctx.cluster is not None else []
+        for ip in rt.ips:
+            for r in ranges:
+                try:
+                    if r.in_use(ip):
+                        r.release(ip)
+                except ValueError:
+                    pass
+        if self.pods.get(key) is rt:
+            del self.pods[key]
+
+    def _write_status(self, key: tuple[str, str], rt: PodRuntime, mutate: Callable[[Pod], Pod]) -> Pod | None:
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        if pod is None or pod.metadata.uid != rt.uid:
+            return None
+        new = mutate(pod)
+        new = attrs.evolve(new, metadata=attrs.evolve(new.metadata, resource_version=""))
+        try:
+            stored: Pod = self.ctx.api.update(new, actor="kubelet")
+        except KubesimError:
+            return None
+        self._status_writes += 1
+        return stored
+
+    def _admit(self, key: tuple[str, str], rt: PodRuntime) -> None:
+        if rt.started or rt.terminating:
+            return
+        now = self._now()
+        host_ip = self._host_ip(rt.node)
+
+        def mutate(pod: Pod) -> Pod:
+            return attrs.evolve(
+                pod,
+                status=attrs.evolve(
+                    pod.status,
+                    phase="Pending",
+                    host_ip=host_ip,
+                    start_time=now,
+                    conditions=_conditions(now, False, pod.status.conditions, started=False),
+                ),
+            )
+
+        self._write_status(key, rt, mutate)
+
+    def _host_ip(self, node: str) -> str:
+        n = self.ctx.api.try_get("Node", node, "")
+        if n is not None:
+            for a in n.status.addresses:
+                if a.type == "InternalIP":
+                    return a.address
+        return ""
+
+    def _start_containers(self, key: tuple[str, str], rt: PodRuntime) -> None:
+        if rt.terminating:
+            return
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        if pod is None or pod.metadata.uid != rt.uid:
+            return
+        ranges: list[RangeAllocator] = self.ctx.cluster.pod_ranges.get(rt.node, []) if self.ctx.cluster else []
+        rt.ips = tuple(r.allocate() for r in ranges)
+        rt.started = True
+        self._started += 1
+        since = self.ctx.clock.now
+        rt.readiness = self.readiness_model(pod, since) if self.readiness_model is not None else _default_readiness(pod, since)
+        ready = rt.readiness is None or rt.readiness.ready_at(since)
+        rt.ready = ready
+        now = self._now()
+        ips = rt.ips
+
+        def mutate(p: Pod) -> Pod:
+            return attrs.evolve(
+                p,
+                status=attrs.evolve(
+                    p.status,
+                    phase="Running",
+                    pod_ip=ips[0] if ips else "",
+                    pod_ips=tuple(PodIP(ip) for ip in ips),
+                    start_time=p.status.start_time or now,
+                    conditions=_conditions(now, ready, p.status.conditions, started=True),
+                ),
+            )
+
+        self._write_status(key, rt, mutate)
+        self._schedule_readiness(key, rt)
+
+    def _schedule_readiness(self, key: tuple[str, str], rt: PodRuntime) -> None:
+        if rt.readiness is None or rt.terminating:
+            return
+        nxt = rt.readiness.next_transition(self.ctx.clock.now)
+        if nxt is None:
+            return
+        self._later(rt, max(0.0, nxt - self.ctx.clock.now), lambda: self._readiness_flip(key, rt))
+
+    def _readiness_flip(self, key: tuple[str, str], rt: PodRuntime) -> None:
+        if rt.terminating:
+            return
+        ready = rt.readiness.ready_at(self.ctx.clock.now)
+        if ready != rt.ready:
+            rt.ready = ready
+            now = self._now()
+            self._write_status(
+                key,
+                rt,
+                lambda p: attrs.evolve(
+                    p, status=attrs.evolve(p.status, conditions=_conditions(now, ready, p.status.conditions, started=True))
+                ),
+            )
+        self._schedule_readiness(key, rt)
+
+    def set_readiness(self, key: tuple[str, str], tracker: Any) -> None:
+        """Replace the readiness tracker of a running pod (used by scenarios) and apply it now."""
+        rt = self.pods.get(key)
+        if rt is None or not rt.started or rt.terminating:
+            return
+        for timer in rt.timers:
+            timer.cancel()
+        rt.timers.clear()
+        rt.readiness = tracker
+        self._readiness_flip(key, rt)
+
+    def _terminate(self, key: tuple[str, str], rt: PodRuntime, pod: Pod) -> None:
+        rt.terminating = True
+        for timer in rt.timers:
+            timer.cancel()
+        rt.timers.clear()
+        grace = pod.metadata.deletion_grace_period_seconds
+        grace = 30 if grace is None else grace
+        t = self.ctx.timing
+        if not rt.started:
+            self._later(rt, t.kubelet_delete_delay.draw(self.ctx.rng), lambda: self._final_delete(key, rt))
+            return
+        shutdown = t.app_shutdown.draw(self.ctx.rng)
+        killed = shutdown > grace
+        exit_after = min(shutdown, float(grace))
+        phase = "Failed" if killed else "Succeeded"
+
+        def exited() -> None:
+            now = self._now()
+            rt.ready = False
+            self._write_status(
+                key,
+                rt,
+                lambda p: attrs.evolve(
+                    p,
+                    status=attrs.evolve(
+                        p.status, phase=phase, conditions=_conditions(now, False, p.status.conditions, started=False)
+                    ),
+                ),
+            )
+            self._later(rt, t.kubelet_delete_delay.draw(self.ctx.rng), lambda: self._final_delete(key, rt))
+
+        self._later(rt, exit_after, exited)
+
+    def _final_delete(self, key: tuple[str, str], rt: PodRuntime) -> None:
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        if pod is not None and pod.metadata.uid == rt.uid:
+            try:
+                self.ctx.api.remove("Pod", key[1], key[0], actor="kubelet")
+            except KubesimError:
+                pass
+            self._terminated += 1
+        self._forget(key, rt)
+
+    # ------------------------------------------------------------------ introspection
+
+    def statistics(self) -> KubeletStatistics:
+        """Pods started, status writes, pods terminated, pods running now."""
+        running = sum(1 for rt in self.pods.values() if rt.started and not rt.terminating)
+        return KubeletStatistics(self._started, self._status_writes, self._terminated, running)
+
+
+@attrs.frozen
+class _FixedReadiness:
+    """Ready from ``at`` on (``None``: never)."""
+
+    at: float | None
+
+    def ready_at(self, t: float) -> bool:
+        return self.at is not None and t >= self.at
+
+    def next_transition(self, t: float) -> float | None:
+        if self.at is None or t >= self.at:
+            return None
+        return self.at
+
+
+def _default_readiness(pod: Pod, since: float) -> Any:
+    """Readiness without user-supplied behaviour: an app that is up at once and serves
+    exactly its declared container ports (see :mod:`kubesim.probes`)."""
+    try:
+        from kubesim import probes
+    except ImportError:  # pragma: no cover - during bootstrap
+        probes = None  # type: ignore[assignment]
+    if probes is not None and hasattr(probes, "tracker_for_pod"):
+        return probes.tracker_for_pod(pod, since)
+    probe_containers = [c for c in pod.spec.containers if c.readiness_probe is not None]
+    if not probe_containers:
+        return None
+    at = since
+    for c in probe_containers:
+        p = c.readiness_probe
+        assert p is not None
+        port = p.http_get.port if p.http_get else (p.tcp_socket.port if p.tcp_socket else None)
+        if port is not None:
+            ok = any((cp.container_port == port) if isinstance(port, int) else (cp.name == port) for cp in c.ports)
+            if not ok:
+                return _FixedReadiness(None)
+        at = max(at, since + p.initial_delay_seconds + (p.success_threshold - 1) * p.period_seconds)
+    return _FixedReadiness(at)

@@ -1,0 +1,37 @@
+"""Which module implements each controller name, and how it is started."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from kubesim.controllers.runtime import ControllerContext
+
+__all__ = ["CONTROLLER_MODULES", "start"]
+
+#: controller name -> (module, class)
+CONTROLLER_MODULES: dict[str, tuple[str, str]] = {
+    "scheduler": ("kubesim.controllers.scheduler", "Scheduler"),
+    "kubelet": ("kubesim.controllers.kubelet", "Kubelet"),
+    "garbagecollector": ("kubesim.controllers.gc", "GarbageCollector"),
+    "replicaset": ("kubesim.controllers.replicaset", "ReplicaSetController"),
+    "deployment": ("kubesim.controllers.deployment", "DeploymentController"),
+    "endpoint": ("kubesim.controllers.endpoints_controller", "EndpointsController"),
+    "endpointslice": ("kubesim.controllers.endpointslice_controller", "EndpointSliceController"),
+    "endpointslicemirroring": ("kubesim.controllers.mirroring_controller", "MirroringController"),
+    "nodelifecycle": ("kubesim.controllers.nodelifecycle", "NodeLifecycleController"),
+}
+
+
+def start(name: str, ctx: ControllerContext) -> Any:
+    """Construct the controller called ``name`` on ``ctx`` and start its watches."""
+    module, cls = CONTROLLER_MODULES[name]
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None  # not built yet
+        raise
+    controller = getattr(mod, cls)(ctx)
+    controller.start()
+    return controller
