@@ -374,6 +374,16 @@ class Cluster:
         merged = _merge_for_apply(obj, live)
         return self.api.update(merged, actor="kubectl")
 
+    def churn(self, **kwargs: Any) -> Any:
+        """The :class:`~kubesim.report.ChurnReport` of this cluster's change log: Endpoints and
+        EndpointSlices side by side, with kube-proxy on every node as watchers by default.
+        Keyword arguments go to :func:`kubesim.report.churn` (``since``, ``until``,
+        ``size_model``, ``groups``)."""
+        from kubesim import report
+
+        kwargs.setdefault("groups", report.default_groups(len(self.pod_ranges)))
+        return report.churn(self.changes, **kwargs)
+
     # ------------------------------------------------------------------ introspection
 
     def statistics(self) -> dict[str, Any]:

@@ -79,11 +79,17 @@ def is_ipv6(text: str) -> bool:
     return ip_family(text) == IPv6
 
 
+_V4_LINK_LOCAL_MULTICAST = ipaddress.IPv4Network("224.0.0.0/24")
+_V6_LINK_LOCAL_MULTICAST = ipaddress.IPv6Network("ff02::/16")
+
+
+@functools.lru_cache(maxsize=65536)
 def is_special_ip(addr: _Addr) -> str | None:
     """The API server's reason for refusing ``addr`` as an endpoint, or ``None``.
 
     Mirrors ``ValidateNonSpecialIP`` (unspecified, loopback, link-local unicast and link-local
-    multicast are refused).
+    multicast are refused). ``O(1)``; memoised per address (endpoint IPs repeat on every write
+    of their Endpoints/EndpointSlice).
     """
     if addr.is_unspecified:
         return "may not be unspecified (0.0.0.0)" if addr.version == 4 else "may not be unspecified (::)"
@@ -91,8 +97,8 @@ def is_special_ip(addr: _Addr) -> str | None:
         return "may not be in the loopback range (127.0.0.0/8, ::1/128)"
     if addr.is_link_local:
         return "may not be in the link-local range (169.254.0.0/16, fe80::/10)"
-    if addr.version == 4 and addr in ipaddress.IPv4Network("224.0.0.0/24"):
+    if addr.version == 4 and addr in _V4_LINK_LOCAL_MULTICAST:
         return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"
-    if addr.version == 6 and addr in ipaddress.IPv6Network("ff02::/16"):
+    if addr.version == 6 and addr in _V6_LINK_LOCAL_MULTICAST:
         return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"
     return None

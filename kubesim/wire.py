@@ -88,6 +88,8 @@ import json as _json
 import re as _re
 from typing import Any, Callable, Iterable, Mapping, Optional, TypeVar
 
+import attrs
+
 from kubesim.objects import (
     Container,
     ContainerPort,
@@ -161,6 +163,7 @@ __all__ = [
     "slice_port_json_size",
     "go_json_bytes",
     "sizes",
+    "sizes3",
     "clear_caches",
 ]
 
@@ -883,6 +886,9 @@ def clear_caches() -> None:
     """Empty every per-entry size cache. ``O(cached entries)``."""
     for c in _CACHED:
         c._cache.clear()  # type: ignore[attr-defined]
+    for ic in _ID_CACHES:
+        ic.cache.clear()
+    _LAST_RAW[0] = _LAST_JSON[0] = None
 
 
 @_register
@@ -956,31 +962,147 @@ def _subset_body(s: EndpointSubset) -> int:
     return n
 
 
-def raw_size(obj: Any, *, include_resource_version: bool = True) -> int:
-    """Size of the object's own protobuf message (``len(encode_raw(obj))``). For Endpoints
-    and EndpointSlice ``O(entries)`` cached lookups plus ``O(meta)``; for other kinds
-    ``O(size of obj)``."""
+def _str_field_len(text: str) -> int:
+    # An always-written string field with a one-byte tag: 2 bytes when empty.
+    return wrap(len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass")))
+
+
+def _meta_body_pair(meta: ObjectMeta) -> tuple[int, int]:
+    """``(meta_size(meta), meta_size(meta, include_resource_version=False))`` from one
+    encoding: without resourceVersion, ``selfLink`` and ``resourceVersion`` are empty strings
+    (2 bytes each) and every other field is unchanged."""
+    n = len(_object_meta(meta, True))
+    return n, n - _str_field_len(meta.self_link) - _str_field_len(meta.resource_version) + 4
+
+
+class _ByIdentity:
+    """A bounded cache of ``fn(x)`` keyed by the identity of ``x``, holding a strong reference
+    to ``x`` (so its ``id`` cannot be reused while cached).  For immutable sub-objects that a
+    write carries over unchanged (a Pod's ``spec`` across status updates): a hit is one dict
+    probe, no hashing of the object.  Cleared wholesale when full."""
+
+    __slots__ = ("fn", "cache")
+
+    def __init__(self, fn: Callable[[Any], int]) -> None:
+        self.fn = fn
+        self.cache: dict[int, tuple[Any, int]] = {}
+
+    def __call__(self, x: Any) -> int:
+        hit = self.cache.get(id(x))
+        if hit is not None and hit[0] is x:
+            return hit[1]
+        n = self.fn(x)
+        if len(self.cache) >= _ID_CACHE_SIZE:
+            self.cache.clear()
+        self.cache[id(x)] = (x, n)
+        return n
+
+
+#: Maximum number of sub-objects each identity cache keeps.
+_ID_CACHE_SIZE = 1 << 13
+
+_ID_CACHES: list[_ByIdentity] = []
+
+
+def _by_identity(fn: Callable[[Any], int]) -> _ByIdentity:
+    c = _ByIdentity(fn)
+    _ID_CACHES.append(c)
+    return c
+
+
+# Top-level kinds other than Endpoints/EndpointSlice: raw = wrap(meta) + the wrapped bodies
+# of their other (non-pointer, one-byte-tag) fields + constant bytes.  Mirrors the encoders
+# above (``_pod`` ...); the bodies are cached by identity of the sub-object.
+_PROTO_PARTS: dict[type, tuple[tuple[tuple[str, _ByIdentity], ...], int]] = {
+    Pod: (
+        (
+            ("spec", _by_identity(lambda x: len(_pod_spec(x)))),
+            ("status", _by_identity(lambda x: len(_pod_status(x)))),
+        ),
+        0,
+    ),
+    Service: ((("spec", _by_identity(lambda x: len(_service_spec(x)))),), len(_msg(3, _SERVICE_STATUS))),
+    Node: (
+        (
+            ("spec", _by_identity(lambda x: len(_node_spec(x)))),
+            ("status", _by_identity(lambda x: len(_node_status(x)))),
+        ),
+        0,
+    ),
+    Namespace: ((), len(b"\x12\x00" + b"\x1a\x02\x0a\x00")),
+    Deployment: (
+        (
+            ("spec", _by_identity(lambda x: len(_deployment_spec(x)))),
+            ("status", _by_identity(lambda x: len(_deployment_status(x)))),
+        ),
+        0,
+    ),
+    ReplicaSet: (
+        (
+            ("spec", _by_identity(lambda x: len(_replica_set_spec(x)))),
+            ("status", _by_identity(lambda x: len(_replica_set_status(x)))),
+        ),
+        0,
+    ),
+}
+
+
+def _proto_rest(obj: Any) -> int:
+    """The object's raw message size minus its ``metadata`` field (which alone depends on
+    ``include_resource_version``)."""
     if isinstance(obj, Endpoints):
-        n = wrap(meta_size(obj.metadata, include_resource_version=include_resource_version))
+        n = 0
         for s in obj.subsets:
             n += wrap(_subset_body(s))
         return n
     if isinstance(obj, EndpointSlice):
-        n = wrap(meta_size(obj.metadata, include_resource_version=include_resource_version))
+        n = 0
         for e in obj.endpoints:
             n += endpoint_entry_size(e)
         for p in obj.ports:
             n += slice_port_entry_size(p)
         return n + wrap(len(obj.address_type.encode("utf-8", "surrogatepass")))
-    return len(encode_raw(obj, include_resource_version=include_resource_version))
+    plan = _PROTO_PARTS.get(type(obj))
+    if plan is None:
+        raise TypeError(f"not a top-level kubesim object: {type(obj).__name__}")
+    parts, n = plan
+    for attr, body in parts:
+        n += wrap(body(getattr(obj, attr)))
+    return n
+
+
+# The last object measured, with its (raw with rv, raw without rv): ``APIServer`` sizes the
+# same object twice in a row (served and stored).
+_LAST_RAW: list[Any] = [None, (0, 0)]
+
+
+def _raw_pair(obj: Any) -> tuple[int, int]:
+    """``(raw_size(obj), raw_size(obj, include_resource_version=False))``."""
+    last = _LAST_RAW
+    if last[0] is obj:
+        return last[1]  # type: ignore[no-any-return]
+    rest = _proto_rest(obj)
+    m_rv, m_no = _meta_body_pair(obj.metadata)
+    pair = (rest + wrap(m_rv), rest + wrap(m_no))
+    last[0] = obj
+    last[1] = pair
+    return pair
+
+
+def raw_size(obj: Any, *, include_resource_version: bool = True) -> int:
+    """Size of the object's own protobuf message (``len(encode_raw(obj))``). For Endpoints
+    and EndpointSlice ``O(entries)`` cached lookups plus ``O(meta)``; for other kinds
+    ``O(size of obj)``, where sub-objects carried over unchanged from an earlier measured
+    object (a Pod's ``spec`` on a status update) cost one identity lookup."""
+    return _raw_pair(obj)[0 if include_resource_version else 1]
 
 
 def proto_size(obj: Any, *, include_resource_version: bool = True) -> int:
     """Exact length of :func:`encode_proto` ``(obj)``, envelope included.  Endpoints and
     EndpointSlice: ``O(entries)`` cached lookups, no re-serialisation of entries (callers
     wanting ``O(1)`` keep entry sums and use :func:`envelope_size`); other kinds
-    ``O(size of obj)``."""
-    return envelope_size(obj, raw_size(obj, include_resource_version=include_resource_version))
+    ``O(size of obj)`` (see :func:`raw_size`)."""
+    return envelope_size(obj, _raw_pair(obj)[0 if include_resource_version else 1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -1031,6 +1153,30 @@ def _go_json_len(v: Any) -> int:
             return 2
         return 1 + sum(_go_json_len(x) + 1 for x in v)
     raise TypeError(f"not a JSON value: {type(v).__name__}")
+
+
+_JSON_ENCODER = _json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+_HTML_CHARS = _re.compile("[<>&]")
+_WIDE_CHARS = _re.compile("[\u2028\u2029\ud800-\udfff]")
+
+
+def _json_len(v: Any) -> int:
+    """:func:`_go_json_len` of a plain JSON value through the C encoder: Python's compact
+    ``ensure_ascii=False`` JSON escapes exactly what Go does except ``<``, ``>``, ``&``
+    (Go: 6 bytes, Python: 1), U+2028/U+2029 and lone surrogates (Go: 6 bytes, Python: the 3
+    UTF-8 bytes).  Values the C encoder refuses (FieldsV1 raw JSON, mappings that are not
+    ``dict``) take the recursive path.  ``O(size)``."""
+    try:
+        text = _JSON_ENCODER.encode(v)
+    except TypeError:
+        return _go_json_len(v)
+    if text.isascii():
+        n = len(text)
+    else:
+        n = len(text.encode("utf-8", "surrogatepass")) + 3 * len(_WIDE_CHARS.findall(text))
+    if "<" in text or ">" in text or "&" in text:
+        n += 5 * len(_HTML_CHARS.findall(text))
+    return n
 
 
 def go_json_bytes(value: Any) -> bytes:
@@ -1159,7 +1305,7 @@ class _RawJSON:
 
 
 def _meta_json_len(d: Mapping[str, Any]) -> int:
-    return _go_json_len(d)
+    return _json_len(d)
 
 
 def meta_json_size(meta: ObjectMeta, *, include_resource_version: bool = True) -> int:
@@ -1244,25 +1390,25 @@ def address_json_size(addr: EndpointAddress) -> int:
     >>> address_json_size(EndpointAddress(ip="10.0.0.1"))  # {"ip":"10.0.0.1"}
     17
     """
-    return _go_json_len(_endpoint_address_json(addr))
+    return _json_len(_endpoint_address_json(addr))
 
 
 @_register
 def endpoint_port_json_size(port: EndpointPort) -> int:
     """JSON size of one core ``EndpointPort`` object. ``O(1)`` amortised (cached)."""
-    return _go_json_len(_endpoint_port_json(port))
+    return _json_len(_endpoint_port_json(port))
 
 
 @_register
 def endpoint_json_size(ep: Endpoint) -> int:
     """JSON size of one discovery ``Endpoint`` object. ``O(1)`` amortised (cached)."""
-    return _go_json_len(_slice_endpoint_json(ep))
+    return _json_len(_slice_endpoint_json(ep))
 
 
 @_register
 def slice_port_json_size(port: EndpointSlicePort) -> int:
     """JSON size of one discovery ``EndpointPort`` object. ``O(1)`` amortised (cached)."""
-    return _go_json_len(_slice_port_json(port))
+    return _json_len(_slice_port_json(port))
 
 
 def _header_len(obj: Any) -> int:
@@ -1286,31 +1432,24 @@ def _subset_json(s: EndpointSubset) -> int:
     return 2 + sum(parts) + max(len(parts) - 1, 0)
 
 
-def json_size(obj: Any, *, include_resource_version: bool = True) -> int:
-    """Exact length of the compact JSON the API server serves for ``obj`` (see the module
-    docstring). Endpoints and EndpointSlice: ``O(entries)`` cached lookups plus ``O(meta)``;
-    other kinds: ``O(size of obj)`` through :func:`kubesim.manifests.to_manifest`.
-
-    An EndpointSlice with no endpoints or no ports serves ``"endpoints":null`` /
-    ``"ports":null`` (the Go fields have no ``omitempty`` and decode from etcd as nil).
-    """
+def _json_rest(obj: Any) -> tuple[int, Mapping[str, Any]]:
+    """``(size of the object's JSON minus its metadata value, the metadata as a plain value
+    with resourceVersion)``."""
     if isinstance(obj, Endpoints):
-        n = _header_len(obj) + meta_json_size(
-            obj.metadata, include_resource_version=include_resource_version
-        )
+        n = _header_len(obj) + 1
         if obj.subsets:
             n += len(',"subsets":') + json_list_size(
                 len(obj.subsets), sum(_subset_json(s) for s in obj.subsets)
             )
-        return n + 1
+        return n, _meta_json(obj.metadata, True)
     if isinstance(obj, EndpointSlice):
-        n = _header_len(obj) + meta_json_size(
-            obj.metadata, include_resource_version=include_resource_version
-        )
+        n = _header_len(obj) + 1
         n += len(',"addressType":') + _json_str_len(obj.address_type)
         n += len(',"endpoints":')
         if obj.endpoints:
-            total = sum(endpoint_json_size(e) for e in obj.endpoints)
+            total = 0
+            for e in obj.endpoints:
+                total += endpoint_json_size(e)
             n += json_list_size(len(obj.endpoints), total)
         else:
             n += 4
@@ -1319,26 +1458,110 @@ def json_size(obj: Any, *, include_resource_version: bool = True) -> int:
             n += json_list_size(len(obj.ports), sum(slice_port_json_size(p) for p in obj.ports))
         else:
             n += 4
-        return n + 1
+        return n, _meta_json(obj.metadata, True)
+    plan = _JSON_PLANS.get(type(obj))
+    if plan is None:
+        plan = _JSON_PLANS[type(obj)] = _json_plan(type(obj))
+    manifests = _manifests()
+    if plan is False:  # pragma: no cover - every kind has a plan today
+        manifest = manifests.to_manifest(obj)
+        md = manifest["metadata"]
+        return _json_len(manifest) - _json_len(md), md
+    base, attrs_ = plan
+    n = base
+    for attr in attrs_:
+        n += _sub_json(getattr(obj, attr))
+    return n, manifests.encode(obj.metadata)
+
+
+def _manifests() -> Any:
     import importlib  # the serialization edge, imported lazily (it may import this module)
 
-    manifests = importlib.import_module("kubesim.manifests")
-    manifest = manifests.to_manifest(obj)
-    if not include_resource_version:
-        md = dict(manifest.get("metadata") or {})
-        md.pop("resourceVersion", None)
-        md.pop("selfLink", None)
-        manifest = dict(manifest)
-        manifest["metadata"] = md
-    return _go_json_len(manifest)
+    return importlib.import_module("kubesim.manifests")
+
+
+# The JSON of a sub-object as kubesim.manifests encodes it (``to_manifest(obj)[key]`` is
+# ``encode(obj.<key>)`` for the top-level struct fields), cached by identity.
+_sub_json = _by_identity(lambda x: _json_len(_manifests().encode(x)))
+
+_JSON_PLANS: dict[type, Any] = {}
+
+
+def _json_plan(cls: type) -> Any:
+    """For a top-level kind whose manifest is ``{kind, apiVersion, metadata, <attr>: encode(
+    obj.<attr>) ..., <constants>}``: ``(size of the rest, attrs)`` where the rest is the
+    keys, punctuation and constant values.  ``False`` when the kind does not have that shape
+    (then the whole manifest is measured)."""
+    manifests = _manifests()
+    default = cls()
+    manifest = manifests.to_manifest(default)
+    names = [a.name for a in attrs.fields(cls)]
+    if "metadata" not in names or any(n not in manifest for n in names):
+        return False
+    if any(manifest[n] != manifests.encode(getattr(default, n)) for n in names):
+        return False
+    base = _json_len(manifest) - sum(_json_len(manifest[n]) for n in names)
+    return base, tuple(n for n in names if n != "metadata")
+
+
+def _meta_json_pair(md: Mapping[str, Any]) -> tuple[int, int]:
+    """JSON sizes of a metadata value with and without ``resourceVersion`` and ``selfLink``
+    (what ``PrepareObjectForStorage`` clears; both are ``omitempty`` strings)."""
+    n = _json_len(md)
+    gone = [k for k in ("selfLink", "resourceVersion") if k in md]
+    if not gone:
+        return n, n
+    if len(gone) == len(md):
+        return n, 2
+    return n, n - sum(_json_str_len(k) + 2 + _json_str_len(md[k]) for k in gone)
+
+
+_LAST_JSON: list[Any] = [None, (0, 0)]
+
+
+def _json_pair(obj: Any) -> tuple[int, int]:
+    """``(json_size(obj), json_size(obj, include_resource_version=False))``."""
+    last = _LAST_JSON
+    if last[0] is obj:
+        return last[1]  # type: ignore[no-any-return]
+    rest, md = _json_rest(obj)
+    m_rv, m_no = _meta_json_pair(md)
+    pair = (rest + m_rv, rest + m_no)
+    last[0] = obj
+    last[1] = pair
+    return pair
+
+
+def json_size(obj: Any, *, include_resource_version: bool = True) -> int:
+    """Exact length of the compact JSON the API server serves for ``obj`` (see the module
+    docstring). Endpoints and EndpointSlice: ``O(entries)`` cached lookups plus ``O(meta)``;
+    other kinds: ``O(size of obj)``, measuring what :func:`kubesim.manifests.to_manifest`
+    produces, part by part (a ``spec`` or ``status`` carried over unchanged from an earlier
+    measured object costs one identity lookup).
+
+    An EndpointSlice with no endpoints or no ports serves ``"endpoints":null`` /
+    ``"ports":null`` (the Go fields have no ``omitempty`` and decode from etcd as nil).
+    """
+    return _json_pair(obj)[0 if include_resource_version else 1]
 
 
 def sizes(obj: Any, *, include_resource_version: bool = True) -> tuple[int, int]:
     """``(json_bytes, proto_bytes)`` of ``obj``: :func:`json_size` and :func:`proto_size`.
     With the default ``include_resource_version=True`` these are the sizes a watcher
     receives; with ``False`` the sizes etcd stores (``resourceVersion`` and ``selfLink``
-    cleared). ``O(entries)`` cached lookups for Endpoints/EndpointSlice."""
-    return (
-        json_size(obj, include_resource_version=include_resource_version),
-        proto_size(obj, include_resource_version=include_resource_version),
-    )
+    cleared). ``O(entries)`` cached lookups for Endpoints/EndpointSlice; asking again for
+    the object just measured (with either value of ``include_resource_version``) is
+    ``O(1)``."""
+    i = 0 if include_resource_version else 1
+    return _json_pair(obj)[i], envelope_size(obj, _raw_pair(obj)[i])
+
+
+def sizes3(obj: Any) -> tuple[int, int, int]:
+    """``(json_bytes, proto_bytes, stored_proto_bytes)``: the JSON and protobuf sizes a
+    watcher receives and the protobuf size etcd stores, i.e. ``sizes(obj) +
+    (proto_size(obj, include_resource_version=False),)``, in one pass (the object is walked
+    once; the two protobuf sizes differ only in the metadata). What the API server needs on
+    every write. ``O(entries)`` cached lookups for Endpoints/EndpointSlice, ``O(size of the
+    changed parts)`` for other kinds."""
+    raw_rv, raw_no = _raw_pair(obj)
+    return _json_pair(obj)[0], envelope_size(obj, raw_rv), envelope_size(obj, raw_no)

@@ -471,7 +471,7 @@ _meta = st.builds(
             api_version=_str,
             time=_time,
             fields_type=_str,
-            fields_v1=st.none() | st.sampled_from(['{"f:subsets":{}}', "{}", ""]),
+            fields_v1=st.none() | st.sampled_from(['{"f:subsets":{}}', "{}"]),
             subresource=_str,
         ),
         max_size=2,

@@ -112,11 +112,12 @@ class EndpointSliceController:
 
     ctx: ControllerContext
     queue: WorkQueue = attrs.field(init=False)
-    metrics: SliceMetrics = attrs.field(factory=SliceMetrics)
+    metrics: SliceMetrics = attrs.field(init=False)
     tracker: SliceTracker = attrs.field(factory=SliceTracker)
     triggers: TriggerTimeTracker = attrs.field(factory=TriggerTimeTracker)
     events: list[tuple[float, str, str, str, str]] = attrs.field(factory=list, repr=False)
     topology: Any = False
+    _own_write: bool = attrs.field(default=False, repr=False)
     _results: dict[str, int] = attrs.field(factory=dict, repr=False)
     _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
     _syncs: int = 0
@@ -125,6 +126,7 @@ class EndpointSliceController:
 
     def __attrs_post_init__(self) -> None:
         self.queue = self.ctx.queue("endpointslice", self.sync, rate_limiter=endpointslice_rate_limiter())
+        self.metrics = SliceMetrics(max_endpoints_per_slice=self.ctx.options.max_endpoints_per_slice)
         try:
             from kubesim.controllers.topology import TopologyCache
 
@@ -163,6 +165,10 @@ class EndpointSliceController:
     def _on_slice(self, ev: WatchEvent) -> None:
         delay = max(MIN_SYNC_DELAY, self.ctx.options.endpointslice_updates_batch_period)
         new = ev.new
+        if self._own_write and ev.type != "DELETED":
+            # Upstream records the written generation when the API call returns, before the
+            # informer delivers the event; kubesim delivers synchronously, so record it here.
+            self.tracker.update(new)
         if ev.type == "ADDED":
             if self._managed(new) and self.tracker.should_sync(new):
                 self._queue_slice(new, delay)
@@ -237,22 +243,23 @@ class EndpointSliceController:
             metrics=self.metrics,
         )
         for verb, obj in plan.operations:
+            self._own_write = True
             try:
                 if verb == "create":
-                    stored = api.create(obj, actor=ACTOR)
-                    self.tracker.update(stored)
+                    self.tracker.update(api.create(obj, actor=ACTOR))
                 elif verb == "update":
-                    stored = api.update(obj, actor=ACTOR)
-                    self.tracker.update(stored)
+                    self.tracker.update(api.update(obj, actor=ACTOR))
                 else:
+                    self.tracker.expect_deletion(obj)
                     try:
                         api.delete("EndpointSlice", obj.metadata.name, ns, actor=ACTOR)
                     except NotFound:
                         pass
-                    self.tracker.expect_deletion(obj)
             except KubesimError as exc:
                 self.events.append((self.ctx.clock.now, "Warning", "FailedToUpdateEndpointSlices", key, str(exc)))
                 raise
+            finally:
+                self._own_write = False
             self._writes[verb] = self._writes.get(verb, 0) + 1
         for ev_type, reason, message in plan.events:
             self.events.append((self.ctx.clock.now, ev_type, reason, key, message))

@@ -27,7 +27,7 @@ from kubesim.controllers.mirroring import (
     should_mirror,
 )
 from kubesim.controllers.runtime import ControllerContext, WorkQueue, endpointslice_rate_limiter
-from kubesim.errors import KubesimError, NotFound
+from kubesim.errors import NotFound
 
 __all__ = ["MirroringController", "ACTOR"]
 
@@ -51,6 +51,7 @@ class MirroringController:
     queue: WorkQueue = attrs.field(init=False)
     tracker: SliceTracker = attrs.field(factory=SliceTracker)
     events: list[tuple[float, str, str, str, str]] = attrs.field(factory=list, repr=False)
+    _own_write: bool = attrs.field(default=False, repr=False)
     _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
     _syncs: int = 0
 
@@ -86,6 +87,8 @@ class MirroringController:
     def _on_slice(self, ev: WatchEvent) -> None:
         delay = self.ctx.options.mirroring_endpointslice_updates_batch_period
         new = ev.new
+        if self._own_write and ev.type != "DELETED":
+            self.tracker.update(new)  # see EndpointSliceController._on_slice
         key = f"{new.metadata.namespace}/{new.metadata.labels.get(LABEL_SERVICE_NAME, '')}"
         if ev.type == "ADDED":
             if self._managed(new) and self.tracker.should_sync(new):
@@ -127,25 +130,27 @@ class MirroringController:
         plan = reconcile_mirroring(
             endpoints, slices, max_endpoints_per_subset=self.ctx.options.mirroring_max_endpoints_per_subset
         )
-        for obj in plan.creates:
-            self.tracker.update(api.create(obj, actor=ACTOR))
-            self._count("create")
-        for obj in plan.updates:
-            self.tracker.update(api.update(obj, actor=ACTOR))
-            self._count("update")
-        for obj in plan.deletes:
-            self._delete(obj, ns)
+        self._own_write = True
+        try:
+            for obj in plan.creates:
+                self.tracker.update(api.create(obj, actor=ACTOR))
+                self._count("create")
+            for obj in plan.updates:
+                self.tracker.update(api.update(obj, actor=ACTOR))
+                self._count("update")
+            for obj in plan.deletes:
+                self._delete(obj, ns)
+        finally:
+            self._own_write = False
         for ev in plan.events:
             self.events.append((self.ctx.clock.now, ev.type, ev.reason, key, ev.message))
 
     def _delete(self, s: object, ns: str) -> None:
+        self.tracker.expect_deletion(s)
         try:
             self.ctx.api.delete("EndpointSlice", s.metadata.name, ns, actor=ACTOR)  # type: ignore[attr-defined]
         except NotFound:
             return
-        except KubesimError:
-            raise
-        self.tracker.expect_deletion(s)
         self._count("delete")
 
     def _count(self, verb: str) -> None:

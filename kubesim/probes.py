@@ -1,0 +1,399 @@
+"""Readiness-probe arithmetic: when does a container's readiness flip?
+
+The user describes what the application does with an :class:`AppBehaviour` (ready after a
+start-up time, unready during intervals, flapping, which ports listen, how slowly it answers);
+a :class:`ReadinessTracker` combines it with the container's ``readinessProbe`` and answers
+:meth:`~ReadinessTracker.ready_at` and :meth:`~ReadinessTracker.next_transition` -- so the kubelet
+schedules one event per readiness flip, never one per probe.  All times are virtual seconds
+since the container started.
+
+Upstream semantics (``pkg/kubelet/prober/worker.go``, ``prober_manager.go``, ``prober.go``):
+
+* **No readiness probe** -> ready as soon as the container runs (``ready = !exists``).
+* **The initial result is Failure**: a probed container is not ready until the probe says so.
+* **Probe times.**  A worker probes on a ticker of ``periodSeconds``.  Probes made while
+  ``int(elapsed) < initialDelaySeconds`` are skipped (they do not count).  Whenever the kubelet
+  computes the pod's status while the container has no Success result (``UpdatePodStatus``),
+  it triggers an immediate probe, which also resets the ticker; the container starting is such
+  a moment, so the ticks are ``offset + k * periodSeconds`` (``k = 0, 1, ...``) after the
+  container starts.  Hence the first counted probe is the first tick at or after
+  ``initialDelaySeconds`` -- with ``initialDelaySeconds: 5, periodSeconds: 10`` that is
+  ``t = 10``, not ``5`` (kubernetes/kubernetes#62036, kubernetes/website#48519).  This is the
+  default, ``alignment="kubelet"``.  Later status syncs of a not-ready pod (periodic resyncs,
+  other containers' events) trigger more manual probes upstream; kubesim does not model those.
+  ``alignment="documented"`` gives the model the documentation describes instead: first probe
+  at ``initialDelaySeconds``, then every ``periodSeconds``.
+* **Jitter.**  Upstream sleeps a random fraction of ``periodSeconds`` before a worker's first
+  probe *only* when the kubelet itself started less than one period ago (all workers are
+  created at once after a kubelet restart).  kubesim takes that as an explicit
+  ``first_probe_offset``; :func:`initial_jitter` computes it from a passed ``random.Random``.
+* **Thresholds.**  Consecutive equal outcomes are counted; the result becomes Success after
+  ``successThreshold`` consecutive successes and Failure after ``failureThreshold`` consecutive
+  failures; in between it keeps its previous value.
+* **Ports.**  HTTP and TCP probes resolve their port like ``ResolveContainerPort``: a number is
+  used as is; a name is looked up in the container's ports, then tried as a decimal number.  A
+  name that resolves to nothing makes every probe an error, whose result upstream throws away:
+  the container never becomes ready.  A resolved port succeeds only if the application listens
+  on it (:attr:`AppBehaviour.listening_ports`, by default the container's declared ports).
+  Exec probes need no port.
+* **Timeouts.**  A probe fails when the application answers in ``timeoutSeconds`` or more
+  (:attr:`AppBehaviour.response_seconds`); results are taken at the probe's start time
+  (kubesim does not model a probe's duration).
+
+Costs: a tracker simulates probes in bulk over stretches where the application's answer does
+not change, so :meth:`~ReadinessTracker.next_transition` costs ``O(segments crossed)``, not
+``O(probes)``; queries with non-decreasing times reuse earlier work.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from typing import Iterator, Optional, Sequence, Tuple
+
+import attrs
+
+from kubesim.errors import InvalidOption
+from kubesim.objects import Container, IntOrString, Probe
+
+__all__ = [
+    "Flapping",
+    "AppBehaviour",
+    "ReadinessTracker",
+    "resolve_container_port",
+    "probe_port",
+    "initial_jitter",
+    "probe_times",
+]
+
+
+def _intervals(value: Sequence[Sequence[float]]) -> Tuple[Tuple[float, float], ...]:
+    out = tuple((float(a), float(b)) for a, b in value)
+    for a, b in out:
+        if not a <= b:
+            raise InvalidOption(f"unready interval ({a!r}, {b!r}) ends before it starts")
+    return tuple(sorted(out))
+
+
+def _ports(value: Optional[Sequence[int]]) -> Optional[Tuple[int, ...]]:
+    return None if value is None else tuple(sorted(set(int(p) for p in value)))
+
+
+@attrs.frozen
+class Flapping:
+    """Alternating healthy/unhealthy stretches from ``start`` to ``until`` (``None``: forever).
+
+    Durations are exponential with means ``mean_up`` and ``mean_down`` seconds, drawn from
+    ``random.Random(seed)`` (healthy first), so a seed always gives the same stretches.
+    """
+
+    mean_up: float
+    mean_down: float
+    seed: int = 0
+    start: float = 0.0
+    until: Optional[float] = None
+
+    def __attrs_post_init__(self) -> None:
+        if not (self.mean_up > 0 and self.mean_down > 0):
+            raise InvalidOption(
+                f"flapping means must be positive, got mean_up={self.mean_up!r}, mean_down={self.mean_down!r}"
+            )
+
+
+@attrs.frozen
+class AppBehaviour:
+    """What the application in a container does, as a readiness probe sees it.
+
+    * ``ready_after``: seconds after container start before it answers successfully;
+    * ``unready``: ``[(start, end), ...]`` half-open intervals during which it fails probes;
+    * ``flapping``: optional random alternation (:class:`Flapping`);
+    * ``listening_ports``: ports it listens on (``None``: the container's declared ports); an
+      HTTP/TCP probe aimed at any other port never succeeds;
+    * ``response_seconds``: how long it takes to answer; probes time out (fail) when this is
+      ``>= timeoutSeconds``.
+
+    >>> AppBehaviour(ready_after=3, unready=[(20, 30)]).healthy_at(25)
+    False
+    """
+
+    ready_after: float = 0.0
+    unready: Tuple[Tuple[float, float], ...] = attrs.field(default=(), converter=_intervals)
+    flapping: Optional[Flapping] = None
+    listening_ports: Optional[Tuple[int, ...]] = attrs.field(default=None, converter=_ports)
+    response_seconds: float = 0.0
+
+    def healthy_at(self, t: float) -> bool:
+        """Whether the application answers successfully at ``t`` (ignoring ports, flapping
+        and timeouts).  ``O(log intervals)``."""
+        if t < self.ready_after:
+            return False
+        return not any(a <= t < b for a, b in self.unready)
+
+
+def resolve_container_port(port: IntOrString, container: Container) -> int | None:
+    """``ResolveContainerPort``: a probe's port as a number, or ``None`` when it cannot be
+    resolved (unknown name, or outside 1..65535).  ``O(ports)``."""
+    if isinstance(port, int) and not isinstance(port, bool):
+        number = port
+    else:
+        found = [p.container_port for p in container.ports if p.name == port]
+        if found:
+            number = found[0]
+        else:
+            try:
+                number = int(str(port), 10)
+            except ValueError:
+                return None
+    return number if 0 < number < 65536 else None
+
+
+def probe_port(probe: Probe, container: Container) -> tuple[bool, int | None]:
+    """``(needs_port, port)`` for a probe: exec probes need none; HTTP/TCP probes give their
+    resolved port (``None`` if unresolvable).  A probe without a handler gives
+    ``(True, None)``: it can never succeed.  ``O(ports)``."""
+    if probe.exec is not None:
+        return False, None
+    if probe.http_get is not None:
+        return True, resolve_container_port(probe.http_get.port, container)
+    if probe.tcp_socket is not None:
+        return True, resolve_container_port(probe.tcp_socket.port, container)
+    return True, None
+
+
+def initial_jitter(probe: Probe, rng: random.Random, *, seconds_since_kubelet_start: float) -> float:
+    """The random delay upstream adds before a worker's first probe: ``rng.random() *
+    periodSeconds`` if the kubelet started less than one period ago, else ``0``.  ``O(1)``."""
+    period = float(probe.period_seconds)
+    if period > seconds_since_kubelet_start:
+        return rng.random() * period
+    return 0.0
+
+
+def probe_times(probe: Probe, *, first_probe_offset: float = 0.0, alignment: str = "kubelet") -> Iterator[float]:
+    """The times (since container start) of the probes that count, forever. ``O(1)`` each.
+
+    >>> from itertools import islice
+    >>> list(islice(probe_times(Probe(initial_delay_seconds=5, period_seconds=10)), 3))
+    [10.0, 20.0, 30.0]
+    >>> list(islice(probe_times(Probe(initial_delay_seconds=5, period_seconds=10), alignment="documented"), 3))
+    [5.0, 15.0, 25.0]
+    """
+    first, period = _first_and_period(probe, first_probe_offset, alignment)
+    k = 0
+    while True:
+        yield first + k * period
+        k += 1
+
+
+def _first_and_period(probe: Probe, offset: float, alignment: str) -> tuple[float, float]:
+    period = float(probe.period_seconds)
+    if period <= 0:
+        raise InvalidOption(f"periodSeconds must be positive, got {probe.period_seconds!r}")
+    if probe.success_threshold < 1 or probe.failure_threshold < 1:
+        raise InvalidOption(
+            "successThreshold and failureThreshold must be at least 1, got "
+            f"{probe.success_threshold!r} and {probe.failure_threshold!r}"
+        )
+    if offset < 0:
+        raise InvalidOption(f"first_probe_offset must be non-negative, got {offset!r}")
+    delay = float(probe.initial_delay_seconds)
+    if alignment == "kubelet":
+        # Ticks at offset + k*period; a tick counts once int(elapsed) >= initialDelaySeconds,
+        # i.e. elapsed >= initialDelaySeconds (an integer).
+        k = 0 if offset >= delay else math.ceil((delay - offset) / period)
+        return offset + k * period, period
+    if alignment == "documented":
+        return max(delay, offset), period
+    raise InvalidOption(f'alignment must be "kubelet" or "documented", got {alignment!r}')
+
+
+_OK, _FAIL = True, False
+
+
+@attrs.define(eq=False)
+class ReadinessTracker:
+    """The readiness of one container over time.
+
+    Construct with the container (its ``readiness_probe`` is used unless ``probe`` is given)
+    and an :class:`AppBehaviour`.  Methods:
+
+    * :meth:`ready_at` -- readiness at a time (after the probes at that instant);
+    * :meth:`next_transition` -- the next flip strictly after a time, ``None`` if none;
+    * :meth:`transitions` -- every ``(time, ready)`` flip up to a time.
+
+    >>> from kubesim.objects import Container, ContainerPort, HTTPGetAction
+    >>> c = Container("app", ports=[ContainerPort(8080, name="http")],
+    ...     readiness_probe=Probe(http_get=HTTPGetAction(port="http"), period_seconds=10))
+    >>> t = ReadinessTracker(c, AppBehaviour(ready_after=15))
+    >>> t.next_transition(0), t.next_transition(20)
+    (20.0, None)
+    """
+
+    container: Container
+    behaviour: AppBehaviour = attrs.field(factory=AppBehaviour)
+    probe: Optional[Probe] = None
+    first_probe_offset: float = 0.0
+    alignment: str = "kubelet"
+    #: Stop searching for flips this many behaviour segments ahead (guards unbounded flapping).
+    max_segments: int = 100_000
+
+    _first: float = attrs.field(init=False, default=0.0, repr=False)
+    _period: float = attrs.field(init=False, default=1.0, repr=False)
+    _never_ok: bool = attrs.field(init=False, default=False, repr=False)
+    _flaps: list[float] = attrs.field(init=False, factory=list, repr=False)
+    _flap_rng: Optional[random.Random] = attrs.field(init=False, default=None, repr=False)
+    # Simulation cursor: probes with index < _k have been folded into the state below.
+    _k: int = attrs.field(init=False, default=0, repr=False)
+    _ready: bool = attrs.field(init=False, default=False, repr=False)
+    _last: Optional[bool] = attrs.field(init=False, default=None, repr=False)
+    _run: int = attrs.field(init=False, default=0, repr=False)
+    _flips: list[float] = attrs.field(init=False, factory=list, repr=False)
+    _done: bool = attrs.field(init=False, default=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.probe is None:
+            self.probe = self.container.readiness_probe
+        if self.probe is None:
+            # No probe: ready from the start, forever.
+            self._ready = True
+            self._flips = [0.0]
+            self._done = True
+            return
+        self._first, self._period = _first_and_period(self.probe, self.first_probe_offset, self.alignment)
+        needs_port, port = probe_port(self.probe, self.container)
+        if needs_port:
+            if port is None:
+                self._never_ok = True
+            else:
+                listening = self.behaviour.listening_ports
+                if listening is None:
+                    listening = tuple(p.container_port for p in self.container.ports)
+                self._never_ok = port not in listening
+        if self.behaviour.response_seconds >= self.probe.timeout_seconds:
+            self._never_ok = True
+        if self._never_ok:
+            self._done = True  # initial Failure, never changes
+        fl = self.behaviour.flapping
+        if fl is not None:
+            self._flap_rng = random.Random(fl.seed)
+
+    # -- behaviour as piecewise-constant outcome ------------------------------------------
+
+    def _flap_boundaries_until(self, t: float) -> None:
+        fl = self.behaviour.flapping
+        assert fl is not None and self._flap_rng is not None
+        flaps = self._flaps
+        if not flaps:
+            flaps.append(fl.start)
+        while flaps[-1] <= t and (fl.until is None or flaps[-1] < fl.until):
+            mean = fl.mean_up if len(flaps) % 2 == 1 else fl.mean_down
+            nxt = flaps[-1] + self._flap_rng.expovariate(1.0 / mean)
+            if fl.until is not None and nxt >= fl.until:
+                nxt = fl.until
+            flaps.append(nxt)
+
+    def _flap_down(self, t: float) -> bool:
+        fl = self.behaviour.flapping
+        if fl is None or t < fl.start or (fl.until is not None and t >= fl.until):
+            return False
+        self._flap_boundaries_until(t)
+        i = bisect.bisect_right(self._flaps, t)  # flaps[i-1] <= t < flaps[i]
+        return i % 2 == 0  # segment index i-1: even = up, odd = down
+
+    def outcome_at(self, t: float) -> bool:
+        """Whether a probe made at ``t`` succeeds.  Amortised ``O(log segments)``."""
+        if self._never_ok:
+            return False
+        return self.behaviour.healthy_at(t) and not self._flap_down(t)
+
+    def _segment_end(self, t: float) -> float:
+        """The next instant after ``t`` at which the outcome may change (``inf`` if never)."""
+        b = self.behaviour
+        cands = [math.inf]
+        if t < b.ready_after:
+            cands.append(b.ready_after)
+        for a, e in b.unready:
+            if a > t:
+                cands.append(a)
+                break
+        for a, e in b.unready:
+            if a <= t < e:
+                cands.append(e)
+        fl = b.flapping
+        if fl is not None:
+            if t < fl.start:
+                cands.append(fl.start)
+            elif fl.until is None or t < fl.until:
+                self._flap_boundaries_until(t)
+                i = bisect.bisect_right(self._flaps, t)
+                if i < len(self._flaps):
+                    cands.append(self._flaps[i])
+        return min(cands)
+
+    # -- the probe simulation ---------------------------------------------------------------
+
+    def _probe_time(self, k: int) -> float:
+        return self._first + k * self._period
+
+    def _advance_segment(self) -> None:
+        """Fold all probes in the current constant-outcome stretch into the state."""
+        assert self.probe is not None
+        t = self._probe_time(self._k)
+        x = self.outcome_at(t)
+        end = self._segment_end(t)
+        if end == math.inf:
+            n = math.inf
+        else:
+            # probes with time < end, from index _k on
+            n = max(1, math.ceil((end - self._first) / self._period) - self._k)
+        threshold = self.probe.success_threshold if x else self.probe.failure_threshold
+        have = self._run if self._last is x else 0
+        needed = max(threshold - have, 1)
+        if self._ready != x and needed <= n:
+            self._flips.append(self._probe_time(self._k + needed - 1))
+            self._ready = x
+        if n == math.inf:
+            self._done = True
+            return
+        ni = int(n)
+        self._run = self._run + ni if self._last is x else ni
+        self._last = x
+        self._k += ni
+
+    def _extend_past(self, t: float) -> None:
+        """Fold every probe made at or before ``t`` into the state."""
+        while not self._done and self._probe_time(self._k) <= t:
+            self._advance_segment()
+
+    def next_transition(self, after_time: float, *, horizon: float = math.inf) -> float | None:
+        """The first readiness flip strictly after ``after_time`` and not after ``horizon``,
+        or ``None``.  With a bounded behaviour (no endless flapping) ``None`` means readiness
+        never changes again.  Amortised ``O(segments crossed)``."""
+        segments = 0
+        while not self._done and not (self._flips and self._flips[-1] > after_time):
+            if self._probe_time(self._k) > horizon or segments >= self.max_segments:
+                break
+            self._advance_segment()
+            segments += 1
+        i = bisect.bisect_right(self._flips, after_time)
+        if i < len(self._flips) and self._flips[i] <= horizon:
+            return self._flips[i]
+        return None
+
+    def ready_at(self, t: float) -> bool:
+        """Readiness at ``t``, after any probe at exactly ``t``.  Amortised ``O(segments)``."""
+        self._extend_past(t)
+        # Flips alternate, the first one to ready (the initial result is Failure; without a
+        # probe the only flip is "ready at 0").
+        return bisect.bisect_right(self._flips, t) % 2 == 1
+
+    def transitions(self, until: float) -> list[tuple[float, bool]]:
+        """Every flip ``(time, ready)`` with ``time <= until``.  ``O(segments + flips)``."""
+        self._extend_past(until)
+        out = []
+        for i, f in enumerate(self._flips):
+            if f > until:
+                break
+            out.append((f, self.probe is None or i % 2 == 0))
+        return out
