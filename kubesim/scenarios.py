@@ -20,7 +20,17 @@ import attrs
 
 from kubesim.errors import InvalidOption
 
-__all__ = ["web_manifests", "deploy", "scale", "set_image", "restart", "delete_pod"]
+__all__ = [
+    "web_manifests",
+    "deploy",
+    "scale",
+    "set_image",
+    "restart",
+    "delete_pod",
+    "set_behaviour",
+    "fail_readiness",
+    "flap",
+]
 
 
 def web_manifests(
@@ -130,3 +140,51 @@ def restart(cluster: Any, name: str, *, namespace: str = "default") -> Any:
 def delete_pod(cluster: Any, name: str, *, namespace: str = "default") -> Any:
     """``kubectl delete pod <name>`` (graceful)."""
     return cluster.delete("Pod", name, namespace)
+
+
+def set_behaviour(cluster: Any, pod: str, behaviour: Any, *, namespace: str = "default") -> None:
+    """Give a pod's application a :class:`kubesim.probes.AppBehaviour` (times relative to the
+    container start). Only pods with a readiness probe can be seen failing."""
+    cluster.get("Pod", pod, namespace)
+    cluster.controllers["kubelet"].set_behaviour((namespace, pod), behaviour)
+
+
+def _since(cluster: Any, pod: str, namespace: str) -> float:
+    rt = cluster.controllers["kubelet"].pods.get((namespace, pod))
+    return float(rt.since) if rt is not None and rt.started else float(cluster.now)
+
+
+def fail_readiness(cluster: Any, pod: str, duration: float, *, namespace: str = "default") -> None:
+    """Make the pod's application answer its readiness probe with failures for ``duration``
+    seconds from now (the kubelet notices after ``failureThreshold`` probes)."""
+    from kubesim.probes import AppBehaviour
+
+    if not duration > 0:
+        raise InvalidOption(f"duration must be positive, got {duration!r}")
+    start = cluster.now - _since(cluster, pod, namespace)
+    set_behaviour(cluster, pod, AppBehaviour(unready=[(start, start + duration)]), namespace=namespace)
+
+
+def flap(
+    cluster: Any,
+    pod: str,
+    *,
+    mean_up: float = 30.0,
+    mean_down: float = 10.0,
+    until: float | None = None,
+    namespace: str = "default",
+) -> None:
+    """Make the pod's application flap: healthy and failing stretches with exponential lengths
+    (means in seconds), from now until ``until`` seconds from now (``None``: forever), seeded
+    from the cluster's random."""
+    from kubesim.probes import AppBehaviour, Flapping
+
+    start = cluster.now - _since(cluster, pod, namespace)
+    end = None if until is None else start + until
+    seed = cluster.rng.getrandbits(32)
+    set_behaviour(
+        cluster,
+        pod,
+        AppBehaviour(flapping=Flapping(mean_up=mean_up, mean_down=mean_down, seed=seed, start=start, until=end)),
+        namespace=namespace,
+    )

@@ -52,7 +52,8 @@ class PodRuntime:
     timers: list[Timer] = attrs.field(factory=list)
     terminating: bool = False
     ready: bool = False
-    readiness: Any = None  # a kubesim.probes tracker, when the pod has a readiness probe
+    readiness: Any = None  # a PodReadiness, when the pod has a readiness probe
+    since: float = 0.0  # when its containers started
 
 
 def _conditions(now: int, ready: bool, old: tuple[PodCondition, ...], *, started: bool) -> tuple[PodCondition, ...]:
@@ -81,8 +82,8 @@ class Kubelet:
 
     ctx: ControllerContext
     pods: dict[tuple[str, str], PodRuntime] = attrs.field(factory=dict, repr=False)
-    #: user hooks: ``readiness_model(pod) -> tracker | None`` (see :mod:`kubesim.probes`)
-    readiness_model: Callable[[Pod, float], Any] | None = None
+    #: application behaviour per pod key (see :mod:`kubesim.probes`), set by scenarios
+    behaviours: dict[tuple[str, str], Any] = attrs.field(factory=dict, repr=False)
     _started: int = 0
     _status_writes: int = 0
     _terminated: int = 0
@@ -141,6 +142,7 @@ class Kubelet:
                     pass
         if self.pods.get(key) is rt:
             del self.pods[key]
+            self.behaviours.pop(key, None)
 
     def _write_status(self, key: tuple[str, str], rt: PodRuntime, mutate: Callable[[Pod], Pod]) -> Pod | None:
         pod = self.ctx.api.try_get("Pod", key[1], key[0])
@@ -194,7 +196,8 @@ class Kubelet:
         rt.started = True
         self._started += 1
         since = self.ctx.clock.now
-        rt.readiness = self.readiness_model(pod, since) if self.readiness_model is not None else _default_readiness(pod, since)
+        rt.since = since
+        rt.readiness = readiness_for(pod, since, self.behaviours.get(key))
         ready = rt.readiness is None or rt.readiness.ready_at(since)
         rt.ready = ready
         now = self._now()
@@ -227,7 +230,7 @@ class Kubelet:
     def _readiness_flip(self, key: tuple[str, str], rt: PodRuntime) -> None:
         if rt.terminating:
             return
-        ready = rt.readiness.ready_at(self.ctx.clock.now)
+        ready = rt.readiness is None or rt.readiness.ready_at(self.ctx.clock.now)
         if ready != rt.ready:
             rt.ready = ready
             now = self._now()
@@ -240,15 +243,22 @@ class Kubelet:
             )
         self._schedule_readiness(key, rt)
 
-    def set_readiness(self, key: tuple[str, str], tracker: Any) -> None:
-        """Replace the readiness tracker of a running pod (used by scenarios) and apply it now."""
+    def set_behaviour(self, key: tuple[str, str], behaviour: Any) -> None:
+        """Give pod ``key`` an application behaviour (:class:`kubesim.probes.AppBehaviour`,
+        times relative to its container start). A running pod's readiness is re-evaluated now;
+        a pod not yet started uses it when it starts. A pod without a readiness probe is ready
+        whatever its behaviour, as in Kubernetes."""
+        self.behaviours[key] = behaviour
         rt = self.pods.get(key)
         if rt is None or not rt.started or rt.terminating:
             return
         for timer in rt.timers:
             timer.cancel()
         rt.timers.clear()
-        rt.readiness = tracker
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        if pod is None:
+            return
+        rt.readiness = readiness_for(pod, rt.since, behaviour)
         self._readiness_flip(key, rt)
 
     def _terminate(self, key: tuple[str, str], rt: PodRuntime, pod: Pod) -> None:
@@ -302,41 +312,33 @@ class Kubelet:
         return KubeletStatistics(self._started, self._status_writes, self._terminated, running)
 
 
-@attrs.frozen
-class _FixedReadiness:
-    """Ready from ``at`` on (``None``: never)."""
+@attrs.define(eq=False)
+class PodReadiness:
+    """A pod's readiness over virtual time: every container with a readiness probe must be
+    ready (:class:`kubesim.probes.ReadinessTracker` per container, in container time from
+    ``since``). Containers without a probe are ready once running."""
 
-    at: float | None
+    since: float
+    trackers: tuple[Any, ...]
 
     def ready_at(self, t: float) -> bool:
-        return self.at is not None and t >= self.at
+        return all(tr.ready_at(t - self.since) for tr in self.trackers)
 
     def next_transition(self, t: float) -> float | None:
-        if self.at is None or t >= self.at:
-            return None
-        return self.at
+        times = [tr.next_transition(t - self.since) for tr in self.trackers]
+        live = [x for x in times if x is not None]
+        return None if not live else self.since + min(live)
 
 
-def _default_readiness(pod: Pod, since: float) -> Any:
-    """Readiness without user-supplied behaviour: an app that is up at once and serves
-    exactly its declared container ports (see :mod:`kubesim.probes`)."""
-    try:
-        from kubesim import probes
-    except ImportError:  # pragma: no cover - during bootstrap
-        probes = None  # type: ignore[assignment]
-    if probes is not None and hasattr(probes, "tracker_for_pod"):
-        return probes.tracker_for_pod(pod, since)
-    probe_containers = [c for c in pod.spec.containers if c.readiness_probe is not None]
-    if not probe_containers:
-        return None
-    at = since
-    for c in probe_containers:
-        p = c.readiness_probe
-        assert p is not None
-        port = p.http_get.port if p.http_get else (p.tcp_socket.port if p.tcp_socket else None)
-        if port is not None:
-            ok = any((cp.container_port == port) if isinstance(port, int) else (cp.name == port) for cp in c.ports)
-            if not ok:
-                return _FixedReadiness(None)
-        at = max(at, since + p.initial_delay_seconds + (p.success_threshold - 1) * p.period_seconds)
-    return _FixedReadiness(at)
+def readiness_for(pod: Pod, since: float, behaviour: Any = None) -> PodReadiness | None:
+    """The :class:`PodReadiness` of ``pod`` whose containers started at ``since``, with an
+    application ``behaviour`` (:class:`kubesim.probes.AppBehaviour`; default: up at once,
+    listening on exactly its declared container ports). ``None`` when no container has a
+    readiness probe (the pod is ready as soon as it runs)."""
+    from kubesim import probes
+
+    beh = behaviour if behaviour is not None else probes.AppBehaviour()
+    trackers = tuple(
+        probes.ReadinessTracker(c, beh) for c in pod.spec.containers if c.readiness_probe is not None
+    )
+    return PodReadiness(since, trackers) if trackers else None
