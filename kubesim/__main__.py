@@ -16,7 +16,7 @@ __all__ = ["main", "rolling_update_churn"]
 
 def rolling_update_churn(
     *,
-    pods: int = 300,
+    pods: int = 200,
     nodes: int = 100,
     max_endpoints_per_slice: int = 100,
     batch_period: float = 0.0,
@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kubesim", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command")
     c = sub.add_parser("churn", help="churn of a rolling update: Endpoints vs EndpointSlices (the default)")
-    c.add_argument("--pods", type=int, default=300, help="pods in the Deployment (default 300)")
+    c.add_argument("--pods", type=int, default=200, help="pods in the Deployment (default 200)")
     c.add_argument("--nodes", type=int, default=100, help="nodes, each running a kube-proxy (default 100)")
     c.add_argument("--max-endpoints-per-slice", type=int, default=100, help="1-1000 (default 100)")
     c.add_argument("--batch-period", type=float, default=0.0, help="endpoint(slice) updates batch period, seconds")
