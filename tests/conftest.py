@@ -7,6 +7,7 @@ The ``ci`` profile is loaded when the ``CI`` environment variable is set (as ``.
 from __future__ import annotations
 
 import os
+import pathlib
 
 from hypothesis import HealthCheck, settings
 
@@ -25,3 +26,16 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def shared_dir() -> "pathlib.Path":
+    """The project's ``shared/`` folder: beside the checkout (as in CI), else ``/work/shared``."""
+    here = pathlib.Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "shared", pathlib.Path("/work/shared")):
+        if (candidate / "reference").is_dir():
+            return candidate
+    return here.parent / "shared"
+
+
+SHARED = shared_dir()
+FIXTURES = SHARED / "reference" / "fixtures"

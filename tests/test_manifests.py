@@ -31,7 +31,7 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
     import strategies as S  # type: ignore[no-redef]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-FIXTURES = pathlib.Path("/work/shared/reference/fixtures")
+from conftest import FIXTURES  # noqa: E402  (shared/ beside the checkout)
 EXAMPLES = ROOT / "examples" / "manifests"
 
 KIND_STRATEGIES = {

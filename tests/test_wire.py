@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from kubesim import objects as o
 from kubesim import wire
 
-FIXTURES = pathlib.Path("/work/shared/reference/fixtures")
+from conftest import FIXTURES  # noqa: E402  (shared/ beside the checkout)
 
 
 def _ts(text: str) -> int:
