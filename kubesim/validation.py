@@ -37,7 +37,10 @@ Deliberate choices, documented:
 Cost: validation runs on every API write, including the hot pod-status updates, so it is
 cheap: regexes are precompiled, name and label checks are memoised (a repeated label costs a
 dictionary lookup), and a valid object is walked once, ``O(size of the object)``, without
-building error strings.
+building error strings. Endpoint IP checks are memoised per string, and an Endpoints address
+or EndpointSlice endpoint that once passed its checks (they depend on the entry alone, and on
+the slice's ``addressType``) is not checked again: a write in which one endpoint changed
+validates that endpoint and pays a set lookup (the entries cache their hash) for the others.
 """
 
 from __future__ import annotations

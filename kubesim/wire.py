@@ -79,6 +79,14 @@ with a ``targetRef`` (0.7 us of it hashing) and 1.4 us per slice ``Endpoint`` (1
 hashing); with ``cache_hash=True`` on the entry classes the hash falls to about 0.2 us.  A
 miss encodes the entry once (about 14 us).  Each cache is bounded (:data:`CACHE_SIZE` entries
 per kind of entry) and is cleared wholesale when full.
+
+Whole objects: the sizes with and without ``resourceVersion`` differ only in the metadata, so
+both are computed in one pass and the last object measured is remembered (the API server asks
+for both, served and stored, on every write; :func:`sizes3` returns all three numbers at
+once).  The ``spec`` and ``status`` of the other kinds are measured once per sub-object and
+cached by identity (a bounded cache holding a reference), so a Pod status update does not
+re-encode the unchanged ``spec``.  JSON sizes go through the C JSON encoder, corrected for the
+characters Go escapes differently.
 """
 
 from __future__ import annotations
@@ -192,7 +200,12 @@ def sov(x: int) -> int:
     return ((x | 1).bit_length() + 6) // 7
 
 
+_ONE_BYTE_VARINTS = tuple(bytes((i,)) for i in range(0x80))
+
+
 def _varint(x: int) -> bytes:
+    if 0 <= x < 0x80:
+        return _ONE_BYTE_VARINTS[x]
     if x < 0:
         x += _U64
     out = bytearray()

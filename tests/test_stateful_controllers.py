@@ -26,7 +26,7 @@ from the pods alone (never with kubesim's own helpers):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Union
 
 import attrs
 from hypothesis import HealthCheck, settings
@@ -79,6 +79,19 @@ selectors = st.one_of(
     st.tuples(st.sampled_from(APPS), st.sampled_from(TIERS)).map(lambda t: {"app": t[0], "tier": t[1]}),
 )
 service_labels = st.sampled_from(({}, {"team": "red"}, {"team": "blue", "env": "prod"}))
+
+#: (app, tier, ready, node, with_ip) of a pod.
+PodArgs = tuple[str, Union[str, None], bool, str, bool]
+pod_specs = st.tuples(
+    st.sampled_from(APPS),
+    st.sampled_from((None,) + TIERS),
+    st.booleans(),
+    st.sampled_from(NODES),
+    st.sampled_from((True, True, True, False)),
+)
+#: (selector, ports, publishNotReadyAddresses, ipFamilies [IPv4], labels) of a Service.
+ServiceArgs = tuple[dict[str, str], tuple[ServicePort, ...], bool, bool, dict[str, str]]
+service_specs = st.tuples(selectors, st.sampled_from(PORT_SETS), st.booleans(), st.booleans(), service_labels)
 
 
 def pod_labels(app: str, tier: str | None) -> dict[str, str]:
@@ -143,8 +156,14 @@ class EndpointControllersMachine(RuleBasedStateMachine):
 
     # -------------------------------------------------------------------------- setup
 
-    @initialize(seed=st.integers(0, 2**16), max_eps=st.integers(1, 5))
-    def setup(self, seed: int, max_eps: int) -> None:
+    @initialize(
+        seed=st.integers(0, 2**16),
+        max_eps=st.integers(1, 5),
+        services=st.lists(service_specs, min_size=1, max_size=2),
+        pods=st.lists(pod_specs, max_size=12),
+    )
+    def setup(self, seed: int, max_eps: int, services: list[ServiceArgs], pods: list[PodArgs]) -> None:
+        """A cluster with a first population: 1–2 Services and up to 12 pods."""
         self.max_eps = max_eps
         self.cluster = Cluster(
             seed=seed,
@@ -152,22 +171,19 @@ class EndpointControllersMachine(RuleBasedStateMachine):
             controllers=["endpoint", "endpointslice", "garbagecollector"],
             max_endpoints_per_slice=max_eps,
         )
+        for name, args in zip(SERVICE_NAMES, services):
+            self._create_service(name, *args)
+        for args in pods:
+            self._create_pod(*args)
         self.cluster.run()
 
     # -------------------------------------------------------------------------- pod rules
 
-    @rule(
-        app=st.sampled_from(APPS),
-        tier=st.sampled_from((None,) + TIERS),
-        ready=st.booleans(),
-        node=st.sampled_from(NODES),
-        with_ip=st.booleans(),
-        count=st.integers(1, 4),
-    )
-    def create_pods(self, app: str, tier: str | None, ready: bool, node: str, with_ip: bool, count: int) -> None:
-        """``count`` alike pods (pending without an IP unless ``with_ip``)."""
-        for _ in range(count):
-            self._create_pod(app, tier, ready, node, with_ip)
+    @rule(pods=st.lists(pod_specs, min_size=1, max_size=4))
+    def create_pods(self, pods: list[PodArgs]) -> None:
+        """1–4 pods (a quarter of them pending, without an IP)."""
+        for args in pods:
+            self._create_pod(*args)
         self.cluster.run()
 
     def _create_pod(self, app: str, tier: str | None, ready: bool, node: str, with_ip: bool) -> None:
@@ -247,25 +263,22 @@ class EndpointControllersMachine(RuleBasedStateMachine):
     # -------------------------------------------------------------------------- Service rules
 
     @precondition(lambda self: len(self.services()) < len(SERVICE_NAMES))
-    @rule(
-        data=st.data(),
-        selector=selectors,
-        ports=st.sampled_from(PORT_SETS),
-        pnra=st.booleans(),
-        ipv4=st.booleans(),
-        labels=service_labels,
-    )
-    def create_service(
+    @rule(data=st.data(), spec=service_specs)
+    def create_service(self, data: st.DataObject, spec: ServiceArgs) -> None:
+        taken = {s.metadata.name for s in self.services()}
+        name = data.draw(st.sampled_from([n for n in SERVICE_NAMES if n not in taken]))
+        self._create_service(name, *spec)
+        self.cluster.run()
+
+    def _create_service(
         self,
-        data: st.DataObject,
+        name: str,
         selector: dict[str, str],
         ports: tuple[ServicePort, ...],
         pnra: bool,
         ipv4: bool,
         labels: dict[str, str],
     ) -> None:
-        taken = {s.metadata.name for s in self.services()}
-        name = data.draw(st.sampled_from([n for n in SERVICE_NAMES if n not in taken]))
         svc = Service(
             metadata=ObjectMeta(name=name, namespace="default", labels=labels),
             spec=ServiceSpec(
@@ -276,7 +289,6 @@ class EndpointControllersMachine(RuleBasedStateMachine):
             ),
         )
         self.cluster.create(svc)
-        self.cluster.run()
 
     @precondition(lambda self: bool(self.services()))
     @rule(data=st.data(), ports=st.sampled_from(PORT_SETS))
@@ -454,7 +466,7 @@ def test_every_service_has_an_endpoints_object_after_sync() -> None:
 
 
 EndpointControllersMachine.TestCase.settings = settings(
-    max_examples=60,
+    max_examples=100,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
