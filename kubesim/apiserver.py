@@ -258,9 +258,7 @@ class APIServer:
         """Give ``obj`` the next resourceVersion (not yet consumed) and size it:
         (json as served, proto as served, proto as stored in etcd without resourceVersion)."""
         obj = attrs.evolve(obj, metadata=attrs.evolve(meta, resource_version=str(self._rv + 1)))
-        json_b, proto_b = _wire.sizes(obj)
-        stored = _wire.sizes(obj, include_resource_version=False)[1]
-        return obj, (json_b, proto_b, stored)
+        return obj, _wire.sizes3(obj)
 
     def _check_size(self, kind: str, name: str, stored: int) -> None:
         if stored > self.max_request_bytes:

@@ -17,6 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import attrs
+
 from kubesim import objects as o
 from kubesim import wire
 
@@ -836,3 +838,21 @@ def test_json_size_is_len_of_python_compact_json_for_plain_ascii() -> None:
     assert wire.json_size(ep) == len(
         json.dumps(manifests.to_manifest(ep), separators=(",", ":"))
     )
+
+
+
+def test_sizes3_equals_two_sizes_calls() -> None:
+    ep = _test6_endpoints("42")
+    json_b, proto_b = wire.sizes(ep)
+    stored = wire.sizes(ep, include_resource_version=False)[1]
+    assert wire.sizes3(ep) == (json_b, proto_b, stored)
+    assert stored < proto_b  # the stored form has no resourceVersion
+
+
+def test_spec_cache_sees_a_changed_spec() -> None:
+    pod = o.Pod(metadata=o.ObjectMeta(name="p", namespace="default"),
+                spec=o.PodSpec(containers=(o.Container(name="c", image="a"),)))
+    first = wire.proto_size(pod)
+    changed = attrs.evolve(pod, spec=o.PodSpec(containers=(o.Container(name="c", image="a-much-longer-image"),)))
+    assert first == len(wire.encode_proto(pod))
+    assert wire.proto_size(changed) == len(wire.encode_proto(changed)) > first
