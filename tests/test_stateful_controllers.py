@@ -4,8 +4,9 @@ A Hypothesis :class:`~hypothesis.stateful.RuleBasedStateMachine` drives a
 :class:`~kubesim.cluster.Cluster` that runs only the ``endpoint``, ``endpointslice`` and
 ``garbagecollector`` controllers. Rules write pods and Services straight through the API (pods
 come with a node, a phase, IPs the test allocates and a ``Ready`` condition, so no scheduler or
-kubelet is involved): create, remove, gracefully delete, flip readiness, relabel, change IP,
-finish; create Services, change ports, selector, labels, ``publishNotReadyAddresses``, delete.
+kubelet is involved): create, start a pending pod, remove, gracefully delete, replace (remove
+and add in one sync), flip readiness, relabel, change IP, finish; create Services, change
+ports, selector, labels, ``publishNotReadyAddresses``, delete.
 
 After every step the cluster is run to quiescence and the invariants of
 ``reference/endpointslice-controller.md`` §3 are checked against a desired state computed here,
@@ -171,10 +172,10 @@ class EndpointControllersMachine(RuleBasedStateMachine):
             controllers=["endpoint", "endpointslice", "garbagecollector"],
             max_endpoints_per_slice=max_eps,
         )
-        for name, args in zip(SERVICE_NAMES, services):
-            self._create_service(name, *args)
-        for args in pods:
-            self._create_pod(*args)
+        for name, svc_args in zip(SERVICE_NAMES, services):
+            self._create_service(name, *svc_args)
+        for pod_args in pods:
+            self._create_pod(*pod_args)
         self.cluster.run()
 
     # -------------------------------------------------------------------------- pod rules
@@ -201,6 +202,19 @@ class EndpointControllersMachine(RuleBasedStateMachine):
             ),
         )
         self.cluster.create(pod)
+
+    @precondition(lambda self: bool(self.pods()))
+    @rule(data=st.data(), new=st.lists(pod_specs, min_size=1, max_size=4))
+    def replace_pods(self, data: st.DataObject, new: list[PodArgs]) -> None:
+        """One rollout step in one sync: remove 1–2 pods and add 1–4, then run once, so the
+        packer prunes, tops up and spills over in the same reconcile."""
+        names = sorted(p.metadata.name for p in self.pods())
+        gone = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True))
+        for name in gone:
+            self.cluster.api.remove("Pod", name)
+        for args in new:
+            self._create_pod(*args)
+        self.cluster.run()
 
     @precondition(lambda self: any(not p.status.pod_ips for p in self.pods()))
     @rule(data=st.data(), ready=st.booleans())
