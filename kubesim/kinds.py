@@ -12,6 +12,8 @@ kind name used everywhere in kubesim.  Everything here is ``O(1)``.
 'EndpointSlice'
 >>> resource_name("EndpointSlice")
 'endpointslices'
+>>> KIND_INFO["EndpointSlice"].name_prefix
+'endpointslice.discovery.k8s.io'
 >>> API_VERSIONS["Deployment"]
 'apps/v1'
 """
@@ -48,6 +50,13 @@ class KindInfo(NamedTuple):
         """``v1`` for the core group, ``group/version`` otherwise."""
         return f"{self.group}/{self.version}" if self.group else self.version
 
+    @property
+    def name_prefix(self) -> str:
+        """kubectl's ``-o name`` prefix: the lower-case kind, ``.group``-qualified outside the
+        core group (``pod``, ``endpoints``, ``endpointslice.discovery.k8s.io``)."""
+        lower = self.kind.lower()
+        return f"{lower}.{self.group}" if self.group else lower
+
 
 #: Every kind kubesim models, in the order kubectl's discovery lists their groups.
 KIND_INFO: dict[str, KindInfo] = {
@@ -69,9 +78,9 @@ KIND_INFO: dict[str, KindInfo] = {
 #: kind -> apiVersion (``"Deployment" -> "apps/v1"``).
 API_VERSIONS: dict[str, str] = {kind: info.api_version for kind, info in KIND_INFO.items()}
 
-# Lower-cased spelling -> kind, for the forms accepted with or without a group suffix (kind,
-# plural, singular), and for short names (accepted only bare, as kubectl expands them before
-# it looks at groups).
+# Lower-cased spelling -> kind: the full names (kind, plural, singular) and the short names.
+# Both may carry a group suffix (``deployments.apps``, ``deploy.apps``): kubectl's shortcut
+# expander (client-go ``restmapper/shortcut.go``) matches a short name within the given group.
 _BASE: dict[str, str] = {}
 _SHORT: dict[str, str] = {}
 for _info in KIND_INFO.values():
@@ -84,6 +93,9 @@ del _info, _name
 
 def resolve_kind(name: str) -> str:
     """The canonical kind for any spelling kubectl accepts. ``O(1)``.
+
+    A kind, plural, singular or short name in any case, optionally ``.group`` or
+    ``.version.group`` qualified (never for the core group).
 
     Raises :class:`~kubesim.errors.ManifestError` with kubectl's wording for anything else:
 
@@ -100,7 +112,7 @@ def resolve_kind(name: str) -> str:
         return kind
     base, dot, rest = key.partition(".")
     if dot:
-        kind = _BASE.get(base)
+        kind = _BASE.get(base) or _SHORT.get(base)
         if kind is not None:
             info = KIND_INFO[kind]
             # resource.group, or resource.version.group (the core group has no dotted form).

@@ -48,15 +48,18 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import attrs
 
-from kubesim.errors import InvalidSelector, KubectlError, NotFound
+from kubesim.errors import InvalidSelector, KubectlError, ManifestError, NotFound
+from kubesim.kinds import KIND_INFO, KindInfo, resolve_kind
 from kubesim.objects import (
     Container,
     Deployment,
+    EndpointPort,
     EndpointSlice,
     Endpoints,
     LabelSelector,
     Namespace,
     Node,
+    ObjectMeta,
     Pod,
     Probe,
     ReplicaSet,
@@ -66,8 +69,6 @@ from kubesim.objects import (
 __all__ = [
     "Store",
     "KubectlOutput",
-    "Resource",
-    "RESOURCES",
     "resolve_resource",
     "kubectl",
     "run",
@@ -110,60 +111,18 @@ class KubectlOutput:
 # resource names
 
 
-@attrs.frozen
-class Resource:
-    """One API resource as kubectl knows it (``kubectl api-resources``)."""
-
-    kind: str
-    plural: str
-    singular: str
-    short_names: tuple[str, ...]
-    group: str
-    namespaced: bool
-
-    @property
-    def name_prefix(self) -> str:
-        """The ``-o name`` prefix: ``pod``, ``endpoints``, ``endpointslice.discovery.k8s.io``."""
-        lower = self.kind.lower()
-        return f"{lower}.{self.group}" if self.group else lower
-
-    def aliases(self) -> tuple[str, ...]:
-        """Every spelling kubectl resolves to this resource (lower case)."""
-        names = [self.plural, self.singular, self.kind.lower(), *self.short_names]
-        if self.group:
-            names += [f"{n}.{self.group}" for n in (self.plural, self.singular, *self.short_names)]
-        return tuple(dict.fromkeys(names))
-
-
-#: The resources kubesim serves, in ``kubectl api-resources`` order.
-RESOURCES: tuple[Resource, ...] = (
-    Resource("Endpoints", "endpoints", "endpoints", ("ep",), "", True),
-    Resource("Namespace", "namespaces", "namespace", ("ns",), "", False),
-    Resource("Node", "nodes", "node", ("no",), "", False),
-    Resource("Pod", "pods", "pod", ("po",), "", True),
-    Resource("Service", "services", "service", ("svc",), "", True),
-    Resource("Deployment", "deployments", "deployment", ("deploy",), "apps", True),
-    Resource("ReplicaSet", "replicasets", "replicaset", ("rs",), "apps", True),
-    Resource("EndpointSlice", "endpointslices", "endpointslice", (), "discovery.k8s.io", True),
-)
-
-_BY_ALIAS: dict[str, Resource] = {
-    alias: res for res in RESOURCES for alias in res.aliases()
-}
-
-
-def resolve_resource(name: str) -> Resource:
-    """The resource kubectl means by ``name`` (kind, plural, singular or short name, any case,
-    optionally ``.group``-qualified).  Raises :class:`KubectlError` with kubectl's message.
-    ``O(1)``.
+def resolve_resource(name: str) -> KindInfo:
+    """The resource kubectl means by ``name``: any spelling :func:`kubesim.kinds.resolve_kind`
+    accepts (kind, plural, singular or short name, any case, optionally ``.group``-qualified).
+    Raises :class:`KubectlError` with kubectl's message. ``O(1)``.
 
     >>> resolve_resource("ep").kind
     'Endpoints'
     """
-    res = _BY_ALIAS.get(name.lower())
-    if res is None:
-        raise KubectlError(f'error: the server doesn\'t have a resource type "{name}"')
-    return res
+    try:
+        return KIND_INFO[resolve_kind(name)]
+    except ManifestError:
+        raise KubectlError(f'error: the server doesn\'t have a resource type "{name}"') from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -687,6 +646,13 @@ class _Writer:
             else:
                 self.write(0, f"{key}: {value}\n")
 
+    def object_meta(self, meta: ObjectMeta) -> None:
+        """The Name, Namespace, Labels and Annotations lines most describers open with."""
+        self.write(0, f"Name:\t{meta.name}\n")
+        self.write(0, f"Namespace:\t{meta.namespace}\n")
+        self.labels("Labels", meta.labels)
+        self.annotations("Annotations", meta.annotations)
+
     def events(self) -> None:
         self.write(0, "Events:\t<none>\n")
 
@@ -718,18 +684,10 @@ def _format_endpoint_slices(slices: Sequence[EndpointSlice], port_name: str) -> 
     more = False
     count = 0
     for eps in slices:
-        if not eps.ports:
-            for ep in eps.endpoints:
-                if len(shown) == limit:
-                    more = True
-                if ep.conditions.ready is False:
-                    continue
-                if not more:
-                    shown.append(ep.addresses[0])
-                count += 1
-            continue
-        for port in eps.ports:
-            if (port.name or "") != port_name:
+        # A slice without ports lists bare addresses; otherwise one "ip:port" per matching port.
+        ports: Sequence[EndpointPort | None] = eps.ports or (None,)
+        for port in ports:
+            if port is not None and (port.name or "") != port_name:
                 continue
             for ep in eps.endpoints:
                 if len(shown) == limit:
@@ -737,7 +695,8 @@ def _format_endpoint_slices(slices: Sequence[EndpointSlice], port_name: str) -> 
                 if ep.conditions.ready is False:
                     continue
                 if not more:
-                    shown.append(_join_host_port(ep.addresses[0], port.port))
+                    address = ep.addresses[0]
+                    shown.append(address if port is None else _join_host_port(address, port.port))
                 count += 1
     text = ",".join(shown)
     if more:
@@ -754,10 +713,7 @@ def _describe_service(svc: Service, store: Store, now: int) -> str:
     )
     spec = svc.spec
     w = _Writer()
-    w.write(0, f"Name:\t{svc.metadata.name}\n")
-    w.write(0, f"Namespace:\t{svc.metadata.namespace}\n")
-    w.labels("Labels", svc.metadata.labels)
-    w.annotations("Annotations", svc.metadata.annotations)
+    w.object_meta(svc.metadata)
     w.write(0, f"Selector:\t{format_labels(spec.selector)}\n")
     w.write(0, f"Type:\t{_service_type(svc)}\n")
     if spec.ip_family_policy is not None:
@@ -791,10 +747,7 @@ def _describe_service(svc: Service, store: Store, now: int) -> str:
 
 def _describe_endpoints(ep: Endpoints, store: Store, now: int) -> str:
     w = _Writer()
-    w.write(0, f"Name:\t{ep.metadata.name}\n")
-    w.write(0, f"Namespace:\t{ep.metadata.namespace}\n")
-    w.labels("Labels", ep.metadata.labels)
-    w.annotations("Annotations", ep.metadata.annotations)
+    w.object_meta(ep.metadata)
     w.write(0, "Subsets:\n")
     for ss in ep.subsets:
         w.write(1, f"Addresses:\t{','.join(a.ip for a in ss.addresses) or '<none>'}\n")
@@ -812,10 +765,7 @@ def _describe_endpoints(ep: Endpoints, store: Store, now: int) -> str:
 
 def _describe_endpoint_slice(eps: EndpointSlice, store: Store, now: int) -> str:
     w = _Writer()
-    w.write(0, f"Name:\t{eps.metadata.name}\n")
-    w.write(0, f"Namespace:\t{eps.metadata.namespace}\n")
-    w.labels("Labels", eps.metadata.labels)
-    w.annotations("Annotations", eps.metadata.annotations)
+    w.object_meta(eps.metadata)
     w.write(0, f"AddressType:\t{eps.address_type}\n")
     if not eps.ports:
         w.write(0, "Ports: <unset>\n")
@@ -912,15 +862,11 @@ def _describe_containers(w: _Writer, label: str, containers: Sequence[Container]
             w.write(2, f"Host Ports:\t{host_ports}\n")
         else:
             w.write(2, f"Host Port:\t{host_ports or '<none>'}\n")
-        res = c.resources
-        if res.limits:
-            w.write(2, "Limits:\n")
-            for name in sorted(res.limits):
-                w.write(3, f"{name}:\t{res.limits[name]}\n")
-        if res.requests:
-            w.write(2, "Requests:\n")
-            for name in sorted(res.requests):
-                w.write(3, f"{name}:\t{res.requests[name]}\n")
+        for title, quantities in (("Limits", c.resources.limits), ("Requests", c.resources.requests)):
+            if quantities:
+                w.write(2, f"{title}:\n")
+                for name in sorted(quantities):
+                    w.write(3, f"{name}:\t{quantities[name]}\n")
         if c.liveness_probe is not None:
             w.write(2, f"Liveness:\t{_describe_probe(c.liveness_probe)}\n")
         if c.readiness_probe is not None:
@@ -1101,7 +1047,7 @@ def _parse(command: str, argv: Sequence[str]) -> tuple[_Options, list[str]]:
     return opts, positional
 
 
-def _split_args(positional: list[str]) -> list[tuple[Resource, list[str]]]:
+def _split_args(positional: list[str]) -> list[tuple[KindInfo, list[str]]]:
     """``TYPE [NAME...]``, ``TYPE1,TYPE2`` is refused, ``TYPE/NAME [TYPE/NAME...]`` accepted."""
     if any("/" in a for a in positional):
         if not all("/" in a for a in positional):
@@ -1110,7 +1056,7 @@ def _split_args(positional: list[str]) -> list[tuple[Resource, list[str]]]:
                 "passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' "
                 "instead of 'kubectl get resource resource/<resource_name>'"
             )
-        groups: list[tuple[Resource, list[str]]] = []
+        groups: list[tuple[KindInfo, list[str]]] = []
         for a in positional:
             type_, _, name = a.partition("/")
             if not name:
@@ -1127,7 +1073,7 @@ def _sort_key(obj: Any) -> tuple[str, str]:
     return (obj.metadata.namespace, obj.metadata.name)
 
 
-def _list(store: Store, res: Resource, namespace: str | None, selector: str | None) -> list[Any]:
+def _list(store: Store, res: KindInfo, namespace: str | None, selector: str | None) -> list[Any]:
     try:
         objs = list(store.list(res.kind, namespace if res.namespaced else None, selector=selector))
     except InvalidSelector as err:
@@ -1140,7 +1086,7 @@ def _not_found(err: NotFound) -> str:
 
 
 def _fetch(
-    store: Store, res: Resource, names: list[str], opts: _Options
+    store: Store, res: KindInfo, names: list[str], opts: _Options
 ) -> tuple[list[Any], list[str]]:
     """Objects named (in argument order) or listed, and NotFound error lines."""
     if names:
@@ -1169,7 +1115,7 @@ def _structured(objs: list[Any], single: bool, fmt: str) -> str:
     return str(dump(objs[0] if single else list(objs)))
 
 
-def _no_resources(res: Resource, opts: _Options) -> str:
+def _no_resources(res: KindInfo, opts: _Options) -> str:
     if opts.all_namespaces or not res.namespaced:
         return "No resources found\n"
     return f"No resources found in {opts.namespace} namespace.\n"

@@ -535,6 +535,10 @@ def test_should_set_hostname(hostname: str, subdomain: str, pod_ns: str, svc_nam
     assert epa is not None and epa.hostname == (hostname if expected else "")
 
 
+def _find(pod: Pod, sp: ServicePort) -> int | None:
+    return find_port(pod, sp.target_port, sp.protocol)
+
+
 def test_find_port() -> None:
     pod = Pod(
         spec=PodSpec(
@@ -545,13 +549,13 @@ def test_find_port() -> None:
             ],
         )
     )
-    assert find_port(pod, ServicePort(1, target_port="http")) == 80
-    assert find_port(pod, ServicePort(1, target_port="http", protocol="UDP")) == 93
-    assert find_port(pod, ServicePort(1, target_port="http", protocol="SCTP")) is None
-    assert find_port(pod, ServicePort(1, target_port="https")) == 8443
-    assert find_port(pod, ServicePort(1, target_port="metrics")) is None
-    assert find_port(pod, ServicePort(1, target_port=8080)) == 8080
-    assert find_port(pod, ServicePort(1)) == 0
+    assert _find(pod, ServicePort(1, target_port="http")) == 80
+    assert _find(pod, ServicePort(1, target_port="http", protocol="UDP")) == 93
+    assert _find(pod, ServicePort(1, target_port="http", protocol="SCTP")) is None
+    assert _find(pod, ServicePort(1, target_port="https")) == 8443
+    assert _find(pod, ServicePort(1, target_port="metrics")) is None
+    assert _find(pod, ServicePort(1, target_port=8080)) == 8080
+    assert _find(pod, ServicePort(1)) == 0
 
 
 def test_unresolvable_named_port_skips_only_that_port() -> None:

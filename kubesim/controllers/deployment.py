@@ -17,7 +17,7 @@ from typing import Hashable
 import attrs
 
 from kubesim.apiserver import WatchEvent
-from kubesim.controllers import informers
+from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.replicaset import controller_owner
 from kubesim.controllers.rollout import (
     RECREATE,
@@ -70,7 +70,7 @@ class DeploymentController:
         self.ctx.api.watch(self._on_pod, {"Pod"})
 
     def _on_deployment(self, ev: WatchEvent) -> None:
-        self.queue.add(informers.service_key(ev.new))
+        self.queue.add(eu.object_key(ev.new))
 
     def _on_rs(self, ev: WatchEvent) -> None:
         ref = controller_owner(ev.new)
@@ -112,7 +112,7 @@ class DeploymentController:
         assert isinstance(key, str)
         self._syncs += 1
         api = self.ctx.api
-        ns, name = informers.split_key(key)
+        ns, name = eu.split_key(key)
         d: Deployment | None = api.try_get("Deployment", name, ns)
         if d is None or d.metadata.deletion_timestamp is not None:
             return

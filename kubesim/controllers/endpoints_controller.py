@@ -24,7 +24,7 @@ from typing import Hashable
 import attrs
 
 from kubesim.apiserver import WatchEvent
-from kubesim.controllers import informers
+from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import ControllerContext, WorkQueue, default_controller_rate_limiter
 from kubesim.controllers.subsets import TriggerTimeTracker, plan_endpoints_sync
 from kubesim.errors import KubesimError, NotFound
@@ -73,23 +73,19 @@ class EndpointsController:
         api.watch(self._on_endpoints, {"Endpoints"})
         for ep in api.list("Endpoints", None):
             if LEADER_ANNOTATION not in ep.metadata.annotations:
-                self.queue.add(informers.service_key(ep))
+                self.queue.add(eu.object_key(ep))
 
     # ------------------------------------------------------------------ handlers
 
     def _on_service(self, ev: WatchEvent) -> None:
-        self.queue.add(informers.service_key(ev.new))
+        self.queue.add(eu.object_key(ev.new))
 
     def _on_endpoints(self, ev: WatchEvent) -> None:
         if ev.type == "DELETED":
-            self.queue.add(informers.service_key(ev.new))
+            self.queue.add(eu.object_key(ev.new))
 
     def _on_pod(self, ev: WatchEvent) -> None:
-        api = self.ctx.api
-        if ev.type == "MODIFIED":
-            keys = informers.services_to_update(api, ev.old, ev.new)
-        else:
-            keys = informers.services_for_pod(api, ev.new)
+        keys = eu.services_for_event(self.ctx.api, ev)
         delay = self.ctx.options.endpoint_updates_batch_period
         for key in sorted(keys):
             self.queue.add_after(key, delay)
@@ -101,7 +97,7 @@ class EndpointsController:
         assert isinstance(key, str)
         self._syncs += 1
         api = self.ctx.api
-        ns, name = informers.split_key(key)
+        ns, name = eu.split_key(key)
         service = api.try_get("Service", name, ns)
         existing = api.try_get("Endpoints", name, ns)
         if service is None:
@@ -116,7 +112,7 @@ class EndpointsController:
             return
         if service.spec.type == "ExternalName" or service.spec.selector is None:
             return
-        pods = informers.pods_for_service(api, service)
+        pods = eu.pods_for_service(api, service)
         trigger = self.triggers.compute(service, pods)
         if existing is not None and self._stale.get(key) == existing.metadata.resource_version:
             raise StaleEndpoints(f"endpoints {key} cache is stale")

@@ -21,7 +21,7 @@ from typing import Any, Hashable
 import attrs
 
 from kubesim.apiserver import WatchEvent
-from kubesim.controllers import informers
+from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import ControllerContext, WorkQueue, endpointslice_rate_limiter
 from kubesim.controllers.slicing import (
     CONTROLLER_NAME,
@@ -30,7 +30,7 @@ from kubesim.controllers.slicing import (
     SliceMetrics,
     reconcile_endpoint_slices,
 )
-from kubesim.controllers.subsets import TriggerTimeTracker
+from kubesim.controllers.endpointutil import TriggerTimeTracker
 from kubesim.errors import KubesimError, NotFound
 
 __all__ = ["EndpointSliceController", "SliceTracker", "ACTOR", "StaleSlices"]
@@ -143,14 +143,10 @@ class EndpointSliceController:
     # ------------------------------------------------------------------ handlers
 
     def _on_service(self, ev: WatchEvent) -> None:
-        self.queue.add(informers.service_key(ev.new))
+        self.queue.add(eu.object_key(ev.new))
 
     def _on_pod(self, ev: WatchEvent) -> None:
-        api = self.ctx.api
-        if ev.type == "MODIFIED":
-            keys = informers.services_to_update(api, ev.old, ev.new)
-        else:
-            keys = informers.services_for_pod(api, ev.new)
+        keys = eu.services_for_event(self.ctx.api, ev)
         delay = self.ctx.options.endpointslice_updates_batch_period
         for key in sorted(keys):
             self.queue.add_after(key, delay)
@@ -212,7 +208,7 @@ class EndpointSliceController:
 
     def _sync(self, key: str) -> None:
         api = self.ctx.api
-        ns, name = informers.split_key(key)
+        ns, name = eu.split_key(key)
         service = api.try_get("Service", name, ns)
         if service is None:
             self.triggers.forget(key)
@@ -221,7 +217,7 @@ class EndpointSliceController:
             return
         if service.spec.type == "ExternalName" or service.spec.selector is None:
             return
-        pods = informers.pods_for_service(api, service)
+        pods = eu.pods_for_service(api, service)
         slices = [
             s
             for n, s in sorted(api.list_namespace("EndpointSlice", ns).items())

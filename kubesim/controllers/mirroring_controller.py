@@ -16,7 +16,7 @@ from typing import Hashable
 import attrs
 
 from kubesim.apiserver import WatchEvent
-from kubesim.controllers import informers
+from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.endpointslice_controller import SliceTracker, StaleSlices
 from kubesim.controllers.mirroring import (
     LABEL_MANAGED_BY,
@@ -72,14 +72,14 @@ class MirroringController:
 
     def _on_endpoints(self, ev: WatchEvent) -> None:
         if should_mirror(ev.new) or (ev.old is not None and should_mirror(ev.old)):
-            self.queue.add(informers.service_key(ev.new))
+            self.queue.add(eu.object_key(ev.new))
 
     def _on_service(self, ev: WatchEvent) -> None:
         if ev.type == "MODIFIED":
             if (ev.old.spec.selector is None) != (ev.new.spec.selector is None):
-                self.queue.add(informers.service_key(ev.new))
+                self.queue.add(eu.object_key(ev.new))
         elif ev.new.spec.selector is None:
-            self.queue.add(informers.service_key(ev.new))
+            self.queue.add(eu.object_key(ev.new))
 
     def _managed(self, s: object) -> bool:
         return s.metadata.labels.get(LABEL_MANAGED_BY) == MIRRORING_CONTROLLER_NAME  # type: ignore[attr-defined]
@@ -110,7 +110,7 @@ class MirroringController:
         assert isinstance(key, str)
         self._syncs += 1
         api = self.ctx.api
-        ns, name = informers.split_key(key)
+        ns, name = eu.split_key(key)
         endpoints = api.try_get("Endpoints", name, ns)
         service = api.try_get("Service", name, ns)
         slices = [

@@ -16,7 +16,7 @@ from typing import Any, Hashable
 import attrs
 
 from kubesim.apiserver import WatchEvent
-from kubesim.controllers import informers
+from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.rollout import (
     calculate_replica_set_status,
     get_pods_to_delete,
@@ -72,7 +72,7 @@ class ReplicaSetController:
         self.ctx.api.watch(self._on_pod, {"Pod"})
 
     def _on_rs(self, ev: WatchEvent) -> None:
-        key = informers.service_key(ev.new)
+        key = eu.object_key(ev.new)
         if ev.type == "DELETED":
             self._owned.pop(key, None)
         self.queue.add(key)
@@ -99,7 +99,7 @@ class ReplicaSetController:
                 self.queue.add_after(key, rs.spec.min_ready_seconds + 1.0)
 
     def _pods(self, key: str) -> list[Pod]:
-        ns, _ = informers.split_key(key)
+        ns, _ = eu.split_key(key)
         pods = self.ctx.api.list_namespace("Pod", ns)
         return [pods[n] for n in sorted(self._owned.get(key, {})) if n in pods]
 
@@ -108,7 +108,7 @@ class ReplicaSetController:
         assert isinstance(key, str)
         self._syncs += 1
         api = self.ctx.api
-        ns, name = informers.split_key(key)
+        ns, name = eu.split_key(key)
         rs: ReplicaSet | None = api.try_get("ReplicaSet", name, ns)
         if rs is None:
             return
@@ -143,12 +143,12 @@ class ReplicaSetController:
     def _related_pods(self, rs: ReplicaSet) -> list[Pod]:
         owner = controller_owner(rs)
         if owner is None:
-            return [p for p in self._pods(informers.service_key(rs)) if is_pod_active(p)]
+            return [p for p in self._pods(eu.object_key(rs)) if is_pod_active(p)]
         out: list[Pod] = []
         for other in self.ctx.api.list_namespace("ReplicaSet", rs.metadata.namespace).values():
             o = controller_owner(other)
             if o is not None and o.uid == owner.uid:
-                out.extend(p for p in self._pods(informers.service_key(other)) if is_pod_active(p))
+                out.extend(p for p in self._pods(eu.object_key(other)) if is_pod_active(p))
         return out
 
     def _create_pod(self, rs: ReplicaSet) -> None:

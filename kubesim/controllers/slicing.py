@@ -28,14 +28,19 @@ code that makes them:
 
 from __future__ import annotations
 
-import datetime
 import math
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Iterable, Mapping, Sequence, Union
 
 import attrs
 
 from kubesim.controllers import topology as topo
+from kubesim.controllers.endpointutil import (
+    find_port,
+    format_trigger_time,
+    object_key,
+    should_pod_be_in_endpoints,
+    should_set_hostname,
+)
 from kubesim.errors import InvalidOption
 from kubesim.netutil import IPv4, IPv6, parse_ip
 from kubesim.objects import (
@@ -85,7 +90,6 @@ __all__ = [
     "placeholder_equal",
     "format_trigger_time",
     "with_trigger_time",
-    "service_key",
 ]
 
 #: Controller name and ``endpointslice.kubernetes.io/managed-by`` value.
@@ -118,9 +122,6 @@ EndpointIdentity = tuple[tuple[str, ...], str, str, str]
 # small helpers (utils.go, util/controller_utils.go)
 
 
-def service_key(service: Service) -> str:
-    """``namespace/name`` of a Service (the metrics-cache and topology-cache key). ``O(1)``."""
-    return f"{service.metadata.namespace}/{service.metadata.name}"
 
 
 def address_types_for_service(service: Service) -> tuple[str, ...]:
@@ -151,26 +152,8 @@ def address_types_for_service(service: Service) -> tuple[str, ...]:
     return tuple(t for t in (IPv4, IPv6) if t in families)
 
 
-def should_pod_be_in_endpoints(pod: Pod, include_terminating: bool) -> bool:
-    """``ShouldPodBeInEndpoints``: not terminal (``Succeeded``/``Failed``), has an IP, and
-    (unless ``include_terminating``) is not being deleted. ``O(1)``."""
-    if pod.status.phase in ("Succeeded", "Failed"):
-        return False
-    if not pod.status.pod_ip and not pod.status.pod_ips:
-        return False
-    if not include_terminating and pod.metadata.deletion_timestamp is not None:
-        return False
-    return True
 
 
-def should_set_hostname(pod: Pod, service: Service) -> bool:
-    """``ShouldSetHostname``: the pod has a hostname, its subdomain is the Service's name, and
-    it is in the Service's namespace. ``O(1)``."""
-    return (
-        bool(pod.spec.hostname)
-        and pod.spec.subdomain == service.metadata.name
-        and pod.metadata.namespace == service.metadata.namespace
-    )
 
 
 def pod_to_endpoint(
@@ -211,23 +194,6 @@ def pod_to_endpoint(
     )
 
 
-def find_port(pod: Pod, target_port: int | str, protocol: str) -> int | None:
-    """``FindPort``: a numeric target port as is; a named one is the first container port with
-    that name and protocol in the regular containers, then in restartable ("sidecar") init
-    containers; ``None`` if unresolvable. ``O(container ports)``."""
-    if isinstance(target_port, int):
-        return target_port
-    for c in pod.spec.containers:
-        for p in c.ports:
-            if p.name == target_port and p.protocol == protocol:
-                return p.container_port
-    for c in pod.spec.init_containers:
-        if c.restart_policy != "Always":
-            continue
-        for p in c.ports:
-            if p.name == target_port and p.protocol == protocol:
-                return p.container_port
-    return None
 
 
 def _port_sort_key(p: EndpointSlicePort) -> tuple[tuple[object, ...], ...]:
@@ -371,27 +337,8 @@ def placeholder_equal(a: EndpointSlice | None, b: EndpointSlice | None) -> bool:
     return a.address_type == b.address_type and a.ports == b.ports and a.endpoints == b.endpoints
 
 
-_EPOCH = datetime.datetime(1970, 1, 1)
 
 
-def format_trigger_time(t: float) -> str:
-    """RFC3339Nano in UTC of Unix seconds ``t`` (Go ``Time.Format(time.RFC3339Nano)``:
-    trailing zeros of the fraction trimmed). Floats are rounded to the nanosecond. ``O(1)``.
-
-    >>> format_trigger_time(0), format_trigger_time(1.5), format_trigger_time(1700000000)
-    ('1970-01-01T00:00:00Z', '1970-01-01T00:00:01.5Z', '2023-11-14T22:13:20Z')
-    """
-    if isinstance(t, int):
-        secs, nanos = t, 0
-    else:
-        d = Decimal(repr(float(t))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
-        secs = int(math.floor(d))
-        nanos = int((d - secs) * 1_000_000_000)
-    when = _EPOCH + datetime.timedelta(seconds=secs)
-    out = when.strftime("%Y-%m-%dT%H:%M:%S")
-    if nanos:
-        out += "." + f"{nanos:09d}".rstrip("0")
-    return out + "Z"
 
 
 def with_trigger_time(slice_: EndpointSlice, trigger_time: float | None) -> EndpointSlice:
@@ -727,7 +674,7 @@ def _reconcile_address_type(
     prefer_same: bool,
 ) -> _TypeResult:
     """``reconcileByAddressType`` + hints stage + ``finalize`` (planning only)."""
-    svc_key = service_key(service)
+    svc_key = object_key(service)
     to_delete: list[EndpointSlice] = []
     owned: dict[PortMapKey, list[EndpointSlice]] = {}
     for s in existing:
@@ -982,5 +929,5 @@ def reconcile_endpoint_slices(
         suppressed_creates=suppressed,
     )
     if metrics is not None:
-        metrics.record(service_key(service), plan)
+        metrics.record(object_key(service), plan)
     return plan

@@ -32,12 +32,19 @@ Deterministic choices where upstream is arbitrary (see ``docs/fidelity-endpoints
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
-from typing import Iterable, Mapping, Sequence, Tuple
+from typing import Iterable, Sequence, Tuple
 
 import attrs
 
 from kubesim import netutil
+from kubesim.controllers.endpointutil import (
+    TriggerTimeTracker,
+    find_port,
+    format_trigger_time,
+    selector_matches,
+    should_pod_be_in_endpoints,
+    should_set_hostname,
+)
 from kubesim.objects import (
     EndpointAddress,
     EndpointPort,
@@ -48,7 +55,6 @@ from kubesim.objects import (
     ObjectReference,
     Pod,
     Service,
-    ServicePort,
 )
 
 __all__ = [
@@ -99,7 +105,6 @@ ANNOTATION_LEADER = "control-plane.alpha.kubernetes.io/leader"
 #: ``v1.LastAppliedConfigAnnotation``.
 ANNOTATION_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
-_TERMINAL_PHASES = ("Failed", "Succeeded")
 _IPV4 = "IPv4"
 _IPV6 = "IPv6"
 
@@ -251,50 +256,10 @@ def truncate_subsets(
 # Pods -> addresses (controller_utils.go, endpoints_controller.go)
 
 
-def should_pod_be_in_endpoints(pod: Pod, include_terminating: bool) -> bool:
-    """``ShouldPodBeInEndpoints``: false for a terminal pod (``Failed``/``Succeeded``), a pod
-    with neither ``podIP`` nor ``podIPs``, or a terminating pod unless ``include_terminating``.
-    ``O(1)``."""
-    if pod.status.phase in _TERMINAL_PHASES:
-        return False
-    if not pod.status.pod_ip and not pod.status.pod_ips:
-        return False
-    if not include_terminating and pod.metadata.deletion_timestamp is not None:
-        return False
-    return True
 
 
-def should_set_hostname(pod: Pod, service: Service) -> bool:
-    """``ShouldSetHostname``: the pod's hostname is published iff it is set, its subdomain is the
-    Service name and both live in one namespace. ``O(1)``."""
-    return (
-        bool(pod.spec.hostname)
-        and pod.spec.subdomain == service.metadata.name
-        and pod.metadata.namespace == service.metadata.namespace
-    )
 
 
-def find_port(pod: Pod, service_port: ServicePort) -> int | None:
-    """``FindPort``: the endpoint port number for ``service_port`` on ``pod``, or ``None``.
-
-    An integer ``targetPort`` is used as is (``0``, the Go zero value, included).  A named one is
-    looked up by name *and* protocol in the containers, then in restartable ("sidecar") init
-    containers (``restartPolicy: Always``). ``O(container ports)``.
-    """
-    target = service_port.target_port
-    if isinstance(target, int):
-        return target
-    for container in pod.spec.containers:
-        for cp in container.ports:
-            if cp.name == target and cp.protocol == service_port.protocol:
-                return cp.container_port
-    for container in pod.spec.init_containers:
-        if container.restart_policy != "Always":
-            continue
-        for cp in container.ports:
-            if cp.name == target and cp.protocol == service_port.protocol:
-                return cp.container_port
-    return None
 
 
 def _address_family(service: Service, pod: Pod) -> str:
@@ -371,7 +336,7 @@ def endpoint_subsets_for_pod(pod: Pod, service: Service) -> tuple[EndpointSubset
         return ()
     out = []
     for sp in spec.ports:
-        number = find_port(pod, sp)
+        number = find_port(pod, sp.target_port, sp.protocol)
         if number is None:
             continue
         port = EndpointPort(port=number, name=sp.name, protocol=sp.protocol, app_protocol=sp.app_protocol)
@@ -379,8 +344,6 @@ def endpoint_subsets_for_pod(pod: Pod, service: Service) -> tuple[EndpointSubset
     return tuple(out)
 
 
-def _selector_matches(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
-    return all(labels.get(k) == v for k, v in selector.items())
 
 
 def select_pods(service: Service, pods: Iterable[Pod]) -> tuple[Pod, ...]:
@@ -393,7 +356,7 @@ def select_pods(service: Service, pods: Iterable[Pod]) -> tuple[Pod, ...]:
         return ()
     ns = service.metadata.namespace
     return tuple(
-        p for p in pods if p.metadata.namespace == ns and _selector_matches(selector, p.metadata.labels)
+        p for p in pods if p.metadata.namespace == ns and selector_matches(selector, p.metadata.labels)
     )
 
 
@@ -406,29 +369,6 @@ def service_ip_set(service: Service) -> bool:
 # The desired Endpoints and the no-op check (syncService steps 8-10)
 
 
-def format_trigger_time(t: int | float) -> str:
-    """Unix seconds as Go's ``UTC().Format(time.RFC3339Nano)`` (trailing zero digits of the
-    fraction dropped).  A float's fraction is rounded to whole microseconds, the precision a
-    double holds at present-day Unix times. ``O(1)``.
-
-    >>> format_trigger_time(1514764800)
-    '2018-01-01T00:00:00Z'
-    >>> format_trigger_time(1514764800.25)
-    '2018-01-01T00:00:00.25Z'
-    """
-    if isinstance(t, int):
-        secs, ns = t, 0
-    else:
-        secs = math.floor(t)
-        # A double near 1.5e9 resolves ~0.24 us, so fractions are rounded to whole microseconds.
-        us = int(round((t - secs) * 1_000_000))  # t - floor(t) is exact in binary floating point
-        if us == 1_000_000:
-            secs, us = secs + 1, 0
-        ns = us * 1000
-    base = datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    if ns:
-        base += "." + f"{ns:09d}".rstrip("0")
-    return base + "Z"
 
 
 def _desired_labels(service: Service) -> FrozenDict:
@@ -608,92 +548,9 @@ def plan_endpoints_sync(
 # TriggerTimeTracker (staging/src/k8s.io/endpointslice/util/trigger_time_tracker.go)
 
 
-def _after(t: int | float | None, than: int | float | None) -> bool:
-    # time.Time.After with the zero time as the earliest instant.
-    if t is None:
-        return False
-    return than is None or t > than
 
 
-def _min_time(current: int | float | None, new: int | float) -> int | float:
-    if current is None or new < current:
-        return new
-    return current
 
 
-def _pod_trigger_time(pod: Pod) -> int | float | None:
-    cond = pod.status.condition("Ready")
-    return cond.last_transition_time if cond is not None else None
 
 
-@attrs.define(eq=False)
-class TriggerTimeTracker:
-    """Per-Service last-change trigger times, shared by the Endpoints and EndpointSlice
-    controllers (one instance per controller).
-
-    Per Service key it remembers the Service's ``creationTimestamp`` and each pod's Ready
-    condition ``lastTransitionTime``.  :meth:`compute` returns:
-
-    * for a Service it has not seen: the Service's ``creationTimestamp``;
-    * otherwise the earliest of the pod and Service trigger times that are strictly later than
-      the remembered ones, or ``None`` (Go's zero time) when nothing changed;
-
-    and always replaces the remembered state.  Times are Unix seconds; ``None`` is zero.
-
-    Methods: :meth:`compute` ``O(pods)``, :meth:`forget` ``O(1)``, :meth:`_check`.
-
-    >>> from kubesim.objects import Service, ObjectMeta
-    >>> tracker = TriggerTimeTracker()
-    >>> svc = Service(metadata=ObjectMeta(name="web", namespace="default", creation_timestamp=100))
-    >>> tracker.compute(svc, []), tracker.compute(svc, [])
-    (100, None)
-    """
-
-    _states: dict[str, tuple[int | float | None, dict[str, int | float]]] = attrs.field(
-        factory=dict, init=False, repr=False
-    )
-
-    @staticmethod
-    def key(service: Service) -> str:
-        """The ``namespace/name`` key of ``service``."""
-        return f"{service.metadata.namespace}/{service.metadata.name}"
-
-    def compute(self, service: Service, pods: Iterable[Pod]) -> int | float | None:
-        """The trigger time for this sync of ``service`` given its selected ``pods``
-        (``ComputeEndpointLastChangeTriggerTime``). ``O(pods)``."""
-        key = self.key(service)
-        state = self._states.get(key)
-        was_known = state is not None
-        last_svc, last_pods = state if state is not None else (None, {})
-        min_changed: int | float | None = None
-        pod_times: dict[str, int | float] = {}
-        for pod in pods:
-            t = _pod_trigger_time(pod)
-            if t:
-                pod_times[pod.metadata.name] = t
-                if _after(t, last_pods.get(pod.metadata.name)):
-                    min_changed = _min_time(min_changed, t)
-        svc_time = service.metadata.creation_timestamp
-        if _after(svc_time, last_svc):
-            assert svc_time is not None
-            min_changed = _min_time(min_changed, svc_time)
-        self._states[key] = (svc_time, pod_times)
-        if not was_known:
-            return svc_time
-        return min_changed
-
-    def forget(self, service_key: str) -> None:
-        """Drop the state of ``namespace/name`` (the Service was deleted). ``O(1)``."""
-        self._states.pop(service_key, None)
-
-    def __contains__(self, service_key: object) -> bool:
-        return service_key in self._states
-
-    def __len__(self) -> int:
-        return len(self._states)
-
-    def _check(self) -> None:
-        """Assert invariants: keys are ``ns/name``; stored pod times are non-zero."""
-        for key, (_, pods) in self._states.items():
-            assert key.count("/") == 1, key
-            assert all(t for t in pods.values()), key
