@@ -52,6 +52,7 @@ from kubesim.errors import (
 )
 from kubesim.kinds import resolve_kind
 from kubesim.labels import Selector, parse_selector
+from kubesim.manifests import parse_time_nano
 from kubesim.objects import CLUSTER_SCOPED, KINDS, ObjectMeta
 
 __all__ = ["APIServer", "WatchEvent", "APIStatistics", "DEFAULT_MAX_REQUEST_BYTES", "EPOCH"]
@@ -272,9 +273,10 @@ class APIServer:
         trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION) if meta.annotations else None
         trigger_time = None
         if trig is not None:
-            trigger_time = _parse_rfc3339(trig)
-            if trigger_time is not None:
-                trigger_time -= self.epoch
+            try:
+                trigger_time = parse_time_nano(trig) - self.epoch
+            except ValueError:
+                trigger_time = None  # a malformed annotation written by a user
         self.changes.append(
             ChangeEvent(
                 seq=self.changes.next_seq,
@@ -292,8 +294,7 @@ class APIServer:
                 cause=cause,
             )
         )
-        key = f"{verb}"
-        self._writes[key] = self._writes.get(key, 0) + 1
+        self._writes[verb] = self._writes.get(verb, 0) + 1
 
     # ---------------------------------------------------------------------------- writes
 
@@ -450,8 +451,8 @@ class APIServer:
                 deletion_grace_period_seconds=grace,
                 resource_version="",
             )
-            if kind in _GENERATION_KINDS:
-                new_meta = attrs.evolve(new_meta, generation=meta.generation + 1) if kind == "Pod" else new_meta
+            if kind == "Pod":  # setting deletionTimestamp bumps a pod's generation
+                new_meta = attrs.evolve(new_meta, generation=meta.generation + 1)
             marked, sizes = self._stamp(obj, new_meta)
             self._rv += 1
             self._bucket(kind, ns)[name] = marked
@@ -517,26 +518,3 @@ def _generation_bumps(kind: str, old: Any, new: Any) -> bool:
             or old.metadata.labels != new.metadata.labels
         )
     return bool(old.spec != new.spec)
-
-
-def _parse_rfc3339(text: str) -> float | None:
-    import datetime as _dt
-
-    try:
-        t = text.replace("Z", "+00:00")
-        return _dt.datetime.fromisoformat(_trim_nanos(t)).timestamp()
-    except ValueError:
-        return None
-
-
-def _trim_nanos(t: str) -> str:
-    # Python < 3.11 fromisoformat accepts at most 6 fractional digits.
-    if "." not in t:
-        return t
-    head, rest = t.split(".", 1)
-    digits = ""
-    i = 0
-    while i < len(rest) and rest[i].isdigit():
-        digits += rest[i]
-        i += 1
-    return f"{head}.{digits[:6].ljust(6, '0')}{rest[i:]}"

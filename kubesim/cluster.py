@@ -22,7 +22,7 @@ from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES, APIServer
 from kubesim.changelog import ChangeLog
 from kubesim.clock import Clock
 from kubesim.controllers.runtime import ControllerContext, Options
-from kubesim.errors import InvalidOption, ManifestError
+from kubesim.errors import FieldError, InvalidObject, InvalidOption, ManifestError
 from kubesim.ipam import NodeCIDRAllocator, RangeAllocator, ServiceIPAllocator
 from kubesim.objects import (
     KINDS,
@@ -51,7 +51,6 @@ DEFAULT_CONTROLLERS = (
     "endpoint",
     "endpointslice",
     "endpointslicemirroring",
-    "nodelifecycle",
 )
 
 
@@ -229,8 +228,6 @@ class Cluster:
         if policy in ("PreferDualStack", "RequireDualStack") and self._service_ips6 is not None:
             families = tuple(families) + tuple(f for f in ("IPv4", "IPv6") if f not in families)
         elif policy == "RequireDualStack":
-            from kubesim.errors import FieldError, InvalidObject
-
             raise InvalidObject(
                 "Service",
                 svc.metadata.name,
@@ -241,8 +238,6 @@ class Cluster:
         for fam in families[:2]:
             if fam == "IPv6":
                 if self._service_ips6 is None:
-                    from kubesim.errors import FieldError, InvalidObject
-
                     raise InvalidObject(
                         "Service",
                         svc.metadata.name,

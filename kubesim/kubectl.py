@@ -55,6 +55,7 @@ from kubesim.objects import (
     Deployment,
     EndpointPort,
     EndpointSlice,
+    EndpointSlicePort,
     Endpoints,
     LabelSelector,
     Namespace,
@@ -357,6 +358,16 @@ def _service_row(svc: Service, now: int, wide: bool) -> _Cells:
     return cells
 
 
+def _list_with_more(
+    shown: list[str], more: bool, count: int, limit: int, empty: str = "<unset>"
+) -> str:
+    # "a,b,c + N more..." as printers.go and describe.go shorten address lists.
+    text = ",".join(shown)
+    if more:
+        return f"{text} + {count - limit} more..."
+    return text or empty
+
+
 def _format_endpoints(ep: Endpoints) -> str:
     # formatEndpoints (printers.go): at most 3 "ip:port" then " + N more...".
     if not ep.subsets:
@@ -366,37 +377,20 @@ def _format_endpoints(ep: Endpoints) -> str:
     more = False
     count = 0
     for ss in ep.subsets:
-        if not ss.ports:
-            # headless services may have no ports
+        # headless services may have no ports: then the bare addresses are listed
+        ports: Sequence[EndpointPort | None] = ss.ports or (None,)
+        for port in ports:
             count += len(ss.addresses)
             for addr in ss.addresses:
                 if len(shown) == limit:
                     more = True
                     break
-                shown.append(addr.ip)
-            continue
-        for port in ss.ports:
-            count += len(ss.addresses)
-            for addr in ss.addresses:
-                if len(shown) == limit:
-                    more = True
-                    break
-                shown.append(_join_host_port(addr.ip, port.port))
-    text = ",".join(shown)
-    if more:
-        return f"{text} + {count - limit} more..."
-    return text
+                shown.append(addr.ip if port is None else _join_host_port(addr.ip, port.port))
+    return _list_with_more(shown, more, count, limit, empty="")
 
 
 def _endpoints_row(ep: Endpoints, now: int, wide: bool) -> _Cells:
     return [ep.metadata.name, _format_endpoints(ep), _age(ep.metadata.creation_timestamp, now)]
-
-
-def _list_with_more(shown: list[str], more: bool, count: int, limit: int) -> str:
-    text = ",".join(shown)
-    if more:
-        return f"{text} + {count - limit} more..."
-    return text or "<unset>"
 
 
 def _format_discovery_ports(eps: EndpointSlice) -> str:
@@ -685,7 +679,7 @@ def _format_endpoint_slices(slices: Sequence[EndpointSlice], port_name: str) -> 
     count = 0
     for eps in slices:
         # A slice without ports lists bare addresses; otherwise one "ip:port" per matching port.
-        ports: Sequence[EndpointPort | None] = eps.ports or (None,)
+        ports: Sequence[EndpointSlicePort | None] = eps.ports or (None,)
         for port in ports:
             if port is not None and (port.name or "") != port_name:
                 continue
@@ -698,10 +692,7 @@ def _format_endpoint_slices(slices: Sequence[EndpointSlice], port_name: str) -> 
                     address = ep.addresses[0]
                     shown.append(address if port is None else _join_host_port(address, port.port))
                 count += 1
-    text = ",".join(shown)
-    if more:
-        return f"{text} + {count - limit} more..."
-    return text
+    return _list_with_more(shown, more, count, limit, empty="")
 
 
 def _describe_service(svc: Service, store: Store, now: int) -> str:

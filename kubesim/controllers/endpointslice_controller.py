@@ -22,6 +22,7 @@ import attrs
 
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
+from kubesim.controllers.topology import TopologyCache
 from kubesim.controllers.runtime import ControllerContext, WorkQueue, endpointslice_rate_limiter
 from kubesim.controllers.slicing import (
     CONTROLLER_NAME,
@@ -116,7 +117,7 @@ class EndpointSliceController:
     tracker: SliceTracker = attrs.field(factory=SliceTracker)
     triggers: TriggerTimeTracker = attrs.field(factory=TriggerTimeTracker)
     events: list[tuple[float, str, str, str, str]] = attrs.field(factory=list, repr=False)
-    topology: Any = False
+    topology: TopologyCache = attrs.field(init=False)
     _own_write: bool = attrs.field(default=False, repr=False)
     _results: dict[str, int] = attrs.field(factory=dict, repr=False)
     _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
@@ -127,12 +128,7 @@ class EndpointSliceController:
     def __attrs_post_init__(self) -> None:
         self.queue = self.ctx.queue("endpointslice", self.sync, rate_limiter=endpointslice_rate_limiter())
         self.metrics = SliceMetrics(max_endpoints_per_slice=self.ctx.options.max_endpoints_per_slice)
-        try:
-            from kubesim.controllers.topology import TopologyCache
-
-            self.topology = TopologyCache()
-        except ImportError:  # pragma: no cover
-            self.topology = True
+        self.topology = TopologyCache()
 
     def start(self) -> None:
         api = self.ctx.api
@@ -176,11 +172,8 @@ class EndpointSliceController:
             elif self._managed(old) != self._managed(new) or (self._managed(new) and self.tracker.should_sync(new)):
                 self._queue_slice(new, delay)
         else:
-            if self._managed(new) and self.tracker.has(new):
-                if self.tracker.handle_deletion(new):
-                    self._queue_slice(new, delay)
-            elif self._managed(new) and not self.tracker.has(new):
-                pass
+            if self._managed(new) and self.tracker.has(new) and self.tracker.handle_deletion(new):
+                self._queue_slice(new, delay)
 
     def _queue_slice(self, slice_: Any, delay: float) -> None:
         key = self._slice_key(slice_)

@@ -65,8 +65,6 @@ class GarbageCollector:
                 self._owners_of[ref] = uids
                 for u in uids:
                     self._dependents.setdefault(u, {})[ref] = None
-                if not any(u in self._live_uids for u in uids) and ev.type == "ADDED":
-                    pass  # an owner that does not exist (yet): upstream waits; so do we
 
     def _untrack(self, ref: _Ref) -> None:
         old = self._owners_of.pop(ref, None)

@@ -19,19 +19,13 @@ CONTROLLER_MODULES: dict[str, tuple[str, str]] = {
     "endpoint": ("kubesim.controllers.endpoints_controller", "EndpointsController"),
     "endpointslice": ("kubesim.controllers.endpointslice_controller", "EndpointSliceController"),
     "endpointslicemirroring": ("kubesim.controllers.mirroring_controller", "MirroringController"),
-    "nodelifecycle": ("kubesim.controllers.nodelifecycle", "NodeLifecycleController"),
 }
 
 
 def start(name: str, ctx: ControllerContext) -> Any:
     """Construct the controller called ``name`` on ``ctx`` and start its watches."""
     module, cls = CONTROLLER_MODULES[name]
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None  # not built yet
-        raise
+    mod = importlib.import_module(module)
     controller = getattr(mod, cls)(ctx)
     controller.start()
     return controller

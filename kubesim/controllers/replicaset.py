@@ -101,7 +101,8 @@ class ReplicaSetController:
     def _pods(self, key: str) -> list[Pod]:
         ns, _ = eu.split_key(key)
         pods = self.ctx.api.list_namespace("Pod", ns)
-        return [pods[n] for n in sorted(self._owned.get(key, {})) if n in pods]
+        # _owned keeps creation order, which is deterministic: no sort needed.
+        return [pods[n] for n in self._owned.get(key, {}) if n in pods]
 
     def sync(self, key: Hashable) -> None:
         """``syncReplicaSet``."""
