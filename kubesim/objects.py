@@ -169,6 +169,13 @@ def optional_frozen_map(value: Mapping[str, str] | None) -> FrozenDict | None:
     return FrozenDict(value)
 
 
+def _condition_true(conditions: Any, type_: str) -> bool:
+    for c in conditions:
+        if c.type == type_:
+            return bool(c.status == "True")
+    return False
+
+
 def _tuple(value: Any) -> tuple[Any, ...]:
     return value if type(value) is tuple else tuple(value)
 
@@ -187,6 +194,19 @@ class OwnerReference:
     uid: str = ""
     controller: Optional[bool] = None
     block_owner_deletion: Optional[bool] = None
+
+    @classmethod
+    def controller_ref(cls, owner: Any) -> OwnerReference:
+        """``metav1.NewControllerRef``: a ``controller: true``, ``blockOwnerDeletion: true``
+        reference to ``owner`` (any top-level object)."""
+        return cls(
+            api_version=owner.api_version,
+            kind=owner.kind,
+            name=owner.metadata.name,
+            uid=owner.metadata.uid,
+            controller=True,
+            block_owner_deletion=True,
+        )
 
 
 @attrs.frozen(cache_hash=True)
@@ -386,10 +406,7 @@ class PodStatus:
     @property
     def ready(self) -> bool:
         """``True`` iff the ``Ready`` condition is ``True`` (``podutil.IsPodReady``)."""
-        for c in self.conditions:
-            if c.type == "Ready":
-                return c.status == "True"
-        return False
+        return _condition_true(self.conditions, "Ready")
 
 
 @attrs.frozen
@@ -524,10 +541,7 @@ class NodeStatus:
     @property
     def ready(self) -> bool:
         """``True`` iff the ``Ready`` condition is ``True``."""
-        for c in self.conditions:
-            if c.type == "Ready":
-                return c.status == "True"
-        return False
+        return _condition_true(self.conditions, "Ready")
 
 
 @attrs.frozen

@@ -210,14 +210,7 @@ def endpoint_slice_prefix(name: str) -> str:
 
 def endpoints_owner_reference(endpoints: Endpoints) -> OwnerReference:
     """``metav1.NewControllerRef(endpoints, v1/Endpoints)``. ``O(1)``."""
-    return OwnerReference(
-        api_version="v1",
-        kind="Endpoints",
-        name=endpoints.metadata.name,
-        uid=endpoints.metadata.uid,
-        controller=True,
-        block_owner_deletion=True,
-    )
+    return OwnerReference.controller_ref(endpoints)
 
 
 def _new_slice(

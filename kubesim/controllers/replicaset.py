@@ -161,14 +161,7 @@ class ReplicaSetController:
                 labels=tmpl.metadata.labels,
                 annotations=tmpl.metadata.annotations,
                 owner_references=(
-                    OwnerReference(
-                        api_version="apps/v1",
-                        kind="ReplicaSet",
-                        name=rs.metadata.name,
-                        uid=rs.metadata.uid,
-                        controller=True,
-                        block_owner_deletion=True,
-                    ),
+                    OwnerReference.controller_ref(rs),
                 ),
             ),
             spec=tmpl.spec,

@@ -475,14 +475,7 @@ def new_replica_set(
             labels=labels,
             annotations=annotations,
             owner_references=(
-                OwnerReference(
-                    api_version=Deployment.api_version,
-                    kind=Deployment.kind,
-                    name=deployment.metadata.name,
-                    uid=deployment.metadata.uid,
-                    controller=True,
-                    block_owner_deletion=True,
-                ),
+                OwnerReference.controller_ref(deployment),
             ),
         ),
         spec=ReplicaSetSpec(

@@ -296,14 +296,7 @@ def new_endpoint_slice(
             namespace=service.metadata.namespace,
             labels=desired_slice_labels(service),
             owner_references=(
-                OwnerReference(
-                    api_version="v1",
-                    kind="Service",
-                    name=service.metadata.name,
-                    uid=service.metadata.uid,
-                    controller=True,
-                    block_owner_deletion=True,
-                ),
+                OwnerReference.controller_ref(service),
             ),
         ),
         address_type=address_type,
