@@ -655,6 +655,7 @@ def test_chapter_manifests_keep_their_comments() -> None:
     ("deploy", "Deployment"), ("deployments.apps", "Deployment"),
     ("deployment.apps", "Deployment"), ("deployments.v1.apps", "Deployment"),
     ("rs", "ReplicaSet"), ("replicasets.apps", "ReplicaSet"), ("ReplicaSet", "ReplicaSet"),
+    ("deploy.apps", "Deployment"), ("rs.apps", "ReplicaSet"),  # short name + group (restmapper shortcut)
 ])
 def test_resolve_kind(spelling: str, kind: str) -> None:
     assert resolve_kind(spelling) == kind
