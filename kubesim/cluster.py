@@ -51,6 +51,7 @@ DEFAULT_CONTROLLERS = (
     "endpoint",
     "endpointslice",
     "endpointslicemirroring",
+    "nodelifecycle",
 )
 
 

@@ -30,6 +30,10 @@ __all__ = [
     "set_behaviour",
     "fail_readiness",
     "flap",
+    "fail_node",
+    "recover_node",
+    "drain",
+    "uncordon",
 ]
 
 
@@ -188,3 +192,24 @@ def flap(
         AppBehaviour(flapping=Flapping(mean_up=mean_up, mean_down=mean_down, seed=seed, start=start, until=end)),
         namespace=namespace,
     )
+
+
+def fail_node(cluster: Any, node: str) -> None:
+    """Stop a node's kubelet: after the 50 s grace period its pods go NotReady, after 300 s
+    more they are evicted (see :mod:`kubesim.controllers.nodelifecycle`)."""
+    cluster.controllers["nodelifecycle"].fail_node(node)
+
+
+def recover_node(cluster: Any, node: str) -> None:
+    """Bring a failed node's kubelet back."""
+    cluster.controllers["nodelifecycle"].recover_node(node)
+
+
+def drain(cluster: Any, node: str) -> None:
+    """``kubectl drain <node>``: cordon and evict every pod."""
+    cluster.controllers["nodelifecycle"].drain(node)
+
+
+def uncordon(cluster: Any, node: str) -> None:
+    """``kubectl uncordon <node>``."""
+    cluster.controllers["nodelifecycle"].uncordon(node)

@@ -84,6 +84,8 @@ class Kubelet:
     pods: dict[tuple[str, str], PodRuntime] = attrs.field(factory=dict, repr=False)
     #: application behaviour per pod key (see :mod:`kubesim.probes`), set by scenarios
     behaviours: dict[tuple[str, str], Any] = attrs.field(factory=dict, repr=False)
+    #: nodes whose kubelet is down (see :mod:`kubesim.controllers.nodelifecycle`)
+    down_nodes: set[str] = attrs.field(factory=set, repr=False)
     _started: int = 0
     _status_writes: int = 0
     _terminated: int = 0
@@ -126,7 +128,40 @@ class Kubelet:
             self._later(rt, start, lambda: self._start_containers(key, rt))
             return
         if pod.metadata.deletion_timestamp is not None and not rt.terminating:
+            if rt.node in self.down_nodes:
+                return  # a dead kubelet does not see the deletion; handled in node_up
             self._terminate(key, rt, pod)
+
+    # ------------------------------------------------------------------ node failure
+
+    def node_down(self, node: str) -> None:
+        """The kubelet of ``node`` stops: its pods keep running (or not) unobserved, no status
+        is written and nothing is deleted until :meth:`node_up`."""
+        self.down_nodes.add(node)
+        for rt in self.pods.values():
+            if rt.node == node:
+                for timer in rt.timers:
+                    timer.cancel()
+                rt.timers.clear()
+
+    def node_up(self, node: str) -> None:
+        """The kubelet of ``node`` is back: it finishes pending terminations, starts pods it had
+        not started, and reports the readiness of the running ones."""
+        self.down_nodes.discard(node)
+        for key in [k for k, rt in self.pods.items() if rt.node == node]:
+            rt = self.pods[key]
+            pod = self.ctx.api.try_get("Pod", key[1], key[0])
+            if pod is None or pod.metadata.uid != rt.uid:
+                self._forget(key, rt)
+            elif pod.metadata.deletion_timestamp is not None:
+                rt.terminating = False
+                self._terminate(key, rt, pod)
+            elif not rt.started:
+                self._later(rt, self.ctx.timing.container_start.draw(self.ctx.rng),
+                            lambda key=key, rt=rt: self._start_containers(key, rt))  # type: ignore[misc]
+            else:
+                rt.ready = pod.status.ready  # what the API shows (the node controller may have changed it)
+                self._readiness_flip(key, rt)
 
     def _forget(self, key: tuple[str, str], rt: PodRuntime) -> None:
         for timer in rt.timers:

@@ -19,6 +19,7 @@ CONTROLLER_MODULES: dict[str, tuple[str, str]] = {
     "endpoint": ("kubesim.controllers.endpoints_controller", "EndpointsController"),
     "endpointslice": ("kubesim.controllers.endpointslice_controller", "EndpointSliceController"),
     "endpointslicemirroring": ("kubesim.controllers.mirroring_controller", "MirroringController"),
+    "nodelifecycle": ("kubesim.controllers.nodelifecycle", "NodeLifecycleController"),
 }
 
 

@@ -1,0 +1,195 @@
+"""Node failure, eviction and drain (``pkg/controller/nodelifecycle``, taint-based eviction).
+
+:meth:`NodeLifecycleController.fail_node` stops a node's kubelet. After
+``timing.node_monitor_grace_period`` (50 s) without heartbeats the controller marks the node
+``Ready=Unknown``, taints it ``node.kubernetes.io/unreachable`` (``NoSchedule`` and
+``NoExecute``) and marks every pod on it ``Ready=False`` (``MarkPodsNotReady``) — that is
+when the endpoint controllers take its pods out of service. Pods tolerate the ``NoExecute``
+taint for ``timing.default_toleration_seconds`` (300 s, the ``DefaultTolerationSeconds``
+admission plugin); then the taint-eviction controller deletes them. With the kubelet gone they
+stay ``Terminating`` until the node recovers (the ReplicaSet controller replaces them at once,
+since terminating pods are not active).
+
+:meth:`recover_node` restarts the kubelet: it reports ``Ready=True``, the taints are removed,
+pending evictions are cancelled, terminations complete and running pods report readiness again.
+
+:meth:`drain` is ``kubectl drain``: cordon (``spec.unschedulable``) and evict every pod
+(graceful delete); :meth:`uncordon` reverses the cordon.
+
+Costs: ``O(pods)`` per node event (a scan for the node's pods; node events are rare).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kubesim.clock import Timer
+from kubesim.controllers.runtime import ControllerContext
+from kubesim.errors import InvalidOption, KubesimError
+from kubesim.objects import Node, NodeCondition, Pod, PodCondition, Taint
+
+__all__ = ["NodeLifecycleController", "TAINT_UNREACHABLE", "TAINT_UNSCHEDULABLE", "ACTOR"]
+
+ACTOR = "node-lifecycle-controller"
+EVICTION_ACTOR = "taint-eviction-controller"
+TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
+TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+
+
+@attrs.frozen
+class NodeLifecycleStatistics:
+    """Counters of the node lifecycle controller."""
+
+    failed_nodes: int
+    pods_marked_not_ready: int
+    pods_evicted: int
+
+
+@attrs.define(eq=False)
+class NodeLifecycleController:
+    """Marks unreachable nodes, their pods NotReady, and evicts them. See the module docstring."""
+
+    ctx: ControllerContext
+    _timers: dict[str, list[Timer]] = attrs.field(factory=dict, repr=False)
+    _down: set[str] = attrs.field(factory=set, repr=False)
+    _marked: int = 0
+    _evicted: int = 0
+
+    name = "nodelifecycle"
+
+    def start(self) -> None:
+        """Nothing to watch: node failures are injected with :meth:`fail_node`."""
+
+    # ------------------------------------------------------------------ helpers
+
+    def _node(self, name: str) -> Node:
+        node: Node = self.ctx.api.get("Node", name, "")
+        return node
+
+    def _now(self) -> int:
+        return int(self.ctx.api.epoch + int(self.ctx.clock.now))
+
+    def _pods_on(self, node: str) -> list[Pod]:
+        return [p for p in self.ctx.api.list("Pod", None) if p.spec.node_name == node]
+
+    def _kubelet(self) -> Any:
+        cluster = self.ctx.cluster
+        return None if cluster is None else cluster.controllers.get("kubelet")
+
+    def _later(self, node: str, delay: float, fn: Any) -> None:
+        self._timers.setdefault(node, []).append(self.ctx.clock.schedule(delay, fn))
+
+    def _write_node(self, node: Node, actor: str) -> None:
+        self.ctx.api.update(attrs.evolve(node, metadata=attrs.evolve(node.metadata, resource_version="")), actor=actor)
+
+    @staticmethod
+    def _with_ready(node: Node, status: str, reason: str, now: int) -> Node:
+        conds = tuple(
+            attrs.evolve(c, status=status, reason=reason, last_transition_time=now if c.status != status else c.last_transition_time)
+            if c.type == "Ready"
+            else c
+            for c in node.status.conditions
+        )
+        if not any(c.type == "Ready" for c in conds):
+            conds += (NodeCondition(type="Ready", status=status, reason=reason, last_transition_time=now),)
+        return attrs.evolve(node, status=attrs.evolve(node.status, conditions=conds))
+
+    # ------------------------------------------------------------------ failure and recovery
+
+    def fail_node(self, name: str) -> None:
+        """Stop ``name``'s kubelet now (no heartbeats, no status, no deletions)."""
+        self._node(name)
+        if name in self._down:
+            raise InvalidOption(f"node {name!r} is already down")
+        self._down.add(name)
+        kubelet = self._kubelet()
+        if kubelet is not None:
+            kubelet.node_down(name)
+        self._later(name, self.ctx.timing.node_monitor_grace_period, lambda: self._mark_unreachable(name))
+
+    def _mark_unreachable(self, name: str) -> None:
+        node = self.ctx.api.try_get("Node", name, "")
+        if node is None or name not in self._down:
+            return
+        now = self._now()
+        taints = tuple(t for t in node.spec.taints if t.key != TAINT_UNREACHABLE) + (
+            Taint(key=TAINT_UNREACHABLE, effect="NoSchedule", time_added=now),
+            Taint(key=TAINT_UNREACHABLE, effect="NoExecute", time_added=now),
+        )
+        marked = self._with_ready(node, "Unknown", "NodeStatusUnknown", now)
+        self._write_node(attrs.evolve(marked, spec=attrs.evolve(marked.spec, taints=taints)), ACTOR)
+        for pod in self._pods_on(name):
+            if pod.status.ready:
+                conds = tuple(
+                    PodCondition(type=c.type, status="False", last_transition_time=now, reason="NodeNotReady")
+                    if c.type == "Ready"
+                    else c
+                    for c in pod.status.conditions
+                )
+                try:
+                    self.ctx.api.update(
+                        attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""),
+                                     status=attrs.evolve(pod.status, conditions=conds)),
+                        actor=ACTOR,
+                    )
+                    self._marked += 1
+                except KubesimError:
+                    pass
+        self._later(name, self.ctx.timing.default_toleration_seconds, lambda: self._evict(name, EVICTION_ACTOR))
+
+    def _evict(self, name: str, actor: str) -> None:
+        for pod in self._pods_on(name):
+            if pod.metadata.deletion_timestamp is None:
+                try:
+                    self.ctx.api.delete("Pod", pod.metadata.name, pod.metadata.namespace, actor=actor)
+                    self._evicted += 1
+                except KubesimError:
+                    pass
+
+    def recover_node(self, name: str) -> None:
+        """Restart ``name``'s kubelet: Ready again, taints removed, evictions cancelled."""
+        if name not in self._down:
+            raise InvalidOption(f"node {name!r} is not down")
+        self._down.discard(name)
+        for timer in self._timers.pop(name, []):
+            timer.cancel()
+        node = self._node(name)
+        now = self._now()
+        if not node.status.ready:
+            self._write_node(self._with_ready(node, "True", "KubeletReady", now), "kubelet")
+            node = self._node(name)
+        if any(t.key == TAINT_UNREACHABLE for t in node.spec.taints):
+            taints = tuple(t for t in node.spec.taints if t.key != TAINT_UNREACHABLE)
+            self._write_node(attrs.evolve(node, spec=attrs.evolve(node.spec, taints=taints)), ACTOR)
+        kubelet = self._kubelet()
+        if kubelet is not None:
+            kubelet.node_up(name)
+
+    # ------------------------------------------------------------------ drain
+
+    def drain(self, name: str) -> None:
+        """``kubectl drain``: cordon the node, then evict every pod on it (graceful)."""
+        self.cordon(name)
+        self._evict(name, "kubectl")
+
+    def cordon(self, name: str) -> None:
+        """``kubectl cordon``: ``spec.unschedulable = true`` (and its taint)."""
+        node = self._node(name)
+        if node.spec.unschedulable:
+            return
+        taints = node.spec.taints + (Taint(key=TAINT_UNSCHEDULABLE, effect="NoSchedule", time_added=self._now()),)
+        self._write_node(attrs.evolve(node, spec=attrs.evolve(node.spec, unschedulable=True, taints=taints)), "kubectl")
+
+    def uncordon(self, name: str) -> None:
+        """``kubectl uncordon``."""
+        node = self._node(name)
+        if not node.spec.unschedulable:
+            return
+        taints = tuple(t for t in node.spec.taints if t.key != TAINT_UNSCHEDULABLE)
+        self._write_node(attrs.evolve(node, spec=attrs.evolve(node.spec, unschedulable=False, taints=taints)), "kubectl")
+
+    def statistics(self) -> NodeLifecycleStatistics:
+        """Nodes down now, pods marked NotReady, pods evicted."""
+        return NodeLifecycleStatistics(len(self._down), self._marked, self._evicted)
