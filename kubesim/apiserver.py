@@ -42,9 +42,12 @@ from kubesim import validation as _validation
 from kubesim import wire as _wire
 from kubesim.changelog import ChangeEvent, ChangeLog
 from kubesim.clock import Clock
+from kubesim.faults import FaultInjector
 from kubesim.errors import (
     AlreadyExists,
     Conflict,
+    ServerError,
+    ServerTimeout,
     FieldError,
     InvalidObject,
     NotFound,
@@ -117,10 +120,15 @@ class APIServer:
     epoch: int = EPOCH
     #: Called as ``hook(service) -> service`` on Service create to allocate cluster IPs.
     service_ip_hook: Callable[[Any, Any], Any] | None = None
+    #: injected faults (see :mod:`kubesim.faults`); ``None``: a healthy API server
+    faults: FaultInjector | None = None
+    #: keep each written object in its ChangeEvent (``event.object``) so the log can be replayed
+    record_objects: bool = False
     _store: dict[str, dict[str, dict[str, Any]]] = attrs.field(factory=dict, repr=False)
     _rv: int = attrs.field(default=0, repr=False)
     _watchers: list[tuple[frozenset[str] | None, WatchFn]] = attrs.field(factory=list, repr=False)
     _buffer: list[WatchEvent] | None = attrs.field(default=None, repr=False)
+    _delivery: dict[tuple[str, str, str], float] = attrs.field(factory=dict, repr=False)
     _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
     _refused: int = attrs.field(default=0, repr=False)
 
@@ -184,6 +192,16 @@ class APIServer:
                     out.append(obj)
         return out
 
+    def snapshot(self) -> dict[tuple[str, str, str], Any]:
+        """Every stored object by ``(kind, namespace, name)`` (compare with
+        :func:`kubesim.changelog.replay`). ``O(objects)``."""
+        return {
+            (kind, ns, name): obj
+            for kind, by_ns in self._store.items()
+            for ns, bucket in by_ns.items()
+            for name, obj in bucket.items()
+        }
+
     def count(self, kind: str) -> int:
         """How many objects of ``kind`` exist. ``O(namespaces)``."""
         return sum(len(b) for b in self._store.get(kind, {}).values())
@@ -206,6 +224,16 @@ class APIServer:
         if self._buffer is not None:
             self._buffer.append(ev)
             return
+        if self.faults is not None and self.faults.plan.watch_delay > 0:
+            # Late delivery; one object's events keep their order.
+            key = (ev.kind, ev.new.metadata.namespace, ev.new.metadata.name)
+            at = max(self.clock.now + self.faults.delay(), self._delivery.get(key, 0.0))
+            self._delivery[key] = at
+            self.clock.schedule_at(at, lambda: self._deliver(ev))
+            return
+        self._deliver(ev)
+
+    def _deliver(self, ev: WatchEvent) -> None:
         for kinds, fn in self._watchers:
             if kinds is None or ev.kind in kinds:
                 fn(ev)
@@ -267,7 +295,7 @@ class APIServer:
             raise RequestTooLarge(kind, name, stored, self.max_request_bytes)
 
     def _record(
-        self, verb: str, obj: Any, actor: str, sizes: tuple[int, int, int], cause: str = ""
+        self, verb: str, obj: Any, actor: str, sizes: tuple[int, int, int], cause: str = "", outcome: str = "ok"
     ) -> None:
         meta: ObjectMeta = obj.metadata
         trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION) if meta.annotations else None
@@ -285,16 +313,21 @@ class APIServer:
                 kind=obj.kind,
                 namespace=meta.namespace,
                 name=meta.name,
-                resource_version=int(meta.resource_version or 0),
+                resource_version=int(meta.resource_version or 0) if outcome == "ok" else 0,
                 actor=actor,
                 json_bytes=sizes[0],
                 proto_bytes=sizes[1],
                 labels=meta.labels,
                 trigger_time=trigger_time,
+                outcome=outcome,
                 cause=cause,
+                object=obj if self.record_objects and outcome == "ok" else None,
             )
         )
-        self._writes[verb] = self._writes.get(verb, 0) + 1
+        if outcome == "ok":
+            self._writes[verb] = self._writes.get(verb, 0) + 1
+        else:
+            self._refused += 1
 
     # ---------------------------------------------------------------------------- writes
 
@@ -350,11 +383,7 @@ class APIServer:
             _validation.validate(attrs.evolve(obj, metadata=new_meta))
         obj, sizes = self._stamp(obj, new_meta)
         self._check_size(kind, name, sizes[2])
-        self._rv += 1
-        bucket[name] = obj
-        self._record("create", obj, actor, sizes, cause)
-        self._notify(WatchEvent("ADDED", kind, None, obj, actor))
-        return obj
+        return self._commit("create", "ADDED", bucket, obj, None, actor, sizes, cause)
 
     def update(self, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
         """Replace the stored object with ``obj``; returns the stored result.
@@ -400,11 +429,7 @@ class APIServer:
             return self._remove(obj, actor, cause)
         obj, sizes = self._stamp(obj, new_meta)
         self._check_size(kind, meta.name, sizes[2])
-        self._rv += 1
-        bucket[meta.name] = obj
-        self._record("update", obj, actor, sizes, cause)
-        self._notify(WatchEvent("MODIFIED", kind, old, obj, actor))
-        return obj
+        return self._commit("update", "MODIFIED", bucket, obj, old, actor, sizes, cause)
 
     def delete(
         self,
@@ -454,11 +479,7 @@ class APIServer:
             if kind == "Pod":  # setting deletionTimestamp bumps a pod's generation
                 new_meta = attrs.evolve(new_meta, generation=meta.generation + 1)
             marked, sizes = self._stamp(obj, new_meta)
-            self._rv += 1
-            self._bucket(kind, ns)[name] = marked
-            self._record("update", marked, actor, sizes, cause)
-            self._notify(WatchEvent("MODIFIED", kind, obj, marked, actor))
-            return marked
+            return self._commit("update", "MODIFIED", self._bucket(kind, ns), marked, obj, actor, sizes, cause)
         return self._remove(obj, actor, cause)
 
     def remove(self, kind: str, name: str, namespace: str | None = "default", *, actor: str = "client", cause: str = "") -> Any:
@@ -471,16 +492,45 @@ class APIServer:
         return self._remove(obj, actor, cause)
 
     def _remove(self, obj: Any, actor: str, cause: str) -> Any:
-        kind = obj.kind
-        meta = obj.metadata
-        bucket = self._bucket(kind, meta.namespace)
-        old = bucket.pop(meta.name)
+        bucket = self._bucket(obj.kind, obj.metadata.namespace)
         # A DELETED watch event carries the last state with the deletion's resourceVersion.
         last, sizes = self._stamp(obj, obj.metadata)
+        return self._commit("delete", "DELETED", bucket, last, bucket[obj.metadata.name], actor, sizes, cause)
+
+    def _commit(
+        self,
+        verb: str,
+        event: str,
+        bucket: dict[str, Any],
+        obj: Any,
+        old: Any,
+        actor: str,
+        sizes: tuple[int, int, int],
+        cause: str,
+    ) -> Any:
+        """The one place a checked write lands: fault injection, the resourceVersion, the
+        store, the change log and the watchers."""
+        fault = self.faults.draw(actor) if self.faults is not None else None
+        if fault in ("conflict", "error"):
+            self._record(verb, obj, actor, sizes, cause, outcome=fault)
+            name, ns = obj.metadata.name, obj.metadata.namespace
+            if fault == "conflict":
+                raise Conflict(obj.kind, name, ns)
+            raise ServerError(f"Internal error occurred: injected fault on {verb} of {obj.kind} {ns}/{name}")
         self._rv += 1
-        self._record("delete", last, actor, sizes, cause)
-        self._notify(WatchEvent("DELETED", kind, old, last, actor))
-        return last
+        if verb == "delete":
+            del bucket[obj.metadata.name]
+        else:
+            bucket[obj.metadata.name] = obj
+        self._record(verb, obj, actor, sizes, cause)
+        self._notify(WatchEvent(event, obj.kind, old, obj, actor))
+        if fault == "timeout":
+            raise ServerTimeout(
+                f"Timeout: request did not complete within the allowed duration ({verb} of "
+                f"{obj.kind} {obj.metadata.namespace}/{obj.metadata.name}; the write was committed)",
+                committed=True,
+            )
+        return obj
 
     # ---------------------------------------------------------------------------- introspection
 

@@ -16,13 +16,13 @@ such records changed nothing and are excluded from the "committed" views.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence, overload
+from typing import Any, Callable, Iterable, Iterator, Sequence, overload
 
 import attrs
 
 from kubesim.objects import EMPTY, FrozenDict
 
-__all__ = ["ChangeEvent", "ChangeLog"]
+__all__ = ["ChangeEvent", "ChangeLog", "replay"]
 
 
 @attrs.frozen
@@ -53,6 +53,8 @@ class ChangeEvent:
     trigger_time: float | None = attrs.field(default=None, repr=False)
     outcome: str = "ok"
     cause: str = ""
+    #: the written object, only when the cluster records objects (``record_objects=True``)
+    object: Any = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def committed(self) -> bool:
@@ -144,3 +146,25 @@ class ChangeLog(Sequence[ChangeEvent]):
 
     def __repr__(self) -> str:
         return f"<ChangeLog of {len(self._events)} events>"
+
+
+def replay(changes: Iterable[ChangeEvent]) -> dict[tuple[str, str, str], Any]:
+    """Rebuild the API server's state from a change log recorded with objects
+    (``Cluster(record_objects=True)``): ``(kind, namespace, name) -> object``, equal to
+    :meth:`kubesim.apiserver.APIServer.snapshot` at the end of the log. Failed attempts are
+    skipped. ``O(len(changes))``.
+
+    Raises :class:`ValueError` if a committed event carries no object.
+    """
+    state: dict[tuple[str, str, str], Any] = {}
+    for e in changes:
+        if e.outcome != "ok":
+            continue
+        key = (e.kind, e.namespace, e.name)
+        if e.verb == "delete":
+            state.pop(key, None)
+            continue
+        if e.object is None:
+            raise ValueError(f"event {e.seq} carries no object: record the log with record_objects=True")
+        state[key] = e.object
+    return state

@@ -22,6 +22,7 @@ from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES, APIServer
 from kubesim.changelog import ChangeLog
 from kubesim.clock import Clock
 from kubesim.controllers.runtime import ControllerContext, Options
+from kubesim.faults import FaultInjector, FaultPlan
 from kubesim.errors import FieldError, InvalidObject, InvalidOption, ManifestError
 from kubesim.ipam import NodeCIDRAllocator, RangeAllocator, ServiceIPAllocator
 from kubesim.objects import (
@@ -87,6 +88,11 @@ class Cluster:
         a :class:`~kubesim.timing.Timing` (latencies of scheduler, kubelet, …).
     ``controllers``
         which controllers run (default: all of :data:`DEFAULT_CONTROLLERS`).
+    ``faults``
+        a :class:`~kubesim.faults.FaultPlan`: failing writes and late watch delivery.
+    ``record_objects``
+        keep every written object in the change log, so :func:`kubesim.changelog.replay`
+        can rebuild the state (costs memory: each version of each object is kept).
 
     Methods by purpose: writing (:meth:`apply_yaml`, :meth:`apply_file`, :meth:`apply`,
     :meth:`create`, :meth:`update`, :meth:`delete`); reading (:meth:`get`, :meth:`list`,
@@ -111,6 +117,8 @@ class Cluster:
         node_cpu: str = "4",
         timing: Timing | None = None,
         controllers: Iterable[str] | None = None,
+        faults: FaultPlan | None = None,
+        record_objects: bool = False,
     ) -> None:
         self.options = Options(
             max_endpoints_per_slice=max_endpoints_per_slice,
@@ -133,7 +141,14 @@ class Cluster:
         self.clock = Clock()
         self.timing = timing if timing is not None else Timing()
         self.dual_stack = dual_stack
-        self.api = APIServer(clock=self.clock, rng=self.rng, max_request_bytes=max_request_bytes)
+        if faults is not None and not isinstance(faults, FaultPlan):
+            raise InvalidOption(f"faults must be a kubesim.faults.FaultPlan, got {faults!r}")
+        self.api = APIServer(
+            clock=self.clock,
+            rng=self.rng,
+            max_request_bytes=max_request_bytes,
+            record_objects=record_objects,
+        )
         self._service_ips = ServiceIPAllocator("10.96.0.0/12", self.rng)
         self._service_ips6 = ServiceIPAllocator("fd00:10:96::/112", self.rng) if dual_stack else None
         self.api.service_ip_hook = self._allocate_service_ips
@@ -161,6 +176,8 @@ class Cluster:
         with self.api.transaction():
             for _ in range(nodes):
                 self.add_node()
+        if faults is not None:  # the cluster is built healthy; faults start now
+            self.api.faults = FaultInjector(faults, random.Random(seed * 7919 + 17))
 
     # ------------------------------------------------------------------ nodes and IPs
 

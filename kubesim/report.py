@@ -244,7 +244,9 @@ def _resolve_size_model(size_model: str | SizeModel) -> SizeModel:
 class KindChurn:
     """Totals for one kind. ``writes == creates + updates + deletes``; ``bytes_written`` is
     the sum of object sizes over writes; ``watch_events`` and ``bytes_delivered`` sum over
-    every watcher of every group; ``max_object_bytes`` is the largest size written."""
+    every watcher of every group; ``max_object_bytes`` is the largest size written;
+    ``failed_attempts`` counts writes the API server refused (injected conflicts and errors,
+    see :mod:`kubesim.faults`), which changed nothing and reached no watcher."""
 
     creates: int = 0
     updates: int = 0
@@ -254,6 +256,7 @@ class KindChurn:
     watch_events: int = 0
     bytes_delivered: int = 0
     max_object_bytes: int = 0
+    failed_attempts: int = 0
 
 
 @attrs.frozen
@@ -493,6 +496,11 @@ class ChurnReport:
             ("watch events", [f"{c.watch_events:,}" for c in cols]),
             ("bytes delivered", [format_bytes(c.bytes_delivered) for c in cols]),
             ("max object size", [format_bytes(c.max_object_bytes) for c in cols]),
+            *(
+                [("failed attempts", [f"{c.failed_attempts:,}" for c in cols])]
+                if any(c.failed_attempts for c in cols)
+                else []
+            ),
             ("p99 latency", ["–" if v is None else f"{v:.3g} s" for v in lat]),
             ("× information floor", ["–" if f is None or f.ratio is None else f"{f.ratio:,.1f}" for f in floors]),
         ]
@@ -566,10 +574,11 @@ def format_bytes(n: float) -> str:
 class _Acc:
     """Mutable totals of one kind (or one cause and kind)."""
 
-    __slots__ = ("creates", "updates", "deletes", "bytes_written", "watch_events", "bytes_delivered", "max_object_bytes")
+    __slots__ = ("creates", "updates", "deletes", "bytes_written", "watch_events", "bytes_delivered",
+                 "max_object_bytes", "failed")
 
     def __init__(self) -> None:
-        self.creates = self.updates = self.deletes = 0
+        self.creates = self.updates = self.deletes = self.failed = 0
         self.bytes_written = self.watch_events = self.bytes_delivered = self.max_object_bytes = 0
 
     def add_write(self, verb: str, size: int) -> None:
@@ -593,6 +602,7 @@ class _Acc:
             watch_events=self.watch_events,
             bytes_delivered=self.bytes_delivered,
             max_object_bytes=self.max_object_bytes,
+            failed_attempts=self.failed,
         )
 
 
@@ -662,10 +672,15 @@ def churn(
     previous: dict[tuple[str, str, str], tuple[Mapping[str, str], int]] = {}
 
     for ev in changes:
-        if ev.outcome != "ok":
-            continue
         t = ev.time
         if until is not None and t >= until:
+            continue
+        if ev.outcome != "ok":
+            if since is None or t >= since:
+                failed = kinds.get(ev.kind)
+                if failed is None:
+                    failed = kinds[ev.kind] = _Acc()
+                failed.failed += 1
             continue
         size = model.size(ev)
         key = (ev.kind, ev.namespace, ev.name)

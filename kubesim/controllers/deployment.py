@@ -30,7 +30,7 @@ from kubesim.controllers.rollout import (
     plan_deployment_sync,
 )
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
-from kubesim.errors import AlreadyExists, KubesimError
+from kubesim.errors import AlreadyExists, NotFound
 from kubesim.objects import Deployment, ReplicaSet
 
 __all__ = ["DeploymentController", "ACTOR"]
@@ -138,12 +138,8 @@ class DeploymentController:
             updated = apply_scale_decision(rs, dec)
             if updated == rs:
                 continue
-            try:
-                by_name[dec.rs_name] = api.update(updated, actor=ACTOR)
-                self._scales += 1
-            except KubesimError:
-                self.queue.add_rate_limited(key)
-                return
+            by_name[dec.rs_name] = api.update(updated, actor=ACTOR)  # an error: the queue retries
+            self._scales += 1
         rss = list(by_name.values())
         if recreate and decisions == [] and find_new_replica_set(d, rss) is None and not old_running:
             self.queue.add(key)
@@ -151,11 +147,8 @@ class DeploymentController:
         new_rs = find_new_replica_set(d, rss)
         status = calculate_deployment_status(d, rss, new_rs)
         if status != d.status:
-            try:
-                api.update(attrs.evolve(d, metadata=attrs.evolve(d.metadata, resource_version=""), status=status), actor=ACTOR)
-                self._status_writes += 1
-            except KubesimError:
-                pass
+            api.update(attrs.evolve(d, metadata=attrs.evolve(d.metadata, resource_version=""), status=status), actor=ACTOR)
+            self._status_writes += 1
 
     def _cleanup(self, d: Deployment, rss: list[ReplicaSet]) -> None:
         limit = d.spec.revision_history_limit if d.spec.revision_history_limit is not None else 10
@@ -172,7 +165,7 @@ class DeploymentController:
         for rs in idle[:excess]:
             try:
                 self.ctx.api.delete("ReplicaSet", rs.metadata.name, rs.metadata.namespace, actor=ACTOR)
-            except KubesimError:
+            except NotFound:
                 pass
 
     def statistics(self) -> DeploymentStatistics:

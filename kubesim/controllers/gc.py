@@ -15,8 +15,7 @@ from typing import Any
 import attrs
 
 from kubesim.apiserver import WatchEvent
-from kubesim.controllers.runtime import ControllerContext
-from kubesim.errors import KubesimError
+from kubesim.controllers.runtime import ControllerContext, retrying
 
 __all__ = ["GarbageCollector", "GCStatistics"]
 
@@ -77,17 +76,18 @@ class GarbageCollector:
                         del self._dependents[u]
 
     def _collect(self, deps: list[_Ref]) -> None:
-        for kind, ns, name in deps:
-            obj = self.ctx.api.try_get(kind, name, ns)
-            if obj is None or obj.metadata.deletion_timestamp is not None:
-                continue
-            if any(o.uid in self._live_uids for o in obj.metadata.owner_references):
-                continue
-            try:
-                self.ctx.api.delete(kind, name, ns, actor="garbage-collector")
-                self._deleted += 1
-            except KubesimError:
-                pass
+        for ref in deps:
+            retrying(self.ctx.clock, lambda ref=ref: self._collect_one(ref))  # type: ignore[misc]
+
+    def _collect_one(self, ref: _Ref) -> None:
+        kind, ns, name = ref
+        obj = self.ctx.api.try_get(kind, name, ns)
+        if obj is None or obj.metadata.deletion_timestamp is not None:
+            return
+        if any(o.uid in self._live_uids for o in obj.metadata.owner_references):
+            return
+        self.ctx.api.delete(kind, name, ns, actor="garbage-collector")
+        self._deleted += 1
 
     def statistics(self) -> GCStatistics:
         """Objects deleted, owners with tracked dependents."""

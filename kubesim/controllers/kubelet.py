@@ -24,11 +24,14 @@ import attrs
 from kubesim.apiserver import WatchEvent
 from kubesim.clock import Timer
 from kubesim.controllers.runtime import ControllerContext
-from kubesim.errors import KubesimError
+from kubesim.errors import Conflict, KubesimError, ServerError, ServerTimeout
 from kubesim.ipam import RangeAllocator
 from kubesim.objects import Pod, PodCondition, PodIP
 
-__all__ = ["Kubelet", "KubeletStatistics", "PodRuntime"]
+__all__ = ["Kubelet", "KubeletStatistics", "PodRuntime", "STATUS_RETRY_SECONDS"]
+
+#: How long the status manager waits before retrying a failed status write.
+STATUS_RETRY_SECONDS = 1.0
 
 
 @attrs.frozen
@@ -54,6 +57,7 @@ class PodRuntime:
     ready: bool = False
     readiness: Any = None  # a PodReadiness, when the pod has a readiness probe
     since: float = 0.0  # when its containers started
+    status_seq: int = 0  # status write attempts, so a retry never overwrites a newer status
 
 
 def _conditions(now: int, ready: bool, old: tuple[PodCondition, ...], *, started: bool) -> tuple[PodCondition, ...]:
@@ -185,8 +189,21 @@ class Kubelet:
             return None
         new = mutate(pod)
         new = attrs.evolve(new, metadata=attrs.evolve(new.metadata, resource_version=""))
+        rt.status_seq += 1
+        seq = rt.status_seq
         try:
             stored: Pod = self.ctx.api.update(new, actor="kubelet")
+        except ServerTimeout:
+            self._status_writes += 1  # committed; the response was lost
+            return None
+        except (Conflict, ServerError):
+            # The status manager retries; a newer status write supersedes this one.
+            def retry() -> None:
+                if rt.status_seq == seq:
+                    self._write_status(key, rt, mutate)
+
+            self._later(rt, STATUS_RETRY_SECONDS, retry)
+            return None
         except KubesimError:
             return None
         self._status_writes += 1
@@ -334,6 +351,11 @@ class Kubelet:
         if pod is not None and pod.metadata.uid == rt.uid:
             try:
                 self.ctx.api.remove("Pod", key[1], key[0], actor="kubelet")
+            except (Conflict, ServerError):
+                self._later(rt, STATUS_RETRY_SECONDS, lambda: self._final_delete(key, rt))
+                return
+            except ServerTimeout:
+                pass  # committed
             except KubesimError:
                 pass
             self._terminated += 1

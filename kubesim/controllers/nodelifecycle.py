@@ -26,8 +26,8 @@ from typing import Any
 import attrs
 
 from kubesim.clock import Timer
-from kubesim.controllers.runtime import ControllerContext
-from kubesim.errors import InvalidOption, KubesimError
+from kubesim.controllers.runtime import ControllerContext, retrying
+from kubesim.errors import InvalidOption
 from kubesim.objects import Node, NodeCondition, Pod, PodCondition, Taint
 
 __all__ = ["NodeLifecycleController", "TAINT_UNREACHABLE", "TAINT_UNSCHEDULABLE", "ACTOR"]
@@ -118,35 +118,48 @@ class NodeLifecycleController:
             Taint(key=TAINT_UNREACHABLE, effect="NoSchedule", time_added=now),
             Taint(key=TAINT_UNREACHABLE, effect="NoExecute", time_added=now),
         )
-        marked = self._with_ready(node, "Unknown", "NodeStatusUnknown", now)
-        self._write_node(attrs.evolve(marked, spec=attrs.evolve(marked.spec, taints=taints)), ACTOR)
+        retrying(self.ctx.clock, lambda: self._taint(name, "Unknown", taints))
         for pod in self._pods_on(name):
             if pod.status.ready:
-                conds = tuple(
-                    PodCondition(type=c.type, status="False", last_transition_time=now, reason="NodeNotReady")
-                    if c.type == "Ready"
-                    else c
-                    for c in pod.status.conditions
-                )
-                try:
-                    self.ctx.api.update(
-                        attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""),
-                                     status=attrs.evolve(pod.status, conditions=conds)),
-                        actor=ACTOR,
-                    )
-                    self._marked += 1
-                except KubesimError:
-                    pass
+                retrying(self.ctx.clock, lambda key=(pod.metadata.namespace, pod.metadata.name): self._mark_pod(key, now))  # type: ignore[misc]
         self._later(name, self.ctx.timing.default_toleration_seconds, lambda: self._evict(name, EVICTION_ACTOR))
+
+    def _mark_pod(self, key: tuple[str, str], now: int) -> None:
+        """``MarkPodsNotReady`` for one pod (re-read, so a retry sees the latest state)."""
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        if pod is None or not pod.status.ready:
+            return
+        conds = tuple(
+            PodCondition(type=c.type, status="False", last_transition_time=now, reason="NodeNotReady")
+            if c.type == "Ready"
+            else c
+            for c in pod.status.conditions
+        )
+        self.ctx.api.update(
+            attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""),
+                         status=attrs.evolve(pod.status, conditions=conds)),
+            actor=ACTOR,
+        )
+        self._marked += 1
+
+    def _taint(self, name: str, ready: str, taints: tuple[Taint, ...]) -> None:
+        node = self.ctx.api.try_get("Node", name, "")
+        if node is None or name not in self._down:
+            return
+        marked = self._with_ready(node, ready, "NodeStatusUnknown", self._now())
+        self._write_node(attrs.evolve(marked, spec=attrs.evolve(marked.spec, taints=taints)), ACTOR)
 
     def _evict(self, name: str, actor: str) -> None:
         for pod in self._pods_on(name):
             if pod.metadata.deletion_timestamp is None:
-                try:
-                    self.ctx.api.delete("Pod", pod.metadata.name, pod.metadata.namespace, actor=actor)
-                    self._evicted += 1
-                except KubesimError:
-                    pass
+                retrying(self.ctx.clock, lambda key=(pod.metadata.namespace, pod.metadata.name): self._evict_one(key, actor))  # type: ignore[misc]
+
+    def _evict_one(self, key: tuple[str, str], actor: str) -> None:
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        if pod is None or pod.metadata.deletion_timestamp is not None:
+            return
+        self.ctx.api.delete("Pod", key[1], key[0], actor=actor)
+        self._evicted += 1
 
     def recover_node(self, name: str) -> None:
         """Restart ``name``'s kubelet: Ready again, taints removed, evictions cancelled."""

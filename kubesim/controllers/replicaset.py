@@ -24,7 +24,7 @@ from kubesim.controllers.rollout import (
     replicas_diff,
 )
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
-from kubesim.errors import KubesimError
+from kubesim.errors import NotFound
 from kubesim.objects import ObjectMeta, OwnerReference, Pod, ReplicaSet
 
 __all__ = ["ReplicaSetController", "ACTOR", "controller_owner"]
@@ -125,21 +125,18 @@ class ReplicaSetController:
                 for pod in get_pods_to_delete(active, related, -diff, now=now):
                     try:
                         api.delete("Pod", pod.metadata.name, ns, actor=ACTOR)
-                        self._deleted += 1
-                    except KubesimError:
-                        pass
+                    except NotFound:
+                        continue  # already gone
+                    self._deleted += 1
             active = [p for p in self._pods(key) if is_pod_active(p)]
         now = api.epoch + self.ctx.clock.now
         status = calculate_replica_set_status(rs, active, now)
         if status != rs.status:
-            try:
-                api.update(
-                    attrs.evolve(rs, metadata=attrs.evolve(rs.metadata, resource_version=""), status=status),
-                    actor=ACTOR,
-                )
-                self._status_writes += 1
-            except KubesimError:
-                pass
+            api.update(
+                attrs.evolve(rs, metadata=attrs.evolve(rs.metadata, resource_version=""), status=status),
+                actor=ACTOR,
+            )
+            self._status_writes += 1
 
     def _related_pods(self, rs: ReplicaSet) -> list[Pod]:
         owner = controller_owner(rs)

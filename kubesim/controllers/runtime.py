@@ -322,3 +322,20 @@ class ControllerContext:
             rng = self.rng
             latency = lambda _key: lat.draw(rng)  # noqa: E731
         return WorkQueue(self.clock, sync, name=name, sync_latency=latency, **kwargs)
+
+
+def retrying(clock: Clock, fn: Callable[[], object], *, delay: float = 1.0, cap: float = 30.0, attempts: int = 15) -> None:
+    """Call ``fn()`` now; if it fails with a retryable API error (``Conflict``,
+    ``ServerError``), call it again after ``delay`` seconds, doubling up to ``cap``, at most
+    ``attempts`` times — how kubesim's non-queue components (kubelet status manager, garbage
+    collector, node lifecycle) survive injected faults. A ``ServerTimeout`` means the write was
+    committed and is not retried. ``fn`` must re-read what it needs on every call."""
+    from kubesim.errors import Conflict, ServerError, ServerTimeout
+
+    try:
+        fn()
+    except ServerTimeout:
+        return
+    except (Conflict, ServerError):
+        if attempts > 1:
+            clock.schedule(delay, lambda: retrying(clock, fn, delay=min(cap, delay * 2), cap=cap, attempts=attempts - 1))

@@ -22,7 +22,7 @@ import attrs
 
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers.runtime import ControllerContext
-from kubesim.errors import KubesimError
+from kubesim.errors import KubesimError, ServerTimeout
 from kubesim.objects import Pod, PodCondition
 
 __all__ = ["Scheduler", "SchedulerStatistics"]
@@ -160,6 +160,8 @@ class Scheduler:
         )
         try:
             self.ctx.api.update(bound, actor="scheduler")
+        except ServerTimeout:
+            pass  # the binding was committed; the response was lost
         except KubesimError:
             self._pending[key] = None
             self.ctx.clock.schedule(1.0, lambda: self._bind(key))

@@ -1,0 +1,706 @@
+"""The incremental fast path of the legacy Endpoints controller's desired state.
+
+:func:`kubesim.controllers.subsets.endpoints_for` is the reference: it recomputes a Service's
+whole Endpoints from every selected pod, ``Θ(P log P)`` per sync.  :class:`ServiceEndpoints`
+keeps the same answer up to date under pod and Service deltas, so a pod event costs
+``O(log P)`` and a capped write costs ``O(addresses kept) <= O(max_capacity)``:
+
+>>> from kubesim.objects import (ObjectMeta, Pod, PodCondition, PodIP, PodSpec, PodStatus,
+...     Service, ServicePort, ServiceSpec)
+>>> svc = Service(metadata=ObjectMeta(name="web", namespace="default"),
+...               spec=ServiceSpec(selector={"app": "web"}, cluster_ip="10.96.0.1",
+...                                ports=[ServicePort(port=80, target_port=8080)]))
+>>> def pod(i, ready=True):
+...     return Pod(metadata=ObjectMeta(name=f"p{i}", namespace="default", uid=f"u{i}",
+...                                    labels={"app": "web"}),
+...                spec=PodSpec(node_name="n1"),
+...                status=PodStatus(phase="Running", pod_ip=f"10.0.0.{i}",
+...                                 pod_ips=[PodIP(f"10.0.0.{i}")],
+...                                 conditions=[PodCondition("Ready", str(ready))]))
+>>> engine = ServiceEndpoints.from_pods(svc, [pod(i) for i in range(1, 4)])
+>>> engine.pod_changed(pod(2), pod(2, ready=False))
+>>> ep = engine.desired()
+>>> [a.ip for a in ep.subsets[0].addresses], [a.ip for a in ep.subsets[0].not_ready_addresses]
+(['10.0.0.1', '10.0.0.3'], ['10.0.0.2'])
+>>> ep == endpoints_for(svc, [pod(1), pod(2, ready=False), pod(3)])
+True
+
+What is maintained
+==================
+
+Every selected pod (namespace and selector match) is remembered by name with its
+*contribution*: its :func:`~kubesim.controllers.subsets.pod_to_endpoint_address`, whether it is
+ready (``publishNotReadyAddresses`` or the Ready condition) and the set of ``EndpointPort`` it
+resolves (named target ports are resolved per pod; a headless Service without ports files every
+address under the sentinel port ``-1``, as ``RepackSubsets`` does).  Pods with the same port set
+form a *port class*, holding two ``SortedKeyList`` of addresses (ready, not ready) in
+upstream's address order (IP as a byte string, then targetRef uid) and the running sums of their
+protobuf entry sizes (:func:`kubesim.wire.address_entry_size`).
+
+Grouping.  With distinct address identities ``(ip, uid)`` the classes are disjoint, so the
+address set of a port ``p`` is the union of the non-empty classes containing ``p``, and two
+ports carry identical (address, ready) sets iff they belong to the same non-empty classes.  The
+subsets are therefore the groups of ports with equal class memberships; a group's lists are the
+merge of its classes' lists.  The grouping is recomputed (``O(ports × classes)``, independent of
+``P``) only when a class appears or empties.  The common case — every pod resolving the same
+ports — is one class, one subset, whose lists are the class's lists themselves.  Several
+classes arise from named target ports that resolve differently (a rollout renaming a container
+port) or not at all on some pods; then a subset with several classes materialises by a k-way
+merge (``O(kept × log classes)``), and subsets are ordered without materialising them: for
+sorted lists made of disjoint sorted classes, the first difference is the smallest element of
+the classes only one side holds, so a comparison costs ``O(classes × log P)``.
+
+Truncation (``truncateEndpoints``) needs only the per-subset counts, which are sums of class
+sizes, and the kept prefixes; it uses upstream's IEEE double expression in kubesim's subset
+order, exactly as :func:`~kubesim.controllers.subsets.truncate_subsets`.
+
+Fallback.  Two *different* selected pods with the same IP and the same uid (impossible on a real
+API server, which assigns unique uids) make ``RepackSubsets`` keep only the first pod's address
+object, in lister order.  While such a collision exists the engine answers from the reference
+:func:`~kubesim.controllers.subsets.endpoints_for` over its pods in name order (the order of
+:func:`~kubesim.controllers.endpointutil.pods_for_service`), ``O(P log P)`` per call.
+
+Costs
+=====
+
+* :meth:`ServiceEndpoints.pod_changed`: ``O(log P)`` plus the pod's ports; ``O(1)`` when the
+  pod's contribution did not change;
+* :meth:`ServiceEndpoints.service_changed`: ``O(1)`` for a change of labels only (or of fields
+  the Endpoints do not depend on); otherwise a rebuild, ``O(P log P)``;
+* :meth:`ServiceEndpoints.desired`: ``O(addresses kept + meta)``, cached between changes.  With
+  truncation that is at most ``max_capacity``.  Uncapped (pre-1.22, ``truncate=False``) every
+  write materialises all ``P`` addresses — inherent, since the object *is* ``P`` addresses,
+  unless objects were lazy views; the copying is C-level (``tuple`` of the sorted lists), and
+  :meth:`ServiceEndpoints.proto_size` gives the write's size in ``O(subsets + meta)`` without
+  materialising;
+* :meth:`ServiceEndpoints.needs_update`: ``O(1)`` when the desired object is truncated or the
+  address counts differ, else a comparison with the existing subsets, ``O(addresses kept)`` —
+  element identity makes it C-level when the existing object is the engine's own last write.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import itertools
+import math
+from typing import Callable, Iterable, Optional, Sequence, Tuple, Union
+
+import attrs
+from sortedcontainers import SortedKeyList
+
+from kubesim import wire
+from kubesim.controllers.endpointutil import (
+    find_port,
+    format_trigger_time,
+    selector_matches,
+    should_pod_be_in_endpoints,
+)
+from kubesim.controllers.subsets import (
+    _NO_PORT,
+    ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
+    ANNOTATION_OVER_CAPACITY,
+    ENDPOINTS_CONTROLLER_NAME,
+    LABEL_ENDPOINTS_MANAGED_BY,
+    LABEL_HEADLESS,
+    MAX_CAPACITY,
+    OVER_CAPACITY_TRUNCATED,
+    _addr_sort_key,
+    _desired_labels,
+    _port_sort_key,
+    count_addresses,
+    endpoints_for,
+    endpoints_need_update,
+    pod_to_endpoint_address,
+    subsets_equal_ignore_resource_version,
+)
+from kubesim.objects import (
+    EndpointAddress,
+    EndpointPort,
+    Endpoints,
+    EndpointSubset,
+    FrozenDict,
+    ObjectMeta,
+    Pod,
+    Service,
+)
+
+__all__ = ["ServiceEndpoints"]
+
+_AddrKey = Tuple[str, str]
+PodSource = Union[Iterable[Pod], Callable[[], Iterable[Pod]]]
+
+
+def _addr_key(addr: EndpointAddress) -> _AddrKey:
+    tr = addr.target_ref
+    return (addr.ip, tr.uid if tr is not None else "")
+
+
+@attrs.define(eq=False)
+class _PortClass:
+    """The addresses of the pods resolving exactly ``ports``."""
+
+    serial: int
+    ports: frozenset[EndpointPort]
+    ready: SortedKeyList = attrs.field(factory=lambda: SortedKeyList(key=_addr_sort_key))
+    not_ready: SortedKeyList = attrs.field(factory=lambda: SortedKeyList(key=_addr_sort_key))
+    ready_bytes: int = 0
+    not_ready_bytes: int = 0
+
+    def __len__(self) -> int:
+        return len(self.ready) + len(self.not_ready)
+
+
+@attrs.frozen
+class _Member:
+    """A selected pod and its contribution (``addr is None``: the pod publishes nothing)."""
+
+    pod: Pod
+    addr: Optional[EndpointAddress] = None
+    ready: bool = False
+    cls: Optional[_PortClass] = attrs.field(default=None, eq=False)
+
+
+@attrs.define(eq=False)
+class _Group:
+    """One subset: the ports sharing the same non-empty classes."""
+
+    classes: Tuple[_PortClass, ...]
+    ports: Tuple[EndpointPort, ...]  # listed ports (port > 0), sorted
+    port_bytes: int
+
+    def count(self, ready: bool) -> int:
+        return sum(len(c.ready if ready else c.not_ready) for c in self.classes)
+
+    def bytes(self, ready: bool) -> int:
+        return sum(c.ready_bytes if ready else c.not_ready_bytes for c in self.classes)
+
+    def take(self, ready: bool, k: int | None = None) -> Tuple[EndpointAddress, ...]:
+        """The first ``k`` (all when ``None``) addresses, in order. ``O(k log classes)``."""
+        lists = [c.ready if ready else c.not_ready for c in self.classes]
+        lists = [sl for sl in lists if sl]
+        if k == 0 or not lists:
+            return ()
+        if len(lists) == 1:
+            sl = lists[0]
+            return tuple(sl) if k is None or k >= len(sl) else tuple(sl.islice(0, k))
+        merged = heapq.merge(*lists, key=_addr_sort_key)
+        return tuple(merged) if k is None else tuple(itertools.islice(merged, k))
+
+
+def _cmp_union(xs: Sequence[_PortClass], ys: Sequence[_PortClass], ready: bool) -> int:
+    """Compare, as ``_subset_sort_key`` compares tuples, the sorted unions of the ready (or
+    not-ready) lists of two sets of disjoint classes. ``O(classes × log P)``."""
+
+    def lst(c: _PortClass) -> SortedKeyList:
+        return c.ready if ready else c.not_ready
+
+    ids_x = {id(c) for c in xs}
+    ids_y = {id(c) for c in ys}
+    only_x = [lst(c) for c in xs if id(c) not in ids_y and lst(c)]
+    only_y = [lst(c) for c in ys if id(c) not in ids_x and lst(c)]
+    if not only_x and not only_y:
+        return 0
+    dx = min(_addr_sort_key(sl[0]) for sl in only_x) if only_x else None
+    dy = min(_addr_sort_key(sl[0]) for sl in only_y) if only_y else None
+    if dy is None or (dx is not None and dx < dy):
+        # The first difference is dx, held by X only: X < Y iff Y goes on past dx.
+        assert dx is not None
+        tails = [_addr_sort_key(lst(c)[-1]) for c in ys if lst(c)]
+        return -1 if tails and max(tails) > dx else 1
+    tails = [_addr_sort_key(lst(c)[-1]) for c in xs if lst(c)]
+    return 1 if tails and max(tails) > dy else -1
+
+
+def _cmp_groups(a: _Group, b: _Group) -> int:
+    c = _cmp_union(a.classes, b.classes, True) or _cmp_union(a.classes, b.classes, False)
+    if c:
+        return c
+    ka = tuple(_port_sort_key(p) for p in a.ports)
+    kb = tuple(_port_sort_key(p) for p in b.ports)
+    return (ka > kb) - (ka < kb)
+
+
+def _membership_signature(service: Service) -> tuple[object, ...]:
+    return (service.metadata.namespace, service.spec.selector)
+
+
+def _contribution_signature(service: Service) -> tuple[object, ...]:
+    spec = service.spec
+    return (
+        service.metadata.namespace,
+        service.metadata.name,
+        spec.selector,
+        spec.publish_not_ready_addresses,
+        spec.ip_families,
+        spec.cluster_ip,
+        spec.ports,
+    )
+
+
+@attrs.frozen
+class _Materialized:
+    version: int
+    truncate: bool
+    max_capacity: int
+    subsets: Tuple[EndpointSubset, ...]
+    truncated: bool
+    subset_bytes: Tuple[int, ...]  # S_i of each subset (wire.py's notation)
+
+
+@attrs.define(eq=False)
+class ServiceEndpoints:
+    """The desired Endpoints of one Service, maintained incrementally.
+
+    Build with :meth:`from_pods` (or construct empty and :meth:`rebuild`); feed every pod event
+    of the Service's namespace that may concern it to :meth:`pod_changed` and every update of
+    the Service to :meth:`service_changed`.  Pods the Service does not select are ignored.
+
+    Deltas: :meth:`pod_changed` ``O(log P)``; :meth:`service_changed` ``O(1)`` or a rebuild;
+    :meth:`rebuild` ``O(P log P)``.
+    Answers (equal to the reference's): :meth:`desired` (``endpoints_for``),
+    :meth:`needs_update` (``endpoints_need_update``), :meth:`proto_size`
+    (``wire.proto_size`` of the desired object).
+    Introspection: :attr:`service`, :meth:`__len__` (selected pods), :meth:`address_count`,
+    :meth:`subset_count`, :meth:`uses_fallback`, :meth:`_check`.
+    """
+
+    service: Service
+    _members: dict[str, _Member] = attrs.field(factory=dict, init=False, repr=False)
+    _classes: dict[frozenset[EndpointPort], _PortClass] = attrs.field(factory=dict, init=False, repr=False)
+    _keys: dict[_AddrKey, int] = attrs.field(factory=dict, init=False, repr=False)
+    _collisions: int = attrs.field(default=0, init=False, repr=False)
+    _serial: int = attrs.field(default=0, init=False, repr=False)
+    _version: int = attrs.field(default=0, init=False, repr=False)
+    _groups: Optional[Tuple[_Group, ...]] = attrs.field(default=None, init=False, repr=False)
+    _cache: Optional[_Materialized] = attrs.field(default=None, init=False, repr=False)
+    _labels: FrozenDict = attrs.field(init=False, repr=False)
+    _static_ports: Optional[frozenset[EndpointPort]] = attrs.field(default=None, init=False, repr=False)
+    _port_sets: dict[tuple[Optional[int], ...], frozenset[EndpointPort]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        self._service_derived()
+
+    @classmethod
+    def from_pods(cls, service: Service, pods: Iterable[Pod]) -> ServiceEndpoints:
+        """An engine for ``service`` holding the ``pods`` it selects (any pods may be passed).
+        ``O(P log P)``."""
+        engine = cls(service)
+        engine.rebuild(pods)
+        return engine
+
+    # ------------------------------------------------------------------ deltas
+
+    def rebuild(self, pods: Iterable[Pod]) -> None:
+        """Forget every pod and admit those of ``pods`` the Service selects. ``O(P log P)``."""
+        self._members.clear()
+        self._classes.clear()
+        self._keys.clear()
+        self._collisions = 0
+        self._touch(layout=True)
+        for pod in pods:
+            if self._selects(pod):
+                self._members[pod.metadata.name] = self._admit(pod, self._contribution(pod))
+
+    def pod_changed(self, old: Pod | None, new: Pod | None) -> None:
+        """Apply a pod event: add (``old`` is ``None``), update, or delete (``new`` is
+        ``None``).  The engine trusts its own record of the pod, not ``old`` (which only names
+        the pod of a delete), so a missed or repeated event is harmless.  ``O(log P)``;
+        ``O(1)`` when the pod's contribution is unchanged (the cached answer survives)."""
+        pod = new if new is not None else old
+        if pod is None or pod.metadata.namespace != self.service.metadata.namespace:
+            return
+        name = pod.metadata.name
+        prev = self._members.pop(name, None)
+        if new is None or not self._selects(new):
+            if prev is not None:
+                self._withdraw(prev)
+            return
+        if prev is not None:
+            contrib = self._contribution(new)
+            if contrib is None and prev.addr is None:
+                self._members[name] = _Member(new)
+                return
+            if contrib is not None and prev.addr is not None and prev.cls is not None:
+                addr, ready, ports = contrib
+                if ready == prev.ready and ports == prev.cls.ports and addr == prev.addr:
+                    self._members[name] = attrs.evolve(prev, pod=new)
+                    return
+            self._withdraw(prev)
+            self._members[name] = self._admit(new, contrib)
+            return
+        self._members[name] = self._admit(new, self._contribution(new))
+
+    def service_changed(self, service: Service, pods: PodSource | None = None) -> None:
+        """Adopt an update of the Service.
+
+        * labels (or fields the Endpoints do not depend on) only: ``O(1)``;
+        * ports, ``publishNotReadyAddresses``, ``ipFamilies``, ``clusterIP`` or name: rebuild
+          from the pods already selected, ``O(P log P)``;
+        * selector or namespace: the selected set itself changes, so ``pods`` (the pods of the
+          namespace, or a callable returning them) is required and the engine is rebuilt from
+          it; :class:`ValueError` without it.
+
+        ``pods`` is consulted only in the last case."""
+        old = self.service
+        self.service = service
+        self._service_derived()
+        if _membership_signature(old) != _membership_signature(service):
+            if pods is None:
+                raise ValueError(
+                    "the Service's selector or namespace changed: pass the namespace's pods to rebuild"
+                )
+            self.rebuild(pods() if callable(pods) else pods)
+        elif _contribution_signature(old) != _contribution_signature(service):
+            self.rebuild([m.pod for m in list(self._members.values())])
+
+    # ------------------------------------------------------------------ answers
+
+    def desired(
+        self,
+        existing: Endpoints | None = None,
+        trigger_time: int | float | None = None,
+        truncate: bool = True,
+        *,
+        max_capacity: int = MAX_CAPACITY,
+    ) -> Endpoints:
+        """The object :func:`~kubesim.controllers.subsets.endpoints_for` ``(service, pods,
+        existing=existing, trigger_time=trigger_time, truncate=truncate,
+        max_capacity=max_capacity)`` returns for the engine's pods.
+        ``O(addresses kept + meta)``; the subsets are cached until the next change."""
+        if self._collisions:
+            return self._reference(existing, trigger_time, truncate, max_capacity)
+        mat = self._materialize(truncate, max_capacity)
+        return Endpoints(metadata=self._meta(existing, trigger_time, truncate, mat.truncated), subsets=mat.subsets)
+
+    def needs_update(
+        self, existing: Endpoints | None, *, truncate: bool = True, max_capacity: int = MAX_CAPACITY
+    ) -> bool:
+        """:func:`~kubesim.controllers.subsets.endpoints_need_update` ``(existing,
+        self.desired(existing, ...), service, truncate=truncate, max_capacity=max_capacity)``.
+        ``O(1)`` when a write is needed because of the resourceVersion, truncation or a count
+        mismatch; otherwise ``O(labels + addresses kept)`` (C-level when ``existing`` holds the
+        engine's own address objects)."""
+        if existing is None or not existing.metadata.resource_version:
+            return True
+        if self._collisions:
+            desired = self._reference(existing, None, truncate, max_capacity)
+            return endpoints_need_update(existing, desired, self.service, truncate=truncate, max_capacity=max_capacity)
+        total = self.address_count()
+        if truncate and total > max_capacity:
+            return True
+        if count_addresses(existing.subsets) != total:
+            return True
+        mine = self._materialize(truncate, max_capacity).subsets
+        theirs = existing.subsets
+        if len(theirs) != len(mine):
+            return True
+        if theirs != mine and not subsets_equal_ignore_resource_version(theirs, mine):
+            return True
+        labels = existing.metadata.labels
+        if labels.get(LABEL_ENDPOINTS_MANAGED_BY) != ENDPOINTS_CONTROLLER_NAME:
+            return True
+        if labels.without(LABEL_HEADLESS, LABEL_ENDPOINTS_MANAGED_BY) != self.service.metadata.labels:
+            return True
+        if truncate and ANNOTATION_OVER_CAPACITY in existing.metadata.annotations:
+            return True
+        return False
+
+    def proto_size(
+        self,
+        existing: Endpoints | None = None,
+        trigger_time: int | float | None = None,
+        truncate: bool = True,
+        *,
+        max_capacity: int = MAX_CAPACITY,
+        include_resource_version: bool = True,
+    ) -> int:
+        """``wire.proto_size(self.desired(existing, trigger_time, truncate, ...),
+        include_resource_version=...)`` without building the object: ``O(subsets + meta)``
+        from maintained entry-size sums, plus ``O(addresses kept)`` when truncating (the kept
+        prefixes are summed)."""
+        if self._collisions:
+            obj = self._reference(existing, trigger_time, truncate, max_capacity)
+            return wire.proto_size(obj, include_resource_version=include_resource_version)
+        groups = self._layout()
+        total = sum(len(c) for c in self._classes.values())
+        if truncate and total > max_capacity:
+            body = self._materialize(truncate, max_capacity).subset_bytes
+            truncated = True
+        else:
+            body = tuple(g.bytes(True) + g.bytes(False) + g.port_bytes for g in groups)
+            truncated = False
+        meta = self._meta(existing, trigger_time, truncate, truncated)
+        raw = wire.wrap(wire.meta_size(meta, include_resource_version=include_resource_version))
+        raw += sum(wire.wrap(s) for s in body)
+        return wire.envelope_size("Endpoints", raw)
+
+    # ------------------------------------------------------------------ introspection
+
+    def __len__(self) -> int:
+        """Pods the Service selects (published or not). ``O(1)``."""
+        return len(self._members)
+
+    def address_count(self) -> int:
+        """Ready plus not-ready addresses of the untruncated subsets. ``O(classes)``."""
+        if self._collisions:
+            return count_addresses(self._reference(None, None, False, MAX_CAPACITY).subsets)
+        return sum(len(c) for c in self._classes.values())
+
+    def subset_count(self) -> int:
+        """Subsets of the untruncated desired object. ``O(1)`` amortised."""
+        if self._collisions:
+            return len(self._reference(None, None, False, MAX_CAPACITY).subsets)
+        return len(self._layout())
+
+    def uses_fallback(self) -> bool:
+        """``True`` while two selected pods share an (IP, uid) identity (module docstring)."""
+        return self._collisions > 0
+
+    def pods(self) -> list[Pod]:
+        """The selected pods, in name order. ``O(P log P)``."""
+        return [self._members[n].pod for n in sorted(self._members)]
+
+    # ------------------------------------------------------------------ internals
+
+    def _service_derived(self) -> None:
+        self._labels = _desired_labels(self.service)
+        ports = self.service.spec.ports
+        self._port_sets.clear()
+        self._static_ports = None
+        if ports and all(isinstance(sp.target_port, int) for sp in ports):
+            self._static_ports = frozenset(
+                EndpointPort(port=int(sp.target_port), name=sp.name, protocol=sp.protocol, app_protocol=sp.app_protocol)
+                for sp in ports
+            )
+
+    def _touch(self, layout: bool) -> None:
+        self._version += 1
+        self._cache = None
+        if layout:
+            self._groups = None
+
+    def _selects(self, pod: Pod) -> bool:
+        svc = self.service
+        return pod.metadata.namespace == svc.metadata.namespace and selector_matches(
+            svc.spec.selector, pod.metadata.labels
+        )
+
+    def _contribution(self, pod: Pod) -> tuple[EndpointAddress, bool, frozenset[EndpointPort]] | None:
+        # endpoint_subsets_for_pod, folded: the address, its readiness and its port set.
+        spec = self.service.spec
+        if not should_pod_be_in_endpoints(pod, spec.publish_not_ready_addresses):
+            return None
+        addr = pod_to_endpoint_address(pod, self.service)
+        if addr is None:
+            return None
+        ready = spec.publish_not_ready_addresses or pod.status.ready
+        if not spec.ports:
+            if spec.cluster_ip == "None":
+                return addr, ready, frozenset((_NO_PORT,))
+            return None
+        ports = self._static_ports
+        if ports is None:
+            numbers = tuple(find_port(pod, sp.target_port, sp.protocol) for sp in spec.ports)
+            ports = self._port_sets.get(numbers)
+            if ports is None:
+                ports = self._port_sets[numbers] = frozenset(
+                    EndpointPort(port=n, name=sp.name, protocol=sp.protocol, app_protocol=sp.app_protocol)
+                    for n, sp in zip(numbers, spec.ports)
+                    if n is not None
+                )
+            if not ports:
+                return None
+        return addr, ready, ports
+
+    def _admit(
+        self, pod: Pod, contrib: tuple[EndpointAddress, bool, frozenset[EndpointPort]] | None
+    ) -> _Member:
+        if contrib is None:
+            return _Member(pod)
+        addr, ready, ports = contrib
+        cls = self._classes.get(ports)
+        if cls is None:
+            self._serial += 1
+            cls = self._classes[ports] = _PortClass(self._serial, ports)
+        was_empty = len(cls) == 0
+        size = wire.address_entry_size(addr)
+        if ready:
+            cls.ready.add(addr)
+            cls.ready_bytes += size
+        else:
+            cls.not_ready.add(addr)
+            cls.not_ready_bytes += size
+        key = _addr_key(addr)
+        n = self._keys.get(key, 0)
+        self._keys[key] = n + 1
+        if n == 1:
+            self._collisions += 1
+        self._touch(layout=was_empty)
+        return _Member(pod, addr, ready, cls)
+
+    def _withdraw(self, member: _Member) -> None:
+        addr, cls = member.addr, member.cls
+        if addr is None or cls is None:
+            return
+        size = wire.address_entry_size(addr)
+        if member.ready:
+            cls.ready.remove(addr)
+            cls.ready_bytes -= size
+        else:
+            cls.not_ready.remove(addr)
+            cls.not_ready_bytes -= size
+        key = _addr_key(addr)
+        n = self._keys[key]
+        if n == 1:
+            del self._keys[key]
+        else:
+            self._keys[key] = n - 1
+            if n == 2:
+                self._collisions -= 1
+        emptied = len(cls) == 0
+        if emptied:
+            del self._classes[cls.ports]
+        self._touch(layout=emptied)
+
+    def _layout(self) -> Tuple[_Group, ...]:
+        """The subsets' groups in kubesim's subset order. ``O(ports × classes)`` when the class
+        structure changed, plus the ordering of several groups; else ``O(1)``."""
+        groups = self._groups
+        if groups is not None:
+            if len(groups) > 1:
+                # The order depends on the groups' first and last addresses: re-sort.
+                groups = self._groups = tuple(sorted(groups, key=functools.cmp_to_key(_cmp_groups)))
+            return groups
+        member_of: dict[EndpointPort, list[_PortClass]] = {}
+        for cls in sorted(self._classes.values(), key=lambda c: c.serial):
+            for p in cls.ports:
+                member_of.setdefault(p, []).append(cls)
+        by_classes: dict[tuple[int, ...], list[EndpointPort]] = {}
+        classes_of: dict[tuple[int, ...], Tuple[_PortClass, ...]] = {}
+        for p, cl in member_of.items():
+            k = tuple(c.serial for c in cl)
+            by_classes.setdefault(k, []).append(p)
+            classes_of[k] = tuple(cl)
+        built = []
+        for k, ports in by_classes.items():
+            listed = tuple(sorted((p for p in ports if p.port > 0), key=_port_sort_key))
+            built.append(_Group(classes_of[k], listed, sum(wire.endpoint_port_entry_size(p) for p in listed)))
+        if len(built) > 1:
+            built.sort(key=functools.cmp_to_key(_cmp_groups))
+        self._groups = tuple(built)
+        return self._groups
+
+    def _materialize(self, truncate: bool, max_capacity: int) -> _Materialized:
+        cache = self._cache
+        if (
+            cache is not None
+            and cache.version == self._version
+            and cache.truncate == truncate
+            and cache.max_capacity == max_capacity
+        ):
+            return cache
+        groups = self._layout()
+        ready_n = [g.count(True) for g in groups]
+        not_ready_n = [g.count(False) for g in groups]
+        total_ready, total_not_ready = sum(ready_n), sum(not_ready_n)
+        subsets: list[EndpointSubset] = []
+        sizes: list[int] = []
+        truncated = truncate and total_ready + total_not_ready > max_capacity
+        if not truncated:
+            for g in groups:
+                subsets.append(EndpointSubset(addresses=g.take(True), not_ready_addresses=g.take(False), ports=g.ports))
+                sizes.append(g.bytes(True) + g.bytes(False) + g.port_bytes)
+        else:
+            # truncateEndpoints: the same IEEE double expression, in subset order.
+            truncate_ready = total_ready > max_capacity
+            if truncate_ready:
+                budget, num_total = max_capacity, total_ready
+            else:
+                budget, num_total = max_capacity - total_ready, total_not_ready
+            can_be_added = budget
+            for g, r, nr in zip(groups, ready_n, not_ready_n):
+                n = r if truncate_ready else nr
+                to_be_added = int(math.ceil((float(n) / float(num_total)) * float(budget)))
+                if to_be_added > can_be_added:
+                    to_be_added = can_be_added
+                kept_n = max(0, min(to_be_added, n))
+                if truncate_ready:
+                    ready_t = g.take(True, kept_n)
+                    not_ready_t: Tuple[EndpointAddress, ...] = ()
+                    size = sum(map(wire.address_entry_size, ready_t))
+                else:
+                    ready_t = g.take(True)
+                    not_ready_t = g.take(False, kept_n)
+                    size = g.bytes(True) + sum(map(wire.address_entry_size, not_ready_t))
+                subsets.append(EndpointSubset(addresses=ready_t, not_ready_addresses=not_ready_t, ports=g.ports))
+                sizes.append(size + g.port_bytes)
+                can_be_added -= kept_n
+        mat = _Materialized(self._version, truncate, max_capacity, tuple(subsets), truncated, tuple(sizes))
+        self._cache = mat
+        return mat
+
+    def _meta(
+        self, existing: Endpoints | None, trigger_time: int | float | None, truncate: bool, truncated: bool
+    ) -> ObjectMeta:
+        # syncService step 10, as endpoints_for builds it.
+        svc = self.service
+        if existing is not None:
+            meta = existing.metadata
+        else:
+            meta = ObjectMeta(name=svc.metadata.name, namespace=svc.metadata.namespace)
+        annotations = dict(meta.annotations)
+        if trigger_time:
+            annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] = format_trigger_time(trigger_time)
+        else:
+            annotations.pop(ANNOTATION_LAST_CHANGE_TRIGGER_TIME, None)
+        if truncate:
+            if truncated:
+                annotations[ANNOTATION_OVER_CAPACITY] = OVER_CAPACITY_TRUNCATED
+            else:
+                annotations.pop(ANNOTATION_OVER_CAPACITY, None)
+        return attrs.evolve(meta, labels=self._labels, annotations=FrozenDict(annotations))
+
+    def _reference(
+        self, existing: Endpoints | None, trigger_time: int | float | None, truncate: bool, max_capacity: int
+    ) -> Endpoints:
+        return endpoints_for(
+            self.service,
+            self.pods(),
+            existing=existing,
+            trigger_time=trigger_time,
+            truncate=truncate,
+            max_capacity=max_capacity,
+        )
+
+    def _check(self) -> None:
+        """Assert the invariants: every published member sits in its class exactly once; class
+        lists are sorted, non-empty and sum their entry sizes; identity counts and the collision
+        count agree with the members. ``O(P log P)``."""
+        expect: dict[int, tuple[list[EndpointAddress], list[EndpointAddress]]] = {}
+        keys: dict[_AddrKey, int] = {}
+        for name, m in self._members.items():
+            assert m.pod.metadata.name == name
+            assert self._selects(m.pod), name
+            contrib = self._contribution(m.pod)
+            if m.addr is None:
+                assert contrib is None, name
+                continue
+            assert contrib is not None and m.cls is not None
+            assert contrib[0] == m.addr and contrib[1] == m.ready and contrib[2] == m.cls.ports, name
+            assert self._classes.get(m.cls.ports) is m.cls, name
+            lists = expect.setdefault(id(m.cls), ([], []))
+            lists[0 if m.ready else 1].append(m.addr)
+            keys[_addr_key(m.addr)] = keys.get(_addr_key(m.addr), 0) + 1
+        assert keys == self._keys
+        assert self._collisions == sum(1 for n in keys.values() if n > 1)
+        assert len(expect) == len(self._classes)
+        for ports, cls in self._classes.items():
+            assert cls.ports == ports and len(cls) > 0
+            ready, not_ready = expect[id(cls)]
+            assert sorted(map(_addr_sort_key, ready)) == [_addr_sort_key(a) for a in cls.ready]
+            assert sorted(map(_addr_sort_key, not_ready)) == [_addr_sort_key(a) for a in cls.not_ready]
+            assert cls.ready_bytes == sum(map(wire.address_entry_size, cls.ready))
+            assert cls.not_ready_bytes == sum(map(wire.address_entry_size, cls.not_ready))

@@ -1,0 +1,904 @@
+"""The incremental EndpointSlice reconciler: the fast path of slice packing.
+
+:class:`ServiceSlicer` keeps one Service's desired endpoints and a model of its slices, and
+plans each sync from the changes since the last one. Its :meth:`ServiceSlicer.sync` returns
+exactly the :class:`~kubesim.controllers.slicing.SlicePlan` that the reference
+:func:`~kubesim.controllers.slicing.reconcile_endpoint_slices` returns on the same inputs:
+the same operations in the same order, the same objects, error, events and observations. A
+pod event costs ``O(ports + log S)`` to ingest, and a sync costs
+``O(d log d + t × max + g + w)``, where ``d`` is the number of endpoints that changed, ``t``
+the slices holding them, ``g`` the port groups and ``w`` the size of the objects written. It
+does not grow with the number of pods of the Service.
+
+How it stays exact. The reference (``k8s.io/endpointslice`` ``reconcileByPortMapping``)
+treats a slice as *unchanged* when every endpoint in it is desired and equal beyond its
+identity to the desired version, no earlier slice already holds it, and the slice's labels
+are current. After a plan is applied every slice is clean in that sense. So only slices that
+hold an endpoint whose desired version changed since the last sync (a *dirty* identity) can
+change. The engine keeps:
+
+* the desired endpoints per (address type, port-map key), keyed by
+  :func:`~kubesim.controllers.slicing.endpoint_identity`, updated from pod deltas, with the
+  set of dirty identities since the last sync;
+* a model of the slices as last written: identity -> slice name per group, each slice's
+  identities, the number of slices per address type and the non-owned slices;
+* per group, a ``SortedList`` of ``(len, name)``. "Closest to full with room for all
+  remaining, ties to the first name" is then the first name of the greatest length
+  ``<= max - remaining``. It is found in ``O(log S)``, skipping the few slices already
+  changed in this sync.
+
+The deterministic choices of ``docs/fidelity-endpointslice.md`` are made the same way:
+
+* endpoints are placed in ascending identity order;
+* update-marked slices are topped up by length descending, then name;
+* closest-to-full ties go to the first name;
+* groups, updates and deletes are taken in key and name order;
+* recycling takes the last create for each eligible to-delete slice.
+
+Rebuilds. On the first sync, and after :meth:`ServiceSlicer.resync` (which the controller
+calls when someone else changed the Service's slices), the model is rebuilt from the slices
+handed in (``O(pods + endpoints)``). Every slice that is not clean is marked touched:
+
+* it holds an endpoint that is not desired or not equal to the desired version;
+* it holds a duplicate identity (both holders are marked);
+* its labels are out of date.
+
+Every desired endpoint that is in no slice is marked dirty. The fast path then plans as usual.
+This is the general case of the same algorithm, and the property tests compare it with the
+reference as well.
+
+When the fast path is not used. A sync is a full recompute through the reference, followed
+by a rebuild of the model at the next sync:
+
+* after a Service change that can alter the plan (ports, selector, labels, annotations,
+  ipFamilies, clusterIP, publishNotReadyAddresses, trafficDistribution, uid, deletion);
+* while the Service uses hints: Topology Aware Hints with a topology cache, or a valid
+  ``trafficDistribution``. kubesim delegates these to the reference, because the hints stage
+  looks at every slice;
+* while the Service is being deleted, since suppressed creates leave endpoints unplaced;
+* when the slices handed in disagree with the model: a write of the last plan was not
+  reported through :meth:`ServiceSlicer.slice_written`, the number of slices differs, or a
+  slice that the model expects is missing or different. The model is then rebuilt from the
+  slices, and if they hold something the model cannot represent (hints, slices of an
+  unsupported address type) the sync falls back to the reference.
+
+Contract with the caller (the EndpointSlice controller):
+
+1. Give every pod event of the Service's namespace to :meth:`ServiceSlicer.pod_changed`. Pods
+   that the selector does not match are ignored, and a pod that stops matching is removed.
+   Call :meth:`ServiceSlicer.node_changed` after a Node in the shared ``nodes`` mapping
+   changes, and :meth:`ServiceSlicer.service_changed` when the Service changes, passing the
+   selected pods if the selector changed.
+2. Call :meth:`ServiceSlicer.sync` with the Service's slices (the same list the reference
+   would get, keyed by name) and apply the plan's operations in order.
+3. Report each successful write with :meth:`ServiceSlicer.slice_written`: the object the API
+   returned for a create or update, or the deleted slice. A plan that is only partly reported
+   makes the next sync rebuild its model from the slices.
+4. Give the pods in name order, as
+   :func:`~kubesim.controllers.endpointutil.pods_for_service` does. The error message lists
+   pods with missing Nodes in name order; the reference lists them in input order.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Optional
+
+import attrs
+from sortedcontainers import SortedList, SortedSet
+
+from kubesim.controllers import topology as topo
+from kubesim.controllers.endpointutil import object_key, selector_matches
+from kubesim.controllers.slicing import (
+    MAX_ENDPOINTS_PER_SLICE_DEFAULT,
+    MAX_ENDPOINTS_PER_SLICE_LIMIT,
+    EndpointIdentity,
+    PortMapKey,
+    SliceMetrics,
+    SlicePlan,
+    SyncObservation,
+    address_types_for_service,
+    endpoint_identity,
+    endpoint_ports_for_pod,
+    endpoints_equal_beyond_hash,
+    new_endpoint_slice,
+    owned_by,
+    placeholder_equal,
+    port_map_key,
+    pod_to_endpoint,
+    reconcile_endpoint_slices,
+    should_pod_be_in_endpoints,
+    slice_labels,
+    with_trigger_time,
+)
+from kubesim.errors import InvalidOption
+from kubesim.objects import (
+    Endpoint,
+    EndpointSlice,
+    EndpointSlicePort,
+    FrozenDict,
+    Node,
+    Pod,
+    Service,
+)
+
+__all__ = ["ServiceSlicer", "SlicerStatistics"]
+
+#: A slice group: (address type, port-map key).
+Group = tuple[str, PortMapKey]
+
+
+@attrs.frozen
+class _Contribution:
+    # What one included pod adds to the desired state: its port group, that group's ports,
+    # one (address type, identity, endpoint) per address type it has an IP of, and whether
+    # it was skipped because its Node is missing.
+    key: PortMapKey
+    ports: tuple[EndpointSlicePort, ...]
+    endpoints: tuple[tuple[str, EndpointIdentity, Endpoint], ...]
+    missing_node: bool
+    node_name: str
+
+
+class _Inconsistent(Exception):
+    """The slices handed to :meth:`ServiceSlicer.sync` disagree with the model."""
+
+
+@attrs.frozen
+class SlicerStatistics:
+    """Counters of one :class:`ServiceSlicer`: syncs by path, model rebuilds, size."""
+
+    incremental_syncs: int
+    full_syncs: int
+    rebuilds: int
+    pods: int
+    desired_endpoints: int
+    slices: int
+
+
+def _aggregate(errors: Iterable[str]) -> str | None:
+    # utilerrors.NewAggregate(...).Error(), as the reference renders it.
+    unique = list(dict.fromkeys(errors))
+    if not unique:
+        return None
+    if len(unique) == 1:
+        return unique[0]
+    return "[" + ", ".join(unique) + "]"
+
+
+def _validate_max(value: object) -> int:
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 1 <= value <= MAX_ENDPOINTS_PER_SLICE_LIMIT
+    ):
+        raise InvalidOption(
+            f"max-endpoints-per-slice must be between 1 and {MAX_ENDPOINTS_PER_SLICE_LIMIT}, "
+            f"got {value!r}"
+        )
+    return value
+
+
+def _service_shape(service: Service) -> tuple[object, ...]:
+    # Everything of a Service that the reconciler reads (resourceVersion etc. excluded).
+    m = service.metadata
+    return (m.name, m.namespace, m.uid, m.labels, m.annotations, m.deletion_timestamp, service.spec)
+
+
+@attrs.define(eq=False)
+class ServiceSlicer:
+    """The incremental slice planner of one Service (see the module docstring).
+
+    Construct it with the Service, the shared node cache and the reconciler's options, then
+    feed it the Service's pods with :meth:`reset_pods` or :meth:`pod_changed`.
+
+    Deltas: :meth:`pod_changed` ``O(ports × containers + address types)``,
+    :meth:`node_changed` ``O(pods on the node)``, :meth:`service_changed` ``O(pods)``,
+    :meth:`reset_pods` ``O(pods)``, :meth:`resync` ``O(1)``.
+
+    Planning: :meth:`sync`. It costs ``O(d log d + t × max + g + w)`` on the fast path (see
+    the module docstring) and the reference's cost on a full recompute. Then
+    :meth:`slice_written` ``O(max)`` per reported write.
+
+    Introspection: :meth:`statistics`, :meth:`_check`.
+
+    >>> from kubesim.objects import ObjectMeta, ServiceSpec, ServicePort
+    >>> svc = Service(metadata=ObjectMeta(name="web", namespace="default", uid="u1"),
+    ...               spec=ServiceSpec(selector={"app": "web"}, ip_families=("IPv4",),
+    ...                                ports=(ServicePort(port=80),)))
+    >>> slicer = ServiceSlicer(svc, nodes={})
+    >>> plan = slicer.sync({}, trigger_time=None)
+    >>> [(verb, len(s.endpoints)) for verb, s in plan.operations]
+    [('create', 0)]
+    """
+
+    service: Service
+    nodes: Mapping[str, Node] = attrs.field(kw_only=True)
+    max_endpoints_per_slice: int = attrs.field(
+        default=MAX_ENDPOINTS_PER_SLICE_DEFAULT, kw_only=True, validator=lambda _i, _a, v: _validate_max(v)
+    )
+    topology: Optional[topo.TopologyCache] = attrs.field(default=None, kw_only=True)
+    prefer_same_traffic_distribution: bool = attrs.field(default=False, kw_only=True)
+
+    # desired state
+    _types: tuple[str, ...] = attrs.field(init=False, repr=False)
+    _pods: dict[str, Pod] = attrs.field(factory=dict, init=False, repr=False)
+    _contrib: dict[str, _Contribution] = attrs.field(factory=dict, init=False, repr=False)
+    _key_pods: dict[PortMapKey, int] = attrs.field(factory=dict, init=False, repr=False)
+    _group_ports: dict[PortMapKey, tuple[EndpointSlicePort, ...]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
+    _desired: dict[Group, dict[EndpointIdentity, Endpoint]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
+    _missing: SortedSet = attrs.field(factory=SortedSet, init=False, repr=False)
+    _by_node: dict[str, set[str]] = attrs.field(factory=dict, init=False, repr=False)
+    _dirty: dict[Group, set[EndpointIdentity]] = attrs.field(factory=dict, init=False, repr=False)
+    # model of the slices as last written
+    _objs: dict[str, EndpointSlice] = attrs.field(factory=dict, init=False, repr=False)
+    _slice_group: dict[str, Optional[Group]] = attrs.field(factory=dict, init=False, repr=False)
+    _idents: dict[str, tuple[EndpointIdentity, ...]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
+    _groups: dict[Group, SortedList] = attrs.field(factory=dict, init=False, repr=False)
+    _index: dict[Group, dict[EndpointIdentity, str]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
+    _nonowned: dict[str, SortedSet] = attrs.field(factory=dict, init=False, repr=False)
+    _count_by_type: dict[str, int] = attrs.field(factory=dict, init=False, repr=False)
+    _touched: set[str] = attrs.field(factory=set, init=False, repr=False)
+    # control
+    _full: bool = attrs.field(default=False, init=False, repr=False)
+    _rebuild: bool = attrs.field(default=True, init=False, repr=False)
+    _pending: int = attrs.field(default=0, init=False, repr=False)
+    _n_incremental: int = attrs.field(default=0, init=False, repr=False)
+    _n_full: int = attrs.field(default=0, init=False, repr=False)
+    _n_rebuilds: int = attrs.field(default=0, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._types = address_types_for_service(self.service)
+
+    # ------------------------------------------------------------------ deltas
+
+    def _selected(self, pod: Pod) -> bool:
+        return pod.metadata.namespace == self.service.metadata.namespace and selector_matches(
+            self.service.spec.selector, pod.metadata.labels
+        )
+
+    def _contribution(self, pod: Pod) -> _Contribution | None:
+        if not should_pod_be_in_endpoints(pod, True):
+            return None
+        svc = self.service
+        ports = endpoint_ports_for_pod(svc, pod)
+        key = port_map_key(ports)
+        node_name = pod.spec.node_name
+        node = self.nodes.get(node_name)
+        if node is None and not svc.spec.publish_not_ready_addresses:
+            return _Contribution(key, ports, (), True, node_name)
+        eps = []
+        for at in self._types:
+            ep = pod_to_endpoint(pod, svc, node, at)
+            if ep is not None:
+                eps.append((at, endpoint_identity(ep), ep))
+        return _Contribution(key, ports, tuple(eps), False, node_name)
+
+    def _mark(self, group: Group, ident: EndpointIdentity) -> None:
+        d = self._dirty.get(group)
+        if d is None:
+            self._dirty[group] = {ident}
+        else:
+            d.add(ident)
+
+    def _apply(self, name: str, c: _Contribution) -> None:
+        self._key_pods[c.key] = self._key_pods.get(c.key, 0) + 1
+        self._group_ports.setdefault(c.key, c.ports)
+        for at, ident, ep in c.endpoints:
+            g = (at, c.key)
+            self._desired.setdefault(g, {})[ident] = ep
+            self._mark(g, ident)
+        if c.missing_node:
+            self._missing.add(name)
+        self._by_node.setdefault(c.node_name, set()).add(name)
+
+    def _unapply(self, name: str, c: _Contribution) -> None:
+        n = self._key_pods[c.key] - 1
+        if n:
+            self._key_pods[c.key] = n
+        else:
+            del self._key_pods[c.key]
+            del self._group_ports[c.key]
+        for at, ident, _ in c.endpoints:
+            g = (at, c.key)
+            d = self._desired[g]
+            del d[ident]
+            if not d:
+                del self._desired[g]
+            self._mark(g, ident)
+        if c.missing_node:
+            self._missing.discard(name)
+        on_node = self._by_node[c.node_name]
+        on_node.discard(name)
+        if not on_node:
+            del self._by_node[c.node_name]
+
+    def _set_pod(self, name: str, pod: Pod | None) -> None:
+        old = self._contrib.get(name)
+        if pod is None or not self._selected(pod):
+            self._pods.pop(name, None)
+            new = None
+        else:
+            self._pods[name] = pod
+            new = self._contribution(pod)
+        if old == new:
+            return
+        if old is not None:
+            del self._contrib[name]
+            self._unapply(name, old)
+        if new is not None:
+            self._contrib[name] = new
+            self._apply(name, new)
+
+    def pod_changed(self, old: Pod | None, new: Pod | None) -> None:
+        """A pod was added (``old`` is ``None``), updated or deleted (``new`` is ``None``).
+
+        Pods that the Service's selector does not match, or that are in another namespace,
+        count as absent. ``O(ports × container ports + address types)``.
+        """
+        if new is not None:
+            if old is not None and old.metadata.name != new.metadata.name:
+                self._set_pod(old.metadata.name, None)
+            self._set_pod(new.metadata.name, new)
+        elif old is not None:
+            self._set_pod(old.metadata.name, None)
+
+    def reset_pods(self, pods: Iterable[Pod]) -> None:
+        """Replace the pod set with ``pods`` (those not selected are ignored). ``O(pods)``."""
+        self._pods.clear()
+        self._contrib.clear()
+        self._key_pods.clear()
+        self._group_ports.clear()
+        self._desired.clear()
+        self._missing.clear()
+        self._by_node.clear()
+        self._dirty.clear()
+        self._rebuild = True
+        for pod in pods:
+            self._set_pod(pod.metadata.name, pod)
+
+    def node_changed(self, node_name: str) -> None:
+        """The Node ``node_name`` was added, changed or removed in the shared ``nodes``
+        mapping: re-derive the endpoints of the pods on it. ``O(pods on the node)``."""
+        for name in sorted(self._by_node.get(node_name, ())):
+            self._set_pod(name, self._pods[name])
+
+    def service_changed(self, service: Service, pods: Iterable[Pod] | None = None) -> None:
+        """The Service changed. When anything the reconciler reads changed, all endpoints are
+        re-derived and the next sync is a full recompute. Pass ``pods`` (the pods the new
+        selector matches) when the selector changed; without them only the pods already known
+        are re-filtered. ``O(pods)``, ``O(1)`` if nothing relevant changed."""
+        old = self.service
+        self.service = service
+        if pods is None and _service_shape(old) == _service_shape(service):
+            return
+        self._types = address_types_for_service(service)
+        self._full = True
+        self.reset_pods(list(self._pods.values()) if pods is None else pods)
+
+    def resync(self) -> None:
+        """Someone else changed the Service's slices: the next sync rebuilds the model from the
+        slices it is given (``O(endpoints)``) before planning. ``O(1)``."""
+        self._rebuild = True
+
+    # ------------------------------------------------------------------ slice model
+
+    def _clear_model(self) -> None:
+        self._objs.clear()
+        self._slice_group.clear()
+        self._idents.clear()
+        self._groups.clear()
+        self._index.clear()
+        self._nonowned.clear()
+        self._count_by_type.clear()
+        self._touched.clear()
+
+    def _add_slice(self, s: EndpointSlice, first_wins: bool) -> None:
+        name = s.metadata.name
+        at = s.address_type
+        self._objs[name] = s
+        self._count_by_type[at] = self._count_by_type.get(at, 0) + 1
+        if not owned_by(s, self.service):
+            self._slice_group[name] = None
+            self._nonowned.setdefault(at, SortedSet()).add(name)
+            return
+        g = (at, port_map_key(s.ports))
+        self._slice_group[name] = g
+        idents = tuple(endpoint_identity(ep) for ep in s.endpoints)
+        self._idents[name] = idents
+        sl = self._groups.get(g)
+        if sl is None:
+            sl = self._groups[g] = SortedList()
+        sl.add((len(idents), name))
+        idx = self._index.setdefault(g, {})
+        if first_wins:
+            for ident in idents:
+                idx.setdefault(ident, name)
+        else:
+            for ident in idents:
+                idx[ident] = name
+
+    def _forget_slice(self, name: str) -> None:
+        s = self._objs.pop(name, None)
+        if s is None:
+            return
+        at = s.address_type
+        self._count_by_type[at] -= 1
+        if not self._count_by_type[at]:
+            del self._count_by_type[at]
+        g = self._slice_group.pop(name)
+        if g is None:
+            no = self._nonowned[at]
+            no.discard(name)
+            if not no:
+                del self._nonowned[at]
+            return
+        idents = self._idents.pop(name)
+        sl = self._groups[g]
+        sl.remove((len(idents), name))
+        if not sl:
+            del self._groups[g]
+        idx = self._index[g]
+        for ident in idents:
+            if idx.get(ident) == name:
+                del idx[ident]
+        if not idx:
+            del self._index[g]
+
+    def _rebuild_model(self, slices: Mapping[str, EndpointSlice]) -> bool:
+        """Rebuild the model from ``slices`` and mark every unclean slice and every unplaced
+        desired endpoint; ``False`` if the slices need the reference (hints, unsupported
+        address types). ``O(endpoints + S log S + desired)``."""
+        self._n_rebuilds += 1
+        self._clear_model()
+        self._dirty.clear()
+        types = self._types
+        for name in sorted(slices):
+            s = slices[name]
+            if s.address_type not in types or any(ep.hints is not None for ep in s.endpoints):
+                self._clear_model()
+                return False
+            self._add_slice(s, first_wins=True)
+        svc = self.service
+        for name, g in self._slice_group.items():
+            if g is None:
+                continue
+            s = self._objs[name]
+            if slice_labels(s, svc)[1]:
+                self._touched.add(name)
+            desired = self._desired.get(g, {})
+            idx = self._index[g]
+            for ident, ep in zip(self._idents[name], s.endpoints):
+                got = desired.get(ident)
+                owner = idx[ident]
+                if owner != name:  # a duplicate: the first slice in name order keeps it
+                    self._touched.add(name)
+                    self._touched.add(owner)
+                if got is None or not endpoints_equal_beyond_hash(got, ep):
+                    self._touched.add(name)
+        for g, desired in self._desired.items():
+            idx = self._index.get(g, {})
+            for ident in desired:
+                if ident not in idx:
+                    self._mark(g, ident)
+        self._rebuild = False
+        self._pending = 0
+        return True
+
+    def slice_written(self, verb: str, slice_: EndpointSlice) -> None:
+        """Report one successful write of the last plan: ``verb`` is ``"create"``,
+        ``"update"`` or ``"delete"``; ``slice_`` is the object the API returned (create,
+        update) or the slice deleted. ``O(endpoints of the slice)``."""
+        if self._pending > 0:
+            self._pending -= 1
+        if self._rebuild:
+            return
+        name = slice_.metadata.name
+        self._forget_slice(name)
+        if verb != "delete":
+            self._add_slice(slice_, first_wins=False)
+
+    # ------------------------------------------------------------------ sync
+
+    def _needs_reference(self) -> bool:
+        svc = self.service
+        enabled = topo.hints_enabled(svc.metadata.annotations)
+        if self.topology is not None and enabled:
+            return True
+        td_ok = topo.valid_traffic_distribution(
+            svc.spec.traffic_distribution, self.prefer_same_traffic_distribution
+        )
+        return (td_ok and not enabled) or svc.metadata.deletion_timestamp is not None
+
+    def sync(
+        self,
+        existing_slices_by_name: Mapping[str, EndpointSlice],
+        *,
+        trigger_time: float | None,
+        metrics: SliceMetrics | None = None,
+    ) -> SlicePlan:
+        """Plan one sync, the same :class:`SlicePlan` as
+        :func:`~kubesim.controllers.slicing.reconcile_endpoint_slices` on the Service, its
+        pods (in name order), ``existing_slices_by_name.values()``, the nodes, the trigger
+        time and the topology cache. ``metrics`` records the sync as the reference does.
+
+        ``existing_slices_by_name`` maps a slice name to each slice the controller lists
+        for the Service. The fast path reads only the entries it needs. The inputs are not
+        mutated.
+
+        Cost ``O(d log d + t × max + g + w)`` on the fast path (see the module docstring);
+        ``O(pods + endpoints)`` for a full recompute or a model rebuild.
+        """
+        slices = existing_slices_by_name
+        if self._pending:
+            self._rebuild = True  # some write of the last plan was not reported
+        plan: SlicePlan | None = None
+        if not self._full and not self._needs_reference():
+            ok = True
+            if self._rebuild or len(slices) != len(self._objs):
+                ok = self._rebuild_model(slices)
+            if ok:
+                try:
+                    plan = self._incremental(slices, trigger_time)
+                    self._n_incremental += 1
+                except _Inconsistent:
+                    plan = None
+        if plan is None:
+            pods = [self._pods[n] for n in sorted(self._pods)]
+            plan = reconcile_endpoint_slices(
+                self.service,
+                pods,
+                slices.values(),
+                nodes=self.nodes,
+                max_endpoints_per_slice=self.max_endpoints_per_slice,
+                trigger_time=trigger_time,
+                topology=self.topology if self.topology is not None else False,
+                prefer_same_traffic_distribution=self.prefer_same_traffic_distribution,
+            )
+            self._n_full += 1
+            self._full = False
+            self._rebuild = True
+            self._clear_model()
+        self._dirty.clear()
+        self._touched.clear()
+        self._pending = len(plan.operations)
+        if metrics is not None:
+            metrics.record(object_key(self.service), plan)
+        return plan
+
+    def _get(self, slices: Mapping[str, EndpointSlice], name: str) -> EndpointSlice:
+        s = slices.get(name)
+        model = self._objs.get(name)
+        if s is None or model is None or (s is not model and s != model):
+            raise _Inconsistent(name)
+        return s
+
+    def _incremental(
+        self, slices: Mapping[str, EndpointSlice], trigger_time: float | None
+    ) -> SlicePlan:
+        svc = self.service
+        creates: list[EndpointSlice] = []
+        updates: list[EndpointSlice] = []
+        deletes: list[EndpointSlice] = []
+        operations: list[tuple[str, EndpointSlice]] = []
+        observations: list[SyncObservation] = []
+        events: list[tuple[str, str, str]] = []
+        suppressed = 0
+        # touched slices by group
+        touched_by_group: dict[Group, list[str]] = {}
+        for name in self._touched:
+            g = self._slice_group.get(name)
+            if g is not None:
+                touched_by_group.setdefault(g, []).append(name)
+        desired_keys = sorted(self._key_pods)
+        for at in self._types:
+            c, u, d, obs, sup = self._incremental_type(
+                at, slices, desired_keys, touched_by_group, trigger_time
+            )
+            creates += c
+            updates += u
+            deletes += d
+            operations += [("create", s) for s in c]
+            operations += [("update", s) for s in u]
+            operations += [("delete", s) for s in d]
+            observations.append(obs)
+            suppressed += sup
+        # The hints stage's topology-cache calls, per address type in order, once nothing
+        # can fall back to the reference any more.
+        if self.topology is not None:
+            svc_key = object_key(svc)
+            for at in self._types:
+                if self.topology.has_populated_hints(svc_key):
+                    events.append(
+                        (
+                            "Warning",
+                            "TopologyAwareHintsDisabled",
+                            topo.with_address_type(topo.TOPOLOGY_AWARE_HINTS_DISABLED, at),
+                        )
+                    )
+                self.topology.remove_hints(svc_key, at)
+        errors = [
+            f"skipping Pod {name} for Service {object_key(svc)}: "
+            f"Node {self._pods[name].spec.node_name} Not Found"
+            for name in self._missing
+        ]
+        return SlicePlan(
+            creates=tuple(creates),
+            updates=tuple(updates),
+            deletes=tuple(deletes),
+            operations=tuple(operations),
+            error=_aggregate(errors),
+            events=tuple(events),
+            observations=tuple(observations),
+            suppressed_creates=suppressed,
+        )
+
+    def _incremental_type(
+        self,
+        at: str,
+        slices: Mapping[str, EndpointSlice],
+        desired_keys: list[PortMapKey],
+        touched_by_group: Mapping[Group, list[str]],
+        trigger_time: float | None,
+    ) -> tuple[
+        list[EndpointSlice], list[EndpointSlice], list[EndpointSlice], SyncObservation, int
+    ]:
+        # reconcileByAddressType (reference: slicing._reconcile_address_type), touching only
+        # the groups with dirty identities or touched slices.
+        svc = self.service
+        to_delete = [self._get(slices, n) for n in self._nonowned.get(at, ())]
+        creates: list[EndpointSlice] = []
+        updates: list[EndpointSlice] = []
+        port_cache: dict[PortMapKey, tuple[int, int]] = {}
+        total_added = total_removed = 0
+        desired_set = set(desired_keys)
+        for key in desired_keys:
+            g = (at, key)
+            group_slices = self._groups.get(g)
+            n_slices = len(group_slices) if group_slices is not None else 0
+            dirty = self._dirty.get(g)
+            touched = touched_by_group.get(g)
+            if dirty or touched:
+                c, u, d, added, removed = self._pack(
+                    g, slices, dirty or set(), touched or [], self._group_ports[key]
+                )
+                total_added += added
+                total_removed += removed
+                creates += c
+                updates += u
+                to_delete += d
+                n_slices += len(c) - len(d)
+            port_cache[key] = (len(self._desired.get(g, ())), n_slices)
+        for g in sorted(g for g in self._groups if g[0] == at and g[1] not in desired_set):
+            to_delete += [self._get(slices, n) for _, n in sorted(self._groups[g], key=_second)]
+
+        # Placeholder rule.
+        if self._count_by_type.get(at, 0) == len(to_delete) and not creates:
+            placeholder = new_endpoint_slice(svc, (), at)
+            if len(to_delete) == 1 and placeholder_equal(to_delete[0], placeholder):
+                to_delete = []
+            else:
+                creates.append(placeholder)
+            port_cache[port_map_key(())] = (0, 1)
+
+        # Hints stage, the branch without hints (the others go through the reference); the
+        # model holds no slice with hints, so no unchanged slice moves to the updates.
+        # The topology cache is told after every address type is planned (see _incremental).
+        enabled = topo.hints_enabled(svc.metadata.annotations)
+        creates, updates, _ = topo.remove_hints_from_slices(creates, updates, ())
+
+        # finalize: recycle creates into updates of slices about to be deleted.
+        i = 0
+        while i < len(to_delete) and creates:
+            victim = to_delete[i]
+            if victim.address_type == at and owned_by(victim, svc):
+                last = creates.pop()
+                updates.append(
+                    attrs.evolve(
+                        last, metadata=attrs.evolve(last.metadata, name=victim.metadata.name)
+                    )
+                )
+                del to_delete[i]
+            else:
+                i += 1
+        suppressed = 0  # a Service being deleted goes through the reference
+        observation = SyncObservation(
+            address_type=at,
+            endpoints_added=total_added,
+            endpoints_removed=total_removed,
+            slices_changed=len(creates) + len(updates) + len(to_delete),
+            topology_label="Auto" if self.topology is not None and enabled else "Disabled",
+            traffic_distribution_label="",
+            traffic_distribution=None,
+            port_cache=tuple((k, e, s) for k, (e, s) in sorted(port_cache.items())),
+        )
+        return (
+            [with_trigger_time(s, trigger_time) for s in creates],
+            [with_trigger_time(s, trigger_time) for s in updates],
+            to_delete,
+            observation,
+            suppressed,
+        )
+
+    def _pack(
+        self,
+        g: Group,
+        slices: Mapping[str, EndpointSlice],
+        dirty: set[EndpointIdentity],
+        touched: list[str],
+        ports: tuple[EndpointSlicePort, ...],
+    ) -> tuple[list[EndpointSlice], list[EndpointSlice], list[EndpointSlice], int, int]:
+        # reconcileByPortMapping restricted to the slices that can change (reference:
+        # slicing._pack_group). Every other slice of the group is clean, hence unchanged.
+        svc = self.service
+        max_per_slice = self.max_endpoints_per_slice
+        desired = self._desired.get(g, {})
+        idx = self._index.get(g, {})
+        full_check = set(touched)
+        candidates = set(touched)
+        for ident in dirty:
+            owner = idx.get(ident)
+            if owner is not None:
+                candidates.add(owner)
+
+        # Step 1: prune and refresh the slices that hold changed endpoints.
+        claimed: set[EndpointIdentity] = set()
+        drafts: dict[str, tuple[EndpointSlice, list[Endpoint], FrozenDict]] = {}
+        delete_names: list[str] = []
+        removed = 0
+        for name in sorted(candidates):
+            s = self._get(slices, name)
+            check_all = name in full_check
+            kept: list[Endpoint] = []
+            changed = False
+            for ident, ep in zip(self._idents[name], s.endpoints):
+                got = desired.get(ident)
+                if got is None or ident in claimed:
+                    continue
+                kept.append(got)
+                claimed.add(ident)
+                if (check_all or ident in dirty) and not endpoints_equal_beyond_hash(got, ep):
+                    changed = True
+            labels, labels_changed = slice_labels(s, svc)
+            if changed or len(kept) != len(s.endpoints):
+                removed += max(0, len(s.endpoints) - len(kept))
+                if not kept:
+                    delete_names.append(name)
+                else:
+                    drafts[name] = (s, kept, labels)
+            elif labels_changed:
+                drafts[name] = (s, list(s.endpoints), labels)
+
+        # Endpoints in no slice: the dirty desired identities not kept above.
+        new_idents = sorted(i for i in dirty if i in desired and i not in claimed)
+        remaining = [desired[i] for i in new_idents]
+        added = len(remaining)
+        pos = 0
+
+        # Step 2: top up slices already being updated, fullest first (ties: name).
+        if remaining and drafts:
+            for name in sorted(drafts, key=lambda n: (-len(drafts[n][1]), n)):
+                fill = drafts[name][1]
+                while pos < len(remaining) and len(fill) < max_per_slice:
+                    fill.append(remaining[pos])
+                    pos += 1
+
+        # Step 3: the unchanged slice closest to full, or new slices.
+        new_slices: list[list[Endpoint]] = []
+        eps: list[Endpoint]
+        while pos < len(remaining):
+            left = len(remaining) - pos
+            target: str | None = None
+            if left < max_per_slice:
+                excluded = drafts.keys() | set(delete_names)
+                target = _closest(self._groups.get(g), max_per_slice - left, excluded)
+            if target is None:
+                eps = []
+                new_slices.append(eps)
+            else:
+                base = self._get(slices, target)
+                eps = list(base.endpoints)
+                drafts[target] = (base, eps, base.metadata.labels)
+            while pos < len(remaining) and len(eps) < max_per_slice:
+                eps.append(remaining[pos])
+                pos += 1
+
+        template = new_endpoint_slice(svc, ports, g[0])
+        creates = [attrs.evolve(template, endpoints=tuple(e)) for e in new_slices]
+        updates = []
+        for name in sorted(drafts):
+            base, kept_eps, labels = drafts[name]
+            updates.append(
+                attrs.evolve(
+                    base,
+                    endpoints=tuple(kept_eps),
+                    metadata=attrs.evolve(base.metadata, labels=labels),
+                )
+            )
+        deletes = [self._get(slices, n) for n in sorted(delete_names)]
+        return creates, updates, deletes, added, removed
+
+    # ------------------------------------------------------------------ introspection
+
+    def statistics(self) -> SlicerStatistics:
+        """Syncs by path, model rebuilds, pods, desired endpoints and modelled slices.
+        ``O(groups)``."""
+        return SlicerStatistics(
+            incremental_syncs=self._n_incremental,
+            full_syncs=self._n_full,
+            rebuilds=self._n_rebuilds,
+            pods=len(self._pods),
+            desired_endpoints=sum(len(d) for d in self._desired.values()),
+            slices=len(self._objs),
+        )
+
+    def _check(self) -> None:
+        """Assert the invariants of the desired state and of the slice model (``O(pods +
+        endpoints)``)."""
+        desired: dict[Group, dict[EndpointIdentity, Endpoint]] = {}
+        key_pods: dict[PortMapKey, int] = {}
+        for name, c in self._contrib.items():
+            assert name in self._pods, name
+            assert c == self._contribution(self._pods[name]), name
+            key_pods[c.key] = key_pods.get(c.key, 0) + 1
+            for at, ident, ep in c.endpoints:
+                desired.setdefault((at, c.key), {})[ident] = ep
+            assert (name in self._missing) == c.missing_node, name
+            assert name in self._by_node[c.node_name], name
+        assert desired == self._desired
+        assert key_pods == self._key_pods
+        assert set(self._group_ports) == set(self._key_pods)
+        assert all(self._selected(p) for p in self._pods.values())
+        if self._rebuild:
+            return
+        counts: dict[str, int] = {}
+        for name, s in self._objs.items():
+            assert s.metadata.name == name
+            counts[s.address_type] = counts.get(s.address_type, 0) + 1
+            g = self._slice_group[name]
+            if g is None:
+                assert name in self._nonowned[s.address_type], name
+                continue
+            assert g == (s.address_type, port_map_key(s.ports)), name
+            idents = self._idents[name]
+            assert idents == tuple(endpoint_identity(ep) for ep in s.endpoints), name
+            assert (len(idents), name) in self._groups[g], name
+            for ident in idents:
+                assert ident in self._index[g], (name, ident)
+        assert counts == self._count_by_type
+        for g, idx in self._index.items():
+            for ident, name in idx.items():
+                assert ident in self._idents[name], (g, ident, name)
+        assert sum(len(sl) for sl in self._groups.values()) + sum(
+            len(n) for n in self._nonowned.values()
+        ) == len(self._objs)
+
+
+def _second(item: tuple[int, str]) -> str:
+    return item[1]
+
+
+def _closest(group: SortedList | None, cap: int, excluded: Iterable[str]) -> str | None:
+    """The first name among the slices of greatest length ``<= cap`` that are not
+    ``excluded``: the reference's "closest to full" scan in name order, with strict
+    improvement. ``O(log S + len(excluded))``."""
+    if group is None or cap < 0:
+        return None
+    skip = set(excluded)
+    j = group.bisect_left((cap + 1,))  # entries [0, j) have length <= cap
+    while j > 0:
+        length = group[j - 1][0]
+        lo = group.bisect_left((length,))
+        for i in range(lo, j):
+            name = group[i][1]
+            if name not in skip:
+                return str(name)
+        j = lo
+    return None
