@@ -61,6 +61,8 @@ from kubesim.objects import (
     ServicePort,
     ServiceSpec,
 )
+from kubesim.faults import FaultPlan
+from kubesim.sweep import SweepResult, sweep
 from kubesim.timing import Timing, Uniform
 
 __version__ = "0.1.0"
@@ -73,6 +75,9 @@ __all__ = [
     "Clock",
     "ChangeEvent",
     "ChangeLog",
+    "FaultPlan",
+    "sweep",
+    "SweepResult",
     # manifests
     "to_manifest",
     "from_manifest",
