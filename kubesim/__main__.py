@@ -2,16 +2,262 @@
 
 ``kubesim`` with no arguments runs the main job: the churn comparison of a rolling update on an
 embedded default workload, Endpoints versus EndpointSlices, printed side by side.
+
+Subcommands, shaped like kubectl's where the two overlap:
+
+* ``kubesim apply -f FILE ...`` -- build a seeded cluster, ``kubectl apply`` the files, run the
+  controllers to completion and print what ``kubectl apply`` prints
+  (``deployment.apps/nginx-deployment created``);
+* ``kubesim get RESOURCE [NAME ...] -f FILE ...`` and ``kubesim describe RESOURCE [NAME ...]
+  -f FILE ...`` -- the same, then print ``kubectl get`` / ``kubectl describe`` output;
+* ``kubesim churn`` -- the rolling-update churn comparison (the default command);
+* ``kubesim scenario NAME`` -- a ready-made workload (``rollout``, ``scale``,
+  ``fail-readiness``, ``flap``, ``fail-node``, ``drain``) and the churn report of what it did;
+* ``kubesim reproduce NAME`` -- a published measurement reproduced (``kep752``, ``blog2020``).
+
+A simulator keeps no cluster between invocations: every command rebuilds its state from the
+files and the seed, so the same command line prints the same text every time.
+
+Exit status: 0 on success; 1 when the simulation or kubectl reports an error (bad manifest,
+invalid object, missing file, ``Error from server (NotFound)``); 2 for command-line usage errors
+(unknown option, bad option value, unknown scenario), as argparse does; 130 when interrupted.
+Errors are one line, ``error: ...``, on stderr; set ``KUBESIM_TRACEBACK=1`` to see the Python
+traceback of an unexpected failure instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
+import textwrap
 import time
-from typing import Sequence
+from typing import IO, TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
-__all__ = ["main", "rolling_update_churn"]
+import attrs
+
+from kubesim.errors import KubesimError, ManifestError, NotFound
+from kubesim.kinds import KIND_INFO
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kubesim.cluster import Cluster
+    from kubesim.report import ChurnReport
+
+__all__ = ["main", "rolling_update_churn", "advance", "Progress", "CLIError"]
+
+#: A function that advances a cluster: ``advance(cluster, until)`` (``until=None``: until
+#: nothing is pending), like :meth:`kubesim.Cluster.run`.
+Advance = Callable[["Cluster", "float | None"], None]
+
+PROG = "kubesim"
+SCENARIOS = ("rollout", "scale", "fail-readiness", "flap", "fail-node", "drain")
+REPRODUCTIONS = ("kep752", "blog2020")
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+
+_NO_PERSISTENCE = (
+    "kubesim is a simulator and keeps no cluster between invocations: every command builds a "
+    "fresh cluster (--seed, --nodes), applies the files given with -f in order, runs the "
+    "controllers until nothing is pending (or until --run-until seconds of virtual time), then "
+    "prints. The same command line always prints the same text."
+)
+
+
+# --------------------------------------------------------------------------------------------
+# errors
+
+
+class CLIError(Exception):
+    """A failure reported as one line ``error: <message>`` and exit status :attr:`code`."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error raises :class:`CLIError` (status 2, one line) instead of
+    printing the usage block and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CLIError(f"{message} (see '{self.prog} --help')", EXIT_USAGE)
+
+
+def _one_line(message: str) -> str:
+    """An error message as one line: kubectl's own ``error: ...`` line when it has one."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    if not lines:
+        return "error: unknown error"
+    for line in lines:
+        if line.startswith("error: "):
+            return line
+    text = " ".join(lines)
+    return text if text.startswith("error: ") else f"error: {text}"
+
+
+# --------------------------------------------------------------------------------------------
+# option types (argparse turns their ValueError/ArgumentTypeError into a usage error)
+
+
+def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid integer value: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise argparse.ArgumentTypeError(f"must be an integer {bound}, got {text!r}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _float_at_least(low: float, *, strict: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+        if value != value or value in (float("inf"), float("-inf")) or value < low or (strict and value == low):
+            raise argparse.ArgumentTypeError(f"must be a number {'>' if strict else '>='} {low:g}, got {text!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def _int_or_percent(text: str) -> int | str:
+    """``maxSurge``/``maxUnavailable``: an integer or a percentage (``25%``)."""
+    body = text[:-1] if text.endswith("%") else text
+    if not body.isdigit():
+        raise argparse.ArgumentTypeError(f"must be an integer or a percentage like 25%, got {text!r}")
+    return text if text.endswith("%") else int(text)
+
+
+_non_negative_int = _int_at_least(0)
+_positive_int = _int_at_least(1)
+_nodes_int = _int_at_least(0, 100_000)
+_endpoints_per_slice = _int_at_least(1, 1000)
+_non_negative_float = _float_at_least(0.0)
+_positive_float = _float_at_least(0.0, strict=True)
+
+
+# --------------------------------------------------------------------------------------------
+# progress
+
+
+class Progress:
+    """A progress line on ``stream`` (stderr): virtual time reached and writes committed so far.
+
+    On a terminal the line is redrawn in place at most once every ``interval`` seconds of wall
+    time and erased by :meth:`close`; elsewhere (a log file) one line is written at most once
+    every ``max(interval, 1)`` seconds. Wall time only paces the display; it never reaches the
+    simulation. ``timer`` is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        stream: IO[str],
+        *,
+        interval: float = 0.1,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream
+        try:
+            self.tty = bool(stream.isatty())
+        except (AttributeError, ValueError):
+            self.tty = False
+        self.interval = interval if self.tty else max(interval, 1.0)
+        self.timer = timer
+        self._start = timer()
+        self._last = self._start
+        self._width = 0
+        self.updates = 0
+
+    def update(self, now: float, writes: int, *, force: bool = False) -> None:
+        """Show ``now`` virtual seconds and ``writes``, unless the last update was less than
+        the interval ago (and not ``force``). ``O(1)``."""
+        t = self.timer()
+        if not force and t - self._last < self.interval:
+            return
+        self._last = t
+        self.updates += 1
+        text = f"kubesim: {now:,.1f} s of virtual time, {writes:,} writes ({t - self._start:.1f} s wall)"
+        if self.tty:
+            self.stream.write("\r" + text.ljust(self._width))
+            self._width = len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Erase the progress line from a terminal (nothing to do elsewhere)."""
+        if self.tty and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+
+
+#: Callbacks run between two looks at the wall clock while advancing with progress.
+_STEPS_PER_CHECK = 64
+
+
+def advance(cluster: Cluster, until: float | None = None, progress: Progress | None = None) -> None:
+    """``cluster.run(until)``, reporting to ``progress`` as it goes.
+
+    Without ``progress`` this is :meth:`kubesim.Cluster.run`. With it, the clock is stepped one
+    callback at a time (no threads) and the progress line is offered the virtual time and the
+    write count every few callbacks; the run ends through ``cluster.run(until)`` so the clock
+    reads ``until`` afterwards, exactly as without progress. The result does not depend on
+    ``progress``. Cost: that of the run, plus ``O(1)`` per callback.
+    """
+    if progress is None:
+        cluster.run(until)
+        return
+    if until is not None and until < cluster.now:
+        cluster.run(until)  # raises InvalidOption with the cluster's wording
+    clock = cluster.clock
+    while True:
+        for _ in range(_STEPS_PER_CHECK):
+            t = clock.peek()
+            if t is None or (until is not None and t > until):
+                break
+            clock.step()
+        else:
+            progress.update(cluster.now, len(cluster.changes))
+            continue
+        break
+    cluster.run(until)
+    progress.update(cluster.now, len(cluster.changes))
+
+
+def _progress_for(args: argparse.Namespace) -> Progress | None:
+    enabled = getattr(args, "progress", None)
+    if enabled is None:
+        try:
+            enabled = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            enabled = False
+    return Progress(sys.stderr) if enabled else None
+
+
+def _runner(progress: Progress | None) -> Advance:
+    def run(cluster: Cluster, until: float | None) -> None:
+        advance(cluster, until, progress)
+
+    return run
+
+
+def _plain_run(cluster: Cluster, until: float | None) -> None:
+    cluster.run(until)
+
+
+# --------------------------------------------------------------------------------------------
+# the main job
 
 
 def rolling_update_churn(
@@ -21,80 +267,786 @@ def rolling_update_churn(
     max_endpoints_per_slice: int = 100,
     batch_period: float = 0.0,
     seed: int = 0,
-) -> tuple[object, object]:
+) -> tuple[Cluster, ChurnReport]:
     """Deploy ``pods`` pods behind a Service on ``nodes`` nodes, let it settle, roll out a new
-    image, and return ``(cluster, report)`` where the report covers the rollout only."""
-    import kubesim
-    from kubesim import scenarios
+    image, and return ``(cluster, report)`` where the report covers the rollout only.
 
-    cluster = kubesim.Cluster(
+    Cost: that of the simulation, ``O(pods)`` writes of each kind plus the controllers' work.
+    """
+    return _rolling_update(
+        pods=pods,
+        nodes=nodes,
+        max_endpoints_per_slice=max_endpoints_per_slice,
+        batch_period=batch_period,
+        seed=seed,
+        run=_plain_run,
+    )
+
+
+def _cluster(*, seed: int, nodes: int, max_endpoints_per_slice: int, batch_period: float) -> Cluster:
+    import kubesim
+
+    return kubesim.Cluster(
         seed=seed,
         nodes=nodes,
         max_endpoints_per_slice=max_endpoints_per_slice,
         endpoint_updates_batch_period=batch_period,
         endpointslice_updates_batch_period=batch_period,
     )
-    scenarios.deploy(cluster, "web", replicas=pods)
-    cluster.run()
-    start = cluster.now
-    scenarios.set_image(cluster, "web", "nginx:1.26")
-    cluster.run()
+
+
+def _rolling_update(
+    *,
+    pods: int,
+    nodes: int,
+    max_endpoints_per_slice: int,
+    batch_period: float,
+    seed: int,
+    run: Advance,
+    image: str = "nginx:1.26",
+    max_surge: int | str = "25%",
+    max_unavailable: int | str = "25%",
+) -> tuple[Cluster, ChurnReport]:
+    from kubesim import scenarios
+
+    cluster = _cluster(seed=seed, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period)
+    scenarios.deploy(cluster, "web", replicas=pods, max_surge=max_surge, max_unavailable=max_unavailable)
+    run(cluster, None)
+    start = _quiet_start(cluster)
+    scenarios.set_image(cluster, "web", image)
+    run(cluster, None)
     return cluster, cluster.churn(since=start)
 
 
-def _cmd_churn(args: argparse.Namespace) -> int:
+def _workload_description(args: argparse.Namespace) -> str:
+    return (
+        f"a {args.pods}-pod Deployment behind one Service on {args.nodes} nodes "
+        f"(seed {args.seed}, max {args.max_endpoints_per_slice} endpoints per slice, "
+        f"batch period {args.batch_period:g} s)"
+    )
+
+
+def _print_report(args: argparse.Namespace, title: str, cluster: Cluster, report: ChurnReport, t0: float) -> None:
+    if args.json:
+        print(report.to_json())
+        return
+    print(title)
+    print(report)
+    print(f"[simulated {cluster.now:.1f} s of cluster time in {time.perf_counter() - t0:.1f} s]", file=sys.stderr)
+
+
+def _cmd_churn(args: argparse.Namespace, progress: Progress | None) -> int:
     t0 = time.perf_counter()
-    cluster, report = rolling_update_churn(
+    cluster, report = _rolling_update(
         pods=args.pods,
         nodes=args.nodes,
         max_endpoints_per_slice=args.max_endpoints_per_slice,
         batch_period=args.batch_period,
         seed=args.seed,
+        run=_runner(progress),
     )
-    if args.json:
-        print(report.to_json())  # type: ignore[attr-defined]
-        return 0
-    print(
-        f"Rolling update of a {args.pods}-pod Deployment behind one Service on {args.nodes} nodes "
-        f"(seed {args.seed}, max {args.max_endpoints_per_slice} endpoints per slice, "
-        f"batch period {args.batch_period:g} s)"
-    )
-    print(report)
-    print(f"[simulated {cluster.now:.1f} s of cluster time in {time.perf_counter() - t0:.1f} s]", file=sys.stderr)
+    _close(progress)
+    _print_report(args, f"Rolling update of {_workload_description(args)}", cluster, report, t0)
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kubesim", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command")
-    c = sub.add_parser("churn", help="churn of a rolling update: Endpoints vs EndpointSlices (the default)")
-    c.add_argument("--pods", type=int, default=200, help="pods in the Deployment (default 200)")
-    c.add_argument("--nodes", type=int, default=100, help="nodes, each running a kube-proxy (default 100)")
-    c.add_argument("--max-endpoints-per-slice", type=int, default=100, help="1-1000 (default 100)")
-    c.add_argument("--batch-period", type=float, default=0.0, help="endpoint(slice) updates batch period, seconds")
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--json", action="store_true", help="print the report as JSON")
+def _close(progress: Progress | None) -> None:
+    if progress is not None:
+        progress.close()
+
+
+# --------------------------------------------------------------------------------------------
+# scenarios
+
+
+def _deployed(args: argparse.Namespace, run: Advance, *, readiness_probe: bool = False) -> Cluster:
+    from kubesim import scenarios
+
+    cluster = _cluster(
+        seed=args.seed,
+        nodes=args.nodes,
+        max_endpoints_per_slice=args.max_endpoints_per_slice,
+        batch_period=args.batch_period,
+    )
+    scenarios.deploy(cluster, "web", replicas=args.pods, readiness_probe=readiness_probe)
+    run(cluster, None)
+    _quiet_start(cluster)
+    return cluster
+
+
+def _quiet_start(cluster: Cluster) -> float:
+    """Advance one virtual second past the settling writes, so a report window that starts
+    now (inclusive) holds only what the scenario causes."""
+    cluster.run(until=cluster.now + 1.0)
+    return cluster.now
+
+
+def _web_pods(cluster: Cluster, count: int, prog: str) -> list[str]:
+    names = sorted(p.metadata.name for p in cluster.list("Pod", selector="app=web"))
+    if count > len(names):
+        raise CLIError(f"--count {count} is more than the {len(names)} pods running (see '{prog} --help')", EXIT_USAGE)
+    return names[:count]
+
+
+def _scenario_rollout(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
+    cluster, report = _rolling_update(
+        pods=args.pods,
+        nodes=args.nodes,
+        max_endpoints_per_slice=args.max_endpoints_per_slice,
+        batch_period=args.batch_period,
+        seed=args.seed,
+        run=run,
+        image=args.image,
+        max_surge=args.max_surge,
+        max_unavailable=args.max_unavailable,
+    )
+    return cluster, report, (
+        f"Rolling update to {args.image} (maxSurge {args.max_surge}, maxUnavailable {args.max_unavailable}) "
+        f"of {_workload_description(args)}"
+    )
+
+
+def _scenario_scale(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
+    from kubesim import scenarios
+
+    replicas = 2 * args.pods if args.replicas is None else args.replicas
+    cluster = _deployed(args, run)
+    start = cluster.now
+    scenarios.scale(cluster, "web", replicas)
+    run(cluster, None)
+    return cluster, cluster.churn(since=start), f"Scale to {replicas} replicas of {_workload_description(args)}"
+
+
+def _scenario_fail_readiness(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
+    from kubesim import scenarios
+
+    cluster = _deployed(args, run, readiness_probe=True)
+    start = cluster.now
+    for pod in _web_pods(cluster, args.count, args.prog):
+        scenarios.fail_readiness(cluster, pod, args.duration)
+    run(cluster, None)
+    return cluster, cluster.churn(since=start), (
+        f"Readiness failing for {args.duration:g} s on {args.count} pod(s) of {_workload_description(args)}"
+    )
+
+
+def _scenario_flap(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
+    from kubesim import scenarios
+
+    cluster = _deployed(args, run, readiness_probe=True)
+    start = cluster.now
+    for pod in _web_pods(cluster, args.count, args.prog):
+        scenarios.flap(cluster, pod, mean_up=args.mean_up, mean_down=args.mean_down, until=args.duration)
+    run(cluster, None)
+    return cluster, cluster.churn(since=start), (
+        f"Readiness flapping (mean up {args.mean_up:g} s, mean down {args.mean_down:g} s) for "
+        f"{args.duration:g} s on {args.count} pod(s) of {_workload_description(args)}"
+    )
+
+
+def _scenario_fail_node(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
+    from kubesim import scenarios
+
+    cluster = _deployed(args, run)
+    cluster.get("Node", args.node, "")
+    start = cluster.now
+    scenarios.fail_node(cluster, args.node)
+    what = f"Node {args.node} failing"
+    if args.recover_after is not None:
+        node = args.node
+        cluster.clock.schedule(args.recover_after, lambda: scenarios.recover_node(cluster, node))
+        what += f" and recovering after {args.recover_after:g} s"
+    run(cluster, None)
+    return cluster, cluster.churn(since=start), f"{what} under {_workload_description(args)}"
+
+
+def _scenario_drain(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
+    from kubesim import scenarios
+
+    cluster = _deployed(args, run)
+    cluster.get("Node", args.node, "")
+    start = cluster.now
+    scenarios.drain(cluster, args.node)
+    run(cluster, None)
+    return cluster, cluster.churn(since=start), f"Drain of node {args.node} under {_workload_description(args)}"
+
+
+_SCENARIO_FUNCS: dict[str, Callable[[argparse.Namespace, Advance], tuple[Cluster, ChurnReport, str]]] = {
+    "rollout": _scenario_rollout,
+    "scale": _scenario_scale,
+    "fail-readiness": _scenario_fail_readiness,
+    "flap": _scenario_flap,
+    "fail-node": _scenario_fail_node,
+    "drain": _scenario_drain,
+}
+
+
+def _cmd_scenario(args: argparse.Namespace, progress: Progress | None) -> int:
+    t0 = time.perf_counter()
+    cluster, report, title = _SCENARIO_FUNCS[args.scenario](args, _runner(progress))
+    _close(progress)
+    _print_report(args, title, cluster, report, t0)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# apply / get / describe
+
+
+@attrs.frozen
+class _Source:
+    name: str  #: the path as given, or ``STDIN``
+    data: bytes
+
+
+_MANIFEST_EXTENSIONS = (".json", ".yaml", ".yml")
+
+
+def _read_path(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise CLIError(f"error reading {path}: {exc.strerror or exc}") from None
+
+
+def _sources(filenames: Sequence[str], recursive: bool) -> list[_Source]:
+    """The contents of every ``-f`` argument, in order. A directory contributes its
+    ``.json``/``.yaml``/``.yml`` files in lexical order (its subdirectories too with ``-R``), as
+    kubectl's file visitor does; ``-`` is standard input."""
+    out: list[_Source] = []
+    for name in filenames:
+        if name == "-":
+            stdin: Any = sys.stdin
+            if stdin is None:
+                raise CLIError("-f -: there is no standard input")
+            data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
+            out.append(_Source("STDIN", data))
+        elif os.path.isdir(name):
+            found: list[str] = []
+            for root, dirs, files in os.walk(name):
+                dirs.sort()
+                if not recursive:
+                    dirs.clear()
+                found += [os.path.join(root, f) for f in sorted(files) if f.endswith(_MANIFEST_EXTENSIONS)]
+            if not found:
+                raise CLIError(f"error reading {name}: recognized file extensions are [.json .yaml .yml]")
+            out += [_Source(path, _read_path(path)) for path in found]
+        elif not os.path.exists(name):
+            raise CLIError(f'the path "{name}" does not exist')
+        else:
+            out.append(_Source(name, _read_path(name)))
+    return out
+
+
+def _parse_sources(sources: Sequence[_Source], namespace: str | None) -> list[tuple[str, Any]]:
+    """Every object of every source, decoded and validated before anything is applied, with
+    ``namespace`` (``-n``) filled in where a namespaced object names none."""
+    from kubesim import manifests
+
+    objs: list[tuple[str, Any]] = []
+    for src in sources:
+        try:
+            decoded = manifests.load_yaml(src.data)
+        except ManifestError as exc:
+            raise CLIError(f"error parsing {src.name}: {exc}") from None
+        for obj in decoded:
+            info = KIND_INFO[obj.kind]
+            if namespace and info.namespaced:
+                own = obj.metadata.namespace
+                if own and own != namespace:
+                    raise CLIError(
+                        f'the namespace from the provided object "{own}" does not match the namespace '
+                        f'"{namespace}". You must pass \'--namespace={own}\' to perform this operation.'
+                    )
+                if not own:
+                    obj = attrs.evolve(obj, metadata=attrs.evolve(obj.metadata, namespace=namespace))
+            objs.append((src.name, obj))
+    return objs
+
+
+@attrs.frozen
+class _Applied:
+    kind: str
+    namespace: str
+    name: str
+    status: str  #: ``created`` | ``configured`` | ``unchanged``
+
+    @property
+    def line(self) -> str:
+        """What ``kubectl apply`` prints: ``deployment.apps/nginx-deployment created``."""
+        return f"{KIND_INFO[self.kind].name_prefix}/{self.name} {self.status}"
+
+
+def _apply(cluster: Cluster, objs: Sequence[tuple[str, Any]]) -> list[_Applied]:
+    """``kubectl apply`` each object in order; the first failure stops the command (the cluster
+    is thrown away anyway). ``configured`` when the apply wrote, ``unchanged`` when it did not."""
+    done: list[_Applied] = []
+    for source, obj in objs:
+        info = KIND_INFO[obj.kind]
+        ns = (obj.metadata.namespace or "default") if info.namespaced else ""
+        live = cluster.api.try_get(obj.kind, obj.metadata.name, ns) if obj.metadata.name else None
+        try:
+            stored = cluster.apply(obj)
+        except KubesimError as exc:
+            verb = "creating" if live is None else "applying patch to"
+            raise CLIError(f'error when {verb} "{source}": {exc}') from None
+        if live is None:
+            status = "created"
+        elif stored.metadata.resource_version == live.metadata.resource_version:
+            status = "unchanged"
+        else:
+            status = "configured"
+        done.append(_Applied(obj.kind, stored.metadata.namespace, stored.metadata.name, status))
+    return done
+
+
+def _build_and_apply(args: argparse.Namespace, progress: Progress | None, *, require_objects: bool) -> tuple[Cluster, list[_Applied]]:
+    import kubesim
+
+    filenames = args.filename or []
+    objs = _parse_sources(_sources(filenames, args.recursive), getattr(args, "namespace", None))
+    if not objs and (require_objects or filenames):
+        raise CLIError("no objects passed to apply")
+    cluster = kubesim.Cluster(
+        seed=args.seed,
+        nodes=args.nodes,
+        max_endpoints_per_slice=args.max_endpoints_per_slice,
+        dual_stack=args.dual_stack,
+    )
+    applied = _apply(cluster, objs)
+    advance(cluster, args.run_until, progress)
+    _close(progress)
+    return cluster, applied
+
+
+def _cmd_apply(args: argparse.Namespace, progress: Progress | None) -> int:
+    _, applied = _build_and_apply(args, progress, require_objects=True)
+    for a in applied:
+        print(a.line)
+    return 0
+
+
+def _emit(stdout: str, stderr: str) -> None:
+    if stdout:
+        sys.stdout.write(stdout)
+        sys.stdout.flush()
+    if stderr:
+        sys.stderr.write(stderr)
+
+
+def _kubectl_flags(args: argparse.Namespace, *, get: bool) -> list[str]:
+    flags: list[str] = []
+    if args.namespace:
+        flags.append(f"--namespace={args.namespace}")
+    if args.all_namespaces:
+        flags.append("--all-namespaces")
+    if args.selector is not None:
+        flags.append(f"--selector={args.selector}")
+    if get:
+        if args.output:
+            flags.append(f"--output={args.output}")
+        if args.show_labels:
+            flags.append("--show-labels")
+        if args.no_headers:
+            flags.append("--no-headers")
+    return flags
+
+
+def _kubectl_run(cluster: Cluster, argv: list[str]) -> tuple[str, str, int]:
+    from kubesim import kubectl
+
+    out = kubectl.run(argv, store=cluster.api, now=cluster.now_unix)
+    return out.stdout, out.stderr, out.exit_code
+
+
+def _get_applied(cluster: Cluster, applied: Sequence[_Applied], args: argparse.Namespace) -> int:
+    """``kubectl get -f FILE``: the objects the files define, one table per run of one kind."""
+    from kubesim import manifests
+
+    if args.selector is not None or args.all_namespaces:
+        raise CLIError("a resource type is required with --selector or --all-namespaces (see 'kubesim get --help')", EXIT_USAGE)
+    seen: set[tuple[str, str, str]] = set()
+    unique: list[_Applied] = []
+    for a in applied:
+        key = (a.kind, a.namespace, a.name)
+        if key not in seen:
+            seen.add(key)
+            unique.append(a)
+    if args.output in ("yaml", "json"):
+        objs = []
+        errors = []
+        for a in unique:
+            obj = cluster.api.try_get(a.kind, a.name, a.namespace)
+            if obj is None:
+                errors.append(f"Error from server (NotFound): {NotFound(a.kind, a.name, a.namespace)}\n")
+            else:
+                objs.append(obj)
+        dump = manifests.dump_yaml if args.output == "yaml" else manifests.dump_json
+        text = "" if not objs else dump(objs[0] if len(unique) == 1 else objs)
+        _emit(text, "".join(errors))
+        return EXIT_ERROR if errors else 0
+    runs: list[tuple[str, str, list[str]]] = []
+    for a in unique:
+        if runs and runs[-1][0] == a.kind and runs[-1][1] == a.namespace:
+            runs[-1][2].append(a.name)
+        else:
+            runs.append((a.kind, a.namespace, [a.name]))
+    stdout: list[str] = []
+    stderr: list[str] = []
+    code = 0
+    for kind, ns, names in runs:
+        flags = [f"--output={args.output}"] if args.output else []
+        flags += ["--show-labels"] if args.show_labels else []
+        flags += ["--no-headers"] if args.no_headers else []
+        if ns:
+            flags.append(f"--namespace={ns}")
+        out, err, rc = _kubectl_run(cluster, ["get", KIND_INFO[kind].plural, *names, *flags])
+        if out and stdout and args.output in (None, "wide"):
+            stdout.append("\n")
+        stdout.append(out)
+        stderr.append(err)
+        code = code or rc
+    _emit("".join(stdout), "".join(stderr))
+    return code
+
+
+def _cmd_get(args: argparse.Namespace, progress: Progress | None) -> int:
+    if args.resource is None and not args.filename:
+        raise CLIError(
+            "Required resource not specified: give RESOURCE, or -f FILE to get the objects it defines "
+            "(see 'kubesim get --help')",
+            EXIT_USAGE,
+        )
+    cluster, applied = _build_and_apply(args, progress, require_objects=False)
+    if args.resource is None:
+        return _get_applied(cluster, applied, args)
+    out, err, code = _kubectl_run(cluster, ["get", args.resource, *args.names, *_kubectl_flags(args, get=True)])
+    _emit(out, err)
+    return code
+
+
+def _cmd_describe(args: argparse.Namespace, progress: Progress | None) -> int:
+    cluster, _ = _build_and_apply(args, progress, require_objects=False)
+    out, err, code = _kubectl_run(cluster, ["describe", args.resource, *args.names, *_kubectl_flags(args, get=False)])
+    if out and not out.endswith("\n"):
+        out += "\n"
+    _emit(out, err)
+    return code
+
+
+# --------------------------------------------------------------------------------------------
+# reproduce
+
+
+def _cmd_reproduce(args: argparse.Namespace, progress: Progress | None) -> int:
+    try:
+        # imported by name: the module is optional (and written separately)
+        reproduce: Any = importlib.import_module("kubesim.reproduce")
+    except ImportError as exc:
+        raise CLIError(f"kubesim reproduce is not available in this installation ({exc})") from None
+    kwargs: dict[str, Any] = {"json": args.json}
+    if args.scale is not None:
+        kwargs["scale"] = args.scale
+    result = reproduce.main(args.name, **kwargs)
+    if isinstance(result, str):
+        sys.stdout.write(result if result.endswith("\n") else result + "\n")
+        return 0
+    return 0 if result is None else int(result)
+
+
+# --------------------------------------------------------------------------------------------
+# the parser
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32)
+
+
+def _para(*paragraphs: str) -> str:
+    """Paragraphs filled to 88 columns (descriptions are printed raw, so examples keep their
+    line breaks)."""
+    return "\n\n".join(textwrap.fill(p, 88) for p in paragraphs)
+
+
+_TOP_HELP = _para(
+    "kubesim simulates the Kubernetes Endpoints and EndpointSlice machinery, deterministically "
+    "and faster than real time, and counts every write and byte. With no command it runs "
+    "'kubesim churn': a rolling update, Endpoints versus EndpointSlices, side by side.",
+    "apply, get and describe work like kubectl's, but a simulator keeps no cluster between "
+    "invocations: each command builds a fresh cluster from the files given with -f and the seed.",
+)
+_TOP_EPILOG = """exit status: 0 success; 1 error reported by the simulation or kubectl; 2 usage error;
+130 interrupted. Errors are one line on stderr; KUBESIM_TRACEBACK=1 shows the traceback
+of an unexpected failure.
+
+Run 'kubesim COMMAND --help' for a command's options."""
+
+
+def _add_progress(p: argparse._ActionsContainer) -> None:
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show virtual time and writes so far on stderr while running (default: on when stderr is a terminal)",
+    )
+
+
+def _add_workload_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("workload and cluster")
+    g.add_argument("--pods", type=_non_negative_int, default=200, help="pods in the Deployment (default 200)")
+    g.add_argument("--nodes", type=_nodes_int, default=100, help="nodes, each running a kube-proxy (default 100)")
+    g.add_argument(
+        "--max-endpoints-per-slice", type=_endpoints_per_slice, default=100, metavar="N",
+        help="kube-controller-manager --max-endpoints-per-slice, 1-1000 (default 100)",
+    )
+    g.add_argument(
+        "--batch-period", type=_non_negative_float, default=0.0, metavar="SECONDS",
+        help="--endpoint-updates-batch-period and --endpointslice-updates-batch-period (default 0)",
+    )
+    g.add_argument("--seed", type=int, default=0, help="the seed of every random choice (default 0)")
+    g.add_argument("--json", action="store_true", help="print the churn report as JSON")
+    _add_progress(g)
+
+
+def _add_cluster_options(p: argparse.ArgumentParser, *, require_file: bool) -> None:
+    p.add_argument(
+        "-f", "--filename", action="append", required=require_file, metavar="FILE",
+        help="manifest file, directory of manifests, or - for standard input; repeatable"
+        + ("" if require_file else " (default: none, a cluster with only its nodes)"),
+    )
+    p.add_argument("-R", "--recursive", action="store_true", help="process directories given with -f recursively")
+    g = p.add_argument_group("the simulated cluster")
+    g.add_argument("--seed", type=int, default=0, help="the seed of every random choice (default 0)")
+    g.add_argument("--nodes", type=_nodes_int, default=3, help="Ready nodes node-1 ... node-N (default 3)")
+    g.add_argument(
+        "--max-endpoints-per-slice", type=_endpoints_per_slice, default=100, metavar="N",
+        help="kube-controller-manager --max-endpoints-per-slice, 1-1000 (default 100)",
+    )
+    g.add_argument("--dual-stack", action="store_true", help="give nodes and Services IPv6 ranges too")
+    g.add_argument(
+        "--run-until", type=_non_negative_float, default=None, metavar="SECONDS",
+        help="stop at this virtual time instead of running until nothing is pending",
+    )
+    _add_progress(g)
+
+
+def _add_query_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-n", "--namespace", default=None, metavar="NS",
+                   help="namespace to look in, and the default namespace of the files' objects")
+    p.add_argument("-A", "--all-namespaces", action="store_true", help="list across all namespaces")
+    p.add_argument("-l", "--selector", default=None, metavar="SEL", help="label selector, e.g. app=web,tier!=db")
+
+
+def _parser() -> _Parser:
+    p = _Parser(
+        prog=PROG,
+        formatter_class=_Formatter,
+        description=_TOP_HELP,
+        epilog=_TOP_EPILOG,
+    )
+    from kubesim import __version__
+
+    p.add_argument("--version", action="version", version=f"kubesim {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    # apply
+    a = sub.add_parser(
+        "apply",
+        help="apply manifests to a fresh simulated cluster and print what kubectl apply prints",
+        description=_para(
+            "Build a seeded cluster, kubectl-apply the files in order, run the controllers, and print "
+            "kubectl's lines (deployment.apps/nginx-deployment created).",
+            _NO_PERSISTENCE,
+        ),
+        epilog="example:\n  kubesim apply -f examples/manifests/nginx-deployment.yaml -f examples/manifests/nginx-service.yaml",
+        formatter_class=_Formatter,
+    )
+    _add_cluster_options(a, require_file=True)
+    a.add_argument("-n", "--namespace", default=None, metavar="NS", help="namespace for objects that name none")
+    a.set_defaults(func=_cmd_apply)
+
+    # get
+    g = sub.add_parser(
+        "get",
+        help="apply manifests, run, and print kubectl get",
+        description=_para(
+            "Apply the files to a fresh seeded cluster, run the controllers, then print "
+            "'kubectl get RESOURCE [NAME ...]'. Without RESOURCE, print the objects the files define, "
+            "as 'kubectl get -f' does.",
+            _NO_PERSISTENCE,
+        ),
+        epilog="examples:\n"
+        "  kubesim get endpoints -f examples/manifests/nginx-deployment.yaml -f examples/manifests/nginx-service.yaml\n"
+        "  kubesim get endpointslices -o wide -l kubernetes.io/service-name=nginx-service -f DIR\n"
+        "  kubesim get pods --nodes 5 --run-until 2 -f -   # manifests on standard input",
+        formatter_class=_Formatter,
+    )
+    g.add_argument("resource", nargs="?", metavar="RESOURCE", help="pods, services, endpoints (ep), endpointslices, ...; or TYPE/NAME")
+    g.add_argument("names", nargs="*", metavar="NAME", help="objects to show (default: all)")
+    g.add_argument("-o", "--output", choices=("wide", "yaml", "json", "name"), default=None, help="output format")
+    _add_query_options(g)
+    g.add_argument("--show-labels", action="store_true", help="add a LABELS column")
+    g.add_argument("--no-headers", action="store_true", help="omit the header line")
+    _add_cluster_options(g, require_file=False)
+    g.set_defaults(func=_cmd_get)
+
+    # describe
+    d = sub.add_parser(
+        "describe",
+        help="apply manifests, run, and print kubectl describe",
+        description=_para(
+            "Apply the files to a fresh seeded cluster, run the controllers, then print "
+            "'kubectl describe RESOURCE [NAME ...]'.",
+            _NO_PERSISTENCE,
+        ),
+        epilog="example:\n  kubesim describe service nginx-service -f examples/manifests/",
+        formatter_class=_Formatter,
+    )
+    d.add_argument("resource", metavar="RESOURCE", help="services, endpoints, endpointslices, pods; or TYPE/NAME")
+    d.add_argument("names", nargs="*", metavar="NAME", help="objects to describe (a name prefix matches too)")
+    _add_query_options(d)
+    _add_cluster_options(d, require_file=False)
+    d.set_defaults(func=_cmd_describe)
+
+    # churn
+    c = sub.add_parser(
+        "churn",
+        help="churn of a rolling update: Endpoints vs EndpointSlices (the default command)",
+        description=_para("Deploy --pods pods behind a Service on --nodes nodes, let them settle, roll out a new "
+        "image and print the churn of the rollout, Endpoints and EndpointSlices side by side."),
+        formatter_class=_Formatter,
+    )
+    _add_workload_options(c)
     c.set_defaults(func=_cmd_churn)
+
+    # scenario
+    s = sub.add_parser(
+        "scenario",
+        help="run a ready-made workload and print the churn report of what it did",
+        description=_para("Deploy --pods pods behind a Service on --nodes nodes, let them settle, do one thing "
+        "and print the churn of what followed, Endpoints and EndpointSlices side by side."),
+        formatter_class=_Formatter,
+    )
+    ss = s.add_subparsers(dest="scenario", metavar="NAME", parser_class=_Parser, required=True)
+
+    def scenario(name: str, help: str, description: str) -> argparse.ArgumentParser:
+        sp = ss.add_parser(name, help=help, description=_para(description), formatter_class=_Formatter)
+        sp.set_defaults(prog=sp.prog)
+        return sp
+
+    sc = scenario("rollout", "kubectl set image: a rolling update",
+                  "A rolling update of the Deployment to a new image ('kubesim churn', with more options).")
+    sc.add_argument("--image", default="nginx:1.26", help="the new image (default nginx:1.26)")
+    sc.add_argument("--max-surge", type=_int_or_percent, default="25%", help="maxSurge (default 25%%)")
+    sc.add_argument("--max-unavailable", type=_int_or_percent, default="25%", help="maxUnavailable (default 25%%)")
+    _add_workload_options(sc)
+    sc = scenario("scale", "kubectl scale --replicas", "Scale the Deployment to --replicas.")
+    sc.add_argument("--replicas", type=_non_negative_int, default=None, help="the new size (default: twice --pods)")
+    _add_workload_options(sc)
+    sc = scenario("fail-readiness", "readiness probes fail for a while on some pods",
+                  "Pods with an HTTP readiness probe (period 5 s); the application of --count of them answers it "
+                  "with failures for --duration seconds, then recovers.")
+    sc.add_argument("--count", type=_positive_int, default=1, help="pods that fail (default 1)")
+    sc.add_argument("--duration", type=_positive_float, default=60.0, metavar="SECONDS", help="how long (default 60)")
+    _add_workload_options(sc)
+    sc = scenario("flap", "readiness flaps on some pods",
+                  "Pods with an HTTP readiness probe; the application of --count of them alternates healthy and "
+                  "failing stretches of exponential length for --duration seconds.")
+    sc.add_argument("--count", type=_positive_int, default=1, help="pods that flap (default 1)")
+    sc.add_argument("--mean-up", type=_positive_float, default=30.0, metavar="SECONDS",
+                    help="mean healthy stretch (default 30)")
+    sc.add_argument("--mean-down", type=_positive_float, default=10.0, metavar="SECONDS",
+                    help="mean failing stretch (default 10)")
+    sc.add_argument("--duration", type=_positive_float, default=300.0, metavar="SECONDS",
+                    help="how long it flaps (default 300)")
+    _add_workload_options(sc)
+    sc = scenario("fail-node", "a node's kubelet stops: NotReady after 50 s, evictions 300 s later",
+                  "Stop a node's kubelet. After the 50 s node-monitor grace period the node and its pods go "
+                  "NotReady; 300 s later (the default toleration) its pods are evicted and replaced.")
+    sc.add_argument("--node", default="node-1", help="the node (default node-1)")
+    sc.add_argument("--recover-after", type=_positive_float, default=None, metavar="SECONDS",
+                    help="bring the kubelet back after this many seconds (default: never)")
+    _add_workload_options(sc)
+    sc = scenario("drain", "kubectl drain: cordon a node and evict its pods",
+                  "Cordon a node and evict every pod on it; the Deployment replaces them elsewhere.")
+    sc.add_argument("--node", default="node-1", help="the node (default node-1)")
+    _add_workload_options(sc)
+    s.set_defaults(func=_cmd_scenario)
+
+    # reproduce
+    r = sub.add_parser(
+        "reproduce",
+        help="reproduce a published measurement (kep752, blog2020)",
+        description=_para("Reproduce a published measurement of Endpoints versus EndpointSlices: kep752 (the "
+        "KEP-752 scalability numbers) or blog2020 (the 2020 EndpointSlices blog post)."),
+        formatter_class=_Formatter,
+    )
+    r.add_argument("name", metavar="NAME", choices=REPRODUCTIONS, help="one of: " + ", ".join(REPRODUCTIONS))
+    r.add_argument("--json", action="store_true", help="print the results as JSON")
+    r.add_argument("--scale", type=_positive_float, default=None, metavar="X",
+                   help="multiply the workload sizes by X (e.g. 0.1 for a quick run)")
+    r.set_defaults(func=_cmd_reproduce)
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``kubesim`` console script."""
-    from kubesim.errors import KubesimError
-
+def _parse(argv: list[str]) -> argparse.Namespace | int:
     parser = _parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
-        argv = ["churn"]
-    args = parser.parse_args(argv)
-    if not hasattr(args, "func"):
-        parser.print_help()
-        return 2
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["churn", *argv]  # the default command, with its options
     try:
-        return int(args.func(args))
-    except KubesimError as exc:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version
+        return int(exc.code or 0) if isinstance(exc.code, int) or exc.code is None else EXIT_USAGE
+    if not hasattr(args, "func"):
+        raise CLIError("a command is required (see 'kubesim --help')", EXIT_USAGE)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kubesim`` console script: run one command and return its exit
+    status (see the module docstring). Never raises for bad input: errors are printed as one
+    line on stderr."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    progress: Progress | None = None
+    try:
+        parsed = _parse(argv)
+        if isinstance(parsed, int):
+            return parsed
+        progress = _progress_for(parsed)
+        return int(parsed.func(parsed, progress))
+    except CLIError as exc:
+        _close(progress)
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.code
+    except KubesimError as exc:
+        _close(progress)
+        print(_one_line(str(exc)), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _close(progress)
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, and keep Python from complaining when it
+        # flushes stdout at exit.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - the CLI promises one line, never a traceback
+        _close(progress)
+        if os.environ.get("KUBESIM_TRACEBACK"):
+            raise
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"error: internal error: {type(exc).__name__}{': ' + detail if detail else ''} "
+            "(set KUBESIM_TRACEBACK=1 for the traceback; please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

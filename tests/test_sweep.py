@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import importlib
 import itertools
 import json
 import sys
@@ -14,12 +15,15 @@ from typing import Any
 import pytest
 
 import kubesim
-from kubesim import scenarios, sweep as sweep_mod
+from kubesim import scenarios
 from kubesim.__main__ import rolling_update_churn
 from kubesim.changelog import ChangeEvent
 from kubesim.errors import InvalidOption
 from kubesim.report import ChurnReport, churn, default_groups
 from kubesim.sweep import FIGURES, SCENARIOS, SweepResult, sweep
+
+# ``kubesim.sweep`` is the function (the API); the module is reached through sys.modules.
+sweep_mod = importlib.import_module("kubesim.sweep")
 
 GRID = {"pods": [4, 8], "nodes": [2, 3], "max_endpoints_per_slice": [1, 100]}
 
