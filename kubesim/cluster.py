@@ -138,6 +138,9 @@ class Cluster:
             raise InvalidOption(f"max_request_bytes must be a positive integer, got {max_request_bytes!r}")
         self.seed = seed
         self.rng = random.Random(seed)
+        #: a separate stream for client traffic (connect), so sending traffic never shifts the
+        #: simulation's own random choices
+        self._traffic_rng = random.Random(f"{seed}/traffic")
         self.clock = Clock()
         self.timing = timing if timing is not None else Timing()
         self.dual_stack = dual_stack
@@ -386,6 +389,37 @@ class Cluster:
             return self.api.create(obj, actor="kubectl")
         merged = _merge_for_apply(obj, live)
         return self.api.update(merged, actor="kubectl")
+
+    def connect(
+        self,
+        service: str,
+        port: int | str,
+        *,
+        namespace: str = "default",
+        from_node: str | None = None,
+        external: bool = False,
+        protocol: str | None = None,
+        ip_family: str | None = None,
+    ) -> Any:
+        """Open a connection to ``service:port`` as kube-proxy (iptables mode) routes it and
+        return the chosen :class:`~kubesim.proxy.Backend` (``str()`` is ``ip:port``). Picks
+        uniformly among usable endpoints from a traffic random stream of the cluster's seed;
+        honours the terminating fallback, Local traffic policies relative to ``from_node`` and
+        topology hints. Raises :class:`~kubesim.errors.NoEndpoints` as a client would see it."""
+        from kubesim import proxy
+
+        return proxy.connect(
+            self.api, self._traffic_rng, service, port, namespace=namespace, from_node=from_node,
+            external=external, protocol=protocol, ip_family=ip_family,
+        )
+
+    def resolve(self, name: str, *, namespace: str = "default", record: str = "A") -> Any:
+        """Ask cluster DNS (CoreDNS' kubernetes plugin) for ``name`` from a pod in
+        ``namespace``: ClusterIP -> its IP, headless -> the ready pod IPs, ExternalName -> a
+        CNAME; raises :class:`~kubesim.errors.NXDomain`. Returns a :class:`~kubesim.dns.Answer`."""
+        from kubesim import dns
+
+        return dns.resolve(self.api, name, namespace=namespace, record=record)
 
     def churn(self, **kwargs: Any) -> Any:
         """The :class:`~kubesim.report.ChurnReport` of this cluster's change log: Endpoints and
