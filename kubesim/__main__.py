@@ -28,7 +28,6 @@ traceback of an unexpected failure instead.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import textwrap
@@ -740,11 +739,8 @@ def _cmd_describe(args: argparse.Namespace, progress: Progress | None) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace, progress: Progress | None) -> int:
-    try:
-        # imported by name: the module is optional (and written separately)
-        reproduce: Any = importlib.import_module("kubesim.reproduce")
-    except ImportError as exc:
-        raise CLIError(f"kubesim reproduce is not available in this installation ({exc})") from None
+    from kubesim import reproduce
+
     kwargs: dict[str, Any] = {"json": args.json}
     if args.scale is not None:
         kwargs["scale"] = args.scale
@@ -986,7 +982,8 @@ def _parser() -> _Parser:
     r.add_argument("name", metavar="NAME", choices=REPRODUCTIONS, help="one of: " + ", ".join(REPRODUCTIONS))
     r.add_argument("--json", action="store_true", help="print the results as JSON")
     r.add_argument("--scale", type=_positive_float, default=None, metavar="X",
-                   help="multiply the workload sizes by X (e.g. 0.1 for a quick run)")
+                   help="0 < X <= 1: shrink the simulated (realistic) run; figures are extrapolated to full "
+                   "size (default: each reproduction's own, so it finishes in about a minute)")
     r.set_defaults(func=_cmd_reproduce)
     return p
 
