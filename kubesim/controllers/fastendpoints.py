@@ -182,8 +182,10 @@ class _Group:
         if k == 0 or not lists:
             return ()
         if len(lists) == 1:
+            # SortedList slicing concatenates its sublists' slices (C-level); islice and
+            # iteration go element by element and are ~10x slower.
             sl = lists[0]
-            return tuple(sl) if k is None or k >= len(sl) else tuple(sl.islice(0, k))
+            return tuple(sl[:] if k is None else sl[:k])
         merged = heapq.merge(*lists, key=_addr_sort_key)
         return tuple(merged) if k is None else tuple(itertools.islice(merged, k))
 
@@ -245,7 +247,6 @@ class _Materialized:
     max_capacity: int
     subsets: Tuple[EndpointSubset, ...]
     truncated: bool
-    subset_bytes: Tuple[int, ...]  # S_i of each subset (wire.py's notation)
 
 
 @attrs.define(eq=False)
@@ -275,6 +276,7 @@ class ServiceEndpoints:
     _groups: Optional[Tuple[_Group, ...]] = attrs.field(default=None, init=False, repr=False)
     _cache: Optional[_Materialized] = attrs.field(default=None, init=False, repr=False)
     _labels: FrozenDict = attrs.field(init=False, repr=False)
+    _rv_scan: Optional[Tuple[Tuple[EndpointSubset, ...], bool]] = attrs.field(default=None, init=False, repr=False)
     _static_ports: Optional[frozenset[EndpointPort]] = attrs.field(default=None, init=False, repr=False)
     _port_sets: dict[tuple[Optional[int], ...], frozenset[EndpointPort]] = attrs.field(
         factory=dict, init=False, repr=False
@@ -345,13 +347,13 @@ class ServiceEndpoints:
 
         ``pods`` is consulted only in the last case."""
         old = self.service
+        reselect = _membership_signature(old) != _membership_signature(service)
+        if reselect and pods is None:
+            raise ValueError("the Service's selector or namespace changed: pass the namespace's pods to rebuild")
         self.service = service
         self._service_derived()
-        if _membership_signature(old) != _membership_signature(service):
-            if pods is None:
-                raise ValueError(
-                    "the Service's selector or namespace changed: pass the namespace's pods to rebuild"
-                )
+        if reselect:
+            assert pods is not None
             self.rebuild(pods() if callable(pods) else pods)
         elif _contribution_signature(old) != _contribution_signature(service):
             self.rebuild([m.pod for m in list(self._members.values())])
@@ -397,7 +399,9 @@ class ServiceEndpoints:
         theirs = existing.subsets
         if len(theirs) != len(mine):
             return True
-        if theirs != mine and not subsets_equal_ignore_resource_version(theirs, mine):
+        if theirs != mine and (
+            not self._has_target_ref_rv(theirs) or not subsets_equal_ignore_resource_version(theirs, mine)
+        ):
             return True
         labels = existing.metadata.labels
         if labels.get(LABEL_ENDPOINTS_MANAGED_BY) != ENDPOINTS_CONTROLLER_NAME:
@@ -425,9 +429,21 @@ class ServiceEndpoints:
             obj = self._reference(existing, trigger_time, truncate, max_capacity)
             return wire.proto_size(obj, include_resource_version=include_resource_version)
         groups = self._layout()
-        total = sum(len(c) for c in self._classes.values())
+        total = sum(g.count(True) + g.count(False) for g in groups)
         if truncate and total > max_capacity:
-            body = self._materialize(truncate, max_capacity).subset_bytes
+            # The kept prefixes: O(addresses kept) cached entry sizes (truncated ready lists
+            # are prefixes; untruncated ready lists keep their maintained sums).
+            subsets = self._materialize(truncate, max_capacity).subsets
+            body = tuple(
+                (
+                    g.bytes(True)
+                    if len(s.addresses) == g.count(True)
+                    else sum(map(wire.address_entry_size, s.addresses))
+                )
+                + sum(map(wire.address_entry_size, s.not_ready_addresses))
+                + g.port_bytes
+                for g, s in zip(groups, subsets)
+            )
             truncated = True
         else:
             body = tuple(g.bytes(True) + g.bytes(False) + g.port_bytes for g in groups)
@@ -444,10 +460,12 @@ class ServiceEndpoints:
         return len(self._members)
 
     def address_count(self) -> int:
-        """Ready plus not-ready addresses of the untruncated subsets. ``O(classes)``."""
+        """Ready plus not-ready addresses of the untruncated subsets (an address listed in
+        several subsets counts once per subset, as ``count_addresses``). ``O(subsets ×
+        classes)``."""
         if self._collisions:
             return count_addresses(self._reference(None, None, False, MAX_CAPACITY).subsets)
-        return sum(len(c) for c in self._classes.values())
+        return sum(g.count(True) + g.count(False) for g in self._layout())
 
     def subset_count(self) -> int:
         """Subsets of the untruncated desired object. ``O(1)`` amortised."""
@@ -607,12 +625,10 @@ class ServiceEndpoints:
         not_ready_n = [g.count(False) for g in groups]
         total_ready, total_not_ready = sum(ready_n), sum(not_ready_n)
         subsets: list[EndpointSubset] = []
-        sizes: list[int] = []
         truncated = truncate and total_ready + total_not_ready > max_capacity
         if not truncated:
             for g in groups:
                 subsets.append(EndpointSubset(addresses=g.take(True), not_ready_addresses=g.take(False), ports=g.ports))
-                sizes.append(g.bytes(True) + g.bytes(False) + g.port_bytes)
         else:
             # truncateEndpoints: the same IEEE double expression, in subset order.
             truncate_ready = total_ready > max_capacity
@@ -630,15 +646,12 @@ class ServiceEndpoints:
                 if truncate_ready:
                     ready_t = g.take(True, kept_n)
                     not_ready_t: Tuple[EndpointAddress, ...] = ()
-                    size = sum(map(wire.address_entry_size, ready_t))
                 else:
                     ready_t = g.take(True)
                     not_ready_t = g.take(False, kept_n)
-                    size = g.bytes(True) + sum(map(wire.address_entry_size, not_ready_t))
                 subsets.append(EndpointSubset(addresses=ready_t, not_ready_addresses=not_ready_t, ports=g.ports))
-                sizes.append(size + g.port_bytes)
                 can_be_added -= kept_n
-        mat = _Materialized(self._version, truncate, max_capacity, tuple(subsets), truncated, tuple(sizes))
+        mat = _Materialized(self._version, truncate, max_capacity, tuple(subsets), truncated)
         self._cache = mat
         return mat
 
@@ -674,6 +687,21 @@ class ServiceEndpoints:
             truncate=truncate,
             max_capacity=max_capacity,
         )
+
+    def _has_target_ref_rv(self, subsets: Tuple[EndpointSubset, ...]) -> bool:
+        # Whether any targetRef carries a resourceVersion (else plain equality is decisive).
+        # O(addresses) once per distinct existing subsets tuple (remembered by identity, a
+        # reference held), i.e. once per write.
+        seen = self._rv_scan
+        if seen is not None and seen[0] is subsets:
+            return seen[1]
+        found = any(
+            a.target_ref is not None and a.target_ref.resource_version
+            for s in subsets
+            for a in itertools.chain(s.addresses, s.not_ready_addresses)
+        )
+        self._rv_scan = (subsets, found)
+        return found
 
     def _check(self) -> None:
         """Assert the invariants: every published member sits in its class exactly once; class

@@ -246,6 +246,10 @@ class ServiceSlicer:
     _nonowned: dict[str, SortedSet] = attrs.field(factory=dict, init=False, repr=False)
     _count_by_type: dict[str, int] = attrs.field(factory=dict, init=False, repr=False)
     _touched: set[str] = attrs.field(factory=set, init=False, repr=False)
+    #: id(endpoint tuple) -> (that tuple, its identities), for the writes of the last plan.
+    _expected: dict[
+        int, tuple[tuple[Endpoint, ...], tuple[EndpointIdentity, ...]]
+    ] = attrs.field(factory=dict, init=False, repr=False)
     # control
     _full: bool = attrs.field(default=False, init=False, repr=False)
     _rebuild: bool = attrs.field(default=True, init=False, repr=False)
@@ -399,6 +403,7 @@ class ServiceSlicer:
         self._nonowned.clear()
         self._count_by_type.clear()
         self._touched.clear()
+        self._expected.clear()
 
     def _add_slice(self, s: EndpointSlice, first_wins: bool) -> None:
         name = s.metadata.name
@@ -411,7 +416,11 @@ class ServiceSlicer:
             return
         g = (at, port_map_key(s.ports))
         self._slice_group[name] = g
-        idents = tuple(endpoint_identity(ep) for ep in s.endpoints)
+        known = self._expected.get(id(s.endpoints))
+        if known is not None and known[0] is s.endpoints:
+            idents = known[1]
+        else:
+            idents = tuple(endpoint_identity(ep) for ep in s.endpoints)
         self._idents[name] = idents
         sl = self._groups.get(g)
         if sl is None:
@@ -445,12 +454,13 @@ class ServiceSlicer:
         sl.remove((len(idents), name))
         if not sl:
             del self._groups[g]
-        idx = self._index[g]
-        for ident in idents:
-            if idx.get(ident) == name:
-                del idx[ident]
-        if not idx:
-            del self._index[g]
+        idx = self._index.get(g)
+        if idx is not None:
+            for ident in idents:
+                if idx.get(ident) == name:
+                    del idx[ident]
+            if not idx:
+                del self._index[g]
 
     def _rebuild_model(self, slices: Mapping[str, EndpointSlice]) -> bool:
         """Rebuild the model from ``slices`` and mark every unclean slice and every unplaced
@@ -474,13 +484,16 @@ class ServiceSlicer:
             if slice_labels(s, svc)[1]:
                 self._touched.add(name)
             desired = self._desired.get(g, {})
-            idx = self._index[g]
+            idx = self._index.get(g, {})
+            seen: set[EndpointIdentity] = set()
             for ident, ep in zip(self._idents[name], s.endpoints):
                 got = desired.get(ident)
-                owner = idx[ident]
-                if owner != name:  # a duplicate: the first slice in name order keeps it
+                owner = idx.get(ident, name)
+                if owner != name or ident in seen:
+                    # a duplicate: the first slice in name order keeps it
                     self._touched.add(name)
                     self._touched.add(owner)
+                seen.add(ident)
                 if got is None or not endpoints_equal_beyond_hash(got, ep):
                     self._touched.add(name)
         for g, desired in self._desired.items():
@@ -573,6 +586,15 @@ class ServiceSlicer:
             metrics.record(object_key(self.service), plan)
         return plan
 
+    def _expect(
+        self, endpoints: list[Endpoint], idents: list[EndpointIdentity]
+    ) -> tuple[Endpoint, ...]:
+        # Remember the identities of a planned endpoint list, so that slice_written does not
+        # recompute them when the written object carries this very tuple.
+        eps = tuple(endpoints)
+        self._expected[id(eps)] = (eps, tuple(idents))
+        return eps
+
     def _get(self, slices: Mapping[str, EndpointSlice], name: str) -> EndpointSlice:
         s = slices.get(name)
         model = self._objs.get(name)
@@ -584,6 +606,7 @@ class ServiceSlicer:
         self, slices: Mapping[str, EndpointSlice], trigger_time: float | None
     ) -> SlicePlan:
         svc = self.service
+        self._expected.clear()
         creates: list[EndpointSlice] = []
         updates: list[EndpointSlice] = []
         deletes: list[EndpointSlice] = []
@@ -750,19 +773,24 @@ class ServiceSlicer:
 
         # Step 1: prune and refresh the slices that hold changed endpoints.
         claimed: set[EndpointIdentity] = set()
-        drafts: dict[str, tuple[EndpointSlice, list[Endpoint], FrozenDict]] = {}
+        # name -> (base, endpoints, labels, their identities)
+        drafts: dict[
+            str, tuple[EndpointSlice, list[Endpoint], FrozenDict, list[EndpointIdentity]]
+        ] = {}
         delete_names: list[str] = []
         removed = 0
         for name in sorted(candidates):
             s = self._get(slices, name)
             check_all = name in full_check
             kept: list[Endpoint] = []
+            kept_ids: list[EndpointIdentity] = []
             changed = False
             for ident, ep in zip(self._idents[name], s.endpoints):
                 got = desired.get(ident)
                 if got is None or ident in claimed:
                     continue
                 kept.append(got)
+                kept_ids.append(ident)
                 claimed.add(ident)
                 if (check_all or ident in dirty) and not endpoints_equal_beyond_hash(got, ep):
                     changed = True
@@ -772,9 +800,9 @@ class ServiceSlicer:
                 if not kept:
                     delete_names.append(name)
                 else:
-                    drafts[name] = (s, kept, labels)
+                    drafts[name] = (s, kept, labels, kept_ids)
             elif labels_changed:
-                drafts[name] = (s, list(s.endpoints), labels)
+                drafts[name] = (s, list(s.endpoints), labels, list(self._idents[name]))
 
         # Endpoints in no slice: the dirty desired identities not kept above.
         new_idents = sorted(i for i in dirty if i in desired and i not in claimed)
@@ -785,14 +813,16 @@ class ServiceSlicer:
         # Step 2: top up slices already being updated, fullest first (ties: name).
         if remaining and drafts:
             for name in sorted(drafts, key=lambda n: (-len(drafts[n][1]), n)):
-                fill = drafts[name][1]
+                fill, fill_ids = drafts[name][1], drafts[name][3]
                 while pos < len(remaining) and len(fill) < max_per_slice:
                     fill.append(remaining[pos])
+                    fill_ids.append(new_idents[pos])
                     pos += 1
 
         # Step 3: the unchanged slice closest to full, or new slices.
-        new_slices: list[list[Endpoint]] = []
+        new_slices: list[tuple[list[Endpoint], list[EndpointIdentity]]] = []
         eps: list[Endpoint]
+        ids: list[EndpointIdentity]
         while pos < len(remaining):
             left = len(remaining) - pos
             target: str | None = None
@@ -800,25 +830,28 @@ class ServiceSlicer:
                 excluded = drafts.keys() | set(delete_names)
                 target = _closest(self._groups.get(g), max_per_slice - left, excluded)
             if target is None:
-                eps = []
-                new_slices.append(eps)
+                eps, ids = [], []
+                new_slices.append((eps, ids))
             else:
                 base = self._get(slices, target)
-                eps = list(base.endpoints)
-                drafts[target] = (base, eps, base.metadata.labels)
+                eps, ids = list(base.endpoints), list(self._idents[target])
+                drafts[target] = (base, eps, base.metadata.labels, ids)
             while pos < len(remaining) and len(eps) < max_per_slice:
                 eps.append(remaining[pos])
+                ids.append(new_idents[pos])
                 pos += 1
 
         template = new_endpoint_slice(svc, ports, g[0])
-        creates = [attrs.evolve(template, endpoints=tuple(e)) for e in new_slices]
+        creates = []
+        for e, ids in new_slices:
+            creates.append(attrs.evolve(template, endpoints=self._expect(e, ids)))
         updates = []
         for name in sorted(drafts):
-            base, kept_eps, labels = drafts[name]
+            base, kept_eps, labels, ids = drafts[name]
             updates.append(
                 attrs.evolve(
                     base,
-                    endpoints=tuple(kept_eps),
+                    endpoints=self._expect(kept_eps, ids),
                     metadata=attrs.evolve(base.metadata, labels=labels),
                 )
             )
