@@ -31,6 +31,8 @@ import json
 import string
 from typing import Any
 
+import attrs
+
 from hypothesis import strategies as st
 
 from kubesim import objects as o
@@ -43,7 +45,7 @@ __all__ = [
     "service_specs", "endpoint_addresses", "endpoint_ports", "endpoint_subsets",
     "endpoint_conditions", "slice_endpoints", "slice_ports", "pods", "services", "nodes",
     "namespaces", "endpoints_objects", "endpoint_slices", "deployments", "replica_sets",
-    "any_object",
+    "any_object", "port_names", "api_valid",
 ]
 
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
@@ -222,12 +224,19 @@ def label_selectors() -> st.SearchStrategy[o.LabelSelector]:
 # pods
 
 
+def port_names() -> st.SearchStrategy[str]:
+    """IANA service names as container ports use them: 1-15 lower-case letters and digits,
+    at least one letter, no hyphens (so never a leading, trailing or double one)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return st.builds(lambda a, b: a + b, st.text(letters, min_size=1, max_size=8), st.text("0123456789", max_size=3))
+
+
 def container_ports() -> st.SearchStrategy[o.ContainerPort]:
     """``corev1.ContainerPort`` (``host_port`` is ``None`` or a port; never 0)."""
     return st.builds(
         o.ContainerPort,
         container_port=ports(),
-        name=st.one_of(st.just(""), dns_labels(4)),
+        name=st.one_of(st.just(""), port_names()),
         protocol=_protocols,
         host_port=st.one_of(st.none(), ports()),
         host_ip=st.one_of(st.just(""), ipv4s()),
@@ -236,7 +245,7 @@ def container_ports() -> st.SearchStrategy[o.ContainerPort]:
 
 def probes() -> st.SearchStrategy[o.Probe]:
     """``corev1.Probe`` with exactly one handler (httpGet, tcpSocket or exec)."""
-    port_ref: st.SearchStrategy[Any] = st.one_of(ports(), dns_labels(4))
+    port_ref: st.SearchStrategy[Any] = st.one_of(ports(), port_names())
     handler = st.one_of(
         st.builds(lambda h: {"http_get": h}, st.builds(
             o.HTTPGetAction, port=port_ref, path=st.sampled_from(["", "/", "/healthz"]),
@@ -271,7 +280,7 @@ def containers() -> st.SearchStrategy[o.Container]:
     return st.builds(
         o.Container,
         name=dns_labels(),
-        image=st.sampled_from(["", "nginx:1.25", "registry.k8s.io/pause:3.9"]),
+        image=st.sampled_from(["nginx:1.25", "registry.k8s.io/pause:3.9"]),  # required by the API server
         ports=st.lists(container_ports(), max_size=2).map(
             lambda ps: _unique_by(list(_unique_by(ps, lambda p: (p.container_port, p.protocol))),
                                   lambda p: p.name or object())),
@@ -289,7 +298,12 @@ def containers() -> st.SearchStrategy[o.Container]:
 
 
 def pod_specs() -> st.SearchStrategy[o.PodSpec]:
-    """``corev1.PodSpec`` with 1-2 containers (unique names)."""
+    """``corev1.PodSpec`` with 1-2 containers and 0-1 init container (unique names)."""
+    return _pod_specs().filter(
+        lambda s: len({c.name for c in s.containers + s.init_containers}) == len(s.containers + s.init_containers))
+
+
+def _pod_specs() -> st.SearchStrategy[o.PodSpec]:
     return st.builds(
         o.PodSpec,
         containers=st.one_of(
@@ -354,7 +368,7 @@ def service_ports() -> st.SearchStrategy[o.ServicePort]:
         name=st.one_of(st.just(""), dns_labels(4)),
         protocol=_protocols,
         app_protocol=_app_protocols,
-        target_port=st.one_of(st.just(0), ports(), dns_labels(4)),
+        target_port=st.one_of(st.just(0), ports(), port_names()),
         node_port=st.one_of(st.just(0), st.integers(30000, 32767)),
     )
 
@@ -533,7 +547,8 @@ def slice_endpoints(address_type: str = "IPv4") -> st.SearchStrategy[o.Endpoint]
     """``discoveryv1.Endpoint`` with one address of ``address_type``."""
     ip = ipv4s() if address_type == "IPv4" else ipv6s()
     hints = st.builds(o.EndpointHints,
-                      for_zones=st.lists(st.builds(o.ForZone, name=dns_labels()), max_size=2).map(tuple),
+                      for_zones=st.lists(dns_labels(), max_size=2, unique=True).map(
+                          lambda names: tuple(o.ForZone(n) for n in names)),
                       for_nodes=st.lists(st.builds(o.ForNode, name=dns_labels()), max_size=1).map(tuple))
     return st.builds(
         o.Endpoint,
@@ -604,7 +619,7 @@ def deployments() -> st.SearchStrategy[o.Deployment]:
             status=status),
         object_metas(), _selector_and_template(), st.one_of(st.none(), st.integers(0, 100)),
         strategy, st.integers(0, 30), st.one_of(st.none(), st.integers(0, 10)), st.booleans(),
-        st.one_of(st.none(), st.integers(1, 900)),
+        st.one_of(st.none(), st.integers(31, 900)),  # > minReadySeconds (at most 30), as validated
         st.builds(o.DeploymentStatus, observed_generation=st.integers(0, 100),
                   replicas=st.integers(0, 100), updated_replicas=st.integers(0, 100),
                   ready_replicas=st.integers(0, 100), available_replicas=st.integers(0, 100),
@@ -632,3 +647,39 @@ def any_object() -> st.SearchStrategy[Any]:
     """An object of any of the eight kinds."""
     return st.one_of(pods(), services(), nodes(), namespaces(), endpoints_objects(),
                      endpoint_slices(), deployments(), replica_sets())
+
+
+def api_valid(obj: Any) -> Any:
+    """Make a shape-valid object from these strategies acceptable to the API server's create
+    validation (the strategies also serve round-trip tests, which need shapes the server would
+    refuse): server-owned metadata cleared, DNS-1035 Service names, restart policies and ports
+    as the API requires, no host ports (generated ones may collide)."""
+    meta = attrs.evolve(obj.metadata, resource_version="", uid="", namespace="default", generate_name="",
+                        creation_timestamp=None, deletion_timestamp=None, deletion_grace_period_seconds=None,
+                        owner_references=(), finalizers=())
+    if obj.kind == "Service" and not meta.name[:1].isalpha():
+        meta = attrs.evolve(meta, name="s" + meta.name[: 62])
+    obj = attrs.evolve(obj, metadata=meta)
+
+    def fix_spec(spec: o.PodSpec, template: bool) -> o.PodSpec:
+        # host ports may collide across generated containers; the API refuses duplicates
+        containers = tuple(
+            attrs.evolve(c, restart_policy=None, ports=tuple(attrs.evolve(p, host_port=None) for p in c.ports))
+            for c in spec.containers
+        )
+        return attrs.evolve(spec, containers=containers,
+                            restart_policy="Always" if template else spec.restart_policy)
+
+    if obj.kind == "Pod":
+        obj = attrs.evolve(obj, spec=fix_spec(obj.spec, False))
+    elif obj.kind in ("Deployment", "ReplicaSet"):
+        t = obj.spec.template
+        obj = attrs.evolve(obj, spec=attrs.evolve(obj.spec, template=attrs.evolve(t, spec=fix_spec(t.spec, True))))
+    elif obj.kind == "Service":
+        spec = attrs.evolve(obj.spec, cluster_ip="", cluster_ips=())
+        if not spec.ports and spec.type != "ExternalName":
+            spec = attrs.evolve(spec, ports=(o.ServicePort(port=80),))
+        if spec.type not in ("NodePort", "LoadBalancer"):
+            spec = attrs.evolve(spec, ports=tuple(attrs.evolve(p, node_port=0) for p in spec.ports))
+        obj = attrs.evolve(obj, spec=spec)
+    return obj
