@@ -80,6 +80,9 @@ class Cluster:
     ``endpoints_truncate`` (default ``True``)
         ``False`` gives the pre-1.22 Endpoints controller, which never truncates (writes then
         grow until etcd refuses them).
+    ``slice_reconciler`` (``"fast"`` or ``"reference"``)
+        the EndpointSlice controller's planner: incremental, or upstream's full recompute per
+        sync (the oracle). Both write the same change log.
     ``max_request_bytes`` (default 1.5 MiB)
         etcd's ``--max-request-bytes``.
     ``dual_stack``
@@ -112,6 +115,7 @@ class Cluster:
         mirroring_endpointslice_updates_batch_period: float = 0.0,
         mirroring_max_endpoints_per_subset: int = 1000,
         endpoints_truncate: bool = True,
+        slice_reconciler: str = "fast",
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         dual_stack: bool = False,
         node_cpu: str = "4",
@@ -127,6 +131,7 @@ class Cluster:
             mirroring_endpointslice_updates_batch_period=mirroring_endpointslice_updates_batch_period,
             mirroring_max_endpoints_per_subset=mirroring_max_endpoints_per_subset,
             endpoints_truncate=endpoints_truncate,
+            slice_reconciler=slice_reconciler,
         )
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise InvalidOption(f"seed must be an integer, got {seed!r}")

@@ -3,25 +3,45 @@
 Event wiring (reference §1.15): Service events -> ``queue.add``; pod events ->
 ``queue.add_after(key, endpointslice_updates_batch_period)`` for every affected Service;
 EndpointSlice events managed by this controller -> ``add_after(max(1 s, batch period))`` only
-when the generation tracker says the change was not the controller's own. ``sync`` lists the
+when the generation tracker says the change was not the controller's own. ``sync`` reads the
 Service's pods and slices, refuses to act on a stale slice cache (generation tracker), computes
-the trigger time and applies :func:`~kubesim.controllers.slicing.reconcile_endpoint_slices`'s
-plan in upstream API order with the actor ``endpointslice-controller``.
+the trigger time and applies the slice plan in upstream API order with the actor
+``endpointslice-controller``.
+
+Two planners produce the plan, chosen by :attr:`EndpointSliceController.mode` (the
+``slice_reconciler`` option, ``"fast"`` by default; the two write identical change logs,
+checked by ``tests/test_endpointslice_fastpath.py``):
+
+* ``"reference"``: :func:`~kubesim.controllers.slicing.reconcile_endpoint_slices` on the
+  Service's pods and slices, listed at every sync. ``O(pods of the namespace + slices of the
+  namespace)`` per sync.
+* ``"fast"``: one :class:`~kubesim.controllers.fastslicing.ServiceSlicer` per Service, fed
+  with every pod, Node and slice event, which plans from what changed since the last sync. The
+  slices are handed to it as a live view over a per-Service index, and the trigger time comes
+  from :class:`IncrementalTriggerTimes`. A pod flip costs ``O(services of the namespace)`` to
+  ingest and ``O(changed + slices of the Service)`` to sync (the staleness check still reads
+  every slice of the Service).
+
+The two produce the same writes, in the same order, with the same bytes: the change log of a
+run is identical in both modes (``tests/test_endpointslice_fastpath.py`` checks it on random
+workloads, with injected faults). Exactness needs the controller's view to be the API store
+itself, which it is when watch events are delivered synchronously. With ``FaultPlan(
+watch_delay > 0)`` events arrive late while the reference reads the store, so a ``"fast"``
+controller then plans through the reference. The planner is chosen at the first sync.
 
 Upstream's metrics are kept in :attr:`EndpointSliceController.metrics`
 (:class:`~kubesim.controllers.slicing.SliceMetrics`).
-
-Cost per sync: ``O(pods of the namespace + slices of the Service)`` (the reference path).
 """
 
 from __future__ import annotations
 
-from typing import Any, Hashable
+from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping
 
 import attrs
 
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
+from kubesim.controllers.fastslicing import ServiceSlicer
 from kubesim.controllers.topology import TopologyCache
 from kubesim.controllers.runtime import ControllerContext, WorkQueue, endpointslice_rate_limiter
 from kubesim.controllers.slicing import (
@@ -29,15 +49,27 @@ from kubesim.controllers.slicing import (
     LABEL_MANAGED_BY,
     LABEL_SERVICE_NAME,
     SliceMetrics,
+    SlicePlan,
     reconcile_endpoint_slices,
 )
 from kubesim.controllers.endpointutil import TriggerTimeTracker
-from kubesim.errors import KubesimError, NotFound
+from kubesim.errors import InvalidOption, KubesimError, NotFound
+from kubesim.objects import EndpointSlice, Node, Pod, Service
 
-__all__ = ["EndpointSliceController", "SliceTracker", "ACTOR", "StaleSlices"]
+__all__ = [
+    "EndpointSliceController",
+    "SliceTracker",
+    "ACTOR",
+    "StaleSlices",
+    "IncrementalTriggerTimes",
+    "SLICE_RECONCILERS",
+]
 
 ACTOR = "endpointslice-controller"
 MIN_SYNC_DELAY = 1.0  # endpointSliceChangeMinSyncDelay
+
+#: The values of the ``slice_reconciler`` option.
+SLICE_RECONCILERS = ("fast", "reference")
 
 
 class StaleSlices(KubesimError):
@@ -65,7 +97,7 @@ class SliceTracker:
         g = gens.get(slice_.metadata.uid)
         return g is None or slice_.metadata.generation > g
 
-    def stale(self, service_key: str, slices: list[Any]) -> bool:
+    def stale(self, service_key: str, slices: Iterable[Any]) -> bool:
         gens = self._gens.get(service_key)
         if not gens:
             return False
@@ -97,6 +129,201 @@ class SliceTracker:
         self._gens.pop(key, None)
 
 
+# --------------------------------------------------------------------------------------------
+# Incremental trigger times
+
+
+def _ready_transition(pod: Pod | None) -> int | float | None:
+    if pod is None:
+        return None
+    cond = pod.status.condition("Ready")
+    return cond.last_transition_time if cond is not None else None
+
+
+def _later(t: int | float | None, than: int | float | None) -> bool:
+    # time.Time.After with the zero time (None) as the earliest instant.
+    return t is not None and (than is None or t > than)
+
+
+@attrs.define(eq=False)
+class _TriggerState:
+    svc_time: int | float | None
+    selector: Any
+    pods: dict[str, int | float]
+    pending: set[str] = attrs.field(factory=set)
+
+
+@attrs.define(eq=False)
+class IncrementalTriggerTimes:
+    """:class:`~kubesim.controllers.endpointutil.TriggerTimeTracker` kept from pod events.
+
+    :meth:`compute` returns exactly what ``TriggerTimeTracker.compute(service, pods)`` returns
+    for the same sequence of syncs, but reads only the pods named to :meth:`pod_changed` since
+    the Service's last computation. It falls back to reading every selected pod on the first
+    computation of a Service and after its selector changed.
+
+    Methods: :meth:`pod_changed` ``O(tracked Services of the namespace)``; :meth:`compute`
+    ``O(p log p)`` for ``p`` pods changed since the last computation (``O(pods)`` on the
+    fallback); :meth:`forget` ``O(1)``; :meth:`_check`.
+
+    >>> from kubesim.objects import ObjectMeta, ServiceSpec
+    >>> svc = Service(metadata=ObjectMeta(name="web", namespace="default", creation_timestamp=100),
+    ...               spec=ServiceSpec(selector={"app": "web"}))
+    >>> times = IncrementalTriggerTimes()
+    >>> times.compute(svc, list, lambda name: None), times.compute(svc, list, lambda name: None)
+    (100, None)
+    """
+
+    _states: dict[str, _TriggerState] = attrs.field(factory=dict, init=False, repr=False)
+    _by_ns: dict[str, set[str]] = attrs.field(factory=dict, init=False, repr=False)
+
+    def pod_changed(self, namespace: str, name: str) -> None:
+        """The pod ``namespace/name`` was added, changed or deleted.
+        ``O(tracked Services of the namespace)``."""
+        for key in self._by_ns.get(namespace, ()):
+            self._states[key].pending.add(name)
+
+    def compute(
+        self,
+        service: Service,
+        all_pods: Callable[[], Iterable[Pod]],
+        pod: Callable[[str], Pod | None],
+    ) -> int | float | None:
+        """The trigger time for this sync of ``service``. ``all_pods()`` gives the pods the
+        selector matches (only called on the fallback); ``pod(name)`` the current pod of that
+        name in the Service's namespace, or ``None``. Cost: see the class docstring."""
+        key = eu.object_key(service)
+        state = self._states.get(key)
+        selector = service.spec.selector
+        svc_time = service.metadata.creation_timestamp
+        min_changed: int | float | None = None
+
+        def note(t: int | float) -> None:
+            nonlocal min_changed
+            if min_changed is None or t < min_changed:
+                min_changed = t
+
+        if state is None or state.selector != selector:
+            last = state.pods if state is not None else {}
+            times: dict[str, int | float] = {}
+            for p in all_pods():
+                t = _ready_transition(p)
+                if t:
+                    times[p.metadata.name] = t
+                    if _later(t, last.get(p.metadata.name)):
+                        note(t)
+            if state is None:
+                self._states[key] = _TriggerState(svc_time, selector, times)
+                self._by_ns.setdefault(service.metadata.namespace, set()).add(key)
+                return svc_time
+            state.pods, state.selector = times, selector
+            state.pending.clear()
+        else:
+            for name in sorted(state.pending):
+                p = pod(name)
+                t = _ready_transition(p) if p is not None and eu.selector_matches(selector, p.metadata.labels) else None
+                if t:
+                    if _later(t, state.pods.get(name)):
+                        note(t)
+                    state.pods[name] = t
+                else:
+                    state.pods.pop(name, None)
+            state.pending.clear()
+        if _later(svc_time, state.svc_time):
+            assert svc_time is not None
+            note(svc_time)
+        state.svc_time = svc_time
+        return min_changed
+
+    def forget(self, service_key: str) -> None:
+        """Drop the state of ``namespace/name`` (the Service was deleted). ``O(1)``."""
+        if self._states.pop(service_key, None) is not None:
+            ns = eu.split_key(service_key)[0]
+            keys = self._by_ns[ns]
+            keys.discard(service_key)
+            if not keys:
+                del self._by_ns[ns]
+
+    def __contains__(self, service_key: object) -> bool:
+        return service_key in self._states
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def _check(self) -> None:
+        """Assert invariants: every state is indexed by namespace; stored times are non-zero."""
+        indexed = {k for keys in self._by_ns.values() for k in keys}
+        assert indexed == set(self._states)
+        for ns, keys in self._by_ns.items():
+            assert keys and all(eu.split_key(k)[0] == ns for k in keys)
+        for key, state in self._states.items():
+            assert all(t for t in state.pods.values()), key
+
+
+# --------------------------------------------------------------------------------------------
+# Live views for the fast path
+
+
+class _LiveNodes(Mapping[str, Node]):
+    # The API server's Node bucket, looked up at every access (the bucket may not exist yet).
+    __slots__ = ("_api",)
+
+    def __init__(self, api: Any) -> None:
+        self._api = api
+
+    def __getitem__(self, name: str) -> Node:
+        node: Node = self._api.list_namespace("Node", "")[name]
+        return node
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._api.list_namespace("Node", "").get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._api.list_namespace("Node", "")))
+
+    def __len__(self) -> int:
+        return len(self._api.list_namespace("Node", ""))
+
+
+class _SliceView(Mapping[str, EndpointSlice]):
+    # The slices the reference would list for one Service (managed, labelled with its name,
+    # not being deleted), by name, in name order: an index of names over the live store.
+    __slots__ = ("_api", "_ns", "_names")
+
+    def __init__(self, api: Any, namespace: str, names: set[str]) -> None:
+        self._api, self._ns, self._names = api, namespace, names
+
+    def __getitem__(self, name: str) -> EndpointSlice:
+        if name not in self._names:
+            raise KeyError(name)
+        s: EndpointSlice = self._api.list_namespace("EndpointSlice", self._ns)[name]
+        return s
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name not in self._names:
+            return default
+        return self._api.list_namespace("EndpointSlice", self._ns).get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def unordered(self) -> Iterator[EndpointSlice]:
+        bucket = self._api.list_namespace("EndpointSlice", self._ns)
+        return (bucket[n] for n in self._names)
+
+
+def _listed_key(slice_: Any) -> str | None:
+    # The Service key a slice is listed under by the sync, or None.
+    meta = slice_.metadata
+    svc = meta.labels.get(LABEL_SERVICE_NAME)
+    if svc is None or meta.labels.get(LABEL_MANAGED_BY) != CONTROLLER_NAME or meta.deletion_timestamp is not None:
+        return None
+    return f"{meta.namespace}/{svc}"
+
+
 @attrs.frozen
 class EndpointSliceControllerStatistics:
     """Counters of the EndpointSlice controller."""
@@ -109,19 +336,33 @@ class EndpointSliceControllerStatistics:
 
 @attrs.define(eq=False)
 class EndpointSliceController:
-    """Keeps the EndpointSlices of every selector-based Service. See the module docstring."""
+    """Keeps the EndpointSlices of every selector-based Service. See the module docstring.
+
+    Methods by purpose: event handlers (private), :meth:`sync` (one Service key),
+    introspection (:meth:`statistics`, :attr:`mode`, :attr:`path`, :attr:`slicers`,
+    :meth:`_check`).
+    """
 
     ctx: ControllerContext
     queue: WorkQueue = attrs.field(init=False)
     metrics: SliceMetrics = attrs.field(init=False)
     tracker: SliceTracker = attrs.field(factory=SliceTracker)
     triggers: TriggerTimeTracker = attrs.field(factory=TriggerTimeTracker)
+    #: the trigger times of the fast path
+    fast_triggers: IncrementalTriggerTimes = attrs.field(factory=IncrementalTriggerTimes)
     events: list[tuple[float, str, str, str, str]] = attrs.field(factory=list, repr=False)
     topology: TopologyCache = attrs.field(init=False)
     _own_write: bool = attrs.field(default=False, repr=False)
     _results: dict[str, int] = attrs.field(factory=dict, repr=False)
     _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
     _syncs: int = 0
+    _mode: str | None = attrs.field(default=None, repr=False)
+    _path: str | None = attrs.field(default=None, repr=False)
+    # fast path: slicers by namespace, then Service key; the slice index
+    _slicers: dict[str, dict[str, ServiceSlicer]] = attrs.field(factory=dict, repr=False)
+    _slice_owner: dict[str, dict[str, str]] = attrs.field(factory=dict, repr=False)
+    _slice_names: dict[str, set[str]] = attrs.field(factory=dict, repr=False)
+    _nodes: _LiveNodes = attrs.field(init=False, repr=False)
 
     name = "endpointslice"
 
@@ -129,12 +370,61 @@ class EndpointSliceController:
         self.queue = self.ctx.queue("endpointslice", self.sync, rate_limiter=endpointslice_rate_limiter())
         self.metrics = SliceMetrics(max_endpoints_per_slice=self.ctx.options.max_endpoints_per_slice)
         self.topology = TopologyCache()
+        self._nodes = _LiveNodes(self.ctx.api)
+        mode = getattr(self.ctx.options, "slice_reconciler", "fast")
+        if mode not in SLICE_RECONCILERS:
+            raise InvalidOption(f"slice_reconciler must be one of {list(SLICE_RECONCILERS)}, got {mode!r}")
+
+    # ------------------------------------------------------------------ mode
+
+    @property
+    def mode(self) -> str:
+        """``"fast"`` or ``"reference"``: the planner asked for (the ``slice_reconciler``
+        option unless set here). It can be set only before the first sync."""
+        if self._mode is not None:
+            return self._mode
+        return str(getattr(self.ctx.options, "slice_reconciler", "fast"))
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        if value not in SLICE_RECONCILERS:
+            raise InvalidOption(f"slice_reconciler must be one of {list(SLICE_RECONCILERS)}, got {value!r}")
+        if self._path is not None and value != self._path:
+            raise InvalidOption("slice_reconciler cannot change after the EndpointSlice controller's first sync")
+        self._mode = value
+
+    @property
+    def path(self) -> str | None:
+        """The planner in use: ``"fast"``, ``"reference"`` (also for a ``"fast"`` controller
+        whose watch events are delayed by injected faults), or ``None`` before the first sync."""
+        return self._path
+
+    @property
+    def slicers(self) -> Mapping[str, ServiceSlicer]:
+        """The fast path's planners by Service key (a copy). ``O(Services)``."""
+        return {k: s for ns in sorted(self._slicers) for k, s in sorted(self._slicers[ns].items())}
+
+    def _choose_path(self) -> str:
+        if self._path is None:
+            faults = getattr(self.ctx.api, "faults", None)
+            delayed = faults is not None and faults.plan.watch_delay > 0
+            self._path = "fast" if self.mode == "fast" and not delayed else "reference"
+            if self._path == "reference":
+                self._slicers.clear()
+                self._slice_owner.clear()
+                self._slice_names.clear()
+                self.fast_triggers = IncrementalTriggerTimes()
+        return self._path
+
+    def _feeding(self) -> bool:
+        return self._path != "reference"
 
     def start(self) -> None:
         api = self.ctx.api
         api.watch(self._on_service, {"Service"})
         api.watch(self._on_pod, {"Pod"})
         api.watch(self._on_slice, {"EndpointSlice"})
+        api.watch(self._on_node, {"Node"})
 
     # ------------------------------------------------------------------ handlers
 
@@ -146,6 +436,27 @@ class EndpointSliceController:
         delay = self.ctx.options.endpointslice_updates_batch_period
         for key in sorted(keys):
             self.queue.add_after(key, delay)
+        if self._feeding():
+            # Every pod change reaches the planners, not only the ones that enqueue a sync:
+            # the reference reads the store at the next sync whatever enqueued it. The pod is
+            # re-read, so the planners hold the store's state whatever order events come in.
+            ns, name = ev.new.metadata.namespace, ev.new.metadata.name
+            live = self.ctx.api.try_get("Pod", name, ns)
+            slicers = self._slicers.get(ns)
+            if slicers:
+                for slicer in slicers.values():
+                    if live is None:
+                        slicer.pod_changed(ev.new, None)
+                    else:
+                        slicer.pod_changed(None, live)
+            self.fast_triggers.pod_changed(ns, name)
+
+    def _on_node(self, ev: WatchEvent) -> None:
+        if self._feeding():
+            name = ev.new.metadata.name
+            for slicers in self._slicers.values():
+                for slicer in slicers.values():
+                    slicer.node_changed(name)
 
     def _slice_key(self, slice_: Any) -> str | None:
         svc = slice_.metadata.labels.get(LABEL_SERVICE_NAME)
@@ -174,16 +485,62 @@ class EndpointSliceController:
         else:
             if self._managed(new) and self.tracker.has(new) and self.tracker.handle_deletion(new):
                 self._queue_slice(new, delay)
+        if self._feeding():
+            self._index_slice(ev)
 
     def _queue_slice(self, slice_: Any, delay: float) -> None:
         key = self._slice_key(slice_)
         if key is not None:
             self.queue.add_after(key, delay)
 
+    # ------------------------------------------------------------------ fast path state
+
+    def _index_slice(self, ev: WatchEvent) -> None:
+        # Re-read the slice and move it in the index; a change not written by this controller
+        # makes the planners of the Services concerned rebuild their model at the next sync.
+        ns, name = ev.new.metadata.namespace, ev.new.metadata.name
+        owners = self._slice_owner.get(ns)
+        if owners is None:
+            return  # not indexed yet: indexed from the store when first needed
+        before = owners.pop(name, None)
+        if before is not None:
+            names = self._slice_names[before]
+            names.discard(name)
+            if not names:
+                del self._slice_names[before]
+        live = self.ctx.api.try_get("EndpointSlice", name, ns)
+        after = _listed_key(live) if live is not None else None
+        if after is not None:
+            owners[name] = after
+            self._slice_names.setdefault(after, set()).add(name)
+        if ev.actor != ACTOR:
+            slicers = self._slicers.get(ns, {})
+            for key in (before, after, self._slice_key(ev.new), self._slice_key(ev.old) if ev.old is not None else None):
+                slicer = slicers.get(key) if key is not None else None
+                if slicer is not None:
+                    slicer.resync()
+
+    def _ensure_indexed(self, ns: str) -> None:
+        if ns in self._slice_owner:
+            return
+        owners: dict[str, str] = {}
+        for name, s in sorted(self.ctx.api.list_namespace("EndpointSlice", ns).items()):
+            key = _listed_key(s)
+            if key is not None:
+                owners[name] = key
+                self._slice_names.setdefault(key, set()).add(name)
+        self._slice_owner[ns] = owners
+
+    def _forget_slicer(self, key: str) -> None:
+        ns = eu.split_key(key)[0]
+        slicers = self._slicers.get(ns)
+        if slicers is not None and slicers.pop(key, None) is not None and not slicers:
+            del self._slicers[ns]
+
     # ------------------------------------------------------------------ sync
 
     def sync(self, key: Hashable) -> None:
-        """``syncService`` for Service ``key``."""
+        """``syncService`` for Service ``key``. Cost: see the module docstring."""
         assert isinstance(key, str)
         self._syncs += 1
         try:
@@ -201,15 +558,29 @@ class EndpointSliceController:
 
     def _sync(self, key: str) -> None:
         api = self.ctx.api
+        path = self._choose_path()
         ns, name = eu.split_key(key)
         service = api.try_get("Service", name, ns)
         if service is None:
             self.triggers.forget(key)
+            self.fast_triggers.forget(key)
+            self._forget_slicer(key)
             self.metrics.forget_service(ns, name)
             self.tracker.delete_service(key)
             return
         if service.spec.type == "ExternalName" or service.spec.selector is None:
+            self._forget_slicer(key)
             return
+        if path == "fast":
+            slicer, plan = self._plan_fast(key, service)
+        else:
+            slicer, plan = None, self._plan_reference(key, service)
+        self._apply(key, ns, plan, slicer)
+
+    def _plan_reference(self, key: str, service: Service) -> SlicePlan:
+        # O(pods of the namespace + slices of the namespace)
+        api = self.ctx.api
+        ns, name = eu.split_key(key)
         pods = eu.pods_for_service(api, service)
         slices = [
             s
@@ -221,7 +592,7 @@ class EndpointSliceController:
         if self.tracker.stale(key, slices):
             raise StaleSlices(f"EndpointSlice informer cache is out of date for {key}")
         trigger = self.triggers.compute(service, pods)
-        plan = reconcile_endpoint_slices(
+        return reconcile_endpoint_slices(
             service,
             pods,
             slices,
@@ -231,24 +602,63 @@ class EndpointSliceController:
             topology=self.topology,
             metrics=self.metrics,
         )
+
+    def _plan_fast(self, key: str, service: Service) -> tuple[ServiceSlicer, SlicePlan]:
+        # O(changed + slices of the Service); O(pods) when the planner is created or the
+        # selector changed.
+        api = self.ctx.api
+        ns = service.metadata.namespace
+        slicers = self._slicers.setdefault(ns, {})
+        slicer = slicers.get(key)
+        if slicer is None:
+            slicer = ServiceSlicer(
+                service,
+                nodes=self._nodes,
+                max_endpoints_per_slice=self.ctx.options.max_endpoints_per_slice,
+                topology=self.topology,
+            )
+            slicer.reset_pods(eu.pods_for_service(api, service))
+            slicers[key] = slicer
+        elif slicer.service is not service:
+            selector_changed = slicer.service.spec.selector != service.spec.selector
+            slicer.service_changed(service, eu.pods_for_service(api, service) if selector_changed else None)
+        self._ensure_indexed(ns)
+        view = _SliceView(api, ns, self._slice_names.get(key, set()))
+        if self.tracker.stale(key, view.unordered()):
+            raise StaleSlices(f"EndpointSlice informer cache is out of date for {key}")
+        trigger = self.fast_triggers.compute(
+            service, lambda: eu.pods_for_service(api, service), lambda n: api.try_get("Pod", n, ns)
+        )
+        return slicer, slicer.sync(view, trigger_time=trigger, metrics=self.metrics)
+
+    def _apply(self, key: str, ns: str, plan: SlicePlan, slicer: ServiceSlicer | None) -> None:
+        api = self.ctx.api
         for verb, obj in plan.operations:
             self._own_write = True
             try:
                 if verb == "create":
-                    self.tracker.update(api.create(obj, actor=ACTOR))
+                    written = api.create(obj, actor=ACTOR)
+                    self.tracker.update(written)
                 elif verb == "update":
-                    self.tracker.update(api.update(obj, actor=ACTOR))
+                    written = api.update(obj, actor=ACTOR)
+                    self.tracker.update(written)
                 else:
                     self.tracker.expect_deletion(obj)
+                    written = obj
                     try:
                         api.delete("EndpointSlice", obj.metadata.name, ns, actor=ACTOR)
                     except NotFound:
                         pass
-            except KubesimError as exc:
-                self.events.append((self.ctx.clock.now, "Warning", "FailedToUpdateEndpointSlices", key, str(exc)))
+            except BaseException as exc:
+                if slicer is not None:
+                    slicer.resync()  # the store may hold a write the planner was not told of
+                if isinstance(exc, KubesimError):
+                    self.events.append((self.ctx.clock.now, "Warning", "FailedToUpdateEndpointSlices", key, str(exc)))
                 raise
             finally:
                 self._own_write = False
+            if slicer is not None:
+                slicer.slice_written(verb, written)
             self._writes[verb] = self._writes.get(verb, 0) + 1
         for ev_type, reason, message in plan.events:
             self.events.append((self.ctx.clock.now, ev_type, reason, key, message))
@@ -264,6 +674,26 @@ class EndpointSliceController:
         )
 
     def _check(self) -> None:
-        """Invariants of the queue and trackers."""
+        """Invariants of the queue and trackers; on the fast path, the slice index against the
+        store and every planner's own invariants (``O(objects)``)."""
         self.queue._check()
         self.triggers._check()
+        self.fast_triggers._check()
+        api = self.ctx.api
+        for ns, owners in self._slice_owner.items():
+            expected = {
+                n: k
+                for n, s in api.list_namespace("EndpointSlice", ns).items()
+                if (k := _listed_key(s)) is not None
+            }
+            assert owners == expected, ns
+        names: dict[str, set[str]] = {}
+        for owners in self._slice_owner.values():
+            for n, k in owners.items():
+                names.setdefault(k, set()).add(n)
+        assert names == self._slice_names
+        for ns, slicers in self._slicers.items():
+            assert slicers
+            for key, slicer in slicers.items():
+                assert eu.split_key(key)[0] == ns
+                slicer._check()

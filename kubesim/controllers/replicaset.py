@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Hashable
 
 import attrs
+from sortedcontainers import SortedList
 
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
@@ -25,7 +26,7 @@ from kubesim.controllers.rollout import (
 )
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
 from kubesim.errors import NotFound
-from kubesim.objects import ObjectMeta, OwnerReference, Pod, ReplicaSet
+from kubesim.objects import ObjectMeta, OwnerReference, Pod, ReplicaSet, ReplicaSetStatus
 
 __all__ = ["ReplicaSetController", "ACTOR", "controller_owner"]
 
@@ -51,12 +52,81 @@ class ReplicaSetStatistics:
 
 
 @attrs.define(eq=False)
+class _OwnedPods:
+    """The pods one ReplicaSet owns, with running status counts (so a pod event costs
+    ``O(log n)``, not a recount): each pod's contribution ``(active, fully labeled, ready,
+    ready since)`` is kept, subtracted and re-added as the pod changes.
+
+    The controller records its own creates and deletes at once (upstream's *expectations*), and
+    every entry remembers the resourceVersion it came from, so a watch event that arrives late
+    (``FaultPlan(watch_delay=...)``) never rolls an entry back."""
+
+    template_labels: Any
+    pods: dict[str, tuple[tuple[bool, bool, bool, float | None], int]] = attrs.field(factory=dict)
+    gone: dict[str, int] = attrs.field(factory=dict)  # name -> resourceVersion of its deletion
+    active: int = 0
+    fully: int = 0
+    ready: int = 0
+    ready_since: SortedList = attrs.field(factory=SortedList)
+
+    def _apply(self, c: tuple[bool, bool, bool, float | None], sign: int) -> None:
+        active, fully, ready, since = c
+        self.active += sign * active
+        self.fully += sign * fully
+        self.ready += sign * ready
+        if ready and since is not None:
+            if sign > 0:
+                self.ready_since.add(since)
+            else:
+                self.ready_since.remove(since)
+
+    def contribution(self, pod: Pod) -> tuple[bool, bool, bool, float | None]:
+        active = is_pod_active(pod)
+        labels = pod.metadata.labels
+        fully = active and all(labels.get(k) == v for k, v in self.template_labels.items())
+        ready = active and pod.status.ready
+        cond = pod.status.condition("Ready") if ready else None
+        since = None if cond is None or cond.last_transition_time is None else float(cond.last_transition_time)
+        return active, fully, ready, since
+
+    def put(self, pod: Pod) -> None:
+        name = pod.metadata.name
+        rv = int(pod.metadata.resource_version or 0)
+        old = self.pods.get(name)
+        if (old is not None and old[1] >= rv) or self.gone.get(name, -1) >= rv:
+            return  # a late event: the entry already reflects a newer state
+        if old is not None:
+            self._apply(old[0], -1)
+        c = self.contribution(pod)
+        self.pods[name] = (c, rv)
+        self._apply(c, +1)
+
+    def drop(self, name: str, rv: int) -> None:
+        self.gone[name] = max(rv, self.gone.get(name, -1))
+        old = self.pods.pop(name, None)
+        if old is not None:
+            self._apply(old[0], -1)
+
+    def status(self, rs: ReplicaSet, now: float) -> ReplicaSetStatus:
+        """Equal to ``calculate_replica_set_status(rs, active pods, now)``. ``O(log n)``."""
+        mrs = rs.spec.min_ready_seconds
+        available = self.ready if mrs == 0 else self.ready_since.bisect_left(now - mrs)
+        return ReplicaSetStatus(
+            replicas=self.active,
+            fully_labeled_replicas=self.fully,
+            ready_replicas=self.ready,
+            available_replicas=available,
+            observed_generation=rs.metadata.generation,
+        )
+
+
+@attrs.define(eq=False)
 class ReplicaSetController:
     """Keeps each ReplicaSet's pod count at ``spec.replicas``."""
 
     ctx: ControllerContext
     queue: WorkQueue = attrs.field(init=False)
-    _owned: dict[str, dict[str, None]] = attrs.field(factory=dict, repr=False)  # rs key -> pod names
+    _owned: dict[str, _OwnedPods] = attrs.field(factory=dict, repr=False)  # rs key -> its pods
     _created: int = 0
     _deleted: int = 0
     _status_writes: int = 0
@@ -83,15 +153,24 @@ class ReplicaSetController:
             return None
         return f"{pod.metadata.namespace}/{ref.name}"
 
+    def _index(self, key: str) -> _OwnedPods:
+        idx = self._owned.get(key)
+        if idx is None:
+            ns, name = eu.split_key(key)
+            rs = self.ctx.api.try_get("ReplicaSet", name, ns)
+            labels = rs.spec.template.metadata.labels if rs is not None else {}
+            idx = self._owned[key] = _OwnedPods(labels)
+        return idx
+
     def _on_pod(self, ev: WatchEvent) -> None:
         pod: Pod = ev.new
         key = self._rs_key(pod)
         if key is None:
             return
         if ev.type == "DELETED":
-            self._owned.get(key, {}).pop(pod.metadata.name, None)
+            self._index(key).drop(pod.metadata.name, int(pod.metadata.resource_version or 0))
         else:
-            self._owned.setdefault(key, {})[pod.metadata.name] = None
+            self._index(key).put(pod)
         self.queue.add(key)
         if ev.type == "MODIFIED" and not ev.old.status.ready and pod.status.ready:
             rs = self.ctx.api.try_get("ReplicaSet", key.split("/", 1)[1], pod.metadata.namespace)
@@ -99,10 +178,12 @@ class ReplicaSetController:
                 self.queue.add_after(key, rs.spec.min_ready_seconds + 1.0)
 
     def _pods(self, key: str) -> list[Pod]:
+        """The ReplicaSet's pods, in creation order (deterministic). ``O(n)``: only a
+        scale-down needs them."""
         ns, _ = eu.split_key(key)
         pods = self.ctx.api.list_namespace("Pod", ns)
-        # _owned keeps creation order, which is deterministic: no sort needed.
-        return [pods[n] for n in self._owned.get(key, {}) if n in pods]
+        idx = self._owned.get(key)
+        return [] if idx is None else [pods[n] for n in idx.pods if n in pods]
 
     def sync(self, key: Hashable) -> None:
         """``syncReplicaSet``."""
@@ -113,30 +194,46 @@ class ReplicaSetController:
         rs: ReplicaSet | None = api.try_get("ReplicaSet", name, ns)
         if rs is None:
             return
-        active = [p for p in self._pods(key) if is_pod_active(p)]
+        idx = self._index(key)
+        if idx.template_labels != rs.spec.template.metadata.labels:
+            idx = self._owned[key] = _OwnedPods(rs.spec.template.metadata.labels)
+            for pod in self._all_owned(rs):
+                idx.put(pod)
         if rs.metadata.deletion_timestamp is None:
-            diff = replicas_diff(rs, len(active))
+            diff = replicas_diff(rs, idx.active)
             if diff > 0:
                 for _ in range(diff):
-                    self._create_pod(rs)
+                    idx.put(self._create_pod(rs))  # expect our own creation
             elif diff < 0:
+                active = [p for p in self._pods(key) if is_pod_active(p)]
                 related = self._related_pods(rs)
                 now = api.epoch + self.ctx.clock.now
                 for pod in get_pods_to_delete(active, related, -diff, now=now):
                     try:
-                        api.delete("Pod", pod.metadata.name, ns, actor=ACTOR)
+                        last = api.delete("Pod", pod.metadata.name, ns, actor=ACTOR)
                     except NotFound:
                         continue  # already gone
                     self._deleted += 1
-            active = [p for p in self._pods(key) if is_pod_active(p)]
+                    # expect our own deletion: marked terminating, or gone at once
+                    if api.try_get("Pod", pod.metadata.name, ns) is None:
+                        idx.drop(pod.metadata.name, int(last.metadata.resource_version or 0))
+                    else:
+                        idx.put(last)
         now = api.epoch + self.ctx.clock.now
-        status = calculate_replica_set_status(rs, active, now)
+        status = idx.status(rs, now)
         if status != rs.status:
             api.update(
                 attrs.evolve(rs, metadata=attrs.evolve(rs.metadata, resource_version=""), status=status),
                 actor=ACTOR,
             )
             self._status_writes += 1
+
+    def _all_owned(self, rs: ReplicaSet) -> list[Pod]:
+        ns = rs.metadata.namespace
+        return [
+            p for p in self.ctx.api.list_namespace("Pod", ns).values()
+            if (ref := controller_owner(p)) is not None and ref.kind == "ReplicaSet" and ref.name == rs.metadata.name
+        ]
 
     def _related_pods(self, rs: ReplicaSet) -> list[Pod]:
         owner = controller_owner(rs)
@@ -149,7 +246,7 @@ class ReplicaSetController:
                 out.extend(p for p in self._pods(eu.object_key(other)) if is_pod_active(p))
         return out
 
-    def _create_pod(self, rs: ReplicaSet) -> None:
+    def _create_pod(self, rs: ReplicaSet) -> Pod:
         tmpl = rs.spec.template
         pod = Pod(
             metadata=ObjectMeta(
@@ -163,12 +260,22 @@ class ReplicaSetController:
             ),
             spec=tmpl.spec,
         )
-        self.ctx.api.create(pod, actor=ACTOR)
+        created: Pod = self.ctx.api.create(pod, actor=ACTOR)
         self._created += 1
+        return created
 
     def statistics(self) -> ReplicaSetStatistics:
         """Syncs, pods created and deleted, status writes."""
         return ReplicaSetStatistics(self._syncs, self._created, self._deleted, self._status_writes)
 
     def _check(self) -> None:
+        """The running counts equal a recount (``calculate_replica_set_status``)."""
         self.queue._check()
+        now = self.ctx.api.epoch + self.ctx.clock.now
+        for key, idx in self._owned.items():
+            ns, name = eu.split_key(key)
+            rs = self.ctx.api.try_get("ReplicaSet", name, ns)
+            if rs is None or idx.template_labels != rs.spec.template.metadata.labels:
+                continue
+            active = [p for p in self._pods(key) if is_pod_active(p)]
+            assert idx.status(rs, now) == calculate_replica_set_status(rs, active, now), key

@@ -289,6 +289,14 @@ def _non_negative(_inst: object, attribute: attrs.Attribute[float], value: float
         raise InvalidOption(f"{attribute.name} must be a non-negative number of seconds, got {value!r}")
 
 
+def _one_of(*values: str) -> Callable[[object, attrs.Attribute[str], str], None]:
+    def check(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+        if value not in values:
+            raise InvalidOption(f"{attribute.name} must be one of {list(values)}, got {value!r}")
+
+    return check
+
+
 @attrs.frozen
 class Options:
     """kube-controller-manager flags that shape the endpoint controllers (validated)."""
@@ -299,6 +307,9 @@ class Options:
     mirroring_endpointslice_updates_batch_period: float = attrs.field(default=0.0, validator=_non_negative)
     mirroring_max_endpoints_per_subset: int = attrs.field(default=1000, validator=_int_in(1, 1000))
     endpoints_truncate: bool = True
+    #: ``"fast"`` (incremental, the default) or ``"reference"`` (full recompute per sync): both
+    #: write the same change log (property-tested); the reference is kept as the oracle
+    slice_reconciler: str = attrs.field(default="fast", validator=_one_of("fast", "reference"))
 
 
 @attrs.define(eq=False)

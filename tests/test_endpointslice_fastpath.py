@@ -1,0 +1,222 @@
+"""The EndpointSlice controller's fast path (``slice_reconciler="fast"``, incremental
+:class:`~kubesim.controllers.fastslicing.ServiceSlicer`) against its reference path
+(:func:`~kubesim.controllers.slicing.reconcile_endpoint_slices` at every sync): the change log
+of a whole cluster run must be identical, write for write and byte for byte; and the
+incremental trigger times must equal :class:`~kubesim.controllers.endpointutil.TriggerTimeTracker`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kubesim
+from kubesim import scenarios as sc
+from kubesim.controllers.endpointslice_controller import IncrementalTriggerTimes
+from kubesim.controllers.endpointutil import TriggerTimeTracker, selector_matches
+from kubesim.errors import InvalidOption
+from kubesim.faults import FaultPlan
+from kubesim.objects import ObjectMeta, Pod, PodCondition, PodStatus, Service, ServiceSpec
+
+FIELDS = ("seq", "time", "verb", "kind", "namespace", "name", "resource_version", "actor",
+          "json_bytes", "proto_bytes", "labels", "trigger_time", "outcome", "cause")
+
+OPS = st.one_of(
+    st.tuples(st.just("scale"), st.sampled_from(["web", "api"]), st.integers(0, 7)),
+    st.tuples(st.just("set_image"), st.sampled_from(["web", "api"]), st.sampled_from(["nginx:1.26", "nginx:1.27"])),
+    st.tuples(st.just("fail_readiness"), st.integers(0, 20), st.sampled_from([5.0, 30.0])),
+    st.tuples(st.just("delete_pod"), st.integers(0, 20), st.just(0)),
+    st.tuples(st.just("fail_node"), st.sampled_from(["node-1", "node-2"]), st.just(0)),
+    st.tuples(st.just("recover_node"), st.sampled_from(["node-1", "node-2"]), st.just(0)),
+    st.tuples(st.just("wait"), st.sampled_from([0.5, 3.0, 60.0]), st.just(0)),
+)
+
+FAULT_PLANS = st.one_of(
+    st.none(),
+    st.builds(
+        FaultPlan,
+        conflict_rate=st.sampled_from([0.0, 0.1]),
+        error_rate=st.sampled_from([0.0, 0.1]),
+        timeout_rate=st.sampled_from([0.0, 0.1]),
+    ),
+    st.just(FaultPlan(conflict_rate=0.1, watch_delay=2.0)),
+)
+
+
+def _run(mode: str, seed: int, max_eps: int, batch: float, faults: FaultPlan | None,
+         ops: list[tuple[Any, Any, Any]]) -> kubesim.Cluster:
+    cluster = kubesim.Cluster(
+        seed=seed, nodes=3, max_endpoints_per_slice=max_eps,
+        endpointslice_updates_batch_period=batch, faults=faults, record_objects=True,
+    )
+    cluster.controllers["endpointslice"].mode = mode
+    sc.deploy(cluster, "web", replicas=4, readiness_probe=True)
+    sc.deploy(cluster, "api", replicas=2)
+    cluster.run(until=cluster.now + 30)
+    down: set[str] = set()
+    for op, a, b in ops:
+        pods = sorted(p.metadata.name for p in cluster.list("Pod") if p.metadata.deletion_timestamp is None)
+        if op == "scale":
+            sc.scale(cluster, a, b)
+        elif op == "set_image":
+            sc.set_image(cluster, a, b)
+        elif op == "fail_readiness" and pods:
+            sc.fail_readiness(cluster, pods[a % len(pods)], b)
+        elif op == "delete_pod" and pods:
+            sc.delete_pod(cluster, pods[a % len(pods)])
+        elif op == "fail_node" and a not in down:
+            sc.fail_node(cluster, a)
+            down.add(a)
+        elif op == "recover_node" and a in down:
+            sc.recover_node(cluster, a)
+            down.discard(a)
+        elif op == "wait":
+            cluster.run(until=cluster.now + a)
+            continue
+        cluster.run(until=cluster.now + 2)
+    cluster.run(until=cluster.now + 120)
+    # (Cluster._check also checks other controllers, whose invariants are not this test's.)
+    cluster.controllers["endpointslice"]._check()
+    return cluster
+
+
+def _assert_same_log(fast: kubesim.Cluster, ref: kubesim.Cluster) -> None:
+    a, b = list(fast.changes), list(ref.changes)
+    for x, y in zip(a, b):
+        for f in FIELDS:
+            assert getattr(x, f) == getattr(y, f), (f, x, y)
+        assert x.object == y.object, (x, y)
+    assert len(a) == len(b)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 1000),
+    max_eps=st.integers(1, 5),
+    batch=st.sampled_from([0.0, 1.0]),
+    faults=FAULT_PLANS,
+    ops=st.lists(OPS, max_size=8),
+)
+def test_fast_and_reference_write_the_same_change_log(
+    seed: int, max_eps: int, batch: float, faults: FaultPlan | None, ops: list[tuple[Any, Any, Any]]
+) -> None:
+    fast = _run("fast", seed, max_eps, batch, faults, ops)
+    ref = _run("reference", seed, max_eps, batch, faults, ops)
+    ctrl = fast.controllers["endpointslice"]
+    delayed = faults is not None and faults.watch_delay > 0
+    assert ctrl.path == ("reference" if delayed else "fast")
+    assert ref.controllers["endpointslice"].path == "reference"
+    if not delayed:
+        assert ctrl.slicers  # the fast path planned
+    _assert_same_log(fast, ref)
+
+
+def test_fast_path_plans_incrementally_during_a_rollout() -> None:
+    runs = {}
+    for mode in ("fast", "reference"):
+        cluster = kubesim.Cluster(seed=3, nodes=4, max_endpoints_per_slice=3)
+        cluster.controllers["endpointslice"].mode = mode
+        sc.deploy(cluster, "web", replicas=12)
+        cluster.run()
+        sc.set_image(cluster, "web", "nginx:1.26")
+        cluster.run()
+        cluster._check()
+        runs[mode] = cluster
+    _assert_same_log(runs["fast"], runs["reference"])
+    stats = runs["fast"].controllers["endpointslice"].slicers["default/web"].statistics()
+    assert stats.incremental_syncs > stats.full_syncs
+    assert stats.rebuilds == 1  # only the first sync builds the model
+
+
+def test_foreign_slice_change_is_repaired_identically() -> None:
+    runs = {}
+    for mode in ("fast", "reference"):
+        cluster = kubesim.Cluster(seed=5, nodes=2, max_endpoints_per_slice=2)
+        cluster.controllers["endpointslice"].mode = mode
+        sc.deploy(cluster, "web", replicas=5)
+        cluster.run()
+        victim = cluster.list("EndpointSlice", selector="kubernetes.io/service-name=web")[0]
+        cluster.update(attrs.evolve(victim, endpoints=victim.endpoints[:1]))
+        other = cluster.list("EndpointSlice", selector="kubernetes.io/service-name=web")[-1]
+        cluster.delete("EndpointSlice", other.metadata.name)
+        cluster.run()
+        cluster._check()
+        runs[mode] = cluster
+    _assert_same_log(runs["fast"], runs["reference"])
+    slices = runs["fast"].list("EndpointSlice", selector="kubernetes.io/service-name=web")
+    assert sum(len(s.endpoints) for s in slices) == 5
+
+
+def test_mode_is_validated_and_fixed_after_the_first_sync() -> None:
+    cluster = kubesim.Cluster(seed=1, nodes=1)
+    ctrl = cluster.controllers["endpointslice"]
+    assert ctrl.mode in ("fast", "reference") and ctrl.path is None
+    ctrl.mode = "fast"
+    with pytest.raises(InvalidOption, match="slice_reconciler"):
+        ctrl.mode = "quick"
+    sc.deploy(cluster, "web", replicas=1)
+    cluster.run()
+    assert ctrl.path == "fast"
+    with pytest.raises(InvalidOption, match="first sync"):
+        ctrl.mode = "reference"
+
+
+# ------------------------------------------------------------------ trigger times
+
+def _pod(name: str, app: str, t: int | None) -> Pod:
+    conds = () if t is None else (PodCondition(type="Ready", status="True", last_transition_time=t),)
+    return Pod(metadata=ObjectMeta(name=name, namespace="default", labels={"app": app}),
+               status=PodStatus(conditions=conds))
+
+
+POD_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("set"), st.sampled_from("abcde"), st.sampled_from(["web", "db"]),
+                  st.one_of(st.none(), st.integers(0, 6))),
+        st.tuples(st.just("del"), st.sampled_from("abcde"), st.just(""), st.none()),
+        st.tuples(st.just("svc"), st.just(""), st.sampled_from(["web", "db"]), st.integers(0, 3)),
+        st.tuples(st.just("sync"), st.just(""), st.just(""), st.none()),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=POD_STEPS)
+def test_incremental_trigger_times_equal_the_tracker(steps: list[tuple[str, str, str, int | None]]) -> None:
+    store: dict[str, Pod] = {}
+    svc = Service(metadata=ObjectMeta(name="s", namespace="default", creation_timestamp=1),
+                  spec=ServiceSpec(selector={"app": "web"}))
+    ref, inc = TriggerTimeTracker(), IncrementalTriggerTimes()
+    syncs = 0
+    for op, name, app, t in steps:
+        if op == "set":
+            store[name] = _pod(name, app, t)
+            inc.pod_changed("default", name)
+        elif op == "del":
+            store.pop(name, None)
+            inc.pod_changed("default", name)
+        elif op == "svc":
+            assert t is not None
+            svc = attrs.evolve(svc, metadata=attrs.evolve(svc.metadata, creation_timestamp=t),
+                               spec=ServiceSpec(selector={"app": app}))
+        else:
+            selected = [store[n] for n in sorted(store) if selector_matches(svc.spec.selector, store[n].metadata.labels)]
+            expected = ref.compute(svc, selected)
+            got = inc.compute(svc, lambda: selected, store.get)
+            assert got == expected
+            syncs += 1
+        inc._check()
+    inc.forget("default/s")
+    ref.forget("default/s")
+    assert "default/s" not in inc and len(inc) == 0
+
+
+def test_cluster_keyword_selects_the_planner() -> None:
+    assert kubesim.Cluster(nodes=1).controllers["endpointslice"].mode == "fast"
+    assert kubesim.Cluster(nodes=1, slice_reconciler="reference").controllers["endpointslice"].mode == "reference"
+    with pytest.raises(kubesim.InvalidOption):
+        kubesim.Cluster(nodes=1, slice_reconciler="quick")
