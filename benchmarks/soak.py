@@ -19,6 +19,7 @@ Everything is seeded: one command, one result. Prints the figures and exits 1 on
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import random
 import sys
@@ -77,7 +78,7 @@ def _mutant(rng: random.Random, seeds: list[dict[str, Any]]) -> str | bytes:
         if rng.random() < 0.2 and isinstance(cur, dict):
             del cur[path[-1]]
         else:
-            cur[path[-1]] = rng.choice(JUNK)
+            cur[path[-1]] = copy.deepcopy(rng.choice(JUNK))  # never share junk between documents
     return yaml.safe_dump(doc)
 
 
