@@ -83,6 +83,8 @@ class Cluster:
     ``slice_reconciler`` (``"fast"`` or ``"reference"``)
         the EndpointSlice controller's planner: incremental, or upstream's full recompute per
         sync (the oracle). Both write the same change log.
+    ``endpoints_reconciler`` (``"fast"`` or ``"reference"``)
+        the same choice for the Endpoints controller.
     ``max_request_bytes`` (default 1.5 MiB)
         etcd's ``--max-request-bytes``.
     ``dual_stack``
@@ -116,6 +118,7 @@ class Cluster:
         mirroring_max_endpoints_per_subset: int = 1000,
         endpoints_truncate: bool = True,
         slice_reconciler: str = "fast",
+        endpoints_reconciler: str = "fast",
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         dual_stack: bool = False,
         node_cpu: str = "4",
@@ -132,6 +135,7 @@ class Cluster:
             mirroring_max_endpoints_per_subset=mirroring_max_endpoints_per_subset,
             endpoints_truncate=endpoints_truncate,
             slice_reconciler=slice_reconciler,
+            endpoints_reconciler=endpoints_reconciler,
         )
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise InvalidOption(f"seed must be an integer, got {seed!r}")

@@ -310,6 +310,8 @@ class Options:
     #: ``"fast"`` (incremental, the default) or ``"reference"`` (full recompute per sync): both
     #: write the same change log (property-tested); the reference is kept as the oracle
     slice_reconciler: str = attrs.field(default="fast", validator=_one_of("fast", "reference"))
+    #: the same choice for the Endpoints controller
+    endpoints_reconciler: str = attrs.field(default="fast", validator=_one_of("fast", "reference"))
 
 
 @attrs.define(eq=False)
