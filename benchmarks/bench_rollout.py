@@ -1,0 +1,78 @@
+"""Benchmark: KEP-752 sample case 1, realistic — a Deployment behind one Service, created and
+then rolled out with the default 25 % surge / unavailable, with the Endpoints controller
+(capped, or ``--uncapped`` for the pre-1.22 mode), the EndpointSlice controller, kube-proxy
+watcher accounting (one churn report) and the full change log all on.
+
+    python benchmarks/bench_rollout.py --pods 200 2000 20000 --nodes-per-pod 0.25
+
+Method: each size runs in a fresh process (so peak RSS is per size), ``--runs`` times; the
+figure is the median wall time of creation + rollout + the churn report, with the peak RSS
+(``resource.getrusage``) of the slowest run. Sizes go by powers of ten up to the target (the
+issue's target is 20,000 pods on 5,000 nodes in 10 s and 2 GiB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def one(pods: int, nodes: int, uncapped: bool) -> dict[str, float]:
+    import kubesim
+    from kubesim import scenarios
+
+    t0 = time.perf_counter()
+    cluster = kubesim.Cluster(seed=0, nodes=nodes, endpoints_truncate=not uncapped,
+                              max_request_bytes=2**40 if uncapped else 1572864)
+    scenarios.deploy(cluster, "web", replicas=pods)
+    cluster.run()
+    t1 = time.perf_counter()
+    scenarios.set_image(cluster, "web", "nginx:1.26")
+    cluster.run()
+    report = cluster.churn()
+    t2 = time.perf_counter()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    return {
+        "create_s": t1 - t0,
+        "rollout_s": t2 - t1,
+        "total_s": t2 - t0,
+        "peak_rss_mib": rss,
+        "writes": len(cluster.changes),
+        "endpointslice_writes": report.kind("EndpointSlice").writes,
+        "endpoints_writes": report.kind("Endpoints").writes,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pods", type=int, nargs="+", default=[200, 2000])
+    ap.add_argument("--nodes-per-pod", type=float, default=0.25, help="KEP case 1: 5,000 nodes / 20,000 pods")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--uncapped", action="store_true")
+    ap.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(one(args.child[0], args.child[1], args.uncapped)))
+        return
+    print(f"python {sys.version.split()[0]}; median of {args.runs} runs; "
+          f"{'uncapped (pre-1.22)' if args.uncapped else 'capped'} Endpoints")
+    print(f"{'pods':>7} {'nodes':>6} {'create s':>9} {'rollout s':>10} {'total s':>8} {'peak MiB':>9} {'writes':>8}")
+    for pods in args.pods:
+        nodes = max(1, round(pods * args.nodes_per_pod))
+        results = []
+        for _ in range(args.runs):
+            cmd = [sys.executable, __file__, "--child", str(pods), str(nodes)] + (["--uncapped"] if args.uncapped else [])
+            results.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
+        med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        peak = max(r["peak_rss_mib"] for r in results)
+        print(f"{pods:>7} {nodes:>6} {med['create_s']:>9.2f} {med['rollout_s']:>10.2f} {med['total_s']:>8.2f} "
+              f"{peak:>9.0f} {int(med['writes']):>8}")
+
+
+if __name__ == "__main__":
+    main()
