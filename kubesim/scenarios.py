@@ -34,6 +34,8 @@ __all__ = [
     "recover_node",
     "drain",
     "uncordon",
+    "huge_service",
+    "load_test",
 ]
 
 
@@ -213,3 +215,30 @@ def drain(cluster: Any, node: str) -> None:
 def uncordon(cluster: Any, node: str) -> None:
     """``kubectl uncordon <node>``."""
     cluster.controllers["nodelifecycle"].uncordon(node)
+
+
+def huge_service(cluster: Any, *, pods: int = 1000, image: str = "nginx:1.26") -> str:
+    """ClusterLoader2's huge-service workload: one Service over ``pods`` pods (1000 by
+    default), settled, then a rolling update to ``image``. Returns the Deployment's name;
+    run the cluster to play it out."""
+    deploy(cluster, "huge-service", replicas=pods)
+    cluster.run()
+    set_image(cluster, "huge-service", image)
+    return "huge-service"
+
+
+def load_test(
+    cluster: Any, *, big: int = 1, medium: int = 2, small: int = 5, namespace: str = "default"
+) -> list[str]:
+    """ClusterLoader2's load test shape: ``big`` Deployments of 250 pods, ``medium`` of 30 and
+    ``small`` of 5, each behind its own Service (``big-0``, ``medium-0``, ``small-0`` …).
+    Returns the Deployment names; run the cluster to play it out."""
+    names = []
+    for group, size, count in (("big", 250, big), ("medium", 30, medium), ("small", 5, small)):
+        if not isinstance(count, int) or count < 0:
+            raise InvalidOption(f"{group} must be a non-negative integer, got {count!r}")
+        for i in range(count):
+            name = f"{group}-{i}"
+            deploy(cluster, name, replicas=size, namespace=namespace)
+            names.append(name)
+    return names
