@@ -67,6 +67,10 @@ from kubesim.timing import Timing, Uniform
 
 __version__ = "0.1.0"
 
+from kubesim import notebook as _notebook  # noqa: E402
+
+_notebook.register()  # HTML views for API objects when running under IPython
+
 __all__ = [
     # the cluster
     "Cluster",

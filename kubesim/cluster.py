@@ -459,6 +459,11 @@ class Cluster:
             if check is not None:
                 check()
 
+    def _repr_html_(self) -> str:
+        from kubesim.notebook import cluster_html
+
+        return cluster_html(self)
+
     def __repr__(self) -> str:
         return (
             f"Cluster(seed={self.seed}, nodes={self._node_count}, now={self.clock.now:g}, "
