@@ -92,23 +92,21 @@ from sortedcontainers import SortedKeyList
 from kubesim import wire
 from kubesim.controllers.endpointutil import (
     find_port,
-    format_trigger_time,
     selector_matches,
     should_pod_be_in_endpoints,
 )
 from kubesim.controllers.subsets import (
     _NO_PORT,
-    ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
     ANNOTATION_OVER_CAPACITY,
     ENDPOINTS_CONTROLLER_NAME,
     LABEL_ENDPOINTS_MANAGED_BY,
     LABEL_HEADLESS,
     MAX_CAPACITY,
-    OVER_CAPACITY_TRUNCATED,
     _addr_sort_key,
     _desired_labels,
     _port_sort_key,
     count_addresses,
+    desired_endpoints_meta,
     endpoints_for,
     endpoints_need_update,
     pod_to_endpoint_address,
@@ -658,23 +656,8 @@ class ServiceEndpoints:
     def _meta(
         self, existing: Endpoints | None, trigger_time: int | float | None, truncate: bool, truncated: bool
     ) -> ObjectMeta:
-        # syncService step 10, as endpoints_for builds it.
-        svc = self.service
-        if existing is not None:
-            meta = existing.metadata
-        else:
-            meta = ObjectMeta(name=svc.metadata.name, namespace=svc.metadata.namespace)
-        annotations = dict(meta.annotations)
-        if trigger_time:
-            annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] = format_trigger_time(trigger_time)
-        else:
-            annotations.pop(ANNOTATION_LAST_CHANGE_TRIGGER_TIME, None)
-        if truncate:
-            if truncated:
-                annotations[ANNOTATION_OVER_CAPACITY] = OVER_CAPACITY_TRUNCATED
-            else:
-                annotations.pop(ANNOTATION_OVER_CAPACITY, None)
-        return attrs.evolve(meta, labels=self._labels, annotations=FrozenDict(annotations))
+        # syncService step 10, shared with endpoints_for.
+        return desired_endpoints_meta(self.service, existing, trigger_time, truncate, truncated, self._labels)
 
     def _reference(
         self, existing: Endpoints | None, trigger_time: int | float | None, truncate: bool, max_capacity: int

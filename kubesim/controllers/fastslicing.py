@@ -89,6 +89,7 @@ from sortedcontainers import SortedList, SortedSet
 from kubesim.controllers import topology as topo
 from kubesim.controllers.endpointutil import object_key, selector_matches
 from kubesim.controllers.slicing import (
+    _aggregate,
     MAX_ENDPOINTS_PER_SLICE_DEFAULT,
     MAX_ENDPOINTS_PER_SLICE_LIMIT,
     EndpointIdentity,
@@ -153,16 +154,6 @@ class SlicerStatistics:
     pods: int
     desired_endpoints: int
     slices: int
-
-
-def _aggregate(errors: Iterable[str]) -> str | None:
-    # utilerrors.NewAggregate(...).Error(), as the reference renders it.
-    unique = list(dict.fromkeys(errors))
-    if not unique:
-        return None
-    if len(unique) == 1:
-        return unique[0]
-    return "[" + ", ".join(unique) + "]"
 
 
 def _validate_max(value: object) -> int:

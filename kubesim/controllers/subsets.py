@@ -414,6 +414,24 @@ def endpoints_for(
         raw.extend(endpoint_subsets_for_pod(pod, service))
     subsets = repack_subsets(raw)
 
+    truncated = False
+    if truncate:
+        subsets, truncated = truncate_subsets(subsets, max_capacity)
+    meta = desired_endpoints_meta(service, existing, trigger_time, truncate, truncated, _desired_labels(service))
+    return Endpoints(metadata=meta, subsets=subsets)
+
+
+def desired_endpoints_meta(
+    service: Service,
+    existing: Endpoints | None,
+    trigger_time: int | float | None,
+    truncate: bool,
+    truncated: bool,
+    labels: FrozenDict,
+) -> ObjectMeta:
+    """The metadata ``syncService`` step 10 writes: the existing object's (or a new one named
+    after the Service), with ``labels``, the trigger-time annotation set or removed, and, when
+    truncating, the over-capacity annotation set or removed. ``O(annotations)``."""
     if existing is not None:
         meta = existing.metadata
     else:
@@ -424,13 +442,11 @@ def endpoints_for(
     else:
         annotations.pop(ANNOTATION_LAST_CHANGE_TRIGGER_TIME, None)
     if truncate:
-        subsets, truncated = truncate_subsets(subsets, max_capacity)
         if truncated:
             annotations[ANNOTATION_OVER_CAPACITY] = OVER_CAPACITY_TRUNCATED
         else:
             annotations.pop(ANNOTATION_OVER_CAPACITY, None)
-    meta = attrs.evolve(meta, labels=_desired_labels(service), annotations=FrozenDict(annotations))
-    return Endpoints(metadata=meta, subsets=subsets)
+    return attrs.evolve(meta, labels=labels, annotations=FrozenDict(annotations))
 
 
 def _strip_rv(subsets: Sequence[EndpointSubset]) -> list[EndpointSubset]:
