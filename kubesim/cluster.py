@@ -85,6 +85,9 @@ class Cluster:
         sync (the oracle). Both write the same change log.
     ``endpoints_reconciler`` (``"fast"`` or ``"reference"``)
         the same choice for the Endpoints controller.
+    ``prefer_same_traffic_distribution`` (default ``False``)
+        the ``PreferSameTrafficDistribution`` feature: ``trafficDistribution: PreferSameZone``
+        and ``PreferSameNode`` give zone and node hints (``PreferClose`` always does).
     ``max_request_bytes`` (default 1.5 MiB)
         etcd's ``--max-request-bytes``.
     ``dual_stack``
@@ -119,6 +122,7 @@ class Cluster:
         endpoints_truncate: bool = True,
         slice_reconciler: str = "fast",
         endpoints_reconciler: str = "fast",
+        prefer_same_traffic_distribution: bool = False,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         dual_stack: bool = False,
         node_cpu: str = "4",
@@ -136,6 +140,7 @@ class Cluster:
             endpoints_truncate=endpoints_truncate,
             slice_reconciler=slice_reconciler,
             endpoints_reconciler=endpoints_reconciler,
+            prefer_same_traffic_distribution=prefer_same_traffic_distribution,
         )
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise InvalidOption(f"seed must be an integer, got {seed!r}")

@@ -220,3 +220,21 @@ def test_cluster_keyword_selects_the_planner() -> None:
     assert kubesim.Cluster(nodes=1, slice_reconciler="reference").controllers["endpointslice"].mode == "reference"
     with pytest.raises(kubesim.InvalidOption):
         kubesim.Cluster(nodes=1, slice_reconciler="quick")
+
+
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_prefer_same_node_hints_behind_the_option(mode: str) -> None:
+    def hints(enabled: bool) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+        cluster = kubesim.Cluster(seed=0, nodes=3, prefer_same_traffic_distribution=enabled, slice_reconciler=mode)
+        sc.deploy(cluster, "web", replicas=3)
+        svc = cluster.get("Service", "web")
+        cluster.update(attrs.evolve(svc, spec=attrs.evolve(svc.spec, traffic_distribution="PreferSameNode")))
+        cluster.run()
+        return {
+            (tuple(z.name for z in e.hints.for_zones), tuple(n.name for n in e.hints.for_nodes)) if e.hints else ((), ())
+            for s in cluster.list("endpointslices") for e in s.endpoints
+        }
+
+    off, on = hints(False), hints(True)
+    assert off == {((), ())}  # PreferSameNode is not valid without the feature: no hints
+    assert all(zones and nodes for zones, nodes in on)  # own zone and own node for every endpoint

@@ -600,6 +600,7 @@ class EndpointSliceController:
             max_endpoints_per_slice=self.ctx.options.max_endpoints_per_slice,
             trigger_time=trigger,
             topology=self.topology,
+            prefer_same_traffic_distribution=self.ctx.options.prefer_same_traffic_distribution,
             metrics=self.metrics,
         )
 
@@ -616,6 +617,7 @@ class EndpointSliceController:
                 nodes=self._nodes,
                 max_endpoints_per_slice=self.ctx.options.max_endpoints_per_slice,
                 topology=self.topology,
+                prefer_same_traffic_distribution=self.ctx.options.prefer_same_traffic_distribution,
             )
             slicer.reset_pods(eu.pods_for_service(api, service))
             slicers[key] = slicer

@@ -310,6 +310,9 @@ class Options:
     #: ``"fast"`` (incremental, the default) or ``"reference"`` (full recompute per sync): both
     #: write the same change log (property-tested); the reference is kept as the oracle
     slice_reconciler: str = attrs.field(default="fast", validator=_one_of("fast", "reference"))
+    #: ``PreferSameTrafficDistribution``: honour ``trafficDistribution: PreferSameZone`` and
+    #: ``PreferSameNode`` (``PreferClose`` is always honoured)
+    prefer_same_traffic_distribution: bool = False
     #: the same choice for the Endpoints controller
     endpoints_reconciler: str = attrs.field(default="fast", validator=_one_of("fast", "reference"))
 
