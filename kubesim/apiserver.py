@@ -298,6 +298,7 @@ class APIServer:
         self, verb: str, obj: Any, actor: str, sizes: tuple[int, int, int], cause: str = "", outcome: str = "ok"
     ) -> None:
         meta: ObjectMeta = obj.metadata
+        cause = cause or self.clock.context
         trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION) if meta.annotations else None
         trigger_time = None
         if trig is not None:

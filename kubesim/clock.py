@@ -11,6 +11,9 @@ same instant run in the order they were scheduled, so a run is reproducible bit 
 >>> seen
 [('a', 1.0), ('b', 2.0)]
 
+Each callback remembers the clock's :attr:`Clock.context` when it was scheduled and runs with
+it, which is how kubesim attributes churn to its cause (a rollout, a node failure …).
+
 Costs: ``schedule`` and ``step`` are ``O(log n)`` for ``n`` pending callbacks; ``cancel`` is
 ``O(1)`` (the entry is skipped when it reaches the top of the heap).
 """
@@ -34,6 +37,7 @@ class Timer:
     time: float
     seq: int
     callback: Callable[[], object] | None
+    context: str = ""
 
     def cancel(self) -> None:
         """Do not run the callback. ``O(1)``."""
@@ -60,6 +64,9 @@ class Clock:
     _heap: list[tuple[float, int, Timer]] = attrs.field(factory=list, init=False, repr=False)
     _seq: int = attrs.field(default=0, init=False, repr=False)
     steps: int = attrs.field(default=0, init=False)
+    #: The cause of the work being done now (``""``: none). A callback runs with the context
+    #: that was current when it was scheduled, so a cause follows the work it sets off.
+    context: str = attrs.field(default="", init=False)
 
     def schedule(self, delay: float, callback: Callable[[], object]) -> Timer:
         """Run ``callback`` ``delay`` seconds from now (``delay >= 0``). ``O(log n)``."""
@@ -72,7 +79,7 @@ class Clock:
         if time < self.now:
             time = self.now
         self._seq += 1
-        timer = Timer(time, self._seq, callback)
+        timer = Timer(time, self._seq, callback, self.context)
         heapq.heappush(self._heap, (time, self._seq, timer))
         return timer
 
@@ -99,7 +106,11 @@ class Clock:
             timer.callback = None
             self.now = time
             self.steps += 1
-            cb()
+            outer, self.context = self.context, timer.context
+            try:
+                cb()
+            finally:
+                self.context = outer
             return True
         return False
 

@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -434,6 +435,19 @@ class Cluster:
         from kubesim import dns
 
         return dns.resolve(self.api, name, namespace=namespace, record=record)
+
+    @contextlib.contextmanager
+    def cause(self, name: str) -> Iterator[None]:
+        """Attribute every write that what is done inside the block sets off — directly, or
+        later through controllers, queues and timers — to ``name`` (``ChangeEvent.cause``;
+        ``report.by_cause``). The scenarios in :mod:`kubesim.scenarios` use it."""
+        if not isinstance(name, str):
+            raise InvalidOption(f"a cause is a string, got {name!r}")
+        outer, self.clock.context = self.clock.context, name
+        try:
+            yield
+        finally:
+            self.clock.context = outer
 
     def churn(self, **kwargs: Any) -> Any:
         """The :class:`~kubesim.report.ChurnReport` of this cluster's change log: Endpoints and

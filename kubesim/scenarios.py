@@ -14,11 +14,31 @@ Each helper writes through the API server exactly as ``kubectl`` would (``apply`
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 import attrs
 
 from kubesim.errors import InvalidOption
+
+def _caused(cause: str) -> Callable[[F], F]:
+    """Run a scenario step under ``cluster.cause(cause)`` (unless a cause is already set), so
+    the writes it sets off are attributed to it in churn reports."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(cluster: Any, *args: Any, **kwargs: Any) -> Any:
+            if cluster.clock.context:
+                return fn(cluster, *args, **kwargs)
+            with cluster.cause(cause):
+                return fn(cluster, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
 
 __all__ = [
     "web_manifests",
@@ -104,6 +124,7 @@ spec:
 """
 
 
+@_caused("deploy")
 def deploy(cluster: Any, name: str = "web", **kwargs: Any) -> list[Any]:
     """Apply :func:`web_manifests` (a Deployment and its Service)."""
     return list(cluster.apply_yaml(web_manifests(name, **kwargs)))
@@ -113,6 +134,7 @@ def _deployment(cluster: Any, name: str, namespace: str) -> Any:
     return cluster.get("Deployment", name, namespace)
 
 
+@_caused("scale")
 def scale(cluster: Any, name: str, replicas: int, *, namespace: str = "default") -> Any:
     """``kubectl scale deployment <name> --replicas=N``."""
     if not isinstance(replicas, int) or replicas < 0:
@@ -121,6 +143,7 @@ def scale(cluster: Any, name: str, replicas: int, *, namespace: str = "default")
     return cluster.api.update(attrs.evolve(d, spec=attrs.evolve(d.spec, replicas=replicas)), actor="kubectl")
 
 
+@_caused("rollout")
 def set_image(cluster: Any, name: str, image: str, *, namespace: str = "default", container: str | None = None) -> Any:
     """``kubectl set image deployment/<name> <container>=<image>``: starts a rollout."""
     d = _deployment(cluster, name, namespace)
@@ -132,6 +155,7 @@ def set_image(cluster: Any, name: str, image: str, *, namespace: str = "default"
     return cluster.api.update(attrs.evolve(d, spec=attrs.evolve(d.spec, template=template)), actor="kubectl")
 
 
+@_caused("rollout")
 def restart(cluster: Any, name: str, *, namespace: str = "default") -> Any:
     """``kubectl rollout restart``: stamps ``kubectl.kubernetes.io/restartedAt`` on the
     template, which starts a rollout."""
@@ -143,11 +167,13 @@ def restart(cluster: Any, name: str, *, namespace: str = "default") -> Any:
     return cluster.api.update(attrs.evolve(d, spec=attrs.evolve(d.spec, template=template)), actor="kubectl")
 
 
+@_caused("pod-deletion")
 def delete_pod(cluster: Any, name: str, *, namespace: str = "default") -> Any:
     """``kubectl delete pod <name>`` (graceful)."""
     return cluster.delete("Pod", name, namespace)
 
 
+@_caused("readiness")
 def set_behaviour(cluster: Any, pod: str, behaviour: Any, *, namespace: str = "default") -> None:
     """Give a pod's application a :class:`kubesim.probes.AppBehaviour` (times relative to the
     container start). Only pods with a readiness probe can be seen failing."""
@@ -160,6 +186,7 @@ def _since(cluster: Any, pod: str, namespace: str) -> float:
     return float(rt.since) if rt is not None and rt.started else float(cluster.now)
 
 
+@_caused("readiness")
 def fail_readiness(cluster: Any, pod: str, duration: float, *, namespace: str = "default") -> None:
     """Make the pod's application answer its readiness probe with failures for ``duration``
     seconds from now (the kubelet notices after ``failureThreshold`` probes)."""
@@ -171,6 +198,7 @@ def fail_readiness(cluster: Any, pod: str, duration: float, *, namespace: str = 
     set_behaviour(cluster, pod, AppBehaviour(unready=[(start, start + duration)]), namespace=namespace)
 
 
+@_caused("readiness")
 def flap(
     cluster: Any,
     pod: str,
@@ -196,22 +224,26 @@ def flap(
     )
 
 
+@_caused("node-loss")
 def fail_node(cluster: Any, node: str) -> None:
     """Stop a node's kubelet: after the 50 s grace period its pods go NotReady, after 300 s
     more they are evicted (see :mod:`kubesim.controllers.nodelifecycle`)."""
     cluster.controllers["nodelifecycle"].fail_node(node)
 
 
+@_caused("node-recovery")
 def recover_node(cluster: Any, node: str) -> None:
     """Bring a failed node's kubelet back."""
     cluster.controllers["nodelifecycle"].recover_node(node)
 
 
+@_caused("drain")
 def drain(cluster: Any, node: str) -> None:
     """``kubectl drain <node>``: cordon and evict every pod."""
     cluster.controllers["nodelifecycle"].drain(node)
 
 
+@_caused("drain")
 def uncordon(cluster: Any, node: str) -> None:
     """``kubectl uncordon <node>``."""
     cluster.controllers["nodelifecycle"].uncordon(node)

@@ -157,9 +157,9 @@ class WorkQueue:
     sync_latency: Callable[[Hashable], float] | None = None
     on_error: Callable[[Hashable, BaseException], object] | None = None
     _waiting: dict[Hashable, Timer] = attrs.field(factory=dict, repr=False)
-    _ready: collections.OrderedDict[Hashable, None] = attrs.field(factory=collections.OrderedDict, repr=False)
+    _ready: collections.OrderedDict[Hashable, str] = attrs.field(factory=collections.OrderedDict, repr=False)
     _processing: set[Hashable] = attrs.field(factory=set, repr=False)
-    _dirty_again: set[Hashable] = attrs.field(factory=set, repr=False)
+    _dirty_again: dict[Hashable, str] = attrs.field(factory=dict, repr=False)
     _in_flight: int = attrs.field(default=0, repr=False)
     _dispatch_scheduled: bool = attrs.field(default=False, repr=False)
     _adds: int = attrs.field(default=0, repr=False)
@@ -203,11 +203,13 @@ class WorkQueue:
     # ------------------------------------------------------------------ processing
 
     def _become_ready(self, key: Hashable) -> None:
+        # The clock's context is the cause of the event that queued the key (captured when
+        # the key was added); the key's sync runs under it, so its writes carry that cause.
         self._waiting.pop(key, None)
         if key in self._processing:
-            self._dirty_again.add(key)
+            self._dirty_again.setdefault(key, self.clock.context)
             return
-        self._ready[key] = None
+        self._ready[key] = self.clock.context
         depth = len(self._ready)
         if depth > self._max_depth:
             self._max_depth = depth
@@ -215,14 +217,18 @@ class WorkQueue:
 
     def _dispatch(self) -> None:
         while self._ready and self._in_flight < self.workers:
-            key, _ = self._ready.popitem(last=False)
+            key, cause = self._ready.popitem(last=False)
             self._processing.add(key)
             self._in_flight += 1
             latency = self.sync_latency(key) if self.sync_latency is not None else 0.0
-            if latency > 0:
-                self.clock.schedule(latency, lambda k=key: self._run(k))  # type: ignore[misc]
-            else:
-                self._run(key)
+            outer, self.clock.context = self.clock.context, cause
+            try:
+                if latency > 0:
+                    self.clock.schedule(latency, lambda k=key: self._run(k))  # type: ignore[misc]
+                else:
+                    self._run(key)
+            finally:
+                self.clock.context = outer
 
     def _run(self, key: Hashable) -> None:
         self._syncs += 1
@@ -247,8 +253,7 @@ class WorkQueue:
         self._processing.discard(key)
         self._in_flight -= 1
         if key in self._dirty_again:
-            self._dirty_again.discard(key)
-            self._ready[key] = None
+            self._ready[key] = self._dirty_again.pop(key)
         self._dispatch()
 
     # ------------------------------------------------------------------ introspection
