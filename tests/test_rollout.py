@@ -14,10 +14,11 @@ from typing import Optional
 
 import attrs
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from kubesim.controllers import rollout as r
 from kubesim.errors import InvalidObject, InvalidOption
+import strategies as S
 from kubesim.objects import (
     Container,
     ContainerPort,
@@ -863,3 +864,11 @@ def test_scale_down_mid_rollout_can_stick_upstream() -> None:
     assert not r.is_scaling_event(d, [old, new])
     # The rollout proceeds: old 1 -> 0 (1 available, min available 0).
     assert [(x.rs_name, x.replicas) for x in r.plan_deployment_sync(d, [old, new])] == [("foo-v1", 0)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(pods=st.lists(S.pods(), max_size=12, unique_by=lambda p: (p.metadata.namespace, p.metadata.name)),
+       k=st.integers(0, 14), now=st.one_of(st.none(), st.integers(1_700_000_000, 1_800_000_000)))
+def test_ranking_with_a_limit_is_the_prefix_of_the_full_ranking(pods: list[Pod], k: int, now: int | None) -> None:
+    full = r.rank_pods_for_deletion(pods, now=now)
+    assert r.rank_pods_for_deletion(pods, now=now, limit=k) == full[:k]

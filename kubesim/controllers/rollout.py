@@ -37,6 +37,7 @@ namespace/name (pods).
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence, cast
@@ -971,6 +972,7 @@ def rank_pods_for_deletion(
     node_pod_counts: Mapping[str, int] | None = None,
     now: float | None = None,
     restart_count: Callable[[Pod], int] | None = None,
+    limit: int | None = None,
 ) -> list[Pod]:
     """``ActivePodsWithRanks`` order: the pods to delete first come first.  ``O(n log n)``.
 
@@ -983,6 +985,8 @@ def rank_pods_for_deletion(
     two time rules compare ``log2`` buckets of the age in nanoseconds (``LogarithmicScaleDown``,
     GA) and break bucket ties by UID; without it they compare exact times.  A missing time
     ranks first.  Remaining ties: namespace/name (Go's unstable sort leaves these arbitrary).
+    With ``limit``, only the first ``limit`` pods are returned, selected in ``O(n log limit)``
+    (what a scale-down by ``limit`` needs).
     """
     pods = list(pods)
     counts = node_pod_counts if node_pod_counts is not None else node_pod_counts_of(pods)
@@ -1012,6 +1016,8 @@ def rank_pods_for_deletion(
             p.metadata.name,
         )
 
+    if limit is not None and limit < len(pods):
+        return heapq.nsmallest(limit, pods, key=key)  # == sorted(pods, key=key)[:limit]
     return sorted(pods, key=key)
 
 
@@ -1031,10 +1037,10 @@ def get_pods_to_delete(
     """
     if diff >= len(filtered_pods):
         return list(filtered_pods)
-    ranked = rank_pods_for_deletion(
-        filtered_pods, node_pod_counts=node_pod_counts_of(related_pods), now=now, restart_count=restart_count
+    return rank_pods_for_deletion(
+        filtered_pods, node_pod_counts=node_pod_counts_of(related_pods), now=now, restart_count=restart_count,
+        limit=diff,
     )
-    return ranked[:diff]
 
 
 def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH_SIZE) -> list[int]:
