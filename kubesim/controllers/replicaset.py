@@ -6,7 +6,9 @@ at most ``burstReplicas`` (500) pods per sync, and writes ``status`` when it cha
 events requeue the owner at once; a pod that became ready requeues it again after
 ``minReadySeconds`` so availability is observed, as upstream does.
 
-Cost per sync: ``O(pods owned by the ReplicaSet)`` (plus ranking on scale-down).
+Cost per pod event: ``O(log n)``. The status comes from running counts, and the pods to delete
+from :class:`~kubesim.controllers.podranking.DeletionRanking`, which keeps every ReplicaSet's
+active pods in deletion order (a scale-down by ``k`` costs ``O(k log n)``, not a sort).
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from sortedcontainers import SortedList
 
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
+from kubesim.controllers.podranking import DeletionRanking
 from kubesim.controllers.rollout import (
     calculate_replica_set_status,
     get_pods_to_delete,
     is_pod_active,
+    node_pod_counts_of,
+    rank_pods_for_deletion,
     replicas_diff,
 )
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
@@ -89,17 +94,19 @@ class _OwnedPods:
         since = None if cond is None or cond.last_transition_time is None else float(cond.last_transition_time)
         return active, fully, ready, since
 
-    def put(self, pod: Pod) -> None:
+    def put(self, pod: Pod) -> bool:
+        """Take ``pod``'s state; ``False`` if the entry already reflects a newer one."""
         name = pod.metadata.name
         rv = int(pod.metadata.resource_version or 0)
         old = self.pods.get(name)
         if (old is not None and old[1] >= rv) or self.gone.get(name, -1) >= rv:
-            return  # a late event: the entry already reflects a newer state
+            return False  # a late event: the entry already reflects a newer state
         if old is not None:
             self._apply(old[0], -1)
         c = self.contribution(pod)
         self.pods[name] = (c, rv)
         self._apply(c, +1)
+        return True
 
     def drop(self, name: str, rv: int) -> None:
         self.gone[name] = max(rv, self.gone.get(name, -1))
@@ -127,6 +134,10 @@ class ReplicaSetController:
     ctx: ControllerContext
     queue: WorkQueue = attrs.field(init=False)
     _owned: dict[str, _OwnedPods] = attrs.field(factory=dict, repr=False)  # rs key -> its pods
+    _ranking: DeletionRanking = attrs.field(factory=DeletionRanking, repr=False)
+    #: Rank by sorting all pods on every scale-down (getPodsToDelete as written): the oracle
+    #: the incremental ranking is tested against.
+    full_ranking: bool = attrs.field(default=False, kw_only=True)
     _created: int = 0
     _deleted: int = 0
     _status_writes: int = 0
@@ -145,6 +156,7 @@ class ReplicaSetController:
         key = eu.object_key(ev.new)
         if ev.type == "DELETED":
             self._owned.pop(key, None)
+            self._ranking.drop_replica_set(key)  # its pods no longer count as related
         self.queue.add(key)
 
     def _rs_key(self, pod: Pod) -> str | None:
@@ -160,7 +172,23 @@ class ReplicaSetController:
             rs = self.ctx.api.try_get("ReplicaSet", name, ns)
             labels = rs.spec.template.metadata.labels if rs is not None else {}
             idx = self._owned[key] = _OwnedPods(labels)
+            self._ranking.set_family(key, self._family(key, rs))
         return idx
+
+    @staticmethod
+    def _family(key: str, rs: ReplicaSet | None) -> Hashable:
+        # Related pods (getPodsToDelete's ranks) are those of every ReplicaSet with the same
+        # controller owner; a ReplicaSet without one is related to itself only.
+        owner = None if rs is None else controller_owner(rs)
+        return ("rs", key) if owner is None else ("owner", owner.uid)
+
+    def _put(self, key: str, idx: _OwnedPods, pod: Pod) -> None:
+        if idx.put(pod):
+            self._ranking.put(key, pod, self.ctx.api.epoch + self.ctx.clock.now)
+
+    def _drop(self, key: str, idx: _OwnedPods, name: str, rv: int) -> None:
+        idx.drop(name, rv)
+        self._ranking.drop(key, name)
 
     def _on_pod(self, ev: WatchEvent) -> None:
         pod: Pod = ev.new
@@ -168,9 +196,9 @@ class ReplicaSetController:
         if key is None:
             return
         if ev.type == "DELETED":
-            self._index(key).drop(pod.metadata.name, int(pod.metadata.resource_version or 0))
+            self._drop(key, self._index(key), pod.metadata.name, int(pod.metadata.resource_version or 0))
         else:
-            self._index(key).put(pod)
+            self._put(key, self._index(key), pod)
         self.queue.add(key)
         if ev.type == "MODIFIED" and not ev.old.status.ready and pod.status.ready:
             rs = self.ctx.api.try_get("ReplicaSet", key.split("/", 1)[1], pod.metadata.namespace)
@@ -195,20 +223,29 @@ class ReplicaSetController:
         if rs is None:
             return
         idx = self._index(key)
+        self._ranking.set_family(key, self._family(key, rs))
         if idx.template_labels != rs.spec.template.metadata.labels:
             idx = self._owned[key] = _OwnedPods(rs.spec.template.metadata.labels)
+            self._ranking.drop_replica_set(key)
+            self._ranking.set_family(key, self._family(key, rs))
             for pod in self._all_owned(rs):
-                idx.put(pod)
+                self._put(key, idx, pod)
         if rs.metadata.deletion_timestamp is None:
             diff = replicas_diff(rs, idx.active)
             if diff > 0:
                 for _ in range(diff):
-                    idx.put(self._create_pod(rs))  # expect our own creation
+                    self._put(key, idx, self._create_pod(rs))  # expect our own creation
             elif diff < 0:
-                active = [p for p in self._pods(key) if is_pod_active(p)]
-                related = self._related_pods(rs)
                 now = api.epoch + self.ctx.clock.now
-                for pod in get_pods_to_delete(active, related, -diff, now=now):
+                if -diff >= idx.active:
+                    # all of them: no ranking, in creation order (as getPodsToDelete)
+                    doomed = [p for p in self._pods(key) if is_pod_active(p)]
+                elif self.full_ranking:
+                    active = [p for p in self._pods(key) if is_pod_active(p)]
+                    doomed = get_pods_to_delete(active, self._related_pods(rs), -diff, now=now)
+                else:
+                    doomed = self._ranking.smallest(key, -diff, now)
+                for pod in doomed:
                     try:
                         last = api.delete("Pod", pod.metadata.name, ns, actor=ACTOR)
                     except NotFound:
@@ -216,9 +253,9 @@ class ReplicaSetController:
                     self._deleted += 1
                     # expect our own deletion: marked terminating, or gone at once
                     if api.try_get("Pod", pod.metadata.name, ns) is None:
-                        idx.drop(pod.metadata.name, int(last.metadata.resource_version or 0))
+                        self._drop(key, idx, pod.metadata.name, int(last.metadata.resource_version or 0))
                     else:
-                        idx.put(last)
+                        self._put(key, idx, last)
         now = api.epoch + self.ctx.clock.now
         status = idx.status(rs, now)
         if status != rs.status:
@@ -279,3 +316,10 @@ class ReplicaSetController:
                 continue
             active = [p for p in self._pods(key) if is_pod_active(p)]
             assert idx.status(rs, now) == calculate_replica_set_status(rs, active, now), key
+            # the deletion order equals getPodsToDelete's full ranking over a recount
+            counts = node_pod_counts_of(self._related_pods(rs))
+            assert self._ranking.active(key) == len(active), key
+            expected = rank_pods_for_deletion(active, node_pod_counts=counts, now=now)
+            got = self._ranking.smallest(key, len(active), now)
+            assert [p.metadata.name for p in got] == [p.metadata.name for p in expected], key
+        self._ranking._check()
