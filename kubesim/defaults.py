@@ -18,6 +18,12 @@ quantities to milli-units.
 
 :func:`apply_defaults` is idempotent and ``O(size of the object)``; objects that need no change
 are returned as they are (the same instance).
+
+Cost on the write path: the API server defaults every write, and most writes carry their
+``spec`` (or a ReplicaSet's template, a pod's containers) over unchanged from the previous
+version. The defaulting of those sub-objects is a pure function of a frozen value, so it is
+memoised by identity (bounded; :func:`clear_caches` empties it): an unchanged sub-object costs
+one dictionary probe.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from kubesim import objects as o
 from kubesim.errors import InvalidOption
 from kubesim.netutil import ip_family
 
-__all__ = ["apply_defaults", "DEFAULT_SCHEDULER_NAME", "DEFAULT_TERMINATION_GRACE_PERIOD"]
+__all__ = ["apply_defaults", "clear_caches", "DEFAULT_SCHEDULER_NAME", "DEFAULT_TERMINATION_GRACE_PERIOD"]
 
 #: ``v1.DefaultSchedulerName``.
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
@@ -52,6 +58,49 @@ def _evolve(obj: T, **changes: Any) -> T:
 def _map_tuple(items: tuple[T, ...], fn: Callable[[T], T]) -> tuple[T, ...]:
     out = tuple(fn(x) for x in items)
     return items if all(a is b for a, b in zip(out, items)) else out
+
+
+class _MemoByIdentity:
+    """A bounded memo of a defaulting function of one immutable sub-object, keyed by the
+    sub-object's identity (a strong reference is kept, so an ``id`` cannot be reused while
+    cached); cleared wholesale when full.
+
+    Writes carry sub-objects over unchanged (a Pod's ``spec`` across its status updates, a
+    ReplicaSet's ``spec`` across its status updates): those are defaulted once. The functions
+    memoised are pure functions of their argument, and the argument is frozen, so a hit returns
+    exactly what a call would (and the same instance: unchanged input -> the input itself)."""
+
+    __slots__ = ("fn", "cache", "limit")
+
+    def __init__(self, fn: Callable[[Any], Any], limit: int = 1 << 15) -> None:
+        self.fn = fn
+        self.cache: dict[int, tuple[Any, Any]] = {}
+        self.limit = limit
+
+    def __call__(self, x: Any) -> Any:
+        hit = self.cache.get(id(x))
+        if hit is not None and hit[0] is x:
+            return hit[1]
+        out = self.fn(x)
+        if len(self.cache) >= self.limit:
+            self.cache.clear()
+        self.cache[id(x)] = (x, out)
+        return out
+
+
+_MEMOS: list[_MemoByIdentity] = []
+
+
+def _memo(fn: Callable[[Any], Any]) -> _MemoByIdentity:
+    m = _MemoByIdentity(fn)
+    _MEMOS.append(m)
+    return m
+
+
+def clear_caches() -> None:
+    """Forget every memoised defaulting result (they are only a speed-up). ``O(entries)``."""
+    for m in _MEMOS:
+        m.cache.clear()
 
 
 # --- core/v1 ----------------------------------------------------------------------------------
@@ -87,12 +136,18 @@ def _container(c: o.Container) -> o.Container:
     )
 
 
+@_memo
+def _containers(cs: tuple[o.Container, ...]) -> tuple[o.Container, ...]:
+    # Memoised: a pod's containers are its template's (the same tuple) in every pod.
+    return _map_tuple(cs, _container)
+
+
 def _pod_spec(s: o.PodSpec) -> o.PodSpec:
     # SetDefaults_PodSpec (also applied to pod templates).
     return _evolve(
         s,
-        containers=_map_tuple(s.containers, _container),
-        init_containers=_map_tuple(s.init_containers, _container),
+        containers=_containers(s.containers),
+        init_containers=_containers(s.init_containers),
         restart_policy=s.restart_policy or "Always",
         termination_grace_period_seconds=(
             DEFAULT_TERMINATION_GRACE_PERIOD
@@ -115,16 +170,21 @@ def _requests_from_limits(c: o.Container) -> o.Container:
     return attrs.evolve(c, resources=attrs.evolve(c.resources, requests=o.FrozenDict(merged)))
 
 
-def _pod(p: o.Pod) -> o.Pod:
-    spec = _pod_spec(p.spec)
-    spec = _evolve(
+@_memo
+def _pod_spec_of_pod(s: o.PodSpec) -> o.PodSpec:
+    spec = _pod_spec(s)
+    return _evolve(
         spec,
         containers=_map_tuple(spec.containers, _requests_from_limits),
         init_containers=_map_tuple(spec.init_containers, _requests_from_limits),
     )
-    return _evolve(p, spec=spec)
 
 
+def _pod(p: o.Pod) -> o.Pod:
+    return _evolve(p, spec=_pod_spec_of_pod(p.spec))
+
+
+@_memo
 def _template(t: o.PodTemplateSpec) -> o.PodTemplateSpec:
     return _evolve(t, spec=_pod_spec(t.spec))
 
@@ -197,12 +257,21 @@ def _service(s: o.Service, ip_families: Sequence[str]) -> o.Service:
     return _evolve(s, spec=new_spec)
 
 
-def _endpoints(e: o.Endpoints) -> o.Endpoints:
-    def subset(ss: o.EndpointSubset) -> o.EndpointSubset:
-        return _evolve(ss, ports=_map_tuple(
-            ss.ports, lambda p: _evolve(p, protocol=p.protocol or "TCP")))
+def _endpoint_port(p: o.EndpointPort) -> o.EndpointPort:
+    return _evolve(p, protocol=p.protocol or "TCP")
 
-    return _evolve(e, subsets=_map_tuple(e.subsets, subset))
+
+@_memo
+def _subset_ports(ports: tuple[o.EndpointPort, ...]) -> tuple[o.EndpointPort, ...]:
+    return _map_tuple(ports, _endpoint_port)
+
+
+def _subset(ss: o.EndpointSubset) -> o.EndpointSubset:
+    return _evolve(ss, ports=_subset_ports(ss.ports))
+
+
+def _endpoints(e: o.Endpoints) -> o.Endpoints:
+    return _evolve(e, subsets=_map_tuple(e.subsets, _subset))
 
 
 def _namespace(n: o.Namespace) -> o.Namespace:
@@ -230,15 +299,24 @@ def _slice_port(p: o.EndpointSlicePort) -> o.EndpointSlicePort:
                    protocol="TCP" if p.protocol is None else p.protocol)
 
 
+@_memo
+def _slice_ports(ports: tuple[o.EndpointSlicePort, ...]) -> tuple[o.EndpointSlicePort, ...]:
+    return _map_tuple(ports, _slice_port)
+
+
 def _endpoint_slice(s: o.EndpointSlice) -> o.EndpointSlice:
-    return _evolve(s, ports=_map_tuple(s.ports, _slice_port))
+    return _evolve(s, ports=_slice_ports(s.ports))
 
 
 # --- apps/v1 ----------------------------------------------------------------------------------
 
 
 def _deployment(d: o.Deployment) -> o.Deployment:
-    spec = d.spec
+    return _evolve(d, spec=_deployment_spec(d.spec))
+
+
+@_memo
+def _deployment_spec(spec: o.DeploymentSpec) -> o.DeploymentSpec:
     strategy = spec.strategy
     stype = strategy.type or "RollingUpdate"
     rolling = strategy.rolling_update
@@ -249,7 +327,7 @@ def _deployment(d: o.Deployment) -> o.Deployment:
             max_unavailable="25%" if rolling.max_unavailable is None else rolling.max_unavailable,
             max_surge="25%" if rolling.max_surge is None else rolling.max_surge,
         )
-    new_spec = _evolve(
+    return _evolve(
         spec,
         replicas=1 if spec.replicas is None else spec.replicas,
         strategy=_evolve(strategy, type=stype, rolling_update=rolling),
@@ -261,20 +339,25 @@ def _deployment(d: o.Deployment) -> o.Deployment:
         ),
         template=_template(spec.template),
     )
-    return _evolve(d, spec=new_spec)
 
 
 def _replica_set(r: o.ReplicaSet) -> o.ReplicaSet:
-    spec = r.spec
-    new_spec = _evolve(
+    return _evolve(r, spec=_replica_set_spec(r.spec))
+
+
+@_memo
+def _replica_set_spec(spec: o.ReplicaSetSpec) -> o.ReplicaSetSpec:
+    return _evolve(
         spec,
         replicas=1 if spec.replicas is None else spec.replicas,
         template=_template(spec.template),
     )
-    return _evolve(r, spec=new_spec)
 
 
-def apply_defaults(obj: T, *, ip_families: Sequence[str] = ("IPv4",)) -> T:
+_IPV4_ONLY = ("IPv4",)
+
+
+def apply_defaults(obj: T, *, ip_families: Sequence[str] = _IPV4_ONLY) -> T:
     """``obj`` with the API server's defaults filled in; a new object (or ``obj`` itself when
     nothing changes). Idempotent. ``O(size of obj)``.
 
@@ -286,12 +369,13 @@ def apply_defaults(obj: T, *, ip_families: Sequence[str] = ("IPv4",)) -> T:
     >>> svc.spec.type, svc.spec.ports[0].protocol, svc.spec.ports[0].target_port
     ('ClusterIP', 'TCP', 80)
     """
-    fams = tuple(ip_families)
-    if not 1 <= len(fams) <= 2 or any(f not in ("IPv4", "IPv6") for f in fams) or (
-            len(fams) == 2 and fams[0] == fams[1]):
-        raise InvalidOption(f"ip_families must be one or two distinct of IPv4/IPv6, not {fams!r}")
-    if isinstance(obj, o.Service):
-        return _service(obj, fams)  # type: ignore[return-value]
+    if isinstance(obj, o.Service) or ip_families is not _IPV4_ONLY:
+        fams = tuple(ip_families)
+        if not 1 <= len(fams) <= 2 or any(f not in ("IPv4", "IPv6") for f in fams) or (
+                len(fams) == 2 and fams[0] == fams[1]):
+            raise InvalidOption(f"ip_families must be one or two distinct of IPv4/IPv6, not {fams!r}")
+        if isinstance(obj, o.Service):
+            return _service(obj, fams)  # type: ignore[return-value]
     fn = _DEFAULTERS.get(type(obj))
     if fn is None:
         raise TypeError(f"apply_defaults() needs an API object, not {type(obj).__name__}")

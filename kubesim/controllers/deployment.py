@@ -25,7 +25,6 @@ from kubesim.controllers.rollout import (
     calculate_deployment_status,
     effective_strategy,
     find_new_replica_set,
-    find_old_replica_sets,
     new_replica_set,
     plan_deployment_sync,
 )
@@ -108,7 +107,12 @@ class DeploymentController:
         return False
 
     def sync(self, key: Hashable) -> None:
-        """``syncDeployment``."""
+        """``syncDeployment``.
+
+        The new ReplicaSet (:func:`find_new_replica_set`) is looked up once, when the sync has
+        its ReplicaSets: scale decisions change sizes and annotations, never a template or a
+        creation time, so it stays the same ReplicaSet (by name) for the rest of the sync.
+        """
         assert isinstance(key, str)
         self._syncs += 1
         api = self.ctx.api
@@ -118,7 +122,8 @@ class DeploymentController:
             return
         rss = self._replica_sets(d)
         new_rs = find_new_replica_set(d, rss)
-        _, all_old = find_old_replica_sets(d, rss)
+        # find_old_replica_sets' "all old": every ReplicaSet but the new one.
+        all_old = rss if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
         recreate = effective_strategy(d).type == RECREATE
         old_running = self._old_pods_running(d, all_old) if recreate else False
         if new_rs is None and not d.spec.paused:
@@ -129,6 +134,7 @@ class DeploymentController:
                     rss = rss + [created]
                 except AlreadyExists:
                     rss = self._replica_sets(d)
+                new_rs = find_new_replica_set(d, rss)
         decisions = plan_deployment_sync(d, rss, old_pods_running=old_running)
         by_name = {rs.metadata.name: rs for rs in rss}
         for dec in decisions:
@@ -141,18 +147,18 @@ class DeploymentController:
             by_name[dec.rs_name] = api.update(updated, actor=ACTOR)  # an error: the queue retries
             self._scales += 1
         rss = list(by_name.values())
-        if recreate and decisions == [] and find_new_replica_set(d, rss) is None and not old_running:
+        if new_rs is not None:
+            new_rs = by_name[new_rs.metadata.name]
+        if recreate and decisions == [] and new_rs is None and not old_running:
             self.queue.add(key)
-        self._cleanup(d, rss)
-        new_rs = find_new_replica_set(d, rss)
+        self._cleanup(d, rss, new_rs)
         status = calculate_deployment_status(d, rss, new_rs)
         if status != d.status:
             api.update(attrs.evolve(d, metadata=attrs.evolve(d.metadata, resource_version=""), status=status), actor=ACTOR)
             self._status_writes += 1
 
-    def _cleanup(self, d: Deployment, rss: list[ReplicaSet]) -> None:
+    def _cleanup(self, d: Deployment, rss: list[ReplicaSet], new_rs: ReplicaSet | None) -> None:
         limit = d.spec.revision_history_limit if d.spec.revision_history_limit is not None else 10
-        new_rs = find_new_replica_set(d, rss)
         idle = [
             rs for rs in rss
             if rs is not new_rs and (rs.spec.replicas or 0) == 0 and rs.status.replicas == 0

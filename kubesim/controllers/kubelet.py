@@ -26,7 +26,7 @@ from kubesim.clock import Timer
 from kubesim.controllers.runtime import ControllerContext
 from kubesim.errors import Conflict, KubesimError, ServerError, ServerTimeout
 from kubesim.ipam import RangeAllocator
-from kubesim.objects import Pod, PodCondition, PodIP
+from kubesim.objects import Pod, PodCondition, PodIP, PodStatus
 
 __all__ = ["Kubelet", "KubeletStatistics", "PodRuntime", "STATUS_RETRY_SECONDS"]
 
@@ -100,7 +100,7 @@ class Kubelet:
         self.ctx.api.watch(self._on_pod, {"Pod"})
 
     def _now(self) -> int:
-        return self.ctx.api.epoch + int(self.ctx.clock.now)
+        return int(self.ctx.api.epoch) + int(self.ctx.clock.now)
 
     def _later(self, rt: PodRuntime, delay: float, fn: Callable[[], object]) -> None:
         rt.timers.append(self.ctx.clock.schedule(delay, fn))
@@ -183,12 +183,13 @@ class Kubelet:
             del self.pods[key]
             self.behaviours.pop(key, None)
 
-    def _write_status(self, key: tuple[str, str], rt: PodRuntime, mutate: Callable[[Pod], Pod]) -> Pod | None:
+    def _write_status(self, key: tuple[str, str], rt: PodRuntime, mutate: Callable[[Pod], PodStatus]) -> Pod | None:
+        """Write the status ``mutate(pod)`` of the pod as stored now (an unconditional update,
+        as the status manager's patch is)."""
         pod = self.ctx.api.try_get("Pod", key[1], key[0])
         if pod is None or pod.metadata.uid != rt.uid:
             return None
-        new = mutate(pod)
-        new = attrs.evolve(new, metadata=attrs.evolve(new.metadata, resource_version=""))
+        new = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""), status=mutate(pod))
         rt.status_seq += 1
         seq = rt.status_seq
         try:
@@ -215,16 +216,13 @@ class Kubelet:
         now = self._now()
         host_ip = self._host_ip(rt.node)
 
-        def mutate(pod: Pod) -> Pod:
+        def mutate(pod: Pod) -> PodStatus:
             return attrs.evolve(
-                pod,
-                status=attrs.evolve(
-                    pod.status,
-                    phase="Pending",
-                    host_ip=host_ip,
-                    start_time=now,
-                    conditions=_conditions(now, False, pod.status.conditions, started=False),
-                ),
+                pod.status,
+                phase="Pending",
+                host_ip=host_ip,
+                start_time=now,
+                conditions=_conditions(now, False, pod.status.conditions, started=False),
             )
 
         self._write_status(key, rt, mutate)
@@ -234,7 +232,7 @@ class Kubelet:
         if n is not None:
             for a in n.status.addresses:
                 if a.type == "InternalIP":
-                    return a.address
+                    return str(a.address)
         return ""
 
     def _start_containers(self, key: tuple[str, str], rt: PodRuntime) -> None:
@@ -255,17 +253,14 @@ class Kubelet:
         now = self._now()
         ips = rt.ips
 
-        def mutate(p: Pod) -> Pod:
+        def mutate(p: Pod) -> PodStatus:
             return attrs.evolve(
-                p,
-                status=attrs.evolve(
-                    p.status,
-                    phase="Running",
-                    pod_ip=ips[0] if ips else "",
-                    pod_ips=tuple(PodIP(ip) for ip in ips),
-                    start_time=p.status.start_time or now,
-                    conditions=_conditions(now, ready, p.status.conditions, started=True),
-                ),
+                p.status,
+                phase="Running",
+                pod_ip=ips[0] if ips else "",
+                pod_ips=tuple(PodIP(ip) for ip in ips),
+                start_time=p.status.start_time or now,
+                conditions=_conditions(now, ready, p.status.conditions, started=True),
             )
 
         self._write_status(key, rt, mutate)
@@ -289,9 +284,7 @@ class Kubelet:
             self._write_status(
                 key,
                 rt,
-                lambda p: attrs.evolve(
-                    p, status=attrs.evolve(p.status, conditions=_conditions(now, ready, p.status.conditions, started=True))
-                ),
+                lambda p: attrs.evolve(p.status, conditions=_conditions(now, ready, p.status.conditions, started=True)),
             )
         self._schedule_readiness(key, rt)
 
@@ -336,10 +329,7 @@ class Kubelet:
                 key,
                 rt,
                 lambda p: attrs.evolve(
-                    p,
-                    status=attrs.evolve(
-                        p.status, phase=phase, conditions=_conditions(now, False, p.status.conditions, started=False)
-                    ),
+                    p.status, phase=phase, conditions=_conditions(now, False, p.status.conditions, started=False)
                 ),
             )
             self._later(rt, t.kubelet_delete_delay.draw(self.ctx.rng), lambda: self._final_delete(key, rt))

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence, cast
 
@@ -389,12 +390,29 @@ def pod_template_hash(template: PodTemplateSpec, collision_count: int | None = N
     return safe_encode_string(str(h))
 
 
+#: Every ``ObjectMeta`` field but ``labels``, read at once (compared as one tuple).
+_META_BUT_LABELS = operator.attrgetter(*(f.name for f in attrs.fields(ObjectMeta) if f.name != "labels"))
+
+
 def equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
-    """``EqualIgnoreHash``: templates equal apart from the ``pod-template-hash`` label. ``O(size)``."""
-    key = DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY
-    m1 = attrs.evolve(t1.metadata, labels=t1.metadata.labels.without(key))
-    m2 = attrs.evolve(t2.metadata, labels=t2.metadata.labels.without(key))
-    return m1 == m2 and t1.spec == t2.spec
+    """``EqualIgnoreHash``: templates equal apart from the ``pod-template-hash`` label. ``O(size)``.
+
+    Called for every ReplicaSet on every Deployment sync, so it builds nothing: the labels are
+    compared without the hash key, the other metadata fields as one tuple, and sub-objects
+    shared by the two templates (a ReplicaSet's ``spec`` is usually the Deployment's own) are
+    equal by identity.
+    """
+    if t1 is t2:
+        return True
+    m1, m2 = t1.metadata, t2.metadata
+    if m1 is not m2:
+        key = DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY
+        l1, l2 = m1.labels, m2.labels
+        if l1 is not l2 and l1.without(key) != l2.without(key):
+            return False
+        if _META_BUT_LABELS(m1) != _META_BUT_LABELS(m2):
+            return False
+    return t1.spec is t2.spec or t1.spec == t2.spec
 
 
 def _by_creation(rss: Iterable[ReplicaSet]) -> list[ReplicaSet]:
