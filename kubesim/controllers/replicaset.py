@@ -8,7 +8,10 @@ events requeue the owner at once; a pod that became ready requeues it again afte
 
 Cost per pod event: ``O(log n)``. The status comes from running counts, and the pods to delete
 from :class:`~kubesim.controllers.podranking.DeletionRanking`, which keeps every ReplicaSet's
-active pods in deletion order (a scale-down by ``k`` costs ``O(k log n)``, not a sort).
+active pods in deletion order (a scale-down by ``k`` costs ``O(k log n)``, not a sort). The
+ranking sees each pod as the controller's watch last delivered it (upstream ranks its informer
+cache's pods); ``full_ranking=True`` sorts the store's current pods instead, which differs only
+while a ``FaultPlan(watch_delay=...)`` holds events back.
 """
 
 from __future__ import annotations
