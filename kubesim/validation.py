@@ -41,6 +41,12 @@ building error strings. Endpoint IP checks are memoised per string, and an Endpo
 or EndpointSlice endpoint that once passed its checks (they depend on the entry alone, and on
 the slice's ``addressType``) is not checked again: a write in which one endpoint changed
 validates that endpoint and pays a set lookup (the entries cache their hash) for the others.
+An Endpoints address list goes further, since upstream checks each address on its own (no
+cross-address rule such as duplicate detection): a list (tuple) found valid is remembered by
+identity; a list the incremental Endpoints engine derived from one
+(:func:`note_derived_addresses`) costs the addresses that entered it; any other list costs one
+pass over its entries' identities plus the checks of entries never seen.  Errors, their order
+and their messages are those of the full walk, which runs whenever an entry is invalid.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import os
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from kubesim import labels as L
@@ -74,7 +81,14 @@ from kubesim.objects import (
     Service,
 )
 
-__all__ = ["validate", "validate_errors", "TOTAL_ANNOTATION_SIZE_LIMIT"]
+__all__ = [
+    "validate",
+    "validate_errors",
+    "note_derived_addresses",
+    "clear_caches",
+    "CHECK_HINTS",
+    "TOTAL_ANNOTATION_SIZE_LIMIT",
+]
 
 #: ``TotalAnnotationSizeLimitB``: keys plus values, in bytes.
 TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
@@ -390,6 +404,150 @@ _VALID_ADDRESSES = _ValidEntries()
 _VALID_SLICE_ENDPOINTS = _ValidEntries()
 
 
+# --------------------------------------------------------------------------------------------
+# Endpoints address lists known valid (an O(changed entries) Endpoints write)
+#
+# An address's checks depend on the address alone, so a list is valid iff each entry is.  Three
+# memos, cheapest first: lists (tuples, by identity) whose every entry passed; derivation hints
+# (``note_derived_addresses``: every entry of a new list is an entry of an earlier list or one
+# of a few added entries), so a list derived from a valid one costs its added entries; and the
+# identities of addresses that passed (one pass over a list's entries).  Each holds
+# references, so an id stays unique while remembered.
+
+#: When true, :func:`note_derived_addresses` checks its claim (``O(n)``) and raises
+#: :class:`AssertionError` when it is false. Tests turn it on; so does the environment variable
+#: ``KUBESIM_CHECK_HINTS=1`` at import.
+CHECK_HINTS: bool = bool(os.environ.get("KUBESIM_CHECK_HINTS"))
+
+#: Longest chain of derivation hints followed back to a list known valid.
+_MAX_CHAIN = 64
+
+
+class _TupleMemo:
+    """A map from tuples, by identity (a reference held), to values; first in, first out,
+    bounded by the total weight (by default the length) of the tuples held. ``O(1)``
+    amortised."""
+
+    __slots__ = ("items", "held", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.items: dict[int, tuple[tuple[Any, ...], Any, int]] = {}
+        self.held = 0
+        self.limit = limit
+
+    def get(self, t: object) -> Any:
+        hit = self.items.get(id(t))
+        return hit[1] if hit is not None and hit[0] is t else None
+
+    def put(self, t: tuple[Any, ...], value: Any, weight: int | None = None) -> None:
+        items = self.items
+        old = items.pop(id(t), None)
+        if old is not None:
+            self.held -= old[2]
+        w = len(t) if weight is None else weight
+        items[id(t)] = (t, value, w)
+        self.held += w
+        while self.held > self.limit and len(items) > 1:
+            self.held -= items.pop(next(iter(items)))[2]
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.held = 0
+
+
+_VALID_LISTS = _TupleMemo(1 << 20)  # address tuple -> True
+_DERIVED = _TupleMemo(1 << 20)  # address tuple -> (base tuple, added entries)
+_VALID_IDS: set[int] = set()  # ids of addresses that passed, all held by _VALID_HELD
+_VALID_HELD: list[EndpointAddress] = []
+
+
+def _mark_valid(a: EndpointAddress) -> None:
+    if len(_VALID_IDS) >= _VALID_ADDRESSES.limit:
+        _VALID_IDS.clear()
+        _VALID_HELD.clear()
+    _VALID_IDS.add(id(a))
+    _VALID_HELD.append(a)
+
+
+def _address_ok(a: EndpointAddress) -> bool:
+    """Whether ``a`` passes its checks (memoised by identity and by value)."""
+    if id(a) in _VALID_IDS:
+        return True
+    if a not in _VALID_ADDRESSES.seen:
+        e = _Errs()
+        _endpoint_address_errors(e, a, "")
+        if e.items:
+            return False
+        _VALID_ADDRESSES.add(a)
+    _mark_valid(a)
+    return True
+
+
+def _known_valid(addrs: Sequence[EndpointAddress]) -> bool:
+    """``True`` when every entry of ``addrs`` is known to pass its checks (then the list
+    yields no error); ``False`` when that is not known cheaply (the caller walks the list).
+    ``O(1)`` for a list known valid; ``O(added entries)`` along derivation hints back to one;
+    else one pass over the entries' identities plus the checks of the entries not known."""
+    if _VALID_LISTS.get(addrs):
+        return True
+    ok: bool | None = None
+    added: list[tuple[EndpointAddress, ...]] = []
+    cur: Sequence[EndpointAddress] = addrs
+    for _ in range(_MAX_CHAIN):
+        hint = _DERIVED.get(cur)
+        if hint is None:
+            break
+        cur, more = hint
+        added.append(more)
+        if not cur or _VALID_LISTS.get(cur):
+            # Derived from a list known valid: the entries added on the way decide.
+            ok = all(_address_ok(a) for more in added for a in more)
+            break
+    if ok is None:
+        # One pass for the entries not known valid by identity (usually none or a few).
+        ids = _VALID_IDS
+        ok = all(_address_ok(a) for a in [a for a in addrs if id(a) not in ids])
+    if ok and type(addrs) is tuple:
+        _VALID_LISTS.put(addrs, True)
+    return ok
+
+
+def clear_caches() -> None:
+    """Forget every entry and list remembered as valid and every derivation hint (the next
+    validation of each starts from scratch). ``O(cached entries)``."""
+    _VALID_ADDRESSES.seen.clear()
+    _VALID_SLICE_ENDPOINTS.seen.clear()
+    _VALID_POD_SPECS.seen.clear()
+    _VALID_TEMPLATES.seen.clear()
+    _VALID_IDS.clear()
+    _VALID_HELD.clear()
+    _VALID_LISTS.clear()
+    _DERIVED.clear()
+    _endpoint_ip_reason.cache_clear()
+
+
+def note_derived_addresses(
+    new: tuple[EndpointAddress, ...], base: tuple[EndpointAddress, ...], added: Iterable[EndpointAddress]
+) -> None:
+    """Hint that every entry of ``new`` is (the very object of) an entry of ``base`` or of
+    ``added``: the incremental Endpoints engine knows which addresses entered a list since it
+    last materialised it.  Validating an Endpoints whose address list is ``new`` then checks
+    the ``added`` entries only, once ``base`` (or a list it derives from) is known valid; the
+    errors reported are unchanged, since an address's checks depend on the address alone.
+
+    The caller vouches for the claim; with :data:`CHECK_HINTS` it is checked (``O(n)``) and a
+    false claim raises :class:`AssertionError`. ``O(len(added))``."""
+    if type(new) is not tuple or not new:
+        return
+    more = tuple(added)
+    if CHECK_HINTS:
+        known = {id(a) for a in base} | {id(a) for a in more}
+        stray = [a for a in new if id(a) not in known]
+        if stray:
+            raise AssertionError(f"derived address list has {len(stray)} entries outside base + added: {stray[:3]}")
+    _DERIVED.put(new, (base, more), len(new) + len(more))
+
+
 def _selector_json(s: LabelSelector) -> dict[str, Any]:
     d: dict[str, Any] = {}
     if s.match_labels:
@@ -499,7 +657,44 @@ def _container_errors(e: _Errs, c: Container, path: str, names: set[str], regula
             e.not_supported(path + ".restartPolicy", c.restart_policy, ("Always",))
 
 
+class _ValidByIdentity:
+    """Frozen sub-objects (by identity, a reference held) whose checks passed, where the checks
+    depend on the sub-object alone: a pod's ``spec`` is carried over unchanged across its
+    status updates, a ReplicaSet's or Deployment's selector and template across its scale and
+    status updates. Bounded; cleared wholesale when full. ``O(1)``."""
+
+    __slots__ = ("seen", "limit")
+
+    def __init__(self, limit: int = 1 << 15) -> None:
+        self.seen: dict[Any, tuple[Any, ...]] = {}
+        self.limit = limit
+
+    def __contains__(self, key: tuple[Any, ...]) -> bool:
+        hit = self.seen.get(tuple(map(id, key)))
+        return hit is not None and all(a is b for a, b in zip(hit, key))
+
+    def add(self, key: tuple[Any, ...]) -> None:
+        if len(self.seen) >= self.limit:
+            self.seen.clear()
+        self.seen[tuple(map(id, key))] = key
+
+
+_VALID_POD_SPECS = _ValidByIdentity()
+_VALID_TEMPLATES = _ValidByIdentity()
+
+
 def _pod_spec_errors(e: _Errs, spec: PodSpec, path: str) -> None:
+    # Whether a spec yields errors does not depend on ``path`` (it only prefixes them).
+    key = (spec,)
+    if key in _VALID_POD_SPECS:
+        return
+    n = len(e.items)
+    _pod_spec_errors_uncached(e, spec, path)
+    if len(e.items) == n:
+        _VALID_POD_SPECS.add(key)
+
+
+def _pod_spec_errors_uncached(e: _Errs, spec: PodSpec, path: str) -> None:
     names: set[str] = set()
     if not spec.containers:
         e.required(path + ".containers")
@@ -813,13 +1008,21 @@ def _validate_endpoints(e: _Errs, ep: Endpoints, old: Endpoints | None) -> None:
         if not ss.addresses and not ss.not_ready_addresses:
             e.required(sp, "must specify `addresses` or `notReadyAddresses`")
         for field_name, addrs in (("addresses", ss.addresses), ("notReadyAddresses", ss.not_ready_addresses)):
+            if not addrs or _known_valid(addrs):
+                continue
+            start = len(e.items)
             for j, a in enumerate(addrs):
-                if a in valid:
+                if id(a) in _VALID_IDS:
                     continue
-                before = len(e.items)
-                _endpoint_address_errors(e, a, f"{sp}.{field_name}[{j}]")
-                if len(e.items) == before:
+                if a not in valid:
+                    before = len(e.items)
+                    _endpoint_address_errors(e, a, f"{sp}.{field_name}[{j}]")
+                    if len(e.items) != before:
+                        continue
                     _VALID_ADDRESSES.add(a)
+                _mark_valid(a)
+            if len(e.items) == start and type(addrs) is tuple:
+                _VALID_LISTS.put(addrs, True)
         multi = len(ss.ports) > 1
         for j, p in enumerate(ss.ports):
             pp = f"{sp}.ports[{j}]"
@@ -991,6 +1194,18 @@ def _rolling_update_errors(e: _Errs, ru: RollingUpdateDeployment, path: str) -> 
 
 
 def _selector_and_template_errors(
+    e: _Errs, selector: LabelSelector | None, template: PodTemplateSpec, path: str
+) -> None:
+    key = (selector, template)
+    if key in _VALID_TEMPLATES:
+        return
+    n = len(e.items)
+    _selector_and_template_errors_uncached(e, selector, template, path)
+    if len(e.items) == n:
+        _VALID_TEMPLATES.add(key)
+
+
+def _selector_and_template_errors_uncached(
     e: _Errs, selector: LabelSelector | None, template: PodTemplateSpec, path: str
 ) -> None:
     if selector is None:

@@ -67,10 +67,15 @@ Then, writing ``A(x)`` for an entry size::
     stored         = envelope_size(kind, raw)
 
 A caller that keeps the per-subset sums ``S_i`` (or the endpoint/port sums) up to date as
-entries come and go pays ``O(1)`` per changed entry and ``O(meta)`` per write.  The same
-shape holds for JSON: :func:`address_json_size` and friends give the size of one entry's JSON,
-and :func:`json_list_size` ``(n, total) = 2 + total + max(n - 1, 0)`` the size of a list of
-``n`` entries whose JSON sizes sum to ``total``.
+entries come and go pays ``O(1)`` per changed entry and ``O(meta)`` per write.  For an
+Endpoints the API server measures, the address lists' sums come from
+:func:`address_list_sizes`: ``O(1)`` for a list (tuple) measured before or vouched for by its
+producer (:func:`vouch_address_list`: the incremental Endpoints engine keeps the sums of the
+lists it writes as addresses come and go), else one C-level pass over cached per-address
+sizes; so a write in which one address changed costs ``O(1)`` to measure, whatever its size.
+The same shape holds for JSON: :func:`address_json_size` and friends give the size of one
+entry's JSON, and :func:`json_list_size` ``(n, total) = 2 + total + max(n - 1, 0)`` the size
+of a list of ``n`` entries whose JSON sizes sum to ``total``.
 
 Cost of a cached lookup: one ``dict`` probe keyed by the frozen attrs entry, dominated by the
 entry's generated ``__hash__`` (attrs recomputes it on every call unless ``cache_hash=True``).
@@ -93,8 +98,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import json as _json
+import os as _os
 import re as _re
-from typing import Any, Callable, Iterable, Mapping, Optional, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, TypeVar
 
 import attrs
 
@@ -166,6 +172,10 @@ __all__ = [
     "json_list_size",
     "meta_json_size",
     "address_json_size",
+    "address_sizes",
+    "address_list_sizes",
+    "vouch_address_list",
+    "CHECK_HINTS",
     "endpoint_port_json_size",
     "endpoint_json_size",
     "slice_port_json_size",
@@ -901,6 +911,9 @@ def clear_caches() -> None:
         c._cache.clear()  # type: ignore[attr-defined]
     for ic in _ID_CACHES:
         ic.cache.clear()
+    _ADDR_PAIRS.clear()
+    _ADDR_HELD.clear()
+    _LIST_SUMS.clear()
     _LAST_RAW[0] = _LAST_JSON[0] = None
 
 
@@ -965,11 +978,13 @@ def meta_size(meta: ObjectMeta, *, include_resource_version: bool = True) -> int
 
 
 def _subset_body(s: EndpointSubset) -> int:
+    # The address lists through address_list_sizes: O(1) for a list measured or vouched
+    # before (the JSON pass then reuses what the protobuf pass summed).
     n = 0
-    for a in s.addresses:
-        n += address_entry_size(a)
-    for a in s.not_ready_addresses:
-        n += address_entry_size(a)
+    if s.addresses:
+        n += address_list_sizes(s.addresses)[0]
+    if s.not_ready_addresses:
+        n += address_list_sizes(s.not_ready_addresses)[0]
     for p in s.ports:
         n += endpoint_port_entry_size(p)
     return n
@@ -1424,6 +1439,147 @@ def slice_port_json_size(port: EndpointSlicePort) -> int:
     return _json_len(_slice_port_json(port))
 
 
+# --------------------------------------------------------------------------------------------
+# sums over address lists (the O(changed entries) Endpoints write)
+
+#: When true, :func:`vouch_address_list` checks every vouched sum against a from-scratch
+#: computation and raises :class:`AssertionError` on a mismatch (``O(n)`` per call). Tests turn
+#: it on; so does the environment variable ``KUBESIM_CHECK_HINTS=1`` at import.
+CHECK_HINTS: bool = bool(_os.environ.get("KUBESIM_CHECK_HINTS"))
+
+# A (protobuf, JSON) size pair packed into one int, ``proto + (json << 40)``: packed pairs add
+# and subtract like pairs (each component of a sum of entry sizes stays below 2**40), so a
+# list's two sums are one C-level ``sum``.
+_PAIR_SHIFT = 40
+_PAIR_MASK = (1 << _PAIR_SHIFT) - 1
+
+# id(address) -> packed pair, for every address in _ADDR_HELD (which keeps them alive, so an
+# id in the table always denotes the object it was computed for). Cleared when full.
+_ADDR_PAIRS: dict[int, int] = {}
+_ADDR_HELD: list[EndpointAddress] = []
+
+
+class _TupleMemo:
+    """A map from tuples, by identity (a reference is held, so an id cannot be reused while
+    cached), to values; first in, first out, bounded by the total weight (by default the
+    length) of the tuples held: an uncapped Endpoints has tens of thousands of addresses.
+    ``O(1)`` amortised."""
+
+    __slots__ = ("items", "held", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.items: dict[int, tuple[tuple[Any, ...], Any, int]] = {}
+        self.held = 0
+        self.limit = limit
+
+    def get(self, t: object) -> Any:
+        hit = self.items.get(id(t))
+        return hit[1] if hit is not None and hit[0] is t else None
+
+    def put(self, t: tuple[Any, ...], value: Any, weight: Optional[int] = None) -> None:
+        items = self.items
+        old = items.pop(id(t), None)
+        if old is not None:
+            self.held -= old[2]
+        w = len(t) if weight is None else weight
+        items[id(t)] = (t, value, w)
+        self.held += w
+        while self.held > self.limit and len(items) > 1:
+            self.held -= items.pop(next(iter(items)))[2]
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.held = 0
+
+
+# address tuple (by identity) -> (proto sum, json sum)
+_LIST_SUMS = _TupleMemo(1 << 20)
+
+
+def _address_pair(addr: EndpointAddress) -> int:
+    n = _ADDR_PAIRS.get(id(addr))
+    if n is None:
+        if len(_ADDR_PAIRS) >= CACHE_SIZE:
+            _ADDR_PAIRS.clear()
+            _ADDR_HELD.clear()
+        n = address_entry_size(addr) + (address_json_size(addr) << _PAIR_SHIFT)
+        _ADDR_PAIRS[id(addr)] = n
+        _ADDR_HELD.append(addr)
+    return n
+
+
+def address_sizes(addr: EndpointAddress) -> tuple[int, int]:
+    """``(address_entry_size(addr), address_json_size(addr))``: what one address adds to the
+    protobuf body of its subset and the JSON size of the address object. ``O(1)`` amortised
+    (cached by identity, then by value).
+
+    >>> address_sizes(EndpointAddress(ip="10.0.0.1"))
+    (14, 17)
+    """
+    n = _address_pair(addr)
+    return n & _PAIR_MASK, n >> _PAIR_SHIFT
+
+
+def _address_list_scratch(addrs: Iterable[EndpointAddress]) -> tuple[int, int]:
+    total = 0
+    for a in addrs:
+        total += address_entry_size(a) + (address_json_size(a) << _PAIR_SHIFT)
+    return total & _PAIR_MASK, total >> _PAIR_SHIFT
+
+
+def address_list_sizes(addrs: Sequence[EndpointAddress]) -> tuple[int, int]:
+    """``(sum of address_entry_size, sum of address_json_size)`` over ``addrs`` (the
+    ``addresses`` or ``notReadyAddresses`` of a subset).
+
+    ``O(1)`` for a tuple measured or vouched (:func:`vouch_address_list`) recently: the sums
+    are remembered by the tuple's identity (a bounded cache holding a reference).  Otherwise
+    ``O(n)``: one C-level pass over per-address sizes cached by identity, plus, when some
+    addresses were never measured, one pass to find them and their per-value cached sizes.
+    An entry listed twice counts twice, as in the encoding."""
+    if not addrs:
+        return 0, 0
+    hit: Optional[tuple[int, int]] = _LIST_SUMS.get(addrs)
+    if hit is not None:
+        return hit
+    pairs = _ADDR_PAIRS
+    try:
+        total = sum(map(pairs.__getitem__, map(id, addrs)))
+    except KeyError:  # some addresses not measured yet: measure them, sum again
+        missing = [a for a in addrs if id(a) not in pairs]
+        if len(pairs) + len(missing) > CACHE_SIZE:
+            pairs.clear()
+            _ADDR_HELD.clear()
+            missing = list(addrs)
+        if len(missing) > CACHE_SIZE:
+            return _address_list_scratch(addrs)
+        for a in missing:
+            _address_pair(a)
+        total = sum(map(pairs.__getitem__, map(id, addrs)))
+    pair = (total & _PAIR_MASK, total >> _PAIR_SHIFT)
+    if type(addrs) is tuple:  # a list could change after being remembered
+        _LIST_SUMS.put(addrs, pair)
+    return pair
+
+
+def vouch_address_list(addrs: tuple[EndpointAddress, ...], proto: int, json: int) -> None:
+    """Record that ``address_list_sizes(addrs) == (proto, json)``, computed by the caller from
+    running totals (the incremental Endpoints engine keeps the sums of the lists it
+    materialises as addresses come and go), so that measuring the write that carries ``addrs``
+    costs ``O(1)`` instead of ``O(len(addrs))``.
+
+    The caller vouches for the numbers: with :data:`CHECK_HINTS` they are checked against a
+    from-scratch computation (``O(n)``) and a mismatch raises :class:`AssertionError`; the
+    fast-versus-reference tests compare every recorded size as well.  Only tuples are
+    remembered. ``O(1)``."""
+    if type(addrs) is not tuple or not addrs:
+        return
+    if CHECK_HINTS:
+        want = _address_list_scratch(addrs)
+        if want != (proto, json):
+            raise AssertionError(f"vouched address-list sizes {(proto, json)} != {want} for {len(addrs)} addresses")
+    _LIST_SUMS.put(addrs, (proto, json))
+
+
 def _header_len(obj: Any) -> int:
     # {"kind":"K","apiVersion":"V","metadata":  -> the leading part up to the metadata value.
     return 1 + 7 + _json_str_len(obj.kind) + 1 + 13 + _json_str_len(obj.api_version) + 1 + 11
@@ -1432,10 +1588,10 @@ def _header_len(obj: Any) -> int:
 def _subset_json(s: EndpointSubset) -> int:
     parts = []
     if s.addresses:
-        total = sum(address_json_size(a) for a in s.addresses)
+        total = address_list_sizes(s.addresses)[1]
         parts.append(len('"addresses":') + json_list_size(len(s.addresses), total))
     if s.not_ready_addresses:
-        total = sum(address_json_size(a) for a in s.not_ready_addresses)
+        total = address_list_sizes(s.not_ready_addresses)[1]
         parts.append(
             len('"notReadyAddresses":') + json_list_size(len(s.not_ready_addresses), total)
         )

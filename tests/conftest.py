@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 import pathlib
 
+# The incremental Endpoints engine vouches for the sizes and validity of the address lists it
+# builds (kubesim.wire / kubesim.validation ``CHECK_HINTS``): in the suite every claim is checked.
+os.environ.setdefault("KUBESIM_CHECK_HINTS", "1")
+
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
