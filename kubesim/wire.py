@@ -90,7 +90,12 @@ both are computed in one pass and the last object measured is remembered (the AP
 for both, served and stored, on every write; :func:`sizes3` returns all three numbers at
 once).  The ``spec`` and ``status`` of the other kinds are measured once per sub-object and
 cached by identity (a bounded cache holding a reference), so a Pod status update does not
-re-encode the unchanged ``spec``.  JSON sizes go through the C JSON encoder, corrected for the
+re-encode the unchanged ``spec``.  The metadata is sized in closed form: its short strings
+arithmetically (length prefix plus bytes), its collections (labels, annotations, owner
+references, finalizers, managed fields, which the API server carries over between versions)
+by identity, as are the Pod conditions inside a Pod status (the kubelet reuses unchanged
+ones); a Pod, ReplicaSet or Deployment status is sized from those parts without being
+encoded.  JSON sizes go through the C JSON encoder, corrected for the
 characters Go escapes differently.
 """
 
@@ -995,32 +1000,26 @@ def _str_field_len(text: str) -> int:
     return wrap(len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass")))
 
 
-def _meta_body_pair(meta: ObjectMeta) -> tuple[int, int]:
-    """``(meta_size(meta), meta_size(meta, include_resource_version=False))`` from one
-    encoding: without resourceVersion, ``selfLink`` and ``resourceVersion`` are empty strings
-    (2 bytes each) and every other field is unchanged."""
-    n = len(_object_meta(meta, True))
-    return n, n - _str_field_len(meta.self_link) - _str_field_len(meta.resource_version) + 4
-
-
 class _ByIdentity:
     """A bounded cache of ``fn(x)`` keyed by the identity of ``x``, holding a strong reference
     to ``x`` (so its ``id`` cannot be reused while cached).  For immutable sub-objects that a
-    write carries over unchanged (a Pod's ``spec`` across status updates): a hit is one dict
-    probe, no hashing of the object.  Cleared wholesale when full."""
+    write carries over unchanged (a Pod's ``spec`` across status updates, a label map or a
+    ``PodCondition`` across versions): a hit is one dict probe, no hashing of the object.
+    Cleared wholesale when it holds ``limit`` objects."""
 
-    __slots__ = ("fn", "cache")
+    __slots__ = ("fn", "cache", "limit")
 
-    def __init__(self, fn: Callable[[Any], int]) -> None:
+    def __init__(self, fn: Callable[[Any], int], limit: int) -> None:
         self.fn = fn
         self.cache: dict[int, tuple[Any, int]] = {}
+        self.limit = limit
 
     def __call__(self, x: Any) -> int:
         hit = self.cache.get(id(x))
         if hit is not None and hit[0] is x:
             return hit[1]
         n = self.fn(x)
-        if len(self.cache) >= _ID_CACHE_SIZE:
+        if len(self.cache) >= self.limit:
             self.cache.clear()
         self.cache[id(x)] = (x, n)
         return n
@@ -1029,13 +1028,351 @@ class _ByIdentity:
 #: Maximum number of sub-objects each identity cache keeps.
 _ID_CACHE_SIZE = 1 << 13
 
+#: Maximum number of metadata parts (label maps, owner-reference tuples, ...) and pod
+#: conditions each part cache keeps: one per live object in a large cluster.
+_PART_CACHE_SIZE = 1 << 16
+
 _ID_CACHES: list[_ByIdentity] = []
 
 
-def _by_identity(fn: Callable[[Any], int]) -> _ByIdentity:
-    c = _ByIdentity(fn)
+def _by_identity(fn: Callable[[Any], int], limit: int = _ID_CACHE_SIZE) -> _ByIdentity:
+    c = _ByIdentity(fn, limit)
     _ID_CACHES.append(c)
     return c
+
+
+# --------------------------------------------------------------------------------------------
+# ObjectMeta and small status objects, sized arithmetically
+#
+# A write changes a few scalar fields of the metadata (resourceVersion, generation) and
+# carries the collections over: the API server reuses the label/annotation maps and the
+# owner-reference/finalizer/managed-field tuples of the previous version, and the kubelet
+# reuses unchanged PodCondition objects.  So each collection's sizes are cached by identity
+# (packed as ``proto + (json << _PAIR_SHIFT)``) and the scalar fields are sized in closed
+# form: a one-byte-tag string field is ``wrap(len(utf8))``, a JSON string
+# ``_json_str_len``.  Each function below equals the length of the corresponding encoder
+# output (``_object_meta``, ``_meta_json``/``manifests.encode``, ``_pod_status`` ...), which
+# tests/test_perf_wire_meta.py checks on random objects.
+
+
+def _sf(s: str) -> int:
+    """``len(_str(num, s))`` for a one-byte tag ``num``. ``O(1)`` for ASCII."""
+    n = len(s) if s.isascii() else len(s.encode("utf-8", "surrogatepass"))
+    return n + 2 if n < 0x80 else 1 + sov(n) + n
+
+
+# RFC 3339 at second precision is 20 characters for years 1000-9999; outside, the two
+# formatters (wire's strftime, manifests' f-string) differ, so the text is measured.
+_TIME_LO = -30610224000  # 1000-01-01T00:00:00Z
+_TIME_HI = 253402300799  # 9999-12-31T23:59:59Z
+
+
+def _time_json_len(seconds: int, manifest: bool) -> int:
+    if _TIME_LO <= seconds <= _TIME_HI:
+        return 22
+    return _json_str_len(_manifests()._format_time(seconds) if manifest else _rfc3339(seconds))
+
+
+def _map_pair(m: Mapping[str, str]) -> int:
+    """Packed sizes of a ``map<string,string>`` field's entries (protobuf, tags included) and
+    of its JSON object (``0`` for an empty map, which is omitted)."""
+    if not m:
+        return 0
+    proto = js = 0
+    for k in m:
+        v = m[k]
+        proto += wrap(_sf(k) + _sf(v))
+        js += _json_str_len(k) + 1 + _json_str_len(v)
+    return proto + ((js + 1 + len(m)) << _PAIR_SHIFT)
+
+
+def _owners_pair(refs: tuple[OwnerReference, ...]) -> int:
+    if not refs:
+        return 0
+    proto = js = 0
+    for r in refs:
+        proto += wrap(len(_owner_reference(r)))
+        d: dict[str, Any] = {"apiVersion": r.api_version, "kind": r.kind, "name": r.name, "uid": r.uid}
+        if r.controller is not None:
+            d["controller"] = r.controller
+        if r.block_owner_deletion is not None:
+            d["blockOwnerDeletion"] = r.block_owner_deletion
+        js += _json_len(d)
+    return proto + (json_list_size(len(refs), js) << _PAIR_SHIFT)
+
+
+def _finalizers_pair(items: tuple[str, ...]) -> int:
+    if not items:
+        return 0
+    proto = js = 0
+    for f in items:
+        proto += _sf(f)
+        js += _json_str_len(f)
+    return proto + (json_list_size(len(items), js) << _PAIR_SHIFT)
+
+
+def _managed_proto(entries: tuple[ManagedFieldsEntry, ...]) -> int:
+    n = 0
+    for e in entries:
+        b = len(_managed_fields_entry(e))
+        n += 2 + sov(b) + b  # field 17: a two-byte tag
+    return n
+
+
+_labels_pair = _by_identity(_map_pair, _PART_CACHE_SIZE)  # labels and annotations
+_owners = _by_identity(_owners_pair, _PART_CACHE_SIZE)
+_finalizers = _by_identity(_finalizers_pair, _PART_CACHE_SIZE)
+_managed_size = _by_identity(_managed_proto, _PART_CACHE_SIZE)
+# managedFields JSON: wire's own rendering (Endpoints, EndpointSlice) and manifests' (others).
+_managed_json_wire = _by_identity(
+    lambda t: _go_json_len(_meta_json(ObjectMeta(managed_fields=t))["managedFields"]),
+    _PART_CACHE_SIZE,
+)
+_managed_json_manifest = _by_identity(
+    lambda t: _json_len(_manifests().encode(t)), _PART_CACHE_SIZE
+)
+
+
+def _meta_body_pair(meta: ObjectMeta) -> tuple[int, int]:
+    """``(meta_size(meta), meta_size(meta, include_resource_version=False))``: without
+    resourceVersion, ``selfLink`` and ``resourceVersion`` are empty strings (2 bytes each)
+    and every other field is unchanged. ``O(1)`` when the collections were measured
+    before (by identity), else ``O(size of the new collections)``."""
+    ts = meta.creation_timestamp
+    n = (
+        _sf(meta.name)
+        + _sf(meta.generate_name)
+        + _sf(meta.namespace)
+        + _sf(meta.uid)
+        + 1
+        + sov(meta.generation)
+        + (2 if ts is None else 5 + sov(ts))  # metav1.Time {seconds, nanos}, always written
+    )
+    ts = meta.deletion_timestamp
+    if ts is not None:
+        n += 5 + sov(ts)
+    gp = meta.deletion_grace_period_seconds
+    if gp is not None:
+        n += 1 + sov(gp)
+    n += (
+        _labels_pair(meta.labels)
+        + _labels_pair(meta.annotations)
+        + _owners(meta.owner_references)
+        + _finalizers(meta.finalizers)
+    ) & _PAIR_MASK
+    if meta.managed_fields:
+        n += _managed_size(meta.managed_fields)
+    return n + _sf(meta.self_link) + _sf(meta.resource_version), n + 4
+
+
+_K_NAME = len('"name":')
+_K_GENERATE_NAME = len('"generateName":')
+_K_NAMESPACE = len('"namespace":')
+_K_SELF_LINK = len('"selfLink":')
+_K_UID = len('"uid":')
+_K_RESOURCE_VERSION = len('"resourceVersion":')
+_K_GENERATION = len('"generation":')
+_K_CREATION = len('"creationTimestamp":')
+_K_DELETION = len('"deletionTimestamp":')
+_K_GRACE = len('"deletionGracePeriodSeconds":')
+_K_LABELS = len('"labels":')
+_K_ANNOTATIONS = len('"annotations":')
+_K_OWNERS = len('"ownerReferences":')
+_K_FINALIZERS = len('"finalizers":')
+_K_MANAGED = len('"managedFields":')
+
+
+def _meta_json_sizes(meta: ObjectMeta, manifest: bool) -> tuple[int, int]:
+    """JSON sizes of the ``metadata`` value with and without ``resourceVersion`` and
+    ``selfLink`` (what ``PrepareObjectForStorage`` clears; both are ``omitempty``), as
+    :func:`_meta_json` renders it (``manifest=False``) or :func:`kubesim.manifests.encode`
+    does (``True``; they differ only in timestamps outside years 1000-9999 and raw
+    managedFields). ``O(1)`` when the collections were measured before."""
+    n = k = 0
+    s = meta.name
+    if s:
+        n += _K_NAME + _json_str_len(s)
+        k += 1
+    s = meta.generate_name
+    if s:
+        n += _K_GENERATE_NAME + _json_str_len(s)
+        k += 1
+    s = meta.namespace
+    if s:
+        n += _K_NAMESPACE + _json_str_len(s)
+        k += 1
+    s = meta.uid
+    if s:
+        n += _K_UID + _json_str_len(s)
+        k += 1
+    v = meta.generation
+    if v:
+        n += _K_GENERATION + len(str(v))
+        k += 1
+    t = meta.creation_timestamp
+    if t is not None:
+        n += _K_CREATION + _time_json_len(t, manifest)
+        k += 1
+    t = meta.deletion_timestamp
+    if t is not None:
+        n += _K_DELETION + _time_json_len(t, manifest)
+        k += 1
+    t = meta.deletion_grace_period_seconds
+    if t is not None:
+        n += _K_GRACE + len(str(t))
+        k += 1
+    p = _labels_pair(meta.labels) >> _PAIR_SHIFT
+    if p:
+        n += _K_LABELS + p
+        k += 1
+    p = _labels_pair(meta.annotations) >> _PAIR_SHIFT
+    if p:
+        n += _K_ANNOTATIONS + p
+        k += 1
+    p = _owners(meta.owner_references) >> _PAIR_SHIFT
+    if p:
+        n += _K_OWNERS + p
+        k += 1
+    p = _finalizers(meta.finalizers) >> _PAIR_SHIFT
+    if p:
+        n += _K_FINALIZERS + p
+        k += 1
+    mf = meta.managed_fields
+    if mf:
+        n += _K_MANAGED + (_managed_json_manifest(mf) if manifest else _managed_json_wire(mf))
+        k += 1
+    without = 2 + n + (k - 1 if k else 0)
+    s = meta.self_link
+    if s:
+        n += _K_SELF_LINK + _json_str_len(s)
+        k += 1
+    s = meta.resource_version
+    if s:
+        n += _K_RESOURCE_VERSION + _json_str_len(s)
+        k += 1
+    return 2 + n + (k - 1 if k else 0), without
+
+
+def _pod_condition_pair(c: PodCondition) -> int:
+    return wrap(len(_pod_condition(c))) + (_json_len(_manifests().encode(c)) << _PAIR_SHIFT)
+
+
+_condition_pair = _by_identity(_pod_condition_pair, _PART_CACHE_SIZE)
+
+_K_PHASE = len('"phase":')
+_K_CONDITIONS = len('"conditions":')
+_K_MESSAGE = len('"message":')
+_K_REASON = len('"reason":')
+_K_HOST_IP = len('"hostIP":')
+_K_POD_IP = len('"podIP":')
+_K_POD_IPS = len('"podIPs":')
+_K_START = len('"startTime":')
+_PIP_JSON = len('{"ip":}')
+# qosClass, nominatedNodeName, resize (2 bytes each), observedGeneration (two-byte tag + 0).
+_POD_STATUS_ZEROS = 2 + 2 + 2 + 3
+
+
+def _pod_status_len(s: PodStatus) -> int:
+    """``len(_pod_status(s))`` from cached per-condition sizes."""
+    n = (
+        _sf(s.phase)
+        + _sf(s.message)
+        + _sf(s.reason)
+        + _sf(s.host_ip)
+        + _sf(s.pod_ip)
+        + _POD_STATUS_ZEROS
+    )
+    if s.conditions:
+        cp = _condition_pair
+        n += sum([cp(c) for c in s.conditions]) & _PAIR_MASK
+    t = s.start_time
+    if t is not None:
+        n += 5 + sov(t)
+    for ip in s.pod_ips:
+        n += wrap(_sf(ip.ip))
+    return n
+
+
+def _pod_status_json(s: PodStatus) -> int:
+    """``_json_len(manifests.encode(s))`` from cached per-condition sizes."""
+    n = k = 0
+    for key, v in (
+        (_K_PHASE, s.phase),
+        (_K_MESSAGE, s.message),
+        (_K_REASON, s.reason),
+        (_K_HOST_IP, s.host_ip),
+        (_K_POD_IP, s.pod_ip),
+    ):
+        if v:
+            n += key + _json_str_len(v)
+            k += 1
+    conds = s.conditions
+    if conds:
+        cp = _condition_pair
+        total = sum([cp(c) for c in conds]) >> _PAIR_SHIFT
+        n += _K_CONDITIONS + json_list_size(len(conds), total)
+        k += 1
+    ips = s.pod_ips
+    if ips:
+        n += _K_POD_IPS + json_list_size(
+            len(ips), sum(_PIP_JSON + _json_str_len(ip.ip) for ip in ips)
+        )
+        k += 1
+    t = s.start_time
+    if t is not None:
+        n += _K_START + _time_json_len(t, True)
+        k += 1
+    return 2 + n + (k - 1 if k else 0)
+
+
+def _int_fields_json(fields: tuple[tuple[str, str, bool], ...]) -> Callable[[Any], int]:
+    """JSON size of a struct of integer fields ``(json key, attribute, omitempty)``."""
+    keys = tuple((len(f'"{key}":'), attr, omit) for key, attr, omit in fields)
+
+    def size(x: Any) -> int:
+        n = k = 0
+        for key_len, attr, omit in keys:
+            v = getattr(x, attr)
+            if v or not omit:
+                n += key_len + len(str(v))
+                k += 1
+        return 2 + n + (k - 1 if k else 0)
+
+    return size
+
+
+def _int_fields_proto(attrs_: tuple[str, ...]) -> Callable[[Any], int]:
+    """Protobuf body size of a message of always-written one-byte-tag varint fields."""
+
+    def size(x: Any) -> int:
+        return sum([1 + sov(getattr(x, a)) for a in attrs_])
+
+    return size
+
+
+# Mirrors kubesim.manifests' schema for these structs (Go struct order is irrelevant to a size).
+_JSON_SIZERS: dict[type, Callable[[Any], int]] = {
+    PodStatus: _pod_status_json,
+    ReplicaSetStatus: _int_fields_json(
+        (
+            ("replicas", "replicas", False),
+            ("fullyLabeledReplicas", "fully_labeled_replicas", True),
+            ("readyReplicas", "ready_replicas", True),
+            ("availableReplicas", "available_replicas", True),
+            ("observedGeneration", "observed_generation", True),
+        )
+    ),
+    DeploymentStatus: _int_fields_json(
+        (
+            ("observedGeneration", "observed_generation", True),
+            ("replicas", "replicas", True),
+            ("updatedReplicas", "updated_replicas", True),
+            ("readyReplicas", "ready_replicas", True),
+            ("availableReplicas", "available_replicas", True),
+            ("unavailableReplicas", "unavailable_replicas", True),
+        )
+    ),
+}
 
 
 # Top-level kinds other than Endpoints/EndpointSlice: raw = wrap(meta) + the wrapped bodies
@@ -1045,7 +1382,7 @@ _PROTO_PARTS: dict[type, tuple[tuple[tuple[str, _ByIdentity], ...], int]] = {
     Pod: (
         (
             ("spec", _by_identity(lambda x: len(_pod_spec(x)))),
-            ("status", _by_identity(lambda x: len(_pod_status(x)))),
+            ("status", _by_identity(_pod_status_len)),
         ),
         0,
     ),
@@ -1061,14 +1398,41 @@ _PROTO_PARTS: dict[type, tuple[tuple[tuple[str, _ByIdentity], ...], int]] = {
     Deployment: (
         (
             ("spec", _by_identity(lambda x: len(_deployment_spec(x)))),
-            ("status", _by_identity(lambda x: len(_deployment_status(x)))),
+            (
+                "status",
+                _by_identity(
+                    _int_fields_proto(
+                        (
+                            "observed_generation",
+                            "replicas",
+                            "updated_replicas",
+                            "available_replicas",
+                            "unavailable_replicas",
+                            "ready_replicas",
+                        )
+                    )
+                ),
+            ),
         ),
         0,
     ),
     ReplicaSet: (
         (
             ("spec", _by_identity(lambda x: len(_replica_set_spec(x)))),
-            ("status", _by_identity(lambda x: len(_replica_set_status(x)))),
+            (
+                "status",
+                _by_identity(
+                    _int_fields_proto(
+                        (
+                            "replicas",
+                            "fully_labeled_replicas",
+                            "observed_generation",
+                            "ready_replicas",
+                            "available_replicas",
+                        )
+                    )
+                ),
+            ),
         ),
         0,
     ),
@@ -1601,16 +1965,16 @@ def _subset_json(s: EndpointSubset) -> int:
     return 2 + sum(parts) + max(len(parts) - 1, 0)
 
 
-def _json_rest(obj: Any) -> tuple[int, Mapping[str, Any]]:
-    """``(size of the object's JSON minus its metadata value, the metadata as a plain value
-    with resourceVersion)``."""
+def _json_rest(obj: Any) -> tuple[int, bool]:
+    """``(size of the object's JSON minus its metadata value, whether the metadata is
+    rendered as kubesim.manifests does)``."""
     if isinstance(obj, Endpoints):
         n = _header_len(obj) + 1
         if obj.subsets:
             n += len(',"subsets":') + json_list_size(
                 len(obj.subsets), sum(_subset_json(s) for s in obj.subsets)
             )
-        return n, _meta_json(obj.metadata, True)
+        return n, False
     if isinstance(obj, EndpointSlice):
         n = _header_len(obj) + 1
         n += len(',"addressType":') + _json_str_len(obj.address_type)
@@ -1627,31 +1991,40 @@ def _json_rest(obj: Any) -> tuple[int, Mapping[str, Any]]:
             n += json_list_size(len(obj.ports), sum(slice_port_json_size(p) for p in obj.ports))
         else:
             n += 4
-        return n, _meta_json(obj.metadata, True)
+        return n, False
     plan = _JSON_PLANS.get(type(obj))
     if plan is None:
         plan = _JSON_PLANS[type(obj)] = _json_plan(type(obj))
-    manifests = _manifests()
     if plan is False:  # pragma: no cover - every kind has a plan today
-        manifest = manifests.to_manifest(obj)
-        md = manifest["metadata"]
-        return _json_len(manifest) - _json_len(md), md
+        manifest = _manifests().to_manifest(obj)
+        return _json_len(manifest) - _json_len(manifest["metadata"]), True
     base, attrs_ = plan
     n = base
     for attr in attrs_:
         n += _sub_json(getattr(obj, attr))
-    return n, manifests.encode(obj.metadata)
+    return n, True
+
+
+_MANIFESTS: list[Any] = []
 
 
 def _manifests() -> Any:
-    import importlib  # the serialization edge, imported lazily (it may import this module)
+    if not _MANIFESTS:
+        import importlib  # the serialization edge, imported lazily (it may import this module)
 
-    return importlib.import_module("kubesim.manifests")
+        _MANIFESTS.append(importlib.import_module("kubesim.manifests"))
+    return _MANIFESTS[0]
+
+
+def _sub_json_len(x: Any) -> int:
+    sizer = _JSON_SIZERS.get(type(x))
+    return _json_len(_manifests().encode(x)) if sizer is None else sizer(x)
 
 
 # The JSON of a sub-object as kubesim.manifests encodes it (``to_manifest(obj)[key]`` is
-# ``encode(obj.<key>)`` for the top-level struct fields), cached by identity.
-_sub_json = _by_identity(lambda x: _json_len(_manifests().encode(x)))
+# ``encode(obj.<key>)`` for the top-level struct fields), cached by identity; statuses are
+# sized from their parts (:data:`_JSON_SIZERS`).
+_sub_json = _by_identity(_sub_json_len)
 
 _JSON_PLANS: dict[type, Any] = {}
 
@@ -1673,18 +2046,6 @@ def _json_plan(cls: type) -> Any:
     return base, tuple(n for n in names if n != "metadata")
 
 
-def _meta_json_pair(md: Mapping[str, Any]) -> tuple[int, int]:
-    """JSON sizes of a metadata value with and without ``resourceVersion`` and ``selfLink``
-    (what ``PrepareObjectForStorage`` clears; both are ``omitempty`` strings)."""
-    n = _json_len(md)
-    gone = [k for k in ("selfLink", "resourceVersion") if k in md]
-    if not gone:
-        return n, n
-    if len(gone) == len(md):
-        return n, 2
-    return n, n - sum(_json_str_len(k) + 2 + _json_str_len(md[k]) for k in gone)
-
-
 _LAST_JSON: list[Any] = [None, (0, 0)]
 
 
@@ -1693,8 +2054,8 @@ def _json_pair(obj: Any) -> tuple[int, int]:
     last = _LAST_JSON
     if last[0] is obj:
         return last[1]  # type: ignore[no-any-return]
-    rest, md = _json_rest(obj)
-    m_rv, m_no = _meta_json_pair(md)
+    rest, manifest = _json_rest(obj)
+    m_rv, m_no = _meta_json_sizes(obj.metadata, manifest)
     pair = (rest + m_rv, rest + m_no)
     last[0] = obj
     last[1] = pair
