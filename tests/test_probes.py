@@ -287,3 +287,26 @@ def test_engine_matches_oracle(
         walk.append(cur2)
         cur = cur2
     assert walk == [ft for ft, _ in expected]
+
+
+def test_readiness_flips_are_seen_despite_float_rounding() -> None:
+    """Regression: the kubelet scheduled a readiness flip at ``since + x`` and evaluated it at
+    ``now - since``, which rounding can put an ulp before ``x``: the flip was never seen and was
+    rescheduled at the same instant forever (seed 0 hit it). Every pod must flip twice."""
+    import kubesim
+    from kubesim import scenarios
+
+    cluster = kubesim.Cluster(seed=0, nodes=3)
+    scenarios.deploy(cluster, "web", replicas=6, readiness_probe=True)
+    cluster.run()
+    names = sorted(p.metadata.name for p in cluster.list("Pod"))
+    before = len(cluster.changes)
+    for name in names:
+        scenarios.fail_readiness(cluster, name, 60.0)
+    steps = 0
+    while cluster.clock.step():
+        steps += 1
+        assert steps < 10_000, "the clock never went quiet"
+    flips = [e for e in cluster.changes[before:] if e.kind == "Pod" and e.actor == "kubelet"]
+    assert len(flips) == 2 * len(names)
+    assert all(p.status.ready for p in cluster.list("Pod"))

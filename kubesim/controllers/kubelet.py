@@ -266,18 +266,27 @@ class Kubelet:
         self._write_status(key, rt, mutate)
         self._schedule_readiness(key, rt)
 
-    def _schedule_readiness(self, key: tuple[str, str], rt: PodRuntime) -> None:
+    def _schedule_readiness(self, key: tuple[str, str], rt: PodRuntime, after: float | None = None) -> None:
+        # Readiness flips are found in container time (seconds since the containers started);
+        # the timer carries the flip's container time to the callback, which evaluates
+        # readiness there. Converting the clock's time back (``now - since``) can land an ulp
+        # before the flip, which would never be seen and be rescheduled forever.
         if rt.readiness is None or rt.terminating:
             return
-        nxt = rt.readiness.next_transition(self.ctx.clock.now)
+        x = self.ctx.clock.now - rt.readiness.since if after is None else after
+        nxt = rt.readiness.next_offset(x)
         if nxt is None:
             return
-        self._later(rt, max(0.0, nxt - self.ctx.clock.now), lambda: self._readiness_flip(key, rt))
+        self._later(rt, max(0.0, rt.readiness.since + nxt - self.ctx.clock.now),
+                    lambda: self._readiness_flip(key, rt, at=nxt))
 
-    def _readiness_flip(self, key: tuple[str, str], rt: PodRuntime) -> None:
+    def _readiness_flip(self, key: tuple[str, str], rt: PodRuntime, at: float | None = None) -> None:
         if rt.terminating:
             return
-        ready = rt.readiness is None or rt.readiness.ready_at(self.ctx.clock.now)
+        x = at
+        if x is None and rt.readiness is not None:
+            x = self.ctx.clock.now - rt.readiness.since
+        ready = rt.readiness is None or rt.readiness.ready_at_offset(x if x is not None else 0.0)
         if ready != rt.ready:
             rt.ready = ready
             now = self._now()
@@ -286,7 +295,7 @@ class Kubelet:
                 rt,
                 lambda p: attrs.evolve(p.status, conditions=_conditions(now, ready, p.status.conditions, started=True)),
             )
-        self._schedule_readiness(key, rt)
+        self._schedule_readiness(key, rt, after=x)
 
     def set_behaviour(self, key: tuple[str, str], behaviour: Any) -> None:
         """Give pod ``key`` an application behaviour (:class:`kubesim.probes.AppBehaviour`,
@@ -369,12 +378,23 @@ class PodReadiness:
     trackers: tuple[Any, ...]
 
     def ready_at(self, t: float) -> bool:
-        return all(tr.ready_at(t - self.since) for tr in self.trackers)
+        """Readiness at virtual time ``t``."""
+        return self.ready_at_offset(t - self.since)
+
+    def ready_at_offset(self, x: float) -> bool:
+        """Readiness ``x`` seconds after the containers started."""
+        return all(tr.ready_at(x) for tr in self.trackers)
 
     def next_transition(self, t: float) -> float | None:
-        times = [tr.next_transition(t - self.since) for tr in self.trackers]
-        live = [x for x in times if x is not None]
-        return None if not live else self.since + min(live)
+        """The virtual time of the first flip strictly after ``t``, or ``None``."""
+        x = self.next_offset(t - self.since)
+        return None if x is None else self.since + x
+
+    def next_offset(self, x: float) -> float | None:
+        """The container time of the first flip strictly after container time ``x``."""
+        times = [tr.next_transition(x) for tr in self.trackers]
+        live = [y for y in times if y is not None]
+        return None if not live else min(live)
 
 
 def readiness_for(pod: Pod, since: float, behaviour: Any = None) -> PodReadiness | None:
