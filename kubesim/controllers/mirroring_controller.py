@@ -113,12 +113,15 @@ class MirroringController:
         ns, name = eu.split_key(key)
         endpoints = api.try_get("Endpoints", name, ns)
         service = api.try_get("Service", name, ns)
-        slices = [
-            s
-            for _, s in sorted(api.list_namespace("EndpointSlice", ns).items())
+        # Filter, then sort the few that match (by name, as before). Still O(slices in the
+        # namespace) per sync: an index of mirrored slices per Service would make it O(1).
+        mine = {
+            n: s
+            for n, s in api.list_namespace("EndpointSlice", ns).items()
             if s.metadata.labels.get(LABEL_SERVICE_NAME) == name
             and s.metadata.labels.get(LABEL_MANAGED_BY) == MIRRORING_CONTROLLER_NAME
-        ]
+        }
+        slices = [mine[n] for n in sorted(mine)]
         if endpoints is None or not mirroring_wanted(endpoints, service):
             for s in slices:
                 self._delete(s, ns)
