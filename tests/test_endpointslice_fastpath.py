@@ -20,19 +20,12 @@ from kubesim.controllers.endpointutil import TriggerTimeTracker, selector_matche
 from kubesim.errors import InvalidOption
 from kubesim.faults import FaultPlan
 from kubesim.objects import ObjectMeta, Pod, PodCondition, PodStatus, Service, ServiceSpec
+from workloads import ops, play
 
 FIELDS = ("seq", "time", "verb", "kind", "namespace", "name", "resource_version", "actor",
           "json_bytes", "proto_bytes", "labels", "trigger_time", "outcome", "cause")
 
-OPS = st.one_of(
-    st.tuples(st.just("scale"), st.sampled_from(["web", "api"]), st.integers(0, 7)),
-    st.tuples(st.just("set_image"), st.sampled_from(["web", "api"]), st.sampled_from(["nginx:1.26", "nginx:1.27"])),
-    st.tuples(st.just("fail_readiness"), st.integers(0, 20), st.sampled_from([5.0, 30.0])),
-    st.tuples(st.just("delete_pod"), st.integers(0, 20), st.just(0)),
-    st.tuples(st.just("fail_node"), st.sampled_from(["node-1", "node-2"]), st.just(0)),
-    st.tuples(st.just("recover_node"), st.sampled_from(["node-1", "node-2"]), st.just(0)),
-    st.tuples(st.just("wait"), st.sampled_from([0.5, 3.0, 60.0]), st.just(0)),
-)
+OPS = ops()
 
 FAULT_PLANS = st.one_of(
     st.none(),
@@ -56,27 +49,7 @@ def _run(mode: str, seed: int, max_eps: int, batch: float, faults: FaultPlan | N
     sc.deploy(cluster, "web", replicas=4, readiness_probe=True)
     sc.deploy(cluster, "api", replicas=2)
     cluster.run(until=cluster.now + 30)
-    down: set[str] = set()
-    for op, a, b in ops:
-        pods = sorted(p.metadata.name for p in cluster.list("Pod") if p.metadata.deletion_timestamp is None)
-        if op == "scale":
-            sc.scale(cluster, a, b)
-        elif op == "set_image":
-            sc.set_image(cluster, a, b)
-        elif op == "fail_readiness" and pods:
-            sc.fail_readiness(cluster, pods[a % len(pods)], b)
-        elif op == "delete_pod" and pods:
-            sc.delete_pod(cluster, pods[a % len(pods)])
-        elif op == "fail_node" and a not in down:
-            sc.fail_node(cluster, a)
-            down.add(a)
-        elif op == "recover_node" and a in down:
-            sc.recover_node(cluster, a)
-            down.discard(a)
-        elif op == "wait":
-            cluster.run(until=cluster.now + a)
-            continue
-        cluster.run(until=cluster.now + 2)
+    play(cluster, ops)
     cluster.run(until=cluster.now + 120)
     # (Cluster._check also checks other controllers, whose invariants are not this test's.)
     cluster.controllers["endpointslice"]._check()

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from hypothesis import settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+import kubesim
+from kubesim import scenarios as sc
 from kubesim.controllers import rollout as r
 from kubesim.controllers.podranking import DeletionRanking
+from kubesim.faults import FaultPlan
 from kubesim.objects import ObjectMeta, Pod, PodCondition, PodSpec, PodStatus
+from workloads import Op, ops, play
 
 T0 = 1_700_000_000
 FAMILIES = {"rs-a": "deploy", "rs-b": "deploy", "rs-c": "alone"}
@@ -160,54 +164,18 @@ def test_co_location_follows_departures() -> None:
 
 # -- whole clusters: the incremental ranking writes what the full sort writes -----------------
 
-import kubesim  # noqa: E402
-from hypothesis import HealthCheck, given  # noqa: E402
-from kubesim import scenarios as sc  # noqa: E402
-from kubesim.faults import FaultPlan  # noqa: E402
-
 FIELDS = ("seq", "time", "verb", "kind", "namespace", "name", "resource_version", "actor",
           "json_bytes", "proto_bytes", "outcome", "cause")
 
-OPS = st.one_of(
-    st.tuples(st.just("scale"), st.sampled_from(["web", "api"]), st.integers(0, 12)),
-    st.tuples(st.just("set_image"), st.sampled_from(["web", "api"]), st.sampled_from(["nginx:1.26", "nginx:1.27"])),
-    st.tuples(st.just("fail_readiness"), st.integers(0, 30), st.sampled_from([5.0, 30.0])),
-    st.tuples(st.just("delete_pod"), st.integers(0, 30), st.just(0)),
-    st.tuples(st.just("fail_node"), st.sampled_from(["node-1", "node-2"]), st.just(0)),
-    st.tuples(st.just("recover_node"), st.sampled_from(["node-1", "node-2"]), st.just(0)),
-    st.tuples(st.just("wait"), st.sampled_from([0.5, 3.0, 60.0, 400.0]), st.just(0)),
-)
 
-
-def _run(full: bool, seed: int, faults: FaultPlan | None, ops: list[tuple[object, object, object]]) -> kubesim.Cluster:
+def _run(full: bool, seed: int, faults: FaultPlan | None, program: list[Op]) -> kubesim.Cluster:
     cluster = kubesim.Cluster(seed=seed, nodes=4, faults=faults)
-    cluster.controllers["replicaset"].full_ranking = full
+    rs = cluster.controllers["replicaset"]
+    rs.full_ranking = full
     sc.deploy(cluster, "web", replicas=10, readiness_probe=True)
     sc.deploy(cluster, "api", replicas=4)
     cluster.run(until=cluster.now + 30)
-    down: set[str] = set()
-    for op, a, b in ops:
-        pods = sorted(p.metadata.name for p in cluster.list("Pod") if p.metadata.deletion_timestamp is None)
-        if op == "scale":
-            sc.scale(cluster, str(a), int(b))  # type: ignore[call-overload]
-        elif op == "set_image":
-            sc.set_image(cluster, str(a), str(b))
-        elif op == "fail_readiness" and pods:
-            sc.fail_readiness(cluster, pods[int(a) % len(pods)], float(b))  # type: ignore[arg-type]
-        elif op == "delete_pod" and pods:
-            sc.delete_pod(cluster, pods[int(a) % len(pods)])  # type: ignore[arg-type]
-        elif op == "fail_node" and a not in down:
-            sc.fail_node(cluster, str(a))
-            down.add(str(a))
-        elif op == "recover_node" and a in down:
-            sc.recover_node(cluster, str(a))
-            down.discard(str(a))
-        elif op == "wait":
-            cluster.run(until=cluster.now + float(a))  # type: ignore[arg-type]
-            continue
-        cluster.run(until=cluster.now + 2)
-        if not full:
-            cluster.controllers["replicaset"]._check()
+    play(cluster, program, after=None if full else rs._check)
     cluster.run(until=cluster.now + 120)
     return cluster
 
@@ -218,12 +186,12 @@ def _log(cluster: kubesim.Cluster) -> list[tuple[object, ...]]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**16), faults=st.one_of(st.none(), st.just(FaultPlan(conflict_rate=0.1, error_rate=0.05))),
-       ops=st.lists(OPS, min_size=1, max_size=8))
+       program=st.lists(ops(max_replicas=12, pod_index=30, waits=(0.5, 3.0, 60.0, 400.0)), min_size=1, max_size=8))
 def test_incremental_ranking_writes_what_the_full_sort_writes(
-    seed: int, faults: FaultPlan | None, ops: list[tuple[object, object, object]]
+    seed: int, faults: FaultPlan | None, program: list[Op]
 ) -> None:
-    fast = _run(False, seed, faults, ops)
-    full = _run(True, seed, faults, ops)
+    fast = _run(False, seed, faults, program)
+    full = _run(True, seed, faults, program)
     assert _log(fast) == _log(full)
     fast._check()
 

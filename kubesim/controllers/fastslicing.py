@@ -91,7 +91,7 @@ from kubesim.controllers.endpointutil import object_key, selector_matches
 from kubesim.controllers.slicing import (
     _aggregate,
     MAX_ENDPOINTS_PER_SLICE_DEFAULT,
-    MAX_ENDPOINTS_PER_SLICE_LIMIT,
+    validate_max_endpoints_per_slice,
     EndpointIdentity,
     PortMapKey,
     SliceMetrics,
@@ -111,7 +111,6 @@ from kubesim.controllers.slicing import (
     slice_labels,
     with_trigger_time,
 )
-from kubesim.errors import InvalidOption
 from kubesim.objects import (
     Endpoint,
     EndpointSlice,
@@ -156,19 +155,6 @@ class SlicerStatistics:
     slices: int
 
 
-def _validate_max(value: object) -> int:
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or not 1 <= value <= MAX_ENDPOINTS_PER_SLICE_LIMIT
-    ):
-        raise InvalidOption(
-            f"max-endpoints-per-slice must be between 1 and {MAX_ENDPOINTS_PER_SLICE_LIMIT}, "
-            f"got {value!r}"
-        )
-    return value
-
-
 def _service_shape(service: Service) -> tuple[object, ...]:
     # Everything of a Service that the reconciler reads (resourceVersion etc. excluded).
     m = service.metadata
@@ -205,7 +191,7 @@ class ServiceSlicer:
     service: Service
     nodes: Mapping[str, Node] = attrs.field(kw_only=True)
     max_endpoints_per_slice: int = attrs.field(
-        default=MAX_ENDPOINTS_PER_SLICE_DEFAULT, kw_only=True, validator=lambda _i, _a, v: _validate_max(v)
+        default=MAX_ENDPOINTS_PER_SLICE_DEFAULT, kw_only=True, validator=lambda _i, _a, v: validate_max_endpoints_per_slice(v)
     )
     topology: Optional[topo.TopologyCache] = attrs.field(default=None, kw_only=True)
     prefer_same_traffic_distribution: bool = attrs.field(default=False, kw_only=True)

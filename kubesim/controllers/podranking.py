@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Hashable, Iterator
+from typing import Hashable
 
 import attrs
 from sortedcontainers import SortedList
@@ -72,7 +72,6 @@ class _Entry:
     pod: Pod
     node: str
     key: tuple[object, ...]
-    due: float  # next instant at which the time buckets may change
     version: int  # bumps on every re-key; stale heap items carry an older one
 
 
@@ -127,9 +126,6 @@ class DeletionRanking:
             self.drop(rs_key, name)
         del self._rs[rs_key]
 
-    def __contains__(self, rs_key: object) -> bool:
-        return rs_key in self._rs
-
     # -- pod events ----------------------------------------------------------------------------
 
     def put(self, rs_key: Hashable, pod: Pod, now: float) -> None:
@@ -150,7 +146,7 @@ class DeletionRanking:
         if old is None:
             on = self._on_node.setdefault(rs.family, {}).setdefault(node, {})
             on[(rs_key, name)] = None
-            entry = _Entry(pod, node, (), math.inf, 0)
+            entry = _Entry(pod, node, (), 0)
             rs.entries[name] = entry
             self._rekey_node(rs.family, node, self._now, skip=(rs_key, name))
             self._rekey(rs_key, rs, entry, self._now)
@@ -192,9 +188,6 @@ class DeletionRanking:
         rs = self._rs.get(rs_key)
         return 0 if rs is None else len(rs.entries)
 
-    def __iter__(self) -> Iterator[Hashable]:
-        return iter(self._rs)
-
     # -- internals -----------------------------------------------------------------------------
 
     def _count(self, family: Hashable, node: str) -> int:
@@ -230,7 +223,6 @@ class DeletionRanking:
         entry.key = key
         rs.order.add((key, name))
         entry.version += 1
-        entry.due = due
         if due != math.inf:
             heapq.heappush(rs.due, (due, entry.version, name))
 

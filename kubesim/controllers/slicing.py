@@ -68,6 +68,7 @@ __all__ = [
     "ANNOTATION_TOPOLOGY_AWARE_HINTS",
     "MAX_ENDPOINTS_PER_SLICE_DEFAULT",
     "MAX_ENDPOINTS_PER_SLICE_LIMIT",
+    "validate_max_endpoints_per_slice",
     "PortMapKey",
     "EndpointIdentity",
     "SyncObservation",
@@ -110,6 +111,15 @@ MAX_ENDPOINTS_PER_SLICE_DEFAULT = 100
 MAX_ENDPOINTS_PER_SLICE_LIMIT = 1000
 
 _RESERVED_LABELS = (LABEL_SERVICE_NAME, LABEL_MANAGED_BY, LABEL_HEADLESS)
+
+
+def validate_max_endpoints_per_slice(value: object) -> int:
+    """``value`` if it is a valid ``--max-endpoints-per-slice`` (an int in 1…1000), else
+    :class:`~kubesim.errors.InvalidOption`. ``O(1)``."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ENDPOINTS_PER_SLICE_LIMIT:
+        raise InvalidOption(f"max-endpoints-per-slice must be between 1 and {MAX_ENDPOINTS_PER_SLICE_LIMIT}, got {value!r}")
+    return value
+
 
 #: Order-insensitive key of a port list (``endpointsliceutil.PortMapKey``): the sorted tuple of
 #: per-port tuples, each optional field encoded as ``()`` (absent) or ``(value,)``.
@@ -845,15 +855,7 @@ def reconcile_endpoint_slices(
     1…1000. Inputs are not mutated. Cost ``O(pods × ports + existing endpoints + n log n)``
     for ``n`` desired endpoints.
     """
-    if (
-        not isinstance(max_endpoints_per_slice, int)
-        or isinstance(max_endpoints_per_slice, bool)
-        or not 1 <= max_endpoints_per_slice <= MAX_ENDPOINTS_PER_SLICE_LIMIT
-    ):
-        raise InvalidOption(
-            f"max-endpoints-per-slice must be between 1 and {MAX_ENDPOINTS_PER_SLICE_LIMIT}, "
-            f"got {max_endpoints_per_slice!r}"
-        )
+    validate_max_endpoints_per_slice(max_endpoints_per_slice)
     if isinstance(nodes, Mapping):
         node_map: Mapping[str, Node] = nodes
     else:
