@@ -28,8 +28,9 @@ Every figure comes in three forms:
   (``Cluster(endpoints_truncate=False)`` with a ``max_request_bytes`` large enough), because
   the current controller truncates at 1,000 addresses and could not hold 20,000.
 
-The upstream controllers recompute a Service's whole state on every sync, and so do kubesim's
-(``O(pods)`` per event, ``O(pods²)`` per rollout), so the large cases run *scaled*: ``P`` and
+A full-size case is millions of watch events from hundreds of thousands of writes: kubesim's
+cost per write does not grow with the Service, but a 20,000-pod rollout still takes minutes
+(``docs/performance.md``), so the large cases run *scaled*: ``P`` and
 ``N`` are multiplied by ``scale`` and the measured figures are **extrapolated** to full size by
 the laws of the idealised formulas (writes, object size per write and watchers each scaled by
 their own factor; see :func:`extrapolation_factors`). Both figures are reported and labelled.

@@ -225,12 +225,14 @@ class ReplicaSetController:
         rs: ReplicaSet | None = api.try_get("ReplicaSet", name, ns)
         if rs is None:
             return
+        now = api.epoch + self.ctx.clock.now  # virtual time stands still during a sync
         idx = self._index(key)
-        self._ranking.set_family(key, self._family(key, rs))
-        if idx.template_labels != rs.spec.template.metadata.labels:
+        rebuild = idx.template_labels != rs.spec.template.metadata.labels
+        if rebuild:
             idx = self._owned[key] = _OwnedPods(rs.spec.template.metadata.labels)
             self._ranking.drop_replica_set(key)
-            self._ranking.set_family(key, self._family(key, rs))
+        self._ranking.set_family(key, self._family(key, rs))  # the owner may have changed
+        if rebuild:
             for pod in self._all_owned(rs):
                 self._put(key, idx, pod)
         if rs.metadata.deletion_timestamp is None:
@@ -239,7 +241,6 @@ class ReplicaSetController:
                 for _ in range(diff):
                     self._put(key, idx, self._create_pod(rs))  # expect our own creation
             elif diff < 0:
-                now = api.epoch + self.ctx.clock.now
                 if -diff >= idx.active:
                     # all of them: no ranking, in creation order (as getPodsToDelete)
                     doomed = [p for p in self._pods(key) if is_pod_active(p)]
@@ -259,7 +260,6 @@ class ReplicaSetController:
                         self._drop(key, idx, pod.metadata.name, int(last.metadata.resource_version or 0))
                     else:
                         self._put(key, idx, last)
-        now = api.epoch + self.ctx.clock.now
         status = idx.status(rs, now)
         if status != rs.status:
             api.update(
