@@ -33,6 +33,7 @@ from typing import Any, Callable, Sequence, TypeVar
 import attrs
 
 from kubesim import objects as o
+from kubesim._memo import ByIdentity
 from kubesim.errors import InvalidOption
 from kubesim.netutil import ip_family
 
@@ -44,6 +45,8 @@ DEFAULT_SCHEDULER_NAME = "default-scheduler"
 DEFAULT_TERMINATION_GRACE_PERIOD = 30
 
 T = TypeVar("T")
+_X = TypeVar("_X")
+_V = TypeVar("_V")
 
 
 def _evolve(obj: T, **changes: Any) -> T:
@@ -60,39 +63,21 @@ def _map_tuple(items: tuple[T, ...], fn: Callable[[T], T]) -> tuple[T, ...]:
     return items if all(a is b for a, b in zip(out, items)) else out
 
 
-class _MemoByIdentity:
-    """A bounded memo of a defaulting function of one immutable sub-object, keyed by the
-    sub-object's identity (a strong reference is kept, so an ``id`` cannot be reused while
-    cached); cleared wholesale when full.
+#: How many sub-objects each defaulting memo keeps before it is cleared.
+_MEMO_LIMIT = 1 << 15
+
+_MEMOS: list[ByIdentity[Any, Any]] = []
+
+
+def _memo(fn: Callable[[_X], _V]) -> ByIdentity[_X, _V]:
+    """Memoise a defaulting function of one frozen sub-object by the sub-object's identity
+    (:class:`~kubesim._memo.ByIdentity`), registered for :func:`clear_caches`.
 
     Writes carry sub-objects over unchanged (a Pod's ``spec`` across its status updates, a
     ReplicaSet's ``spec`` across its status updates): those are defaulted once. The functions
     memoised are pure functions of their argument, and the argument is frozen, so a hit returns
     exactly what a call would (and the same instance: unchanged input -> the input itself)."""
-
-    __slots__ = ("fn", "cache", "limit")
-
-    def __init__(self, fn: Callable[[Any], Any], limit: int = 1 << 15) -> None:
-        self.fn = fn
-        self.cache: dict[int, tuple[Any, Any]] = {}
-        self.limit = limit
-
-    def __call__(self, x: Any) -> Any:
-        hit = self.cache.get(id(x))
-        if hit is not None and hit[0] is x:
-            return hit[1]
-        out = self.fn(x)
-        if len(self.cache) >= self.limit:
-            self.cache.clear()
-        self.cache[id(x)] = (x, out)
-        return out
-
-
-_MEMOS: list[_MemoByIdentity] = []
-
-
-def _memo(fn: Callable[[Any], Any]) -> _MemoByIdentity:
-    m = _MemoByIdentity(fn)
+    m: ByIdentity[_X, _V] = ByIdentity(fn, _MEMO_LIMIT)
     _MEMOS.append(m)
     return m
 

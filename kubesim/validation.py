@@ -58,6 +58,7 @@ import os
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from kubesim import labels as L
+from kubesim._memo import IdentityMemo
 from kubesim.errors import FieldError, InvalidObject, InvalidSelector
 from kubesim.netutil import is_special_ip, parse_ip
 from kubesim.objects import (
@@ -423,40 +424,8 @@ CHECK_HINTS: bool = bool(os.environ.get("KUBESIM_CHECK_HINTS"))
 _MAX_CHAIN = 64
 
 
-class _TupleMemo:
-    """A map from tuples, by identity (a reference held), to values; first in, first out,
-    bounded by the total weight (by default the length) of the tuples held. ``O(1)``
-    amortised."""
-
-    __slots__ = ("items", "held", "limit")
-
-    def __init__(self, limit: int) -> None:
-        self.items: dict[int, tuple[tuple[Any, ...], Any, int]] = {}
-        self.held = 0
-        self.limit = limit
-
-    def get(self, t: object) -> Any:
-        hit = self.items.get(id(t))
-        return hit[1] if hit is not None and hit[0] is t else None
-
-    def put(self, t: tuple[Any, ...], value: Any, weight: int | None = None) -> None:
-        items = self.items
-        old = items.pop(id(t), None)
-        if old is not None:
-            self.held -= old[2]
-        w = len(t) if weight is None else weight
-        items[id(t)] = (t, value, w)
-        self.held += w
-        while self.held > self.limit and len(items) > 1:
-            self.held -= items.pop(next(iter(items)))[2]
-
-    def clear(self) -> None:
-        self.items.clear()
-        self.held = 0
-
-
-_VALID_LISTS = _TupleMemo(1 << 20)  # address tuple -> True
-_DERIVED = _TupleMemo(1 << 20)  # address tuple -> (base tuple, added entries)
+_VALID_LISTS = IdentityMemo(1 << 20)  # address tuple -> True
+_DERIVED = IdentityMemo(1 << 20)  # address tuple -> (base tuple, added entries)
 _VALID_IDS: set[int] = set()  # ids of addresses that passed, all held by _VALID_HELD
 _VALID_HELD: list[EndpointAddress] = []
 

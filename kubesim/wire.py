@@ -109,6 +109,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, TypeVar
 
 import attrs
 
+from kubesim._memo import ByIdentity, IdentityMemo
 from kubesim.objects import (
     Container,
     ContainerPort,
@@ -1000,31 +1001,6 @@ def _str_field_len(text: str) -> int:
     return wrap(len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass")))
 
 
-class _ByIdentity:
-    """A bounded cache of ``fn(x)`` keyed by the identity of ``x``, holding a strong reference
-    to ``x`` (so its ``id`` cannot be reused while cached).  For immutable sub-objects that a
-    write carries over unchanged (a Pod's ``spec`` across status updates, a label map or a
-    ``PodCondition`` across versions): a hit is one dict probe, no hashing of the object.
-    Cleared wholesale when it holds ``limit`` objects."""
-
-    __slots__ = ("fn", "cache", "limit")
-
-    def __init__(self, fn: Callable[[Any], int], limit: int) -> None:
-        self.fn = fn
-        self.cache: dict[int, tuple[Any, int]] = {}
-        self.limit = limit
-
-    def __call__(self, x: Any) -> int:
-        hit = self.cache.get(id(x))
-        if hit is not None and hit[0] is x:
-            return hit[1]
-        n = self.fn(x)
-        if len(self.cache) >= self.limit:
-            self.cache.clear()
-        self.cache[id(x)] = (x, n)
-        return n
-
-
 #: Maximum number of sub-objects each identity cache keeps.
 _ID_CACHE_SIZE = 1 << 13
 
@@ -1032,11 +1008,12 @@ _ID_CACHE_SIZE = 1 << 13
 #: conditions each part cache keeps: one per live object in a large cluster.
 _PART_CACHE_SIZE = 1 << 16
 
-_ID_CACHES: list[_ByIdentity] = []
+_ID_CACHES: list[ByIdentity[Any, int]] = []
 
 
-def _by_identity(fn: Callable[[Any], int], limit: int = _ID_CACHE_SIZE) -> _ByIdentity:
-    c = _ByIdentity(fn, limit)
+def _by_identity(fn: Callable[[Any], int], limit: int = _ID_CACHE_SIZE) -> ByIdentity[Any, int]:
+    """A :class:`~kubesim._memo.ByIdentity` size cache, registered for :func:`clear_caches`."""
+    c: ByIdentity[Any, int] = ByIdentity(fn, limit)
     _ID_CACHES.append(c)
     return c
 
@@ -1378,7 +1355,7 @@ _JSON_SIZERS: dict[type, Callable[[Any], int]] = {
 # Top-level kinds other than Endpoints/EndpointSlice: raw = wrap(meta) + the wrapped bodies
 # of their other (non-pointer, one-byte-tag) fields + constant bytes.  Mirrors the encoders
 # above (``_pod`` ...); the bodies are cached by identity of the sub-object.
-_PROTO_PARTS: dict[type, tuple[tuple[tuple[str, _ByIdentity], ...], int]] = {
+_PROTO_PARTS: dict[type, tuple[tuple[tuple[str, ByIdentity[Any, int]], ...], int]] = {
     Pod: (
         (
             ("spec", _by_identity(lambda x: len(_pod_spec(x)))),
@@ -1822,42 +1799,8 @@ _PAIR_MASK = (1 << _PAIR_SHIFT) - 1
 _ADDR_PAIRS: dict[int, int] = {}
 _ADDR_HELD: list[EndpointAddress] = []
 
-
-class _TupleMemo:
-    """A map from tuples, by identity (a reference is held, so an id cannot be reused while
-    cached), to values; first in, first out, bounded by the total weight (by default the
-    length) of the tuples held: an uncapped Endpoints has tens of thousands of addresses.
-    ``O(1)`` amortised."""
-
-    __slots__ = ("items", "held", "limit")
-
-    def __init__(self, limit: int) -> None:
-        self.items: dict[int, tuple[tuple[Any, ...], Any, int]] = {}
-        self.held = 0
-        self.limit = limit
-
-    def get(self, t: object) -> Any:
-        hit = self.items.get(id(t))
-        return hit[1] if hit is not None and hit[0] is t else None
-
-    def put(self, t: tuple[Any, ...], value: Any, weight: Optional[int] = None) -> None:
-        items = self.items
-        old = items.pop(id(t), None)
-        if old is not None:
-            self.held -= old[2]
-        w = len(t) if weight is None else weight
-        items[id(t)] = (t, value, w)
-        self.held += w
-        while self.held > self.limit and len(items) > 1:
-            self.held -= items.pop(next(iter(items)))[2]
-
-    def clear(self) -> None:
-        self.items.clear()
-        self.held = 0
-
-
 # address tuple (by identity) -> (proto sum, json sum)
-_LIST_SUMS = _TupleMemo(1 << 20)
+_LIST_SUMS = IdentityMemo(1 << 20)
 
 
 def _address_pair(addr: EndpointAddress) -> int:

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import kubesim
+from kubesim._memo import IdentityMemo
 from kubesim import validation, wire
 from kubesim.apiserver import APIServer
 from kubesim.clock import Clock
@@ -94,8 +95,8 @@ def scratch_errors(obj: Any, old: Any = None) -> list[Any]:
         mp.setattr(validation, "_VALID_ADDRESSES", validation._ValidEntries())
         mp.setattr(validation, "_VALID_IDS", set())
         mp.setattr(validation, "_VALID_HELD", [])
-        mp.setattr(validation, "_VALID_LISTS", validation._TupleMemo(1 << 20))
-        mp.setattr(validation, "_DERIVED", validation._TupleMemo(1 << 20))
+        mp.setattr(validation, "_VALID_LISTS", IdentityMemo(1 << 20))
+        mp.setattr(validation, "_DERIVED", IdentityMemo(1 << 20))
         return validation.validate_errors(copy, old)
 
 

@@ -22,6 +22,7 @@ from hypothesis import given, settings, strategies as st
 
 import kubesim
 import strategies as S
+from kubesim._memo import ByIdentity
 from kubesim import apiserver as api_mod
 from kubesim import defaults, scenarios
 from kubesim import validation as _validation
@@ -222,7 +223,8 @@ def reference_write_path() -> Iterator[None]:
         (DeploymentController, "sync", ref_sync),
         (DeploymentController, "_cleanup", ref_cleanup),
         (rollout, "equal_ignore_hash", ref_equal_ignore_hash),
-        (defaults._MemoByIdentity, "__call__", lambda self, x: self.fn(x)),
+        # every identity memo (defaulting's and wire's size caches) computes afresh
+        (ByIdentity, "__call__", lambda self, x: self.fn(x)),
     ]
     saved = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
     try:
@@ -413,7 +415,7 @@ def test_memo_serves_a_carried_over_spec_by_identity() -> None:
 
 
 def test_memo_is_bounded_and_clearable() -> None:
-    memo = defaults._MemoByIdentity(lambda x: (x, len(x)), limit=4)
+    memo = ByIdentity(lambda x: (x, len(x)), limit=4)
     keep = [("a",) * i for i in range(10)]
     for x in keep:
         assert memo(x) == (x, len(x))
