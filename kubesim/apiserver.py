@@ -203,7 +203,8 @@ class APIServer:
 
     Methods by purpose:
 
-    * reads: :meth:`get`, :meth:`try_get`, :meth:`list`, :meth:`list_namespace`;
+    * reads: :meth:`get`, :meth:`try_get`, :meth:`list`, :meth:`list_namespace`,
+      :meth:`select` (an indexed label lookup);
     * writes: :meth:`create`, :meth:`update`, :meth:`delete`, :meth:`remove`;
     * watch: :meth:`watch`;
     * atomic batches: :meth:`transaction`;
@@ -228,6 +229,10 @@ class APIServer:
     _delivery: dict[tuple[str, str, str], float] = attrs.field(factory=dict, repr=False)
     _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
     _refused: int = attrs.field(default=0, repr=False)
+    # label indexes: kind -> label keys -> namespace -> label values -> name -> object
+    _indexes: dict[str, dict[tuple[str, ...], dict[str, dict[tuple[str, ...], dict[str, Any]]]]] = attrs.field(
+        factory=dict, repr=False
+    )
 
     # ---------------------------------------------------------------------------- reads
 
@@ -265,6 +270,31 @@ class APIServer:
         if by_ns is None:
             return {}
         return by_ns.get(self._ns(kind, namespace), {})
+
+    def select(self, kind: str, namespace: str, labels: Mapping[str, str]) -> Mapping[str, Any]:
+        """The live name -> object map of the objects of ``kind`` in ``namespace`` whose labels
+        hold every pair of ``labels`` (read-only by contract, unordered; do not keep it across
+        a rolled-back :meth:`transaction`). ``kind`` must be canonical.
+
+        An informer's indexer: the first call for a kind and a set of label keys builds an
+        index, ``O(objects of the kind)``; later calls are ``O(len(labels))``, and every write
+        of the kind keeps each of its indexes up to date in ``O(1)``."""
+        keys = tuple(sorted(labels))
+        by_keys = self._indexes.setdefault(kind, {})
+        index = by_keys.get(keys)
+        if index is None:
+            index = by_keys[keys] = self._build_index(kind, keys)
+        by_values = index.get(self._ns(kind, namespace))
+        if by_values is None:
+            return {}
+        return by_values.get(tuple(labels[k] for k in keys), {})
+
+    def _build_index(self, kind: str, keys: tuple[str, ...]) -> dict[str, dict[tuple[str, ...], dict[str, Any]]]:
+        index: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {}
+        for ns, bucket in self._store.get(kind, {}).items():
+            for name, obj in bucket.items():
+                _index_add(index, keys, ns, name, obj)
+        return index
 
     def list(
         self,
@@ -356,6 +386,9 @@ class APIServer:
             yield
         except BaseException:
             self._store, self._rv, n, state, self._writes = snapshot
+            for kind, by_keys in self._indexes.items():
+                for keys in by_keys:
+                    by_keys[keys] = self._build_index(kind, keys)
             self.changes.truncate(n)
             self.rng.setstate(state)
             self._buffer = None
@@ -612,6 +645,14 @@ class APIServer:
             del bucket[obj.metadata.name]
         else:
             bucket[obj.metadata.name] = obj
+        indexes = self._indexes.get(obj.kind)
+        if indexes:
+            ns, name = obj.metadata.namespace, obj.metadata.name
+            for keys, index in indexes.items():
+                if old is not None:
+                    _index_remove(index, keys, ns, name, old)
+                if verb != "delete":
+                    _index_add(index, keys, ns, name, obj)
         self._record(verb, obj, actor, sizes, cause)
         self._notify(WatchEvent(event, obj.kind, old, obj, actor))
         if fault == "timeout":
@@ -647,6 +688,34 @@ class APIServer:
                     seen_uids.add(obj.metadata.uid)
                     max_rv = max(max_rv, int(obj.metadata.resource_version))
         assert max_rv <= self._rv
+        for kind, by_keys in self._indexes.items():
+            for keys, index in by_keys.items():
+                assert index == self._build_index(kind, keys), (kind, keys)
+
+
+def _index_values(keys: tuple[str, ...], obj: Any) -> tuple[str, ...] | None:
+    labels = obj.metadata.labels
+    values = tuple(labels.get(k) for k in keys)
+    return None if None in values else values  # type: ignore[return-value]
+
+
+def _index_add(index: dict[str, dict[tuple[str, ...], dict[str, Any]]], keys: tuple[str, ...], ns: str, name: str, obj: Any) -> None:
+    values = _index_values(keys, obj)
+    if values is not None:
+        index.setdefault(ns, {}).setdefault(values, {})[name] = obj
+
+
+def _index_remove(index: dict[str, dict[tuple[str, ...], dict[str, Any]]], keys: tuple[str, ...], ns: str, name: str, obj: Any) -> None:
+    values = _index_values(keys, obj)
+    if values is None:
+        return
+    by_values = index[ns]
+    named = by_values[values]
+    del named[name]
+    if not named:
+        del by_values[values]
+        if not by_values:
+            del index[ns]
 
 
 def _generation_bumps(kind: str, old: Any, new: Any) -> bool:

@@ -19,8 +19,9 @@ checked by ``tests/test_endpointslice_fastpath.py``):
   with every pod, Node and slice event, which plans from what changed since the last sync. The
   slices are handed to it as a live view over a per-Service index, and the trigger time comes
   from :class:`IncrementalTriggerTimes`. A pod flip costs ``O(services of the namespace)`` to
-  ingest and ``O(changed + slices of the Service)`` to sync (the staleness check still reads
-  every slice of the Service).
+  ingest and ``O(changed)`` to sync: the staleness check is kept up to date by
+  :meth:`SliceTracker.observe` as slices change, and the write path re-sizes only the slices
+  written.
 
 The two produce the same writes, in the same order, with the same bytes: the change log of a
 run is identical in both modes (``tests/test_endpointslice_fastpath.py`` checks it on random
@@ -54,6 +55,7 @@ from kubesim.controllers.slicing import (
 )
 from kubesim.controllers.endpointutil import TriggerTimeTracker
 from kubesim.errors import InvalidOption, KubesimError, NotFound
+from kubesim import wire
 from kubesim.objects import EndpointSlice, Node, Pod, Service
 
 __all__ = [
@@ -79,9 +81,23 @@ class StaleSlices(KubesimError):
 @attrs.define(eq=False)
 class SliceTracker:
     """``EndpointSliceTracker``: per Service, slice uid -> expected generation (-1: deletion
-    expected). See ``staging/src/k8s.io/endpointslice/util/endpointslice_tracker.go``."""
+    expected). See ``staging/src/k8s.io/endpointslice/util/endpointslice_tracker.go``.
+
+    :meth:`stale` is upstream's ``StaleSlices``: it reads every slice it is given,
+    ``O(slices of the Service)``. A controller that reports every change of its listed slices
+    to :meth:`observe` can ask :meth:`stale_observed` instead, which answers the same question
+    in ``O(1)``: the tracker then keeps, per Service, the uids whose expectation the observed
+    slices do not meet, and re-judges one uid whenever its expectation or its slice changes.
+    Observing starts with :meth:`start_observing`; every other method is ``O(1)``.
+    """
 
     _gens: dict[str, dict[str, int]] = attrs.field(factory=dict)
+    # observed view: (namespace, name) -> (Service key, uid); Service key -> uid -> generation;
+    # Service key -> uids whose expectation is unmet
+    _observing: bool = attrs.field(default=False, repr=False)
+    _listed: dict[tuple[str, str], tuple[str, str]] = attrs.field(factory=dict, repr=False)
+    _seen: dict[str, dict[str, int]] = attrs.field(factory=dict, repr=False)
+    _unmet: dict[str, set[str]] = attrs.field(factory=dict, repr=False)
 
     @staticmethod
     def _svc(slice_: Any) -> str:
@@ -98,6 +114,8 @@ class SliceTracker:
         return g is None or slice_.metadata.generation > g
 
     def stale(self, service_key: str, slices: Iterable[Any]) -> bool:
+        """``StaleSlices``: some slice is older than its expected generation or expected
+        deleted, or an expected slice is missing from ``slices``. ``O(len(slices))``."""
         gens = self._gens.get(service_key)
         if not gens:
             return False
@@ -112,21 +130,103 @@ class SliceTracker:
         return any(g != -1 and uid not in seen for uid, g in gens.items())
 
     def update(self, slice_: Any) -> None:
-        self._gens.setdefault(self._svc(slice_), {})[slice_.metadata.uid] = slice_.metadata.generation
+        key, uid = self._svc(slice_), slice_.metadata.uid
+        self._gens.setdefault(key, {})[uid] = slice_.metadata.generation
+        if self._observing:
+            self._judge(key, uid)
 
     def expect_deletion(self, slice_: Any) -> None:
-        self._gens.setdefault(self._svc(slice_), {})[slice_.metadata.uid] = -1
+        key, uid = self._svc(slice_), slice_.metadata.uid
+        self._gens.setdefault(key, {})[uid] = -1
+        if self._observing:
+            self._judge(key, uid)
 
     def handle_deletion(self, slice_: Any) -> bool:
         """Forget ``slice_``; ``True`` if the deletion was unexpected."""
-        gens = self._gens.get(self._svc(slice_))
-        if gens is None or slice_.metadata.uid not in gens:
+        key, uid = self._svc(slice_), slice_.metadata.uid
+        gens = self._gens.get(key)
+        if gens is None or uid not in gens:
             return True
-        g = gens.pop(slice_.metadata.uid)
+        g = gens.pop(uid)
+        if self._observing:
+            self._judge(key, uid)
         return g != -1
 
     def delete_service(self, key: str) -> None:
         self._gens.pop(key, None)
+        self._unmet.pop(key, None)
+
+    # ------------------------------------------------------------------ observed view
+
+    def start_observing(self) -> None:
+        """From now on the caller reports to :meth:`observe` every slice it lists, and every
+        later change of one. ``O(expectations)``."""
+        if self._observing:
+            return
+        self._observing = True
+        for key, gens in self._gens.items():
+            for uid in gens:
+                self._judge(key, uid)
+
+    def observe(self, namespace: str, name: str, slice_: Any | None, key: str | None) -> None:
+        """The listed slice ``namespace/name`` is now ``slice_`` listed under Service ``key``
+        (``None``, ``None``: no longer listed). ``O(1)``."""
+        before = self._listed.pop((namespace, name), None)
+        if before is not None:
+            bkey, buid = before
+            seen = self._seen[bkey]
+            del seen[buid]
+            if not seen:
+                del self._seen[bkey]
+            self._judge(bkey, buid)
+        if slice_ is not None and key is not None:
+            uid = slice_.metadata.uid
+            self._listed[(namespace, name)] = (key, uid)
+            self._seen.setdefault(key, {})[uid] = slice_.metadata.generation
+            self._judge(key, uid)
+
+    def stale_observed(self, service_key: str) -> bool:
+        """:meth:`stale` of the observed slices listed under ``service_key``. ``O(1)``."""
+        return bool(self._unmet.get(service_key))
+
+    def _judge(self, key: str, uid: str) -> None:
+        # The one-uid term of stale(): expected but missing, expected deleted but present, or
+        # present at an older generation than expected.
+        g = self._gens.get(key, {}).get(uid)
+        seen = self._seen.get(key)
+        generation = seen.get(uid) if seen is not None else None
+        if g is None:
+            unmet = False
+        elif generation is None:
+            unmet = g != -1
+        else:
+            unmet = g == -1 or g > generation
+        if unmet:
+            self._unmet.setdefault(key, set()).add(uid)
+        else:
+            uids = self._unmet.get(key)
+            if uids is not None:
+                uids.discard(uid)
+                if not uids:
+                    del self._unmet[key]
+
+    def _check(self) -> None:
+        """Assert the observed view's bookkeeping: the unmet sets are what :meth:`stale`'s
+        terms give for the observed slices. ``O(expectations + observed slices)``."""
+        if not self._observing:
+            assert not self._listed and not self._seen and not self._unmet
+            return
+        seen: dict[str, dict[str, int]] = {}
+        for (key, uid) in self._listed.values():
+            seen.setdefault(key, {})[uid] = self._seen[key][uid]
+        assert seen == self._seen
+        unmet: dict[str, set[str]] = {}
+        for key, gens in self._gens.items():
+            for uid, g in gens.items():
+                generation = seen.get(key, {}).get(uid)
+                if (generation is None and g != -1) or (generation is not None and (g == -1 or g > generation)):
+                    unmet.setdefault(key, set()).add(uid)
+        assert unmet == self._unmet, (unmet, self._unmet)
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,6 +509,8 @@ class EndpointSliceController:
             faults = getattr(self.ctx.api, "faults", None)
             delayed = faults is not None and faults.plan.watch_delay > 0
             self._path = "fast" if self.mode == "fast" and not delayed else "reference"
+            if self._path == "fast":
+                self.tracker.start_observing()
             if self._path == "reference":
                 self._slicers.clear()
                 self._slice_owner.clear()
@@ -513,6 +615,7 @@ class EndpointSliceController:
         if after is not None:
             owners[name] = after
             self._slice_names.setdefault(after, set()).add(name)
+        self.tracker.observe(ns, name, live, after)
         if ev.actor != ACTOR:
             slicers = self._slicers.get(ns, {})
             for key in (before, after, self._slice_key(ev.new), self._slice_key(ev.old) if ev.old is not None else None):
@@ -529,6 +632,7 @@ class EndpointSliceController:
             if key is not None:
                 owners[name] = key
                 self._slice_names.setdefault(key, set()).add(name)
+                self.tracker.observe(ns, name, s, key)
         self._slice_owner[ns] = owners
 
     def _forget_slicer(self, key: str) -> None:
@@ -626,7 +730,10 @@ class EndpointSliceController:
             slicer.service_changed(service, eu.pods_for_service(api, service) if selector_changed else None)
         self._ensure_indexed(ns)
         view = _SliceView(api, ns, self._slice_names.get(key, set()))
-        if self.tracker.stale(key, view.unordered()):
+        stale = self.tracker.stale_observed(key)
+        if wire.CHECK_HINTS:
+            assert stale == self.tracker.stale(key, view.unordered()), key
+        if stale:
             raise StaleSlices(f"EndpointSlice informer cache is out of date for {key}")
         trigger = self.fast_triggers.compute(
             service, lambda: eu.pods_for_service(api, service), lambda n: api.try_get("Pod", n, ns)
@@ -694,6 +801,14 @@ class EndpointSliceController:
             for n, k in owners.items():
                 names.setdefault(k, set()).add(n)
         assert names == self._slice_names
+        self.tracker._check()
+        if self._path == "fast":
+            observed: dict[str, dict[str, int]] = {}
+            for ns, owners in self._slice_owner.items():
+                bucket = api.list_namespace("EndpointSlice", ns)
+                for n, k in owners.items():
+                    observed.setdefault(k, {})[bucket[n].metadata.uid] = bucket[n].metadata.generation
+            assert observed == self.tracker._seen
         for ns, slicers in self._slicers.items():
             assert slicers
             for key, slicer in slicers.items():
