@@ -1230,8 +1230,33 @@ def _meta_json_sizes(meta: ObjectMeta, manifest: bool) -> tuple[int, int]:
     return 2 + n + (k - 1 if k else 0), without
 
 
+_K_COND_FIXED = len('{"type":,"status":,"lastProbeTime":,"lastTransitionTime":}')
+
+
 def _pod_condition_pair(c: PodCondition) -> int:
-    return wrap(len(_pod_condition(c))) + (_json_len(_manifests().encode(c)) << _PAIR_SHIFT)
+    """Packed (protobuf entry with its tag, JSON) sizes of a ``PodCondition``, by arithmetic:
+    ``wrap(len(_pod_condition(c)))`` and the Go JSON length of ``manifests.encode(c)``
+    (both times always written, ``null`` when zero; reason and message omitted when empty)."""
+    t, status, reason, message = c.type, c.status, c.reason, c.message
+    probe, trans = c.last_probe_time, c.last_transition_time
+    # observedGeneration (2 bytes) and the two time fields' tags and length bytes (2 each)
+    proto = _sf(t) + _sf(status) + _sf(reason) + _sf(message) + 6
+    js = _K_COND_FIXED + _json_str_len(t) + _json_str_len(status)
+    if probe is None:
+        js += 4
+    else:
+        proto += 3 + sov(probe)  # the body {seconds, nanos: 0}
+        js += _time_json_len(probe, True)
+    if trans is None:
+        js += 4
+    else:
+        proto += 3 + sov(trans)
+        js += _time_json_len(trans, True)
+    if reason:
+        js += _K_REASON + 1 + _json_str_len(reason)
+    if message:
+        js += _K_MESSAGE + 1 + _json_str_len(message)
+    return wrap(proto) + (js << _PAIR_SHIFT)
 
 
 _condition_pair = _by_identity(_pod_condition_pair, _PART_CACHE_SIZE)
