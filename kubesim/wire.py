@@ -1261,6 +1261,18 @@ def _pod_condition_pair(c: PodCondition) -> int:
 
 _condition_pair = _by_identity(_pod_condition_pair, _PART_CACHE_SIZE)
 
+
+def _endpoints_pair(endpoints: tuple[Endpoint, ...]) -> int:
+    """Packed sums of an EndpointSlice's endpoint entries: protobuf (tags included) and JSON."""
+    total = 0
+    for e in endpoints:
+        total += endpoint_entry_size(e) + (endpoint_json_size(e) << _PAIR_SHIFT)
+    return total
+
+
+# A write sizes the same endpoints tuple twice (protobuf, JSON): one pass over it serves both.
+_slice_endpoints_pair = _by_identity(_endpoints_pair, 1024)
+
 _K_PHASE = len('"phase":')
 _K_CONDITIONS = len('"conditions":')
 _K_MESSAGE = len('"message":')
@@ -1450,9 +1462,7 @@ def _proto_rest(obj: Any) -> int:
             n += wrap(_subset_body(s))
         return n
     if isinstance(obj, EndpointSlice):
-        n = 0
-        for e in obj.endpoints:
-            n += endpoint_entry_size(e)
+        n = _slice_endpoints_pair(obj.endpoints) & _PAIR_MASK
         for p in obj.ports:
             n += slice_port_entry_size(p)
         return n + wrap(len(obj.address_type.encode("utf-8", "surrogatepass")))
@@ -1948,9 +1958,7 @@ def _json_rest(obj: Any) -> tuple[int, bool]:
         n += len(',"addressType":') + _json_str_len(obj.address_type)
         n += len(',"endpoints":')
         if obj.endpoints:
-            total = 0
-            for e in obj.endpoints:
-                total += endpoint_json_size(e)
+            total = _slice_endpoints_pair(obj.endpoints) >> _PAIR_SHIFT
             n += json_list_size(len(obj.endpoints), total)
         else:
             n += 4
