@@ -96,10 +96,10 @@ def main() -> None:
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}; median of {args.runs} runs; CPU microseconds per operation")
     print(f"{'pods':>7} {'nodes':>6} {'flip end to end (us)':>21} {'fastest run':>12} {'setup s':>8}")
-    first = None
+    first = 0.0
     for n in args.sizes:
         us, fastest, setup = flip_cost(n, args.runs, args.ops, args.seed)
-        first = us if first is None else first
+        first = first or us
         print(f"{n:>7} {max(1, n // 4):>6} {us:>21.0f} {fastest:>12.0f} {setup:>8.1f}", flush=True)
     if len(args.sizes) > 1:
         print(f"flip, {args.sizes[-1]:,} vs {args.sizes[0]:,} pods: {us / first:.2f}x")

@@ -33,6 +33,7 @@ import contextlib
 import math
 import operator
 import random
+import types
 import uuid
 from typing import Any, Callable, Iterator, Mapping
 
@@ -74,6 +75,10 @@ _MAX_GENERATE_BASE = 58
 #: Kinds whose registry strategy sets metadata.generation.
 _GENERATION_KINDS = frozenset({"Pod", "EndpointSlice", "Deployment", "ReplicaSet"})
 TRIGGER_TIME_ANNOTATION = "endpoints.kubernetes.io/last-change-trigger-time"
+
+# A label index (APIServer.select): namespace -> label values -> name -> object.
+_LabelIndex = dict[str, dict[tuple[str, ...], dict[str, Any]]]
+_EMPTY_VIEW: Mapping[str, Any] = types.MappingProxyType({})
 
 
 # Every write rebuilds the object's metadata two or three times (carry over server-owned
@@ -230,9 +235,7 @@ class APIServer:
     _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
     _refused: int = attrs.field(default=0, repr=False)
     # label indexes: kind -> label keys -> namespace -> label values -> name -> object
-    _indexes: dict[str, dict[tuple[str, ...], dict[str, dict[tuple[str, ...], dict[str, Any]]]]] = attrs.field(
-        factory=dict, repr=False
-    )
+    _indexes: dict[str, dict[tuple[str, ...], _LabelIndex]] = attrs.field(factory=dict, repr=False)
 
     # ---------------------------------------------------------------------------- reads
 
@@ -271,26 +274,26 @@ class APIServer:
             return {}
         return by_ns.get(self._ns(kind, namespace), {})
 
-    def select(self, kind: str, namespace: str, labels: Mapping[str, str]) -> Mapping[str, Any]:
-        """The live name -> object map of the objects of ``kind`` in ``namespace`` whose labels
-        hold every pair of ``labels`` (read-only by contract, unordered; do not keep it across
-        a rolled-back :meth:`transaction`). ``kind`` must be canonical.
+    def select(self, kind: str, namespace: str | None, labels: Mapping[str, str]) -> Mapping[str, Any]:
+        """A read-only, unordered name -> object view of the objects of ``kind`` in
+        ``namespace`` whose labels hold every pair of ``labels``. It is valid until the next
+        write of ``kind``: copy what you keep.
 
         An informer's indexer: the first call for a kind and a set of label keys builds an
         index, ``O(objects of the kind)``; later calls are ``O(len(labels))``, and every write
         of the kind keeps each of its indexes up to date in ``O(1)``."""
+        kind = resolve_kind(kind)
         keys = tuple(sorted(labels))
         by_keys = self._indexes.setdefault(kind, {})
         index = by_keys.get(keys)
         if index is None:
             index = by_keys[keys] = self._build_index(kind, keys)
         by_values = index.get(self._ns(kind, namespace))
-        if by_values is None:
-            return {}
-        return by_values.get(tuple(labels[k] for k in keys), {})
+        named = by_values.get(tuple(labels[k] for k in keys)) if by_values is not None else None
+        return _EMPTY_VIEW if named is None else types.MappingProxyType(named)
 
-    def _build_index(self, kind: str, keys: tuple[str, ...]) -> dict[str, dict[tuple[str, ...], dict[str, Any]]]:
-        index: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {}
+    def _build_index(self, kind: str, keys: tuple[str, ...]) -> _LabelIndex:
+        index: _LabelIndex = {}
         for ns, bucket in self._store.get(kind, {}).items():
             for name, obj in bucket.items():
                 _index_add(index, keys, ns, name, obj)
@@ -696,16 +699,16 @@ class APIServer:
 def _index_values(keys: tuple[str, ...], obj: Any) -> tuple[str, ...] | None:
     labels = obj.metadata.labels
     values = tuple(labels.get(k) for k in keys)
-    return None if None in values else values  # type: ignore[return-value]
+    return None if None in values else values
 
 
-def _index_add(index: dict[str, dict[tuple[str, ...], dict[str, Any]]], keys: tuple[str, ...], ns: str, name: str, obj: Any) -> None:
+def _index_add(index: _LabelIndex, keys: tuple[str, ...], ns: str, name: str, obj: Any) -> None:
     values = _index_values(keys, obj)
     if values is not None:
         index.setdefault(ns, {}).setdefault(values, {})[name] = obj
 
 
-def _index_remove(index: dict[str, dict[tuple[str, ...], dict[str, Any]]], keys: tuple[str, ...], ns: str, name: str, obj: Any) -> None:
+def _index_remove(index: _LabelIndex, keys: tuple[str, ...], ns: str, name: str, obj: Any) -> None:
     values = _index_values(keys, obj)
     if values is None:
         return

@@ -1819,8 +1819,10 @@ def slice_port_json_size(port: EndpointSlicePort) -> int:
 # sums over address lists (the O(changed entries) Endpoints write)
 
 #: When true, :func:`vouch_address_list` checks every vouched sum against a from-scratch
-#: computation and raises :class:`AssertionError` on a mismatch (``O(n)`` per call). Tests turn
-#: it on; so does the environment variable ``KUBESIM_CHECK_HINTS=1`` at import.
+#: computation and raises :class:`AssertionError` on a mismatch (``O(n)`` per call), and the
+#: EndpointSlice controller's fast path checks its ``O(1)`` staleness answer against
+#: upstream's scan of the Service's slices (``O(slices)`` per sync). Tests turn it on; so does
+#: the environment variable ``KUBESIM_CHECK_HINTS=1`` at import.
 CHECK_HINTS: bool = bool(_os.environ.get("KUBESIM_CHECK_HINTS"))
 
 # A (protobuf, JSON) size pair packed into one int, ``proto + (json << 40)``: packed pairs add

@@ -19,7 +19,7 @@ from kubesim.controllers.endpointslice_controller import IncrementalTriggerTimes
 from kubesim.controllers.endpointutil import TriggerTimeTracker, selector_matches
 from kubesim.errors import InvalidOption
 from kubesim.faults import FaultPlan
-from kubesim.objects import ObjectMeta, Pod, PodCondition, PodStatus, Service, ServiceSpec
+from kubesim.objects import EndpointSlice, ObjectMeta, Pod, PodCondition, PodStatus, Service, ServiceSpec
 from workloads import ops, play
 
 FIELDS = ("seq", "time", "verb", "kind", "namespace", "name", "resource_version", "actor",
@@ -121,6 +121,78 @@ def test_foreign_slice_change_is_repaired_identically() -> None:
     _assert_same_log(runs["fast"], runs["reference"])
     slices = runs["fast"].list("EndpointSlice", selector="kubernetes.io/service-name=web")
     assert sum(len(s.endpoints) for s in slices) == 5
+
+
+def _staleness_scenario(mode: str) -> kubesim.Cluster:
+    # Third parties move, hold and plant managed slices; the fast path's O(1) staleness answer
+    # (checked against upstream's scan on every sync: KUBESIM_CHECK_HINTS in conftest.py) and
+    # its slice index must follow, and both planners must write the same log.
+    sel = "kubernetes.io/service-name=web"
+    c = kubesim.Cluster(seed=3, nodes=2, max_endpoints_per_slice=2, record_objects=True)
+    esc = c.controllers["endpointslice"]
+    esc.mode = mode
+
+    def step() -> None:
+        c.run(until=c.now + 5)
+        esc._check()
+        c.api._check()
+
+    sc.deploy(c, "web", replicas=5)
+    sc.deploy(c, "api", replicas=3)
+    c.run(until=c.now + 30)
+    step()
+    # a managed slice of web relabelled to api
+    s = c.list("EndpointSlice", selector=sel)[0]
+    labels = {**s.metadata.labels, "kubernetes.io/service-name": "api"}
+    c.update(attrs.evolve(s, metadata=attrs.evolve(s.metadata, labels=labels)))
+    step()
+    # a managed slice held by a finalizer while deleted (deletionTimestamp set), the Service
+    # scaled meanwhile, then released
+    s = c.list("EndpointSlice", selector=sel)[0]
+    c.update(attrs.evolve(s, metadata=attrs.evolve(s.metadata, finalizers=("example.com/hold",))))
+    step()
+    c.delete("EndpointSlice", s.metadata.name)
+    step()
+    sc.scale(c, "web", 7)
+    step()
+    s = c.api.get("EndpointSlice", s.metadata.name, "default")
+    c.update(attrs.evolve(s, metadata=attrs.evolve(s.metadata, finalizers=())))
+    step()
+    # a managed-labelled slice in a namespace the controller indexes only later
+    c.create(EndpointSlice(
+        metadata=ObjectMeta(name="late-foreign", namespace="other", labels={
+            "kubernetes.io/service-name": "late",
+            "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}),
+        address_type="IPv4"))
+    step()
+    sc.deploy(c, "late", replicas=3, namespace="other")
+    step()
+    # the Service deleted and created again
+    svc = c.api.get("Service", "web", "default")
+    c.delete("Service", "web")
+    step()
+    c.create(Service(metadata=ObjectMeta(name="web", namespace="default"),
+                     spec=attrs.evolve(svc.spec, cluster_ip="", cluster_ips=())))
+    step()
+    # a rolled-back update of a slice
+    s = c.list("EndpointSlice", selector=sel)[0]
+    with pytest.raises(RuntimeError), c.api.transaction():
+        c.api.update(attrs.evolve(s, endpoints=s.endpoints[:0]))
+        raise RuntimeError("roll back")
+    step()
+    sc.scale(c, "web", 2)
+    c.run(until=c.now + 200)
+    step()
+    return c
+
+
+def test_staleness_follows_foreign_slice_moves_identically() -> None:
+    runs = {mode: _staleness_scenario(mode) for mode in ("fast", "reference")}
+    _assert_same_log(runs["fast"], runs["reference"])
+    stats = [runs[m].controllers["endpointslice"].statistics() for m in ("fast", "reference")]
+    assert stats[0].syncs_by_result == stats[1].syncs_by_result
+    assert stats[0].syncs_by_result.get("stale", 0) > 0  # the scenario does reach stale caches
+    assert runs["fast"].controllers["endpointslice"].path == "fast"
 
 
 def test_mode_is_validated_and_fixed_after_the_first_sync() -> None:

@@ -24,7 +24,7 @@ from kubesim.apiserver import APIServer
 from kubesim.clock import Clock
 from kubesim.controllers.endpointslice_controller import SliceTracker
 from kubesim.controllers.mirroring import LABEL_MANAGED_BY, LABEL_SERVICE_NAME, MIRRORING_CONTROLLER_NAME
-from kubesim.objects import EndpointSlice, Endpoints, ObjectMeta
+from kubesim.objects import EndpointSlice, Endpoints, Node, ObjectMeta
 
 SERVICES = ("a", "b", "")
 MANAGERS = (MIRRORING_CONTROLLER_NAME, "endpointslice-controller.k8s.io", "")
@@ -99,6 +99,33 @@ def test_select_equals_the_namespace_scan(index_first: bool, writes: list[tuple[
         if index_first:
             _assert_select_matches_scan(api)
     _assert_select_matches_scan(api)  # built from the final store
+
+
+def test_select_index_first_built_in_a_rolled_back_transaction() -> None:
+    api = APIServer(clock=Clock(), rng=random.Random(0))
+    api.create(_slice("default", "s0", "a", MIRRORING_CONTROLLER_NAME))
+    labels = {LABEL_SERVICE_NAME: "a", LABEL_MANAGED_BY: MIRRORING_CONTROLLER_NAME}
+    with pytest.raises(RuntimeError), api.transaction():
+        api.create(_slice("default", "s1", "a", MIRRORING_CONTROLLER_NAME))
+        assert sorted(api.select("EndpointSlice", "default", labels)) == ["s0", "s1"]
+        raise RuntimeError("roll back")
+    assert sorted(api.select("EndpointSlice", "default", labels)) == ["s0"]
+    api.create(_slice("default", "s2", "a", MIRRORING_CONTROLLER_NAME))
+    assert sorted(api.select("EndpointSlice", "default", labels)) == ["s0", "s2"]
+    api._check()
+
+
+def test_select_is_read_only_resolves_kinds_and_scopes() -> None:
+    api = APIServer(clock=Clock(), rng=random.Random(0))
+    api.create(_slice("default", "s0", "a", ""))
+    view = api.select("endpointslices", "default", {LABEL_SERVICE_NAME: "a"})  # kubectl's name
+    assert list(view) == ["s0"]
+    with pytest.raises(TypeError):
+        view["s1"] = view["s0"]  # type: ignore[index]
+    api.create(Node(metadata=ObjectMeta(name="n1", labels={"zone": "a"})))
+    # a cluster-scoped kind answers for any namespace argument
+    assert list(api.select("Node", "default", {"zone": "a"})) == list(api.select("Node", None, {"zone": "a"})) == ["n1"]
+    api._check()
 
 
 def test_select_ignores_other_kinds_and_missing_keys() -> None:
@@ -180,9 +207,9 @@ class TrackerMachine(RuleBasedStateMachine):
 
     @invariant()
     def answers_agree(self) -> None:
+        self.tracker._check()
         if not self.observing:
             return
-        self.tracker._check()
         for key in KEYS:
             slices = [s for k, s in self.listed.values() if k == key]
             assert self.tracker.stale_observed(key) == self.tracker.stale(key, slices), key

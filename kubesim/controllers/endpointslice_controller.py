@@ -86,9 +86,16 @@ class SliceTracker:
     :meth:`stale` is upstream's ``StaleSlices``: it reads every slice it is given,
     ``O(slices of the Service)``. A controller that reports every change of its listed slices
     to :meth:`observe` can ask :meth:`stale_observed` instead, which answers the same question
-    in ``O(1)``: the tracker then keeps, per Service, the uids whose expectation the observed
-    slices do not meet, and re-judges one uid whenever its expectation or its slice changes.
-    Observing starts with :meth:`start_observing`; every other method is ``O(1)``.
+    for the slices observed so far in ``O(1)``: the tracker then keeps, per Service, the uids
+    whose expectation the observed slices do not meet, and re-judges one uid whenever its
+    expectation or its slice changes. The answer equals :meth:`stale` of the store's slices
+    when every committed write has been observed, which holds for a controller fed by
+    synchronous watch events and never syncing inside :meth:`APIServer.transaction
+    <kubesim.apiserver.APIServer.transaction>` (whose events wait for the block's end); no
+    kubesim code syncs there. Observing starts with :meth:`start_observing`.
+
+    Costs: :meth:`stale` ``O(len(slices))``; :meth:`start_observing` ``O(expectations)``;
+    :meth:`_check` ``O(expectations + observed slices)``; every other method ``O(1)``.
     """
 
     _gens: dict[str, dict[str, int]] = attrs.field(factory=dict)
@@ -171,6 +178,7 @@ class SliceTracker:
     def observe(self, namespace: str, name: str, slice_: Any | None, key: str | None) -> None:
         """The listed slice ``namespace/name`` is now ``slice_`` listed under Service ``key``
         (``None``, ``None``: no longer listed). ``O(1)``."""
+        assert self._observing, "start_observing() first"
         before = self._listed.pop((namespace, name), None)
         if before is not None:
             bkey, buid = before
@@ -187,6 +195,7 @@ class SliceTracker:
 
     def stale_observed(self, service_key: str) -> bool:
         """:meth:`stale` of the observed slices listed under ``service_key``. ``O(1)``."""
+        assert self._observing, "start_observing() first"
         return bool(self._unmet.get(service_key))
 
     def _judge(self, key: str, uid: str) -> None:
@@ -709,8 +718,8 @@ class EndpointSliceController:
         )
 
     def _plan_fast(self, key: str, service: Service) -> tuple[ServiceSlicer, SlicePlan]:
-        # O(changed + slices of the Service); O(pods) when the planner is created or the
-        # selector changed.
+        # O(changed); O(pods) when the planner is created or the selector changed, and
+        # O(slices of the namespace) the first time the namespace's slices are indexed.
         api = self.ctx.api
         ns = service.metadata.namespace
         slicers = self._slicers.setdefault(ns, {})
