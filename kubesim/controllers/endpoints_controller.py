@@ -60,7 +60,7 @@ from kubesim.controllers.fastendpoints import ServiceEndpoints
 from kubesim.controllers.runtime import ControllerContext, WorkQueue, default_controller_rate_limiter
 from kubesim.controllers.subsets import TriggerTimeTracker, plan_endpoints_sync
 from kubesim.errors import InvalidOption, KubesimError, NotFound
-from kubesim.objects import Endpoints, ObjectMeta, Pod, Service
+from kubesim.objects import Endpoints, Pod, Service
 
 __all__ = [
     "EndpointsController",
@@ -208,10 +208,6 @@ class _ServiceState:
     members: set[str]
     #: pods written since the last sync that may concern the engine
     dirty: set[str] = attrs.field(factory=set)
-
-
-def _tombstone(namespace: str, name: str) -> Pod:
-    return Pod(metadata=ObjectMeta(name=name, namespace=namespace))
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,7 +379,7 @@ class EndpointsController:
                     members.add(name)
                     triggers.set(name, pod_trigger_time(live))
                 else:
-                    engine.pod_changed(_tombstone(ns, name), None)
+                    engine.pod_changed(eu.pod_tombstone(ns, name), None)
                     members.discard(name)
                     triggers.set(name, None)
             st.dirty.clear()

@@ -25,10 +25,14 @@ checked by ``tests/test_endpointslice_fastpath.py``):
 
 The two produce the same writes, in the same order, with the same bytes: the change log of a
 run is identical in both modes (``tests/test_endpointslice_fastpath.py`` checks it on random
-workloads, with injected faults). Exactness needs the controller's view to be the API store
-itself, which it is when watch events are delivered synchronously. With ``FaultPlan(
-watch_delay > 0)`` events arrive late while the reference reads the store, so a ``"fast"``
-controller then plans through the reference. The planner is chosen at the first sync.
+workloads, with injected faults, delayed watch events among them). Exactness needs the
+planners to see what the reference reads, the API store itself, at every sync. Watch events
+may arrive late (``FaultPlan(watch_delay > 0)``) or be held by a transaction, so the planners
+are not fed from the watch: the change log's subscription hook, which fires on every commit,
+notes each pod, slice and Node written, and the next fast sync first replays them against the
+store (``_catch_up``, ``O(1)`` per write). The watch handlers only enqueue, so the queue hears
+of changes at the same (possibly late) times in both modes, as the Endpoints controller's
+engines are fed too. The planner is chosen at the first sync.
 
 Upstream's metrics are kept in :attr:`EndpointSliceController.metrics`
 (:class:`~kubesim.controllers.slicing.SliceMetrics`).
@@ -41,6 +45,7 @@ from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping
 import attrs
 
 from kubesim.apiserver import WatchEvent
+from kubesim.changelog import ChangeEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.fastslicing import ServiceSlicer
 from kubesim.controllers.topology import TopologyCache
@@ -471,6 +476,11 @@ class EndpointSliceController:
     _slicers: dict[str, dict[str, ServiceSlicer]] = attrs.field(factory=dict, repr=False)
     _slice_owner: dict[str, dict[str, str]] = attrs.field(factory=dict, repr=False)
     _slice_names: dict[str, set[str]] = attrs.field(factory=dict, repr=False)
+    # written since the last catch-up: pods by namespace, slices (with "written by someone
+    # else"), Nodes
+    _dirty_pods: dict[str, set[str]] = attrs.field(factory=dict, repr=False)
+    _dirty_slices: dict[tuple[str, str], bool] = attrs.field(factory=dict, repr=False)
+    _dirty_nodes: set[str] = attrs.field(factory=set, repr=False)
     _nodes: _LiveNodes = attrs.field(init=False, repr=False)
 
     name = "endpointslice"
@@ -504,8 +514,8 @@ class EndpointSliceController:
 
     @property
     def path(self) -> str | None:
-        """The planner in use: ``"fast"``, ``"reference"`` (also for a ``"fast"`` controller
-        whose watch events are delayed by injected faults), or ``None`` before the first sync."""
+        """The planner in use, ``"fast"`` or ``"reference"``, or ``None`` before the first
+        sync."""
         return self._path
 
     @property
@@ -515,15 +525,16 @@ class EndpointSliceController:
 
     def _choose_path(self) -> str:
         if self._path is None:
-            faults = getattr(self.ctx.api, "faults", None)
-            delayed = faults is not None and faults.plan.watch_delay > 0
-            self._path = "fast" if self.mode == "fast" and not delayed else "reference"
+            self._path = self.mode
             if self._path == "fast":
                 self.tracker.start_observing()
-            if self._path == "reference":
+            else:
                 self._slicers.clear()
                 self._slice_owner.clear()
                 self._slice_names.clear()
+                self._dirty_pods.clear()
+                self._dirty_slices.clear()
+                self._dirty_nodes.clear()
                 self.fast_triggers = IncrementalTriggerTimes()
         return self._path
 
@@ -536,6 +547,7 @@ class EndpointSliceController:
         api.watch(self._on_pod, {"Pod"})
         api.watch(self._on_slice, {"EndpointSlice"})
         api.watch(self._on_node, {"Node"})
+        api.changes.subscribe(self._on_commit)
 
     # ------------------------------------------------------------------ handlers
 
@@ -547,27 +559,55 @@ class EndpointSliceController:
         delay = self.ctx.options.endpointslice_updates_batch_period
         for key in sorted(keys):
             self.queue.add_after(key, delay)
-        if self._feeding():
-            # Every pod change reaches the planners, not only the ones that enqueue a sync:
-            # the reference reads the store at the next sync whatever enqueued it. The pod is
-            # re-read, so the planners hold the store's state whatever order events come in.
-            ns, name = ev.new.metadata.namespace, ev.new.metadata.name
-            live = self.ctx.api.try_get("Pod", name, ns)
-            slicers = self._slicers.get(ns)
-            if slicers:
-                for slicer in slicers.values():
-                    if live is None:
-                        slicer.pod_changed(ev.new, None)
-                    else:
-                        slicer.pod_changed(None, live)
-            self.fast_triggers.pod_changed(ns, name)
 
     def _on_node(self, ev: WatchEvent) -> None:
-        if self._feeding():
-            name = ev.new.metadata.name
-            for slicers in self._slicers.values():
-                for slicer in slicers.values():
-                    slicer.node_changed(name)
+        pass  # Nodes reach the planners through _on_commit; they enqueue nothing.
+
+    def _on_commit(self, change: ChangeEvent) -> None:
+        # Synchronous with the store, whatever the watch delay: note what changed; the next
+        # fast sync replays it against the store (_catch_up). O(1).
+        if change.outcome != "ok" or not self._feeding():
+            return
+        kind = change.kind
+        if kind == "Pod":
+            self._dirty_pods.setdefault(change.namespace, set()).add(change.name)
+        elif kind == "EndpointSlice":
+            foreign = self._dirty_slices.setdefault((change.namespace, change.name), False)
+            self._dirty_slices[(change.namespace, change.name)] = foreign or change.actor != ACTOR
+        elif kind == "Node":
+            self._dirty_nodes.add(change.name)
+
+    def _catch_up(self) -> None:
+        """Bring the planners, the trigger times and the slice index to the store's state:
+        replay every pod, slice and Node written since the last catch-up. Every change reaches
+        the planners, not only the ones that enqueued a sync, since the reference reads the
+        store at the next sync whatever enqueued it; each is re-read from the store, so the
+        planners hold the store's state whatever the watch delay, the order of events, or a
+        rolled-back transaction. ``O(changes × Services of their namespace)``."""
+        api = self.ctx.api
+        if self._dirty_pods:
+            dirty, self._dirty_pods = self._dirty_pods, {}
+            for ns in sorted(dirty):
+                slicers = self._slicers.get(ns)
+                for name in sorted(dirty[ns]):
+                    if slicers:
+                        live = api.try_get("Pod", name, ns)
+                        for slicer in slicers.values():
+                            if live is None:
+                                slicer.pod_changed(eu.pod_tombstone(ns, name), None)
+                            else:
+                                slicer.pod_changed(None, live)
+                    self.fast_triggers.pod_changed(ns, name)
+        if self._dirty_nodes:
+            nodes, self._dirty_nodes = sorted(self._dirty_nodes), set()
+            for name in nodes:
+                for slicers in self._slicers.values():
+                    for slicer in slicers.values():
+                        slicer.node_changed(name)
+        if self._dirty_slices:
+            slices, self._dirty_slices = self._dirty_slices, {}
+            for (ns, name), foreign in sorted(slices.items()):
+                self._index_slice(ns, name, foreign)
 
     def _slice_key(self, slice_: Any) -> str | None:
         svc = slice_.metadata.labels.get(LABEL_SERVICE_NAME)
@@ -596,8 +636,6 @@ class EndpointSliceController:
         else:
             if self._managed(new) and self.tracker.has(new) and self.tracker.handle_deletion(new):
                 self._queue_slice(new, delay)
-        if self._feeding():
-            self._index_slice(ev)
 
     def _queue_slice(self, slice_: Any, delay: float) -> None:
         key = self._slice_key(slice_)
@@ -606,10 +644,9 @@ class EndpointSliceController:
 
     # ------------------------------------------------------------------ fast path state
 
-    def _index_slice(self, ev: WatchEvent) -> None:
+    def _index_slice(self, ns: str, name: str, foreign: bool) -> None:
         # Re-read the slice and move it in the index; a change not written by this controller
         # makes the planners of the Services concerned rebuild their model at the next sync.
-        ns, name = ev.new.metadata.namespace, ev.new.metadata.name
         owners = self._slice_owner.get(ns)
         if owners is None:
             return  # not indexed yet: indexed from the store when first needed
@@ -625,9 +662,9 @@ class EndpointSliceController:
             owners[name] = after
             self._slice_names.setdefault(after, set()).add(name)
         self.tracker.observe(ns, name, live, after)
-        if ev.actor != ACTOR:
+        if foreign:
             slicers = self._slicers.get(ns, {})
-            for key in (before, after, self._slice_key(ev.new), self._slice_key(ev.old) if ev.old is not None else None):
+            for key in (before, after, self._slice_key(live) if live is not None else None):
                 slicer = slicers.get(key) if key is not None else None
                 if slicer is not None:
                     slicer.resync()
@@ -722,6 +759,7 @@ class EndpointSliceController:
         # O(slices of the namespace) the first time the namespace's slices are indexed.
         api = self.ctx.api
         ns = service.metadata.namespace
+        self._catch_up()
         slicers = self._slicers.setdefault(ns, {})
         slicer = slicers.get(key)
         if slicer is None:
@@ -795,6 +833,8 @@ class EndpointSliceController:
         """Invariants of the queue and trackers; on the fast path, the slice index against the
         store and every planner's own invariants (``O(objects)``)."""
         self.queue._check()
+        if self._path == "fast":
+            self._catch_up()  # the index may lag the store by the writes since the last sync
         self.triggers._check()
         self.fast_triggers._check()
         api = self.ctx.api

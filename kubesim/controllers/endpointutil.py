@@ -21,9 +21,10 @@ from typing import Any, Iterable
 
 import attrs
 
-from kubesim.objects import Pod, Service
+from kubesim.objects import ObjectMeta, Pod, Service
 
 __all__ = [
+    "pod_tombstone",
     "should_pod_be_in_endpoints",
     "should_set_hostname",
     "find_port",
@@ -308,3 +309,9 @@ class TriggerTimeTracker:
         for key, (_, pods) in self._states.items():
             assert key.count("/") == 1, key
             assert all(t for t in pods.values()), key
+
+
+def pod_tombstone(namespace: str, name: str) -> Pod:
+    """A stand-in for a deleted pod that carries only its namespace and name, for planners
+    told "this pod is gone" by name. ``O(1)``."""
+    return Pod(metadata=ObjectMeta(name=name, namespace=namespace))
