@@ -4,6 +4,10 @@ then rolled out with the default 25 % surge / unavailable, with the Endpoints co
 watcher accounting (one churn report) and the full change log all on.
 
     python benchmarks/bench_rollout.py --pods 200 2000 20000 --nodes-per-pod 0.25
+    python benchmarks/bench_rollout.py --pods 2000 --runs 1 --watch-delay 1.0
+
+``--watch-delay S`` injects ``FaultPlan(watch_delay=S)``: every watch event reaches the
+controllers up to ``S`` seconds late (the fast paths must still plan from the store).
 
 Method: each size runs in a fresh process (so peak RSS is per size), ``--runs`` times; the
 figures are the median wall time of creation + rollout + the churn report, and the median CPU
@@ -23,14 +27,16 @@ import sys
 import time
 
 
-def one(pods: int, nodes: int, uncapped: bool) -> dict[str, float]:
+def one(pods: int, nodes: int, uncapped: bool, watch_delay: float = 0.0) -> dict[str, float]:
     import kubesim
     from kubesim import scenarios
+    from kubesim.faults import FaultPlan
 
     t0 = time.perf_counter()
     c0 = time.process_time()
     cluster = kubesim.Cluster(seed=0, nodes=nodes, endpoints_truncate=not uncapped,
-                              max_request_bytes=2**40 if uncapped else 1572864)
+                              max_request_bytes=2**40 if uncapped else 1572864,
+                              faults=FaultPlan(watch_delay=watch_delay) if watch_delay else None)
     scenarios.deploy(cluster, "web", replicas=pods)
     cluster.run()
     t1 = time.perf_counter()
@@ -58,19 +64,22 @@ def main() -> None:
     ap.add_argument("--nodes-per-pod", type=float, default=0.25, help="KEP case 1: 5,000 nodes / 20,000 pods")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--uncapped", action="store_true")
+    ap.add_argument("--watch-delay", type=float, default=0.0, help="inject FaultPlan(watch_delay=...) seconds")
     ap.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(one(args.child[0], args.child[1], args.uncapped)))
+        print(json.dumps(one(args.child[0], args.child[1], args.uncapped, args.watch_delay)))
         return
     print(f"python {sys.version.split()[0]}; median of {args.runs} runs; "
-          f"{'uncapped (pre-1.22)' if args.uncapped else 'capped'} Endpoints")
+          f"{'uncapped (pre-1.22)' if args.uncapped else 'capped'} Endpoints"
+          + (f"; watch events up to {args.watch_delay:g} s late" if args.watch_delay else ""))
     print(f"{'pods':>7} {'nodes':>6} {'create s':>9} {'rollout s':>10} {'total s':>8} {'cpu s':>7} {'peak MiB':>9} {'writes':>8}")
     for pods in args.pods:
         nodes = max(1, round(pods * args.nodes_per_pod))
         results = []
         for _ in range(args.runs):
-            cmd = [sys.executable, __file__, "--child", str(pods), str(nodes)] + (["--uncapped"] if args.uncapped else [])
+            cmd = [sys.executable, __file__, "--child", str(pods), str(nodes), "--watch-delay", str(args.watch_delay)]
+            cmd += ["--uncapped"] if args.uncapped else []
             results.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
         med = {k: statistics.median(r[k] for r in results) for k in results[0]}
         peak = max(r["peak_rss_mib"] for r in results)
