@@ -94,10 +94,10 @@ class SliceTracker:
     for the slices observed so far in ``O(1)``: the tracker then keeps, per Service, the uids
     whose expectation the observed slices do not meet, and re-judges one uid whenever its
     expectation or its slice changes. The answer equals :meth:`stale` of the store's slices
-    when every committed write has been observed, which holds for a controller fed by
-    synchronous watch events and never syncing inside :meth:`APIServer.transaction
-    <kubesim.apiserver.APIServer.transaction>` (whose events wait for the block's end); no
-    kubesim code syncs there. Observing starts with :meth:`start_observing`.
+    when every committed write has been observed, which the EndpointSlice controller ensures
+    by replaying the change log's commits before each fast sync (not the watch, whose events
+    may come late or wait for a transaction's end). Observing starts with
+    :meth:`start_observing`.
 
     Costs: :meth:`stale` ``O(len(slices))``; :meth:`start_observing` ``O(expectations)``;
     :meth:`_check` ``O(expectations + observed slices)``; every other method ``O(1)``.
