@@ -15,8 +15,9 @@ checked by ``tests/test_endpointslice_fastpath.py``):
 * ``"reference"``: :func:`~kubesim.controllers.slicing.reconcile_endpoint_slices` on the
   Service's pods and slices, listed at every sync. ``O(pods of the namespace + slices of the
   namespace)`` per sync.
-* ``"fast"``: one :class:`~kubesim.controllers.fastslicing.ServiceSlicer` per Service, fed
-  with every pod, Node and slice event, which plans from what changed since the last sync. The
+* ``"fast"``: one :class:`~kubesim.controllers.fastslicing.ServiceSlicer` per Service, told
+  of every pod, Node and slice written (see below), which plans from what changed since the
+  last sync. The
   slices are handed to it as a live view over a per-Service index, and the trigger time comes
   from :class:`IncrementalTriggerTimes`. A pod flip costs ``O(services of the namespace)`` to
   ingest and ``O(changed)`` to sync: the staleness check is kept up to date by
@@ -30,7 +31,8 @@ planners to see what the reference reads, the API store itself, at every sync. W
 may arrive late (``FaultPlan(watch_delay > 0)``) or be held by a transaction, so the planners
 are not fed from the watch: the change log's subscription hook, which fires on every commit,
 notes each pod, slice and Node written, and the next fast sync first replays them against the
-store (``_catch_up``, ``O(1)`` per write). The watch handlers only enqueue, so the queue hears
+store (``_catch_up``: per write, ``O(1)`` to note and ``O(Services of the namespace)`` to
+replay; only namespaces the fast path tracks are noted). The watch handlers only enqueue, so the queue hears
 of changes at the same (possibly late) times in both modes, as the Endpoints controller's
 engines are fed too. The planner is chosen at the first sync.
 
@@ -269,7 +271,7 @@ class _TriggerState:
 
 @attrs.define(eq=False)
 class IncrementalTriggerTimes:
-    """:class:`~kubesim.controllers.endpointutil.TriggerTimeTracker` kept from pod events.
+    """:class:`~kubesim.controllers.endpointutil.TriggerTimeTracker` kept from pod changes.
 
     :meth:`compute` returns exactly what ``TriggerTimeTracker.compute(service, pods)`` returns
     for the same sequence of syncs, but reads only the pods named to :meth:`pod_changed` since
@@ -360,6 +362,10 @@ class IncrementalTriggerTimes:
 
     def __contains__(self, service_key: object) -> bool:
         return service_key in self._states
+
+    def tracks(self, namespace: str) -> bool:
+        """Whether a Service of ``namespace`` has state (its pods' changes matter). ``O(1)``."""
+        return namespace in self._by_ns
 
     def __len__(self) -> int:
         return len(self._states)
@@ -546,7 +552,6 @@ class EndpointSliceController:
         api.watch(self._on_service, {"Service"})
         api.watch(self._on_pod, {"Pod"})
         api.watch(self._on_slice, {"EndpointSlice"})
-        api.watch(self._on_node, {"Node"})
         api.changes.subscribe(self._on_commit)
 
     # ------------------------------------------------------------------ handlers
@@ -560,22 +565,24 @@ class EndpointSliceController:
         for key in sorted(keys):
             self.queue.add_after(key, delay)
 
-    def _on_node(self, ev: WatchEvent) -> None:
-        pass  # Nodes reach the planners through _on_commit; they enqueue nothing.
-
     def _on_commit(self, change: ChangeEvent) -> None:
         # Synchronous with the store, whatever the watch delay: note what changed; the next
         # fast sync replays it against the store (_catch_up). O(1).
         if change.outcome != "ok" or not self._feeding():
             return
-        kind = change.kind
+        # Only what someone holds is noted: a planner, a trigger-time state or a slice index
+        # created later reads the store itself.
+        kind, ns = change.kind, change.namespace
         if kind == "Pod":
-            self._dirty_pods.setdefault(change.namespace, set()).add(change.name)
+            if ns in self._slicers or self.fast_triggers.tracks(ns):
+                self._dirty_pods.setdefault(ns, set()).add(change.name)
         elif kind == "EndpointSlice":
-            foreign = self._dirty_slices.setdefault((change.namespace, change.name), False)
-            self._dirty_slices[(change.namespace, change.name)] = foreign or change.actor != ACTOR
+            if ns in self._slice_owner:
+                key = (ns, change.name)
+                self._dirty_slices[key] = self._dirty_slices.get(key, False) or change.actor != ACTOR
         elif kind == "Node":
-            self._dirty_nodes.add(change.name)
+            if self._slicers:
+                self._dirty_nodes.add(change.name)
 
     def _catch_up(self) -> None:
         """Bring the planners, the trigger times and the slice index to the store's state:
@@ -585,8 +592,9 @@ class EndpointSliceController:
         planners hold the store's state whatever the watch delay, the order of events, or a
         rolled-back transaction. ``O(changes × Services of their namespace)``."""
         api = self.ctx.api
+        # Each set is cleared once replayed (replaying twice is harmless; losing one is not).
         if self._dirty_pods:
-            dirty, self._dirty_pods = self._dirty_pods, {}
+            dirty = self._dirty_pods
             for ns in sorted(dirty):
                 slicers = self._slicers.get(ns)
                 for name in sorted(dirty[ns]):
@@ -598,16 +606,17 @@ class EndpointSliceController:
                             else:
                                 slicer.pod_changed(None, live)
                     self.fast_triggers.pod_changed(ns, name)
+            dirty.clear()
         if self._dirty_nodes:
-            nodes, self._dirty_nodes = sorted(self._dirty_nodes), set()
-            for name in nodes:
+            for name in sorted(self._dirty_nodes):
                 for slicers in self._slicers.values():
                     for slicer in slicers.values():
                         slicer.node_changed(name)
+            self._dirty_nodes.clear()
         if self._dirty_slices:
-            slices, self._dirty_slices = self._dirty_slices, {}
-            for (ns, name), foreign in sorted(slices.items()):
+            for (ns, name), foreign in sorted(self._dirty_slices.items()):
                 self._index_slice(ns, name, foreign)
+            self._dirty_slices.clear()
 
     def _slice_key(self, slice_: Any) -> str | None:
         svc = slice_.metadata.labels.get(LABEL_SERVICE_NAME)
