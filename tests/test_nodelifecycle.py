@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 import kubesim
 from kubesim import scenarios as sc
-from kubesim.controllers.nodelifecycle import TAINT_UNREACHABLE
+from kubesim.controllers.nodelifecycle import ACTOR, TAINT_UNREACHABLE
+from kubesim.faults import FaultInjector, FaultPlan
 
 
 def _cluster() -> kubesim.Cluster:
@@ -79,6 +82,31 @@ def test_recovery_finishes_terminations_and_clears_taints() -> None:
     assert len(cl.list("pods")) == 6
     node = cl.get("Node", "node-1")
     assert node.status.ready and not node.spec.taints
+    assert len(_endpoints(cl)[0]) == 6
+    cl._check()
+
+
+@pytest.mark.parametrize("fault", ["conflict", "error", "timeout"])
+def test_recovery_survives_refused_writes(fault: str) -> None:
+    # Recovery's writes (the kubelet's Ready report, the controller lifting the taint) fail
+    # while the API server refuses every attempt: the caller sees no fault, the writes are
+    # retried (a timeout is a committed write) and land once the server is healthy again.
+    cl = _cluster()
+    t0 = cl.now
+    sc.fail_node(cl, "node-1")
+    cl.run(until=t0 + 400)
+    assert TAINT_UNREACHABLE in {t.key for t in cl.get("Node", "node-1").spec.taints}
+    cl.api.faults = FaultInjector(FaultPlan(**{f"{fault}_rate": 1.0}), random.Random(0))
+    sc.recover_node(cl, "node-1")
+    cl.api.faults = None
+    cl.run()
+    node = cl.get("Node", "node-1")
+    assert node.status.ready and not node.spec.taints
+    refused = [e for e in cl.changes if e.kind == "Node" and e.outcome == fault]
+    if fault == "timeout":  # committed, reported as failed to the writer: not retried
+        assert not refused
+    else:
+        assert refused and {e.actor for e in refused} <= {"kubelet", ACTOR}
     assert len(_endpoints(cl)[0]) == 6
     cl._check()
 

@@ -168,17 +168,26 @@ class NodeLifecycleController:
         self._down.discard(name)
         for timer in self._timers.pop(name, []):
             timer.cancel()
-        node = self._node(name)
-        now = self._now()
-        if not node.status.ready:
-            self._write_node(self._with_ready(node, "True", "KubeletReady", now), "kubelet")
-            node = self._node(name)
-        if any(t.key == TAINT_UNREACHABLE for t in node.spec.taints):
-            taints = tuple(t for t in node.spec.taints if t.key != TAINT_UNREACHABLE)
-            self._write_node(attrs.evolve(node, spec=attrs.evolve(node.spec, taints=taints)), ACTOR)
+        self._node(name)
+        # The kubelet reports Ready, then the controller lifts the taint; each write is retried
+        # on a refused attempt (re-reading the node), as the kubelet and controller do, so an
+        # injected fault delays recovery instead of failing the caller.
+        retrying(self.ctx.clock, lambda: self._report_ready(name))
+        retrying(self.ctx.clock, lambda: self._lift_unreachable(name))
         kubelet = self._kubelet()
         if kubelet is not None:
             kubelet.node_up(name)
+
+    def _report_ready(self, name: str) -> None:
+        node = self.ctx.api.try_get("Node", name, "")
+        if node is not None and name not in self._down and not node.status.ready:
+            self._write_node(self._with_ready(node, "True", "KubeletReady", self._now()), "kubelet")
+
+    def _lift_unreachable(self, name: str) -> None:
+        node = self.ctx.api.try_get("Node", name, "")
+        if node is not None and name not in self._down and any(t.key == TAINT_UNREACHABLE for t in node.spec.taints):
+            taints = tuple(t for t in node.spec.taints if t.key != TAINT_UNREACHABLE)
+            self._write_node(attrs.evolve(node, spec=attrs.evolve(node.spec, taints=taints)), ACTOR)
 
     # ------------------------------------------------------------------ drain
 
