@@ -17,7 +17,9 @@ reconcile of a 1,000-slice Service.
 Method: the setup is not timed, and its garbage is collected before the timed runs; each
 figure is the median over ``--runs`` runs (15 by default: the machine is shared, and a short
 run can land in a neighbour's burst) of the mean CPU time (``time.process_time_ns``) per
-operation, in microseconds. The fastest run is printed too.
+operation, in microseconds. The fastest run is printed too, and the Python function calls per
+flip over one more (profiled, untimed) run: a count of the work that does not drift with the
+machine's load.
 
 Run from the repository root::
 
@@ -28,7 +30,9 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
+import pstats
 import random
 import statistics
 import sys
@@ -44,9 +48,9 @@ from kubesim import scenarios  # noqa: E402
 _clock = time.process_time_ns
 
 
-def flip_cost(pods: int, runs: int, ops: int, seed: int) -> tuple[float, float, float]:
-    """(median µs per flip, fastest run's µs per flip, setup seconds) for a cluster of
-    ``pods`` pods."""
+def flip_cost(pods: int, runs: int, ops: int, seed: int) -> tuple[float, float, float, float]:
+    """(median µs per flip, fastest run's µs per flip, setup seconds, Python calls per flip)
+    for a cluster of ``pods`` pods."""
     t0 = time.perf_counter()
     cluster = kubesim.Cluster(seed=seed, nodes=max(1, pods // 4))
     scenarios.deploy(cluster, "web", replicas=pods, readiness_probe=True)
@@ -69,7 +73,17 @@ def flip_cost(pods: int, runs: int, ops: int, seed: int) -> tuple[float, float, 
     writes = len(cluster.changes) - before
     # Two flips per operation, each: pod, Endpoints, EndpointSlice, ReplicaSet, Deployment.
     assert writes == runs * ops * 2 * 5, f"expected 10 writes per operation, saw {writes / (runs * ops):.1f}"
-    return statistics.median(means), min(means), setup
+    # Python function calls per flip over one more run: a measure of the work that, unlike
+    # CPU time, does not drift with the shared machine's load.
+    def one_run() -> None:
+        for _ in range(ops):
+            scenarios.fail_readiness(cluster, names[rng.randrange(len(names))], 60.0)
+            cluster.run()
+
+    prof = cProfile.Profile()
+    prof.runcall(one_run)
+    calls = pstats.Stats(prof).total_calls / (2 * ops)  # type: ignore[attr-defined]
+    return statistics.median(means), min(means), setup, calls
 
 
 def reconcile_cost(pods: int, runs: int, seed: int) -> tuple[float, float, int]:
@@ -95,14 +109,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}; median of {args.runs} runs; CPU microseconds per operation")
-    print(f"{'pods':>7} {'nodes':>6} {'flip end to end (us)':>21} {'fastest run':>12} {'setup s':>8}")
-    first = 0.0
+    print(f"{'pods':>7} {'nodes':>6} {'flip end to end (us)':>21} {'fastest run':>12} {'setup s':>8} {'calls/flip':>11}")
+    first = first_calls = 0.0
     for n in args.sizes:
-        us, fastest, setup = flip_cost(n, args.runs, args.ops, args.seed)
-        first = first or us
-        print(f"{n:>7} {max(1, n // 4):>6} {us:>21.0f} {fastest:>12.0f} {setup:>8.1f}", flush=True)
+        us, fastest, setup, calls = flip_cost(n, args.runs, args.ops, args.seed)
+        first, first_calls = first or us, first_calls or calls
+        print(f"{n:>7} {max(1, n // 4):>6} {us:>21.0f} {fastest:>12.0f} {setup:>8.1f} {calls:>11,.0f}", flush=True)
     if len(args.sizes) > 1:
-        print(f"flip, {args.sizes[-1]:,} vs {args.sizes[0]:,} pods: {us / first:.2f}x")
+        print(f"flip, {args.sizes[-1]:,} vs {args.sizes[0]:,} pods: {us / first:.2f}x CPU time, "
+              f"{calls / first_calls:.2f}x Python calls")
     fast, ref, slices = reconcile_cost(args.reconcile_pods, args.runs, args.seed)
     print(f"reconcile of one {slices:,}-slice Service ({args.reconcile_pods:,} endpoints) after one flip:")
     print(f"  fast path {fast:,.0f} us; full-recompute reference {ref:,.0f} us ({ref / fast:,.0f}x)")
