@@ -232,14 +232,12 @@ class SliceTracker:
         if not self._observing:
             assert not self._listed and not self._seen and not self._unmet
             return
-        seen: dict[str, dict[str, int]] = {}
-        for (key, uid) in self._listed.values():
-            seen.setdefault(key, {})[uid] = self._seen[key][uid]
-        assert seen == self._seen
+        # every observed generation belongs to exactly one listed slice
+        assert sorted(self._listed.values()) == sorted((k, u) for k, uids in self._seen.items() for u in uids)
         unmet: dict[str, set[str]] = {}
         for key, gens in self._gens.items():
             for uid, g in gens.items():
-                generation = seen.get(key, {}).get(uid)
+                generation = self._seen.get(key, {}).get(uid)
                 if (generation is None and g != -1) or (generation is not None and (g == -1 or g > generation)):
                     unmet.setdefault(key, set()).add(uid)
         assert unmet == self._unmet, (unmet, self._unmet)
