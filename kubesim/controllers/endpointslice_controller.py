@@ -598,11 +598,9 @@ class EndpointSliceController:
                 for name in sorted(dirty[ns]):
                     if slicers:
                         live = api.try_get("Pod", name, ns)
+                        old = eu.pod_tombstone(ns, name) if live is None else None
                         for slicer in slicers.values():
-                            if live is None:
-                                slicer.pod_changed(eu.pod_tombstone(ns, name), None)
-                            else:
-                                slicer.pod_changed(None, live)
+                            slicer.pod_changed(old, live)
                     self.fast_triggers.pod_changed(ns, name)
             dirty.clear()
         if self._dirty_nodes:
