@@ -13,7 +13,7 @@ does per pod event.
 * ``fast/uncapped``: the pre-1.22 controller (``truncate=False``): every write materialises
   all ``N`` addresses (inherent: the object is ``N`` addresses), shown for information, with
   ``proto-size/uncapped``, the write's size from the maintained sums without building it;
-* ``reference``: :func:`kubesim.controllers.subsets.endpoints_for` over every pod, the
+* ``reference``: :func:`kubesim.controllers.endpoints.reconciler.endpoints_for` over every pod, the
   full recompute, for ``N`` up to 10,000 (at 10,000 it is also measured on its own row).
 
 Method: the engine is built untimed; each run times ``ops`` operations (200 for the engine,
@@ -33,15 +33,15 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import attrs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kubesim.controllers.fastendpoints import ServiceEndpoints  # noqa: E402
-from kubesim.controllers.subsets import endpoints_for  # noqa: E402
+from kubesim.controllers.endpoints.incremental import ServiceEndpoints  # noqa: E402
+from kubesim.controllers.endpoints.reconciler import endpoints_for  # noqa: E402
 from kubesim.objects import (  # noqa: E402
     Endpoints,
     ObjectMeta,

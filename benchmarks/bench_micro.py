@@ -11,8 +11,8 @@ reconcile of a 1,000-slice Service.
   events. The figure is the CPU time per flip.
 * ``reconcile``: a Service with 100,000 ready endpoints, 100 per slice (1,000 slices), as
   in ``bench_slicing.py``; one pod flips readiness and the Service is reconciled once, by the
-  fast path (:class:`~kubesim.controllers.fastslicing.ServiceSlicer`) and by the full-recompute
-  reference (:func:`~kubesim.controllers.slicing.reconcile_endpoint_slices`).
+  fast path (:class:`~kubesim.controllers.endpointslice.incremental.ServiceSlicer`) and by the full-recompute
+  reference (:func:`~kubesim.controllers.endpointslice.reconciler.reconcile_endpoint_slices`).
 
 Method: the setup is not timed, and its garbage is collected before the timed runs; each
 figure is the median over ``--runs`` runs (15 by default: the machine is shared, and a short

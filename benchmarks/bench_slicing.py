@@ -44,8 +44,8 @@ import attrs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kubesim.controllers.fastslicing import ServiceSlicer  # noqa: E402
-from kubesim.controllers.slicing import SlicePlan, reconcile_endpoint_slices  # noqa: E402
+from kubesim.controllers.endpointslice.incremental import ServiceSlicer  # noqa: E402
+from kubesim.controllers.endpointslice.reconciler import SlicePlan, reconcile_endpoint_slices  # noqa: E402
 from kubesim.objects import (  # noqa: E402
     Container,
     Node,

@@ -32,10 +32,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from test_faults import _consistent, _semantic_state, _workload  # noqa: E402
+
 import kubesim  # noqa: E402
 from kubesim import scenarios  # noqa: E402
 from kubesim.faults import FaultPlan  # noqa: E402
-from test_faults import _consistent, _semantic_state, _workload  # noqa: E402
 
 JUNK: list[Any] = [
     None, True, 0, -1, 65536, 2**63, 1.5, float("nan"), "", "x" * 300, "Bad_Name", "10.0.0.300",

@@ -12,8 +12,8 @@ from __future__ import annotations
 from kubesim.changelog import ChangeEvent, ChangeLog
 from kubesim.clock import Clock
 from kubesim.cluster import Cluster
-from kubesim.controllers.slicing import SlicePlan, reconcile_endpoint_slices
-from kubesim.controllers.subsets import endpoints_for
+from kubesim.controllers.endpoints.reconciler import endpoints_for
+from kubesim.controllers.endpointslice.reconciler import SlicePlan, reconcile_endpoint_slices
 from kubesim.errors import (
     AlreadyExists,
     Conflict,
@@ -24,13 +24,14 @@ from kubesim.errors import (
     KubectlError,
     KubesimError,
     ManifestError,
-    NotFound,
     NoEndpoints,
+    NotFound,
     NXDomain,
     RequestTooLarge,
     ServerError,
     ServerTimeout,
 )
+from kubesim.faults import FaultPlan
 from kubesim.manifests import from_manifest, load_yaml, to_manifest
 from kubesim.objects import (
     Container,
@@ -61,7 +62,6 @@ from kubesim.objects import (
     ServicePort,
     ServiceSpec,
 )
-from kubesim.faults import FaultPlan
 from kubesim.sweep import SweepResult, sweep
 from kubesim.timing import Timing, Uniform
 

@@ -32,7 +32,8 @@ import os
 import sys
 import textwrap
 import time
-from typing import IO, TYPE_CHECKING, Any, Callable, NoReturn, Sequence
+from collections.abc import Callable, Sequence
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import attrs
 

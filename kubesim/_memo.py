@@ -18,7 +18,8 @@ changes a result.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 __all__ = ["ByIdentity", "IdentityMemo"]
 

@@ -35,7 +35,8 @@ import operator
 import random
 import types
 import uuid
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import attrs
 
@@ -44,17 +45,17 @@ from kubesim import validation as _validation
 from kubesim import wire as _wire
 from kubesim.changelog import ChangeEvent, ChangeLog
 from kubesim.clock import Clock
-from kubesim.faults import FaultInjector
 from kubesim.errors import (
     AlreadyExists,
     Conflict,
-    ServerError,
-    ServerTimeout,
     FieldError,
     InvalidObject,
     NotFound,
     RequestTooLarge,
+    ServerError,
+    ServerTimeout,
 )
+from kubesim.faults import FaultInjector
 from kubesim.kinds import resolve_kind
 from kubesim.labels import Selector, parse_selector
 from kubesim.manifests import parse_time_nano

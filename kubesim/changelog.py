@@ -16,7 +16,8 @@ such records changed nothing and are excluded from the "committed" views.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, Sequence, overload
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, overload
 
 import attrs
 

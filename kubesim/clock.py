@@ -21,7 +21,7 @@ Costs: ``schedule`` and ``step`` are ``O(log n)`` for ``n`` pending callbacks; `
 from __future__ import annotations
 
 import heapq
-from typing import Callable
+from collections.abc import Callable
 
 import attrs
 

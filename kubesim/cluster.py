@@ -14,7 +14,8 @@ import contextlib
 import json
 import os
 import random
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -23,8 +24,8 @@ from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES, APIServer
 from kubesim.changelog import ChangeLog
 from kubesim.clock import Clock
 from kubesim.controllers.runtime import ControllerContext, Options
-from kubesim.faults import FaultInjector, FaultPlan
 from kubesim.errors import FieldError, InvalidObject, InvalidOption, ManifestError
+from kubesim.faults import FaultInjector, FaultPlan
 from kubesim.ipam import NodeCIDRAllocator, RangeAllocator, ServiceIPAllocator
 from kubesim.objects import (
     KINDS,

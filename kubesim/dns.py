@@ -33,7 +33,7 @@ zone is modelled; any other name is NXDOMAIN here (CoreDNS would forward it upst
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable
+from collections.abc import Iterable
 
 import attrs
 

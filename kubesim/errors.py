@@ -12,7 +12,8 @@ wording, including the field path (``spec.ports[0].port``), and a failed call ch
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import attrs
 

@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import importlib
 import shlex
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import attrs
 
@@ -54,9 +55,9 @@ from kubesim.objects import (
     Container,
     Deployment,
     EndpointPort,
+    Endpoints,
     EndpointSlice,
     EndpointSlicePort,
-    Endpoints,
     LabelSelector,
     Namespace,
     Node,
@@ -1051,7 +1052,7 @@ def _split_args(positional: list[str]) -> list[tuple[KindInfo, list[str]]]:
         for a in positional:
             type_, _, name = a.partition("/")
             if not name:
-                raise KubectlError(f"error: arguments in resource/name form must have a single resource and name")
+                raise KubectlError("error: arguments in resource/name form must have a single resource and name")
             groups.append((resolve_resource(type_), [name]))
         return groups
     head, *names = positional

@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from kubesim.errors import InvalidSelector
 from kubesim.objects import LabelSelector

@@ -54,7 +54,8 @@ import datetime
 import functools
 import json
 import re
-from typing import Any, Callable, Iterable, Mapping, Sequence, Tuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import attrs
 import yaml  # type: ignore[import-untyped,unused-ignore]
@@ -96,7 +97,7 @@ _CORE = "io.k8s.api.core.v1."
 _DISC = "io.k8s.api.discovery.v1."
 _APPS = "io.k8s.api.apps.v1."
 
-_Field = Tuple[Any, ...]  # (json, attr, type, omitempty[, extra])
+_Field = tuple[Any, ...]  # (json, attr, type, omitempty[, extra])
 
 _SCHEMA: dict[type, tuple[str, list[_Field], str]] = {}
 
@@ -303,8 +304,7 @@ _schema(o.NodeAddress, _CORE + "NodeAddress", [
     ("type", "type", "str", False),
     ("address", "address", "str", False),
 ])
-_NODE_INFO_KEYS = ("machineID systemUUID bootID kernelVersion osImage containerRuntimeVersion "
-                   "kubeletVersion kubeProxyVersion operatingSystem architecture").split()
+_NODE_INFO_KEYS = ["machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion", "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture"]
 _schema(o.NodeStatus, _CORE + "NodeStatus", [
     ("capacity", "capacity", "qmap", True),
     ("allocatable", "allocatable", "qmap", True),

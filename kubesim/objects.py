@@ -21,7 +21,8 @@ Every top-level kind carries the class attributes ``kind`` and ``api_version``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterator, Mapping, Optional, Tuple, TypeVar, Union
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, TypeVar, Union
 
 import attrs
 
@@ -192,8 +193,8 @@ class OwnerReference:
     kind: str = ""
     name: str = ""
     uid: str = ""
-    controller: Optional[bool] = None
-    block_owner_deletion: Optional[bool] = None
+    controller: bool | None = None
+    block_owner_deletion: bool | None = None
 
     @classmethod
     def controller_ref(cls, owner: Any) -> OwnerReference:
@@ -229,9 +230,9 @@ class ManagedFieldsEntry:
     manager: str = ""
     operation: str = ""
     api_version: str = ""
-    time: Optional[int] = None
+    time: int | None = None
     fields_type: str = ""
-    fields_v1: Optional[str] = None
+    fields_v1: str | None = None
     subresource: str = ""
 
 
@@ -246,14 +247,14 @@ class ObjectMeta:
     uid: str = ""
     resource_version: str = ""
     generation: int = 0
-    creation_timestamp: Optional[int] = None
-    deletion_timestamp: Optional[int] = None
-    deletion_grace_period_seconds: Optional[int] = None
+    creation_timestamp: int | None = None
+    deletion_timestamp: int | None = None
+    deletion_grace_period_seconds: int | None = None
     labels: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
     annotations: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
-    owner_references: Tuple[OwnerReference, ...] = attrs.field(default=(), converter=_tuple)
-    finalizers: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    managed_fields: Tuple[ManagedFieldsEntry, ...] = attrs.field(default=(), converter=_tuple)
+    owner_references: tuple[OwnerReference, ...] = attrs.field(default=(), converter=_tuple)
+    finalizers: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    managed_fields: tuple[ManagedFieldsEntry, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen
@@ -262,7 +263,7 @@ class LabelSelectorRequirement:
 
     key: str
     operator: str
-    values: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    values: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen
@@ -270,7 +271,7 @@ class LabelSelector:
     """``metav1.LabelSelector`` (``matchLabels`` AND ``matchExpressions``)."""
 
     match_labels: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
-    match_expressions: Tuple[LabelSelectorRequirement, ...] = attrs.field(default=(), converter=_tuple)
+    match_expressions: tuple[LabelSelectorRequirement, ...] = attrs.field(default=(), converter=_tuple)
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,7 +285,7 @@ class ContainerPort:
     container_port: int
     name: str = ""
     protocol: str = "TCP"
-    host_port: Optional[int] = None
+    host_port: int | None = None
     host_ip: str = ""
 
 
@@ -310,16 +311,16 @@ class TCPSocketAction:
 class ExecAction:
     """``corev1.ExecAction``."""
 
-    command: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    command: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen
 class Probe:
     """``corev1.Probe`` with its handler (exactly one of ``http_get``, ``tcp_socket``, ``exec``)."""
 
-    http_get: Optional[HTTPGetAction] = None
-    tcp_socket: Optional[TCPSocketAction] = None
-    exec: Optional[ExecAction] = None
+    http_get: HTTPGetAction | None = None
+    tcp_socket: TCPSocketAction | None = None
+    exec: ExecAction | None = None
     initial_delay_seconds: int = 0
     timeout_seconds: int = 1
     period_seconds: int = 10
@@ -342,24 +343,24 @@ class Container:
 
     name: str
     image: str = ""
-    ports: Tuple[ContainerPort, ...] = attrs.field(default=(), converter=_tuple)
-    readiness_probe: Optional[Probe] = None
-    liveness_probe: Optional[Probe] = None
+    ports: tuple[ContainerPort, ...] = attrs.field(default=(), converter=_tuple)
+    readiness_probe: Probe | None = None
+    liveness_probe: Probe | None = None
     resources: ResourceRequirements = attrs.field(factory=ResourceRequirements)
-    restart_policy: Optional[str] = None
+    restart_policy: str | None = None
 
 
 @attrs.frozen
 class PodSpec:
     """``corev1.PodSpec`` (the fields the endpoint machinery reads)."""
 
-    containers: Tuple[Container, ...] = attrs.field(default=(), converter=_tuple)
-    init_containers: Tuple[Container, ...] = attrs.field(default=(), converter=_tuple)
+    containers: tuple[Container, ...] = attrs.field(default=(), converter=_tuple)
+    init_containers: tuple[Container, ...] = attrs.field(default=(), converter=_tuple)
     node_name: str = ""
     hostname: str = ""
     subdomain: str = ""
     restart_policy: str = "Always"
-    termination_grace_period_seconds: Optional[int] = None
+    termination_grace_period_seconds: int | None = None
     node_selector: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
     scheduler_name: str = ""
 
@@ -370,8 +371,8 @@ class PodCondition:
 
     type: str
     status: str
-    last_transition_time: Optional[int] = None
-    last_probe_time: Optional[int] = None
+    last_transition_time: int | None = None
+    last_probe_time: int | None = None
     reason: str = ""
     message: str = ""
 
@@ -388,11 +389,11 @@ class PodStatus:
     """``corev1.PodStatus``."""
 
     phase: str = ""
-    conditions: Tuple[PodCondition, ...] = attrs.field(default=(), converter=_tuple)
+    conditions: tuple[PodCondition, ...] = attrs.field(default=(), converter=_tuple)
     host_ip: str = ""
     pod_ip: str = ""
-    pod_ips: Tuple[PodIP, ...] = attrs.field(default=(), converter=_tuple)
-    start_time: Optional[int] = None
+    pod_ips: tuple[PodIP, ...] = attrs.field(default=(), converter=_tuple)
+    start_time: int | None = None
     reason: str = ""
     message: str = ""
 
@@ -441,7 +442,7 @@ class ServicePort:
     port: int
     name: str = ""
     protocol: str = "TCP"
-    app_protocol: Optional[str] = None
+    app_protocol: str | None = None
     target_port: IntOrString = 0
     node_port: int = 0
 
@@ -454,19 +455,19 @@ class ServiceSpec:
     an empty :class:`FrozenDict` for "select every pod in the namespace"; the two differ.
     """
 
-    ports: Tuple[ServicePort, ...] = attrs.field(default=(), converter=_tuple)
-    selector: Optional[FrozenDict] = attrs.field(default=None, converter=optional_frozen_map)
+    ports: tuple[ServicePort, ...] = attrs.field(default=(), converter=_tuple)
+    selector: FrozenDict | None = attrs.field(default=None, converter=optional_frozen_map)
     cluster_ip: str = ""
-    cluster_ips: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    cluster_ips: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     type: str = ""
     external_name: str = ""
     external_traffic_policy: str = ""
-    internal_traffic_policy: Optional[str] = None
+    internal_traffic_policy: str | None = None
     session_affinity: str = ""
-    ip_families: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    ip_family_policy: Optional[str] = None
+    ip_families: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    ip_family_policy: str | None = None
     publish_not_ready_addresses: bool = False
-    traffic_distribution: Optional[str] = None
+    traffic_distribution: str | None = None
 
 
 @attrs.frozen
@@ -496,7 +497,7 @@ class Taint:
     key: str
     effect: str
     value: str = ""
-    time_added: Optional[int] = None
+    time_added: int | None = None
 
 
 @attrs.frozen
@@ -504,9 +505,9 @@ class NodeSpec:
     """``corev1.NodeSpec``."""
 
     pod_cidr: str = ""
-    pod_cidrs: Tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    pod_cidrs: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     unschedulable: bool = False
-    taints: Tuple[Taint, ...] = attrs.field(default=(), converter=_tuple)
+    taints: tuple[Taint, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen
@@ -515,8 +516,8 @@ class NodeCondition:
 
     type: str
     status: str
-    last_heartbeat_time: Optional[int] = None
-    last_transition_time: Optional[int] = None
+    last_heartbeat_time: int | None = None
+    last_transition_time: int | None = None
     reason: str = ""
     message: str = ""
 
@@ -535,8 +536,8 @@ class NodeStatus:
 
     capacity: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
     allocatable: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
-    conditions: Tuple[NodeCondition, ...] = attrs.field(default=(), converter=_tuple)
-    addresses: Tuple[NodeAddress, ...] = attrs.field(default=(), converter=_tuple)
+    conditions: tuple[NodeCondition, ...] = attrs.field(default=(), converter=_tuple)
+    addresses: tuple[NodeAddress, ...] = attrs.field(default=(), converter=_tuple)
 
     @property
     def ready(self) -> bool:
@@ -577,8 +578,8 @@ class EndpointAddress:
 
     ip: str
     hostname: str = ""
-    node_name: Optional[str] = None
-    target_ref: Optional[ObjectReference] = None
+    node_name: str | None = None
+    target_ref: ObjectReference | None = None
 
 
 @attrs.frozen
@@ -588,16 +589,16 @@ class EndpointPort:
     port: int
     name: str = ""
     protocol: str = "TCP"
-    app_protocol: Optional[str] = None
+    app_protocol: str | None = None
 
 
 @attrs.frozen
 class EndpointSubset:
     """``corev1.EndpointSubset``: the endpoints are ``addresses x ports``."""
 
-    addresses: Tuple[EndpointAddress, ...] = attrs.field(default=(), converter=_tuple)
-    not_ready_addresses: Tuple[EndpointAddress, ...] = attrs.field(default=(), converter=_tuple)
-    ports: Tuple[EndpointPort, ...] = attrs.field(default=(), converter=_tuple)
+    addresses: tuple[EndpointAddress, ...] = attrs.field(default=(), converter=_tuple)
+    not_ready_addresses: tuple[EndpointAddress, ...] = attrs.field(default=(), converter=_tuple)
+    ports: tuple[EndpointPort, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen
@@ -608,7 +609,7 @@ class Endpoints:
     api_version: ClassVar[str] = "v1"
 
     metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
-    subsets: Tuple[EndpointSubset, ...] = attrs.field(default=(), converter=_tuple)
+    subsets: tuple[EndpointSubset, ...] = attrs.field(default=(), converter=_tuple)
 
 
 # --------------------------------------------------------------------------------------------
@@ -620,9 +621,9 @@ class EndpointConditions:
     """``discoveryv1.EndpointConditions``: ``None`` means "unknown" (ready/serving: treat as
     true; terminating: treat as false)."""
 
-    ready: Optional[bool] = None
-    serving: Optional[bool] = None
-    terminating: Optional[bool] = None
+    ready: bool | None = None
+    serving: bool | None = None
+    terminating: bool | None = None
 
 
 @attrs.frozen
@@ -643,22 +644,22 @@ class ForNode:
 class EndpointHints:
     """``discoveryv1.EndpointHints``."""
 
-    for_zones: Tuple[ForZone, ...] = attrs.field(default=(), converter=_tuple)
-    for_nodes: Tuple[ForNode, ...] = attrs.field(default=(), converter=_tuple)
+    for_zones: tuple[ForZone, ...] = attrs.field(default=(), converter=_tuple)
+    for_nodes: tuple[ForNode, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen(cache_hash=True)
 class Endpoint:
     """``discoveryv1.Endpoint``."""
 
-    addresses: Tuple[str, ...] = attrs.field(converter=_tuple)
+    addresses: tuple[str, ...] = attrs.field(converter=_tuple)
     conditions: EndpointConditions = attrs.field(factory=EndpointConditions)
-    hostname: Optional[str] = None
-    target_ref: Optional[ObjectReference] = None
+    hostname: str | None = None
+    target_ref: ObjectReference | None = None
     deprecated_topology: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
-    node_name: Optional[str] = None
-    zone: Optional[str] = None
-    hints: Optional[EndpointHints] = None
+    node_name: str | None = None
+    zone: str | None = None
+    hints: EndpointHints | None = None
 
 
 @attrs.frozen
@@ -666,10 +667,10 @@ class EndpointSlicePort:
     """``discoveryv1.EndpointPort`` (every field a pointer; field numbering differs from the
     core ``EndpointPort``)."""
 
-    name: Optional[str] = None
-    protocol: Optional[str] = None
-    port: Optional[int] = None
-    app_protocol: Optional[str] = None
+    name: str | None = None
+    protocol: str | None = None
+    port: int | None = None
+    app_protocol: str | None = None
 
 
 @attrs.frozen
@@ -681,8 +682,8 @@ class EndpointSlice:
 
     metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
     address_type: str = ""
-    endpoints: Tuple[Endpoint, ...] = attrs.field(default=(), converter=_tuple)
-    ports: Tuple[EndpointSlicePort, ...] = attrs.field(default=(), converter=_tuple)
+    endpoints: tuple[Endpoint, ...] = attrs.field(default=(), converter=_tuple)
+    ports: tuple[EndpointSlicePort, ...] = attrs.field(default=(), converter=_tuple)
 
 
 # --------------------------------------------------------------------------------------------
@@ -693,8 +694,8 @@ class EndpointSlice:
 class RollingUpdateDeployment:
     """``appsv1.RollingUpdateDeployment``: integers or percentages such as ``"25%"``."""
 
-    max_unavailable: Optional[IntOrString] = None
-    max_surge: Optional[IntOrString] = None
+    max_unavailable: IntOrString | None = None
+    max_surge: IntOrString | None = None
 
 
 @attrs.frozen
@@ -702,21 +703,21 @@ class DeploymentStrategy:
     """``appsv1.DeploymentStrategy``: ``RollingUpdate`` or ``Recreate``."""
 
     type: str = ""
-    rolling_update: Optional[RollingUpdateDeployment] = None
+    rolling_update: RollingUpdateDeployment | None = None
 
 
 @attrs.frozen
 class DeploymentSpec:
     """``appsv1.DeploymentSpec``."""
 
-    selector: Optional[LabelSelector] = None
+    selector: LabelSelector | None = None
     template: PodTemplateSpec = attrs.field(factory=PodTemplateSpec)
-    replicas: Optional[int] = None
+    replicas: int | None = None
     strategy: DeploymentStrategy = attrs.field(factory=DeploymentStrategy)
     min_ready_seconds: int = 0
-    revision_history_limit: Optional[int] = None
+    revision_history_limit: int | None = None
     paused: bool = False
-    progress_deadline_seconds: Optional[int] = None
+    progress_deadline_seconds: int | None = None
 
 
 @attrs.frozen
@@ -747,9 +748,9 @@ class Deployment:
 class ReplicaSetSpec:
     """``appsv1.ReplicaSetSpec``."""
 
-    selector: Optional[LabelSelector] = None
+    selector: LabelSelector | None = None
     template: PodTemplateSpec = attrs.field(factory=PodTemplateSpec)
-    replicas: Optional[int] = None
+    replicas: int | None = None
     min_ready_seconds: int = 0
 
 

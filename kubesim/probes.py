@@ -50,7 +50,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from typing import Iterator, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
 
 import attrs
 
@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 
-def _intervals(value: Sequence[Sequence[float]]) -> Tuple[Tuple[float, float], ...]:
+def _intervals(value: Sequence[Sequence[float]]) -> tuple[tuple[float, float], ...]:
     out = tuple((float(a), float(b)) for a, b in value)
     for a, b in out:
         if not a <= b:
@@ -76,7 +76,7 @@ def _intervals(value: Sequence[Sequence[float]]) -> Tuple[Tuple[float, float], .
     return tuple(sorted(out))
 
 
-def _ports(value: Optional[Sequence[int]]) -> Optional[Tuple[int, ...]]:
+def _ports(value: Sequence[int] | None) -> tuple[int, ...] | None:
     return None if value is None else tuple(sorted(set(int(p) for p in value)))
 
 
@@ -92,7 +92,7 @@ class Flapping:
     mean_down: float
     seed: int = 0
     start: float = 0.0
-    until: Optional[float] = None
+    until: float | None = None
 
     def __attrs_post_init__(self) -> None:
         if not (self.mean_up > 0 and self.mean_down > 0):
@@ -118,9 +118,9 @@ class AppBehaviour:
     """
 
     ready_after: float = 0.0
-    unready: Tuple[Tuple[float, float], ...] = attrs.field(default=(), converter=_intervals)
-    flapping: Optional[Flapping] = None
-    listening_ports: Optional[Tuple[int, ...]] = attrs.field(default=None, converter=_ports)
+    unready: tuple[tuple[float, float], ...] = attrs.field(default=(), converter=_intervals)
+    flapping: Flapping | None = None
+    listening_ports: tuple[int, ...] | None = attrs.field(default=None, converter=_ports)
     response_seconds: float = 0.0
 
     def healthy_at(self, t: float) -> bool:
@@ -232,7 +232,7 @@ class ReadinessTracker:
 
     container: Container
     behaviour: AppBehaviour = attrs.field(factory=AppBehaviour)
-    probe: Optional[Probe] = None
+    probe: Probe | None = None
     first_probe_offset: float = 0.0
     alignment: str = "kubelet"
     #: Stop searching for flips this many behaviour segments ahead (guards unbounded flapping).
@@ -242,11 +242,11 @@ class ReadinessTracker:
     _period: float = attrs.field(init=False, default=1.0, repr=False)
     _never_ok: bool = attrs.field(init=False, default=False, repr=False)
     _flaps: list[float] = attrs.field(init=False, factory=list, repr=False)
-    _flap_rng: Optional[random.Random] = attrs.field(init=False, default=None, repr=False)
+    _flap_rng: random.Random | None = attrs.field(init=False, default=None, repr=False)
     # Simulation cursor: probes with index < _k have been folded into the state below.
     _k: int = attrs.field(init=False, default=0, repr=False)
     _ready: bool = attrs.field(init=False, default=False, repr=False)
-    _last: Optional[bool] = attrs.field(init=False, default=None, repr=False)
+    _last: bool | None = attrs.field(init=False, default=None, repr=False)
     _run: int = attrs.field(init=False, default=0, repr=False)
     _flips: list[float] = attrs.field(init=False, factory=list, repr=False)
     _done: bool = attrs.field(init=False, default=False, repr=False)

@@ -38,7 +38,7 @@ Deliberate simplifications (documented deviations):
 from __future__ import annotations
 
 import random
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 

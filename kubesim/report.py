@@ -34,8 +34,14 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence, Union, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Protocol,
+    runtime_checkable,
+)
 
 import attrs
 
@@ -610,7 +616,7 @@ def churn(
     changes: Iterable[ChangeEvent],
     *,
     groups: Sequence[WatcherGroup],
-    size_model: Union[str, SizeModel] = "proto",
+    size_model: str | SizeModel = "proto",
     since: float | None = None,
     until: float | None = None,
     floor_bytes_per_transition: int = FLOOR_BYTES_PER_TRANSITION,

@@ -49,7 +49,8 @@ from __future__ import annotations
 import json as _json
 import math
 import random
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 

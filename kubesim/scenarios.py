@@ -15,13 +15,15 @@ Each helper writes through the API server exactly as ``kubectl`` would (``apply`
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 import attrs
 
 from kubesim.errors import InvalidOption
+
 
 def _caused(cause: str) -> Callable[[F], F]:
     """Run a scenario step under ``cluster.cause(cause)`` (unless a cause is already set), so
@@ -227,7 +229,7 @@ def flap(
 @_caused("node-loss")
 def fail_node(cluster: Any, node: str) -> None:
     """Stop a node's kubelet: after the 50 s grace period its pods go NotReady, after 300 s
-    more they are evicted (see :mod:`kubesim.controllers.nodelifecycle`)."""
+    more they are evicted (see :mod:`kubesim.controllers.node.lifecycle`)."""
     cluster.controllers["nodelifecycle"].fail_node(node)
 
 

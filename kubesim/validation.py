@@ -55,7 +55,8 @@ import functools
 import ipaddress
 import json
 import os
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from kubesim import labels as L
 from kubesim._memo import IdentityMemo

@@ -105,7 +105,8 @@ import datetime as _dt
 import json as _json
 import os as _os
 import re as _re
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import attrs
 
@@ -154,8 +155,8 @@ from kubesim.objects import (
     Service,
     ServicePort,
     ServiceSpec,
-    TCPSocketAction,
     Taint,
+    TCPSocketAction,
 )
 
 __all__ = [
@@ -262,7 +263,7 @@ def _str(num: int, s: str) -> bytes:
     return _len_field(num, s.encode("utf-8", "surrogatepass"))
 
 
-def _opt_str(num: int, s: Optional[str]) -> bytes:
+def _opt_str(num: int, s: str | None) -> bytes:
     return b"" if s is None else _str(num, s)
 
 
@@ -271,7 +272,7 @@ def _int(num: int, v: int) -> bytes:
     return _tag(num, 0) + _varint(v)
 
 
-def _opt_int(num: int, v: Optional[int]) -> bytes:
+def _opt_int(num: int, v: int | None) -> bytes:
     return b"" if v is None else _int(num, v)
 
 
@@ -279,7 +280,7 @@ def _bool(num: int, v: bool) -> bytes:
     return _tag(num, 0) + (b"\x01" if v else b"\x00")
 
 
-def _opt_bool(num: int, v: Optional[bool]) -> bytes:
+def _opt_bool(num: int, v: bool | None) -> bytes:
     return b"" if v is None else _bool(num, v)
 
 
@@ -299,7 +300,7 @@ def _rep_msg(num: int, items: Iterable[_T], enc: Callable[[_T], bytes]) -> bytes
     return b"".join(_len_field(num, enc(x)) for x in items)
 
 
-def _map(num: int, m: Optional[Mapping[str, str]]) -> bytes:
+def _map(num: int, m: Mapping[str, str] | None) -> bytes:
     """``map<string,string>``: one entry per key sorted by key (UTF-8 byte order equals code
     point order), key and value both always written."""
     if not m:
@@ -314,14 +315,14 @@ def _quantity_map(num: int, m: Mapping[str, str]) -> bytes:
     return b"".join(_len_field(num, _str(1, k) + _msg(2, _str(1, m[k]))) for k in sorted(m))
 
 
-def _time(seconds: Optional[int]) -> bytes:
+def _time(seconds: int | None) -> bytes:
     """Body of a ``metav1.Time``: empty for the zero time, else ``{seconds, nanos=0}``."""
     if seconds is None:
         return b""
     return _int(1, seconds) + b"\x10\x00"
 
 
-def _opt_time(num: int, seconds: Optional[int]) -> bytes:
+def _opt_time(num: int, seconds: int | None) -> bytes:
     return b"" if seconds is None else _msg(num, _time(seconds))
 
 
@@ -1525,9 +1526,7 @@ def _json_str_len(s: str) -> int:
     for ch in _JSON_SPECIAL.findall(s):
         if ch in _SHORT_ESCAPES:
             n += 1
-        elif "\ud800" <= ch <= "\udfff":
-            n += 6 - 3
-        elif ch in "\u2028\u2029":
+        elif "\ud800" <= ch <= "\udfff" or ch in "\u2028\u2029":
             n += 6 - 3
         else:
             n += 5
@@ -1882,7 +1881,7 @@ def address_list_sizes(addrs: Sequence[EndpointAddress]) -> tuple[int, int]:
     An entry listed twice counts twice, as in the encoding."""
     if not addrs:
         return 0, 0
-    hit: Optional[tuple[int, int]] = _LIST_SUMS.get(addrs)
+    hit: tuple[int, int] | None = _LIST_SUMS.get(addrs)
     if hit is not None:
         return hit
     pairs = _ADDR_PAIRS

@@ -32,7 +32,7 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-def shared_dir() -> "pathlib.Path":
+def shared_dir() -> pathlib.Path:
     """The project's ``shared/`` folder: beside the checkout (as in CI), else ``/work/shared``."""
     here = pathlib.Path(__file__).resolve().parent.parent
     for candidate in (here.parent / "shared", pathlib.Path("/work/shared")):

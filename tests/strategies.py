@@ -32,7 +32,6 @@ import string
 from typing import Any
 
 import attrs
-
 from hypothesis import strategies as st
 
 from kubesim import objects as o

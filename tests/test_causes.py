@@ -37,9 +37,8 @@ def test_cluster_cause_context_and_nesting() -> None:
         c.run()
     assert {e.cause for e in c.changes if e.kind != "Node"} == {"experiment"}
     assert c.clock.context == ""
-    with pytest.raises(kubesim.InvalidOption):
-        with c.cause(3):  # type: ignore[arg-type]
-            pass
+    with pytest.raises(kubesim.InvalidOption), c.cause(3):  # type: ignore[arg-type]
+        pass
 
 
 def test_causes_do_not_change_the_trace() -> None:

@@ -16,14 +16,15 @@ its own. Upstream's tests count API requests; these count change-log records by 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 import pytest
 
 from kubesim.cluster import Cluster
 from kubesim.controllers import registry
-from kubesim.controllers.endpointslice_controller import SliceTracker
+from kubesim.controllers.endpointslice.controller import SliceTracker
 from kubesim.errors import RequestTooLarge
 from kubesim.objects import (
     Container,

@@ -10,7 +10,8 @@ every expected address is read from the Pod or Service objects, never from the r
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,6 @@ from kubesim.objects import (
     Endpoint,
     EndpointConditions,
     EndpointSlice,
-    EndpointSlicePort,
     ObjectMeta,
     Pod,
     PodCondition,

@@ -1,17 +1,18 @@
 """The Endpoints controller's fast path against its reference path.
 
 ``EndpointsController(mode="fast")`` keeps one incremental
-:class:`~kubesim.controllers.fastendpoints.ServiceEndpoints` engine per Service;
-``mode="reference"`` recomputes with :func:`~kubesim.controllers.subsets.plan_endpoints_sync`.
+:class:`~kubesim.controllers.endpoints.incremental.ServiceEndpoints` engine per Service;
+``mode="reference"`` recomputes with :func:`~kubesim.controllers.endpoints.reconciler.plan_endpoints_sync`.
 The change log is the contract: random workloads on a full :class:`kubesim.Cluster` (rollouts,
 scaling, readiness failures, pod deletions, node failures, Service edits, injected faults and
 late watch delivery) must give identical logs in both modes, field by field.  The incremental
-trigger time is checked against :class:`~kubesim.controllers.subsets.TriggerTimeTracker`.
+trigger time is checked against :class:`~kubesim.controllers.endpoints.reconciler.TriggerTimeTracker`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 import pytest
@@ -21,9 +22,9 @@ from hypothesis import strategies as st
 import kubesim
 from kubesim import scenarios as sc
 from kubesim.clock import Clock
-from kubesim.controllers.endpoints_controller import EndpointsController, IncrementalTriggerTime
+from kubesim.controllers.endpoints.controller import EndpointsController, IncrementalTriggerTime
+from kubesim.controllers.endpoints.reconciler import TriggerTimeTracker
 from kubesim.controllers.runtime import ControllerContext, Options
-from kubesim.controllers.subsets import TriggerTimeTracker
 from kubesim.errors import InvalidOption
 from kubesim.faults import FaultPlan
 from kubesim.objects import (

@@ -1,6 +1,6 @@
 """The EndpointSlice controller's fast path (``slice_reconciler="fast"``, incremental
-:class:`~kubesim.controllers.fastslicing.ServiceSlicer`) against its reference path
-(:func:`~kubesim.controllers.slicing.reconcile_endpoint_slices` at every sync): the change log
+:class:`~kubesim.controllers.endpointslice.incremental.ServiceSlicer`) against its reference path
+(:func:`~kubesim.controllers.endpointslice.reconciler.reconcile_endpoint_slices` at every sync): the change log
 of a whole cluster run must be identical, write for write and byte for byte; and the
 incremental trigger times must equal :class:`~kubesim.controllers.endpointutil.TriggerTimeTracker`."""
 
@@ -12,15 +12,23 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from workloads import ops, play
 
 import kubesim
 from kubesim import scenarios as sc
-from kubesim.controllers.endpointslice_controller import IncrementalTriggerTimes
+from kubesim.controllers.endpointslice.controller import IncrementalTriggerTimes
 from kubesim.controllers.endpointutil import TriggerTimeTracker, selector_matches
 from kubesim.errors import InvalidOption
 from kubesim.faults import FaultPlan
-from kubesim.objects import EndpointSlice, ObjectMeta, Pod, PodCondition, PodStatus, Service, ServiceSpec
-from workloads import ops, play
+from kubesim.objects import (
+    EndpointSlice,
+    ObjectMeta,
+    Pod,
+    PodCondition,
+    PodStatus,
+    Service,
+    ServiceSpec,
+)
 
 FIELDS = ("seq", "time", "verb", "kind", "namespace", "name", "resource_version", "actor",
           "json_bytes", "proto_bytes", "labels", "trigger_time", "outcome", "cause")

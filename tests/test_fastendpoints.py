@@ -1,6 +1,6 @@
-"""The incremental Endpoints engine (:mod:`kubesim.controllers.fastendpoints`) against the
-full-recompute reference (:func:`kubesim.controllers.subsets.endpoints_for`,
-:func:`~kubesim.controllers.subsets.endpoints_need_update`) and :func:`kubesim.wire.proto_size`.
+"""The incremental Endpoints engine (:mod:`kubesim.controllers.endpoints.incremental`) against the
+full-recompute reference (:func:`kubesim.controllers.endpoints.reconciler.endpoints_for`,
+:func:`~kubesim.controllers.endpoints.reconciler.endpoints_need_update`) and :func:`kubesim.wire.proto_size`.
 
 The stateful test drives random pod events (create, delete, readiness flips, relabel in and
 out, IP changes, termination, terminal phases, hostname/subdomain, named container ports that
@@ -18,12 +18,13 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from kubesim import wire
-from kubesim.controllers.fastendpoints import ServiceEndpoints
-from kubesim.controllers.subsets import (
+from kubesim.controllers.endpoints.incremental import ServiceEndpoints
+from kubesim.controllers.endpoints.reconciler import (
     ANNOTATION_OVER_CAPACITY,
     LABEL_ENDPOINTS_MANAGED_BY,
     endpoints_for,

@@ -1,5 +1,5 @@
-"""The incremental EndpointSlice planner (``kubesim.controllers.fastslicing``) against the
-reference oracle (``kubesim.controllers.slicing.reconcile_endpoint_slices``).
+"""The incremental EndpointSlice planner (``kubesim.controllers.endpointslice.incremental``) against the
+reference oracle (``kubesim.controllers.endpointslice.reconciler.reconcile_endpoint_slices``).
 
 Every test drives a :class:`ServiceSlicer` with deltas and applies its plans to a simulated
 slice store. The store names creates ``generateName`` + counter, assigns uids and bumps the
@@ -13,7 +13,8 @@ appear in a plan (creates carry only ``generateName``), so no normalisation is n
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 import pytest
@@ -21,9 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from kubesim.controllers import slicing as sl
-from kubesim.controllers import topology as topo
-from kubesim.controllers.fastslicing import ServiceSlicer
+from kubesim.controllers.endpointslice import reconciler as sl
+from kubesim.controllers.endpointslice import topology as topo
+from kubesim.controllers.endpointslice.incremental import ServiceSlicer
 from kubesim.errors import InvalidOption
 from kubesim.objects import (
     Container,

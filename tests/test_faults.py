@@ -10,9 +10,9 @@ import pytest
 import kubesim
 from kubesim import scenarios as sc
 from kubesim.changelog import replay
+from kubesim.controllers.endpoints.reconciler import plan_endpoints_sync
+from kubesim.controllers.endpointslice.reconciler import reconcile_endpoint_slices
 from kubesim.controllers.endpointutil import pods_for_service
-from kubesim.controllers.slicing import reconcile_endpoint_slices
-from kubesim.controllers.subsets import plan_endpoints_sync
 from kubesim.faults import FaultPlan
 
 FAULTS = FaultPlan(conflict_rate=0.1, error_rate=0.1, timeout_rate=0.1, watch_delay=2.0)

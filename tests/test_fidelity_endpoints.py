@@ -1,4 +1,4 @@
-"""Fidelity tests for the legacy Endpoints controller's pure logic (kubesim.controllers.subsets).
+"""Fidelity tests for the legacy Endpoints controller's pure logic (kubesim.controllers.endpoints.reconciler).
 
 Each test names the upstream test it ports: ``pkg/controller/endpoint/endpoints_controller_test.go``
 (v1.33+ fixtures, with the ``endpoints.kubernetes.io/managed-by`` label), ``pkg/api/v1/endpoints/
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubesim.controllers.subsets import (
+from kubesim.controllers.endpoints.reconciler import (
     ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
     ANNOTATION_OVER_CAPACITY,
     ENDPOINTS_CONTROLLER_NAME,

@@ -1,4 +1,4 @@
-"""Fidelity tests for the reference EndpointSlice reconciler (``kubesim.controllers.slicing``).
+"""Fidelity tests for the reference EndpointSlice reconciler (``kubesim.controllers.endpointslice.reconciler``).
 
 Each case reproduces a row of ``reference/endpointslice-controller.md`` §2 (upstream's
 ``reconciler_test.go``, ``endpointslice_controller_test.go`` and unit tables). As upstream does,
@@ -16,19 +16,19 @@ for ``n > 251``; kubesim's fixtures use a valid unique IP per pod instead.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubesim.controllers import slicing as sl
-from kubesim.controllers import topology as topo
+from kubesim.controllers.endpointslice import reconciler as sl
+from kubesim.controllers.endpointslice import topology as topo
 from kubesim.objects import (
     Container,
     ContainerPort,
-    Endpoint,
     EndpointSlice,
     EndpointSlicePort,
     Node,

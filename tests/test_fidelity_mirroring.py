@@ -1,4 +1,4 @@
-"""Fidelity tests for the EndpointSliceMirroring logic (kubesim.controllers.mirroring).
+"""Fidelity tests for the EndpointSliceMirroring logic (kubesim.controllers.mirroring.reconciler).
 
 Ported from ``pkg/controller/endpointslicemirroring/reconciler_test.go`` (``TestReconcile``,
 ``defaultMaxEndpointsPerSubset = 1000``, Endpoints ``test/test-ep``),
@@ -10,12 +10,17 @@ the ``TooManyAddressesToMirror`` event as one, so both are checked separately he
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import attrs
 import pytest
 
-from kubesim.controllers.mirroring import (
+from kubesim.controllers.endpoints.reconciler import (
+    ANNOTATION_LAST_APPLIED,
+    ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
+    ANNOTATION_LEADER,
+)
+from kubesim.controllers.mirroring.reconciler import (
     LABEL_MANAGED_BY,
     LABEL_SERVICE_NAME,
     LABEL_SKIP_MIRROR,
@@ -28,7 +33,6 @@ from kubesim.controllers.mirroring import (
     reconcile_mirroring,
     should_mirror,
 )
-from kubesim.controllers.subsets import ANNOTATION_LAST_APPLIED, ANNOTATION_LAST_CHANGE_TRIGGER_TIME, ANNOTATION_LEADER
 from kubesim.objects import (
     Endpoint,
     EndpointAddress,

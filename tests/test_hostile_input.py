@@ -3,17 +3,17 @@ leaves the cluster exactly as before; every valid input is accepted."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
+import strategies as S
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kubesim
 from kubesim.manifests import to_manifest
-
-import strategies as S
 
 
 def _fingerprint(cluster: kubesim.Cluster) -> tuple[Any, ...]:

@@ -3,9 +3,9 @@
 * :meth:`kubesim.apiserver.APIServer.select` (the mirroring controller's mirrored slices of a
   Service) against filtering the namespace, under creates, relabelling updates, deletes and
   rolled-back transactions;
-* :meth:`kubesim.controllers.endpointslice_controller.SliceTracker.stale_observed` (the
+* :meth:`kubesim.controllers.endpointslice.controller.SliceTracker.stale_observed` (the
   EndpointSlice fast path's staleness check) against upstream's ``StaleSlices`` scan
-  (:meth:`~kubesim.controllers.endpointslice_controller.SliceTracker.stale`) of the same
+  (:meth:`~kubesim.controllers.endpointslice.controller.SliceTracker.stale`) of the same
   slices, as a Hypothesis state machine.
 """
 
@@ -22,9 +22,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from kubesim.apiserver import APIServer
 from kubesim.clock import Clock
-from kubesim.controllers.endpointslice_controller import SliceTracker
-from kubesim.controllers.mirroring import LABEL_MANAGED_BY, LABEL_SERVICE_NAME, MIRRORING_CONTROLLER_NAME
-from kubesim.objects import EndpointSlice, Endpoints, Node, ObjectMeta
+from kubesim.controllers.endpointslice.controller import SliceTracker
+from kubesim.controllers.mirroring.reconciler import (
+    LABEL_MANAGED_BY,
+    LABEL_SERVICE_NAME,
+    MIRRORING_CONTROLLER_NAME,
+)
+from kubesim.objects import Endpoints, EndpointSlice, Node, ObjectMeta
 
 SERVICES = ("a", "b", "")
 MANAGERS = (MIRRORING_CONTROLLER_NAME, "endpointslice-controller.k8s.io", "")

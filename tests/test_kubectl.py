@@ -6,7 +6,7 @@ Expected tables are written by hand from upstream's printers (``printers.go``), 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given
@@ -424,7 +424,7 @@ def test_get_nodes_and_namespaces_are_cluster_scoped() -> None:
         "cp       NotReady   control-plane   2m    \n"
         "node-1   Ready      <none>          3d    \n"
     )
-    assert ("node", None, None) == (store.calls[-1][0].lower(), store.calls[-1][1], store.calls[-1][2])
+    assert (store.calls[-1][0].lower(), store.calls[-1][1], store.calls[-1][2]) == ("node", None, None)
     assert get(store, "get ns") == "NAME      STATUS   AGE\ndefault   Active   2m\n"
     wide = get(store, "get no -o wide").splitlines()
     assert wide[0].split()[5:] == ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 import json
 import pathlib
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubesim import objects as o
 from kubesim.errors import ManifestError
@@ -32,6 +33,7 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 from conftest import FIXTURES  # noqa: E402  (shared/ beside the checkout)
+
 EXAMPLES = ROOT / "examples" / "manifests"
 
 KIND_STRATEGIES = {

@@ -8,7 +8,7 @@ import pytest
 
 import kubesim
 from kubesim import scenarios as sc
-from kubesim.controllers.nodelifecycle import ACTOR, TAINT_UNREACHABLE
+from kubesim.controllers.node.lifecycle import ACTOR, TAINT_UNREACHABLE
 from kubesim.faults import FaultInjector, FaultPlan
 
 

@@ -1,7 +1,7 @@
 """An Endpoints write in ``O(changed addresses)`` (issue #7), checked against from-scratch
 computations.
 
-The incremental Endpoints engine (:mod:`kubesim.controllers.fastendpoints`) keeps, per address
+The incremental Endpoints engine (:mod:`kubesim.controllers.endpoints.incremental`) keeps, per address
 list, running entry-size sums of the part a write keeps and the addresses that entered it since
 the previous write; it hands the sums to :func:`kubesim.wire.vouch_address_list` and the
 derivation to :func:`kubesim.validation.note_derived_addresses`.  These tests drive random
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import attrs
 import pytest
@@ -25,12 +26,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import kubesim
-from kubesim._memo import IdentityMemo
 from kubesim import validation, wire
+from kubesim._memo import IdentityMemo
 from kubesim.apiserver import APIServer
 from kubesim.clock import Clock
-from kubesim.controllers.fastendpoints import ServiceEndpoints, _Side
-from kubesim.controllers.subsets import _addr_sort_key, endpoints_for
+from kubesim.controllers.endpoints.incremental import ServiceEndpoints, _Side
+from kubesim.controllers.endpoints.reconciler import _addr_sort_key, endpoints_for
 from kubesim.errors import InvalidObject
 from kubesim.objects import (
     Container,

@@ -14,25 +14,27 @@ from __future__ import annotations
 
 import contextlib
 import random
-from typing import Any, Hashable, Iterator
+from collections.abc import Hashable, Iterator
+from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings, strategies as st
+import strategies as S
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kubesim
-import strategies as S
-from kubesim._memo import ByIdentity
 from kubesim import apiserver as api_mod
 from kubesim import defaults, scenarios
 from kubesim import validation as _validation
 from kubesim import wire as _wire
-from kubesim.apiserver import APIServer, _GENERATION_KINDS, _generation_bumps
+from kubesim._memo import ByIdentity
+from kubesim.apiserver import _GENERATION_KINDS, APIServer, _generation_bumps
 from kubesim.changelog import ChangeEvent
 from kubesim.clock import Clock
 from kubesim.controllers import endpointutil as eu
-from kubesim.controllers import rollout
-from kubesim.controllers.deployment import ACTOR, DeploymentController
+from kubesim.controllers.workloads import rollout as rollout
+from kubesim.controllers.workloads.deployment import ACTOR, DeploymentController
 from kubesim.errors import AlreadyExists, Conflict, KubesimError, NotFound
 from kubesim.faults import FaultPlan
 from kubesim.kinds import resolve_kind

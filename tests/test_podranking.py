@@ -1,4 +1,4 @@
-"""The incremental deletion order (kubesim.controllers.podranking) against the full ranking.
+"""The incremental deletion order (kubesim.controllers.workloads.ranking) against the full ranking.
 
 A state machine adds, changes and removes pods of three ReplicaSets (two in one Deployment's
 family, one alone), moves time forward across log2 bucket boundaries (nanoseconds to hours)
@@ -8,18 +8,17 @@ and asks for the first ``k`` pods to delete; every answer must equal
 
 from __future__ import annotations
 
-from typing import Optional
-
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from workloads import Op, ops, play
 
 import kubesim
 from kubesim import scenarios as sc
-from kubesim.controllers import rollout as r
-from kubesim.controllers.podranking import DeletionRanking
+from kubesim.controllers.workloads import rollout as r
+from kubesim.controllers.workloads.ranking import DeletionRanking
 from kubesim.faults import FaultPlan
 from kubesim.objects import ObjectMeta, Pod, PodCondition, PodSpec, PodStatus
-from workloads import Op, ops, play
 
 T0 = 1_700_000_000
 FAMILIES = {"rs-a": "deploy", "rs-b": "deploy", "rs-c": "alone"}
@@ -31,9 +30,9 @@ def make_pod(
     *,
     node: str,
     phase: str,
-    ready_since: Optional[int],
+    ready_since: int | None,
     created: int,
-    cost: Optional[str],
+    cost: str | None,
     deleting: bool,
     uid: str,
 ) -> Pod:

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Optional
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubesim.errors import InvalidOption
-from kubesim.objects import Container, ContainerPort, ExecAction, HTTPGetAction, IntOrString, Probe, TCPSocketAction
+from kubesim.objects import (
+    Container,
+    ContainerPort,
+    ExecAction,
+    HTTPGetAction,
+    IntOrString,
+    Probe,
+    TCPSocketAction,
+)
 from kubesim.probes import (
     AppBehaviour,
     Flapping,
@@ -265,7 +273,7 @@ def test_engine_matches_oracle(
     ready_after: int,
     unready: list[tuple[float, float]],
     alignment: str,
-    flap_seed: Optional[int],
+    flap_seed: int | None,
     queries: list[float],
 ) -> None:
     flapping = None if flap_seed is None else Flapping(mean_up=20, mean_down=15, seed=flap_seed, start=50, until=250)

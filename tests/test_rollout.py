@@ -1,4 +1,4 @@
-"""Tests of kubesim.controllers.rollout: fenceposts, hashing, rollout steps, proportional
+"""Tests of kubesim.controllers.workloads.rollout: fenceposts, hashing, rollout steps, proportional
 scaling, deletion ranking, and a step-by-step rolling-update simulation (Hypothesis).
 
 Tables marked "upstream" reproduce rows of kubernetes/kubernetes tests
@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from typing import Optional
 
 import attrs
 import pytest
-from hypothesis import assume, given, settings, strategies as st
-
-from kubesim.controllers import rollout as r
-from kubesim.errors import InvalidObject, InvalidOption
 import strategies as S
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from kubesim.controllers.workloads import rollout as r
+from kubesim.errors import InvalidObject, InvalidOption
 from kubesim.objects import (
     Container,
     ContainerPort,
@@ -43,7 +43,7 @@ from kubesim.objects import (
 # helpers
 
 
-def template(image: str = "nginx:1", labels: Optional[dict[str, str]] = None) -> PodTemplateSpec:
+def template(image: str = "nginx:1", labels: dict[str, str] | None = None) -> PodTemplateSpec:
     return PodTemplateSpec(
         metadata=ObjectMeta(labels=labels or {"app": "web"}),
         spec=PodSpec(containers=[Container("web", image=image, ports=[ContainerPort(80)])]),
@@ -52,8 +52,8 @@ def template(image: str = "nginx:1", labels: Optional[dict[str, str]] = None) ->
 
 def deployment(
     replicas: int,
-    max_surge: Optional[IntOrString] = 0,
-    max_unavailable: Optional[IntOrString] = 0,
+    max_surge: IntOrString | None = 0,
+    max_unavailable: IntOrString | None = 0,
     *,
     strategy: str = "RollingUpdate",
     image: str = "nginx:1",
@@ -78,11 +78,11 @@ def deployment(
 def rs(
     name: str,
     replicas: int,
-    created: Optional[int] = None,
+    created: int | None = None,
     *,
-    available: Optional[int] = None,
+    available: int | None = None,
     image: str = "old",
-    annotations: Optional[dict[str, str]] = None,
+    annotations: dict[str, str] | None = None,
 ) -> ReplicaSet:
     return ReplicaSet(
         metadata=ObjectMeta(
@@ -217,7 +217,7 @@ def test_safe_encode_string_matches_upstream_alphabet() -> None:
 
 def test_pod_template_hash_is_stable_across_processes() -> None:
     code = (
-        "from kubesim.controllers.rollout import pod_template_hash\n"
+        "from kubesim.controllers.workloads.rollout import pod_template_hash\n"
         "from kubesim.objects import Container, ContainerPort, ObjectMeta, PodSpec, PodTemplateSpec\n"
         "t = PodTemplateSpec(metadata=ObjectMeta(labels={'app': 'web'}), spec=PodSpec(containers=["
         "Container('web', image='nginx:1', ports=[ContainerPort(80)])]))\n"
@@ -268,7 +268,7 @@ def test_new_replica_set_shape() -> None:
         (10, 2, 2, 11, 10),  # scale down
     ],
 )
-def test_reconcile_new_replica_set(replicas: int, surge: int, old: int, new: int, expected: Optional[int]) -> None:
+def test_reconcile_new_replica_set(replicas: int, surge: int, old: int, new: int, expected: int | None) -> None:
     d = deployment(replicas, surge, 0)
     new_rs = rs("foo-v2", new, image="nginx:1")
     old_rs = rs("foo-v1", old)
@@ -289,7 +289,7 @@ def test_reconcile_new_replica_set(replicas: int, surge: int, old: int, new: int
     ],
 )
 def test_reconcile_old_replica_sets(
-    replicas: int, unavailable: int, old: int, new: int, ready_old: int, ready_new: int, expected_old: Optional[int]
+    replicas: int, unavailable: int, old: int, new: int, ready_old: int, ready_new: int, expected_old: int | None
 ) -> None:
     d = deployment(replicas, 0, unavailable)
     new_rs = rs("foo-new", new, available=ready_new, image="nginx:1")
@@ -324,7 +324,7 @@ def test_cleanup_stops_on_surplus_available() -> None:
     "replicas, unavailable, ready, old, expected",
     [(10, 0, 10, 10, 9), (10, 2, 10, 10, 8), (10, 2, 8, 10, None), (10, 2, 10, 0, None), (10, 2, 1, 10, None)],
 )
-def test_scale_down_old_for_rolling_update(replicas: int, unavailable: int, ready: int, old: int, expected: Optional[int]) -> None:
+def test_scale_down_old_for_rolling_update(replicas: int, unavailable: int, ready: int, old: int, expected: int | None) -> None:
     d = deployment(replicas, 0, unavailable)
     o = rs("foo-v2", old, available=ready)
     decs = r.scale_down_old_replica_sets_for_rolling_update(d, [o], [o])
@@ -438,7 +438,7 @@ def test_scale_proportionally(
     name: str,
     dep: Deployment,
     old_dep: Deployment,
-    new_rs: Optional[tuple[str, int, int]],
+    new_rs: tuple[str, int, int] | None,
     old_rss: list[tuple[str, int, int]],
     expected: dict[str, int],
 ) -> None:
@@ -717,9 +717,9 @@ def pod(
     *,
     node: str = "n1",
     phase: str = "Running",
-    ready_since: Optional[int] = None,
-    created: Optional[int] = 0,
-    cost: Optional[str] = None,
+    ready_since: int | None = None,
+    created: int | None = 0,
+    cost: str | None = None,
     uid: str = "",
 ) -> Pod:
     conds = (PodCondition("Ready", "True", last_transition_time=ready_since),) if ready_since is not None else (

@@ -27,7 +27,7 @@ from the pods alone (never with kubesim's own helpers):
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import attrs
 from hypothesis import HealthCheck, settings
@@ -82,7 +82,7 @@ selectors = st.one_of(
 service_labels = st.sampled_from(({}, {"team": "red"}, {"team": "blue", "env": "prod"}))
 
 #: (app, tier, ready, node, with_ip) of a pod.
-PodArgs = tuple[str, Union[str, None], bool, str, bool]
+PodArgs = tuple[str, str | None, bool, str, bool]
 pod_specs = st.tuples(
     st.sampled_from(APPS),
     st.sampled_from((None,) + TIERS),

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import calendar
 import json
-import pathlib
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
+import attrs
 import pytest
+from conftest import FIXTURES  # noqa: E402  (shared/ beside the checkout)
 from hypothesis import given
 from hypothesis import strategies as st
 
-import attrs
-
 from kubesim import objects as o
 from kubesim import wire
-
-from conftest import FIXTURES  # noqa: E402  (shared/ beside the checkout)
 
 
 def _ts(text: str) -> int:

@@ -8,7 +8,8 @@ not being deleted, so a program stays meaningful whatever the cluster did before
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from hypothesis import strategies as st
 

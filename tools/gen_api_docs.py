@@ -1,7 +1,10 @@
 """Generate docs/api.md from kubesim.__all__: ``python tools/gen_api_docs.py`` from the repo root.
 
 tests/test_docs.py checks that docs/api.md equals what this script renders."""
-import inspect, kubesim, re
+import inspect
+
+import kubesim
+
 groups = []
 src = inspect.getsource(kubesim)
 block = src.split("__all__ = [", 1)[1].split("]", 1)[0]

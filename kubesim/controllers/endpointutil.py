@@ -9,15 +9,16 @@
 * the last-change trigger time (``trigger_time_tracker.go``) and its RFC3339Nano rendering.
 
 Both the Endpoints and the EndpointSlice controller (and their pure reconcilers in
-:mod:`~kubesim.controllers.subsets` and :mod:`~kubesim.controllers.slicing`) use these, so a
+:mod:`~kubesim.controllers.endpoints.reconciler` and :mod:`~kubesim.controllers.endpointslice.reconciler`) use these, so a
 rule is written once.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 import attrs
 

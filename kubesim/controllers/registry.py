@@ -11,15 +11,15 @@ __all__ = ["CONTROLLER_MODULES", "start"]
 
 #: controller name -> (module, class)
 CONTROLLER_MODULES: dict[str, tuple[str, str]] = {
-    "scheduler": ("kubesim.controllers.scheduler", "Scheduler"),
-    "kubelet": ("kubesim.controllers.kubelet", "Kubelet"),
+    "scheduler": ("kubesim.controllers.node.scheduler", "Scheduler"),
+    "kubelet": ("kubesim.controllers.node.kubelet", "Kubelet"),
     "garbagecollector": ("kubesim.controllers.gc", "GarbageCollector"),
-    "replicaset": ("kubesim.controllers.replicaset", "ReplicaSetController"),
-    "deployment": ("kubesim.controllers.deployment", "DeploymentController"),
-    "endpoint": ("kubesim.controllers.endpoints_controller", "EndpointsController"),
-    "endpointslice": ("kubesim.controllers.endpointslice_controller", "EndpointSliceController"),
-    "endpointslicemirroring": ("kubesim.controllers.mirroring_controller", "MirroringController"),
-    "nodelifecycle": ("kubesim.controllers.nodelifecycle", "NodeLifecycleController"),
+    "replicaset": ("kubesim.controllers.workloads.replicaset", "ReplicaSetController"),
+    "deployment": ("kubesim.controllers.workloads.deployment", "DeploymentController"),
+    "endpoint": ("kubesim.controllers.endpoints.controller", "EndpointsController"),
+    "endpointslice": ("kubesim.controllers.endpointslice.controller", "EndpointSliceController"),
+    "endpointslicemirroring": ("kubesim.controllers.mirroring.controller", "MirroringController"),
+    "nodelifecycle": ("kubesim.controllers.node.lifecycle", "NodeLifecycleController"),
 }
 
 

@@ -19,7 +19,8 @@ Costs: ``add``/``add_after`` are ``O(log n)`` (one clock entry); a sync dispatch
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable, Hashable, Protocol
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol
 
 import attrs
 

@@ -21,12 +21,12 @@ computes the desired object; both write exactly the same change log (a property 
 random workloads in both modes and compares the logs field by field):
 
 ``"reference"``
-    :func:`~kubesim.controllers.subsets.plan_endpoints_sync` over
+    :func:`~kubesim.controllers.endpoints.reconciler.plan_endpoints_sync` over
     :func:`~kubesim.controllers.endpointutil.pods_for_service` and
-    :meth:`TriggerTimeTracker.compute <kubesim.controllers.subsets.TriggerTimeTracker.compute>`:
+    :meth:`TriggerTimeTracker.compute <kubesim.controllers.endpoints.reconciler.TriggerTimeTracker.compute>`:
     ``O(pods of the namespace + A log A)`` per sync.  The oracle.
 ``"fast"``
-    one :class:`~kubesim.controllers.fastendpoints.ServiceEndpoints` engine and one
+    one :class:`~kubesim.controllers.endpoints.incremental.ServiceEndpoints` engine and one
     :class:`IncrementalTriggerTime` per Service key, built from ``pods_for_service`` at the
     Service's first sync (``O(P log P)`` once).  Afterwards a sync costs ``O(d log P)`` for the
     ``d`` pods written since the Service's previous sync, plus, when it writes, a C-level copy
@@ -49,16 +49,20 @@ switching later restarts the trigger-time bookkeeping of the fast path.
 
 from __future__ import annotations
 
-from typing import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 
 import attrs
 
 from kubesim.apiserver import WatchEvent
 from kubesim.changelog import ChangeEvent
 from kubesim.controllers import endpointutil as eu
-from kubesim.controllers.fastendpoints import ServiceEndpoints
-from kubesim.controllers.runtime import ControllerContext, WorkQueue, default_controller_rate_limiter
-from kubesim.controllers.subsets import TriggerTimeTracker, plan_endpoints_sync
+from kubesim.controllers.endpoints.incremental import ServiceEndpoints
+from kubesim.controllers.endpoints.reconciler import TriggerTimeTracker, plan_endpoints_sync
+from kubesim.controllers.runtime import (
+    ControllerContext,
+    WorkQueue,
+    default_controller_rate_limiter,
+)
 from kubesim.errors import InvalidOption, KubesimError, NotFound
 from kubesim.objects import Endpoints, Pod, Service
 
@@ -113,7 +117,7 @@ def _after(t: _Time | None, than: _Time | None) -> bool:
 
 @attrs.define(eq=False)
 class IncrementalTriggerTime:
-    """:meth:`TriggerTimeTracker.compute <kubesim.controllers.subsets.TriggerTimeTracker.compute>`
+    """:meth:`TriggerTimeTracker.compute <kubesim.controllers.endpoints.reconciler.TriggerTimeTracker.compute>`
     for one Service, fed with pod deltas instead of every pod at every sync.
 
     It holds the current non-zero trigger times of the selected pods and, for each pod changed

@@ -32,7 +32,7 @@ Deterministic choices where upstream is arbitrary (see ``docs/fidelity-endpoints
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence, Tuple
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -111,7 +111,7 @@ _IPV6 = "IPv6"
 # The sentinel port RepackSubsets files port-less subsets under (``{port: -1}`` upstream).
 _NO_PORT = EndpointPort(port=-1, protocol="")
 
-_AddrKey = Tuple[str, str]
+_AddrKey = tuple[str, str]
 
 
 # --------------------------------------------------------------------------------------------

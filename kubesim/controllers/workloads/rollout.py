@@ -41,7 +41,8 @@ import heapq
 import math
 import operator
 import re
-from typing import Any, Callable, Iterable, Mapping, Sequence, cast
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, cast
 
 import attrs
 

@@ -17,7 +17,8 @@ Costs: ``O(1)`` per pod event plus one clock entry per scheduled transition.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -88,7 +89,7 @@ class Kubelet:
     pods: dict[tuple[str, str], PodRuntime] = attrs.field(factory=dict, repr=False)
     #: application behaviour per pod key (see :mod:`kubesim.probes`), set by scenarios
     behaviours: dict[tuple[str, str], Any] = attrs.field(factory=dict, repr=False)
-    #: nodes whose kubelet is down (see :mod:`kubesim.controllers.nodelifecycle`)
+    #: nodes whose kubelet is down (see :mod:`kubesim.controllers.node.lifecycle`)
     down_nodes: set[str] = attrs.field(factory=set, repr=False)
     _started: int = 0
     _status_writes: int = 0

@@ -33,14 +33,19 @@ Deterministic choices where upstream iterates Go maps (see ``docs/fidelity-endpo
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional, Sequence, Tuple
+from collections.abc import Iterable, Sequence
+from typing import Optional
 
 import attrs
 
 from kubesim import netutil
+from kubesim.controllers.endpoints.reconciler import (
+    ANNOTATION_LAST_APPLIED,
+    ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
+    ANNOTATION_LEADER,
+    repack_subsets,
+)
 from kubesim.errors import InvalidOption
-from kubesim.controllers.subsets import ANNOTATION_LAST_APPLIED, ANNOTATION_LAST_CHANGE_TRIGGER_TIME, ANNOTATION_LEADER
-from kubesim.controllers.subsets import repack_subsets
 from kubesim.objects import (
     Endpoint,
     EndpointAddress,
@@ -117,10 +122,10 @@ class MirrorPlan:
     ``max_endpoints_per_subset``; ``added``/``updated``/``removed`` are the endpoint totals
     upstream observes as metrics (``endpoints_added_per_sync`` …)."""
 
-    creates: Tuple[EndpointSlice, ...] = ()
-    updates: Tuple[EndpointSlice, ...] = ()
-    deletes: Tuple[EndpointSlice, ...] = ()
-    events: Tuple[MirrorEvent, ...] = ()
+    creates: tuple[EndpointSlice, ...] = ()
+    updates: tuple[EndpointSlice, ...] = ()
+    deletes: tuple[EndpointSlice, ...] = ()
+    events: tuple[MirrorEvent, ...] = ()
     skipped_invalid: int = 0
     skipped_over_cap: int = 0
     added: int = 0
@@ -215,7 +220,7 @@ def endpoints_owner_reference(endpoints: Endpoints) -> OwnerReference:
 
 def _new_slice(
     endpoints: Endpoints,
-    ports: Tuple[EndpointSlicePort, ...],
+    ports: tuple[EndpointSlicePort, ...],
     address_type: str,
     name: str,
     slice_endpoints: Sequence[Endpoint],
@@ -231,7 +236,7 @@ def _new_slice(
     return EndpointSlice(metadata=meta, address_type=address_type, endpoints=tuple(slice_endpoints), ports=ports)
 
 
-def _convert_ports(ports: Sequence[EndpointPort]) -> Tuple[EndpointSlicePort, ...]:
+def _convert_ports(ports: Sequence[EndpointPort]) -> tuple[EndpointSlicePort, ...]:
     # epPortsToEpsPorts: name/port/protocol pointers always set (name even when "").
     return tuple(
         EndpointSlicePort(name=p.name, port=p.port, protocol=p.protocol, app_protocol=p.app_protocol)
@@ -264,9 +269,9 @@ def address_to_endpoint(address: EndpointAddress, ready: bool) -> tuple[Endpoint
 # --------------------------------------------------------------------------------------------
 # Endpoint identity and comparison (staging/src/k8s.io/endpointslice/util)
 
-_EndpointHash = Tuple[Tuple[str, ...], str, str, str]
+_EndpointHash = tuple[tuple[str, ...], str, str, str]
 _OptStr = Optional[str]
-_PortKey = Tuple[str, Tuple[Tuple[object, ...], ...]]
+_PortKey = tuple[str, tuple[tuple[object, ...], ...]]
 
 
 def _endpoint_hash(ep: Endpoint) -> _EndpointHash:
@@ -352,7 +357,7 @@ def reconcile_mirroring(
         raise InvalidOption(f"max_endpoints_per_subset must be at least 1, got {max_endpoints_per_subset}")
 
     # ---- desired state (desiredCalc)
-    ports_by_key: dict[_PortKey, Tuple[EndpointSlicePort, ...]] = {}
+    ports_by_key: dict[_PortKey, tuple[EndpointSlicePort, ...]] = {}
     desired_by_key: dict[_PortKey, dict[_EndpointHash, Endpoint]] = {}
     num_invalid = 0
     addresses_skipped = 0

@@ -7,7 +7,7 @@ events requeue the owner at once; a pod that became ready requeues it again afte
 ``minReadySeconds`` so availability is observed, as upstream does.
 
 Cost per pod event: ``O(log n)``. The status comes from running counts, and the pods to delete
-from :class:`~kubesim.controllers.podranking.DeletionRanking`, which keeps every ReplicaSet's
+from :class:`~kubesim.controllers.workloads.ranking.DeletionRanking`, which keeps every ReplicaSet's
 active pods in deletion order (a scale-down by ``k`` costs ``O(k log n)``, not a sort). The
 ranking sees each pod as the controller's watch last delivered it (upstream ranks its informer
 cache's pods); ``full_ranking=True`` sorts the store's current pods instead, which differs only
@@ -16,15 +16,17 @@ while a ``FaultPlan(watch_delay=...)`` holds events back.
 
 from __future__ import annotations
 
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 import attrs
 from sortedcontainers import SortedList
 
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
-from kubesim.controllers.podranking import DeletionRanking
-from kubesim.controllers.rollout import (
+from kubesim.controllers.runtime import ControllerContext, WorkQueue
+from kubesim.controllers.workloads.ranking import DeletionRanking
+from kubesim.controllers.workloads.rollout import (
     calculate_replica_set_status,
     get_pods_to_delete,
     is_pod_active,
@@ -32,7 +34,6 @@ from kubesim.controllers.rollout import (
     rank_pods_for_deletion,
     replicas_diff,
 )
-from kubesim.controllers.runtime import ControllerContext, WorkQueue
 from kubesim.errors import NotFound
 from kubesim.objects import ObjectMeta, OwnerReference, Pod, ReplicaSet, ReplicaSetStatus
 

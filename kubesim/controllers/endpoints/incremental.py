@@ -1,6 +1,6 @@
 """The incremental fast path of the legacy Endpoints controller's desired state.
 
-:func:`kubesim.controllers.subsets.endpoints_for` is the reference: it recomputes a Service's
+:func:`kubesim.controllers.endpoints.reconciler.endpoints_for` is the reference: it recomputes a Service's
 whole Endpoints from every selected pod, ``Θ(P log P)`` per sync.  :class:`ServiceEndpoints`
 keeps the same answer up to date under pod and Service deltas, so a pod event costs
 ``O(log P)`` and a capped write costs ``O(addresses kept) <= O(max_capacity)``:
@@ -29,7 +29,7 @@ What is maintained
 ==================
 
 Every selected pod (namespace and selector match) is remembered by name with its
-*contribution*: its :func:`~kubesim.controllers.subsets.pod_to_endpoint_address`, whether it is
+*contribution*: its :func:`~kubesim.controllers.endpoints.reconciler.pod_to_endpoint_address`, whether it is
 ready (``publishNotReadyAddresses`` or the Ready condition) and the set of ``EndpointPort`` it
 resolves (named target ports are resolved per pod; a headless Service without ports files every
 address under the sentinel port ``-1``, as ``RepackSubsets`` does).  Pods with the same port set
@@ -53,12 +53,12 @@ the classes only one side holds, so a comparison costs ``O(classes × log P)``.
 
 Truncation (``truncateEndpoints``) needs only the per-subset counts, which are sums of class
 sizes, and the kept prefixes; it uses upstream's IEEE double expression in kubesim's subset
-order, exactly as :func:`~kubesim.controllers.subsets.truncate_subsets`.
+order, exactly as :func:`~kubesim.controllers.endpoints.reconciler.truncate_subsets`.
 
 Fallback.  Two *different* selected pods with the same IP and the same uid (impossible on a real
 API server, which assigns unique uids) make ``RepackSubsets`` keep only the first pod's address
 object, in lister order.  While such a collision exists the engine answers from the reference
-:func:`~kubesim.controllers.subsets.endpoints_for` over its pods in name order (the order of
+:func:`~kubesim.controllers.endpoints.reconciler.endpoints_for` over its pods in name order (the order of
 :func:`~kubesim.controllers.endpointutil.pods_for_service`), ``O(P log P)`` per call.
 
 The write
@@ -106,18 +106,14 @@ import heapq
 import itertools
 import math
 import sys
-from typing import Callable, Iterable, Optional, Sequence, Tuple, Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import Union
 
 import attrs
 from sortedcontainers import SortedKeyList
 
 from kubesim import validation, wire
-from kubesim.controllers.endpointutil import (
-    find_port,
-    selector_matches,
-    should_pod_be_in_endpoints,
-)
-from kubesim.controllers.subsets import (
+from kubesim.controllers.endpoints.reconciler import (
     _NO_PORT,
     ANNOTATION_OVER_CAPACITY,
     ENDPOINTS_CONTROLLER_NAME,
@@ -134,6 +130,11 @@ from kubesim.controllers.subsets import (
     pod_to_endpoint_address,
     subsets_equal_ignore_resource_version,
 )
+from kubesim.controllers.endpointutil import (
+    find_port,
+    selector_matches,
+    should_pod_be_in_endpoints,
+)
 from kubesim.objects import (
     EndpointAddress,
     EndpointPort,
@@ -147,7 +148,7 @@ from kubesim.objects import (
 
 __all__ = ["ServiceEndpoints"]
 
-_AddrKey = Tuple[str, str]
+_AddrKey = tuple[str, str]
 PodSource = Union[Iterable[Pod], Callable[[], Iterable[Pod]]]
 
 
@@ -185,9 +186,9 @@ class _Side:
     k_proto: int = 0
     k_json: int = 0
     #: the tuple of the previous snapshot
-    last: Tuple[EndpointAddress, ...] = ()
+    last: tuple[EndpointAddress, ...] = ()
     #: addresses that entered the prefix since (a superset); ``None``: too many to remember
-    entered: Optional[list[EndpointAddress]] = attrs.field(factory=list)
+    entered: list[EndpointAddress] | None = attrs.field(factory=list)
     #: whether the prefix may differ from ``last`` (an address entered or left it)
     moved: bool = False
 
@@ -253,7 +254,7 @@ class _Side:
             self._enter(nxt, *wire.address_sizes(nxt))
         del addrs[i]
 
-    def snapshot(self, t: Optional[int] = None) -> Tuple[EndpointAddress, ...]:
+    def snapshot(self, t: int | None = None) -> tuple[EndpointAddress, ...]:
         """The first ``t`` addresses (all when ``None``) as a tuple, with its sums vouched to
         :mod:`kubesim.wire` and its derivation hinted to :mod:`kubesim.validation`.
         ``O(|change of k| + t)``, the copy C-level; ``O(1)`` when the kept addresses are
@@ -333,17 +334,17 @@ class _Member:
     """A selected pod and its contribution (``addr is None``: the pod publishes nothing)."""
 
     pod: Pod
-    addr: Optional[EndpointAddress] = None
+    addr: EndpointAddress | None = None
     ready: bool = False
-    cls: Optional[_PortClass] = attrs.field(default=None, eq=False)
+    cls: _PortClass | None = attrs.field(default=None, eq=False)
 
 
 @attrs.define(eq=False)
 class _Group:
     """One subset: the ports sharing the same non-empty classes."""
 
-    classes: Tuple[_PortClass, ...]
-    ports: Tuple[EndpointPort, ...]  # listed ports (port > 0), sorted
+    classes: tuple[_PortClass, ...]
+    ports: tuple[EndpointPort, ...]  # listed ports (port > 0), sorted
     port_bytes: int
 
     def count(self, ready: bool) -> int:
@@ -352,7 +353,7 @@ class _Group:
     def bytes(self, ready: bool) -> int:
         return sum((c.ready if ready else c.not_ready).proto for c in self.classes)
 
-    def take(self, ready: bool, k: int | None = None) -> Tuple[EndpointAddress, ...]:
+    def take(self, ready: bool, k: int | None = None) -> tuple[EndpointAddress, ...]:
         """The first ``k`` (all when ``None``) addresses, in order: a :meth:`_Side.snapshot`
         for a one-class group, ``O(k)`` C-level plus the changes since the previous one;
         else a merge, ``O(k log classes)``."""
@@ -427,7 +428,7 @@ class _Materialized:
     version: int
     truncate: bool
     max_capacity: int
-    subsets: Tuple[EndpointSubset, ...]
+    subsets: tuple[EndpointSubset, ...]
     truncated: bool
 
 
@@ -455,14 +456,14 @@ class ServiceEndpoints:
     _collisions: int = attrs.field(default=0, init=False, repr=False)
     _serial: int = attrs.field(default=0, init=False, repr=False)
     _version: int = attrs.field(default=0, init=False, repr=False)
-    _groups: Optional[Tuple[_Group, ...]] = attrs.field(default=None, init=False, repr=False)
-    _cache: Optional[_Materialized] = attrs.field(default=None, init=False, repr=False)
+    _groups: tuple[_Group, ...] | None = attrs.field(default=None, init=False, repr=False)
+    _cache: _Materialized | None = attrs.field(default=None, init=False, repr=False)
     _labels: FrozenDict = attrs.field(init=False, repr=False)
     # subsets tuple (by identity, a reference held) -> whether a targetRef carries a
     # resourceVersion; the engine's own recent materialisations are known not to.
-    _rv_known: dict[int, Tuple[Tuple[EndpointSubset, ...], bool]] = attrs.field(factory=dict, init=False, repr=False)
-    _static_ports: Optional[frozenset[EndpointPort]] = attrs.field(default=None, init=False, repr=False)
-    _port_sets: dict[tuple[Optional[int], ...], frozenset[EndpointPort]] = attrs.field(
+    _rv_known: dict[int, tuple[tuple[EndpointSubset, ...], bool]] = attrs.field(factory=dict, init=False, repr=False)
+    _static_ports: frozenset[EndpointPort] | None = attrs.field(default=None, init=False, repr=False)
+    _port_sets: dict[tuple[int | None, ...], frozenset[EndpointPort]] = attrs.field(
         factory=dict, init=False, repr=False
     )
 
@@ -552,7 +553,7 @@ class ServiceEndpoints:
         *,
         max_capacity: int = MAX_CAPACITY,
     ) -> Endpoints:
-        """The object :func:`~kubesim.controllers.subsets.endpoints_for` ``(service, pods,
+        """The object :func:`~kubesim.controllers.endpoints.reconciler.endpoints_for` ``(service, pods,
         existing=existing, trigger_time=trigger_time, truncate=truncate,
         max_capacity=max_capacity)`` returns for the engine's pods.
         ``O(addresses kept + meta)``; the subsets are cached until the next change."""
@@ -564,7 +565,7 @@ class ServiceEndpoints:
     def needs_update(
         self, existing: Endpoints | None, *, truncate: bool = True, max_capacity: int = MAX_CAPACITY
     ) -> bool:
-        """:func:`~kubesim.controllers.subsets.endpoints_need_update` ``(existing,
+        """:func:`~kubesim.controllers.endpoints.reconciler.endpoints_need_update` ``(existing,
         self.desired(existing, ...), service, truncate=truncate, max_capacity=max_capacity)``.
         ``O(1)`` when a write is needed because of the resourceVersion, truncation or a count
         mismatch; otherwise ``O(labels + addresses kept)`` (C-level when ``existing`` holds the
@@ -755,7 +756,7 @@ class ServiceEndpoints:
             del self._classes[cls.ports]
         self._touch(layout=emptied)
 
-    def _layout(self) -> Tuple[_Group, ...]:
+    def _layout(self) -> tuple[_Group, ...]:
         """The subsets' groups in kubesim's subset order. ``O(ports × classes)`` when the class
         structure changed, plus the ordering of several groups; else ``O(1)``."""
         groups = self._groups
@@ -769,7 +770,7 @@ class ServiceEndpoints:
             for p in cls.ports:
                 member_of.setdefault(p, []).append(cls)
         by_classes: dict[tuple[int, ...], list[EndpointPort]] = {}
-        classes_of: dict[tuple[int, ...], Tuple[_PortClass, ...]] = {}
+        classes_of: dict[tuple[int, ...], tuple[_PortClass, ...]] = {}
         for p, cl in member_of.items():
             k = tuple(c.serial for c in cl)
             by_classes.setdefault(k, []).append(p)
@@ -817,7 +818,7 @@ class ServiceEndpoints:
                 kept_n = max(0, min(to_be_added, n))
                 if truncate_ready:
                     ready_t = g.take(True, kept_n)
-                    not_ready_t: Tuple[EndpointAddress, ...] = ()
+                    not_ready_t: tuple[EndpointAddress, ...] = ()
                 else:
                     ready_t = g.take(True)
                     not_ready_t = g.take(False, kept_n)
@@ -848,7 +849,7 @@ class ServiceEndpoints:
             max_capacity=max_capacity,
         )
 
-    def _has_target_ref_rv(self, subsets: Tuple[EndpointSubset, ...]) -> bool:
+    def _has_target_ref_rv(self, subsets: tuple[EndpointSubset, ...]) -> bool:
         # Whether any targetRef carries a resourceVersion (else plain equality is decisive).
         # O(1) for the engine's own recent materialisations (the stored object is usually the
         # engine's previous write); else O(addresses) once per distinct subsets tuple
@@ -864,7 +865,7 @@ class ServiceEndpoints:
         self._remember_rv(subsets, found)
         return found
 
-    def _remember_rv(self, subsets: Tuple[EndpointSubset, ...], found: bool) -> None:
+    def _remember_rv(self, subsets: tuple[EndpointSubset, ...], found: bool) -> None:
         known = self._rv_known
         if len(known) >= 4 and id(subsets) not in known:
             del known[next(iter(known))]

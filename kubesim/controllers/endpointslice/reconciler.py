@@ -9,7 +9,7 @@ API and never mutates its inputs (all objects are frozen).
 
 It mirrors ``k8s.io/endpointslice`` (``reconciler.go``, ``utils.go``, ``util/endpointset.go``,
 ``util/controller_utils.go``, ``metrics/cache.go``); the hints stage lives in
-:mod:`kubesim.controllers.topology`. The behaviour is specified in
+:mod:`kubesim.controllers.endpointslice.topology`. The behaviour is specified in
 ``reference/endpointslice-controller.md`` §1; the deterministic choices kubesim makes where
 upstream iterates Go maps are listed in ``docs/fidelity-endpointslice.md`` and repeated at the
 code that makes them:
@@ -29,11 +29,11 @@ code that makes them:
 from __future__ import annotations
 
 import math
-from typing import Iterable, Mapping, Sequence, Union
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from kubesim.controllers import topology as topo
+from kubesim.controllers.endpointslice import topology as topo
 from kubesim.controllers.endpointutil import (
     find_port,
     format_trigger_time,
@@ -827,10 +827,10 @@ def reconcile_endpoint_slices(
     pods: Iterable[Pod],
     existing_slices: Iterable[EndpointSlice],
     *,
-    nodes: Union[Mapping[str, Node], Iterable[Node]],
+    nodes: Mapping[str, Node] | Iterable[Node],
     max_endpoints_per_slice: int = MAX_ENDPOINTS_PER_SLICE_DEFAULT,
     trigger_time: float | None = None,
-    topology: Union[bool, topo.TopologyCache] = False,
+    topology: bool | topo.TopologyCache = False,
     prefer_same_traffic_distribution: bool = False,
     metrics: SliceMetrics | None = None,
 ) -> SlicePlan:
@@ -845,7 +845,7 @@ def reconcile_endpoint_slices(
     * ``trigger_time``: Unix seconds for the ``last-change-trigger-time`` annotation on every
       slice written; ``None`` (Go's zero time) removes the annotation.
     * ``topology``: whether a topology cache exists (Topology Aware Hints via the
-      ``topology-mode`` annotation). Pass a :class:`~kubesim.controllers.topology.TopologyCache`
+      ``topology-mode`` annotation). Pass a :class:`~kubesim.controllers.endpointslice.topology.TopologyCache`
       to keep its state (and hence its events) across syncs; ``True`` uses a fresh one.
     * ``prefer_same_traffic_distribution``: accept ``PreferSameZone``/``PreferSameNode``.
     * ``metrics``: a :class:`SliceMetrics` to record this sync into (``changes`` counts the

@@ -2,7 +2,7 @@
 
 Mirrors hand-written Endpoints of selector-less Services into EndpointSlices managed by
 ``endpointslicemirroring-controller.k8s.io`` (reference §2). Triggers: Endpoints events when
-:func:`~kubesim.controllers.mirroring.should_mirror` holds (for the new object, or the old one
+:func:`~kubesim.controllers.mirroring.reconciler.should_mirror` holds (for the new object, or the old one
 on update); Service add/delete when the selector is nil, update when it flips between nil and
 non-nil; mirrored-slice events after ``mirroring_endpointslice_updates_batch_period`` when the
 generation tracker says the change was not the controller's own. Writes carry the actor
@@ -11,14 +11,14 @@ generation tracker says the change was not the controller's own. Writes carry th
 
 from __future__ import annotations
 
-from typing import Hashable
+from collections.abc import Hashable
 
 import attrs
 
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
-from kubesim.controllers.endpointslice_controller import SliceTracker, StaleSlices
-from kubesim.controllers.mirroring import (
+from kubesim.controllers.endpointslice.controller import SliceTracker, StaleSlices
+from kubesim.controllers.mirroring.reconciler import (
     LABEL_MANAGED_BY,
     LABEL_SERVICE_NAME,
     MIRRORING_CONTROLLER_NAME,

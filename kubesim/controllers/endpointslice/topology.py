@@ -1,7 +1,7 @@
 """Endpoint hints for EndpointSlices: Topology Aware Hints and ``trafficDistribution``.
 
 This is the hints stage of the EndpointSlice reconciler, split out of
-:mod:`kubesim.controllers.slicing` so that both the reference reconciler and the incremental
+:mod:`kubesim.controllers.endpointslice.reconciler` so that both the reference reconciler and the incremental
 fast path can share it. It mirrors upstream ``k8s.io/endpointslice``:
 
 * ``topologycache/topologycache.go``, ``topologycache/utils.go``, ``topologycache/sliceinfo.go``
@@ -26,9 +26,9 @@ Deterministic choices where upstream iterates Go maps (documented in
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Iterable, Mapping, Sequence
 
 import attrs
 
@@ -286,7 +286,7 @@ class TopologyCache:
     """Per-Service memory of the Topology Aware Hints stage (``topologycache.TopologyCache``).
 
     Pass one instance as ``topology=`` to successive
-    :func:`~kubesim.controllers.slicing.reconcile_endpoint_slices` calls to get upstream's
+    :func:`~kubesim.controllers.endpointslice.reconciler.reconcile_endpoint_slices` calls to get upstream's
     events exactly (``TopologyAwareHintsEnabled`` only the first time). Node capacity is not
     cached: it is recomputed from the ``nodes`` handed to each sync, as if ``SetNodes`` ran on
     every Node event.

@@ -5,7 +5,7 @@ pods with ``ActivePodsWithRanks`` (``pkg/controller/controller_utils.go``) on ev
 ``O(n log n)`` per sync, ``O(n^2 log n)`` over a rolling update, where the old ReplicaSet is
 scaled down a few pods at a time. :class:`DeletionRanking` keeps every ReplicaSet's active pods
 in a :class:`~sortedcontainers.SortedList` under the exact key that
-:func:`kubesim.controllers.rollout.rank_pods_for_deletion` sorts by, so choosing the ``k`` pods
+:func:`kubesim.controllers.workloads.rollout.rank_pods_for_deletion` sorts by, so choosing the ``k`` pods
 to delete costs ``O(k log n)``.
 
 Two parts of that key are not properties of the pod alone, and are kept current by events:
@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Hashable
+from collections.abc import Hashable
 
 import attrs
 from sortedcontainers import SortedList
 
-from kubesim.controllers.rollout import (
+from kubesim.controllers.workloads.rollout import (
     _PHASE_ORDINAL,
     _deletion_cost,
     _log_rank,

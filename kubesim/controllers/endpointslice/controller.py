@@ -12,10 +12,10 @@ Two planners produce the plan, chosen by :attr:`EndpointSliceController.mode` (t
 ``slice_reconciler`` option, ``"fast"`` by default; the two write identical change logs,
 checked by ``tests/test_endpointslice_fastpath.py``):
 
-* ``"reference"``: :func:`~kubesim.controllers.slicing.reconcile_endpoint_slices` on the
+* ``"reference"``: :func:`~kubesim.controllers.endpointslice.reconciler.reconcile_endpoint_slices` on the
   Service's pods and slices, listed at every sync. ``O(pods of the namespace + slices of the
   namespace)`` per sync.
-* ``"fast"``: one :class:`~kubesim.controllers.fastslicing.ServiceSlicer` per Service, told
+* ``"fast"``: one :class:`~kubesim.controllers.endpointslice.incremental.ServiceSlicer` per Service, told
   of every pod, Node and slice written (see below), which plans from what changed since the
   last sync. The
   slices are handed to it as a live view over a per-Service index, and the trigger time comes
@@ -37,22 +37,22 @@ of changes at the same (possibly late) times in both modes, as the Endpoints con
 engines are fed too. The planner is chosen at the first sync.
 
 Upstream's metrics are kept in :attr:`EndpointSliceController.metrics`
-(:class:`~kubesim.controllers.slicing.SliceMetrics`).
+(:class:`~kubesim.controllers.endpointslice.reconciler.SliceMetrics`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from typing import Any
 
 import attrs
 
+from kubesim import wire
 from kubesim.apiserver import WatchEvent
 from kubesim.changelog import ChangeEvent
 from kubesim.controllers import endpointutil as eu
-from kubesim.controllers.fastslicing import ServiceSlicer
-from kubesim.controllers.topology import TopologyCache
-from kubesim.controllers.runtime import ControllerContext, WorkQueue, endpointslice_rate_limiter
-from kubesim.controllers.slicing import (
+from kubesim.controllers.endpointslice.incremental import ServiceSlicer
+from kubesim.controllers.endpointslice.reconciler import (
     CONTROLLER_NAME,
     LABEL_MANAGED_BY,
     LABEL_SERVICE_NAME,
@@ -60,9 +60,10 @@ from kubesim.controllers.slicing import (
     SlicePlan,
     reconcile_endpoint_slices,
 )
+from kubesim.controllers.endpointslice.topology import TopologyCache
 from kubesim.controllers.endpointutil import TriggerTimeTracker
+from kubesim.controllers.runtime import ControllerContext, WorkQueue, endpointslice_rate_limiter
 from kubesim.errors import InvalidOption, KubesimError, NotFound
-from kubesim import wire
 from kubesim.objects import EndpointSlice, Node, Pod, Service
 
 __all__ = [

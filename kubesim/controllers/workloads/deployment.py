@@ -2,7 +2,7 @@
 
 ``sync`` finds the Deployment's ReplicaSets (controller owner references), creates the new
 ReplicaSet when the pod template has no matching one (``pod-template-hash``), applies one
-rollout step of :func:`~kubesim.controllers.rollout.plan_deployment_sync` (RollingUpdate with
+rollout step of :func:`~kubesim.controllers.workloads.rollout.plan_deployment_sync` (RollingUpdate with
 maxSurge/maxUnavailable, Recreate, proportional scaling), prunes old ReplicaSets beyond
 ``revisionHistoryLimit``, and writes ``status`` when it changes. ReplicaSet events requeue the
 owner; pod deletions do too (Recreate waits for old pods to go).
@@ -12,14 +12,15 @@ Cost per sync: ``O(ReplicaSets of the namespace)``.
 
 from __future__ import annotations
 
-from typing import Hashable
+from collections.abc import Hashable
 
 import attrs
 
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
-from kubesim.controllers.replicaset import controller_owner
-from kubesim.controllers.rollout import (
+from kubesim.controllers.runtime import ControllerContext, WorkQueue
+from kubesim.controllers.workloads.replicaset import controller_owner
+from kubesim.controllers.workloads.rollout import (
     RECREATE,
     apply_scale_decision,
     calculate_deployment_status,
@@ -28,7 +29,6 @@ from kubesim.controllers.rollout import (
     new_replica_set,
     plan_deployment_sync,
 )
-from kubesim.controllers.runtime import ControllerContext, WorkQueue
 from kubesim.errors import AlreadyExists, NotFound
 from kubesim.objects import Deployment, ReplicaSet
 

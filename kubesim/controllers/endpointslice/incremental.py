@@ -2,8 +2,8 @@
 
 :class:`ServiceSlicer` keeps one Service's desired endpoints and a model of its slices, and
 plans each sync from the changes since the last one. Its :meth:`ServiceSlicer.sync` returns
-exactly the :class:`~kubesim.controllers.slicing.SlicePlan` that the reference
-:func:`~kubesim.controllers.slicing.reconcile_endpoint_slices` returns on the same inputs:
+exactly the :class:`~kubesim.controllers.endpointslice.reconciler.SlicePlan` that the reference
+:func:`~kubesim.controllers.endpointslice.reconciler.reconcile_endpoint_slices` returns on the same inputs:
 the same operations in the same order, the same objects, error, events and observations. A
 pod event costs ``O(ports + log S)`` to ingest, and a sync costs
 ``O(d log d + t × max + g + w)``, where ``d`` is the number of endpoints that changed, ``t``
@@ -18,7 +18,7 @@ hold an endpoint whose desired version changed since the last sync (a *dirty* id
 change. The engine keeps:
 
 * the desired endpoints per (address type, port-map key), keyed by
-  :func:`~kubesim.controllers.slicing.endpoint_identity`, updated from pod deltas, with the
+  :func:`~kubesim.controllers.endpointslice.reconciler.endpoint_identity`, updated from pod deltas, with the
   set of dirty identities since the last sync;
 * a model of the slices as last written: identity -> slice name per group, each slice's
   identities, the number of slices per address type and the non-owned slices;
@@ -81,22 +81,20 @@ Contract with the caller (the EndpointSlice controller):
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
 
 import attrs
 from sortedcontainers import SortedList, SortedSet
 
-from kubesim.controllers import topology as topo
-from kubesim.controllers.endpointutil import object_key, selector_matches
-from kubesim.controllers.slicing import (
-    _aggregate,
+from kubesim.controllers.endpointslice import topology as topo
+from kubesim.controllers.endpointslice.reconciler import (
     MAX_ENDPOINTS_PER_SLICE_DEFAULT,
-    validate_max_endpoints_per_slice,
     EndpointIdentity,
     PortMapKey,
     SliceMetrics,
     SlicePlan,
     SyncObservation,
+    _aggregate,
     address_types_for_service,
     endpoint_identity,
     endpoint_ports_for_pod,
@@ -104,13 +102,15 @@ from kubesim.controllers.slicing import (
     new_endpoint_slice,
     owned_by,
     placeholder_equal,
-    port_map_key,
     pod_to_endpoint,
+    port_map_key,
     reconcile_endpoint_slices,
     should_pod_be_in_endpoints,
     slice_labels,
+    validate_max_endpoints_per_slice,
     with_trigger_time,
 )
+from kubesim.controllers.endpointutil import object_key, selector_matches
 from kubesim.objects import (
     Endpoint,
     EndpointSlice,
@@ -193,7 +193,7 @@ class ServiceSlicer:
     max_endpoints_per_slice: int = attrs.field(
         default=MAX_ENDPOINTS_PER_SLICE_DEFAULT, kw_only=True, validator=lambda _i, _a, v: validate_max_endpoints_per_slice(v)
     )
-    topology: Optional[topo.TopologyCache] = attrs.field(default=None, kw_only=True)
+    topology: topo.TopologyCache | None = attrs.field(default=None, kw_only=True)
     prefer_same_traffic_distribution: bool = attrs.field(default=False, kw_only=True)
 
     # desired state
@@ -212,7 +212,7 @@ class ServiceSlicer:
     _dirty: dict[Group, set[EndpointIdentity]] = attrs.field(factory=dict, init=False, repr=False)
     # model of the slices as last written
     _objs: dict[str, EndpointSlice] = attrs.field(factory=dict, init=False, repr=False)
-    _slice_group: dict[str, Optional[Group]] = attrs.field(factory=dict, init=False, repr=False)
+    _slice_group: dict[str, Group | None] = attrs.field(factory=dict, init=False, repr=False)
     _idents: dict[str, tuple[EndpointIdentity, ...]] = attrs.field(
         factory=dict, init=False, repr=False
     )
@@ -515,7 +515,7 @@ class ServiceSlicer:
         metrics: SliceMetrics | None = None,
     ) -> SlicePlan:
         """Plan one sync, the same :class:`SlicePlan` as
-        :func:`~kubesim.controllers.slicing.reconcile_endpoint_slices` on the Service, its
+        :func:`~kubesim.controllers.endpointslice.reconciler.reconcile_endpoint_slices` on the Service, its
         pods (in name order), ``existing_slices_by_name.values()``, the nodes, the trigger
         time and the topology cache. ``metrics`` records the sync as the reference does.
 

@@ -1,0 +1,3 @@
+"""The node side: the scheduler, the kubelet (phases, probes, termination) and the node-lifecycle
+controller (taints and eviction).
+"""
