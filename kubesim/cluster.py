@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import os
@@ -236,7 +237,7 @@ class Cluster:
                 ),
             ),
         )
-        created = self.api.create(node, actor="kubelet")
+        created: Node = self.api.create(node, actor="kubelet")
         self.pod_ranges[name] = [RangeAllocator(c) for c in cidrs]
         return created
 
@@ -375,14 +376,14 @@ class Cluster:
         with self.api.transaction():
             return self._apply_one(self._coerce(obj), obj if isinstance(obj, Mapping) else None)
 
-    def apply_yaml(self, text: str | bytes) -> list[Any]:
+    def apply_yaml(self, text: str | bytes) -> builtins.list[Any]:
         """``kubectl apply -f`` for YAML text with one or more documents. Every document is
         parsed and validated before any is written: all or nothing."""
         objs = _manifests.load_yaml(text)
         with self.api.transaction():
             return [self._apply_one(o, None) for o in objs]
 
-    def apply_file(self, path: str | os.PathLike[str]) -> list[Any]:
+    def apply_file(self, path: str | os.PathLike[str]) -> builtins.list[Any]:
         """:meth:`apply_yaml` on a file's contents."""
         try:
             with open(path, "rb") as f:

@@ -97,7 +97,7 @@ class NodeCIDRAllocator:
     @property
     def capacity(self) -> int:
         """How many node subnets the cluster CIDR holds (index 0 is left unused)."""
-        return 2 ** (self.mask - self._net.prefixlen) - 1
+        return int(2 ** (self.mask - self._net.prefixlen)) - 1
 
     def allocate(self) -> str:
         """The next node subnet."""

@@ -52,7 +52,7 @@ def register() -> bool:
     ipython_mod = sys.modules.get("IPython")
     if ipython_mod is None:
         return False
-    shell = ipython_mod.get_ipython()  # type: ignore[attr-defined]
+    shell = ipython_mod.get_ipython()
     if shell is None:
         return False
     from kubesim.objects import KINDS

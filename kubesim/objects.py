@@ -781,7 +781,7 @@ APIObject = Union[Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deplo
 
 #: Every top-level kind, by its ``kind`` name.
 KINDS: dict[str, type] = {
-    cls.kind: cls  # type: ignore[attr-defined]
+    cls.kind: cls
     for cls in (Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deployment, ReplicaSet)
 }
 

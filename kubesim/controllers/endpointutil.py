@@ -180,7 +180,8 @@ def services_for_event(api: Any, ev: Any) -> set[str]:
     """
     cached = _last_event
     if cached[0] is ev and cached[1] is api:
-        return cached[2]
+        keys: set[str] = cached[2]
+        return keys
     if ev.type == "MODIFIED":
         keys = services_to_update(api, ev.old, ev.new)
     else:

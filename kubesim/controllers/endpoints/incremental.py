@@ -107,7 +107,7 @@ import itertools
 import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Union
+from typing import Any, Union
 
 import attrs
 from sortedcontainers import SortedKeyList
@@ -179,7 +179,7 @@ class _Side:
     from it pulls the next one in); :meth:`snapshot` costs ``O(|change of k|)`` sums plus the
     C-level copy of the kept addresses."""
 
-    addrs: SortedKeyList = attrs.field(factory=lambda: SortedKeyList(key=_addr_sort_key))
+    addrs: SortedKeyList[Any, Any] = attrs.field(factory=lambda: SortedKeyList(key=_addr_sort_key))
     proto: int = 0
     json: int = 0
     k: int = 0
@@ -377,7 +377,7 @@ def _cmp_union(xs: Sequence[_PortClass], ys: Sequence[_PortClass], ready: bool) 
     """Compare, as ``_subset_sort_key`` compares tuples, the sorted unions of the ready (or
     not-ready) lists of two sets of disjoint classes. ``O(classes × log P)``."""
 
-    def lst(c: _PortClass) -> SortedKeyList:
+    def lst(c: _PortClass) -> SortedKeyList[Any, Any]:
         return c.ready.addrs if ready else c.not_ready.addrs
 
     ids_x = {id(c) for c in xs}

@@ -335,8 +335,8 @@ class IncrementalTriggerTimes:
             state.pending.clear()
         else:
             for name in sorted(state.pending):
-                p = pod(name)
-                t = _ready_transition(p) if p is not None and eu.selector_matches(selector, p.metadata.labels) else None
+                pending_pod = pod(name)
+                t = _ready_transition(pending_pod) if pending_pod is not None and eu.selector_matches(selector, pending_pod.metadata.labels) else None
                 if t:
                     if _later(t, state.pods.get(name)):
                         note(t)
@@ -620,7 +620,7 @@ class EndpointSliceController:
         return f"{slice_.metadata.namespace}/{svc}" if svc else None
 
     def _managed(self, slice_: Any) -> bool:
-        return slice_.metadata.labels.get(LABEL_MANAGED_BY) == CONTROLLER_NAME
+        return bool(slice_.metadata.labels.get(LABEL_MANAGED_BY) == CONTROLLER_NAME)
 
     def _on_slice(self, ev: WatchEvent) -> None:
         delay = max(MIN_SYNC_DELAY, self.ctx.options.endpointslice_updates_batch_period)

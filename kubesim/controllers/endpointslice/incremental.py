@@ -82,6 +82,7 @@ Contract with the caller (the EndpointSlice controller):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 from sortedcontainers import SortedList, SortedSet
@@ -207,7 +208,7 @@ class ServiceSlicer:
     _desired: dict[Group, dict[EndpointIdentity, Endpoint]] = attrs.field(
         factory=dict, init=False, repr=False
     )
-    _missing: SortedSet = attrs.field(factory=SortedSet, init=False, repr=False)
+    _missing: SortedSet[Any] = attrs.field(factory=SortedSet, init=False, repr=False)
     _by_node: dict[str, set[str]] = attrs.field(factory=dict, init=False, repr=False)
     _dirty: dict[Group, set[EndpointIdentity]] = attrs.field(factory=dict, init=False, repr=False)
     # model of the slices as last written
@@ -216,11 +217,11 @@ class ServiceSlicer:
     _idents: dict[str, tuple[EndpointIdentity, ...]] = attrs.field(
         factory=dict, init=False, repr=False
     )
-    _groups: dict[Group, SortedList] = attrs.field(factory=dict, init=False, repr=False)
+    _groups: dict[Group, SortedList[Any]] = attrs.field(factory=dict, init=False, repr=False)
     _index: dict[Group, dict[EndpointIdentity, str]] = attrs.field(
         factory=dict, init=False, repr=False
     )
-    _nonowned: dict[str, SortedSet] = attrs.field(factory=dict, init=False, repr=False)
+    _nonowned: dict[str, SortedSet[Any]] = attrs.field(factory=dict, init=False, repr=False)
     _count_by_type: dict[str, int] = attrs.field(factory=dict, init=False, repr=False)
     _touched: set[str] = attrs.field(factory=set, init=False, repr=False)
     #: id(endpoint tuple) -> (that tuple, its identities), for the writes of the last plan.
@@ -895,7 +896,7 @@ def _second(item: tuple[int, str]) -> str:
     return item[1]
 
 
-def _closest(group: SortedList | None, cap: int, excluded: Iterable[str]) -> str | None:
+def _closest(group: SortedList[Any] | None, cap: int, excluded: Iterable[str]) -> str | None:
     """The first name among the slices of greatest length ``<= cap`` that are not
     ``excluded``: the reference's "closest to full" scan in name order, with strict
     improvement. ``O(log S + len(excluded))``."""

@@ -12,6 +12,7 @@ generation tracker says the change was not the controller's own. Writes carry th
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import Any
 
 import attrs
 
@@ -81,8 +82,8 @@ class MirroringController:
         elif ev.new.spec.selector is None:
             self.queue.add(eu.object_key(ev.new))
 
-    def _managed(self, s: object) -> bool:
-        return s.metadata.labels.get(LABEL_MANAGED_BY) == MIRRORING_CONTROLLER_NAME  # type: ignore[attr-defined]
+    def _managed(self, s: Any) -> bool:
+        return bool(s.metadata.labels.get(LABEL_MANAGED_BY) == MIRRORING_CONTROLLER_NAME)
 
     def _on_slice(self, ev: WatchEvent) -> None:
         delay = self.ctx.options.mirroring_endpointslice_updates_batch_period

@@ -30,6 +30,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Hashable
+from typing import Any
 
 import attrs
 from sortedcontainers import SortedList
@@ -79,7 +80,7 @@ class _Entry:
 class _RS:
     family: Hashable
     entries: dict[str, _Entry] = attrs.field(factory=dict)  # active pods by name
-    order: SortedList = attrs.field(factory=SortedList)  # (key, name)
+    order: SortedList[Any] = attrs.field(factory=SortedList)  # (key, name)
     due: list[tuple[float, int, str]] = attrs.field(factory=list)  # heap (due, version, name)
 
 

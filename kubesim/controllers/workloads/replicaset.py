@@ -46,7 +46,8 @@ def controller_owner(obj: Any) -> OwnerReference | None:
     """The ``controller: true`` owner reference of ``obj``, if any."""
     for ref in obj.metadata.owner_references:
         if ref.controller:
-            return ref
+            owner: OwnerReference = ref
+            return owner
     return None
 
 
@@ -76,7 +77,7 @@ class _OwnedPods:
     active: int = 0
     fully: int = 0
     ready: int = 0
-    ready_since: SortedList = attrs.field(factory=SortedList)
+    ready_since: SortedList[Any] = attrs.field(factory=SortedList)
 
     def _apply(self, c: tuple[bool, bool, bool, float | None], sign: int) -> None:
         active, fully, ready, since = c
