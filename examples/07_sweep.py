@@ -35,7 +35,7 @@ BATCH_PERIODS = (0.0, 1.0)
 def run_sweep() -> kubesim.SweepResult:
     """One row per (batch period, max endpoints per slice), same seed for every point."""
     return kubesim.sweep(
-        "rolling_update",  # kubesim.__main__.rolling_update_churn, the `kubesim` main job
+        "rolling_update",  # kubesim.scenarios.rolling_update_churn, the `kubesim` main job
         {
             "pods": [PODS],
             "nodes": [NODES],

@@ -28,30 +28,32 @@ traceback of an unexpected failure instead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import textwrap
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
+from kubesim import scenarios
 from kubesim.errors import KubesimError, ManifestError, NotFound
 from kubesim.kinds import KIND_INFO
+from kubesim.progress import Progress, ProgressBar, Reporter, advance
+from kubesim.scenarios import rolling_update_churn
 
 if TYPE_CHECKING:  # pragma: no cover
     from kubesim.cluster import Cluster
     from kubesim.report import ChurnReport
 
+# rolling_update_churn, advance and Progress are library names (kubesim.scenarios,
+# kubesim.progress), re-exported here for callers of the old locations.
 __all__ = ["main", "rolling_update_churn", "advance", "Progress", "CLIError"]
 
-#: A function that advances a cluster: ``advance(cluster, until)`` (``until=None``: until
-#: nothing is pending), like :meth:`kubesim.Cluster.run`.
-Advance = Callable[["Cluster", "float | None"], None]
-
 PROG = "kubesim"
-SCENARIOS = ("rollout", "scale", "fail-readiness", "flap", "fail-node", "drain")
+SCENARIOS = tuple(scenarios.MEASURED)
 REPRODUCTIONS = ("kep752", "blog2020")
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -150,172 +152,28 @@ _positive_float = _float_at_least(0.0, strict=True)
 # progress
 
 
-class Progress:
-    """A progress line on ``stream`` (stderr): virtual time reached and writes committed so far.
-
-    On a terminal the line is redrawn in place at most once every ``interval`` seconds of wall
-    time and erased by :meth:`close`; elsewhere (a log file) one line is written at most once
-    every ``max(interval, 1)`` seconds. Wall time only paces the display; it never reaches the
-    simulation. ``timer`` is injectable for tests.
-    """
-
-    def __init__(
-        self,
-        stream: IO[str],
-        *,
-        interval: float = 0.1,
-        timer: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.stream = stream
-        try:
-            self.tty = bool(stream.isatty())
-        except (AttributeError, ValueError):
-            self.tty = False
-        self.interval = interval if self.tty else max(interval, 1.0)
-        self.timer = timer
-        self._start = timer()
-        self._last = self._start
-        self._width = 0
-        self.updates = 0
-
-    def update(self, now: float, writes: int, *, force: bool = False) -> None:
-        """Show ``now`` virtual seconds and ``writes``, unless the last update was less than
-        the interval ago (and not ``force``). ``O(1)``."""
-        t = self.timer()
-        if not force and t - self._last < self.interval:
-            return
-        self._last = t
-        self.updates += 1
-        text = f"kubesim: {now:,.1f} s of virtual time, {writes:,} writes ({t - self._start:.1f} s wall)"
-        if self.tty:
-            self.stream.write("\r" + text.ljust(self._width))
-            self._width = len(text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        """Erase the progress line from a terminal (nothing to do elsewhere)."""
-        if self.tty and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-            self._width = 0
-
-
-#: Callbacks run between two looks at the wall clock while advancing with progress.
-_STEPS_PER_CHECK = 64
-
-
-def advance(cluster: Cluster, until: float | None = None, progress: Progress | None = None) -> None:
-    """``cluster.run(until)``, reporting to ``progress`` as it goes.
-
-    Without ``progress`` this is :meth:`kubesim.Cluster.run`. With it, the clock is stepped one
-    callback at a time (no threads) and the progress line is offered the virtual time and the
-    write count every few callbacks; the run ends through ``cluster.run(until)`` so the clock
-    reads ``until`` afterwards, exactly as without progress. The result does not depend on
-    ``progress``. Cost: that of the run, plus ``O(1)`` per callback.
-    """
-    if progress is None:
-        cluster.run(until)
-        return
-    if until is not None and until < cluster.now:
-        cluster.run(until)  # raises InvalidOption with the cluster's wording
-    clock = cluster.clock
-    while True:
-        for _ in range(_STEPS_PER_CHECK):
-            t = clock.peek()
-            if t is None or (until is not None and t > until):
-                break
-            clock.step()
-        else:
-            progress.update(cluster.now, len(cluster.changes))
-            continue
-        break
-    cluster.run(until)
-    progress.update(cluster.now, len(cluster.changes))
-
-
-def _progress_for(args: argparse.Namespace) -> Progress | None:
+def _progress_for(args: argparse.Namespace) -> Reporter | None:
+    """The CLI's progress display: tqdm's bar on a terminal, the plain line when ``--progress``
+    is asked for elsewhere (a log file), nothing with ``--no-progress``."""
     enabled = getattr(args, "progress", None)
+    try:
+        tty = bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):
+        tty = False
     if enabled is None:
-        try:
-            enabled = sys.stderr.isatty()
-        except (AttributeError, ValueError):
-            enabled = False
-    return Progress(sys.stderr) if enabled else None
+        enabled = tty
+    if not enabled:
+        return None
+    return ProgressBar(file=sys.stderr, leave=False) if tty else Progress(sys.stderr)
 
 
-def _runner(progress: Progress | None) -> Advance:
-    def run(cluster: Cluster, until: float | None) -> None:
-        advance(cluster, until, progress)
-
-    return run
-
-
-def _plain_run(cluster: Cluster, until: float | None) -> None:
-    cluster.run(until)
+def _close(progress: Reporter | None) -> None:
+    if progress is not None:
+        progress.close()
 
 
 # --------------------------------------------------------------------------------------------
-# the main job
-
-
-def rolling_update_churn(
-    *,
-    pods: int = 200,
-    nodes: int = 100,
-    max_endpoints_per_slice: int = 100,
-    batch_period: float = 0.0,
-    seed: int = 0,
-) -> tuple[Cluster, ChurnReport]:
-    """Deploy ``pods`` pods behind a Service on ``nodes`` nodes, let it settle, roll out a new
-    image, and return ``(cluster, report)`` where the report covers the rollout only.
-
-    Cost: that of the simulation, ``O(pods)`` writes of each kind plus the controllers' work.
-    """
-    return _rolling_update(
-        pods=pods,
-        nodes=nodes,
-        max_endpoints_per_slice=max_endpoints_per_slice,
-        batch_period=batch_period,
-        seed=seed,
-        run=_plain_run,
-    )
-
-
-def _cluster(*, seed: int, nodes: int, max_endpoints_per_slice: int, batch_period: float) -> Cluster:
-    import kubesim
-
-    return kubesim.Cluster(
-        seed=seed,
-        nodes=nodes,
-        max_endpoints_per_slice=max_endpoints_per_slice,
-        endpoint_updates_batch_period=batch_period,
-        endpointslice_updates_batch_period=batch_period,
-    )
-
-
-def _rolling_update(
-    *,
-    pods: int,
-    nodes: int,
-    max_endpoints_per_slice: int,
-    batch_period: float,
-    seed: int,
-    run: Advance,
-    image: str = "nginx:1.26",
-    max_surge: int | str = "25%",
-    max_unavailable: int | str = "25%",
-) -> tuple[Cluster, ChurnReport]:
-    from kubesim import scenarios
-
-    cluster = _cluster(seed=seed, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period)
-    scenarios.deploy(cluster, "web", replicas=pods, max_surge=max_surge, max_unavailable=max_unavailable)
-    run(cluster, None)
-    start = _quiet_start(cluster)
-    scenarios.set_image(cluster, "web", image)
-    run(cluster, None)
-    return cluster, cluster.churn(since=start)
+# the main job and the scenarios (the workloads live in kubesim.scenarios; here, their titles)
 
 
 def _workload_description(args: argparse.Namespace) -> str:
@@ -324,6 +182,16 @@ def _workload_description(args: argparse.Namespace) -> str:
         f"(seed {args.seed}, max {args.max_endpoints_per_slice} endpoints per slice, "
         f"batch period {args.batch_period:g} s)"
     )
+
+
+def _common(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "pods": args.pods,
+        "nodes": args.nodes,
+        "max_endpoints_per_slice": args.max_endpoints_per_slice,
+        "batch_period": args.batch_period,
+        "seed": args.seed,
+    }
 
 
 def _print_report(args: argparse.Namespace, title: str, cluster: Cluster, report: ChurnReport, t0: float) -> None:
@@ -335,155 +203,52 @@ def _print_report(args: argparse.Namespace, title: str, cluster: Cluster, report
     print(f"[simulated {cluster.now:.1f} s of cluster time in {time.perf_counter() - t0:.1f} s]", file=sys.stderr)
 
 
-def _cmd_churn(args: argparse.Namespace, progress: Progress | None) -> int:
+def _cmd_churn(args: argparse.Namespace, progress: Reporter | None) -> int:
     t0 = time.perf_counter()
-    cluster, report = _rolling_update(
-        pods=args.pods,
-        nodes=args.nodes,
-        max_endpoints_per_slice=args.max_endpoints_per_slice,
-        batch_period=args.batch_period,
-        seed=args.seed,
-        run=_runner(progress),
-    )
+    cluster, report = scenarios.rolling_update_churn(**_common(args), progress=progress)
     _close(progress)
     _print_report(args, f"Rolling update of {_workload_description(args)}", cluster, report, t0)
     return 0
 
 
-def _close(progress: Progress | None) -> None:
-    if progress is not None:
-        progress.close()
+def _scenario_options(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """The scenario's own keyword arguments and the title of its report."""
+    name = args.scenario
+    if name in ("fail-readiness", "flap") and args.count > args.pods:
+        raise CLIError(f"--count {args.count} is more than the {args.pods} pods running (see '{args.prog} --help')", EXIT_USAGE)
+    w = _workload_description(args)
+    if name == "rollout":
+        return (
+            {"image": args.image, "max_surge": args.max_surge, "max_unavailable": args.max_unavailable},
+            f"Rolling update to {args.image} (maxSurge {args.max_surge}, maxUnavailable {args.max_unavailable}) of {w}",
+        )
+    if name == "scale":
+        replicas = 2 * args.pods if args.replicas is None else args.replicas
+        return {"replicas": replicas}, f"Scale to {replicas} replicas of {w}"
+    if name == "fail-readiness":
+        return (
+            {"count": args.count, "duration": args.duration},
+            f"Readiness failing for {args.duration:g} s on {args.count} pod(s) of {w}",
+        )
+    if name == "flap":
+        return (
+            {"count": args.count, "mean_up": args.mean_up, "mean_down": args.mean_down, "duration": args.duration},
+            f"Readiness flapping (mean up {args.mean_up:g} s, mean down {args.mean_down:g} s) for "
+            f"{args.duration:g} s on {args.count} pod(s) of {w}",
+        )
+    if name == "fail-node":
+        what = f"Node {args.node} failing"
+        if args.recover_after is not None:
+            what += f" and recovering after {args.recover_after:g} s"
+        return {"node": args.node, "recover_after": args.recover_after}, f"{what} under {w}"
+    assert name == "drain", name
+    return {"node": args.node}, f"Drain of node {args.node} under {w}"
 
 
-# --------------------------------------------------------------------------------------------
-# scenarios
-
-
-def _deployed(args: argparse.Namespace, run: Advance, *, readiness_probe: bool = False) -> Cluster:
-    from kubesim import scenarios
-
-    cluster = _cluster(
-        seed=args.seed,
-        nodes=args.nodes,
-        max_endpoints_per_slice=args.max_endpoints_per_slice,
-        batch_period=args.batch_period,
-    )
-    scenarios.deploy(cluster, "web", replicas=args.pods, readiness_probe=readiness_probe)
-    run(cluster, None)
-    _quiet_start(cluster)
-    return cluster
-
-
-def _quiet_start(cluster: Cluster) -> float:
-    """Advance one virtual second past the settling writes, so a report window that starts
-    now (inclusive) holds only what the scenario causes."""
-    cluster.run(until=cluster.now + 1.0)
-    return cluster.now
-
-
-def _web_pods(cluster: Cluster, count: int, prog: str) -> list[str]:
-    names = sorted(p.metadata.name for p in cluster.list("Pod", selector="app=web"))
-    if count > len(names):
-        raise CLIError(f"--count {count} is more than the {len(names)} pods running (see '{prog} --help')", EXIT_USAGE)
-    return names[:count]
-
-
-def _scenario_rollout(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
-    cluster, report = _rolling_update(
-        pods=args.pods,
-        nodes=args.nodes,
-        max_endpoints_per_slice=args.max_endpoints_per_slice,
-        batch_period=args.batch_period,
-        seed=args.seed,
-        run=run,
-        image=args.image,
-        max_surge=args.max_surge,
-        max_unavailable=args.max_unavailable,
-    )
-    return cluster, report, (
-        f"Rolling update to {args.image} (maxSurge {args.max_surge}, maxUnavailable {args.max_unavailable}) "
-        f"of {_workload_description(args)}"
-    )
-
-
-def _scenario_scale(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
-    from kubesim import scenarios
-
-    replicas = 2 * args.pods if args.replicas is None else args.replicas
-    cluster = _deployed(args, run)
-    start = cluster.now
-    scenarios.scale(cluster, "web", replicas)
-    run(cluster, None)
-    return cluster, cluster.churn(since=start), f"Scale to {replicas} replicas of {_workload_description(args)}"
-
-
-def _scenario_fail_readiness(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
-    from kubesim import scenarios
-
-    cluster = _deployed(args, run, readiness_probe=True)
-    start = cluster.now
-    for pod in _web_pods(cluster, args.count, args.prog):
-        scenarios.fail_readiness(cluster, pod, args.duration)
-    run(cluster, None)
-    return cluster, cluster.churn(since=start), (
-        f"Readiness failing for {args.duration:g} s on {args.count} pod(s) of {_workload_description(args)}"
-    )
-
-
-def _scenario_flap(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
-    from kubesim import scenarios
-
-    cluster = _deployed(args, run, readiness_probe=True)
-    start = cluster.now
-    for pod in _web_pods(cluster, args.count, args.prog):
-        scenarios.flap(cluster, pod, mean_up=args.mean_up, mean_down=args.mean_down, until=args.duration)
-    run(cluster, None)
-    return cluster, cluster.churn(since=start), (
-        f"Readiness flapping (mean up {args.mean_up:g} s, mean down {args.mean_down:g} s) for "
-        f"{args.duration:g} s on {args.count} pod(s) of {_workload_description(args)}"
-    )
-
-
-def _scenario_fail_node(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
-    from kubesim import scenarios
-
-    cluster = _deployed(args, run)
-    cluster.get("Node", args.node, "")
-    start = cluster.now
-    scenarios.fail_node(cluster, args.node)
-    what = f"Node {args.node} failing"
-    if args.recover_after is not None:
-        node = args.node
-        cluster.clock.schedule(args.recover_after, lambda: scenarios.recover_node(cluster, node))
-        what += f" and recovering after {args.recover_after:g} s"
-    run(cluster, None)
-    return cluster, cluster.churn(since=start), f"{what} under {_workload_description(args)}"
-
-
-def _scenario_drain(args: argparse.Namespace, run: Advance) -> tuple[Cluster, ChurnReport, str]:
-    from kubesim import scenarios
-
-    cluster = _deployed(args, run)
-    cluster.get("Node", args.node, "")
-    start = cluster.now
-    scenarios.drain(cluster, args.node)
-    run(cluster, None)
-    return cluster, cluster.churn(since=start), f"Drain of node {args.node} under {_workload_description(args)}"
-
-
-_SCENARIO_FUNCS: dict[str, Callable[[argparse.Namespace, Advance], tuple[Cluster, ChurnReport, str]]] = {
-    "rollout": _scenario_rollout,
-    "scale": _scenario_scale,
-    "fail-readiness": _scenario_fail_readiness,
-    "flap": _scenario_flap,
-    "fail-node": _scenario_fail_node,
-    "drain": _scenario_drain,
-}
-
-
-def _cmd_scenario(args: argparse.Namespace, progress: Progress | None) -> int:
+def _cmd_scenario(args: argparse.Namespace, progress: Reporter | None) -> int:
     t0 = time.perf_counter()
-    cluster, report, title = _SCENARIO_FUNCS[args.scenario](args, _runner(progress))
+    options, title = _scenario_options(args)
+    cluster, report = scenarios.MEASURED[args.scenario](**_common(args), **options, progress=progress)
     _close(progress)
     _print_report(args, title, cluster, report, t0)
     return 0
@@ -601,7 +366,7 @@ def _apply(cluster: Cluster, objs: Sequence[tuple[str, Any]]) -> list[_Applied]:
     return done
 
 
-def _build_and_apply(args: argparse.Namespace, progress: Progress | None, *, require_objects: bool) -> tuple[Cluster, list[_Applied]]:
+def _build_and_apply(args: argparse.Namespace, progress: Reporter | None, *, require_objects: bool) -> tuple[Cluster, list[_Applied]]:
     import kubesim
 
     filenames = args.filename or []
@@ -620,7 +385,7 @@ def _build_and_apply(args: argparse.Namespace, progress: Progress | None, *, req
     return cluster, applied
 
 
-def _cmd_apply(args: argparse.Namespace, progress: Progress | None) -> int:
+def _cmd_apply(args: argparse.Namespace, progress: Reporter | None) -> int:
     _, applied = _build_and_apply(args, progress, require_objects=True)
     for a in applied:
         print(a.line)
@@ -711,7 +476,7 @@ def _get_applied(cluster: Cluster, applied: Sequence[_Applied], args: argparse.N
     return code
 
 
-def _cmd_get(args: argparse.Namespace, progress: Progress | None) -> int:
+def _cmd_get(args: argparse.Namespace, progress: Reporter | None) -> int:
     if args.resource is None and not args.filename:
         raise CLIError(
             "Required resource not specified: give RESOURCE, or -f FILE to get the objects it defines "
@@ -726,7 +491,7 @@ def _cmd_get(args: argparse.Namespace, progress: Progress | None) -> int:
     return code
 
 
-def _cmd_describe(args: argparse.Namespace, progress: Progress | None) -> int:
+def _cmd_describe(args: argparse.Namespace, progress: Reporter | None) -> int:
     cluster, _ = _build_and_apply(args, progress, require_objects=False)
     out, err, code = _kubectl_run(cluster, ["describe", args.resource, *args.names, *_kubectl_flags(args, get=False)])
     if out and not out.endswith("\n"):
@@ -739,7 +504,7 @@ def _cmd_describe(args: argparse.Namespace, progress: Progress | None) -> int:
 # reproduce
 
 
-def _cmd_reproduce(args: argparse.Namespace, progress: Progress | None) -> int:
+def _cmd_reproduce(args: argparse.Namespace, progress: Reporter | None) -> int:
     from kubesim import reproduce
 
     kwargs: dict[str, Any] = {"json": args.json}
@@ -1007,7 +772,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     status (see the module docstring). Never raises for bad input: errors are printed as one
     line on stderr."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    progress: Progress | None = None
+    progress: Reporter | None = None
     try:
         parsed = _parse(argv)
         if isinstance(parsed, int):
@@ -1029,10 +794,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, and keep Python from complaining when it
         # flushes stdout at exit.
-        try:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError, AttributeError):
-            pass
         return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - the CLI promises one line, never a traceback
         _close(progress)

@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-F = TypeVar("F", bound=Callable[..., Any])
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from kubesim.errors import InvalidOption
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kubesim.cluster import Cluster
+    from kubesim.report import ChurnReport
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _caused(cause: str) -> Callable[[F], F]:
@@ -58,6 +62,14 @@ __all__ = [
     "uncordon",
     "huge_service",
     "load_test",
+    "quiet_start",
+    "rolling_update_churn",
+    "scale_churn",
+    "fail_readiness_churn",
+    "flap_churn",
+    "fail_node_churn",
+    "drain_churn",
+    "MEASURED",
 ]
 
 
@@ -276,3 +288,228 @@ def load_test(
             deploy(cluster, name, replicas=size, namespace=namespace)
             names.append(name)
     return names
+
+
+# --------------------------------------------------------------------------------------------
+# measured scenarios: build a cluster, settle, do one thing, report the churn of what followed
+#
+# These are the workloads of ``kubesim churn`` and ``kubesim scenario NAME``, and of the sweep
+# scenarios (:mod:`kubesim.sweep`). Each builds its own seeded cluster, deploys a ``pods``-replica
+# Deployment ``web`` behind one Service on ``nodes`` nodes, lets it settle, idles one virtual
+# second (so that the measured window starts strictly after the last settling write), does its
+# one thing and runs until nothing is pending. Each returns ``(cluster, report)``; the report
+# covers what followed the one thing only. ``progress`` is :func:`kubesim.progress.advance`'s.
+# Cost: one simulation, ``O(pods)`` writes of each kind plus the controllers' work.
+
+
+def _measured_cluster(*, seed: int, nodes: int, max_endpoints_per_slice: int, batch_period: float) -> Cluster:
+    from kubesim.cluster import Cluster
+
+    return Cluster(
+        seed=seed,
+        nodes=nodes,
+        max_endpoints_per_slice=max_endpoints_per_slice,
+        endpoint_updates_batch_period=batch_period,
+        endpointslice_updates_batch_period=batch_period,
+    )
+
+
+def _run(cluster: Any, progress: Any, until: float | None = None) -> None:
+    from kubesim.progress import advance
+
+    advance(cluster, until, progress)
+
+
+def quiet_start(cluster: Any) -> float:
+    """Advance one virtual second past the settling writes and return the time, so that a
+    report window starting then (``since`` is inclusive) holds only what comes next."""
+    cluster.run(until=cluster.now + 1.0)
+    return float(cluster.now)
+
+
+def _settled(
+    *,
+    pods: int,
+    nodes: int,
+    max_endpoints_per_slice: int,
+    batch_period: float,
+    seed: int,
+    progress: Any,
+    readiness_probe: bool = False,
+    max_surge: int | str = "25%",
+    max_unavailable: int | str = "25%",
+) -> tuple[Cluster, float]:
+    cluster = _measured_cluster(
+        seed=seed, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period
+    )
+    deploy(cluster, "web", replicas=pods, readiness_probe=readiness_probe, max_surge=max_surge,
+           max_unavailable=max_unavailable)
+    _run(cluster, progress)
+    return cluster, quiet_start(cluster)
+
+
+def _report(cluster: Cluster, start: float) -> ChurnReport:
+    from kubesim.report import ChurnReport
+
+    report = cluster.churn(since=start)
+    assert isinstance(report, ChurnReport)
+    return report
+
+
+def _first_pods(cluster: Any, count: int) -> list[str]:
+    names = sorted(p.metadata.name for p in cluster.list("Pod", selector="app=web"))
+    if not isinstance(count, int) or count < 1 or count > len(names):
+        raise InvalidOption(f"count must be between 1 and the {len(names)} pods running, got {count!r}")
+    return names[:count]
+
+
+def rolling_update_churn(
+    *,
+    pods: int = 200,
+    nodes: int = 100,
+    max_endpoints_per_slice: int = 100,
+    batch_period: float = 0.0,
+    seed: int = 0,
+    image: str = "nginx:1.26",
+    max_surge: int | str = "25%",
+    max_unavailable: int | str = "25%",
+    progress: Any = None,
+) -> tuple[Cluster, ChurnReport]:
+    """A rolling update (``kubectl set image``) to ``image``: the job ``kubesim`` runs.
+    Returns ``(cluster, report)``; the report covers the rollout only."""
+    cluster, start = _settled(
+        pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
+        seed=seed, progress=progress, max_surge=max_surge, max_unavailable=max_unavailable,
+    )
+    set_image(cluster, "web", image)
+    _run(cluster, progress)
+    return cluster, _report(cluster, start)
+
+
+def scale_churn(
+    *,
+    replicas: int | None = None,
+    pods: int = 200,
+    nodes: int = 100,
+    max_endpoints_per_slice: int = 100,
+    batch_period: float = 0.0,
+    seed: int = 0,
+    progress: Any = None,
+) -> tuple[Cluster, ChurnReport]:
+    """``kubectl scale`` to ``replicas`` (default: twice ``pods``)."""
+    target = 2 * pods if replicas is None else replicas
+    cluster, start = _settled(
+        pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
+        seed=seed, progress=progress,
+    )
+    scale(cluster, "web", target)
+    _run(cluster, progress)
+    return cluster, _report(cluster, start)
+
+
+def fail_readiness_churn(
+    *,
+    count: int = 1,
+    duration: float = 60.0,
+    pods: int = 200,
+    nodes: int = 100,
+    max_endpoints_per_slice: int = 100,
+    batch_period: float = 0.0,
+    seed: int = 0,
+    progress: Any = None,
+) -> tuple[Cluster, ChurnReport]:
+    """The applications of the first ``count`` pods (by name; their containers have an HTTP
+    readiness probe every 5 s) answer it with failures for ``duration`` seconds."""
+    cluster, start = _settled(
+        pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
+        seed=seed, progress=progress, readiness_probe=True,
+    )
+    for pod in _first_pods(cluster, count):
+        fail_readiness(cluster, pod, duration)
+    _run(cluster, progress, start + duration)  # a known end: the bar shows a percentage
+    _run(cluster, progress)
+    return cluster, _report(cluster, start)
+
+
+def flap_churn(
+    *,
+    count: int = 1,
+    mean_up: float = 30.0,
+    mean_down: float = 10.0,
+    duration: float = 300.0,
+    pods: int = 200,
+    nodes: int = 100,
+    max_endpoints_per_slice: int = 100,
+    batch_period: float = 0.0,
+    seed: int = 0,
+    progress: Any = None,
+) -> tuple[Cluster, ChurnReport]:
+    """The applications of the first ``count`` pods (readiness probe every 5 s, failure
+    threshold 3) alternate healthy and failing stretches of exponential length (means
+    ``mean_up`` and ``mean_down`` seconds) for ``duration`` seconds."""
+    cluster, start = _settled(
+        pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
+        seed=seed, progress=progress, readiness_probe=True,
+    )
+    for pod in _first_pods(cluster, count):
+        flap(cluster, pod, mean_up=mean_up, mean_down=mean_down, until=duration)
+    _run(cluster, progress, start + duration)
+    _run(cluster, progress)
+    return cluster, _report(cluster, start)
+
+
+def fail_node_churn(
+    *,
+    node: str = "node-1",
+    recover_after: float | None = None,
+    pods: int = 200,
+    nodes: int = 100,
+    max_endpoints_per_slice: int = 100,
+    batch_period: float = 0.0,
+    seed: int = 0,
+    progress: Any = None,
+) -> tuple[Cluster, ChurnReport]:
+    """Stop ``node``'s kubelet (NotReady after the 50 s grace period, evictions 300 s later);
+    bring it back after ``recover_after`` seconds (default: never)."""
+    cluster, start = _settled(
+        pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
+        seed=seed, progress=progress,
+    )
+    cluster.get("Node", node, "")
+    fail_node(cluster, node)
+    if recover_after is not None:
+        cluster.clock.schedule(recover_after, lambda: recover_node(cluster, node))
+    _run(cluster, progress)
+    return cluster, _report(cluster, start)
+
+
+def drain_churn(
+    *,
+    node: str = "node-1",
+    pods: int = 200,
+    nodes: int = 100,
+    max_endpoints_per_slice: int = 100,
+    batch_period: float = 0.0,
+    seed: int = 0,
+    progress: Any = None,
+) -> tuple[Cluster, ChurnReport]:
+    """``kubectl drain`` ``node``: cordon it and evict every pod on it."""
+    cluster, start = _settled(
+        pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
+        seed=seed, progress=progress,
+    )
+    cluster.get("Node", node, "")
+    drain(cluster, node)
+    _run(cluster, progress)
+    return cluster, _report(cluster, start)
+
+
+#: The measured scenarios by the name ``kubesim scenario NAME`` gives them.
+MEASURED: dict[str, Callable[..., tuple[Cluster, ChurnReport]]] = {
+    "rollout": rolling_update_churn,
+    "scale": scale_churn,
+    "fail-readiness": fail_readiness_churn,
+    "flap": flap_churn,
+    "fail-node": fail_node_churn,
+    "drain": drain_churn,
+}

@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 #: A scenario: a callable ``(**params) -> ChurnReport``, or the name of a built-in one.
-Scenario = Union[str, Callable[..., ChurnReport]]
+Scenario = Union[str, Callable[..., ChurnReport]]  # noqa: UP007 - a runtime alias, evaluated on 3.10
 
 #: The figures each row carries per kind, in column order: the :class:`~kubesim.report.KindChurn`
 #: totals, the object-size and latency percentiles (``None`` when the kind had no sample), and
@@ -146,9 +146,9 @@ def rolling_update(
     """A rolling update (``kubectl set image``) of a ``pods``-replica Deployment behind one
     Service on ``nodes`` nodes, after it has settled; the report covers the rollout only.
     ``batch_period`` sets both the Endpoints and the EndpointSlice controllers' batch periods.
-    This is :func:`kubesim.__main__.rolling_update_churn`, the job ``kubesim`` runs.
+    This is :func:`kubesim.scenarios.rolling_update_churn`, the job ``kubesim`` runs.
     Cost: one simulation, ``O(pods)`` writes (about 300 µs each)."""
-    from kubesim.__main__ import rolling_update_churn
+    from kubesim.scenarios import rolling_update_churn
 
     _, report = rolling_update_churn(
         pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period, seed=seed
@@ -484,7 +484,7 @@ def _points(
                 f"for scenario {_scenario_name(scenario)}; it accepts {sorted(names)}"
             )
     params = tuple(name for name, _ in axes)
-    points = [dict(zip(params, combo)) for combo in itertools.product(*(values for _, values in axes))]
+    points = [dict(zip(params, combo, strict=True)) for combo in itertools.product(*(values for _, values in axes))]
     return params, points
 
 
@@ -580,7 +580,7 @@ def sweep(
         else:
             futures = [pool.submit(_run_point, scenario, point, kind_names) for point in points]
             try:
-                for point, future in zip(points, futures):
+                for point, future in zip(points, futures, strict=True):
                     try:
                         rows.append(future.result())
                     except Exception as exc:

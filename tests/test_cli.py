@@ -22,7 +22,9 @@ import yaml
 
 import kubesim
 from kubesim import __main__ as cli
-from kubesim.__main__ import Progress, advance, main, rolling_update_churn
+from kubesim.__main__ import main
+from kubesim.progress import Progress, advance
+from kubesim.scenarios import rolling_update_churn
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "examples" / "manifests"
@@ -249,7 +251,26 @@ def test_rolling_update_churn_signature() -> None:
         "max_endpoints_per_slice": (inspect.Parameter.KEYWORD_ONLY, 100),
         "batch_period": (inspect.Parameter.KEYWORD_ONLY, 0.0),
         "seed": (inspect.Parameter.KEYWORD_ONLY, 0),
+        "image": (inspect.Parameter.KEYWORD_ONLY, "nginx:1.26"),
+        "max_surge": (inspect.Parameter.KEYWORD_ONLY, "25%"),
+        "max_unavailable": (inspect.Parameter.KEYWORD_ONLY, "25%"),
+        "progress": (inspect.Parameter.KEYWORD_ONLY, None),
     }
+
+
+def test_the_library_never_imports_the_cli() -> None:
+    """Nothing under kubesim/ but the CLI itself imports kubesim.__main__ (issue 13)."""
+    for path in (ROOT / "kubesim").rglob("*.py"):
+        if path.name == "__main__.py":
+            continue
+        text = path.read_text()
+        assert "kubesim.__main__" not in text.replace(":func:`kubesim.__main__", ""), path
+        assert "from kubesim import __main__" not in text, path
+
+
+def test_old_cli_names_still_import() -> None:
+    assert cli.rolling_update_churn is rolling_update_churn
+    assert cli.advance is advance and cli.Progress is Progress
 
 
 @pytest.mark.parametrize("name", cli.SCENARIOS)
@@ -419,7 +440,7 @@ def test_exceptions_become_one_line(
         raise exc
 
     monkeypatch.delenv("KUBESIM_TRACEBACK", raising=False)
-    monkeypatch.setattr(cli, "_rolling_update", explode)
+    monkeypatch.setattr(cli.scenarios, "rolling_update_churn", explode)
     got, out, err = run(capsys, "churn", "--no-progress")
     assert (got, out) == (code, "")
     assert assert_one_line_error(err).startswith(expected)
@@ -430,7 +451,7 @@ def test_traceback_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setenv("KUBESIM_TRACEBACK", "1")
-    monkeypatch.setattr(cli, "_rolling_update", explode)
+    monkeypatch.setattr(cli.scenarios, "rolling_update_churn", explode)
     with pytest.raises(RuntimeError, match="boom"):
         main(["churn", "--no-progress"])
 

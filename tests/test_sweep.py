@@ -16,10 +16,10 @@ import pytest
 
 import kubesim
 from kubesim import scenarios
-from kubesim.__main__ import rolling_update_churn
 from kubesim.changelog import ChangeEvent
 from kubesim.errors import InvalidOption
 from kubesim.report import ChurnReport, churn, default_groups
+from kubesim.scenarios import rolling_update_churn
 from kubesim.sweep import FIGURES, SCENARIOS, SweepResult, sweep
 
 # ``kubesim.sweep`` is the function (the API); the module is reached through sys.modules.
@@ -241,9 +241,9 @@ def test_other_bad_input_is_rejected() -> None:
 
 def test_unpicklable_scenario_is_rejected_for_a_process_pool() -> None:
     local = lambda **kw: synthetic(**kw)  # noqa: E731
-    with concurrent.futures.ProcessPoolExecutor(1) as pool:
-        with pytest.raises(InvalidOption, match="cannot be sent to worker processes"):
-            sweep(local, {"n": [1]}, executor=pool)
+    with concurrent.futures.ProcessPoolExecutor(1) as pool, \
+            pytest.raises(InvalidOption, match="cannot be sent to worker processes"):
+        sweep(local, {"n": [1]}, executor=pool)
     # but threads need no pickling
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         assert sweep(local, {"n": [1]}, executor=pool).rows[0]["EndpointSlice.writes"] == 1
@@ -276,9 +276,8 @@ def test_a_failing_point_cancels_the_points_not_started() -> None:
         time.sleep(0.05)
         return synthetic(n=n)
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        with pytest.raises(RuntimeError, match="boom"):
-            sweep(scenario, {"n": [0, 1, 2, 3, 4, 5]}, executor=pool)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool, pytest.raises(RuntimeError, match="boom"):
+        sweep(scenario, {"n": [0, 1, 2, 3, 4, 5]}, executor=pool)
     assert len(started) < 6
 
 
@@ -300,7 +299,7 @@ def test_str_is_a_compact_table(serial: SweepResult) -> None:
     assert "Endpoints" in lines[0] and "EndpointSlice" in lines[0]
     assert lines[1].split()[:3] == ["pods", "nodes", "max_endpoints_per_slice"]
     assert len(lines) == 2 + len(serial.rows) + 1
-    for line, row in zip(lines[2:], serial.rows):
+    for line, row in zip(lines[2:], serial.rows, strict=False):
         cells = line.split()
         assert cells[:3] == [str(row["pods"]), str(row["nodes"]), str(row["max_endpoints_per_slice"])]
         assert cells[4] == f"{row['Endpoints.writes']:,}"
@@ -329,11 +328,11 @@ def test_plot(serial: SweepResult) -> None:
     lines = ax.get_lines()
     assert [ln.get_label() for ln in lines] == ["max_endpoints_per_slice=1", "max_endpoints_per_slice=100"]
     # rows sharing x and hue (the two node counts) are averaged
-    for line, mps in zip(lines, (1, 100)):
+    for line, mps in zip(lines, (1, 100), strict=True):
         xs: Any = line.get_xdata()
         ys: Any = line.get_ydata()
         assert list(xs) == [4, 8]
-        for pods, y in zip((4, 8), ys):
+        for pods, y in zip((4, 8), ys, strict=True):
             values = [r["EndpointSlice.bytes_delivered"] for r in serial.rows
                       if r["pods"] == pods and r["max_endpoints_per_slice"] == mps]
             assert y == pytest.approx(sum(values) / len(values))
