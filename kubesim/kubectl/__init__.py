@@ -1,0 +1,72 @@
+"""``kubectl get`` and ``kubectl describe`` as text, exactly as kubectl prints them.
+
+A pure view over a read-only store: nothing here imports the cluster.  The Cluster facade calls
+:func:`kubectl` with itself (or its API server) as the ``store`` and the current virtual time::
+
+    print(kubectl("get endpoints nginx-service", store=store, now=120))
+    NAME            ENDPOINTS                     AGE
+    nginx-service   10.244.1.5:80,10.244.2.8:80   2m
+
+What mirrors which upstream file:
+
+* column definitions and cells: ``pkg/printers/internalversion/printers.go`` (the API server's
+  Table printer, which ``kubectl get`` asks for);
+* table layout: ``staging/src/k8s.io/cli-runtime/pkg/printers/tableprinter.go`` (headers in upper
+  case, ``-A`` prepends NAMESPACE, ``--show-labels`` appends LABELS) written through a tabwriter
+  with padding 3 (``GetNewTabWriter``);
+* AGE: ``k8s.io/apimachinery/pkg/util/duration.HumanDuration`` (:func:`human_duration`);
+* the command itself: ``staging/src/k8s.io/kubectl/pkg/cmd/get/get.go`` (``No resources found``,
+  the ``kind: List`` wrapper of ``-o yaml|json``);
+* describe: ``staging/src/k8s.io/kubectl/pkg/describe/describe.go`` (tabwriter with padding 2).
+
+Deliberate, documented choices where kubesim's object model has no field for what kubectl shows:
+
+* Pods carry no ``containerStatuses``: READY counts every container ready when the pod's
+  ``Ready`` (or ``ContainersReady``) condition is ``True`` and none otherwise; RESTARTS is ``0``;
+  STATUS is the phase (``Pending`` when unset), ``Terminating`` while a deletion is pending.
+* Nodes carry no ``nodeInfo``: VERSION is empty (it is read from ``status.node_info`` if the
+  object model ever grows one) and the wide OS/kernel/runtime columns say ``<unknown>``.
+* Namespaces carry no status: STATUS is ``Active`` (``Terminating`` while deleting).
+* Values the API server defaults are shown defaulted when an object arrives without them:
+  Service ``type`` ``ClusterIP``, ``sessionAffinity`` ``None``, ``targetPort`` = ``port``,
+  Deployment/ReplicaSet ``replicas`` 1.
+* Real kubectl writes ``No resources found in default namespace.`` to *stderr*.  :func:`run`
+  keeps the two streams apart (:class:`KubectlOutput`); :func:`kubectl` returns what a terminal
+  shows, stdout followed by stderr.  Errors (exit status 1) raise
+  :class:`~kubesim.errors.KubectlError` whose message is kubectl's stderr.
+* Describe shows ``Events:  <none>``: kubesim records no Events.  Times (``Start Time``) are
+  printed in UTC.
+* Unsupported but real output formats (``jsonpath``, ``custom-columns``, ...) raise a
+  :class:`~kubesim.errors.KubectlError` that says kubesim does not implement them.
+
+The package, along kubectl's own seams:
+
+* :mod:`kubesim.kubectl.common` -- the :class:`Store` protocol, :class:`KubectlOutput`, resource
+  names, ages, label lists and the tabwriter;
+* :mod:`kubesim.kubectl.printers` -- ``get`` tables (and ``-o wide``);
+* :mod:`kubesim.kubectl.describe` -- ``describe``;
+* :mod:`kubesim.kubectl.commands` -- flag parsing and the commands.
+"""
+
+from __future__ import annotations
+
+from kubesim.kubectl.commands import kubectl, run
+from kubesim.kubectl.common import (
+    KubectlOutput,
+    Store,
+    format_labels,
+    human_duration,
+    resolve_resource,
+    tabwrite,
+)
+
+__all__ = [
+    "Store",
+    "KubectlOutput",
+    "resolve_resource",
+    "kubectl",
+    "run",
+    "human_duration",
+    "format_labels",
+    "tabwrite",
+]

@@ -1,0 +1,364 @@
+"""``kubectl get`` tables: column definitions and cells (``pkg/printers/internalversion/printers.go``)
+and the table layout (``cli-runtime/pkg/printers/tableprinter.go``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from kubesim.kubectl.common import (
+    _age,
+    _format_label_selector,
+    _join_host_port,
+    _label_selector_string,
+    format_labels,
+    tabwrite,
+)
+from kubesim.objects import (
+    Container,
+    Deployment,
+    EndpointPort,
+    Endpoints,
+    EndpointSlice,
+    Namespace,
+    Node,
+    Pod,
+    ReplicaSet,
+    Service,
+)
+
+# --------------------------------------------------------------------------------------------
+# table rows (printers.go)
+
+
+@attrs.frozen
+class _Column:
+    name: str
+    wide_only: bool = False
+
+
+_Cells = list[str]
+_RowFn = Callable[[Any, int, bool], _Cells]
+
+
+def _ready_count(pod: Pod) -> tuple[int, int]:
+    spec = pod.spec
+    total = len(spec.containers) + sum(1 for c in spec.init_containers if c.restart_policy == "Always")
+    cond = pod.status.condition("Ready") or pod.status.condition("ContainersReady")
+    ready = total if (cond is not None and cond.status == "True") else 0
+    return ready, total
+
+
+def _pod_status(pod: Pod) -> str:
+    phase = pod.status.phase or "Pending"
+    reason = pod.status.reason or phase
+    for c in pod.status.conditions:
+        if c.type == "PodScheduled" and c.reason == "SchedulingGated":
+            reason = "SchedulingGated"
+    if pod.metadata.deletion_timestamp is not None:
+        if pod.status.reason == "NodeLost":
+            reason = "Unknown"
+        elif phase not in ("Succeeded", "Failed"):
+            reason = "Terminating"
+    return reason
+
+
+def _pod_row(pod: Pod, now: int, wide: bool) -> _Cells:
+    ready, total = _ready_count(pod)
+    cells = [
+        pod.metadata.name,
+        f"{ready}/{total}",
+        _pod_status(pod),
+        "0",
+        _age(pod.metadata.creation_timestamp, now),
+    ]
+    if wide:
+        ip = pod.status.pod_ips[0].ip if pod.status.pod_ips else ""
+        cells += [ip or "<none>", pod.spec.node_name or "<none>", "<none>", "<none>"]
+    return cells
+
+
+def _service_type(svc: Service) -> str:
+    return svc.spec.type or "ClusterIP"
+
+
+def _service_external_ip(svc: Service) -> str:
+    # getServiceExternalIP (kubesim models neither externalIPs nor load-balancer status).
+    kind = _service_type(svc)
+    if kind in ("ClusterIP", "NodePort"):
+        return "<none>"
+    if kind == "LoadBalancer":
+        return "<pending>"
+    if kind == "ExternalName":
+        return svc.spec.external_name
+    return "<unknown>"
+
+
+def _service_ports(svc: Service) -> str:
+    pieces = []
+    for p in svc.spec.ports:
+        proto = p.protocol or "TCP"
+        pieces.append(f"{p.port}:{p.node_port}/{proto}" if p.node_port > 0 else f"{p.port}/{proto}")
+    return ",".join(pieces)
+
+
+def _service_row(svc: Service, now: int, wide: bool) -> _Cells:
+    if svc.spec.cluster_ips:
+        cluster_ip = svc.spec.cluster_ips[0]
+    else:
+        cluster_ip = svc.spec.cluster_ip or "<none>"
+    cells = [
+        svc.metadata.name,
+        _service_type(svc),
+        cluster_ip,
+        _service_external_ip(svc),
+        _service_ports(svc) or "<none>",
+        _age(svc.metadata.creation_timestamp, now),
+    ]
+    if wide:
+        cells.append(format_labels(svc.spec.selector))
+    return cells
+
+
+def _list_with_more(
+    shown: list[str], more: bool, count: int, limit: int, empty: str = "<unset>"
+) -> str:
+    # "a,b,c + N more..." as printers.go and describe.go shorten address lists.
+    text = ",".join(shown)
+    if more:
+        return f"{text} + {count - limit} more..."
+    return text or empty
+
+
+def _format_endpoints(ep: Endpoints) -> str:
+    # formatEndpoints (printers.go): at most 3 "ip:port" then " + N more...".
+    if not ep.subsets:
+        return "<none>"
+    shown: list[str] = []
+    limit = 3
+    more = False
+    count = 0
+    for ss in ep.subsets:
+        # headless services may have no ports: then the bare addresses are listed
+        ports: Sequence[EndpointPort | None] = ss.ports or (None,)
+        for port in ports:
+            count += len(ss.addresses)
+            for addr in ss.addresses:
+                if len(shown) == limit:
+                    more = True
+                    break
+                shown.append(addr.ip if port is None else _join_host_port(addr.ip, port.port))
+    return _list_with_more(shown, more, count, limit, empty="")
+
+
+def _endpoints_row(ep: Endpoints, now: int, wide: bool) -> _Cells:
+    return [ep.metadata.name, _format_endpoints(ep), _age(ep.metadata.creation_timestamp, now)]
+
+
+def _format_discovery_ports(eps: EndpointSlice) -> str:
+    shown: list[str] = []
+    more = False
+    for port in eps.ports:
+        if len(shown) < 3:
+            if port.port is not None:
+                shown.append(str(port.port))
+            elif port.name is not None:
+                shown.append(port.name)
+            else:
+                shown.append("*")
+        else:
+            more = True
+    return _list_with_more(shown, more, len(eps.ports), 3)
+
+
+def _format_discovery_endpoints(eps: EndpointSlice) -> str:
+    shown: list[str] = []
+    more = False
+    count = 0
+    for endpoint in eps.endpoints:
+        for address in endpoint.addresses:
+            if len(shown) < 3:
+                shown.append(address)
+            else:
+                more = True
+            count += 1
+    return _list_with_more(shown, more, count, 3)
+
+
+def _endpoint_slice_row(eps: EndpointSlice, now: int, wide: bool) -> _Cells:
+    return [
+        eps.metadata.name,
+        eps.address_type,
+        _format_discovery_ports(eps),
+        _format_discovery_endpoints(eps),
+        _age(eps.metadata.creation_timestamp, now),
+    ]
+
+
+def _containers_and_images(containers: Sequence[Container]) -> list[str]:
+    return [",".join(c.name for c in containers), ",".join(c.image for c in containers)]
+
+
+def _deployment_row(d: Deployment, now: int, wide: bool) -> _Cells:
+    desired = 1 if d.spec.replicas is None else d.spec.replicas
+    cells = [
+        d.metadata.name,
+        f"{d.status.ready_replicas}/{desired}",
+        str(d.status.updated_replicas),
+        str(d.status.available_replicas),
+        _age(d.metadata.creation_timestamp, now),
+    ]
+    if wide:
+        cells += _containers_and_images(d.spec.template.spec.containers)
+        cells.append(_label_selector_string(d.spec.selector))
+    return cells
+
+
+def _replica_set_row(rs: ReplicaSet, now: int, wide: bool) -> _Cells:
+    desired = 1 if rs.spec.replicas is None else rs.spec.replicas
+    cells = [
+        rs.metadata.name,
+        str(desired),
+        str(rs.status.replicas),
+        str(rs.status.ready_replicas),
+        _age(rs.metadata.creation_timestamp, now),
+    ]
+    if wide:
+        cells += _containers_and_images(rs.spec.template.spec.containers)
+        cells.append(_format_label_selector(rs.spec.selector))
+    return cells
+
+
+_NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
+
+
+def _node_roles(node: Node) -> list[str]:
+    roles: set[str] = set()
+    for k, v in node.metadata.labels.items():
+        if k.startswith(_NODE_ROLE_PREFIX):
+            role = k[len(_NODE_ROLE_PREFIX):]
+            if role:
+                roles.add(role)
+        elif k == "kubernetes.io/role" and v:
+            roles.add(v)
+    return sorted(roles)
+
+
+def _node_info(node: Node, field: str) -> str:
+    info = getattr(node.status, "node_info", None)
+    return str(getattr(info, field, "") or "") if info is not None else ""
+
+
+def _node_address(node: Node, kind: str) -> str:
+    for a in node.status.addresses:
+        if a.type == kind:
+            return a.address
+    return "<none>"
+
+
+def _node_row(node: Node, now: int, wide: bool) -> _Cells:
+    status: list[str] = []
+    for c in node.status.conditions:
+        if c.type == "Ready":
+            status = ["Ready" if c.status == "True" else "NotReady"]
+            break
+    if not status:
+        status = ["Unknown"]
+    if node.spec.unschedulable:
+        status.append("SchedulingDisabled")
+    cells = [
+        node.metadata.name,
+        ",".join(status),
+        ",".join(_node_roles(node)) or "<none>",
+        _age(node.metadata.creation_timestamp, now),
+        _node_info(node, "kubelet_version"),
+    ]
+    if wide:
+        cells += [
+            _node_address(node, "InternalIP"),
+            _node_address(node, "ExternalIP"),
+            _node_info(node, "os_image") or "<unknown>",
+            _node_info(node, "kernel_version") or "<unknown>",
+            _node_info(node, "container_runtime_version") or "<unknown>",
+        ]
+    return cells
+
+
+def _namespace_row(ns: Namespace, now: int, wide: bool) -> _Cells:
+    status = "Terminating" if ns.metadata.deletion_timestamp is not None else "Active"
+    return [ns.metadata.name, status, _age(ns.metadata.creation_timestamp, now)]
+
+
+_C = _Column
+_TABLES: dict[str, tuple[tuple[_Column, ...], _RowFn]] = {
+    "Pod": (
+        (_C("Name"), _C("Ready"), _C("Status"), _C("Restarts"), _C("Age"), _C("IP", True),
+         _C("Node", True), _C("Nominated Node", True), _C("Readiness Gates", True)),
+        _pod_row,
+    ),
+    "Service": (
+        (_C("Name"), _C("Type"), _C("Cluster-IP"), _C("External-IP"), _C("Port(s)"), _C("Age"),
+         _C("Selector", True)),
+        _service_row,
+    ),
+    "Endpoints": ((_C("Name"), _C("Endpoints"), _C("Age")), _endpoints_row),
+    "EndpointSlice": (
+        (_C("Name"), _C("AddressType"), _C("Ports"), _C("Endpoints"), _C("Age")),
+        _endpoint_slice_row,
+    ),
+    "Deployment": (
+        (_C("Name"), _C("Ready"), _C("Up-to-date"), _C("Available"), _C("Age"),
+         _C("Containers", True), _C("Images", True), _C("Selector", True)),
+        _deployment_row,
+    ),
+    "ReplicaSet": (
+        (_C("Name"), _C("Desired"), _C("Current"), _C("Ready"), _C("Age"),
+         _C("Containers", True), _C("Images", True), _C("Selector", True)),
+        _replica_set_row,
+    ),
+    "Node": (
+        (_C("Name"), _C("Status"), _C("Roles"), _C("Age"), _C("Version"), _C("Internal-IP", True),
+         _C("External-IP", True), _C("OS-Image", True), _C("Kernel-Version", True),
+         _C("Container-Runtime", True)),
+        _node_row,
+    ),
+    "Namespace": ((_C("Name"), _C("Status"), _C("Age")), _namespace_row),
+}
+
+
+def _render_table(
+    objs: Sequence[Any],
+    kind: str,
+    *,
+    now: int,
+    wide: bool,
+    with_namespace: bool,
+    show_labels: bool,
+    no_headers: bool,
+) -> str:
+    columns, row_fn = _TABLES[kind]
+    header = [c.name.upper() for c in columns if wide or not c.wide_only]
+    rows = [row_fn(o, now, wide) for o in objs]
+    if with_namespace:
+        header.insert(0, "NAMESPACE")
+        rows = [[o.metadata.namespace, *r] for o, r in zip(objs, rows, strict=True)]
+    if show_labels:
+        header.append("LABELS")
+        rows = [[*r, format_labels(o.metadata.labels)] for o, r in zip(objs, rows, strict=True)]
+    if not rows:
+        return ""
+    table = rows if no_headers else [header, *rows]
+    # cell values are single-line; kubectl truncates at a newline with "..."
+    text = "".join("\t".join(_one_line(c) for c in r) + "\n" for r in table)
+    return tabwrite(text, padding=3)
+
+
+def _one_line(cell: str) -> str:
+    for i, ch in enumerate(cell):
+        if ch in "\f\n\r":
+            return cell[:i] + "..."
+    return cell
+
