@@ -143,14 +143,14 @@ def main(argv: list[str] | None = None) -> None:
     print(head)
     fast_by_n: dict[int, float] = {}
     for n in args.sizes:
-        fast = median_of(args.runs, lambda s: run_fast(n, args.ops, s, "capped"))
-        check = median_of(args.runs, lambda s: run_fast(n, args.ops, s, "check"))
-        uncapped = median_of(args.runs, lambda s: run_fast(n, max(10, args.ops * 500 // max(n, 500)), s, "uncapped"))
-        size = median_of(args.runs, lambda s: run_fast(n, args.ops, s, "size"))
+        fast = median_of(args.runs, lambda s, n=n: run_fast(n, args.ops, s, "capped"))
+        check = median_of(args.runs, lambda s, n=n: run_fast(n, args.ops, s, "check"))
+        uncapped = median_of(args.runs, lambda s, n=n: run_fast(n, max(10, args.ops * 500 // max(n, 500)), s, "uncapped"))
+        size = median_of(args.runs, lambda s, n=n: run_fast(n, args.ops, s, "size"))
         fast_by_n[n] = fast
         ref_s, ratio = "-", "-"
         if n <= REFERENCE_MAX:
-            ref = median_of(args.runs, lambda s: run_reference(n, max(3, 20_000 // n), s))
+            ref = median_of(args.runs, lambda s, n=n: run_reference(n, max(3, 20_000 // n), s))
             ref_s, ratio = f"{ref:11.1f}", f"{ref / fast:9.0f}"
         print(f"{n:>8} {fast:9.1f} {check:11.1f} {uncapped:14.1f} {size:20.1f} {ref_s:>11} {ratio:>9}")
     if len(fast_by_n) > 1:

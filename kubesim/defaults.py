@@ -61,7 +61,7 @@ def _evolve(obj: T, **changes: Any) -> T:
 
 def _map_tuple(items: tuple[T, ...], fn: Callable[[T], T]) -> tuple[T, ...]:
     out = tuple(fn(x) for x in items)
-    return items if all(a is b for a, b in zip(out, items)) else out
+    return items if all(a is b for a, b in zip(out, items, strict=True)) else out
 
 
 #: How many sub-objects each defaulting memo keeps before it is cleared.

@@ -637,7 +637,7 @@ class _Parser:
                 except InvalidSelector as e:
                     raise InvalidSelector(f"unable to parse requirement: {e}") from None
                 reqs.append(r)
-                t, l = self.consume(True)
+                t, lit = self.consume(True)
                 if t == _END:
                     return reqs
                 if t == _COMMA:
@@ -645,7 +645,7 @@ class _Parser:
                     if t2 not in (_IDENT, _NOT):
                         raise InvalidSelector(f"found '{l2}', expected: identifier after ','")
                 else:
-                    raise InvalidSelector(f"found '{l}', expected: ',' or 'end of string'")
+                    raise InvalidSelector(f"found '{lit}', expected: ',' or 'end of string'")
             elif tok == _END:
                 return reqs
             else:

@@ -313,7 +313,7 @@ class ReadinessTracker:
         cands = [math.inf]
         if t < b.ready_after:
             cands.append(b.ready_after)
-        for a, e in b.unready:
+        for a, _e in b.unready:
             if a > t:
                 cands.append(a)
                 break

@@ -359,7 +359,7 @@ def test_same_seed_same_operations_identical_change_logs() -> None:
     a = _scripted_run(11)
     b = _scripted_run(11)
     assert len(a.changes) == len(b.changes) > 30
-    for ea, eb in zip(a.changes, b.changes):
+    for ea, eb in zip(a.changes, b.changes, strict=True):
         assert event_fields(ea) == event_fields(eb)
     assert a.now == b.now
     assert a.get("Endpoints", "nginx-service") == b.get("Endpoints", "nginx-service")

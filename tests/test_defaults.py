@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from kubesim import objects as o
 from kubesim.defaults import apply_defaults
 from kubesim.errors import InvalidOption
 from kubesim.manifests import from_manifest, load_yaml
+
+MANIFESTS = Path(__file__).resolve().parent.parent / "examples" / "manifests"
 
 try:
     from tests import strategies as S
@@ -144,8 +147,7 @@ def test_explicit_pod_values_are_kept() -> None:
 
 
 def test_deployment_defaults_and_template() -> None:
-    [dep] = load_yaml(open(__file__.replace("tests/test_defaults.py",
-                                            "examples/manifests/nginx-deployment.yaml")).read())
+    [dep] = load_yaml((MANIFESTS / "nginx-deployment.yaml").read_text())
     d = apply_defaults(dep)
     assert d.spec.replicas == 2  # kept
     assert d.spec.strategy == o.DeploymentStrategy(
@@ -186,8 +188,7 @@ def test_replica_set_defaults() -> None:
 
 
 def test_endpoints_port_protocol() -> None:
-    [_, ep] = load_yaml(open(__file__.replace("tests/test_defaults.py",
-                                              "examples/manifests/external-database.yaml")).read())
+    [_, ep] = load_yaml((MANIFESTS / "external-database.yaml").read_text())
     d = apply_defaults(ep)
     assert d.subsets[0].ports[0].protocol == "TCP"
     assert d.subsets[0].addresses == ep.subsets[0].addresses

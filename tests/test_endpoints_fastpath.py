@@ -56,7 +56,7 @@ def log_fields(cluster: kubesim.Cluster) -> list[tuple[Any, ...]]:
 
 def assert_same_logs(fast: kubesim.Cluster, ref: kubesim.Cluster) -> None:
     a, b = log_fields(fast), log_fields(ref)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert x == y, (x, y)
     assert len(a) == len(b)
 

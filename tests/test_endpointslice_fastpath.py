@@ -67,7 +67,7 @@ def _run(mode: str, seed: int, max_eps: int, batch: float, faults: FaultPlan | N
 
 def _assert_same_log(fast: kubesim.Cluster, ref: kubesim.Cluster) -> None:
     a, b = list(fast.changes), list(ref.changes)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         for f in FIELDS:
             assert getattr(x, f) == getattr(y, f), (f, x, y)
         assert x.object == y.object, (x, y)
@@ -282,7 +282,7 @@ def test_incremental_trigger_times_equal_the_tracker(steps: list[tuple[str, str,
         else:
             selected = [store[n] for n in sorted(store) if selector_matches(svc.spec.selector, store[n].metadata.labels)]
             expected = ref.compute(svc, selected)
-            got = inc.compute(svc, lambda: selected, store.get)
+            got = inc.compute(svc, lambda selected=selected: selected, store.get)
             assert got == expected
             syncs += 1
         inc._check()

@@ -357,7 +357,7 @@ def ready_pod(i: int, ready: bool = True, web: int | None = None, ns: str = NS) 
     )
 
 
-def svc(ports: Any = (ServicePort(port=80),), **spec: Any) -> Service:
+def svc(ports: Any = (ServicePort(port=80),), **spec: Any) -> Service:  # noqa: B008 (frozen)
     return Service(
         metadata=ObjectMeta(name=SVC, namespace=NS),
         spec=ServiceSpec(selector={"app": "web"}, cluster_ip="10.96.0.1", ports=ports, **spec),

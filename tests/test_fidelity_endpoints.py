@@ -654,12 +654,10 @@ def test_endpoint_subsets_equal_ignore_resource_version() -> None:
 
 def _subsets_of(ready: Sequence[int], not_ready: Sequence[int]) -> list[EndpointSubset]:
     out = []
-    n = 0
-    for r, u in zip(ready, not_ready):
+    for n, (r, u) in enumerate(zip(ready, not_ready, strict=True)):
         ra = [EndpointAddress(f"10.{n}.0.{i}") for i in range(r)]
         ua = [EndpointAddress(f"10.{n}.1.{i}") for i in range(u)]
         out.append(EndpointSubset(addresses=ra, not_ready_addresses=ua, ports=[EndpointPort(port=80 + n)]))
-        n += 1
     return out
 
 
@@ -677,7 +675,7 @@ def test_truncate_endpoints(ready: list[int], not_ready: list[int], want_ready: 
     assert truncated is want_truncated
     assert [len(s.addresses) for s in out] == want_ready
     assert [len(s.not_ready_addresses) for s in out] == want_not_ready
-    for before, after in zip(given_, out):  # kept lists are prefixes
+    for before, after in zip(given_, out, strict=False):  # kept lists are prefixes
         assert after.addresses == before.addresses[: len(after.addresses)]
         assert after.not_ready_addresses == before.not_ready_addresses[: len(after.not_ready_addresses)]
         assert after.ports == before.ports
@@ -954,6 +952,6 @@ def test_truncation_properties(sizes: list[tuple[int, int]], cap: int) -> None:
     assert total_out == min(total_in, cap)
     kept_ready = sum(len(s.addresses) for s in out)
     assert kept_ready == min(total_ready, cap)  # ready first
-    for before, after in zip(given_, out):  # IP-sorted prefixes survive
+    for before, after in zip(given_, out, strict=False):  # IP-sorted prefixes survive
         assert after.addresses == before.addresses[: len(after.addresses)]
         assert after.not_ready_addresses == before.not_ready_addresses[: len(after.not_ready_addresses)]

@@ -177,14 +177,15 @@ def ref_sync(self: DeploymentController, key: Hashable) -> None:
     _, all_old = rollout.find_old_replica_sets(d, rss)
     recreate = rollout.effective_strategy(d).type == rollout.RECREATE
     old_running = self._old_pods_running(d, all_old) if recreate else False
-    if new_rs is None and not d.spec.paused:
-        if not recreate or (not old_running and all((rs.spec.replicas or 0) == 0 for rs in all_old)):
-            try:
-                created = api.create(rollout.new_replica_set(d, all_old), actor=ACTOR)
-                self._rs_created += 1
-                rss = rss + [created]
-            except AlreadyExists:
-                rss = self._replica_sets(d)
+    if (new_rs is None and not d.spec.paused) and (
+        not recreate or (not old_running and all((rs.spec.replicas or 0) == 0 for rs in all_old))
+    ):
+        try:
+            created = api.create(rollout.new_replica_set(d, all_old), actor=ACTOR)
+            self._rs_created += 1
+            rss = rss + [created]
+        except AlreadyExists:
+            rss = self._replica_sets(d)
     decisions = rollout.plan_deployment_sync(d, rss, old_pods_running=old_running)
     by_name = {rs.metadata.name: rs for rs in rss}
     for dec in decisions:

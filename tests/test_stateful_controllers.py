@@ -172,7 +172,7 @@ class EndpointControllersMachine(RuleBasedStateMachine):
             controllers=["endpoint", "endpointslice", "garbagecollector"],
             max_endpoints_per_slice=max_eps,
         )
-        for name, svc_args in zip(SERVICE_NAMES, services):
+        for name, svc_args in zip(SERVICE_NAMES, services, strict=False):
             self._create_service(name, *svc_args)
         for pod_args in pods:
             self._create_pod(*pod_args)

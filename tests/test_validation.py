@@ -181,7 +181,7 @@ CASES = [
     (ev(ES, endpoints=[Endpoint(addresses=["10.0.0.1"], hints=EndpointHints(for_zones=[ForZone("a")] * 9))]), ["endpoints[0].hints.forZones: Too many: 9: must have at most 8 items"]),
     (ev(ES, endpoints=[Endpoint(addresses=["10.0.0.1"], hints=EndpointHints(for_zones=[ForZone("a"), ForZone("a")]))]), ['endpoints[0].hints.forZones[1].name: Duplicate value: "a"']),
     (ev(ES, ports=[EndpointSlicePort(protocol="TCP")] * 20001), ["ports: Too many: 20001: must have at most 20000 items"]),
-    (ev(ES, ports=[EndpointSlicePort(protocol="TCP")] * 101), ['ports[%d].name: Duplicate value: ""' % i for i in range(1, 101)]),
+    (ev(ES, ports=[EndpointSlicePort(protocol="TCP")] * 101), [f'ports[{i}].name: Duplicate value: ""' for i in range(1, 101)]),
     (ev(ES, ports=[EndpointSlicePort(name="a", protocol=None)]), ["ports[0].protocol: Required value"]),
     (ev(ES, ports=[EndpointSlicePort(name="a", protocol="TCP", app_protocol="a/b/c")]), ["ports[0].appProtocol: Invalid value: \"a/b/c\": a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]),
     # Deployment / ReplicaSet
@@ -234,7 +234,7 @@ def test_update_rules() -> None:
 
 # properties: valid objects pass
 _dns_label = st.from_regex(r"[a-z]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
-_ipv4 = st.tuples(st.integers(1, 126), st.integers(0, 255), st.integers(0, 255), st.integers(1, 254)).map(lambda t: "%d.%d.%d.%d" % t)
+_ipv4 = st.tuples(st.integers(1, 126), st.integers(0, 255), st.integers(0, 255), st.integers(1, 254)).map(lambda t: ".".join(map(str, t)))
 
 
 @given(_dns_label, st.lists(_ipv4, min_size=1, max_size=5), st.lists(st.integers(1, 65535), min_size=1, max_size=3, unique=True))

@@ -12,7 +12,8 @@ current = None
 for line in block.splitlines():
     line = line.strip()
     if line.startswith("#"):
-        current = [line[1:].strip(), []]; groups.append(current)
+        current = [line[1:].strip(), []]
+        groups.append(current)
     elif line.startswith('"'):
         current[1].append(line.strip('",'))
 def _ann(a):
@@ -25,7 +26,8 @@ def fmt_sig(obj, kind, name):
     star = False
     for p in sig.parameters.values():
         if p.kind is p.KEYWORD_ONLY and not star:
-            parts.append("*"); star = True
+            parts.append("*")
+            star = True
         if p.kind is p.VAR_POSITIONAL:
             star = True
         t = ("*" if p.kind is p.VAR_POSITIONAL else "**" if p.kind is p.VAR_KEYWORD else "") + p.name
@@ -103,7 +105,8 @@ for title, names in groups:
                     star = False
                     for p in params:
                         if p.kind is p.KEYWORD_ONLY and not star:
-                            ptxt.append("*"); star = True
+                            ptxt.append("*")
+                            star = True
                         t = ("**" if p.kind is p.VAR_KEYWORD else "*" if p.kind is p.VAR_POSITIONAL else "") + p.name
                         if p.default is not p.empty:
                             t += f"={p.default!r}"
@@ -114,4 +117,5 @@ for title, names in groups:
 TEXT = "\n".join(out).rstrip() + "\n"
 
 if __name__ == "__main__":
-    open("docs/api.md", "w").write(TEXT)
+    with open("docs/api.md", "w") as f:
+        f.write(TEXT)

@@ -20,6 +20,7 @@ CONTROLLER_MODULES: dict[str, tuple[str, str]] = {
     "endpointslice": ("kubesim.controllers.endpointslice.controller", "EndpointSliceController"),
     "endpointslicemirroring": ("kubesim.controllers.mirroring.controller", "MirroringController"),
     "nodelifecycle": ("kubesim.controllers.node.lifecycle", "NodeLifecycleController"),
+    "namespace": ("kubesim.controllers.namespace.controller", "NamespaceController"),
 }
 
 

@@ -107,7 +107,7 @@ import itertools
 import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Union
+from typing import Any
 
 import attrs
 from sortedcontainers import SortedKeyList
@@ -149,7 +149,7 @@ from kubesim.objects import (
 __all__ = ["ServiceEndpoints"]
 
 _AddrKey = tuple[str, str]
-PodSource = Union[Iterable[Pod], Callable[[], Iterable[Pod]]]
+PodSource = Iterable[Pod] | Callable[[], Iterable[Pod]]
 
 
 def _addr_key(addr: EndpointAddress) -> _AddrKey:
@@ -304,7 +304,7 @@ class _Side:
             known = {id(a) for a in self.last} | {id(a) for a in self.entered}
             assert all(id(a) in known for a in prefix)
         if not self.moved:
-            assert tuple(prefix) == self.last and all(a is b for a, b in zip(prefix, self.last))
+            assert tuple(prefix) == self.last and all(a is b for a, b in zip(prefix, self.last, strict=True))
 
 
 def _sizes(addrs: Iterable[EndpointAddress]) -> tuple[int, int]:
@@ -627,7 +627,7 @@ class ServiceEndpoints:
                 )
                 + wire.address_list_sizes(s.not_ready_addresses)[0]
                 + g.port_bytes
-                for g, s in zip(groups, subsets)
+                for g, s in zip(groups, subsets, strict=True)
             )
             truncated = True
         else:
@@ -711,7 +711,7 @@ class ServiceEndpoints:
             if ports is None:
                 ports = self._port_sets[numbers] = frozenset(
                     EndpointPort(port=n, name=sp.name, protocol=sp.protocol, app_protocol=sp.app_protocol)
-                    for n, sp in zip(numbers, spec.ports)
+                    for n, sp in zip(numbers, spec.ports, strict=True)
                     if n is not None
                 )
             if not ports:
@@ -810,7 +810,7 @@ class ServiceEndpoints:
             else:
                 budget, num_total = max_capacity - total_ready, total_not_ready
             can_be_added = budget
-            for g, r, nr in zip(groups, ready_n, not_ready_n):
+            for g, r, nr in zip(groups, ready_n, not_ready_n, strict=True):
                 n = r if truncate_ready else nr
                 to_be_added = int(math.ceil((float(n) / float(num_total)) * float(budget)))
                 if to_be_added > can_be_added:

@@ -579,9 +579,8 @@ class EndpointSliceController:
             if ns in self._slice_owner:
                 key = (ns, change.name)
                 self._dirty_slices[key] = self._dirty_slices.get(key, False) or change.actor != ACTOR
-        elif kind == "Node":
-            if self._slicers:
-                self._dirty_nodes.add(change.name)
+        elif kind == "Node" and self._slicers:
+            self._dirty_nodes.add(change.name)
 
     def _catch_up(self) -> None:
         """Bring the planners, the trigger times and the slice index to the store's state:

@@ -464,7 +464,7 @@ class ServiceSlicer:
             desired = self._desired.get(g, {})
             idx = self._index.get(g, {})
             seen: set[EndpointIdentity] = set()
-            for ident, ep in zip(self._idents[name], s.endpoints):
+            for ident, ep in zip(self._idents[name], s.endpoints, strict=True):
                 got = desired.get(ident)
                 owner = idx.get(ident, name)
                 if owner != name or ident in seen:
@@ -763,7 +763,7 @@ class ServiceSlicer:
             kept: list[Endpoint] = []
             kept_ids: list[EndpointIdentity] = []
             changed = False
-            for ident, ep in zip(self._idents[name], s.endpoints):
+            for ident, ep in zip(self._idents[name], s.endpoints, strict=True):
                 got = desired.get(ident)
                 if got is None or ident in claimed:
                     continue

@@ -268,10 +268,7 @@ def endpoints_equal_beyond_hash(a: Endpoint, b: Endpoint) -> bool:
     ra, rb = a.target_ref, b.target_ref
     if (ra is None) != (rb is None):
         return False
-    if ra is not None and rb is not None:
-        if attrs.evolve(ra, resource_version="") != attrs.evolve(rb, resource_version=""):
-            return False
-    return True
+    return ra is None or rb is None or attrs.evolve(ra, resource_version="") == attrs.evolve(rb, resource_version="")
 
 
 def desired_slice_labels(service: Service) -> FrozenDict:

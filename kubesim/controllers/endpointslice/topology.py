@@ -545,7 +545,7 @@ def add_hints(
     originals = [*creates, *updates]
     rebuilt = [
         s if list(s.endpoints) == eps else attrs.evolve(s, endpoints=tuple(eps))
-        for s, eps in zip(originals, work)
+        for s, eps in zip(originals, work, strict=True)
     ]
     return rebuilt[: len(creates)], rebuilt[len(creates) :], events
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Optional
 
 import attrs
 
@@ -270,7 +269,7 @@ def address_to_endpoint(address: EndpointAddress, ready: bool) -> tuple[Endpoint
 # Endpoint identity and comparison (staging/src/k8s.io/endpointslice/util)
 
 _EndpointHash = tuple[tuple[str, ...], str, str, str]
-_OptStr = Optional[str]
+_OptStr = str | None
 _PortKey = tuple[str, tuple[tuple[object, ...], ...]]
 
 
@@ -461,7 +460,7 @@ def reconcile_mirroring(
     for address_type in (_IPV4, _IPV6):
         to_create = [s for s in creates if s.address_type == address_type]
         to_delete = [s for s in deletes if s.address_type == address_type]
-        for new_slice, old_slice in zip(to_create, to_delete):
+        for new_slice, old_slice in zip(to_create, to_delete, strict=False):
             _remove_identical(creates, new_slice)
             _remove_identical(deletes, old_slice)
             # Upstream only sets Name; generateName stays on the object.

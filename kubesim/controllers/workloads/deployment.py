@@ -101,9 +101,13 @@ class DeploymentController:
         names = {rs.metadata.name for rs in old}
         for pod in self.ctx.api.list_namespace("Pod", d.metadata.namespace).values():
             ref = controller_owner(pod)
-            if ref is not None and ref.kind == "ReplicaSet" and ref.name in names:
-                if pod.status.phase not in ("Succeeded", "Failed"):
-                    return True
+            if (
+                ref is not None
+                and ref.kind == "ReplicaSet"
+                and ref.name in names
+                and pod.status.phase not in ("Succeeded", "Failed")
+            ):
+                return True
         return False
 
     def sync(self, key: Hashable) -> None:
@@ -126,15 +130,16 @@ class DeploymentController:
         all_old = rss if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
         recreate = effective_strategy(d).type == RECREATE
         old_running = self._old_pods_running(d, all_old) if recreate else False
-        if new_rs is None and not d.spec.paused:
-            if not recreate or (not old_running and all((rs.spec.replicas or 0) == 0 for rs in all_old)):
-                try:
-                    created = api.create(new_replica_set(d, all_old), actor=ACTOR)
-                    self._rs_created += 1
-                    rss = rss + [created]
-                except AlreadyExists:
-                    rss = self._replica_sets(d)
-                new_rs = find_new_replica_set(d, rss)
+        if (new_rs is None and not d.spec.paused) and (
+            not recreate or (not old_running and all((rs.spec.replicas or 0) == 0 for rs in all_old))
+        ):
+            try:
+                created = api.create(new_replica_set(d, all_old), actor=ACTOR)
+                self._rs_created += 1
+                rss = rss + [created]
+            except AlreadyExists:
+                rss = self._replica_sets(d)
+            new_rs = find_new_replica_set(d, rss)
         decisions = plan_deployment_sync(d, rss, old_pods_running=old_running)
         by_name = {rs.metadata.name: rs for rs in rss}
         for dec in decisions:
