@@ -38,7 +38,7 @@ from kubesim import scenarios  # noqa: E402
 #: (label, file suffix, function name) of the functions whose cumulative share is printed.
 WATCHED = [
     ("APIServer.update", "kubesim/apiserver.py", "update"),
-    ("  sizing (wire.sizes3)", "kubesim/wire.py", "sizes3"),
+    ("  sizing (wire.sizes3)", "kubesim/wire/measure.py", "sizes3"),
     ("  commit (record, watch delivery)", "kubesim/apiserver.py", "_commit"),
     ("EndpointSlice controller sync", "controllers/endpointslice_controller.py", "sync"),
     ("Endpoints controller sync", "controllers/endpoints_controller.py", "sync"),

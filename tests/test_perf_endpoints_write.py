@@ -435,7 +435,7 @@ def test_one_change_costs_one_address(monkeypatch: pytest.MonkeyPatch, truncate:
 
     monkeypatch.setattr(validation, "_endpoint_address_errors", counting_check)
     counting = _CountingDict(wire._ADDR_PAIRS)
-    monkeypatch.setattr(wire, "_ADDR_PAIRS", counting)
+    monkeypatch.setattr(wire.endpoints, "_ADDR_PAIRS", counting)  # where address_list_sizes reads it
     for step, i in enumerate([0, 700, 1499, 3]):  # replace one pod's address at a time
         new = attrs.evolve(pod(5000 + step), metadata=attrs.evolve(pods[i].metadata, uid=f"new-{step}"))
         engine.pod_changed(pods[i], new)

@@ -1,0 +1,378 @@
+"""core/v1 Endpoints and discovery/v1 EndpointSlice: the protobuf encoders and
+JSON renderings of their entries (addresses, ports, slice endpoints), the cached per-entry
+sizes (:func:`address_entry_size`, :func:`endpoint_entry_size`, :func:`address_json_size`
+...), and the sums over address lists that make an Endpoints write cost ``O(changed
+entries)`` to measure (:func:`address_sizes`, :func:`address_list_sizes`, the per-list sums
+that :func:`kubesim.wire.vouch_address_list` records).
+
+Imports: :mod:`kubesim.objects`, :mod:`kubesim._memo`, and the lower wire layers
+:mod:`~kubesim.wire.protobuf`, :mod:`~kubesim.wire.gojson`, :mod:`~kubesim.wire.caches`,
+:mod:`~kubesim.wire.meta`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from kubesim._memo import IdentityMemo
+from kubesim.objects import (
+    Endpoint,
+    EndpointAddress,
+    EndpointConditions,
+    EndpointHints,
+    EndpointPort,
+    Endpoints,
+    EndpointSlice,
+    EndpointSlicePort,
+    EndpointSubset,
+)
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, CACHE_SIZE, _by_identity, _register
+from kubesim.wire.gojson import _json_len, json_list_size
+from kubesim.wire.meta import _object_meta, _object_reference, _object_reference_json
+from kubesim.wire.protobuf import (
+    _int,
+    _map,
+    _msg,
+    _opt_bool,
+    _opt_int,
+    _opt_str,
+    _rep_msg,
+    _rep_str,
+    _str,
+    wrap,
+)
+
+# --------------------------------------------------------------------------------------------
+# core/v1 Endpoints (k8s.io/api core/v1/generated.proto)
+
+
+def _endpoint_address(a: EndpointAddress) -> bytes:
+    target = b"" if a.target_ref is None else _msg(2, _object_reference(a.target_ref))
+    return _str(1, a.ip) + target + _str(3, a.hostname) + _opt_str(4, a.node_name)
+
+
+def _endpoint_port(p: EndpointPort) -> bytes:
+    return _str(1, p.name) + _int(2, p.port) + _str(3, p.protocol) + _opt_str(4, p.app_protocol)
+
+
+def _endpoint_subset(s: EndpointSubset) -> bytes:
+    return (
+        _rep_msg(1, s.addresses, _endpoint_address)
+        + _rep_msg(2, s.not_ready_addresses, _endpoint_address)
+        + _rep_msg(3, s.ports, _endpoint_port)
+    )
+
+
+def _endpoints(e: Endpoints, include_rv: bool) -> bytes:
+    return _msg(1, _object_meta(e.metadata, include_rv)) + _rep_msg(2, e.subsets, _endpoint_subset)
+
+
+# --------------------------------------------------------------------------------------------
+# discovery/v1 EndpointSlice (k8s.io/api discovery/v1/generated.proto)
+
+
+def _endpoint_conditions(c: EndpointConditions) -> bytes:
+    return _opt_bool(1, c.ready) + _opt_bool(2, c.serving) + _opt_bool(3, c.terminating)
+
+
+def _endpoint_hints(h: EndpointHints) -> bytes:
+    return b"".join(_msg(1, _str(1, z.name)) for z in h.for_zones) + b"".join(
+        _msg(2, _str(1, n.name)) for n in h.for_nodes
+    )
+
+
+def _slice_endpoint(e: Endpoint) -> bytes:
+    return b"".join(
+        (
+            _rep_str(1, e.addresses),
+            _msg(2, _endpoint_conditions(e.conditions)),
+            _opt_str(3, e.hostname),
+            b"" if e.target_ref is None else _msg(4, _object_reference(e.target_ref)),
+            _map(5, e.deprecated_topology),
+            _opt_str(6, e.node_name),
+            _opt_str(7, e.zone),
+            b"" if e.hints is None else _msg(8, _endpoint_hints(e.hints)),
+        )
+    )
+
+
+def _slice_port(p: EndpointSlicePort) -> bytes:
+    # Numbering differs from core EndpointPort: 1 name, 2 protocol, 3 port, 4 appProtocol.
+    return (
+        _opt_str(1, p.name)
+        + _opt_str(2, p.protocol)
+        + _opt_int(3, p.port)
+        + _opt_str(4, p.app_protocol)
+    )
+
+
+def _endpoint_slice(s: EndpointSlice, include_rv: bool) -> bytes:
+    return (
+        _msg(1, _object_meta(s.metadata, include_rv))
+        + _rep_msg(2, s.endpoints, _slice_endpoint)
+        + _rep_msg(3, s.ports, _slice_port)
+        + _str(4, s.address_type)
+    )
+
+
+@_register
+def address_entry_size(addr: EndpointAddress) -> int:
+    """Bytes one ``EndpointAddress`` adds to its ``EndpointSubset`` message (in
+    ``addresses`` or ``notReadyAddresses``: both tags are one byte), tag and length included.
+    ``O(1)`` amortised (cached per value).
+
+    >>> address_entry_size(EndpointAddress(ip="10.0.0.1"))  # 0a 0c {0a 08 "10.0.0.1" 1a 00}
+    14
+    """
+    return wrap(len(_endpoint_address(addr)))
+
+
+@_register
+def endpoint_port_entry_size(port: EndpointPort) -> int:
+    """Bytes one core ``EndpointPort`` adds to its ``EndpointSubset``, tag and length
+    included. ``O(1)`` amortised (cached).
+
+    >>> endpoint_port_entry_size(EndpointPort(port=8080))  # 1a 0a {0a 00 10 90 3f 1a 03 TCP}
+    12
+    """
+    return wrap(len(_endpoint_port(port)))
+
+
+#: Alias of :func:`endpoint_port_entry_size`.
+port_entry_size = endpoint_port_entry_size
+
+
+@_register
+def endpoint_entry_size(ep: Endpoint) -> int:
+    """Bytes one discovery ``Endpoint`` adds to its ``EndpointSlice`` message, tag and length
+    included. ``O(1)`` amortised (cached).
+
+    >>> endpoint_entry_size(Endpoint(addresses=("10.0.0.1",)))  # 12 0c {0a 08 .. 12 00}
+    14
+    """
+    return wrap(len(_slice_endpoint(ep)))
+
+
+@_register
+def slice_port_entry_size(port: EndpointSlicePort) -> int:
+    """Bytes one discovery ``EndpointPort`` adds to its ``EndpointSlice``, tag and length
+    included. ``O(1)`` amortised (cached).
+
+    >>> slice_port_entry_size(EndpointSlicePort(name="http", protocol="TCP", port=8080))
+    16
+    """
+    return wrap(len(_slice_port(port)))
+
+
+def _subset_body(s: EndpointSubset) -> int:
+    # The address lists through address_list_sizes: O(1) for a list measured or vouched
+    # before (the JSON pass then reuses what the protobuf pass summed).
+    n = 0
+    if s.addresses:
+        n += address_list_sizes(s.addresses)[0]
+    if s.not_ready_addresses:
+        n += address_list_sizes(s.not_ready_addresses)[0]
+    for p in s.ports:
+        n += endpoint_port_entry_size(p)
+    return n
+
+
+def _endpoints_pair(endpoints: tuple[Endpoint, ...]) -> int:
+    """Packed sums of an EndpointSlice's endpoint entries: protobuf (tags included) and JSON."""
+    total = 0
+    for e in endpoints:
+        total += endpoint_entry_size(e) + (endpoint_json_size(e) << _PAIR_SHIFT)
+    return total
+
+
+# A write sizes the same endpoints tuple twice (protobuf, JSON): one pass over it serves both.
+_slice_endpoints_pair = _by_identity(_endpoints_pair, 1024)
+
+
+def _endpoint_address_json(a: EndpointAddress) -> dict[str, Any]:
+    d: dict[str, Any] = {"ip": a.ip}
+    if a.hostname:
+        d["hostname"] = a.hostname
+    if a.node_name is not None:
+        d["nodeName"] = a.node_name
+    if a.target_ref is not None:
+        d["targetRef"] = _object_reference_json(a.target_ref)
+    return d
+
+
+def _endpoint_port_json(p: EndpointPort) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    if p.name:
+        d["name"] = p.name
+    d["port"] = p.port
+    if p.protocol:
+        d["protocol"] = p.protocol
+    if p.app_protocol is not None:
+        d["appProtocol"] = p.app_protocol
+    return d
+
+
+def _slice_endpoint_json(e: Endpoint) -> dict[str, Any]:
+    c = e.conditions
+    cond: dict[str, Any] = {}
+    if c.ready is not None:
+        cond["ready"] = c.ready
+    if c.serving is not None:
+        cond["serving"] = c.serving
+    if c.terminating is not None:
+        cond["terminating"] = c.terminating
+    d: dict[str, Any] = {"addresses": list(e.addresses), "conditions": cond}
+    if e.hostname is not None:
+        d["hostname"] = e.hostname
+    if e.target_ref is not None:
+        d["targetRef"] = _object_reference_json(e.target_ref)
+    if e.deprecated_topology:
+        d["deprecatedTopology"] = dict(e.deprecated_topology)
+    if e.node_name is not None:
+        d["nodeName"] = e.node_name
+    if e.zone is not None:
+        d["zone"] = e.zone
+    if e.hints is not None:
+        h: dict[str, Any] = {}
+        if e.hints.for_zones:
+            h["forZones"] = [{"name": z.name} for z in e.hints.for_zones]
+        if e.hints.for_nodes:
+            h["forNodes"] = [{"name": n.name} for n in e.hints.for_nodes]
+        d["hints"] = h
+    return d
+
+
+def _slice_port_json(p: EndpointSlicePort) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    if p.name is not None:
+        d["name"] = p.name
+    if p.protocol is not None:
+        d["protocol"] = p.protocol
+    if p.port is not None:
+        d["port"] = p.port
+    if p.app_protocol is not None:
+        d["appProtocol"] = p.app_protocol
+    return d
+
+
+@_register
+def address_json_size(addr: EndpointAddress) -> int:
+    """JSON size of one ``EndpointAddress`` object. ``O(1)`` amortised (cached).
+
+    >>> address_json_size(EndpointAddress(ip="10.0.0.1"))  # {"ip":"10.0.0.1"}
+    17
+    """
+    return _json_len(_endpoint_address_json(addr))
+
+
+@_register
+def endpoint_port_json_size(port: EndpointPort) -> int:
+    """JSON size of one core ``EndpointPort`` object. ``O(1)`` amortised (cached)."""
+    return _json_len(_endpoint_port_json(port))
+
+
+@_register
+def endpoint_json_size(ep: Endpoint) -> int:
+    """JSON size of one discovery ``Endpoint`` object. ``O(1)`` amortised (cached)."""
+    return _json_len(_slice_endpoint_json(ep))
+
+
+@_register
+def slice_port_json_size(port: EndpointSlicePort) -> int:
+    """JSON size of one discovery ``EndpointPort`` object. ``O(1)`` amortised (cached)."""
+    return _json_len(_slice_port_json(port))
+
+
+# --------------------------------------------------------------------------------------------
+# sums over address lists (the O(changed entries) Endpoints write)
+
+
+# id(address) -> packed pair, for every address in _ADDR_HELD (which keeps them alive, so an
+# id in the table always denotes the object it was computed for). Cleared when full.
+_ADDR_PAIRS: dict[int, int] = {}
+_ADDR_HELD: list[EndpointAddress] = []
+
+# address tuple (by identity) -> (proto sum, json sum)
+_LIST_SUMS = IdentityMemo(1 << 20)
+
+
+def _address_pair(addr: EndpointAddress) -> int:
+    n = _ADDR_PAIRS.get(id(addr))
+    if n is None:
+        if len(_ADDR_PAIRS) >= CACHE_SIZE:
+            _ADDR_PAIRS.clear()
+            _ADDR_HELD.clear()
+        n = address_entry_size(addr) + (address_json_size(addr) << _PAIR_SHIFT)
+        _ADDR_PAIRS[id(addr)] = n
+        _ADDR_HELD.append(addr)
+    return n
+
+
+def address_sizes(addr: EndpointAddress) -> tuple[int, int]:
+    """``(address_entry_size(addr), address_json_size(addr))``: what one address adds to the
+    protobuf body of its subset and the JSON size of the address object. ``O(1)`` amortised
+    (cached by identity, then by value).
+
+    >>> address_sizes(EndpointAddress(ip="10.0.0.1"))
+    (14, 17)
+    """
+    n = _address_pair(addr)
+    return n & _PAIR_MASK, n >> _PAIR_SHIFT
+
+
+def _address_list_scratch(addrs: Iterable[EndpointAddress]) -> tuple[int, int]:
+    total = 0
+    for a in addrs:
+        total += address_entry_size(a) + (address_json_size(a) << _PAIR_SHIFT)
+    return total & _PAIR_MASK, total >> _PAIR_SHIFT
+
+
+def address_list_sizes(addrs: Sequence[EndpointAddress]) -> tuple[int, int]:
+    """``(sum of address_entry_size, sum of address_json_size)`` over ``addrs`` (the
+    ``addresses`` or ``notReadyAddresses`` of a subset).
+
+    ``O(1)`` for a tuple measured or vouched (:func:`vouch_address_list`) recently: the sums
+    are remembered by the tuple's identity (a bounded cache holding a reference).  Otherwise
+    ``O(n)``: one C-level pass over per-address sizes cached by identity, plus, when some
+    addresses were never measured, one pass to find them and their per-value cached sizes.
+    An entry listed twice counts twice, as in the encoding."""
+    if not addrs:
+        return 0, 0
+    hit: tuple[int, int] | None = _LIST_SUMS.get(addrs)
+    if hit is not None:
+        return hit
+    pairs = _ADDR_PAIRS
+    try:
+        total = sum(map(pairs.__getitem__, map(id, addrs)))
+    except KeyError:  # some addresses not measured yet: measure them, sum again
+        missing = [a for a in addrs if id(a) not in pairs]
+        if len(pairs) + len(missing) > CACHE_SIZE:
+            pairs.clear()
+            _ADDR_HELD.clear()
+            missing = list(addrs)
+        if len(missing) > CACHE_SIZE:
+            return _address_list_scratch(addrs)
+        for a in missing:
+            _address_pair(a)
+        total = sum(map(pairs.__getitem__, map(id, addrs)))
+    pair = (total & _PAIR_MASK, total >> _PAIR_SHIFT)
+    if type(addrs) is tuple:  # a list could change after being remembered
+        _LIST_SUMS.put(addrs, pair)
+    return pair
+
+
+def _subset_json(s: EndpointSubset) -> int:
+    parts = []
+    if s.addresses:
+        total = address_list_sizes(s.addresses)[1]
+        parts.append(len('"addresses":') + json_list_size(len(s.addresses), total))
+    if s.not_ready_addresses:
+        total = address_list_sizes(s.not_ready_addresses)[1]
+        parts.append(
+            len('"notReadyAddresses":') + json_list_size(len(s.not_ready_addresses), total)
+        )
+    if s.ports:
+        total = sum(endpoint_port_json_size(p) for p in s.ports)
+        parts.append(len('"ports":') + json_list_size(len(s.ports), total))
+    return 2 + sum(parts) + max(len(parts) - 1, 0)

@@ -1,0 +1,406 @@
+"""core/v1 Pod, Service, Node and Namespace: their protobuf encoders (unmodelled
+non-pointer fields written as Go zero values) and the Pod status sized from its parts
+(``_pod_status_len``, ``_pod_status_json``; each ``PodCondition`` sized by arithmetic and
+cached by identity), so a kubelet status write does not re-encode the status.
+
+Imports: :mod:`kubesim.objects`, and the lower wire layers :mod:`~kubesim.wire.protobuf`,
+:mod:`~kubesim.wire.gojson`, :mod:`~kubesim.wire.caches`, :mod:`~kubesim.wire.meta`.
+"""
+
+from __future__ import annotations
+
+from kubesim.objects import (
+    Container,
+    ContainerPort,
+    ExecAction,
+    HTTPGetAction,
+    Namespace,
+    Node,
+    NodeAddress,
+    NodeCondition,
+    NodeSpec,
+    NodeStatus,
+    Pod,
+    PodCondition,
+    PodSpec,
+    PodStatus,
+    PodTemplateSpec,
+    Probe,
+    ResourceRequirements,
+    Service,
+    ServicePort,
+    ServiceSpec,
+    Taint,
+    TCPSocketAction,
+)
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _PART_CACHE_SIZE, _by_identity
+from kubesim.wire.gojson import _json_str_len, _time_json_len, json_list_size
+from kubesim.wire.meta import _object_meta
+from kubesim.wire.protobuf import (
+    _bool,
+    _int,
+    _int_or_string,
+    _map,
+    _msg,
+    _opt_int,
+    _opt_str,
+    _opt_time,
+    _quantity_map,
+    _rep_msg,
+    _rep_str,
+    _sf,
+    _str,
+    _tag,
+    _time,
+    sov,
+    wrap,
+)
+
+# --------------------------------------------------------------------------------------------
+# core/v1 Pod.  Unmodelled non-pointer fields are written as Go zero values.
+
+
+def _container_port(p: ContainerPort) -> bytes:
+    return (
+        _str(1, p.name)
+        + _int(2, p.host_port or 0)
+        + _int(3, p.container_port)
+        + _str(4, p.protocol)
+        + _str(5, p.host_ip)
+    )
+
+
+def _http_get(h: HTTPGetAction) -> bytes:
+    return _str(1, h.path) + _msg(2, _int_or_string(h.port)) + _str(3, h.host) + _str(4, h.scheme)
+
+
+def _tcp_socket(t: TCPSocketAction) -> bytes:
+    return _msg(1, _int_or_string(t.port)) + _str(2, t.host)
+
+
+def _exec(e: ExecAction) -> bytes:
+    return _rep_str(1, e.command)
+
+
+def _probe(p: Probe) -> bytes:
+    handler = (
+        (b"" if p.exec is None else _msg(1, _exec(p.exec)))
+        + (b"" if p.http_get is None else _msg(2, _http_get(p.http_get)))
+        + (b"" if p.tcp_socket is None else _msg(3, _tcp_socket(p.tcp_socket)))
+    )
+    return (
+        _msg(1, handler)
+        + _int(2, p.initial_delay_seconds)
+        + _int(3, p.timeout_seconds)
+        + _int(4, p.period_seconds)
+        + _int(5, p.success_threshold)
+        + _int(6, p.failure_threshold)
+    )
+
+
+def _resources(r: ResourceRequirements) -> bytes:
+    return _quantity_map(1, r.limits) + _quantity_map(2, r.requests)
+
+
+# Zero values of unmodelled always-written Container fields, by field number.
+_Z = b"\x00"
+
+
+def _container(c: Container) -> bytes:
+    return b"".join(
+        (
+            _str(1, c.name),
+            _str(2, c.image),
+            _tag(5, 2) + _Z,  # workingDir
+            _rep_msg(6, c.ports, _container_port),
+            _msg(8, _resources(c.resources)),
+            b"" if c.liveness_probe is None else _msg(10, _probe(c.liveness_probe)),
+            b"" if c.readiness_probe is None else _msg(11, _probe(c.readiness_probe)),
+            _tag(13, 2) + _Z,  # terminationMessagePath
+            _tag(14, 2) + _Z,  # imagePullPolicy
+            _tag(16, 0) + _Z,  # stdin
+            _tag(17, 0) + _Z,  # stdinOnce
+            _tag(18, 0) + _Z,  # tty
+            _tag(20, 2) + _Z,  # terminationMessagePolicy
+            _opt_str(24, c.restart_policy),
+        )
+    )
+
+
+def _pod_spec(s: PodSpec) -> bytes:
+    return b"".join(
+        (
+            _rep_msg(2, s.containers, _container),
+            _str(3, s.restart_policy),
+            _opt_int(4, s.termination_grace_period_seconds),
+            _tag(6, 2) + _Z,  # dnsPolicy
+            _map(7, s.node_selector),
+            _tag(8, 2) + _Z,  # serviceAccountName
+            _tag(9, 2) + _Z,  # serviceAccount
+            _str(10, s.node_name),
+            _tag(11, 0) + _Z,  # hostNetwork
+            _tag(12, 0) + _Z,  # hostPID
+            _tag(13, 0) + _Z,  # hostIPC
+            _str(16, s.hostname),
+            _str(17, s.subdomain),
+            _str(19, s.scheduler_name),
+            _rep_msg(20, s.init_containers, _container),
+            _tag(24, 2) + _Z,  # priorityClassName
+        )
+    )
+
+
+def _pod_condition(c: PodCondition) -> bytes:
+    return b"".join(
+        (
+            _str(1, c.type),
+            _str(2, c.status),
+            _msg(3, _time(c.last_probe_time)),
+            _msg(4, _time(c.last_transition_time)),
+            _str(5, c.reason),
+            _str(6, c.message),
+            _tag(7, 0) + _Z,  # observedGeneration
+        )
+    )
+
+
+def _pod_status(s: PodStatus) -> bytes:
+    return b"".join(
+        (
+            _str(1, s.phase),
+            _rep_msg(2, s.conditions, _pod_condition),
+            _str(3, s.message),
+            _str(4, s.reason),
+            _str(5, s.host_ip),
+            _str(6, s.pod_ip),
+            _opt_time(7, s.start_time),
+            _tag(9, 2) + _Z,  # qosClass
+            _tag(11, 2) + _Z,  # nominatedNodeName
+            b"".join(_msg(12, _str(1, ip.ip)) for ip in s.pod_ips),
+            _tag(14, 2) + _Z,  # resize
+            _tag(17, 0) + _Z,  # observedGeneration
+        )
+    )
+
+
+def _pod(p: Pod, include_rv: bool) -> bytes:
+    return (
+        _msg(1, _object_meta(p.metadata, include_rv))
+        + _msg(2, _pod_spec(p.spec))
+        + _msg(3, _pod_status(p.status))
+    )
+
+
+def _pod_template(t: PodTemplateSpec) -> bytes:
+    return _msg(1, _object_meta(t.metadata)) + _msg(2, _pod_spec(t.spec))
+
+
+# --------------------------------------------------------------------------------------------
+# core/v1 Service, Node, Namespace
+
+
+def _service_port(p: ServicePort) -> bytes:
+    return (
+        _str(1, p.name)
+        + _str(2, p.protocol)
+        + _int(3, p.port)
+        + _msg(4, _int_or_string(p.target_port))
+        + _int(5, p.node_port)
+        + _opt_str(6, p.app_protocol)
+    )
+
+
+def _service_spec(s: ServiceSpec) -> bytes:
+    return b"".join(
+        (
+            _rep_msg(1, s.ports, _service_port),
+            _map(2, s.selector),
+            _str(3, s.cluster_ip),
+            _str(4, s.type),
+            _str(7, s.session_affinity),
+            _tag(8, 2) + _Z,  # loadBalancerIP
+            _str(10, s.external_name),
+            _str(11, s.external_traffic_policy),
+            _tag(12, 0) + _Z,  # healthCheckNodePort
+            _bool(13, s.publish_not_ready_addresses),
+            _opt_str(17, s.ip_family_policy),
+            _rep_str(18, s.cluster_ips),
+            _rep_str(19, s.ip_families),
+            _opt_str(22, s.internal_traffic_policy),
+            _opt_str(23, s.traffic_distribution),
+        )
+    )
+
+
+# ServiceStatus{loadBalancer: LoadBalancerStatus{}} -> body "0a 00".
+_SERVICE_STATUS = b"\x0a\x00"
+
+
+def _service(s: Service, include_rv: bool) -> bytes:
+    return (
+        _msg(1, _object_meta(s.metadata, include_rv))
+        + _msg(2, _service_spec(s.spec))
+        + _msg(3, _SERVICE_STATUS)
+    )
+
+
+def _taint(t: Taint) -> bytes:
+    return _str(1, t.key) + _str(2, t.value) + _str(3, t.effect) + _opt_time(4, t.time_added)
+
+
+def _node_spec(s: NodeSpec) -> bytes:
+    return (
+        _str(1, s.pod_cidr)
+        + b"\x12\x00"  # externalID
+        + b"\x1a\x00"  # providerID
+        + _bool(4, s.unschedulable)
+        + _rep_msg(5, s.taints, _taint)
+        + _rep_str(7, s.pod_cidrs)
+    )
+
+
+def _node_condition(c: NodeCondition) -> bytes:
+    return b"".join(
+        (
+            _str(1, c.type),
+            _str(2, c.status),
+            _msg(3, _time(c.last_heartbeat_time)),
+            _msg(4, _time(c.last_transition_time)),
+            _str(5, c.reason),
+            _str(6, c.message),
+        )
+    )
+
+
+def _node_address(a: NodeAddress) -> bytes:
+    return _str(1, a.type) + _str(2, a.address)
+
+
+# daemonEndpoints{kubeletEndpoint{Port 0}} and nodeInfo{10 empty strings}, both non-pointer.
+_DAEMON_ENDPOINTS = _msg(6, _msg(1, b"\x08\x00"))
+_NODE_INFO = _msg(7, b"".join(_tag(n, 2) + _Z for n in range(1, 11)))
+
+
+def _node_status(s: NodeStatus) -> bytes:
+    return b"".join(
+        (
+            _quantity_map(1, s.capacity),
+            _quantity_map(2, s.allocatable),
+            b"\x1a\x00",  # phase
+            _rep_msg(4, s.conditions, _node_condition),
+            _rep_msg(5, s.addresses, _node_address),
+            _DAEMON_ENDPOINTS,
+            _NODE_INFO,
+        )
+    )
+
+
+def _node(n: Node, include_rv: bool) -> bytes:
+    return (
+        _msg(1, _object_meta(n.metadata, include_rv))
+        + _msg(2, _node_spec(n.spec))
+        + _msg(3, _node_status(n.status))
+    )
+
+
+def _namespace(n: Namespace, include_rv: bool) -> bytes:
+    # spec{} (no finalizers modelled) and status{phase ""}.
+    return _msg(1, _object_meta(n.metadata, include_rv)) + b"\x12\x00" + b"\x1a\x02\x0a\x00"
+
+
+_K_COND_FIXED = len('{"type":,"status":,"lastProbeTime":,"lastTransitionTime":}')
+
+
+def _pod_condition_pair(c: PodCondition) -> int:
+    """Packed (protobuf entry with its tag, JSON) sizes of a ``PodCondition``, by arithmetic:
+    ``wrap(len(_pod_condition(c)))`` and the Go JSON length of ``manifests.encode(c)``
+    (both times always written, ``null`` when zero; reason and message omitted when empty)."""
+    t, status, reason, message = c.type, c.status, c.reason, c.message
+    probe, trans = c.last_probe_time, c.last_transition_time
+    # observedGeneration (2 bytes) and the two time fields' tags and length bytes (2 each)
+    proto = _sf(t) + _sf(status) + _sf(reason) + _sf(message) + 6
+    js = _K_COND_FIXED + _json_str_len(t) + _json_str_len(status)
+    if probe is None:
+        js += 4
+    else:
+        proto += 3 + sov(probe)  # the body {seconds, nanos: 0}
+        js += _time_json_len(probe, True)
+    if trans is None:
+        js += 4
+    else:
+        proto += 3 + sov(trans)
+        js += _time_json_len(trans, True)
+    if reason:
+        js += _K_REASON + 1 + _json_str_len(reason)
+    if message:
+        js += _K_MESSAGE + 1 + _json_str_len(message)
+    return wrap(proto) + (js << _PAIR_SHIFT)
+
+
+_condition_pair = _by_identity(_pod_condition_pair, _PART_CACHE_SIZE)
+
+
+_K_PHASE = len('"phase":')
+_K_CONDITIONS = len('"conditions":')
+_K_MESSAGE = len('"message":')
+_K_REASON = len('"reason":')
+_K_HOST_IP = len('"hostIP":')
+_K_POD_IP = len('"podIP":')
+_K_POD_IPS = len('"podIPs":')
+_K_START = len('"startTime":')
+_PIP_JSON = len('{"ip":}')
+# qosClass, nominatedNodeName, resize (2 bytes each), observedGeneration (two-byte tag + 0).
+_POD_STATUS_ZEROS = 2 + 2 + 2 + 3
+
+
+def _pod_status_len(s: PodStatus) -> int:
+    """``len(_pod_status(s))`` from cached per-condition sizes."""
+    n = (
+        _sf(s.phase)
+        + _sf(s.message)
+        + _sf(s.reason)
+        + _sf(s.host_ip)
+        + _sf(s.pod_ip)
+        + _POD_STATUS_ZEROS
+    )
+    if s.conditions:
+        cp = _condition_pair
+        n += sum([cp(c) for c in s.conditions]) & _PAIR_MASK
+    t = s.start_time
+    if t is not None:
+        n += 5 + sov(t)
+    for ip in s.pod_ips:
+        n += wrap(_sf(ip.ip))
+    return n
+
+
+def _pod_status_json(s: PodStatus) -> int:
+    """``_json_len(manifests.encode(s))`` from cached per-condition sizes."""
+    n = k = 0
+    for key, v in (
+        (_K_PHASE, s.phase),
+        (_K_MESSAGE, s.message),
+        (_K_REASON, s.reason),
+        (_K_HOST_IP, s.host_ip),
+        (_K_POD_IP, s.pod_ip),
+    ):
+        if v:
+            n += key + _json_str_len(v)
+            k += 1
+    conds = s.conditions
+    if conds:
+        cp = _condition_pair
+        total = sum([cp(c) for c in conds]) >> _PAIR_SHIFT
+        n += _K_CONDITIONS + json_list_size(len(conds), total)
+        k += 1
+    ips = s.pod_ips
+    if ips:
+        n += _K_POD_IPS + json_list_size(
+            len(ips), sum(_PIP_JSON + _json_str_len(ip.ip) for ip in ips)
+        )
+        k += 1
+    t = s.start_time
+    if t is not None:
+        n += _K_START + _time_json_len(t, True)
+        k += 1
+    return 2 + n + (k - 1 if k else 0)
