@@ -30,14 +30,17 @@ def main() -> None:
     print("== Before the rollout: 100 ready pods in 4 slices ==")
     print(cluster.kubectl("get endpointslices"))
 
-    start = cluster.now
-    scenarios.set_image(cluster, "web", "nginx:1.26")  # kubectl set image deployment/web ...
-    cluster.run()
-    print(f"== The rollout took {cluster.now - start:.1f} s of virtual time ==")
+    # measure() counts exactly the writes made inside the block.  (cluster.churn(since=t) is a
+    # window of virtual time, inclusive at t: t = cluster.now here would also count the last
+    # writes of the deployment, made at that very instant.)
+    with cluster.measure() as rollout:
+        scenarios.set_image(cluster, "web", "nginx:1.26")  # kubectl set image deployment/web ...
+        cluster.run()
+    print(f"== The rollout took {rollout.stop_time - rollout.start_time:.1f} s of virtual time ==")
     print(cluster.kubectl("get deployment web"))
 
-    print("== Churn of the rollout (writes from t = start on) ==")
-    report = cluster.churn(since=start)
+    print("== Churn of the rollout (the writes made inside the measure() block) ==")
+    report = rollout.churn()
     print(report)
     print()
 

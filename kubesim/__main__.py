@@ -200,7 +200,21 @@ def _print_report(args: argparse.Namespace, title: str, cluster: Cluster, report
         return
     print(title)
     print(report)
+    print(report.interpretation())
+    sys.stdout.flush()
     print(f"[simulated {cluster.now:.1f} s of cluster time in {time.perf_counter() - t0:.1f} s]", file=sys.stderr)
+
+
+def _check_scheduled(cluster: Cluster) -> None:
+    """Pods that never found a node are a mistake in the command (``--nodes 0``, say), not a
+    workload that costs nothing: exit 1 after the report, with the count."""
+    pending = [p for p in cluster.list("Pod", None) if not p.spec.node_name and p.metadata.deletion_timestamp is None]
+    if pending:
+        nodes = len(cluster.list("Node", None))
+        raise CLIError(
+            f"{len(pending):,} pod(s) could not be scheduled on {nodes:,} node(s), so the report counts none of "
+            "their endpoints (give more --nodes)"
+        )
 
 
 def _cmd_churn(args: argparse.Namespace, progress: Reporter | None) -> int:
@@ -208,6 +222,7 @@ def _cmd_churn(args: argparse.Namespace, progress: Reporter | None) -> int:
     cluster, report = scenarios.rolling_update_churn(**_common(args), progress=progress)
     _close(progress)
     _print_report(args, f"Rolling update of {_workload_description(args)}", cluster, report, t0)
+    _check_scheduled(cluster)
     return 0
 
 
@@ -251,6 +266,7 @@ def _cmd_scenario(args: argparse.Namespace, progress: Reporter | None) -> int:
     cluster, report = scenarios.MEASURED[args.scenario](**_common(args), **options, progress=progress)
     _close(progress)
     _print_report(args, title, cluster, report, t0)
+    _check_scheduled(cluster)
     return 0
 
 

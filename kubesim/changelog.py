@@ -16,12 +16,22 @@ such records changed nothing and are excluded from the "committed" views.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, overload
+import collections
+import html
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 import attrs
 
+from kubesim.errors import InvalidOption
 from kubesim.objects import EMPTY, FrozenDict
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas  # type: ignore[import-untyped, unused-ignore]
+
+    from kubesim.report import ChurnReport
 
 __all__ = ["ChangeEvent", "ChangeLog", "replay"]
 
@@ -69,16 +79,53 @@ class ChangeLog(Sequence[ChangeEvent]):
 
     Indexing and ``len`` are ``O(1)``; :meth:`append` is amortised ``O(1)`` plus one call per
     subscriber. Subscribers (``subscribe``) are how users observe writes as they happen.
+
+    Subscribers hear every event in log order, once. A subscriber may write (the API server
+    commits the write at once; its event is handed out after the current one has reached every
+    subscriber); inside an open transaction the events are held (:meth:`hold`) and handed out
+    when it commits, or dropped with the rolled-back records.
     """
 
     _events: list[ChangeEvent] = attrs.field(factory=list)
     _subscribers: list[Callable[[ChangeEvent], object]] = attrs.field(factory=list, repr=False)
+    _pending: collections.deque[ChangeEvent] = attrs.field(factory=collections.deque, init=False, repr=False)
+    _notifying: bool = attrs.field(default=False, init=False, repr=False)
+    _held: int = attrs.field(default=0, init=False, repr=False)
+    #: what a saved log carried besides its records (kubesim version, seed, options …)
+    metadata: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
     def append(self, event: ChangeEvent) -> None:
-        """Record ``event`` and hand it to every subscriber, in subscription order."""
+        """Record ``event`` and hand it to every subscriber, in subscription order (after the
+        events before it, if a subscriber is still being called)."""
         self._events.append(event)
-        for fn in self._subscribers:
-            fn(event)
+        if not self._subscribers:
+            return
+        if self._held or self._notifying:
+            self._pending.append(event)
+            return
+        self._pending.append(event)
+        self._flush()
+
+    def _flush(self) -> None:
+        self._notifying = True
+        pending = self._pending
+        try:
+            while pending:
+                event = pending.popleft()
+                for fn in self._subscribers:
+                    fn(event)
+        finally:
+            self._notifying = False
+
+    def hold(self) -> None:
+        """Keep later events from subscribers until :meth:`release` (nests)."""
+        self._held += 1
+
+    def release(self) -> None:
+        """End a :meth:`hold`; the held events that remain in the log go out, in order."""
+        self._held -= 1
+        if not self._held and self._pending and not self._notifying:
+            self._flush()
 
     def subscribe(self, fn: Callable[[ChangeEvent], object]) -> Callable[[], None]:
         """Call ``fn(event)`` for every later event; returns a function that unsubscribes."""
@@ -91,8 +138,13 @@ class ChangeLog(Sequence[ChangeEvent]):
         return unsubscribe
 
     def truncate(self, length: int) -> None:
-        """Drop events from ``length`` on (used to roll back a failed all-or-nothing apply)."""
+        """Drop events from ``length`` on (used to roll back a failed all-or-nothing apply);
+        subscribers never hear of them."""
         del self._events[length:]
+        if self._pending:
+            kept = [e for e in self._pending if e.seq < length]
+            self._pending.clear()
+            self._pending.extend(kept)
 
     @property
     def next_seq(self) -> int:
@@ -148,12 +200,220 @@ class ChangeLog(Sequence[ChangeEvent]):
     def __repr__(self) -> str:
         return f"<ChangeLog of {len(self._events)} events>"
 
+    # ------------------------------------------------------------------ as data
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """One row per record, in log order, with typed columns: ``seq``, ``resource_version``,
+        ``json_bytes``, ``proto_bytes`` ``int64``; ``time`` ``float64``; ``trigger_time``
+        nullable ``Float64`` (``<NA>`` when the write carried none); ``verb``, ``kind``,
+        ``actor``, ``outcome``, ``cause`` ``category``; ``namespace``, ``name`` ``string``;
+        ``labels`` the label maps as dicts. Needs pandas (``pip install kubesim[notebook]``).
+        ``O(len(log))``."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("ChangeLog.to_dataframe() needs pandas: pip install kubesim[notebook]") from exc
+        ev = self._events
+        columns: dict[str, Any] = {
+            "seq": pd.array([e.seq for e in ev], dtype="int64"),
+            "time": pd.array([e.time for e in ev], dtype="float64"),
+            "verb": pd.Categorical([e.verb for e in ev], categories=["create", "update", "delete"]),
+            "kind": pd.Categorical([e.kind for e in ev]),
+            "namespace": pd.array([e.namespace for e in ev], dtype="string"),
+            "name": pd.array([e.name for e in ev], dtype="string"),
+            "resource_version": pd.array([e.resource_version for e in ev], dtype="int64"),
+            "actor": pd.Categorical([e.actor for e in ev]),
+            "json_bytes": pd.array([e.json_bytes for e in ev], dtype="int64"),
+            "proto_bytes": pd.array([e.proto_bytes for e in ev], dtype="int64"),
+            "labels": pd.Series([dict(e.labels) for e in ev], dtype="object"),
+            "trigger_time": pd.array([e.trigger_time for e in ev], dtype="Float64"),
+            "outcome": pd.Categorical([e.outcome for e in ev]),
+            "cause": pd.Categorical([e.cause for e in ev]),
+        }
+        return pd.DataFrame(columns)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        counts: dict[str, list[int]] = {}
+        failed = 0
+        for e in self._events:
+            if e.outcome != "ok":
+                failed += 1
+                continue
+            row = counts.setdefault(e.kind, [0, 0, 0, 0])
+            row[("create", "update", "delete").index(e.verb)] += 1
+            row[3] += e.proto_bytes
+        from kubesim.report import format_bytes
+
+        body = "".join(
+            f"<tr><td>{esc(k)}</td>" + "".join(f"<td style='text-align:right'>{n:,}</td>" for n in r[:3])
+            + f"<td style='text-align:right'>{esc(format_bytes(r[3]))}</td></tr>"
+            for k, r in sorted(counts.items())
+        )
+        span = f", t = {self._events[0].time:g} … {self._events[-1].time:g} s" if self._events else ""
+        fail = f", {failed:,} failed attempts" if failed else ""
+        tail = "".join(
+            f"<tr><td>{e.seq}</td><td>{e.time:.3f}</td><td>{esc(e.verb)}</td><td>{esc(e.kind)}</td>"
+            f"<td>{esc(e.namespace + '/' if e.namespace else '')}{esc(e.name)}</td><td>{esc(e.actor)}</td>"
+            f"<td style='text-align:right'>{e.proto_bytes:,}</td></tr>"
+            for e in self._events[-5:]
+        )
+        return (
+            f"<p><b>ChangeLog</b> of {len(self._events):,} records{span}{fail}</p>"
+            "<table><tr><th>kind</th><th>creates</th><th>updates</th><th>deletes</th><th>bytes written (proto)</th></tr>"
+            f"{body}</table>"
+            + (
+                "<p><small>last records</small></p><table><tr><th>seq</th><th>time (s)</th><th>verb</th>"
+                f"<th>kind</th><th>object</th><th>actor</th><th>proto bytes</th></tr>{tail}</table>"
+                if tail
+                else ""
+            )
+        )
+
+    def churn(self, **kwargs: Any) -> ChurnReport:
+        """The churn report of this log (:func:`kubesim.report.churn`), for a log loaded from a
+        file as much as a live one. ``groups`` defaults to kube-proxy on every Node the log
+        holds at its end, as :meth:`kubesim.Cluster.churn` does. ``O(len(log))``."""
+        from kubesim import report
+
+        if "groups" not in kwargs:
+            nodes: set[str] = set()
+            for e in self._events:
+                if e.kind == "Node" and e.outcome == "ok":
+                    (nodes.discard if e.verb == "delete" else nodes.add)(e.name)
+            kwargs["groups"] = report.default_groups(len(nodes))
+        return report.churn(self._events, **kwargs)
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, path: str | os.PathLike[str], *, metadata: Mapping[str, Any] | None = None) -> None:
+        """Write the log to ``path``: JSON Lines (``.jsonl``, ``.json``; one header line with
+        the format, the kubesim version and ``metadata``, then one object per record) or
+        Parquet (``.parquet``; needs pyarrow, ``pip install kubesim[notebook]``; metadata in the
+        schema). Every field round-trips through :meth:`load`, recorded objects
+        (``Cluster(record_objects=True)``) as their manifests. ``O(len(log))``."""
+        meta = _file_metadata(self.metadata, metadata)
+        records = [_record(e) for e in self._events]
+        suffix = os.fspath(path).lower().rsplit(".", 1)[-1]
+        if suffix == "parquet":
+            pa, pq = _pyarrow("ChangeLog.save")
+            table = pa.table(
+                {name: pa.array([r[name] for r in records], type=t) for name, t in _arrow_schema(pa)},
+                metadata={"kubesim": json.dumps(meta, sort_keys=True)},
+            )
+            pq.write_table(table, os.fspath(path))
+            return
+        if suffix not in ("jsonl", "json", "ndjson"):
+            raise InvalidOption(f"save: unknown file type {os.fspath(path)!r}: use .jsonl or .parquet")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps(meta, sort_keys=True) + "\n")
+            for r in records:
+                f.write(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ChangeLog:
+        """A log written by :meth:`save` (JSON Lines or Parquet, by the file's suffix), record
+        for record equal to the one saved; its header in :attr:`metadata`. ``O(len(log))``."""
+        name = os.fspath(path)
+        if name.lower().endswith(".parquet"):
+            _, pq = _pyarrow("ChangeLog.load")
+            table = pq.read_table(name)
+            raw = (table.schema.metadata or {}).get(b"kubesim")
+            meta = json.loads(raw) if raw else {}
+            rows = table.to_pylist()
+        else:
+            with open(name, encoding="utf-8") as f:
+                lines = [line for line in f if line.strip()]
+            if not lines:
+                raise InvalidOption(f"{name}: empty file, not a saved change log")
+            meta = json.loads(lines[0])
+            rows = [json.loads(line) for line in lines[1:]]
+        if meta.get("format") != _FORMAT:
+            raise InvalidOption(f"{name}: not a kubesim change log (no {_FORMAT!r} header)")
+        log = cls(metadata=dict(meta.get("metadata") or {}))
+        for r in rows:
+            log._events.append(_event(r))
+        return log
+
+
+_FORMAT = "kubesim.changelog/v1"
+_FIELDS = ("seq", "time", "verb", "kind", "namespace", "name", "resource_version", "actor",
+           "json_bytes", "proto_bytes", "labels", "trigger_time", "outcome", "cause", "object")
+
+
+def _file_metadata(own: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    from kubesim import __version__
+
+    return {"format": _FORMAT, "kubesim": __version__, "metadata": {**own, **(extra or {})}}
+
+
+def _record(e: ChangeEvent) -> dict[str, Any]:
+    obj = None
+    if e.object is not None:
+        from kubesim.manifests import to_manifest
+
+        obj = json.dumps(to_manifest(e.object), sort_keys=True)
+    return {
+        "seq": e.seq, "time": e.time, "verb": e.verb, "kind": e.kind, "namespace": e.namespace,
+        "name": e.name, "resource_version": e.resource_version, "actor": e.actor,
+        "json_bytes": e.json_bytes, "proto_bytes": e.proto_bytes,
+        "labels": json.dumps(dict(e.labels), sort_keys=True), "trigger_time": e.trigger_time,
+        "outcome": e.outcome, "cause": e.cause, "object": obj,
+    }
+
+
+def _event(r: Mapping[str, Any]) -> ChangeEvent:
+    missing = [f for f in _FIELDS if f not in r]
+    if missing:
+        raise InvalidOption(f"a saved change-log record lacks {missing}")
+    labels = json.loads(r["labels"]) if isinstance(r["labels"], str) else dict(r["labels"])
+    obj = None
+    if r["object"] is not None:
+        from kubesim.manifests import from_manifest
+
+        obj = from_manifest(json.loads(r["object"]))
+    return ChangeEvent(
+        seq=int(r["seq"]), time=float(r["time"]), verb=str(r["verb"]), kind=str(r["kind"]),
+        namespace=str(r["namespace"]), name=str(r["name"]), resource_version=int(r["resource_version"]),
+        actor=str(r["actor"]), json_bytes=int(r["json_bytes"]), proto_bytes=int(r["proto_bytes"]),
+        labels=FrozenDict(labels) if labels else EMPTY,
+        trigger_time=None if r["trigger_time"] is None else float(r["trigger_time"]),
+        outcome=str(r["outcome"]), cause=str(r["cause"]), object=obj,
+    )
+
+
+def _pyarrow(what: str) -> tuple[Any, Any]:
+    try:
+        import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
+    except ImportError as exc:
+        raise ImportError(f"{what}() of a .parquet file needs pyarrow: pip install kubesim[notebook]") from exc
+    return pa, pq
+
+
+def _arrow_schema(pa: Any) -> list[tuple[str, Any]]:
+    text, i64, f64 = pa.string(), pa.int64(), pa.float64()
+    return [
+        ("seq", i64), ("time", f64), ("verb", text), ("kind", text), ("namespace", text), ("name", text),
+        ("resource_version", i64), ("actor", text), ("json_bytes", i64), ("proto_bytes", i64),
+        ("labels", text), ("trigger_time", f64), ("outcome", text), ("cause", text), ("object", text),
+    ]
+
 
 def replay(changes: Iterable[ChangeEvent]) -> dict[tuple[str, str, str], Any]:
     """Rebuild the API server's state from a change log recorded with objects
     (``Cluster(record_objects=True)``): ``(kind, namespace, name) -> object``, equal to
     :meth:`kubesim.apiserver.APIServer.snapshot` at the end of the log. Failed attempts are
-    skipped. ``O(len(changes))``.
+    skipped. A prefix of the log (``log[:n]``) gives the state after its ``n`` records, and a
+    log loaded from a file (:meth:`ChangeLog.load`) replays like the live one.
+    ``O(len(changes))``.
+
+    >>> import kubesim
+    >>> cluster = kubesim.Cluster(seed=0, nodes=1, record_objects=True)
+    >>> _ = cluster.apply_file("examples/manifests/nginx-service.yaml")
+    >>> state = replay(cluster.changes)
+    >>> state[("Service", "default", "nginx-service")] == cluster.get("Service", "nginx-service")
+    True
 
     Raises :class:`ValueError` if a committed event carries no object.
     """

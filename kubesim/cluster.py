@@ -303,12 +303,25 @@ class Cluster:
         """The virtual wall clock in whole Unix seconds (``EPOCH`` at time 0)."""
         return self.api.epoch + int(self.clock.now)
 
-    def run(self, until: float | None = None, *, max_steps: int | None = None) -> Cluster:
+    def run(self, until: float | None = None, *, max_steps: int | None = None, progress: Any = False) -> Cluster:
         """Advance virtual time until nothing is pending, or up to ``until`` seconds.
 
         Returns the cluster, so calls chain. ``max_steps`` bounds the number of callbacks run
         (:class:`~kubesim.errors.InvalidOption` if exceeded — a runaway workload).
+        ``progress=True`` shows a progress bar (tqdm, terminal or notebook) of virtual time,
+        writes and writes per second, with a percentage and an ETA when ``until`` is given;
+        any :class:`kubesim.progress.Reporter` may be passed instead. It never changes the run.
         """
+        if progress is not False and progress is not None:
+            from kubesim.progress import advance, reporter
+
+            bar = reporter(progress, start=self.clock.now, until=until)
+            try:
+                advance(self, until, bar, max_steps=max_steps)
+            finally:
+                if bar is not None and progress is True:
+                    bar.close()
+            return self
         if until is not None and until < self.clock.now:
             raise InvalidOption(f"until={until!r} is before now ({self.clock.now!r})")
         if max_steps is None:
@@ -459,7 +472,18 @@ class Cluster:
         from kubesim import report
 
         kwargs.setdefault("groups", report.default_groups(len(self.pod_ranges)))
+        if "notes" not in kwargs:
+            from kubesim.measure import cluster_notes
+
+            kwargs["notes"] = cluster_notes(self)
         return report.churn(self.changes, **kwargs)
+
+    def measure(self) -> Any:
+        """``with cluster.measure() as m: ...`` then ``m.churn()``: the churn of exactly the
+        writes committed inside the block (:class:`kubesim.measure.Measurement`)."""
+        from kubesim.measure import Measurement
+
+        return Measurement(self)
 
     # ------------------------------------------------------------------ introspection
 

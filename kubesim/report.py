@@ -401,6 +401,12 @@ class ChurnReport:
     latency: Mapping[str, Distribution]
     series: tuple[SeriesPoint, ...]
     floor: Mapping[str, InformationFloor]
+    #: the window by log position (``from_seq <= seq < to_seq``), when one was asked for
+    from_seq: int | None = None
+    to_seq: int | None = None
+    #: what the figures do not show by themselves (truncated Endpoints, capped mirroring,
+    #: unschedulable pods): one sentence each, printed under the table
+    notes: tuple[str, ...] = ()
 
     def kind(self, kind: str) -> KindChurn:
         """``by_kind[kind]`` for any kubectl spelling, zeros if the kind never changed."""
@@ -425,6 +431,9 @@ class ChurnReport:
             "latency": {k: d.summary() for k, d in self.latency.items()},
             "series": [attrs.asdict(p) for p in self.series],
             "floor": {k: {**attrs.asdict(f), "ratio": f.ratio} for k, f in self.floor.items()},
+            "from_seq": self.from_seq,
+            "to_seq": self.to_seq,
+            "notes": list(self.notes),
         }
 
     def to_json(self, *, indent: int | None = None) -> str:
@@ -511,22 +520,62 @@ class ChurnReport:
             ("× information floor", ["–" if f is None or f.ratio is None else f"{f.ratio:,.1f}" for f in floors]),
         ]
 
+    def _window(self) -> str:
+        if self.from_seq is not None or self.to_seq is not None:
+            return "the writes made inside a measure() block (by position in the change log)"
+        lo = "-inf" if self.since is None else f"{self.since:g}"
+        hi = "+inf" if self.until is None else f"{self.until:g}"
+        return f"[{lo}, {hi}) s of virtual time"
+
     def _footer(self) -> list[str]:
-        window = f"[{'-inf' if self.since is None else f'{self.since:g}'}, {'+inf' if self.until is None else f'{self.until:g}'}) s"
         groups = "; ".join(f"{g.name} ×{g.size} on {g.kind}" for g in self.groups) or "none"
+        model = {"proto": "protobuf, as watchers receive it", "json": "JSON"}.get(self.size_model, self.size_model)
         return [
-            f"size model: {self.size_model}; window: {window}; watchers: {groups}",
-            "units: 1 KB = 1000 B, 1 MB = 1000 KB (decimal, as KEP-752); "
-            f"floor: {FLOOR_BYTES_PER_TRANSITION} B per endpoint transition, one transition per write",
+            f"size model: {self.size_model} ({model}); window: {self._window()}; watchers: {groups}",
+            "units: bytes in decimal units (1 KB = 1000 B, 1 MB = 1000 KB, as KEP-752); latency in virtual seconds",
+            "p99 latency: the 99th percentile of the time from a pod change (the write's "
+            "endpoints.kubernetes.io/last-change-trigger-time) to the write that carries it",
+            f"× information floor: bytes delivered / (watch events × {self._floor_bytes()} B), the least one "
+            "endpoint transition can carry (an address and 3 condition bits), counting one transition per write",
+            *(f"note: {n}" for n in self.notes),
         ]
+
+    def _floor_bytes(self) -> int:
+        for f in self.floor.values():
+            return f.bytes_per_transition
+        return FLOOR_BYTES_PER_TRANSITION
+
+    def interpretation(self) -> str:
+        """One sentence on what the Endpoints-versus-EndpointSlice comparison says."""
+        ep, sl = self.kind("Endpoints"), self.kind("EndpointSlice")
+        if ep.bytes_delivered == 0 and sl.bytes_delivered == 0:
+            return "Nothing was delivered to watchers: no endpoint changed in this window."
+        if sl.bytes_delivered == 0 or ep.bytes_delivered == 0:
+            who = "EndpointSlices" if ep.bytes_delivered == 0 else "Endpoints"
+            return f"Only {who} were delivered to watchers in this window."
+        ratio = ep.bytes_delivered / sl.bytes_delivered
+        why = (
+            f"each Endpoints write carries the whole object (up to {format_bytes(ep.max_object_bytes)}), "
+            f"a slice write one slice (up to {format_bytes(sl.max_object_bytes)}), "
+            f"but slices took {sl.writes:,} writes to the Endpoints' {ep.writes:,}"
+        )
+        if 0.9 <= ratio <= 1.1:
+            return (
+                f"Endpoints and EndpointSlices cost watchers about the same here "
+                f"({format_bytes(ep.bytes_delivered)} vs {format_bytes(sl.bytes_delivered)}): {why}; "
+                "the gap opens as the Service spans more slices (more pods, or a smaller --max-endpoints-per-slice)."
+            )
+        if ratio > 1:
+            return f"EndpointSlices cost watchers {ratio:,.1f}x fewer bytes than Endpoints: {why}."
+        return f"EndpointSlices cost watchers {1 / ratio:,.1f}x more bytes than Endpoints: {why}."
 
     def __str__(self) -> str:
         rows = self._rows()
         w0 = max(len(r[0]) for r in rows)
         widths = [max(len(ENDPOINT_KINDS[i]), *(len(r[1][i]) for r in rows)) for i in range(len(ENDPOINT_KINDS))]
-        lines = [" " * w0 + "".join(f"  {k:>{w}}" for k, w in zip(ENDPOINT_KINDS, widths))]
+        lines = [" " * w0 + "".join(f"  {k:>{w}}" for k, w in zip(ENDPOINT_KINDS, widths, strict=True))]
         for label, vals in rows:
-            lines.append(f"{label:<{w0}}" + "".join(f"  {v:>{w}}" for v, w in zip(vals, widths)))
+            lines.append(f"{label:<{w0}}" + "".join(f"  {v:>{w}}" for v, w in zip(vals, widths, strict=True)))
         lines.extend(self._footer())
         return "\n".join(lines)
 
@@ -540,6 +589,7 @@ class ChurnReport:
             for label, vals in self._rows()
         )
         foot = "".join(f"<div><small>{esc(t)}</small></div>" for t in self._footer())
+        foot += f"<p>{esc(self.interpretation())}</p>"
         return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>{foot}"
 
     def __repr__(self) -> str:
@@ -620,11 +670,19 @@ def churn(
     since: float | None = None,
     until: float | None = None,
     floor_bytes_per_transition: int = FLOOR_BYTES_PER_TRANSITION,
+    from_seq: int | None = None,
+    to_seq: int | None = None,
+    notes: Sequence[str] = (),
 ) -> ChurnReport:
     """Fold a change log into a :class:`ChurnReport`. Pure: the log is only read.
 
     Only committed writes count; the window is half-open, ``since <= time < until``, so
-    adjacent windows add up to the whole. ``size_model`` is ``"proto"`` (``proto_bytes``,
+    adjacent windows add up to the whole. Its boundary is a virtual time, and writes share
+    times: ``since=cluster.now`` taken right after ``cluster.run()`` also counts the writes made
+    at that instant, which are the last writes of what ran before. To count exactly the writes
+    of one block of code, window by log position instead: ``from_seq <= seq < to_seq``
+    (``ChangeEvent.seq``), which is what ``with cluster.measure() as m:`` … ``m.churn()`` does.
+    ``notes`` are carried into the report and printed under it. ``size_model`` is ``"proto"`` (``proto_bytes``,
     default), ``"json"`` (``json_bytes``) or any :class:`SizeModel` such as
     :class:`ConstantSizeModel`.
 
@@ -649,6 +707,11 @@ def churn(
         raise InvalidOption(f"watcher group names must be unique, duplicated: {dupes}")
     if since is not None and until is not None and until < since:
         raise InvalidOption(f"until={until!r} is before since={since!r}")
+    for label, seq in (("from_seq", from_seq), ("to_seq", to_seq)):
+        if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0):
+            raise InvalidOption(f"{label} must be an integer >= 0 or None, got {seq!r}")
+    if from_seq is not None and to_seq is not None and to_seq < from_seq:
+        raise InvalidOption(f"to_seq={to_seq!r} is before from_seq={from_seq!r}")
     if not isinstance(floor_bytes_per_transition, int) or floor_bytes_per_transition < 0:
         raise InvalidOption(f"floor_bytes_per_transition must be an integer >= 0, got {floor_bytes_per_transition!r}")
 
@@ -677,12 +740,16 @@ def churn(
     series: dict[tuple[int, str], list[int]] = {}
     previous: dict[tuple[str, str, str], tuple[Mapping[str, str], int]] = {}
 
+    lo_seq = -1 if from_seq is None else from_seq
     for ev in changes:
+        if to_seq is not None and ev.seq >= to_seq:
+            break  # the log is in seq order
         t = ev.time
         if until is not None and t >= until:
             continue
+        before = ev.seq < lo_seq
         if ev.outcome != "ok":
-            if since is None or t >= since:
+            if not before and (since is None or t >= since):
                 failed = kinds.get(ev.kind)
                 if failed is None:
                     failed = kinds[ev.kind] = _Acc()
@@ -695,7 +762,7 @@ def churn(
             previous.pop(key, None)
         else:
             previous[key] = (ev.labels, size)
-        if since is not None and t < since:
+        if before or (since is not None and t < since):
             continue
 
         acc = kinds.get(ev.kind)
@@ -778,4 +845,7 @@ def churn(
             for (s, k), v in sorted(series.items())
         ),
         floor=_frozen_mapping(floor),
+        from_seq=from_seq,
+        to_seq=to_seq,
+        notes=tuple(str(n) for n in notes),
     )

@@ -563,3 +563,26 @@ def test_reproduce_kep752_through_the_cli(capsys: pytest.CaptureFixture[str]) ->
     keys = {"case", "scenario", "layout", "metric", "kep", "idealised", "realistic"}
     assert rows and all(set(r) == keys for r in rows)
     assert {(r["case"], r["scenario"], r["layout"]) for r in rows} >= {("case1", "rolling_update", "slices_100")}
+
+
+# --------------------------------------------------------------------------------------------
+# reports that explain themselves, mistakes that are reported
+
+
+def test_churn_prints_a_legend_and_an_interpretation(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "churn", "--pods", "6", "--nodes", "3", "--no-progress")
+    assert code == 0
+    lines = out.splitlines()
+    assert any(line.startswith("p99 latency: the 99th percentile") for line in lines)
+    assert any(line.startswith("× information floor: bytes delivered / (watch events × 10 B)") for line in lines)
+    assert any(line.startswith("units: bytes in decimal units") for line in lines)
+    _, report = rolling_update_churn(pods=6, nodes=3)
+    assert lines[-1] == report.interpretation()
+    assert "Endpoints" in lines[-1] and "slice" in lines[-1]
+
+
+def test_unschedulable_pods_are_an_error_not_zero_churn(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "churn", "--nodes", "0", "--pods", "20", "--no-progress")
+    assert code == 1
+    assert "could not be scheduled" in out  # the report's note
+    assert "pod(s) could not be scheduled on 0 node(s)" in assert_one_line_error(err.splitlines()[-1] + "\n")

@@ -385,3 +385,48 @@ def test_plot() -> None:
     ax_t, ax_h = fig.axes
     assert {line.get_label() for line in ax_t.get_lines()} == {"Endpoints", "EndpointSlice"}
     assert sum(p.get_height() for p in ax_h.patches if isinstance(p, Rectangle)) == 3
+
+
+# --------------------------------------------------------------------------------------------
+# notes and legend (issue 18)
+
+
+def test_capped_mirroring_and_truncation_are_noted() -> None:
+    import kubesim
+    from kubesim.measure import cluster_notes
+
+    addresses = "\n".join(f"      - ip: 10.1.{i // 250}.{i % 250 + 1}" for i in range(1001))
+    cluster = kubesim.Cluster(seed=0, nodes=1)
+    cluster.apply_yaml(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: big}\nspec:\n  ports: [{port: 80}]\n---\n"
+        "apiVersion: v1\nkind: Endpoints\nmetadata: {name: big}\nsubsets:\n  - ports: [{port: 80}]\n"
+        f"    addresses:\n{addresses}\n"
+    )
+    cluster.run()
+    notes = cluster_notes(cluster)
+    assert len(notes) == 1 and "mirrors only 1,000" in notes[0] and "default/big" in notes[0]
+    report = cluster.churn()
+    assert report.notes == notes and f"note: {notes[0]}" in str(report).splitlines()
+    assert report.to_dict()["notes"] == list(notes)
+    # a truncated Endpoints (the controller's annotation) gets the other note
+    ep = cluster.get("Endpoints", "big")
+    import attrs
+
+    meta = attrs.evolve(ep.metadata, annotations={"endpoints.kubernetes.io/over-capacity": "truncated"})
+    cluster.update(attrs.evolve(ep, metadata=meta))
+    assert "hold only 1,000 addresses" in cluster_notes(cluster)[0]
+
+
+def test_the_legend_defines_every_row_that_needs_it() -> None:
+    import kubesim
+    from kubesim import scenarios
+
+    cluster = kubesim.Cluster(seed=0, nodes=2)
+    scenarios.deploy(cluster, "web", replicas=3)
+    cluster.run()
+    text = str(cluster.churn())
+    assert "p99 latency: the 99th percentile of the time from a pod change" in text
+    assert "× information floor: bytes delivered / (watch events × 10 B)" in text
+    assert "1 KB = 1000 B" in text and "latency in virtual seconds" in text
+    assert "interpretation" not in text  # the one-line interpretation is its own method
+    assert cluster.churn().interpretation().endswith(".")
