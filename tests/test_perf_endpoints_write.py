@@ -92,12 +92,12 @@ def scratch_errors(obj: Any, old: Any = None) -> list[Any]:
             for s in obj.subsets
         ],
     )
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(validation, "_VALID_ADDRESSES", validation._ValidEntries())
-        mp.setattr(validation, "_VALID_IDS", set())
-        mp.setattr(validation, "_VALID_HELD", [])
-        mp.setattr(validation, "_VALID_LISTS", IdentityMemo(1 << 20))
-        mp.setattr(validation, "_DERIVED", IdentityMemo(1 << 20))
+    with pytest.MonkeyPatch.context() as mp:  # the memos, where the Endpoints validator reads them
+        mp.setattr(validation.endpoints, "_VALID_ADDRESSES", validation._ValidEntries())
+        mp.setattr(validation.endpoints, "_VALID_IDS", set())
+        mp.setattr(validation.endpoints, "_VALID_HELD", [])
+        mp.setattr(validation.endpoints, "_VALID_LISTS", IdentityMemo(1 << 20))
+        mp.setattr(validation.endpoints, "_DERIVED", IdentityMemo(1 << 20))
         return validation.validate_errors(copy, old)
 
 
@@ -433,7 +433,7 @@ def test_one_change_costs_one_address(monkeypatch: pytest.MonkeyPatch, truncate:
         checked.append(a)
         original(e, a, path)
 
-    monkeypatch.setattr(validation, "_endpoint_address_errors", counting_check)
+    monkeypatch.setattr(validation.endpoints, "_endpoint_address_errors", counting_check)
     counting = _CountingDict(wire._ADDR_PAIRS)
     monkeypatch.setattr(wire.endpoints, "_ADDR_PAIRS", counting)  # where address_list_sizes reads it
     for step, i in enumerate([0, 700, 1499, 3]):  # replace one pod's address at a time
