@@ -41,6 +41,7 @@ from typing import Any
 import attrs
 
 from kubesim import defaults as _defaults
+from kubesim import namespaces as _namespaces
 from kubesim import validation as _validation
 from kubesim import wire as _wire
 from kubesim.changelog import ChangeEvent, ChangeLog
@@ -49,6 +50,7 @@ from kubesim.errors import (
     AlreadyExists,
     Conflict,
     FieldError,
+    Forbidden,
     InvalidObject,
     NotFound,
     RequestTooLarge,
@@ -228,6 +230,10 @@ class APIServer:
     faults: FaultInjector | None = None
     #: keep each written object in its ChangeEvent (``event.object``) so the log can be replayed
     record_objects: bool = False
+    #: the NamespaceLifecycle admission plugin (see :mod:`kubesim.namespaces`): a create into a
+    #: missing namespace is NotFound, into a terminating one Forbidden; ``default``,
+    #: ``kube-system`` and ``kube-public`` cannot be deleted. :class:`~kubesim.Cluster` turns it on.
+    namespace_lifecycle: bool = False
     _store: dict[str, dict[str, dict[str, Any]]] = attrs.field(factory=dict, repr=False)
     _rv: int = attrs.field(default=0, repr=False)
     _watchers: list[tuple[frozenset[str] | None, WatchFn]] = attrs.field(factory=list, repr=False)
@@ -477,6 +483,8 @@ class APIServer:
         if meta.namespace != ns:
             obj = attrs.evolve(obj, metadata=attrs.evolve(meta, namespace=ns))
         obj = _defaults.apply_defaults(obj)
+        if kind == "Namespace":
+            obj = _namespaces.prepare_for_create(obj)
         if not obj.metadata.name and not obj.metadata.generate_name:
             raise InvalidObject(
                 kind, "", [FieldError("metadata.name", "Required value", detail="name or generateName is required")]
@@ -492,6 +500,9 @@ class APIServer:
         """
         if type(obj).__name__ not in KINDS:
             raise TypeError(f"not an API object: {obj!r}")
+        if self.namespace_lifecycle:
+            # Mutating admission runs before the registry's validation.
+            _namespaces.admit_create(self, obj.kind, obj.metadata.name, self._ns(obj.kind, obj.metadata.namespace))
         obj = self.prepare_create(obj)
         kind = obj.kind
         meta = obj.metadata
@@ -522,12 +533,13 @@ class APIServer:
         self._check_size(kind, name, sizes[2])
         return self._commit("create", "ADDED", bucket, obj, None, actor, sizes, cause)
 
-    def update(self, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
+    def update(self, obj: Any, *, actor: str = "client", cause: str = "", subresource: str = "") -> Any:
         """Replace the stored object with ``obj``; returns the stored result.
 
         A non-empty ``metadata.resourceVersion`` must match the stored one
         (:class:`~kubesim.errors.Conflict` otherwise). An update that changes nothing returns
-        the stored object unchanged and records nothing.
+        the stored object unchanged and records nothing. ``subresource`` (``"status"``,
+        ``"finalize"``) matters for Namespaces only, whose strategies keep the other parts.
         """
         kind = obj.kind
         meta = obj.metadata
@@ -542,6 +554,8 @@ class APIServer:
         if kind == "Service" and self.service_ip_hook is not None:
             obj = self.service_ip_hook(obj, old)
         obj = _defaults.apply_defaults(obj)
+        if kind == "Namespace":
+            obj = _namespaces.prepare_for_update(obj, old, subresource)
         new_meta = _carried_over_meta(obj.metadata, old_meta, ns)
         if new_meta is not obj.metadata:
             obj = _with_meta(obj, new_meta)
@@ -551,7 +565,12 @@ class APIServer:
         generation = old_meta.generation
         if kind in _GENERATION_KINDS and _generation_bumps(kind, old, obj):
             generation += 1
-        if old_meta.deletion_timestamp is not None and not new_meta.finalizers and kind != "Pod":
+        if (
+            old_meta.deletion_timestamp is not None
+            and not new_meta.finalizers
+            and kind != "Pod"
+            and (kind != "Namespace" or not _namespaces.spec_finalizers(obj))
+        ):
             # The last finalizer is gone: the object is removed.
             if generation != old_meta.generation:
                 obj = _with_meta(obj, _stamped_meta(new_meta, new_meta.resource_version, generation))
@@ -583,6 +602,17 @@ class APIServer:
         if obj is None:
             raise NotFound(kind, name, ns)
         meta: ObjectMeta = obj.metadata
+        if kind == "Namespace":
+            if self.namespace_lifecycle:
+                _namespaces.admit_delete(name)
+            if meta.deletion_timestamp is None or _namespaces.spec_finalizers(obj) or meta.finalizers:
+                # The namespace registry marks it Terminating; the namespace controller
+                # deletes its content and removes the spec finalizer, which removes it.
+                marked = _namespaces.mark_terminating(obj, self._now_ts())
+                if marked == obj:
+                    return obj
+                marked, sizes = self._stamp(marked, marked.metadata)
+                return self._commit("update", "MODIFIED", self._bucket(kind, ns), marked, obj, actor, sizes, cause)
         graceful = False
         grace = 0
         if kind == "Pod":

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from kubesim import manifests as _manifests
+from kubesim import namespaces as _namespaces
 from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES, APIServer
 from kubesim.changelog import ChangeLog
 from kubesim.clock import Clock
@@ -56,6 +57,7 @@ DEFAULT_CONTROLLERS = (
     "endpointslice",
     "endpointslicemirroring",
     "nodelifecycle",
+    "namespace",
 )
 
 
@@ -172,6 +174,7 @@ class Cluster:
         self._service_ips = ServiceIPAllocator("10.96.0.0/12", self.rng)
         self._service_ips6 = ServiceIPAllocator("fd00:10:96::/112", self.rng) if dual_stack else None
         self.api.service_ip_hook = self._allocate_service_ips
+        self.api.namespace_lifecycle = True
         cluster_cidr = "10.244.0.0/16" if nodes <= 255 else "10.128.0.0/9"
         self._node_cidrs = NodeCIDRAllocator(cluster_cidr, 24)
         self._node_cidrs6 = NodeCIDRAllocator("fd00:10:244::/56", 64) if dual_stack else None
@@ -193,6 +196,15 @@ class Cluster:
         for name in DEFAULT_CONTROLLERS:
             if name in names:
                 self.controllers[name] = registry.start(name, self.context)
+        # kube-apiserver's bootstrap: the system namespaces, first in the change log, their
+        # uids from a stream of their own (see kubesim.namespaces.bootstrap_rng).
+        main_rng, self.api.rng = self.api.rng, _namespaces.bootstrap_rng(seed)
+        try:
+            with self.api.transaction():
+                for ns in _namespaces.bootstrap_objects():
+                    self.api.create(ns, actor="kube-apiserver")
+        finally:
+            self.api.rng = main_rng
         with self.api.transaction():
             for _ in range(nodes):
                 self.add_node()
@@ -435,12 +447,15 @@ class Cluster:
         return the chosen :class:`~kubesim.proxy.Backend` (``str()`` is ``ip:port``). Picks
         uniformly among usable endpoints from a traffic random stream of the cluster's seed;
         honours the terminating fallback, Local traffic policies relative to ``from_node`` and
-        topology hints. Raises :class:`~kubesim.errors.NoEndpoints` as a client would see it."""
+        topology hints: zone hints always, node hints (``trafficDistribution: PreferSameNode``)
+        when ``prefer_same_traffic_distribution`` is on, as kube-proxy does behind the same
+        feature gate. Raises :class:`~kubesim.errors.NoEndpoints` as a client would see it."""
         from kubesim import proxy
 
         return proxy.connect(
             self.api, self._traffic_rng, service, port, namespace=namespace, from_node=from_node,
             external=external, protocol=protocol, ip_family=ip_family,
+            prefer_same_node_enabled=self.options.prefer_same_traffic_distribution,
         )
 
     def resolve(self, name: str, *, namespace: str = "default", record: str = "A") -> Any:

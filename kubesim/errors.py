@@ -25,6 +25,7 @@ __all__ = [
     "NotFound",
     "AlreadyExists",
     "Conflict",
+    "Forbidden",
     "RequestTooLarge",
     "ServerError",
     "ServerTimeout",
@@ -119,6 +120,18 @@ class Conflict(KubesimError):
             f'Operation cannot be fulfilled on {_resource(kind)} "{name}": the object has been '
             "modified; please apply your changes to the latest version and try again"
         )
+
+
+class Forbidden(KubesimError):
+    """An admission plugin refused the request (HTTP 403), in ``apierrors.NewForbidden``'s
+    words: ``pods "web" is forbidden: unable to create new content in namespace prod because it
+    is being terminated`` (``pods is forbidden: ...`` when the name is not known yet).
+    ``reason`` is the cause after ``forbidden:``."""
+
+    def __init__(self, kind: str, name: str, reason: str, namespace: str = "") -> None:
+        self.kind, self.name, self.namespace, self.reason = kind, name, namespace, reason
+        who = f'{_resource(kind)} "{name}"' if name else _resource(kind)
+        super().__init__(f"{who} is forbidden: {reason}")
 
 
 class RequestTooLarge(KubesimError):

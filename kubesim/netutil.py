@@ -1,7 +1,8 @@
 """IP address helpers with Kubernetes' parsing rules.
 
 Kubernetes parses IPs with ``netutils.ParseIPSloppy`` (IPv4 octets with leading zeros are read
-as decimal, ``01.2.3.4`` -> ``1.2.3.4``) and prints them in canonical form (RFC 5952 for IPv6;
+as decimal, ``01.2.3.4`` -> ``1.2.3.4``; IPv6 groups may carry leading zeros beyond four
+digits, ``02000::4`` -> ``2000::4``) and prints them in canonical form (RFC 5952 for IPv6;
 an IPv4-mapped IPv6 address prints as IPv4). All functions are ``O(1)`` for one address.
 
 >>> canonical_ip("01.2.3.4")
@@ -10,6 +11,8 @@ an IPv4-mapped IPv6 address prints as IPv4). All functions are ``O(1)`` for one 
 '1234::5678:0:0:9abc:def0'
 >>> ip_family("::ffff:10.0.0.1")
 'IPv4'
+>>> canonical_ip("02000::4")  # a legacy leading zero in a group, accepted as upstream does
+'2000::4'
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def _parse_v4_sloppy(text: str) -> ipaddress.IPv4Address | None:
 def parse_ip(text: str) -> _Addr | None:
     """Parse like ``ParseIPSloppy``; ``None`` if ``text`` is not an IP. IPv4-mapped IPv6
     addresses are returned as IPv4 (Go's 4-byte form)."""
-    if not isinstance(text, str) or not text or len(text) > 45:
+    if not isinstance(text, str) or not text or len(text) > _MAX_TEXT:
         return None
     if ":" not in text:
         return _parse_v4_sloppy(text)
@@ -53,11 +56,58 @@ def parse_ip(text: str) -> _Addr | None:
     try:
         addr = ipaddress.IPv6Address(text)
     except ValueError:
-        # Go accepts an embedded IPv4 tail with leading zeros too; keep it strict here.
-        return None
+        sloppy = _parse_v6_sloppy(text)
+        if sloppy is None:
+            return None
+        addr = sloppy
     if addr.ipv4_mapped is not None:
         return addr.ipv4_mapped
     return addr
+
+
+# Go has no length limit; this one bounds the memo's keys. 128 characters leave room for
+# legacy leading zeros (``0000002000::4``) far beyond anything a real writer produces.
+_MAX_TEXT = 128
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _parse_v6_sloppy(text: str) -> ipaddress.IPv6Address | None:
+    """IPv6 the way Go 1.16's ``net.ParseIP`` read it, which ``netutils.ParseIPSloppy``
+    (``k8s.io/utils/net/ipnet.go``'s forked ``parseIPv6``) keeps: a group is any run of hex
+    digits whose value is at most ``0xffff`` (so ``02000`` is ``0x2000``); the last group
+    may be an IPv4 address with leading zeros; ``::`` may stand for no group at all. Only
+    reached for text Python's strict parser refused. ``O(len(text))``."""
+    if text.count("::") > 1:
+        return None
+    head, ellipsis, tail = text.partition("::")
+    parts_head = head.split(":") if head else []
+    parts_tail = tail.split(":") if tail else []
+    words: list[int] = []
+    tail_words: list[int] = []
+    for parts, out in ((parts_head, words), (parts_tail, tail_words)):
+        for i, g in enumerate(parts):
+            last = i == len(parts) - 1 and (out is tail_words or not ellipsis)
+            if "." in g and last:
+                v4 = _parse_v4_sloppy(g)
+                if v4 is None:
+                    return None
+                b = v4.packed
+                out.extend(((b[0] << 8) | b[1], (b[2] << 8) | b[3]))
+                continue
+            if not g or any(c not in _HEX for c in g):
+                return None
+            v = int(g, 16)
+            if v > 0xFFFF:
+                return None
+            out.append(v)
+    n = len(words) + len(tail_words)
+    if ellipsis:
+        if n > 8:
+            return None
+        words = words + [0] * (8 - n) + tail_words
+    elif n != 8:
+        return None
+    return ipaddress.IPv6Address(b"".join(w.to_bytes(2, "big") for w in words))
 
 
 def canonical_ip(text: str) -> str | None:

@@ -57,6 +57,9 @@ __all__ = [
     "NodeAddress",
     "NodeStatus",
     "Node",
+    "NamespaceSpec",
+    "NamespaceCondition",
+    "NamespaceStatus",
     "Namespace",
     "EndpointAddress",
     "EndpointPort",
@@ -555,6 +558,33 @@ class Node:
     metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
     spec: NodeSpec = attrs.field(factory=NodeSpec)
     status: NodeStatus = attrs.field(factory=NodeStatus)
+
+
+@attrs.frozen
+class NamespaceSpec:
+    """``corev1.NamespaceSpec``: ``finalizers`` (the API server adds ``kubernetes`` on create;
+    the namespace controller removes it when the namespace's content is gone)."""
+
+    finalizers: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class NamespaceCondition:
+    """``corev1.NamespaceCondition`` (written by the namespace controller while deleting)."""
+
+    type: str
+    status: str
+    last_transition_time: int | None = None
+    reason: str = ""
+    message: str = ""
+
+
+@attrs.frozen
+class NamespaceStatus:
+    """``corev1.NamespaceStatus``: ``phase`` is ``Active`` or ``Terminating``."""
+
+    phase: str = ""
+    conditions: tuple[NamespaceCondition, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen

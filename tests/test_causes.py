@@ -19,7 +19,7 @@ def test_each_scenario_step_owns_the_writes_it_sets_off() -> None:
     rolled = len(c.changes)
     sc.fail_node(c, "node-1")
     c.run(until=c.now + 400)
-    assert {e.cause for e in c.changes[:deployed] if e.kind != "Node"} == {"deploy"}
+    assert {e.cause for e in c.changes[:deployed] if e.kind not in ("Node", "Namespace")} == {"deploy"}
     assert {e.cause for e in c.changes[deployed:rolled]} == {"rollout"}
     assert {e.cause for e in c.changes[rolled:]} == {"node-loss"}
     report = c.churn()
@@ -35,7 +35,7 @@ def test_cluster_cause_context_and_nesting() -> None:
     with c.cause("experiment"):
         sc.deploy(c, "web", replicas=2)  # an outer cause wins over the scenario's own
         c.run()
-    assert {e.cause for e in c.changes if e.kind != "Node"} == {"experiment"}
+    assert {e.cause for e in c.changes if e.kind not in ("Node", "Namespace")} == {"experiment"}
     assert c.clock.context == ""
     with pytest.raises(kubesim.InvalidOption), c.cause(3):  # type: ignore[arg-type]
         pass

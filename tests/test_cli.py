@@ -104,7 +104,12 @@ def test_apply_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
 
 
 def test_apply_namespace_flag(capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path) -> None:
-    code, out, _ = run(capsys, "get", "svc", "-n", "prod", "-o", "name", "-f", SERVICE, "--no-progress")
+    # A fresh cluster has only the system namespaces (NamespaceLifecycle refuses the others).
+    code, out, err = run(capsys, "get", "svc", "-n", "prod", "-o", "name", "-f", SERVICE, "--no-progress")
+    assert code == 1 and 'namespaces "prod" not found' in assert_one_line_error(err)
+    ns = tmp_path / "ns.yaml"
+    ns.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n")
+    code, out, _ = run(capsys, "get", "svc", "-n", "prod", "-o", "name", "-f", str(ns), "-f", SERVICE, "--no-progress")
     assert (code, out) == (0, "service/nginx-service\n")
     other = tmp_path / "other.yaml"
     other.write_text(pathlib.Path(SERVICE).read_text().replace("name: nginx-service", "name: x\n  namespace: dev"))

@@ -332,6 +332,7 @@ def test_search_continues_past_nodata_to_an_answer() -> None:
     c = cluster(dual_stack=True)
     c.create(make_pod(0, app="x", hostname="web", subdomain="prod"))
     c.create(make_service("prod", app="x", cluster_ip="None"))
+    c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}})
     c.create(make_service("web", ns="prod", ip_families=("IPv6",), ip_family_policy="SingleStack"))
     c.run()
     v6 = c.get("Service", "web", "prod").spec.cluster_ip

@@ -190,6 +190,7 @@ def _staleness_scenario(mode: str) -> kubesim.Cluster:
     c.update(attrs.evolve(s, metadata=attrs.evolve(s.metadata, finalizers=())))
     step()
     # a managed-labelled slice in a namespace the controller indexes only later
+    c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}})
     c.create(EndpointSlice(
         metadata=ObjectMeta(name="late-foreign", namespace="other", labels={
             "kubernetes.io/service-name": "late",

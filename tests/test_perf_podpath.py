@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import kubesim
 from kubesim import apiserver as api_mod
 from kubesim import defaults, scenarios
+from kubesim import namespaces as _namespaces
 from kubesim import validation as _validation
 from kubesim import wire as _wire
 from kubesim._memo import ByIdentity
@@ -73,6 +74,8 @@ def ref_stamp(self: APIServer, obj: Any, meta: ObjectMeta, generation: int | Non
 def ref_create(self: APIServer, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
     if type(obj).__name__ not in KINDS:
         raise TypeError(f"not an API object: {obj!r}")
+    if self.namespace_lifecycle:
+        _namespaces.admit_create(self, obj.kind, obj.metadata.name, self._ns(obj.kind, obj.metadata.namespace))
     obj = self.prepare_create(obj)
     kind = obj.kind
     meta = obj.metadata
@@ -111,6 +114,8 @@ def ref_update(self: APIServer, obj: Any, *, actor: str = "client", cause: str =
     if kind == "Service" and self.service_ip_hook is not None:
         obj = self.service_ip_hook(obj, old)
     obj = defaults.apply_defaults(obj)
+    if kind == "Namespace":  # the main resource's strategy (no subresource writes here)
+        obj = _namespaces.prepare_for_update(obj, old, "")
     new_meta = attrs.evolve(
         obj.metadata, namespace=ns, uid=old_meta.uid, creation_timestamp=old_meta.creation_timestamp,
         deletion_timestamp=old_meta.deletion_timestamp,
@@ -124,7 +129,8 @@ def ref_update(self: APIServer, obj: Any, *, actor: str = "client", cause: str =
     _validation.validate(obj, old)
     if kind in _GENERATION_KINDS and _generation_bumps(kind, old, obj):
         new_meta = attrs.evolve(new_meta, generation=old_meta.generation + 1)
-    if old_meta.deletion_timestamp is not None and not new_meta.finalizers and kind != "Pod":
+    if (old_meta.deletion_timestamp is not None and not new_meta.finalizers and kind != "Pod"
+            and (kind != "Namespace" or not _namespaces.spec_finalizers(obj))):
         obj = attrs.evolve(obj, metadata=new_meta)
         return self._remove(obj, actor, cause)
     obj, sizes = ref_stamp(self, obj, new_meta)
@@ -142,6 +148,16 @@ def ref_delete(
     if obj is None:
         raise NotFound(kind, name, ns)
     meta: ObjectMeta = obj.metadata
+    if kind == "Namespace":
+        # the namespace registry: mark Terminating; the namespace controller removes it
+        if self.namespace_lifecycle:
+            _namespaces.admit_delete(name)
+        if meta.deletion_timestamp is None or _namespaces.spec_finalizers(obj) or meta.finalizers:
+            marked = _namespaces.mark_terminating(obj, self._now_ts())
+            if marked == obj:
+                return obj
+            marked, sizes = ref_stamp(self, marked, marked.metadata)
+            return self._commit("update", "MODIFIED", self._bucket(kind, ns), marked, obj, actor, sizes, cause)
     graceful = False
     grace = 0
     if kind == "Pod":

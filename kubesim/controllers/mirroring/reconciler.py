@@ -329,6 +329,16 @@ def _remove_identical(items: list[EndpointSlice], item: EndpointSlice) -> None:
 # reconcile (reconciler.go)
 
 
+def _stale_owner(endpoints: Endpoints, s: EndpointSlice) -> bool:
+    """``needRebuildExistingSlices``: the slice has an owner reference to an Endpoints of this
+    name whose uid is not this Endpoints' (the Endpoints was deleted and created again; left
+    alone, the garbage collector would delete the slice). A slice without owner references is
+    not rebuilt for that. ``O(owner references)``."""
+    uid = endpoints.metadata.uid
+    name = endpoints.metadata.name
+    return any(o.kind == "Endpoints" and o.name == name and o.uid != uid for o in s.metadata.owner_references)
+
+
 def reconcile_mirroring(
     endpoints: Endpoints,
     existing_slices: Iterable[EndpointSlice],
@@ -344,7 +354,8 @@ def reconcile_mirroring(
        ``max_endpoints_per_subset`` valid ones were taken; invalid IPs are skipped without using
        budget; keys for both address types are registered for every subset;
     2. per (address type, port set) key: no desired endpoints -> delete its slices; else keep the
-       first existing slice when its endpoints, labels and annotations already match, rebuilding
+       first existing slice when its endpoints, labels and annotations already match and no
+       owner reference names this Endpoints with another uid (:func:`_stale_owner`), rebuilding
        it in full under its name otherwise; delete the other slices; create when none exists;
     3. delete slices whose key is no longer desired;
     4. recycle: each create becomes an update of a slice to delete of the same address type;
@@ -445,6 +456,7 @@ def reconcile_mirroring(
                 and removed == 0
                 and endpoints.metadata.labels == first.metadata.labels.without(LABEL_MANAGED_BY, LABEL_SERVICE_NAME)
                 and compare_annotations == first.metadata.annotations
+                and not _stale_owner(endpoints, first)
             ):
                 continue
         name = existing[0].metadata.name if existing else ""

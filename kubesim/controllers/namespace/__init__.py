@@ -1,0 +1,1 @@
+"""The namespace controller: deletes a Terminating namespace's content, then the namespace."""
