@@ -1,0 +1,320 @@
+"""The HTTP server: aiohttp in front of :class:`kubesim.serve.rest.Backend`, and the clock.
+
+One asyncio event loop owns the cluster: request handlers, watch streams and the time driver
+all run on it, so the cluster (which is not thread-safe) is touched by one thread only. Each
+request is answered synchronously by the backend; only watch streams (and body reads) await.
+aiohttp streams chunked responses and keeps thousands of idle watch connections cheaply.
+
+Time: every ``tick`` wall seconds the driver runs the cluster up to
+``anchor_virtual + (wall - anchor_wall) × speed``; ``speed=0`` leaves time to the
+``kubesim.io`` controls (``advance``, ``run``), which re-anchor the driver.
+
+Robustness: bodies are read in chunks and refused past the cap (413) before they are whole;
+every failure of the backend is a ``Status`` answer; a failure inside the simulation's own
+clock is logged and the server keeps serving; watch streams end when the client goes away,
+the subscription overflows or ``timeoutSeconds`` passes.
+
+:class:`ServerThread` runs a server on a background thread (tests, notebooks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from kubesim.serve import control as _control
+from kubesim.serve.rest import Backend, Request, Response, WatchPlan, error_response
+from kubesim.serve.status import ApiError
+from kubesim.serve.watch import event_line
+
+__all__ = ["Server", "ServerThread"]
+
+T = TypeVar("T")
+
+#: Seconds between BOOKMARK events on a watch that asked for them.
+BOOKMARK_INTERVAL = 5.0
+
+
+class Server:
+    """``kubesim serve``: one cluster behind the Kubernetes API on ``host:port``.
+
+    ``await start()`` binds (``port=0``: a free port, see :attr:`port`), ``await stop()``
+    closes every connection. ``speed`` is virtual seconds per wall second; ``token`` turns on
+    bearer-token authentication (``Authorization: Bearer <token>``).
+    """
+
+    def __init__(self, cluster: Any, *, host: str = "127.0.0.1", port: int = 6443, speed: float = 1.0,
+                 token: str | None = None, tick: float = 0.05, history_size: int = 10000,
+                 max_watch_queue: int = 10000, log: Callable[[str], None] | None = None) -> None:
+        if speed < 0:
+            raise ValueError(f"speed must be >= 0, got {speed!r}")
+        self.cluster = cluster
+        self.host = host
+        self.port = port
+        self.speed = float(speed)
+        self.token = token
+        self.tick = tick
+        self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.backend = Backend(cluster, history_size=history_size, max_watch_queue=max_watch_queue,
+                               server_address=f"{host}:{port}")
+        self.control = _control.Control(cluster, lambda: self.speed, self.set_speed, self.reanchor)
+        self.backend.extensions[_control.PREFIX] = self.control.handle
+        self._anchor_wall = time.monotonic()
+        self._anchor_virtual = cluster.now
+        self._runner: web.AppRunner | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self.requests = 0
+        self.clock_errors = 0
+
+    # ------------------------------------------------------------------ time
+
+    def reanchor(self) -> None:
+        """Virtual time from now on advances from the cluster's current time."""
+        self._anchor_wall = time.monotonic()
+        self._anchor_virtual = self.cluster.now
+
+    def set_speed(self, speed: float) -> None:
+        self.advance_clock()
+        self.speed = float(speed)
+        self.reanchor()
+
+    def advance_clock(self) -> None:
+        """Run the cluster up to the virtual time that wall time and speed give."""
+        if self.speed <= 0:
+            return
+        target = self._anchor_virtual + (time.monotonic() - self._anchor_wall) * self.speed
+        if target > self.cluster.now:
+            try:
+                self.cluster.run(until=target)
+            except Exception as exc:  # a bug in the simulation: report it, keep serving
+                self.clock_errors += 1
+                if self.clock_errors <= 5:
+                    self.log(f"kubesim serve: the simulation raised {type(exc).__name__}: {exc}")
+                self.reanchor()
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick)
+            self.advance_clock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=self.backend.max_body + 1)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
+        self.backend.server_address = f"{self.host}:{self.port}"
+        self.reanchor()
+        self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        for plan_sub in list(self.backend.hub._subs.values()):
+            for sub in list(plan_sub):
+                sub.queue.put_nowait(("CLOSE", None))
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # ------------------------------------------------------------------ requests
+
+    def _authorised(self, request: web.Request) -> bool:
+        if self.token is None:
+            return True
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), self.token.encode())
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        cap = self.backend.max_body
+        length = request.content_length
+        if length is not None and length > cap:
+            raise ApiError(413, "RequestEntityTooLarge", "the server has received too large of a request body")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = await request.content.read(65536)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > cap:
+                raise ApiError(413, "RequestEntityTooLarge", "the server has received too large of a request body")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _to_http(resp: Response) -> web.Response:
+        headers = dict(resp.headers)
+        headers["Content-Type"] = resp.content_type
+        headers.setdefault("Cache-Control", "no-cache, private")
+        return web.Response(status=resp.code, body=resp.body, headers=headers)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        try:
+            if not self._authorised(request):
+                return self._to_http(error_response(ApiError(401, "Unauthorized", "Unauthorized")))
+            body = await self._read_body(request)
+            query = {k: request.query.getone(k) for k in request.query}
+            req = Request(request.method, request.path, query, dict(request.headers), body)
+        except ApiError as exc:
+            return self._to_http(error_response(exc))
+        except Exception as exc:  # an unreadable request (bad encoding, reset connection)
+            return self._to_http(error_response(ApiError(400, "BadRequest", f"unreadable request: {type(exc).__name__}")))
+        self.advance_clock()
+        answer = self.backend.handle(req)
+        if isinstance(answer, Response):
+            return self._to_http(answer)
+        return await self._stream(request, answer)
+
+    async def _stream(self, request: web.Request, plan: WatchPlan) -> web.StreamResponse:
+        resp = web.StreamResponse(status=200, headers={"Content-Type": plan.content_type,
+                                                       "Cache-Control": "no-cache, private"})
+        resp.enable_chunked_encoding()
+        backend = self.backend
+        deadline = None if plan.timeout is None else time.monotonic() + plan.timeout
+        try:
+            await resp.prepare(request)
+            if plan.error is not None:
+                await resp.write(event_line("ERROR", plan.error))
+                return resp
+            for type_, obj in plan.initial:
+                await resp.write(event_line(type_, backend.watch_object(plan, obj)))
+            if plan.initial_end_bookmark:
+                await resp.write(event_line("BOOKMARK", backend.bookmark(plan, initial_end=True)))
+            queue = plan.subscription.queue
+            next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+            while True:
+                now = time.monotonic()
+                wait = 30.0
+                if deadline is not None:
+                    wait = min(wait, deadline - now)
+                if plan.bookmarks:
+                    wait = min(wait, next_bookmark - now)
+                if wait <= 0:
+                    if deadline is not None and now >= deadline:
+                        break
+                    await resp.write(event_line("BOOKMARK", backend.bookmark(plan)))
+                    next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+                    continue
+                try:
+                    type_, entry = await asyncio.wait_for(queue.get(), timeout=wait)
+                except asyncio.TimeoutError:
+                    continue
+                if type_ == "CLOSE":
+                    break
+                if plan.as_table:
+                    await resp.write(event_line(type_, backend.watch_object(plan, entry.new)))
+                else:
+                    await resp.write(entry.line(type_))
+        except (ConnectionResetError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            backend.stop_watch(plan)
+        with contextlib.suppress(Exception):
+            await resp.write_eof()
+        return resp
+
+    # ------------------------------------------------------------------ running
+
+    def run_forever(self, on_ready: Callable[[Server], None] | None = None) -> None:
+        """Serve until interrupted (Ctrl-C)."""
+
+        async def main() -> None:
+            await self.start()
+            if on_ready is not None:
+                on_ready(self)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await self.stop()
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(main())
+
+
+class ServerThread:
+    """A :class:`Server` on a background thread, as a context manager::
+
+        with ServerThread(kubesim.Cluster(seed=0), speed=0) as srv:
+            ... srv.url ...
+            srv.call(lambda: srv.server.cluster.now)   # run on the server's thread
+
+    The server binds ``127.0.0.1`` on a free port unless told otherwise, and is always
+    stopped when the block ends."""
+
+    def __init__(self, cluster: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("port", 0)
+        kwargs.setdefault("log", lambda msg: None)
+        self.server = Server(cluster, **kwargs)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="kubesim-serve", daemon=True)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self.server.start())
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(self.server.stop())
+        self._loop.close()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def call(self, fn: Callable[[], T], timeout: float = 30.0) -> T:
+        """Run ``fn()`` on the server's thread and return its result."""
+
+        async def wrapper() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result(timeout)
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(30)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

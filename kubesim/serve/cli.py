@@ -1,0 +1,132 @@
+"""The ``kubesim serve`` command (also ``python -m kubesim.serve``): parse, build, serve.
+
+It builds one :class:`kubesim.Cluster` from the options, starts a
+:class:`~kubesim.serve.app.Server`, writes a kubeconfig (``--kubeconfig PATH``, by default
+``kubesim-<port>.kubeconfig`` in the temporary directory) and prints how to use it, or prints the
+kubeconfig itself with ``--print-kubeconfig``. It binds ``127.0.0.1`` unless ``--host`` says
+otherwise; any address that is not loopback gets a warning that there is no authentication
+(``--token`` requires a bearer token).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+
+__all__ = ["main", "build_parser", "add_arguments", "is_loopback"]
+
+
+def _non_negative(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return v
+
+
+def _port(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 65535 (0: any free port)")
+    return v
+
+
+def is_loopback(host: str) -> bool:
+    """``True`` for ``localhost`` and addresses in 127.0.0.0/8 or ``::1``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``kubesim serve`` (shared with ``kubesim/__main__.py``)."""
+    p.add_argument("--port", type=_port, default=6443, help="TCP port (default 6443; 0: any free port)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; anything else is reachable from other machines "
+                        "and has no authentication unless --token is given)")
+    p.add_argument("--speed", type=_non_negative, default=1.0,
+                   help="virtual seconds per wall second (default 1; 0: time moves only when asked "
+                        "through /apis/kubesim.io/v1alpha1/advance or /run)")
+    p.add_argument("--token", default=None, help="require 'Authorization: Bearer TOKEN' on every request")
+    p.add_argument("--kubeconfig", default=None, metavar="PATH",
+                   help="write the kubeconfig here (default: kubesim-PORT.kubeconfig in the temporary directory)")
+    p.add_argument("--print-kubeconfig", action="store_true", help="print the kubeconfig on stdout")
+    g = p.add_argument_group("cluster options")
+    g.add_argument("--seed", type=int, default=0, help="the seed of every random choice (default 0)")
+    g.add_argument("--nodes", type=int, default=3, help="Ready nodes node-1 ... node-N (default 3)")
+    g.add_argument("--zones", type=int, default=3, help="zones the nodes are spread over (default 3)")
+    g.add_argument("--max-endpoints-per-slice", type=int, default=100, metavar="N",
+                   help="kube-controller-manager --max-endpoints-per-slice (default 100)")
+    g.add_argument("--endpoint-updates-batch-period", type=_non_negative, default=0.0, metavar="SECONDS")
+    g.add_argument("--endpointslice-updates-batch-period", type=_non_negative, default=0.0, metavar="SECONDS")
+    g.add_argument("--dual-stack", action="store_true", help="give nodes and Services IPv6 ranges too")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kubesim serve",
+        description="Serve one simulated cluster behind the Kubernetes API, for real kubectl and clients.",
+    )
+    add_arguments(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the cluster and serve until interrupted. Returns the exit status."""
+    try:
+        from kubesim.serve.app import Server
+    except ImportError as exc:  # the optional HTTP stack is missing
+        print(f"kubesim serve needs the serve extra: pip install 'kubesim[serve]' ({exc})", file=sys.stderr)
+        return 1
+    from kubesim import Cluster
+    from kubesim.errors import KubesimError
+    from kubesim.serve import kubeconfig
+
+    try:
+        cluster = Cluster(
+            seed=args.seed, nodes=args.nodes, zones=args.zones,
+            max_endpoints_per_slice=args.max_endpoints_per_slice,
+            endpoint_updates_batch_period=args.endpoint_updates_batch_period,
+            endpointslice_updates_batch_period=args.endpointslice_updates_batch_period,
+            dual_stack=args.dual_stack,
+        )
+    except KubesimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    server = Server(cluster, host=args.host, port=args.port, speed=args.speed, token=args.token)
+
+    def ready(srv: Server) -> None:
+        path = args.kubeconfig or os.path.join(tempfile.gettempdir(), f"kubesim-{srv.port}.kubeconfig")
+        kubeconfig.write(path, srv.url, token=args.token)
+        if not is_loopback(args.host):
+            print(f"WARNING: kubesim serve listens on {args.host}: anyone who can reach this address can read "
+                  "and change the cluster" + ("" if args.token else "; there is no authentication (use --token)"),
+                  file=sys.stderr)
+        if args.print_kubeconfig:
+            print(kubeconfig.dumps(srv.url, token=args.token), end="", flush=True)
+        print(f"kubesim serve: {args.nodes} nodes, speed {args.speed:g}, serving the Kubernetes API at {srv.url}",
+              file=sys.stderr)
+        print(f"kubeconfig written to {path}; use it with:\n  export KUBECONFIG={path}", file=sys.stderr, flush=True)
+
+    try:
+        server.run_forever(on_ready=ready)
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(build_parser().parse_args(argv))

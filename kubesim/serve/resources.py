@@ -1,0 +1,103 @@
+"""The served resources: one entry per REST resource, read by discovery, OpenAPI and routing.
+
+Every kind of :data:`kubesim.kinds.KIND_INFO` is served with the verbs of its upstream
+registry, its ``status`` subresource where upstream has one, ``scale`` for Deployments and
+ReplicaSets. ``events`` (core ``v1``) is served read-only and always empty: kubesim records no
+Events, and ``kubectl describe`` then prints ``Events:  <none>`` as kubesim's own describe does.
+
+``O(1)`` lookups.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from kubesim.kinds import KIND_INFO
+
+__all__ = ["Resource", "RESOURCES", "by_path", "for_kind", "group_versions", "SERVER_VERSION"]
+
+#: What ``/version`` reports (``k8s.io/apimachinery/pkg/version.Info``).
+SERVER_VERSION = {
+    "major": "1",
+    "minor": "34",
+    "emulationMajor": "1",
+    "emulationMinor": "34",
+    "gitVersion": "v1.34.0-kubesim",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2025-01-01T00:00:00Z",
+    "goVersion": "go1.24.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+_RW_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+_RO_VERBS = ("get", "list", "watch")
+
+
+class Resource(NamedTuple):
+    """One REST resource: ``kind`` is ``""`` for a read-only virtual resource (events)."""
+
+    kind: str
+    group: str
+    version: str
+    plural: str
+    singular: str
+    short_names: tuple[str, ...]
+    namespaced: bool
+    verbs: tuple[str, ...]
+    subresources: tuple[str, ...]
+    categories: tuple[str, ...]
+    list_kind: str
+    response_kind: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def stored(self) -> bool:
+        """``True`` for kinds kept in the cluster's store (``False``: the empty events)."""
+        return bool(self.kind)
+
+
+_STATUS = {"Pod", "Service", "Node", "Namespace", "Deployment", "ReplicaSet"}
+_SCALE = {"Deployment", "ReplicaSet"}
+_ALL = {"Pod", "Service", "Deployment", "ReplicaSet"}
+
+
+def _build() -> tuple[Resource, ...]:
+    out = []
+    for kind, info in KIND_INFO.items():
+        subs = tuple(s for s, on in (("status", kind in _STATUS), ("scale", kind in _SCALE)) if on)
+        out.append(Resource(
+            kind, info.group, info.version, info.plural, info.singular, info.short_names,
+            info.namespaced, _RW_VERBS, subs, ("all",) if kind in _ALL else (), kind + "List", kind,
+        ))
+    out.append(Resource("", "", "v1", "events", "event", ("ev",), True, _RO_VERBS, (), (), "EventList", "Event"))
+    return tuple(out)
+
+
+#: Every served resource, core group first.
+RESOURCES: tuple[Resource, ...] = _build()
+
+_BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
+_BY_KIND = {r.kind: r for r in RESOURCES if r.kind}
+
+
+def by_path(group: str, version: str, plural: str) -> Resource | None:
+    """The resource at ``/api/v1/<plural>`` (group ``""``) or ``/apis/<group>/<version>/<plural>``."""
+    return _BY_PATH.get((group, version, plural))
+
+
+def for_kind(kind: str) -> Resource:
+    """The resource of a stored kind (canonical name)."""
+    return _BY_KIND[kind]
+
+
+def group_versions() -> dict[str, list[Resource]]:
+    """``group/version`` (``v1`` for core) -> its resources, core first, in discovery order."""
+    out: dict[str, list[Resource]] = {}
+    for r in RESOURCES:
+        out.setdefault(r.api_version, []).append(r)
+    return out

@@ -1,0 +1,78 @@
+"""Server-side printing: ``meta.k8s.io/v1`` ``Table`` responses from kubesim's kubectl views.
+
+kubectl asks the API server for a Table (``Accept: application/json;as=Table;v=v1;g=meta.k8s.io``)
+and prints its cells; the API server fills them with ``pkg/printers/internalversion/printers.go``.
+kubesim's own ``cluster.kubectl("get ...")`` uses the same column definitions and cell functions
+(:mod:`kubesim.kubectl.printers`), so real kubectl against ``kubesim serve`` prints what
+kubesim prints. Columns shown only by ``-o wide`` have ``priority`` 1; each row carries the
+object's metadata (``includeObject=Metadata``, the default) so that kubectl can add the
+NAMESPACE and LABELS columns itself. ``O(rows × columns)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kubesim import manifests
+
+__all__ = ["table", "EVENT_COLUMNS"]
+
+#: The event columns (``printEvent``); kubesim never lists an Event, but kubectl needs headers.
+EVENT_COLUMNS = ("Last Seen", "Type", "Reason", "Object", "Message")
+
+_DESCRIPTIONS = {
+    "Name": "Name must be unique within a namespace.",
+    "Age": "CreationTimestamp is a timestamp representing the server time when this object was created.",
+}
+
+
+def _tables() -> dict[str, Any]:
+    from kubesim.kubectl import printers
+
+    t: dict[str, Any] = printers._TABLES
+    return t
+
+
+def _column(name: str, priority: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "string",
+        "format": "name" if name == "Name" else "",
+        "description": _DESCRIPTIONS.get(name, name),
+        "priority": priority,
+    }
+
+
+def _row_object(obj: Any, include: str) -> dict[str, Any] | None:
+    if include == "None":
+        return None
+    m = manifests.to_manifest(obj)
+    if include == "Object":
+        return m
+    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": m.get("metadata", {})}
+
+
+def table(kind: str, objs: Sequence[Any], *, now: int, resource_version: str, include: str = "Metadata",
+          headers: bool = True, continue_token: str = "") -> dict[str, Any]:
+    """The Table of ``objs`` of ``kind`` (``""``: events) at Unix time ``now``."""
+    if kind:
+        columns, row_fn = _tables()[kind]
+        defs = [_column(c.name, 1 if c.wide_only else 0) for c in columns]
+    else:
+        row_fn = None
+        defs = [_column(c, 0) for c in EVENT_COLUMNS]
+    rows = []
+    for o in objs:
+        row: dict[str, Any] = {"cells": row_fn(o, now, True) if row_fn else []}
+        obj = _row_object(o, include)
+        if obj is not None:
+            row["object"] = obj
+        rows.append(row)
+    meta: dict[str, Any] = {"resourceVersion": resource_version}
+    if continue_token:
+        meta["continue"] = continue_token
+    out: dict[str, Any] = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
+    out["columnDefinitions"] = defs if headers else None
+    out["rows"] = rows
+    return out
