@@ -3,8 +3,9 @@ as ``sigs.k8s.io/yaml`` reads them, bounded alias expansion, ``kind: List`` expa
 naming the document), :func:`dump_yaml` and :func:`dump_json` (as ``kubectl get -o yaml|json``
 prints).
 
-Imports: ``yaml``, :mod:`kubesim.errors`, :mod:`kubesim.manifests.encode`,
-:mod:`kubesim.manifests.decode` (the top layer of :mod:`kubesim.manifests`).
+Imports: ``yaml``, :mod:`kubesim.errors`, :mod:`kubesim.kinds`, :mod:`kubesim.objects` (for the
+docstring examples), :mod:`kubesim.manifests.encode`, :mod:`kubesim.manifests.decode` (the top
+layer of :mod:`kubesim.manifests`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ the packed (protobuf, JSON) pair representation (``_PAIR_SHIFT``, ``_PAIR_MASK``
 :func:`kubesim.wire.clear_caches` (in :mod:`kubesim.wire.measure`) empties everything
 registered here.
 
-Imports: :mod:`kubesim._memo` only.
+Imports: :mod:`kubesim._memo`, and :mod:`~kubesim.wire.protobuf` for its type variable.
 """
 
 from __future__ import annotations
