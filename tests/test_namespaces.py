@@ -1,0 +1,178 @@
+"""Namespaces as kube-apiserver enforces them (``plugin/pkg/admission/namespace/lifecycle``)
+and as the namespace controller deletes them (``pkg/controller/namespace/deletion``)."""
+
+from __future__ import annotations
+
+import pytest
+
+import kubesim
+import kubesim.scenarios as sc
+from kubesim.errors import Forbidden, NotFound
+
+NS_YAML = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n"
+
+
+def _cluster(**kw: object) -> kubesim.Cluster:
+    return kubesim.Cluster(seed=0, nodes=2, **kw)  # type: ignore[arg-type]
+
+
+def test_the_system_namespaces_are_bootstrapped_first_by_the_api_server() -> None:
+    c = _cluster()
+    first = list(c.changes)[:4]
+    assert [(e.seq, e.verb, e.kind, e.name, e.actor, e.time) for e in first] == [
+        (0, "create", "Namespace", "default", "kube-apiserver", 0.0),
+        (1, "create", "Namespace", "kube-system", "kube-apiserver", 0.0),
+        (2, "create", "Namespace", "kube-public", "kube-apiserver", 0.0),
+        (3, "create", "Namespace", "kube-node-lease", "kube-apiserver", 0.0),
+    ]
+    assert [n.metadata.name for n in c.list("Namespace", None)] == [
+        "default", "kube-node-lease", "kube-public", "kube-system"]
+    # SetDefaults_Namespace: the kubernetes.io/metadata.name label
+    assert c.get("Namespace", "kube-system").metadata.labels["kubernetes.io/metadata.name"] == "kube-system"
+
+
+def test_bootstrap_does_not_shift_the_seeded_stream() -> None:
+    # the namespaces' uids come from a stream of their own: the nodes' uids (and every later
+    # seeded choice) are what a cluster without them drew
+    import random
+    import uuid
+
+    c = _cluster()
+    rng = random.Random(0)
+    want = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    assert c.get("Node", "node-1").metadata.uid == want
+
+
+def test_two_runs_with_one_seed_give_identical_logs() -> None:
+    def run() -> list[tuple[object, ...]]:
+        c = _cluster()
+        c.apply_yaml(NS_YAML)
+        sc.deploy(c, "web", replicas=2, namespace="prod")
+        c.run()
+        c.delete("Namespace", "prod")
+        c.run()
+        return [(e.seq, e.time, e.verb, e.kind, e.namespace, e.name, e.actor, e.json_bytes, e.proto_bytes)
+                for e in c.changes]
+
+    assert run() == run()
+
+
+def test_a_write_into_a_missing_namespace_is_not_found_and_changes_nothing() -> None:
+    c = _cluster()
+    n, stats = len(c.changes), c.api.statistics()
+    with pytest.raises(NotFound) as err:
+        sc.deploy(c, "web", replicas=1, namespace="prod")
+    assert str(err.value) == 'namespaces "prod" not found'
+    assert (err.value.kind, err.value.name) == ("Namespace", "prod")
+    assert len(c.changes) == n and c.api.statistics() == stats
+
+
+def test_admission_comes_before_validation() -> None:
+    # NamespaceLifecycle is a mutating admission plugin: it runs before the registry validates
+    c = _cluster()
+    bad = "apiVersion: v1\nkind: Service\nmetadata:\n  name: Bad_Name\n  namespace: prod\nspec:\n  ports: [{port: 80}]\n"
+    with pytest.raises(NotFound, match='namespaces "prod" not found'):
+        c.apply_yaml(bad)
+
+
+def test_cluster_scoped_kinds_need_no_namespace() -> None:
+    c = _cluster()
+    c.add_node("extra")
+    assert c.get("Node", "extra").metadata.namespace == ""
+
+
+def test_a_created_namespace_accepts_content() -> None:
+    c = _cluster()
+    c.apply_yaml(NS_YAML)
+    sc.deploy(c, "web", replicas=2, namespace="prod")
+    c.run()
+    assert len(c.list("Pod", "prod")) == 2
+    assert c.list("Pod", "default") == []
+
+
+def test_apply_of_a_namespace_and_its_content_in_one_file() -> None:
+    c = _cluster()
+    c.apply_yaml(NS_YAML + "---\n" + sc.web_manifests("web", replicas=1, namespace="prod"))
+    c.run()
+    assert len(c.list("Pod", "prod")) == 1
+
+
+def test_the_immortal_namespaces_cannot_be_deleted() -> None:
+    c = _cluster()
+    for name in ("default", "kube-system", "kube-public"):
+        with pytest.raises(Forbidden) as err:
+            c.delete("Namespace", name)
+        assert str(err.value) == f'namespaces "{name}" is forbidden: this namespace may not be deleted'
+    c.delete("Namespace", "kube-node-lease")  # not immortal
+    c.run()
+    with pytest.raises(NotFound):
+        c.get("Namespace", "kube-node-lease")
+
+
+def _deleting(c: kubesim.Cluster) -> None:
+    c.apply_yaml(NS_YAML)
+    sc.deploy(c, "web", replicas=3, namespace="prod")
+    c.run()
+    c.delete("Namespace", "prod")
+
+
+def test_deleting_a_namespace_marks_it_terminating_and_refuses_new_content() -> None:
+    c = _cluster()
+    _deleting(c)
+    ns = c.get("Namespace", "prod")
+    assert ns.metadata.deletion_timestamp == c.now_unix
+    assert "prod   Terminating" in c.kubectl("get ns prod")
+    last = c.changes[-1]
+    assert (last.verb, last.kind, last.name, last.actor) == ("update", "Namespace", "prod", "client")
+    n = len(c.changes)
+    pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: late\n  namespace: prod\nspec:\n  containers: [{name: c, image: nginx}]\n"
+    with pytest.raises(Forbidden) as err:
+        c.apply_yaml(pod)
+    assert str(err.value) == (
+        'pods "late" is forbidden: unable to create new content in namespace prod because it is being terminated')
+    assert len(c.changes) == n
+    # a second delete changes nothing
+    c.delete("Namespace", "prod")
+    assert len(c.changes) == n
+
+
+def test_the_namespace_controller_deletes_pods_first_then_the_rest_then_the_namespace() -> None:
+    c = _cluster()
+    _deleting(c)
+    t0 = c.now
+    c.run()
+    with pytest.raises(NotFound):
+        c.get("Namespace", "prod")
+    for kind in ("Pod", "Service", "Endpoints", "EndpointSlice", "Deployment", "ReplicaSet"):
+        assert c.list(kind, "prod") == [], kind
+    ours = [e for e in c.changes if e.time >= t0 and e.actor == "namespace-controller"]
+    assert ours, "the namespace controller wrote nothing"
+    first_other = next(i for i, e in enumerate(ours) if e.kind not in ("Pod", "Namespace"))
+    assert {e.kind for e in ours[:first_other]} <= {"Pod", "Namespace"}
+    assert all(e.kind != "Pod" or e.verb == "update" for e in ours[:first_other])  # graceful deletes
+    # it starts 5 s after the delete (namespaceDeletionGracePeriod)
+    assert ours[0].time == pytest.approx(t0 + 5.0)
+    # the namespace's removal is its last write
+    gone = [e for e in c.changes if e.kind == "Namespace" and e.name == "prod"]
+    assert gone[-1].verb == "delete" and gone[-1].actor == "namespace-controller"
+    # the other namespaces' content is untouched
+    assert c.get("Namespace", "default") is not None
+
+
+def test_the_replicaset_controller_cannot_recreate_pods_in_a_terminating_namespace() -> None:
+    c = _cluster()
+    _deleting(c)
+    t0 = c.now
+    c.run()
+    created = [e for e in c.changes if e.time >= t0 and e.kind == "Pod" and e.verb == "create"]
+    assert created == []
+
+
+def test_get_namespaces_lists_them_with_status() -> None:
+    c = _cluster()
+    c.apply_yaml(NS_YAML)
+    out = c.kubectl("get ns")
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "STATUS", "AGE"]
+    assert [ln.split()[0] for ln in lines[1:]] == ["default", "kube-node-lease", "kube-public", "kube-system", "prod"]
+    assert all(ln.split()[1] == "Active" for ln in lines[1:])
