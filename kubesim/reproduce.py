@@ -28,20 +28,21 @@ Every figure comes in three forms:
   (``Cluster(endpoints_truncate=False)`` with a ``max_request_bytes`` large enough), because
   the current controller truncates at 1,000 addresses and could not hold 20,000.
 
-A full-size case is millions of watch events from hundreds of thousands of writes: kubesim's
-cost per write does not grow with the Service, but a 20,000-pod rollout still takes minutes
-(``docs/performance.md``), so the large cases run *scaled*: ``P`` and
-``N`` are multiplied by ``scale`` and the measured figures are **extrapolated** to full size by
-the laws of the idealised formulas (writes, object size per write and watchers each scaled by
-their own factor; see :func:`extrapolation_factors`). Both figures are reported and labelled.
+Every case runs at full size by default, on the lean engine (:class:`kubesim.lean.LeanCluster`),
+which writes the full model's change log record for record (``measure(check=True)`` runs the
+full model beside it and raises at the first differing record): every realistic figure is
+``"measured"``. A ``scale`` below 1 runs a smaller cluster instead: ``P`` and ``N`` are
+multiplied by ``scale`` and the measured figures are **extrapolated** to full size by the laws
+of the idealised formulas (writes, object size per write and watchers each scaled by their own
+factor; see :func:`extrapolation_factors`); both figures are then reported and labelled.
 
 >>> idealised("create", "slices_100", "bytes_transmitted", pods=20_000, nodes=5_000)
 10000000000
 >>> idealised("rolling_update", "endpoints", "bytes_transmitted", pods=20_000, nodes=5_000)
 200000000000000
 
-Cost: the idealised figures are ``O(1)``; a realistic run costs one simulated rollout,
-``O(P² / B + P·k)`` for ``k`` controllers with the reference controllers.
+Cost: the idealised figures are ``O(1)``; a realistic run costs one simulated rollout per
+slice size, ``O(writes)`` on the lean engine.
 """
 
 from __future__ import annotations
@@ -94,12 +95,12 @@ KEP_SMALLEST_OBJECT_BYTES = 1000
 #: The blog's implied size of one endpoint: 1.5 MB / 5,000 endpoints.
 BLOG_BYTES_PER_ENDPOINT = 300
 
-#: Default ``scale`` of the realistic run of KEP-752 case 1 (200 pods on 50 nodes): the whole
-#: ``kep752`` reproduction then takes well under two minutes on two cores. Case 2 always runs
-#: at full size.
-DEFAULT_KEP752_SCALE = 0.01
-#: Default ``scale`` of the blog's realistic run (200 pods on 120 nodes).
-DEFAULT_BLOG2020_SCALE = 0.04
+#: Default ``scale`` of the realistic run of KEP-752 case 1: full size (20,000 pods on 5,000
+#: nodes), simulated by the lean engine (:mod:`kubesim.lean`), so every realistic figure is
+#: measured. Case 2 always runs at full size. A smaller scale gives a quick, extrapolated run.
+DEFAULT_KEP752_SCALE = 1.0
+#: Default ``scale`` of the blog's realistic run: full size (5,000 pods on 3,000 nodes).
+DEFAULT_BLOG2020_SCALE = 1.0
 
 LAYOUTS = ("endpoints", "slices_100", "slices_1")
 SCENARIOS = ("create", "single_update", "rolling_update")
@@ -383,23 +384,31 @@ def _window(cluster: Any, start: int) -> Any:
     )
 
 
-def _new_cluster(*, pods: int, nodes: int, b: int, with_endpoints: bool, seed: int) -> Any:
+def _new_cluster(
+    *, pods: int, nodes: int, b: int, with_endpoints: bool, seed: int, lean: bool = False, check: bool = False
+) -> Any:
     import kubesim
     from kubesim.cluster import DEFAULT_CONTROLLERS
 
     controllers = [c for c in DEFAULT_CONTROLLERS if with_endpoints or c not in ("endpoint", "endpointslicemirroring")]
-    return kubesim.Cluster(
-        seed=seed,
-        nodes=nodes,
-        max_endpoints_per_slice=b,
-        endpoints_truncate=False,
-        max_request_bytes=_NO_LIMIT,
-        controllers=controllers,
-    )
+    options: dict[str, Any] = {
+        "seed": seed,
+        "nodes": nodes,
+        "max_endpoints_per_slice": b,
+        "endpoints_truncate": False,
+        "max_request_bytes": _NO_LIMIT,
+        "controllers": controllers,
+    }
+    if lean:
+        from kubesim.lean import LeanCluster
+
+        return LeanCluster(check=check, **options)
+    return kubesim.Cluster(**options)
 
 
 def measure(
-    *, pods: int, nodes: int, layouts: Sequence[str] = LAYOUTS, seed: int = 0
+    *, pods: int, nodes: int, layouts: Sequence[str] = LAYOUTS, seed: int = 0, engine: str = "lean",
+    check: bool = False,
 ) -> dict[tuple[str, str], dict[str, int]]:
     """Run the three scenarios with the real controllers; ``{(scenario, layout): {metric: n}}``.
 
@@ -414,9 +423,17 @@ def measure(
     * ``rolling_update``: ``kubectl set image`` (25 % surge, 25 % unavailable) until settled.
 
     Figures per layout's kind: writes, the largest object written, watch events and bytes
-    delivered to kube-proxy on every node (protobuf). Cost: one rollout, ``O(P²)``.
+    delivered to kube-proxy on every node (protobuf).
+
+    ``engine="lean"`` (the default) runs :class:`kubesim.lean.LeanCluster`, which writes the
+    full model's change log record for record (``check=True`` runs the full model beside it
+    and raises at the first differing record); ``engine="full"`` runs :class:`kubesim.Cluster`.
+    Cost: one rollout per slice size, ``O(writes)``.
     """
     from kubesim import scenarios
+
+    if engine not in ("lean", "full"):
+        raise InvalidOption(f"engine must be 'lean' or 'full', got {engine!r}")
 
     for layout in layouts:
         per_slice(layout)
@@ -428,7 +445,8 @@ def measure(
     if "slices_1" in layouts:
         runs.append((1, ("slices_1",)))
     for b, wanted in runs:
-        cluster = _new_cluster(pods=pods, nodes=nodes, b=b, with_endpoints="endpoints" in wanted, seed=seed)
+        cluster = _new_cluster(pods=pods, nodes=nodes, b=b, with_endpoints="endpoints" in wanted, seed=seed,
+                               lean=engine == "lean", check=check)
         deployment, service = _split_manifests(scenarios.web_manifests("web", replicas=pods, readiness_probe=True))
         cluster.apply_yaml(deployment)
         cluster.run()
@@ -438,13 +456,18 @@ def measure(
         create = _window(cluster, mark)
         t1 = cluster.now
         mark = len(cluster.changes)
-        victim = cluster.list("Pod")[0].metadata.name
-        scenarios.fail_readiness(cluster, victim, 60.0)
+        if engine == "lean":
+            cluster.fail_readiness(cluster.list_pods()[0].metadata.name, 60.0)
+        else:
+            scenarios.fail_readiness(cluster, cluster.list("Pod")[0].metadata.name, 60.0)
         cluster.run(until=t1 + 40.0)
         single = _window(cluster, mark)
         cluster.run()
         mark = len(cluster.changes)
-        scenarios.set_image(cluster, "web", "nginx:1.26")
+        if engine == "lean":
+            cluster.set_image("web", "nginx:1.26")
+        else:
+            scenarios.set_image(cluster, "web", "nginx:1.26")
         cluster.run()
         rolling = _window(cluster, mark)
         for layout in wanted:
@@ -712,8 +735,9 @@ def _footer(case: Case) -> list[str]:
 def kep752(*, json: bool = False, scale: float | None = None) -> str:
     """KEP-752's tables reproduced: text (one aligned table per case) or, with ``json``, a JSON
     list of rows ``{"case", "scenario", "layout", "metric", "kep", "idealised", "realistic"}``.
-    ``scale`` shrinks case 1's realistic run (default :data:`DEFAULT_KEP752_SCALE`); case 2 runs
-    at full size. Cost: four realistic runs, about a minute at the default scale."""
+    ``scale`` shrinks case 1's realistic run (default :data:`DEFAULT_KEP752_SCALE`, full size);
+    case 2 runs at full size. Cost: four realistic runs on the lean engine (see
+    ``docs/performance.md`` for the measured time)."""
     rows = _ordered(kep752_rows(scale=scale))
     if json:
         return _json.dumps([r.to_dict("kep") for r in rows], indent=1)

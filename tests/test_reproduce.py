@@ -195,6 +195,29 @@ def tiny_rows() -> list[r.Row]:
     return r.kep752_rows(scale=0.001, case2_scale=0.5)
 
 
+def test_defaults_are_full_size_and_measured() -> None:
+    assert r.DEFAULT_KEP752_SCALE == 1 and r.DEFAULT_BLOG2020_SCALE == 1
+    assert r.scaled_size(r.CASES["case1"], r.DEFAULT_KEP752_SCALE) == (20_000, 5_000)
+    assert r.scaled_size(r.BLOG_CASE, r.DEFAULT_BLOG2020_SCALE) == (5_000, 3_000)
+
+
+def test_case2_full_size_rows_say_measured() -> None:
+    rows = [x for x in r.kep752_rows(scale=0.001) if x.case == "case2"]
+    assert rows and all(x.realistic.full_size_is == "measured" for x in rows)
+    assert all(x.realistic.full_size == x.realistic.measured for x in rows)
+    assert {(x.realistic.pods, x.realistic.nodes) for x in rows} == {(20, 10)}
+
+
+def test_lean_measurement_equals_the_full_model() -> None:
+    # the lean engine in check mode raises at the first differing change-log record; the
+    # figures must also equal those of a run on the full model
+    lean = r.measure(pods=12, nodes=4, seed=2, check=True)
+    full = r.measure(pods=12, nodes=4, seed=2, engine="full")
+    assert lean == full
+    with pytest.raises(r.InvalidOption):
+        r.measure(pods=2, nodes=1, engine="other")
+
+
 def test_rows_are_complete(tiny_rows: list[r.Row]) -> None:
     keys = {(x.case, x.scenario, x.layout, x.metric) for x in tiny_rows}
     assert len(keys) == len(tiny_rows) == 2 * 3 * 3 * 4

@@ -88,6 +88,7 @@ from kubesim.controllers.workloads.rollout import (
 from kubesim.errors import InvalidObject, InvalidOption, KubesimError, NotFound, RequestTooLarge
 from kubesim.ipam import NodeCIDRAllocator, RangeAllocator, ServiceIPAllocator
 from kubesim.lean.log import LeanLog
+from kubesim.lean.sizes import ShapeSizer
 from kubesim.manifests import parse_time_nano
 from kubesim.objects import (
     Node,
@@ -121,8 +122,14 @@ SUPPORTED_OPTIONS = frozenset({
     "seed", "nodes", "zones", "max_endpoints_per_slice", "endpoint_updates_batch_period",
     "endpointslice_updates_batch_period", "mirroring_endpointslice_updates_batch_period",
     "mirroring_max_endpoints_per_subset", "endpoints_truncate", "max_request_bytes", "node_cpu",
-    "timing",
+    "timing", "controllers",
 })
+
+#: The controller sets the lean engine models: all of them, or all but the Endpoints
+#: controller and mirroring (the reproductions' one-endpoint-per-slice run).
+_ALL_CONTROLLERS = ("scheduler", "kubelet", "garbagecollector", "replicaset", "deployment", "endpoint",
+                    "endpointslice", "endpointslicemirroring", "nodelifecycle")
+_NO_ENDPOINTS = tuple(c for c in _ALL_CONTROLLERS if c not in ("endpoint", "endpointslicemirroring"))
 
 
 class _Store:
@@ -207,12 +214,22 @@ class LeanCluster:
         self.timing = timing if timing is not None else Timing()
         if self.timing.controller_sync.high > 0:
             raise Unsupported("the lean engine models instantaneous controller syncs only (timing.controller_sync = 0)")
+        controllers = options.get("controllers")
+        names = _ALL_CONTROLLERS if controllers is None else tuple(controllers)
+        if set(names) == set(_ALL_CONTROLLERS):
+            self._endpoints_on = True
+        elif set(names) == set(_NO_ENDPOINTS):
+            self._endpoints_on = False
+        else:
+            raise Unsupported(f"the lean engine models all controllers, or all but endpoint and "
+                              f"endpointslicemirroring; got {sorted(names)}")
         self.seed = seed
         self.rng = random.Random(seed)
         self.clock = Clock()
         self.store = _Store()
         self.epoch = EPOCH
         self.changes = LeanLog()
+        self.sizer = ShapeSizer()
         self._rv = 0
         self._buffer: list[tuple[str, str, Any, Any]] | None = None
         self._service_ips = ServiceIPAllocator("10.96.0.0/12", self.rng)
@@ -226,6 +243,7 @@ class LeanCluster:
         # controllers' state
         self._sched = _SchedulerState()
         self.kubelet_pods: dict[tuple[str, str], PodRuntime] = {}
+        self.behaviours: dict[tuple[str, str], Any] = {}
         self._rs_queue = WorkQueue(self.clock, self._rs_sync, name="replicaset")
         self._rs_owned: dict[str, _OwnedPods] = {}
         self._ranking = DeletionRanking()
@@ -266,18 +284,61 @@ class LeanCluster:
 
     def deploy(self, name: str = "web", **kwargs: Any) -> None:
         """:func:`kubesim.scenarios.deploy`: apply a Deployment and its Service."""
-        if self._deployed is not None:
-            raise Unsupported("the lean engine models one Deployment and one Service")
         if kwargs.get("namespace", "default") != "default":
             raise Unsupported("the lean engine models the default namespace only")
-        if kwargs.get("min_ready_seconds", 0) != 0:
-            raise Unsupported("the lean engine models minReadySeconds 0 only")
         text = _scenarios.web_manifests(name, **kwargs)
-        self._deployed = name
         self._with_cause("deploy", lambda: self._apply_yaml(text))
         if self._full is not None:
             _scenarios.deploy(self._full, name, **kwargs)
         self._compare()
+
+    def apply_yaml(self, text: str) -> None:
+        """``Cluster.apply_yaml`` for new Deployments and Services (one of each at most)."""
+        self._apply_yaml(text)
+        if self._full is not None:
+            self._full.apply_yaml(text)
+        self._compare()
+
+    def list_pods(self) -> list[Pod]:
+        """``cluster.list("Pod")``: the pods of the default namespace by name."""
+        pods = self.store.list_namespace("Pod", "default")
+        return [pods[n] for n in sorted(pods)]
+
+    def fail_readiness(self, pod: str, duration: float) -> None:
+        """:func:`kubesim.scenarios.fail_readiness`: the pod's readiness probe fails for
+        ``duration`` seconds from now."""
+        from kubesim.probes import AppBehaviour
+
+        if not duration > 0:
+            raise InvalidOption(f"duration must be positive, got {duration!r}")
+
+        def go() -> None:
+            self.get("Pod", pod)
+            key = ("default", pod)
+            rt = self.kubelet_pods.get(key)
+            since = float(rt.since) if rt is not None and rt.started else float(self.clock.now)
+            start = self.clock.now - since
+            self._set_behaviour(key, AppBehaviour(unready=[(start, start + duration)]))
+
+        self._with_cause("readiness", go)
+        if self._full is not None:
+            _scenarios.fail_readiness(self._full, pod, duration)
+        self._compare()
+
+    def _set_behaviour(self, key: tuple[str, str], behaviour: Any) -> None:
+        # Kubelet.set_behaviour
+        self.behaviours[key] = behaviour
+        rt = self.kubelet_pods.get(key)
+        if rt is None or not rt.started or rt.terminating:
+            return
+        for timer in rt.timers:
+            timer.cancel()
+        rt.timers.clear()
+        pod = self.store.try_get("Pod", key[1], key[0])
+        if pod is None:
+            return
+        rt.readiness = readiness_for(pod, rt.since, behaviour)
+        self._readiness_flip(key, rt)
 
     def set_image(self, name: str, image: str) -> None:
         """:func:`kubesim.scenarios.set_image`: start a rollout."""
@@ -407,7 +468,7 @@ class LeanCluster:
     def _stamp(self, obj: Any, meta: ObjectMeta, generation: int | None = None) -> tuple[Any, tuple[int, int, int]]:
         meta = _stamped_meta(meta, str(self._rv + 1), meta.generation if generation is None else generation)
         obj = _with_meta(obj, meta)
-        return obj, wire.sizes3(obj)
+        return obj, self.sizer.sizes(obj)
 
     def _create(self, obj: Any, actor: str, *, user: bool = False) -> Any:
         """``APIServer.create``; ``user``: default and validate as the API server does (the
@@ -517,6 +578,19 @@ class LeanCluster:
             obj = attrs.evolve(obj, metadata=attrs.evolve(meta, namespace=ns, annotations=annotations))
             if self.store.try_get(obj.kind, meta.name, ns) is not None:
                 raise Unsupported("the lean engine applies new objects only")
+            if ns != "default":
+                raise Unsupported("the lean engine models the default namespace only")
+            if obj.kind == "Service":
+                if self._deployed is not None:
+                    raise Unsupported("the lean engine models one Service")
+                self._deployed = meta.name
+            elif obj.kind == "Deployment":
+                if self.store.list_namespace("Deployment", ns):
+                    raise Unsupported("the lean engine models one Deployment")
+                if obj.spec.min_ready_seconds:
+                    raise Unsupported("the lean engine models minReadySeconds 0 only")
+            else:
+                raise Unsupported(f"the lean engine applies Deployments and Services only, not {obj.kind}")
             try:
                 self._create(obj, "kubectl", user=True)
             except InvalidObject:
@@ -575,12 +649,13 @@ class LeanCluster:
             self._d_queue.add(f"{new.metadata.namespace}/{new.metadata.name}")
         elif kind == "Service":
             key = f"{new.metadata.namespace}/{new.metadata.name}"
-            self._ep_queue.add(key)
+            if self._endpoints_on:
+                self._ep_queue.add(key)
             self._sl_queue.add(key)
         elif kind == "Node":
             self._sched_on_node(event, new)
         elif kind == "Endpoints":
-            if event == "DELETED":
+            if event == "DELETED" and self._endpoints_on:
                 self._ep_queue.add(f"{new.metadata.namespace}/{new.metadata.name}")
         # EndpointSlice events: the slice controller records its own writes (never a resync);
         # mirroring ignores controller-managed objects.
@@ -713,6 +788,7 @@ class LeanCluster:
                     pass
         if self.kubelet_pods.get(key) is rt:
             del self.kubelet_pods[key]
+            self.behaviours.pop(key, None)
 
     def _write_status(self, key: tuple[str, str], rt: PodRuntime, mutate: Any) -> None:
         pod = self.store.try_get("Pod", key[1], key[0])
@@ -752,7 +828,7 @@ class LeanCluster:
         rt.started = True
         since = self.clock.now
         rt.since = since
-        rt.readiness = readiness_for(pod, since, None)
+        rt.readiness = readiness_for(pod, since, self.behaviours.get(key))
         ready = rt.readiness is None or rt.readiness.ready_at(since)
         rt.ready = ready
         now = self.epoch + int(self.clock.now)
@@ -1017,7 +1093,8 @@ class LeanCluster:
         if not hit:
             return
         key = f"default/{svc_name}"
-        self._ep_queue.add_after(key, self.options.endpoint_updates_batch_period)
+        if self._endpoints_on:
+            self._ep_queue.add_after(key, self.options.endpoint_updates_batch_period)
         self._sl_queue.add_after(key, self.options.endpointslice_updates_batch_period)
 
     def _ep_sync(self, key: Hashable) -> None:
