@@ -368,10 +368,12 @@ class Cluster:
         return self.api.list(kind, namespace, selector)
 
     def kubectl(self, command: str | Sequence[str]) -> str:
-        """Text exactly as ``kubectl <command>`` prints it (``get``, ``describe``)."""
+        """Text exactly as ``kubectl <command>`` prints it: ``get``, ``describe``, and the
+        commands that write (``apply -f``, ``delete``, ``scale``, ``set image``, ``label``,
+        ``annotate``, ``patch``, ``rollout``), see :mod:`kubesim.kubectl`."""
         from kubesim import kubectl as _kubectl
 
-        return _kubectl.kubectl(command, store=self.api, now=self.now_unix)
+        return _kubectl.kubectl(command, store=self.api, now=self.now_unix, cluster=self)
 
     # ------------------------------------------------------------------ writing
 

@@ -159,14 +159,15 @@ def scale(cluster: Any, name: str, replicas: int, *, namespace: str = "default")
 
 @_caused("rollout")
 def set_image(cluster: Any, name: str, image: str, *, namespace: str = "default", container: str | None = None) -> Any:
-    """``kubectl set image deployment/<name> <container>=<image>``: starts a rollout."""
+    """``kubectl set image deployment/<name> <container>=<image>`` (every container when
+    ``container`` is ``None``): starts a rollout. An unknown container raises
+    :class:`~kubesim.errors.KubectlError` ``unable to find container named "x"``, as kubectl
+    does, and writes nothing."""
+    from kubesim.kubectl.write import set_image as _set_image
+
     d = _deployment(cluster, name, namespace)
-    spec = d.spec.template.spec
-    containers = tuple(
-        attrs.evolve(c, image=image) if container is None or c.name == container else c for c in spec.containers
-    )
-    template = attrs.evolve(d.spec.template, spec=attrs.evolve(spec, containers=containers))
-    return cluster.api.update(attrs.evolve(d, spec=attrs.evolve(d.spec, template=template)), actor="kubectl")
+    updated = _set_image(d, {"*" if container is None else container: image})
+    return cluster.api.update(updated, actor="kubectl")
 
 
 @_caused("rollout")

@@ -34,7 +34,7 @@ from kubesim.apiserver import _GENERATION_KINDS, APIServer, _generation_bumps
 from kubesim.changelog import ChangeEvent
 from kubesim.clock import Clock
 from kubesim.controllers import endpointutil as eu
-from kubesim.controllers.workloads import rollout as rollout
+from kubesim.controllers.workloads import revisions, rollout
 from kubesim.controllers.workloads.deployment import ACTOR, DeploymentController
 from kubesim.errors import AlreadyExists, Conflict, KubesimError, NotFound
 from kubesim.faults import FaultPlan
@@ -676,7 +676,7 @@ def test_rolling_update_change_log_matches_the_reference_path() -> None:
 
 def test_deployment_sync_looks_the_new_replica_set_up_once() -> None:
     calls: list[int] = []
-    real = rollout.equal_ignore_hash
+    real = revisions.equal_ignore_hash  # rebound where find_new_replica_set reads it
 
     def counting(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
         calls.append(1)
@@ -686,11 +686,11 @@ def test_deployment_sync_looks_the_new_replica_set_up_once() -> None:
     scenarios.deploy(c, "web", replicas=3)
     c.run()
     dc = c.controllers["deployment"]
-    rollout.equal_ignore_hash = counting
+    revisions.equal_ignore_hash = counting
     try:
         dc.sync("default/web")
     finally:
-        rollout.equal_ignore_hash = real
+        revisions.equal_ignore_hash = real
     # one ReplicaSet: the sync's own lookup plus plan_deployment_sync's two (find new, find old)
     assert len(calls) == 3
 

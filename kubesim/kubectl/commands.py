@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -12,10 +13,15 @@ from typing import Any
 import attrs
 
 from kubesim.errors import InvalidSelector, KubectlError, NotFound
-from kubesim.kinds import KindInfo
+from kubesim.kinds import KIND_INFO, KindInfo
 from kubesim.kubectl.common import KubectlOutput, Store, resolve_resource
 from kubesim.kubectl.describe import _DESCRIBERS
-from kubesim.kubectl.printers import _render_table
+from kubesim.kubectl.printers import (
+    _render_table,
+    parse_custom_columns,
+    relaxed_jsonpath,
+    render_custom_columns,
+)
 
 # --------------------------------------------------------------------------------------------
 # command line
@@ -25,7 +31,9 @@ _OUTPUT_FORMATS = (
     "custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,"
     "jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml"
 )
-_SUPPORTED_OUTPUTS = ("", "wide", "name", "yaml", "json")
+_SUPPORTED_OUTPUTS = ("", "wide", "name", "yaml", "json", "jsonpath", "custom-columns")
+
+_COMMON_WRITE = {"namespace": ("n", True), "filename": ("f", True), "recursive": ("R", False)}
 
 # flag name -> (shorthand, takes a value)
 _FLAGS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -36,12 +44,25 @@ _FLAGS: dict[str, dict[str, tuple[str, bool]]] = {
         "output": ("o", True),
         "show-labels": ("", False),
         "no-headers": ("", False),
+        "label-columns": ("L", True),
+        "sort-by": ("", True),
+        "show-kind": ("", False),
     },
     "describe": {
         "namespace": ("n", True),
         "all-namespaces": ("A", False),
         "selector": ("l", True),
     },
+    "apply": {**_COMMON_WRITE},
+    "delete": {**_COMMON_WRITE, "selector": ("l", True), "all": ("", False), "wait": ("", False),
+               "grace-period": ("", True), "now": ("", False), "ignore-not-found": ("", False)},
+    "scale": {**_COMMON_WRITE, "replicas": ("", True)},
+    "set": {**_COMMON_WRITE, "selector": ("l", True), "all": ("", False)},
+    "label": {**_COMMON_WRITE, "selector": ("l", True), "all": ("", False), "overwrite": ("", False)},
+    "annotate": {**_COMMON_WRITE, "selector": ("l", True), "all": ("", False), "overwrite": ("", False)},
+    "patch": {**_COMMON_WRITE, "patch": ("p", True), "type": ("", True)},
+    "rollout": {**_COMMON_WRITE, "to-revision": ("", True), "revision": ("", True), "watch": ("w", False),
+                "timeout": ("", True)},
 }
 
 
@@ -53,6 +74,29 @@ class _Options:
     output: str = ""
     show_labels: bool = False
     no_headers: bool = False
+    label_columns: list[str] = attrs.field(factory=list)
+    sort_by: str = ""
+    show_kind: bool = False
+    # write commands
+    filename: list[str] = attrs.field(factory=list)
+    recursive: bool = False
+    all: bool = False
+    wait: bool = True
+    grace_period: str = ""
+    now: bool = False
+    ignore_not_found: bool = False
+    replicas: str = ""
+    overwrite: bool = False
+    patch: str = ""
+    type: str = "strategic"
+    to_revision: str = ""
+    revision: str = ""
+    watch: bool = True
+    timeout: str = ""
+
+
+_VALUE_FLAGS = {"namespace", "selector", "output", "sort-by", "grace-period", "replicas", "patch", "type",
+                "to-revision", "revision", "timeout"}
 
 
 def _flag_error(command: str, message: str) -> KubectlError:
@@ -60,12 +104,14 @@ def _flag_error(command: str, message: str) -> KubectlError:
 
 
 def _set_flag(opts: _Options, command: str, name: str, value: str | None) -> None:
-    if name == "namespace":
-        opts.namespace = value or ""
-    elif name == "selector":
+    if name == "selector":
         opts.selector = value
-    elif name == "output":
-        opts.output = value or ""
+    elif name in _VALUE_FLAGS:
+        setattr(opts, name.replace("-", "_"), value or "")
+    elif name == "label-columns":
+        opts.label_columns += [k for k in (value or "").split(",") if k]
+    elif name == "filename":
+        opts.filename.append(value or "")
     else:
         text = "true" if value is None else value
         if text.lower() not in ("true", "false", "1", "0", "t", "f"):
@@ -131,8 +177,13 @@ def _parse(command: str, argv: Sequence[str]) -> tuple[_Options, list[str]]:
     return opts, positional
 
 
+#: What ``kubectl get all`` lists (the ``all`` category) among the kinds kubesim models.
+_ALL = ("Pod", "Service", "Deployment", "ReplicaSet")
+
+
 def _split_args(positional: list[str]) -> list[tuple[KindInfo, list[str]]]:
-    """``TYPE [NAME...]``, ``TYPE1,TYPE2`` is refused, ``TYPE/NAME [TYPE/NAME...]`` accepted."""
+    """``TYPE[,TYPE...] [NAME...]`` (``all`` is the ``all`` category) or ``TYPE/NAME
+    [TYPE/NAME...]``, as kubectl's resource builder reads them."""
     if any("/" in a for a in positional):
         if not all("/" in a for a in positional):
             raise KubectlError(
@@ -145,12 +196,22 @@ def _split_args(positional: list[str]) -> list[tuple[KindInfo, list[str]]]:
             type_, _, name = a.partition("/")
             if not name:
                 raise KubectlError("error: arguments in resource/name form must have a single resource and name")
-            groups.append((resolve_resource(type_), [name]))
+            res = resolve_resource(type_)
+            if groups and groups[-1][0].kind == res.kind:
+                groups[-1][1].append(name)
+            else:
+                groups.append((res, [name]))
         return groups
     head, *names = positional
-    if "," in head:
-        raise KubectlError("error: kubesim supports one resource type per command")
-    return [(resolve_resource(head), names)]
+    kinds: list[KindInfo] = []
+    for part in head.split(","):
+        if not part:
+            continue
+        found = [KIND_INFO[k] for k in _ALL] if part.lower() == "all" else [resolve_resource(part)]
+        kinds += [k for k in found if k.kind not in {x.kind for x in kinds}]
+    if not kinds:
+        raise KubectlError("error: Required resource not specified.")
+    return [(k, list(names)) for k in kinds]
 
 
 def _sort_key(obj: Any) -> tuple[str, str]:
@@ -205,18 +266,69 @@ def _no_resources(res: KindInfo, opts: _Options) -> str:
     return f"No resources found in {opts.namespace} namespace.\n"
 
 
-def _get(argv: Sequence[str], store: Store, now: int) -> KubectlOutput:
-    opts, positional = _parse("get", argv)
-    if opts.output not in _SUPPORTED_OUTPUTS:
-        base = opts.output.split("=", 1)[0]
-        if base in _OUTPUT_FORMATS.split(","):
+def _as_json(obj: Any) -> Any:
+    """What ``-o json`` prints for ``obj``, as data (the input of jsonpath and custom-columns)."""
+    manifests: Any = importlib.import_module("kubesim.manifests")
+    return json.loads(manifests.dump_json(obj))
+
+
+def _json_list(objs: Sequence[Any]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "items": [_as_json(o) for o in objs], "kind": "List",
+            "metadata": {"resourceVersion": ""}}
+
+
+def _sort(objs: list[Any], expr: str) -> list[Any]:
+    """``--sort-by``: by the expression's first value on each object (``kubectl``'s sorter
+    compares numbers as numbers, everything else as text); stable; objects without the field
+    first."""
+    from kubesim.kubectl import jsonpath
+
+    path = relaxed_jsonpath(expr)
+
+    def key(obj: Any) -> tuple[int, float, str]:
+        try:
+            found = jsonpath.find(path, _as_json(obj))
+        except jsonpath.JSONPathError as err:
+            raise KubectlError(f"error: {err}") from None
+        if not found:
+            return (0, 0.0, "")
+        v = found[0]
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return (1, float(v), "")
+        return (2, 0.0, v if isinstance(v, str) else json.dumps(v, sort_keys=True))
+
+    return sorted(objs, key=key)
+
+
+def _check_output(opts: _Options) -> tuple[str, str]:
+    """The output format and its argument (``jsonpath={.a}`` -> ``("jsonpath", "{.a}")``)."""
+    fmt, _, arg = opts.output.partition("=")
+    if fmt not in _SUPPORTED_OUTPUTS or (arg and fmt not in ("jsonpath", "custom-columns")):
+        if fmt in _OUTPUT_FORMATS.split(","):
             raise KubectlError(f'error: kubesim does not implement the output format "{opts.output}"')
         raise KubectlError(
             f'error: unable to match a printer suitable for the output format "{opts.output}", '
             f"allowed formats are: {_OUTPUT_FORMATS}"
         )
-    if opts.show_labels and opts.output not in ("", "wide"):
+    if fmt == "jsonpath" and not arg:
+        raise KubectlError("error: template format specified but no template given")
+    if opts.show_labels and fmt not in ("", "wide"):
         raise KubectlError(f"error: --show-labels option cannot be used with {opts.output} printer")
+    return fmt, arg
+
+
+def _get(argv: Sequence[str], store: Store, now: int) -> KubectlOutput:
+    opts, positional = _parse("get", argv)
+    fmt, arg = _check_output(opts)
+    columns = parse_custom_columns(arg) if fmt == "custom-columns" else []
+    template = None
+    if fmt == "jsonpath":
+        from kubesim.kubectl import jsonpath
+
+        try:
+            template = jsonpath.parse(arg)
+        except jsonpath.JSONPathError as err:
+            raise KubectlError(f"error: {err}") from None
     if not positional:
         raise KubectlError(
             'You must specify the type of resource to get. Use "kubectl api-resources" for a '
@@ -227,38 +339,58 @@ def _get(argv: Sequence[str], store: Store, now: int) -> KubectlOutput:
             "See 'kubectl get -h' for help and examples"
         )
     groups = _split_args(positional)
+    show_kind = opts.show_kind or len(groups) > 1
     stdout: list[str] = []
     errors: list[str] = []
+    every: list[Any] = []
     named = any(names for _, names in groups)
     for res, names in groups:
         objs, errs = _fetch(store, res, names, opts)
+        if opts.sort_by:
+            objs = _sort(objs, opts.sort_by)
         errors += errs
-        if opts.output == "name":
+        every += objs
+        if fmt == "name":
             stdout += [f"{res.name_prefix}/{o.metadata.name}\n" for o in objs]
-        elif opts.output in ("yaml", "json"):
-            single = len(groups) == 1 and len(names) == 1
-            if objs or not single:
-                stdout.append(_structured(objs, single, opts.output))
-        else:
-            if stdout and objs:
-                stdout.append("\n")
-            stdout.append(
-                _render_table(
-                    objs,
-                    res.kind,
-                    now=now,
-                    wide=opts.output == "wide",
-                    with_namespace=opts.all_namespaces and res.namespaced,
-                    show_labels=opts.show_labels,
-                    no_headers=opts.no_headers,
-                )
+        elif fmt in ("", "wide"):
+            table = _render_table(
+                objs,
+                res.kind,
+                now=now,
+                wide=fmt == "wide",
+                with_namespace=opts.all_namespaces and res.namespaced,
+                show_labels=opts.show_labels,
+                no_headers=opts.no_headers,
+                label_columns=opts.label_columns,
+                show_kind=show_kind,
             )
+            if stdout and table and not opts.no_headers:
+                stdout.append("\n")  # a blank line between kinds (get.go)
+            stdout.append(table)
+    single = len(groups) == 1 and len(groups[0][1]) == 1
+    if fmt in ("yaml", "json") and (every or not single):
+        stdout.append(_structured(every, single, fmt))
+    elif fmt == "custom-columns" and (every or not named):
+        stdout.append(render_custom_columns([_as_json(o) for o in every], columns, no_headers=opts.no_headers))
+    elif template is not None and (every or not single):
+        from kubesim.kubectl import jsonpath
+
+        data = _as_json(every[0]) if single else _json_list(every)
+        try:
+            stdout.append(template.execute(data))
+        except jsonpath.JSONPathError as err:
+            raise KubectlError(
+                f'error: error executing jsonpath "{arg}": Error executing template: {err}. Printing more '
+                f"information for debugging the template:\n\ttemplate was:\n\t\t{arg}"
+            ) from None
     out = "".join(stdout)
     if errors:
         return KubectlOutput(out, "".join(e + "\n" for e in errors), 1)
     stderr = ""
-    if not out and not named and opts.output in ("", "wide"):
+    if not every and not named and fmt in ("", "wide", "custom-columns"):
         stderr = _no_resources(groups[0][0], opts)
+        if fmt == "custom-columns":
+            out = ""
     return KubectlOutput(out, stderr, 0)
 
 
@@ -316,8 +448,12 @@ def _argv(args: str | Sequence[str]) -> list[str]:
     return argv
 
 
-def run(args: str | Sequence[str], *, store: Store, now: int) -> KubectlOutput:
+def run(args: str | Sequence[str], *, store: Store, now: int, cluster: Any = None) -> KubectlOutput:
     """Run one kubectl command against ``store`` at Unix time ``now`` (whole seconds).
+
+    ``get`` and ``describe`` read ``store``; the commands that write (``apply -f``,
+    ``delete``, ``scale``, ``set image``, ``label``, ``annotate``, ``patch``, ``rollout``,
+    see :mod:`kubesim.kubectl.write`) need ``cluster``.
 
     Returns both streams and the exit status, like a process would: partial output and the
     ``Error from server (NotFound)`` lines of ``get a b`` when only ``a`` exists, or
@@ -327,32 +463,42 @@ def run(args: str | Sequence[str], *, store: Store, now: int) -> KubectlOutput:
     Cost: one ``store.list`` (or one ``store.get`` per name), then ``O(n log n)`` for ``n``
     objects printed; describe of a Service adds one list of its EndpointSlices.
     """
+    from kubesim.kubectl.write import WRITE_COMMANDS, run_write
+
     argv = _argv(args)
     if not argv:
-        raise KubectlError("error: kubesim implements only `kubectl get` and `kubectl describe`")
+        raise KubectlError(_IMPLEMENTED)
     command, rest = argv[0], argv[1:]
+    if command in WRITE_COMMANDS:
+        return run_write(command, rest, cluster)
     fn = _COMMANDS.get(command)
     if fn is None:
         if command.startswith("-"):
-            raise KubectlError("error: kubesim implements only `kubectl get` and `kubectl describe`")
+            raise KubectlError(_IMPLEMENTED)
         raise KubectlError(f'error: unknown command "{command}" for "kubectl"')
     return fn(rest, store, now)
 
 
-def kubectl(args: str | Sequence[str], *, store: Store, now: int) -> str:
-    """The text ``kubectl <args>`` shows on a terminal, for ``get`` and ``describe``.
+_IMPLEMENTED = (
+    "error: kubesim implements kubectl get, describe, apply -f, delete, scale, set image, label, "
+    "annotate, patch and rollout status|restart|undo|history"
+)
+
+
+def kubectl(args: str | Sequence[str], *, store: Store, now: int, cluster: Any = None) -> str:
+    """The text ``kubectl <args>`` shows on a terminal.
 
     ``args`` is a command line (``"get endpoints nginx-service"``, shell-quoted) or a list of
     arguments; a leading ``kubectl`` is accepted.  The text ends with a newline, as kubectl's
     does.  ``No resources found in default namespace.`` (stderr in real kubectl) is returned as
     the text.  A command that kubectl would fail (exit status 1) raises
     :class:`~kubesim.errors.KubectlError` whose message is kubectl's stderr, without the final
-    newline.  Cost: see :func:`run`.
+    newline.  Commands that write need ``cluster``.  Cost: see :func:`run`.
 
     >>> kubectl("get ep", store=_EmptyStore(), now=0)
     'No resources found in default namespace.\\n'
     """
-    result = run(args, store=store, now=now)
+    result = run(args, store=store, now=now, cluster=cluster)
     if result.exit_code != 0:
         raise KubectlError(result.stderr.rstrip("\n"))
     return result.terminal
