@@ -84,20 +84,14 @@ def admit_create(api: Any, kind: str, name: str, namespace: str) -> None:
         )
 
 
-def phase(ns: Any) -> str:
-    """``status.phase``; for a Namespace object without a modelled status, ``Terminating``
-    once it carries a ``deletionTimestamp`` (the registry sets both together). ``O(1)``."""
-    status = getattr(ns, "status", None)
-    if status is not None:
-        return str(status.phase)
-    return TERMINATING if ns.metadata.deletion_timestamp is not None else ACTIVE
+def phase(ns: Namespace) -> str:
+    """``status.phase``. ``O(1)``."""
+    return ns.status.phase
 
 
-def spec_finalizers(ns: Any) -> tuple[str, ...]:
-    """``spec.finalizers``; ``("kubernetes",)`` for a Namespace object without a modelled spec
-    (the namespace controller then removes it outright). ``O(1)``."""
-    spec = getattr(ns, "spec", None)
-    return (FINALIZER_KUBERNETES,) if spec is None else tuple(spec.finalizers)
+def spec_finalizers(ns: Namespace) -> tuple[str, ...]:
+    """``spec.finalizers``. ``O(1)``."""
+    return ns.spec.finalizers
 
 
 def admit_delete(name: str) -> None:
@@ -109,8 +103,6 @@ def admit_delete(name: str) -> None:
 def prepare_for_create(ns: Namespace) -> Namespace:
     """``namespaceStrategy.PrepareForCreate``: phase ``Active``, the ``kubernetes`` finalizer
     appended if absent. ``O(finalizers)``."""
-    if not hasattr(ns, "spec"):
-        return ns
     finalizers = ns.spec.finalizers
     if FINALIZER_KUBERNETES not in finalizers:
         finalizers = (*finalizers, FINALIZER_KUBERNETES)
@@ -123,8 +115,6 @@ def prepare_for_create(ns: Namespace) -> Namespace:
 def prepare_for_update(ns: Namespace, old: Namespace, subresource: str) -> Namespace:
     """The update strategies: the main resource keeps the stored finalizers and status,
     ``status`` keeps the stored spec, ``finalize`` keeps the stored status. ``O(1)``."""
-    if not hasattr(ns, "spec"):
-        return ns
     if subresource == "status":
         spec, status = old.spec, ns.status
     elif subresource == "finalize":
@@ -144,8 +134,6 @@ def mark_terminating(ns: Namespace, now: int) -> Namespace:
         return ns
     if meta.deletion_timestamp is None:
         meta = attrs.evolve(meta, deletion_timestamp=now)
-    if not hasattr(ns, "status"):
-        return attrs.evolve(ns, metadata=meta)
     return attrs.evolve(ns, metadata=meta, status=attrs.evolve(ns.status, phase=TERMINATING))
 
 

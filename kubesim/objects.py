@@ -595,6 +595,8 @@ class Namespace:
     api_version: ClassVar[str] = "v1"
 
     metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    spec: NamespaceSpec = attrs.field(factory=NamespaceSpec)
+    status: NamespaceStatus = attrs.field(factory=NamespaceStatus)
 
 
 # --------------------------------------------------------------------------------------------

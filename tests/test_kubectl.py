@@ -31,6 +31,7 @@ from kubesim.objects import (
     HTTPGetAction,
     LabelSelector,
     Namespace,
+    NamespaceStatus,
     Node,
     NodeAddress,
     NodeCondition,
@@ -417,7 +418,7 @@ def test_get_nodes_and_namespaces_are_cluster_scoped() -> None:
     cp = Node(metadata=ObjectMeta(name="cp", creation_timestamp=T0,
                                   labels={"node-role.kubernetes.io/control-plane": ""}),
               status=NodeStatus(conditions=[NodeCondition("Ready", "False")]))
-    ns = Namespace(metadata=ObjectMeta(name="default", creation_timestamp=T0))
+    ns = Namespace(metadata=ObjectMeta(name="default", creation_timestamp=T0), status=NamespaceStatus(phase="Active"))
     store = FakeStore(ready, cp, ns)
     assert get(store, "get nodes -A") == (
         "NAME     STATUS     ROLES           AGE   VERSION\n"

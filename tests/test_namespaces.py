@@ -176,3 +176,60 @@ def test_get_namespaces_lists_them_with_status() -> None:
     assert lines[0].split() == ["NAME", "STATUS", "AGE"]
     assert [ln.split()[0] for ln in lines[1:]] == ["default", "kube-node-lease", "kube-public", "kube-system", "prod"]
     assert all(ln.split()[1] == "Active" for ln in lines[1:])
+
+
+def test_create_sets_phase_active_and_the_kubernetes_finalizer_whatever_was_sent() -> None:
+    c = _cluster()
+    c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"},
+              "spec": {"finalizers": ["example.com/x"]}, "status": {"phase": "Terminating"}})
+    ns = c.get("Namespace", "prod")
+    assert ns.spec.finalizers == ("example.com/x", "kubernetes")
+    assert ns.status.phase == "Active"
+    # a main-resource update keeps the stored finalizers and status (PrepareForUpdate)
+    import attrs
+
+    c.apply_yaml(NS_YAML.replace("name: prod", "name: prod\n  labels: {team: a}"))
+    ns = c.get("Namespace", "prod")
+    assert ns.metadata.labels["team"] == "a"
+    assert ns.spec.finalizers == ("example.com/x", "kubernetes") and ns.status.phase == "Active"
+    c.update(attrs.evolve(ns, status=attrs.evolve(ns.status, phase="Terminating")))
+    assert c.get("Namespace", "prod").status.phase == "Active"
+
+
+def test_deletion_writes_the_conditions_then_finalizes() -> None:
+    c = _cluster()
+    _deleting(c)
+    assert c.get("Namespace", "prod").status.phase == "Terminating"
+    c.run()
+    writes = [e for e in c.changes if e.kind == "Namespace" and e.name == "prod"]
+    verbs = [(e.verb, e.actor) for e in writes]
+    assert verbs[0] == ("create", "kubectl") and verbs[1] == ("update", "client")
+    assert verbs[-1] == ("delete", "namespace-controller")
+    assert ("update", "namespace-controller") in verbs  # the deletion conditions
+
+
+def test_a_foreign_namespace_finalizer_keeps_it_terminating() -> None:
+    c = _cluster()
+    c.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"},
+              "spec": {"finalizers": ["example.com/x"]}})
+    c.delete("Namespace", "prod")
+    c.run()
+    ns = c.get("Namespace", "prod")  # the controller removed only its own token
+    assert ns.spec.finalizers == ("example.com/x",) and ns.status.phase == "Terminating"
+    types = [cond.type for cond in ns.status.conditions]
+    assert types == ["NamespaceDeletionDiscoveryFailure", "NamespaceDeletionGroupVersionParsingFailure",
+                     "NamespaceDeletionContentFailure", "NamespaceContentRemaining", "NamespaceFinalizersRemaining"]
+    assert all(cond.status == "False" for cond in ns.status.conditions)
+
+
+def test_namespace_sizes_are_the_encoders() -> None:
+    import json
+
+    from kubesim import wire
+
+    c = _cluster()
+    _deleting(c)
+    c.run(until=c.now + 6)
+    for ns in c.list("Namespace", None):
+        assert wire.proto_size(ns) == len(wire.encode_proto(ns))
+        assert wire.json_size(ns) == len(json.dumps(kubesim.to_manifest(ns), separators=(",", ":")))

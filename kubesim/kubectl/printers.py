@@ -290,8 +290,8 @@ def _node_row(node: Node, now: int, wide: bool) -> _Cells:
 
 
 def _namespace_row(ns: Namespace, now: int, wide: bool) -> _Cells:
-    status = "Terminating" if ns.metadata.deletion_timestamp is not None else "Active"
-    return [ns.metadata.name, status, _age(ns.metadata.creation_timestamp, now)]
+    # printNamespace: the phase as stored
+    return [ns.metadata.name, ns.status.phase, _age(ns.metadata.creation_timestamp, now)]
 
 
 _C = _Column

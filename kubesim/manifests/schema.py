@@ -259,10 +259,24 @@ _schema(o.Node, _CORE + "Node", [
     ("spec", "spec", "struct", True, o.NodeSpec),
     ("status", "status", "struct", True, o.NodeStatus),
 ])
+_schema(o.NamespaceSpec, _CORE + "NamespaceSpec", [
+    ("finalizers", "finalizers", ["str"], True),
+])
+_schema(o.NamespaceCondition, _CORE + "NamespaceCondition", [
+    ("type", "type", "str", False),
+    ("status", "status", "str", False),
+    ("lastTransitionTime", "last_transition_time", "time", True),
+    ("reason", "reason", "str", True),
+    ("message", "message", "str", True),
+])
+_schema(o.NamespaceStatus, _CORE + "NamespaceStatus", [
+    ("phase", "phase", "str", True),
+    ("conditions", "conditions", ["cls", o.NamespaceCondition], True),
+])
 _schema(o.Namespace, _CORE + "Namespace", [
     ("metadata", "metadata", "struct", True, o.ObjectMeta),
-    ("spec", None, "const", True, {}),
-    ("status", None, "const", True, {}),
+    ("spec", "spec", "struct", True, o.NamespaceSpec),
+    ("status", "status", "struct", True, o.NamespaceStatus),
 ])
 _schema(o.EndpointAddress, _CORE + "EndpointAddress", [
     ("ip", "ip", "str", False),

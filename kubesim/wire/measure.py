@@ -50,6 +50,8 @@ from kubesim.wire.pods import (
     _SERVICE_STATUS,
     _namespace,
     _node,
+    _namespace_spec,
+    _namespace_status,
     _node_spec,
     _node_status,
     _pod,
@@ -195,7 +197,13 @@ _PROTO_PARTS: dict[type, tuple[tuple[tuple[str, ByIdentity[Any, int]], ...], int
         ),
         0,
     ),
-    Namespace: ((), len(b"\x12\x00" + b"\x1a\x02\x0a\x00")),
+    Namespace: (
+        (
+            ("spec", _by_identity(lambda x: len(_namespace_spec(x)))),
+            ("status", _by_identity(lambda x: len(_namespace_status(x)))),
+        ),
+        0,
+    ),
     Deployment: (
         (
             ("spec", _by_identity(lambda x: len(_deployment_spec(x)))),

@@ -15,6 +15,9 @@ from kubesim.objects import (
     ExecAction,
     HTTPGetAction,
     Namespace,
+    NamespaceCondition,
+    NamespaceSpec,
+    NamespaceStatus,
     Node,
     NodeAddress,
     NodeCondition,
@@ -303,9 +306,26 @@ def _node(n: Node, include_rv: bool) -> bytes:
     )
 
 
+def _namespace_condition(c: NamespaceCondition) -> bytes:
+    # k8s.io/api core/v1 generated.proto NamespaceCondition: type 1, status 2,
+    # lastTransitionTime 4 (a non-pointer Time), reason 5, message 6.
+    return _str(1, c.type) + _str(2, c.status) + _msg(4, _time(c.last_transition_time)) + _str(5, c.reason) + _str(6, c.message)
+
+
+def _namespace_spec(s: NamespaceSpec) -> bytes:
+    return _rep_str(1, s.finalizers)  # finalizers 1
+
+
+def _namespace_status(s: NamespaceStatus) -> bytes:
+    return _str(1, s.phase) + _rep_msg(2, s.conditions, _namespace_condition)  # phase 1, conditions 2
+
+
 def _namespace(n: Namespace, include_rv: bool) -> bytes:
-    # spec{} (no finalizers modelled) and status{phase ""}.
-    return _msg(1, _object_meta(n.metadata, include_rv)) + b"\x12\x00" + b"\x1a\x02\x0a\x00"
+    return (
+        _msg(1, _object_meta(n.metadata, include_rv))
+        + _msg(2, _namespace_spec(n.spec))
+        + _msg(3, _namespace_status(n.status))
+    )
 
 
 _K_COND_FIXED = len('{"type":,"status":,"lastProbeTime":,"lastTransitionTime":}')

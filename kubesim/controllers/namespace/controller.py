@@ -177,14 +177,6 @@ class NamespaceController:
         return stored
 
     def _finalize(self, ns: Namespace) -> Namespace | None:
-        if not hasattr(ns, "spec"):
-            # No spec modelled: finalizing removes it (what the finalize write would do).
-            try:
-                self.ctx.api.remove("Namespace", ns.metadata.name, None, actor=ACTOR)
-            except NotFound:
-                return None
-            self._finalized += 1
-            return None
         rest = tuple(sorted({f for f in ns.spec.finalizers if f != _ns.FINALIZER_KUBERNETES}))
         try:
             stored: Namespace = self.ctx.api.update(
@@ -285,8 +277,6 @@ class NamespaceController:
     ) -> None:
         """``namespaceConditionUpdater``: ``Update`` then ``UpdateStatus`` when changed (an
         error is only logged upstream, so it is ignored here)."""
-        if not hasattr(ns, "status"):
-            return
         now = self._now()
         new: dict[str, NamespaceCondition] = {}
         if remaining:
