@@ -131,3 +131,16 @@ def test_unsupported_workloads_raise() -> None:
     c.deploy("web", replicas=1)
     with pytest.raises(lean.Unsupported):
         c.deploy("other", replicas=1)
+
+
+@pytest.mark.parametrize(("pods", "nodes", "b", "batch"), [(12, 4, 5, 0.0), (25, 6, 100, 1.0)])
+def test_rolling_update_report_equals_the_full_scenario(pods: int, nodes: int, b: int, batch: float) -> None:
+    import importlib
+
+    sweep = importlib.import_module("kubesim.sweep")
+    _, full = scenarios.rolling_update_churn(pods=pods, nodes=nodes, max_endpoints_per_slice=b, batch_period=batch,
+                                             seed=4)
+    got = lean.rolling_update_report(pods=pods, nodes=nodes, max_endpoints_per_slice=b, batch_period=batch, seed=4,
+                                     check=True)
+    assert got == full
+    assert sweep.rolling_update(pods=pods, nodes=nodes, max_endpoints_per_slice=b, batch_period=batch, seed=4) == full

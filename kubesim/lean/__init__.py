@@ -23,7 +23,10 @@ from kubesim.lean.check import Divergence, compare_logs
 from kubesim.lean.engine import SUPPORTED_OPTIONS, LeanCluster, Unsupported
 from kubesim.lean.log import LeanLog
 
-__all__ = ["LeanCluster", "LeanLog", "Unsupported", "Divergence", "compare_logs", "run_rollout", "SUPPORTED_OPTIONS"]
+__all__ = [
+    "LeanCluster", "LeanLog", "Unsupported", "Divergence", "compare_logs", "run_rollout", "rolling_update_report",
+    "SUPPORTED_OPTIONS",
+]
 
 
 def run_rollout(
@@ -45,3 +48,32 @@ def run_rollout(
     c.set_image(name, image)
     c.run()
     return c
+
+
+def rolling_update_report(
+    *,
+    pods: int = 200,
+    nodes: int = 100,
+    max_endpoints_per_slice: int = 100,
+    batch_period: float = 0.0,
+    seed: int = 0,
+    image: str = "nginx:1.26",
+    max_surge: int | str = "25%",
+    max_unavailable: int | str = "25%",
+    check: bool = False,
+) -> Any:
+    """The report of :func:`kubesim.scenarios.rolling_update_churn` (the job ``kubesim churn``
+    runs) computed on the lean engine: a Deployment settles, one quiet second passes, then
+    ``kubectl set image`` to ``image`` until settled; the churn report covers the rollout only.
+    ``check=True`` runs the full model beside it. ``O(writes)``."""
+    c = LeanCluster(
+        check=check, seed=seed, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice,
+        endpoint_updates_batch_period=batch_period, endpointslice_updates_batch_period=batch_period,
+    )
+    c.deploy("web", replicas=pods, max_surge=max_surge, max_unavailable=max_unavailable)
+    c.run()
+    c.run(until=c.now + 1.0)
+    start = c.now
+    c.set_image("web", image)
+    c.run()
+    return c.churn(since=start)
