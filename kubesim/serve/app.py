@@ -7,7 +7,9 @@ aiohttp streams chunked responses and keeps thousands of idle watch connections 
 
 Time: every ``tick`` wall seconds the driver runs the cluster up to
 ``anchor_virtual + (wall - anchor_wall) × speed``; ``speed=0`` leaves time to the
-``kubesim.io`` controls (``advance``, ``run``), which re-anchor the driver.
+``kubesim.io`` controls (``advance``, ``run``), which re-anchor the driver. A tick spends at
+most ``tick_budget`` wall seconds in the simulation and then yields to requests: a workload too
+heavy for its speed runs behind wall time (``Server.lagging``) instead of starving clients.
 
 Robustness: bodies are read in chunks and refused past the cap (413) before they are whole;
 every failure of the backend is a ``Status`` answer; a failure inside the simulation's own
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import logging
 import sys
 import threading
 import time
@@ -29,6 +32,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from kubesim.serve import control as _control
 from kubesim.serve.rest import Backend, Request, Response, WatchPlan, error_response
@@ -37,10 +41,19 @@ from kubesim.serve.watch import event_line
 
 __all__ = ["Server", "ServerThread"]
 
-T = TypeVar("T")
 
-#: Seconds between BOOKMARK events on a watch that asked for them.
-BOOKMARK_INTERVAL = 5.0
+class _QuietProtocolErrors(logging.Filter):
+    """Drop aiohttp's tracebacks for requests that are not HTTP at all (they are answered with
+    a plain 400, as Go's net/http answers them); everything else is logged as usual."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, HttpProcessingError)
+
+
+logging.getLogger("aiohttp.server").addFilter(_QuietProtocolErrors())
+
+T = TypeVar("T")
 
 
 class Server:
@@ -53,7 +66,8 @@ class Server:
 
     def __init__(self, cluster: Any, *, host: str = "127.0.0.1", port: int = 6443, speed: float = 1.0,
                  token: str | None = None, tick: float = 0.05, history_size: int = 10000,
-                 max_watch_queue: int = 10000, log: Callable[[str], None] | None = None) -> None:
+                 max_watch_queue: int = 10000, bookmark_interval: float = 5.0, tick_budget: float = 0.2,
+                 log: Callable[[str], None] | None = None) -> None:
         if speed < 0:
             raise ValueError(f"speed must be >= 0, got {speed!r}")
         self.cluster = cluster
@@ -62,6 +76,11 @@ class Server:
         self.speed = float(speed)
         self.token = token
         self.tick = tick
+        #: wall seconds one tick may spend running the simulation before it yields to requests
+        self.tick_budget = tick_budget
+        self.bookmark_interval = bookmark_interval
+        #: ``True`` while the simulation runs behind ``wall time × speed``
+        self.lagging = False
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.backend = Backend(cluster, history_size=history_size, max_watch_queue=max_watch_queue,
                                server_address=f"{host}:{port}")
@@ -91,14 +110,28 @@ class Server:
         if self.speed <= 0:
             return
         target = self._anchor_virtual + (time.monotonic() - self._anchor_wall) * self.speed
-        if target > self.cluster.now:
-            try:
-                self.cluster.run(until=target)
-            except Exception as exc:  # a bug in the simulation: report it, keep serving
-                self.clock_errors += 1
-                if self.clock_errors <= 5:
-                    self.log(f"kubesim serve: the simulation raised {type(exc).__name__}: {exc}")
-                self.reanchor()
+        if target <= self.cluster.now:
+            return
+        clock = self.cluster.clock
+        deadline = time.monotonic() + self.tick_budget
+        steps = 0
+        try:
+            while True:
+                t = clock.peek()
+                if t is None or t > target:
+                    break
+                clock.step()
+                steps += 1
+                if steps % 64 == 0 and time.monotonic() > deadline:
+                    self.lagging = True  # behind wall time: catch up on the next tick
+                    return
+            self.lagging = False
+            self.cluster.run(until=target)
+        except Exception as exc:  # a bug in the simulation: report it, keep serving
+            self.clock_errors += 1
+            if self.clock_errors <= 5:
+                self.log(f"kubesim serve: the simulation raised {type(exc).__name__}: {exc}")
+            self.reanchor()
 
     async def _tick_forever(self) -> None:
         while True:
@@ -110,7 +143,9 @@ class Server:
     async def start(self) -> None:
         app = web.Application(client_max_size=self.backend.max_body + 1)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        # handler_cancellation: a watch whose client went away is cancelled at once
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0,
+                                     handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
@@ -207,10 +242,12 @@ class Server:
             if plan.initial_end_bookmark:
                 await resp.write(event_line("BOOKMARK", backend.bookmark(plan, initial_end=True)))
             queue = plan.subscription.queue
-            next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+            next_bookmark = time.monotonic() + self.bookmark_interval
             while True:
                 now = time.monotonic()
-                wait = 30.0
+                if request.transport is None or request.transport.is_closing():
+                    break
+                wait = 5.0
                 if deadline is not None:
                     wait = min(wait, deadline - now)
                 if plan.bookmarks:
@@ -219,7 +256,7 @@ class Server:
                     if deadline is not None and now >= deadline:
                         break
                     await resp.write(event_line("BOOKMARK", backend.bookmark(plan)))
-                    next_bookmark = time.monotonic() + BOOKMARK_INTERVAL
+                    next_bookmark = time.monotonic() + self.bookmark_interval
                     continue
                 try:
                     type_, entry = await asyncio.wait_for(queue.get(), timeout=wait)
@@ -231,7 +268,7 @@ class Server:
                     await resp.write(event_line(type_, backend.watch_object(plan, entry.new)))
                 else:
                     await resp.write(entry.line(type_))
-        except (ConnectionResetError, ConnectionError, asyncio.CancelledError):
+        except ConnectionError:
             pass
         finally:
             backend.stop_watch(plan)

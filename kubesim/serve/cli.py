@@ -17,7 +17,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-__all__ = ["main", "build_parser", "add_arguments", "is_loopback"]
+__all__ = ["main", "build_parser", "add_arguments", "is_loopback", "exposure_warning"]
 
 
 def _non_negative(text: str) -> float:
@@ -48,6 +48,17 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def exposure_warning(host: str, token: str | None) -> str | None:
+    """The warning printed when the server listens beyond loopback (``None`` on loopback)."""
+    if is_loopback(host):
+        return None
+    text = (f"WARNING: kubesim serve listens on {host}: anyone who can reach this address can read and "
+            "change the simulated cluster")
+    if token:
+        return text + " with the bearer token"
+    return text + "; there is NO authentication (use --token to require a bearer token)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -110,10 +121,9 @@ def run(args: argparse.Namespace) -> int:
     def ready(srv: Server) -> None:
         path = args.kubeconfig or os.path.join(tempfile.gettempdir(), f"kubesim-{srv.port}.kubeconfig")
         kubeconfig.write(path, srv.url, token=args.token)
-        if not is_loopback(args.host):
-            print(f"WARNING: kubesim serve listens on {args.host}: anyone who can reach this address can read "
-                  "and change the cluster" + ("" if args.token else "; there is no authentication (use --token)"),
-                  file=sys.stderr)
+        warning = exposure_warning(args.host, args.token)
+        if warning:
+            print(warning, file=sys.stderr)
         if args.print_kubeconfig:
             print(kubeconfig.dumps(srv.url, token=args.token), end="", flush=True)
         print(f"kubesim serve: {args.nodes} nodes, speed {args.speed:g}, serving the Kubernetes API at {srv.url}",

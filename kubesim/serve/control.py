@@ -10,10 +10,11 @@ path                      verb    what it does
 ``clock``                 GET     virtual time: ``now`` (s), ``nowTime`` (RFC 3339), ``speed``,
                                   ``next`` (the next pending event's time or ``null``)
 ``advance``               POST    ``{"seconds": S}``: run the cluster ``S`` virtual seconds
-``run``                   POST    run until nothing is pending (``{"until": T}`` to stop at ``T``,
-                                  ``"maxSteps"`` bounds the callbacks, default 1,000,000; at most
-                                  ``"horizon"`` virtual seconds, default 3600); answers the clock
-                                  and ``"idle"``
+                                  (``"maxSteps"`` bounds the callbacks, default 200,000: 422
+                                  when exceeded, the clock stays where it got to)
+``run``                   POST    run until nothing is pending (``{"until": T}`` to stop at ``T``;
+                                  at most ``"maxSteps"`` callbacks and ``"horizon"`` virtual
+                                  seconds, default 3600); answers the clock and ``"idle"``
 ``speed``                 PUT     ``{"speed": X}``: virtual seconds per wall second (0: stopped)
 ``churn``                 GET     :meth:`kubesim.Cluster.churn` as JSON (``?since=&until=``)
 ``changes``               GET     the change log as JSON lines, one record per write
@@ -42,6 +43,9 @@ from kubesim.serve.status import ApiError
 __all__ = ["PREFIX", "Control"]
 
 PREFIX = "/apis/kubesim.io/v1alpha1"
+
+#: The default bound on callbacks one ``advance`` or ``run`` request may run.
+DEFAULT_MAX_STEPS = 200_000
 
 
 def _plain(value: Any) -> Any:
@@ -141,7 +145,13 @@ class Control:
             raise ApiError(422, "Invalid", "seconds: Required value")
         if seconds > 10 * 365 * 86400:
             raise ApiError(422, "Invalid", f"seconds: Invalid value: {seconds}: must be at most ten years")
-        self.cluster.run(until=self.cluster.now + seconds)
+        max_steps = int(self._number(d, req, "maxSteps", DEFAULT_MAX_STEPS) or 0)
+        try:
+            self.cluster.run(until=self.cluster.now + seconds, max_steps=max_steps)
+        except _errors.InvalidOption:
+            self.reanchor()
+            raise ApiError(422, "Invalid", f"advance stopped after maxSteps={max_steps} callbacks at "
+                                           f"t={self.cluster.now:g}: ask for less time, or a larger maxSteps") from None
         self.reanchor()
         return json_response(200, self.clock())
 
@@ -149,7 +159,7 @@ class Control:
         d = self._json(req)
         until = self._number(d, req, "until", None)
         horizon = self._number(d, req, "horizon", 3600.0) or 0.0
-        max_steps = int(self._number(d, req, "maxSteps", 1_000_000) or 0)
+        max_steps = int(self._number(d, req, "maxSteps", DEFAULT_MAX_STEPS) or 0)
         c = self.cluster
         if until is not None and until < c.now:
             raise ApiError(422, "Invalid", f"until: Invalid value: {until}: is before now ({c.now})")
