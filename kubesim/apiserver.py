@@ -29,6 +29,7 @@ validation and sizing, plus ``O(watchers)``.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 import operator
@@ -36,7 +37,7 @@ import random
 import types
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -50,28 +51,46 @@ from kubesim.errors import (
     AlreadyExists,
     Conflict,
     FieldError,
-    Forbidden,
+    InvalidArgument,
     InvalidObject,
+    ManifestError,
     NotFound,
     RequestTooLarge,
     ServerError,
     ServerTimeout,
 )
-from kubesim.faults import FaultInjector
+from kubesim.faults import CLIENT_ACTORS, FaultInjector
 from kubesim.kinds import resolve_kind
 from kubesim.labels import Selector, parse_selector
 from kubesim.manifests import parse_time_nano
 from kubesim.objects import CLUSTER_SCOPED, KINDS, ObjectMeta
 
-__all__ = ["APIServer", "WatchEvent", "APIStatistics", "DEFAULT_MAX_REQUEST_BYTES", "EPOCH"]
+__all__ = [
+    "APIServer",
+    "WatchEvent",
+    "APIStatistics",
+    "ServiceAllocator",
+    "DEFAULT_MAX_REQUEST_BYTES",
+    "MAX_REQUEST_BODY_BYTES",
+    "EPOCH",
+]
 
 #: etcd's default ``--max-request-bytes`` (1.5 MiB).
 DEFAULT_MAX_REQUEST_BYTES = 1572864
+
+#: kube-apiserver's cap on a request body (``--max-request-body-bytes``, 3 MiB; the generic
+#: API server's ``MaxRequestBodyBytes``): a longer manifest is refused with
+#: :class:`~kubesim.errors.RequestEntityTooLarge` before it is parsed.
+MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
 
 #: Unix time of virtual time 0: 2025-01-01T00:00:00Z.
 EPOCH = 1735689600
 
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+# Stand-ins of the generated suffix and the uid, of the lengths the real ones have: a create is
+# sized, checked and fault-drawn with them before anything is drawn from the random state.
+_PLACEHOLDER_SUFFIX = "bbbbb"
+_PLACEHOLDER_UID = "00000000-0000-4000-8000-000000000000"
 _GENERATED_SUFFIX = 5
 _MAX_GENERATE_BASE = 58
 
@@ -205,6 +224,145 @@ class APIStatistics:
 WatchFn = Callable[[WatchEvent], object]
 
 
+class ServiceAllocator(Protocol):
+    """What the API server asks of the Service allocators (:class:`kubesim.ipam.ServiceAllocations`):
+    ``allocate`` before a Service write, ``rollback`` if it is refused after all, ``committed``
+    once it landed (``new`` is ``None`` for a removal)."""
+
+    def allocate(self, svc: Any, old: Any | None) -> Any: ...
+
+    def rollback(self, new: Any, old: Any | None) -> None: ...
+
+    def committed(self, old: Any | None, new: Any | None) -> None: ...
+
+    def snapshot(self) -> Any: ...
+
+    def restore(self, state: Any) -> None: ...
+
+    def _check(self, services: Any) -> None: ...
+
+
+def _require_str(value: object, what: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{what} must be a string, got {type(value).__name__} {value!r:.80}")
+
+
+# ------------------------------------------------------------------ the types of a client's object
+#
+# A manifest is type-checked when it is decoded (kubesim.manifests); an object built in Python
+# reaches the API server as it is. A client's write is checked against the object model's
+# annotations first, so that a float where an int belongs, a set, or a string that is not
+# valid UTF-8 (a lone surrogate) is refused with a ManifestError naming the field, before
+# anything (sizing, validation, allocators, the random state) is touched. Controllers' writes
+# are trusted (built by kubesim). O(size of the object).
+
+_HINTS: dict[type, tuple[tuple[str, str, Any], ...]] = {}
+_ACRONYMS = {"ip": "IP", "ips": "IPs", "cidr": "CIDR", "cidrs": "CIDRs", "uid": "UID", "tcp": "TCP", "fqdn": "FQDN"}
+
+
+def _json_name(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(_ACRONYMS.get(p, p[:1].upper() + p[1:]) for p in rest)
+
+
+def _hints(cls: type) -> tuple[tuple[str, str, Any], ...]:
+    got = _HINTS.get(cls)
+    if got is None:
+        import typing
+
+        from kubesim import objects as _objects
+
+        hints = typing.get_type_hints(cls, globalns=vars(_objects))
+        got = _HINTS[cls] = tuple((f.name, _json_name(f.name), hints.get(f.name, Any)) for f in attrs.fields(cls))
+    return got
+
+
+def _bad_type(path: str, value: object, expected: str) -> ManifestError:
+    return ManifestError(f"invalid type: got {type(value).__name__} {value!r:.60}, expected {expected}", path)
+
+
+def _check_str(path: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise _bad_type(path, value, "string")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ManifestError(
+                f"invalid UTF-8: {value!r:.60} holds a lone surrogate (JSON on the wire cannot carry it)", path
+            ) from None
+
+
+def _check_value(path: str, value: Any, hint: Any) -> None:
+    import types as _types
+    import typing
+
+    if hint is Any:
+        return
+    if hint is str:
+        _check_str(path, value)
+        return
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _bad_type(path, value, "boolean")
+        return
+    if hint is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _bad_type(path, value, "integer")
+        return
+    if hint is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise _bad_type(path, value, "number")
+        return
+    origin = typing.get_origin(hint)
+    if origin is typing.Union or origin is _types.UnionType:
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return
+        errors: list[ManifestError] = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                _check_value(path, value, option)
+                return
+            except ManifestError as exc:
+                errors.append(exc)
+        raise errors[-1] if len(errors) == 1 else _bad_type(path, value, " or ".join(
+            getattr(o, "__name__", str(o)) for o in options if o is not type(None)))
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            raise _bad_type(path, value, "array")
+        args = typing.get_args(hint)
+        item = args[0] if args else Any
+        for i, v in enumerate(value):
+            _check_value(f"{path}[{i}]", v, item)
+        return
+    if isinstance(hint, type) and attrs.has(hint):
+        if not isinstance(value, hint):
+            raise _bad_type(path, value, hint.__name__)
+        _check_fields(path, value)
+        return
+    if isinstance(hint, type) and issubclass(hint, Mapping):  # FrozenDict: string to string
+        if not isinstance(value, Mapping):
+            raise _bad_type(path, value, "object")
+        for k, v in value.items():
+            _check_str(f"{path}", k)
+            _check_str(f"{path}.{k}" if isinstance(k, str) else path, v)
+        return
+
+
+def _check_fields(prefix: str, obj: Any) -> None:
+    for name, json_name, hint in _hints(type(obj)):
+        _check_value(f"{prefix}.{json_name}" if prefix else json_name, getattr(obj, name), hint)
+
+
+def check_client_types(obj: Any) -> None:
+    """Raise :class:`~kubesim.errors.ManifestError` (naming the field) if any field of ``obj``
+    does not have its model type, or a string is not valid UTF-8. ``O(size of the object)``."""
+    _check_fields("", obj)
+
+
 @attrs.define(eq=False)
 class APIServer:
     """The simulated kube-apiserver with its etcd.
@@ -243,6 +401,50 @@ class APIServer:
     _refused: int = attrs.field(default=0, repr=False)
     # label indexes: kind -> label keys -> namespace -> label values -> name -> object
     _indexes: dict[str, dict[tuple[str, ...], _LabelIndex]] = attrs.field(factory=dict, repr=False)
+    #: the Service allocators (cluster IPs, node ports): see :class:`ServiceAllocator`
+    service_allocator: ServiceAllocator | None = attrs.field(default=None, repr=False)
+    # state outside the store that a rolled-back transaction restores: (snapshot, restore) pairs
+    _state_hooks: list[tuple[Callable[[], Any], Callable[[Any], None]]] = attrs.field(factory=list, repr=False)
+    # watch events committed and not yet delivered, in commit order (see _commit)
+    _queue: collections.deque[WatchEvent] = attrs.field(factory=collections.deque, repr=False)
+    _delivering: bool = attrs.field(default=False, repr=False)
+    _writing: int = attrs.field(default=0, repr=False)
+    _delayed: int = attrs.field(default=0, repr=False)
+    # what watchers were last told of each object: (kind, namespace, name) -> resourceVersion
+    _delivered: dict[tuple[str, str, str], str] = attrs.field(factory=dict, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.clock.guard = self._busy
+
+    def _busy(self) -> str | None:
+        """Why virtual time cannot advance now (``None``: it can)."""
+        if self._buffer is not None:
+            return "a transaction is open (its writes would be rolled back with it)"
+        if self._writing or self._delivering:
+            return "a write is being committed (its watch events are not all delivered)"
+        return None
+
+    def register_state(self, snapshot: Callable[[], Any], restore: Callable[[Any], None]) -> None:
+        """Have :meth:`transaction` snapshot ``snapshot()`` and, when it rolls back, call
+        ``restore(state)``: how allocators outside the store (node CIDRs, pod IPs) come back
+        exactly as they were. Also part of :meth:`fingerprint`."""
+        self._state_hooks.append((snapshot, restore))
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """Everything a failed call must leave as it was: the change log's length, the
+        resourceVersion, every stored object, the random state (names, uids, IPs and node
+        ports are drawn from it), the fault stream, every allocator. Equal fingerprints: the
+        same state. ``O(objects)``."""
+        return (
+            len(self.changes),
+            self._rv,
+            self.snapshot(),
+            self.rng.getstate(),
+            self.faults.rng.getstate() if self.faults is not None else None,
+            dict(self.faults.injected) if self.faults is not None else None,
+            self.service_allocator.snapshot() if self.service_allocator is not None else None,
+            tuple(snap() for snap, _ in self._state_hooks),
+        )
 
     # ---------------------------------------------------------------------------- reads
 
@@ -268,6 +470,10 @@ class APIServer:
 
     def get(self, kind: str, name: str, namespace: str | None = "default") -> Any:
         """The stored object; raises :class:`~kubesim.errors.NotFound`. ``O(1)``."""
+        _require_str(kind, "kind")
+        _require_str(name, "name")
+        if namespace is not None:
+            _require_str(namespace, "namespace")
         kind = resolve_kind(kind)
         obj = self.try_get(kind, name, namespace)
         if obj is None:
@@ -314,6 +520,11 @@ class APIServer:
     ) -> list[Any]:
         """Objects of ``kind`` in ``namespace`` (``None``: all namespaces) whose labels match
         ``selector``, sorted by (namespace, name). ``O(k log k)``."""
+        _require_str(kind, "kind")
+        if namespace is not None:
+            _require_str(namespace, "namespace")
+        if selector is not None and not isinstance(selector, (str, Selector)):
+            raise InvalidArgument(f"selector must be a string or a Selector, got {type(selector).__name__} {selector!r:.80}")
         kind = resolve_kind(kind)
         sel = parse_selector(selector) if isinstance(selector, str) else selector
         by_ns = self._store.get(kind, {})
@@ -357,20 +568,47 @@ class APIServer:
 
         return stop
 
-    def _notify(self, ev: WatchEvent) -> None:
+    def _enqueue(self, ev: WatchEvent) -> bool:
+        """Put ``ev`` in line for delivery; ``True`` if it is in the queue that :meth:`_drain`
+        empties (``False``: held by a transaction, or delayed by a fault plan)."""
         if self._buffer is not None:
             self._buffer.append(ev)
-            return
+            return False
         if self.faults is not None and self.faults.plan.watch_delay > 0:
             # Late delivery; one object's events keep their order.
             key = (ev.kind, ev.new.metadata.namespace, ev.new.metadata.name)
             at = max(self.clock.now + self.faults.delay(), self._delivery.get(key, 0.0))
             self._delivery[key] = at
-            self.clock.schedule_at(at, lambda: self._deliver(ev))
-            return
-        self._deliver(ev)
+            self._delayed += 1
+            self.clock.schedule_at(at, lambda: self._deliver_late(ev))
+            return False
+        self._queue.append(ev)
+        return True
+
+    def _deliver_late(self, ev: WatchEvent) -> None:
+        self._delayed -= 1
+        self._queue.append(ev)
+        if not self._delivering:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Deliver the queued watch events in commit order. A watcher that writes commits at
+        once, and its event waits behind the ones not yet delivered, so every watcher hears
+        every object's events in resourceVersion order (as the watch cache guarantees)."""
+        self._delivering = True
+        queue = self._queue
+        try:
+            while queue:
+                self._deliver(queue.popleft())
+        finally:
+            self._delivering = False
 
     def _deliver(self, ev: WatchEvent) -> None:
+        m = ev.new.metadata
+        if ev.type == "DELETED":
+            self._delivered.pop((ev.kind, m.namespace, m.name), None)
+        else:
+            self._delivered[(ev.kind, m.namespace, m.name)] = m.resource_version
         for kinds, fn in self._watchers:
             if kinds is None or ev.kind in kinds:
                 fn(ev)
@@ -380,32 +618,62 @@ class APIServer:
         """All or nothing: writes inside are committed together, or, if the block raises, the
         store, the resourceVersion counter, the change log and the random state are restored
         and no watcher hears of them. Watch events are delivered when the block ends.
-        ``O(objects)`` to snapshot."""
+        ``O(objects)`` to snapshot.
+
+        Everything else a write can change comes back too: the fault stream, the Service
+        allocators and every state registered with :meth:`register_state`. Change-log
+        subscribers, like watchers, hear of the writes only when the block commits (never of
+        rolled-back ones). Virtual time cannot advance inside (``run()`` raises
+        :class:`~kubesim.errors.ReentrancyError`): controllers' writes would be rolled back with
+        the user's while the controllers believe them done."""
         if self._buffer is not None:  # nested: the outer transaction decides
             yield
             return
+        faults = self.faults
         snapshot = (
             {k: {ns: dict(b) for ns, b in by_ns.items()} for k, by_ns in self._store.items()},
             self._rv,
             len(self.changes),
             self.rng.getstate(),
             dict(self._writes),
+            (faults.rng.getstate(), dict(faults.injected)) if faults is not None else None,
+            self.service_allocator.snapshot() if self.service_allocator is not None else None,
+            [snap() for snap, _ in self._state_hooks],
         )
         self._buffer = []
+        self.changes.hold()
         try:
             yield
         except BaseException:
-            self._store, self._rv, n, state, self._writes = snapshot
+            self._store, self._rv, n, state, self._writes, fault_state, allocs, hooks = snapshot
             for kind, by_keys in self._indexes.items():
                 for keys in by_keys:
                     by_keys[keys] = self._build_index(kind, keys)
             self.changes.truncate(n)
             self.rng.setstate(state)
+            if faults is not None and fault_state is not None:
+                faults.rng.setstate(fault_state[0])
+                faults.injected.clear()
+                faults.injected.update(fault_state[1])
+            if self.service_allocator is not None:
+                self.service_allocator.restore(allocs)
+            for (_, restore), saved in zip(self._state_hooks, hooks, strict=False):
+                restore(saved)
             self._buffer = None
+            self.changes.release()
             raise
         buffered, self._buffer = self._buffer, None
+        drain = False
         for ev in buffered:
-            self._notify(ev)
+            drain = self._enqueue(ev) or drain
+        # Subscribers hear the block's writes now; what they write is queued behind them.
+        self._writing += 1
+        try:
+            self.changes.release()
+        finally:
+            self._writing -= 1
+            if drain and not self._delivering:
+                self._drain()
 
     # ---------------------------------------------------------------------------- helpers
 
@@ -437,7 +705,14 @@ class APIServer:
             raise RequestTooLarge(kind, name, stored, self.max_request_bytes)
 
     def _record(
-        self, verb: str, obj: Any, actor: str, sizes: tuple[int, int, int], cause: str = "", outcome: str = "ok"
+        self,
+        verb: str,
+        obj: Any,
+        actor: str,
+        sizes: tuple[int, int, int],
+        cause: str = "",
+        outcome: str = "ok",
+        name: str | None = None,
     ) -> None:
         meta: ObjectMeta = obj.metadata
         cause = cause or self.clock.context
@@ -455,7 +730,7 @@ class APIServer:
                 verb=verb,
                 kind=obj.kind,
                 namespace=meta.namespace,
-                name=meta.name,
+                name=meta.name if name is None else name,
                 resource_version=int(meta.resource_version or 0) if outcome == "ok" else 0,
                 actor=actor,
                 json_bytes=sizes[0],
@@ -496,10 +771,16 @@ class APIServer:
         """Create ``obj``; returns the stored object (with uid, resourceVersion …).
 
         Raises :class:`~kubesim.errors.AlreadyExists`, :class:`~kubesim.errors.InvalidObject`,
-        :class:`~kubesim.errors.RequestTooLarge`.
+        :class:`~kubesim.errors.RequestTooLarge`, :class:`~kubesim.errors.InvalidArgument`.
+
+        A refused create changes nothing, the random state included: it is sized, checked and
+        given its fault before the generated name and the uid are drawn (with stand-ins of
+        their lengths), and a Service's allocations are given back if it is refused after them.
         """
-        if type(obj).__name__ not in KINDS:
-            raise TypeError(f"not an API object: {obj!r}")
+        if type(obj).__name__ not in KINDS or not isinstance(getattr(obj, "metadata", None), ObjectMeta):
+            raise InvalidArgument(f"not an API object: {obj!r:.200}")
+        if actor in CLIENT_ACTORS:
+            check_client_types(obj)
         if self.namespace_lifecycle:
             # Mutating admission runs before the registry's validation.
             _namespaces.admit_create(self, obj.kind, obj.metadata.name, self._ns(obj.kind, obj.metadata.namespace))
@@ -508,30 +789,87 @@ class APIServer:
         meta = obj.metadata
         bucket = self._bucket(kind, meta.namespace)
         name = meta.name
-        if not name:
-            name = self._generate_name(meta.generate_name, bucket)
-            # The generated name must itself be valid (base truncated to 58 characters).
-        elif name in bucket:
+        if name and name in bucket:
             raise AlreadyExists(kind, name, meta.namespace)
-        if kind == "Service" and self.service_ip_hook is not None:
-            obj = self.service_ip_hook(obj, None)
-            meta = obj.metadata
-        new_meta = attrs.evolve(
-            meta,
+        base = "" if name else meta.generate_name[:_MAX_GENERATE_BASE]
+        if kind == "Service" and (self.service_allocator is not None or self.service_ip_hook is not None):
+            return self._create_service(obj, bucket, base, actor, cause)
+        # Everything that can refuse the create runs on a stand-in of the same sizes first.
+        trial_meta = self._created_meta(kind, meta, name or base + _PLACEHOLDER_SUFFIX, _PLACEHOLDER_UID)
+        if not name:
+            # The generated name must itself be valid (base truncated to 58 characters).
+            _validation.validate(_with_meta(obj, trial_meta))
+        trial, sizes = self._stamp(obj, trial_meta)
+        self._check_size(kind, name or base, sizes[2])
+        fault = self.faults.draw(actor) if self.faults is not None else None
+        if fault in ("conflict", "error"):
+            self._refuse("create", trial, actor, sizes, cause, fault, name or base)
+        if not name:
+            name = self._generate_name(base, bucket)
+        new_meta = self._created_meta(kind, meta, name, self._new_uid())
+        obj = _with_meta(obj, _stamped_meta(new_meta, str(self._rv + 1), new_meta.generation))
+        return self._commit("create", "ADDED", bucket, obj, None, actor, sizes, cause, fault)
+
+    def _created_meta(self, kind: str, meta: ObjectMeta, name: str, uid: str) -> ObjectMeta:
+        return ObjectMeta(
             name=name,
-            uid=self._new_uid(),
+            generate_name=meta.generate_name,
+            namespace=meta.namespace,
+            self_link="",
+            uid=uid,
             resource_version="",
             generation=1 if kind in _GENERATION_KINDS else 0,
             creation_timestamp=self._now_ts(),
             deletion_timestamp=None,
             deletion_grace_period_seconds=None,
-            self_link="",
+            labels=meta.labels,
+            annotations=meta.annotations,
+            owner_references=meta.owner_references,
+            finalizers=meta.finalizers,
+            managed_fields=meta.managed_fields,
         )
-        if not meta.name:
-            _validation.validate(_with_meta(obj, new_meta))
-        obj, sizes = self._stamp(obj, new_meta)
-        self._check_size(kind, name, sizes[2])
-        return self._commit("create", "ADDED", bucket, obj, None, actor, sizes, cause)
+
+    def _create_service(self, obj: Any, bucket: dict[str, Any], base: str, actor: str, cause: str) -> Any:
+        """Create a Service: its allocations are drawn between the name and the uid (the
+        registry allocates before it stores); if it is refused after them, they are given back
+        and the random state restored."""
+        state = self.rng.getstate()
+        rv = self._rv
+        allocated = None
+        try:
+            name = obj.metadata.name
+            if not name:
+                trial_meta = self._created_meta("Service", obj.metadata, base + _PLACEHOLDER_SUFFIX, _PLACEHOLDER_UID)
+                _validation.validate(_with_meta(obj, trial_meta))
+                name = self._generate_name(base, bucket)
+            allocated = self._allocate_service(obj, None)
+            new_meta = self._created_meta("Service", allocated.metadata, name, self._new_uid())
+            stamped, sizes = self._stamp(allocated, new_meta)
+            self._check_size("Service", name, sizes[2])
+            return self._commit("create", "ADDED", bucket, stamped, None, actor, sizes, cause)
+        except BaseException:
+            if self._rv == rv:  # not committed (a timeout after the commit is a success)
+                if allocated is not None and self.service_allocator is not None:
+                    self.service_allocator.rollback(allocated, None)
+                self.rng.setstate(state)
+            raise
+
+    def _allocate_service(self, svc: Any, old: Any | None) -> Any:
+        if self.service_allocator is not None:
+            return self.service_allocator.allocate(svc, old)
+        assert self.service_ip_hook is not None
+        return self.service_ip_hook(svc, old)
+
+    def _refuse(
+        self, verb: str, obj: Any, actor: str, sizes: tuple[int, int, int], cause: str, fault: str, name: str | None = None
+    ) -> None:
+        """Record an injected refusal and raise it: nothing was written."""
+        self._record(verb, obj, actor, sizes, cause, outcome=fault, name=name)
+        ns = obj.metadata.namespace
+        shown = obj.metadata.name if name is None else name
+        if fault == "conflict":
+            raise Conflict(obj.kind, shown, ns)
+        raise ServerError(f"Internal error occurred: injected fault on {verb} of {obj.kind} {ns}/{shown}")
 
     def update(self, obj: Any, *, actor: str = "client", cause: str = "", subresource: str = "") -> Any:
         """Replace the stored object with ``obj``; returns the stored result.
@@ -540,7 +878,41 @@ class APIServer:
         (:class:`~kubesim.errors.Conflict` otherwise). An update that changes nothing returns
         the stored object unchanged and records nothing. ``subresource`` (``"status"``,
         ``"finalize"``) matters for Namespaces only, whose strategies keep the other parts.
+
+        A refused Service update gives back the node ports it took and restores the random
+        state; a committed one releases what the old Service held and the new one does not.
         """
+        if type(obj).__name__ not in KINDS or not isinstance(getattr(obj, "metadata", None), ObjectMeta):
+            raise InvalidArgument(f"not an API object: {obj!r:.200}")
+        if actor in CLIENT_ACTORS:
+            check_client_types(obj)
+        if obj.kind == "Service" and (self.service_allocator is not None or self.service_ip_hook is not None):
+            return self._update_service(obj, actor, cause, subresource)
+        return self._update(obj, actor, cause, subresource, None)
+
+    def _update_service(self, obj: Any, actor: str, cause: str, subresource: str) -> Any:
+        state = self.rng.getstate()
+        rv = self._rv
+        taken: list[tuple[Any, Any]] = []
+
+        def allocate(svc: Any, old: Any) -> Any:
+            new = self._allocate_service(svc, old)
+            taken.append((new, old))
+            return new
+
+        try:
+            return self._update(obj, actor, cause, subresource, allocate)
+        except BaseException:
+            if self._rv == rv:
+                if self.service_allocator is not None:
+                    for new, old in taken:
+                        self.service_allocator.rollback(new, old)
+                self.rng.setstate(state)
+            raise
+
+    def _update(
+        self, obj: Any, actor: str, cause: str, subresource: str, allocate: Callable[[Any, Any], Any] | None
+    ) -> Any:
         kind = obj.kind
         meta = obj.metadata
         ns = self._ns(kind, meta.namespace)
@@ -551,8 +923,8 @@ class APIServer:
         old_meta: ObjectMeta = old.metadata
         if meta.resource_version and meta.resource_version != old_meta.resource_version:
             raise Conflict(kind, meta.name, ns)
-        if kind == "Service" and self.service_ip_hook is not None:
-            obj = self.service_ip_hook(obj, old)
+        if allocate is not None:
+            obj = allocate(obj, old)
         obj = _defaults.apply_defaults(obj)
         if kind == "Namespace":
             obj = _namespaces.prepare_for_update(obj, old, subresource)
@@ -596,6 +968,15 @@ class APIServer:
         with :meth:`remove`. Objects with finalizers are marked and wait for them. Everything
         else is removed at once (a DELETED event).
         """
+        _require_str(kind, "kind")
+        _require_str(name, "name")
+        if namespace is not None:
+            _require_str(namespace, "namespace")
+        if grace_period_seconds is not None and (
+            isinstance(grace_period_seconds, bool) or not isinstance(grace_period_seconds, int)
+            or not 0 <= grace_period_seconds <= 2**31 - 1
+        ):
+            raise InvalidArgument(f"grace_period_seconds must be an integer >= 0, got {grace_period_seconds!r:.80}")
         kind = resolve_kind(kind)
         ns = self._ns(kind, namespace)
         obj = self.try_get(kind, name, ns)
@@ -642,6 +1023,8 @@ class APIServer:
     def remove(self, kind: str, name: str, namespace: str | None = "default", *, actor: str = "client", cause: str = "") -> Any:
         """Remove an object at once, whatever its grace period (the kubelet's final delete,
         ``--grace-period=0 --force``). Returns its last state."""
+        _require_str(kind, "kind")
+        _require_str(name, "name")
         kind = resolve_kind(kind)
         obj = self.try_get(kind, name, namespace)
         if obj is None:
@@ -664,16 +1047,20 @@ class APIServer:
         actor: str,
         sizes: tuple[int, int, int],
         cause: str,
+        fault: str | None | bool = False,
     ) -> Any:
-        """The one place a checked write lands: fault injection, the resourceVersion, the
-        store, the change log and the watchers."""
-        fault = self.faults.draw(actor) if self.faults is not None else None
+        """The one place a checked write lands: fault injection (``fault``, if drawn already),
+        the resourceVersion, the store, the Service allocators, the change log and the
+        watchers.
+
+        The watch event takes its place in the delivery queue before the change log's
+        subscribers hear of the write, so writes they make are delivered after it; the queue
+        is emptied even if a subscriber raises."""
+        if fault is False:
+            fault = self.faults.draw(actor) if self.faults is not None else None
         if fault in ("conflict", "error"):
-            self._record(verb, obj, actor, sizes, cause, outcome=fault)
-            name, ns = obj.metadata.name, obj.metadata.namespace
-            if fault == "conflict":
-                raise Conflict(obj.kind, name, ns)
-            raise ServerError(f"Internal error occurred: injected fault on {verb} of {obj.kind} {ns}/{name}")
+            assert isinstance(fault, str)
+            self._refuse(verb, obj, actor, sizes, cause, fault)
         self._rv += 1
         if verb == "delete":
             del bucket[obj.metadata.name]
@@ -687,8 +1074,16 @@ class APIServer:
                     _index_remove(index, keys, ns, name, old)
                 if verb != "delete":
                     _index_add(index, keys, ns, name, obj)
-        self._record(verb, obj, actor, sizes, cause)
-        self._notify(WatchEvent(event, obj.kind, old, obj, actor))
+        if old is not None and obj.kind == "Service" and self.service_allocator is not None:
+            self.service_allocator.committed(old, None if verb == "delete" else obj)
+        now = self._enqueue(WatchEvent(event, obj.kind, old, obj, actor))
+        self._writing += 1
+        try:
+            self._record(verb, obj, actor, sizes, cause)
+        finally:
+            self._writing -= 1
+            if now and not self._delivering:
+                self._drain()
         if fault == "timeout":
             raise ServerTimeout(
                 f"Timeout: request did not complete within the allowed duration ({verb} of "
@@ -725,6 +1120,31 @@ class APIServer:
         for kind, by_keys in self._indexes.items():
             for keys, index in by_keys.items():
                 assert index == self._build_index(kind, keys), (kind, keys)
+        # The change log holds exactly the committed writes, in resourceVersion order.
+        committed = [e.resource_version for e in self.changes if e.outcome == "ok"]
+        assert len(committed) == sum(self._writes.values()), "change log and write counters disagree"
+        assert all(a < b for a, b in zip(committed, committed[1:], strict=False)), "change log out of order"
+        assert not committed or committed[-1] <= self._rv
+        if self.service_allocator is not None:
+            services = [svc for bucket in self._store.get("Service", {}).values() for svc in bucket.values()]
+            self.service_allocator._check(services)
+        # Watchers were told of every write, in order: at rest, what they last heard of each
+        # object is what is stored (a watch event delivered out of order, or a write rolled
+        # back after watchers heard of it, leaves them believing in another state).
+        if self._buffer is None and not self._queue and not self._delayed and not self._writing:
+            stored = {
+                (kind, ns, name): obj.metadata.resource_version
+                for kind, by_ns in self._store.items()
+                for ns, bucket in by_ns.items()
+                for name, obj in bucket.items()
+            }
+            assert self._delivered == stored, _delivery_mismatch(self._delivered, stored)
+
+
+def _delivery_mismatch(delivered: Mapping[Any, str], stored: Mapping[Any, str]) -> str:
+    keys = sorted(set(delivered) ^ set(stored) | {k for k in delivered if k in stored and delivered[k] != stored[k]})
+    shown = [(k, delivered.get(k), stored.get(k)) for k in keys[:5]]
+    return f"watchers last heard (object, resourceVersion heard, stored) {shown}"
 
 
 def _index_values(keys: tuple[str, ...], obj: Any) -> tuple[str, ...] | None:

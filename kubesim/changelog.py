@@ -107,15 +107,24 @@ class ChangeLog(Sequence[ChangeEvent]):
         self._flush()
 
     def _flush(self) -> None:
+        # A subscriber that raises does not keep the others from hearing: the first exception
+        # is re-raised once every pending event has reached every subscriber.
         self._notifying = True
         pending = self._pending
+        first: Exception | None = None
         try:
             while pending:
                 event = pending.popleft()
                 for fn in self._subscribers:
-                    fn(event)
+                    try:
+                        fn(event)
+                    except Exception as exc:  # noqa: BLE001 - re-raised below
+                        if first is None:
+                            first = exc
         finally:
             self._notifying = False
+        if first is not None:
+            raise first
 
     def hold(self) -> None:
         """Keep later events from subscribers until :meth:`release` (nests)."""

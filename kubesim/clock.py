@@ -14,6 +14,15 @@ same instant run in the order they were scheduled, so a run is reproducible bit 
 Each callback remembers the clock's :attr:`Clock.context` when it was scheduled and runs with
 it, which is how kubesim attributes churn to its cause (a rollout, a node failure …).
 
+Virtual time is bounded: it can hold any instant whose timestamp the API server can write
+(:data:`MAX_TIME`, the end of year 9999 counted from kubesim's epoch, as ``metav1.Time`` is
+bounded by RFC 3339). A delay or an ``until`` past it, infinite or not a number is refused with
+:class:`~kubesim.errors.InvalidOption` before anything is scheduled.
+
+Advancing time is not re-entrant: :meth:`step` and :meth:`run` called from a callback the clock
+is running, or while the owner's :attr:`Clock.guard` says it is busy (the API server in the
+middle of a write or of a transaction), raise :class:`~kubesim.errors.ReentrancyError`.
+
 Costs: ``schedule`` and ``step`` are ``O(log n)`` for ``n`` pending callbacks; ``cancel`` is
 ``O(1)`` (the entry is skipped when it reaches the top of the heap).
 """
@@ -21,13 +30,32 @@ Costs: ``schedule`` and ``step`` are ``O(log n)`` for ``n`` pending callbacks; `
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 
 import attrs
 
-from kubesim.errors import InvalidOption
+from kubesim.errors import InvalidOption, ReentrancyError
 
-__all__ = ["Clock", "Timer"]
+__all__ = ["Clock", "Timer", "MAX_TIME", "check_time"]
+
+#: The latest virtual time (seconds): 9999-12-31T23:59:59Z, the last instant an RFC 3339
+#: timestamp holds, minus kubesim's epoch (2025-01-01T00:00:00Z, :data:`kubesim.apiserver.EPOCH`).
+MAX_TIME = 253402300799.0 - 1735689600.0
+
+
+def check_time(value: object, what: str, *, at_least: float = 0.0) -> float:
+    """``value`` as a float if it is a real number in ``[at_least, MAX_TIME]``; else
+    :class:`~kubesim.errors.InvalidOption` naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidOption(f"{what} must be a number of seconds, got {value!r:.80}")
+    try:
+        v = float(value)
+    except OverflowError:
+        v = math.inf
+    if not (math.isfinite(v) and at_least <= v <= MAX_TIME):
+        raise InvalidOption(f"{what} must be between {at_least!r} and {MAX_TIME:.0f} seconds (year 9999), got {value!r:.80}")
+    return v
 
 
 @attrs.define(eq=False)
@@ -67,15 +95,25 @@ class Clock:
     #: The cause of the work being done now (``""``: none). A callback runs with the context
     #: that was current when it was scheduled, so a cause follows the work it sets off.
     context: str = attrs.field(default="", init=False)
+    #: asked before time advances: a reason it cannot (``None``: it can). The API server sets it.
+    guard: Callable[[], str | None] | None = attrs.field(default=None, init=False, repr=False)
+    _running: bool = attrs.field(default=False, init=False, repr=False)
 
     def schedule(self, delay: float, callback: Callable[[], object]) -> Timer:
-        """Run ``callback`` ``delay`` seconds from now (``delay >= 0``). ``O(log n)``."""
-        if delay < 0:
-            raise InvalidOption(f"delay must be non-negative, got {delay!r}")
+        """Run ``callback`` ``delay`` seconds from now (``0 <= delay``, ``now + delay <=``
+        :data:`MAX_TIME`). ``O(log n)``."""
+        if not (isinstance(delay, (int, float)) and 0 <= delay <= MAX_TIME - self.now):
+            if isinstance(delay, (int, float)) and not isinstance(delay, bool) and delay < 0:
+                raise InvalidOption(f"delay must be non-negative, got {delay!r}")
+            check_time(delay, "delay")
+            raise InvalidOption(f"delay {delay!r} reaches past the latest virtual time ({MAX_TIME:.0f} s)")
         return self.schedule_at(self.now + delay, callback)
 
     def schedule_at(self, time: float, callback: Callable[[], object]) -> Timer:
-        """Run ``callback`` at virtual ``time`` (not before now). ``O(log n)``."""
+        """Run ``callback`` at virtual ``time`` (not before now, not after :data:`MAX_TIME`).
+        ``O(log n)``."""
+        if not time <= MAX_TIME:  # also NaN
+            check_time(time, "time")
         if time < self.now:
             time = self.now
         self._seq += 1
@@ -95,8 +133,24 @@ class Clock:
         """How many callbacks are scheduled (cancelled ones not yet discarded included)."""
         return len(self._heap)
 
+    def _check_reentry(self) -> None:
+        if self._running:
+            raise ReentrancyError(
+                "cannot advance virtual time from inside a callback the clock is running "
+                "(run() or step() called from a controller, a watch handler or a subscriber)"
+            )
+        if self.guard is not None:
+            why = self.guard()
+            if why is not None:
+                raise ReentrancyError(f"cannot advance virtual time now: {why}")
+
     def step(self) -> bool:
-        """Run the next live callback; ``False`` if there was none. ``O(log n)``."""
+        """Run the next live callback; ``False`` if there was none. ``O(log n)``.
+        Raises :class:`~kubesim.errors.ReentrancyError` when called from a callback."""
+        self._check_reentry()
+        return self._step()
+
+    def _step(self) -> bool:
         heap = self._heap
         while heap:
             time, _, timer = heapq.heappop(heap)
@@ -107,25 +161,37 @@ class Clock:
             self.now = time
             self.steps += 1
             outer, self.context = self.context, timer.context
+            self._running = True
             try:
                 cb()
             finally:
                 self.context = outer
+                self._running = False
             return True
         return False
 
     def run(self, until: float | None = None) -> None:
         """Run callbacks in order until none is left, or up to virtual time ``until``
-        (callbacks at exactly ``until`` run; the clock then reads ``until``)."""
+        (callbacks at exactly ``until`` run; the clock then reads ``until``). ``until`` past
+        :data:`MAX_TIME`, infinite or NaN is :class:`~kubesim.errors.InvalidOption`; a call from
+        a callback is :class:`~kubesim.errors.ReentrancyError`."""
+        if until is not None:
+            until = self.check_until(until)
+        self._check_reentry()
         if until is None:
-            while self.step():
+            while self._step():
                 pass
             return
-        if until < self.now:
-            raise InvalidOption(f"until={until!r} is before now ({self.now!r})")
         while True:
             t = self.peek()
             if t is None or t > until:
                 break
-            self.step()
+            self._step()
         self.now = float(until)
+
+    def check_until(self, until: object) -> float:
+        """``until`` as a float if time can be run to it (a number in ``[now, MAX_TIME]``);
+        else :class:`~kubesim.errors.InvalidOption`."""
+        if isinstance(until, (int, float)) and not isinstance(until, bool) and until < self.now:
+            raise InvalidOption(f"until={until!r} is before now ({self.now!r})")
+        return check_time(until, "until", at_least=self.now)

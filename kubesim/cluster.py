@@ -22,13 +22,19 @@ import attrs
 
 from kubesim import manifests as _manifests
 from kubesim import namespaces as _namespaces
-from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES, APIServer
+from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES, MAX_REQUEST_BODY_BYTES, APIServer
 from kubesim.changelog import ChangeLog
 from kubesim.clock import Clock
 from kubesim.controllers.runtime import ControllerContext, Options
-from kubesim.errors import FieldError, InvalidObject, InvalidOption, ManifestError
+from kubesim.errors import InvalidArgument, InvalidOption, ManifestError, RequestEntityTooLarge
 from kubesim.faults import FaultInjector, FaultPlan
-from kubesim.ipam import NodeCIDRAllocator, RangeAllocator, ServiceIPAllocator
+from kubesim.ipam import (
+    NodeCIDRAllocator,
+    PortAllocator,
+    RangeAllocator,
+    ServiceAllocations,
+    ServiceIPAllocator,
+)
 from kubesim.objects import (
     KINDS,
     Node,
@@ -36,7 +42,6 @@ from kubesim.objects import (
     NodeSpec,
     NodeStatus,
     ObjectMeta,
-    Service,
 )
 from kubesim.timing import Timing
 
@@ -173,7 +178,10 @@ class Cluster:
         )
         self._service_ips = ServiceIPAllocator("10.96.0.0/12", self.rng)
         self._service_ips6 = ServiceIPAllocator("fd00:10:96::/112", self.rng) if dual_stack else None
-        self.api.service_ip_hook = self._allocate_service_ips
+        #: the API server's Service allocators: cluster IPs and node ports (30000-32767)
+        self.service_allocations = ServiceAllocations(self._service_ips, self._service_ips6, PortAllocator(self.rng))
+        self.api.service_allocator = self.service_allocations
+        self.api.service_ip_hook = self.service_allocations.allocate
         self.api.namespace_lifecycle = True
         cluster_cidr = "10.244.0.0/16" if nodes <= 255 else "10.128.0.0/9"
         self._node_cidrs = NodeCIDRAllocator(cluster_cidr, 24)
@@ -183,6 +191,8 @@ class Cluster:
         self.zones = _zone_names(zones)
         self._node_cpu = node_cpu
         self._node_count = 0
+        # node CIDRs, pod IP ranges and the node counter come back with a rolled-back transaction
+        self.api.register_state(self._ipam_state, self._restore_ipam)
         names = tuple(controllers) if controllers is not None else DEFAULT_CONTROLLERS
         unknown = sorted(set(names) - set(DEFAULT_CONTROLLERS))
         if unknown:
@@ -214,7 +224,39 @@ class Cluster:
     # ------------------------------------------------------------------ nodes and IPs
 
     def add_node(self, name: str | None = None, *, zone: str | None = None, cpu: str | None = None) -> Node:
-        """Create one Ready node with a pod CIDR (``node-<i>``, zones round-robin)."""
+        """Create one Ready node with a pod CIDR (``node-<i>``, zones round-robin). A refused
+        node (a taken or invalid name) takes no CIDR and no number."""
+        for what, value in (("name", name), ("zone", zone), ("cpu", cpu)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidArgument(f"add_node: {what} must be a string, got {value!r:.80}")
+        saved, rv = self._ipam_state(), self.api.statistics().resource_version
+        try:
+            return self._add_node(name, zone, cpu)
+        except BaseException:
+            if self.api.statistics().resource_version == rv:  # refused, not committed
+                self._restore_ipam(saved)
+            raise
+
+    def _ipam_state(self) -> tuple[Any, ...]:
+        return (
+            self._node_count,
+            self._node_cidrs.snapshot(),
+            self._node_cidrs6.snapshot() if self._node_cidrs6 is not None else None,
+            {node: tuple(r.snapshot() for r in ranges) for node, ranges in self.pod_ranges.items()},
+        )
+
+    def _restore_ipam(self, state: tuple[Any, ...]) -> None:
+        self._node_count, cidrs, cidrs6, ranges = state
+        self._node_cidrs.restore(cidrs)
+        if self._node_cidrs6 is not None and cidrs6 is not None:
+            self._node_cidrs6.restore(cidrs6)
+        for node in [n for n in self.pod_ranges if n not in ranges]:
+            del self.pod_ranges[node]
+        for node, states in ranges.items():
+            for r, st in zip(self.pod_ranges[node], states, strict=True):
+                r.restore(st)
+
+    def _add_node(self, name: str | None, zone: str | None, cpu: str | None) -> Node:
         self._node_count += 1
         i = self._node_count
         name = name or f"node-{i}"
@@ -253,56 +295,6 @@ class Cluster:
         self.pod_ranges[name] = [RangeAllocator(c) for c in cidrs]
         return created
 
-    def _allocate_service_ips(self, svc: Service, old: Service | None) -> Service:
-        spec = svc.spec
-        if spec.type == "ExternalName":
-            return svc
-        if old is not None and old.spec.cluster_ip and not spec.cluster_ip:
-            return attrs.evolve(
-                svc,
-                spec=attrs.evolve(
-                    spec,
-                    cluster_ip=old.spec.cluster_ip,
-                    cluster_ips=old.spec.cluster_ips,
-                    ip_families=spec.ip_families or old.spec.ip_families,
-                    ip_family_policy=spec.ip_family_policy or old.spec.ip_family_policy,
-                ),
-            )
-        if old is not None or spec.cluster_ip == "None":
-            return svc
-        if spec.cluster_ip:
-            self._service_ips.reserve(spec.cluster_ip)
-            return svc
-        families = spec.ip_families or ("IPv4",)
-        policy = spec.ip_family_policy or "SingleStack"
-        if policy in ("PreferDualStack", "RequireDualStack") and self._service_ips6 is not None:
-            families = tuple(families) + tuple(f for f in ("IPv4", "IPv6") if f not in families)
-        elif policy == "RequireDualStack":
-            raise InvalidObject(
-                "Service",
-                svc.metadata.name,
-                [FieldError("spec.ipFamilyPolicy", "Invalid value", "RequireDualStack",
-                            "this cluster is not configured for dual-stack services")],
-            )
-        ips = []
-        for fam in families[:2]:
-            if fam == "IPv6":
-                if self._service_ips6 is None:
-                    raise InvalidObject(
-                        "Service",
-                        svc.metadata.name,
-                        [FieldError("spec.ipFamilies[0]", "Invalid value", "IPv6",
-                                    "not configured on this cluster")],
-                    )
-                ips.append(self._service_ips6.allocate())
-            else:
-                ips.append(self._service_ips.allocate())
-        return attrs.evolve(
-            svc,
-            spec=attrs.evolve(spec, cluster_ip=ips[0], cluster_ips=tuple(ips), ip_families=tuple(families[:2]),
-                              ip_family_policy=policy),
-        )
-
     # ------------------------------------------------------------------ time
 
     @property
@@ -334,8 +326,10 @@ class Cluster:
                 if bar is not None and progress is True:
                     bar.close()
             return self
-        if until is not None and until < self.clock.now:
-            raise InvalidOption(f"until={until!r} is before now ({self.clock.now!r})")
+        if until is not None:
+            until = self.clock.check_until(until)
+        if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 0):
+            raise InvalidOption(f"max_steps must be a non-negative integer, got {max_steps!r:.80}")
         if max_steps is None:
             self.clock.run(until)
             return self
@@ -371,6 +365,10 @@ class Cluster:
         """Text exactly as ``kubectl <command>`` prints it: ``get``, ``describe``, and the
         commands that write (``apply -f``, ``delete``, ``scale``, ``set image``, ``label``,
         ``annotate``, ``patch``, ``rollout``), see :mod:`kubesim.kubectl`."""
+        if not isinstance(command, str) and not (
+            isinstance(command, (list, tuple)) and all(isinstance(a, str) for a in command)
+        ):
+            raise InvalidArgument(f"kubectl takes a command line (str) or its arguments (strings), got {command!r:.80}")
         from kubesim import kubectl as _kubectl
 
         return _kubectl.kubectl(command, store=self.api, now=self.now_unix, cluster=self)
@@ -405,18 +403,33 @@ class Cluster:
 
     def apply_yaml(self, text: str | bytes) -> builtins.list[Any]:
         """``kubectl apply -f`` for YAML text with one or more documents. Every document is
-        parsed and validated before any is written: all or nothing."""
+        parsed and validated before any is written: all or nothing. Text longer than the API
+        server's request-body cap (3 MiB) is refused with
+        :class:`~kubesim.errors.RequestEntityTooLarge`."""
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise InvalidArgument(f"apply_yaml takes YAML text (str or bytes), got {type(text).__name__}")
+        size = len(text) if isinstance(text, (bytes, bytearray)) or text.isascii() else len(text.encode("utf-8", "replace"))
+        if size > MAX_REQUEST_BODY_BYTES:
+            raise RequestEntityTooLarge(MAX_REQUEST_BODY_BYTES, f"a manifest of {size} bytes")
         objs = _manifests.load_yaml(text)
         with self.api.transaction():
             return [self._apply_one(o, None) for o in objs]
 
     def apply_file(self, path: str | os.PathLike[str]) -> builtins.list[Any]:
-        """:meth:`apply_yaml` on a file's contents."""
+        """:meth:`apply_yaml` on a file's contents. At most the API server's request-body cap
+        (3 MiB) is read: a longer file, or an endless stream such as ``/dev/zero``, is refused
+        with :class:`~kubesim.errors.RequestEntityTooLarge`. ``path`` must be a path (``str``,
+        ``bytes`` or ``os.PathLike``), never a file descriptor."""
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise InvalidArgument(f"apply_file takes a path (str or os.PathLike), got {type(path).__name__} {path!r:.80}")
         try:
             with open(path, "rb") as f:
-                data = f.read()
-        except OSError as exc:
-            raise ManifestError(f"the path {str(path)!r} does not exist or cannot be read: {exc.strerror}") from None
+                data = f.read(MAX_REQUEST_BODY_BYTES + 1)
+            if len(data) > MAX_REQUEST_BODY_BYTES:
+                raise RequestEntityTooLarge(MAX_REQUEST_BODY_BYTES, f"reading {os.fsdecode(path)!r}")
+        except (OSError, ValueError) as exc:
+            why = getattr(exc, "strerror", None) or str(exc)
+            raise ManifestError(f"the path {str(path)!r} does not exist or cannot be read: {why}") from None
         return self.apply_yaml(data)
 
     def _apply_one(self, obj: Any, manifest: Mapping[str, Any] | None) -> Any:
@@ -505,8 +518,9 @@ class Cluster:
     # ------------------------------------------------------------------ introspection
 
     def statistics(self) -> dict[str, Any]:
-        """The API server's and every controller's statistics."""
-        out: dict[str, Any] = {"apiserver": self.api.statistics()}
+        """The API server's and every controller's statistics, and the informers' resync
+        (``out["resync"].converged`` is ``False`` when the controllers gave up on something)."""
+        out: dict[str, Any] = {"apiserver": self.api.statistics(), "resync": self.context.resync.statistics()}
         for name, c in self.controllers.items():
             stats = getattr(c, "statistics", None)
             if stats is not None:
@@ -516,6 +530,7 @@ class Cluster:
     def _check(self) -> None:
         """Assert the invariants of the API server and every controller (expensive)."""
         self.api._check()
+        self.context.resync._check()
         for c in self.controllers.values():
             check = getattr(c, "_check", None)
             if check is not None:

@@ -27,6 +27,9 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "RequestTooLarge",
+    "RequestEntityTooLarge",
+    "InvalidArgument",
+    "ReentrancyError",
     "ServerError",
     "ServerTimeout",
     "ManifestError",
@@ -142,6 +145,29 @@ class RequestTooLarge(KubesimError):
         super().__init__(
             f"etcdserver: request is too large ({kind} {name!r}: {size} bytes > {limit} bytes)"
         )
+
+
+class RequestEntityTooLarge(KubesimError):
+    """The API server refused a request body larger than its cap (HTTP 413, ``Request entity
+    too large: limit is 3145728``): kube-apiserver reads at most ``--max-request-body-bytes``
+    (3 MiB) of a write; kubesim reads no more of a manifest than that."""
+
+    def __init__(self, limit: int, what: str = "") -> None:
+        self.limit = limit
+        detail = f" ({what})" if what else ""
+        super().__init__(f"Request entity too large: limit is {limit}{detail}")
+
+
+class InvalidArgument(KubesimError, TypeError):
+    """A public function was called with an argument of the wrong type (a path that is not a
+    path, a name that is not a string); nothing was touched."""
+
+
+class ReentrancyError(KubesimError, RuntimeError):
+    """A callback tried to do what cannot be done while the API server is in the middle of
+    something: advance virtual time (``run()``) during a write, a watch delivery, a change-log
+    subscriber call or an open transaction. Writes from callbacks are allowed (they are
+    committed in order and their watch events queued behind the ones being delivered)."""
 
 
 class ServerError(KubesimError):

@@ -28,10 +28,13 @@ import attrs
 
 from kubesim.errors import InvalidOption
 
-__all__ = ["FaultPlan", "FaultInjector", "CLIENT_ACTORS"]
+__all__ = ["FaultPlan", "FaultInjector", "CLIENT_ACTORS", "MAX_WATCH_DELAY"]
 
 #: Actors that are users, not controllers.
 CLIENT_ACTORS = frozenset({"client", "kubectl"})
+
+#: The longest watch delay a plan takes (a day): later than that a watch is not late but broken.
+MAX_WATCH_DELAY = 86400.0
 
 
 def _rate(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -54,8 +57,12 @@ class FaultPlan:
         if total > 1.0:
             raise InvalidOption(f"conflict_rate + error_rate + timeout_rate must be at most 1, got {total!r}")
         d = self.watch_delay
-        if not isinstance(d, (int, float)) or isinstance(d, bool) or not 0.0 <= d < float("inf"):
-            raise InvalidOption(f"watch_delay must be a non-negative number of seconds, got {d!r}")
+        if not isinstance(d, (int, float)) or isinstance(d, bool) or not 0.0 <= d <= MAX_WATCH_DELAY:
+            raise InvalidOption(
+                f"watch_delay must be a number of seconds between 0 and {MAX_WATCH_DELAY:.0f} (a day), got {d!r}"
+            )
+        if not isinstance(self.affect_clients, bool):
+            raise InvalidOption(f"affect_clients must be True or False, got {self.affect_clients!r}")
 
 
 @attrs.define(eq=False)

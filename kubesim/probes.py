@@ -54,6 +54,7 @@ from collections.abc import Iterator, Sequence
 
 import attrs
 
+from kubesim.clock import MAX_TIME
 from kubesim.errors import InvalidOption
 from kubesim.objects import Container, IntOrString, Probe
 
@@ -80,6 +81,10 @@ def _ports(value: Sequence[int] | None) -> tuple[int, ...] | None:
     return None if value is None else tuple(sorted(set(int(p) for p in value)))
 
 
+#: The shortest mean stretch a :class:`Flapping` takes (seconds).
+MIN_FLAP_MEAN = 0.1
+
+
 @attrs.frozen
 class Flapping:
     """Alternating healthy/unhealthy stretches from ``start`` to ``until`` (``None``: forever).
@@ -95,9 +100,16 @@ class Flapping:
     until: float | None = None
 
     def __attrs_post_init__(self) -> None:
-        if not (self.mean_up > 0 and self.mean_down > 0):
+        # Issue 14: a vanishing mean makes the stretches endless in number (the loop that
+        # draws them never reaches a probe); a stretch shorter than MIN_FLAP_MEAN is invisible
+        # to a probe anyway (periodSeconds >= 1). Bounded above by the clock's range.
+        means = (self.mean_up, self.mean_down)
+        if not all(
+            isinstance(m, (int, float)) and not isinstance(m, bool) and MIN_FLAP_MEAN <= m <= MAX_TIME for m in means
+        ):
             raise InvalidOption(
-                f"flapping means must be positive, got mean_up={self.mean_up!r}, mean_down={self.mean_down!r}"
+                f"flapping means must be numbers of seconds between {MIN_FLAP_MEAN} and {MAX_TIME:.0f}, "
+                f"got mean_up={self.mean_up!r}, mean_down={self.mean_down!r}"
             )
 
 

@@ -354,6 +354,17 @@ def _resolve_port(svc: Service, port: int | str, protocol: str | None) -> Servic
     return matches[0]
 
 
+def _resolve_node_port(svc: Service, port: int | str, protocol: str | None) -> ServicePort | None:
+    if isinstance(port, str) and not port.isdigit():
+        return None
+    number = int(port)
+    matches = [p for p in svc.spec.ports if p.node_port == number and (protocol is None or p.protocol == protocol)]
+    for p in matches:
+        if p.protocol == "TCP":
+            return p
+    return matches[0] if matches else None
+
+
 def _kube_proxy_slices(api: APIServer, svc: Service) -> list[EndpointSlice]:
     # The informer selector of cmd/kube-proxy/app/server.go, plus the service-name label.
     name = svc.metadata.name
@@ -384,7 +395,8 @@ def connect(
     """Open one connection to a Service and return the backend kube-proxy sends it to.
 
     ``port`` is a Service port number or name (with ``external=True`` too: the connection
-    then arrives on that port's ``nodePort``). ``from_node`` is the node the client runs on
+    then arrives on that port's ``nodePort``), or, with ``external=True``, the node port itself
+    (``31234``: what a client outside the cluster dials on a node). ``from_node`` is the node the client runs on
     (``external=False``: a pod dialling the cluster IP) or the node whose node port receives the
     traffic (``external=True``: NodePort / LoadBalancer traffic, policed by
     ``externalTrafficPolicy``). ``from_node=None`` means "from no node in particular": no
@@ -405,6 +417,12 @@ def connect(
 
     ``O(S + E log E)`` for ``S`` slices in the namespace and ``E`` endpoints of the Service.
     """
+    if not isinstance(service_name, str) or not isinstance(namespace, str):
+        raise InvalidOption(f"service and namespace must be strings, got {service_name!r:.60} and {namespace!r:.60}")
+    if isinstance(port, bool) or not isinstance(port, (int, str)):
+        raise InvalidOption(f"port must be a port number or name, got {port!r:.60}")
+    if from_node is not None and not isinstance(from_node, str):
+        raise InvalidOption(f"from_node must be a node name, got {from_node!r:.60}")
     svc = api.try_get("Service", service_name, namespace)
     if svc is None:
         raise NotFound("Service", service_name, namespace)
@@ -448,6 +466,10 @@ def connect(
         vip, family = candidates[0], ip_family
 
     sp = _resolve_port(svc, port, protocol)
+    if sp is None and external:
+        # Traffic that arrives on a node port (``<node>:31234``): the KUBE-NODEPORTS rule of
+        # the Service port allocated that node port (pkg/proxy/iptables/proxier.go).
+        sp = _resolve_node_port(svc, port, protocol)
     proto = (sp.protocol if sp is not None else (protocol or "TCP")).lower()
     if external:
         node_port = sp.node_port if sp is not None and sp.node_port else (sp.port if sp else int(port))

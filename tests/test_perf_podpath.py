@@ -72,6 +72,51 @@ def ref_stamp(self: APIServer, obj: Any, meta: ObjectMeta, generation: int | Non
 
 
 def ref_create(self: APIServer, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
+    # Issue 14: a refused create leaves the random state (names, uids, IPs) and the Service
+    # allocators as they were, and its refused attempt is recorded under the name the client
+    # sent (the generateName prefix when the name was to be generated). The straightforward
+    # statement: snapshot, run the old path, undo on refusal.
+    state, rv, n = self.rng.getstate(), self._rv, len(self.changes)
+    allocated: list[Any] = []
+    hook = self.service_ip_hook
+    if hook is not None:
+        self.service_ip_hook = lambda svc, old: allocated.append(hook(svc, old)) or allocated[-1]
+    try:
+        return _ref_create(self, obj, actor=actor, cause=cause)
+    except BaseException:
+        if self._rv == rv:
+            for svc in allocated:
+                if self.service_allocator is not None:
+                    self.service_allocator.rollback(svc, None)
+            self.rng.setstate(state)
+            if len(self.changes) > n and getattr(obj, "metadata", None) is not None and not obj.metadata.name:
+                last = self.changes._events[-1]
+                self.changes._events[-1] = attrs.evolve(last, name=obj.metadata.generate_name[:58])
+        raise
+    finally:
+        self.service_ip_hook = hook
+
+
+def ref_update(self: APIServer, obj: Any, *, actor: str = "client", cause: str = "", subresource: str = "") -> Any:
+    state, rv = self.rng.getstate(), self._rv
+    allocated: list[tuple[Any, Any]] = []
+    hook = self.service_ip_hook
+    if hook is not None:
+        self.service_ip_hook = lambda svc, old: allocated.append((hook(svc, old), old)) or allocated[-1][0]
+    try:
+        return _ref_update(self, obj, actor=actor, cause=cause)
+    except BaseException:
+        if self._rv == rv:
+            for svc, old in allocated:
+                if self.service_allocator is not None:
+                    self.service_allocator.rollback(svc, old)
+            self.rng.setstate(state)
+        raise
+    finally:
+        self.service_ip_hook = hook
+
+
+def _ref_create(self: APIServer, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
     if type(obj).__name__ not in KINDS:
         raise TypeError(f"not an API object: {obj!r}")
     if self.namespace_lifecycle:
@@ -100,7 +145,7 @@ def ref_create(self: APIServer, obj: Any, *, actor: str = "client", cause: str =
     return self._commit("create", "ADDED", bucket, obj, None, actor, sizes, cause)
 
 
-def ref_update(self: APIServer, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
+def _ref_update(self: APIServer, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
     kind = obj.kind
     meta = obj.metadata
     ns = self._ns(kind, meta.namespace)

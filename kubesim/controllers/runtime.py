@@ -13,18 +13,29 @@ Mirrors client-go's ``workqueue`` (``k8s.io/client-go/util/workqueue``) in virtu
 * **workers**: up to ``workers`` syncs in flight; a sync takes ``sync_latency(key)`` virtual
   seconds (default 0: instantaneous), during which its key counts as processing.
 
+And the informers' **periodic resync** (:class:`Resync`): a key a queue dropped after its
+retries, or a write :func:`retrying` gave up on, comes back at the next resync, as upstream's
+shared informers re-deliver every object each resync period
+(``k8s.io/client-go/tools/cache/shared_informer.go``; kube-controller-manager's
+``--min-resync-period``, 12 h, ``ResyncPeriod`` in
+``cmd/kube-controller-manager/app/controllermanager.go``). A run that cannot converge (the same
+key dropped at :attr:`Resync.max_rounds` resyncs in a row) stops retrying it and says so:
+``statistics().converged`` is ``False`` and the key is listed.
+
 Costs: ``add``/``add_after`` are ``O(log n)`` (one clock entry); a sync dispatch is ``O(log n)``.
 """
 
 from __future__ import annotations
 
 import collections
+import math
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
 import attrs
 
-from kubesim.clock import Clock, Timer
+from kubesim.clock import MAX_TIME, Clock, Timer
 from kubesim.errors import InvalidOption
 
 __all__ = [
@@ -36,6 +47,8 @@ __all__ = [
     "endpointslice_rate_limiter",
     "WorkQueue",
     "QueueStatistics",
+    "Resync",
+    "ResyncStatistics",
     "Options",
     "ControllerContext",
 ]
@@ -157,6 +170,9 @@ class WorkQueue:
     workers: int = 1
     sync_latency: Callable[[Hashable], float] | None = None
     on_error: Callable[[Hashable, BaseException], object] | None = None
+    #: the informers' resync, which brings dropped keys back (``None``: dropped is dropped)
+    resync: Resync | None = None
+    _dropped_keys: set[Hashable] = attrs.field(factory=set, repr=False)
     _waiting: dict[Hashable, Timer] = attrs.field(factory=dict, repr=False)
     _ready: collections.OrderedDict[Hashable, str] = attrs.field(factory=collections.OrderedDict, repr=False)
     _processing: set[Hashable] = attrs.field(factory=set, repr=False)
@@ -246,8 +262,15 @@ class WorkQueue:
                 self._dropped += 1
                 self.rate_limiter.forget(key)
                 self._finish(key)
+                if self.resync is not None:
+                    self._dropped_keys.add(key)
+                    self.resync.dropped(self, key)
             return
         self.rate_limiter.forget(key)
+        if self._dropped_keys and key in self._dropped_keys:
+            self._dropped_keys.discard(key)
+            if self.resync is not None:
+                self.resync.recovered(self, key)
         self._finish(key)
 
     def _finish(self, key: Hashable) -> None:
@@ -291,8 +314,10 @@ def _int_in(lo: int, hi: int) -> Callable[[object, attrs.Attribute[int], int], N
 
 
 def _non_negative(_inst: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0 or value != value:
-        raise InvalidOption(f"{attribute.name} must be a non-negative number of seconds, got {value!r}")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= MAX_TIME:
+        raise InvalidOption(
+            f"{attribute.name} must be a non-negative, finite number of seconds (at most {MAX_TIME:.0f}), got {value!r}"
+        )
 
 
 def _one_of(*values: str) -> Callable[[object, attrs.Attribute[str], str], None]:
@@ -334,16 +359,153 @@ class ControllerContext:
     options: Options
     timing: Any
     cluster: Any = None
+    #: the informers' periodic resync shared by every controller on this context
+    resync: Resync = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.resync = Resync(self.clock)
+        _RESYNCS[self.clock] = self.resync
 
     def queue(self, name: str, sync: Callable[[Hashable], object], **kwargs: Any) -> WorkQueue:
         """A :class:`WorkQueue` on this context's clock whose syncs take the timing model's
-        ``controller_sync`` latency."""
+        ``controller_sync`` latency, and whose dropped keys the resync brings back."""
         lat = self.timing.controller_sync if self.timing is not None else None
         latency = None
         if lat is not None and lat.high > 0:
             rng = self.rng
             latency = lambda _key: lat.draw(rng)  # noqa: E731
+        kwargs.setdefault("resync", self.resync)
         return WorkQueue(self.clock, sync, name=name, sync_latency=latency, **kwargs)
+
+
+@attrs.frozen
+class ResyncStatistics:
+    """A snapshot of :meth:`Resync.statistics`: resyncs run, keys and calls requeued by them,
+    how many wait for the next one, what was given up on, and whether everything converged."""
+
+    period: float
+    resyncs: int
+    requeued: int
+    pending: int
+    abandoned: tuple[str, ...]
+    converged: bool
+
+
+#: the resync of each clock's controllers, for :func:`retrying` (which is handed only a clock)
+_RESYNCS: weakref.WeakKeyDictionary[Clock, Resync] = weakref.WeakKeyDictionary()
+
+
+@attrs.define(eq=False)
+class Resync:
+    """The shared informers' periodic resync, for what the controllers gave up on.
+
+    Upstream, every informer re-delivers each object it holds once per resync period, and the
+    controllers' update handlers queue the object's key again: a key dropped after
+    ``maxRetries`` comes back. Re-syncing a key that converged writes nothing, so kubesim
+    requeues only what was dropped (the same writes, without re-syncing every object): a
+    queue's key dropped after its retries (:meth:`dropped`), or a write that
+    :func:`retrying` gave up on (:meth:`dropped_call`). Resyncs happen at multiples of
+    ``period`` (kube-controller-manager draws a period in ``[12 h, 24 h)`` once at start;
+    kubesim uses 18 h, a deterministic choice) and only while something waits for one, so
+    ``run()`` still ends.
+
+    A key dropped again at ``max_rounds`` resyncs in a row cannot converge (a fault rate of
+    1.0, an object etcd refuses): it is given up and listed in
+    :attr:`ResyncStatistics.abandoned`, and ``converged`` turns ``False``, so a run never ends
+    silently in an inconsistent state. Costs: ``O(1)`` per drop; a resync is ``O(dropped)``.
+    """
+
+    clock: Clock
+    period: float = 18 * 3600.0
+    max_rounds: int = 10
+    _keys: dict[tuple[int, Hashable], tuple[WorkQueue, Hashable]] = attrs.field(factory=dict, repr=False)
+    _calls: list[Callable[[], object]] = attrs.field(factory=list, repr=False)
+    _rounds: dict[Any, int] = attrs.field(factory=dict, repr=False)
+    _abandoned: dict[str, None] = attrs.field(factory=dict, repr=False)
+    _timer: Timer | None = attrs.field(default=None, repr=False)
+    _resyncs: int = attrs.field(default=0, repr=False)
+    _requeued: int = attrs.field(default=0, repr=False)
+
+    def dropped(self, queue: WorkQueue, key: Hashable) -> None:
+        """``queue`` dropped ``key`` after its retries: requeue it at the next resync."""
+        self._keys[(id(queue), key)] = (queue, key)
+        self._arm()
+
+    def recovered(self, queue: WorkQueue, key: Hashable) -> None:
+        """A dropped ``key`` synced successfully after all (another event queued it)."""
+        self._keys.pop((id(queue), key), None)
+        self._rounds.pop((id(queue), key), None)
+        if not self._keys and not self._calls and self._timer is not None:
+            self._timer.cancel()  # nothing waits: run() need not wait for the resync
+            self._timer = None
+
+    def dropped_call(self, fn: Callable[[], object]) -> None:
+        """:func:`retrying` gave up on ``fn``: retry it at the next resync."""
+        self._calls.append(fn)
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._timer is not None and not self._timer.cancelled:
+            return
+        now = self.clock.now
+        at = (math.floor(now / self.period) + 1) * self.period
+        if at > MAX_TIME:
+            self._give_up_all()
+            return
+        self._timer = self.clock.schedule_at(at, self._fire)
+
+    def _give_up_all(self) -> None:
+        for queue, key in self._keys.values():
+            self._abandoned[f"{queue.name}/{key}"] = None
+        for fn in self._calls:
+            self._abandoned[_describe(fn)] = None
+        self._keys.clear()
+        self._calls.clear()
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._resyncs += 1
+        keys, self._keys = self._keys, {}
+        calls, self._calls = self._calls, []
+        for ident, (queue, key) in keys.items():
+            rounds = self._rounds.get(ident, 0) + 1
+            self._rounds[ident] = rounds
+            if rounds > self.max_rounds:
+                self._abandoned[f"{queue.name}/{key}"] = None
+                queue._dropped_keys.discard(key)
+                continue
+            self._requeued += 1
+            queue.add(key)
+        for fn in calls:
+            call_id = ("call", id(fn))
+            rounds = self._rounds.get(call_id, 0) + 1
+            self._rounds[call_id] = rounds
+            if rounds > self.max_rounds:
+                self._abandoned[_describe(fn)] = None
+                continue
+            self._requeued += 1
+            retrying(self.clock, fn)
+
+    def statistics(self) -> ResyncStatistics:
+        """Resyncs so far, what they requeued, what waits, what was given up on."""
+        pending = len(self._keys) + len(self._calls)
+        return ResyncStatistics(
+            period=self.period,
+            resyncs=self._resyncs,
+            requeued=self._requeued,
+            pending=pending,
+            abandoned=tuple(self._abandoned),
+            converged=not self._abandoned and pending == 0,
+        )
+
+    def _check(self) -> None:
+        """Something waits for a resync exactly when a resync is scheduled."""
+        waiting = bool(self._keys or self._calls)
+        assert waiting == (self._timer is not None and not self._timer.cancelled), "resync timer out of step"
+
+
+def _describe(fn: Callable[[], object]) -> str:
+    return getattr(fn, "__qualname__", repr(fn))
 
 
 def retrying(clock: Clock, fn: Callable[[], object], *, delay: float = 1.0, cap: float = 30.0, attempts: int = 15) -> None:
@@ -351,7 +513,9 @@ def retrying(clock: Clock, fn: Callable[[], object], *, delay: float = 1.0, cap:
     ``ServerError``), call it again after ``delay`` seconds, doubling up to ``cap``, at most
     ``attempts`` times — how kubesim's non-queue components (kubelet status manager, garbage
     collector, node lifecycle) survive injected faults. A ``ServerTimeout`` means the write was
-    committed and is not retried. ``fn`` must re-read what it needs on every call."""
+    committed and is not retried. ``fn`` must re-read what it needs on every call. When the
+    attempts run out, the clock's :class:`Resync` (if controllers run on it) tries again at the
+    next resync."""
     from kubesim.errors import Conflict, ServerError, ServerTimeout
 
     try:
@@ -361,3 +525,7 @@ def retrying(clock: Clock, fn: Callable[[], object], *, delay: float = 1.0, cap:
     except (Conflict, ServerError):
         if attempts > 1:
             clock.schedule(delay, lambda: retrying(clock, fn, delay=min(cap, delay * 2), cap=cap, attempts=attempts - 1))
+        else:
+            resync = _RESYNCS.get(clock)
+            if resync is not None:  # the next informer resync brings it back
+                resync.dropped_call(fn)

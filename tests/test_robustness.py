@@ -1,0 +1,381 @@
+"""Issue 14: nothing changes on failure, callbacks cannot corrupt the store, absurd options and
+wrong types are refused up front, heavy faults converge or say so.
+
+One regression test per class of failure; each fails on the code before the fix (8bc3b95).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from typing import Any
+
+import attrs
+import pytest
+
+import kubesim
+from kubesim import scenarios as sc
+from kubesim.apiserver import WatchEvent
+from kubesim.controllers.runtime import Options
+from kubesim.faults import FaultPlan
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_faults import _consistent, _semantic_state, _workload  # noqa: E402
+
+SVC = "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec: {{selector: {{app: x}}, ports: [{{port: 80}}]{extra}}}\n"
+BAD = "apiVersion: v1\nkind: Service\nmetadata: {name: Bad_Name}\nspec: {ports: [{port: 80}]}\n"
+
+
+def _svc(name: str, extra: str = "") -> str:
+    return SVC.format(name=name, extra=extra)
+
+
+def _fp(c: kubesim.Cluster) -> tuple[Any, ...]:
+    """Everything a failed call must leave as it was (``APIServer.fingerprint``). On the code
+    before the fix, which lacks it, the part it had: so these tests fail there on the
+    behaviour, not on a missing method."""
+    if hasattr(c.api, "fingerprint"):
+        return c.api.fingerprint()  # type: ignore[no-any-return]
+    return (len(c.changes), c.api.statistics().resource_version, c.api.snapshot(), c.rng.getstate())
+
+
+def _fresh(**kwargs: Any) -> kubesim.Cluster:
+    kwargs.setdefault("controllers", [])
+    return kubesim.Cluster(seed=0, nodes=2, **kwargs)
+
+
+# ---------------------------------------------------------------- 1. failed writes leave nothing
+
+
+def test_rolled_back_apply_leaves_ips_uids_and_random_state() -> None:
+    """A rolled-back apply_yaml used to keep its Service IP and advance the random state, so
+    the same seed and the same final manifests gave other clusterIPs and uids."""
+    a = _fresh()
+    before = _fp(a)
+    with pytest.raises(kubesim.InvalidObject):
+        a.apply_yaml(_svc("web", ", type: NodePort") + "---\n" + BAD)
+    assert _fp(a) == before
+    a.apply_yaml(_svc("web", ", type: NodePort"))
+    b = _fresh()
+    b.apply_yaml(_svc("web", ", type: NodePort"))
+    sa, sb = a.get("Service", "web"), b.get("Service", "web")
+    assert (sa.spec.cluster_ip, sa.spec.ports[0].node_port, sa.metadata.uid) == (
+        sb.spec.cluster_ip, sb.spec.ports[0].node_port, sb.metadata.uid)
+    a._check()
+
+
+def test_create_refused_by_the_size_limit_draws_nothing() -> None:
+    """The uid (and a generated name) used to be drawn before etcd's size check."""
+    c = _fresh(max_request_bytes=1000)
+    before = _fp(c)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "p-", "annotations": {"a": "x" * 1200}},
+           "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    with pytest.raises(kubesim.RequestTooLarge):
+        c.create(pod)
+    svc = kubesim.load_yaml(_svc("s", ", type: NodePort"))[0]
+    big = attrs.evolve(svc, metadata=attrs.evolve(svc.metadata, annotations={"a": "x" * 1200}))
+    with pytest.raises(kubesim.RequestTooLarge):
+        c.create(big)
+    assert _fp(c) == before
+
+
+def test_injected_refusal_of_a_create_draws_nothing() -> None:
+    c = _fresh(faults=FaultPlan(conflict_rate=1.0, affect_clients=True))
+    before = _fp(c)  # refused attempts are recorded, and the fault stream advances
+    with pytest.raises(kubesim.Conflict):
+        c.create(kubesim.load_yaml(_svc("web", ", type: LoadBalancer"))[0])
+    with pytest.raises(kubesim.Conflict):
+        c.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "p-"},
+                  "spec": {"containers": [{"name": "c", "image": "i"}]}})
+    assert _fp(c)[1:4] == before[1:4]
+    assert c.statistics()["apiserver"].refused == 2
+    refused = [e for e in c.changes if not e.committed]
+    assert [e.name for e in refused] == ["web", "p-"]  # the name the client sent
+
+
+def test_deleting_a_service_releases_its_ip() -> None:
+    """Service IPs were never released, and a taken IP was accepted twice."""
+    c = _fresh()
+    c.apply_yaml(_svc("a", ", clusterIP: 10.96.7.7"))
+    with pytest.raises(kubesim.InvalidObject) as info:
+        c.apply_yaml(_svc("b", ", clusterIP: 10.96.7.7"))
+    assert str(info.value) == (
+        'Service "b" is invalid: spec.clusterIPs: Invalid value: ["10.96.7.7"]: failed to allocate IP '
+        "10.96.7.7: provided IP is already allocated"
+    )
+    c.delete("Service", "a")
+    c.apply_yaml(_svc("b", ", clusterIP: 10.96.7.7"))
+    with pytest.raises(kubesim.InvalidObject, match=r"the provided IP \(10.0.0.9\) is not in the valid range. "
+                                                    r"The range of valid IPs is 10.96.0.0/12"):
+        c.apply_yaml(_svc("c", ", clusterIP: 10.0.0.9"))
+    c._check()
+
+
+def test_a_refused_node_takes_no_cidr() -> None:
+    c = _fresh()
+    with pytest.raises(kubesim.AlreadyExists):
+        c.add_node("node-1")
+    node = c.add_node()
+    assert (node.metadata.name, node.spec.pod_cidr) == ("node-3", "10.244.3.0/24")
+
+
+# ---------------------------------------------------------------- 2. re-entrancy
+
+
+def test_a_subscriber_that_writes_keeps_watch_order() -> None:
+    """A write from a ChangeLog subscriber used to be delivered before the write that set it
+    off: a DELETED before its ADDED, and the watchers kept a ghost."""
+    c = kubesim.Cluster(seed=0, nodes=1)
+    heard: list[tuple[str, str, int]] = []
+    c.api.watch(lambda ev: heard.append((ev.type, ev.new.metadata.name, int(ev.new.metadata.resource_version))),
+                kinds={"Service"})
+
+    def reaper(event: Any) -> None:
+        if event.kind == "Service" and event.verb == "create" and event.name == "doomed":
+            c.delete("Service", "doomed")
+
+    c.changes.subscribe(reaper)
+    c.apply_yaml(_svc("doomed"))
+    assert heard == sorted(heard, key=lambda h: h[2])
+    assert [h[0] for h in heard] == ["ADDED", "DELETED"]
+    c.run()
+    assert c.list("endpointslices", selector="kubernetes.io/service-name=doomed") == []
+    c._check()
+
+
+def test_run_from_a_subscriber_inside_apply_is_refused() -> None:
+    """run() from a subscriber during apply_yaml used to let controllers write into the
+    transaction; its rollback erased writes they believed done (a Deployment stuck at 0 pods)."""
+    c = kubesim.Cluster(seed=0, nodes=2)
+    calls: list[Any] = []
+
+    def runner(event: Any) -> None:
+        calls.append(event)
+        c.run(until=c.now + 5)
+
+    unsubscribe = c.changes.subscribe(runner)
+    before = _fp(c)
+    with pytest.raises(kubesim.InvalidObject):
+        c.apply_yaml(sc.web_manifests("web", replicas=2) + "---\n" + BAD)
+    assert calls == []  # subscribers hear a transaction's writes when it commits, never rolled-back ones
+    with pytest.raises(kubesim.ReentrancyError), c.api.transaction():
+        sc.deploy(c, "web", replicas=2)
+        c.run()  # inside the open transaction: refused, and the transaction rolls back
+    assert _fp(c) == before
+    with pytest.raises(kubesim.ReentrancyError):
+        sc.deploy(c, "web", replicas=2)  # committed; the subscriber's run() is refused
+    assert len(calls) == 2 and c.get("Deployment", "web")
+    unsubscribe()
+    c.run()
+    assert len([p for p in c.list("pods") if p.status.ready]) == 2
+    c._check()
+
+
+def test_subscribers_do_not_hear_rolled_back_writes() -> None:
+    c = _fresh()
+    heard: list[str] = []
+    c.changes.subscribe(lambda e: heard.append(e.name))
+    with pytest.raises(kubesim.InvalidObject):
+        c.apply_yaml(_svc("ok") + "---\n" + BAD)
+    assert heard == []
+    c.apply_yaml(_svc("ok"))
+    assert heard == ["ok"]
+
+
+def test_check_catches_events_delivered_out_of_order() -> None:
+    c = _fresh()
+    c.apply_yaml(_svc("web"))
+    svc = c.get("Service", "web")
+    c.delete("Service", "web")
+    c._check()
+    c.api._deliver(WatchEvent("MODIFIED", "Service", svc, svc))  # a stale event after the DELETED
+    with pytest.raises(AssertionError, match="watchers last heard"):
+        c._check()
+
+
+def test_clock_is_not_reentrant() -> None:
+    c = kubesim.Cluster(seed=0, nodes=1)
+    errors: list[BaseException] = []
+
+    def nested() -> None:
+        try:
+            c.run()
+        except kubesim.ReentrancyError as exc:
+            errors.append(exc)
+
+    c.clock.schedule(1.0, nested)
+    c.run()
+    assert len(errors) == 1
+
+
+# ---------------------------------------------------------------- 4. values past the model's range
+
+
+@pytest.mark.parametrize("until", [1e300, math.inf, math.nan, "10", 2.6e11])
+def test_run_until_out_of_range_is_an_invalid_option(until: Any) -> None:
+    c = kubesim.Cluster(seed=0, nodes=1)
+    with pytest.raises(kubesim.InvalidOption):
+        c.run(until=until)
+    with pytest.raises(kubesim.InvalidOption):
+        c.clock.schedule(until if isinstance(until, float) else 3e11, lambda: None)
+
+
+def test_the_latest_virtual_time_is_a_valid_timestamp() -> None:
+    from kubesim.clock import MAX_TIME
+
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.run(until=MAX_TIME)
+    assert c.now_unix == 253402300799
+    c.apply_yaml(_svc("late"))
+    assert "late" in c.kubectl("get svc")
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"endpoint_updates_batch_period": math.inf},
+    {"endpointslice_updates_batch_period": 1e300},
+    {"mirroring_endpointslice_updates_batch_period": math.nan},
+])
+def test_absurd_batch_periods_are_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(kubesim.InvalidOption):
+        kubesim.Cluster(**kwargs)  # type: ignore[arg-type]
+    with pytest.raises(kubesim.InvalidOption):
+        Options(**kwargs)  # type: ignore[arg-type]
+
+
+def test_absurd_fault_plans_are_refused() -> None:
+    for kwargs in ({"watch_delay": 1e300}, {"watch_delay": 1e6}, {"affect_clients": "yes"}):
+        with pytest.raises(kubesim.InvalidOption):
+            FaultPlan(**kwargs)  # type: ignore[arg-type]
+
+
+def test_flapping_with_vanishing_means_is_refused() -> None:
+    c = kubesim.Cluster(seed=0, nodes=1)
+    sc.deploy(c, "web", replicas=1, readiness_probe=True)
+    c.run()
+    pod = c.list("pods")[0].metadata.name
+    for means in ((1e-300, 1.0), (1.0, 5e-324), (math.inf, 1.0), (math.nan, 1.0)):
+        with pytest.raises(kubesim.InvalidOption):
+            sc.flap(c, pod, mean_up=means[0], mean_down=means[1])
+
+
+def test_an_endless_manifest_stream_is_capped(tmp_path: Any) -> None:
+    c = _fresh()
+    before = _fp(c)
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (3 * 1024 * 1024 + 1))
+    for path in (big, "/dev/zero"):
+        with pytest.raises(kubesim.RequestEntityTooLarge, match="Request entity too large: limit is 3145728"):
+            c.apply_file(path)
+    with pytest.raises(kubesim.RequestEntityTooLarge):
+        c.apply_yaml("#" * (3 * 1024 * 1024 + 1))
+    assert _fp(c) == before
+
+
+# ---------------------------------------------------------------- 5. wrong types
+
+
+def test_apply_file_does_not_take_a_file_descriptor(tmp_path: Any) -> None:
+    """apply_file(1) used to open file descriptor 1 and close the caller's stdout."""
+    f = tmp_path / "svc.yaml"
+    f.write_text(_svc("web"))
+    fd = os.open(f, os.O_RDONLY)
+    try:
+        c = _fresh()
+        with pytest.raises(kubesim.KubesimError) as info:
+            c.apply_file(fd)  # type: ignore[arg-type]
+        assert type(info.value).__name__ == "InvalidArgument"
+        os.fstat(fd)  # still open
+        assert c.list("services") == []
+    finally:
+        os.close(fd)
+
+
+def _svc_obj(**meta: Any) -> Any:
+    svc = kubesim.load_yaml(_svc("s"))[0]
+    return attrs.evolve(svc, metadata=attrs.evolve(svc.metadata, **meta))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _svc_obj(annotations={"a": "x\udc80y"}),
+    lambda: _svc_obj(labels={"a": "\ud800"}),
+    lambda: _svc_obj(labels={"a": 1}),
+    lambda: attrs.evolve(_svc_obj(), spec=attrs.evolve(_svc_obj().spec, ports=({1, 2},))),
+    lambda: attrs.evolve(_svc_obj(), spec=attrs.evolve(
+        _svc_obj().spec, ports=(attrs.evolve(_svc_obj().spec.ports[0], port=80.0),))),
+])
+def test_objects_of_the_wrong_types_are_refused_before_anything_changes(make: Any) -> None:
+    c = _fresh()
+    before = _fp(c)
+    with pytest.raises(kubesim.ManifestError):
+        c.create(make())
+    assert _fp(c) == before
+
+
+def test_a_float_where_an_integer_belongs_is_refused_on_update() -> None:
+    c = kubesim.Cluster(seed=0, nodes=1)
+    sc.deploy(c, "web", replicas=1)
+    c.run()
+    d = c.get("Deployment", "web")
+    before = _fp(c)
+    with pytest.raises(kubesim.ManifestError, match="spec.replicas"):
+        c.update(attrs.evolve(d, spec=attrs.evolve(d.spec, replicas=2.5)))
+    assert _fp(c) == before
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.get("Service", 3),
+    lambda c: c.get(None, "x"),
+    lambda c: c.list("pods", namespace=3),
+    lambda c: c.list("pods", selector=3),
+    lambda c: c.delete("pods", ["x"]),
+    lambda c: c.kubectl(3),
+    lambda c: c.apply_yaml(3),
+    lambda c: c.add_node(3),
+    lambda c: c.run(max_steps="many"),
+    lambda c: c.connect(3, 80),
+])
+def test_public_entry_points_check_their_types(call: Any) -> None:
+    c = _fresh()
+    before = _fp(c)
+    with pytest.raises(kubesim.KubesimError) as info:
+        call(c)
+    assert type(info.value).__name__ in ("InvalidArgument", "InvalidOption"), info.value  # not NotFound "3"
+    assert _fp(c) == before
+
+
+# ---------------------------------------------------------------- 6. heavy faults
+
+
+@pytest.mark.parametrize("seed", [2, 3, 23])
+def test_a_conflict_rate_of_0_7_converges(seed: int) -> None:
+    """These seeds used to end with a ReplicaSet whose status disagreed with its pods."""
+    healthy = kubesim.Cluster(seed=seed, nodes=3)
+    _workload(healthy)
+    faulty = kubesim.Cluster(seed=seed, nodes=3, faults=FaultPlan(conflict_rate=0.7))
+    _workload(faulty)
+    assert _semantic_state(faulty) == _semantic_state(healthy)
+    _consistent(faulty)
+    faulty._check()
+    assert faulty.statistics()["resync"].converged
+
+
+def test_a_run_that_cannot_converge_says_so() -> None:
+    """At a conflict rate of 1.0 runs used to stop with no pods and no word."""
+    c = kubesim.Cluster(seed=0, nodes=3, faults=FaultPlan(conflict_rate=1.0))
+    sc.deploy(c, "web", replicas=2)
+    c.run()
+    stats = c.statistics()["resync"]
+    assert not stats.converged
+    assert "deployment/default/web" in stats.abandoned
+    assert stats.resyncs >= stats.abandoned.__len__()
+    c._check()
+
+
+def test_resync_brings_a_dropped_key_back() -> None:
+    c = kubesim.Cluster(seed=1, nodes=3, faults=FaultPlan(conflict_rate=0.7))
+    sc.deploy(c, "web", replicas=4)
+    c.run()
+    stats = c.statistics()["resync"]
+    assert stats.converged and stats.pending == 0
+    assert len([p for p in c.list("pods") if p.status.ready]) == 4
