@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import sys
 import textwrap
@@ -431,6 +432,11 @@ def _kubectl_flags(args: argparse.Namespace, *, get: bool) -> list[str]:
             flags.append("--show-labels")
         if args.no_headers:
             flags.append("--no-headers")
+        flags += [f"--label-columns={k}" for k in args.label_columns]
+        if args.sort_by:
+            flags.append(f"--sort-by={args.sort_by}")
+        if args.show_kind:
+            flags.append("--show-kind")
     return flags
 
 
@@ -514,6 +520,72 @@ def _cmd_describe(args: argparse.Namespace, progress: Reporter | None) -> int:
         out += "\n"
     _emit(out, err)
     return code
+
+
+# --------------------------------------------------------------------------------------------
+# sweep
+
+
+def _sweep_value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+
+
+def _sweep_grid(sets: Sequence[str]) -> dict[str, list[Any]]:
+    grid: dict[str, list[Any]] = {}
+    for item in sets:
+        name, sep, values = item.partition("=")
+        if not sep or not name or not values:
+            raise CLIError(f"--set {item!r}: expected NAME=V1,V2,... (see 'kubesim sweep --help')", EXIT_USAGE)
+        grid[name.replace("-", "_")] = [_sweep_value(v) for v in values.split(",")]
+    return grid
+
+
+def _cmd_sweep(args: argparse.Namespace, progress: Reporter | None) -> int:
+    import concurrent.futures
+
+    sweep_module = importlib.import_module("kubesim.sweep")  # the module, not kubesim.sweep the function
+
+    _close(progress)
+    grid = _sweep_grid(args.set or [])
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    if args.output and not args.output.lower().endswith((".csv", ".json", ".parquet")):
+        raise CLIError(f"-o {args.output}: the file must end in .csv, .json or .parquet", EXIT_USAGE)
+    show = getattr(args, "progress", None)
+    if show is None:
+        try:
+            show = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            show = False
+    run = sweep_module.sweep
+    kwargs: dict[str, Any] = {"seeds": seeds, "progress": bool(show)}
+    if args.executor == "serial":
+        result = run(args.scenario, grid, executor="serial", **kwargs)
+    elif args.executor == "thread":
+        with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
+            result = run(args.scenario, grid, executor=pool, **kwargs)
+    elif args.executor == "dask":
+        try:
+            import distributed
+        except ImportError:
+            raise CLIError("--executor dask needs dask.distributed: pip install kubesim[distributed]") from None
+        local = distributed.LocalCluster(  # type: ignore[no-untyped-call, unused-ignore]
+            n_workers=args.workers or 2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        with local as cluster, distributed.Client(cluster) as client:  # type: ignore[no-untyped-call, unused-ignore]
+            result = run(args.scenario, grid, executor=client.get_executor(), **kwargs)
+    else:
+        with concurrent.futures.ProcessPoolExecutor(args.workers) as pool:
+            result = run(args.scenario, grid, executor=pool, **kwargs)
+    print(result)
+    if args.output:
+        result.save(args.output)
+        print(f"wrote {len(result.rows)} rows and the run's metadata to {args.output}", file=sys.stderr)
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -663,7 +735,12 @@ def _parser() -> _Parser:
     )
     g.add_argument("resource", nargs="?", metavar="RESOURCE", help="pods, services, endpoints (ep), endpointslices, ...; or TYPE/NAME")
     g.add_argument("names", nargs="*", metavar="NAME", help="objects to show (default: all)")
-    g.add_argument("-o", "--output", choices=("wide", "yaml", "json", "name"), default=None, help="output format")
+    g.add_argument("-o", "--output", default=None, metavar="FORMAT",
+                   help="wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=SPEC (kubectl's formats)")
+    g.add_argument("-L", "--label-columns", action="append", default=[], metavar="KEY",
+                   help="a column with the value of label KEY; repeatable, or comma-separated")
+    g.add_argument("--sort-by", default=None, metavar="JSONPATH", help="sort by a field, e.g. .metadata.name")
+    g.add_argument("--show-kind", action="store_true", help="prefix names with their kind (kind/name)")
     _add_query_options(g)
     g.add_argument("--show-labels", action="store_true", help="add a LABELS column")
     g.add_argument("--no-headers", action="store_true", help="omit the header line")
@@ -752,6 +829,31 @@ def _parser() -> _Parser:
     sc.add_argument("--node", default="node-1", help="the node (default node-1)")
     _add_workload_options(sc)
     s.set_defaults(func=_cmd_scenario)
+
+    # sweep
+    from kubesim.sweep import SCENARIOS as SWEEP_SCENARIOS
+
+    w = sub.add_parser(
+        "sweep",
+        help="run a scenario over a grid of parameters and print (and save) one row per point",
+        description=_para(
+            "Run one of the sweep scenarios (" + ", ".join(SWEEP_SCENARIOS) + ") at every point of the grid "
+            "that the --set options span, in parallel, and print one row per point. With -o, write the rows "
+            "and the run's metadata (kubesim version, grid, seeds) to a .csv, .json or .parquet file."
+        ),
+        epilog="example:\n  kubesim sweep rolling_update --set pods=50,100 --set max_endpoints_per_slice=10,100 "
+        "--seeds 0,1 -o sweep.csv",
+        formatter_class=_Formatter,
+    )
+    w.add_argument("scenario", metavar="SCENARIO", choices=tuple(SWEEP_SCENARIOS), help="one of: " + ", ".join(SWEEP_SCENARIOS))
+    w.add_argument("--set", action="append", metavar="NAME=V1,V2", help="a parameter and its values; repeatable")
+    w.add_argument("--seeds", default=None, metavar="S1,S2", help="run every point once per seed")
+    w.add_argument("-o", "--output", default=None, metavar="FILE", help="write the rows to FILE.csv, .json or .parquet")
+    w.add_argument("--executor", choices=("process", "thread", "dask", "serial"), default="process",
+                   help="where the points run (default: a process pool)")
+    w.add_argument("--workers", type=_positive_int, default=None, metavar="N", help="worker count (default: the CPUs)")
+    _add_progress(w)
+    w.set_defaults(func=_cmd_sweep)
 
     # reproduce
     r = sub.add_parser(

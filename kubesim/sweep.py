@@ -285,6 +285,8 @@ class SweepResult:
     params: tuple[str, ...]
     kinds: tuple[str, ...]
     rows: tuple[dict[str, Any], ...]
+    #: how the rows were made: kubesim version, grid, seeds, kinds (written into every file)
+    metadata: Mapping[str, Any] = attrs.field(factory=dict, eq=False)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -326,6 +328,58 @@ class SweepResult:
         except ImportError as exc:
             raise ImportError("SweepResult.to_dataframe() needs pandas: pip install kubesim[notebook]") from exc
         return pd.DataFrame([dict(row) for row in self.rows], columns=list(self.columns))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the rows with the run's :attr:`metadata` (kubesim version, grid, seeds,
+        kinds): ``.csv`` (a ``# kubesim-sweep: {json}`` first line, then a header and one line
+        per row), ``.json`` (:meth:`to_dict` plus ``"metadata"``) or ``.parquet`` (needs
+        pyarrow; metadata in the schema). ``O(rows × columns)``."""
+        name = os.fspath(path)
+        meta = json.dumps(dict(self.metadata), sort_keys=True, default=repr)
+        suffix = name.lower().rsplit(".", 1)[-1]
+        if suffix == "json":
+            with open(name, "w", encoding="utf-8") as f:
+                f.write(json.dumps({**self.to_dict(), "metadata": dict(self.metadata)}, sort_keys=True, indent=1,
+                                   default=repr) + "\n")
+        elif suffix == "csv":
+            import csv
+
+            with open(name, "w", encoding="utf-8", newline="") as f:
+                f.write(f"# kubesim-sweep: {meta}\n")
+                w = csv.writer(f)
+                w.writerow(self.columns)
+                for row in self.rows:
+                    w.writerow(["" if row[c] is None else row[c] for c in self.columns])
+        elif suffix == "parquet":
+            try:
+                import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+                import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
+            except ImportError as exc:
+                raise ImportError("SweepResult.save() of a .parquet file needs pyarrow: pip install kubesim[notebook]") from exc
+            table = pa.table({c: [row[c] for row in self.rows] for c in self.columns}, metadata={"kubesim": meta})
+            pq.write_table(table, name)
+        else:
+            raise InvalidOption(f"save: unknown file type {name!r}: use .csv, .json or .parquet")
+
+    def _repr_html_(self) -> str:
+        import html as _html
+
+        esc = _html.escape
+        head = "".join(f"<th>{esc(p)}</th>" for p in self.params) + "".join(
+            f"<th>{esc(k)} {esc(title)}</th>" for k in self.kinds for _, title, _ in _TABLE
+        )
+        body = "".join(
+            "<tr>" + "".join(f"<td>{esc(_cell(row[p]))}</td>" for p in self.params)
+            + "".join(f"<td style='text-align:right'>{esc(fmt(row[f'{k}.{n}']))}</td>" for k in self.kinds
+                      for n, _, fmt in _TABLE)
+            + "</tr>"
+            for row in self.rows
+        )
+        n = len(self.rows)
+        return (
+            f"<p><b>SweepResult</b> {esc(self.scenario)}: {n} point{'' if n == 1 else 's'}</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
 
     # ------------------------------------------------------------------ views
 
@@ -495,8 +549,12 @@ def sweep(
     executor: concurrent.futures.Executor | str | None = None,
     seeds: Sequence[int] | None = None,
     kinds: Sequence[str] = ENDPOINT_KINDS,
+    progress: bool = False,
 ) -> SweepResult:
     """Run ``scenario`` at every point of ``grid`` and return the rows in grid order.
+
+    ``progress=True`` shows a tqdm bar of the points done (terminal or notebook), with a
+    percentage and an ETA; it never changes the rows.
 
     ``scenario`` is the name of a built-in (:data:`SCENARIOS`) or a callable
     ``scenario(**params) -> ChurnReport``; run in worker processes it must be picklable (a
@@ -569,6 +627,7 @@ def sweep(
             ) from None
 
     rows: list[dict[str, Any]] = []
+    bar = _points_bar(len(points), name) if progress else None
     try:
         if pool is None:
             for point in points:
@@ -577,8 +636,13 @@ def sweep(
                 except Exception as exc:
                     _note(exc, name, point)
                     raise
+                if bar is not None:
+                    bar.update(1)
         else:
             futures = [pool.submit(_run_point, scenario, point, kind_names) for point in points]
+            if bar is not None:
+                for future in futures:
+                    future.add_done_callback(lambda _f: bar.update(1))
             try:
                 for point, future in zip(points, futures, strict=True):
                     try:
@@ -590,9 +654,32 @@ def sweep(
                 for future in futures:
                     future.cancel()
     finally:
+        if bar is not None:
+            bar.close()
         if owned and pool is not None:
             pool.shutdown(cancel_futures=True)
-    return SweepResult(scenario=name, params=params, kinds=kind_names, rows=tuple(rows))
+    from kubesim import __version__
+
+    metadata = {
+        "kubesim": __version__,
+        "scenario": name,
+        "grid": {k: list(v) for k, v in grid.items()},
+        "seeds": None if seeds is None else list(seeds),
+        "kinds": list(kind_names),
+    }
+    return SweepResult(scenario=name, params=params, kinds=kind_names, rows=tuple(rows), metadata=metadata)
+
+
+def _points_bar(total: int, name: str) -> Any:
+    """A tqdm bar of sweep points (the notebook widget in Jupyter with ipywidgets)."""
+    from kubesim.progress import _in_notebook
+
+    bar_class: Any
+    if _in_notebook():
+        from tqdm.notebook import tqdm as bar_class
+    else:
+        from tqdm import tqdm as bar_class
+    return bar_class(total=total, desc=f"sweep {name}", unit="point")
 
 
 def _note(exc: BaseException, name: str, point: Mapping[str, Any]) -> None:

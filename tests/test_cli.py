@@ -370,7 +370,7 @@ def test_reproduce_calls_the_module(capsys: pytest.CaptureFixture[str], monkeypa
         (["apply", "-f", SERVICE, "--seed", "x"], 2, "argument --seed"),
         (["apply", "-f", SERVICE, "--max-endpoints-per-slice", "1001"], 2, "between 1 and 1000"),
         (["apply", "-f", SERVICE, "--run-until", "-1"], 2, "argument --run-until"),
-        (["get", "ep", "-o", "jsonpath", "-f", SERVICE], 2, "argument -o/--output"),
+        (["get", "ep", "-o", "jsonpath", "-f", SERVICE], 1, "error: template format specified but no template given"),
         (["get", "widgets", "-f", SERVICE], 1, 'the server doesn\'t have a resource type "widgets"'),
         (["get"], 2, "Required resource not specified"),
         (["churn", "--pods", "-3"], 2, "argument --pods"),
@@ -591,3 +591,46 @@ def test_unschedulable_pods_are_an_error_not_zero_churn(capsys: pytest.CaptureFi
     assert code == 1
     assert "could not be scheduled" in out  # the report's note
     assert "pod(s) could not be scheduled on 0 node(s)" in assert_one_line_error(err.splitlines()[-1] + "\n")
+
+
+# --------------------------------------------------------------------------------------------
+# kubectl's get flags, the sweep command
+
+
+def test_get_passes_kubectls_new_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "get", "pods", "-L", "app", "--sort-by=.metadata.name", "--show-kind", *FILES, "--no-progress")
+    assert code == 0, err
+    lib = library_cluster(DEPLOYMENT, SERVICE).kubectl("get pods -L app --sort-by=.metadata.name --show-kind")
+    assert out == lib and out.splitlines()[1].startswith("pod/")
+    code, out, _ = run(capsys, "get", "deployments", "-o", "jsonpath={.items[*].spec.replicas}", *FILES, "--no-progress")
+    assert (code, out) == (0, "2")
+    code, out, _ = run(capsys, "get", "svc,ep", *FILES, "--no-progress")
+    assert code == 0 and "service/nginx-service" in out and "endpoints/nginx-service" in out
+
+
+def test_sweep_command_writes_rows_with_metadata(capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path) -> None:
+    out_file = tmp_path / "rows.json"
+    code, out, err = run(capsys, "sweep", "scale_up", "--set", "pods=2,4", "--set", "nodes=2", "--seeds", "0,1",
+                         "--executor", "thread", "-o", str(out_file), "--no-progress")
+    assert code == 0, err
+    saved = json.loads(out_file.read_text())
+    assert saved["metadata"]["kubesim"] == kubesim.__version__
+    assert saved["metadata"]["seeds"] == [0, 1] and saved["metadata"]["grid"] == {"pods": [2, 4], "nodes": [2]}
+    python = kubesim.sweep("scale_up", {"pods": [2, 4], "nodes": [2]}, seeds=[0, 1], executor="serial")
+    assert saved["rows"] == json.loads(python.to_json())["rows"]
+    assert out.splitlines()[-1] == "scale_up: 4 points"
+    csv_file = tmp_path / "rows.csv"
+    assert run(capsys, "sweep", "scale_up", "--set", "pods=2", "--set", "nodes=1", "--executor", "serial",
+               "-o", str(csv_file), "--no-progress")[0] == 0
+    first, header = csv_file.read_text().splitlines()[:2]
+    assert first.startswith("# kubesim-sweep: ") and json.loads(first[len("# kubesim-sweep: "):])["kubesim"]
+    assert header.split(",")[:2] == ["pods", "nodes"]
+
+
+def test_sweep_command_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "sweep", "scale_up", "--set", "pods", "--no-progress")
+    assert code == 2 and "--set" in assert_one_line_error(err)
+    code, _, err = run(capsys, "sweep", "nope", "--no-progress")
+    assert code == 2
+    code, _, err = run(capsys, "sweep", "scale_up", "--set", "pods=2", "-o", "x.txt", "--no-progress")
+    assert code == 2 and ".csv" in assert_one_line_error(err)

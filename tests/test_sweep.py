@@ -356,3 +356,25 @@ def test_module_docstring_example_runs() -> None:
     import doctest
 
     assert doctest.testmod(sweep_mod).failed == 0
+
+
+def test_progress_bar_changes_no_row(capsys: pytest.CaptureFixture[str]) -> None:
+    plain = sweep("scale_up", {"pods": [2, 3], "nodes": [1]}, executor="serial")
+    shown = sweep("scale_up", {"pods": [2, 3], "nodes": [1]}, executor="serial", progress=True)
+    assert plain.rows == shown.rows
+    assert "2/2" in capsys.readouterr().err
+
+
+def test_result_files_carry_the_metadata(tmp_path: Any) -> None:
+    result = sweep("scale_up", {"pods": [2], "nodes": [1]}, seeds=[3], executor="serial")
+    assert result.metadata["kubesim"] == kubesim.__version__ and result.metadata["seeds"] == [3]
+    result.save(tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text())["metadata"] == result.metadata
+    pq = pytest.importorskip("pyarrow.parquet")
+    result.save(tmp_path / "r.parquet")
+    table = pq.read_table(tmp_path / "r.parquet")
+    assert json.loads(table.schema.metadata[b"kubesim"])["seeds"] == [3]
+    assert table.column("EndpointSlice.writes").to_pylist() == [result.rows[0]["EndpointSlice.writes"]]
+    assert "<table>" in result._repr_html_()
+    with pytest.raises(InvalidOption, match="unknown file type"):
+        result.save(tmp_path / "r.txt")
