@@ -521,7 +521,7 @@ def _raw(port: int, data: bytes, timeout: float = 5) -> bytes:
                 if not c:
                     break
                 chunks.append(c)
-        except (socket.timeout, ConnectionResetError):
+        except (TimeoutError, ConnectionResetError):
             pass
     return b"".join(chunks)
 

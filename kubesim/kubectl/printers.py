@@ -449,3 +449,23 @@ def _one_line(cell: str) -> str:
             return cell[:i] + "..."
     return cell
 
+
+
+# --------------------------------------------------------------------------------------------
+# the API server's Table (read by kubesim.serve: real kubectl prints these cells)
+
+
+def table_columns(kind: str) -> tuple[tuple[str, bool], ...]:
+    """The columns of ``kind``'s ``kubectl get`` table as the API server's Table defines them:
+    ``(name, wide_only)`` in order (``wide_only`` is Table priority 1). ``O(columns)``.
+
+    >>> table_columns("Endpoints")
+    (('Name', False), ('Endpoints', False), ('Age', False))
+    """
+    return tuple((c.name, c.wide_only) for c in _TABLES[kind][0])
+
+
+def table_row(obj: Any, now: int) -> list[str]:
+    """Every cell of ``obj``'s row, ``-o wide`` columns included, at Unix time ``now``: what
+    the API server puts in a Table row. ``O(cells)``."""
+    return _TABLES[obj.kind][1](obj, now, True)

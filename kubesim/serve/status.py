@@ -118,6 +118,12 @@ def from_exception(exc: BaseException) -> tuple[int, dict[str, Any]]:
         details = _details(exc.kind, exc.name, use_kind=True)
         details["causes"] = [field_cause(e) for e in exc.errors]
         return 422, status(422, "Invalid", str(exc), details)
+    forbidden = getattr(_errors, "Forbidden", None)
+    if forbidden is not None and isinstance(exc, forbidden):
+        return 403, status(403, "Forbidden", str(exc), _details(exc.kind, exc.name))
+    too_large = getattr(_errors, "RequestEntityTooLarge", None)
+    if too_large is not None and isinstance(exc, too_large):
+        return 413, status(413, "RequestEntityTooLarge", str(exc))
     if isinstance(exc, _errors.RequestTooLarge):
         return 413, status(413, "RequestEntityTooLarge", f"Request entity too large: {exc}")
     if isinstance(exc, _errors.ServerTimeout):

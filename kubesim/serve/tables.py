@@ -3,7 +3,7 @@
 kubectl asks the API server for a Table (``Accept: application/json;as=Table;v=v1;g=meta.k8s.io``)
 and prints its cells; the API server fills them with ``pkg/printers/internalversion/printers.go``.
 kubesim's own ``cluster.kubectl("get ...")`` uses the same column definitions and cell functions
-(:mod:`kubesim.kubectl.printers`), so real kubectl against ``kubesim serve`` prints what
+(:func:`kubesim.kubectl.printers.table_columns` and :func:`~kubesim.kubectl.printers.table_row`), so real kubectl against ``kubesim serve`` prints what
 kubesim prints. Columns shown only by ``-o wide`` have ``priority`` 1; each row carries the
 object's metadata (``includeObject=Metadata``, the default) so that kubectl can add the
 NAMESPACE and LABELS columns itself. ``O(rows × columns)``.
@@ -25,13 +25,6 @@ _DESCRIPTIONS = {
     "Name": "Name must be unique within a namespace.",
     "Age": "CreationTimestamp is a timestamp representing the server time when this object was created.",
 }
-
-
-def _tables() -> dict[str, Any]:
-    from kubesim.kubectl import printers
-
-    t: dict[str, Any] = printers._TABLES
-    return t
 
 
 def _column(name: str, priority: int) -> dict[str, Any]:
@@ -56,15 +49,15 @@ def _row_object(obj: Any, include: str) -> dict[str, Any] | None:
 def table(kind: str, objs: Sequence[Any], *, now: int, resource_version: str, include: str = "Metadata",
           headers: bool = True, continue_token: str = "") -> dict[str, Any]:
     """The Table of ``objs`` of ``kind`` (``""``: events) at Unix time ``now``."""
+    from kubesim.kubectl import printers
+
     if kind:
-        columns, row_fn = _tables()[kind]
-        defs = [_column(c.name, 1 if c.wide_only else 0) for c in columns]
+        defs = [_column(name, 1 if wide else 0) for name, wide in printers.table_columns(kind)]
     else:
-        row_fn = None
         defs = [_column(c, 0) for c in EVENT_COLUMNS]
     rows = []
     for o in objs:
-        row: dict[str, Any] = {"cells": row_fn(o, now, True) if row_fn else []}
+        row: dict[str, Any] = {"cells": printers.table_row(o, now) if kind else []}
         obj = _row_object(o, include)
         if obj is not None:
             row["object"] = obj
