@@ -1,0 +1,286 @@
+"""The pure parts of ``kubesim serve``, without HTTP: Status mapping, patches, selectors and
+paging tokens, OpenAPI and discovery documents, Tables, and the REST backend itself.
+
+Oracles: a strategic merge patch of maps without lists is a JSON merge patch (RFC 7386); the
+OpenAPI schemas name every field of the manifests field table; a Table's cells are the
+kubectl printers' cells; a write through the backend equals the same write through the library.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import kubesim
+from kubesim import errors, manifests
+from kubesim.kinds import KIND_INFO
+from kubesim.serve import discovery, openapi, query
+from kubesim.serve.patch import json_patch, merge_patch, strategic_merge
+from kubesim.serve.rest import Backend, Request, Response
+from kubesim.serve.status import ApiError, from_exception
+
+POD = "io.k8s.api.core.v1.Pod"
+
+
+# ---------------------------------------------------------------------------- Status
+
+
+@pytest.mark.parametrize(("exc", "code", "reason"), [
+    (errors.NotFound("Deployment", "web"), 404, "NotFound"),
+    (errors.AlreadyExists("Service", "web"), 409, "AlreadyExists"),
+    (errors.Conflict("EndpointSlice", "web-abcde"), 409, "Conflict"),
+    (errors.InvalidObject("Service", "web", [errors.FieldError("spec.ports[0].port", "Invalid value", 0, "must be between 1 and 65535, inclusive")]), 422, "Invalid"),
+    (errors.ManifestError('unknown field "spec.x"', path="spec.x"), 400, "BadRequest"),
+    (errors.InvalidSelector("unable to parse requirement"), 400, "BadRequest"),
+    (errors.RequestTooLarge("Endpoints", "big", 2_000_000, 1_572_864), 413, "RequestEntityTooLarge"),
+    (ValueError("boom"), 500, "InternalError"),
+])
+def test_status_codes_and_reasons(exc: Exception, code: int, reason: str) -> None:
+    got, body = from_exception(exc)
+    assert got == code and body["code"] == code and body["reason"] == reason
+    assert body["kind"] == "Status" and body["status"] == "Failure"
+    if code == 500:
+        assert "boom" not in body["message"]  # no internals leak
+
+
+def test_status_details_name_group_and_causes() -> None:
+    _, body = from_exception(errors.NotFound("EndpointSlice", "web-abcde"))
+    assert body["message"] == 'endpointslices.discovery.k8s.io "web-abcde" not found'
+    assert body["details"] == {"name": "web-abcde", "group": "discovery.k8s.io", "kind": "endpointslices"}
+    err = errors.InvalidObject("Deployment", "web", [
+        errors.FieldError("spec.replicas", "Invalid value", -1, "must be greater than or equal to 0"),
+        errors.FieldError("spec.selector", "Required value")])
+    _, body = from_exception(err)
+    assert body["details"]["kind"] == "Deployment" and body["details"]["group"] == "apps"
+    assert body["details"]["causes"] == [
+        {"reason": "FieldValueInvalid", "message": "Invalid value: -1: must be greater than or equal to 0", "field": "spec.replicas"},
+        {"reason": "FieldValueRequired", "message": "Required value", "field": "spec.selector"}]
+    # kubectl joins field and message: the API server's own error text
+    assert str(err).endswith("[" + ", ".join(f'{c["field"]}: {c["message"]}' for c in body["details"]["causes"]) + "]")
+
+
+# ---------------------------------------------------------------------------- patches
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                           lambda children: st.dictionaries(st.text("abc", max_size=2), children, max_size=3), max_leaves=8)
+maps = st.dictionaries(st.text("abcd", max_size=2), json_values, max_size=4)
+
+
+@given(maps, maps)
+def test_strategic_merge_of_maps_is_json_merge_patch(original: dict[str, Any], patch: dict[str, Any]) -> None:
+    assert strategic_merge(original, patch, "") == merge_patch(original, patch)
+
+
+def test_strategic_merge_lists_by_merge_key_and_directives() -> None:
+    live = {"spec": {"containers": [{"name": "a", "image": "x", "ports": [{"containerPort": 80}]},
+                                    {"name": "b", "image": "y"}]},
+            "metadata": {"finalizers": ["f1"]}}
+    out = strategic_merge(live, {"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 81}]},
+                                                         {"name": "c", "image": "z"}]},
+                                 "metadata": {"finalizers": ["f2", "f1"]}}, POD)
+    assert [c["name"] for c in out["spec"]["containers"]] == ["a", "b", "c"]
+    assert out["spec"]["containers"][0]["ports"] == [{"containerPort": 80}, {"containerPort": 81}]
+    assert out["spec"]["containers"][0]["image"] == "x"
+    assert out["metadata"]["finalizers"] == ["f1", "f2"]
+    out = strategic_merge(live, {"spec": {"containers": [{"name": "a", "$patch": "delete"}]}}, POD)
+    assert [c["name"] for c in out["spec"]["containers"]] == ["b"]
+    out = strategic_merge(live, {"spec": {"$setElementOrder/containers": [{"name": "b"}, {"name": "a"}]}}, POD)
+    assert [c["name"] for c in out["spec"]["containers"]] == ["b", "a"]
+    out = strategic_merge(live, {"spec": {"containers": [{"name": "q", "image": "q"}, {"$patch": "replace"}]}}, POD)
+    assert out["spec"]["containers"] == [{"name": "q", "image": "q"}]
+    out = strategic_merge(live, {"metadata": {"$deleteFromPrimitiveList/finalizers": ["f1"]}}, POD)
+    assert out["metadata"]["finalizers"] == []
+    out = strategic_merge(live, {"spec": {"$patch": "replace", "nodeName": "n"}}, POD)
+    assert out["spec"] == {"nodeName": "n"}
+    # a list without a merge key is replaced
+    ep = {"subsets": [{"addresses": [{"ip": "1.1.1.1"}]}]}
+    assert strategic_merge(ep, {"subsets": [{"addresses": [{"ip": "2.2.2.2"}]}]}, "io.k8s.api.core.v1.Endpoints") == {
+        "subsets": [{"addresses": [{"ip": "2.2.2.2"}]}]}
+    with pytest.raises(ApiError) as exc:
+        strategic_merge(live, {"spec": {"containers": [{"image": "no-name"}]}}, POD)
+    assert exc.value.code == 400
+    assert live["spec"]["containers"][0]["ports"] == [{"containerPort": 80}]  # the input is untouched
+
+
+@given(maps, st.text("abcd", min_size=1, max_size=2), json_values)
+def test_json_patch_add_then_remove_is_identity(doc: dict[str, Any], key: str, value: Any) -> None:
+    if key in doc:
+        return
+    added = json_patch(doc, [{"op": "add", "path": "/" + key, "value": value}])
+    assert added[key] == value
+    assert json_patch(added, [{"op": "remove", "path": "/" + key}]) == doc
+
+
+def test_json_patch_operations_and_errors() -> None:
+    doc = {"a": {"b": [1, 2, 3]}, "c~d/e": 1}
+    assert json_patch(doc, [{"op": "add", "path": "/a/b/-", "value": 4}])["a"]["b"] == [1, 2, 3, 4]
+    assert json_patch(doc, [{"op": "add", "path": "/a/b/0", "value": 0}])["a"]["b"] == [0, 1, 2, 3]
+    assert json_patch(doc, [{"op": "replace", "path": "/c~0d~1e", "value": 2}])["c~d/e"] == 2
+    assert json_patch(doc, [{"op": "move", "from": "/a/b", "path": "/x"}]) == {"a": {}, "c~d/e": 1, "x": [1, 2, 3]}
+    assert json_patch(doc, [{"op": "copy", "from": "/a/b/1", "path": "/y"}])["y"] == 2
+    for ops, code in [([{"op": "remove", "path": "/zz"}], 422), ([{"op": "test", "path": "/c~0d~1e", "value": 9}], 422),
+                      ([{"op": "add", "path": "/a/b/9", "value": 1}], 422), ([{"op": "frob", "path": "/a"}], 400),
+                      ({"op": "add"}, 400), ([{"op": "add", "path": "a", "value": 1}], 422),
+                      ([{"op": "move", "from": "/a", "path": "/a/b"}], 422),
+                      ([{"op": "add", "path": "/q", "value": 1}] * 10001, 413)]:
+        with pytest.raises(ApiError) as exc:
+            json_patch(doc, ops)
+        assert exc.value.code == code, ops[:1]
+    assert doc == {"a": {"b": [1, 2, 3]}, "c~d/e": 1}
+
+
+# ---------------------------------------------------------------------------- selectors and paging
+
+
+def test_field_selectors() -> None:
+    sel = query.parse_field_selector(r"metadata.name=a\,b,status.phase!=Running", "Pod")
+    assert sel == [("metadata.name", "=", "a,b"), ("status.phase", "!=", "Running")]
+    assert query.parse_field_selector("spec.nodeName==node-1", "Pod") == [("spec.nodeName", "=", "node-1")]
+    assert query.parse_field_selector("", "Pod") == []
+    with pytest.raises(ApiError) as exc:
+        query.parse_field_selector("spec.nodeName=x", "Service")
+    assert exc.value.code == 400 and exc.value.body["message"] == "field label not supported: spec.nodeName"
+    with pytest.raises(ApiError):
+        query.parse_field_selector("justaword", "Pod")
+    cluster = kubesim.Cluster(seed=0, nodes=1)
+    node = cluster.get("Node", "node-1")
+    assert query.field_matches([("metadata.name", "=", "node-1"), ("spec.unschedulable", "=", "false")], node, "Node")
+    assert not query.field_matches([("metadata.name", "!=", "node-1")], node, "Node")
+
+
+def test_continue_tokens_round_trip_and_reject_garbage() -> None:
+    token = query.encode_continue(42, ("default", "web-1"))
+    assert query.decode_continue(token) == (42, ("default", "web-1"))
+    for bad in ("", "!!!", "e30", token[:-3]):
+        with pytest.raises(ApiError) as exc:
+            query.decode_continue(bad)
+        assert exc.value.code == 400
+
+
+# ---------------------------------------------------------------------------- documents
+
+
+def _refs(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        out = {value["$ref"]} if "$ref" in value else set()
+        for v in value.values():
+            out |= _refs(v)
+        return out
+    if isinstance(value, list):
+        return set().union(*(_refs(v) for v in value)) if value else set()
+    return set()
+
+
+def test_openapi_schemas_cover_the_field_table_and_every_ref_resolves() -> None:
+    defs = openapi.definitions()
+    for cls, (name, fields, ignored) in manifests._SCHEMA.items():
+        props = defs[name]["properties"]
+        assert {f[0] for f in fields} <= set(props), name
+        assert set(ignored.split()) <= set(props), name
+    for kind, info in KIND_INFO.items():
+        gvks = [d.get("x-kubernetes-group-version-kind") for d in defs.values()]
+        assert [{"group": info.group, "kind": kind, "version": info.version}] in gvks, kind
+    v2 = openapi.v2()
+    assert {r.removeprefix("#/definitions/") for r in _refs(v2)} <= set(v2["definitions"])
+    for path, entry in openapi.v3_index()["paths"].items():
+        raw = openapi.v3_group_version(path)
+        assert raw is not None and entry["serverRelativeURL"].startswith(f"/openapi/v3/{path}?hash=")
+        doc = json.loads(raw)
+        assert {r.removeprefix("#/components/schemas/") for r in _refs(doc)} <= set(doc["components"]["schemas"])
+        patches = [op["patch"] for op in doc["paths"].values() if "patch" in op]
+        assert patches and all("fieldValidation" in [p["name"] for p in op["parameters"]] for op in patches)
+
+
+def test_discovery_lists_every_kind_once() -> None:
+    served = []
+    for root in ("api", "apis"):
+        for item in discovery.aggregated(root)["items"]:
+            for v in item["versions"]:
+                served += [(item["metadata"]["name"], r["responseKind"]["kind"]) for r in v["resources"]]
+    assert sorted(k for g, k in served if k != "Event") == sorted(KIND_INFO)
+    assert all((info.group, kind) in served for kind, info in KIND_INFO.items())
+    lst = discovery.resource_list("apps/v1")
+    assert lst is not None and {r["name"] for r in lst["resources"]} == {
+        "deployments", "deployments/status", "deployments/scale", "replicasets", "replicasets/status", "replicasets/scale"}
+    assert discovery.resource_list("apps/v2") is None
+
+
+# ---------------------------------------------------------------------------- the backend
+
+
+def _backend() -> Backend:
+    return Backend(kubesim.Cluster(seed=0, nodes=2))
+
+
+def _json(resp: Response | Any) -> Any:
+    assert isinstance(resp, Response)
+    return json.loads(resp.body)
+
+
+def test_table_cells_are_the_kubectl_printers_cells() -> None:
+    b = _backend()
+    cluster = b.cluster
+    cluster.apply_file("examples/manifests/nginx-deployment.yaml")
+    cluster.apply_file("examples/manifests/nginx-service.yaml")
+    cluster.run(until=60)
+    from kubesim.kubectl import printers
+
+    for kind in KIND_INFO:
+        path = f"/api/v1/{KIND_INFO[kind].plural}" if not KIND_INFO[kind].group else \
+            f"/apis/{KIND_INFO[kind].api_version}/{KIND_INFO[kind].plural}"
+        resp = b.handle(Request("GET", path, headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}))
+        table = _json(resp)
+        objs = cluster.list(kind, None)
+        assert [r["cells"] for r in table["rows"]] == [printers.table_row(o, cluster.now_unix) for o in objs], kind
+        assert [(c["name"], c["priority"] == 1) for c in table["columnDefinitions"]] == list(printers.table_columns(kind))
+        assert [r["object"]["metadata"]["name"] for r in table["rows"]] == [o.metadata.name for o in objs]
+
+
+def test_a_write_through_the_backend_equals_the_library_write() -> None:
+    body = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "db", "labels": {"a": "b"}},
+            "subsets": [{"addresses": [{"ip": "192.168.49.1"}], "ports": [{"port": 5432}]}]}
+    b = _backend()
+    resp = b.handle(Request("POST", "/api/v1/namespaces/default/endpoints", body=json.dumps(body).encode(),
+                            headers={"Content-Type": "application/json", "User-Agent": "kubectl/v1.37.1 (linux/amd64)"}))
+    assert isinstance(resp, Response) and resp.code == 201
+    lib = kubesim.Cluster(seed=0, nodes=2)
+    expected = lib.create(body, actor="kubectl")
+    assert b.cluster.get("Endpoints", "db") == expected
+    assert _json(resp) == manifests.to_manifest(expected)
+    assert b.cluster.changes[-1] == lib.changes[-1]
+    patch = {"metadata": {"labels": {"a": None, "c": "d"}}}
+    resp = b.handle(Request("PATCH", "/api/v1/namespaces/default/endpoints/db", body=json.dumps(patch).encode(),
+                            headers={"Content-Type": "application/merge-patch+json", "User-Agent": "kubectl/v1"}))
+    assert isinstance(resp, Response) and resp.code == 200
+    live = lib.get("Endpoints", "db")
+    lib.update(manifests.from_manifest(merge_patch(manifests.to_manifest(live), patch)), actor="kubectl")
+    assert b.cluster.get("Endpoints", "db") == lib.get("Endpoints", "db")
+    assert b.cluster.changes[-1] == lib.changes[-1]
+
+
+@pytest.mark.parametrize(("method", "path", "code"), [
+    ("GET", "/api/v1/namespaces/default/pods/nope", 404),
+    ("GET", "/api/v1/nodes/node-1/scale", 404),
+    ("GET", "/apis/apps/v1/namespaces/default/deployments/x/exec", 404),
+    ("PUT", "/api/v1/namespaces/default/pods", 405),
+    ("GET", "/api/v2/pods", 404),
+    ("GET", "/apis/apps", 200),
+    ("GET", "/apis/nope", 404),
+    ("GET", "/api/v1/namespaces/default/nodes", 404),
+    ("GET", "/api/v1/namespaces/default/pods?limit=x", 400),
+    ("GET", "/api/v1/namespaces/default/pods?watch=maybe", 400),
+    ("POST", "/api/v1/namespaces/default/events", 405),
+    ("GET", "/healthz", 200),
+])
+def test_backend_paths(method: str, path: str, code: int) -> None:
+    base, _, qs = path.partition("?")
+    q = dict(p.split("=", 1) for p in qs.split("&")) if qs else {}
+    resp = _backend().handle(Request(method, base, q))
+    assert isinstance(resp, Response) and resp.code == code
+    if code >= 400:
+        assert json.loads(resp.body)["code"] == code
