@@ -13,7 +13,9 @@ Subcommands, shaped like kubectl's where the two overlap:
 * ``kubesim churn`` -- the rolling-update churn comparison (the default command);
 * ``kubesim scenario NAME`` -- a ready-made workload (``rollout``, ``scale``,
   ``fail-readiness``, ``flap``, ``fail-node``, ``drain``) and the churn report of what it did;
-* ``kubesim reproduce NAME`` -- a published measurement reproduced (``kep752``, ``blog2020``).
+* ``kubesim reproduce NAME`` -- a published measurement reproduced (``kep752``, ``blog2020``);
+* ``kubesim serve`` -- one live cluster behind the Kubernetes API, for real kubectl
+  (:mod:`kubesim.serve`; the one command that keeps a cluster running).
 
 A simulator keeps no cluster between invocations: every command rebuilds its state from the
 files and the seed, so the same command line prints the same text every time.
@@ -869,6 +871,22 @@ def _parser() -> _Parser:
                    help="0 < X <= 1: shrink the simulated (realistic) run; figures are extrapolated to full "
                    "size (default: each reproduction's own, so it finishes in about a minute)")
     r.set_defaults(func=_cmd_reproduce)
+
+    # serve: kubesim/serve/cli.py owns its options and runs it
+    from kubesim.serve import cli as serve_cli
+
+    sv = sub.add_parser(
+        "serve",
+        help="serve one live simulated cluster behind the Kubernetes API, for real kubectl and clients",
+        description=_para("Serve one simulated cluster behind the Kubernetes REST API on 127.0.0.1 (plain "
+        "HTTP), write a kubeconfig for it, and run virtual time at --speed times wall time until "
+        "interrupted. Needs the serve extra: pip install 'kubesim[serve]'. See docs/serve.md."),
+        epilog="example:\n  kubesim serve --nodes 2 --kubeconfig ./kubesim.kubeconfig &\n"
+        "  KUBECONFIG=./kubesim.kubeconfig kubectl get nodes",
+        formatter_class=_Formatter,
+    )
+    serve_cli.add_arguments(sv)
+    sv.set_defaults(func=lambda args, progress: serve_cli.run(args), progress=False)
     return p
 
 

@@ -178,7 +178,7 @@ def _refs(value: Any) -> set[str]:
 
 def test_openapi_schemas_cover_the_field_table_and_every_ref_resolves() -> None:
     defs = openapi.definitions()
-    for cls, (name, fields, ignored) in manifests._SCHEMA.items():
+    for _cls, (name, fields, ignored) in manifests._SCHEMA.items():
         props = defs[name]["properties"]
         assert {f[0] for f in fields} <= set(props), name
         assert set(ignored.split()) <= set(props), name
