@@ -286,7 +286,7 @@ def reference_write_path() -> Iterator[None]:
         (APIServer, "_stamp", ref_stamp),
         (DeploymentController, "sync", ref_sync),
         (DeploymentController, "_cleanup", ref_cleanup),
-        (rollout, "equal_ignore_hash", ref_equal_ignore_hash),
+        (revisions, "equal_ignore_hash", ref_equal_ignore_hash),  # what find_new_replica_set calls
         # every identity memo (defaulting's and wire's size caches) computes afresh
         (ByIdentity, "__call__", lambda self, x: self.fn(x)),
     ]

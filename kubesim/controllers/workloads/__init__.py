@@ -1,8 +1,10 @@
 """The workload controllers: ReplicaSet and Deployment (upstream ``pkg/controller/replicaset``
 and ``pkg/controller/deployment``).
 
-- :mod:`.rollout`: the pure Deployment algorithms (fenceposts, template hashes, rolling and
-  recreate steps, proportional scaling), the reference;
+- the pure algorithms, the reference: :mod:`.fenceposts` (strategy defaults, replica counts,
+  fenceposts), :mod:`.revisions` (template hashes, the new and old ReplicaSets),
+  :mod:`.replicas` (ReplicaSet pod management and status) and :mod:`.rollout` (rolling and
+  recreate steps, proportional scaling, Deployment status; it re-exports the other three);
 - :mod:`.ranking`: the incremental pod-deletion ranking, checked against upstream's sort;
 - :mod:`.replicaset`, :mod:`.deployment`: the controllers.
 """

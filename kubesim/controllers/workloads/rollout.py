@@ -33,35 +33,76 @@ server.
 Deliberate differences from upstream, all about determinism: Go's ``sort.Sort`` is not stable,
 so wherever upstream leaves an order unspecified kubesim breaks ties by name (ReplicaSets) or by
 namespace/name (pods).
+
+The modules: :mod:`.fenceposts` (strategy, replica counts, fenceposts), :mod:`.revisions`
+(template hashes, the new and old ReplicaSets), :mod:`.replicas` (ReplicaSet pod management and
+status), and this one, the Deployment's rollout decisions and status, which imports the other
+three and re-exports their public names, so ``from kubesim.controllers.workloads.rollout import
+...`` reaches every name listed above.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-import operator
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Iterable, Sequence
 
 import attrs
 
-from kubesim.errors import FieldError, InvalidObject, InvalidOption
+from kubesim.controllers.workloads.fenceposts import (
+    RECREATE,
+    ROLLING_UPDATE,
+    _is_rolling,
+    deployment_replicas,
+    effective_strategy,
+    max_surge,
+    max_unavailable,
+    min_available,
+    resolve_fenceposts,
+    rs_replicas,
+    scaled_value_from_int_or_percent,
+)
+from kubesim.controllers.workloads.replicas import _PHASE_ORDINAL as _PHASE_ORDINAL
+from kubesim.controllers.workloads.replicas import (
+    BURST_REPLICAS,
+    POD_DELETION_COST_ANNOTATION,
+    SLOW_START_INITIAL_BATCH_SIZE,
+    calculate_replica_set_status,
+    get_pods_to_delete,
+    is_pod_active,
+    is_pod_available,
+    node_pod_counts_of,
+    pod_available_after,
+    rank_pods_for_deletion,
+    replicas_diff,
+    slow_start_batches,
+)
+from kubesim.controllers.workloads.replicas import _deletion_cost as _deletion_cost
+from kubesim.controllers.workloads.replicas import _log_rank as _log_rank
+from kubesim.controllers.workloads.replicas import _ready_condition_time as _ready_condition_time
+from kubesim.controllers.workloads.revisions import (
+    DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
+    DESIRED_REPLICAS_ANNOTATION,
+    MAX_REPLICAS_ANNOTATION,
+    REVISION_ANNOTATION,
+    _by_creation,
+    _revision,
+    canonical_dump,
+    equal_ignore_hash,
+    find_new_replica_set,
+    find_old_replica_sets,
+    fnv32a,
+    pod_template_hash,
+    safe_encode_string,
+)
+from kubesim.errors import FieldError, InvalidObject
 from kubesim.objects import (
-    ContainerPort,  # noqa: F401 - used by the canonical_dump doctest
     Deployment,
     DeploymentStatus,
-    DeploymentStrategy,
-    IntOrString,
     LabelSelector,
     ObjectMeta,
     OwnerReference,
-    Pod,
-    PodTemplateSpec,
     ReplicaSet,
     ReplicaSetSpec,
-    ReplicaSetStatus,
-    RollingUpdateDeployment,
 )
 
 __all__ = [
@@ -117,347 +158,6 @@ __all__ = [
     "calculate_deployment_status",
     "deployment_complete",
 ]
-
-#: ``apps.DefaultDeploymentUniqueLabelKey``.
-DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY = "pod-template-hash"
-#: The revision of a Deployment's ReplicaSet.
-REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
-#: ``spec.replicas`` of the Deployment when it last scaled this ReplicaSet.
-DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
-#: ``spec.replicas + maxSurge`` of the Deployment when it last scaled this ReplicaSet.
-MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas"
-#: The pod annotation read by the ReplicaSet's deletion ranking (``PodDeletionCost``).
-POD_DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
-#: ``replicaset.BurstReplicas``: the most pods one ReplicaSet sync creates or deletes.
-BURST_REPLICAS = 500
-#: ``controller.SlowStartInitialBatchSize``.
-SLOW_START_INITIAL_BATCH_SIZE = 1
-
-ROLLING_UPDATE = "RollingUpdate"
-RECREATE = "Recreate"
-
-_DEFAULT_FENCEPOST = "25%"
-_PERCENT_DETAIL = (
-    "a valid percent string must be a numeric string followed by an ending '%' "
-    "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
-)
-_GO_ATOI = re.compile(r"[+-]?[0-9]+\Z")
-
-
-# --------------------------------------------------------------------------------------------
-# Fenceposts
-
-
-def _atoi(text: str, original: str) -> int:
-    # Go's strconv.Atoi: optional sign, ASCII digits only.
-    if not _GO_ATOI.match(text):
-        raise InvalidOption(
-            f'invalid value for IntOrString: invalid value "{original}": '
-            f'strconv.Atoi: parsing "{text}": invalid syntax'
-        )
-    return int(text)
-
-
-def scaled_value_from_int_or_percent(value: IntOrString | None, total: int, round_up: bool) -> int:
-    """``intstr.GetScaledValueFromIntOrPercent``: an int as is, ``"N%"`` of ``total`` rounded
-    up (``round_up``) or down.  ``O(len(value))``.
-
-    A string without a trailing ``%`` or with a non-integer number raises
-    :class:`~kubesim.errors.InvalidOption` with the upstream message.
-
-    >>> scaled_value_from_int_or_percent("25%", 10, True), scaled_value_from_int_or_percent("25%", 10, False)
-    (3, 2)
-    """
-    if value is None:
-        raise InvalidOption("nil value for IntOrString")
-    if isinstance(value, bool):
-        raise InvalidOption("invalid value for IntOrString: invalid type: neither int nor percentage")
-    if isinstance(value, int):
-        return value
-    if not isinstance(value, str):
-        raise InvalidOption("invalid value for IntOrString: invalid type: neither int nor percentage")
-    if not value.endswith("%"):
-        raise InvalidOption("invalid value for IntOrString: invalid type: string is not a percentage")
-    pct = _atoi(value[:-1], value)
-    # Exact integer arithmetic; upstream's float64 gives the same result for int32 inputs.
-    if round_up:
-        return -((-pct * total) // 100)
-    return (pct * total) // 100
-
-
-def resolve_fenceposts(
-    max_surge: IntOrString | None, max_unavailable: IntOrString | None, desired: int
-) -> tuple[int, int]:
-    """``ResolveFenceposts``: ``(surge, unavailable)`` for ``desired`` replicas.  ``O(1)``.
-
-    Surge percentages round up, unavailable percentages round down; ``None`` counts as ``0``.
-    When both resolve to ``0`` the unavailable budget becomes ``1`` (validation forbids both
-    being zero literally, but rounding down can make them so).
-
-    >>> resolve_fenceposts("25%", "25%", 10)
-    (3, 2)
-    >>> resolve_fenceposts(0, "1%", 2)
-    (0, 1)
-    """
-    surge = scaled_value_from_int_or_percent(0 if max_surge is None else max_surge, desired, True)
-    unavailable = scaled_value_from_int_or_percent(
-        0 if max_unavailable is None else max_unavailable, desired, False
-    )
-    if surge == 0 and unavailable == 0:
-        unavailable = 1
-    return surge, unavailable
-
-
-def effective_strategy(deployment: Deployment) -> DeploymentStrategy:
-    """``spec.strategy`` with the apps/v1 defaults applied (``RollingUpdate``, 25%/25%). ``O(1)``."""
-    strategy = deployment.spec.strategy
-    type_ = strategy.type or ROLLING_UPDATE
-    if type_ != ROLLING_UPDATE:
-        return strategy if strategy.type else attrs.evolve(strategy, type=type_)
-    ru = strategy.rolling_update or RollingUpdateDeployment()
-    if ru.max_surge is None or ru.max_unavailable is None:
-        ru = RollingUpdateDeployment(
-            max_unavailable=_DEFAULT_FENCEPOST if ru.max_unavailable is None else ru.max_unavailable,
-            max_surge=_DEFAULT_FENCEPOST if ru.max_surge is None else ru.max_surge,
-        )
-    return DeploymentStrategy(type=type_, rolling_update=ru)
-
-
-def deployment_replicas(deployment: Deployment) -> int:
-    """``*deployment.Spec.Replicas`` with the API default (``1``) for an absent value."""
-    r = deployment.spec.replicas
-    return 1 if r is None else r
-
-
-def rs_replicas(rs: ReplicaSet) -> int:
-    """``*rs.Spec.Replicas`` with the API default (``1``) for an absent value."""
-    r = rs.spec.replicas
-    return 1 if r is None else r
-
-
-def _fenceposts(deployment: Deployment) -> tuple[int, int]:
-    ru = effective_strategy(deployment).rolling_update
-    assert ru is not None
-    try:
-        return resolve_fenceposts(ru.max_surge, ru.max_unavailable, deployment_replicas(deployment))
-    except InvalidOption:
-        errors = []
-        for field, value in (("maxSurge", ru.max_surge), ("maxUnavailable", ru.max_unavailable)):
-            try:
-                scaled_value_from_int_or_percent(value, 0, True)
-            except InvalidOption:
-                errors.append(
-                    FieldError(f"spec.strategy.rollingUpdate.{field}", "Invalid value", value, _PERCENT_DETAIL)
-                )
-        raise InvalidObject("Deployment", deployment.metadata.name, errors) from None
-
-
-def _is_rolling(deployment: Deployment) -> bool:
-    return effective_strategy(deployment).type == ROLLING_UPDATE
-
-
-def max_surge(deployment: Deployment) -> int:
-    """``MaxSurge``: 0 unless the strategy is ``RollingUpdate``.  ``O(1)``.
-
-    Raises :class:`~kubesim.errors.InvalidObject` (``spec.strategy.rollingUpdate.maxSurge``) for
-    a malformed value.
-    """
-    if not _is_rolling(deployment):
-        return 0
-    return _fenceposts(deployment)[0]
-
-
-def max_unavailable(deployment: Deployment) -> int:
-    """``MaxUnavailable``: 0 unless ``RollingUpdate`` with replicas > 0; at most replicas. ``O(1)``."""
-    replicas = deployment_replicas(deployment)
-    if not _is_rolling(deployment) or replicas == 0:
-        return 0
-    return min(_fenceposts(deployment)[1], replicas)
-
-
-def min_available(deployment: Deployment) -> int:
-    """``MinAvailable``: ``replicas - maxUnavailable`` (0 for ``Recreate``).  ``O(1)``."""
-    if not _is_rolling(deployment):
-        return 0
-    return deployment_replicas(deployment) - max_unavailable(deployment)
-
-
-# --------------------------------------------------------------------------------------------
-# pod-template-hash
-
-#: ``k8s.io/apimachinery/pkg/util/rand`` alphabet: no vowels, no confusable characters.
-_SAFE_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def safe_encode_string(s: str) -> str:
-    """``rand.SafeEncodeString``: map every byte to the safe alphabet (``byte % 27``). ``O(n)``.
-
-    >>> safe_encode_string("0123456789")
-    '456789bcdf'
-    """
-    return "".join(_SAFE_ALPHANUMS[b % len(_SAFE_ALPHANUMS)] for b in s.encode("utf-8"))
-
-
-def fnv32a(data: bytes, h: int = 0x811C9DC5) -> int:
-    """The 32-bit FNV-1a hash of ``data`` (continuing from ``h``).  ``O(n)``.
-
-    >>> hex(fnv32a(b"a"))
-    '0xe40c292c'
-    """
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
-
-
-def canonical_dump(obj: object) -> str:
-    """The canonical text kubesim hashes for a pod template.  ``O(size of obj)``.
-
-    Upstream feeds ``spew``'s ``%#v`` dump of the Go struct to FNV-32a; those bytes cannot be
-    reproduced from Python.  kubesim's canonical form is instead:
-
-    * an attrs object: ``ClassName{field:value,...}`` with every field in declaration order
-      (defaults included, so the form does not depend on how the object was built);
-    * a string: its JSON-style double-quoted form (``repr`` of ``str`` is not used: it varies
-      in quote choice); ``None``: ``nil``; booleans ``true``/``false``; ints in decimal;
-    * a tuple: ``[a,b,...]`` in order; a mapping: ``map[k:v,...]`` sorted by key (as spew's
-      ``SortKeys``).
-
-    >>> canonical_dump(ContainerPort(container_port=80, name="http"))
-    'ContainerPort{container_port:80,name:"http",protocol:"TCP",host_port:nil,host_ip:""}'
-    """
-    out: list[str] = []
-    _dump(obj, out)
-    return "".join(out)
-
-
-def _quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def _dump(obj: object, out: list[str]) -> None:
-    if obj is None:
-        out.append("nil")
-    elif isinstance(obj, bool):
-        out.append("true" if obj else "false")
-    elif isinstance(obj, int):
-        out.append(str(obj))
-    elif isinstance(obj, float):
-        out.append(repr(obj))
-    elif isinstance(obj, str):
-        out.append(_quote(obj))
-    elif isinstance(obj, (tuple, list)):
-        out.append("[")
-        for i, item in enumerate(obj):
-            if i:
-                out.append(",")
-            _dump(item, out)
-        out.append("]")
-    elif isinstance(obj, Mapping):
-        out.append("map[")
-        for i, key in enumerate(sorted(obj)):
-            if i:
-                out.append(",")
-            out.append(_quote(str(key)))
-            out.append(":")
-            _dump(obj[key], out)
-        out.append("]")
-    elif attrs.has(type(obj)):
-        out.append(type(obj).__name__)
-        out.append("{")
-        for i, field in enumerate(attrs.fields(cast(Any, type(obj)))):
-            if i:
-                out.append(",")
-            out.append(field.name)
-            out.append(":")
-            _dump(getattr(obj, field.name), out)
-        out.append("}")
-    else:  # pragma: no cover - the object model holds nothing else
-        raise TypeError(f"cannot hash a {type(obj).__name__}")
-
-
-def pod_template_hash(template: PodTemplateSpec, collision_count: int | None = None) -> str:
-    """``controller.ComputeHash``: the ``pod-template-hash`` label value.  ``O(size)``.
-
-    FNV-32a over :func:`canonical_dump` of ``template``; when ``collision_count`` is not
-    ``None`` (``deployment.status.collisionCount``) its 32-bit little-endian value padded to 8
-    bytes is hashed after it, as upstream does, so ``0`` and ``None`` differ.  The 32-bit sum
-    is printed in decimal and rendered with :func:`safe_encode_string`, giving upstream's shape
-    (up to 10 characters from ``bcdfghjklmnpqrstvwxz2456789``).  Stable across Python runs.
-    Pass the Deployment's template (which carries no ``pod-template-hash`` label).
-    """
-    h = fnv32a(canonical_dump(template).encode("utf-8"))
-    if collision_count is not None:
-        h = fnv32a((collision_count & 0xFFFFFFFF).to_bytes(4, "little") + b"\x00" * 4, h)
-    return safe_encode_string(str(h))
-
-
-#: Every ``ObjectMeta`` field but ``labels``, read at once (compared as one tuple).
-_META_BUT_LABELS = operator.attrgetter(*(f.name for f in attrs.fields(ObjectMeta) if f.name != "labels"))
-
-
-def equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
-    """``EqualIgnoreHash``: templates equal apart from the ``pod-template-hash`` label. ``O(size)``.
-
-    Called for every ReplicaSet on every Deployment sync, so it builds nothing: the labels are
-    compared without the hash key, the other metadata fields as one tuple, and sub-objects
-    shared by the two templates (a ReplicaSet's ``spec`` is usually the Deployment's own) are
-    equal by identity.
-    """
-    if t1 is t2:
-        return True
-    m1, m2 = t1.metadata, t2.metadata
-    if m1 is not m2:
-        key = DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY
-        l1, l2 = m1.labels, m2.labels
-        if l1 is not l2 and l1.without(key) != l2.without(key):
-            return False
-        if _META_BUT_LABELS(m1) != _META_BUT_LABELS(m2):
-            return False
-    return t1.spec is t2.spec or t1.spec == t2.spec
-
-
-def _by_creation(rss: Iterable[ReplicaSet]) -> list[ReplicaSet]:
-    # controller.ReplicaSetsByCreationTimestamp (ties by name), a None timestamp sorts first.
-    return sorted(
-        rss,
-        key=lambda rs: (
-            rs.metadata.creation_timestamp is not None,
-            rs.metadata.creation_timestamp or 0,
-            rs.metadata.name,
-        ),
-    )
-
-
-def find_new_replica_set(deployment: Deployment, rss: Sequence[ReplicaSet]) -> ReplicaSet | None:
-    """``FindNewReplicaSet``: the oldest ReplicaSet whose template equals the Deployment's
-    (ignoring the hash label), or ``None``.  ``O(n log n)``."""
-    for rs in _by_creation(rss):
-        if equal_ignore_hash(rs.spec.template, deployment.spec.template):
-            return rs
-    return None
-
-
-def find_old_replica_sets(
-    deployment: Deployment, rss: Sequence[ReplicaSet]
-) -> tuple[list[ReplicaSet], list[ReplicaSet]]:
-    """``FindOldReplicaSets``: ``(old ones with replicas != 0, all old ones)``. ``O(n log n)``."""
-    new = find_new_replica_set(deployment, rss)
-    required: list[ReplicaSet] = []
-    every: list[ReplicaSet] = []
-    for rs in rss:
-        if new is not None and rs.metadata.name == new.metadata.name:  # upstream compares UIDs
-            continue
-        every.append(rs)
-        if rs_replicas(rs) != 0:
-            required.append(rs)
-    return required, every
-
-
-def _revision(rs: ReplicaSet) -> int:
-    try:
-        return int(rs.metadata.annotations.get(REVISION_ANNOTATION, "0"))
-    except ValueError:
-        return 0
 
 
 def new_replica_set(
@@ -916,204 +616,6 @@ def plan_deployment_sync(
     return rollout_rolling(deployment, new_rs, old_rss)
 
 
-# --------------------------------------------------------------------------------------------
-# ReplicaSet pod management
-
-
-def is_pod_active(pod: Pod) -> bool:
-    """``controller.IsPodActive``: not Succeeded/Failed and not being deleted.  ``O(1)``."""
-    return pod.status.phase not in ("Succeeded", "Failed") and pod.metadata.deletion_timestamp is None
-
-
-def _ready_condition_time(pod: Pod) -> int | None:
-    for c in pod.status.conditions:
-        if c.type == "Ready":
-            return c.last_transition_time if c.status == "True" else None
-    return None
-
-
-def is_pod_available(pod: Pod, min_ready_seconds: int, now: float) -> bool:
-    """``podutil.IsPodAvailable``: ready, and ready for more than ``min_ready_seconds``
-    (strictly: ``lastTransitionTime + minReadySeconds < now``).  ``O(conditions)``."""
-    if not pod.status.ready:
-        return False
-    if min_ready_seconds == 0:
-        return True
-    since = _ready_condition_time(pod)
-    return since is not None and since + min_ready_seconds < now
-
-
-def pod_available_after(pod: Pod, min_ready_seconds: int) -> float | None:
-    """The instant after which a ready pod counts as available (available for every
-    ``now`` strictly greater), or ``None`` if it is not ready.  Schedule the status resync just
-    after this (upstream requeues the ReplicaSet ``minReadySeconds`` later).  ``O(conditions)``."""
-    if not pod.status.ready:
-        return None
-    if min_ready_seconds == 0:
-        return -math.inf
-    since = _ready_condition_time(pod)
-    return None if since is None else float(since + min_ready_seconds)
-
-
-_PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
-
-
-def _deletion_cost(pod: Pod) -> int:
-    raw = pod.metadata.annotations.get(POD_DELETION_COST_ANNOTATION)
-    if raw is None:
-        return 0
-    try:
-        value = int(raw)
-    except ValueError:
-        return 0
-    return value if -(2**31) <= value < 2**31 else 0
-
-
-def _log_rank(t: int, now: float) -> int:
-    # logarithmicRankDiff works on nanosecond Durations.
-    d = (now - t) * 1e9
-    return int(math.log2(d)) if d > 0 else -1
-
-
-def node_pod_counts_of(related_pods: Iterable[Pod]) -> dict[str, int]:
-    """Active pods per node name (``""`` for unassigned), as ``getPodsRankedByRelatedPodsOnSameNode``
-    counts them.  ``O(n)``."""
-    counts: dict[str, int] = {}
-    for p in related_pods:
-        if is_pod_active(p):
-            counts[p.spec.node_name] = counts.get(p.spec.node_name, 0) + 1
-    return counts
-
-
-def rank_pods_for_deletion(
-    pods: Iterable[Pod],
-    *,
-    node_pod_counts: Mapping[str, int] | None = None,
-    now: float | None = None,
-    restart_count: Callable[[Pod], int] | None = None,
-    limit: int | None = None,
-) -> list[Pod]:
-    """``ActivePodsWithRanks`` order: the pods to delete first come first.  ``O(n log n)``.
-
-    Rules in turn: unassigned before assigned; ``Pending`` < ``Unknown`` < ``Running`` (other
-    phases rank with Pending, as Go's map zero value does); not ready before ready; lower
-    ``controller.kubernetes.io/pod-deletion-cost`` first; more co-located related pods on the
-    node first (``node_pod_counts``, default: counted over ``pods``); ready for less time
-    first; more container restarts first (``restart_count``; kubesim's PodStatus has no
-    container statuses, so default 0); created more recently first.  With ``now`` given the
-    two time rules compare ``log2`` buckets of the age in nanoseconds (``LogarithmicScaleDown``,
-    GA) and break bucket ties by UID; without it they compare exact times.  A missing time
-    ranks first.  Remaining ties: namespace/name (Go's unstable sort leaves these arbitrary).
-    With ``limit``, only the first ``limit`` pods are returned, selected in ``O(n log limit)``
-    (what a scale-down by ``limit`` needs).
-    """
-    pods = list(pods)
-    counts = node_pod_counts if node_pod_counts is not None else node_pod_counts_of(pods)
-    restarts = restart_count or (lambda p: 0)
-
-    def time_key(t: int | None, uid: str) -> tuple[int, float, str]:
-        # Sort ascending: missing first, then most recent (larger t / smaller age) first.
-        if t is None:
-            return (0, 0.0, "")
-        if now is None:
-            return (1, -float(t), "")
-        return (1, float(_log_rank(t, now)), uid)
-
-    def key(p: Pod) -> tuple[object, ...]:
-        ready = p.status.ready
-        ready_t = _ready_condition_time(p) if ready else None
-        return (
-            p.spec.node_name != "",
-            _PHASE_ORDINAL.get(p.status.phase, 0),
-            ready,
-            _deletion_cost(p),
-            -counts.get(p.spec.node_name, 0),
-            time_key(ready_t, p.metadata.uid) if ready else (0, 0.0, ""),
-            -restarts(p),
-            time_key(p.metadata.creation_timestamp, p.metadata.uid),
-            p.metadata.namespace,
-            p.metadata.name,
-        )
-
-    if limit is not None and limit < len(pods):
-        return heapq.nsmallest(limit, pods, key=key)  # == sorted(pods, key=key)[:limit]
-    return sorted(pods, key=key)
-
-
-def get_pods_to_delete(
-    filtered_pods: Sequence[Pod],
-    related_pods: Sequence[Pod],
-    diff: int,
-    *,
-    now: float | None = None,
-    restart_count: Callable[[Pod], int] | None = None,
-) -> list[Pod]:
-    """``getPodsToDelete``: the ``diff`` pods a ReplicaSet deletes.  ``O(n log n)``.
-
-    ``filtered_pods`` are the RS's active pods; ``related_pods`` the active pods of every RS
-    owned by the same Deployment (ranks count co-located related pods per node).  When all are
-    deleted no sorting happens (the given order is kept, as upstream).
-    """
-    if diff >= len(filtered_pods):
-        return list(filtered_pods)
-    return rank_pods_for_deletion(
-        filtered_pods, node_pod_counts=node_pod_counts_of(related_pods), now=now, restart_count=restart_count,
-        limit=diff,
-    )
-
-
-def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH_SIZE) -> list[int]:
-    """``slowStartBatch`` sizes: ``initial``, then doubling, capped by what remains. ``O(log count)``.
-
-    >>> slow_start_batches(10)
-    [1, 2, 4, 3]
-    """
-    if initial < 1:
-        raise InvalidOption(f"initial batch size must be at least 1, got {initial!r}")
-    out: list[int] = []
-    remaining = count
-    batch = min(remaining, initial)
-    while batch > 0:
-        out.append(batch)
-        remaining -= batch
-        batch = min(2 * batch, remaining)
-    return out
-
-
-def replicas_diff(rs: ReplicaSet, active_pod_count: int, *, burst_replicas: int = BURST_REPLICAS) -> int:
-    """``manageReplicas``: pods to create (positive) or delete (negative) this sync, capped at
-    ``burst_replicas`` either way.  ``O(1)``."""
-    diff = active_pod_count - rs_replicas(rs)
-    if diff < 0:
-        return min(-diff, burst_replicas)
-    return -min(diff, burst_replicas)
-
-
-def calculate_replica_set_status(
-    rs: ReplicaSet, active_pods: Sequence[Pod], now: float
-) -> ReplicaSetStatus:
-    """``calculateStatus`` of the ReplicaSet controller over its active pods.  ``O(n)``.
-
-    ``fullyLabeledReplicas`` counts pods whose labels carry every template label.
-    """
-    tmpl_labels = rs.spec.template.metadata.labels
-    fully = ready = available = 0
-    for p in active_pods:
-        if all(p.metadata.labels.get(k) == v for k, v in tmpl_labels.items()):
-            fully += 1
-        if p.status.ready:
-            ready += 1
-            if is_pod_available(p, rs.spec.min_ready_seconds, now):
-                available += 1
-    return ReplicaSetStatus(
-        replicas=len(active_pods),
-        fully_labeled_replicas=fully,
-        ready_replicas=ready,
-        available_replicas=available,
-        observed_generation=rs.metadata.generation,
-    )
-
-
 def calculate_deployment_status(
     deployment: Deployment, all_rss: Sequence[ReplicaSet], new_rs: ReplicaSet | None
 ) -> DeploymentStatus:
@@ -1143,4 +645,3 @@ def deployment_complete(deployment: Deployment, status: DeploymentStatus) -> boo
         and status.available_replicas == d
         and status.observed_generation >= deployment.metadata.generation
     )
-

@@ -1,0 +1,219 @@
+"""A Deployment's revisions: the ``pod-template-hash`` (``controller_utils.go``
+``ComputeHash``: :func:`canonical_dump`, :func:`fnv32a`, :func:`safe_encode_string`,
+:func:`pod_template_hash`), template equality ignoring the hash (:func:`equal_ignore_hash`),
+and finding the new and the old ReplicaSets (:func:`find_new_replica_set`,
+:func:`find_old_replica_sets`; ``sync.go``, ``deployment_util.go``), with the revision and
+replica annotations a ReplicaSet carries.
+
+Pure functions of API objects. Imports: :mod:`kubesim.objects`, ``attrs``, :mod:`.fenceposts`
+(:mod:`.rollout` re-exports every public name).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+import attrs
+
+from kubesim.controllers.workloads.fenceposts import rs_replicas
+from kubesim.objects import (
+    ContainerPort,  # noqa: F401 - used by the canonical_dump doctest
+    Deployment,
+    ObjectMeta,
+    PodTemplateSpec,
+    ReplicaSet,
+)
+
+#: ``apps.DefaultDeploymentUniqueLabelKey``.
+DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY = "pod-template-hash"
+#: The revision of a Deployment's ReplicaSet.
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+#: ``spec.replicas`` of the Deployment when it last scaled this ReplicaSet.
+DESIRED_REPLICAS_ANNOTATION = "deployment.kubernetes.io/desired-replicas"
+#: ``spec.replicas + maxSurge`` of the Deployment when it last scaled this ReplicaSet.
+MAX_REPLICAS_ANNOTATION = "deployment.kubernetes.io/max-replicas"
+
+
+# --------------------------------------------------------------------------------------------
+# pod-template-hash
+
+#: ``k8s.io/apimachinery/pkg/util/rand`` alphabet: no vowels, no confusable characters.
+_SAFE_ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def safe_encode_string(s: str) -> str:
+    """``rand.SafeEncodeString``: map every byte to the safe alphabet (``byte % 27``). ``O(n)``.
+
+    >>> safe_encode_string("0123456789")
+    '456789bcdf'
+    """
+    return "".join(_SAFE_ALPHANUMS[b % len(_SAFE_ALPHANUMS)] for b in s.encode("utf-8"))
+
+
+def fnv32a(data: bytes, h: int = 0x811C9DC5) -> int:
+    """The 32-bit FNV-1a hash of ``data`` (continuing from ``h``).  ``O(n)``.
+
+    >>> hex(fnv32a(b"a"))
+    '0xe40c292c'
+    """
+    for b in data:
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def canonical_dump(obj: object) -> str:
+    """The canonical text kubesim hashes for a pod template.  ``O(size of obj)``.
+
+    Upstream feeds ``spew``'s ``%#v`` dump of the Go struct to FNV-32a; those bytes cannot be
+    reproduced from Python.  kubesim's canonical form is instead:
+
+    * an attrs object: ``ClassName{field:value,...}`` with every field in declaration order
+      (defaults included, so the form does not depend on how the object was built);
+    * a string: its JSON-style double-quoted form (``repr`` of ``str`` is not used: it varies
+      in quote choice); ``None``: ``nil``; booleans ``true``/``false``; ints in decimal;
+    * a tuple: ``[a,b,...]`` in order; a mapping: ``map[k:v,...]`` sorted by key (as spew's
+      ``SortKeys``).
+
+    >>> canonical_dump(ContainerPort(container_port=80, name="http"))
+    'ContainerPort{container_port:80,name:"http",protocol:"TCP",host_port:nil,host_ip:""}'
+    """
+    out: list[str] = []
+    _dump(obj, out)
+    return "".join(out)
+
+
+def _quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _dump(obj: object, out: list[str]) -> None:
+    if obj is None:
+        out.append("nil")
+    elif isinstance(obj, bool):
+        out.append("true" if obj else "false")
+    elif isinstance(obj, int):
+        out.append(str(obj))
+    elif isinstance(obj, float):
+        out.append(repr(obj))
+    elif isinstance(obj, str):
+        out.append(_quote(obj))
+    elif isinstance(obj, (tuple, list)):
+        out.append("[")
+        for i, item in enumerate(obj):
+            if i:
+                out.append(",")
+            _dump(item, out)
+        out.append("]")
+    elif isinstance(obj, Mapping):
+        out.append("map[")
+        for i, key in enumerate(sorted(obj)):
+            if i:
+                out.append(",")
+            out.append(_quote(str(key)))
+            out.append(":")
+            _dump(obj[key], out)
+        out.append("]")
+    elif attrs.has(type(obj)):
+        out.append(type(obj).__name__)
+        out.append("{")
+        first = True
+        for field in attrs.fields(cast(Any, type(obj))):
+            value = getattr(obj, field.name)
+            if field.metadata.get("hash_omit_default") and value == field.default:
+                continue  # a field added later, left out while unset: older hashes hold
+            if not first:
+                out.append(",")
+            first = False
+            out.append(field.name)
+            out.append(":")
+            _dump(value, out)
+        out.append("}")
+    else:  # pragma: no cover - the object model holds nothing else
+        raise TypeError(f"cannot hash a {type(obj).__name__}")
+
+
+def pod_template_hash(template: PodTemplateSpec, collision_count: int | None = None) -> str:
+    """``controller.ComputeHash``: the ``pod-template-hash`` label value.  ``O(size)``.
+
+    FNV-32a over :func:`canonical_dump` of ``template``; when ``collision_count`` is not
+    ``None`` (``deployment.status.collisionCount``) its 32-bit little-endian value padded to 8
+    bytes is hashed after it, as upstream does, so ``0`` and ``None`` differ.  The 32-bit sum
+    is printed in decimal and rendered with :func:`safe_encode_string`, giving upstream's shape
+    (up to 10 characters from ``bcdfghjklmnpqrstvwxz2456789``).  Stable across Python runs.
+    Pass the Deployment's template (which carries no ``pod-template-hash`` label).
+    """
+    h = fnv32a(canonical_dump(template).encode("utf-8"))
+    if collision_count is not None:
+        h = fnv32a((collision_count & 0xFFFFFFFF).to_bytes(4, "little") + b"\x00" * 4, h)
+    return safe_encode_string(str(h))
+
+
+#: Every ``ObjectMeta`` field but ``labels``, read at once (compared as one tuple).
+_META_BUT_LABELS = operator.attrgetter(*(f.name for f in attrs.fields(ObjectMeta) if f.name != "labels"))
+
+
+def equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
+    """``EqualIgnoreHash``: templates equal apart from the ``pod-template-hash`` label. ``O(size)``.
+
+    Called for every ReplicaSet on every Deployment sync, so it builds nothing: the labels are
+    compared without the hash key, the other metadata fields as one tuple, and sub-objects
+    shared by the two templates (a ReplicaSet's ``spec`` is usually the Deployment's own) are
+    equal by identity.
+    """
+    if t1 is t2:
+        return True
+    m1, m2 = t1.metadata, t2.metadata
+    if m1 is not m2:
+        key = DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY
+        l1, l2 = m1.labels, m2.labels
+        if l1 is not l2 and l1.without(key) != l2.without(key):
+            return False
+        if _META_BUT_LABELS(m1) != _META_BUT_LABELS(m2):
+            return False
+    return t1.spec is t2.spec or t1.spec == t2.spec
+
+
+def _by_creation(rss: Iterable[ReplicaSet]) -> list[ReplicaSet]:
+    # controller.ReplicaSetsByCreationTimestamp (ties by name), a None timestamp sorts first.
+    return sorted(
+        rss,
+        key=lambda rs: (
+            rs.metadata.creation_timestamp is not None,
+            rs.metadata.creation_timestamp or 0,
+            rs.metadata.name,
+        ),
+    )
+
+
+def find_new_replica_set(deployment: Deployment, rss: Sequence[ReplicaSet]) -> ReplicaSet | None:
+    """``FindNewReplicaSet``: the oldest ReplicaSet whose template equals the Deployment's
+    (ignoring the hash label), or ``None``.  ``O(n log n)``."""
+    for rs in _by_creation(rss):
+        if equal_ignore_hash(rs.spec.template, deployment.spec.template):
+            return rs
+    return None
+
+
+def find_old_replica_sets(
+    deployment: Deployment, rss: Sequence[ReplicaSet]
+) -> tuple[list[ReplicaSet], list[ReplicaSet]]:
+    """``FindOldReplicaSets``: ``(old ones with replicas != 0, all old ones)``. ``O(n log n)``."""
+    new = find_new_replica_set(deployment, rss)
+    required: list[ReplicaSet] = []
+    every: list[ReplicaSet] = []
+    for rs in rss:
+        if new is not None and rs.metadata.name == new.metadata.name:  # upstream compares UIDs
+            continue
+        every.append(rs)
+        if rs_replicas(rs) != 0:
+            required.append(rs)
+    return required, every
+
+
+def _revision(rs: ReplicaSet) -> int:
+    try:
+        return int(rs.metadata.annotations.get(REVISION_ANNOTATION, "0"))
+    except ValueError:
+        return 0
