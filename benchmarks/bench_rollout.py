@@ -5,6 +5,11 @@ watcher accounting (one churn report) and the full change log all on.
 
     python benchmarks/bench_rollout.py --pods 200 2000 20000 --nodes-per-pod 0.25
     python benchmarks/bench_rollout.py --pods 2000 --runs 1 --watch-delay 1.0
+    python benchmarks/bench_rollout.py --engine lean --pods 500 20000 50000 --runs 1
+
+``--engine lean`` runs the lean engine (:mod:`kubesim.lean`, the same change log); the default
+``full`` runs :class:`kubesim.Cluster` (so the script also measures an older commit: point
+``PYTHONPATH`` at a checkout of it). Each row also prints the CPU microseconds per write.
 
 ``--watch-delay S`` injects ``FaultPlan(watch_delay=S)``: every watch event reaches the
 controllers up to ``S`` seconds late (the fast paths must still plan from the store).
@@ -25,23 +30,37 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 
-def one(pods: int, nodes: int, uncapped: bool, watch_delay: float = 0.0) -> dict[str, float]:
+def one(pods: int, nodes: int, uncapped: bool, watch_delay: float = 0.0, engine: str = "full") -> dict[str, float]:
     import kubesim
     from kubesim import scenarios
     from kubesim.faults import FaultPlan
 
     t0 = time.perf_counter()
     c0 = time.process_time()
-    cluster = kubesim.Cluster(seed=0, nodes=nodes, endpoints_truncate=not uncapped,
-                              max_request_bytes=2**40 if uncapped else 1572864,
-                              faults=FaultPlan(watch_delay=watch_delay) if watch_delay else None)
-    scenarios.deploy(cluster, "web", replicas=pods)
-    cluster.run()
-    t1 = time.perf_counter()
-    scenarios.set_image(cluster, "web", "nginx:1.26")
-    cluster.run()
+    options = {"seed": 0, "nodes": nodes, "endpoints_truncate": not uncapped,
+               "max_request_bytes": 2**40 if uncapped else 1572864}
+    if engine == "lean":
+        from kubesim.lean import LeanCluster
+
+        if watch_delay:
+            raise SystemExit("--watch-delay needs the full engine")
+        lean = LeanCluster(**options)
+        lean.deploy("web", replicas=pods)
+        lean.run()
+        t1 = time.perf_counter()
+        lean.set_image("web", "nginx:1.26")
+        lean.run()
+        cluster: Any = lean
+    else:
+        cluster = kubesim.Cluster(**options, faults=FaultPlan(watch_delay=watch_delay) if watch_delay else None)
+        scenarios.deploy(cluster, "web", replicas=pods)
+        cluster.run()
+        t1 = time.perf_counter()
+        scenarios.set_image(cluster, "web", "nginx:1.26")
+        cluster.run()
     report = cluster.churn()
     t2 = time.perf_counter()
     c2 = time.process_time()
@@ -65,26 +84,29 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--uncapped", action="store_true")
     ap.add_argument("--watch-delay", type=float, default=0.0, help="inject FaultPlan(watch_delay=...) seconds")
+    ap.add_argument("--engine", choices=("full", "lean"), default="full")
     ap.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(one(args.child[0], args.child[1], args.uncapped, args.watch_delay)))
+        print(json.dumps(one(args.child[0], args.child[1], args.uncapped, args.watch_delay, args.engine)))
         return
-    print(f"python {sys.version.split()[0]}; median of {args.runs} runs; "
+    print(f"python {sys.version.split()[0]}; {args.engine} engine; median of {args.runs} runs; "
           f"{'uncapped (pre-1.22)' if args.uncapped else 'capped'} Endpoints"
           + (f"; watch events up to {args.watch_delay:g} s late" if args.watch_delay else ""))
-    print(f"{'pods':>7} {'nodes':>6} {'create s':>9} {'rollout s':>10} {'total s':>8} {'cpu s':>7} {'peak MiB':>9} {'writes':>8}")
+    print(f"{'pods':>7} {'nodes':>6} {'create s':>9} {'rollout s':>10} {'total s':>8} {'cpu s':>7} {'peak MiB':>9} "
+          f"{'writes':>8} {'cpu us/write':>12}")
     for pods in args.pods:
         nodes = max(1, round(pods * args.nodes_per_pod))
         results = []
         for _ in range(args.runs):
-            cmd = [sys.executable, __file__, "--child", str(pods), str(nodes), "--watch-delay", str(args.watch_delay)]
+            cmd = [sys.executable, __file__, "--child", str(pods), str(nodes), "--watch-delay", str(args.watch_delay),
+                   "--engine", args.engine]
             cmd += ["--uncapped"] if args.uncapped else []
             results.append(json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout))
         med = {k: statistics.median(r[k] for r in results) for k in results[0]}
         peak = max(r["peak_rss_mib"] for r in results)
         print(f"{pods:>7} {nodes:>6} {med['create_s']:>9.2f} {med['rollout_s']:>10.2f} {med['total_s']:>8.2f} {med['cpu_s']:>7.2f} "
-              f"{peak:>9.0f} {int(med['writes']):>8}")
+              f"{peak:>9.0f} {int(med['writes']):>8} {med['cpu_s'] / med['writes'] * 1e6:>12.1f}", flush=True)
 
 
 if __name__ == "__main__":

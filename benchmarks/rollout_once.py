@@ -11,6 +11,12 @@ or as is for CPU seconds, optionally with watch events delayed by injected fault
 
     python benchmarks/rollout_once.py --pods 2000 --watch-delay 1.0
 
+``--engine lean`` runs the same workload on the lean engine (:mod:`kubesim.lean`), which writes
+the same change log::
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+        "$(python -c 'import sys; print(sys.executable)')" benchmarks/rollout_once.py --pods 500 --engine lean
+
 To measure another commit, point ``PYTHONPATH`` at a checkout of it (``git worktree add``).
 """
 
@@ -28,7 +34,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pods", type=int, default=500)
     ap.add_argument("--watch-delay", type=float, default=0.0)
+    ap.add_argument("--engine", choices=("full", "lean"), default="full")
     args = ap.parse_args()
+    if args.engine == "lean":
+        from kubesim.lean import LeanCluster
+
+        t = time.process_time()
+        lean = LeanCluster(seed=0, nodes=max(1, args.pods // 4))
+        lean.deploy("web", replicas=args.pods)
+        lean.run()
+        lean.set_image("web", "nginx:1.26")
+        lean.run()
+        print(f"{args.pods} pods, lean engine: {time.process_time() - t:.1f} CPU s, {len(lean.changes)} writes")
+        return
     faults = FaultPlan(watch_delay=args.watch_delay) if args.watch_delay else None
     cluster = kubesim.Cluster(seed=0, nodes=max(1, args.pods // 4), faults=faults)
     t = time.process_time()

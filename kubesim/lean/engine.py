@@ -57,6 +57,8 @@ from kubesim.apiserver import (
     _with_meta,
 )
 from kubesim.clock import Clock
+from kubesim.wire import endpoints as _wire_endpoints
+from kubesim.wire.caches import _PAIR_SHIFT
 from kubesim.cluster import LAST_APPLIED_ANNOTATION, REGION_LABEL, ZONE_LABEL, _strip_for_last_applied, _zone_names
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.endpoints.controller import IncrementalTriggerTime, StaleEndpoints, pod_trigger_time
@@ -111,6 +113,22 @@ RS_ACTOR = "replicaset-controller"
 DEPLOY_ACTOR = "deployment-controller"
 EP_ACTOR = "endpoint-controller"
 SLICE_ACTOR = "endpointslice-controller"
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _evolve(obj: Any, **changes: Any) -> Any:
+    """``attrs.evolve`` without its per-call introspection (the field names are read once per
+    class): the same ``__init__`` call, converters included. ``O(fields)``."""
+    cls = type(obj)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        fields = attrs.fields(cls)
+        if not all(f.init and f.alias == f.name for f in fields):
+            return attrs.evolve(obj, **changes)
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields)
+    return cls(*[changes[n] if n in changes else getattr(obj, n) for n in names])
 
 
 class Unsupported(KubesimError):
@@ -520,6 +538,8 @@ class LeanCluster:
         generation = old_meta.generation
         if kind in _GENERATION_KINDS and _generation_bumps(kind, old, obj):
             generation += 1
+        if kind == "EndpointSlice":
+            _vouch_slice_endpoints(old.endpoints, obj.endpoints)
         obj, sizes = self._stamp(obj, new_meta, generation)
         return self._commit("update", obj, old, actor, sizes, "MODIFIED")
 
@@ -542,7 +562,7 @@ class LeanCluster:
                 return obj
             return self._remove(obj, actor)
         if graceful or meta.finalizers:
-            new_meta = attrs.evolve(meta, deletion_timestamp=self._now_ts() + grace, deletion_grace_period_seconds=grace)
+            new_meta = _evolve(meta, deletion_timestamp=self._now_ts() + grace, deletion_grace_period_seconds=grace)
             marked, sizes = self._stamp(obj, new_meta, meta.generation + 1)
             result: Pod = self._commit("update", marked, obj, actor, sizes, "MODIFIED")
             return result
@@ -727,11 +747,11 @@ class LeanCluster:
         conditions = tuple(c for c in pod.status.conditions if c.type != "PodScheduled") + (
             PodCondition(type="PodScheduled", status="True", last_transition_time=now),
         )
-        bound = attrs.evolve(
+        # (an unconditional update: the stored metadata is carried over as it is)
+        bound = _evolve(
             pod,
-            metadata=attrs.evolve(pod.metadata, resource_version=""),
-            spec=attrs.evolve(pod.spec, node_name=node),
-            status=attrs.evolve(pod.status, phase=pod.status.phase or "Pending", conditions=conditions),
+            spec=_evolve(pod.spec, node_name=node),
+            status=_evolve(pod.status, phase=pod.status.phase or "Pending", conditions=conditions),
         )
         self._update(bound, "scheduler")
         s.bound += 1
@@ -794,7 +814,7 @@ class LeanCluster:
         pod = self.store.try_get("Pod", key[1], key[0])
         if pod is None or pod.metadata.uid != rt.uid:
             return
-        new = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""), status=mutate(pod))
+        new = _evolve(pod, status=mutate(pod))
         rt.status_seq += 1
         self._update(new, "kubelet")
 
@@ -805,7 +825,7 @@ class LeanCluster:
         host_ip = self._host_ip(rt.node)
 
         def mutate(pod: Pod) -> PodStatus:
-            return attrs.evolve(pod.status, phase="Pending", host_ip=host_ip, start_time=now,
+            return _evolve(pod.status, phase="Pending", host_ip=host_ip, start_time=now,
                                 conditions=_conditions(now, False, pod.status.conditions, started=False))
 
         self._write_status(key, rt, mutate)
@@ -835,7 +855,7 @@ class LeanCluster:
         ips = rt.ips
 
         def mutate(p: Pod) -> PodStatus:
-            return attrs.evolve(p.status, phase="Running", pod_ip=ips[0] if ips else "",
+            return _evolve(p.status, phase="Running", pod_ip=ips[0] if ips else "",
                                 pod_ips=tuple(PodIP(ip) for ip in ips), start_time=p.status.start_time or now,
                                 conditions=_conditions(now, ready, p.status.conditions, started=True))
 
@@ -862,7 +882,7 @@ class LeanCluster:
         if ready != rt.ready:
             rt.ready = ready
             now = self.epoch + int(self.clock.now)
-            self._write_status(key, rt, lambda p: attrs.evolve(
+            self._write_status(key, rt, lambda p: _evolve(
                 p.status, conditions=_conditions(now, ready, p.status.conditions, started=True)))
         self._schedule_readiness(key, rt, after=x)
 
@@ -885,7 +905,7 @@ class LeanCluster:
         def exited() -> None:
             now = self.epoch + int(self.clock.now)
             rt.ready = False
-            self._write_status(key, rt, lambda p: attrs.evolve(
+            self._write_status(key, rt, lambda p: _evolve(
                 p.status, phase=phase, conditions=_conditions(now, False, p.status.conditions, started=False)))
             self._later(rt, t.kubelet_delete_delay.draw(self.rng), lambda: self._final_delete(key, rt))
 
@@ -970,7 +990,7 @@ class LeanCluster:
                         self._rs_put(key, idx, last)
         status = idx.status(rs, now)
         if status != rs.status:
-            self._update(attrs.evolve(rs, metadata=attrs.evolve(rs.metadata, resource_version=""), status=status),
+            self._update(_evolve(rs, status=status),
                          RS_ACTOR)
 
     def _create_pod(self, rs: Any) -> Pod:
@@ -1063,7 +1083,7 @@ class LeanCluster:
             raise Unsupported("the lean engine does not model ReplicaSet history cleanup")
         status = calculate_deployment_status(d, rss, new_rs)
         if status != d.status:
-            self._update(attrs.evolve(d, metadata=attrs.evolve(d.metadata, resource_version=""), status=status),
+            self._update(_evolve(d, status=status),
                          DEPLOY_ACTOR)
 
     # ------------------------------------------------------------------ endpoint controllers
@@ -1206,6 +1226,32 @@ class LeanCluster:
             self.events.append((self.clock.now, ev_type, reason, key, message))
         if plan.error:
             raise KubesimError(plan.error)
+
+
+def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
+    """Hand :mod:`kubesim.wire` the packed size sums of a slice's new endpoints tuple from the
+    old one's, by the entries that differ (by identity): ``O(changed entries)`` Python work
+    (the identity sets are built in C) instead of a cached lookup per entry. The sums are
+    additive, so the result equals what ``wire`` computes itself (check mode compares the
+    sizes written)."""
+    memo = _wire_endpoints._slice_endpoints_pair
+    cache = memo.cache
+    hit = cache.get(id(new))
+    if (hit is not None and hit[0] is new) or not old or not new:
+        return
+    base = memo(old)
+    old_ids = set(map(id, old))
+    new_ids = set(map(id, new))
+    entry, js, shift = _wire_endpoints.endpoint_entry_size, _wire_endpoints.endpoint_json_size, _PAIR_SHIFT
+    for e in old:
+        if id(e) not in new_ids:
+            base -= entry(e) + (js(e) << shift)
+    for e in new:
+        if id(e) not in old_ids:
+            base += entry(e) + (js(e) << shift)
+    if len(cache) >= memo.limit:
+        cache.clear()
+    cache[id(new)] = (new, base)
 
 
 def _family(key: str, rs: Any) -> Hashable:
