@@ -42,6 +42,13 @@ __all__ = [
     "Probe",
     "ResourceRequirements",
     "Container",
+    "Toleration",
+    "NodeSelectorRequirement",
+    "NodeSelectorTerm",
+    "NodeSelector",
+    "PreferredSchedulingTerm",
+    "NodeAffinity",
+    "Affinity",
     "PodSpec",
     "PodCondition",
     "PodIP",
@@ -354,6 +361,68 @@ class Container:
 
 
 @attrs.frozen
+class Toleration:
+    """``corev1.Toleration``: ``operator`` ``Equal`` (``""``) or ``Exists``; an empty ``effect``
+    matches every effect, an empty ``key`` with ``Exists`` every taint."""
+
+    key: str = ""
+    operator: str = ""
+    value: str = ""
+    effect: str = ""
+    toleration_seconds: int | None = None
+
+
+@attrs.frozen
+class NodeSelectorRequirement:
+    """``corev1.NodeSelectorRequirement``: ``In``, ``NotIn``, ``Exists``, ``DoesNotExist``,
+    ``Gt``, ``Lt``."""
+
+    key: str
+    operator: str
+    values: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class NodeSelectorTerm:
+    """``corev1.NodeSelectorTerm``: its expressions and fields are ANDed."""
+
+    match_expressions: tuple[NodeSelectorRequirement, ...] = attrs.field(default=(), converter=_tuple)
+    match_fields: tuple[NodeSelectorRequirement, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class NodeSelector:
+    """``corev1.NodeSelector``: its terms are ORed."""
+
+    node_selector_terms: tuple[NodeSelectorTerm, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class PreferredSchedulingTerm:
+    """``corev1.PreferredSchedulingTerm``."""
+
+    weight: int
+    preference: NodeSelectorTerm = attrs.field(factory=NodeSelectorTerm)
+
+
+@attrs.frozen
+class NodeAffinity:
+    """``corev1.NodeAffinity``."""
+
+    required_during_scheduling_ignored_during_execution: NodeSelector | None = None
+    preferred_during_scheduling_ignored_during_execution: tuple[PreferredSchedulingTerm, ...] = attrs.field(
+        default=(), converter=_tuple
+    )
+
+
+@attrs.frozen
+class Affinity:
+    """``corev1.Affinity`` (node affinity only; pod affinity and anti-affinity are not modelled)."""
+
+    node_affinity: NodeAffinity | None = None
+
+
+@attrs.frozen
 class PodSpec:
     """``corev1.PodSpec`` (the fields the endpoint machinery reads)."""
 
@@ -366,6 +435,11 @@ class PodSpec:
     termination_grace_period_seconds: int | None = None
     node_selector: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
     scheduler_name: str = ""
+    #: node affinity is modelled (the scheduler honours the required terms); pod
+    #: (anti-)affinity is not stored (a :class:`kubesim.ModelWarning` says so)
+    # (both left out of the pod-template hash while unset: see kubesim.controllers.workloads.revisions)
+    affinity: Affinity | None = attrs.field(default=None, metadata={"hash_omit_default": True})
+    tolerations: tuple[Toleration, ...] = attrs.field(default=(), converter=_tuple, metadata={"hash_omit_default": True})
 
 
 @attrs.frozen

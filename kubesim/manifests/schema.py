@@ -143,6 +143,38 @@ _schema(o.Container, _CORE + "Container", [
 ], ignored="command args workingDir envFrom env resizePolicy restartPolicyRules volumeMounts "
    "volumeDevices startupProbe lifecycle terminationMessagePath terminationMessagePolicy "
    "imagePullPolicy securityContext stdin stdinOnce tty")
+_schema(o.Toleration, _CORE + "Toleration", [
+    ("key", "key", "str", True),
+    ("operator", "operator", "str", True),
+    ("value", "value", "str", True),
+    ("effect", "effect", "str", True),
+    ("tolerationSeconds", "toleration_seconds", "?int64", True),
+])
+_schema(o.NodeSelectorRequirement, _CORE + "NodeSelectorRequirement", [
+    ("key", "key", "str", False),
+    ("operator", "operator", "str", False),
+    ("values", "values", ["str"], True),
+])
+_schema(o.NodeSelectorTerm, _CORE + "NodeSelectorTerm", [
+    ("matchExpressions", "match_expressions", ["cls", o.NodeSelectorRequirement], True),
+    ("matchFields", "match_fields", ["cls", o.NodeSelectorRequirement], True),
+])
+_schema(o.NodeSelector, _CORE + "NodeSelector", [
+    ("nodeSelectorTerms", "node_selector_terms", ["cls", o.NodeSelectorTerm], False),
+])
+_schema(o.PreferredSchedulingTerm, _CORE + "PreferredSchedulingTerm", [
+    ("weight", "weight", "int32", False),
+    ("preference", "preference", "struct", False, o.NodeSelectorTerm),
+])
+_schema(o.NodeAffinity, _CORE + "NodeAffinity", [
+    ("requiredDuringSchedulingIgnoredDuringExecution", "required_during_scheduling_ignored_during_execution",
+     "?struct", True, o.NodeSelector),
+    ("preferredDuringSchedulingIgnoredDuringExecution", "preferred_during_scheduling_ignored_during_execution",
+     ["cls", o.PreferredSchedulingTerm], True),
+])
+_schema(o.Affinity, _CORE + "Affinity", [
+    ("nodeAffinity", "node_affinity", "?struct", True, o.NodeAffinity),
+], ignored="podAffinity podAntiAffinity")
 _schema(o.PodSpec, _CORE + "PodSpec", [
     ("initContainers", "init_containers", ["cls", o.Container], True),
     ("containers", "containers", ["cls", o.Container], False),
@@ -152,10 +184,12 @@ _schema(o.PodSpec, _CORE + "PodSpec", [
     ("nodeName", "node_name", "str", True),
     ("hostname", "hostname", "str", True),
     ("subdomain", "subdomain", "str", True),
+    ("affinity", "affinity", "?struct", True, o.Affinity),
     ("schedulerName", "scheduler_name", "str", True),
+    ("tolerations", "tolerations", ["cls", o.Toleration], True),
 ], ignored="volumes ephemeralContainers activeDeadlineSeconds dnsPolicy serviceAccountName "
    "serviceAccount automountServiceAccountToken hostNetwork hostPID hostIPC "
-   "shareProcessNamespace securityContext imagePullSecrets affinity tolerations hostAliases "
+   "shareProcessNamespace securityContext imagePullSecrets hostAliases "
    "priorityClassName priority dnsConfig readinessGates runtimeClassName enableServiceLinks "
    "preemptionPolicy overhead topologySpreadConstraints setHostnameAsFQDN os hostUsers "
    "schedulingGates resourceClaims resources hostnameOverride schedulingGroup "

@@ -10,7 +10,12 @@ Imports: :mod:`kubesim.objects`, and the lower wire layers :mod:`~kubesim.wire.p
 from __future__ import annotations
 
 from kubesim.objects import (
+    Affinity,
     Container,
+    NodeAffinity,
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
+    Toleration,
     ContainerPort,
     ExecAction,
     HTTPGetAction,
@@ -130,6 +135,36 @@ def _container(c: Container) -> bytes:
     )
 
 
+# core/v1 generated.proto: Toleration {key 1, operator 2, value 3, effect 4, tolerationSeconds 5};
+# Affinity {nodeAffinity 1}; NodeAffinity {required 1, preferred 2}; NodeSelector {terms 1};
+# NodeSelectorTerm {matchExpressions 1, matchFields 2}; NodeSelectorRequirement {key 1,
+# operator 2, values 3}; PreferredSchedulingTerm {weight 1, preference 2}.
+def _toleration(t: Toleration) -> bytes:
+    return _str(1, t.key) + _str(2, t.operator) + _str(3, t.value) + _str(4, t.effect) + _opt_int(5, t.toleration_seconds)
+
+
+def _node_selector_requirement(r: NodeSelectorRequirement) -> bytes:
+    return _str(1, r.key) + _str(2, r.operator) + _rep_str(3, r.values)
+
+
+def _node_selector_term(t: NodeSelectorTerm) -> bytes:
+    return _rep_msg(1, t.match_expressions, _node_selector_requirement) + _rep_msg(
+        2, t.match_fields, _node_selector_requirement
+    )
+
+
+def _node_affinity(a: NodeAffinity) -> bytes:
+    req = a.required_during_scheduling_ignored_during_execution
+    out = b"" if req is None else _msg(1, _rep_msg(1, req.node_selector_terms, _node_selector_term))
+    for p in a.preferred_during_scheduling_ignored_during_execution:
+        out += _msg(2, _int(1, p.weight) + _msg(2, _node_selector_term(p.preference)))
+    return out
+
+
+def _affinity(a: Affinity) -> bytes:
+    return b"" if a.node_affinity is None else _msg(1, _node_affinity(a.node_affinity))
+
+
 def _pod_spec(s: PodSpec) -> bytes:
     return b"".join(
         (
@@ -146,8 +181,10 @@ def _pod_spec(s: PodSpec) -> bytes:
             _tag(13, 0) + _Z,  # hostIPC
             _str(16, s.hostname),
             _str(17, s.subdomain),
+            b"" if s.affinity is None else _msg(18, _affinity(s.affinity)),
             _str(19, s.scheduler_name),
             _rep_msg(20, s.init_containers, _container),
+            _rep_msg(22, s.tolerations, _toleration),
             _tag(24, 2) + _Z,  # priorityClassName
         )
     )

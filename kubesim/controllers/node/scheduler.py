@@ -1,16 +1,33 @@
 """A seeded kube-scheduler: binds each new pod to the least-loaded fitting node.
 
+Filters, as kube-scheduler's plugins do:
+
+* ``NodeUnschedulable``: a cordoned node (``spec.unschedulable``) only takes pods that tolerate
+  ``node.kubernetes.io/unschedulable:NoSchedule``;
+* ``TaintToleration`` (``pkg/scheduler/framework/plugins/tainttoleration``): every
+  ``NoSchedule`` and ``NoExecute`` taint of the node must be tolerated
+  (:func:`tolerates`, ``component-helpers/scheduling/corev1`` ``ToleratesTaint``);
+  ``PreferNoSchedule`` only scores, and kubesim does not score it;
+* ``NodeAffinity``: the ``nodeSelector`` labels and the required node-affinity terms
+  (:func:`node_matches_affinity`, ``component-helpers/scheduling/corev1/nodeaffinity``: terms
+  ORed, an empty term matches nothing, expressions and fields ANDed; ``In``, ``NotIn``,
+  ``Exists``, ``DoesNotExist``, ``Gt``, ``Lt``; ``matchFields`` on ``metadata.name``);
+* ``NodeResourcesFit`` reduced to the pod count: a node holds at most its ``allocatable.pods``
+  (110 by default); the node must report Ready.
+
 Scoring is reduced to spreading (``NodeResourcesBalancedAllocation`` and
-``PodTopologySpread`` in effect spread identical pods): the pod goes to a Ready, schedulable
-node that matches its ``nodeSelector`` and has the fewest pods, ties broken by the cluster's
-seeded random, as kube-scheduler breaks score ties at random. A node holds at most its
-``allocatable.pods`` (110 by default).
+``PodTopologySpread`` in effect spread identical pods): among the fitting nodes the one with
+the fewest pods, ties broken by the cluster's seeded random, as kube-scheduler breaks score
+ties at random. Preferred node affinity, pod (anti-)affinity and topology spread constraints
+do not score (they are reported as :class:`kubesim.ModelWarning` when applied).
 
 The binding is one write (``pods/binding`` sets ``spec.nodeName`` and the ``PodScheduled``
 condition), made ``timing.scheduler_latency`` after the pod appears.
 
 Costs: ``O(log N)`` per binding for ``N`` nodes (a heap of (pods, random tie-break, node) with
-lazy invalidation); a node-selector pod falls back to an ``O(N)`` scan.
+lazy invalidation) for a pod without placement constraints, which can use only untainted,
+uncordoned nodes; a pod with a node selector, node affinity or tolerations is placed by an
+``O(N)`` scan (ties between equally loaded nodes then go to the first by name).
 """
 
 from __future__ import annotations
@@ -23,9 +40,81 @@ import attrs
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers.runtime import ControllerContext
 from kubesim.errors import KubesimError, ServerTimeout
-from kubesim.objects import Pod, PodCondition
+from kubesim.objects import NodeSelectorRequirement, NodeSelectorTerm, Pod, PodCondition, PodSpec, Taint, Toleration
 
-__all__ = ["Scheduler", "SchedulerStatistics"]
+__all__ = ["Scheduler", "SchedulerStatistics", "tolerates", "node_matches_affinity", "TAINT_UNSCHEDULABLE"]
+
+TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+_FILTERED_EFFECTS = ("NoSchedule", "NoExecute")
+
+
+def tolerates(toleration: Toleration, taint: Taint) -> bool:
+    """``Toleration.ToleratesTaint``: the effect (if set) and key (if set) must match, and
+    ``Exists`` matches any value, ``Equal`` (or empty) the same value. ``O(1)``."""
+    if toleration.effect and toleration.effect != taint.effect:
+        return False
+    if toleration.key and toleration.key != taint.key:
+        return False
+    if toleration.operator in ("", "Equal"):
+        return toleration.value == taint.value
+    return toleration.operator == "Exists"
+
+
+def _tolerated(tolerations: tuple[Toleration, ...], taints: tuple[Taint, ...]) -> bool:
+    # FindMatchingUntoleratedTaint over the filtered effects
+    return all(
+        any(tolerates(t, taint) for t in tolerations) for taint in taints if taint.effect in _FILTERED_EFFECTS
+    )
+
+
+def _requirement_matches(r: NodeSelectorRequirement, value: str | None) -> bool:
+    op = r.operator
+    if op == "In":
+        return value is not None and value in r.values
+    if op == "NotIn":
+        return value is None or value not in r.values
+    if op == "Exists":
+        return value is not None
+    if op == "DoesNotExist":
+        return value is None
+    if op in ("Gt", "Lt"):
+        if value is None or len(r.values) != 1:
+            return False
+        try:
+            have, want = int(value), int(r.values[0])
+        except ValueError:
+            return False
+        return have > want if op == "Gt" else have < want
+    return False  # an unknown operator matches nothing
+
+
+def _term_matches(term: NodeSelectorTerm, node_name: str, labels: Any) -> bool:
+    if not term.match_expressions and not term.match_fields:
+        return False  # an empty term matches no objects
+    for r in term.match_expressions:
+        if not _requirement_matches(r, labels.get(r.key)):
+            return False
+    for r in term.match_fields:
+        if r.key != "metadata.name" or not _requirement_matches(r, node_name):
+            return False
+    return True
+
+
+def node_matches_affinity(spec: PodSpec, node_name: str, labels: Any) -> bool:
+    """The ``NodeAffinity`` filter: ``nodeSelector`` (every label equal) and the required
+    node-affinity terms (any term matches). ``O(selector + terms)``."""
+    for k, v in spec.node_selector.items():
+        if labels.get(k) != v:
+            return False
+    na = spec.affinity.node_affinity if spec.affinity is not None else None
+    required = na.required_during_scheduling_ignored_during_execution if na is not None else None
+    if required is None:
+        return True
+    return any(_term_matches(t, node_name, labels) for t in required.node_selector_terms)
+
+
+def _constrained(spec: PodSpec) -> bool:
+    return bool(spec.node_selector or spec.tolerations or (spec.affinity is not None and spec.affinity.node_affinity))
 
 
 @attrs.frozen
@@ -46,6 +135,8 @@ class Scheduler:
     _capacity: dict[str, int] = attrs.field(factory=dict, repr=False)
     _schedulable: dict[str, bool] = attrs.field(factory=dict, repr=False)
     _labels: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    _taints: dict[str, tuple[Taint, ...]] = attrs.field(factory=dict, repr=False)
+    _ready: dict[str, bool] = attrs.field(factory=dict, repr=False)
     _heap: list[tuple[int, float, str]] = attrs.field(factory=list, repr=False)
     _pending: dict[tuple[str, str], None] = attrs.field(factory=dict, repr=False)
     _bound: int = 0
@@ -66,13 +157,21 @@ class Scheduler:
         name = ev.new.metadata.name
         if ev.type == "DELETED":
             self._schedulable.pop(name, None)
+            self._ready.pop(name, None)
             return
         node = ev.new
         was = self._schedulable.get(name, False)
+        # "schedulable" is for pods without tolerations: Ready, uncordoned, untainted
         ok = node.status.ready and not node.spec.unschedulable and not any(
-            t.effect in ("NoSchedule", "NoExecute") for t in node.spec.taints
+            t.effect in _FILTERED_EFFECTS for t in node.spec.taints
         )
         self._schedulable[name] = ok
+        self._ready[name] = node.status.ready
+        taints = node.spec.taints
+        if node.spec.unschedulable:
+            # NodeUnschedulable: as if the node carried the unschedulable taint
+            taints = (*taints, Taint(key=TAINT_UNSCHEDULABLE, effect="NoSchedule"))
+        self._taints[name] = taints
         self._labels[name] = node.metadata.labels
         try:
             self._capacity[name] = int(node.status.allocatable.get("pods", "110"))
@@ -83,6 +182,14 @@ class Scheduler:
             self._push(name)
             if self._pending:
                 self.ctx.clock.schedule(0.0, self._retry_pending)
+        elif self._pending and node.status.ready and (
+            ev.old is None
+            or ev.old.spec.taints != node.spec.taints
+            or ev.old.spec.unschedulable != node.spec.unschedulable
+            or ev.old.metadata.labels != node.metadata.labels
+        ):
+            # a node a constrained pod may now fit (tolerated taints, new labels)
+            self.ctx.clock.schedule(0.0, lambda: self._retry_pending(constrained_only=True))
 
     # ------------------------------------------------------------------ pods
 
@@ -111,17 +218,19 @@ class Scheduler:
             self.ctx.clock.schedule(delay, lambda: self._bind(key))
 
     def _choose(self, pod: Pod) -> str | None:
-        if pod.spec.node_selector:
-            sel = pod.spec.node_selector
+        spec = pod.spec
+        if _constrained(spec):
             best: tuple[int, str] | None = None
-            for name in sorted(self._schedulable):
-                if not self._schedulable[name] or self._pods_on[name] >= self._capacity[name]:
+            for name in sorted(self._ready):
+                if not self._ready[name] or self._pods_on[name] >= self._capacity[name]:
                     continue
-                labels = self._labels.get(name, {})
-                if all(labels.get(k) == v for k, v in sel.items()):
-                    cand = (self._pods_on[name], name)
-                    if best is None or cand < best:
-                        best = cand
+                if not _tolerated(spec.tolerations, self._taints.get(name, ())):
+                    continue
+                if not node_matches_affinity(spec, name, self._labels.get(name, {})):
+                    continue
+                cand = (self._pods_on[name], name)
+                if best is None or cand < best:
+                    best = cand
             return None if best is None else best[1]
         heap = self._heap
         while heap:
@@ -170,8 +279,12 @@ class Scheduler:
         self._pods_on[node] += 1
         self._push(node)  # the node's previous heap entry is now stale and dropped lazily
 
-    def _retry_pending(self) -> None:
+    def _retry_pending(self, constrained_only: bool = False) -> None:
         for key in list(self._pending):
+            if constrained_only:
+                pod = self.ctx.api.try_get("Pod", key[1], key[0])
+                if pod is None or not _constrained(pod.spec):
+                    continue
             self._bind(key)
 
     def statistics(self) -> SchedulerStatistics:
