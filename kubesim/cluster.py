@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import hashlib
+import ipaddress
 import json
 import os
 import random
@@ -38,9 +40,11 @@ from kubesim.ipam import (
 from kubesim.objects import (
     KINDS,
     Node,
+    NodeAddress,
     NodeCondition,
     NodeSpec,
     NodeStatus,
+    NodeSystemInfo,
     ObjectMeta,
 )
 from kubesim.timing import Timing
@@ -50,6 +54,13 @@ __all__ = ["Cluster", "LAST_APPLIED_ANNOTATION"]
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 REGION_LABEL = "topology.kubernetes.io/region"
+#: The node network: node ``i`` has the InternalIP ``NODE_NETWORK + 1 + i`` (172.18.0.2 for
+#: node-1, as a kind cluster's docker network hands them out), and with ``dual_stack`` also
+#: ``NODE_NETWORK6 + 1 + i``.
+NODE_NETWORK = "172.18.0.0/16"
+NODE_NETWORK6 = "fc00:f853:ccd:e793::/64"
+#: ``status.nodeInfo.kubeletVersion`` of every node (``kubectl get nodes`` VERSION).
+KUBELET_VERSION = "v1.35.0"
 
 #: Controllers that run by default, in start order.
 DEFAULT_CONTROLLERS = (
@@ -265,6 +276,12 @@ class Cluster:
         if self._node_cidrs6 is not None:
             cidrs.append(self._node_cidrs6.allocate())
         cpu = cpu or self._node_cpu
+        base = ipaddress.ip_network(NODE_NETWORK).network_address
+        addresses = [NodeAddress("InternalIP", str(base + 1 + i))]
+        if self._node_cidrs6 is not None:
+            addresses.append(NodeAddress("InternalIP", str(ipaddress.ip_network(NODE_NETWORK6).network_address + 1 + i)))
+        addresses.append(NodeAddress("Hostname", name))
+        digest = hashlib.sha256(name.encode()).hexdigest()
         node = Node(
             metadata=ObjectMeta(
                 name=name,
@@ -288,6 +305,18 @@ class Cluster:
                         reason="KubeletReady",
                         message="kubelet is posting ready status",
                     ),
+                ),
+                addresses=tuple(addresses),
+                node_info=NodeSystemInfo(
+                    machine_id=digest[:32],
+                    system_uuid=f"{digest[32:40]}-{digest[40:44]}-{digest[44:48]}-{digest[48:52]}-{digest[52:64]}",
+                    boot_id=f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
+                    kernel_version="6.8.0-kubesim",
+                    os_image="Debian GNU/Linux 12 (bookworm)",
+                    container_runtime_version="containerd://2.1.3",
+                    kubelet_version=KUBELET_VERSION,
+                    operating_system="linux",
+                    architecture="amd64",
                 ),
             ),
         )

@@ -40,6 +40,9 @@ __all__ = [
     "TCPSocketAction",
     "ExecAction",
     "Probe",
+    "SleepAction",
+    "LifecycleHandler",
+    "Lifecycle",
     "ResourceRequirements",
     "Container",
     "Toleration",
@@ -51,7 +54,14 @@ __all__ = [
     "Affinity",
     "PodSpec",
     "PodCondition",
+    "PodReadinessGate",
+    "ContainerStateWaiting",
+    "ContainerStateRunning",
+    "ContainerStateTerminated",
+    "ContainerState",
+    "ContainerStatus",
     "PodIP",
+    "HostIP",
     "PodStatus",
     "Pod",
     "PodTemplateSpec",
@@ -62,6 +72,7 @@ __all__ = [
     "NodeSpec",
     "NodeCondition",
     "NodeAddress",
+    "NodeSystemInfo",
     "NodeStatus",
     "Node",
     "NamespaceSpec",
@@ -87,6 +98,16 @@ __all__ = [
     "ReplicaSetSpec",
     "ReplicaSetStatus",
     "ReplicaSet",
+    "RollingUpdateStatefulSetStrategy",
+    "StatefulSetUpdateStrategy",
+    "StatefulSetSpec",
+    "StatefulSetStatus",
+    "StatefulSet",
+    "RollingUpdateDaemonSet",
+    "DaemonSetUpdateStrategy",
+    "DaemonSetSpec",
+    "DaemonSetStatus",
+    "DaemonSet",
     "APIObject",
     "KINDS",
 ]
@@ -189,6 +210,12 @@ def _condition_true(conditions: Any, type_: str) -> bool:
 
 def _tuple(value: Any) -> tuple[Any, ...]:
     return value if type(value) is tuple else tuple(value)
+
+
+#: Field metadata of fields added to a class after its ``pod-template-hash`` form was fixed:
+#: at their default they are left out of the hashed form, so templates that do not use them
+#: keep their hash (:func:`kubesim.controllers.workloads.rollout.canonical_dump`).
+LATER = {"hash_omit_default": True}
 
 
 # --------------------------------------------------------------------------------------------
@@ -339,6 +366,32 @@ class Probe:
 
 
 @attrs.frozen
+class SleepAction:
+    """``corev1.SleepAction``: the ``sleep`` lifecycle hook (``PodLifecycleSleepAction``)."""
+
+    seconds: int = 0
+
+
+@attrs.frozen
+class LifecycleHandler:
+    """``corev1.LifecycleHandler``: exactly one of ``exec``, ``http_get``, ``tcp_socket``
+    (deprecated, not run by the kubelet) and ``sleep``."""
+
+    exec: ExecAction | None = None
+    http_get: HTTPGetAction | None = None
+    tcp_socket: TCPSocketAction | None = None
+    sleep: SleepAction | None = None
+
+
+@attrs.frozen
+class Lifecycle:
+    """``corev1.Lifecycle``: the ``postStart`` and ``preStop`` hooks."""
+
+    post_start: LifecycleHandler | None = None
+    pre_stop: LifecycleHandler | None = None
+
+
+@attrs.frozen
 class ResourceRequirements:
     """``corev1.ResourceRequirements`` (quantities kept as their string form)."""
 
@@ -358,6 +411,8 @@ class Container:
     liveness_probe: Probe | None = None
     resources: ResourceRequirements = attrs.field(factory=ResourceRequirements)
     restart_policy: str | None = None
+    startup_probe: Probe | None = attrs.field(default=None, metadata=LATER)
+    lifecycle: Lifecycle | None = attrs.field(default=None, metadata=LATER)
 
 
 @attrs.frozen
@@ -440,6 +495,16 @@ class PodSpec:
     # (both left out of the pod-template hash while unset: see kubesim.controllers.workloads.revisions)
     affinity: Affinity | None = attrs.field(default=None, metadata={"hash_omit_default": True})
     tolerations: tuple[Toleration, ...] = attrs.field(default=(), converter=_tuple, metadata={"hash_omit_default": True})
+    host_network: bool = attrs.field(default=False, metadata=LATER)
+    readiness_gates: tuple[PodReadinessGate, ...] = attrs.field(default=(), converter=_tuple, metadata=LATER)
+
+
+@attrs.frozen
+class PodReadinessGate:
+    """``corev1.PodReadinessGate``: the pod is Ready only when its condition of
+    ``condition_type`` is ``True`` too."""
+
+    condition_type: str
 
 
 @attrs.frozen
@@ -455,8 +520,67 @@ class PodCondition:
 
 
 @attrs.frozen
+class ContainerStateWaiting:
+    """``corev1.ContainerStateWaiting`` (``ContainerCreating``, ``CrashLoopBackOff``, ...)."""
+
+    reason: str = ""
+    message: str = ""
+
+
+@attrs.frozen
+class ContainerStateRunning:
+    """``corev1.ContainerStateRunning``."""
+
+    started_at: int | None = None
+
+
+@attrs.frozen
+class ContainerStateTerminated:
+    """``corev1.ContainerStateTerminated`` (``Completed``, ``Error``, ...)."""
+
+    exit_code: int = 0
+    signal: int = 0
+    reason: str = ""
+    message: str = ""
+    started_at: int | None = None
+    finished_at: int | None = None
+    container_id: str = ""
+
+
+@attrs.frozen
+class ContainerState:
+    """``corev1.ContainerState``: at most one of its three members is set."""
+
+    waiting: ContainerStateWaiting | None = None
+    running: ContainerStateRunning | None = None
+    terminated: ContainerStateTerminated | None = None
+
+
+@attrs.frozen
+class ContainerStatus:
+    """``corev1.ContainerStatus`` as the kubelet writes it (``started`` is a pointer)."""
+
+    name: str
+    state: ContainerState = attrs.field(factory=ContainerState)
+    last_state: ContainerState = attrs.field(factory=ContainerState)
+    ready: bool = False
+    restart_count: int = 0
+    image: str = ""
+    image_id: str = ""
+    container_id: str = ""
+    started: bool | None = None
+
+
+@attrs.frozen
 class PodIP:
     """``corev1.PodIP``."""
+
+    ip: str
+
+
+@attrs.frozen
+class HostIP:
+    """``corev1.HostIP``."""
 
     ip: str
 
@@ -473,6 +597,8 @@ class PodStatus:
     start_time: int | None = None
     reason: str = ""
     message: str = ""
+    container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), converter=_tuple)
+    host_ips: tuple[HostIP, ...] = attrs.field(default=(), converter=_tuple)
 
     def condition(self, type_: str) -> PodCondition | None:
         """The condition of ``type_``, or ``None``. ``O(conditions)``."""
@@ -608,6 +734,22 @@ class NodeAddress:
 
 
 @attrs.frozen
+class NodeSystemInfo:
+    """``corev1.NodeSystemInfo`` (``kubectl get nodes -o wide`` shows several of them)."""
+
+    machine_id: str = ""
+    system_uuid: str = ""
+    boot_id: str = ""
+    kernel_version: str = ""
+    os_image: str = ""
+    container_runtime_version: str = ""
+    kubelet_version: str = ""
+    kube_proxy_version: str = ""
+    operating_system: str = ""
+    architecture: str = ""
+
+
+@attrs.frozen
 class NodeStatus:
     """``corev1.NodeStatus``; ``allocatable`` maps resource names to quantity strings."""
 
@@ -615,6 +757,7 @@ class NodeStatus:
     allocatable: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
     conditions: tuple[NodeCondition, ...] = attrs.field(default=(), converter=_tuple)
     addresses: tuple[NodeAddress, ...] = attrs.field(default=(), converter=_tuple)
+    node_info: NodeSystemInfo = attrs.field(factory=NodeSystemInfo)
 
     @property
     def ready(self) -> bool:
@@ -881,6 +1024,118 @@ class ReplicaSet:
     metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
     spec: ReplicaSetSpec = attrs.field(factory=ReplicaSetSpec)
     status: ReplicaSetStatus = attrs.field(factory=ReplicaSetStatus)
+
+
+@attrs.frozen
+class RollingUpdateStatefulSetStrategy:
+    """``appsv1.RollingUpdateStatefulSetStrategy``: ordinals below ``partition`` keep the
+    current revision."""
+
+    partition: int | None = None
+    max_unavailable: IntOrString | None = None
+
+
+@attrs.frozen
+class StatefulSetUpdateStrategy:
+    """``appsv1.StatefulSetUpdateStrategy``: ``RollingUpdate`` or ``OnDelete``."""
+
+    type: str = ""
+    rolling_update: RollingUpdateStatefulSetStrategy | None = None
+
+
+@attrs.frozen
+class StatefulSetSpec:
+    """``appsv1.StatefulSetSpec`` (no volume claim templates: kubesim has no volumes)."""
+
+    replicas: int | None = None
+    selector: LabelSelector | None = None
+    template: PodTemplateSpec = attrs.field(factory=PodTemplateSpec)
+    service_name: str = ""
+    pod_management_policy: str = ""
+    update_strategy: StatefulSetUpdateStrategy = attrs.field(factory=StatefulSetUpdateStrategy)
+    revision_history_limit: int | None = None
+    min_ready_seconds: int = 0
+
+
+@attrs.frozen
+class StatefulSetStatus:
+    """``appsv1.StatefulSetStatus``."""
+
+    observed_generation: int = 0
+    replicas: int = 0
+    ready_replicas: int = 0
+    current_replicas: int = 0
+    updated_replicas: int = 0
+    current_revision: str = ""
+    update_revision: str = ""
+    collision_count: int | None = None
+    available_replicas: int = 0
+
+
+@attrs.frozen
+class StatefulSet:
+    """``appsv1.StatefulSet``."""
+
+    kind: ClassVar[str] = "StatefulSet"
+    api_version: ClassVar[str] = "apps/v1"
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    spec: StatefulSetSpec = attrs.field(factory=StatefulSetSpec)
+    status: StatefulSetStatus = attrs.field(factory=StatefulSetStatus)
+
+
+@attrs.frozen
+class RollingUpdateDaemonSet:
+    """``appsv1.RollingUpdateDaemonSet``: integers or percentages."""
+
+    max_unavailable: IntOrString | None = None
+    max_surge: IntOrString | None = None
+
+
+@attrs.frozen
+class DaemonSetUpdateStrategy:
+    """``appsv1.DaemonSetUpdateStrategy``: ``RollingUpdate`` or ``OnDelete``."""
+
+    type: str = ""
+    rolling_update: RollingUpdateDaemonSet | None = None
+
+
+@attrs.frozen
+class DaemonSetSpec:
+    """``appsv1.DaemonSetSpec``."""
+
+    selector: LabelSelector | None = None
+    template: PodTemplateSpec = attrs.field(factory=PodTemplateSpec)
+    update_strategy: DaemonSetUpdateStrategy = attrs.field(factory=DaemonSetUpdateStrategy)
+    min_ready_seconds: int = 0
+    revision_history_limit: int | None = None
+
+
+@attrs.frozen
+class DaemonSetStatus:
+    """``appsv1.DaemonSetStatus``."""
+
+    current_number_scheduled: int = 0
+    number_misscheduled: int = 0
+    desired_number_scheduled: int = 0
+    number_ready: int = 0
+    observed_generation: int = 0
+    updated_number_scheduled: int = 0
+    number_available: int = 0
+    number_unavailable: int = 0
+    collision_count: int | None = None
+
+
+@attrs.frozen
+class DaemonSet:
+    """``appsv1.DaemonSet``."""
+
+    kind: ClassVar[str] = "DaemonSet"
+    api_version: ClassVar[str] = "apps/v1"
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    spec: DaemonSetSpec = attrs.field(factory=DaemonSetSpec)
+    status: DaemonSetStatus = attrs.field(factory=DaemonSetStatus)
 
 
 APIObject = Union[Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deployment, ReplicaSet]

@@ -134,6 +134,29 @@ class AppBehaviour:
     flapping: Flapping | None = None
     listening_ports: tuple[int, ...] | None = attrs.field(default=None, converter=_ports)
     response_seconds: float = 0.0
+    #: what liveness and startup probes see (their endpoint, e.g. ``/healthz``, often differs
+    #: from the readiness endpoint); ``None``: the same as the readiness probe
+    liveness: AppBehaviour | None = None
+    #: the process exits by itself this many seconds after it started (``None``: never), with
+    #: ``exit_code``; the kubelet restarts it as ``restartPolicy`` says
+    exit_after: float | None = None
+    exit_code: int = 1
+    #: how long an ``exec`` or ``httpGet`` ``preStop`` hook takes (a ``sleep`` hook takes its
+    #: ``seconds``)
+    pre_stop_seconds: float = 0.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.exit_after is not None and not self.exit_after >= 0:
+            raise InvalidOption(f"exit_after must be non-negative, got {self.exit_after!r}")
+        if not self.pre_stop_seconds >= 0:
+            raise InvalidOption(f"pre_stop_seconds must be non-negative, got {self.pre_stop_seconds!r}")
+        if not isinstance(self.exit_code, int) or not 0 <= self.exit_code <= 255:
+            raise InvalidOption(f"exit_code must be an integer in 0..255, got {self.exit_code!r}")
+
+    @property
+    def for_liveness(self) -> AppBehaviour:
+        """The behaviour liveness and startup probes see."""
+        return self if self.liveness is None else self.liveness
 
     def healthy_at(self, t: float) -> bool:
         """Whether the application answers successfully at ``t`` (ignoring ports, flapping
@@ -225,14 +248,17 @@ _OK, _FAIL = True, False
 
 @attrs.define(eq=False)
 class ReadinessTracker:
-    """The readiness of one container over time.
+    """The result of one container's probe over time (readiness by default).
 
     Construct with the container (its ``readiness_probe`` is used unless ``probe`` is given)
-    and an :class:`AppBehaviour`.  Methods:
+    and an :class:`AppBehaviour`.  ``initial`` is the worker's initial result
+    (``prober/worker.go``): ``False`` (Failure) for readiness, ``True`` (Success) for liveness,
+    ``None`` (Unknown) for startup; ``not_before`` skips the ticks before that container time
+    (readiness and liveness are not probed before the startup probe succeeds).  Methods:
 
-    * :meth:`ready_at` -- readiness at a time (after the probes at that instant);
+    * :meth:`ready_at` -- the result at a time (after the probes at that instant);
     * :meth:`next_transition` -- the next flip strictly after a time, ``None`` if none;
-    * :meth:`transitions` -- every ``(time, ready)`` flip up to a time.
+    * :meth:`transitions` -- every ``(time, result)`` flip up to a time.
 
     >>> from kubesim.objects import Container, ContainerPort, HTTPGetAction
     >>> c = Container("app", ports=[ContainerPort(8080, name="http")],
@@ -249,6 +275,8 @@ class ReadinessTracker:
     alignment: str = "kubelet"
     #: Stop searching for flips this many behaviour segments ahead (guards unbounded flapping).
     max_segments: int = 100_000
+    initial: bool | None = False
+    not_before: float = 0.0
 
     _first: float = attrs.field(init=False, default=0.0, repr=False)
     _period: float = attrs.field(init=False, default=1.0, repr=False)
@@ -257,22 +285,27 @@ class ReadinessTracker:
     _flap_rng: random.Random | None = attrs.field(init=False, default=None, repr=False)
     # Simulation cursor: probes with index < _k have been folded into the state below.
     _k: int = attrs.field(init=False, default=0, repr=False)
-    _ready: bool = attrs.field(init=False, default=False, repr=False)
+    _ready: bool | None = attrs.field(init=False, default=False, repr=False)
     _last: bool | None = attrs.field(init=False, default=None, repr=False)
     _run: int = attrs.field(init=False, default=0, repr=False)
     _flips: list[float] = attrs.field(init=False, factory=list, repr=False)
+    _values: list[bool] = attrs.field(init=False, factory=list, repr=False)
     _done: bool = attrs.field(init=False, default=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.probe is None:
             self.probe = self.container.readiness_probe
+        self._ready = self.initial
         if self.probe is None:
             # No probe: ready from the start, forever.
             self._ready = True
             self._flips = [0.0]
+            self._values = [True]
             self._done = True
             return
         self._first, self._period = _first_and_period(self.probe, self.first_probe_offset, self.alignment)
+        if self._first < self.not_before:
+            self._first += math.ceil((self.not_before - self._first) / self._period) * self._period
         needs_port, port = probe_port(self.probe, self.container)
         if needs_port:
             if port is None:
@@ -284,7 +317,7 @@ class ReadinessTracker:
                 self._never_ok = port not in listening
         if self.behaviour.response_seconds >= self.probe.timeout_seconds:
             self._never_ok = True
-        if self._never_ok:
+        if self._never_ok and self.initial is False:
             self._done = True  # initial Failure, never changes
         fl = self.behaviour.flapping
         if fl is not None:
@@ -362,8 +395,9 @@ class ReadinessTracker:
         threshold = self.probe.success_threshold if x else self.probe.failure_threshold
         have = self._run if self._last is x else 0
         needed = max(threshold - have, 1)
-        if self._ready != x and needed <= n:
+        if self._ready is not x and needed <= n:
             self._flips.append(self._probe_time(self._k + needed - 1))
+            self._values.append(x)
             self._ready = x
         if n == math.inf:
             self._done = True
@@ -396,16 +430,22 @@ class ReadinessTracker:
     def ready_at(self, t: float) -> bool:
         """Readiness at ``t``, after any probe at exactly ``t``.  Amortised ``O(segments)``."""
         self._extend_past(t)
-        # Flips alternate, the first one to ready (the initial result is Failure; without a
-        # probe the only flip is "ready at 0").
-        return bisect.bisect_right(self._flips, t) % 2 == 1
+        i = bisect.bisect_right(self._flips, t)
+        return self._values[i - 1] if i else bool(self.initial)
+
+    def result_at(self, t: float) -> bool | None:
+        """The result at ``t`` (after any probe at exactly ``t``): the last flip's value, or
+        the initial result (``None``: Unknown).  Amortised ``O(segments)``."""
+        self._extend_past(t)
+        i = bisect.bisect_right(self._flips, t)
+        return self._values[i - 1] if i else self.initial
 
     def transitions(self, until: float) -> list[tuple[float, bool]]:
         """Every flip ``(time, ready)`` with ``time <= until``.  ``O(segments + flips)``."""
         self._extend_past(until)
         out = []
-        for i, f in enumerate(self._flips):
+        for f, v in zip(self._flips, self._values, strict=True):
             if f > until:
                 break
-            out.append((f, self.probe is None or i % 2 == 0))
+            out.append((f, v))
         return out

@@ -17,6 +17,9 @@ from kubesim.kubectl import human_duration, kubectl, resolve_resource, run, tabw
 from kubesim.objects import (
     Container,
     ContainerPort,
+    ContainerState,
+    ContainerStateRunning,
+    ContainerStatus,
     Deployment,
     DeploymentSpec,
     DeploymentStatus,
@@ -154,6 +157,11 @@ def nginx_pod(name: str, ip: str, node: str, ready: bool = True) -> Pod:
                 PodCondition("Ready", "True" if ready else "False"),
                 PodCondition("PodScheduled", "True"),
             ],
+            # kubectl counts READY from the container statuses the kubelet writes
+            container_statuses=[ContainerStatus(
+                name="nginx", state=ContainerState(running=ContainerStateRunning(started_at=T0)),
+                ready=ready, image="docker.io/library/nginx:1.25", started=True,
+            )],
         ),
     )
 

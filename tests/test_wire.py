@@ -527,6 +527,14 @@ _probe = st.builds(
     initial_delay_seconds=_int32,
     timeout_seconds=_int32,
 )
+_handler = st.builds(
+    o.LifecycleHandler,
+    exec=st.none() | st.builds(o.ExecAction, command=st.lists(_str, max_size=2)),
+    http_get=st.none() | st.builds(o.HTTPGetAction, port=_int_or_str, path=_str),
+    tcp_socket=st.none() | st.builds(o.TCPSocketAction, port=_int_or_str),
+    sleep=st.none() | st.builds(o.SleepAction, seconds=st.integers(-(2**40), 2**40)),
+)
+_lifecycle = st.builds(o.Lifecycle, post_start=st.none() | _handler, pre_stop=st.none() | _handler)
 _container = st.builds(
     o.Container,
     name=_str,
@@ -546,6 +554,8 @@ _container = st.builds(
     liveness_probe=st.none() | _probe,
     resources=st.builds(o.ResourceRequirements, requests=_map, limits=_map),
     restart_policy=_opt_str,
+    startup_probe=st.none() | _probe,
+    lifecycle=st.none() | _lifecycle,
 )
 _pod_spec = st.builds(
     o.PodSpec,
@@ -558,6 +568,36 @@ _pod_spec = st.builds(
     termination_grace_period_seconds=st.none() | st.integers(-5, 10**5),
     node_selector=_map,
     scheduler_name=_str,
+    host_network=st.booleans(),
+    readiness_gates=st.lists(st.builds(o.PodReadinessGate, condition_type=_str), max_size=2),
+)
+_container_state = st.builds(
+    o.ContainerState,
+    waiting=st.none() | st.builds(o.ContainerStateWaiting, reason=_str, message=_str),
+    running=st.none() | st.builds(o.ContainerStateRunning, started_at=_time),
+    terminated=st.none()
+    | st.builds(
+        o.ContainerStateTerminated,
+        exit_code=_int32,
+        signal=_int32,
+        reason=_str,
+        message=_str,
+        started_at=_time,
+        finished_at=_time,
+        container_id=_str,
+    ),
+)
+_container_status = st.builds(
+    o.ContainerStatus,
+    name=_str,
+    state=_container_state,
+    last_state=_container_state,
+    ready=st.booleans(),
+    restart_count=_int32,
+    image=_str,
+    image_id=_str,
+    container_id=_str,
+    started=_opt_bool,
 )
 _pod = st.builds(
     o.Pod,
@@ -582,6 +622,8 @@ _pod = st.builds(
         pod_ip=_str,
         pod_ips=st.lists(st.builds(o.PodIP, ip=_str), max_size=2),
         start_time=_time,
+        container_statuses=st.lists(_container_status, max_size=2),
+        host_ips=st.lists(st.builds(o.HostIP, ip=_str), max_size=2),
     ),
 )
 _service = st.builds(
@@ -644,6 +686,19 @@ _node = st.builds(
             max_size=2,
         ),
         addresses=st.lists(st.builds(o.NodeAddress, type=_str, address=_str), max_size=2),
+        node_info=st.builds(
+            o.NodeSystemInfo,
+            machine_id=_str,
+            system_uuid=_str,
+            boot_id=_str,
+            kernel_version=_str,
+            os_image=_str,
+            container_runtime_version=_str,
+            kubelet_version=_str,
+            kube_proxy_version=_str,
+            operating_system=_str,
+            architecture=_str,
+        ),
     ),
 )
 _selector = st.none() | st.builds(

@@ -46,40 +46,79 @@ _Cells = list[str]
 _RowFn = Callable[[Any, int, bool], _Cells]
 
 
-def _ready_count(pod: Pod) -> tuple[int, int]:
-    spec = pod.spec
+def _pod_columns(pod: Pod) -> tuple[int, int, str, int, int | None]:
+    """``printPod``'s READY, STATUS and RESTARTS: ``(ready, total, reason, restarts, last
+    restart)``. READY counts the container statuses that are ready and running (not the
+    ``Ready`` condition: a pod held back by a readiness gate shows ``1/1``, and its READINESS
+    GATES ``0/1``); STATUS is the phase, or the reason of a waiting or terminated container
+    (``ContainerCreating``, ``CrashLoopBackOff``, ``Completed``, ``Error``), ``Terminating``
+    once deleted; RESTARTS sums ``restartCount``, with the latest ``lastState`` finish."""
+    spec, status = pod.spec, pod.status
     total = len(spec.containers) + sum(1 for c in spec.init_containers if c.restart_policy == "Always")
-    cond = pod.status.condition("Ready") or pod.status.condition("ContainersReady")
-    ready = total if (cond is not None and cond.status == "True") else 0
-    return ready, total
-
-
-def _pod_status(pod: Pod) -> str:
-    phase = pod.status.phase or "Pending"
-    reason = pod.status.reason or phase
-    for c in pod.status.conditions:
+    phase = status.phase or "Pending"  # PrepareForCreate's phase
+    reason = status.reason or phase
+    for c in status.conditions:
         if c.type == "PodScheduled" and c.reason == "SchedulingGated":
             reason = "SchedulingGated"
+    has_ready = any(c.type == "Ready" and c.status == "True" for c in status.conditions)
+    ready = restarts = 0
+    last: int | None = None
+    has_running = False
+    for cs in reversed(status.container_statuses):
+        restarts += cs.restart_count
+        lt = cs.last_state.terminated
+        if lt is not None and lt.finished_at is not None and (last is None or lt.finished_at > last):
+            last = lt.finished_at
+        st = cs.state
+        if st.waiting is not None and st.waiting.reason:
+            reason = st.waiting.reason
+        elif st.terminated is not None and st.terminated.reason:
+            reason = st.terminated.reason
+        elif st.terminated is not None:
+            t = st.terminated
+            reason = f"Signal:{t.signal}" if t.signal else f"ExitCode:{t.exit_code}"
+        elif cs.ready and st.running is not None:
+            has_running = True
+            ready += 1
+    if reason == "Completed" and has_running:
+        reason = "Running" if has_ready else "NotReady"
     if pod.metadata.deletion_timestamp is not None:
-        if pod.status.reason == "NodeLost":
+        if status.reason == "NodeLost":
             reason = "Unknown"
         elif phase not in ("Succeeded", "Failed"):
             reason = "Terminating"
-    return reason
+    return ready, total, reason, restarts, last
+
+
+def _pod_status(pod: Pod) -> str:
+    return _pod_columns(pod)[2]
+
+
+def _readiness_gates(pod: Pod) -> str:
+    gates = pod.spec.readiness_gates
+    if not gates:
+        return "<none>"
+    true = 0
+    for g in gates:
+        for c in pod.status.conditions:
+            if c.type == g.condition_type:
+                true += c.status == "True"
+                break
+    return f"{true}/{len(gates)}"
 
 
 def _pod_row(pod: Pod, now: int, wide: bool) -> _Cells:
-    ready, total = _ready_count(pod)
+    ready, total, reason, restarts, last = _pod_columns(pod)
     cells = [
         pod.metadata.name,
         f"{ready}/{total}",
-        _pod_status(pod),
-        "0",
+        reason,
+        f"{restarts} ({_age(last, now)} ago)" if restarts and last is not None else str(restarts),
         _age(pod.metadata.creation_timestamp, now),
     ]
     if wide:
         ip = pod.status.pod_ips[0].ip if pod.status.pod_ips else ""
-        cells += [ip or "<none>", pod.spec.node_name or "<none>", "<none>", "<none>"]
+        cells += [ip or "<none>", pod.spec.node_name or "<none>", "<none>", _readiness_gates(pod)]
     return cells
 
 

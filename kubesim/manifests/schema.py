@@ -128,6 +128,19 @@ _schema(o.Probe, _CORE + "Probe", [
     ("successThreshold", "success_threshold", "int32", True),
     ("failureThreshold", "failure_threshold", "int32", True),
 ], ignored="grpc terminationGracePeriodSeconds")
+_schema(o.SleepAction, _CORE + "SleepAction", [
+    ("seconds", "seconds", "int64", False),
+])
+_schema(o.LifecycleHandler, _CORE + "LifecycleHandler", [
+    ("exec", "exec", "?struct", True, o.ExecAction),
+    ("httpGet", "http_get", "?struct", True, o.HTTPGetAction),
+    ("tcpSocket", "tcp_socket", "?struct", True, o.TCPSocketAction),
+    ("sleep", "sleep", "?struct", True, o.SleepAction),
+])
+_schema(o.Lifecycle, _CORE + "Lifecycle", [
+    ("postStart", "post_start", "?struct", True, o.LifecycleHandler),
+    ("preStop", "pre_stop", "?struct", True, o.LifecycleHandler),
+], ignored="stopSignal")
 _schema(o.ResourceRequirements, _CORE + "ResourceRequirements", [
     ("limits", "limits", "qmap", True),
     ("requests", "requests", "qmap", True),
@@ -140,8 +153,10 @@ _schema(o.Container, _CORE + "Container", [
     ("restartPolicy", "restart_policy", "?str", True),
     ("livenessProbe", "liveness_probe", "?struct", True, o.Probe),
     ("readinessProbe", "readiness_probe", "?struct", True, o.Probe),
+    ("startupProbe", "startup_probe", "?struct", True, o.Probe),
+    ("lifecycle", "lifecycle", "?struct", True, o.Lifecycle),
 ], ignored="command args workingDir envFrom env resizePolicy restartPolicyRules volumeMounts "
-   "volumeDevices startupProbe lifecycle terminationMessagePath terminationMessagePolicy "
+   "volumeDevices terminationMessagePath terminationMessagePolicy "
    "imagePullPolicy securityContext stdin stdinOnce tty")
 _schema(o.Toleration, _CORE + "Toleration", [
     ("key", "key", "str", True),
@@ -182,15 +197,17 @@ _schema(o.PodSpec, _CORE + "PodSpec", [
     ("terminationGracePeriodSeconds", "termination_grace_period_seconds", "?int64", True),
     ("nodeSelector", "node_selector", "map", True),
     ("nodeName", "node_name", "str", True),
+    ("hostNetwork", "host_network", "bool", True),
     ("hostname", "hostname", "str", True),
     ("subdomain", "subdomain", "str", True),
     ("affinity", "affinity", "?struct", True, o.Affinity),
     ("schedulerName", "scheduler_name", "str", True),
     ("tolerations", "tolerations", ["cls", o.Toleration], True),
+    ("readinessGates", "readiness_gates", ["cls", o.PodReadinessGate], True),
 ], ignored="volumes ephemeralContainers activeDeadlineSeconds dnsPolicy serviceAccountName "
-   "serviceAccount automountServiceAccountToken hostNetwork hostPID hostIPC "
+   "serviceAccount automountServiceAccountToken hostPID hostIPC "
    "shareProcessNamespace securityContext imagePullSecrets hostAliases "
-   "priorityClassName priority dnsConfig readinessGates runtimeClassName enableServiceLinks "
+   "priorityClassName priority dnsConfig runtimeClassName enableServiceLinks "
    "preemptionPolicy overhead topologySpreadConstraints setHostnameAsFQDN os hostUsers "
    "schedulingGates resourceClaims resources hostnameOverride schedulingGroup "
    "evictionResponders")
@@ -202,18 +219,56 @@ _schema(o.PodCondition, _CORE + "PodCondition", [
     ("reason", "reason", "str", True),
     ("message", "message", "str", True),
 ], ignored="observedGeneration")
+_schema(o.PodReadinessGate, _CORE + "PodReadinessGate", [
+    ("conditionType", "condition_type", "str", False),
+])
 _schema(o.PodIP, _CORE + "PodIP", [("ip", "ip", "str", False)])
+_schema(o.HostIP, _CORE + "HostIP", [("ip", "ip", "str", False)])
+_schema(o.ContainerStateWaiting, _CORE + "ContainerStateWaiting", [
+    ("reason", "reason", "str", True),
+    ("message", "message", "str", True),
+])
+_schema(o.ContainerStateRunning, _CORE + "ContainerStateRunning", [
+    ("startedAt", "started_at", "time", True),
+])
+_schema(o.ContainerStateTerminated, _CORE + "ContainerStateTerminated", [
+    ("exitCode", "exit_code", "int32", False),
+    ("signal", "signal", "int32", True),
+    ("reason", "reason", "str", True),
+    ("message", "message", "str", True),
+    ("startedAt", "started_at", "time", True),
+    ("finishedAt", "finished_at", "time", True),
+    ("containerID", "container_id", "str", True),
+])
+_schema(o.ContainerState, _CORE + "ContainerState", [
+    ("waiting", "waiting", "?struct", True, o.ContainerStateWaiting),
+    ("running", "running", "?struct", True, o.ContainerStateRunning),
+    ("terminated", "terminated", "?struct", True, o.ContainerStateTerminated),
+])
+_schema(o.ContainerStatus, _CORE + "ContainerStatus", [
+    ("name", "name", "str", False),
+    ("state", "state", "struct", True, o.ContainerState),
+    ("lastState", "last_state", "struct", True, o.ContainerState),
+    ("ready", "ready", "bool", False),
+    ("restartCount", "restart_count", "int32", False),
+    ("image", "image", "str", False),
+    ("imageID", "image_id", "str", False),
+    ("containerID", "container_id", "str", True),
+    ("started", "started", "?bool", True),
+], ignored="allocatedResources resources volumeMounts user allocatedResourcesStatus stopSignal")
 _schema(o.PodStatus, _CORE + "PodStatus", [
     ("phase", "phase", "str", True),
     ("conditions", "conditions", ["cls", o.PodCondition], True),
     ("message", "message", "str", True),
     ("reason", "reason", "str", True),
     ("hostIP", "host_ip", "str", True),
+    ("hostIPs", "host_ips", ["cls", o.HostIP], True),
     ("podIP", "pod_ip", "str", True),
     ("podIPs", "pod_ips", ["cls", o.PodIP], True),
     ("startTime", "start_time", "?time", True),
-], ignored="observedGeneration nominatedNodeName hostIPs initContainerStatuses "
-   "containerStatuses qosClass ephemeralContainerStatuses resize resourceClaimStatuses "
+    ("containerStatuses", "container_statuses", ["cls", o.ContainerStatus], True),
+], ignored="observedGeneration nominatedNodeName initContainerStatuses "
+   "qosClass ephemeralContainerStatuses resize resourceClaimStatuses "
    "extendedResourceClaimStatus allocatedResources resources "
    "nodeAllocatableResourceClaimStatuses volumeHealth")
 _schema(o.PodTemplateSpec, _CORE + "PodTemplateSpec", [
@@ -278,14 +333,25 @@ _schema(o.NodeAddress, _CORE + "NodeAddress", [
     ("type", "type", "str", False),
     ("address", "address", "str", False),
 ])
-_NODE_INFO_KEYS = ["machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion", "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture"]
+_schema(o.NodeSystemInfo, _CORE + "NodeSystemInfo", [
+    ("machineID", "machine_id", "str", False),
+    ("systemUUID", "system_uuid", "str", False),
+    ("bootID", "boot_id", "str", False),
+    ("kernelVersion", "kernel_version", "str", False),
+    ("osImage", "os_image", "str", False),
+    ("containerRuntimeVersion", "container_runtime_version", "str", False),
+    ("kubeletVersion", "kubelet_version", "str", False),
+    ("kubeProxyVersion", "kube_proxy_version", "str", False),
+    ("operatingSystem", "operating_system", "str", False),
+    ("architecture", "architecture", "str", False),
+], ignored="swap")
 _schema(o.NodeStatus, _CORE + "NodeStatus", [
     ("capacity", "capacity", "qmap", True),
     ("allocatable", "allocatable", "qmap", True),
     ("conditions", "conditions", ["cls", o.NodeCondition], True),
     ("addresses", "addresses", ["cls", o.NodeAddress], True),
     ("daemonEndpoints", None, "const", True, {"kubeletEndpoint": {"Port": 0}}),
-    ("nodeInfo", None, "const", True, {k: "" for k in _NODE_INFO_KEYS}),
+    ("nodeInfo", "node_info", "struct", True, o.NodeSystemInfo),
 ], ignored="phase images volumesInUse volumesAttached config runtimeHandlers features "
    "declaredFeatures")
 _schema(o.Node, _CORE + "Node", [
@@ -414,6 +480,72 @@ _schema(o.ReplicaSet, _APPS + "ReplicaSet", [
     ("metadata", "metadata", "struct", True, o.ObjectMeta),
     ("spec", "spec", "struct", True, o.ReplicaSetSpec),
     ("status", "status", "struct", True, o.ReplicaSetStatus),
+])
+
+_schema(o.RollingUpdateStatefulSetStrategy, _APPS + "RollingUpdateStatefulSetStrategy", [
+    ("partition", "partition", "?int32", True),
+    ("maxUnavailable", "max_unavailable", "?intstr", True),
+])
+_schema(o.StatefulSetUpdateStrategy, _APPS + "StatefulSetUpdateStrategy", [
+    ("type", "type", "str", True),
+    ("rollingUpdate", "rolling_update", "?struct", True, o.RollingUpdateStatefulSetStrategy),
+])
+_schema(o.StatefulSetSpec, _APPS + "StatefulSetSpec", [
+    ("replicas", "replicas", "?int32", True),
+    ("selector", "selector", "?struct", False, o.LabelSelector),
+    ("template", "template", "struct", False, o.PodTemplateSpec),
+    ("serviceName", "service_name", "str", True),
+    ("podManagementPolicy", "pod_management_policy", "str", True),
+    ("updateStrategy", "update_strategy", "struct", True, o.StatefulSetUpdateStrategy),
+    ("revisionHistoryLimit", "revision_history_limit", "?int32", True),
+    ("minReadySeconds", "min_ready_seconds", "int32", True),
+], ignored="volumeClaimTemplates persistentVolumeClaimRetentionPolicy ordinals")
+_schema(o.StatefulSetStatus, _APPS + "StatefulSetStatus", [
+    ("observedGeneration", "observed_generation", "int64", True),
+    ("replicas", "replicas", "int32", False),
+    ("readyReplicas", "ready_replicas", "int32", True),
+    ("currentReplicas", "current_replicas", "int32", True),
+    ("updatedReplicas", "updated_replicas", "int32", True),
+    ("currentRevision", "current_revision", "str", True),
+    ("updateRevision", "update_revision", "str", True),
+    ("collisionCount", "collision_count", "?int32", True),
+    ("availableReplicas", "available_replicas", "int32", False),
+], ignored="conditions")
+_schema(o.StatefulSet, _APPS + "StatefulSet", [
+    ("metadata", "metadata", "struct", True, o.ObjectMeta),
+    ("spec", "spec", "struct", True, o.StatefulSetSpec),
+    ("status", "status", "struct", True, o.StatefulSetStatus),
+])
+_schema(o.RollingUpdateDaemonSet, _APPS + "RollingUpdateDaemonSet", [
+    ("maxUnavailable", "max_unavailable", "?intstr", True),
+    ("maxSurge", "max_surge", "?intstr", True),
+])
+_schema(o.DaemonSetUpdateStrategy, _APPS + "DaemonSetUpdateStrategy", [
+    ("type", "type", "str", True),
+    ("rollingUpdate", "rolling_update", "?struct", True, o.RollingUpdateDaemonSet),
+])
+_schema(o.DaemonSetSpec, _APPS + "DaemonSetSpec", [
+    ("selector", "selector", "?struct", False, o.LabelSelector),
+    ("template", "template", "struct", False, o.PodTemplateSpec),
+    ("updateStrategy", "update_strategy", "struct", True, o.DaemonSetUpdateStrategy),
+    ("minReadySeconds", "min_ready_seconds", "int32", True),
+    ("revisionHistoryLimit", "revision_history_limit", "?int32", True),
+])
+_schema(o.DaemonSetStatus, _APPS + "DaemonSetStatus", [
+    ("currentNumberScheduled", "current_number_scheduled", "int32", False),
+    ("numberMisscheduled", "number_misscheduled", "int32", False),
+    ("desiredNumberScheduled", "desired_number_scheduled", "int32", False),
+    ("numberReady", "number_ready", "int32", False),
+    ("observedGeneration", "observed_generation", "int64", True),
+    ("updatedNumberScheduled", "updated_number_scheduled", "int32", True),
+    ("numberAvailable", "number_available", "int32", True),
+    ("numberUnavailable", "number_unavailable", "int32", True),
+    ("collisionCount", "collision_count", "?int32", True),
+], ignored="conditions")
+_schema(o.DaemonSet, _APPS + "DaemonSet", [
+    ("metadata", "metadata", "struct", True, o.ObjectMeta),
+    ("spec", "spec", "struct", True, o.DaemonSetSpec),
+    ("status", "status", "struct", True, o.DaemonSetStatus),
 ])
 
 _TOP: dict[type, str] = {cls: cls.kind for cls in o.KINDS.values()}  # type: ignore[attr-defined]

@@ -17,8 +17,12 @@ from kubesim.objects import (
     NodeSelectorTerm,
     Toleration,
     ContainerPort,
+    ContainerState,
+    ContainerStatus,
     ExecAction,
     HTTPGetAction,
+    Lifecycle,
+    LifecycleHandler,
     Namespace,
     NamespaceCondition,
     NamespaceSpec,
@@ -28,6 +32,7 @@ from kubesim.objects import (
     NodeCondition,
     NodeSpec,
     NodeStatus,
+    NodeSystemInfo,
     Pod,
     PodCondition,
     PodSpec,
@@ -50,6 +55,7 @@ from kubesim.wire.protobuf import (
     _int_or_string,
     _map,
     _msg,
+    _opt_bool,
     _opt_int,
     _opt_str,
     _opt_time,
@@ -106,6 +112,21 @@ def _probe(p: Probe) -> bytes:
     )
 
 
+def _lifecycle_handler(h: LifecycleHandler) -> bytes:
+    return (
+        (b"" if h.exec is None else _msg(1, _exec(h.exec)))
+        + (b"" if h.http_get is None else _msg(2, _http_get(h.http_get)))
+        + (b"" if h.tcp_socket is None else _msg(3, _tcp_socket(h.tcp_socket)))
+        + (b"" if h.sleep is None else _msg(4, _int(1, h.sleep.seconds)))
+    )
+
+
+def _lifecycle(lc: Lifecycle) -> bytes:
+    return (b"" if lc.post_start is None else _msg(1, _lifecycle_handler(lc.post_start))) + (
+        b"" if lc.pre_stop is None else _msg(2, _lifecycle_handler(lc.pre_stop))
+    )
+
+
 def _resources(r: ResourceRequirements) -> bytes:
     return _quantity_map(1, r.limits) + _quantity_map(2, r.requests)
 
@@ -124,12 +145,14 @@ def _container(c: Container) -> bytes:
             _msg(8, _resources(c.resources)),
             b"" if c.liveness_probe is None else _msg(10, _probe(c.liveness_probe)),
             b"" if c.readiness_probe is None else _msg(11, _probe(c.readiness_probe)),
+            b"" if c.lifecycle is None else _msg(12, _lifecycle(c.lifecycle)),
             _tag(13, 2) + _Z,  # terminationMessagePath
             _tag(14, 2) + _Z,  # imagePullPolicy
             _tag(16, 0) + _Z,  # stdin
             _tag(17, 0) + _Z,  # stdinOnce
             _tag(18, 0) + _Z,  # tty
             _tag(20, 2) + _Z,  # terminationMessagePolicy
+            b"" if c.startup_probe is None else _msg(22, _probe(c.startup_probe)),
             _opt_str(24, c.restart_policy),
         )
     )
@@ -176,7 +199,7 @@ def _pod_spec(s: PodSpec) -> bytes:
             _tag(8, 2) + _Z,  # serviceAccountName
             _tag(9, 2) + _Z,  # serviceAccount
             _str(10, s.node_name),
-            _tag(11, 0) + _Z,  # hostNetwork
+            _bool(11, s.host_network),
             _tag(12, 0) + _Z,  # hostPID
             _tag(13, 0) + _Z,  # hostIPC
             _str(16, s.hostname),
@@ -186,6 +209,7 @@ def _pod_spec(s: PodSpec) -> bytes:
             _rep_msg(20, s.init_containers, _container),
             _rep_msg(22, s.tolerations, _toleration),
             _tag(24, 2) + _Z,  # priorityClassName
+            b"".join(_msg(28, _str(1, g.condition_type)) for g in s.readiness_gates),
         )
     )
 
@@ -204,6 +228,45 @@ def _pod_condition(c: PodCondition) -> bytes:
     )
 
 
+def _container_state(st: ContainerState) -> bytes:
+    out = b""
+    w, r, t = st.waiting, st.running, st.terminated
+    if w is not None:
+        out += _msg(1, _str(1, w.reason) + _str(2, w.message))
+    if r is not None:
+        out += _msg(2, _msg(1, _time(r.started_at)))
+    if t is not None:
+        out += _msg(
+            3,
+            _int(1, t.exit_code)
+            + _int(2, t.signal)
+            + _str(3, t.reason)
+            + _str(4, t.message)
+            + _msg(5, _time(t.started_at))
+            + _msg(6, _time(t.finished_at))
+            + _str(7, t.container_id),
+        )
+    return out
+
+
+def _container_status(c: ContainerStatus) -> bytes:
+    # Unmodelled: allocatedResources, resources, volumeMounts, user, allocatedResourcesStatus,
+    # stopSignal (empty or nil: not written).
+    return b"".join(
+        (
+            _str(1, c.name),
+            _msg(2, _container_state(c.state)),
+            _msg(3, _container_state(c.last_state)),
+            _bool(4, c.ready),
+            _int(5, c.restart_count),
+            _str(6, c.image),
+            _str(7, c.image_id),
+            _str(8, c.container_id),
+            _opt_bool(9, c.started),
+        )
+    )
+
+
 def _pod_status(s: PodStatus) -> bytes:
     return b"".join(
         (
@@ -214,10 +277,12 @@ def _pod_status(s: PodStatus) -> bytes:
             _str(5, s.host_ip),
             _str(6, s.pod_ip),
             _opt_time(7, s.start_time),
+            _rep_msg(8, s.container_statuses, _container_status),
             _tag(9, 2) + _Z,  # qosClass
             _tag(11, 2) + _Z,  # nominatedNodeName
             b"".join(_msg(12, _str(1, ip.ip)) for ip in s.pod_ips),
             _tag(14, 2) + _Z,  # resize
+            b"".join(_msg(16, _str(1, ip.ip)) for ip in s.host_ips),
             _tag(17, 0) + _Z,  # observedGeneration
         )
     )
@@ -316,9 +381,25 @@ def _node_address(a: NodeAddress) -> bytes:
     return _str(1, a.type) + _str(2, a.address)
 
 
-# daemonEndpoints{kubeletEndpoint{Port 0}} and nodeInfo{10 empty strings}, both non-pointer.
+# daemonEndpoints{kubeletEndpoint{Port 0}}, non-pointer.
 _DAEMON_ENDPOINTS = _msg(6, _msg(1, b"\x08\x00"))
-_NODE_INFO = _msg(7, b"".join(_tag(n, 2) + _Z for n in range(1, 11)))
+
+
+def _node_info(i: NodeSystemInfo) -> bytes:
+    return b"".join(
+        (
+            _str(1, i.machine_id),
+            _str(2, i.system_uuid),
+            _str(3, i.boot_id),
+            _str(4, i.kernel_version),
+            _str(5, i.os_image),
+            _str(6, i.container_runtime_version),
+            _str(7, i.kubelet_version),
+            _str(8, i.kube_proxy_version),
+            _str(9, i.operating_system),
+            _str(10, i.architecture),
+        )
+    )
 
 
 def _node_status(s: NodeStatus) -> bytes:
@@ -330,7 +411,7 @@ def _node_status(s: NodeStatus) -> bytes:
             _rep_msg(4, s.conditions, _node_condition),
             _rep_msg(5, s.addresses, _node_address),
             _DAEMON_ENDPOINTS,
-            _NODE_INFO,
+            _msg(7, _node_info(s.node_info)),
         )
     )
 
@@ -397,6 +478,101 @@ def _pod_condition_pair(c: PodCondition) -> int:
 _condition_pair = _by_identity(_pod_condition_pair, _PART_CACHE_SIZE)
 
 
+def _int32_len(v: int) -> int:
+    """A varint field with a one-byte tag (negative int32 values take ten bytes)."""
+    return 1 + sov(v)
+
+
+def _int_json(v: int) -> int:
+    return len(str(v))
+
+
+_K_STATE_WAITING = len('"waiting":{}')
+_K_STATE_RUNNING = len('"running":{"startedAt":}')
+_K_TERM_FIXED = len('"terminated":{"exitCode":,"startedAt":,"finishedAt":}')
+_K_SIGNAL = len('"signal":')
+_K_CONTAINER_ID = len('"containerID":')
+
+
+def _container_state_pair(st: ContainerState) -> int:
+    """Packed (protobuf body, JSON) sizes of a ``ContainerState``, by arithmetic (the three
+    members are pointers, omitted when nil)."""
+    proto = 0
+    js = 2
+    k = 0
+    w, r, t = st.waiting, st.running, st.terminated
+    if w is not None:
+        proto += wrap(_sf(w.reason) + _sf(w.message))
+        body, j = 0, 0
+        if w.reason:
+            j += _K_REASON + _json_str_len(w.reason)
+            body += 1
+        if w.message:
+            j += _K_MESSAGE + _json_str_len(w.message)
+            body += 1
+        js += _K_STATE_WAITING + j + (body - 1 if body else 0)
+        k += 1
+    if r is not None:
+        tb = 0 if r.started_at is None else 3 + sov(r.started_at)
+        proto += wrap(wrap(tb))
+        js += _K_STATE_RUNNING + (4 if r.started_at is None else _time_json_len(r.started_at, True))
+        k += 1
+    if t is not None:
+        sb = 0 if t.started_at is None else 3 + sov(t.started_at)
+        fb = 0 if t.finished_at is None else 3 + sov(t.finished_at)
+        proto += wrap(
+            _int32_len(t.exit_code) + _int32_len(t.signal) + _sf(t.reason) + _sf(t.message)
+            + wrap(sb) + wrap(fb) + _sf(t.container_id)
+        )
+        j = _K_TERM_FIXED + _int_json(t.exit_code)
+        j += 4 if t.started_at is None else _time_json_len(t.started_at, True)
+        j += 4 if t.finished_at is None else _time_json_len(t.finished_at, True)
+        if t.signal:
+            j += _K_SIGNAL + _int_json(t.signal) + 1
+        if t.reason:
+            j += _K_REASON + _json_str_len(t.reason) + 1
+        if t.message:
+            j += _K_MESSAGE + _json_str_len(t.message) + 1
+        if t.container_id:
+            j += _K_CONTAINER_ID + _json_str_len(t.container_id) + 1
+        js += j
+        k += 1
+    js += k - 1 if k else 0
+    return proto + (js << _PAIR_SHIFT)
+
+
+_state_pair = _by_identity(_container_state_pair, _PART_CACHE_SIZE)
+_EMPTY_STATE = ContainerState()
+
+_K_CS_FIXED = len('{"name":,"state":,"lastState":,"ready":,"restartCount":,"image":,"imageID":}')
+
+
+def _container_status_pair(c: ContainerStatus) -> int:
+    """Packed (protobuf entry with its tag, JSON) sizes of a ``ContainerStatus``, by
+    arithmetic: ``wrap(len(_container_status(c)))`` and the Go JSON length of
+    ``manifests.encode(c)`` (``state`` and ``lastState`` always written, ``{}`` when empty;
+    ``containerID`` and ``started`` omitted when empty)."""
+    sp = _state_pair(c.state)
+    lp = _state_pair(c.last_state)
+    proto = (
+        _sf(c.name) + wrap(sp & _PAIR_MASK) + wrap(lp & _PAIR_MASK) + 2 + _int32_len(c.restart_count)
+        + _sf(c.image) + _sf(c.image_id) + _sf(c.container_id)
+    )
+    js = (
+        _K_CS_FIXED + _json_str_len(c.name) + (sp >> _PAIR_SHIFT) + (lp >> _PAIR_SHIFT)
+        + (4 if c.ready else 5) + _int_json(c.restart_count) + _json_str_len(c.image)
+        + _json_str_len(c.image_id)
+    )
+    if c.container_id:
+        js += _K_CONTAINER_ID + _json_str_len(c.container_id) + 1
+    if c.started is not None:
+        proto += 2
+        js += len('"started":') + (4 if c.started else 5) + 1
+    return wrap(proto) + (js << _PAIR_SHIFT)
+
+
+_status_pair = _by_identity(_container_status_pair, _PART_CACHE_SIZE)
+
 _K_PHASE = len('"phase":')
 _K_CONDITIONS = len('"conditions":')
 _K_MESSAGE = len('"message":')
@@ -405,6 +581,8 @@ _K_HOST_IP = len('"hostIP":')
 _K_POD_IP = len('"podIP":')
 _K_POD_IPS = len('"podIPs":')
 _K_START = len('"startTime":')
+_K_HOST_IPS = len('"hostIPs":')
+_K_CONTAINER_STATUSES = len('"containerStatuses":')
 _PIP_JSON = len('{"ip":}')
 # qosClass, nominatedNodeName, resize (2 bytes each), observedGeneration (two-byte tag + 0).
 _POD_STATUS_ZEROS = 2 + 2 + 2 + 3
@@ -428,6 +606,11 @@ def _pod_status_len(s: PodStatus) -> int:
         n += 5 + sov(t)
     for ip in s.pod_ips:
         n += wrap(_sf(ip.ip))
+    for hip in s.host_ips:
+        n += 1 + wrap(_sf(hip.ip))  # field 16: a two-byte tag
+    if s.container_statuses:
+        sp = _status_pair
+        n += sum([sp(c) for c in s.container_statuses]) & _PAIR_MASK
     return n
 
 
@@ -456,8 +639,20 @@ def _pod_status_json(s: PodStatus) -> int:
             len(ips), sum(_PIP_JSON + _json_str_len(ip.ip) for ip in ips)
         )
         k += 1
+    hips = s.host_ips
+    if hips:
+        n += _K_HOST_IPS + json_list_size(
+            len(hips), sum(_PIP_JSON + _json_str_len(ip.ip) for ip in hips)
+        )
+        k += 1
     t = s.start_time
     if t is not None:
         n += _K_START + _time_json_len(t, True)
+        k += 1
+    css = s.container_statuses
+    if css:
+        sp = _status_pair
+        total = sum([sp(c) for c in css]) >> _PAIR_SHIFT
+        n += _K_CONTAINER_STATUSES + json_list_size(len(css), total)
         k += 1
     return 2 + n + (k - 1 if k else 0)

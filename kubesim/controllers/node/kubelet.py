@@ -1,22 +1,55 @@
-"""The kubelets of every node, as one component: pod start-up, IPs, readiness, termination.
+"""The kubelets of every node, as one component: the whole pod lifecycle that decides readiness.
 
-For a pod bound to a node (times from :class:`~kubesim.timing.Timing`, drawn from the seed):
+For a pod bound to a node (latencies from :class:`~kubesim.timing.Timing`, drawn from the seed):
 
-1. ``kubelet_admit`` later: the first status write — phase ``Pending``, ``hostIP``, conditions
-   ``PodReadyToStartContainers``/``Initialized``/``Ready``/``ContainersReady`` (no IP yet);
+1. ``kubelet_admit`` later: the first status write — phase ``Pending``, ``hostIP``/``hostIPs``,
+   every container ``waiting: ContainerCreating``, conditions ``PodReadyToStartContainers``,
+   ``Initialized``, ``Ready``, ``ContainersReady`` (no IP yet);
 2. ``container_start`` after binding: the sandbox has an IP (from the node's pod CIDR, see
-   :mod:`kubesim.ipam`), containers run: phase ``Running``, ``podIP``/``podIPs``; ``Ready`` is
-   ``True`` at once without a readiness probe, else it follows the probe (:mod:`kubesim.probes`);
-3. on ``deletionTimestamp``: the app receives SIGTERM and exits after ``app_shutdown`` (at most
-   the grace period; killed at its end): a status write with the terminal phase and
-   ``Ready=False``; ``kubelet_delete_delay`` later the kubelet's final DELETE frees the name
-   and, the pod IP.
+   :mod:`kubesim.ipam`; a ``hostNetwork`` pod takes its node's ``InternalIP``), containers run:
+   phase ``Running``, ``podIP``/``podIPs``, ``containerStatuses[].state.running``;
+3. probes (:mod:`kubesim.probes`, ``pkg/kubelet/prober``): the startup probe first (readiness and
+   liveness are not probed before it succeeds; reaching its ``failureThreshold`` restarts the
+   container), then readiness (``ready``) and liveness (reaching its ``failureThreshold`` kills
+   and restarts the container). A container also exits by itself when its application model
+   says so (:attr:`~kubesim.probes.AppBehaviour.exit_after`);
+4. restarts (``pkg/kubelet/kuberuntime/kuberuntime_manager.go`` ``doBackOff``,
+   ``client-go/util/flowcontrol/backoff.go``): ``restartPolicy`` decides whether an exited
+   container restarts; the first restart is immediate, later ones wait in ``CrashLoopBackOff``
+   for 10 s doubling up to 5 min; the back-off entry expires once the container ran for more
+   than 10 min (twice the maximum) since the last back-off. ``restartCount`` and ``lastState``
+   follow. Writes set off by a kill or a crash carry the cause ``restart`` (until the container
+   is ready again);
+5. readiness gates (``pkg/kubelet/status/generate.go``): ``Ready`` is ``True`` only when
+   ``ContainersReady`` is and every ``readinessGates`` condition, written by another
+   controller, is ``True``; the kubelet re-evaluates on every pod update;
+6. on ``deletionTimestamp`` (``kuberuntime_container.go`` ``killContainer``): each running
+   container's ``preStop`` hook runs (``sleep``: its seconds; ``exec``/``httpGet``: the
+   application model's :attr:`~kubesim.probes.AppBehaviour.pre_stop_seconds`; at most the grace
+   period, in whole seconds), then SIGTERM; the application exits after ``app_shutdown`` or is
+   SIGKILLed when what is left of the grace period (at least 2 s) runs out. Readiness is still
+   probed meanwhile (liveness and startup are not), so the endpoint stays ``serving`` while the
+   application answers. Then a status write with the terminal phase, every container
+   ``terminated`` (``Completed`` exit 0, or ``Error`` exit 137 when killed) and ``Ready=False``;
+   ``kubelet_delete_delay`` later the kubelet's final DELETE frees the name and the pod IP.
 
-Costs: ``O(1)`` per pod event plus one clock entry per scheduled transition.
+Every status is built whole from what the kubelet knows and written only when it differs from
+the stored one (the status manager's ``needsUpdate``); conditions the kubelet does not own (a
+readiness gate's) are kept, first, as ``mergePodStatus`` keeps them. Container and image IDs are
+derived from the pod uid, container name and restart count by a hash: no random draw.
+
+Deviations, on purpose: the kubelet reacts at once (no PLEG relist period, no pod-worker
+re-sync granularity: a back-off restart happens exactly when the back-off expires); liveness
+ticks are aligned to the container's start, as readiness ticks are; a restart's new container
+starts in the instant the old one exited (the image is present); a kubelet that was down
+misses the liveness failures and exits of its downtime.
+
+Costs: ``O(containers)`` per pod event plus one clock entry per scheduled transition.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -27,12 +60,53 @@ from kubesim.clock import Timer
 from kubesim.controllers.runtime import ControllerContext
 from kubesim.errors import Conflict, KubesimError, ServerError, ServerTimeout
 from kubesim.ipam import RangeAllocator
-from kubesim.objects import Pod, PodCondition, PodIP, PodStatus
+from kubesim.objects import (
+    Container,
+    ContainerState,
+    ContainerStateRunning,
+    ContainerStateTerminated,
+    ContainerStateWaiting,
+    ContainerStatus,
+    HostIP,
+    Pod,
+    PodCondition,
+    PodIP,
+    PodStatus,
+)
 
-__all__ = ["Kubelet", "KubeletStatistics", "PodRuntime", "STATUS_RETRY_SECONDS"]
+__all__ = [
+    "Kubelet",
+    "KubeletStatistics",
+    "PodRuntime",
+    "ContainerRuntime",
+    "STATUS_RETRY_SECONDS",
+    "BACKOFF_INITIAL_SECONDS",
+    "BACKOFF_MAX_SECONDS",
+    "MINIMUM_GRACE_PERIOD_SECONDS",
+    "KUBELET_CONDITIONS",
+    "container_id",
+    "image_ref",
+    "image_id",
+    "go_duration",
+    "pod_phase",
+    "set_pod_condition",
+]
 
 #: How long the status manager waits before retrying a failed status write.
 STATUS_RETRY_SECONDS = 1.0
+#: ``backOffPeriod`` (``pkg/kubelet/kubelet.go``): the first CrashLoopBackOff delay.
+BACKOFF_INITIAL_SECONDS = 10.0
+#: ``MaxContainerBackOff`` (``pkg/kubelet/kubelet.go``).
+BACKOFF_MAX_SECONDS = 300.0
+#: ``minimumGracePeriodInSeconds`` (``pkg/kubelet/kuberuntime/kuberuntime_container.go``).
+MINIMUM_GRACE_PERIOD_SECONDS = 2
+#: The pod conditions the kubelet owns (``pkg/kubelet/types/pod_status.go``
+#: ``PodConditionsByKubelet`` with ``PodReadyToStartContainers``).
+KUBELET_CONDITIONS = frozenset({"PodScheduled", "Ready", "Initialized", "ContainersReady", "PodReadyToStartContainers"})
+#: The cause of the writes a container kill or crash sets off.
+RESTART_CAUSE = "restart"
+
+_EXIT_KILLED = 137  # 128 + SIGKILL
 
 
 @attrs.frozen
@@ -43,6 +117,142 @@ class KubeletStatistics:
     status_writes: int
     terminated: int
     running: int
+    restarts: int = 0
+
+
+# --------------------------------------------------------------------------------------------
+# names the container runtime reports
+
+
+def image_ref(image: str) -> str:
+    """The image as containerd reports it in ``containerStatuses[].image``: the fully
+    qualified reference (``nginx`` -> ``docker.io/library/nginx:latest``). ``O(len)``.
+
+    >>> image_ref("nginx:1.25"), image_ref("registry.k8s.io/pause:3.9")
+    ('docker.io/library/nginx:1.25', 'registry.k8s.io/pause:3.9')
+    """
+    if not image:
+        return ""
+    name = image
+    first, slash, _ = name.partition("/")
+    if not slash or ("." not in first and ":" not in first and first != "localhost"):
+        name = "docker.io/" + (name if slash else "library/" + name)
+    last = name.rsplit("/", 1)[-1]
+    if "@" not in last and ":" not in last:
+        name += ":latest"
+    return name
+
+
+def image_id(image: str) -> str:
+    """``containerStatuses[].imageID``: the repository with a digest derived from the image
+    reference by SHA-256 (a stand-in for the registry's manifest digest). ``O(len)``."""
+    if not image:
+        return ""
+    ref = image_ref(image)
+    repo, at, digest = ref.partition("@")
+    if at:
+        return ref
+    last = repo.rsplit("/", 1)
+    if ":" in last[-1]:
+        repo = repo[: len(repo) - len(last[-1]) + last[-1].index(":")]
+    return f"{repo}@sha256:{hashlib.sha256(ref.encode()).hexdigest()}"
+
+
+def container_id(uid: str, name: str, restart_count: int) -> str:
+    """``containerd://<64 hex>``, derived from the pod uid, the container name and its restart
+    count (no random draw, so adding container statuses moves no other random choice)."""
+    return "containerd://" + hashlib.sha256(f"{uid}/{name}/{restart_count}".encode()).hexdigest()
+
+
+def go_duration(seconds: float) -> str:
+    """Go's ``time.Duration.String`` for whole seconds: ``10s``, ``1m20s``, ``5m0s``."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m{s}s"
+    h, m = divmod(m, 60)
+    return f"{h}h{m}m{s}s"
+
+
+# --------------------------------------------------------------------------------------------
+# runtime state
+
+
+@attrs.define(eq=False)
+class ContainerRuntime:
+    """What the kubelet knows of one container of a pod it runs.
+
+    ``mode``: ``creating`` (never started), ``running``, ``stopping`` (being killed, still
+    running), ``exited`` (terminated, maybe to be restarted), ``backoff`` (waiting in
+    CrashLoopBackOff).
+    """
+
+    spec: Container
+    behaviour: Any  # kubesim.probes.AppBehaviour
+    mode: str = "creating"
+    restart_count: int = 0
+    since: float = 0.0  # virtual time the current instance started
+    started_at: int | None = None  # ... in Unix seconds
+    container_id: str = ""
+    started_off: float | None = None  # container time at which the startup probe succeeded
+    startup: Any = None  # probe trackers (kubesim.probes.ReadinessTracker)
+    readiness: Any = None
+    liveness: Any = None
+    ready: bool = False
+    x: float = 0.0  # container time up to which probe results are folded in
+    terminated: ContainerStateTerminated | None = None  # the latest exited instance
+    last_state: ContainerState = attrs.field(factory=ContainerState)
+    waiting_message: str = ""
+    restart_at: float | None = None  # virtual time a back-off restart is due
+    exit_at: float | None = None  # virtual time a kill ends (mode "stopping")
+    exit_code: int = 0
+    restarting: bool = False  # between a kill or crash and being ready again
+    exit_time: float | None = None  # virtual time the latest instance exited
+    prev_exit: float | None = None  # ... the instance before the current one
+    restart_base: float | None = None  # the exit a back-off is counted from
+
+    def event(self, terminating: bool) -> tuple[float, int, str, float] | None:
+        """The next thing that happens to this container: ``(virtual time, priority, kind,
+        container time)``, or ``None``."""
+        if self.mode == "stopping":
+            assert self.exit_at is not None
+            return (self.exit_at, 0, "exited", self.exit_at - self.since)
+        if self.mode == "backoff":
+            if terminating or self.restart_at is None:
+                return None
+            return (self.restart_at, 0, "restart", 0.0)
+        if self.mode != "running":
+            return None
+        best: tuple[float, int, str, float] | None = None
+
+        def offer(x: float | None, prio: int, kind: str) -> None:
+            nonlocal best
+            if x is None:
+                return
+            t = self.since + x
+            if best is None or (t, prio) < (best[0], best[1]):
+                best = (t, prio, kind, x)
+
+        if not terminating:
+            ex = self.behaviour.exit_after
+            if ex is not None and ex > self.x:
+                offer(float(ex), 1, "exit")
+            if self.started_off is None:
+                if self.startup is not None:
+                    if self.startup.result_at(self.x) is False:
+                        offer(self.x, 3, "startup")  # failed at (or before) this instant
+                    else:
+                        offer(self.startup.next_transition(self.x), 3, "startup")
+            elif self.liveness is not None:
+                if self.liveness.result_at(self.x) is False:
+                    offer(self.x, 2, "liveness")
+                else:
+                    offer(self.liveness.next_transition(self.x), 2, "liveness")
+        if self.started_off is not None and self.readiness is not None:
+            offer(self.readiness.next_transition(self.x), 4, "ready")
+        return best
 
 
 @attrs.define(eq=False)
@@ -51,39 +261,114 @@ class PodRuntime:
 
     uid: str
     node: str
-    started: bool = False
+    started: bool = False  # the sandbox exists and containers were started
     ips: tuple[str, ...] = ()
     timers: list[Timer] = attrs.field(factory=list)
     terminating: bool = False
-    ready: bool = False
-    readiness: Any = None  # a PodReadiness, when the pod has a readiness probe
-    since: float = 0.0  # when its containers started
+    ready: bool = False  # every container ready (ContainersReady)
+    since: float = 0.0  # when its containers first started
     status_seq: int = 0  # status write attempts, so a retry never overwrites a newer status
+    containers: list[ContainerRuntime] = attrs.field(factory=list)
+    host_network: bool = False
+    context: str = ""  # the cause of the work that created the pod
+    done: bool = False  # reached a terminal phase
+    event_timer: Timer | None = None
+    admitted: bool = False
+    start_time: int | None = None
+    readiness: Any = None  # a PodReadiness (kept for callers of readiness_for; unused here)
 
 
-def _conditions(now: int, ready: bool, old: tuple[PodCondition, ...], *, started: bool) -> tuple[PodCondition, ...]:
+def pod_phase(restart_policy: str, containers: list[ContainerRuntime]) -> str:
+    """``getPhase`` (``pkg/kubelet/kubelet_pods.go``) from the containers' states."""
+    waiting = running = stopped = succeeded = 0
+    for c in containers:
+        if c.mode in ("running", "stopping"):
+            running += 1
+        elif c.mode == "exited":
+            stopped += 1
+            if c.terminated is not None and c.terminated.exit_code == 0:
+                succeeded += 1
+        elif c.mode == "backoff":
+            stopped += 1  # waiting, with a last termination state
+        else:
+            waiting += 1
+    if waiting:
+        return "Pending"
+    if running:
+        return "Running"
+    if restart_policy == "Always":
+        return "Running"
+    if stopped == succeeded:
+        return "Succeeded"
+    if restart_policy == "Never":
+        return "Failed"
+    return "Running"
+
+
+def _condition(old: PodCondition | None, t: str, status: str, now: int, reason: str = "", message: str = "") -> PodCondition:
+    # updateLastTransitionTime (pkg/kubelet/status/status_manager.go): the transition time
+    # moves only when the status does.
+    if old is not None and old.status == status:
+        if old.reason == reason and old.message == message and old.last_probe_time is None:
+            return old
+        return PodCondition(type=t, status=status, last_transition_time=old.last_transition_time,
+                            reason=reason, message=message)
+    return PodCondition(type=t, status=status, last_transition_time=now, reason=reason, message=message)
+
+
+def _pod_conditions(pod: Pod, now: int, phase: str, statuses: tuple[ContainerStatus, ...], *, sandbox: bool) -> tuple[PodCondition, ...]:
+    """The pod's conditions as ``generateAPIPodStatus`` builds them: the conditions the kubelet
+    does not own first (kept as stored), then PodReadyToStartContainers, Initialized, Ready,
+    ContainersReady (``pkg/kubelet/status/generate.go``) and PodScheduled."""
+    old = pod.status.conditions
     prev = {c.type: c for c in old}
+    out = [c for c in old if c.type not in KUBELET_CONDITIONS]
+    # GenerateContainersReadyCondition
+    if phase in ("Succeeded", "Failed"):
+        cr_status, cr_reason, cr_message = "False", ("PodCompleted" if phase == "Succeeded" else "PodFailed"), ""
+    else:
+        unready = [s.name for s in statuses if not s.ready]
+        if unready:
+            cr_status, cr_reason = "False", "ContainersNotReady"
+            cr_message = f"containers with unready status: [{' '.join(unready)}]"
+        else:
+            cr_status, cr_reason, cr_message = "True", "", ""
+    # GeneratePodReadyCondition
+    if cr_status != "True":
+        r_status, r_reason, r_message = cr_status, cr_reason, cr_message
+    else:
+        msgs = []
+        for gate in pod.spec.readiness_gates:
+            c = prev.get(gate.condition_type)
+            if c is None:
+                msgs.append(f'corresponding condition of pod readiness gate "{gate.condition_type}" does not exist.')
+            elif c.status != "True":
+                msgs.append(f'the status of pod readiness gate "{gate.condition_type}" is not "True", but {c.status}')
+        if msgs:
+            r_status, r_reason, r_message = "False", "ReadinessGatesNotReady", ", ".join(msgs)
+        else:
+            r_status, r_reason, r_message = "True", "", ""
+    out.append(_condition(prev.get("PodReadyToStartContainers"), "PodReadyToStartContainers",
+                          "True" if sandbox else "False", now))
+    out.append(_condition(prev.get("Initialized"), "Initialized", "True", now))
+    out.append(_condition(prev.get("Ready"), "Ready", r_status, now, r_reason, r_message))
+    out.append(_condition(prev.get("ContainersReady"), "ContainersReady", cr_status, now, cr_reason, cr_message))
+    out.append(prev.get("PodScheduled") or PodCondition(type="PodScheduled", status="True", last_transition_time=now))
+    return tuple(out)
 
-    def cond(t: str, status: bool) -> PodCondition:
-        s = "True" if status else "False"
-        p = prev.get(t)
-        if p is not None and p.status == s:
-            return p
-        reason = "" if status else ("ContainersNotReady" if t in ("Ready", "ContainersReady") else "")
-        return PodCondition(type=t, status=s, last_transition_time=now, reason=reason)
 
-    return (
-        cond("PodReadyToStartContainers", started),
-        cond("Initialized", True),
-        cond("Ready", ready),
-        cond("ContainersReady", ready),
-        prev.get("PodScheduled") or PodCondition(type="PodScheduled", status="True", last_transition_time=now),
-    )
+# --------------------------------------------------------------------------------------------
+# the kubelet
 
 
 @attrs.define(eq=False)
 class Kubelet:
-    """Runs the pods bound to every node. See the module docstring."""
+    """Runs the pods bound to every node. See the module docstring.
+
+    Methods: :meth:`start` (watch pods), :meth:`set_behaviour` (an application model per pod),
+    :meth:`node_down` / :meth:`node_up` (a kubelet stops and comes back), :meth:`statistics`,
+    :meth:`_check`.
+    """
 
     ctx: ControllerContext
     pods: dict[tuple[str, str], PodRuntime] = attrs.field(factory=dict, repr=False)
@@ -91,9 +376,12 @@ class Kubelet:
     behaviours: dict[tuple[str, str], Any] = attrs.field(factory=dict, repr=False)
     #: nodes whose kubelet is down (see :mod:`kubesim.controllers.node.lifecycle`)
     down_nodes: set[str] = attrs.field(factory=set, repr=False)
+    #: CrashLoopBackOff entries by stable container key: (back-off seconds, last update)
+    backoff: dict[tuple[str, str, str, str], tuple[float, float]] = attrs.field(factory=dict, repr=False)
     _started: int = 0
     _status_writes: int = 0
     _terminated: int = 0
+    _restarts: int = 0
 
     name = "kubelet"
 
@@ -103,8 +391,16 @@ class Kubelet:
     def _now(self) -> int:
         return int(self.ctx.api.epoch) + int(self.ctx.clock.now)
 
-    def _later(self, rt: PodRuntime, delay: float, fn: Callable[[], object]) -> None:
-        rt.timers.append(self.ctx.clock.schedule(delay, fn))
+    def _later(self, rt: PodRuntime, delay: float, fn: Callable[[], object]) -> Timer:
+        timer = self.ctx.clock.schedule(delay, fn)
+        rt.timers.append(timer)
+        return timer
+
+    def _cancel(self, rt: PodRuntime) -> None:
+        for timer in rt.timers:
+            timer.cancel()
+        rt.timers.clear()
+        rt.event_timer = None
 
     # ------------------------------------------------------------------ events
 
@@ -124,7 +420,8 @@ class Kubelet:
         if rt is None:
             if pod.metadata.deletion_timestamp is not None:
                 return
-            rt = PodRuntime(uid=pod.metadata.uid, node=pod.spec.node_name)
+            rt = PodRuntime(uid=pod.metadata.uid, node=pod.spec.node_name, host_network=pod.spec.host_network,
+                            context=self.ctx.clock.context)
             self.pods[key] = rt
             t = self.ctx.timing
             admit = t.kubelet_admit.draw(self.ctx.rng)
@@ -136,6 +433,18 @@ class Kubelet:
             if rt.node in self.down_nodes:
                 return  # a dead kubelet does not see the deletion; handled in node_up
             self._terminate(key, rt, pod)
+            return
+        if (
+            ev.actor != "kubelet"
+            and pod.spec.readiness_gates
+            and rt.admitted
+            and not rt.done
+            and rt.node not in self.down_nodes
+            and ev.old is not None
+            and ev.old.status.conditions != pod.status.conditions
+        ):
+            # Another controller wrote a condition: the kubelet's next sync re-evaluates Ready.
+            self._later(rt, 0.0, lambda: self._sync(key, rt))
 
     # ------------------------------------------------------------------ node failure
 
@@ -145,13 +454,11 @@ class Kubelet:
         self.down_nodes.add(node)
         for rt in self.pods.values():
             if rt.node == node:
-                for timer in rt.timers:
-                    timer.cancel()
-                rt.timers.clear()
+                self._cancel(rt)
 
     def node_up(self, node: str) -> None:
         """The kubelet of ``node`` is back: it finishes pending terminations, starts pods it had
-        not started, and reports the readiness of the running ones."""
+        not started, and reports the state of the running ones."""
         self.down_nodes.discard(node)
         for key in [k for k, rt in self.pods.items() if rt.node == node]:
             rt = self.pods[key]
@@ -164,33 +471,49 @@ class Kubelet:
             elif not rt.started:
                 self._later(rt, self.ctx.timing.container_start.draw(self.ctx.rng),
                             lambda key=key, rt=rt: self._start_containers(key, rt))  # type: ignore[misc]
-            else:
-                rt.ready = pod.status.ready  # what the API shows (the node controller may have changed it)
-                self._readiness_flip(key, rt)
+            elif not rt.done:
+                now = self.ctx.clock.now
+                for c in rt.containers:
+                    if c.mode in ("running", "stopping"):
+                        c.x = max(c.x, now - c.since)
+                        if c.readiness is not None and c.started_off is not None:
+                            c.ready = c.readiness.ready_at(c.x)
+                    if c.mode == "stopping":
+                        c.mode = "running"  # the kill was never finished
+                        c.exit_at = None
+                rt.ready = all(c.ready for c in rt.containers)
+                self._sync(key, rt)
+                self._plan(key, rt)
 
     def _forget(self, key: tuple[str, str], rt: PodRuntime) -> None:
-        for timer in rt.timers:
-            timer.cancel()
-        rt.timers.clear()
+        self._cancel(rt)
         ranges = self.ctx.cluster.pod_ranges.get(rt.node, []) if self.ctx.cluster is not None else []
-        for ip in rt.ips:
-            for r in ranges:
-                try:
-                    if r.in_use(ip):
-                        r.release(ip)
-                except ValueError:
-                    pass
+        if not rt.host_network:
+            for ip in rt.ips:
+                for r in ranges:
+                    try:
+                        if r.in_use(ip):
+                            r.release(ip)
+                    except ValueError:
+                        pass
         if self.pods.get(key) is rt:
             del self.pods[key]
             self.behaviours.pop(key, None)
+            for c in rt.containers:
+                self.backoff.pop((key[0], key[1], rt.uid, c.spec.name), None)
+
+    # ------------------------------------------------------------------ status
 
     def _write_status(self, key: tuple[str, str], rt: PodRuntime, mutate: Callable[[Pod], PodStatus]) -> Pod | None:
         """Write the status ``mutate(pod)`` of the pod as stored now (an unconditional update,
-        as the status manager's patch is)."""
-        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        as the status manager's patch is), unless it equals the stored status."""
+        pod: Pod | None = self.ctx.api.try_get("Pod", key[1], key[0])
         if pod is None or pod.metadata.uid != rt.uid:
             return None
-        new = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""), status=mutate(pod))
+        status = mutate(pod)
+        if status == pod.status:
+            return pod
+        new = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""), status=status)
         rt.status_seq += 1
         seq = rt.status_seq
         try:
@@ -211,30 +534,94 @@ class Kubelet:
         self._status_writes += 1
         return stored
 
+    def _container_status(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> ContainerStatus:
+        spec = c.spec
+        if c.mode == "creating":
+            return ContainerStatus(
+                name=spec.name, state=ContainerState(waiting=ContainerStateWaiting(reason="ContainerCreating")),
+                image=spec.image, started=False,
+            )
+        image, iid = image_ref(spec.image), image_id(spec.image)
+        if c.mode in ("running", "stopping"):
+            return ContainerStatus(
+                name=spec.name, state=ContainerState(running=ContainerStateRunning(started_at=c.started_at)),
+                last_state=c.last_state, ready=c.ready and c.started_off is not None,
+                restart_count=c.restart_count, image=image, image_id=iid, container_id=c.container_id,
+                started=c.started_off is not None,
+            )
+        if c.mode == "backoff":
+            return ContainerStatus(
+                name=spec.name,
+                state=ContainerState(waiting=ContainerStateWaiting(reason="CrashLoopBackOff", message=c.waiting_message)),
+                last_state=c.last_state, restart_count=c.restart_count, image=image, image_id=iid,
+                container_id=c.container_id, started=False,
+            )
+        return ContainerStatus(
+            name=spec.name, state=ContainerState(terminated=c.terminated), last_state=c.last_state,
+            restart_count=c.restart_count, image=image, image_id=iid, container_id=c.container_id, started=False,
+        )
+
+    def _status(self, key: tuple[str, str], rt: PodRuntime, *, phase: str | None = None) -> Callable[[Pod], PodStatus]:
+        """The status the kubelet would write now, as a function of the stored pod (whose
+        conditions it does not own are merged in at each attempt)."""
+        now = self._now()
+        statuses = tuple(self._container_status(key, rt, c) for c in rt.containers)
+        pod_ph = phase or pod_phase(self._restart_policy(key), rt.containers)
+        if not rt.started:
+            pod_ph = "Pending"
+        sandbox = rt.started and pod_ph not in ("Succeeded", "Failed")
+        ips = rt.ips if rt.started else ()
+        host_ip = self._host_ips(rt.node)
+        start_time = rt.start_time
+
+        def mutate(p: Pod) -> PodStatus:
+            return attrs.evolve(
+                p.status,
+                phase=pod_ph,
+                host_ip=host_ip[0] if host_ip else "",
+                host_ips=tuple(HostIP(ip) for ip in host_ip),
+                pod_ip=ips[0] if ips else "",
+                pod_ips=tuple(PodIP(ip) for ip in ips),
+                start_time=p.status.start_time or start_time,
+                conditions=_pod_conditions(p, now, pod_ph, statuses, sandbox=sandbox),
+                container_statuses=statuses,
+            )
+
+        return mutate
+
+    def _restart_policy(self, key: tuple[str, str]) -> str:
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        return "Always" if pod is None else (pod.spec.restart_policy or "Always")
+
+    def _sync(self, key: tuple[str, str], rt: PodRuntime, *, phase: str | None = None) -> None:
+        if not rt.admitted or (rt.done and phase is None):
+            return
+        self._write_status(key, rt, self._status(key, rt, phase=phase))
+
+    def _host_ips(self, node: str) -> tuple[str, ...]:
+        n = self.ctx.api.try_get("Node", node, "")
+        if n is None:
+            return ()
+        return tuple(str(a.address) for a in n.status.addresses if a.type == "InternalIP")
+
+    # ------------------------------------------------------------------ start-up
+
     def _admit(self, key: tuple[str, str], rt: PodRuntime) -> None:
         if rt.started or rt.terminating:
             return
-        now = self._now()
-        host_ip = self._host_ip(rt.node)
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        if pod is None or pod.metadata.uid != rt.uid:
+            return
+        rt.admitted = True
+        rt.start_time = self._now()
+        rt.containers = [ContainerRuntime(spec=c, behaviour=self._behaviour(key)) for c in pod.spec.containers]
+        self._sync(key, rt)
 
-        def mutate(pod: Pod) -> PodStatus:
-            return attrs.evolve(
-                pod.status,
-                phase="Pending",
-                host_ip=host_ip,
-                start_time=now,
-                conditions=_conditions(now, False, pod.status.conditions, started=False),
-            )
+    def _behaviour(self, key: tuple[str, str]) -> Any:
+        from kubesim import probes
 
-        self._write_status(key, rt, mutate)
-
-    def _host_ip(self, node: str) -> str:
-        n = self.ctx.api.try_get("Node", node, "")
-        if n is not None:
-            for a in n.status.addresses:
-                if a.type == "InternalIP":
-                    return str(a.address)
-        return ""
+        beh = self.behaviours.get(key)
+        return beh if beh is not None else probes.AppBehaviour()
 
     def _start_containers(self, key: tuple[str, str], rt: PodRuntime) -> None:
         if rt.terminating:
@@ -242,109 +629,318 @@ class Kubelet:
         pod = self.ctx.api.try_get("Pod", key[1], key[0])
         if pod is None or pod.metadata.uid != rt.uid:
             return
-        ranges: list[RangeAllocator] = self.ctx.cluster.pod_ranges.get(rt.node, []) if self.ctx.cluster else []
-        rt.ips = tuple(r.allocate() for r in ranges)
+        if rt.host_network:
+            rt.ips = self._host_ips(rt.node)
+        else:
+            ranges: list[RangeAllocator] = self.ctx.cluster.pod_ranges.get(rt.node, []) if self.ctx.cluster else []
+            rt.ips = tuple(r.allocate() for r in ranges)
         rt.started = True
+        rt.admitted = True
+        if rt.start_time is None:
+            rt.start_time = self._now()
         self._started += 1
-        since = self.ctx.clock.now
-        rt.since = since
-        rt.readiness = readiness_for(pod, since, self.behaviours.get(key))
-        ready = rt.readiness is None or rt.readiness.ready_at(since)
-        rt.ready = ready
-        now = self._now()
-        ips = rt.ips
+        rt.since = self.ctx.clock.now
+        beh = self._behaviour(key)
+        if not rt.containers:
+            rt.containers = [ContainerRuntime(spec=c, behaviour=beh) for c in pod.spec.containers]
+        for c in rt.containers:
+            c.behaviour = beh
+            self._run_instance(key, rt, c, first=True)
+        rt.ready = all(c.ready for c in rt.containers)
+        self._sync(key, rt)
+        self._plan(key, rt)
 
-        def mutate(p: Pod) -> PodStatus:
-            return attrs.evolve(
-                p.status,
-                phase="Running",
-                pod_ip=ips[0] if ips else "",
-                pod_ips=tuple(PodIP(ip) for ip in ips),
-                start_time=p.status.start_time or now,
-                conditions=_conditions(now, ready, p.status.conditions, started=True),
-            )
+    def _run_instance(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, *, first: bool) -> None:
+        """Start a new instance of container ``c`` now."""
+        from kubesim import probes
 
-        self._write_status(key, rt, mutate)
-        self._schedule_readiness(key, rt)
+        if not first:
+            c.prev_exit = c.exit_time
+            c.restart_count += 1
+            self._restarts += 1
+            if c.terminated is not None:
+                c.last_state = ContainerState(terminated=c.terminated)
+        c.terminated = None
+        c.mode = "running"
+        c.since = self.ctx.clock.now
+        c.started_at = self._now()
+        c.container_id = container_id(rt.uid, c.spec.name, c.restart_count)
+        c.x = 0.0
+        c.restart_at = c.exit_at = None
+        c.waiting_message = ""
+        live = c.behaviour.for_liveness
+        c.startup = None
+        c.started_off = None
+        if c.spec.startup_probe is not None:
+            c.startup = probes.ReadinessTracker(c.spec, live, probe=c.spec.startup_probe, initial=None)
+            if c.startup.result_at(0.0) is True:
+                self._startup_passed(c, 0.0)
+        else:
+            self._startup_passed(c, 0.0)
+        if c.started_off is None:
+            c.readiness = c.liveness = None
+            c.ready = False
 
-    def _schedule_readiness(self, key: tuple[str, str], rt: PodRuntime, after: float | None = None) -> None:
-        # Readiness flips are found in container time (seconds since the containers started);
-        # the timer carries the flip's container time to the callback, which evaluates
-        # readiness there. Converting the clock's time back (``now - since``) can land an ulp
-        # before the flip, which would never be seen and be rescheduled forever.
-        if rt.readiness is None or rt.terminating:
+    def _startup_passed(self, c: ContainerRuntime, x: float) -> None:
+        from kubesim import probes
+
+        c.started_off = x
+        spec = c.spec
+        c.readiness = (
+            None if spec.readiness_probe is None
+            else probes.ReadinessTracker(spec, c.behaviour, first_probe_offset=x)
+        )
+        c.liveness = (
+            None if spec.liveness_probe is None
+            else probes.ReadinessTracker(spec, c.behaviour.for_liveness, probe=spec.liveness_probe, initial=True,
+                                         not_before=x)
+        )
+        c.ready = c.readiness is None or c.readiness.ready_at(x)
+        if c.ready:
+            c.restarting = False
+
+    # ------------------------------------------------------------------ the event loop
+
+    def _plan(self, key: tuple[str, str], rt: PodRuntime) -> None:
+        """(Re)schedule the pod's next container event."""
+        if rt.event_timer is not None:
+            rt.event_timer.cancel()
+            rt.event_timer = None
+        if rt.done or rt.node in self.down_nodes:
             return
-        x = self.ctx.clock.now - rt.readiness.since if after is None else after
-        nxt = rt.readiness.next_offset(x)
-        if nxt is None:
+        best: tuple[float, int, str, float] | None = None
+        restarting = False
+        for c in rt.containers:
+            e = c.event(rt.terminating)
+            if e is not None and (best is None or e[:2] < best[:2]):
+                best = e
+            restarting = restarting or c.restarting
+        if best is None:
             return
-        self._later(rt, max(0.0, rt.readiness.since + nxt - self.ctx.clock.now),
-                    lambda: self._readiness_flip(key, rt, at=nxt))
+        when = best[0]
+        clock = self.ctx.clock
+        outer = clock.context
+        clock.context = RESTART_CAUSE if restarting else rt.context
+        try:
+            rt.event_timer = self._later(rt, max(0.0, when - clock.now), lambda: self._fire(key, rt, when))
+        finally:
+            clock.context = outer
 
-    def _readiness_flip(self, key: tuple[str, str], rt: PodRuntime, at: float | None = None) -> None:
+    def _fire(self, key: tuple[str, str], rt: PodRuntime, when: float) -> None:
+        rt.event_timer = None
+        policy = self._restart_policy(key)
+        exited: list[ContainerRuntime] = []
+        for c in rt.containers:
+            e = c.event(rt.terminating)
+            if e is None or e[0] != when:
+                continue
+            _, _, kind, x = e
+            if kind == "ready":
+                c.x = x
+                c.ready = c.readiness.ready_at(x)
+                if c.ready:
+                    c.restarting = False
+            elif kind == "startup":
+                c.x = x
+                if c.startup.ready_at(x):
+                    self._startup_passed(c, x)
+                else:
+                    self._kill(key, rt, c)  # "failed startup probe, will be restarted"
+            elif kind == "liveness":
+                c.x = x
+                self._kill(key, rt, c)  # "failed liveness probe, will be restarted"
+            elif kind == "exit":
+                c.x = x
+                self._exited(c, c.behaviour.exit_code)
+                exited.append(c)
+            elif kind == "exited":
+                self._exited(c, c.exit_code)
+                self._after_kill(key, rt, c, policy)
+            elif kind == "restart":
+                self._try_restart(key, rt, c, c.restart_base)
+        rt.ready = all(c.ready for c in rt.containers)
         if rt.terminating:
+            self._sync(key, rt)
+            self._plan(key, rt)
             return
-        x = at
-        if x is None and rt.readiness is not None:
-            x = self.ctx.clock.now - rt.readiness.since
-        ready = rt.readiness is None or rt.readiness.ready_at_offset(x if x is not None else 0.0)
-        if ready != rt.ready:
-            rt.ready = ready
-            now = self._now()
-            self._write_status(
-                key,
-                rt,
-                lambda p: attrs.evolve(p.status, conditions=_conditions(now, ready, p.status.conditions, started=True)),
-            )
-        self._schedule_readiness(key, rt, after=x)
+        phase = pod_phase(policy, rt.containers)
+        if phase in ("Succeeded", "Failed"):
+            rt.done = True
+            self._sync(key, rt, phase=phase)
+            self._cancel(rt)
+            return
+        self._sync(key, rt)
+        # A crash is reported (state terminated) before the kubelet's next sync restarts it.
+        for c in exited:
+            if self._will_restart(policy, c):
+                c.restarting = True
+                self._try_restart(key, rt, c, self.ctx.clock.now)
+        if exited:
+            rt.ready = all(c.ready for c in rt.containers)
+            self._sync(key, rt)
+        self._plan(key, rt)
+
+    @staticmethod
+    def _will_restart(policy: str, c: ContainerRuntime) -> bool:
+        code = c.terminated.exit_code if c.terminated is not None else 0
+        return policy == "Always" or (policy == "OnFailure" and code != 0)
+
+    def _exited(self, c: ContainerRuntime, code: int) -> None:
+        now = self._now()
+        c.terminated = ContainerStateTerminated(
+            exit_code=code, reason="Completed" if code == 0 else "Error",
+            started_at=c.started_at, finished_at=now, container_id=c.container_id,
+        )
+        c.mode = "exited"
+        c.ready = False
+        c.started_off = None
+        c.exit_at = None
+        c.exit_time = self.ctx.clock.now
+
+    def _kill_duration(self, c: ContainerRuntime, grace: int, shutdown: float) -> tuple[float, bool]:
+        """``killContainer``: the ``preStop`` hook (at most the grace period, counted in whole
+        seconds), then SIGTERM with what is left (at least 2 s). ``(seconds, killed)``."""
+        hook = c.spec.lifecycle.pre_stop if c.spec.lifecycle is not None else None
+        pre = 0.0
+        if hook is not None and grace > 0:
+            if hook.sleep is not None:
+                pre = float(hook.sleep.seconds)
+            elif hook.exec is not None or hook.http_get is not None:
+                pre = float(c.behaviour.pre_stop_seconds)
+            pre = min(pre, float(grace))
+        remaining = grace - int(pre)
+        if remaining < MINIMUM_GRACE_PERIOD_SECONDS:
+            remaining = MINIMUM_GRACE_PERIOD_SECONDS
+        killed = shutdown > remaining
+        return pre + min(shutdown, float(remaining)), killed
+
+    def _kill(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> None:
+        """A failed liveness or startup probe: kill the container (it restarts after)."""
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        grace = 30
+        if pod is not None and pod.spec.termination_grace_period_seconds is not None:
+            grace = pod.spec.termination_grace_period_seconds
+        shutdown = self.ctx.timing.app_shutdown.draw(self.ctx.rng)
+        seconds, killed = self._kill_duration(c, grace, shutdown)
+        c.mode = "stopping"
+        c.exit_at = self.ctx.clock.now + seconds
+        c.exit_code = _EXIT_KILLED if killed else 0
+        c.restarting = True
+
+    def _after_kill(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, policy: str) -> None:
+        # computePodActions kills and restarts in one SyncPod: doBackOff looks at the pod
+        # status taken before the kill, whose latest exited instance is the previous one.
+        if not self._will_restart(policy, c):
+            return
+        self._try_restart(key, rt, c, c.prev_exit)
+
+    def _try_restart(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, ts: float | None) -> None:
+        """``startContainer`` after ``doBackOff`` with ``ts`` the finish time of the latest
+        exited instance the kubelet's snapshot shows (``None``: none)."""
+        now = self.ctx.clock.now
+        bkey = (key[0], key[1], rt.uid, c.spec.name)
+        entry = self.backoff.get(bkey)
+        if ts is not None and entry is not None:
+            delay, last = entry
+            expired = ts - last > 2 * BACKOFF_MAX_SECONDS
+            if not expired and now - ts < delay:
+                # IsInBackOffSince: CrashLoopBackOff until ts + delay
+                c.mode = "backoff"
+                c.restart_at = ts + delay
+                c.restart_base = ts
+                if c.terminated is not None:
+                    c.last_state = ContainerState(terminated=c.terminated)
+                c.waiting_message = (
+                    f"back-off {go_duration(delay)} restarting failed container={c.spec.name} "
+                    f"pod={key[1]}_{key[0]}({rt.uid})"
+                )
+                return
+        if ts is not None:
+            # Backoff.Next: a fresh (or expired) entry starts at 10 s, else doubles.
+            if entry is None or ts - entry[1] > 2 * BACKOFF_MAX_SECONDS:
+                self.backoff[bkey] = (BACKOFF_INITIAL_SECONDS, now)
+            else:
+                self.backoff[bkey] = (min(entry[0] * 2, BACKOFF_MAX_SECONDS), now)
+        self._run_instance(key, rt, c, first=False)
+
+    # ------------------------------------------------------------------ behaviour
 
     def set_behaviour(self, key: tuple[str, str], behaviour: Any) -> None:
         """Give pod ``key`` an application behaviour (:class:`kubesim.probes.AppBehaviour`,
-        times relative to its container start). A running pod's readiness is re-evaluated now;
-        a pod not yet started uses it when it starts. A pod without a readiness probe is ready
-        whatever its behaviour, as in Kubernetes."""
+        times relative to each container instance's start). A running pod's probes are
+        re-evaluated now; a pod not yet started uses it when it starts. A pod without a
+        readiness probe is ready whatever its behaviour, as in Kubernetes."""
+        from kubesim import probes
+
         self.behaviours[key] = behaviour
         rt = self.pods.get(key)
-        if rt is None or not rt.started or rt.terminating:
+        if rt is None or not rt.started or rt.terminating or rt.done:
             return
-        for timer in rt.timers:
-            timer.cancel()
-        rt.timers.clear()
-        pod = self.ctx.api.try_get("Pod", key[1], key[0])
-        if pod is None:
-            return
-        rt.readiness = readiness_for(pod, rt.since, behaviour)
-        self._readiness_flip(key, rt)
+        for c in rt.containers:
+            c.behaviour = behaviour
+            if c.mode != "running":
+                continue
+            x = self.ctx.clock.now - c.since
+            c.x = x
+            if c.started_off is None:
+                if c.startup is not None:
+                    c.startup = probes.ReadinessTracker(c.spec, behaviour.for_liveness, probe=c.spec.startup_probe,
+                                                        initial=None)
+            else:
+                off = c.started_off
+                if c.readiness is not None:
+                    c.readiness = probes.ReadinessTracker(c.spec, behaviour, first_probe_offset=off)
+                    c.ready = c.readiness.ready_at(x)
+                if c.liveness is not None:
+                    c.liveness = probes.ReadinessTracker(c.spec, behaviour.for_liveness, probe=c.spec.liveness_probe,
+                                                         initial=True, not_before=off)
+        rt.ready = all(c.ready for c in rt.containers)
+        self._sync(key, rt)
+        self._plan(key, rt)
+
+    # ------------------------------------------------------------------ termination
 
     def _terminate(self, key: tuple[str, str], rt: PodRuntime, pod: Pod) -> None:
         rt.terminating = True
-        for timer in rt.timers:
-            timer.cancel()
-        rt.timers.clear()
+        self._cancel(rt)
         grace = pod.metadata.deletion_grace_period_seconds
         grace = 30 if grace is None else grace
         t = self.ctx.timing
-        if not rt.started:
+        if not rt.started or rt.done:
             self._later(rt, t.kubelet_delete_delay.draw(self.ctx.rng), lambda: self._final_delete(key, rt))
             return
         shutdown = t.app_shutdown.draw(self.ctx.rng)
-        killed = shutdown > grace
-        exit_after = min(shutdown, float(grace))
-        phase = "Failed" if killed else "Succeeded"
+        now = self.ctx.clock.now
+        exit_after = 0.0
+        for c in rt.containers:
+            if c.mode in ("running", "stopping"):
+                # A kill under way (a failed liveness probe) is superseded by this one.
+                seconds, killed = self._kill_duration(c, grace, shutdown)
+                c.mode = "running"
+                c.exit_at = None
+                c.exit_code = _EXIT_KILLED if killed else 0
+                c.x = max(c.x, now - c.since)
+                exit_after = max(exit_after, seconds)
+            elif c.mode == "backoff":
+                c.mode = "exited"
+                c.restart_at = None
 
         def exited() -> None:
-            now = self._now()
+            if rt.event_timer is not None:
+                rt.event_timer.cancel()
+                rt.event_timer = None
+            for c in rt.containers:
+                if c.mode == "running":
+                    self._exited(c, c.exit_code)
             rt.ready = False
-            self._write_status(
-                key,
-                rt,
-                lambda p: attrs.evolve(
-                    p.status, phase=phase, conditions=_conditions(now, False, p.status.conditions, started=False)
-                ),
-            )
+            failed = any(c.terminated is None or c.terminated.exit_code != 0 for c in rt.containers)
+            rt.done = True
+            self._sync(key, rt, phase="Failed" if failed else "Succeeded")
             self._later(rt, t.kubelet_delete_delay.draw(self.ctx.rng), lambda: self._final_delete(key, rt))
 
+        # The containers exit together when the last one does; readiness is probed meanwhile.
         self._later(rt, exit_after, exited)
+        self._plan(key, rt)
 
     def _final_delete(self, key: tuple[str, str], rt: PodRuntime) -> None:
         pod = self.ctx.api.try_get("Pod", key[1], key[0])
@@ -364,9 +960,90 @@ class Kubelet:
     # ------------------------------------------------------------------ introspection
 
     def statistics(self) -> KubeletStatistics:
-        """Pods started, status writes, pods terminated, pods running now."""
-        running = sum(1 for rt in self.pods.values() if rt.started and not rt.terminating)
-        return KubeletStatistics(self._started, self._status_writes, self._terminated, running)
+        """Pods started, status writes, pods terminated, pods running now, container restarts."""
+        running = sum(1 for rt in self.pods.values() if rt.started and not rt.terminating and not rt.done)
+        return KubeletStatistics(self._started, self._status_writes, self._terminated, running, self._restarts)
+
+    def _check(self) -> None:
+        """Invariants: every runtime's containers are in a known mode; a ready pod has every
+        container running and started; back-off delays stay within 10 s .. 5 min."""
+        for rt in self.pods.values():
+            for c in rt.containers:
+                assert c.mode in ("creating", "running", "stopping", "exited", "backoff"), c.mode
+                if c.ready:
+                    assert c.mode in ("running", "stopping") and c.started_off is not None
+                assert c.restart_count >= 0
+            if rt.ready:
+                assert all(c.ready for c in rt.containers)
+        for delay, _ in self.backoff.values():
+            assert BACKOFF_INITIAL_SECONDS <= delay <= BACKOFF_MAX_SECONDS
+
+
+def set_pod_condition(api: Any, pod_name: str, condition_type: str, status: bool | str = True, *,
+                      namespace: str = "default", reason: str = "", message: str = "",
+                      actor: str = "client") -> Pod:
+    """Write condition ``condition_type`` into a pod's ``status.conditions`` as an external
+    controller does (a readiness-gate controller such as the AWS load balancer controller):
+    the condition is replaced in place or appended, ``lastTransitionTime`` moves only when the
+    status changes, and nothing else in the status is touched. ``status``: ``True``/``False``
+    or ``"True"``/``"False"``/``"Unknown"``. The kubelet then re-evaluates ``Ready``.
+
+    Raises :class:`~kubesim.errors.NotFound` for a missing pod and
+    :class:`~kubesim.errors.InvalidOption` for a bad status. ``O(conditions)``."""
+    from kubesim.errors import InvalidOption
+
+    if isinstance(status, bool):
+        text = "True" if status else "False"
+    elif status in ("True", "False", "Unknown"):
+        text = status
+    else:
+        raise InvalidOption(f'status must be True, False, "True", "False" or "Unknown", got {status!r}')
+    if not isinstance(condition_type, str) or not condition_type:
+        raise InvalidOption(f"condition_type must be a non-empty string, got {condition_type!r}")
+    pod: Pod = api.get("Pod", pod_name, namespace)
+    now = int(api.epoch) + int(api.clock.now)
+    conds = list(pod.status.conditions)
+    for i, c in enumerate(conds):
+        if c.type == condition_type:
+            if c.status == text and c.reason == reason and c.message == message:
+                return pod
+            ltt = c.last_transition_time if c.status == text else now
+            conds[i] = PodCondition(type=condition_type, status=text, last_transition_time=ltt,
+                                    last_probe_time=c.last_probe_time, reason=reason, message=message)
+            break
+    else:
+        conds.append(PodCondition(type=condition_type, status=text, last_transition_time=now, reason=reason,
+                                  message=message))
+    new = attrs.evolve(pod, status=attrs.evolve(pod.status, conditions=tuple(conds)))
+    stored: Pod = api.update(new, actor=actor)
+    return stored
+
+
+
+# --------------------------------------------------------------------------------------------
+# The pod-level readiness model of the kubelet before container statuses, kept for the callers
+# that still build on it (``kubesim.lean``): one readiness over every container, and the
+# conditions without messages.
+
+
+def _conditions(now: int, ready: bool, old: tuple[PodCondition, ...], *, started: bool) -> tuple[PodCondition, ...]:
+    prev = {c.type: c for c in old}
+
+    def cond(t: str, status: bool) -> PodCondition:
+        s = "True" if status else "False"
+        p = prev.get(t)
+        if p is not None and p.status == s:
+            return p
+        reason = "" if status else ("ContainersNotReady" if t in ("Ready", "ContainersReady") else "")
+        return PodCondition(type=t, status=s, last_transition_time=now, reason=reason)
+
+    return (
+        cond("PodReadyToStartContainers", started),
+        cond("Initialized", True),
+        cond("Ready", ready),
+        cond("ContainersReady", ready),
+        prev.get("PodScheduled") or PodCondition(type="PodScheduled", status="True", last_transition_time=now),
+    )
 
 
 @attrs.define(eq=False)
