@@ -676,7 +676,7 @@ def _table(header: Sequence[str], body: Sequence[Sequence[str]], left: int) -> l
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
 
     def line(r: Sequence[str]) -> str:
-        cells = [f"{c:<{w}}" if i < left else f"{c:>{w}}" for i, (c, w) in enumerate(zip(r, widths))]
+        cells = [f"{c:<{w}}" if i < left else f"{c:>{w}}" for i, (c, w) in enumerate(zip(r, widths, strict=True))]
         return "  ".join(cells).rstrip()
 
     return [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in body)]

@@ -22,6 +22,7 @@ from typing import Any
 from kubesim.lean.check import Divergence, compare_logs
 from kubesim.lean.engine import SUPPORTED_OPTIONS, LeanCluster, Unsupported
 from kubesim.lean.log import LeanLog
+from kubesim.report import ChurnReport
 
 __all__ = [
     "LeanCluster", "LeanLog", "Unsupported", "Divergence", "compare_logs", "run_rollout", "rolling_update_report",
@@ -61,7 +62,7 @@ def rolling_update_report(
     max_surge: int | str = "25%",
     max_unavailable: int | str = "25%",
     check: bool = False,
-) -> Any:
+) -> ChurnReport:
     """The report of :func:`kubesim.scenarios.rolling_update_churn` (the job ``kubesim churn``
     runs) computed on the lean engine: a Deployment settles, one quiet second passes, then
     ``kubectl set image`` to ``image`` until settled; the churn report covers the rollout only.
@@ -76,4 +77,5 @@ def rolling_update_report(
     start = c.now
     c.set_image("web", image)
     c.run()
-    return c.churn(since=start)
+    report: ChurnReport = c.churn(since=start)
+    return report

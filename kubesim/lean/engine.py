@@ -36,8 +36,8 @@ import json
 import math
 import random
 import uuid
-from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from collections.abc import Hashable, Mapping
+from typing import Any, TypeVar
 
 import attrs
 
@@ -45,7 +45,6 @@ from kubesim import defaults as _defaults
 from kubesim import manifests as _manifests
 from kubesim import scenarios as _scenarios
 from kubesim import validation as _validation
-from kubesim import wire
 from kubesim.apiserver import (
     _GENERATION_KINDS,
     DEFAULT_MAX_REQUEST_BYTES,
@@ -57,17 +56,33 @@ from kubesim.apiserver import (
     _with_meta,
 )
 from kubesim.clock import Clock
-from kubesim.wire import endpoints as _wire_endpoints
-from kubesim.wire.caches import _PAIR_SHIFT
-from kubesim.cluster import LAST_APPLIED_ANNOTATION, REGION_LABEL, ZONE_LABEL, _strip_for_last_applied, _zone_names
+from kubesim.cluster import (
+    LAST_APPLIED_ANNOTATION,
+    REGION_LABEL,
+    ZONE_LABEL,
+    _strip_for_last_applied,
+    _zone_names,
+)
 from kubesim.controllers import endpointutil as eu
-from kubesim.controllers.endpoints.controller import IncrementalTriggerTime, StaleEndpoints, pod_trigger_time
+from kubesim.controllers.endpoints.controller import (
+    IncrementalTriggerTime,
+    StaleEndpoints,
+    pod_trigger_time,
+)
 from kubesim.controllers.endpoints.incremental import ServiceEndpoints
-from kubesim.controllers.endpointslice.controller import IncrementalTriggerTimes, _LiveNodes, _SliceView
+from kubesim.controllers.endpointslice.controller import (
+    IncrementalTriggerTimes,
+    _LiveNodes,
+    _SliceView,
+)
 from kubesim.controllers.endpointslice.incremental import ServiceSlicer
 from kubesim.controllers.endpointslice.reconciler import SliceMetrics
 from kubesim.controllers.endpointslice.topology import TopologyCache
-from kubesim.controllers.node.kubelet import STATUS_RETRY_SECONDS, PodRuntime, _conditions, readiness_for
+from kubesim.controllers.node.kubelet import (
+    PodRuntime,
+    _conditions,
+    readiness_for,
+)
 from kubesim.controllers.runtime import (
     Options,
     WorkQueue,
@@ -104,6 +119,8 @@ from kubesim.objects import (
     PodStatus,
 )
 from kubesim.timing import Timing
+from kubesim.wire import endpoints as _wire_endpoints
+from kubesim.wire.caches import _PAIR_SHIFT
 
 __all__ = ["LeanCluster", "Unsupported"]
 
@@ -116,19 +133,21 @@ SLICE_ACTOR = "endpointslice-controller"
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_T = TypeVar("_T")
 
 
-def _evolve(obj: Any, **changes: Any) -> Any:
+def _evolve(obj: _T, **changes: Any) -> _T:
     """``attrs.evolve`` without its per-call introspection (the field names are read once per
     class): the same ``__init__`` call, converters included. ``O(fields)``."""
     cls = type(obj)
     names = _FIELD_NAMES.get(cls)
     if names is None:
-        fields = attrs.fields(cls)
+        fields = attrs.fields(cls)  # type: ignore[arg-type]
         if not all(f.init and f.alias == f.name for f in fields):
-            return attrs.evolve(obj, **changes)
+            return attrs.evolve(obj, **changes)  # type: ignore[misc]
         names = _FIELD_NAMES[cls] = tuple(f.name for f in fields)
-    return cls(*[changes[n] if n in changes else getattr(obj, n) for n in names])
+    out: _T = cls(*[changes[n] if n in changes else getattr(obj, n) for n in names])
+    return out
 
 
 class Unsupported(KubesimError):
@@ -546,7 +565,7 @@ class LeanCluster:
     def _user_update(self, obj: Any, actor: str) -> Any:
         return self._update(obj, actor, user=True)
 
-    def _delete_pod(self, name: str, actor: str) -> Pod:
+    def _delete_pod(self, name: str, actor: str) -> Any:
         """``APIServer.delete`` of a Pod: graceful when bound and not terminal."""
         obj: Pod | None = self.store.try_get("Pod", name, "default")
         if obj is None:
@@ -564,8 +583,7 @@ class LeanCluster:
         if graceful or meta.finalizers:
             new_meta = _evolve(meta, deletion_timestamp=self._now_ts() + grace, deletion_grace_period_seconds=grace)
             marked, sizes = self._stamp(obj, new_meta, meta.generation + 1)
-            result: Pod = self._commit("update", marked, obj, actor, sizes, "MODIFIED")
-            return result
+            return self._commit("update", marked, obj, actor, sizes, "MODIFIED")
         return self._remove(obj, actor)
 
     def _remove(self, obj: Any, actor: str) -> Any:
@@ -674,9 +692,8 @@ class LeanCluster:
             self._sl_queue.add(key)
         elif kind == "Node":
             self._sched_on_node(event, new)
-        elif kind == "Endpoints":
-            if event == "DELETED" and self._endpoints_on:
-                self._ep_queue.add(f"{new.metadata.namespace}/{new.metadata.name}")
+        elif kind == "Endpoints" and event == "DELETED" and self._endpoints_on:
+            self._ep_queue.add(f"{new.metadata.namespace}/{new.metadata.name}")
         # EndpointSlice events: the slice controller records its own writes (never a resync);
         # mirroring ignores controller-managed objects.
 
@@ -1040,9 +1057,9 @@ class LeanCluster:
         names = {rs.metadata.name for rs in old}
         for pod in self.store.list_namespace("Pod", d.metadata.namespace).values():
             ref = controller_owner(pod)
-            if ref is not None and ref.kind == "ReplicaSet" and ref.name in names:
-                if pod.status.phase not in ("Succeeded", "Failed"):
-                    return True
+            if (ref is not None and ref.kind == "ReplicaSet" and ref.name in names
+                    and pod.status.phase not in ("Succeeded", "Failed")):
+                return True
         return False
 
     def _d_sync(self, key: Hashable) -> None:
@@ -1056,11 +1073,11 @@ class LeanCluster:
         all_old = rss if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
         recreate = effective_strategy(d).type == RECREATE
         old_running = self._old_pods_running(d, all_old) if recreate else False
-        if new_rs is None and not d.spec.paused:
-            if not recreate or (not old_running and all((rs.spec.replicas or 0) == 0 for rs in all_old)):
-                created = self._create(new_replica_set(d, all_old), DEPLOY_ACTOR)
-                rss = rss + [created]
-                new_rs = find_new_replica_set(d, rss)
+        if new_rs is None and not d.spec.paused and (
+                not recreate or (not old_running and all((rs.spec.replicas or 0) == 0 for rs in all_old))):
+            created = self._create(new_replica_set(d, all_old), DEPLOY_ACTOR)
+            rss = rss + [created]
+            new_rs = find_new_replica_set(d, rss)
         decisions = plan_deployment_sync(d, rss, old_pods_running=old_running)
         by_name = {rs.metadata.name: rs for rs in rss}
         for dec in decisions:
@@ -1134,6 +1151,7 @@ class LeanCluster:
             st.dirty = set()
         else:
             self._ep_catch_up(st, service)
+            assert st.triggers is not None
             trigger = st.triggers.compute(service)
         if existing is not None and st.stale.get(key) == existing.metadata.resource_version:
             raise StaleEndpoints(f"endpoints {key} cache is stale")
@@ -1326,10 +1344,3 @@ class _SliceState:
     def mark(self, name: str) -> None:
         if self.slicer is not None or self.triggers.tracks("default"):
             self.dirty.add(name)
-
-
-def _unused(_: Iterable[Any]) -> None:  # keep imports used by type checkers honest
-    return None
-
-
-_ = (STATUS_RETRY_SECONDS,)
