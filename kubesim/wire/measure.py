@@ -49,9 +49,9 @@ from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes
 from kubesim.wire.pods import (
     _SERVICE_STATUS,
     _namespace,
-    _node,
     _namespace_spec,
     _namespace_status,
+    _node,
     _node_spec,
     _node_status,
     _pod,

@@ -12,10 +12,6 @@ from __future__ import annotations
 from kubesim.objects import (
     Affinity,
     Container,
-    NodeAffinity,
-    NodeSelectorRequirement,
-    NodeSelectorTerm,
-    Toleration,
     ContainerPort,
     ContainerState,
     ContainerStatus,
@@ -29,7 +25,10 @@ from kubesim.objects import (
     NamespaceStatus,
     Node,
     NodeAddress,
+    NodeAffinity,
     NodeCondition,
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
     NodeSpec,
     NodeStatus,
     NodeSystemInfo,
@@ -45,6 +44,7 @@ from kubesim.objects import (
     ServiceSpec,
     Taint,
     TCPSocketAction,
+    Toleration,
 )
 from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _PART_CACHE_SIZE, _by_identity
 from kubesim.wire.gojson import _json_str_len, _time_json_len, json_list_size
