@@ -16,20 +16,29 @@ from kubesim.kinds import KIND_INFO
 
 __all__ = ["Resource", "RESOURCES", "by_path", "for_kind", "group_versions", "SERVER_VERSION"]
 
-#: What ``/version`` reports (``k8s.io/apimachinery/pkg/version.Info``).
-SERVER_VERSION = {
-    "major": "1",
-    "minor": "34",
-    "emulationMajor": "1",
-    "emulationMinor": "34",
-    "gitVersion": "v1.34.0-kubesim",
-    "gitCommit": "0000000000000000000000000000000000000000",
-    "gitTreeState": "clean",
-    "buildDate": "2025-01-01T00:00:00Z",
-    "goVersion": "go1.24.0",
-    "compiler": "gc",
-    "platform": "linux/amd64",
-}
+def _version() -> dict[str, str]:
+    from kubesim import cluster
+
+    git = str(getattr(cluster, "KUBELET_VERSION", "v1.35.0"))
+    major, minor = git.lstrip("v").split(".")[:2]
+    return {
+        "major": major,
+        "minor": minor,
+        "emulationMajor": major,
+        "emulationMinor": minor,
+        "gitVersion": git,
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2025-01-01T00:00:00Z",
+        "goVersion": "go1.24.0",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
+
+
+#: What ``/version`` reports (``k8s.io/apimachinery/pkg/version.Info``): the Kubernetes version
+#: kubesim's nodes report (``kubesim.cluster.KUBELET_VERSION``).
+SERVER_VERSION = _version()
 
 _RW_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 _RO_VERBS = ("get", "list", "watch")
