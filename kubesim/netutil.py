@@ -130,7 +130,6 @@ def is_ipv6(text: str) -> bool:
 
 
 _V4_LINK_LOCAL_MULTICAST = ipaddress.IPv4Network("224.0.0.0/24")
-_V6_LINK_LOCAL_MULTICAST = ipaddress.IPv6Network("ff02::/16")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -138,9 +137,15 @@ def is_special_ip(addr: _Addr) -> str | None:
     """The API server's reason for refusing ``addr`` as an endpoint, or ``None``.
 
     Mirrors ``ValidateNonSpecialIP`` (unspecified, loopback, link-local unicast and link-local
-    multicast are refused). ``O(1)``; memoised per address (endpoint IPs repeat on every write
-    of their Endpoints/EndpointSlice).
+    multicast are refused) with Go's ``net.IP`` definitions (``src/net/ip.go``), which differ
+    from :mod:`ipaddress` in two ways: an IPv4-mapped IPv6 address (``::ffff:127.0.0.1``) is
+    judged as the IPv4 address it holds (``To4``), and ``IsLinkLocalMulticast`` is
+    ``ff0X:``/``ffX2::`` with any flags nibble (``ip[0] == 0xff && ip[1]&0x0f == 0x02``:
+    ``ff12::1`` too), not only ``ff02::/16``. ``O(1)``; memoised per address (endpoint IPs
+    repeat on every write of their Endpoints/EndpointSlice).
     """
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return is_special_ip(addr.ipv4_mapped)
     if addr.is_unspecified:
         return "may not be unspecified (0.0.0.0)" if addr.version == 4 else "may not be unspecified (::)"
     if addr.is_loopback:
@@ -149,6 +154,8 @@ def is_special_ip(addr: _Addr) -> str | None:
         return "may not be in the link-local range (169.254.0.0/16, fe80::/10)"
     if addr.version == 4 and addr in _V4_LINK_LOCAL_MULTICAST:
         return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"
-    if addr.version == 6 and addr in _V6_LINK_LOCAL_MULTICAST:
-        return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"
+    if addr.version == 6:
+        packed = addr.packed
+        if packed[0] == 0xFF and packed[1] & 0x0F == 0x02:
+            return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"
     return None

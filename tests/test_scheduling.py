@@ -151,3 +151,36 @@ def test_affinity_and_tolerations_round_trip_and_size_exactly() -> None:
     assert kubesim.from_manifest(kubesim.to_manifest(p)) == p
     assert wire.proto_size(p) == len(wire.encode_proto(p))
     assert wire.json_size(p) == len(json.dumps(kubesim.to_manifest(p), separators=(",", ":")))
+
+
+def _failed_node_with(tolerations: str) -> tuple[kubesim.Cluster, float]:
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(_pod_yaml("p", tolerations))
+    c.run()
+    assert c.get("Pod", "p").spec.node_name == "node-1"
+    sc.fail_node(c, "node-1")
+    t0 = c.now
+    c.run(until=t0 + 1000)
+    return c, t0
+
+
+def _evicted_at(c: kubesim.Cluster) -> float | None:
+    times = [e.time for e in c.changes if e.kind == "Pod" and e.actor == "taint-eviction-controller"]
+    return times[0] if times else None
+
+
+def test_taint_eviction_default_toleration_seconds() -> None:
+    c, t0 = _failed_node_with("")
+    assert _evicted_at(c) == pytest.approx(t0 + 50 + 300)
+
+
+def test_taint_eviction_honours_the_pods_toleration_seconds() -> None:
+    c, t0 = _failed_node_with(
+        "  tolerations: [{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 30}]\n")
+    assert _evicted_at(c) == pytest.approx(t0 + 50 + 30)
+
+
+def test_taint_eviction_never_for_a_pod_tolerating_for_ever() -> None:
+    c, _ = _failed_node_with("  tolerations: [{operator: Exists}]\n")
+    assert _evicted_at(c) is None
+    assert c.get("Pod", "p").metadata.deletion_timestamp is None

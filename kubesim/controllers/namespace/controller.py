@@ -38,7 +38,12 @@ import attrs
 
 from kubesim import namespaces as _ns
 from kubesim.apiserver import WatchEvent
-from kubesim.controllers.runtime import ControllerContext, ItemExponentialBackoff, MaxOfRateLimiter, TokenBucket
+from kubesim.controllers.runtime import (
+    ControllerContext,
+    ItemExponentialBackoff,
+    MaxOfRateLimiter,
+    TokenBucket,
+)
 from kubesim.errors import Conflict, KubesimError, NotFound
 from kubesim.kinds import KIND_INFO
 from kubesim.objects import Namespace, NamespaceCondition, NamespaceSpec

@@ -6,9 +6,11 @@
 ``NoExecute``) and marks every pod on it ``Ready=False`` (``MarkPodsNotReady``) — that is
 when the endpoint controllers take its pods out of service. Pods tolerate the ``NoExecute``
 taint for ``timing.default_toleration_seconds`` (300 s, the ``DefaultTolerationSeconds``
-admission plugin); then the taint-eviction controller deletes them. With the kubelet gone they
-stay ``Terminating`` until the node recovers (the ReplicaSet controller replaces them at once,
-since terminating pods are not active).
+admission plugin's toleration, unless the pod tolerates the taint itself: then for its least
+``tolerationSeconds``, or for ever without one; ``pkg/controller/tainteviction``); then the
+taint-eviction controller deletes them. With the kubelet gone they stay ``Terminating`` until
+the node recovers (the ReplicaSet controller replaces them at once, since terminating pods are
+not active).
 
 :meth:`recover_node` restarts the kubelet: it reports ``Ready=True``, the taints are removed,
 pending evictions are cancelled, terminations complete and running pods report readiness again.
@@ -122,7 +124,29 @@ class NodeLifecycleController:
         for pod in self._pods_on(name):
             if pod.status.ready:
                 retrying(self.ctx.clock, lambda key=(pod.metadata.namespace, pod.metadata.name): self._mark_pod(key, now))  # type: ignore[misc]
-        self._later(name, self.ctx.timing.default_toleration_seconds, lambda: self._evict(name, EVICTION_ACTOR))
+        # taint-based eviction (pkg/controller/tainteviction): each pod after its toleration
+        default = self.ctx.timing.default_toleration_seconds
+        self._later(name, default, lambda: self._evict(name, EVICTION_ACTOR, default))
+        delays = {self._eviction_delay(p) for p in self._pods_on(name)} - {None, default}
+        for delay in sorted(d for d in delays if d is not None):
+            self._later(name, delay, lambda delay=delay: self._evict(name, EVICTION_ACTOR, delay))
+
+    def _eviction_delay(self, pod: Pod) -> float | None:
+        """Seconds a pod stays on an unreachable node, ``None`` for ever: a pod without a
+        toleration for ``node.kubernetes.io/unreachable:NoExecute`` gets the
+        DefaultTolerationSeconds admission plugin's (``timing.default_toleration_seconds``);
+        otherwise ``getMinTolerationTime`` of the matching tolerations (the least
+        ``tolerationSeconds``, 0 if one is not positive, for ever if none is set)."""
+        from kubesim.controllers.node.scheduler import tolerates
+
+        taint = Taint(key=TAINT_UNREACHABLE, effect="NoExecute")
+        used = [t for t in pod.spec.tolerations if tolerates(t, taint)]
+        if not used:
+            return float(self.ctx.timing.default_toleration_seconds)
+        seconds = [t.toleration_seconds for t in used if t.toleration_seconds is not None]
+        if not seconds:
+            return None
+        return float(max(0, min(seconds)))
 
     def _mark_pod(self, key: tuple[str, str], now: int) -> None:
         """``MarkPodsNotReady`` for one pod (re-read, so a retry sees the latest state)."""
@@ -149,8 +173,10 @@ class NodeLifecycleController:
         marked = self._with_ready(node, ready, "NodeStatusUnknown", self._now())
         self._write_node(attrs.evolve(marked, spec=attrs.evolve(marked.spec, taints=taints)), ACTOR)
 
-    def _evict(self, name: str, actor: str) -> None:
+    def _evict(self, name: str, actor: str, delay: float | None = None) -> None:
         for pod in self._pods_on(name):
+            if delay is not None and self._eviction_delay(pod) != delay:
+                continue  # another timer's pod (or one tolerating the taint for ever)
             if pod.metadata.deletion_timestamp is None:
                 retrying(self.ctx.clock, lambda key=(pod.metadata.namespace, pod.metadata.name): self._evict_one(key, actor))  # type: ignore[misc]
 

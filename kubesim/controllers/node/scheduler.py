@@ -40,7 +40,15 @@ import attrs
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers.runtime import ControllerContext
 from kubesim.errors import KubesimError, ServerTimeout
-from kubesim.objects import NodeSelectorRequirement, NodeSelectorTerm, Pod, PodCondition, PodSpec, Taint, Toleration
+from kubesim.objects import (
+    NodeSelectorRequirement,
+    NodeSelectorTerm,
+    Pod,
+    PodCondition,
+    PodSpec,
+    Taint,
+    Toleration,
+)
 
 __all__ = ["Scheduler", "SchedulerStatistics", "tolerates", "node_matches_affinity", "TAINT_UNSCHEDULABLE"]
 
