@@ -881,8 +881,8 @@ def _parser() -> _Parser:
         description=_para("Serve one simulated cluster behind the Kubernetes REST API on 127.0.0.1 (plain "
         "HTTP), write a kubeconfig for it, and run virtual time at --speed times wall time until "
         "interrupted. Needs the serve extra: pip install 'kubesim[serve]'. See docs/serve.md."),
-        epilog="example:\n  kubesim serve --nodes 2 --kubeconfig ./kubesim.kubeconfig &\n"
-        "  KUBECONFIG=./kubesim.kubeconfig kubectl get nodes",
+        epilog="example:\n  kubesim serve --nodes 2 --kubeconfig ./kubeconfig.yaml &\n"
+        "  KUBECONFIG=./kubeconfig.yaml kubectl get nodes",
         formatter_class=_Formatter,
     )
     serve_cli.add_arguments(sv)

@@ -24,7 +24,8 @@ DOCS = sorted(
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _TICKED = re.compile(r"`([^`\s]+)`")
 _PATHLIKE = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]*)+")
-_DOTTED = re.compile(r"kubesim(\.[A-Za-z_][A-Za-z0-9_]*)+")
+# not followed by "/": ``kubesim.io/v1alpha1`` is kubesim serve's API group, not a Python name
+_DOTTED = re.compile(r"kubesim(\.[A-Za-z_][A-Za-z0-9_]*)+(?![\w/])")
 #: Suffixes of this repository's own files: a path ending so is checked wherever it points.
 _OWN_SUFFIXES = (".md", ".py", ".txt", ".yaml", ".yml", ".toml", ".out", ".json", ".ipynb")
 #: Placeholders and patterns, not paths: ``tests/test_lean*.py``, ``<checkout>/...``.
