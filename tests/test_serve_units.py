@@ -127,7 +127,9 @@ def test_json_patch_operations_and_errors() -> None:
                       ([{"op": "add", "path": "/a/b/9", "value": 1}], 422), ([{"op": "frob", "path": "/a"}], 400),
                       ({"op": "add"}, 400), ([{"op": "add", "path": "a", "value": 1}], 422),
                       ([{"op": "move", "from": "/a", "path": "/a/b"}], 422),
-                      ([{"op": "add", "path": "/q", "value": 1}] * 10001, 413)]:
+                      ([{"op": "add", "path": "/q", "value": 1}] * 10001, 413),
+                      # each copy doubles the document: refused long before memory runs out
+                      ([{"op": "copy", "from": "", "path": f"/x{i}"} for i in range(60)], 422)]:
         with pytest.raises(ApiError) as exc:
             json_patch(doc, ops)
         assert exc.value.code == code, ops[:1]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from typing import Any
 
 from kubesim.serve.status import ApiError
@@ -55,6 +56,9 @@ MERGE_KEYS = {k: v for k, v in MERGE_KEYS.items() if v[0]}
 
 #: ``maxJSONPatchOperations`` of the API server's patch handler.
 MAX_JSON_PATCH_OPERATIONS = 10000
+#: The bound on what ``copy`` operations may add to a document, in JSON bytes (the request-body
+#: cap, 3 MiB): json-patch's ``AccumulatedCopySizeLimit``.
+MAX_ACCUMULATED_COPY_BYTES = 3 * 1024 * 1024
 
 
 @functools.cache
@@ -168,7 +172,8 @@ def _remove(doc: Any, parts: list[str]) -> tuple[Any, Any]:
 
 def json_patch(doc: Any, ops: Any) -> Any:
     """RFC 6902 on a deep copy of ``doc``: ``add``, ``remove``, ``replace``, ``move``, ``copy``,
-    ``test``. A malformed patch is 400 BadRequest; one that does not apply is 422."""
+    ``test``. A malformed patch is 400 BadRequest; one that does not apply is 422, and so is
+    one whose ``copy`` operations add more than :data:`MAX_ACCUMULATED_COPY_BYTES`."""
     if not isinstance(ops, list):
         raise _bad("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
     if len(ops) > MAX_JSON_PATCH_OPERATIONS:
@@ -176,6 +181,7 @@ def json_patch(doc: Any, ops: Any) -> Any:
                        f"Request entity too large: The allowed maximum operations in a JSON patch is "
                        f"{MAX_JSON_PATCH_OPERATIONS}, got {len(ops)}")
     doc = copy.deepcopy(doc)
+    copied = 0
     for op in ops:
         if not isinstance(op, dict):
             raise _bad("json: cannot unmarshal non-object into Go value of type jsonpatch.Operation")
@@ -198,6 +204,11 @@ def json_patch(doc: Any, ops: Any) -> Any:
                 doc, value = _remove(doc, src)
             else:
                 value = copy.deepcopy(_walk(doc, src))
+                copied += len(json.dumps(value, separators=(",", ":")))
+                if copied > MAX_ACCUMULATED_COPY_BYTES:
+                    # a chain of copies would double the document each time
+                    raise _invalid(f"Unable to complete the copy, the accumulated size increase of copy is "
+                                   f"{copied}, exceeding the limit {MAX_ACCUMULATED_COPY_BYTES}")
             doc = _add(doc, parts, value)
         elif kind == "test":
             if _walk(doc, parts) != op["value"]:
