@@ -474,30 +474,68 @@ class ChurnReport:
     # ------------------------------------------------------------------ views
 
     def plot(self) -> matplotlib.figure.Figure:
-        """Bytes delivered per virtual second for Endpoints and EndpointSlice, and a histogram
-        of EndpointSlice object sizes. Returns the matplotlib Figure (not shown). Needs
-        matplotlib (``pip install kubesim[notebook]``)."""
+        """Three panels: bytes delivered to watchers per virtual second, Endpoints vs
+        EndpointSlice; their object sizes side by side (p50 / p90 / p99 / max of every write);
+        and the two size histograms on one logarithmic axis. Byte axes read KB / MB / GB
+        (decimal, as the table), time in virtual seconds.
+
+        Returns a :class:`kubesim.plotting.InlineFigure`, a matplotlib ``Figure`` that shows
+        itself as a cell's value in Jupyter with no ``%matplotlib`` magic (``savefig`` writes it
+        to a file). Needs matplotlib (``pip install kubesim[notebook]``). ``O(series + distinct
+        sizes)``."""
         try:
-            from matplotlib.figure import Figure
+            from matplotlib.figure import Figure  # noqa: F401 - the optional dependency, checked first
         except ImportError as exc:
             raise ImportError("ChurnReport.plot() needs matplotlib: pip install kubesim[notebook]") from exc
-        fig = Figure(figsize=(11, 4), layout="constrained")
-        ax_t, ax_h = fig.subplots(1, 2)
+        from kubesim.plotting import bytes_axis, log_bytes_axis, new_figure, tick_bytes
+
+        fig = new_figure(figsize=(15, 4.2), layout="constrained")
+        ax_t, ax_s, ax_h = fig.subplots(1, 3)
+        colours = {"Endpoints": "tab:orange", "EndpointSlice": "tab:blue"}
+        model = {"proto": "protobuf"}.get(self.size_model, self.size_model)
+        # 1. watch traffic over time
         for kind in ENDPOINT_KINDS:
             pts = [p for p in self.series if p.kind == kind]
-            xs = [p.second for p in pts]
-            ys = [p.bytes_delivered for p in pts]
-            ax_t.plot(xs, ys, marker="o", markersize=3, linestyle="-", label=kind)
+            ax_t.plot([p.second for p in pts], [p.bytes_delivered for p in pts], marker="o", markersize=3,
+                      linestyle="-", label=kind, color=colours[kind])
         ax_t.set_xlabel("virtual time (s)")
-        ax_t.set_ylabel(f"bytes delivered per second ({self.size_model})")
+        ax_t.set_ylabel(f"bytes delivered to watchers per second ({model})")
+        bytes_axis(ax_t.yaxis)
+        ax_t.set_ylim(bottom=0)
         ax_t.set_title("Watch traffic")
         ax_t.legend()
-        dist = self.sizes.get("EndpointSlice", Distribution())
-        if dist.values:
-            ax_h.hist([v for v, _ in dist.values], weights=[c for _, c in dist.values], bins=min(30, len(dist.values)))
-        ax_h.set_xlabel(f"EndpointSlice object size (bytes, {self.size_model})")
+        # 2. object sizes side by side
+        quantiles = ("p50", "p90", "p99", "max")
+        width = 0.38
+        for i, kind in enumerate(ENDPOINT_KINDS):
+            dist = self.sizes.get(kind, Distribution())
+            values = [getattr(dist, q) for q in quantiles]
+            xs = [j + (i - 0.5) * width for j in range(len(quantiles))]
+            bars = ax_s.bar(xs, [0 if v is None else v for v in values], width, label=kind, color=colours[kind])
+            ax_s.bar_label(bars, labels=["" if v is None else tick_bytes(v) for v in values], fontsize=7)
+        ax_s.set_xticks(range(len(quantiles)), list(quantiles))
+        ax_s.set_xlabel("percentile of the objects written")
+        ax_s.set_ylabel(f"object size ({model})")
+        bytes_axis(ax_s.yaxis)
+        ax_s.set_title("Object sizes: Endpoints vs EndpointSlice")
+        ax_s.legend()
+        # 3. the size histograms, on one log axis (one Endpoints object is often 100x a slice)
+        sizes = [v for kind in ENDPOINT_KINDS for v, _ in self.sizes.get(kind, Distribution()).values if v > 0]
+        if sizes:
+            lo, hi = min(sizes), max(sizes)
+            n = 30
+            edges = [lo * (hi / lo) ** (k / n) for k in range(n + 1)] if hi > lo else [lo * 0.9, hi * 1.1]
+            for kind in ENDPOINT_KINDS:
+                dist = self.sizes.get(kind, Distribution())
+                if dist.values:
+                    ax_h.hist([v for v, _ in dist.values], weights=[c for _, c in dist.values], bins=edges,
+                              alpha=0.6, label=kind, color=colours[kind])
+            ax_h.set_xscale("log")
+            log_bytes_axis(ax_h.xaxis)
+            ax_h.legend()
+        ax_h.set_xlabel(f"object size ({model}, log scale)")
         ax_h.set_ylabel("writes")
-        ax_h.set_title("EndpointSlice sizes")
+        ax_h.set_title("Object size histogram")
         return fig
 
     def _rows(self) -> list[tuple[str, list[str]]]:

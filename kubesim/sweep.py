@@ -390,11 +390,13 @@ class SweepResult:
         values first appear. ``y`` is a column (``"EndpointSlice.bytes_delivered"``) or a bare
         figure (``"bytes_delivered"``), which draws one line per kind — Endpoints vs
         EndpointSlices. Rows that share ``x`` (and ``hue``) — other parameters, seeds — are
-        averaged; ``None`` values are skipped. Draws into ``ax`` if given, else a new Figure;
-        returns the Figure (not shown). Needs matplotlib (``pip install kubesim[notebook]``).
+        averaged; ``None`` values are skipped. Draws into ``ax`` if given, else a new
+        :class:`kubesim.plotting.InlineFigure` (a matplotlib Figure that shows itself as a
+        cell's value in Jupyter, no ``%matplotlib`` magic); returns the figure. Byte figures
+        are labelled KB / MB / GB, latencies in seconds. Needs matplotlib (``pip install kubesim[notebook]``).
         ``O(rows)``."""
         try:
-            from matplotlib.figure import Figure
+            from matplotlib.figure import Figure  # noqa: F401 - the optional dependency, checked first
         except ImportError as exc:
             raise ImportError("SweepResult.plot() needs matplotlib: pip install kubesim[notebook]") from exc
         columns = self.columns
@@ -410,8 +412,10 @@ class SweepResult:
         hues: list[Any] = [None]
         if hue is not None:
             hues = list(dict.fromkeys(row[hue] for row in self.rows))
+        from kubesim.plotting import bytes_axis, new_figure
+
         if ax is None:
-            fig = Figure(figsize=(7, 4.5), layout="constrained")
+            fig = new_figure(figsize=(7, 4.5), layout="constrained")
             ax = fig.subplots()
         else:
             fig = ax.get_figure()  # type: ignore[assignment]
@@ -436,8 +440,15 @@ class SweepResult:
                     markersize=3,
                     label=", ".join(parts) or None,
                 )
+        figure = y.rsplit(".", 1)[-1]
         ax.set_xlabel(x)
-        ax.set_ylabel(y)
+        if figure.startswith("bytes_") or figure.endswith("_bytes") or figure.startswith("size_"):
+            ax.set_ylabel(f"{y} (bytes)")
+            bytes_axis(ax.yaxis)  # KB / MB / GB ticks, no 1e7 offset
+        elif figure.startswith("latency_"):
+            ax.set_ylabel(f"{y} (virtual seconds)")
+        else:
+            ax.set_ylabel(y)
         ax.set_title(f"{self.scenario}: {y} by {x}")
         if len(ys) > 1 or hue is not None:
             ax.legend()

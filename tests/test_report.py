@@ -380,11 +380,47 @@ def test_plot() -> None:
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    fig = churn(LOG, groups=kube_proxy_groups(4)).plot()
+    report = churn(LOG, groups=kube_proxy_groups(4))
+    fig = report.plot()
     assert isinstance(fig, Figure)
-    ax_t, ax_h = fig.axes
+    ax_t, ax_s, ax_h = fig.axes
     assert {line.get_label() for line in ax_t.get_lines()} == {"Endpoints", "EndpointSlice"}
-    assert sum(p.get_height() for p in ax_h.patches if isinstance(p, Rectangle)) == 3
+    # the traffic lines are the report's series, in bytes
+    for line in ax_t.get_lines():
+        pts = [p for p in report.series if p.kind == line.get_label()]
+        assert list(line.get_ydata()) == [p.bytes_delivered for p in pts]  # type: ignore[arg-type]
+    # sizes side by side: one bar per percentile per kind, at the distribution's values
+    for kind, container in zip(("Endpoints", "EndpointSlice"), ax_s.containers, strict=True):
+        dist = report.sizes.get(kind)
+        want = [0 if dist is None or getattr(dist, q) is None else getattr(dist, q) for q in ("p50", "p90", "p99", "max")]
+        assert container.get_label() == kind
+        assert [bar.get_height() for bar in container] == want  # type: ignore[attr-defined]
+    # the histograms hold every write of both kinds
+    writes = sum(report.sizes[k].count for k in ("Endpoints", "EndpointSlice") if k in report.sizes)
+    heights = sum(p.get_height() for p in ax_h.patches if isinstance(p, Rectangle))
+    assert ax_h.get_xscale() == "log" and writes > 0 and heights == writes
+
+
+def test_plot_axes_read_in_human_units() -> None:
+    pytest.importorskip("matplotlib")
+    from kubesim.plotting import tick_bytes
+
+    fig = churn(LOG, groups=kube_proxy_groups(4)).plot()
+    fig.canvas.draw()  # type: ignore[no-untyped-call]
+    ax_t, ax_s, _ = fig.axes
+    for ax in (ax_t, ax_s):
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        assert labels and all(t == "0" or t.endswith("B") for t in labels), labels
+        assert ax.yaxis.get_offset_text().get_text() == ""  # no 1e7 offset
+    assert ax_t.get_xlabel() == "virtual time (s)"
+    assert [tick_bytes(v) for v in (0, 999, 1000, 1500, 12_340_000, 2e9, -3e6)] == [
+        "0", "999 B", "1 KB", "1.5 KB", "12.3 MB", "2 GB", "-3 MB"]
+
+
+def test_plot_shows_itself_as_png() -> None:
+    pytest.importorskip("matplotlib")
+    png = churn(LOG, groups=kube_proxy_groups(4)).plot()._repr_png_()  # type: ignore[attr-defined]
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
 
 
 # --------------------------------------------------------------------------------------------
