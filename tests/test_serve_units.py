@@ -286,3 +286,63 @@ def test_backend_paths(method: str, path: str, code: int) -> None:
     assert isinstance(resp, Response) and resp.code == code
     if code >= 400:
         assert json.loads(resp.body)["code"] == code
+
+
+def _fields(buf: bytes) -> list[tuple[int, bytes]]:
+    """A protobuf message's length-delimited fields (the only wire type these messages use
+    but for remainingItemCount), as (number, body)."""
+    out, i = [], 0
+    while i < len(buf):
+        key, i = _uvarint(buf, i)
+        if key & 7 == 0:
+            _, i = _uvarint(buf, i)
+            continue
+        n, i = _uvarint(buf, i)
+        out.append((key >> 3, buf[i:i + n]))
+        i += n
+    return out
+
+
+def _uvarint(buf: bytes, i: int) -> tuple[int, int]:
+    x = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        x |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return x, i
+
+
+def test_protobuf_get_and_list_are_what_the_change_log_accounts() -> None:
+    from kubesim import wire
+
+    b = _backend()
+    cluster = b.cluster
+    cluster.apply_file("examples/manifests/nginx-deployment.yaml")
+    cluster.apply_file("examples/manifests/nginx-service.yaml")
+    cluster.run(until=30)
+    accept = {"Accept": "application/vnd.kubernetes.protobuf, application/json"}
+    for kind in ("Pod", "EndpointSlice", "Endpoints", "Deployment", "Node"):
+        info = KIND_INFO[kind]
+        base = f"/apis/{info.api_version}" if info.group else "/api/v1"
+        for obj in cluster.list(kind, None):
+            ns = f"/namespaces/{obj.metadata.namespace}" if info.namespaced else ""
+            resp = b.handle(Request("GET", f"{base}{ns}/{info.plural}/{obj.metadata.name}", headers=accept))
+            assert isinstance(resp, Response) and resp.content_type == "application/vnd.kubernetes.protobuf"
+            assert resp.body == wire.encode_proto(obj)
+            last = [e for e in cluster.changes if e.kind == kind and e.name == obj.metadata.name][-1]
+            assert len(resp.body) == last.proto_bytes  # served bytes = accounted bytes
+        resp = b.handle(Request("GET", f"{base}/{info.plural}", {"limit": "1"}, headers=accept))
+        assert isinstance(resp, Response) and resp.body.startswith(wire.MAGIC)
+        (type_meta, raw, _, _) = [body for _, body in _fields(resp.body[4:])]
+        assert [v for _, v in _fields(type_meta)] == [info.api_version.encode(), f"{kind}List".encode()]
+        parts = _fields(raw)
+        meta = dict(_fields(parts[0][1]))
+        assert meta[2] == str(cluster.api.statistics().resource_version).encode()
+        objs = cluster.list(kind, None)
+        assert [body for num, body in parts[1:]] == [wire.encode_raw(objs[0])]
+        assert bool(meta[3]) == (len(objs) > 1)  # a continue token when there is more
+    # JSON stays the default and what a client that names JSON first gets
+    resp = b.handle(Request("GET", "/api/v1/nodes", headers={"Accept": "application/json, application/vnd.kubernetes.protobuf"}))
+    assert isinstance(resp, Response) and json.loads(resp.body)["kind"] == "NodeList"

@@ -37,7 +37,7 @@ from kubesim import errors as _errors
 from kubesim import manifests
 from kubesim.kinds import KIND_INFO
 from kubesim.labels import Selector, parse_selector
-from kubesim.serve import discovery, openapi, query, tables
+from kubesim.serve import discovery, openapi, proto, query, tables
 from kubesim.serve.patch import json_patch, merge_patch, strategic_merge
 from kubesim.serve.resources import SERVER_VERSION, Resource, by_path, for_kind
 from kubesim.serve.status import ApiError, from_exception, status, success
@@ -360,6 +360,8 @@ class Backend:
             t = tables.table(obj.kind, [obj], now=self._now(), resource_version=obj.metadata.resource_version,
                              include=req.query.get("includeObject", "Metadata"))
             return json_response(code, t, _TABLE_TYPE, headers)
+        if proto.wants_protobuf(req.header("Accept")):
+            return Response(code, proto.encode_object(obj), proto.MEDIA_TYPE, dict(headers or {}))
         return json_response(code, self._manifest(obj), headers=headers)
 
     # ------------------------------------------------------------------ list
@@ -404,6 +406,10 @@ class Backend:
             t = tables.table(res.kind, objs, now=self._now(), resource_version=str(rv),
                              include=req.query.get("includeObject", "Metadata"), continue_token=next_token)
             return json_response(200, t, _TABLE_TYPE)
+        if res.stored and proto.wants_protobuf(req.header("Accept")):
+            body = proto.encode_list(res.api_version, res.list_kind, objs, str(rv), next_token,
+                                     remaining if next_token else None)
+            return Response(200, body, proto.MEDIA_TYPE)
         items = []
         for o in objs:
             m = self._manifest(o)
