@@ -236,3 +236,31 @@ def test_explain_and_server_side_apply(tmp_path: Path) -> None:
         s.kubectl("apply", "--server-side", "-f", "-", input=moved)
         out = s.kubectl("get", "ep", "external-database-service", "-o", "jsonpath={.subsets[0].addresses[0].ip}")
         assert out.stdout == "192.168.49.7"
+
+
+def test_delete_in_the_foreground_waits_for_the_dependents(tmp_path: Path) -> None:
+    with serve(tmp_path) as s:
+        s.kubectl("apply", "-f", DEPLOYMENT)
+        s.advance(30)
+        mark = s.call(lambda: len(s.thread.server.cluster.changes))
+        proc = s.popen("delete", "deployment", "nginx-deployment", "--cascade=foreground", "--timeout=60s")
+        try:
+            time.sleep(1.0)
+            # marked, not gone: the owner waits for its ReplicaSet, which waits for its pods
+            code, body = s.http("GET", "/apis/apps/v1/namespaces/default/deployments/nginx-deployment")
+            assert code == 200 and body["metadata"]["finalizers"] == ["foregroundDeletion"]
+            assert body["metadata"]["deletionTimestamp"]
+            deadline = time.monotonic() + 30
+            while proc.poll() is None and time.monotonic() < deadline:
+                s.advance(5)
+                time.sleep(0.1)
+            stdout, stderr = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert proc.returncode == 0, stderr
+        assert stdout.startswith('deployment.apps "nginx-deployment" deleted')
+        log = s.call(lambda: [(e.verb, e.kind) for e in s.thread.server.cluster.changes[mark:] if e.committed])
+        deletes = [k for v, k in log if v == "delete" and k in ("Pod", "ReplicaSet", "Deployment")]
+        assert deletes == ["Pod", "Pod", "ReplicaSet", "Deployment"], deletes

@@ -45,6 +45,9 @@ from kubesim.serve.watch import Subscription, WatchHub
 
 __all__ = ["Backend", "Request", "Response", "WatchPlan", "MAX_REQUEST_BODY_BYTES"]
 
+#: The finalizer of an owner deleted with ``propagationPolicy: Foreground``.
+FOREGROUND_FINALIZER = "foregroundDeletion"
+
 #: The API server's cap on a request body (``MaxRequestBodyBytes``, 3 MiB).
 MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
 
@@ -194,10 +197,14 @@ class Backend:
     server_address: str = "127.0.0.1:6443"
     hub: WatchHub = attrs.field(init=False)
     extensions: dict[str, Callable[[Request], Response]] = attrs.field(factory=dict)
+    #: owners being deleted in the foreground: uid -> (kind, namespace, name)
+    _foreground: dict[str, tuple[str, str, str]] = attrs.field(factory=dict, init=False)
+    _settle_scheduled: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
         self.hub = WatchHub(start_rv=self.resource_version(), history_size=self.history_size)
         self.cluster.api.watch(self.hub.on_event)
+        self.cluster.api.watch(self._on_event)
 
     # ------------------------------------------------------------------ entry point
 
@@ -586,12 +593,13 @@ class Backend:
         if not self._dry_run(req):
             return fn()
         box: list[Any] = []
+        pending = dict(self._foreground)
         try:
             with self.cluster.api.transaction():
                 box.append(fn())
                 raise _DryRun
         except _DryRun:
-            pass
+            self._foreground = pending
         return box[0]
 
     @staticmethod
@@ -818,14 +826,49 @@ class Backend:
             for dep in self._dependents(obj):
                 refs = tuple(r for r in dep.metadata.owner_references if r.uid != meta.uid)
                 api.update(attrs.evolve(dep, metadata=attrs.evolve(dep.metadata, owner_references=refs)), actor=actor)
-        elif policy == "Foreground":
-            # Dependents first, then the owner (upstream keeps the owner, marked, until they are gone).
-            for dep in self._dependents(obj):
-                live = api.try_get(dep.kind, dep.metadata.name, dep.metadata.namespace)
-                if live is not None and live.metadata.deletion_timestamp is None:
-                    self._delete_one(dep.kind, live, {"propagationPolicy": "Foreground"}, actor)
         grace = opts.get("gracePeriodSeconds")
+        if policy == "Foreground":
+            dependents = self._dependents(obj)
+            if dependents:
+                # The owner stays, marked, with the foregroundDeletion finalizer until its
+                # dependents are gone (each deleted in the foreground too); then the finalizer
+                # goes and the owner with it (_settle_foreground, on every later deletion).
+                if FOREGROUND_FINALIZER not in meta.finalizers:
+                    obj = api.update(attrs.evolve(obj, metadata=attrs.evolve(
+                        meta, finalizers=(*meta.finalizers, FOREGROUND_FINALIZER), resource_version="")), actor=actor)
+                marked = api.delete(res_kind, meta.name, meta.namespace, actor=actor, grace_period_seconds=grace)
+                self._foreground[obj.metadata.uid] = (res_kind, meta.namespace, meta.name)
+                for dep in dependents:
+                    live = api.try_get(dep.kind, dep.metadata.name, dep.metadata.namespace)
+                    if live is not None and live.metadata.deletion_timestamp is None:
+                        self._delete_one(dep.kind, live, {"propagationPolicy": "Foreground"}, actor)
+                self._settle_foreground()
+                return marked
         return api.delete(res_kind, meta.name, meta.namespace, actor=actor, grace_period_seconds=grace)
+
+    def _on_event(self, ev: Any) -> None:
+        if ev.type == "DELETED" and self._foreground and not self._settle_scheduled:
+            # a write from inside a watch delivery waits for the clock, as the GC's do
+            self._settle_scheduled = True
+            self.cluster.clock.schedule(0.0, self._settle_foreground)
+
+    def _settle_foreground(self) -> None:
+        """Remove the foregroundDeletion finalizer of every owner whose dependents are all
+        gone (the garbage collector's part of foreground deletion). ``O(objects)`` per owner."""
+        self._settle_scheduled = False
+        api = self.cluster.api
+        for uid, (kind, ns, name) in list(self._foreground.items()):
+            owner = api.try_get(kind, name, ns)
+            if owner is None or owner.metadata.uid != uid:
+                del self._foreground[uid]
+                continue
+            if self._dependents(owner):
+                continue
+            del self._foreground[uid]
+            meta = owner.metadata
+            rest = tuple(f for f in meta.finalizers if f != FOREGROUND_FINALIZER)
+            api.update(attrs.evolve(owner, metadata=attrs.evolve(meta, finalizers=rest, resource_version="")),
+                       actor="garbage-collector")
 
     def _delete(self, req: Request, res: Resource, name: str, namespace: str | None) -> Response:
         opts = self._delete_options(req)
@@ -836,7 +879,10 @@ class Backend:
         last = self._write(req, lambda: self._delete_one(res.kind, obj, opts, actor))
         still = self.cluster.api.try_get(res.kind, name, self._scope(res, namespace))
         if still is not None and not self._dry_run(req):
-            return self._object_response(req, 202, still)
+            # not deleted yet (graceful, finalizers): the object, 202 only when the client asked
+            # for orphanDependents=false (delete.go keeps 200 otherwise, for old clients)
+            code = 202 if opts.get("orphanDependents") is False else 200
+            return self._object_response(req, code, still)
         if res.kind == "Pod":
             return self._object_response(req, 200, last)
         info = KIND_INFO[res.kind]
