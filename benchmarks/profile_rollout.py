@@ -40,13 +40,13 @@ WATCHED = [
     ("APIServer.update", "kubesim/apiserver.py", "update"),
     ("  sizing (wire.sizes3)", "kubesim/wire/measure.py", "sizes3"),
     ("  commit (record, watch delivery)", "kubesim/apiserver.py", "_commit"),
-    ("EndpointSlice controller sync", "controllers/endpointslice_controller.py", "sync"),
-    ("Endpoints controller sync", "controllers/endpoints_controller.py", "sync"),
-    ("kubelet status writes", "controllers/kubelet.py", "_write_status"),
-    ("ReplicaSet controller sync", "controllers/replicaset.py", "sync"),
-    ("Deployment controller sync", "controllers/deployment.py", "sync"),
-    ("EndpointSlice generation tracker (stale)", "controllers/endpointslice_controller.py", "stale"),
-    ("mirroring controller sync", "controllers/mirroring_controller.py", "sync"),
+    ("EndpointSlice controller sync", "controllers/endpointslice/controller.py", "sync"),
+    ("Endpoints controller sync", "controllers/endpoints/controller.py", "sync"),
+    ("kubelet status writes", "controllers/node/kubelet.py", "_write_status"),
+    ("ReplicaSet controller sync", "controllers/workloads/replicaset.py", "sync"),
+    ("Deployment controller sync", "controllers/workloads/deployment.py", "sync"),
+    ("EndpointSlice generation tracker (stale)", "controllers/endpointslice/controller.py", "stale"),
+    ("mirroring controller sync", "controllers/mirroring/controller.py", "sync"),
 ]
 
 
