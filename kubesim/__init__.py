@@ -18,6 +18,7 @@ from kubesim.errors import (
     AlreadyExists,
     Conflict,
     FieldError,
+    Forbidden,
     InvalidArgument,
     InvalidObject,
     InvalidOption,
@@ -35,6 +36,7 @@ from kubesim.errors import (
     ServerTimeout,
 )
 from kubesim.faults import FaultPlan
+from kubesim.model_warnings import ModelWarning
 from kubesim.manifests import from_manifest, load_yaml, to_manifest
 from kubesim.objects import (
     Container,
@@ -83,6 +85,7 @@ __all__ = [
     "ChangeEvent",
     "ChangeLog",
     "FaultPlan",
+    "ModelWarning",
     "sweep",
     "SweepResult",
     # manifests
@@ -102,6 +105,7 @@ __all__ = [
     "NotFound",
     "AlreadyExists",
     "Conflict",
+    "Forbidden",
     "RequestTooLarge",
     "RequestEntityTooLarge",
     "InvalidArgument",

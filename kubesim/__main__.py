@@ -388,8 +388,13 @@ def _apply(cluster: Cluster, objs: Sequence[tuple[str, Any]]) -> list[_Applied]:
 def _build_and_apply(args: argparse.Namespace, progress: Reporter | None, *, require_objects: bool) -> tuple[Cluster, list[_Applied]]:
     import kubesim
 
+    import warnings
+
+    from kubesim import model_warnings
+
     filenames = args.filename or []
-    objs = _parse_sources(_sources(filenames, args.recursive), getattr(args, "namespace", None))
+    with model_warnings.collecting() as seen:
+        objs = _parse_sources(_sources(filenames, args.recursive), getattr(args, "namespace", None))
     if not objs and (require_objects or filenames):
         raise CLIError("no objects passed to apply")
     cluster = kubesim.Cluster(
@@ -398,7 +403,16 @@ def _build_and_apply(args: argparse.Namespace, progress: Reporter | None, *, req
         max_endpoints_per_slice=args.max_endpoints_per_slice,
         dual_stack=args.dual_stack,
     )
-    applied = _apply(cluster, objs)
+    # What kubesim does not model, as kubectl prints the API server's warnings.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", kubesim.ModelWarning)
+        applied = _apply(cluster, objs)
+        model_warnings.emit([o for _, o in objs], seen, objects=False)
+    for w in caught:
+        if issubclass(w.category, kubesim.ModelWarning):
+            sys.stderr.write(f"Warning: {w.message}\n")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     advance(cluster, args.run_until, progress)
     _close(progress)
     return cluster, applied

@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from kubesim import manifests as _manifests
+from kubesim import model_warnings as _model_warnings
 from kubesim import namespaces as _namespaces
 from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES, MAX_REQUEST_BODY_BYTES, APIServer
 from kubesim.changelog import ChangeLog
@@ -412,13 +413,22 @@ class Cluster:
         raise ManifestError(f"expected an API object or a manifest mapping, got {type(obj).__name__}")
 
     def create(self, obj: Any, *, actor: str = "client") -> Any:
-        """Create an object (or manifest mapping); returns the stored object."""
-        return self.api.create(self._coerce(obj), actor=actor)
+        """Create an object (or manifest mapping); returns the stored object. Fields kubesim
+        does not model are reported with :class:`~kubesim.ModelWarning`."""
+        with _model_warnings.collecting() as seen:
+            coerced = self._coerce(obj)
+        out = self.api.create(coerced, actor=actor)
+        _model_warnings.emit([coerced], seen)
+        return out
 
     def update(self, obj: Any, *, actor: str = "client") -> Any:
         """Replace an object; optimistic when ``metadata.resourceVersion`` is set
         (:class:`~kubesim.errors.Conflict` if stale)."""
-        return self.api.update(self._coerce(obj), actor=actor)
+        with _model_warnings.collecting() as seen:
+            coerced = self._coerce(obj)
+        out = self.api.update(coerced, actor=actor)
+        _model_warnings.emit([coerced], seen)
+        return out
 
     def delete(self, kind: str, name: str, namespace: str = "default", *, grace_period_seconds: int | None = None) -> Any:
         """Delete an object (gracefully for Pods); returns its last state."""
@@ -427,8 +437,12 @@ class Cluster:
     def apply(self, obj: Any) -> Any:
         """``kubectl apply`` one object or manifest mapping: create it if absent, else update
         the fields the manifest sets (status and server-assigned fields are kept)."""
+        with _model_warnings.collecting() as seen:
+            coerced = self._coerce(obj)
         with self.api.transaction():
-            return self._apply_one(self._coerce(obj), obj if isinstance(obj, Mapping) else None)
+            out = self._apply_one(coerced, obj if isinstance(obj, Mapping) else None)
+        _model_warnings.emit([coerced], seen)
+        return out
 
     def apply_yaml(self, text: str | bytes) -> builtins.list[Any]:
         """``kubectl apply -f`` for YAML text with one or more documents. Every document is
@@ -440,9 +454,13 @@ class Cluster:
         size = len(text) if isinstance(text, (bytes, bytearray)) or text.isascii() else len(text.encode("utf-8", "replace"))
         if size > MAX_REQUEST_BODY_BYTES:
             raise RequestEntityTooLarge(MAX_REQUEST_BODY_BYTES, f"a manifest of {size} bytes")
-        objs = _manifests.load_yaml(text)
+        with _model_warnings.collecting() as seen:
+            objs = _manifests.load_yaml(text)
         with self.api.transaction():
-            return [self._apply_one(o, None) for o in objs]
+            out = [self._apply_one(o, None) for o in objs]
+        if objs:
+            _model_warnings.emit(objs, seen)
+        return out
 
     def apply_file(self, path: str | os.PathLike[str]) -> builtins.list[Any]:
         """:meth:`apply_yaml` on a file's contents. At most the API server's request-body cap

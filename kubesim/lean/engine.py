@@ -165,7 +165,7 @@ SUPPORTED_OPTIONS = frozenset({
 #: The controller sets the lean engine models: all of them, or all but the Endpoints
 #: controller and mirroring (the reproductions' one-endpoint-per-slice run).
 _ALL_CONTROLLERS = ("scheduler", "kubelet", "garbagecollector", "replicaset", "deployment", "endpoint",
-                    "endpointslice", "endpointslicemirroring", "nodelifecycle")
+                    "endpointslice", "endpointslicemirroring", "nodelifecycle", "namespace")
 _NO_ENDPOINTS = tuple(c for c in _ALL_CONTROLLERS if c not in ("endpoint", "endpointslicemirroring"))
 
 

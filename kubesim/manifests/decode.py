@@ -260,6 +260,8 @@ class _Struct:
                 if not isinstance(k, str):
                     raise _Bad(f"non-string key {k!r} in an object")
                 if k in self.ignored:
+                    if IGNORED_SEEN is not None:
+                        IGNORED_SEEN.append((self.cls, k))
                     continue
                 raise _Bad(f'unknown field "{_PATH}"', "." + k)
             attr, dec = f
@@ -274,6 +276,10 @@ class _Struct:
 
 
 _STRUCTS: dict[type, _Struct] = {}
+
+#: when a list, every accepted-and-dropped field decoded is appended to it as (struct class,
+#: JSON key): :func:`kubesim.model_warnings.collecting` sets it
+IGNORED_SEEN: list[tuple[type, str]] | None = None
 
 
 def _build_decoders() -> None:
