@@ -386,10 +386,9 @@ def _apply(cluster: Cluster, objs: Sequence[tuple[str, Any]]) -> list[_Applied]:
 
 
 def _build_and_apply(args: argparse.Namespace, progress: Reporter | None, *, require_objects: bool) -> tuple[Cluster, list[_Applied]]:
-    import kubesim
-
     import warnings
 
+    import kubesim
     from kubesim import model_warnings
 
     filenames = args.filename or []
