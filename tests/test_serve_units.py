@@ -346,3 +346,33 @@ def test_protobuf_get_and_list_are_what_the_change_log_accounts() -> None:
     # JSON stays the default and what a client that names JSON first gets
     resp = b.handle(Request("GET", "/api/v1/nodes", headers={"Accept": "application/json, application/vnd.kubernetes.protobuf"}))
     assert isinstance(resp, Response) and json.loads(resp.body)["kind"] == "NodeList"
+
+
+def test_server_side_apply_merges_records_and_removes_what_a_manager_stops_applying() -> None:
+    b = _backend()
+    path = "/api/v1/namespaces/default/services/web"
+    config = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "labels": {"a": "1", "b": "2"}},
+              "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "name": "http"}, {"port": 81, "name": "alt"}]}}
+
+    def apply(cfg: dict[str, Any], manager: str = "kubectl") -> Any:
+        resp = b.handle(Request("PATCH", path, {"fieldManager": manager}, {"Content-Type": "application/apply-patch+yaml"},
+                                json.dumps(cfg).encode()))
+        assert isinstance(resp, Response) and resp.code in (200, 201), resp.body
+        return json.loads(resp.body)
+
+    first = apply(config)
+    assert first["metadata"]["managedFields"][0]["manager"] == "kubectl"
+    fields = first["metadata"]["managedFields"][0]["fieldsV1"]
+    assert set(fields["f:spec"]["f:ports"]) == {'k:{"port":80}', 'k:{"port":81}'}
+    # another manager owns label b
+    apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "labels": {"b": "2"}}}, manager="other")
+    # kubectl stops applying label b, label a and port 81: a and 81 go, b stays (other owns it)
+    smaller = {**config, "metadata": {"name": "web", "labels": {}},
+               "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "name": "http"}]}}
+    out = apply(smaller)
+    assert out["metadata"]["labels"] == {"b": "2"}
+    assert [p["port"] for p in out["spec"]["ports"]] == [80]
+    assert out["spec"]["clusterIP"]  # server-set fields are nobody's to remove
+    assert {e["manager"] for e in out["metadata"]["managedFields"]} == {"kubectl", "other"}
+    resp = b.handle(Request("PATCH", path, {}, {"Content-Type": "application/apply-patch+yaml"}, json.dumps(config).encode()))
+    assert isinstance(resp, Response) and resp.code == 400 and b"fieldManager" in resp.body

@@ -714,7 +714,9 @@ class Backend:
             meta["resourceVersion"] = ""
         if is_apply:
             config = self._body(req)
-            _record_apply(out, config if isinstance(config, dict) else {}, manager, res, self._now())
+            config = config if isinstance(config, dict) else {}
+            _prune_unapplied(out, live_m, config, manager, _definition(res.kind))
+            _record_apply(out, config, manager, res, self._now())
         obj = self._decode(req, res, out, name=name, namespace=namespace, warnings=warnings)
         updated = self._write(req, lambda: self.cluster.update(obj, actor=actor))
         return self._object_response(req, 200, updated, self._warning_headers(warnings))
@@ -997,31 +999,99 @@ def _apply_config(config: dict[str, Any]) -> dict[str, Any]:
     return dict(c)
 
 
-def _fields_v1(value: Any, path_kind: str = "") -> Any:
-    """The ``FieldsV1`` set of a configuration: ``f:<field>`` for map keys; list elements by
-    their merge key (``k:{"name":"x"}``) where the element is a map with a ``name``, ``port``
-    or ``containerPort``; other lists are atomic."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            if k in ("apiVersion", "kind"):
-                continue
-            out[f"f:{k}"] = _fields_v1(v)
+def _fields_v1(value: Any, definition: str | None) -> Any:
+    """The ``FieldsV1`` set of a configuration under the schema ``definition``: ``f:<field>``
+    for map keys; the elements of a list with a merge key (:data:`kubesim.serve.patch.MERGE_KEYS`)
+    as ``k:{"<key>":<value>}``, of a merge list of primitives as ``v:<value>``; any other list
+    is atomic (owned as a whole). Upstream keys a Service port by port and protocol; here by
+    the merge key alone."""
+    from kubesim.serve.patch import MERGE_KEYS, _children
+
+    out: dict[str, Any] = {}
+    if not isinstance(value, dict):
         return out
-    if isinstance(value, list):
-        out = {}
-        for e in value:
-            if isinstance(e, dict):
-                for key in ("name", "containerPort", "port", "type", "uid", "ip"):
-                    if key in e:
-                        out["k:" + json.dumps({key: e[key]}, separators=(",", ":"))] = {".": {}, **_fields_v1(e)}
-                        break
-                else:
-                    return {}
-            else:
-                out["v:" + json.dumps(e, separators=(",", ":"))] = {}
-        return out
-    return {}
+    kids = _children().get(definition or "", {})
+    for k, v in value.items():
+        strategy, key = MERGE_KEYS.get((definition or "", k), ("", ""))
+        if isinstance(v, list) and "merge" in strategy:
+            elems: dict[str, Any] = {}
+            for e in v:
+                if key and isinstance(e, dict) and key in e:
+                    elems["k:" + json.dumps({key: e[key]}, separators=(",", ":"))] = {".": {}, **_fields_v1(e, kids.get(k))}
+                elif not key and not isinstance(e, (dict, list)):
+                    elems["v:" + json.dumps(e, separators=(",", ":"))] = {}
+            out[f"f:{k}"] = elems
+        elif isinstance(v, dict):
+            out[f"f:{k}"] = _fields_v1(v, kids.get(k))
+        else:
+            out[f"f:{k}"] = {}
+    return out
+
+
+def _applied_fields(config: dict[str, Any], definition: str) -> dict[str, Any]:
+    """The ``FieldsV1`` set an applied configuration owns: everything it sets but ``kind``,
+    ``apiVersion``, ``status`` and the server-owned metadata."""
+    fields = {k: v for k, v in config.items() if k in ("metadata", "spec", "subsets", "endpoints", "ports", "addressType")}
+    if isinstance(fields.get("metadata"), dict):
+        fields["metadata"] = {k: v for k, v in fields["metadata"].items() if k in ("labels", "annotations", "finalizers", "ownerReferences")}
+        if not fields["metadata"]:
+            fields.pop("metadata")
+    out: dict[str, Any] = _fields_v1(fields, definition)
+    return out
+
+
+def _locate(container: Any, key: str) -> tuple[Any, Any]:
+    """(parent, index-or-name) of the element a ``FieldsV1`` key names in ``container``, or
+    ``(None, None)``."""
+    kind, _, rest = key.partition(":")
+    if kind == "f" and isinstance(container, dict) and rest in container:
+        return container, rest
+    if kind in ("k", "v") and isinstance(container, list):
+        try:
+            want = json.loads(rest)
+        except ValueError:
+            return None, None
+        for i, e in enumerate(container):
+            if kind == "v" and e == want:
+                return container, i
+            if kind == "k" and isinstance(e, dict) and isinstance(want, dict) and all(e.get(k) == v for k, v in want.items()):
+                return container, i
+    return None, None
+
+
+def _prune(obj: Any, old: dict[str, Any], new: dict[str, Any], others: list[dict[str, Any]]) -> None:
+    # Remove what ``old`` owns and ``new`` no longer does, unless another applier owns it.
+    doomed: list[tuple[Any, Any]] = []
+    for key in old:
+        if key == ".":
+            continue
+        parent, where = _locate(obj, key)
+        if parent is None:
+            continue
+        kept = [o[key] for o in others if isinstance(o.get(key), dict)]
+        if key not in new:
+            if not kept:
+                doomed.append((parent, where))
+            continue
+        sub_old, sub_new = old[key], new[key]
+        if isinstance(sub_old, dict) and isinstance(sub_new, dict):
+            _prune(parent[where], sub_old, sub_new, kept)
+    # list elements last to first, so the indexes stay valid
+    for parent, where in sorted(doomed, key=lambda pw: pw[1] if isinstance(pw[1], int) else -1, reverse=True):
+        del parent[where]
+
+
+def _prune_unapplied(out: dict[str, Any], live_m: dict[str, Any], config: dict[str, Any], manager: str,
+                     definition: str) -> None:
+    """Server-side apply's removal: fields ``manager`` applied before and leaves out now are
+    removed from ``out``, unless another Apply manager owns them too."""
+    entries = [e for e in (live_m.get("metadata") or {}).get("managedFields") or [] if isinstance(e, dict)
+               and e.get("operation") == "Apply" and isinstance(e.get("fieldsV1"), dict)]
+    previous = [e["fieldsV1"] for e in entries if e.get("manager") == manager]
+    if not previous:
+        return
+    others = [e["fieldsV1"] for e in entries if e.get("manager") != manager]
+    _prune(out, previous[0], _applied_fields(config, definition), others)
 
 
 def _record_apply(d: dict[str, Any], config: dict[str, Any], manager: str, res: Resource, now: int) -> None:
@@ -1029,18 +1099,13 @@ def _record_apply(d: dict[str, Any], config: dict[str, Any], manager: str, res: 
     meta = d.setdefault("metadata", {})
     if not isinstance(meta, dict):
         return
-    fields = {k: v for k, v in config.items() if k in ("metadata", "spec", "subsets", "endpoints", "ports", "addressType")}
-    if isinstance(fields.get("metadata"), dict):
-        fields["metadata"] = {k: v for k, v in fields["metadata"].items() if k in ("labels", "annotations", "finalizers", "ownerReferences")}
-        if not fields["metadata"]:
-            fields.pop("metadata")
     entry = {
         "manager": manager,
         "operation": "Apply",
         "apiVersion": res.api_version,
         "time": manifests.format_time(now),
         "fieldsType": "FieldsV1",
-        "fieldsV1": _fields_v1(fields),
+        "fieldsV1": _applied_fields(config, _definition(res.kind)),
     }
     entries = [e for e in (meta.get("managedFields") or []) if isinstance(e, dict) and not (
         e.get("manager") == manager and e.get("operation") == "Apply")]
