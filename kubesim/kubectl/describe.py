@@ -1,23 +1,53 @@
 """``kubectl describe`` (``staging/src/k8s.io/kubectl/pkg/describe/describe.go``): a tabwriter
-with padding 2, one describer per kind.
+with padding 2, one describer per kind: Service, Endpoints, EndpointSlice, Pod, Deployment,
+ReplicaSet, Node and Namespace.
+
+The text is kubectl 1.36's (``#success=1 #failure=3`` probes, no ``Kube-Proxy Version``).
+kubesim stores no Events, Leases, ResourceQuotas or LimitRanges: describers print
+``Events:  <none>`` (a cluster whose events have expired), and for a node and a namespace what
+kubectl prints against a server without those resources (``Failed to get lease: the server
+could not find the requested resource``; no quota or limit-range sections). The tests compare
+deployment, replicaset, node, namespace and pod descriptions with real kubectl's against
+``kubesim serve``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from kubesim.kubectl.common import Store, _age, _join_host_port, format_labels, tabwrite
+import attrs
+
+from kubesim.kinds import KIND_INFO
+from kubesim.kubectl.common import (
+    Store,
+    _age,
+    _format_label_selector,
+    _join_host_port,
+    _label_selector_string,
+    format_labels,
+    tabwrite,
+)
 from kubesim.kubectl.printers import _list_with_more, _service_type
 from kubesim.objects import (
     Container,
+    ContainerState,
+    ContainerStatus,
+    Deployment,
     Endpoints,
     EndpointSlice,
     EndpointSlicePort,
+    Namespace,
+    Node,
     ObjectMeta,
     Pod,
+    PodTemplateSpec,
     Probe,
+    ReplicaSet,
     Service,
+    Taint,
+    Toleration,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -80,10 +110,12 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _rfc1123z(ts: int) -> str:
-    # time.RFC1123Z, in UTC; locale-independent.
+def _rfc1123z(ts: int | None) -> str:
+    # time.RFC1123Z, in UTC; locale-independent.  An unset time is Go's zero time.
     import time
 
+    if ts is None:
+        return "Mon, 01 Jan 0001 00:00:00 +0000"
     t = time.gmtime(ts)
     return (
         f"{_WEEKDAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} "
@@ -256,11 +288,50 @@ def _qos_class(pod: Pod) -> str:
     return "Burstable"
 
 
-def _describe_containers(w: _Writer, label: str, containers: Sequence[Container]) -> None:
-    w.write(0, f"{label}:{'' if containers else ' <none>'}\n")
+def _describe_state(w: _Writer, title: str, state: ContainerState) -> None:
+    # describeStatus
+    if state.running is not None:
+        w.write(2, f"{title}:\tRunning\n")
+        w.write(3, f"Started:\t{_rfc1123z(state.running.started_at)}\n")
+    elif state.waiting is not None:
+        w.write(2, f"{title}:\tWaiting\n")
+        if state.waiting.reason:
+            w.write(3, f"Reason:\t{state.waiting.reason}\n")
+    elif state.terminated is not None:
+        t = state.terminated
+        w.write(2, f"{title}:\tTerminated\n")
+        if t.reason:
+            w.write(3, f"Reason:\t{t.reason}\n")
+        if t.message:
+            w.write(3, f"Message:\t{t.message}\n")
+        w.write(3, f"Exit Code:\t{t.exit_code}\n")
+        if t.signal > 0:
+            w.write(3, f"Signal:\t{t.signal}\n")
+        w.write(3, f"Started:\t{_rfc1123z(t.started_at)}\n")
+        w.write(3, f"Finished:\t{_rfc1123z(t.finished_at)}\n")
+    else:
+        w.write(2, f"{title}:\tWaiting\n")
+
+
+def _describe_containers(
+    w: _Writer,
+    label: str,
+    containers: Sequence[Container],
+    space: str = "",
+    statuses: Sequence[ContainerStatus] = (),
+) -> None:
+    # describeContainers: a pod template's (space "  ") names are indented one more space; a
+    # pod's containers with a status also show its ids, state, readiness and restarts.
+    by_name = {st.name: st for st in statuses}
+    w.write(0, f"{space}{label}:{'' if containers else ' <none>'}\n")
     for c in containers:
-        w.write(1, f"{c.name}:\n")
+        status = by_name.get(c.name)
+        w.write(1, f"{' ' if space else ''}{c.name}:\n")
+        if status is not None:
+            w.write(2, f"Container ID:\t{status.container_id}\n")
         w.write(2, f"Image:\t{c.image}\n")
+        if status is not None:
+            w.write(2, f"Image ID:\t{status.image_id}\n")
         ports = ", ".join(
             f"{p.container_port}/{p.protocol}" + (f" ({p.name})" if p.name else "") for p in c.ports
         )
@@ -275,6 +346,12 @@ def _describe_containers(w: _Writer, label: str, containers: Sequence[Container]
             w.write(2, f"Host Ports:\t{host_ports}\n")
         else:
             w.write(2, f"Host Port:\t{host_ports or '<none>'}\n")
+        if status is not None:
+            _describe_state(w, "State", status.state)
+            if status.last_state.terminated is not None:
+                _describe_state(w, "Last State", status.last_state)
+            w.write(2, f"Ready:\t{'True' if status.ready else 'False'}\n")
+            w.write(2, f"Restart Count:\t{status.restart_count}\n")
         for title, quantities in (("Limits", c.resources.limits), ("Requests", c.resources.requests)):
             if quantities:
                 w.write(2, f"{title}:\n")
@@ -284,6 +361,8 @@ def _describe_containers(w: _Writer, label: str, containers: Sequence[Container]
             w.write(2, f"Liveness:\t{_describe_probe(c.liveness_probe)}\n")
         if c.readiness_probe is not None:
             w.write(2, f"Readiness:\t{_describe_probe(c.readiness_probe)}\n")
+        if c.startup_probe is not None:
+            w.write(2, f"Startup:\t{_describe_probe(c.startup_probe)}\n")
         w.write(2, "Environment:\t<none>\n")
         w.write(2, "Mounts:\t<none>\n")
 
@@ -324,8 +403,9 @@ def _describe_pod(pod: Pod, store: Store, now: int) -> str:
             w.write(0, f"Controlled By:\t{ref.kind}/{ref.name}\n")
             break
     if spec.init_containers:
-        _describe_containers(w, "Init Containers", spec.init_containers)
-    _describe_containers(w, "Containers", spec.containers)
+        _describe_containers(w, "Init Containers", spec.init_containers,
+                             statuses=getattr(status, "init_container_statuses", ()))
+    _describe_containers(w, "Containers", spec.containers, statuses=status.container_statuses)
     if status.conditions:
         w.write(0, "Conditions:\n  Type\tStatus\n")
         for c in status.conditions:
@@ -333,8 +413,393 @@ def _describe_pod(pod: Pod, store: Store, now: int) -> str:
     w.write(0, "Volumes:\t<none>\n")
     w.write(0, f"QoS Class:\t{_qos_class(pod)}\n")
     w.labels("Node-Selectors", spec.node_selector)
-    w.write(0, "Tolerations:\t<none>\n")
+    _tolerations(w, "Tolerations", spec.tolerations)
     w.events()
+    return w.text()
+
+
+def _tolerations(w: _Writer, title: str, tolerations: Sequence[Toleration]) -> None:
+    # printTolerationsMultilineWithIndent: sorted by key; "op=Exists" for a valueless Exists.
+    w.write(0, f"{title}:\t")
+    if not tolerations:
+        w.write(0, "<none>\n")
+        return
+    for i, t in enumerate(sorted(tolerations, key=lambda t: t.key)):
+        if i:
+            w.write(0, "\t")
+        text = t.key + (f"={t.value}" if t.value else "") + (f":{t.effect}" if t.effect else "")
+        if t.operator == "Exists" and not t.value:
+            text += " op=Exists" if t.key or t.effect else "op=Exists"
+        if t.toleration_seconds is not None:
+            text += f" for {t.toleration_seconds}s"
+        w.write(0, text + "\n")
+
+
+def _taint_string(t: Taint) -> str:
+    # corev1.Taint.ToString
+    if not t.effect:
+        return f"{t.key}={t.value}:" if t.value else t.key
+    return f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
+
+
+def _describe_pod_template(w: _Writer, template: PodTemplateSpec) -> None:
+    # DescribePodTemplate: the template's own block, two spaces in.
+    spec = template.spec
+    w.write(0, "Pod Template:\n")
+    w.labels("  Labels", template.metadata.labels)
+    if template.metadata.annotations:
+        w.annotations("  Annotations", template.metadata.annotations)
+    if spec.init_containers:
+        _describe_containers(w, "Init Containers", spec.init_containers, "  ")
+    _describe_containers(w, "Containers", spec.containers, "  ")
+    w.write(0, "  Volumes:\t<none>\n")
+    w.labels("  Node-Selectors", spec.node_selector)
+    _tolerations(w, "  Tolerations", spec.tolerations)
+
+
+def _controller_of(meta: ObjectMeta) -> Any:
+    for ref in meta.owner_references:
+        if ref.controller:
+            return ref
+    return None
+
+
+def _int_or_string(value: object) -> str:
+    # intstr.IntOrString.String() (a nil pointer prints "<nil>").
+    return "<nil>" if value is None else str(value)
+
+
+def _without_hash(template: PodTemplateSpec) -> PodTemplateSpec:
+    labels = {k: v for k, v in template.metadata.labels.items() if k != "pod-template-hash"}
+    return attrs.evolve(template, metadata=attrs.evolve(template.metadata, labels=labels))
+
+
+def _replica_sets_of(d: Deployment, store: Store) -> tuple[list[ReplicaSet], list[ReplicaSet]]:
+    """deploymentutil.GetAllReplicaSetsInChunks: the ReplicaSets the Deployment controls, as
+    (every old one, the new one if any), sorted by creation time then name; the new one is the
+    oldest whose template equals the Deployment's, ignoring pod-template-hash."""
+    owned = [
+        rs for rs in store.list("ReplicaSet", d.metadata.namespace)
+        if isinstance(rs, ReplicaSet)
+        and (ref := _controller_of(rs.metadata)) is not None and ref.uid == d.metadata.uid
+    ]
+    owned.sort(key=lambda rs: (rs.metadata.creation_timestamp or 0, rs.metadata.name))
+    want = _without_hash(d.spec.template)
+    new = next((rs for rs in owned if _without_hash(rs.spec.template) == want), None)
+    return [rs for rs in owned if rs is not new], ([new] if new is not None else [])
+
+
+def _replica_sets_by_labels(sets: Sequence[ReplicaSet]) -> str:
+    # printReplicaSetsByLabels
+    text = ", ".join(
+        f"{rs.metadata.name} ({rs.status.replicas}/{1 if rs.spec.replicas is None else rs.spec.replicas} replicas created)"
+        for rs in sets
+    )
+    return text or "<none>"
+
+
+def _describe_deployment(d: Deployment, store: Store, now: int) -> str:
+    spec, status = d.spec, d.status
+    old, new = _replica_sets_of(d, store)
+    w = _Writer()
+    w.write(0, f"Name:\t{d.metadata.name}\n")
+    w.write(0, f"Namespace:\t{d.metadata.namespace}\n")
+    w.write(0, f"CreationTimestamp:\t{_rfc1123z(d.metadata.creation_timestamp)}\n")
+    w.labels("Labels", d.metadata.labels)
+    w.annotations("Annotations", d.metadata.annotations)
+    w.write(0, f"Selector:\t{_label_selector_string(spec.selector)}\n")
+    desired = 1 if spec.replicas is None else spec.replicas
+    w.write(
+        0,
+        f"Replicas:\t{desired} desired | {status.updated_replicas} updated | {status.replicas} total | "
+        f"{status.available_replicas} available | {status.unavailable_replicas} unavailable\n",
+    )
+    w.write(0, f"StrategyType:\t{spec.strategy.type}\n")
+    w.write(0, f"MinReadySeconds:\t{spec.min_ready_seconds}\n")
+    ru = spec.strategy.rolling_update
+    if ru is not None:
+        w.write(0, f"RollingUpdateStrategy:\t{_int_or_string(ru.max_unavailable)} max unavailable, "
+                   f"{_int_or_string(ru.max_surge)} max surge\n")
+    _describe_pod_template(w, spec.template)
+    # (kubesim's DeploymentStatus carries no conditions yet, so there is no Conditions block)
+    if old or new:
+        w.write(0, f"OldReplicaSets:\t{_replica_sets_by_labels(old)}\n")
+        w.write(0, f"NewReplicaSet:\t{_replica_sets_by_labels(new)}\n")
+    w.events()
+    return w.text()
+
+
+def _pods_status(rs: ReplicaSet, store: Store) -> str:
+    # getPodStatusForController: the pods this ReplicaSet controls, counted by phase.
+    counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
+    for pod in store.list("Pod", rs.metadata.namespace):
+        if not isinstance(pod, Pod):
+            continue
+        ref = _controller_of(pod.metadata)
+        if ref is None or ref.uid != rs.metadata.uid:
+            continue
+        phase = pod.status.phase or "Pending"
+        if phase in counts:
+            counts[phase] += 1
+    return (f"{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} Succeeded / "
+            f"{counts['Failed']} Failed")
+
+
+def _describe_replica_set(rs: ReplicaSet, store: Store, now: int) -> str:
+    w = _Writer()
+    w.write(0, f"Name:\t{rs.metadata.name}\n")
+    w.write(0, f"Namespace:\t{rs.metadata.namespace}\n")
+    w.write(0, f"Selector:\t{_format_label_selector(rs.spec.selector)}\n")
+    w.labels("Labels", rs.metadata.labels)
+    w.annotations("Annotations", rs.metadata.annotations)
+    ref = _controller_of(rs.metadata)
+    if ref is not None:
+        w.write(0, f"Controlled By:\t{ref.kind}/{ref.name}\n")
+    desired = 1 if rs.spec.replicas is None else rs.spec.replicas
+    w.write(0, f"Replicas:\t{rs.status.replicas} current / {desired} desired\n")
+    w.write(0, f"Pods Status:\t{_pods_status(rs, store)}\n")
+    _describe_pod_template(w, rs.spec.template)
+    w.events()
+    return w.text()
+
+
+# -------------------------------------------------------------------- resource quantities
+
+
+_BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_NANO = Decimal("1e-9")
+
+
+@attrs.frozen
+class _Quantity:
+    """``resource.Quantity`` (``k8s.io/apimachinery/pkg/api/resource/quantity.go``) as far as
+    describe needs it: an exact value, rounded away from zero to nano units as ParseQuantity
+    does, and its format (``BinarySI`` for Ki/Mi/..., ``DecimalExponent`` for ``1e3``,
+    ``DecimalSI`` otherwise; ``""`` for a quantity never set). A sum keeps the first set
+    operand's format, as ``Quantity.Add`` of a ``DeepCopy`` does."""
+
+    value: Decimal = Decimal(0)
+    format: str = ""
+
+    @classmethod
+    def parse(cls, text: str | None) -> _Quantity:
+        """The quantity a string states; unset when absent or unparsable. ``O(len(text))``."""
+        if not text:
+            return cls()
+        t = text.strip()
+        number, fmt, scale = t, "DecimalSI", 0
+        for suffix, power in _BINARY.items():
+            if t.endswith(suffix):
+                number, fmt, scale = t[: -len(suffix)], "BinarySI", power
+                break
+        else:
+            head, e, exp = t.rpartition("e") if "e" in t else t.rpartition("E")
+            if e and head and exp.lstrip("+-").isdigit():
+                number, fmt, scale = head, "DecimalExponent", int(exp)
+            elif t[-1:] in _DECIMAL and t[-1:]:
+                number, scale = t[:-1], _DECIMAL[t[-1]]
+        if not number or not all(ch.isdigit() or ch in "+-." for ch in number):
+            return cls()
+        try:
+            value = Decimal(number)
+        except InvalidOperation:
+            return cls()
+        value = value * (1024 ** scale) if fmt == "BinarySI" else value.scaleb(scale)
+        rounding = "ROUND_CEILING" if value > 0 else "ROUND_FLOOR"
+        return cls((value / _NANO).to_integral_value(rounding=rounding) * _NANO, fmt)
+
+    def __add__(self, other: _Quantity) -> _Quantity:
+        if not self.format:
+            return other
+        return _Quantity(self.value + other.value, self.format)
+
+    def milli(self) -> int:
+        """``MilliValue()``: thousandths, rounded up. ``O(1)``."""
+        return int((self.value * 1000).to_integral_value(rounding="ROUND_CEILING"))
+
+    def whole(self) -> int:
+        """``Value()``: rounded up. ``O(1)``."""
+        return int(self.value.to_integral_value(rounding="ROUND_CEILING"))
+
+    def __str__(self) -> str:
+        # Quantity.CanonicalizeBytes: BinarySI only for whole values outside (-1024, 1024);
+        # otherwise an integer mantissa and the largest exponent that is a multiple of 3.
+        v = self.value
+        if v == 0:
+            return "0"
+        if self.format == "BinarySI" and abs(v) >= 1024 and v == v.to_integral_value():
+            n, suffix = int(v), ""
+            for s in _BINARY:
+                if n % 1024:
+                    break
+                n //= 1024
+                suffix = s
+            return f"{n}{suffix}"
+        exp = -9
+        while exp < 18 and v.scaleb(-(exp + 3)) == v.scaleb(-(exp + 3)).to_integral_value():
+            exp += 3
+        mantissa = int(v.scaleb(-exp))
+        if self.format == "DecimalExponent":
+            return f"{mantissa}e{exp}" if exp else f"{mantissa}"
+        suffix = next(s for s, e in _DECIMAL.items() if e == exp)
+        return f"{mantissa}{suffix}"
+
+
+def _pod_resources(pod: Pod, field: str) -> dict[str, _Quantity]:
+    # resourcehelper.PodRequests / PodLimits: containers summed, then at least each init
+    # container's own (restartable init containers are not modelled).
+    total: dict[str, _Quantity] = {}
+    for c in pod.spec.containers:
+        for name, q in getattr(c.resources, field).items():
+            total[name] = total.get(name, _Quantity()) + _Quantity.parse(q)
+    for c in pod.spec.init_containers:
+        for name, q in getattr(c.resources, field).items():
+            quantity = _Quantity.parse(q)
+            if quantity.value > total.get(name, _Quantity()).value:  # Cmp
+                total[name] = quantity
+    return total
+
+
+def _percent(part: int, whole: int) -> int:
+    # int64(float64(part) / float64(whole) * 100); kubectl prints garbage for a zero whole,
+    # kubesim 0.
+    return int(part / whole * 100) if whole else 0
+
+
+def _describe_node_resource(w: _Writer, node: Node, pods: Sequence[Pod], now: int) -> None:
+    # describeNodeResource
+    w.write(0, f"Non-terminated Pods:\t({len(pods)} in total)\n")
+    w.write(1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n")
+    w.write(1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n")
+    allocatable = node.status.allocatable or node.status.capacity
+    cpu = _Quantity.parse(allocatable.get("cpu")).milli()
+    memory = _Quantity.parse(allocatable.get("memory")).whole()
+    storage = _Quantity.parse(allocatable.get("ephemeral-storage")).whole()
+    reqs: dict[str, _Quantity] = {}
+    limits: dict[str, _Quantity] = {}
+    zero = _Quantity()
+    for pod in pods:
+        req, lim = _pod_resources(pod, "requests"), _pod_resources(pod, "limits")
+        cr, cl = req.get("cpu", zero), lim.get("cpu", zero)
+        mr, ml = req.get("memory", zero), lim.get("memory", zero)
+        w.write(
+            1,
+            f"{pod.metadata.namespace}\t{pod.metadata.name}\t\t{cr} ({_percent(cr.milli(), cpu)}%)\t"
+            f"{cl} ({_percent(cl.milli(), cpu)}%)\t{mr} ({_percent(mr.whole(), memory)}%)\t"
+            f"{ml} ({_percent(ml.whole(), memory)}%)\t{_age(pod.metadata.creation_timestamp, now)}\n",
+        )
+        for into, got in ((reqs, req), (limits, lim)):
+            for name, q in got.items():
+                into[name] = into[name] + q if name in into else q
+    w.write(0, "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n")
+    w.write(1, "Resource\tRequests\tLimits\n")
+    w.write(1, "--------\t--------\t------\n")
+    for name, whole, value in (("cpu", cpu, _Quantity.milli), ("memory", memory, _Quantity.whole),
+                               ("ephemeral-storage", storage, _Quantity.whole)):
+        r, lim_q = reqs.get(name, zero), limits.get(name, zero)
+        w.write(1, f"{name}\t{r} ({_percent(value(r), whole)}%)\t{lim_q} ({_percent(value(lim_q), whole)}%)\n")
+    standard = {"cpu", "memory", "ephemeral-storage", "storage", "pods"}
+    for name in sorted(n for n in allocatable if n.startswith("hugepages-")):
+        r, lim_q = reqs.get(name, zero), limits.get(name, zero)
+        whole = _Quantity.parse(allocatable[name]).whole()
+        w.write(1, f"{name}\t{r} ({_percent(r.whole(), whole)}%)\t{lim_q} ({_percent(lim_q.whole(), whole)}%)\n")
+    for name in sorted(n for n in allocatable if n not in standard and not n.startswith("hugepages-")
+                       and not n.startswith("requests.")):
+        w.write(1, f"{name}\t{reqs.get(name, zero)}\t{limits.get(name, zero)}\n")
+
+
+def _node_roles(node: Node) -> list[str]:
+    # findNodeRoles: node-role.kubernetes.io/<role> keys and the kubernetes.io/role value.
+    roles: set[str] = set()
+    for key, value in node.metadata.labels.items():
+        if key.startswith("node-role.kubernetes.io/"):
+            role = key.removeprefix("node-role.kubernetes.io/")
+            if role:
+                roles.add(role)
+        elif key == "kubernetes.io/role" and value:
+            roles.add(value)
+    return sorted(roles)
+
+
+def _describe_node(node: Node, store: Store, now: int) -> str:
+    meta, spec, status = node.metadata, node.spec, node.status
+    w = _Writer()
+    w.write(0, f"Name:\t{meta.name}\n")
+    w.write(0, f"Roles:\t{','.join(_node_roles(node)) or '<none>'}\n")
+    w.labels("Labels", meta.labels)
+    w.annotations("Annotations", meta.annotations)
+    w.write(0, f"CreationTimestamp:\t{_rfc1123z(meta.creation_timestamp)}\n")
+    w.write(0, "Taints:\t")
+    taints = sorted(spec.taints, key=lambda t: f"{t.effect},{t.key}")
+    if not taints:
+        w.write(0, "<none>\n")
+    for i, t in enumerate(taints):
+        w.write(0, ("\t" if i else "") + _taint_string(t) + "\n")
+    w.write(0, f"Unschedulable:\t{str(spec.unschedulable).lower()}\n")
+    # kubesim has no Lease resource: kubectl's line when the server has none (what real
+    # kubectl prints against kubesim serve)
+    w.write(0, "Lease:\tFailed to get lease: the server could not find the requested resource\n")
+    if status.conditions:
+        w.write(0, "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n")
+        w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n")
+        for c in status.conditions:
+            w.write(1, f"{c.type} \t{c.status} \t{_rfc1123z(c.last_heartbeat_time)} \t"
+                       f"{_rfc1123z(c.last_transition_time)} \t{c.reason} \t{c.message}\n")
+    w.write(0, "Addresses:\n")
+    for a in status.addresses:
+        w.write(1, f"{a.type}:\t{a.address}\n")
+    for title, resources in (("Capacity", status.capacity), ("Allocatable", status.allocatable)):
+        if resources:
+            w.write(0, f"{title}:\n")
+            for name in sorted(resources):
+                w.write(0, f"  {name}:\t{_Quantity.parse(resources[name])}\n")
+    info = status.node_info
+    w.write(0, "System Info:\n")
+    for label, value in (
+        ("Machine ID", info.machine_id), ("System UUID", info.system_uuid), ("Boot ID", info.boot_id),
+        ("Kernel Version", info.kernel_version), ("OS Image", info.os_image),
+        ("Operating System", info.operating_system), ("Architecture", info.architecture),
+        ("Container Runtime Version", info.container_runtime_version), ("Kubelet Version", info.kubelet_version),
+    ):
+        w.write(0, f"  {label}:\t{value}\n")
+    if spec.pod_cidr:
+        w.write(0, f"PodCIDR:\t{spec.pod_cidr}\n")
+    if spec.pod_cidrs:
+        w.write(0, f"PodCIDRs:\t{','.join(spec.pod_cidrs)}\n")
+    pods = [
+        p for p in store.list("Pod", None)
+        if isinstance(p, Pod) and p.spec.node_name == meta.name and p.status.phase not in ("Succeeded", "Failed")
+    ]
+    _describe_node_resource(w, node, pods, now)
+    w.events()
+    return w.text()
+
+
+def _describe_namespace(ns: Namespace, store: Store, now: int) -> str:
+    w = _Writer()
+    w.write(0, f"Name:\t{ns.metadata.name}\n")
+    w.labels("Labels", ns.metadata.labels)
+    w.annotations("Annotations", ns.metadata.annotations)
+    w.write(0, f"Status:\t{ns.status.phase}\n")
+    if ns.status.conditions:
+        w.write(0, "Conditions:\n")
+        w.write(1, "Type\tStatus\tLastTransitionTime\tReason\tMessage\n")
+        w.write(1, "----\t------\t------------------\t------\t-------\n")
+        for c in ns.status.conditions:
+            w.write(1, f"{c.type}\t{c.status}\t{_rfc1123z(c.last_transition_time)}\t{c.reason}\t{c.message}\n")
+    # kubectl lists the namespace's ResourceQuotas and LimitRanges and leaves each section out
+    # when the server has no such resource (NotFound), as kubesim has neither today
+    for kind, none in (("ResourceQuota", "No resource quota."), ("LimitRange", "No LimitRange resource.")):
+        if kind not in KIND_INFO:
+            continue
+        found = sorted(o.metadata.name for o in store.list(kind, ns.metadata.name))  # type: ignore[attr-defined]
+        if not found:
+            w.write(0, f"\n{none}\n")
+        else:  # names only: kubesim does not model their limits
+            w.write(0, "\n" + ("Resource Quotas\n" if kind == "ResourceQuota" else "Resource Limits\n"))
+            for name in found:
+                w.write(1, f"Name:\t{name}\n")
     return w.text()
 
 
@@ -343,5 +808,9 @@ _DESCRIBERS: dict[str, Callable[[Any, Store, int], str]] = {
     "Endpoints": _describe_endpoints,
     "EndpointSlice": _describe_endpoint_slice,
     "Pod": _describe_pod,
+    "Deployment": _describe_deployment,
+    "ReplicaSet": _describe_replica_set,
+    "Node": _describe_node,
+    "Namespace": _describe_namespace,
 }
 
