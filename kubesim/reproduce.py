@@ -29,8 +29,7 @@ Every figure comes in three forms:
   the current controller truncates at 1,000 addresses and could not hold 20,000.
 
 Every case runs at full size by default, on the lean engine (:class:`kubesim.lean.LeanCluster`),
-which writes the full model's change log record for record (``measure(check=True)`` runs the
-full model beside it and raises at the first differing record): every realistic figure is
+which writes the full model's change log record for record: every realistic figure is
 ``"measured"``. A ``scale`` below 1 runs a smaller cluster instead: ``P`` and ``N`` are
 multiplied by ``scale`` and the measured figures are **extrapolated** to full size by the laws
 of the idealised formulas (writes, object size per write and watchers each scaled by their own
@@ -385,7 +384,7 @@ def _window(cluster: Any, start: int) -> Any:
 
 
 def _new_cluster(
-    *, pods: int, nodes: int, b: int, with_endpoints: bool, seed: int, lean: bool = False, check: bool = False
+    *, pods: int, nodes: int, b: int, with_endpoints: bool, seed: int, lean: bool = False
 ) -> Any:
     import kubesim
     from kubesim.cluster import DEFAULT_CONTROLLERS
@@ -402,13 +401,12 @@ def _new_cluster(
     if lean:
         from kubesim.lean import LeanCluster
 
-        return LeanCluster(check=check, **options)
+        return LeanCluster(**options)
     return kubesim.Cluster(**options)
 
 
 def measure(
     *, pods: int, nodes: int, layouts: Sequence[str] = LAYOUTS, seed: int = 0, engine: str = "lean",
-    check: bool = False,
 ) -> dict[tuple[str, str], dict[str, int]]:
     """Run the three scenarios with the real controllers; ``{(scenario, layout): {metric: n}}``.
 
@@ -426,8 +424,8 @@ def measure(
     delivered to kube-proxy on every node (protobuf).
 
     ``engine="lean"`` (the default) runs :class:`kubesim.lean.LeanCluster`, which writes the
-    full model's change log record for record (``check=True`` runs the full model beside it
-    and raises at the first differing record); ``engine="full"`` runs :class:`kubesim.Cluster`.
+    full model's change log record for record (``tests/test_reproduce.py`` compares the two);
+    ``engine="full"`` runs :class:`kubesim.Cluster`.
     Cost: one rollout per slice size, ``O(writes)``.
     """
     from kubesim import scenarios
@@ -446,7 +444,7 @@ def measure(
         runs.append((1, ("slices_1",)))
     for b, wanted in runs:
         cluster = _new_cluster(pods=pods, nodes=nodes, b=b, with_endpoints="endpoints" in wanted, seed=seed,
-                               lean=engine == "lean", check=check)
+                               lean=engine == "lean")
         deployment, service = _split_manifests(scenarios.web_manifests("web", replicas=pods, readiness_probe=True))
         cluster.apply_yaml(deployment)
         cluster.run()
@@ -456,18 +454,12 @@ def measure(
         create = _window(cluster, mark)
         t1 = cluster.now
         mark = len(cluster.changes)
-        if engine == "lean":
-            cluster.fail_readiness(cluster.list_pods()[0].metadata.name, 60.0)
-        else:
-            scenarios.fail_readiness(cluster, cluster.list("Pod")[0].metadata.name, 60.0)
+        scenarios.fail_readiness(cluster, cluster.list("Pod")[0].metadata.name, 60.0)
         cluster.run(until=t1 + 40.0)
         single = _window(cluster, mark)
         cluster.run()
         mark = len(cluster.changes)
-        if engine == "lean":
-            cluster.set_image("web", "nginx:1.26")
-        else:
-            scenarios.set_image(cluster, "web", "nginx:1.26")
+        scenarios.set_image(cluster, "web", "nginx:1.26")
         cluster.run()
         rolling = _window(cluster, mark)
         for layout in wanted:

@@ -1,32 +1,29 @@
-"""The lean core: a fast engine beside its oracle, the full :class:`kubesim.Cluster`.
+"""The lean core: a faster engine beside its oracle, the full :class:`kubesim.Cluster`.
 
-:class:`LeanCluster` simulates the workload the benchmarks, reproductions, ``kubesim churn``
-and sweeps run — one Deployment of N pods behind one Service on M nodes, created, settled,
-rolled out (``set_image``) and scaled — and writes the change log the full model writes, record
-for record. ``check=True`` runs the full model beside it and raises
-:class:`~kubesim.lean.check.Divergence` at the first differing record. Options or workloads it
-does not model raise :class:`~kubesim.lean.engine.Unsupported`.
+:class:`LeanCluster` is a :class:`kubesim.Cluster` on a lean API server
+(:class:`~kubesim.lean.engine.LeanAPIServer`): the full model's controllers, clock and random
+draws, with sizes looked up by shape and watch events dispatched per kind, so it writes the
+full model's change log record for record. :func:`~kubesim.lean.check.check_workload` runs a
+workload on both and raises :class:`~kubesim.lean.check.Divergence` at the first differing
+record. See ``docs/performance.md``.
 
 >>> from kubesim import lean
->>> c = lean.LeanCluster(seed=0, nodes=2, check=True)
->>> c.deploy("web", replicas=3); _ = c.run()
->>> c.set_image("web", "nginx:1.26"); _ = c.run()
+>>> c = lean.run_rollout(3, nodes=2)
 >>> len(c.changes)
-96
+100
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kubesim.lean.check import Divergence, compare_logs
-from kubesim.lean.engine import SUPPORTED_OPTIONS, LeanCluster, Unsupported
-from kubesim.lean.log import LeanLog
+from kubesim.lean.check import FIELDS, Divergence, check_workload, compare_logs
+from kubesim.lean.engine import LeanAPIServer, LeanCluster
 from kubesim.report import ChurnReport
 
 __all__ = [
-    "LeanCluster", "LeanLog", "Unsupported", "Divergence", "compare_logs", "run_rollout", "rolling_update_report",
-    "SUPPORTED_OPTIONS",
+    "LeanCluster", "LeanAPIServer", "Divergence", "FIELDS", "compare_logs", "check_workload", "run_rollout",
+    "rolling_update_churn", "rolling_update_report",
 ]
 
 
@@ -35,23 +32,23 @@ def run_rollout(
     *,
     image: str = "nginx:1.26",
     name: str = "web",
-    check: bool = False,
     deploy: dict[str, Any] | None = None,
     **options: Any,
 ) -> LeanCluster:
-    """Create a Deployment of ``pods`` pods behind a Service, settle, roll it out to ``image``
-    and settle again; returns the :class:`LeanCluster` (``.changes``, ``.churn()``).
-    ``deploy`` holds keywords of :func:`kubesim.scenarios.deploy` (``max_surge``,
-    ``max_unavailable``, ``readiness_probe`` …); the rest are Cluster options."""
-    c = LeanCluster(check=check, **options)
-    c.deploy(name, replicas=pods, **(deploy or {}))
+    """Create a Deployment of ``pods`` pods behind a Service (:func:`kubesim.scenarios.deploy`,
+    keywords in ``deploy``), settle, roll it out to ``image`` and settle again, on a
+    :class:`LeanCluster` built with ``options``; returns the cluster."""
+    from kubesim import scenarios
+
+    c = LeanCluster(**options)
+    scenarios.deploy(c, name, replicas=pods, **(deploy or {}))
     c.run()
-    c.set_image(name, image)
+    scenarios.set_image(c, name, image)
     c.run()
     return c
 
 
-def rolling_update_report(
+def rolling_update_churn(
     *,
     pods: int = 200,
     nodes: int = 100,
@@ -61,21 +58,27 @@ def rolling_update_report(
     image: str = "nginx:1.26",
     max_surge: int | str = "25%",
     max_unavailable: int | str = "25%",
-    check: bool = False,
-) -> ChurnReport:
-    """The report of :func:`kubesim.scenarios.rolling_update_churn` (the job ``kubesim churn``
-    runs) computed on the lean engine: a Deployment settles, one quiet second passes, then
-    ``kubectl set image`` to ``image`` until settled; the churn report covers the rollout only.
-    ``check=True`` runs the full model beside it. ``O(writes)``."""
+    progress: Any = None,
+) -> tuple[LeanCluster, ChurnReport]:
+    """:func:`kubesim.scenarios.rolling_update_churn` (the job ``kubesim churn`` runs) on a
+    :class:`LeanCluster`: ``(cluster, report)``, the report covering the rollout only (after
+    the Deployment settled and one quiet second). ``O(writes)``."""
+    from kubesim import scenarios
+    from kubesim.progress import advance
+
     c = LeanCluster(
-        check=check, seed=seed, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice,
+        seed=seed, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice,
         endpoint_updates_batch_period=batch_period, endpointslice_updates_batch_period=batch_period,
     )
-    c.deploy("web", replicas=pods, max_surge=max_surge, max_unavailable=max_unavailable)
-    c.run()
-    c.run(until=c.now + 1.0)
-    start = c.now
-    c.set_image("web", image)
-    c.run()
+    scenarios.deploy(c, "web", replicas=pods, max_surge=max_surge, max_unavailable=max_unavailable)
+    advance(c, None, progress)
+    start = scenarios.quiet_start(c)
+    scenarios.set_image(c, "web", image)
+    advance(c, None, progress)
     report: ChurnReport = c.churn(since=start)
-    return report
+    return c, report
+
+
+def rolling_update_report(**kwargs: Any) -> ChurnReport:
+    """The report of :func:`rolling_update_churn` (same keywords but ``progress``)."""
+    return rolling_update_churn(**kwargs)[1]
