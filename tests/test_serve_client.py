@@ -533,7 +533,12 @@ def test_oversized_and_unsupported_bodies(tmp_path: Path) -> None:
         assert code == 413 and body["reason"] == "RequestEntityTooLarge" and body["kind"] == "Status"
         code, body = s.http("POST", "/api/v1/namespaces/default/endpoints", raw=b"\x0a\x02v1",
                             content_type="application/vnd.kubernetes.protobuf")
+        assert code == 400 and body["reason"] == "BadRequest" and "magic" in body["message"]
+        code, body = s.http("POST", "/api/v1/namespaces/default/endpoints", raw=b"k8s\x00\x0a\x0a\x0a\x02v1\x12\x04Node",
+                            content_type="application/vnd.kubernetes.protobuf")
         assert code == 415 and body["code"] == 415
+        code, body = s.http("POST", "/api/v1/namespaces/default/endpoints", raw=b"<xml/>", content_type="application/xml")
+        assert code == 415 and body["reason"] == "UnsupportedMediaType"
         # an object over etcd's 1.5 MiB limit, under the body cap: 413 from the store
         ips = [{"ip": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}", "hostname": "h" * 40} for i in range(30000)]
         big_ep = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "huge"},

@@ -264,3 +264,33 @@ def test_delete_in_the_foreground_waits_for_the_dependents(tmp_path: Path) -> No
         log = s.call(lambda: [(e.verb, e.kind) for e in s.thread.server.cluster.changes[mark:] if e.committed])
         deletes = [k for v, k in log if v == "delete" and k in ("Pod", "ReplicaSet", "Deployment")]
         assert deletes == ["Pod", "Pod", "ReplicaSet", "Deployment"], deletes
+
+
+def test_typed_kubectl_commands_send_protobuf_bodies(tmp_path: Path) -> None:
+    # kubectl create namespace|deployment|service and drain write through typed clients, in protobuf
+    with serve(tmp_path) as s:
+        assert s.kubectl("create", "namespace", "prod").stdout == "namespace/prod created\n"
+        assert s.kubectl("create", "deployment", "hello", "--image=nginx", "--replicas=2", "-n", "prod").stdout == (
+            "deployment.apps/hello created\n")
+        assert s.kubectl("create", "service", "clusterip", "hello", "--tcp=80:80", "-n", "prod").stdout == (
+            "service/hello created\n")
+        s.advance(30)
+        ep = s.kubectl("get", "endpoints", "hello", "-n", "prod").stdout
+        assert re.search(r"hello +10\.244\.\d\.\d+:80,10\.244\.\d\.\d+:80 ", ep), ep
+        proc = s.popen("drain", "node-1", "--ignore-daemonsets", "--force", "--timeout=60s")
+        try:
+            deadline = time.monotonic() + 30
+            while proc.poll() is None and time.monotonic() < deadline:
+                s.advance(5)
+                time.sleep(0.1)
+            stdout, stderr = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert proc.returncode == 0, stderr
+        assert stdout.startswith("node/node-1 cordoned\n") and stdout.endswith("node/node-1 drained\n"), stdout
+        s.advance(30)
+        wide = s.kubectl("get", "pods", "-n", "prod", "-o", "wide").stdout
+        assert "node-1" not in wide and wide.count("node-2") == 2, wide
+        assert s.kubectl("get", "nodes").stdout.splitlines()[1].split()[1] == "Ready,SchedulingDisabled"

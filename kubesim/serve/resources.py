@@ -1,6 +1,6 @@
 """The served resources: one entry per REST resource, read by discovery, OpenAPI and routing.
 
-Every kind of :data:`kubesim.kinds.KIND_INFO` is served with the verbs of its upstream
+Every modelled kind of :data:`kubesim.kinds.KIND_INFO` is served with the verbs of its upstream
 registry, its ``status`` subresource where upstream has one, ``scale`` for Deployments and
 ReplicaSets. ``events`` (core ``v1``) is served read-only and always empty: kubesim records no
 Events, and ``kubectl describe`` then prints ``Events:  <none>`` as kubesim's own describe does.
@@ -75,9 +75,20 @@ _SCALE = {"Deployment", "ReplicaSet"}
 _ALL = {"Pod", "Service", "Deployment", "ReplicaSet"}
 
 
+def _modelled() -> set[str]:
+    # The kinds with an object model (a schema in kubesim.manifests): the ones served. Kinds
+    # kubesim only stores without a model ("inert") have no schema, Table or protobuf here.
+    from kubesim import manifests
+
+    return {k for cls in manifests._SCHEMA if isinstance(k := getattr(cls, "kind", None), str)}
+
+
 def _build() -> tuple[Resource, ...]:
     out = []
+    modelled = _modelled()
     for kind, info in KIND_INFO.items():
+        if kind not in modelled or getattr(info, "inert", False):
+            continue
         subs = tuple(s for s, on in (("status", kind in _STATUS), ("scale", kind in _SCALE)) if on)
         out.append(Resource(
             kind, info.group, info.version, info.plural, info.singular, info.short_names,

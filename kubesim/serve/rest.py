@@ -37,9 +37,9 @@ from kubesim import errors as _errors
 from kubesim import manifests
 from kubesim.kinds import KIND_INFO
 from kubesim.labels import Selector, parse_selector
-from kubesim.serve import discovery, openapi, proto, query, tables
+from kubesim.serve import discovery, openapi, proto, protodecode, query, tables
 from kubesim.serve.patch import json_patch, merge_patch, strategic_merge
-from kubesim.serve.resources import SERVER_VERSION, Resource, by_path, for_kind
+from kubesim.serve.resources import RESOURCES, SERVER_VERSION, Resource, by_path, for_kind
 from kubesim.serve.status import ApiError, from_exception, status, success
 from kubesim.serve.watch import Subscription, WatchHub
 
@@ -57,6 +57,8 @@ _DEF_NAMES: dict[str, str] = {}
 
 #: Kinds whose create and main-resource update ignore ``status`` (their registries reset it).
 _STATUS_RESET_ON_CREATE = {"Pod", "Service", "Deployment", "ReplicaSet"}
+_PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
+                "application/strategic-merge-patch+json", "application/apply-patch+yaml")
 _STATUS_SUBRESOURCE = {"Pod", "Service", "Node", "Namespace", "Deployment", "ReplicaSet"}
 
 
@@ -519,6 +521,8 @@ class Backend:
             if dups and strict:
                 raise ApiError(400, "BadRequest", f'strict decoding error: json: duplicate field "{dups[0]}"')
             return value
+        if ctype == proto.MEDIA_TYPE:
+            return protodecode.decode(raw)
         if allow_yaml and ctype in ("application/yaml", "application/apply-patch+yaml"):
             try:
                 return _load_yaml(raw.decode("utf-8"))
@@ -656,6 +660,10 @@ class Backend:
 
     def _patched(self, req: Request, res: Resource, live_m: dict[str, Any]) -> dict[str, Any]:
         ctype = req.header("Content-Type").split(";")[0].strip().lower()
+        if ctype not in _PATCH_TYPES:
+            raise ApiError(415, "UnsupportedMediaType",
+                           "the body of the request was in an unknown format - accepted media types include: "
+                           + ", ".join(_PATCH_TYPES))
         p = self._body(req, allow_yaml=ctype == "application/apply-patch+yaml")
         if ctype == "application/json-patch+json":
             out = json_patch(live_m, p)
@@ -744,6 +752,8 @@ class Backend:
             new = self._body(req)
         else:
             ctype = req.header("Content-Type").split(";")[0].strip().lower()
+            if ctype not in _PATCH_TYPES[:3]:
+                raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {ctype}")
             p = self._body(req, allow_yaml=False)
             if ctype == "application/json-patch+json":
                 new = json_patch(current, p)
@@ -803,8 +813,10 @@ class Backend:
     def _dependents(self, owner: Any) -> list[Any]:
         uid = owner.metadata.uid
         out = []
-        for kind in KIND_INFO:
-            for o in self.cluster.api.list(kind, None):
+        for r in RESOURCES:
+            if not r.stored:
+                continue
+            for o in self.cluster.api.list(r.kind, None):
                 if any(r.uid == uid for r in o.metadata.owner_references):
                     out.append(o)
         return out
