@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import attrs
 
 from kubesim import scenarios
-from kubesim.errors import KubesimError, ManifestError, NotFound
+from kubesim.errors import InvalidOption, KubesimError, ManifestError, NotFound
 from kubesim.kinds import KIND_INFO
 from kubesim.progress import Progress, ProgressBar, Reporter, advance
 from kubesim.scenarios import rolling_update_churn
@@ -143,6 +143,22 @@ def _int_or_percent(text: str) -> int | str:
     return text if text.endswith("%") else int(text)
 
 
+def _fraction(text: str) -> float:
+    """``0 < X <= 1`` (``reproduce --scale``)."""
+    value = _float_at_least(0.0, strict=True)(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], got {text!r}")
+    return value
+
+
+def _seed_list(text: str) -> list[int]:
+    """``S1,S2,...``: integers (``sweep --seeds``)."""
+    try:
+        return [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers S1,S2,..., got {text!r}") from None
+
+
 _non_negative_int = _int_at_least(0)
 _positive_int = _int_at_least(1)
 _nodes_int = _int_at_least(0, 100_000)
@@ -232,8 +248,13 @@ def _cmd_churn(args: argparse.Namespace, progress: Reporter | None) -> int:
 def _scenario_options(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """The scenario's own keyword arguments and the title of its report."""
     name = args.scenario
+    if name == "flap" and args.count is None:
+        args.count = min(5, args.pods) or 1
     if name in ("fail-readiness", "flap") and args.count > args.pods:
         raise CLIError(f"--count {args.count} is more than the {args.pods} pods running (see '{args.prog} --help')", EXIT_USAGE)
+    if name in ("fail-node", "drain") and args.node not in {f"node-{i}" for i in range(1, args.nodes + 1)}:
+        have = "no nodes" if args.nodes == 0 else "node-1" if args.nodes == 1 else f"node-1 ... node-{args.nodes}"
+        raise CLIError(f"--node {args.node}: the cluster has {have} (see '{args.prog} --help')", EXIT_USAGE)
     w = _workload_description(args)
     if name == "rollout":
         return (
@@ -567,17 +588,29 @@ def _cmd_sweep(args: argparse.Namespace, progress: Reporter | None) -> int:
 
     _close(progress)
     grid = _sweep_grid(args.set or [])
-    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    seeds = args.seeds
     if args.output and not args.output.lower().endswith((".csv", ".json", ".parquet")):
         raise CLIError(f"-o {args.output}: the file must end in .csv, .json or .parquet", EXIT_USAGE)
+    if args.output:  # before the sweep runs, not after: a missing directory is found at once
+        folder = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(folder):
+            raise CLIError(f"-o {args.output}: the directory {folder!r} does not exist")
     show = getattr(args, "progress", None)
     if show is None:
         try:
             show = sys.stderr.isatty()
         except (AttributeError, ValueError):
             show = False
-    run = sweep_module.sweep
     kwargs: dict[str, Any] = {"seeds": seeds, "progress": bool(show)}
+
+    def run(*a: Any, **kw: Any) -> Any:
+        # the sweep refuses a parameter or value (unknown name, pods=-1) before simulating the
+        # point: the --set options were wrong, a usage error
+        try:
+            return sweep_module.sweep(*a, **kw)
+        except InvalidOption as exc:
+            raise CLIError(f"{exc} (see 'kubesim sweep --help')", EXIT_USAGE) from None
+
     if args.executor == "serial":
         result = run(args.scenario, grid, executor="serial", **kwargs)
     elif args.executor == "thread":
@@ -594,11 +627,14 @@ def _cmd_sweep(args: argparse.Namespace, progress: Reporter | None) -> int:
         with local as cluster, distributed.Client(cluster) as client:  # type: ignore[no-untyped-call, unused-ignore]
             result = run(args.scenario, grid, executor=client.get_executor(), **kwargs)
     else:
-        with concurrent.futures.ProcessPoolExecutor(args.workers) as pool:
-            result = run(args.scenario, grid, executor=pool, **kwargs)
+        with concurrent.futures.ProcessPoolExecutor(args.workers) as processes:
+            result = run(args.scenario, grid, executor=processes, **kwargs)
     print(result)
     if args.output:
-        result.save(args.output)
+        try:
+            result.save(args.output)
+        except OSError as exc:
+            raise CLIError(f"-o {args.output}: {exc.strerror or exc}") from None
         print(f"wrote {len(result.rows)} rows and the run's metadata to {args.output}", file=sys.stderr)
     return 0
 
@@ -642,9 +678,10 @@ _TOP_HELP = _para(
     "apply, get and describe work like kubectl's, but a simulator keeps no cluster between "
     "invocations: each command builds a fresh cluster from the files given with -f and the seed.",
 )
-_TOP_EPILOG = """exit status: 0 success; 1 error reported by the simulation or kubectl; 2 usage error;
-130 interrupted. Errors are one line on stderr; KUBESIM_TRACEBACK=1 shows the traceback
-of an unexpected failure.
+_TOP_EPILOG = """exit status: 0 success; 1 an error reported by the simulation or by kubectl (kubectl's
+own errors keep its status 1); 2 a usage error: an unknown option, or a value kubesim refuses
+before it simulates anything; 130 interrupted. Errors are one line on stderr;
+KUBESIM_TRACEBACK=1 shows the traceback of an unexpected failure.
 
 Run 'kubesim COMMAND --help' for a command's options."""
 
@@ -822,13 +859,17 @@ def _parser() -> _Parser:
     sc.add_argument("--duration", type=_positive_float, default=60.0, metavar="SECONDS", help="how long (default 60)")
     _add_workload_options(sc)
     sc = scenario("flap", "readiness flaps on some pods",
-                  "Pods with an HTTP readiness probe; the application of --count of them alternates healthy and "
-                  "failing stretches of exponential length for --duration seconds.")
-    sc.add_argument("--count", type=_positive_int, default=1, help="pods that flap (default 1)")
+                  "Pods with an HTTP readiness probe (every 5 s, failure threshold 3); the application of --count "
+                  "of them alternates healthy and failing stretches of exponential length for --duration seconds. "
+                  "A failing stretch shorter than three probe periods (15 s) goes unnoticed, as in a real cluster.")
+    # defaults that show churn: failing stretches averaging 30 s mostly outlast the 15 s the
+    # probe needs to notice (10 s, the library's default, often shows no write at all)
+    sc.add_argument("--count", type=_positive_int, default=None,
+                    help="pods that flap (default 5, or every pod when there are fewer)")
     sc.add_argument("--mean-up", type=_positive_float, default=30.0, metavar="SECONDS",
                     help="mean healthy stretch (default 30)")
-    sc.add_argument("--mean-down", type=_positive_float, default=10.0, metavar="SECONDS",
-                    help="mean failing stretch (default 10)")
+    sc.add_argument("--mean-down", type=_positive_float, default=30.0, metavar="SECONDS",
+                    help="mean failing stretch (default 30)")
     sc.add_argument("--duration", type=_positive_float, default=300.0, metavar="SECONDS",
                     help="how long it flaps (default 300)")
     _add_workload_options(sc)
@@ -862,7 +903,7 @@ def _parser() -> _Parser:
     )
     w.add_argument("scenario", metavar="SCENARIO", choices=tuple(SWEEP_SCENARIOS), help="one of: " + ", ".join(SWEEP_SCENARIOS))
     w.add_argument("--set", action="append", metavar="NAME=V1,V2", help="a parameter and its values; repeatable")
-    w.add_argument("--seeds", default=None, metavar="S1,S2", help="run every point once per seed")
+    w.add_argument("--seeds", type=_seed_list, default=None, metavar="S1,S2", help="run every point once per seed")
     w.add_argument("-o", "--output", default=None, metavar="FILE", help="write the rows to FILE.csv, .json or .parquet")
     w.add_argument("--executor", choices=("process", "thread", "dask", "serial"), default="process",
                    help="where the points run (default: a process pool)")
@@ -880,7 +921,7 @@ def _parser() -> _Parser:
     )
     r.add_argument("name", metavar="NAME", choices=REPRODUCTIONS, help="one of: " + ", ".join(REPRODUCTIONS))
     r.add_argument("--json", action="store_true", help="print the results as JSON")
-    r.add_argument("--scale", type=_positive_float, default=None, metavar="X",
+    r.add_argument("--scale", type=_fraction, default=None, metavar="X",
                    help="0 < X <= 1: shrink the simulated (realistic) run; figures are extrapolated to full "
                    "size (default: each reproduction's own, so it finishes in about a minute)")
     r.set_defaults(func=_cmd_reproduce)

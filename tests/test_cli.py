@@ -287,6 +287,22 @@ def test_every_scenario_prints_a_report(capsys: pytest.CaptureFixture[str], name
     assert lines[1].split() == ["Endpoints", "EndpointSlice"]
     assert lines[2].split()[0] == "writes"
     assert "Traceback" not in err
+    # a demo's defaults show something: both layouts were written
+    writes = lines[2].split()[1:]
+    assert all(int(w.replace(",", "")) > 0 for w in writes), (name, lines[2])
+
+
+def test_flap_defaults_show_churn(capsys: pytest.CaptureFixture[str]) -> None:
+    # the full default size: 5 of 200 pods flap, failing stretches averaging 30 s (the probe
+    # notices a failure after 15 s); the old defaults (1 pod, 10 s) wrote nothing at all
+    code, out, err = run(capsys, "scenario", "flap", "--json", "--no-progress")
+    assert code == 0, err
+    by_kind = json.loads(out)["by_kind"]
+    for kind in ("Endpoints", "EndpointSlice"):
+        assert by_kind[kind]["updates"] > 0 and by_kind[kind]["updates"] % 2 == 0  # each pod ends ready
+    code, out, _ = run(capsys, "scenario", "flap", "--help")
+    assert code == 0 and "(default 5, or every pod when there are fewer)" in " ".join(out.split())
+    assert "mean failing stretch (default 30)" in out
 
 
 def test_scenario_names_are_the_help_list(capsys: pytest.CaptureFixture[str]) -> None:
@@ -321,10 +337,15 @@ def test_scenario_count_larger_than_pods_is_a_usage_error(capsys: pytest.Capture
     assert "--count 9" in assert_one_line_error(err)
 
 
-def test_scenario_unknown_node(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "scenario", "drain", "--node", "node-9", *SMALL)
-    assert code == 1
-    assert assert_one_line_error(err) == 'error: nodes "node-9" not found'
+def test_scenario_unknown_node_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # the cluster a scenario builds has node-1 ... node-N: another name is a bad option value
+    for name in ("drain", "fail-node"):
+        code, out, err = run(capsys, "scenario", name, "--node", "node-9", *SMALL)
+        assert (code, out) == (2, "")
+        assert assert_one_line_error(err) == (
+            f"error: --node node-9: the cluster has node-1 ... node-2 (see 'kubesim scenario {name} --help')")
+    code, _, err = run(capsys, "scenario", "drain", "--node", "node-2", *SMALL)
+    assert code == 0, err
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,6 +401,20 @@ def test_reproduce_calls_the_module(capsys: pytest.CaptureFixture[str], monkeypa
         (["scenario", "rollout", "--max-surge", "lots"], 2, "argument --max-surge"),
         (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
         (["get", "ep", "--bogus"], 2, "unrecognized arguments: --bogus"),
+        # one kind of mistake, one status: every value kubesim refuses before simulating is 2
+        (["reproduce", "kep752", "--scale", "0"], 2, "argument --scale: must be a number > 0"),
+        (["reproduce", "kep752", "--scale", "1.5"], 2, "argument --scale: must be a number in (0, 1]"),
+        (["reproduce", "kep752", "--scale", "x"], 2, "argument --scale: invalid number"),
+        (["sweep", "scale_up", "--set", "pods=2", "--seeds", "a,b", "--no-progress"], 2, "argument --seeds"),
+        (["sweep", "scale_up", "--set", "podz=2", "--executor", "serial", "--no-progress"], 2,
+         "unknown parameter 'podz'"),
+        (["sweep", "scale_up", "--set", "pods=-1", "--executor", "serial", "--no-progress"], 2,
+         "pods must be an integer >= 0"),
+        (["scenario", "fail-node", "--node", "nope", *SMALL], 2, "--node nope"),
+        (["scenario", "fail-readiness", "--count", "5", *SMALL], 2, "--count 5"),
+        # the environment, not the command line: 1, found before the sweep runs
+        (["sweep", "scale_up", "--set", "pods=2", "-o", "/nonexistent/dir/x.csv", "--no-progress"], 1,
+         "the directory '/nonexistent/dir' does not exist"),
     ],
 )
 def test_usage_and_input_errors(
