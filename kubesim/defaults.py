@@ -113,12 +113,26 @@ def _probe(p: o.Probe | None) -> o.Probe | None:
     )
 
 
+def _handler(h: o.LifecycleHandler | None) -> o.LifecycleHandler | None:
+    if h is None or h.http_get is None:
+        return h
+    return _evolve(h, http_get=_http_get(h.http_get))
+
+
+def _lifecycle(lc: o.Lifecycle | None) -> o.Lifecycle | None:
+    if lc is None:
+        return None
+    return _evolve(lc, post_start=_handler(lc.post_start), pre_stop=_handler(lc.pre_stop))
+
+
 def _container(c: o.Container) -> o.Container:
     return _evolve(
         c,
         ports=_map_tuple(c.ports, _container_port),
         readiness_probe=_probe(c.readiness_probe),
         liveness_probe=_probe(c.liveness_probe),
+        startup_probe=_probe(c.startup_probe),
+        lifecycle=_lifecycle(c.lifecycle),
     )
 
 

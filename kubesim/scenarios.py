@@ -54,6 +54,7 @@ __all__ = [
     "restart",
     "delete_pod",
     "set_behaviour",
+    "set_pod_condition",
     "fail_readiness",
     "flap",
     "fail_node",
@@ -194,6 +195,21 @@ def set_behaviour(cluster: Any, pod: str, behaviour: Any, *, namespace: str = "d
     container start). Only pods with a readiness probe can be seen failing."""
     cluster.get("Pod", pod, namespace)
     cluster.controllers["kubelet"].set_behaviour((namespace, pod), behaviour)
+
+
+@_caused("readiness-gate")
+def set_pod_condition(cluster: Any, pod_name: str, condition_type: str, status: bool | str = True, *,
+                      namespace: str = "default", reason: str = "", message: str = "") -> Any:
+    """Play the external controller of a readiness gate: write condition ``condition_type``
+    (``status`` ``True``/``False`` or ``"True"``/``"False"``/``"Unknown"``) into the pod's
+    ``status.conditions`` as a real controller does (in place or appended, the transition
+    time moving only with the status, nothing else touched; no write if nothing changes). The
+    kubelet then re-evaluates ``Ready``. Returns the stored pod. Writes carry the cause
+    ``readiness-gate``; see :func:`kubesim.controllers.node.kubelet.set_pod_condition`."""
+    from kubesim.controllers.node.kubelet import set_pod_condition as _set
+
+    return _set(cluster.api, pod_name, condition_type, status, namespace=namespace, reason=reason,
+                message=message, actor="client")
 
 
 def _since(cluster: Any, pod: str, namespace: str) -> float:

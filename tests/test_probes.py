@@ -318,3 +318,87 @@ def test_readiness_flips_are_seen_despite_float_rounding() -> None:
     flips = [e for e in cluster.changes[before:] if e.kind == "Pod" and e.actor == "kubelet"]
     assert len(flips) == 2 * len(names)
     assert all(p.status.ready for p in cluster.list("Pod"))
+
+
+# --------------------------------------------------------------------------------------------
+# liveness and startup workers: the initial result and not_before (prober/worker.go)
+
+
+def test_startup_result_is_unknown_until_the_failure_threshold() -> None:
+    # worker_test.go TestStartupProbeFailureThreshold (shape): failures 1 and 2 leave the
+    # result Unknown; the 3rd makes it Failure.
+    c = container(period=10, failure=3, port=9999)  # nothing listens: every probe fails
+    t = ReadinessTracker(c, AppBehaviour(), initial=None)
+    assert t.result_at(0.0) is None and t.result_at(10.0) is None
+    assert t.result_at(20.0) is False
+    assert t.next_transition(-1.0) == 20.0 and t.next_transition(20.0) is None
+    ok = ReadinessTracker(container(period=10), AppBehaviour(ready_after=15), initial=None)
+    assert ok.result_at(10.0) is None and ok.result_at(20.0) is True
+
+
+def test_liveness_starts_at_success_and_is_disabled_until_started() -> None:
+    # worker_test.go TestLivenessProbeDisabledByStarted: probes before the container started
+    # (startup probe) do not count; afterwards failures count against failureThreshold.
+    c = container(period=5, failure=1, port=9999)
+    t = ReadinessTracker(c, AppBehaviour(), initial=True, not_before=12.0)
+    assert t.result_at(11.9) is True and t.ready_at(11.9)
+    assert t.next_transition(0.0) == 15.0  # the first tick at or after 12 on the 0, 5, 10 ... grid
+    assert t.transitions(100) == [(15.0, False)]
+
+
+def liveness_oracle(c: Container, beh: AppBehaviour, until: float, initial: bool | None,
+                    not_before: float) -> list[tuple[float, bool]]:
+    p = c.readiness_probe
+    assert p is not None
+    ref = ReadinessTracker(c, beh)
+    result, last, run, out = initial, None, 0, []
+    k = 0
+    while k * p.period_seconds <= until:
+        t = float(k * p.period_seconds)
+        k += 1
+        if t < p.initial_delay_seconds or t < not_before:
+            continue
+        x = ref.outcome_at(t)
+        run = run + 1 if last is x else 1
+        last = x
+        need = p.success_threshold if x else p.failure_threshold
+        if run >= need and result is not x:
+            result = x
+            out.append((t, x))
+    return out
+
+
+@given(
+    initial_delay=st.integers(0, 30),
+    period=st.integers(1, 15),
+    success=st.integers(1, 4),
+    failure=st.integers(1, 4),
+    ready_after=st.integers(0, 60),
+    unready=st.lists(interval, max_size=4),
+    initial=st.sampled_from([True, False, None]),
+    not_before=st.integers(0, 50).map(float),
+)
+def test_initial_results_match_oracle(
+    initial_delay: int, period: int, success: int, failure: int, ready_after: int,
+    unready: list[tuple[float, float]], initial: bool | None, not_before: float,
+) -> None:
+    beh = AppBehaviour(ready_after=ready_after, unready=unready)
+    c = container(initial=initial_delay, period=period, success=success, failure=failure)
+    expected = liveness_oracle(c, beh, 400.0, initial, not_before)
+    t = ReadinessTracker(c, beh, initial=initial, not_before=not_before)
+    assert t.transitions(400.0) == expected
+    for q in (0.0, not_before, 100.0, 399.0):
+        want = next((v for ft, v in reversed(expected) if ft <= q), initial)
+        assert t.result_at(q) is want
+
+
+def test_app_behaviour_new_fields_are_validated() -> None:
+    with pytest.raises(InvalidOption):
+        AppBehaviour(exit_after=-1)
+    with pytest.raises(InvalidOption):
+        AppBehaviour(pre_stop_seconds=-0.5)
+    with pytest.raises(InvalidOption):
+        AppBehaviour(exit_code=256)
+    inner = AppBehaviour(ready_after=5)
+    assert AppBehaviour(liveness=inner).for_liveness is inner
+    assert AppBehaviour().for_liveness == AppBehaviour()

@@ -96,6 +96,30 @@ def _container_errors(e: _Errs, c: Container, path: str, names: set[str], regula
         _probe_errors(e, c.liveness_probe, path + ".livenessProbe")
         if regular and c.liveness_probe.success_threshold != 1:
             e.invalid(path + ".livenessProbe.successThreshold", c.liveness_probe.success_threshold, "must be 1")
+    if c.startup_probe is not None:
+        _probe_errors(e, c.startup_probe, path + ".startupProbe")
+        if regular and c.startup_probe.success_threshold != 1:
+            e.invalid(path + ".startupProbe.successThreshold", c.startup_probe.success_threshold, "must be 1")
+    if c.lifecycle is not None:
+        # validateLifecycle: each hook has exactly one handler; sleep seconds are positive.
+        for hook, h in (("postStart", c.lifecycle.post_start), ("preStop", c.lifecycle.pre_stop)):
+            if h is None:
+                continue
+            hp = f"{path}.lifecycle.{hook}"
+            given = [n for n, v in (("exec", h.exec), ("httpGet", h.http_get), ("tcpSocket", h.tcp_socket),
+                                    ("sleep", h.sleep)) if v is not None]
+            if not given:
+                e.required(hp, "must specify a handler type")
+            elif len(given) > 1:
+                e.forbidden(f"{hp}.{given[1]}", "may not specify more than 1 handler type")
+            if h.exec is not None and not h.exec.command:
+                e.required(hp + ".exec.command")
+            if h.http_get is not None:
+                _port_num_or_name(e, h.http_get.port, hp + ".httpGet.port")
+            if h.tcp_socket is not None:
+                _port_num_or_name(e, h.tcp_socket.port, hp + ".tcpSocket.port")
+            if h.sleep is not None and h.sleep.seconds <= 0:
+                e.invalid(hp + ".sleep.seconds", h.sleep.seconds, "must be greater than 0")
     if c.restart_policy is not None:
         if regular:
             e.forbidden(path + ".restartPolicy", "may not be set for non-init containers")
@@ -149,6 +173,9 @@ def _pod_spec_errors_uncached(e: _Errs, spec: PodSpec, path: str) -> None:
         _dns_label(e, spec.subdomain, path + ".subdomain")
     if spec.termination_grace_period_seconds is not None:
         e.nonnegative(path + ".terminationGracePeriodSeconds", spec.termination_grace_period_seconds)
+    for i, gate in enumerate(spec.readiness_gates):  # validateReadinessGates
+        e.invalid_msgs(f"{path}.readinessGates[{i}].conditionType", gate.condition_type,
+                       L.is_qualified_name(gate.condition_type))
     _label_errors(e, spec.node_selector, path + ".nodeSelector")
 
 

@@ -71,6 +71,7 @@ from kubesim.objects import (
     Pod,
     PodCondition,
     PodIP,
+    PodSpec,
     PodStatus,
 )
 
@@ -90,6 +91,8 @@ __all__ = [
     "go_duration",
     "pod_phase",
     "set_pod_condition",
+    "containers_ready_condition",
+    "pod_ready_condition",
 ]
 
 #: How long the status manager waits before retrying a failed status write.
@@ -316,6 +319,63 @@ def _condition(old: PodCondition | None, t: str, status: str, now: int, reason: 
     return PodCondition(type=t, status=status, last_transition_time=now, reason=reason, message=message)
 
 
+def containers_ready_condition(
+    spec: PodSpec | None, statuses: tuple[ContainerStatus, ...] | None, phase: str
+) -> tuple[str, str, str]:
+    """``GenerateContainersReadyCondition`` (``pkg/kubelet/status/generate.go``): the
+    ``ContainersReady`` condition's ``(status, reason, message)``. ``O(containers)``.
+
+    >>> containers_ready_condition(PodSpec(containers=[Container("a"), Container("b")]),
+    ...                            (ContainerStatus("a", ready=True),), "Running")
+    ('False', 'ContainersNotReady', 'containers with unknown status: [b]')
+    """
+    if statuses is None:
+        return "False", "UnknownContainerStatuses", ""
+    by_name = {st.name: st for st in statuses}
+    unknown: list[str] = []
+    unready: list[str] = []
+    for c in spec.containers if spec is not None else ():
+        st = by_name.get(c.name)
+        if st is None:
+            unknown.append(c.name)
+        elif not st.ready:
+            unready.append(c.name)
+    if phase == "Succeeded" and not unknown:
+        return "False", "PodCompleted", ""
+    if phase == "Failed":
+        return "False", "PodFailed", ""
+    msgs = []
+    if unknown:
+        msgs.append(f"containers with unknown status: [{' '.join(unknown)}]")
+    if unready:
+        msgs.append(f"containers with unready status: [{' '.join(unready)}]")
+    if msgs:
+        return "False", "ContainersNotReady", ", ".join(msgs)
+    return "True", "", ""
+
+
+def pod_ready_condition(
+    spec: PodSpec | None, conditions: tuple[PodCondition, ...], statuses: tuple[ContainerStatus, ...] | None,
+    phase: str,
+) -> tuple[str, str, str]:
+    """``GeneratePodReadyCondition``: ``Ready`` is ``ContainersReady`` unless that is
+    ``True``; then every readiness gate's condition (among ``conditions``) must be ``True``
+    too (reason ``ReadinessGatesNotReady``). ``O(containers + gates x conditions)``."""
+    cr = containers_ready_condition(spec, statuses, phase)
+    if cr[0] != "True":
+        return cr
+    msgs = []
+    for gate in spec.readiness_gates if spec is not None else ():
+        c = next((x for x in conditions if x.type == gate.condition_type), None)
+        if c is None:
+            msgs.append(f'corresponding condition of pod readiness gate "{gate.condition_type}" does not exist.')
+        elif c.status != "True":
+            msgs.append(f'the status of pod readiness gate "{gate.condition_type}" is not "True", but {c.status}')
+    if msgs:
+        return "False", "ReadinessGatesNotReady", ", ".join(msgs)
+    return "True", "", ""
+
+
 def _pod_conditions(pod: Pod, now: int, phase: str, statuses: tuple[ContainerStatus, ...], *, sandbox: bool) -> tuple[PodCondition, ...]:
     """The pod's conditions as ``generateAPIPodStatus`` builds them: the conditions the kubelet
     does not own first (kept as stored), then PodReadyToStartContainers, Initialized, Ready,
@@ -323,31 +383,8 @@ def _pod_conditions(pod: Pod, now: int, phase: str, statuses: tuple[ContainerSta
     old = pod.status.conditions
     prev = {c.type: c for c in old}
     out = [c for c in old if c.type not in KUBELET_CONDITIONS]
-    # GenerateContainersReadyCondition
-    if phase in ("Succeeded", "Failed"):
-        cr_status, cr_reason, cr_message = "False", ("PodCompleted" if phase == "Succeeded" else "PodFailed"), ""
-    else:
-        unready = [s.name for s in statuses if not s.ready]
-        if unready:
-            cr_status, cr_reason = "False", "ContainersNotReady"
-            cr_message = f"containers with unready status: [{' '.join(unready)}]"
-        else:
-            cr_status, cr_reason, cr_message = "True", "", ""
-    # GeneratePodReadyCondition
-    if cr_status != "True":
-        r_status, r_reason, r_message = cr_status, cr_reason, cr_message
-    else:
-        msgs = []
-        for gate in pod.spec.readiness_gates:
-            c = prev.get(gate.condition_type)
-            if c is None:
-                msgs.append(f'corresponding condition of pod readiness gate "{gate.condition_type}" does not exist.')
-            elif c.status != "True":
-                msgs.append(f'the status of pod readiness gate "{gate.condition_type}" is not "True", but {c.status}')
-        if msgs:
-            r_status, r_reason, r_message = "False", "ReadinessGatesNotReady", ", ".join(msgs)
-        else:
-            r_status, r_reason, r_message = "True", "", ""
+    cr_status, cr_reason, cr_message = containers_ready_condition(pod.spec, statuses, phase)
+    r_status, r_reason, r_message = pod_ready_condition(pod.spec, old, statuses, phase)
     out.append(_condition(prev.get("PodReadyToStartContainers"), "PodReadyToStartContainers",
                           "True" if sandbox else "False", now))
     out.append(_condition(prev.get("Initialized"), "Initialized", "True", now))
@@ -415,7 +452,13 @@ class Kubelet:
         if rt is not None and rt.uid != pod.metadata.uid:
             self._forget(key, rt)
             rt = None
-        if not pod.spec.node_name or pod.status.phase in ("Succeeded", "Failed"):
+        if not pod.spec.node_name:
+            return
+        if pod.status.phase in ("Succeeded", "Failed"):
+            # A pod that ran to completion and is then deleted: the kubelet removes it.
+            if (rt is not None and rt.done and not rt.terminating and pod.metadata.deletion_timestamp is not None
+                    and rt.node not in self.down_nodes):
+                self._terminate(key, rt, pod)
             return
         if rt is None:
             if pod.metadata.deletion_timestamp is not None:
@@ -757,7 +800,7 @@ class Kubelet:
                 self._exited(c, c.exit_code)
                 self._after_kill(key, rt, c, policy)
             elif kind == "restart":
-                self._try_restart(key, rt, c, c.restart_base)
+                self._try_restart(key, rt, c, c.restart_base, due=True)
         rt.ready = all(c.ready for c in rt.containers)
         if rt.terminating:
             self._sync(key, rt)
@@ -834,13 +877,15 @@ class Kubelet:
             return
         self._try_restart(key, rt, c, c.prev_exit)
 
-    def _try_restart(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, ts: float | None) -> None:
+    def _try_restart(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, ts: float | None,
+                     *, due: bool = False) -> None:
         """``startContainer`` after ``doBackOff`` with ``ts`` the finish time of the latest
-        exited instance the kubelet's snapshot shows (``None``: none)."""
+        exited instance the kubelet's snapshot shows (``None``: none); ``due``: the back-off
+        that held it has just expired (no float re-check of ``now - ts < delay``)."""
         now = self.ctx.clock.now
         bkey = (key[0], key[1], rt.uid, c.spec.name)
         entry = self.backoff.get(bkey)
-        if ts is not None and entry is not None:
+        if ts is not None and entry is not None and not due:
             delay, last = entry
             expired = ts - last > 2 * BACKOFF_MAX_SECONDS
             if not expired and now - ts < delay:
