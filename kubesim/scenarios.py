@@ -320,9 +320,11 @@ def load_test(
 
 
 def _measured_cluster(*, seed: int, nodes: int, max_endpoints_per_slice: int, batch_period: float) -> Cluster:
-    from kubesim.cluster import Cluster
+    # The lean engine (kubesim.lean): a Cluster whose API server writes the same change log
+    # faster; tests/test_lean.py compares the two record for record.
+    from kubesim.lean import LeanCluster
 
-    return Cluster(
+    return LeanCluster(
         seed=seed,
         nodes=nodes,
         max_endpoints_per_slice=max_endpoints_per_slice,
