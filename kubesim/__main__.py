@@ -10,6 +10,9 @@ Subcommands, shaped like kubectl's where the two overlap:
   (``deployment.apps/nginx-deployment created``);
 * ``kubesim get RESOURCE [NAME ...] -f FILE ...`` and ``kubesim describe RESOURCE [NAME ...]
   -f FILE ...`` -- the same, then print ``kubectl get`` / ``kubectl describe`` output;
+* ``kubesim kubectl -f FILE ... -- COMMAND ... [-- COMMAND ...]`` -- the same, then run kubectl
+  commands in order, the writing ones too (``scale``, ``set image``, ``rollout``, ``patch``,
+  ``delete``, ...), letting the controllers settle after each, and print what each prints;
 * ``kubesim churn`` -- the rolling-update churn comparison (the default command);
 * ``kubesim scenario NAME`` -- a ready-made workload (``rollout``, ``scale``,
   ``fail-readiness``, ``flap``, ``fail-node``, ``drain``) and the churn report of what it did;
@@ -42,7 +45,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import attrs
 
 from kubesim import scenarios
-from kubesim.errors import InvalidOption, KubesimError, ManifestError, NotFound
+from kubesim.errors import InvalidOption, KubectlError, KubesimError, ManifestError, NotFound
 from kubesim.kinds import KIND_INFO
 from kubesim.progress import Progress, ProgressBar, Reporter, advance
 from kubesim.scenarios import rolling_update_churn
@@ -558,6 +561,55 @@ def _cmd_describe(args: argparse.Namespace, progress: Reporter | None) -> int:
     return code
 
 
+def _kubectl_commands(words: Sequence[str]) -> list[list[str]]:
+    """``[--] CMD ARGS [-- CMD ARGS]...`` as one argument list per command (a leading
+    ``kubectl`` on a command is dropped, as :func:`kubesim.kubectl.run` does)."""
+    words = list(words)
+    if words[:1] == ["--"]:
+        words = words[1:]
+    commands: list[list[str]] = [[]]
+    for w in words:
+        if w == "--":
+            commands.append([])
+        else:
+            commands[-1].append(w)
+    out = [c[1:] if c[:1] == ["kubectl"] else c for c in commands]
+    if not any(out) or any(not c for c in out):
+        raise CLIError(
+            "a kubectl command is required after --, e.g. 'kubesim kubectl -f app.yaml -- scale deployment/web "
+            "--replicas=3' (see 'kubesim kubectl --help')",
+            EXIT_USAGE,
+        )
+    return out
+
+
+def _cmd_kubectl(args: argparse.Namespace, progress: Reporter | None) -> int:
+    import shlex
+
+    from kubesim import kubectl
+
+    commands = _kubectl_commands(args.command)
+    cluster, _ = _build_and_apply(args, progress, require_objects=False)
+    for argv in commands:
+        if args.echo:
+            print("$ kubectl " + shlex.join(argv))
+            sys.stdout.flush()
+        try:
+            out = kubectl.run(argv, store=cluster.api, now=cluster.now_unix, cluster=cluster)
+        except KubectlError as exc:  # kubectl's own failure: its stderr as it prints it, status 1
+            _emit("", str(exc).rstrip("\n") + "\n")
+            return EXIT_ERROR
+        _emit(out.stdout, out.stderr)  # stderr as kubectl writes it: "No resources found ...", errors
+        if out.exit_code != 0:
+            return out.exit_code
+        # the controllers act on what the command wrote before the next command looks
+        if args.wait is None:
+            cluster.run()
+        else:
+            cluster.run(until=cluster.now + args.wait)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # sweep
 
@@ -677,11 +729,19 @@ _TOP_HELP = _para(
     "'kubesim churn': a rolling update, Endpoints versus EndpointSlices, side by side.",
     "apply, get and describe work like kubectl's, but a simulator keeps no cluster between "
     "invocations: each command builds a fresh cluster from the files given with -f and the seed.",
+    "kubectl's writing commands (scale, set image, rollout, patch, label, delete, ...) run in "
+    "'kubesim kubectl', in order, separated by '--': it applies the files, lets the controllers "
+    "settle, then runs each command and lets them settle again (see the example below).",
 )
 _TOP_EPILOG = """exit status: 0 success; 1 an error reported by the simulation or by kubectl (kubectl's
 own errors keep its status 1); 2 a usage error: an unknown option, or a value kubesim refuses
 before it simulates anything; 130 interrupted. Errors are one line on stderr;
 KUBESIM_TRACEBACK=1 shows the traceback of an unexpected failure.
+
+example: the EndpointSlices after a scale-up, then after a rolling update
+  kubesim kubectl -f examples/manifests/ -- scale deployment/nginx-deployment --replicas=3 \\
+      -- get endpointslices -- set image deployment/nginx-deployment nginx=nginx:1.27 \\
+      -- get endpointslices
 
 Run 'kubesim COMMAND --help' for a command's options."""
 
@@ -816,6 +876,35 @@ def _parser() -> _Parser:
     _add_query_options(d)
     _add_cluster_options(d, require_file=False)
     d.set_defaults(func=_cmd_describe)
+
+    # kubectl: the commands that write
+    k = sub.add_parser(
+        "kubectl",
+        help="apply manifests, run, then run kubectl commands in order (scale, set image, rollout, ...)",
+        description=_para(
+            "Apply the files to a fresh seeded cluster and run the controllers; then run each kubectl "
+            "COMMAND in order and print what kubectl prints for it, letting the controllers settle after "
+            "each (or run --wait seconds of virtual time), so the next command sees the result. Commands are "
+            "separated by '--'. Every command cluster.kubectl() runs works: get, describe, apply -f, delete, "
+            "scale, set image, label, annotate, patch (strategic merge, merge and JSON patch), rollout "
+            "status|restart|undo|history. The first command that fails stops the run with its status.",
+            _NO_PERSISTENCE,
+        ),
+        epilog="examples:\n"
+        "  kubesim kubectl -f examples/manifests/ -- scale deployment/nginx-deployment --replicas=3 \\\n"
+        "      -- get endpointslices\n"
+        "  kubesim kubectl -f examples/manifests/ --echo -- set image deployment/nginx-deployment nginx=nginx:1.27 \\\n"
+        "      -- rollout status deployment/nginx-deployment -- rollout history deployment/nginx-deployment\n"
+        "  kubesim kubectl -f examples/manifests/ --wait 1 -- delete pod -l app=nginx -- get endpoints",
+        formatter_class=_Formatter,
+    )
+    k.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...",
+                   help="kubectl commands, each after '--' (the first '--' may be left out)")
+    k.add_argument("--echo", action="store_true", help="print '$ kubectl COMMAND' before each command's output")
+    k.add_argument("--wait", type=_non_negative_float, default=None, metavar="SECONDS",
+                   help="after each command, run this much virtual time (default: until nothing is pending)")
+    _add_cluster_options(k, require_file=False)
+    k.set_defaults(func=_cmd_kubectl)
 
     # churn
     c = sub.add_parser(

@@ -669,3 +669,103 @@ def test_sweep_command_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2
     code, _, err = run(capsys, "sweep", "scale_up", "--set", "pods=2", "-o", "x.txt", "--no-progress")
     assert code == 2 and ".csv" in assert_one_line_error(err)
+
+
+# --------------------------------------------------------------------------------------------
+# kubesim kubectl: the commands that write, in order, on one fresh cluster
+
+
+def _library_transcript(commands: list[str], *, wait: float | None = None, echo: bool = False) -> str:
+    """What 'kubesim kubectl' should print: the public API, used directly."""
+    cluster = library_cluster(DEPLOYMENT, SERVICE)
+    out = []
+    for command in commands:
+        if echo:
+            out.append(f"$ kubectl {command}\n")
+        out.append(cluster.kubectl(command))
+        cluster.run() if wait is None else cluster.run(until=cluster.now + wait)
+    return "".join(out)
+
+
+KUBECTL_SESSION = [
+    "scale deployment/nginx-deployment --replicas=3",
+    "get endpointslices",
+    "set image deployment/nginx-deployment nginx=nginx:1.27",
+    "rollout status deployment/nginx-deployment",
+    "rollout history deployment/nginx-deployment",
+    "label deployment nginx-deployment tier=web",
+    "annotate service nginx-service team=edge",
+    "patch deployment nginx-deployment -p '{\"spec\":{\"replicas\":1}}'",
+    "get pods -o wide",
+    "describe deployment nginx-deployment",
+    "rollout undo deployment/nginx-deployment",
+    "get endpoints nginx-service",
+    "delete service nginx-service",
+    "get endpointslices",
+]
+
+
+def test_kubectl_command_runs_the_session_as_the_library_does(capsys: pytest.CaptureFixture[str]) -> None:
+    import shlex
+
+    argv = [w for c in KUBECTL_SESSION for w in ["--", *shlex.split(c)]]
+    code, out, err = run(capsys, "kubectl", *FILES, "--no-progress", *argv)
+    assert code == 0, err
+    # cluster.kubectl() returns the terminal's text; the CLI writes kubectl's stderr to stderr
+    assert out + err == _library_transcript(KUBECTL_SESSION)
+    # what each write did shows in the next command's output
+    assert "deployment.apps/nginx-deployment scaled\n" in out and "deployment.apps/nginx-deployment patched\n" in out
+    assert 'deployment "nginx-deployment" successfully rolled out\n' in out
+    assert "service \"nginx-service\" deleted\n" in out
+    assert err == "No resources found in default namespace.\n"  # the last get, after the delete
+    # --echo labels each command; the first '--' may be left out
+    code, out, _ = run(capsys, "kubectl", *FILES, "--no-progress", "--echo", "scale", "deployment/nginx-deployment",
+                       "--replicas=3", "--", "get", "endpointslices")
+    assert code == 0
+    assert out == _library_transcript(KUBECTL_SESSION[:2], echo=True)
+    assert out.startswith("$ kubectl scale deployment/nginx-deployment --replicas=3\ndeployment.apps/")
+
+
+def test_kubectl_command_wait_runs_only_that_much_time(capsys: pytest.CaptureFixture[str]) -> None:
+    commands = ["set image deployment/nginx-deployment nginx=nginx:1.27", "get pods"]
+    code, out, _ = run(capsys, "kubectl", *FILES, "--no-progress", "--wait", "1", "--", *commands[0].split(),
+                       "--", *commands[1].split())
+    assert code == 0
+    assert out == _library_transcript(commands, wait=1)
+    assert out != _library_transcript(commands)  # mid-rollout, not settled
+
+
+def test_kubectl_command_stops_at_the_first_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "kubectl", *FILES, "--no-progress", "--", "get", "svc", "--",
+                         "scale", "deployment/nope", "--replicas=3", "--", "get", "pods")
+    assert code == 1
+    assert out.startswith("NAME") and "nginx-service" in out and "nginx-deployment-" not in out  # no 'get pods'
+    assert err == 'Error from server (NotFound): deployments.apps "nope" not found\n'
+    # kubectl's own mistakes: its message, one line, status 1; a missing command is a usage error
+    code, out, err = run(capsys, "kubectl", *FILES, "--no-progress", "--", "frobnicate")
+    assert (code, out) == (1, "") and assert_one_line_error(err) == 'error: unknown command "frobnicate" for "kubectl"'
+    for argv in ([], ["--"], ["--", "get", "pods", "--"]):
+        code, out, err = run(capsys, "kubectl", *FILES, "--no-progress", *argv)
+        assert (code, out) == (2, "") and "a kubectl command is required after --" in assert_one_line_error(err)
+
+
+def test_kubectl_command_is_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "kubesim kubectl -f examples/manifests/ -- scale deployment/nginx-deployment" in out
+    code, out, _ = run(capsys, "kubectl", "--help")
+    assert code == 0 and "--wait SECONDS" in out and "--echo" in out and "rollout status|restart|undo|history" in out
+    readme = (ROOT / "README.md").read_text()
+    assert "kubesim kubectl -f" in readme
+
+
+def test_kubectl_command_json_patch(capsys: pytest.CaptureFixture[str]) -> None:
+    ops = '[{"op": "test", "path": "/spec/replicas", "value": 2}, {"op": "replace", "path": "/spec/replicas", "value": 4}]'
+    code, out, err = run(capsys, "kubectl", *FILES, "--no-progress", "--", "patch", "deployment", "nginx-deployment",
+                         "--type", "json", "-p", ops, "--", "get", "deployment", "-o", "jsonpath={.items[0].status.readyReplicas}")
+    assert (code, out, err) == (0, "deployment.apps/nginx-deployment patched\n4", "")
+    # run twice: the RFC 6902 test now fails, as the API server answers it
+    code, out, err = run(capsys, "kubectl", *FILES, "--no-progress", "--", "patch", "deployment", "nginx-deployment",
+                         "--type", "json", "-p", ops, "--", "patch", "deployment", "nginx-deployment", "--type", "json",
+                         "-p", ops)
+    assert code == 1 and out == "deployment.apps/nginx-deployment patched\n"
+    assert err == "The request is invalid: testing value /spec/replicas failed\n"  # kubectl's line, verbatim
