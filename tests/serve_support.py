@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -49,22 +50,37 @@ def serve(tmp_path: Path, **cluster_kwargs: Any) -> Iterator[Served]:
 
     speed = cluster_kwargs.pop("speed", 0.0)
     token = cluster_kwargs.pop("token", None)
+    cert, key = cluster_kwargs.pop("tls", (None, None))
     cluster_kwargs.setdefault("seed", 0)
     cluster_kwargs.setdefault("nodes", 2)
-    with ServerThread(kubesim.Cluster(**cluster_kwargs), speed=speed, token=token) as srv:
+    with ServerThread(kubesim.Cluster(**cluster_kwargs), speed=speed, token=token, tls_cert_file=cert,
+                      tls_key_file=key) as srv:
         config = tmp_path / "kubeconfig"
-        kubeconfig.write(config, srv.url, token=token)
-        yield Served(srv, config, tmp_path)
+        kubeconfig.write(config, srv.url, token=token, ca_file=cert)
+        yield Served(srv, config, tmp_path, cert)
+
+
+def self_signed_certificate(tmp_path: Path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, made by the openssl command (skip without it)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl command to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=kubesim", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+    return str(cert), str(key)
 
 
 class Served:
     """A running server and how to talk to it."""
 
-    def __init__(self, thread: Any, config: Path, tmp: Path) -> None:
+    def __init__(self, thread: Any, config: Path, tmp: Path, ca_file: str | None = None) -> None:
         self.thread = thread
         self.url: str = thread.url
         self.config = config
         self.cache = tmp / "kube-cache"
+        self.ca_file = ca_file
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         binary = kubectl_binary()
@@ -94,7 +110,8 @@ class Served:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+            with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
                 code, text = resp.status, resp.read()
         except urllib.error.HTTPError as err:
             code, text = err.code, err.read()

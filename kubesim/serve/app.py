@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import ssl
 import sys
 import threading
 import time
@@ -61,12 +62,14 @@ class Server:
 
     ``await start()`` binds (``port=0``: a free port, see :attr:`port`), ``await stop()``
     closes every connection. ``speed`` is virtual seconds per wall second; ``token`` turns on
-    bearer-token authentication (``Authorization: Bearer <token>``).
+    bearer-token authentication (``Authorization: Bearer <token>``); ``tls_cert_file`` and
+    ``tls_key_file`` serve HTTPS (kubectl and client-go send credentials only over TLS).
     """
 
     def __init__(self, cluster: Any, *, host: str = "127.0.0.1", port: int = 6443, speed: float = 1.0,
                  token: str | None = None, tick: float = 0.05, history_size: int = 10000,
                  max_watch_queue: int = 10000, bookmark_interval: float = 5.0, tick_budget: float = 0.2,
+                 tls_cert_file: str | None = None, tls_key_file: str | None = None,
                  log: Callable[[str], None] | None = None) -> None:
         if speed < 0:
             raise ValueError(f"speed must be >= 0, got {speed!r}")
@@ -75,6 +78,13 @@ class Server:
         self.port = port
         self.speed = float(speed)
         self.token = token
+        self.ssl: ssl.SSLContext | None = None
+        if (tls_cert_file is None) != (tls_key_file is None):
+            raise ValueError("TLS needs both a certificate and its private key")
+        if tls_cert_file is not None and tls_key_file is not None:
+            self.ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ssl.minimum_version = ssl.TLSVersion.TLSv1_2
+            self.ssl.load_cert_chain(tls_cert_file, tls_key_file)
         self.tick = tick
         #: wall seconds one tick may spend running the simulation before it yields to requests
         self.tick_budget = tick_budget
@@ -147,7 +157,7 @@ class Server:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0,
                                      handler_cancellation=True)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl)
         await site.start()
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
@@ -173,7 +183,7 @@ class Server:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.ssl else 'http'}://{host}:{self.port}"
 
     # ------------------------------------------------------------------ requests
 

@@ -70,7 +70,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--speed", type=_non_negative, default=1.0,
                    help="virtual seconds per wall second (default 1; 0: time moves only when asked "
                         "through /apis/kubesim.io/v1alpha1/advance or /run)")
-    p.add_argument("--token", default=None, help="require 'Authorization: Bearer TOKEN' on every request")
+    p.add_argument("--token", default=None,
+                   help="require 'Authorization: Bearer TOKEN' on every request (kubectl sends tokens only over "
+                        "TLS: add --tls-cert-file and --tls-private-key-file)")
+    p.add_argument("--tls-cert-file", default=None, metavar="PATH",
+                   help="serve HTTPS with this certificate (PEM); the kubeconfig trusts it as its own authority")
+    p.add_argument("--tls-private-key-file", default=None, metavar="PATH", help="the certificate's private key (PEM)")
     p.add_argument("--kubeconfig", default=None, metavar="PATH",
                    help="write the kubeconfig here (default: kubesim-PORT.kubeconfig in the temporary directory)")
     p.add_argument("--print-kubeconfig", action="store_true", help="print the kubeconfig on stdout")
@@ -116,16 +121,24 @@ def run(args: argparse.Namespace) -> int:
     except KubesimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    server = Server(cluster, host=args.host, port=args.port, speed=args.speed, token=args.token)
+    try:
+        server = Server(cluster, host=args.host, port=args.port, speed=args.speed, token=args.token,
+                        tls_cert_file=args.tls_cert_file, tls_key_file=args.tls_private_key_file)
+    except (ValueError, OSError) as exc:  # a missing or unreadable certificate
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
     def ready(srv: Server) -> None:
         path = args.kubeconfig or os.path.join(tempfile.gettempdir(), f"kubesim-{srv.port}.kubeconfig")
-        kubeconfig.write(path, srv.url, token=args.token)
+        kubeconfig.write(path, srv.url, token=args.token, ca_file=args.tls_cert_file)
         warning = exposure_warning(args.host, args.token)
         if warning:
             print(warning, file=sys.stderr)
+        if args.token and not args.tls_cert_file:
+            print("note: kubectl and client-go send a bearer token only over TLS: with --token, also give "
+                  "--tls-cert-file and --tls-private-key-file for kubectl to authenticate", file=sys.stderr)
         if args.print_kubeconfig:
-            print(kubeconfig.dumps(srv.url, token=args.token), end="", flush=True)
+            print(kubeconfig.dumps(srv.url, token=args.token, ca_file=args.tls_cert_file), end="", flush=True)
         print(f"kubesim serve: {args.nodes} nodes, speed {args.speed:g}, serving the Kubernetes API at {srv.url}",
               file=sys.stderr)
         print(f"kubeconfig written to {path}; use it with:\n  export KUBECONFIG={path}", file=sys.stderr, flush=True)

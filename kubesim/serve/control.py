@@ -20,7 +20,9 @@ path                      verb    what it does
 ``changes``               GET     the change log as JSON lines, one record per write
                                   (``?since=SEQ`` for the records from ``SEQ`` on)
 ``statistics``            GET     :meth:`kubesim.Cluster.statistics` as JSON
-``kubectl``               GET     kubesim's own kubectl text (``?command=get endpoints``)
+``kubectl``               GET     kubesim's own kubectl text (``?command=get endpoints``):
+                                  ``get`` and ``describe`` only, without ``-f`` (403 otherwise:
+                                  the server's own files are never read)
 ========================  ======  ==============================================================
 
 Errors are ``Status`` objects like the rest of the API.
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +46,9 @@ from kubesim.serve.status import ApiError
 __all__ = ["PREFIX", "Control"]
 
 PREFIX = "/apis/kubesim.io/v1alpha1"
+
+_READ_ONLY = ("get", "describe")
+_FILE_FLAGS = {"-f", "--filename", "-k", "--kustomize", "-R", "--recursive"}
 
 #: The default bound on callbacks one ``advance`` or ``run`` request may run.
 DEFAULT_MAX_STEPS = 200_000
@@ -209,6 +215,15 @@ class Control:
         command = req.query.get("command", "")
         if not command.strip():
             raise ApiError(422, "Invalid", "command: Required value")
+        try:
+            words = shlex.split(command)
+        except ValueError as exc:
+            raise ApiError(400, "BadRequest", f"command: {exc}") from None
+        # read-only views of the served cluster: no writes, no files of the server's machine
+        if words[0] not in _READ_ONLY or any(
+                w in _FILE_FLAGS or w.startswith(("-f=", "--filename=", "-k=", "--kustomize=")) for w in words):
+            raise ApiError(403, "Forbidden",
+                           f"command: only {' and '.join(_READ_ONLY)} of the served cluster, without files, are run here")
         try:
             text = self.cluster.kubectl(command)
         except _errors.KubectlError as exc:
