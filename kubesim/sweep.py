@@ -146,14 +146,15 @@ def rolling_update(
     """A rolling update (``kubectl set image``) of a ``pods``-replica Deployment behind one
     Service on ``nodes`` nodes, after it has settled; the report covers the rollout only.
     ``batch_period`` sets both the Endpoints and the EndpointSlice controllers' batch periods.
-    This is :func:`kubesim.scenarios.rolling_update_churn`, the job ``kubesim`` runs, simulated
-    by the lean engine (:mod:`kubesim.lean`), which writes the same change log.
+    This is :func:`kubesim.scenarios.rolling_update_churn`, the job ``kubesim`` runs (on the
+    lean engine, :mod:`kubesim.lean`, which writes the full model's change log).
     Cost: one simulation, ``O(pods)`` writes."""
-    from kubesim.lean import rolling_update_report
+    from kubesim.scenarios import rolling_update_churn
 
-    return rolling_update_report(
+    _, report = rolling_update_churn(
         pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period, seed=seed
     )
+    return report
 
 
 def scale_up(

@@ -92,11 +92,21 @@ def test_run_rollout_and_rolling_update_churn() -> None:
     scenarios.set_image(full, "web", "nginx:1.26")
     full.run()
     assert compare_logs(c.changes, full.changes) == len(full.changes)
-    cluster, got = lean.rolling_update_churn(pods=12, nodes=4, max_endpoints_per_slice=5, batch_period=1.0, seed=4)
-    _, want = scenarios.rolling_update_churn(pods=12, nodes=4, max_endpoints_per_slice=5, batch_period=1.0, seed=4)
-    assert got == want and isinstance(cluster, kubesim.Cluster)
+    # the churn runners build a LeanCluster; their report equals the full model's
+    cluster, got = scenarios.rolling_update_churn(pods=12, nodes=4, max_endpoints_per_slice=5, batch_period=1.0,
+                                                  seed=4)
+    assert isinstance(cluster, lean.LeanCluster)
+    full = kubesim.Cluster(seed=4, nodes=4, max_endpoints_per_slice=5, endpoint_updates_batch_period=1.0,
+                           endpointslice_updates_batch_period=1.0)
+    scenarios.deploy(full, "web", replicas=12)
+    full.run()
+    start = scenarios.quiet_start(full)
+    scenarios.set_image(full, "web", "nginx:1.26")
+    full.run()
+    compare_logs(cluster.changes, full.changes)
+    assert got == full.churn(since=start)
     sweep = importlib.import_module("kubesim.sweep")
-    assert sweep.rolling_update(pods=12, nodes=4, max_endpoints_per_slice=5, batch_period=1.0, seed=4) == want
+    assert sweep.rolling_update(pods=12, nodes=4, max_endpoints_per_slice=5, batch_period=1.0, seed=4) == got
 
 
 def test_divergence_names_record_and_field() -> None:
