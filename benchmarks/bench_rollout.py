@@ -7,8 +7,8 @@ watcher accounting (one churn report) and the full change log all on.
     python benchmarks/bench_rollout.py --pods 2000 --runs 1 --watch-delay 1.0
     python benchmarks/bench_rollout.py --engine lean --pods 500 20000 50000 --runs 1
 
-``--engine lean`` runs the lean engine (:mod:`kubesim.lean`, the same change log); the default
-``full`` runs :class:`kubesim.Cluster` (so the script also measures an older commit: point
+``--engine lean`` runs :class:`kubesim.lean.LeanCluster` (the same change log); the default
+``full`` runs :class:`kubesim.Cluster`, so the script also measures an older commit (point
 ``PYTHONPATH`` at a checkout of it). Each row also prints the CPU microseconds per write.
 
 ``--watch-delay S`` injects ``FaultPlan(watch_delay=S)``: every watch event reaches the
@@ -40,27 +40,20 @@ def one(pods: int, nodes: int, uncapped: bool, watch_delay: float = 0.0, engine:
 
     t0 = time.perf_counter()
     c0 = time.process_time()
-    options = {"seed": 0, "nodes": nodes, "endpoints_truncate": not uncapped,
-               "max_request_bytes": 2**40 if uncapped else 1572864}
+    options: dict[str, Any] = {"seed": 0, "nodes": nodes, "endpoints_truncate": not uncapped,
+                               "max_request_bytes": 2**40 if uncapped else 1572864,
+                               "faults": FaultPlan(watch_delay=watch_delay) if watch_delay else None}
     if engine == "lean":
         from kubesim.lean import LeanCluster
 
-        if watch_delay:
-            raise SystemExit("--watch-delay needs the full engine")
-        lean = LeanCluster(**options)
-        lean.deploy("web", replicas=pods)
-        lean.run()
-        t1 = time.perf_counter()
-        lean.set_image("web", "nginx:1.26")
-        lean.run()
-        cluster: Any = lean
+        cluster: Any = LeanCluster(**options)
     else:
-        cluster = kubesim.Cluster(**options, faults=FaultPlan(watch_delay=watch_delay) if watch_delay else None)
-        scenarios.deploy(cluster, "web", replicas=pods)
-        cluster.run()
-        t1 = time.perf_counter()
-        scenarios.set_image(cluster, "web", "nginx:1.26")
-        cluster.run()
+        cluster = kubesim.Cluster(**options)
+    scenarios.deploy(cluster, "web", replicas=pods)
+    cluster.run()
+    t1 = time.perf_counter()
+    scenarios.set_image(cluster, "web", "nginx:1.26")
+    cluster.run()
     report = cluster.churn()
     t2 = time.perf_counter()
     c2 = time.process_time()

@@ -36,26 +36,21 @@ def main() -> None:
     ap.add_argument("--watch-delay", type=float, default=0.0)
     ap.add_argument("--engine", choices=("full", "lean"), default="full")
     args = ap.parse_args()
+    faults = FaultPlan(watch_delay=args.watch_delay) if args.watch_delay else None
     if args.engine == "lean":
         from kubesim.lean import LeanCluster
 
-        t = time.process_time()
-        lean = LeanCluster(seed=0, nodes=max(1, args.pods // 4))
-        lean.deploy("web", replicas=args.pods)
-        lean.run()
-        lean.set_image("web", "nginx:1.26")
-        lean.run()
-        print(f"{args.pods} pods, lean engine: {time.process_time() - t:.1f} CPU s, {len(lean.changes)} writes")
-        return
-    faults = FaultPlan(watch_delay=args.watch_delay) if args.watch_delay else None
-    cluster = kubesim.Cluster(seed=0, nodes=max(1, args.pods // 4), faults=faults)
+        cluster = LeanCluster(seed=0, nodes=max(1, args.pods // 4), faults=faults)
+    else:
+        cluster = kubesim.Cluster(seed=0, nodes=max(1, args.pods // 4), faults=faults)
     t = time.process_time()
     scenarios.deploy(cluster, "web", replicas=args.pods)
     cluster.run()
     scenarios.set_image(cluster, "web", "nginx:1.26")
     cluster.run()
-    print(f"{args.pods} pods, watch_delay {args.watch_delay:g} s: {time.process_time() - t:.1f} CPU s, "
-          f"{len(cluster.changes)} writes, endpointslice path {cluster.controllers['endpointslice'].path}")
+    print(f"{args.pods} pods, {args.engine} engine, watch_delay {args.watch_delay:g} s: "
+          f"{time.process_time() - t:.1f} CPU s, {len(cluster.changes)} writes, "
+          f"endpointslice path {cluster.controllers['endpointslice'].path}")
 
 
 if __name__ == "__main__":
