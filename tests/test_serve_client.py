@@ -250,6 +250,7 @@ def test_many_concurrent_watchers_each_get_every_event(tmp_path: Path) -> None:
         while s.thread.server.backend.hub.subscriptions() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert s.thread.server.backend.hub.subscriptions() == 0  # every stream was cleaned up
+        s.call(lambda: s.thread.server._check())
 
 
 # ---------------------------------------------------------------------------- REST semantics
@@ -472,6 +473,7 @@ def test_virtual_time_follows_wall_time_times_speed(tmp_path: Path) -> None:
         assert code == 200 and churn["by_kind"]["EndpointSlice"]["writes"] >= 1
         code, stats = s.http("GET", CONTROL + "/statistics")
         assert code == 200 and stats["apiserver"]["objects"]["Pod"] == 2
+        assert stats["serve"]["requests"] >= 8 and stats["serve"]["watches"] == 0 and not stats["serve"]["lagging"]
         code, text = s.http("GET", CONTROL + "/changes?since=0")
         records = [json.loads(line) for line in text.splitlines()]
         assert len(records) == s.call(lambda: len(s.thread.server.cluster.changes))
@@ -623,4 +625,4 @@ def test_malformed_request_soak(tmp_path: Path) -> None:
         assert s.http("GET", "/version")[0] == 200
         code, body = s.http("GET", "/api/v1/namespaces/default/endpoints")
         assert code == 200
-        assert s.call(lambda: s.thread.server.cluster._check()) is None
+        assert s.call(lambda: s.thread.server._check()) is None

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import attrs
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -40,7 +41,7 @@ from kubesim.serve.rest import Backend, Request, Response, WatchPlan, error_resp
 from kubesim.serve.status import ApiError
 from kubesim.serve.watch import event_line
 
-__all__ = ["Server", "ServerThread"]
+__all__ = ["Server", "ServerThread", "ServeStatistics"]
 
 
 class _QuietProtocolErrors(logging.Filter):
@@ -55,6 +56,19 @@ class _QuietProtocolErrors(logging.Filter):
 logging.getLogger("aiohttp.server").addFilter(_QuietProtocolErrors())
 
 T = TypeVar("T")
+
+
+@attrs.frozen
+class ServeStatistics:
+    """A snapshot of :meth:`Server.statistics`."""
+
+    requests: int
+    watches: int
+    history: int
+    compacted_resource_version: int
+    speed: float
+    lagging: bool
+    clock_errors: int
 
 
 class Server:
@@ -94,7 +108,8 @@ class Server:
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.backend = Backend(cluster, history_size=history_size, max_watch_queue=max_watch_queue,
                                server_address=f"{host}:{port}")
-        self.control = _control.Control(cluster, lambda: self.speed, self.set_speed, self.reanchor)
+        self.control = _control.Control(cluster, lambda: self.speed, self.set_speed, self.reanchor,
+                                        lambda: self.statistics())
         self.backend.extensions[_control.PREFIX] = self.control.handle
         self._anchor_wall = time.monotonic()
         self._anchor_virtual = cluster.now
@@ -102,6 +117,18 @@ class Server:
         self._ticker: asyncio.Task[None] | None = None
         self.requests = 0
         self.clock_errors = 0
+
+    def statistics(self) -> ServeStatistics:
+        """Requests answered, watch streams open, the watch history's length and compaction
+        point, the clock's speed and whether it runs behind, errors the simulation raised."""
+        hub = self.backend.hub
+        return ServeStatistics(self.requests, hub.subscriptions(), len(hub.history), hub.compacted_rv,
+                               self.speed, self.lagging, self.clock_errors)
+
+    def _check(self) -> None:
+        """Assert the server's and its cluster's invariants (expensive)."""
+        self.backend.hub._check()
+        self.cluster._check()
 
     # ------------------------------------------------------------------ time
 

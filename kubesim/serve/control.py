@@ -19,7 +19,8 @@ path                      verb    what it does
 ``churn``                 GET     :meth:`kubesim.Cluster.churn` as JSON (``?since=&until=``)
 ``changes``               GET     the change log as JSON lines, one record per write
                                   (``?since=SEQ`` for the records from ``SEQ`` on)
-``statistics``            GET     :meth:`kubesim.Cluster.statistics` as JSON
+``statistics``            GET     :meth:`kubesim.Cluster.statistics` as JSON, and the server's
+                                  own under ``serve`` (requests, open watches, history, lag)
 ``kubectl``               GET     kubesim's own kubectl text (``?command=get endpoints``):
                                   ``get`` and ``describe`` only, without ``-f`` (403 otherwise:
                                   the server's own files are never read)
@@ -79,6 +80,7 @@ class Control:
     get_speed: Callable[[], float]
     set_speed: Callable[[float], None]
     reanchor: Callable[[], None]
+    server_statistics: Callable[[], Any] | None = None
 
     def handle(self, req: Request) -> Response:
         sub = req.path[len(PREFIX):].strip("/")
@@ -92,7 +94,7 @@ class Control:
             ("POST", "speed"): self._speed,
             ("GET", "churn"): self._churn,
             ("GET", "changes"): self._changes,
-            ("GET", "statistics"): lambda r: json_response(200, _plain(self.cluster.statistics())),
+            ("GET", "statistics"): self._statistics,
             ("GET", "kubectl"): self._kubectl,
         }
         fn = routes.get((method, sub))
@@ -183,6 +185,12 @@ class Control:
         out = self.clock()
         out["steps"] = steps
         out["idle"] = c.clock.peek() is None
+        return json_response(200, out)
+
+    def _statistics(self, req: Request) -> Response:
+        out = _plain(self.cluster.statistics())
+        if self.server_statistics is not None:
+            out["serve"] = _plain(self.server_statistics())
         return json_response(200, out)
 
     def _speed(self, req: Request) -> Response:

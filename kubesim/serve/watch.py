@@ -149,7 +149,18 @@ class WatchHub:
         return [e for e in self.history if e.rv > rv]
 
     def subscriptions(self) -> int:
+        """How many watch streams are open. ``O(kinds)``."""
         return sum(len(s) for s in self._subs.values())
+
+    def _check(self) -> None:
+        """Assert the history's invariants (``O(history)``): it is bounded, everything in it is
+        newer than the compaction point, and ``last_rv`` is the newest resourceVersion seen."""
+        assert len(self.history) <= self.history_size
+        assert all(e.rv > self.compacted_rv for e in self.history), self.compacted_rv
+        assert all(e.rv <= self.last_rv for e in self.history)
+        assert self.last_rv >= self.start_rv
+        for kind, subs in self._subs.items():
+            assert all(sub.kind == kind for sub in subs)
 
 
 def event_line(type_: str, obj: Any) -> bytes:
