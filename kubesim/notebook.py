@@ -1,6 +1,11 @@
 """Notebook support: HTML views of clusters, API objects and reports.
 
-:class:`~kubesim.Cluster` and :class:`~kubesim.report.ChurnReport` define ``_repr_html_``;
+:class:`~kubesim.Cluster`, :class:`~kubesim.ChangeLog`, :class:`~kubesim.report.ChurnReport`
+and :class:`~kubesim.sweep.SweepResult` define ``_repr_html_``; their plots
+(``report.plot()``, ``result.plot(...)``) are :class:`kubesim.plotting.InlineFigure` objects, which
+show themselves as PNG with no ``%matplotlib`` magic. tests/test_notebook_kernel.py runs all of
+this in a real Jupyter kernel.
+
 API objects stay plain data classes (serialization lives at the edge), so their HTML view is
 registered with IPython when kubesim is imported inside IPython or Jupyter
 (:func:`register`). Nothing here imports pandas, matplotlib or IPython unless it is already
