@@ -769,3 +769,12 @@ def test_kubectl_command_json_patch(capsys: pytest.CaptureFixture[str]) -> None:
                          "-p", ops)
     assert code == 1 and out == "deployment.apps/nginx-deployment patched\n"
     assert err == "The request is invalid: testing value /spec/replicas failed\n"  # kubectl's line, verbatim
+
+
+@pytest.mark.parametrize("resource", ["deployment", "replicaset", "node node-1", "namespace default", "pods"])
+def test_describe_new_kinds_match_the_library(capsys: pytest.CaptureFixture[str], resource: str) -> None:
+    code, out, err = run(capsys, "describe", *resource.split(), *FILES, "--no-progress")
+    assert code == 0, err
+    want = library_cluster(DEPLOYMENT, SERVICE).kubectl(f"describe {resource}")
+    assert out == (want if want.endswith("\n") else want + "\n")
+    assert out.startswith("Name:")
