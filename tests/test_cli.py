@@ -744,6 +744,9 @@ def test_kubectl_command_stops_at_the_first_failure(capsys: pytest.CaptureFixtur
     # kubectl's own mistakes: its message, one line, status 1; a missing command is a usage error
     code, out, err = run(capsys, "kubectl", *FILES, "--no-progress", "--", "frobnicate")
     assert (code, out) == (1, "") and assert_one_line_error(err) == 'error: unknown command "frobnicate" for "kubectl"'
+    code, out, err = run(capsys, "kubectl", *FILES, "--no-progress", "--", "patch", "deploy/nginx-deployment", "-p", "{bad")
+    assert (code, out) == (1, "")
+    assert assert_one_line_error(err).startswith('error: unable to parse "{bad": yaml: line 1: ')
     for argv in ([], ["--"], ["--", "get", "pods", "--"]):
         code, out, err = run(capsys, "kubectl", *FILES, "--no-progress", *argv)
         assert (code, out) == (2, "") and "a kubectl command is required after --" in assert_one_line_error(err)

@@ -398,7 +398,10 @@ def _patch(cluster: Any, opts: Any, positional: list[str]) -> KubectlOutput:
     try:
         patch = yaml.safe_load(opts.patch)
     except yaml.YAMLError as exc:
-        raise KubectlError(f"error: unable to parse \"{opts.patch}\": {exc}") from None
+        # one line, as kubectl's (Go yaml's "yaml: line N: <problem>")
+        mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise KubectlError(f"error: unable to parse \"{opts.patch}\": yaml: {where}{problem or 'invalid document'}") from None
     if kind == "json" and not isinstance(patch, list):
         # the API server decodes an RFC 6902 patch into a list of operations
         raise KubectlError("Error from server (BadRequest): json: cannot unmarshal object into Go value of type "
