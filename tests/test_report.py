@@ -466,3 +466,25 @@ def test_the_legend_defines_every_row_that_needs_it() -> None:
     assert "1 KB = 1000 B" in text and "latency in virtual seconds" in text
     assert "interpretation" not in text  # the one-line interpretation is its own method
     assert cluster.churn().interpretation().endswith(".")
+
+
+def test_plot_of_an_empty_report_still_draws() -> None:
+    pytest.importorskip("matplotlib")
+    fig = churn([], groups=kube_proxy_groups(4)).plot()
+    assert len(fig.axes) == 3 and fig._repr_png_().startswith(b"\x89PNG")  # type: ignore[attr-defined]
+
+
+def test_sweep_plot_units() -> None:
+    pytest.importorskip("matplotlib")
+    import kubesim
+    from kubesim.plotting import InlineFigure
+
+    result = kubesim.sweep("scale_up", {"pods": [2, 3]}, executor="serial")
+    sizes = result.plot("pods", "EndpointSlice.size_max")
+    assert isinstance(sizes, InlineFigure)
+    sizes.canvas.draw()  # type: ignore[no-untyped-call]
+    (ax,) = sizes.axes
+    assert ax.get_ylabel() == "EndpointSlice.size_max (bytes)"
+    assert all(t.get_text().endswith(" B") for t in ax.get_yticklabels() if t.get_text())
+    assert result.plot("pods", "latency_p99").axes[0].get_ylabel() == "latency_p99 (virtual seconds)"
+    assert result.plot("pods", "writes").axes[0].get_ylabel() == "writes"
