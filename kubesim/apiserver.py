@@ -95,7 +95,7 @@ _GENERATED_SUFFIX = 5
 _MAX_GENERATE_BASE = 58
 
 #: Kinds whose registry strategy sets metadata.generation.
-_GENERATION_KINDS = frozenset({"Pod", "EndpointSlice", "Deployment", "ReplicaSet"})
+_GENERATION_KINDS = frozenset({"Pod", "EndpointSlice", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 TRIGGER_TIME_ANNOTATION = "endpoints.kubernetes.io/last-change-trigger-time"
 
 # A label index (APIServer.select): namespace -> label values -> name -> object.

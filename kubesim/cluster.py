@@ -70,6 +70,8 @@ DEFAULT_CONTROLLERS = (
     "garbagecollector",
     "replicaset",
     "deployment",
+    "statefulset",
+    "daemonset",
     "endpoint",
     "endpointslice",
     "endpointslicemirroring",

@@ -354,6 +354,54 @@ def _replica_set_spec(spec: o.ReplicaSetSpec) -> o.ReplicaSetSpec:
     )
 
 
+def _stateful_set(s: o.StatefulSet) -> o.StatefulSet:
+    return _evolve(s, spec=_stateful_set_spec(s.spec))
+
+
+@_memo
+def _stateful_set_spec(spec: o.StatefulSetSpec) -> o.StatefulSetSpec:
+    # SetDefaults_StatefulSet (pkg/apis/apps/v1/defaults.go)
+    strategy = spec.update_strategy
+    stype = strategy.type or "RollingUpdate"
+    rolling = strategy.rolling_update
+    if stype == "RollingUpdate":
+        rolling = rolling or o.RollingUpdateStatefulSetStrategy()
+        rolling = _evolve(rolling, partition=0 if rolling.partition is None else rolling.partition)
+    return _evolve(
+        spec,
+        replicas=1 if spec.replicas is None else spec.replicas,
+        pod_management_policy=spec.pod_management_policy or "OrderedReady",
+        update_strategy=_evolve(strategy, type=stype, rolling_update=rolling),
+        revision_history_limit=10 if spec.revision_history_limit is None else spec.revision_history_limit,
+        template=_template(spec.template),
+    )
+
+
+def _daemon_set(d: o.DaemonSet) -> o.DaemonSet:
+    return _evolve(d, spec=_daemon_set_spec(d.spec))
+
+
+@_memo
+def _daemon_set_spec(spec: o.DaemonSetSpec) -> o.DaemonSetSpec:
+    # SetDefaults_DaemonSet: RollingUpdate with maxUnavailable 1 and maxSurge 0
+    strategy = spec.update_strategy
+    stype = strategy.type or "RollingUpdate"
+    rolling = strategy.rolling_update
+    if stype == "RollingUpdate":
+        rolling = rolling or o.RollingUpdateDaemonSet()
+        rolling = _evolve(
+            rolling,
+            max_unavailable=1 if rolling.max_unavailable is None else rolling.max_unavailable,
+            max_surge=0 if rolling.max_surge is None else rolling.max_surge,
+        )
+    return _evolve(
+        spec,
+        update_strategy=_evolve(strategy, type=stype, rolling_update=rolling),
+        revision_history_limit=10 if spec.revision_history_limit is None else spec.revision_history_limit,
+        template=_template(spec.template),
+    )
+
+
 _IPV4_ONLY = ("IPv4",)
 
 
@@ -388,6 +436,8 @@ _DEFAULTERS: dict[type, Callable[[Any], Any]] = {
     o.EndpointSlice: _endpoint_slice,
     o.Deployment: _deployment,
     o.ReplicaSet: _replica_set,
+    o.StatefulSet: _stateful_set,
+    o.DaemonSet: _daemon_set,
     o.Namespace: _namespace,
     o.Node: _node,
 }

@@ -72,6 +72,8 @@ KIND_INFO: dict[str, KindInfo] = {
         ),
         KindInfo("Deployment", "apps", "v1", "deployments", "deployment", ("deploy",), True),
         KindInfo("ReplicaSet", "apps", "v1", "replicasets", "replicaset", ("rs",), True),
+        KindInfo("StatefulSet", "apps", "v1", "statefulsets", "statefulset", ("sts",), True),
+        KindInfo("DaemonSet", "apps", "v1", "daemonsets", "daemonset", ("ds",), True),
     )
 }
 

@@ -1138,12 +1138,15 @@ class DaemonSet:
     status: DaemonSetStatus = attrs.field(factory=DaemonSetStatus)
 
 
-APIObject = Union[Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deployment, ReplicaSet]
+APIObject = Union[
+    Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deployment, ReplicaSet, StatefulSet, DaemonSet
+]
 
 #: Every top-level kind, by its ``kind`` name.
 KINDS: dict[str, type] = {
     cls.kind: cls
-    for cls in (Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deployment, ReplicaSet)
+    for cls in (Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deployment, ReplicaSet, StatefulSet,
+                DaemonSet)
 }
 
 #: Kinds without a namespace.

@@ -675,10 +675,12 @@ def test_resource_names_and_api_versions() -> None:
     assert {k: resource_name(k) for k in KIND_INFO} == {
         "Pod": "pods", "Service": "services", "Node": "nodes", "Namespace": "namespaces",
         "Endpoints": "endpoints", "EndpointSlice": "endpointslices",
-        "Deployment": "deployments", "ReplicaSet": "replicasets"}
+        "Deployment": "deployments", "ReplicaSet": "replicasets",
+        "StatefulSet": "statefulsets", "DaemonSet": "daemonsets"}
     assert API_VERSIONS == {
         "Pod": "v1", "Service": "v1", "Node": "v1", "Namespace": "v1", "Endpoints": "v1",
-        "EndpointSlice": "discovery.k8s.io/v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1"}
+        "EndpointSlice": "discovery.k8s.io/v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1",
+        "StatefulSet": "apps/v1", "DaemonSet": "apps/v1"}
     assert set(KIND_INFO) == set(o.KINDS)
     assert resource_name("svc") == "services"
 

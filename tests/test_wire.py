@@ -767,9 +767,72 @@ _replica_set = st.builds(
         observed_generation=st.integers(0, 2**40),
     ),
 )
+_stateful_set = st.builds(
+    o.StatefulSet,
+    metadata=_meta,
+    spec=st.builds(
+        o.StatefulSetSpec,
+        replicas=_opt_int32,
+        selector=_selector,
+        template=_template,
+        service_name=_str,
+        pod_management_policy=_str,
+        update_strategy=st.builds(
+            o.StatefulSetUpdateStrategy,
+            type=_str,
+            rolling_update=st.none()
+            | st.builds(o.RollingUpdateStatefulSetStrategy, partition=_opt_int32,
+                        max_unavailable=st.none() | _int_or_str),
+        ),
+        revision_history_limit=_opt_int32,
+        min_ready_seconds=_int32,
+    ),
+    status=st.builds(
+        o.StatefulSetStatus,
+        observed_generation=st.integers(0, 2**40),
+        replicas=_int32,
+        ready_replicas=_int32,
+        current_replicas=_int32,
+        updated_replicas=_int32,
+        current_revision=_str,
+        update_revision=_str,
+        collision_count=_opt_int32,
+        available_replicas=_int32,
+    ),
+)
+_daemon_set = st.builds(
+    o.DaemonSet,
+    metadata=_meta,
+    spec=st.builds(
+        o.DaemonSetSpec,
+        selector=_selector,
+        template=_template,
+        update_strategy=st.builds(
+            o.DaemonSetUpdateStrategy,
+            type=_str,
+            rolling_update=st.none()
+            | st.builds(o.RollingUpdateDaemonSet, max_unavailable=st.none() | _int_or_str,
+                        max_surge=st.none() | _int_or_str),
+        ),
+        min_ready_seconds=_int32,
+        revision_history_limit=_opt_int32,
+    ),
+    status=st.builds(
+        o.DaemonSetStatus,
+        current_number_scheduled=_int32,
+        number_misscheduled=_int32,
+        desired_number_scheduled=_int32,
+        number_ready=_int32,
+        observed_generation=st.integers(0, 2**40),
+        updated_number_scheduled=_int32,
+        number_available=_int32,
+        number_unavailable=_int32,
+        collision_count=_opt_int32,
+    ),
+)
 _namespace = st.builds(o.Namespace, metadata=_meta)
 any_object = st.one_of(
-    _endpoints, _slice, _pod, _service, _node, _namespace, _deployment, _replica_set
+    _endpoints, _slice, _pod, _service, _node, _namespace, _deployment, _replica_set, _stateful_set, _daemon_set
 )
 
 

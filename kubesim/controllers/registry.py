@@ -16,6 +16,8 @@ CONTROLLER_MODULES: dict[str, tuple[str, str]] = {
     "garbagecollector": ("kubesim.controllers.gc", "GarbageCollector"),
     "replicaset": ("kubesim.controllers.workloads.replicaset", "ReplicaSetController"),
     "deployment": ("kubesim.controllers.workloads.deployment", "DeploymentController"),
+    "statefulset": ("kubesim.controllers.workloads.statefulset", "StatefulSetController"),
+    "daemonset": ("kubesim.controllers.workloads.daemonset", "DaemonSetController"),
     "endpoint": ("kubesim.controllers.endpoints.controller", "EndpointsController"),
     "endpointslice": ("kubesim.controllers.endpointslice.controller", "EndpointSliceController"),
     "endpointslicemirroring": ("kubesim.controllers.mirroring.controller", "MirroringController"),

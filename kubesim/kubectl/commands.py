@@ -178,7 +178,7 @@ def _parse(command: str, argv: Sequence[str]) -> tuple[_Options, list[str]]:
 
 
 #: What ``kubectl get all`` lists (the ``all`` category) among the kinds kubesim models.
-_ALL = ("Pod", "Service", "Deployment", "ReplicaSet")
+_ALL = ("Pod", "Service", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet")
 
 
 def _split_args(positional: list[str]) -> list[tuple[KindInfo, list[str]]]:

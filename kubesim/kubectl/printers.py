@@ -21,6 +21,7 @@ from kubesim.kubectl.common import (
 )
 from kubesim.objects import (
     Container,
+    DaemonSet,
     Deployment,
     EndpointPort,
     Endpoints,
@@ -30,6 +31,7 @@ from kubesim.objects import (
     Pod,
     ReplicaSet,
     Service,
+    StatefulSet,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -273,6 +275,34 @@ def _replica_set_row(rs: ReplicaSet, now: int, wide: bool) -> _Cells:
     return cells
 
 
+def _stateful_set_row(s: StatefulSet, now: int, wide: bool) -> _Cells:
+    # printStatefulSet
+    desired = 1 if s.spec.replicas is None else s.spec.replicas
+    cells = [s.metadata.name, f"{s.status.ready_replicas}/{desired}", _age(s.metadata.creation_timestamp, now)]
+    if wide:
+        cells += _containers_and_images(s.spec.template.spec.containers)
+    return cells
+
+
+def _daemon_set_row(d: DaemonSet, now: int, wide: bool) -> _Cells:
+    # printDaemonSet
+    st = d.status
+    cells = [
+        d.metadata.name,
+        str(st.desired_number_scheduled),
+        str(st.current_number_scheduled),
+        str(st.number_ready),
+        str(st.updated_number_scheduled),
+        str(st.number_available),
+        format_labels(d.spec.template.spec.node_selector),
+        _age(d.metadata.creation_timestamp, now),
+    ]
+    if wide:
+        cells += _containers_and_images(d.spec.template.spec.containers)
+        cells.append(_format_label_selector(d.spec.selector))
+    return cells
+
+
 _NODE_ROLE_PREFIX = "node-role.kubernetes.io/"
 
 
@@ -354,6 +384,15 @@ _TABLES: dict[str, tuple[tuple[_Column, ...], _RowFn]] = {
         (_C("Name"), _C("Ready"), _C("Up-to-date"), _C("Available"), _C("Age"),
          _C("Containers", True), _C("Images", True), _C("Selector", True)),
         _deployment_row,
+    ),
+    "StatefulSet": (
+        (_C("Name"), _C("Ready"), _C("Age"), _C("Containers", True), _C("Images", True)),
+        _stateful_set_row,
+    ),
+    "DaemonSet": (
+        (_C("Name"), _C("Desired"), _C("Current"), _C("Ready"), _C("Up-to-date"), _C("Available"),
+         _C("Node Selector"), _C("Age"), _C("Containers", True), _C("Images", True), _C("Selector", True)),
+        _daemon_set_row,
     ),
     "ReplicaSet": (
         (_C("Name"), _C("Desired"), _C("Current"), _C("Ready"), _C("Age"),

@@ -494,7 +494,7 @@ _schema(o.StatefulSetSpec, _APPS + "StatefulSetSpec", [
     ("replicas", "replicas", "?int32", True),
     ("selector", "selector", "?struct", False, o.LabelSelector),
     ("template", "template", "struct", False, o.PodTemplateSpec),
-    ("serviceName", "service_name", "str", True),
+    ("serviceName", "service_name", "str", False),
     ("podManagementPolicy", "pod_management_policy", "str", True),
     ("updateStrategy", "update_strategy", "struct", True, o.StatefulSetUpdateStrategy),
     ("revisionHistoryLimit", "revision_history_limit", "?int32", True),

@@ -72,6 +72,7 @@ from typing import Any
 
 from kubesim.errors import FieldError, InvalidObject
 from kubesim.objects import (
+    DaemonSet,
     Deployment,
     EndpointAddress,
     Endpoints,
@@ -81,6 +82,7 @@ from kubesim.objects import (
     Pod,
     ReplicaSet,
     Service,
+    StatefulSet,
 )
 from kubesim.validation.base import _endpoint_ip_reason, _Errs
 from kubesim.validation.base import _ValidEntries as _ValidEntries
@@ -105,8 +107,10 @@ from kubesim.validation.pods import (
 )
 from kubesim.validation.workloads import (
     _VALID_TEMPLATES,
+    _validate_daemon_set,
     _validate_deployment,
     _validate_replica_set,
+    _validate_stateful_set,
 )
 
 __all__ = [
@@ -195,4 +199,6 @@ _VALIDATORS: dict[type, Callable[[_Errs, Any, Any], None]] = {
     EndpointSlice: _validate_endpoint_slice,
     Deployment: _validate_deployment,
     ReplicaSet: _validate_replica_set,
+    StatefulSet: _validate_stateful_set,
+    DaemonSet: _validate_daemon_set,
 }

@@ -14,11 +14,13 @@ from typing import Any
 from kubesim import labels as L
 from kubesim.errors import InvalidSelector
 from kubesim.objects import (
+    DaemonSet,
     Deployment,
     LabelSelector,
     PodTemplateSpec,
     ReplicaSet,
     RollingUpdateDeployment,
+    StatefulSet,
 )
 from kubesim.validation.base import _IMMUTABLE, _Errs, _Json, _ValidByIdentity
 from kubesim.validation.meta import (
@@ -157,6 +159,63 @@ def _validate_replica_set(e: _Errs, rs: ReplicaSet, old: ReplicaSet | None) -> N
     if spec.replicas is not None:
         e.nonnegative("spec.replicas", spec.replicas)
     e.nonnegative("spec.minReadySeconds", spec.min_ready_seconds)
+    _selector_and_template_errors(e, spec.selector, spec.template, "spec")
+    if old is not None and spec.selector != old.spec.selector:
+        e.invalid("spec.selector", _Json(_selector_json(spec.selector or LabelSelector())), _IMMUTABLE)
+
+
+def _validate_stateful_set(e: _Errs, s: StatefulSet, old: StatefulSet | None) -> None:
+    """``ValidateStatefulSet`` (``pkg/apis/apps/validation``): replicas, selector and template,
+    podManagementPolicy, updateStrategy and partition; the selector, serviceName and
+    podManagementPolicy are immutable."""
+    _meta_errors(e, s.metadata, old.metadata if old else None, True, L.is_dns1123_subdomain)
+    spec = s.spec
+    if spec.replicas is not None:
+        e.nonnegative("spec.replicas", spec.replicas)
+    e.nonnegative("spec.minReadySeconds", spec.min_ready_seconds)
+    if spec.revision_history_limit is not None:
+        e.nonnegative("spec.revisionHistoryLimit", spec.revision_history_limit)
+    if spec.pod_management_policy not in ("", "OrderedReady", "Parallel"):
+        e.not_supported("spec.podManagementPolicy", spec.pod_management_policy, ("OrderedReady", "Parallel"))
+    st = spec.update_strategy
+    if st.type not in ("", "RollingUpdate", "OnDelete"):
+        e.not_supported("spec.updateStrategy.type", st.type, ("OnDelete", "RollingUpdate"))
+    elif st.type == "OnDelete" and st.rolling_update is not None:
+        e.invalid("spec.updateStrategy.rollingUpdate", _Json({}),
+                  "only allowed for updateStrategy 'RollingUpdate'")
+    if st.rolling_update is not None and st.rolling_update.partition is not None:
+        e.nonnegative("spec.updateStrategy.rollingUpdate.partition", st.rolling_update.partition)
+    _selector_and_template_errors(e, spec.selector, spec.template, "spec")
+    # ValidateStatefulSetUpdate: only replicas, ordinals, template, updateStrategy,
+    # revisionHistoryLimit, persistentVolumeClaimRetentionPolicy and minReadySeconds may change
+    if old is not None and (spec.selector != old.spec.selector or spec.service_name != old.spec.service_name
+                            or spec.pod_management_policy != old.spec.pod_management_policy):
+        e.forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', "
+                            "'template', 'updateStrategy', 'revisionHistoryLimit', "
+                            "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")
+
+
+def _validate_daemon_set(e: _Errs, d: DaemonSet, old: DaemonSet | None) -> None:
+    """``ValidateDaemonSet``: selector and template, updateStrategy; the selector is immutable."""
+    _meta_errors(e, d.metadata, old.metadata if old else None, True, L.is_dns1123_subdomain)
+    spec = d.spec
+    e.nonnegative("spec.minReadySeconds", spec.min_ready_seconds)
+    if spec.revision_history_limit is not None:
+        e.nonnegative("spec.revisionHistoryLimit", spec.revision_history_limit)
+    st = spec.update_strategy
+    if st.type not in ("", "RollingUpdate", "OnDelete"):
+        e.not_supported("spec.updateStrategy.type", st.type, ("OnDelete", "RollingUpdate"))
+    ru = st.rolling_update
+    if ru is not None:
+        for name, v in (("maxUnavailable", ru.max_unavailable), ("maxSurge", ru.max_surge)):
+            p = f"spec.updateStrategy.rollingUpdate.{name}"
+            if isinstance(v, str):
+                e.invalid_msgs(p, v, L.is_valid_percent(v))
+            elif isinstance(v, int):
+                e.nonnegative(p, v)
+        if _int_or_percent_value(ru.max_unavailable) == 0 and _int_or_percent_value(ru.max_surge) == 0:
+            e.invalid("spec.updateStrategy.rollingUpdate.maxUnavailable", ru.max_unavailable,
+                      "may not be 0 when `maxSurge` is 0")
     _selector_and_template_errors(e, spec.selector, spec.template, "spec")
     if old is not None and spec.selector != old.spec.selector:
         e.invalid("spec.selector", _Json(_selector_json(spec.selector or LabelSelector())), _IMMUTABLE)

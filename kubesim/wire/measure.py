@@ -19,6 +19,7 @@ import attrs
 
 from kubesim._memo import ByIdentity
 from kubesim.objects import (
+    DaemonSet,
     Deployment,
     DeploymentStatus,
     Endpoints,
@@ -30,6 +31,7 @@ from kubesim.objects import (
     ReplicaSet,
     ReplicaSetStatus,
     Service,
+    StatefulSet,
 )
 from kubesim.wire.caches import _CACHED, _ID_CACHES, _PAIR_MASK, _PAIR_SHIFT, _by_identity
 from kubesim.wire.endpoints import (
@@ -63,12 +65,18 @@ from kubesim.wire.pods import (
 )
 from kubesim.wire.protobuf import MAGIC, _len_field, _msg, _str, sov, wrap
 from kubesim.wire.workloads import (
+    _daemon_set,
+    _daemon_set_spec,
+    _daemon_set_status,
     _deployment,
     _deployment_spec,
     _int_fields_json,
     _int_fields_proto,
     _replica_set,
     _replica_set_spec,
+    _stateful_set,
+    _stateful_set_spec,
+    _stateful_set_status,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -83,6 +91,8 @@ _ENCODERS: dict[type, Callable[[Any, bool], bytes]] = {
     EndpointSlice: _endpoint_slice,
     Deployment: _deployment,
     ReplicaSet: _replica_set,
+    StatefulSet: _stateful_set,
+    DaemonSet: _daemon_set,
 }
 
 
@@ -242,6 +252,20 @@ _PROTO_PARTS: dict[type, tuple[tuple[tuple[str, ByIdentity[Any, int]], ...], int
                     )
                 ),
             ),
+        ),
+        0,
+    ),
+    StatefulSet: (
+        (
+            ("spec", _by_identity(lambda x: len(_stateful_set_spec(x)))),
+            ("status", _by_identity(lambda x: len(_stateful_set_status(x)))),
+        ),
+        0,
+    ),
+    DaemonSet: (
+        (
+            ("spec", _by_identity(lambda x: len(_daemon_set_spec(x)))),
+            ("status", _by_identity(lambda x: len(_daemon_set_status(x)))),
         ),
         0,
     ),

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from kubesim.objects import (
+    DaemonSet,
+    DaemonSetSpec,
+    DaemonSetStatus,
     Deployment,
     DeploymentSpec,
     DeploymentStatus,
@@ -19,6 +22,9 @@ from kubesim.objects import (
     ReplicaSetSpec,
     ReplicaSetStatus,
     RollingUpdateDeployment,
+    StatefulSet,
+    StatefulSetSpec,
+    StatefulSetStatus,
 )
 from kubesim.wire.meta import _label_selector, _object_meta
 from kubesim.wire.pods import _pod_template
@@ -99,6 +105,96 @@ def _replica_set(r: ReplicaSet, include_rv: bool) -> bytes:
         _msg(1, _object_meta(r.metadata, include_rv))
         + _msg(2, _replica_set_spec(r.spec))
         + _msg(3, _replica_set_status(r.status))
+    )
+
+
+def _stateful_set_spec(s: StatefulSetSpec) -> bytes:
+    st = s.update_strategy
+    ru = st.rolling_update
+    strategy = _str(1, st.type) + (
+        b"" if ru is None else _msg(2, _opt_int(1, ru.partition)
+                                    + (b"" if ru.max_unavailable is None else _msg(2, _int_or_string(ru.max_unavailable))))
+    )
+    return b"".join(
+        (
+            _opt_int(1, s.replicas),
+            b"" if s.selector is None else _msg(2, _label_selector(s.selector)),
+            _msg(3, _pod_template(s.template)),
+            _str(5, s.service_name),
+            _str(6, s.pod_management_policy),
+            _msg(7, strategy),
+            _opt_int(8, s.revision_history_limit),
+            _int(9, s.min_ready_seconds),
+        )
+    )
+
+
+def _stateful_set_status(s: StatefulSetStatus) -> bytes:
+    return b"".join(
+        (
+            _int(1, s.observed_generation),
+            _int(2, s.replicas),
+            _int(3, s.ready_replicas),
+            _int(4, s.current_replicas),
+            _int(5, s.updated_replicas),
+            _str(6, s.current_revision),
+            _str(7, s.update_revision),
+            _opt_int(9, s.collision_count),
+            _int(11, s.available_replicas),
+        )
+    )
+
+
+def _stateful_set(s: StatefulSet, include_rv: bool) -> bytes:
+    return (
+        _msg(1, _object_meta(s.metadata, include_rv))
+        + _msg(2, _stateful_set_spec(s.spec))
+        + _msg(3, _stateful_set_status(s.status))
+    )
+
+
+def _daemon_set_spec(s: DaemonSetSpec) -> bytes:
+    st = s.update_strategy
+    ru = st.rolling_update
+    strategy = _str(1, st.type) + (
+        b"" if ru is None else _msg(
+            2,
+            (b"" if ru.max_unavailable is None else _msg(1, _int_or_string(ru.max_unavailable)))
+            + (b"" if ru.max_surge is None else _msg(2, _int_or_string(ru.max_surge))),
+        )
+    )
+    return b"".join(
+        (
+            b"" if s.selector is None else _msg(1, _label_selector(s.selector)),
+            _msg(2, _pod_template(s.template)),
+            _msg(3, strategy),
+            _int(4, s.min_ready_seconds),
+            _opt_int(6, s.revision_history_limit),
+        )
+    )
+
+
+def _daemon_set_status(s: DaemonSetStatus) -> bytes:
+    return b"".join(
+        (
+            _int(1, s.current_number_scheduled),
+            _int(2, s.number_misscheduled),
+            _int(3, s.desired_number_scheduled),
+            _int(4, s.number_ready),
+            _int(5, s.observed_generation),
+            _int(6, s.updated_number_scheduled),
+            _int(7, s.number_available),
+            _int(8, s.number_unavailable),
+            _opt_int(9, s.collision_count),
+        )
+    )
+
+
+def _daemon_set(d: DaemonSet, include_rv: bool) -> bytes:
+    return (
+        _msg(1, _object_meta(d.metadata, include_rv))
+        + _msg(2, _daemon_set_spec(d.spec))
+        + _msg(3, _daemon_set_status(d.status))
     )
 
 
