@@ -192,7 +192,7 @@ def readiness_flap(
     max_endpoints_per_slice: int = 100,
     batch_period: float = 0.0,
     mean_up: float = 30.0,
-    mean_down: float = 10.0,
+    mean_down: float = 30.0,
     duration: float = 300.0,
     seed: int = 0,
 ) -> ChurnReport:
@@ -201,8 +201,9 @@ def readiness_flap(
     applications of the first ``flapping`` pods (by name) start to flap — healthy and failing
     stretches of exponential lengths with means ``mean_up`` and ``mean_down`` seconds
     (:func:`kubesim.scenarios.flap`, seeded from the cluster) — for ``duration`` seconds,
-    after which they stay healthy. A failing stretch shorter than three probe periods goes
-    unnoticed, as in a real cluster. The report covers everything from the start of flapping
+    after which they stay healthy. A failing stretch shorter than three probe periods (15 s)
+    goes unnoticed, as in a real cluster; the default mean failing stretch, 30 s, is mostly
+    noticed (with 10 s the default point wrote nothing). The report covers everything from the start of flapping
     until the cluster settles."""
     from kubesim import scenarios
 
