@@ -318,3 +318,40 @@ def test_kubectl_with_a_bearer_token_over_tls(tmp_path: Path) -> None:
         s.config.write_text(s.config.read_text().replace("t0ken", "wrong"))
         out = s.kubectl("get", "nodes", check=False)
         assert out.returncode == 1 and "Unauthorized" in out.stderr, out.stderr
+
+
+def _inert_kinds() -> bool:
+    from kubesim.kinds import KIND_INFO
+
+    return any(getattr(info, "inert", False) for info in KIND_INFO.values())
+
+
+@pytest.mark.skipif(not _inert_kinds(), reason="this kubesim stores no kinds without a model")
+def test_kinds_stored_without_a_model(tmp_path: Path) -> None:
+    job = """apiVersion: batch/v1
+kind: Job
+metadata:
+  name: once
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        image: busybox
+"""
+    with serve(tmp_path) as s:
+        # typed clients: protobuf bodies
+        assert s.kubectl("create", "configmap", "app", "--from-literal=a=b").stdout == "configmap/app created\n"
+        assert s.kubectl("create", "secret", "generic", "pw", "--from-literal=password=s3cret").stdout == (
+            "secret/pw created\n")
+        assert s.kubectl("get", "secret", "pw", "-o", "jsonpath={.data.password}").stdout == "czNjcmV0"
+        assert s.kubectl("apply", "-f", "-", input=job).stdout == "job.batch/once created\n"
+        for resource in ("cm", "secrets", "jobs"):
+            assert s.kubectl("get", resource).stdout == s.own_kubectl("get " + resource), resource
+        s.kubectl("label", "cm", "app", "tier=web")
+        assert "tier=web" in s.kubectl("get", "cm", "app", "--show-labels").stdout
+        assert "KIND:       ConfigMap" in s.kubectl("explain", "configmap").stdout
+        assert s.kubectl("delete", "cm", "app").stdout.startswith('configmap "app" deleted')
+        assert s.kubectl("get", "cm", "app", check=False).stderr.strip() == (
+            'Error from server (NotFound): configmaps "app" not found')

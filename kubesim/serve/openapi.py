@@ -175,6 +175,17 @@ class _Builder:
                                        "metadata": self.ref(_META + "ObjectMeta")},
                         "x-kubernetes-group-version-kind": [{"group": "", "kind": "Event", "version": "v1"}]}
         for r in RESOURCES:
+            if r.inert:
+                defs[_inert_name(r)] = {
+                    "description": f"{r.kind}: stored by kubesim without a model (no controller acts on it); "
+                                   "its fields are kept as sent.",
+                    "type": "object",
+                    "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                                   "metadata": self.ref(_META + "ObjectMeta")},
+                    "x-kubernetes-preserve-unknown-fields": True,
+                    "x-kubernetes-group-version-kind": [{"group": r.group, "kind": r.kind, "version": r.version}],
+                }
+        for r in RESOURCES:
             item = self.item_name(r)
             group = r.group
             defs[item + "List"] = {
@@ -190,10 +201,17 @@ class _Builder:
     def item_name(self, r: Resource) -> str:
         if not r.stored:
             return _EVENT
+        if r.inert:
+            return _inert_name(r)
         for cls, name in self.names.items():
             if getattr(cls, "kind", None) == r.kind and name.rsplit(".", 1)[-1] == r.kind:
                 return name
         raise KeyError(r.kind)  # pragma: no cover - every stored kind has a schema
+
+
+def _inert_name(r: Resource) -> str:
+    # upstream's definition name: io.k8s.api.<first label of the group, or core>.<version>.<Kind>
+    return f"io.k8s.api.{r.group.split('.')[0] if r.group else 'core'}.{r.version}.{r.kind}"
 
 
 @functools.cache

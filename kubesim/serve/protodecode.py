@@ -1,8 +1,8 @@
 """Protobuf request bodies -> manifest dicts, for the objects kubectl's typed clients send.
 
 kubectl sends ``application/vnd.kubernetes.protobuf`` bodies when it writes through a typed
-client: ``kubectl create namespace|deployment|service``, the ``DeleteOptions`` of ``kubectl
-drain``. This decodes the ``k8s\\0`` envelope (``runtime.Unknown``) and the object message into
+client: ``kubectl create namespace|deployment|service|configmap|secret|serviceaccount``, the
+``DeleteOptions`` of ``kubectl drain``. This decodes the ``k8s\\0`` envelope (``runtime.Unknown``) and the object message into
 the JSON shape :func:`kubesim.manifests.from_manifest` reads, from a table of field numbers
 (``k8s.io/api`` and ``k8s.io/apimachinery`` ``generated.proto``, the numbers
 :mod:`kubesim.wire`'s encoders write). Fields kubesim does not model are skipped, as the JSON
@@ -14,6 +14,7 @@ kinds served here. Cost: ``O(size of the body)``.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -24,7 +25,7 @@ __all__ = ["decode", "MESSAGES"]
 
 # A field: number -> (json name, type, message name for "m", repeated)
 #   s string, i signed varint, b bool, m message, map string map, qmap quantity map,
-#   t metav1.Time, is IntOrString, raw FieldsV1
+#   bmap map of bytes (base64 in JSON), t metav1.Time, is IntOrString
 _F = dict[int, tuple[str, str, str, bool]]
 
 _META: _F = {
@@ -109,10 +110,20 @@ MESSAGES: dict[str, _F] = {
                       3: ("orphanDependents", "b", "", False), 4: ("propagationPolicy", "s", "", False),
                       5: ("dryRun", "s", "", True)},
     "Preconditions": {1: ("uid", "s", "", False), 2: ("resourceVersion", "s", "", False)},
+    # inert kinds kubectl creates through typed clients (create configmap|secret|serviceaccount)
+    "ConfigMap": {1: ("metadata", "m", "ObjectMeta", False), 2: ("data", "map", "", False),
+                  3: ("binaryData", "bmap", "", False), 4: ("immutable", "b", "", False)},
+    "Secret": {1: ("metadata", "m", "ObjectMeta", False), 2: ("data", "bmap", "", False), 3: ("type", "s", "", False),
+               4: ("stringData", "map", "", False), 5: ("immutable", "b", "", False)},
+    "ServiceAccount": {1: ("metadata", "m", "ObjectMeta", False), 2: ("secrets", "m", "ObjectReference", True),
+                       3: ("imagePullSecrets", "m", "LocalObjectReference", True),
+                       4: ("automountServiceAccountToken", "b", "", False)},
+    "LocalObjectReference": {1: ("name", "s", "", False)},
 }
 
 #: kinds whose protobuf bodies are read (others are a 415)
-KINDS = ("Namespace", "Deployment", "ReplicaSet", "Pod", "Service", "Endpoints", "DeleteOptions")
+KINDS = ("Namespace", "Deployment", "ReplicaSet", "Pod", "Service", "Endpoints", "DeleteOptions",
+         "ConfigMap", "Secret", "ServiceAccount")
 
 _MAGIC = b"k8s\x00"
 
@@ -173,14 +184,16 @@ def _string(v: Any) -> str:
     return v.decode("utf-8")
 
 
-def _map_entry(v: Any, quantity: bool) -> tuple[str, str]:
+def _map_entry(v: Any, typ: str) -> tuple[str, str]:
     key = value = ""
     for num, _, fv in _fields(v):
         if num == 1:
             key = _string(fv)
         elif num == 2:
-            if quantity:
+            if typ == "qmap":
                 value = next((_string(q) for n, _, q in _fields(fv) if n == 1), "")
+            elif typ == "bmap":  # map<string, bytes>: JSON carries the bytes in base64
+                value = base64.b64encode(fv if isinstance(fv, bytes) else _bad()).decode()
             else:
                 value = _string(fv)
     return key, value
@@ -229,8 +242,8 @@ def _message(buf: bytes, name: str, depth: int = 0) -> dict[str, Any]:
             if json_name == "":  # an embedded handler: its fields belong to the parent
                 out.update(value)
                 continue
-        elif typ in ("map", "qmap"):
-            k, val = _map_entry(v, typ == "qmap")
+        elif typ in ("map", "qmap", "bmap"):
+            k, val = _map_entry(v, typ)
             out.setdefault(json_name, {})[k] = val
             continue
         elif typ == "t":

@@ -2,7 +2,9 @@
 
 Every modelled kind of :data:`kubesim.kinds.KIND_INFO` is served with the verbs of its upstream
 registry, its ``status`` subresource where upstream has one, ``scale`` for Deployments and
-ReplicaSets. ``events`` (core ``v1``) is served read-only and always empty: kubesim records no
+ReplicaSets. The kinds kubesim stores without a model (``inert``: ConfigMaps, Secrets, Jobs, RBAC,
+... when :mod:`kubesim.kinds` lists them) are served too, without subresources, in JSON only,
+with a schema that keeps unknown fields. ``events`` (core ``v1``) is served read-only and always empty: kubesim records no
 Events, and ``kubectl describe`` then prints ``Events:  <none>`` as kubesim's own describe does.
 
 ``O(1)`` lookups.
@@ -59,6 +61,8 @@ class Resource(NamedTuple):
     categories: tuple[str, ...]
     list_kind: str
     response_kind: str
+    #: stored without an object model (:mod:`kubesim.inert`): no schema, JSON only
+    inert: bool = False
 
     @property
     def api_version(self) -> str:
@@ -72,7 +76,7 @@ class Resource(NamedTuple):
 
 _STATUS = {"Pod", "Service", "Node", "Namespace", "Deployment", "ReplicaSet"}
 _SCALE = {"Deployment", "ReplicaSet"}
-_ALL = {"Pod", "Service", "Deployment", "ReplicaSet"}
+_ALL = {"Pod", "Service", "Deployment", "ReplicaSet", "Job", "CronJob", "HorizontalPodAutoscaler"}
 
 
 def _modelled() -> set[str]:
@@ -87,14 +91,16 @@ def _build() -> tuple[Resource, ...]:
     out = []
     modelled = _modelled()
     for kind, info in KIND_INFO.items():
-        if kind not in modelled or getattr(info, "inert", False):
+        inert = bool(getattr(info, "inert", False))
+        if kind not in modelled and not inert:
             continue
-        subs = tuple(s for s, on in (("status", kind in _STATUS), ("scale", kind in _SCALE)) if on)
+        subs = () if inert else tuple(s for s, on in (("status", kind in _STATUS), ("scale", kind in _SCALE)) if on)
         out.append(Resource(
             kind, info.group, info.version, info.plural, info.singular, info.short_names,
-            info.namespaced, _RW_VERBS, subs, ("all",) if kind in _ALL else (), kind + "List", kind,
+            info.namespaced, _RW_VERBS, subs, ("all",) if kind in _ALL else (), kind + "List", kind, inert,
         ))
     out.append(Resource("", "", "v1", "events", "event", ("ev",), True, _RO_VERBS, (), (), "EventList", "Event"))
+    out.sort(key=lambda r: (r.group != "", r.group != "apps", r.group))  # core, apps, then the others
     return tuple(out)
 
 

@@ -128,7 +128,7 @@ def _definition(kind: str) -> str:
             k = getattr(cls, "kind", None)
             if isinstance(k, str) and entry[0].rsplit(".", 1)[-1] == k:
                 _DEF_NAMES[k] = entry[0]
-    return _DEF_NAMES[kind]
+    return _DEF_NAMES.get(kind, "")  # "": an inert kind, no schema (maps merge, lists are replaced)
 
 
 def _user_agent_actor(req: Request) -> str:
@@ -369,7 +369,7 @@ class Backend:
             t = tables.table(obj.kind, [obj], now=self._now(), resource_version=obj.metadata.resource_version,
                              include=req.query.get("includeObject", "Metadata"))
             return json_response(code, t, _TABLE_TYPE, headers)
-        if proto.wants_protobuf(req.header("Accept")):
+        if proto.wants_protobuf(req.header("Accept")) and not getattr(obj, "inert", False):
             return Response(code, proto.encode_object(obj), proto.MEDIA_TYPE, dict(headers or {}))
         return json_response(code, self._manifest(obj), headers=headers)
 
@@ -415,7 +415,7 @@ class Backend:
             t = tables.table(res.kind, objs, now=self._now(), resource_version=str(rv),
                              include=req.query.get("includeObject", "Metadata"), continue_token=next_token)
             return json_response(200, t, _TABLE_TYPE)
-        if res.stored and proto.wants_protobuf(req.header("Accept")):
+        if res.stored and not res.inert and proto.wants_protobuf(req.header("Accept")):
             body = proto.encode_list(res.api_version, res.list_kind, objs, str(rv), next_token,
                                      remaining if next_token else None)
             return Response(200, body, proto.MEDIA_TYPE)

@@ -51,13 +51,27 @@ def table(kind: str, objs: Sequence[Any], *, now: int, resource_version: str, in
     """The Table of ``objs`` of ``kind`` (``""``: events) at Unix time ``now``."""
     from kubesim.kubectl import printers
 
+    printable = True
     if kind:
-        defs = [_column(name, 1 if wide else 0) for name, wide in printers.table_columns(kind)]
+        try:
+            defs = [_column(name, 1 if wide else 0) for name, wide in printers.table_columns(kind)]
+        except KeyError:  # a kind without a printer: the default columns (DefaultTableConvertor)
+            printable = False
+            defs = [_column("Name", 0), _column("Age", 0)]
     else:
         defs = [_column(c, 0) for c in EVENT_COLUMNS]
     rows = []
     for o in objs:
-        row: dict[str, Any] = {"cells": printers.table_row(o, now) if kind else []}
+        if not kind:
+            cells: list[Any] = []
+        elif printable:
+            cells = printers.table_row(o, now)
+        else:
+            from kubesim.kubectl.common import human_duration
+
+            created = o.metadata.creation_timestamp
+            cells = [o.metadata.name, human_duration(now - created) if created is not None else "<unknown>"]
+        row: dict[str, Any] = {"cells": cells}
         obj = _row_object(o, include)
         if obj is not None:
             row["object"] = obj
