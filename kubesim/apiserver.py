@@ -42,6 +42,7 @@ from typing import Any, Protocol
 import attrs
 
 from kubesim import defaults as _defaults
+from kubesim import inert as _inert
 from kubesim import namespaces as _namespaces
 from kubesim import validation as _validation
 from kubesim import wire as _wire
@@ -63,7 +64,11 @@ from kubesim.faults import CLIENT_ACTORS, FaultInjector
 from kubesim.kinds import resolve_kind
 from kubesim.labels import Selector, parse_selector
 from kubesim.manifests import parse_time_nano
-from kubesim.objects import CLUSTER_SCOPED, KINDS, ObjectMeta
+from kubesim.objects import CLUSTER_SCOPED, ObjectMeta
+from kubesim.objects import KINDS as _MODELLED_KINDS
+
+#: The classes the API server stores: the modelled kinds and the inert objects.
+KINDS: dict[str, type] = {**_MODELLED_KINDS, "InertObject": _inert.InertObject}
 
 __all__ = [
     "APIServer",
@@ -760,6 +765,8 @@ class APIServer:
         obj = _defaults.apply_defaults(obj)
         if kind == "Namespace":
             obj = _namespaces.prepare_for_create(obj)
+        elif type(obj) is _inert.InertObject:
+            obj = _inert.with_status_of(obj, None)  # PrepareForCreate resets the status
         if not obj.metadata.name and not obj.metadata.generate_name:
             raise InvalidObject(
                 kind, "", [FieldError("metadata.name", "Required value", detail="name or generateName is required")]
@@ -818,7 +825,7 @@ class APIServer:
             self_link="",
             uid=uid,
             resource_version="",
-            generation=1 if kind in _GENERATION_KINDS else 0,
+            generation=1 if kind in _GENERATION_KINDS or kind in _inert.GENERATION_KINDS else 0,
             creation_timestamp=self._now_ts(),
             deletion_timestamp=None,
             deletion_grace_period_seconds=None,
@@ -928,6 +935,8 @@ class APIServer:
         obj = _defaults.apply_defaults(obj)
         if kind == "Namespace":
             obj = _namespaces.prepare_for_update(obj, old, subresource)
+        elif type(obj) is _inert.InertObject:
+            obj = _inert.with_status_of(obj, old)  # status is a subresource
         new_meta = _carried_over_meta(obj.metadata, old_meta, ns)
         if new_meta is not obj.metadata:
             obj = _with_meta(obj, new_meta)
@@ -935,7 +944,7 @@ class APIServer:
             return old
         _validation.validate(obj, old)
         generation = old_meta.generation
-        if kind in _GENERATION_KINDS and _generation_bumps(kind, old, obj):
+        if (kind in _GENERATION_KINDS or kind in _inert.GENERATION_KINDS) and _generation_bumps(kind, old, obj):
             generation += 1
         if (
             old_meta.deletion_timestamp is not None

@@ -39,6 +39,7 @@ from kubesim.ipam import (
     ServiceIPAllocator,
 )
 from kubesim.objects import (
+    CLUSTER_SCOPED,
     KINDS,
     Node,
     NodeAddress,
@@ -410,7 +411,7 @@ class Cluster:
     def _coerce(self, obj: Any) -> Any:
         if isinstance(obj, Mapping):
             return _manifests.from_manifest(obj)
-        if type(obj).__name__ in KINDS and hasattr(obj, "metadata"):
+        if (type(obj).__name__ in KINDS or getattr(type(obj), "inert", False)) and hasattr(obj, "metadata"):
             return obj
         raise ManifestError(f"expected an API object or a manifest mapping, got {type(obj).__name__}")
 
@@ -484,7 +485,7 @@ class Cluster:
     def _apply_one(self, obj: Any, manifest: Mapping[str, Any] | None) -> Any:
         kind = obj.kind
         meta = obj.metadata
-        ns = "" if kind in ("Node", "Namespace") else (meta.namespace or "default")
+        ns = "" if kind in CLUSTER_SCOPED else (meta.namespace or "default")
         if manifest is None:
             manifest = _manifests.to_manifest(obj)
         config = json.dumps(_strip_for_last_applied(manifest, ns), separators=(",", ":"), sort_keys=True) + "\n"

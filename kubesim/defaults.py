@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from kubesim import inert as _inert
 from kubesim import objects as o
 from kubesim._memo import ByIdentity
 from kubesim.errors import InvalidOption
@@ -440,4 +441,5 @@ _DEFAULTERS: dict[type, Callable[[Any], Any]] = {
     o.DaemonSet: _daemon_set,
     o.Namespace: _namespace,
     o.Node: _node,
+    _inert.InertObject: _inert.default,  # the registries' defaults of the inert kinds
 }

@@ -223,4 +223,12 @@ _RESOURCE_NAMES = {
 
 
 def _resource(kind: str) -> str:
-    return _RESOURCE_NAMES.get(kind, kind.lower() + "s")
+    name = _RESOURCE_NAMES.get(kind)
+    if name is not None:
+        return name
+    from kubesim.kinds import KIND_INFO  # kinds imports this module
+
+    info = KIND_INFO.get(kind)
+    if info is None:
+        return kind.lower() + "s"
+    return f"{info.plural}.{info.group}" if info.group else info.plural

@@ -16,6 +16,8 @@ kind name used everywhere in kubesim.  Everything here is ``O(1)``.
 'endpointslice.discovery.k8s.io'
 >>> API_VERSIONS["Deployment"]
 'apps/v1'
+>>> resolve_kind("cm"), KIND_INFO["ConfigMap"].inert
+('ConfigMap', True)
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ __all__ = [
     "resolve_kind",
     "resource_name",
     "kind_for_api_version",
+    "INERT",
+    "INERT_KINDS",
 ]
 
 
@@ -44,6 +48,8 @@ class KindInfo(NamedTuple):
     singular: str
     short_names: tuple[str, ...]
     namespaced: bool
+    #: stored without a model (:mod:`kubesim.inert`): no controller acts on it
+    inert: bool = False
 
     @property
     def api_version(self) -> str:
@@ -58,7 +64,36 @@ class KindInfo(NamedTuple):
         return f"{lower}.{self.group}" if self.group else lower
 
 
-#: Every kind kubesim models, in the order kubectl's discovery lists their groups.
+#: The kinds stored without a model (:mod:`kubesim.inert`): kind -> (group, version, plural,
+#: singular, short names, namespaced).
+INERT_KINDS: dict[str, tuple[str, str, str, str, tuple[str, ...], bool]] = {
+    "ConfigMap": ("", "v1", "configmaps", "configmap", ("cm",), True),
+    "Secret": ("", "v1", "secrets", "secret", (), True),
+    "ServiceAccount": ("", "v1", "serviceaccounts", "serviceaccount", ("sa",), True),
+    "PersistentVolumeClaim": ("", "v1", "persistentvolumeclaims", "persistentvolumeclaim", ("pvc",), True),
+    "LimitRange": ("", "v1", "limitranges", "limitrange", ("limits",), True),
+    "ResourceQuota": ("", "v1", "resourcequotas", "resourcequota", ("quota",), True),
+    "Job": ("batch", "v1", "jobs", "job", (), True),
+    "CronJob": ("batch", "v1", "cronjobs", "cronjob", ("cj",), True),
+    "HorizontalPodAutoscaler": ("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler",
+                                ("hpa",), True),
+    "PodDisruptionBudget": ("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", ("pdb",), True),
+    "Ingress": ("networking.k8s.io", "v1", "ingresses", "ingress", ("ing",), True),
+    "IngressClass": ("networking.k8s.io", "v1", "ingressclasses", "ingressclass", (), False),
+    "NetworkPolicy": ("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", ("netpol",), True),
+    "Role": ("rbac.authorization.k8s.io", "v1", "roles", "role", (), True),
+    "RoleBinding": ("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", (), True),
+    "ClusterRole": ("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", (), False),
+    "ClusterRoleBinding": ("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", (), False),
+}
+
+
+def _inert_infos() -> tuple[KindInfo, ...]:
+    return tuple(KindInfo(k, *v, inert=True) for k, v in INERT_KINDS.items())
+
+
+#: Every kind the API server serves: the modelled kinds, in the order kubectl's discovery lists
+#: their groups, then the inert kinds (:data:`kubesim.inert.INERT_KINDS`).
 KIND_INFO: dict[str, KindInfo] = {
     info.kind: info
     for info in (
@@ -74,8 +109,12 @@ KIND_INFO: dict[str, KindInfo] = {
         KindInfo("ReplicaSet", "apps", "v1", "replicasets", "replicaset", ("rs",), True),
         KindInfo("StatefulSet", "apps", "v1", "statefulsets", "statefulset", ("sts",), True),
         KindInfo("DaemonSet", "apps", "v1", "daemonsets", "daemonset", ("ds",), True),
+        *_inert_infos(),
     )
 }
+
+#: The kinds stored without a model.
+INERT: frozenset[str] = frozenset(k for k, info in KIND_INFO.items() if info.inert)
 
 #: kind -> apiVersion (``"Deployment" -> "apps/v1"``).
 API_VERSIONS: dict[str, str] = {kind: info.api_version for kind, info in KIND_INFO.items()}

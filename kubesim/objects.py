@@ -1150,4 +1150,6 @@ KINDS: dict[str, type] = {
 }
 
 #: Kinds without a namespace.
-CLUSTER_SCOPED: frozenset[str] = frozenset({"Node", "Namespace"})
+CLUSTER_SCOPED: frozenset[str] = frozenset(
+    {"Node", "Namespace", "IngressClass", "ClusterRole", "ClusterRoleBinding"}  # the last three: kubesim.inert
+)

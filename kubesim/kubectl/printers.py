@@ -409,6 +409,17 @@ _TABLES: dict[str, tuple[tuple[_Column, ...], _RowFn]] = {
 }
 
 
+def _add_inert_tables() -> None:
+    # the inert kinds' tables (kubesim/kubectl/inert_printers.py)
+    from kubesim.kubectl.inert_printers import INERT_TABLES
+
+    for kind, (cols, row) in INERT_TABLES.items():
+        _TABLES[kind] = (tuple(_C(name, wide) for name, wide in cols), row)
+
+
+_add_inert_tables()
+
+
 def _label_column_header(key: str) -> str:
     """``-L kubernetes.io/hostname`` heads its column ``HOSTNAME`` (the name after the last
     ``/``, upper case), as ``tableprinter.go`` does."""

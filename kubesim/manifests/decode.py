@@ -365,6 +365,42 @@ def _fail(e: _Bad, document: int | None) -> ManifestError:
     return ManifestError(e.message.replace(_PATH, path), path=path, document=document)
 
 
+def _plain_json(v: Any, path: str) -> Any:
+    """``v`` as JSON values (YAML timestamps and other scalars as strings, as
+    ``sigs.k8s.io/yaml`` converts them)."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, Mapping):
+        out = {}
+        for k, x in v.items():
+            if not isinstance(k, str):
+                raise ManifestError(f"non-string key {k!r} in an object", path=path)
+            out[k] = _plain_json(x, f"{path}.{k}")
+        return out
+    if isinstance(v, (list, tuple)):
+        return [_plain_json(x, f"{path}[{i}]") for i, x in enumerate(v)]
+    return str(v)
+
+
+def _decode_inert(d: Mapping[str, Any], kind: str, api_version: str, document: int | None) -> Any:
+    """An inert kind (:mod:`kubesim.inert`): the metadata decoded strictly, the rest kept as
+    plain JSON."""
+    from kubesim.inert import make
+
+    st = _STRUCTS[o.ObjectMeta]
+    try:
+        meta = st.decode(d.get("metadata"), st.openapi, False)
+    except _Bad as e:
+        e.segs.append(".metadata")
+        raise _fail(e, document) from None
+    body = {k: v for k, v in d.items() if k not in ("kind", "apiVersion", "metadata")}
+    try:
+        plain = _plain_json(body, "")
+    except ManifestError as e:
+        raise ManifestError(str(e).split(": ", 1)[-1], path=e.path.lstrip("."), document=document) from None
+    return make(kind, api_version, meta, plain)
+
+
 def _decode_object(d: Any, document: int | None = None, default_kind: str | None = None,
                    default_api_version: str | None = None) -> Any:
     if not isinstance(d, Mapping):
@@ -390,6 +426,8 @@ def _decode_object(d: Any, document: int | None = None, default_kind: str | None
     if info.api_version != api_version:
         raise ManifestError(f'no matches for kind "{kind}" in version "{api_version}"',
                             path="apiVersion", document=document)
+    if info.inert:
+        return _decode_inert(d, kind, api_version, document)
     st = _STRUCTS[o.KINDS[kind]]
     try:
         return st.decode(d, st.openapi, False)

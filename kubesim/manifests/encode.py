@@ -99,6 +99,11 @@ def to_manifest(obj: Any) -> dict[str, Any]:
     {'kind': 'Namespace', 'apiVersion': 'v1', 'metadata': {'name': 'prod'}, 'spec': {}, 'status': {}}
     """
     enc = _ENCODERS.get(type(obj))
+    if enc is None and getattr(type(obj), "inert", False):  # kubesim.inert
+        from kubesim.inert import to_manifest_body
+
+        return {"kind": obj.kind, "apiVersion": obj.api_version, "metadata": encode(obj.metadata),
+                **to_manifest_body(obj)}
     if enc is None or type(obj) not in _TOP:
         raise TypeError(f"to_manifest() needs a top-level API object, not {type(obj).__name__}")
     return enc(obj)

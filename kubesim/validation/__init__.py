@@ -71,6 +71,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kubesim.errors import FieldError, InvalidObject
+from kubesim.inert import InertObject
 from kubesim.objects import (
     DaemonSet,
     Deployment,
@@ -97,6 +98,7 @@ from kubesim.validation.endpoints import (
     _validate_endpoints,
 )
 from kubesim.validation.endpoints import _endpoint_address_errors as _endpoint_address_errors
+from kubesim.validation.inert import validate_inert
 from kubesim.validation.meta import TOTAL_ANNOTATION_SIZE_LIMIT
 from kubesim.validation.pods import (
     _VALID_POD_SPECS,
@@ -135,7 +137,7 @@ def validate(obj: Any, old: Any = None) -> None:
     """
     errs = validate_errors(obj, old)
     if errs:
-        raise InvalidObject(type(obj).kind, obj.metadata.name or obj.metadata.generate_name, errs)
+        raise InvalidObject(obj.kind, obj.metadata.name or obj.metadata.generate_name, errs)
 
 
 def validate_errors(obj: Any, old: Any = None) -> list[FieldError]:
@@ -199,6 +201,7 @@ _VALIDATORS: dict[type, Callable[[_Errs, Any, Any], None]] = {
     EndpointSlice: _validate_endpoint_slice,
     Deployment: _validate_deployment,
     ReplicaSet: _validate_replica_set,
+    InertObject: validate_inert,
     StatefulSet: _validate_stateful_set,
     DaemonSet: _validate_daemon_set,
 }

@@ -47,7 +47,7 @@ from kubesim.wire.endpoints import (
     slice_port_json_size,
 )
 from kubesim.wire.gojson import _json_len, _json_str_len, _manifests, json_list_size
-from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes
+from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes, _object_meta
 from kubesim.wire.pods import (
     _SERVICE_STATUS,
     _namespace,
@@ -138,6 +138,10 @@ def encode_raw(obj: Any, *, include_resource_version: bool = True) -> bytes:
     ``O(size of obj)``; uncached."""
     enc = _ENCODERS.get(type(obj))
     if enc is None:
+        if getattr(type(obj), "inert", False):  # kubesim.inert: metadata 1, then its fields
+            from kubesim.inert import content_proto
+
+            return _msg(1, _object_meta(obj.metadata, include_resource_version)) + content_proto(obj)
         raise TypeError(f"not a top-level kubesim object: {type(obj).__name__}")
     return enc(obj, include_resource_version)
 
@@ -287,6 +291,10 @@ def _proto_rest(obj: Any) -> int:
         return n + wrap(len(obj.address_type.encode("utf-8", "surrogatepass")))
     plan = _PROTO_PARTS.get(type(obj))
     if plan is None:
+        if getattr(type(obj), "inert", False):
+            from kubesim.inert import content_proto
+
+            return len(content_proto(obj))
         raise TypeError(f"not a top-level kubesim object: {type(obj).__name__}")
     parts, n = plan
     for attr, body in parts:
@@ -358,6 +366,9 @@ def _json_rest(obj: Any) -> tuple[int, bool]:
         else:
             n += 4
         return n, False
+    if getattr(type(obj), "inert", False):  # kubesim.inert: measured whole
+        manifest = _manifests().to_manifest(obj)
+        return _json_len(manifest) - _json_len(manifest["metadata"]), True
     plan = _JSON_PLANS.get(type(obj))
     if plan is None:
         plan = _JSON_PLANS[type(obj)] = _json_plan(type(obj))

@@ -1,0 +1,420 @@
+"""Kinds kubesim stores but does not model: inert objects with the API server's identity,
+metadata validation and exact-where-stated sizes, and no controller behind them.
+
+A real application's manifests carry ConfigMaps, Secrets, ServiceAccounts, Ingresses, RBAC,
+Jobs ... beside its Deployments and Services. kubesim accepts them (:data:`INERT_KINDS`, listed
+in :mod:`kubesim.kinds` with ``inert=True``) as :class:`InertObject`: the API server gives them
+a uid, a resourceVersion, a creationTimestamp, a generated name, a ``generation`` for the kinds
+whose registry strategy keeps one (:data:`GENERATION_KINDS`, bumped on a ``spec`` change), it
+validates their metadata (names as each kind's registry validates them, labels, annotations,
+owner references, finalizers) and refuses what etcd would refuse (the request-size limit);
+ConfigMaps and Secrets get their own checks (keys, the 1 MiB data limit). Nothing watches
+them: no Job runs, no HPA scales, no Ingress routes. The namespace controller deletes them
+with their namespace and the garbage collector honours their owner references.
+
+What is stored: the manifest as sent, minus ``status`` (the registries reset it on create;
+an update keeps the stored one), with the registries' defaults for the kinds described by a
+schema here (:data:`SCHEMAS`): Secret ``type: Opaque`` and ``stringData`` folded into
+``data``; RBAC subjects' ``apiGroup``.
+
+Sizes (``ChangeEvent.json_bytes`` / ``proto_bytes``):
+
+* **exact** for ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding and
+  ClusterRoleBinding, as long as every field is one the schema here knows: the JSON is
+  normalised the way Go serialises the typed object (struct order, ``omitempty``, ``null`` for
+  an empty list without it) and the protobuf message is encoded from the field numbers of
+  k8s.io/api ``core/v1`` and ``rbac/v1`` ``generated.proto`` (non-pointer scalars always
+  written, maps sorted by key, ``[]byte`` values from base64);
+* **JSON exact as written, protobuf estimated** for every other inert kind (and for a schema'd
+  kind carrying a field the schema lacks): the JSON is what the client sent (the API server
+  would add its defaults, e.g. a Job's ``backoffLimit`` and pod-template defaults, and would
+  serialise in struct order: the length is the same only when nothing is defaulted); the
+  protobuf size is an estimate (:func:`estimate_proto`) -- each JSON scalar as a tagged
+  field, each object and list entry as a length-delimited message -- within about a quarter
+  of the real encoding for typical manifests. ``ChangeEvent`` does not mark which; this
+  docstring and ``docs/inert-kinds.md`` do.
+
+Costs: every operation is ``O(size of the object)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+
+from kubesim.kinds import INERT_KINDS
+from kubesim.objects import ObjectMeta
+from kubesim.wire.protobuf import _bool, _int, _len_field, _msg, _str
+
+__all__ = [
+    "InertObject",
+    "INERT_KINDS",
+    "GENERATION_KINDS",
+    "SCHEMAS",
+    "exact_sizes",
+    "content",
+    "make",
+    "default",
+    "to_manifest_body",
+    "content_proto",
+    "estimate_proto",
+]
+
+#: Kinds whose registry strategy sets ``metadata.generation`` (1 on create, +1 per spec change).
+GENERATION_KINDS = frozenset({
+    "Job", "CronJob", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "IngressClass", "NetworkPolicy",
+})
+
+#: Kinds with a ``status`` the registry resets on create: the zero status as Go serialises it.
+_ZERO_STATUS: dict[str, Any] = {
+    "PersistentVolumeClaim": {"phase": "Pending"},
+    "ResourceQuota": {},
+    "Job": {},
+    "CronJob": {},
+    "HorizontalPodAutoscaler": {"desiredReplicas": 0},
+    "PodDisruptionBudget": {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0},
+    "Ingress": {"loadBalancer": {}},
+}
+
+
+@attrs.frozen
+class InertObject:
+    """An object of a kind kubesim stores without modelling (see the module docstring).
+
+    ``content`` holds every top-level field other than ``kind``, ``apiVersion`` and
+    ``metadata`` as compact JSON text with sorted keys (immutable, compared by value); read it
+    with :func:`content`.
+    """
+
+    metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
+    kind: str = ""
+    api_version: str = ""
+    content: str = "{}"
+
+    inert: ClassVar[bool] = True
+
+    @property
+    def spec(self) -> Any:
+        """The ``spec`` field as plain JSON (``None`` when absent)."""
+        return content(self).get("spec")
+
+
+def content(obj: InertObject) -> dict[str, Any]:
+    """The object's top-level fields other than kind/apiVersion/metadata. ``O(size)``."""
+    value: dict[str, Any] = json.loads(obj.content)
+    return value
+
+
+def _text(body: Mapping[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def make(kind: str, api_version: str, metadata: ObjectMeta, body: Mapping[str, Any]) -> InertObject:
+    """An inert object from a decoded manifest's parts (``body`` without kind, apiVersion and
+    metadata). ``O(size)``."""
+    return InertObject(metadata=metadata, kind=kind, api_version=api_version, content=_text(body))
+
+
+# --------------------------------------------------------------------------------------------
+# schemas: JSON key -> (protobuf field number, type, omitempty), in Go struct order.
+# types: "str" (a Go string: always written in protobuf), "?str" (*string), "?bool" (*bool),
+# "int32", "map" (map[string]string), "bytesmap" (map[string][]byte, base64 in JSON),
+# ("msg", name) a value struct (always written), ("?msg", name) a pointer struct,
+# ("rep", type) a list.
+
+_Field = tuple[int, Any, bool]
+
+SCHEMAS: dict[str, dict[str, _Field]] = {
+    "ConfigMap": {"immutable": (4, "?bool", True), "data": (2, "map", True), "binaryData": (3, "bytesmap", True)},
+    "Secret": {"immutable": (5, "?bool", True), "data": (2, "bytesmap", True), "type": (3, "str", True)},
+    "ServiceAccount": {
+        "secrets": (2, ("rep", ("msg", "ObjectReference")), True),
+        "imagePullSecrets": (3, ("rep", ("msg", "LocalObjectReference")), True),
+        "automountServiceAccountToken": (4, "?bool", True),
+    },
+    "ObjectReference": {
+        "kind": (1, "str", True), "namespace": (2, "str", True), "name": (3, "str", True), "uid": (4, "str", True),
+        "apiVersion": (5, "str", True), "resourceVersion": (6, "str", True), "fieldPath": (7, "str", True),
+    },
+    "LocalObjectReference": {"name": (1, "str", True)},
+    "Role": {"rules": (2, ("rep", ("msg", "PolicyRule")), False)},
+    "ClusterRole": {
+        "rules": (2, ("rep", ("msg", "PolicyRule")), False),
+        "aggregationRule": (3, ("?msg", "AggregationRule"), True),
+    },
+    "AggregationRule": {"clusterRoleSelectors": (1, ("rep", ("msg", "LabelSelector")), True)},
+    "LabelSelector": {
+        "matchLabels": (1, "map", True),
+        "matchExpressions": (2, ("rep", ("msg", "LabelSelectorRequirement")), True),
+    },
+    "LabelSelectorRequirement": {"key": (1, "str", False), "operator": (2, "str", False),
+                                 "values": (3, ("rep", "str"), True)},
+    "PolicyRule": {
+        "verbs": (1, ("rep", "str"), False), "apiGroups": (2, ("rep", "str"), True),
+        "resources": (3, ("rep", "str"), True), "resourceNames": (4, ("rep", "str"), True),
+        "nonResourceURLs": (5, ("rep", "str"), True),
+    },
+    "RoleBinding": {"subjects": (2, ("rep", ("msg", "Subject")), True), "roleRef": (3, ("msg", "RoleRef"), False)},
+    "ClusterRoleBinding": {"subjects": (2, ("rep", ("msg", "Subject")), True),
+                           "roleRef": (3, ("msg", "RoleRef"), False)},
+    "Subject": {"kind": (1, "str", False), "apiGroup": (2, "str", True), "name": (3, "str", False),
+                "namespace": (4, "str", True)},
+    "RoleRef": {"apiGroup": (1, "str", False), "kind": (2, "str", False), "name": (3, "str", False)},
+}
+
+
+class _Unknown(Exception):
+    """A field or value the schema does not describe: the size is estimated instead."""
+
+
+def _is_empty(v: Any) -> bool:
+    return v is None or v == "" or v == [] or v == {} or v is False or v == 0
+
+
+def _normalise(msg: str, value: Any) -> dict[str, Any]:
+    """The JSON Go would serve for ``value`` read into the struct ``msg``."""
+    schema = SCHEMAS[msg]
+    if not isinstance(value, Mapping):
+        raise _Unknown(msg)
+    for k in value:
+        if k not in schema:
+            raise _Unknown(f"{msg}.{k}")
+    out: dict[str, Any] = {}
+    for key, (_, typ, omitempty) in schema.items():
+        v = value.get(key)
+        if isinstance(typ, tuple) and typ[0] == "rep":
+            if v is None or v == []:
+                if not omitempty:
+                    out[key] = None
+                continue
+            if not isinstance(v, list):
+                raise _Unknown(key)
+            elem = typ[1]
+            out[key] = [_normalise(elem[1], x) if isinstance(elem, tuple) else _scalar(elem, x) for x in v]
+        elif isinstance(typ, tuple) and typ[0] in ("msg", "?msg"):
+            if v is None:
+                if typ[0] == "msg" and not omitempty:
+                    out[key] = _normalise(typ[1], {})
+                continue
+            out[key] = _normalise(typ[1], v)
+        elif typ in ("map", "bytesmap"):
+            if not v:
+                continue
+            if not isinstance(v, Mapping) or not all(isinstance(x, str) for x in v.values()):
+                raise _Unknown(key)
+            out[key] = dict(v)
+        elif typ == "?bool":
+            if v is None:
+                continue
+            out[key] = _scalar(typ, v)
+        else:
+            if v is None or (omitempty and _is_empty(v)):
+                if not omitempty:
+                    out[key] = _scalar(typ, "" if typ == "str" else 0)
+                continue
+            out[key] = _scalar(typ, v)
+    return out
+
+
+def _scalar(typ: str, v: Any) -> Any:
+    if typ in ("str", "?str"):
+        if not isinstance(v, str):
+            raise _Unknown(typ)
+        return v
+    if typ == "?bool":
+        if not isinstance(v, bool):
+            raise _Unknown(typ)
+        return v
+    if typ == "int32":
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise _Unknown(typ)
+        return v
+    raise _Unknown(typ)
+
+
+# --------------------------------------------------------------------------------------------
+# protobuf from the schema
+
+
+def _varint_len(n: int) -> int:
+    if n < 0:
+        return 10
+    size = 1
+    while n >= 0x80:
+        n >>= 7
+        size += 1
+    return size
+
+
+def _tag_len(num: int) -> int:
+    return _varint_len(num << 3)
+
+
+def _ld(num: int, body: int) -> int:
+    """The size of a length-delimited field: tag, length, body."""
+    return _tag_len(num) + _varint_len(body) + body
+
+
+def _blen(s: str) -> int:
+    return len(s.encode("utf-8", "surrogatepass"))
+
+
+def _msg_bytes(msg: str, value: Mapping[str, Any]) -> bytes:
+    """The protobuf message ``msg`` for the normalised JSON ``value`` (fields in number order)."""
+    schema = SCHEMAS[msg]
+    parts: list[tuple[int, bytes]] = []
+    for key, (num, typ, _) in schema.items():
+        v = value.get(key)
+        out = b""
+        if isinstance(typ, tuple) and typ[0] == "rep":
+            elem = typ[1]
+            if isinstance(elem, tuple):
+                out = b"".join(_msg(num, _msg_bytes(elem[1], x)) for x in v or ())
+            else:
+                out = b"".join(_str(num, x) for x in v or ())
+        elif isinstance(typ, tuple) and typ[0] in ("msg", "?msg"):
+            if v is not None:
+                out = _msg(num, _msg_bytes(typ[1], v))
+            elif typ[0] == "msg":
+                out = _msg(num, _msg_bytes(typ[1], {}))
+        elif typ == "map":
+            m = v or {}
+            out = b"".join(_msg(num, _str(1, k) + _str(2, m[k])) for k in sorted(m))
+        elif typ == "bytesmap":
+            m = v or {}
+            out = b"".join(_msg(num, _str(1, k) + _len_field(2, _b64(m[k]))) for k in sorted(m))
+        elif typ == "?bool":
+            out = b"" if v is None else _bool(num, bool(v))
+        elif typ == "?str":
+            out = b"" if v is None else _str(num, v)
+        elif typ == "str":
+            out = _str(num, v or "")
+        elif typ == "int32":
+            out = _int(num, int(v or 0))
+        parts.append((num, out))
+    return b"".join(b for _, b in sorted(parts, key=lambda p: p[0]))
+
+
+def _b64(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise _Unknown("base64") from None
+
+
+def estimate_proto(value: Any, num: int = 1) -> int:
+    """An estimate of the protobuf size of a field ``num`` holding the JSON ``value`` without
+    its schema: strings and numbers as one tagged field, booleans as two bytes, objects and
+    list entries as length-delimited messages of their fields (numbered from 1 in order), map
+    entries of strings as key/value messages. ``O(size)``."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return _tag_len(num) + 1
+    if isinstance(value, int):
+        return _tag_len(num) + _varint_len(value)
+    if isinstance(value, float):
+        return _tag_len(num) + 8
+    if isinstance(value, str):
+        return _ld(num, _blen(value))
+    if isinstance(value, list):
+        return sum(estimate_proto(x, num) for x in value)
+    if isinstance(value, Mapping):
+        if value and all(isinstance(x, str) for x in value.values()) and not any(isinstance(k, int) for k in value):
+            body = 0
+            for i, x in enumerate(value.values(), 1):
+                body += _ld(i, _blen(x))
+            return _ld(num, body)
+        return _ld(num, sum(estimate_proto(x, i) for i, x in enumerate(value.values(), 1)))
+    return _ld(num, _blen(str(value)))
+
+
+# --------------------------------------------------------------------------------------------
+# what the API server stores
+
+
+def default(obj: InertObject) -> InertObject:
+    """The registries' defaults and create-time normalisation (see the module docstring).
+    ``O(size)``."""
+    body = content(obj)
+    changed = False
+    if obj.kind == "Secret":
+        if not body.get("type"):
+            body["type"] = "Opaque"
+            changed = True
+        string_data = body.pop("stringData", None)
+        if string_data is not None:
+            changed = True
+            if isinstance(string_data, Mapping):
+                data = dict(body.get("data") or {})
+                for k, v in string_data.items():
+                    if isinstance(v, str):
+                        data[k] = base64.b64encode(v.encode("utf-8")).decode("ascii")
+                body["data"] = data
+    elif obj.kind in ("RoleBinding", "ClusterRoleBinding"):
+        subjects = body.get("subjects")
+        if isinstance(subjects, list):
+            for s in subjects:
+                if isinstance(s, dict) and not s.get("apiGroup") and s.get("kind") in ("User", "Group"):
+                    s["apiGroup"] = "rbac.authorization.k8s.io"
+                    changed = True
+    return attrs.evolve(obj, content=_text(body)) if changed else obj
+
+
+def with_status_of(obj: InertObject, old: InertObject | None) -> InertObject:
+    """The status the registry stores: the zero status on create (or none for kinds without
+    one), the stored one on update (status is a subresource). ``O(size)``."""
+    body = content(obj)
+    if obj.kind in _ZERO_STATUS:
+        status = _ZERO_STATUS[obj.kind] if old is None else content(old).get("status", _ZERO_STATUS[obj.kind])
+        if body.get("status") == status:
+            return obj
+        body["status"] = status
+    elif "status" in body:
+        del body["status"]
+    else:
+        return obj
+    return attrs.evolve(obj, content=_text(body))
+
+
+def to_manifest_body(obj: InertObject) -> dict[str, Any]:
+    """The fields after ``metadata`` as the API server serves them: normalised by the schema
+    when the kind has one and every field is known, else as stored. ``O(size)``."""
+    body = content(obj)
+    if obj.kind in SCHEMAS:
+        try:
+            return _normalise(obj.kind, body)
+        except _Unknown:
+            pass
+    return body
+
+
+def exact_sizes(obj: InertObject) -> bool:
+    """Whether :func:`content_proto` is the exact encoding for ``obj`` (a schema'd kind, every
+    field known) rather than an estimate. ``O(size)``."""
+    return _exact_bytes(obj) is not None
+
+
+def _exact_bytes(obj: InertObject) -> bytes | None:
+    if obj.kind not in SCHEMAS:
+        return None
+    try:
+        return _msg_bytes(obj.kind, _normalise(obj.kind, content(obj)))
+    except _Unknown:
+        return None
+
+
+def content_proto(obj: InertObject) -> bytes:
+    """The protobuf fields after ``metadata`` (field 1): the exact encoding when
+    :func:`exact_sizes`, else a filler of :func:`estimate_proto`'s length for each top-level
+    field (so ``len()`` is the estimate; the bytes are not a real encoding). ``O(size)``."""
+    exact = _exact_bytes(obj)
+    if exact is not None:
+        return exact
+    n = sum(estimate_proto(v, i) for i, v in enumerate(content(obj).values(), 2))
+    return b"\x00" * n
