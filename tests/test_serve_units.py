@@ -427,3 +427,79 @@ def protodecode_delete_options() -> bytes:
 
     body = (_varint(1 << 3) + _varint(0) + _field(2, _field(1, b"u")) + _field(4, b"Background") + _field(5, b"All"))
     return envelope("v1", "DeleteOptions", body)
+
+
+_NASTY_YAML = [
+    b"apiVersion: v1\nkind: Endpoints\nmetadata: {name: t, creationTimestamp: 2025-01-01T00:00:00Z}\n",
+    b"apiVersion: v1\nkind: Endpoints\nmetadata: {name: k, labels: {1: 2, true: x, null: y}}\n",
+    b"apiVersion: v1\nkind: Endpoints\nmetadata: {name: b, annotations: {x: !!binary aGk=}}\n",
+    b"apiVersion: v1\nkind: Endpoints\nmetadata: {name: i, labels: {x: .inf}}\n",
+    b"apiVersion: v1\nkind: Endpoints\nmetadata: {name: m, labels: {? [a, b] : c}}\n",
+    b"apiVersion: v1\nkind: Endpoints\nmetadata: {name: s, annotations: {s: !!set {a: null}}}\n",
+    b"apiVersion: v1\nkind: Endpoints\nmetadata: &a {name: r, labels: *a}\n",
+    b"!!python/object:os.system [echo]\n", b"- a\n- b\n", b"---\n---\n", b"{", b"\xff", b"", b"~",
+    b"apiVersion: v1\nkind: Endpoints\nmetadata: {name: n}\nsubsets: [{addresses: [{ip: 1.2.3.4}], ports: [{port: 99999999999999999999}]}]\n",
+]
+
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=4),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(
+        st.sampled_from(["apiVersion", "kind", "metadata", "name", "labels", "spec", "subsets", "ports", "port",
+                         "addresses", "ip", "resourceVersion", "x", "$patch", "op", "path", "value"]), kids, max_size=4),
+    max_leaves=12)
+
+
+def _no_500(b: Backend, method: str, path: str, ctype: str, body: bytes, query: dict[str, str] | None = None) -> None:
+    resp = b.handle(Request(method, path, query or {}, {"Content-Type": ctype}, body))
+    assert isinstance(resp, Response)
+    assert resp.code != 500, (method, path, ctype, body[:120], resp.body[:300])
+    if resp.code >= 400:
+        st_ = json.loads(resp.body)
+        assert st_["kind"] == "Status" and st_["code"] == resp.code
+
+
+@pytest.mark.parametrize("body", _NASTY_YAML)
+def test_hostile_yaml_bodies_are_answered_with_a_status(body: bytes) -> None:
+    b = _backend()
+    b.cluster.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "live"}})
+    for ctype in ("application/yaml", "application/apply-patch+yaml", "application/json"):
+        _no_500(b, "POST", "/api/v1/namespaces/default/endpoints", ctype, body)
+        _no_500(b, "PUT", "/api/v1/namespaces/default/endpoints/live", ctype, body)
+        _no_500(b, "PATCH", "/api/v1/namespaces/default/endpoints/live", ctype, body, {"fieldManager": "m"})
+    b.cluster._check()
+
+
+@given(_JSONISH, st.sampled_from(["POST", "PUT", "PATCH-merge", "PATCH-json", "PATCH-smp", "PATCH-apply", "SCALE", "DELETE"]))
+def test_random_json_bodies_are_answered_with_a_status(value: Any, how: str) -> None:
+    b = _BACKEND
+    body = json.dumps(value).encode()
+    method, _, kind = how.partition("-")
+    ctype = {"merge": "application/merge-patch+json", "json": "application/json-patch+json",
+             "smp": "application/strategic-merge-patch+json", "apply": "application/apply-patch+yaml"}.get(kind, "application/json")
+    if how == "SCALE":
+        _no_500(b, "PATCH", "/apis/apps/v1/namespaces/default/deployments/d/scale", "application/merge-patch+json", body)
+    elif method == "POST":
+        _no_500(b, "POST", "/api/v1/namespaces/default/services", ctype, body, {"dryRun": "All"})
+    else:
+        _no_500(b, method, "/api/v1/namespaces/default/services/web", ctype, body, {"dryRun": "All", "fieldManager": "m"})
+
+
+def _seeded_backend() -> Backend:
+    b = _backend()
+    b.cluster.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    b.cluster.apply_file("examples/manifests/nginx-deployment.yaml")
+    b.cluster.create(attrs_evolve_name(b.cluster.get("Deployment", "nginx-deployment"), "d"))
+    return b
+
+
+def attrs_evolve_name(obj: Any, name: str) -> Any:
+    import attrs
+
+    meta = attrs.evolve(obj.metadata, name=name, uid="", resource_version="", creation_timestamp=None,
+                        annotations=obj.metadata.annotations)
+    return attrs.evolve(obj, metadata=meta)
+
+
+_BACKEND = _seeded_backend()

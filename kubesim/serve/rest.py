@@ -26,6 +26,7 @@ All methods run on one thread (the server's event loop); the cluster is never sh
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -702,7 +703,7 @@ class Backend:
             config = self._body(req)
             if not isinstance(config, dict):
                 raise ApiError(400, "BadRequest", "the applied configuration must be an object")
-            d = _strip_apply_directives(config)
+            d = _apply_config(config)
             if res.kind in _STATUS_RESET_ON_CREATE:
                 d.pop("status", None)
             _record_apply(d, config, manager, res, self._now())
@@ -940,7 +941,7 @@ _MAX_YAML_NODES = 200_000
 def _load_yaml(text: str) -> Any:
     """One YAML document with ``yaml.safe_load`` semantics, refusing documents whose aliases
     expand past :data:`_MAX_YAML_NODES` nodes (a "billion laughs" body) or recurse."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = yaml.compose(text, Loader=_JSONLoader)
     if node is None:
         return None
     weight: dict[int, int] = {}
@@ -968,11 +969,50 @@ def _load_yaml(text: str) -> Any:
                 stack.extend([(k, False), (v, False)])
         elif isinstance(n, yaml.SequenceNode):
             stack.extend((c, False) for c in n.value)
-    loader = yaml.SafeLoader("")
+    loader = _JSONLoader("")
     try:
-        return loader.construct_document(node)
+        return _jsonable(loader.construct_document(node))
     finally:
         loader.dispose()
+
+
+class _JSONLoader(yaml.SafeLoader):  # type: ignore[misc,unused-ignore]
+    """``yaml.safe_load`` without timestamp resolution: timestamps stay strings, as in
+    ``sigs.k8s.io/yaml`` (YAML is converted to JSON before it is decoded)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    """A YAML value as the JSON it converts to: keys as strings (``1: x`` -> ``"1"``), bytes
+    (``!!binary``) as base64; infinities and NaN, which JSON cannot hold, are a 400."""
+    if depth > 1000:
+        raise ApiError(400, "BadRequest", "error converting YAML to JSON: the document is nested too deeply")
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if isinstance(k, bool):
+                key = "true" if k else "false"
+            elif k is None:
+                key = "null"
+            elif isinstance(k, (str, int, float)):
+                key = str(k)
+            else:
+                raise ApiError(400, "BadRequest", f"error converting YAML to JSON: unsupported map key of type {type(k).__name__}")
+            out[key] = _jsonable(v, depth + 1)
+        return out
+    if isinstance(value, list):
+        return [_jsonable(v, depth + 1) for v in value]
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise ApiError(400, "BadRequest", f"error converting YAML to JSON: json: unsupported value: {value}")
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)  # a date, a set: as its text
 
 
 def _delete_path(d: Any, path: str) -> None:
@@ -997,14 +1037,9 @@ def _delete_path(d: Any, path: str) -> None:
         raise ApiError(400, "BadRequest", f"cannot drop unknown field {path}")
 
 
-def _strip_apply_directives(config: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = json.loads(json.dumps(config))
-    return out
-
-
 def _apply_config(config: dict[str, Any]) -> dict[str, Any]:
-    """An applied configuration as a merge: server-side apply here merges every field the
-    configuration sets, lists by their merge keys."""
+    """A deep copy of an applied configuration without the ``managedFields`` a client may have
+    sent: server-side apply merges every field it sets (lists by their merge keys)."""
     c = json.loads(json.dumps(config))
     if isinstance(c.get("metadata"), dict):
         c["metadata"].pop("managedFields", None)
@@ -1123,7 +1158,3 @@ def _record_apply(d: dict[str, Any], config: dict[str, Any], manager: str, res: 
         e.get("manager") == manager and e.get("operation") == "Apply")]
     entries.append(entry)
     meta["managedFields"] = entries
-
-
-def status_response(code: int, reason: str, message: str) -> Response:
-    return json_response(code, status(code, reason, message))
