@@ -212,8 +212,10 @@ def test_discovery_lists_every_kind_once() -> None:
     assert all((info.group, kind) in served for kind, info in SERVED.items())
     assert {"Pod", "Service", "Node", "Namespace", "Endpoints", "EndpointSlice", "Deployment", "ReplicaSet"} <= set(SERVED)
     lst = discovery.resource_list("apps/v1")
-    assert lst is not None and {r["name"] for r in lst["resources"]} == {
+    assert lst is not None and {r["name"] for r in lst["resources"]} >= {
         "deployments", "deployments/status", "deployments/scale", "replicasets", "replicasets/status", "replicasets/scale"}
+    assert {r["name"] for r in lst["resources"] if "/" not in r["name"]} == {
+        r.plural for r in RESOURCES if r.api_version == "apps/v1"}
     assert discovery.resource_list("apps/v2") is None
 
 
