@@ -12,7 +12,11 @@ A report is a pure fold over the change log (:mod:`kubesim.changelog`): only com
 * the **information floor** (``scale-numbers.md`` §4) and each layout's ratio to it;
 * **network-programming latency** for writes that carry
   ``endpoints.kubernetes.io/last-change-trigger-time``;
-* churn **by cause** (``ChangeEvent.cause``; ``"unattributed"`` when empty).
+* churn **by cause** (``ChangeEvent.cause``; ``"unattributed"`` when empty). The scenarios set
+  causes (``scale``, ``readiness``, ...); the kubelet attributes the writes a container kill or
+  crash sets off, its own and the controllers' that follow, to ``restart`` (until the
+  container is ready again), and :func:`kubesim.scenarios.set_pod_condition` to
+  ``readiness-gate``.
 
 Both layouts are reported side by side as a counterfactual A/B on one trace: by default the
 same kube-proxy fleet (one per node) is charged for watching the EndpointSlices *and*, as
