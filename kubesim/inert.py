@@ -15,16 +15,19 @@ with their namespace and the garbage collector honours their owner references.
 What is stored: the manifest as sent, minus ``status`` (the registries reset it on create;
 an update keeps the stored one), with the registries' defaults for the kinds described by a
 schema here (:data:`SCHEMAS`): Secret ``type: Opaque`` and ``stringData`` folded into
-``data``; RBAC subjects' ``apiGroup``.
+``data``; RBAC subjects' ``apiGroup``; NetworkPolicy ``policyTypes`` and port ``protocol``;
+IngressClass parameters' ``scope``.
 
 Sizes (``ChangeEvent.json_bytes`` / ``proto_bytes``):
 
-* **exact** for ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding and
-  ClusterRoleBinding, as long as every field is one the schema here knows: the JSON is
-  normalised the way Go serialises the typed object (struct order, ``omitempty``, ``null`` for
-  an empty list without it) and the protobuf message is encoded from the field numbers of
-  k8s.io/api ``core/v1`` and ``rbac/v1`` ``generated.proto`` (non-pointer scalars always
-  written, maps sorted by key, ``[]byte`` values from base64);
+* **exact** for ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding,
+  ClusterRoleBinding, Ingress, IngressClass, NetworkPolicy and PodDisruptionBudget, as long as
+  every field is one the schema here knows: the JSON is normalised the way Go serialises the
+  typed object (struct order, ``omitempty``, value structs always written, ``null`` for an
+  empty list without ``omitempty``) and the protobuf message is encoded from the field numbers
+  of k8s.io/api ``core/v1``, ``rbac/v1``, ``networking/v1`` and ``policy/v1``
+  ``generated.proto`` (non-pointer scalars always written, maps sorted by key, ``[]byte``
+  values from base64, ``IntOrString`` as ``{type, intVal, strVal}``);
 * **JSON exact as written, protobuf estimated** for every other inert kind (and for a schema'd
   kind carrying a field the schema lacks): the JSON is what the client sent (the API server
   would add its defaults, e.g. a Job's ``backoffLimit`` and pod-template defaults, and would
@@ -32,7 +35,7 @@ Sizes (``ChangeEvent.json_bytes`` / ``proto_bytes``):
   protobuf size is an estimate (:func:`estimate_proto`) -- each JSON scalar as a tagged
   field, each object and list entry as a length-delimited message -- within about a quarter
   of the real encoding for typical manifests. ``ChangeEvent`` does not mark which; this
-  docstring and ``docs/inert-kinds.md`` do.
+  docstring and ``docs/guides/kinds-and-namespaces.md`` do.
 
 Costs: every operation is ``O(size of the object)``.
 """
@@ -165,6 +168,69 @@ SCHEMAS: dict[str, dict[str, _Field]] = {
     "Subject": {"kind": (1, "str", False), "apiGroup": (2, "str", True), "name": (3, "str", False),
                 "namespace": (4, "str", True)},
     "RoleRef": {"apiGroup": (1, "str", False), "kind": (2, "str", False), "name": (3, "str", False)},
+    # networking/v1
+    "Ingress": {"spec": (2, ("msg", "IngressSpec"), True), "status": (3, ("msg", "IngressStatus"), True)},
+    "IngressSpec": {
+        "ingressClassName": (4, "?str", True),
+        "defaultBackend": (1, ("?msg", "IngressBackend"), True),
+        "tls": (2, ("rep", ("msg", "IngressTLS")), True),
+        "rules": (3, ("rep", ("msg", "IngressRule")), True),
+    },
+    "IngressBackend": {
+        "service": (4, ("?msg", "IngressServiceBackend"), True),
+        "resource": (3, ("?msg", "TypedLocalObjectReference"), True),
+    },
+    "TypedLocalObjectReference": {"apiGroup": (1, "?str", False), "kind": (2, "str", False), "name": (3, "str", False)},
+    "IngressServiceBackend": {"name": (1, "str", False), "port": (2, ("msg", "ServiceBackendPort"), True)},
+    "ServiceBackendPort": {"name": (1, "str", True), "number": (2, "int32", True)},
+    "IngressTLS": {"hosts": (1, ("rep", "str"), True), "secretName": (2, "str", True)},
+    "IngressRule": {"host": (1, "str", True), "": (2, ("inline", "IngressRuleValue"), True)},
+    "IngressRuleValue": {"http": (1, ("?msg", "HTTPIngressRuleValue"), True)},
+    "HTTPIngressRuleValue": {"paths": (1, ("rep", ("msg", "HTTPIngressPath")), False)},
+    "HTTPIngressPath": {"path": (1, "str", True), "pathType": (3, "?str", False),
+                        "backend": (2, ("msg", "IngressBackend"), False)},
+    "IngressStatus": {"loadBalancer": (1, ("msg", "IngressLoadBalancerStatus"), True)},
+    "IngressLoadBalancerStatus": {"ingress": (1, ("rep", ("msg", "IngressLoadBalancerIngress")), True)},
+    "IngressLoadBalancerIngress": {"ip": (1, "str", True), "hostname": (2, "str", True),
+                                   "ports": (4, ("rep", ("msg", "IngressPortStatus")), True)},
+    "IngressPortStatus": {"port": (1, "int32", False), "protocol": (2, "str", False), "error": (3, "?str", True)},
+    "IngressClass": {"spec": (2, ("msg", "IngressClassSpec"), True)},
+    "IngressClassSpec": {"controller": (1, "str", True),
+                         "parameters": (2, ("?msg", "IngressClassParametersReference"), True)},
+    "IngressClassParametersReference": {
+        "apiGroup": (1, "?str", True), "kind": (2, "str", False), "name": (3, "str", False),
+        "scope": (4, "?str", True), "namespace": (5, "?str", True),
+    },
+    "NetworkPolicy": {"spec": (2, ("msg", "NetworkPolicySpec"), True)},
+    "NetworkPolicySpec": {
+        "podSelector": (1, ("msg", "LabelSelector"), True),
+        "ingress": (2, ("rep", ("msg", "NetworkPolicyIngressRule")), True),
+        "egress": (3, ("rep", ("msg", "NetworkPolicyEgressRule")), True),
+        "policyTypes": (4, ("rep", "str"), True),
+    },
+    "NetworkPolicyIngressRule": {"ports": (1, ("rep", ("msg", "NetworkPolicyPort")), True),
+                                 "from": (2, ("rep", ("msg", "NetworkPolicyPeer")), True)},
+    "NetworkPolicyEgressRule": {"ports": (1, ("rep", ("msg", "NetworkPolicyPort")), True),
+                                "to": (2, ("rep", ("msg", "NetworkPolicyPeer")), True)},
+    "NetworkPolicyPort": {"protocol": (1, "?str", True), "port": (2, "?intstr", True), "endPort": (3, "?int32", True)},
+    "NetworkPolicyPeer": {
+        "podSelector": (1, ("?msg", "LabelSelector"), True),
+        "namespaceSelector": (2, ("?msg", "LabelSelector"), True),
+        "ipBlock": (3, ("?msg", "IPBlock"), True),
+    },
+    "IPBlock": {"cidr": (1, "str", False), "except": (2, ("rep", "str"), True)},
+    # policy/v1
+    "PodDisruptionBudget": {"spec": (2, ("msg", "PodDisruptionBudgetSpec"), True),
+                            "status": (3, ("msg", "PodDisruptionBudgetStatus"), True)},
+    "PodDisruptionBudgetSpec": {
+        "minAvailable": (1, "?intstr", True), "selector": (2, ("?msg", "LabelSelector"), True),
+        "maxUnavailable": (3, "?intstr", True), "unhealthyPodEvictionPolicy": (4, "?str", True),
+    },
+    "PodDisruptionBudgetStatus": {
+        "observedGeneration": (1, "int64", True), "disruptionsAllowed": (3, "int32", False),
+        "currentHealthy": (4, "int32", False), "desiredHealthy": (5, "int32", False),
+        "expectedPods": (6, "int32", False),
+    },
 }
 
 
@@ -176,18 +242,33 @@ def _is_empty(v: Any) -> bool:
     return v is None or v == "" or v == [] or v == {} or v is False or v == 0
 
 
+def _keys(msg: str) -> set[str]:
+    """The JSON keys of ``msg``, those of its inlined structs included."""
+    out = set()
+    for key, (_, typ, _) in SCHEMAS[msg].items():
+        if isinstance(typ, tuple) and typ[0] == "inline":
+            out |= _keys(typ[1])
+        else:
+            out.add(key)
+    return out
+
+
 def _normalise(msg: str, value: Any) -> dict[str, Any]:
-    """The JSON Go would serve for ``value`` read into the struct ``msg``."""
-    schema = SCHEMAS[msg]
+    """The JSON Go would serve for ``value`` read into the struct ``msg``: struct order,
+    ``omitempty`` (never for a value struct), ``null`` for a list without it."""
     if not isinstance(value, Mapping):
         raise _Unknown(msg)
+    known = _keys(msg)
     for k in value:
-        if k not in schema:
+        if k not in known:
             raise _Unknown(f"{msg}.{k}")
     out: dict[str, Any] = {}
-    for key, (_, typ, omitempty) in schema.items():
+    for key, (_, typ, omitempty) in SCHEMAS[msg].items():
         v = value.get(key)
-        if isinstance(typ, tuple) and typ[0] == "rep":
+        kind = typ[0] if isinstance(typ, tuple) else typ
+        if kind == "inline":
+            out.update(_normalise(typ[1], {k: x for k, x in value.items() if k in _keys(typ[1])}))
+        elif kind == "rep":
             if v is None or v == []:
                 if not omitempty:
                     out[key] = None
@@ -196,28 +277,28 @@ def _normalise(msg: str, value: Any) -> dict[str, Any]:
                 raise _Unknown(key)
             elem = typ[1]
             out[key] = [_normalise(elem[1], x) if isinstance(elem, tuple) else _scalar(elem, x) for x in v]
-        elif isinstance(typ, tuple) and typ[0] in ("msg", "?msg"):
-            if v is None:
-                if typ[0] == "msg" and not omitempty:
-                    out[key] = _normalise(typ[1], {})
-                continue
-            out[key] = _normalise(typ[1], v)
-        elif typ in ("map", "bytesmap"):
+        elif kind == "msg":  # a value struct: encoding/json always writes it
+            out[key] = _normalise(typ[1], {} if v is None else v)
+        elif kind == "?msg":
+            if v is not None:
+                out[key] = _normalise(typ[1], v)
+        elif kind in ("map", "bytesmap"):
             if not v:
                 continue
             if not isinstance(v, Mapping) or not all(isinstance(x, str) for x in v.values()):
                 raise _Unknown(key)
             out[key] = dict(v)
-        elif typ == "?bool":
-            if v is None:
-                continue
-            out[key] = _scalar(typ, v)
+        elif kind.startswith("?"):  # a pointer: written when set, even to its zero value
+            if v is not None:
+                out[key] = _scalar(kind, v)
+            elif not omitempty:
+                out[key] = None
         else:
             if v is None or (omitempty and _is_empty(v)):
                 if not omitempty:
-                    out[key] = _scalar(typ, "" if typ == "str" else 0)
+                    out[key] = _scalar(kind, "" if kind == "str" else 0)
                 continue
-            out[key] = _scalar(typ, v)
+            out[key] = _scalar(kind, v)
     return out
 
 
@@ -230,8 +311,12 @@ def _scalar(typ: str, v: Any) -> Any:
         if not isinstance(v, bool):
             raise _Unknown(typ)
         return v
-    if typ == "int32":
+    if typ in ("int32", "?int32", "int64"):
         if not isinstance(v, int) or isinstance(v, bool):
+            raise _Unknown(typ)
+        return v
+    if typ == "?intstr":
+        if isinstance(v, bool) or not isinstance(v, (int, str)):
             raise _Unknown(typ)
         return v
     raise _Unknown(typ)
@@ -271,7 +356,9 @@ def _msg_bytes(msg: str, value: Mapping[str, Any]) -> bytes:
     for key, (num, typ, _) in schema.items():
         v = value.get(key)
         out = b""
-        if isinstance(typ, tuple) and typ[0] == "rep":
+        if isinstance(typ, tuple) and typ[0] == "inline":  # an embedded value struct
+            out = _msg(num, _msg_bytes(typ[1], value))
+        elif isinstance(typ, tuple) and typ[0] == "rep":
             elem = typ[1]
             if isinstance(elem, tuple):
                 out = b"".join(_msg(num, _msg_bytes(elem[1], x)) for x in v or ())
@@ -294,8 +381,13 @@ def _msg_bytes(msg: str, value: Mapping[str, Any]) -> bytes:
             out = b"" if v is None else _str(num, v)
         elif typ == "str":
             out = _str(num, v or "")
-        elif typ == "int32":
+        elif typ in ("int32", "int64"):
             out = _int(num, int(v or 0))
+        elif typ == "?int32":
+            out = b"" if v is None else _int(num, int(v))
+        elif typ == "?intstr" and v is not None:  # IntOrString {type 1, intVal 2, strVal 3}, all written
+            body = _int(1, 1) + _int(2, 0) + _str(3, v) if isinstance(v, str) else _int(1, 0) + _int(2, v) + _str(3, "")
+            out = _msg(num, body)
         parts.append((num, out))
     return b"".join(b for _, b in sorted(parts, key=lambda p: p[0]))
 
@@ -356,6 +448,24 @@ def default(obj: InertObject) -> InertObject:
                     if isinstance(v, str):
                         data[k] = base64.b64encode(v.encode("utf-8")).decode("ascii")
                 body["data"] = data
+    elif obj.kind == "NetworkPolicy":
+        spec = body.get("spec")
+        if isinstance(spec, dict):
+            # SetDefaults_NetworkPolicy: policyTypes from the rules; ports' protocol TCP
+            if not spec.get("policyTypes"):
+                spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+                changed = True
+            for rules in (spec.get("ingress") or [], spec.get("egress") or []):
+                for rule in rules if isinstance(rules, list) else ():
+                    for port in (rule.get("ports") or []) if isinstance(rule, dict) else ():
+                        if isinstance(port, dict) and port.get("protocol") is None:
+                            port["protocol"] = "TCP"
+                            changed = True
+    elif obj.kind == "IngressClass":
+        params = (body.get("spec") or {}).get("parameters") if isinstance(body.get("spec"), dict) else None
+        if isinstance(params, dict) and params.get("scope") is None:
+            params["scope"] = "Cluster"  # SetDefaults_IngressClass
+            changed = True
     elif obj.kind in ("RoleBinding", "ClusterRoleBinding"):
         subjects = body.get("subjects")
         if isinstance(subjects, list):

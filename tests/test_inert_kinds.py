@@ -192,14 +192,32 @@ def test_json_sizes_are_the_served_json_for_every_inert_kind() -> None:
 def test_protobuf_is_exact_for_the_schemad_kinds() -> None:
     c = _cluster()
     c.apply_yaml(APP)
-    exact = {o.kind for o in c.list("ConfigMap") + c.list("Secret") + c.list("ServiceAccount") + c.list("Role")
-             + c.list("RoleBinding") + c.list("ClusterRole", None) if inert.exact_sizes(o)}
-    assert exact == {"ConfigMap", "Secret", "ServiceAccount", "Role", "RoleBinding", "ClusterRole"}
+    exact = {o.kind for kind in INERT for o in c.list(kind, None) if inert.exact_sizes(o)}
+    assert exact == {"ConfigMap", "Secret", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "Ingress",
+                     "IngressClass", "NetworkPolicy", "PodDisruptionBudget"}
     assert not inert.exact_sizes(c.get("Job", "migrate"))
 
 
 def _obj(kind: str, api: str, body: dict[str, object]) -> inert.InertObject:
     return inert.make(kind, api, kubesim.ObjectMeta(name="x"), body)
+
+
+def test_protobuf_known_answers_networking_and_policy() -> None:
+    # networking/v1 IngressClass: spec 2 {controller 1, parameters 2 {apiGroup 1, kind 2, name 3, scope 4}}
+    ic = inert.default(_obj("IngressClass", "networking.k8s.io/v1",
+                            {"spec": {"controller": "c", "parameters": {"kind": "K", "name": "n"}}}))
+    assert inert.content_proto(ic) == b"\x12\x14\x0a\x01c\x12\x0f\x12\x01K\x1a\x01n\x22\x07Cluster"
+    # policy/v1 PDB spec {minAvailable 1: IntOrString{type 1, intVal 2, strVal 3}}, status all written
+    pdb = _obj("PodDisruptionBudget", "policy/v1", {"spec": {"minAvailable": 2}, "status": {}})
+    assert inert.content_proto(pdb) == (
+        b"\x12\x08\x0a\x06\x08\x00\x10\x02\x1a\x00" + b"\x1a\x0a\x08\x00\x18\x00\x20\x00\x28\x00\x30\x00")
+    pct = _obj("PodDisruptionBudget", "policy/v1", {"spec": {"maxUnavailable": "10%"}})
+    assert inert.content_proto(pct)[:13] == b"\x12\x0b\x1a\x09\x08\x01\x10\x00\x1a\x0310%"
+    # an Ingress path's pathType is a pointer without omitempty: null in JSON when unset
+    ing = _obj("Ingress", "networking.k8s.io/v1", {"spec": {"rules": [{"http": {"paths": [{"path": "/", "backend": {}}]}}]}})
+    body = inert.to_manifest_body(ing)
+    assert body["spec"]["rules"][0]["http"]["paths"][0] == {"path": "/", "pathType": None, "backend": {}}
+    assert body["status"] == {"loadBalancer": {}}
 
 
 @pytest.mark.parametrize(
