@@ -302,6 +302,8 @@ def test_typed_kubectl_commands_send_protobuf_bodies(tmp_path: Path) -> None:
                 proc.communicate()
         assert proc.returncode == 0, stderr
         assert stdout.startswith("node/node-1 cordoned\n") and stdout.endswith("node/node-1 drained\n"), stdout
+        # through the pods/eviction subresource (policy/v1 Eviction, in protobuf), as against a real cluster
+        assert re.search(r"^evicting pod prod/hello-\S+$", stdout, re.M) and re.search(r"^pod/hello-\S+ evicted$", stdout, re.M), stdout
         s.advance(30)
         wide = s.kubectl("get", "pods", "-n", "prod", "-o", "wide").stdout
         assert "node-1" not in wide and wide.count("node-2") == 2, wide

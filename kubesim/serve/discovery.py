@@ -68,10 +68,13 @@ def _api_resource(r: Resource) -> list[dict[str, Any]]:
         if sub == "status":
             out.append({"name": f"{r.plural}/status", "singularName": "", "namespaced": r.namespaced,
                         "kind": r.response_kind, "verbs": ["get", "patch", "update"]})
-        else:
+        elif sub == "scale":
             out.append({"name": f"{r.plural}/scale", "singularName": "", "namespaced": r.namespaced,
                         "group": "autoscaling", "version": "v1", "kind": "Scale",
                         "verbs": ["get", "patch", "update"]})
+        else:  # eviction
+            out.append({"name": f"{r.plural}/eviction", "singularName": "", "namespaced": r.namespaced,
+                        "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"]})
     return out
 
 
@@ -102,11 +105,14 @@ def _discovery_resource(r: Resource) -> dict[str, Any]:
         d["categories"] = list(r.categories)
     subs = []
     for sub in r.subresources:
+        verbs = ["get", "patch", "update"]
         if sub == "status":
             kind = {"group": r.group, "version": r.version, "kind": r.response_kind}
-        else:
+        elif sub == "scale":
             kind = {"group": "autoscaling", "version": "v1", "kind": "Scale"}
-        subs.append({"subresource": sub, "responseKind": kind, "verbs": ["get", "patch", "update"]})
+        else:
+            kind, verbs = {"group": "policy", "version": "v1", "kind": "Eviction"}, ["create"]
+        subs.append({"subresource": sub, "responseKind": kind, "verbs": verbs})
     if subs:
         d["subresources"] = subs
     return d

@@ -44,6 +44,7 @@ _SCALE = "io.k8s.api.autoscaling.v1.Scale"
 _SCALE_SPEC = "io.k8s.api.autoscaling.v1.ScaleSpec"
 _SCALE_STATUS = "io.k8s.api.autoscaling.v1.ScaleStatus"
 _EVENT = "io.k8s.api.core.v1.Event"
+_EVICTION = "io.k8s.api.policy.v1.Eviction"
 
 
 def _field_table() -> dict[type, tuple[str, list[tuple[Any, ...]], str]]:
@@ -170,6 +171,11 @@ class _Builder:
                                        "metadata": self.ref(_META + "ObjectMeta"), "spec": self.ref(_SCALE_SPEC),
                                        "status": self.ref(_SCALE_STATUS)},
                         "x-kubernetes-group-version-kind": [{"group": "autoscaling", "kind": "Scale", "version": "v1"}]}
+        defs[_EVICTION] = {"type": "object", "description": "Eviction evicts a pod from its node (kubesim honours no disruption budget).",
+                           "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                                          "metadata": self.ref(_META + "ObjectMeta"),
+                                          "deleteOptions": self.ref(_DELETE_OPTIONS)},
+                           "x-kubernetes-group-version-kind": [{"group": "policy", "kind": "Eviction", "version": "v1"}]}
         defs[_EVENT] = {"type": "object", "description": "Event is a report of an event somewhere in the cluster. kubesim records none.",
                         "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
                                        "metadata": self.ref(_META + "ObjectMeta")},
@@ -310,6 +316,12 @@ def _paths(r: Resource, b: _Builder, v3: bool) -> dict[str, Any]:
     out[coll] = coll_ops
     out[item] = item_ops
     for sub in r.subresources:
+        if sub == "eviction":
+            ev_gvk = {"group": "policy", "version": "v1", "kind": "Eviction"}
+            post = op("create", "createEviction", write, b.ref(_EVICTION), body(b.ref(_EVICTION)))
+            post["x-kubernetes-group-version-kind"] = ev_gvk
+            out[f"{item}/eviction"] = {"post": post, "parameters": path_params + ns_params}
+            continue
         sub_ref = b.ref(_SCALE) if sub == "scale" else ref
         sub_gvk = {"group": "autoscaling", "version": "v1", "kind": "Scale"} if sub == "scale" else gvk
         ops: dict[str, Any] = {

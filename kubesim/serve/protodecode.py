@@ -119,11 +119,12 @@ MESSAGES: dict[str, _F] = {
                        3: ("imagePullSecrets", "m", "LocalObjectReference", True),
                        4: ("automountServiceAccountToken", "b", "", False)},
     "LocalObjectReference": {1: ("name", "s", "", False)},
+    "Eviction": {1: ("metadata", "m", "ObjectMeta", False), 2: ("deleteOptions", "m", "DeleteOptions", False)},
 }
 
 #: kinds whose protobuf bodies are read (others are a 415)
 KINDS = ("Namespace", "Deployment", "ReplicaSet", "Pod", "Service", "Endpoints", "DeleteOptions",
-         "ConfigMap", "Secret", "ServiceAccount")
+         "ConfigMap", "Secret", "ServiceAccount", "Eviction")
 
 _MAGIC = b"k8s\x00"
 

@@ -2,7 +2,7 @@
 
 Every modelled kind of :data:`kubesim.kinds.KIND_INFO` is served with the verbs of its upstream
 registry, its ``status`` subresource where upstream has one, ``scale`` for Deployments and
-ReplicaSets. The kinds kubesim stores without a model (``inert``: ConfigMaps, Secrets, Jobs, RBAC,
+ReplicaSets, ``eviction`` (``policy/v1``) for Pods. The kinds kubesim stores without a model (``inert``: ConfigMaps, Secrets, Jobs, RBAC,
 ... when :mod:`kubesim.kinds` lists them) are served too, without subresources, in JSON only,
 with a schema that keeps unknown fields. ``events`` (core ``v1``) is served read-only and always empty: kubesim records no
 Events, and ``kubectl describe`` then prints ``Events:  <none>`` as kubesim's own describe does.
@@ -94,7 +94,8 @@ def _build() -> tuple[Resource, ...]:
         inert = bool(getattr(info, "inert", False))
         if kind not in modelled and not inert:
             continue
-        subs = () if inert else tuple(s for s, on in (("status", kind in _STATUS), ("scale", kind in _SCALE)) if on)
+        subs = () if inert else tuple(s for s, on in (("status", kind in _STATUS), ("scale", kind in _SCALE),
+                                                       ("eviction", kind == "Pod")) if on)
         out.append(Resource(
             kind, info.group, info.version, info.plural, info.singular, info.short_names,
             info.namespaced, _RW_VERBS, subs, ("all",) if kind in _ALL else (), kind + "List", kind, inert,

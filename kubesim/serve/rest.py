@@ -334,6 +334,9 @@ class Backend:
             if not res.stored:
                 if method == "GET":
                     raise _errors.NotFound("Event", name, namespace or "")
+            elif sub == "eviction":
+                if method == "POST":
+                    return self._evict(req, res, name, namespace)
             elif sub == "scale":
                 if method == "GET":
                     return json_response(200, self._scale(self._get(res, name, namespace)))
@@ -884,6 +887,30 @@ class Backend:
             rest = tuple(f for f in meta.finalizers if f != FOREGROUND_FINALIZER)
             api.update(attrs.evolve(owner, metadata=attrs.evolve(meta, finalizers=rest, resource_version="")),
                        actor="garbage-collector")
+
+    def _evict(self, req: Request, res: Resource, name: str, namespace: str | None) -> Response:
+        """``POST pods/<name>/eviction`` (``pkg/registry/core/pod/storage/eviction.go``): the pod
+        is deleted with the Eviction's ``deleteOptions``. kubesim models no disruption budget,
+        so an eviction is never refused with 429."""
+        d = self._body(req, allow_yaml=False)
+        if not isinstance(d, dict) or d.get("kind", "Eviction") != "Eviction":
+            raise ApiError(400, "BadRequest", "the body must be an Eviction (policy/v1)")
+        meta_v = d.get("metadata")
+        meta: dict[str, Any] = meta_v if isinstance(meta_v, dict) else {}
+        if meta.get("name") not in (None, "", name):
+            raise ApiError(400, "BadRequest", f"name in URL does not match name in Eviction object: {name} vs {meta.get('name')}")
+        pod = self._get(res, name, namespace)
+        opts_v = d.get("deleteOptions")
+        opts: dict[str, Any] = opts_v if isinstance(opts_v, dict) else {}
+        body = json.dumps(opts).encode()
+        dreq = attrs.evolve(req, headers={"Content-Type": "application/json"}, body=body if opts else b"",
+                            query={k: v for k, v in req.query.items() if k == "dryRun"})
+        options = self._delete_options(dreq)
+        actor = self._actor(req)
+        if options.get("dryRun"):
+            dreq = attrs.evolve(dreq, query={**dreq.query, "dryRun": "All"})
+        self._write(dreq, lambda: self._delete_one("Pod", pod, options, actor))
+        return json_response(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
 
     def _delete(self, req: Request, res: Resource, name: str, namespace: str | None) -> Response:
         opts = self._delete_options(req)
