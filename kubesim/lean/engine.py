@@ -21,10 +21,10 @@ workload on a :class:`LeanCluster` and on a :class:`kubesim.Cluster` and raises
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from kubesim import apiserver as _apiserver
 from kubesim import cluster as _cluster
 from kubesim import wire
 from kubesim.apiserver import APIServer, WatchEvent, _stamped_meta, _with_meta
@@ -34,14 +34,30 @@ from kubesim.wire.caches import _PAIR_SHIFT
 
 __all__ = ["LeanAPIServer", "LeanCluster"]
 
+# LeanAPIServer -> kind -> the watchers of that kind, in registration order
+_BY_KIND: weakref.WeakKeyDictionary[APIServer, dict[str, list[Callable[[WatchEvent], object]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
 
 class LeanAPIServer(APIServer):
     """:class:`kubesim.apiserver.APIServer` with slice sizes by changed entries and watch
-    delivery by static dispatch (see the module docstring). Same writes, same records."""
+    delivery by static dispatch (see the module docstring). Same writes, same records.
 
-    def __attrs_post_init__(self) -> None:
-        super().__attrs_post_init__()
-        self._by_kind: dict[str, list[Callable[[WatchEvent], object]]] = {}
+    It adds no state of its own (``__slots__ = ()``, the per-kind watcher lists live in a
+    side table), so a built :class:`~kubesim.apiserver.APIServer` can become one by a class
+    change: that is how :class:`LeanCluster` gets it, with no module state touched."""
+
+    __slots__ = ()
+
+    def _watchers_of(self, kind: str) -> list[Callable[[WatchEvent], object]]:
+        table = _BY_KIND.get(self)
+        if table is None:
+            table = _BY_KIND[self] = {}
+        fns = table.get(kind)
+        if fns is None:
+            fns = table[kind] = [fn for kinds, fn in self._watchers if kinds is None or kind in kinds]
+        return fns
 
     # ------------------------------------------------------------------ sizes
 
@@ -58,11 +74,11 @@ class LeanAPIServer(APIServer):
     # ------------------------------------------------------------------ watch
 
     def watch(self, fn: Callable[[WatchEvent], object], kinds: set[str] | frozenset[str] | None = None) -> Callable[[], None]:
-        self._by_kind.clear()
+        _BY_KIND.pop(self, None)
         stop = super().watch(fn, kinds)
 
         def stop_and_forget() -> None:
-            self._by_kind.clear()
+            _BY_KIND.pop(self, None)
             stop()
 
         return stop_and_forget
@@ -74,10 +90,7 @@ class LeanAPIServer(APIServer):
             self._delivered.pop((kind, m.namespace, m.name), None)
         else:
             self._delivered[(kind, m.namespace, m.name)] = m.resource_version
-        fns = self._by_kind.get(kind)
-        if fns is None:
-            fns = self._by_kind[kind] = [fn for kinds, fn in self._watchers if kinds is None or kind in kinds]
-        for fn in fns:
+        for fn in self._watchers_of(kind):
             fn(ev)
 
 
@@ -112,14 +125,10 @@ class LeanCluster(_cluster.Cluster):
     other scenario take it). See the module docstring."""
 
     def __init__(self, **options: Any) -> None:
-        # Cluster.__init__ builds its API server from kubesim.cluster's APIServer name; the
-        # name points at the lean one while this cluster is built (one thread: the full
-        # model built before or after is untouched).
-        module: Any = _cluster
-        assert module.APIServer is _apiserver.APIServer, "a LeanCluster is already being built"
-        module.APIServer = LeanAPIServer
-        try:
-            super().__init__(**options)
-        finally:
-            module.APIServer = _apiserver.APIServer
-        assert isinstance(self.api, LeanAPIServer)
+        super().__init__(**options)
+        # The API server was built as the full model builds it (every watch registered, the
+        # bootstrap written); from here on it writes through the lean methods. The watchers
+        # registered so far are listed per kind at the first event of each kind.
+        api: Any = self.api
+        api.__class__ = LeanAPIServer
+        _BY_KIND.pop(api, None)
