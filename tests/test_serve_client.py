@@ -149,6 +149,21 @@ def test_bookmarks_and_initial_events_end(tmp_path: Path) -> None:
         assert all(e["object"]["kind"] == "Endpoints" for e in lines)
 
 
+def test_metadata_only_watch(tmp_path: Path) -> None:
+    import urllib.request
+
+    with serve(tmp_path) as s:
+        s.http("POST", "/api/v1/namespaces/default/endpoints", endpoints_body("db", labels={"a": "b"}))
+        req = urllib.request.Request(s.url + "/api/v1/namespaces/default/endpoints?watch=1&timeoutSeconds=1", headers={
+            "Accept": "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.headers["Content-Type"].startswith("application/json;as=PartialObjectMetadata")
+            events = [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+        assert [(e["type"], e["object"]["kind"], e["object"]["metadata"]["labels"]) for e in events] == [
+            ("ADDED", "PartialObjectMetadata", {"a": "b"})]
+        assert "subsets" not in events[0]["object"]
+
+
 def test_label_selector_watch_sees_objects_enter_and_leave(tmp_path: Path) -> None:
     with serve(tmp_path) as s:
         core = client.CoreV1Api(api_client(s.url))

@@ -505,3 +505,20 @@ def attrs_evolve_name(obj: Any, name: str) -> Any:
 
 
 _BACKEND = _seeded_backend()
+
+
+def test_metadata_only_responses_for_metadata_clients() -> None:
+    b = _backend()
+    accept = {"Accept": "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"}
+    resp = b.handle(Request("GET", "/api/v1/nodes", {"limit": "1"}, accept))
+    assert isinstance(resp, Response) and resp.content_type.startswith("application/json;as=PartialObjectMetadataList")
+    body = json.loads(resp.body)
+    node = b.cluster.list("Node", None)[0]
+    assert body["kind"] == "PartialObjectMetadataList" and body["metadata"]["continue"]
+    assert body["items"] == [{"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                              "metadata": manifests.to_manifest(node)["metadata"]}]
+    one = json.loads(b.handle(Request("GET", "/api/v1/nodes/node-1", headers={
+        "Accept": "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"})).body)  # type: ignore[union-attr]
+    assert one == body["items"][0]
+    plain = json.loads(b.handle(Request("GET", "/api/v1/nodes/node-1", headers={"Accept": "application/json"})).body)  # type: ignore[union-attr]
+    assert plain["kind"] == "Node"

@@ -301,7 +301,7 @@ class Server:
                     continue
                 if type_ == "CLOSE":
                     break
-                if plan.as_table:
+                if plan.as_table or plan.as_partial:
                     await resp.write(event_line(type_, backend.watch_object(plan, entry.new)))
                 else:
                     await resp.write(entry.line(type_))

@@ -102,6 +102,7 @@ class WatchPlan:
     initial: list[tuple[str, Any]]
     error: dict[str, Any] | None
     as_table: bool
+    as_partial: bool
     bookmarks: bool
     initial_end_bookmark: bool
     timeout: float | None
@@ -167,6 +168,27 @@ def _wants_table(req: Request) -> bool:
         if "as=Table" in params and ("g=meta.k8s.io" in params) and params[0] in (_JSON, "application/*", "*/*"):
             return True
     return False
+
+
+_PARTIAL_TYPE = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+_PARTIAL_LIST_TYPE = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+
+def _wants_partial(req: Request) -> bool:
+    """``True`` when the client asks for metadata only (client-go's metadata client and
+    informers): ``Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1``."""
+    for part in req.header("Accept").split(","):
+        params = [p.strip() for p in part.split(";")]
+        if ("as=PartialObjectMetadata" in params or "as=PartialObjectMetadataList" in params) and \
+                "g=meta.k8s.io" in params and params[0] in (_JSON, "application/*", "*/*"):
+            return True
+        if params[0] in (_JSON, "*/*") and not any(p.startswith("as=") for p in params[1:]):
+            return False
+    return False
+
+
+def _partial(m: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": m.get("metadata", {})}
 
 
 def _accepts_json(req: Request) -> bool:
@@ -373,6 +395,8 @@ class Backend:
             t = tables.table(obj.kind, [obj], now=self._now(), resource_version=obj.metadata.resource_version,
                              include=req.query.get("includeObject", "Metadata"))
             return json_response(code, t, _TABLE_TYPE, headers)
+        if _wants_partial(req):
+            return json_response(code, _partial(self._manifest(obj)), _PARTIAL_TYPE, headers)
         if proto.wants_protobuf(req.header("Accept")) and not getattr(obj, "inert", False):
             return Response(code, proto.encode_object(obj), proto.MEDIA_TYPE, dict(headers or {}))
         return json_response(code, self._manifest(obj), headers=headers)
@@ -419,6 +443,14 @@ class Backend:
             t = tables.table(res.kind, objs, now=self._now(), resource_version=str(rv),
                              include=req.query.get("includeObject", "Metadata"), continue_token=next_token)
             return json_response(200, t, _TABLE_TYPE)
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if next_token:
+            meta["continue"] = next_token
+            meta["remainingItemCount"] = remaining
+        if _wants_partial(req):
+            return json_response(200, {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
+                                       "metadata": meta, "items": [_partial(self._manifest(o)) for o in objs]},
+                                 _PARTIAL_LIST_TYPE)
         if res.stored and not res.inert and proto.wants_protobuf(req.header("Accept")):
             body = proto.encode_list(res.api_version, res.list_kind, objs, str(rv), next_token,
                                      remaining if next_token else None)
@@ -429,10 +461,6 @@ class Backend:
             m.pop("kind", None)
             m.pop("apiVersion", None)
             items.append(m)
-        meta: dict[str, Any] = {"resourceVersion": str(rv)}
-        if next_token:
-            meta["continue"] = next_token
-            meta["remainingItemCount"] = remaining
         return json_response(200, {"kind": res.list_kind, "apiVersion": res.api_version, "metadata": meta, "items": items})
 
     # ------------------------------------------------------------------ watch
@@ -471,11 +499,12 @@ class Backend:
             initial=initial,
             error=error,
             as_table=_wants_table(req),
+            as_partial=_wants_partial(req),
             bookmarks=_bool(req, "allowWatchBookmarks"),
             initial_end_bookmark=want_initial and send_initial != "" and _bool(req, "allowWatchBookmarks"),
             timeout=float(timeout) if timeout else None,
             include=req.query.get("includeObject", "Metadata"),
-            content_type=_TABLE_TYPE if _wants_table(req) else _JSON,
+            content_type=_TABLE_TYPE if _wants_table(req) else _PARTIAL_TYPE if _wants_partial(req) else _JSON,
         )
 
     def stop_watch(self, plan: WatchPlan) -> None:
@@ -486,6 +515,8 @@ class Backend:
         if plan.as_table:
             return tables.table(obj.kind, [obj], now=self._now(), resource_version=obj.metadata.resource_version,
                                 include=plan.include)
+        if plan.as_partial:
+            return _partial(self._manifest(obj))
         return self._manifest(obj)
 
     def bookmark(self, plan: WatchPlan, initial_end: bool = False) -> dict[str, Any]:
