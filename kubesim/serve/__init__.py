@@ -1,9 +1,9 @@
 """``kubesim serve``: one live :class:`kubesim.Cluster` behind the Kubernetes REST API.
 
 Real kubectl, the official ``kubernetes`` Python client and client-go informers talk to it
-over plain HTTP on loopback: discovery, OpenAPI v2/v3, get/list/watch, create, update, patch
-(JSON, merge, strategic, server-side apply), delete, the ``status`` and ``scale``
-subresources, server-side Table printing and ``Status`` errors. Virtual time runs at
+over plain HTTP (or HTTPS) on loopback: discovery, OpenAPI v2/v3, get/list/watch, create,
+update, patch (JSON, merge, strategic, server-side apply), delete, the ``status``, ``scale``
+and ``eviction`` subresources, server-side Table printing, protobuf, and ``Status`` errors. Virtual time runs at
 ``--speed`` times wall time; the ``kubesim.io/v1alpha1`` group advances it on demand and serves
 the churn report, the change log and the statistics. The library stays the core: the server is
 an adapter over ``Cluster``.
@@ -26,9 +26,14 @@ The package, by layer:
 * :mod:`kubesim.serve.status`, :mod:`~kubesim.serve.query`, :mod:`~kubesim.serve.patch`,
   :mod:`~kubesim.serve.tables`, :mod:`~kubesim.serve.watch` -- errors, selectors and paging,
   patches, Table printing, watch history;
+* :mod:`kubesim.serve.proto`, :mod:`~kubesim.serve.protodecode` -- protobuf responses and
+  request bodies;
 * :mod:`kubesim.serve.rest` -- the REST semantics over the cluster (no HTTP);
 * :mod:`kubesim.serve.control` -- the ``kubesim.io`` group;
-* :mod:`kubesim.serve.app` -- aiohttp and the clock; :mod:`kubesim.serve.cli` -- the command.
+* :mod:`kubesim.serve.app` -- aiohttp, TLS and the clock; :mod:`kubesim.serve.kubeconfig`;
+  :mod:`kubesim.serve.cli` -- the command.
+
+Tutorial and reference: ``docs/serve.md``.
 """
 
 from __future__ import annotations
