@@ -16,20 +16,22 @@ What is stored: the manifest as sent, minus ``status`` (the registries reset it 
 an update keeps the stored one), with the registries' defaults for the kinds described by a
 schema here (:data:`SCHEMAS`): Secret ``type: Opaque`` and ``stringData`` folded into
 ``data``; RBAC subjects' ``apiGroup``; NetworkPolicy ``policyTypes`` and port ``protocol``;
-IngressClass parameters' ``scope``.
+IngressClass parameters' ``scope``; PersistentVolumeClaim ``volumeMode: Filesystem``.
 
 Sizes (``ChangeEvent.json_bytes`` / ``proto_bytes``):
 
-* **exact** for ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding,
-  ClusterRoleBinding, Ingress, IngressClass, NetworkPolicy and PodDisruptionBudget, as long as
-  every field is one the schema here knows: the JSON is normalised the way Go serialises the
-  typed object (struct order, ``omitempty``, value structs always written, ``null`` for an
-  empty list without ``omitempty``) and the protobuf message is encoded from the field numbers
-  of k8s.io/api ``core/v1``, ``rbac/v1``, ``networking/v1`` and ``policy/v1``
-  ``generated.proto`` (non-pointer scalars always written, maps sorted by key, ``[]byte``
-  values from base64, ``IntOrString`` as ``{type, intVal, strVal}``);
-* **JSON exact as written, protobuf estimated** for every other inert kind (and for a schema'd
-  kind carrying a field the schema lacks): the JSON is what the client sent (the API server
+* **exact** for ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim, LimitRange,
+  ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, Ingress, IngressClass,
+  NetworkPolicy and PodDisruptionBudget, as long as every field is one the schema here knows
+  (quantities are encoded as written: upstream would canonicalise ``1000m`` to ``1``): the JSON
+  is normalised the way Go serialises the typed object (struct order, ``omitempty``, value
+  structs always written, ``null`` for an empty list without ``omitempty``) and the protobuf
+  message is encoded from the field numbers of k8s.io/api ``core/v1``, ``rbac/v1``,
+  ``networking/v1`` and ``policy/v1`` ``generated.proto`` (non-pointer scalars always written,
+  maps sorted by key, ``[]byte`` values from base64, ``IntOrString`` as
+  ``{type, intVal, strVal}``, ``Quantity`` as ``{string}``);
+* **JSON exact as written, protobuf estimated** for Job, CronJob and HorizontalPodAutoscaler
+  (and for a schema'd kind carrying a field the schema lacks): the JSON is what the client sent (the API server
   would add its defaults, e.g. a Job's ``backoffLimit`` and pod-template defaults, and would
   serialise in struct order: the length is the same only when nothing is defaulted); the
   protobuf size is an estimate (:func:`estimate_proto`) -- each JSON scalar as a tagged
@@ -219,6 +221,35 @@ SCHEMAS: dict[str, dict[str, _Field]] = {
         "ipBlock": (3, ("?msg", "IPBlock"), True),
     },
     "IPBlock": {"cidr": (1, "str", False), "except": (2, ("rep", "str"), True)},
+    # core/v1 PersistentVolumeClaim, LimitRange, ResourceQuota (quantities as written)
+    "PersistentVolumeClaim": {"spec": (2, ("msg", "PersistentVolumeClaimSpec"), True),
+                              "status": (3, ("msg", "PersistentVolumeClaimStatus"), True)},
+    "PersistentVolumeClaimSpec": {
+        "accessModes": (1, ("rep", "str"), True), "selector": (4, ("?msg", "LabelSelector"), True),
+        "resources": (2, ("msg", "VolumeResourceRequirements"), True), "volumeName": (3, "str", True),
+        "storageClassName": (5, "?str", True), "volumeMode": (6, "?str", True),
+        "dataSource": (7, ("?msg", "TypedLocalObjectReference"), True),
+        "dataSourceRef": (8, ("?msg", "TypedObjectReference"), True),
+        "volumeAttributesClassName": (9, "?str", True),
+    },
+    "VolumeResourceRequirements": {"limits": (1, "qmap", True), "requests": (2, "qmap", True)},
+    "TypedObjectReference": {"apiGroup": (1, "?str", False), "kind": (2, "str", False), "name": (3, "str", False),
+                             "namespace": (4, "?str", True)},
+    "PersistentVolumeClaimStatus": {"phase": (1, "str", True), "accessModes": (2, ("rep", "str"), True),
+                                    "capacity": (3, "qmap", True)},
+    "LimitRange": {"spec": (2, ("msg", "LimitRangeSpec"), True)},
+    "LimitRangeSpec": {"limits": (1, ("rep", ("msg", "LimitRangeItem")), False)},
+    "LimitRangeItem": {
+        "type": (1, "str", False), "max": (2, "qmap", True), "min": (3, "qmap", True), "default": (4, "qmap", True),
+        "defaultRequest": (5, "qmap", True), "maxLimitRequestRatio": (6, "qmap", True),
+    },
+    "ResourceQuota": {"spec": (2, ("msg", "ResourceQuotaSpec"), True), "status": (3, ("msg", "ResourceQuotaStatus"), True)},
+    "ResourceQuotaSpec": {"hard": (1, "qmap", True), "scopes": (2, ("rep", "str"), True),
+                          "scopeSelector": (3, ("?msg", "ScopeSelector"), True)},
+    "ScopeSelector": {"matchExpressions": (1, ("rep", ("msg", "ScopedResourceSelectorRequirement")), True)},
+    "ScopedResourceSelectorRequirement": {"scopeName": (1, "str", False), "operator": (2, "str", False),
+                                          "values": (3, ("rep", "str"), True)},
+    "ResourceQuotaStatus": {"hard": (1, "qmap", True), "used": (2, "qmap", True)},
     # policy/v1
     "PodDisruptionBudget": {"spec": (2, ("msg", "PodDisruptionBudgetSpec"), True),
                             "status": (3, ("msg", "PodDisruptionBudgetStatus"), True)},
@@ -288,6 +319,14 @@ def _normalise(msg: str, value: Any) -> dict[str, Any]:
             if not isinstance(v, Mapping) or not all(isinstance(x, str) for x in v.values()):
                 raise _Unknown(key)
             out[key] = dict(v)
+        elif kind == "qmap":  # map[string]resource.Quantity: a number is served as a string
+            if not v:
+                continue
+            if not isinstance(v, Mapping) or not all(
+                isinstance(x, (str, int)) and not isinstance(x, bool) for x in v.values()
+            ):
+                raise _Unknown(key)
+            out[key] = {k: str(x) for k, x in v.items()}
         elif kind.startswith("?"):  # a pointer: written when set, even to its zero value
             if v is not None:
                 out[key] = _scalar(kind, v)
@@ -372,6 +411,9 @@ def _msg_bytes(msg: str, value: Mapping[str, Any]) -> bytes:
         elif typ == "map":
             m = v or {}
             out = b"".join(_msg(num, _str(1, k) + _str(2, m[k])) for k in sorted(m))
+        elif typ == "qmap":  # entry {key 1, value 2: Quantity{string 1}}
+            m = v or {}
+            out = b"".join(_msg(num, _str(1, k) + _msg(2, _str(1, str(m[k])))) for k in sorted(m))
         elif typ == "bytesmap":
             m = v or {}
             out = b"".join(_msg(num, _str(1, k) + _len_field(2, _b64(m[k]))) for k in sorted(m))
@@ -461,6 +503,11 @@ def default(obj: InertObject) -> InertObject:
                         if isinstance(port, dict) and port.get("protocol") is None:
                             port["protocol"] = "TCP"
                             changed = True
+    elif obj.kind == "PersistentVolumeClaim":
+        spec = body.get("spec")
+        if isinstance(spec, dict) and spec.get("volumeMode") is None:
+            spec["volumeMode"] = "Filesystem"  # SetDefaults_PersistentVolumeClaimSpec
+            changed = True
     elif obj.kind == "IngressClass":
         params = (body.get("spec") or {}).get("parameters") if isinstance(body.get("spec"), dict) else None
         if isinstance(params, dict) and params.get("scope") is None:

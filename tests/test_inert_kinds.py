@@ -194,7 +194,9 @@ def test_protobuf_is_exact_for_the_schemad_kinds() -> None:
     c.apply_yaml(APP)
     exact = {o.kind for kind in INERT for o in c.list(kind, None) if inert.exact_sizes(o)}
     assert exact == {"ConfigMap", "Secret", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "Ingress",
-                     "IngressClass", "NetworkPolicy", "PodDisruptionBudget"}
+                     "IngressClass", "NetworkPolicy", "PodDisruptionBudget", "PersistentVolumeClaim",
+                     "LimitRange", "ResourceQuota"}
+    assert not inert.exact_sizes(c.get("HorizontalPodAutoscaler", "web"))
     assert not inert.exact_sizes(c.get("Job", "migrate"))
 
 
@@ -213,6 +215,12 @@ def test_protobuf_known_answers_networking_and_policy() -> None:
         b"\x12\x08\x0a\x06\x08\x00\x10\x02\x1a\x00" + b"\x1a\x0a\x08\x00\x18\x00\x20\x00\x28\x00\x30\x00")
     pct = _obj("PodDisruptionBudget", "policy/v1", {"spec": {"maxUnavailable": "10%"}})
     assert inert.content_proto(pct)[:13] == b"\x12\x0b\x1a\x09\x08\x01\x10\x00\x1a\x0310%"
+    # core/v1 ResourceQuota: spec 2 {hard 1: entries {key 1, value 2: Quantity{string 1}}}, status 3 {}
+    rq = _obj("ResourceQuota", "v1", {"spec": {"hard": {"pods": 10}}, "status": {}})
+    assert inert.to_manifest_body(rq) == {"spec": {"hard": {"pods": "10"}}, "status": {}}
+    assert inert.content_proto(rq) == b"\x12\x0e\x0a\x0c\x0a\x04pods\x12\x04\x0a\x0210" + b"\x1a\x00"
+    pvc = inert.default(_obj("PersistentVolumeClaim", "v1", {"spec": {}}))
+    assert inert.content(pvc)["spec"] == {"volumeMode": "Filesystem"}
     # an Ingress path's pathType is a pointer without omitempty: null in JSON when unset
     ing = _obj("Ingress", "networking.k8s.io/v1", {"spec": {"rules": [{"http": {"paths": [{"path": "/", "backend": {}}]}}]}})
     body = inert.to_manifest_body(ing)
