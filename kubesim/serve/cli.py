@@ -125,7 +125,9 @@ def run(args: argparse.Namespace) -> int:
         server = Server(cluster, host=args.host, port=args.port, speed=args.speed, token=args.token,
                         tls_cert_file=args.tls_cert_file, tls_key_file=args.tls_private_key_file)
     except (ValueError, OSError) as exc:  # a missing or unreadable certificate
-        print(f"error: {exc}", file=sys.stderr)
+        what = f" ({args.tls_cert_file}, {args.tls_private_key_file})" if args.tls_cert_file else ""
+        print(f"error: cannot load the TLS certificate and key{what}: {getattr(exc, 'strerror', None) or exc}",
+              file=sys.stderr)
         return 1
 
     def ready(srv: Server) -> None:
