@@ -16,22 +16,23 @@ What is stored: the manifest as sent, minus ``status`` (the registries reset it 
 an update keeps the stored one), with the registries' defaults for the kinds described by a
 schema here (:data:`SCHEMAS`): Secret ``type: Opaque`` and ``stringData`` folded into
 ``data``; RBAC subjects' ``apiGroup``; NetworkPolicy ``policyTypes`` and port ``protocol``;
-IngressClass parameters' ``scope``; PersistentVolumeClaim ``volumeMode: Filesystem``.
+IngressClass parameters' ``scope``; PersistentVolumeClaim ``volumeMode: Filesystem``; HPA
+``minReplicas: 1`` and the default CPU metric.
 
 Sizes (``ChangeEvent.json_bytes`` / ``proto_bytes``):
 
 * **exact** for ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim, LimitRange,
-  ResourceQuota, Role, ClusterRole, RoleBinding, ClusterRoleBinding, Ingress, IngressClass,
+  ResourceQuota, HorizontalPodAutoscaler (without ``behavior``), Role, ClusterRole, RoleBinding, ClusterRoleBinding, Ingress, IngressClass,
   NetworkPolicy and PodDisruptionBudget, as long as every field is one the schema here knows
   (quantities are encoded as written: upstream would canonicalise ``1000m`` to ``1``): the JSON
   is normalised the way Go serialises the typed object (struct order, ``omitempty``, value
   structs always written, ``null`` for an empty list without ``omitempty``) and the protobuf
   message is encoded from the field numbers of k8s.io/api ``core/v1``, ``rbac/v1``,
-  ``networking/v1`` and ``policy/v1`` ``generated.proto`` (non-pointer scalars always written,
+  ``networking/v1``, ``policy/v1`` and ``autoscaling/v2`` ``generated.proto`` (non-pointer scalars always written,
   maps sorted by key, ``[]byte`` values from base64, ``IntOrString`` as
   ``{type, intVal, strVal}``, ``Quantity`` as ``{string}``);
-* **JSON exact as written, protobuf estimated** for Job, CronJob and HorizontalPodAutoscaler
-  (and for a schema'd kind carrying a field the schema lacks): the JSON is what the client sent (the API server
+* **JSON exact as written, protobuf estimated** for Job and CronJob (and for a schema'd kind
+  carrying a field the schema lacks, such as an HPA's ``behavior``): the JSON is what the client sent (the API server
   would add its defaults, e.g. a Job's ``backoffLimit`` and pod-template defaults, and would
   serialise in struct order: the length is the same only when nothing is defaulted); the
   protobuf size is an estimate (:func:`estimate_proto`) -- each JSON scalar as a tagged
@@ -250,6 +251,33 @@ SCHEMAS: dict[str, dict[str, _Field]] = {
     "ScopedResourceSelectorRequirement": {"scopeName": (1, "str", False), "operator": (2, "str", False),
                                           "values": (3, ("rep", "str"), True)},
     "ResourceQuotaStatus": {"hard": (1, "qmap", True), "used": (2, "qmap", True)},
+    # autoscaling/v2 (behavior not described: an HPA with one is estimated)
+    "HorizontalPodAutoscaler": {"spec": (2, ("msg", "HorizontalPodAutoscalerSpec"), True),
+                                "status": (3, ("msg", "HorizontalPodAutoscalerStatus"), True)},
+    "HorizontalPodAutoscalerSpec": {
+        "scaleTargetRef": (1, ("msg", "CrossVersionObjectReference"), False), "minReplicas": (2, "?int32", True),
+        "maxReplicas": (3, "int32", False), "metrics": (4, ("rep", ("msg", "MetricSpec")), True),
+    },
+    "CrossVersionObjectReference": {"kind": (1, "str", False), "name": (2, "str", False),
+                                    "apiVersion": (3, "str", True)},
+    "MetricSpec": {
+        "type": (1, "str", False), "object": (2, ("?msg", "ObjectMetricSource"), True),
+        "pods": (3, ("?msg", "PodsMetricSource"), True), "resource": (4, ("?msg", "ResourceMetricSource"), True),
+        "containerResource": (7, ("?msg", "ContainerResourceMetricSource"), True),
+        "external": (5, ("?msg", "ExternalMetricSource"), True),
+    },
+    "ObjectMetricSource": {"describedObject": (1, ("msg", "CrossVersionObjectReference"), False),
+                           "target": (2, ("msg", "MetricTarget"), False), "metric": (3, ("msg", "MetricIdentifier"), False)},
+    "PodsMetricSource": {"metric": (1, ("msg", "MetricIdentifier"), False), "target": (2, ("msg", "MetricTarget"), False)},
+    "ResourceMetricSource": {"name": (1, "str", False), "target": (2, ("msg", "MetricTarget"), False)},
+    "ContainerResourceMetricSource": {"name": (1, "str", False), "target": (2, ("msg", "MetricTarget"), False),
+                                      "container": (3, "str", False)},
+    "ExternalMetricSource": {"metric": (1, ("msg", "MetricIdentifier"), False),
+                             "target": (2, ("msg", "MetricTarget"), False)},
+    "MetricIdentifier": {"name": (1, "str", False), "selector": (2, ("?msg", "LabelSelector"), True)},
+    "MetricTarget": {"type": (1, "str", False), "value": (2, "?quantity", True), "averageValue": (3, "?quantity", True),
+                     "averageUtilization": (4, "?int32", True)},
+    "HorizontalPodAutoscalerStatus": {"currentReplicas": (3, "int32", True), "desiredReplicas": (4, "int32", False)},
     # policy/v1
     "PodDisruptionBudget": {"spec": (2, ("msg", "PodDisruptionBudgetSpec"), True),
                             "status": (3, ("msg", "PodDisruptionBudgetStatus"), True)},
@@ -358,6 +386,10 @@ def _scalar(typ: str, v: Any) -> Any:
         if isinstance(v, bool) or not isinstance(v, (int, str)):
             raise _Unknown(typ)
         return v
+    if typ == "?quantity":  # resource.Quantity: served as a string
+        if isinstance(v, bool) or not isinstance(v, (int, str)):
+            raise _Unknown(typ)
+        return str(v)
     raise _Unknown(typ)
 
 
@@ -427,6 +459,8 @@ def _msg_bytes(msg: str, value: Mapping[str, Any]) -> bytes:
             out = _int(num, int(v or 0))
         elif typ == "?int32":
             out = b"" if v is None else _int(num, int(v))
+        elif typ == "?quantity":
+            out = b"" if v is None else _msg(num, _str(1, str(v)))
         elif typ == "?intstr" and v is not None:  # IntOrString {type 1, intVal 2, strVal 3}, all written
             body = _int(1, 1) + _int(2, 0) + _str(3, v) if isinstance(v, str) else _int(1, 0) + _int(2, v) + _str(3, "")
             out = _msg(num, body)
@@ -508,6 +542,17 @@ def default(obj: InertObject) -> InertObject:
         if isinstance(spec, dict) and spec.get("volumeMode") is None:
             spec["volumeMode"] = "Filesystem"  # SetDefaults_PersistentVolumeClaimSpec
             changed = True
+    elif obj.kind == "HorizontalPodAutoscaler":
+        spec = body.get("spec")
+        if isinstance(spec, dict):
+            # SetDefaults_HorizontalPodAutoscaler: minReplicas 1, a CPU utilization metric of 80 %
+            if spec.get("minReplicas") is None:
+                spec["minReplicas"] = 1
+                changed = True
+            if not spec.get("metrics"):
+                spec["metrics"] = [{"type": "Resource", "resource": {
+                    "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]
+                changed = True
     elif obj.kind == "IngressClass":
         params = (body.get("spec") or {}).get("parameters") if isinstance(body.get("spec"), dict) else None
         if isinstance(params, dict) and params.get("scope") is None:

@@ -195,8 +195,7 @@ def test_protobuf_is_exact_for_the_schemad_kinds() -> None:
     exact = {o.kind for kind in INERT for o in c.list(kind, None) if inert.exact_sizes(o)}
     assert exact == {"ConfigMap", "Secret", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "Ingress",
                      "IngressClass", "NetworkPolicy", "PodDisruptionBudget", "PersistentVolumeClaim",
-                     "LimitRange", "ResourceQuota"}
-    assert not inert.exact_sizes(c.get("HorizontalPodAutoscaler", "web"))
+                     "LimitRange", "ResourceQuota", "HorizontalPodAutoscaler"}
     assert not inert.exact_sizes(c.get("Job", "migrate"))
 
 
@@ -219,6 +218,14 @@ def test_protobuf_known_answers_networking_and_policy() -> None:
     rq = _obj("ResourceQuota", "v1", {"spec": {"hard": {"pods": 10}}, "status": {}})
     assert inert.to_manifest_body(rq) == {"spec": {"hard": {"pods": "10"}}, "status": {}}
     assert inert.content_proto(rq) == b"\x12\x0e\x0a\x0c\x0a\x04pods\x12\x04\x0a\x0210" + b"\x1a\x00"
+    # autoscaling/v2 HPA: defaults, MetricTarget averageUtilization 4, status {desiredReplicas 4} (+ currentReplicas 3)
+    hpa = inert.with_status_of(inert.default(_obj("HorizontalPodAutoscaler", "autoscaling/v2",
+                                                  {"spec": {"scaleTargetRef": {"kind": "D", "name": "w"}, "maxReplicas": 3}})), None)
+    assert inert.content(hpa)["spec"]["minReplicas"] == 1
+    assert inert.to_manifest_body(hpa)["status"] == {"desiredReplicas": 0}
+    assert inert.content_proto(hpa).endswith(b"\x1a\x04\x18\x00\x20\x00")
+    with_behavior = _obj("HorizontalPodAutoscaler", "autoscaling/v2", {"spec": {"behavior": {}}})
+    assert not inert.exact_sizes(with_behavior)
     pvc = inert.default(_obj("PersistentVolumeClaim", "v1", {"spec": {}}))
     assert inert.content(pvc)["spec"] == {"volumeMode": "Filesystem"}
     # an Ingress path's pathType is a pointer without omitempty: null in JSON when unset
