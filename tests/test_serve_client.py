@@ -73,7 +73,7 @@ def test_watch_through_the_python_client_matches_the_change_log(tmp_path: Path) 
 
         def consume() -> None:
             w = watch.Watch()
-            for ev in w.stream(core.list_namespaced_pod, "default", resource_version=start_rv, timeout_seconds=3):
+            for ev in w.stream(core.list_namespaced_pod, "default", resource_version=start_rv, timeout_seconds=2):
                 events.append((ev["type"], ev["object"].metadata.name, ev["object"].metadata.resource_version))
 
         t = threading.Thread(target=consume)
@@ -204,13 +204,13 @@ def test_informer_style_list_and_watch_cache_converges(tmp_path: Path) -> None:
             apply_chapter(s)
             for _ in range(5):
                 s.advance(5)
-                time.sleep(0.2)
+                time.sleep(0.1)
             s.http("PATCH", "/apis/apps/v1/namespaces/default/deployments/nginx-deployment/scale",
                    {"spec": {"replicas": 4}}, content_type="application/merge-patch+json")
             for _ in range(5):
                 s.advance(5)
-                time.sleep(0.2)
-            time.sleep(1.5)
+                time.sleep(0.1)
+            time.sleep(1.2)  # longer than the informer's 1 s watch timeout: it re-lists nothing, re-watches
         finally:
             stop.set()
             t.join(10)

@@ -329,6 +329,7 @@ def _inert_kinds() -> bool:
 
 
 @pytest.mark.skipif(not _inert_kinds(), reason="this kubesim stores no kinds without a model")
+@pytest.mark.filterwarnings("ignore:.*is stored but not modelled")
 def test_kinds_stored_without_a_model(tmp_path: Path) -> None:
     job = """apiVersion: batch/v1
 kind: Job

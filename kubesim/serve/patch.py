@@ -203,12 +203,13 @@ def json_patch(doc: Any, ops: Any) -> Any:
                     raise _invalid("cannot move a value into one of its children")
                 doc, value = _remove(doc, src)
             else:
-                value = copy.deepcopy(_walk(doc, src))
-                copied += len(json.dumps(value, separators=(",", ":")))
+                source = _walk(doc, src)
+                copied += len(json.dumps(source, separators=(",", ":")))
                 if copied > MAX_ACCUMULATED_COPY_BYTES:
                     # a chain of copies would double the document each time
                     raise _invalid(f"Unable to complete the copy, the accumulated size increase of copy is "
                                    f"{copied}, exceeding the limit {MAX_ACCUMULATED_COPY_BYTES}")
+                value = copy.deepcopy(source)
             doc = _add(doc, parts, value)
         elif kind == "test":
             if _walk(doc, parts) != op["value"]:
