@@ -498,3 +498,27 @@ def test_describe_matches_real_kubectl_against_kubesim_serve(tmp_path: Path) -> 
             own = s.own_kubectl(" ".join(args))
             assert real.count("Name:") >= 1
             assert _normalise(real) == _normalise(own), args
+
+
+def test_workload_conditions_block() -> None:
+    # describeDeployment's block ("%v \t%v\t%v\n"), shown once a workload status has conditions
+    from types import SimpleNamespace
+
+    from kubesim.kubectl.describe import _workload_conditions, _Writer
+
+    w = _Writer()
+    _workload_conditions(w, SimpleNamespace(conditions=[
+        SimpleNamespace(type="Available", status="True", reason="MinimumReplicasAvailable"),
+        SimpleNamespace(type="Progressing", status="True", reason="NewReplicaSetAvailable"),
+    ]))
+    assert w.text() == (
+        "Conditions:\n"
+        # the type cells end in a space: "  Progressing " is the widest, 14 + padding 2
+        "  Type          Status  Reason\n"
+        "  ----          ------  ------\n"
+        "  Available     True    MinimumReplicasAvailable\n"
+        "  Progressing   True    NewReplicaSetAvailable\n"
+    )
+    empty = _Writer()
+    _workload_conditions(empty, DeploymentStatus())
+    assert empty.text() == ""

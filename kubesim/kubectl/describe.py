@@ -498,6 +498,17 @@ def _replica_sets_by_labels(sets: Sequence[ReplicaSet]) -> str:
     return text or "<none>"
 
 
+def _workload_conditions(w: _Writer, status: Any) -> None:
+    # describeDeployment / describeReplicaSet: "Type \tStatus\tReason". kubesim's workload
+    # statuses carry no conditions yet; the block appears as soon as they do.
+    conditions = getattr(status, "conditions", ())
+    if conditions:
+        w.write(0, "Conditions:\n  Type\tStatus\tReason\n")
+        w.write(1, "----\t------\t------\n")
+        for c in conditions:
+            w.write(1, f"{c.type} \t{c.status}\t{c.reason}\n")
+
+
 def _describe_deployment(d: Deployment, store: Store, now: int) -> str:
     spec, status = d.spec, d.status
     old, new = _replica_sets_of(d, store)
@@ -521,7 +532,7 @@ def _describe_deployment(d: Deployment, store: Store, now: int) -> str:
         w.write(0, f"RollingUpdateStrategy:\t{_int_or_string(ru.max_unavailable)} max unavailable, "
                    f"{_int_or_string(ru.max_surge)} max surge\n")
     _describe_pod_template(w, spec.template)
-    # (kubesim's DeploymentStatus carries no conditions yet, so there is no Conditions block)
+    _workload_conditions(w, status)
     if old or new:
         w.write(0, f"OldReplicaSets:\t{_replica_sets_by_labels(old)}\n")
         w.write(0, f"NewReplicaSet:\t{_replica_sets_by_labels(new)}\n")
@@ -559,6 +570,7 @@ def _describe_replica_set(rs: ReplicaSet, store: Store, now: int) -> str:
     w.write(0, f"Replicas:\t{rs.status.replicas} current / {desired} desired\n")
     w.write(0, f"Pods Status:\t{_pods_status(rs, store)}\n")
     _describe_pod_template(w, rs.spec.template)
+    _workload_conditions(w, rs.status)
     w.events()
     return w.text()
 
@@ -699,13 +711,12 @@ def _describe_node_resource(w: _Writer, node: Node, pods: Sequence[Pod], now: in
                                ("ephemeral-storage", storage, _Quantity.whole)):
         r, lim_q = reqs.get(name, zero), limits.get(name, zero)
         w.write(1, f"{name}\t{r} ({_percent(value(r), whole)}%)\t{lim_q} ({_percent(value(lim_q), whole)}%)\n")
-    standard = {"cpu", "memory", "ephemeral-storage", "storage", "pods"}
+    standard = {"cpu", "memory", "ephemeral-storage", "pods"}  # IsStandardContainerResourceName, and pods
     for name in sorted(n for n in allocatable if n.startswith("hugepages-")):
         r, lim_q = reqs.get(name, zero), limits.get(name, zero)
         whole = _Quantity.parse(allocatable[name]).whole()
         w.write(1, f"{name}\t{r} ({_percent(r.whole(), whole)}%)\t{lim_q} ({_percent(lim_q.whole(), whole)}%)\n")
-    for name in sorted(n for n in allocatable if n not in standard and not n.startswith("hugepages-")
-                       and not n.startswith("requests.")):
+    for name in sorted(n for n in allocatable if n not in standard and not n.startswith("hugepages-")):
         w.write(1, f"{name}\t{reqs.get(name, zero)}\t{limits.get(name, zero)}\n")
 
 
