@@ -4,8 +4,9 @@ same operations through the library write.
 A Hypothesis state machine drives two clusters with one seed: one through
 :class:`kubesim.serve.rest.Backend` (the HTTP layer minus the socket), one through ``Cluster``
 calls (the oracle). After every step their stores, change logs (record for record) and the
-outcomes of the step (the HTTP code against the library's exception) agree, and a GET or a
-labelled LIST through the backend serves the library's objects.
+outcomes of the step (the HTTP code against the library's exception) agree, a GET or a
+labelled LIST through the backend serves the library's objects, and the watch history holds
+every committed write once, in order (what a watch from any resourceVersion replays).
 """
 
 from __future__ import annotations
@@ -123,11 +124,21 @@ class AdapterMachine(RuleBasedStateMachine):
         assert list(self.served.changes) == list(self.oracle.changes)
 
     @invariant()
+    def watch_history_is_the_change_log(self) -> None:
+        # every committed write since the server started, once, in order, with its resourceVersion
+        hub = self.backend.hub
+        hub._check()
+        verbs = {"create": "ADDED", "update": "MODIFIED", "delete": "DELETED"}
+        log = [(e.resource_version, verbs[e.verb], e.kind, e.name) for e in self.served.changes
+               if e.committed and e.resource_version > hub.start_rv]
+        assert [(e.rv, e.type, e.kind, e.new.metadata.name) for e in hub.history] == log
+
+    @invariant()
     def gets_serve_the_library_objects(self) -> None:
         for o in self.oracle.list("Service"):
             resp = self._send("GET", f"/api/v1/namespaces/default/services/{o.metadata.name}")
             assert json.loads(resp.body) == manifests.to_manifest(o)
 
 
-AdapterMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=15, deadline=None)
+AdapterMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=20, deadline=None)
 test_backend_writes_what_the_library_writes = pytest.mark.filterwarnings("ignore")(AdapterMachine.TestCase)
