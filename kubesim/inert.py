@@ -507,8 +507,8 @@ def estimate_proto(value: Any, num: int = 1) -> int:
 
 
 def default(obj: InertObject) -> InertObject:
-    """The registries' defaults and create-time normalisation (see the module docstring).
-    ``O(size)``."""
+    """The registries' defaults, and for a schema'd kind the body as the typed struct holds it
+    (see the module docstring). ``O(size)``."""
     body = content(obj)
     changed = False
     if obj.kind == "Secret":
@@ -565,6 +565,15 @@ def default(obj: InertObject) -> InertObject:
                 if isinstance(s, dict) and not s.get("apiGroup") and s.get("kind") in ("User", "Group"):
                     s["apiGroup"] = "rbac.authorization.k8s.io"
                     changed = True
+    if obj.kind in SCHEMAS:
+        # decoded into the typed struct: empty omitempty fields gone, struct order (what a
+        # storage round trip gives back)
+        try:
+            normal = _normalise(obj.kind, body)
+        except _Unknown:
+            normal = None
+        if normal is not None and normal != body:
+            body, changed = normal, True
     return attrs.evolve(obj, content=_text(body)) if changed else obj
 
 

@@ -11,6 +11,8 @@ Reported (:data:`IGNORED_FIELDS` and :func:`object_warnings`):
   spread constraints, scheduling gates, priority, readiness gates, startup
   probes, ``externalIPs``, ``sessionAffinityConfig``, load-balancer source ranges ...): the
   object is stored without them;
+* inert kinds that a controller would act on (:data:`INERT_EFFECTS`: Job, CronJob, HPA, PDB,
+  Ingress, NetworkPolicy, LimitRange, ResourceQuota): stored, nothing acts on them;
 * fields stored as written but not acted on: preferred node affinity and the
   ``PreferNoSchedule`` taint (the scheduler does not score), resource requests (it fits pods
   by count), ``sessionAffinity: ClientIP`` (:meth:`~kubesim.Cluster.connect` picks a backend per
@@ -43,7 +45,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["ModelWarning", "IGNORED_FIELDS", "collecting", "object_warnings", "emit"]
+__all__ = ["ModelWarning", "IGNORED_FIELDS", "INERT_EFFECTS", "collecting", "object_warnings", "emit"]
 
 
 class ModelWarning(UserWarning):
@@ -102,9 +104,26 @@ def _pod_specs(obj: Any) -> Iterator[tuple[str, Any]]:
         yield "spec.template.spec", template.spec
 
 
+#: Inert kinds (:mod:`kubesim.inert`) that would change where or whether pods run, or how
+#: traffic is routed, if a controller acted on them -> what kubesim does instead.
+INERT_EFFECTS: dict[str, str] = {
+    "Job": "no pods are created for it",
+    "CronJob": "no Jobs are created for it",
+    "HorizontalPodAutoscaler": "nothing scales the target",
+    "PodDisruptionBudget": "evictions and drains ignore it",
+    "Ingress": "no ingress controller routes traffic for it",
+    "NetworkPolicy": "traffic is not filtered",
+    "LimitRange": "pods get no default resources from it",
+    "ResourceQuota": "creates are not limited by it",
+}
+
+
 def object_warnings(obj: Any) -> list[str]:
     """The fields of ``obj`` that kubesim stores but does not act on, as messages.
     ``O(containers + affinity terms)``."""
+    effect = INERT_EFFECTS.get(obj.kind) if getattr(type(obj), "inert", False) else None
+    if effect is not None:
+        return [f"{obj.kind} is stored but not modelled: {effect}"]
     out: list[str] = []
     for where, spec in _pod_specs(obj):
         affinity = getattr(spec, "affinity", None)

@@ -124,3 +124,13 @@ def test_cli_prints_kubectl_warning_lines(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "deployment.apps/web created\n"
     assert proc.stderr == 'Warning: Deployment "web": affinity.podAntiAffinity is not modelled: pods are placed without pod anti-affinity\n'
+
+
+def test_inert_kinds_a_controller_would_act_on_are_reported() -> None:
+    c = kubesim.Cluster(seed=0, nodes=1)
+    hpa = ("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\n"
+           "spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, maxReplicas: 3}\n")
+    assert _warnings_of(c.apply_yaml, hpa) == [
+        'HorizontalPodAutoscaler "web": HorizontalPodAutoscaler is stored but not modelled: nothing scales the target']
+    # a ConfigMap changes nothing kubesim models: no warning
+    assert _warnings_of(c.apply_yaml, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n") == []
