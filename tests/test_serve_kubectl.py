@@ -227,7 +227,13 @@ def test_conflict_and_validation_errors_as_kubectl_shows_them(tmp_path: Path) ->
         assert out.returncode == 1
         assert ('Operation cannot be fulfilled on services "nginx-service": the object has been modified; '
                 'please apply your changes to the latest version and try again') in out.stderr, out.stderr
-        # dry run changes nothing
+        # dry runs change nothing: kubectl diff (a server-side dry-run apply) and --dry-run=server
+        moved = Path(SERVICE).read_text().replace("port: 80", "port: 8080", 1)
+        out = s.kubectl("diff", "-f", "-", input=moved, check=False)
+        assert out.returncode == 1, out.stderr  # 1: differences found
+        assert "-  - port: 80" in out.stdout and "+  - port: 8080" in out.stdout, out.stdout
+        changed = [line for line in out.stdout.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+        assert not any("resourceVersion" in line for line in changed), changed
         out = s.kubectl("scale", "deploy", "nope", "--replicas=2", check=False)
         assert "NotFound" in out.stderr
         out = s.kubectl("label", "svc", "nginx-service", "dry=run", "--dry-run=server")

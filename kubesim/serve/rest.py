@@ -639,7 +639,18 @@ class Backend:
                 raise _DryRun
         except _DryRun:
             self._foreground = pending
-        return box[0]
+        return self._as_dry_run(box[0])
+
+    def _as_dry_run(self, obj: Any) -> Any:
+        """A dry run's answer carries the stored resourceVersion (none for a create), as
+        ``registry/generic/registry/dryrun.go`` answers: nothing was written, so no version
+        was consumed."""
+        meta = getattr(obj, "metadata", None)
+        if meta is None or not hasattr(obj, "kind"):
+            return obj
+        live = self.cluster.api.try_get(obj.kind, meta.name, meta.namespace)
+        rv = live.metadata.resource_version if live is not None else ""
+        return attrs.evolve(obj, metadata=attrs.evolve(meta, resource_version=rv))
 
     @staticmethod
     def _warning_headers(warnings: list[str]) -> dict[str, str]:
