@@ -522,3 +522,22 @@ def test_metadata_only_responses_for_metadata_clients() -> None:
     assert one == body["items"][0]
     plain = json.loads(b.handle(Request("GET", "/api/v1/nodes/node-1", headers={"Accept": "application/json"})).body)  # type: ignore[union-attr]
     assert plain["kind"] == "Node"
+
+
+def test_a_dry_run_changes_no_later_choice() -> None:
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"generateName": "web-"}, "spec": {"ports": [{"port": 80}]}}
+
+    def create(b: Backend, query: dict[str, str]) -> dict[str, Any]:
+        resp = b.handle(Request("POST", "/api/v1/namespaces/default/services", query, {"Content-Type": "application/json"},
+                                json.dumps(svc).encode()))
+        assert isinstance(resp, Response) and resp.code == 201
+        return dict(json.loads(resp.body))
+
+    plain, dried = _backend(), _backend()
+    dry = create(dried, {"dryRun": "All"})
+    assert "resourceVersion" not in dry["metadata"] and dried.cluster.list("Service") == []
+    real, after = create(plain, {}), create(dried, {})
+    for key in ("name", "uid"):
+        assert real["metadata"][key] == after["metadata"][key]
+    assert real["spec"]["clusterIP"] == after["spec"]["clusterIP"]
+    assert list(plain.cluster.changes) == list(dried.cluster.changes)

@@ -19,7 +19,7 @@ Deliberate simplifications, each documented in ``docs/serve.md``: server-side ap
 applied configuration and records a ``managedFields`` entry, without field-ownership conflicts
 or removal of fields a manager stops applying; a continue token pages through the current
 state (no snapshot at the token's resourceVersion); ``dryRun=All`` runs the write inside a
-rolled-back transaction (a Service's allocated ClusterIP is not returned to the pool).
+rolled-back transaction.
 
 All methods run on one thread (the server's event loop); the cluster is never shared.
 """
