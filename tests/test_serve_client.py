@@ -268,6 +268,59 @@ def test_many_concurrent_watchers_each_get_every_event(tmp_path: Path) -> None:
         s.call(lambda: s.thread.server._check())
 
 
+def test_concurrent_writers_and_a_watcher_agree_with_the_change_log(tmp_path: Path) -> None:
+    import http.client
+
+    with serve(tmp_path) as s:
+        port = int(s.url.rsplit(":", 1)[1])
+        code, body = s.http("GET", "/api/v1/namespaces/default/endpoints")
+        rv = body["metadata"]["resourceVersion"]
+        seen: list[str] = []
+
+        def watcher() -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+            conn.request("GET", f"/api/v1/namespaces/default/endpoints?watch=1&resourceVersion={rv}&timeoutSeconds=3")
+            resp = conn.getresponse()
+            for line in resp:
+                if line.strip():
+                    ev = json.loads(line)
+                    seen.append(ev["object"]["metadata"]["resourceVersion"])
+            conn.close()
+
+        def writer(w: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+            for i in range(20):
+                name = f"w{w}-{i % 5}"
+                for method, path, payload, ctype in (
+                    ("POST", "/api/v1/namespaces/default/endpoints", endpoints_body(name, ip=f"10.0.{w}.{i}"), "application/json"),
+                    ("PATCH", f"/api/v1/namespaces/default/endpoints/{name}", {"metadata": {"labels": {"i": str(i)}}},
+                     "application/merge-patch+json"),
+                    ("DELETE", f"/api/v1/namespaces/default/endpoints/{name}", None, "application/json"),
+                ):
+                    conn.request(method, path, body=json.dumps(payload) if payload is not None else None,
+                                 headers={"Content-Type": ctype})
+                    r = conn.getresponse()
+                    r.read()
+                    assert r.status in (200, 201, 404, 409), (method, path, r.status)
+            conn.close()
+
+        w = threading.Thread(target=watcher)
+        w.start()
+        time.sleep(0.3)
+        writers = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+        for t in writers:
+            t.start()
+        for t in writers:
+            t.join(30)
+        w.join(30)
+        assert not w.is_alive() and not any(t.is_alive() for t in writers)
+        log = s.call(lambda: [str(e.resource_version) for e in s.thread.server.cluster.changes
+                              if e.committed and e.kind == "Endpoints" and e.resource_version > int(rv)])
+        assert len(log) >= 8 * 20 * 3 // 2 and seen == log  # every write, once, in commit order
+        assert s.http("GET", "/api/v1/namespaces/default/endpoints")[1]["items"] == []
+        s.call(lambda: s.thread.server._check())
+
+
 # ---------------------------------------------------------------------------- REST semantics
 
 
