@@ -632,7 +632,7 @@ def _merge_for_apply(new: Any, live: Any) -> Any:
                 ip_family_policy=spec.ip_family_policy or live.spec.ip_family_policy,
             )
         out = attrs.evolve(out, spec=spec)
-    elif kind in ("Deployment", "ReplicaSet"):
+    elif kind in ("Deployment", "ReplicaSet", "StatefulSet"):
         if out.spec.replicas is None:
             out = attrs.evolve(out, spec=attrs.evolve(out.spec, replicas=live.spec.replicas))
     elif kind == "Pod":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
 import kubesim
@@ -242,3 +243,14 @@ def test_same_seed_same_log() -> None:
         return [(e.seq, e.time, e.verb, e.kind, e.name, e.json_bytes, e.proto_bytes) for e in c.changes]
 
     assert run() == run()
+
+
+def test_apply_without_replicas_keeps_the_live_count() -> None:
+    # kubectl apply of a manifest without spec.replicas leaves a scaled set as it is
+    c = cluster(replicas=2)
+    c.run(until=60)
+    sts = c.get("StatefulSet", "web")
+    c.update(attrs.evolve(sts, spec=attrs.evolve(sts.spec, replicas=3)))
+    c.apply_yaml(sts_yaml().replace("  replicas: 3\n", ""))
+    c.run(until=120)
+    assert c.get("StatefulSet", "web").spec.replicas == 3 and names(c) == ["web-0", "web-1", "web-2"]

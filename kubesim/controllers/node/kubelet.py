@@ -49,6 +49,7 @@ Costs: ``O(containers)`` per pod event plus one clock entry per scheduled transi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -127,6 +128,7 @@ class KubeletStatistics:
 # names the container runtime reports
 
 
+@functools.lru_cache(maxsize=1024)
 def image_ref(image: str) -> str:
     """The image as containerd reports it in ``containerStatuses[].image``: the fully
     qualified reference (``nginx`` -> ``docker.io/library/nginx:latest``). ``O(len)``.
@@ -146,6 +148,7 @@ def image_ref(image: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1024)
 def image_id(image: str) -> str:
     """``containerStatuses[].imageID``: the repository with a digest derived from the image
     reference by SHA-256 (a stand-in for the registry's manifest digest). ``O(len)``."""
@@ -215,6 +218,7 @@ class ContainerRuntime:
     exit_time: float | None = None  # virtual time the latest instance exited
     prev_exit: float | None = None  # ... the instance before the current one
     restart_base: float | None = None  # the exit a back-off is counted from
+    status_cache: dict[tuple[Any, ...], ContainerStatus] = attrs.field(factory=dict, repr=False)
 
     def event(self, terminating: bool) -> tuple[float, int, str, float] | None:
         """The next thing that happens to this container: ``(virtual time, priority, kind,
@@ -279,6 +283,7 @@ class PodRuntime:
     admitted: bool = False
     start_time: int | None = None
     readiness: Any = None  # a PodReadiness (kept for callers of readiness_for; unused here)
+    host_ips: tuple[str, ...] | None = None  # the node's InternalIPs, read once
 
 
 def pod_phase(restart_policy: str, containers: list[ContainerRuntime]) -> str:
@@ -430,7 +435,10 @@ class Kubelet:
 
     def _later(self, rt: PodRuntime, delay: float, fn: Callable[[], object]) -> Timer:
         timer = self.ctx.clock.schedule(delay, fn)
-        rt.timers.append(timer)
+        timers = rt.timers
+        if len(timers) >= 32:  # a long-lived pod's fired timers would pile up: keep the live ones
+            timers[:] = [t for t in timers if t.callback is not None]
+        timers.append(timer)
         return timer
 
     def _cancel(self, rt: PodRuntime) -> None:
@@ -578,6 +586,19 @@ class Kubelet:
         return stored
 
     def _container_status(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> ContainerStatus:
+        # The same status object while nothing in it changes (a readiness flip back reuses the
+        # earlier one), so the wire sizes' identity caches hit. O(1).
+        ck = (c.mode, c.ready, c.started_off is not None, c.restart_count, c.container_id, c.waiting_message,
+              c.terminated, c.last_state)
+        hit = c.status_cache.get(ck)
+        if hit is not None:
+            return hit
+        if len(c.status_cache) > 8:
+            c.status_cache.clear()
+        st = c.status_cache[ck] = self._build_container_status(c)
+        return st
+
+    def _build_container_status(self, c: ContainerRuntime) -> ContainerStatus:
         spec = c.spec
         if c.mode == "creating":
             return ContainerStatus(
@@ -614,7 +635,9 @@ class Kubelet:
             pod_ph = "Pending"
         sandbox = rt.started and pod_ph not in ("Succeeded", "Failed")
         ips = rt.ips if rt.started else ()
-        host_ip = self._host_ips(rt.node)
+        host_ip = rt.host_ips
+        if host_ip is None:
+            host_ip = rt.host_ips = self._host_ips(rt.node)
         start_time = rt.start_time
 
         def mutate(p: Pod) -> PodStatus:
@@ -704,6 +727,7 @@ class Kubelet:
             if c.terminated is not None:
                 c.last_state = ContainerState(terminated=c.terminated)
         c.terminated = None
+        c.status_cache.clear()
         c.mode = "running"
         c.since = self.ctx.clock.now
         c.started_at = self._now()
