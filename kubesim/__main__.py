@@ -1011,8 +1011,9 @@ def _parser() -> _Parser:
     r.add_argument("name", metavar="NAME", choices=REPRODUCTIONS, help="one of: " + ", ".join(REPRODUCTIONS))
     r.add_argument("--json", action="store_true", help="print the results as JSON")
     r.add_argument("--scale", type=_fraction, default=None, metavar="X",
-                   help="0 < X <= 1: shrink the simulated (realistic) run; figures are extrapolated to full "
-                   "size (default: each reproduction's own, so it finishes in about a minute)")
+                   help="0 < X < 1: shrink the simulated (realistic) run; figures are then extrapolated to "
+                   "full size (default 1: every case simulated at full size on the lean engine, every "
+                   "realistic figure measured; minutes, not seconds)")
     r.set_defaults(func=_cmd_reproduce)
 
     # serve: kubesim/serve/cli.py owns its options and runs it
