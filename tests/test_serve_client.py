@@ -451,9 +451,31 @@ def test_subresources_dry_run_and_delete_options(tmp_path: Path) -> None:
         assert all(p.metadata.deletion_timestamp is not None for p in core.list_namespaced_pod("default").items)
         s.advance(60)
         assert core.list_namespaced_pod("default").items == []
-        # a pod deleted with a grace period is marked (202), gone after it
         code, body = s.http("DELETE", "/api/v1/namespaces/default/pods/nope", {"gracePeriodSeconds": 0})
-        assert code == 404
+        assert code == 404 and body["details"] == {"name": "nope", "kind": "pods"}
+
+
+def test_graceful_and_immediate_pod_deletion(tmp_path: Path) -> None:
+    with serve(tmp_path) as s:
+        apply_chapter(s)
+        s.advance(30)
+        code, body = s.http("GET", "/api/v1/namespaces/default/pods")
+        first, second = (p["metadata"]["name"] for p in body["items"])
+        # the default grace period (30 s): marked and still there; gone once the kubelet has
+        # stopped the containers (nginx stops at once on SIGTERM, well within the grace period)
+        code, body = s.http("DELETE", f"/api/v1/namespaces/default/pods/{first}")
+        assert code == 200 and body["metadata"]["deletionGracePeriodSeconds"] == 30
+        assert body["metadata"]["deletionTimestamp"] == "2025-01-01T00:01:00Z"  # now (30 s) + 30 s
+        code, body = s.http("GET", f"/api/v1/namespaces/default/pods/{first}")
+        assert code == 200 and body["metadata"]["deletionTimestamp"]
+        s.advance(31)
+        assert s.http("GET", f"/api/v1/namespaces/default/pods/{first}")[0] == 404
+        # gracePeriodSeconds=0 in the query: removed at once, its last state answered
+        code, body = s.http("DELETE", f"/api/v1/namespaces/default/pods/{second}?gracePeriodSeconds=0")
+        assert code == 200 and body["kind"] == "Pod" and body["metadata"]["name"] == second
+        assert s.http("GET", f"/api/v1/namespaces/default/pods/{second}")[0] == 404
+        code, body = s.http("DELETE", "/api/v1/namespaces/default/pods/x?gracePeriodSeconds=-1")
+        assert code == 400
 
 
 def test_patch_types(tmp_path: Path) -> None:
