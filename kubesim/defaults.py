@@ -172,13 +172,28 @@ def _requests_from_limits(c: o.Container) -> o.Container:
 
 
 @_memo
+def _host_network_ports(c: o.Container) -> o.Container:
+    # defaultHostNetworkPorts (SetDefaults_Pod): a hostNetwork pod's ports are host ports
+    if not any(p.host_port is None for p in c.ports):
+        return c
+    return _evolve(c, ports=tuple(p if p.host_port is not None else _evolve(p, host_port=p.container_port)
+                                  for p in c.ports))
+
+
 def _pod_spec_of_pod(s: o.PodSpec) -> o.PodSpec:
     spec = _pod_spec(s)
-    return _evolve(
+    spec = _evolve(
         spec,
         containers=_map_tuple(spec.containers, _requests_from_limits),
         init_containers=_map_tuple(spec.init_containers, _requests_from_limits),
     )
+    if spec.host_network:
+        spec = _evolve(
+            spec,
+            containers=_map_tuple(spec.containers, _host_network_ports),
+            init_containers=_map_tuple(spec.init_containers, _host_network_ports),
+        )
+    return spec
 
 
 def _pod(p: o.Pod) -> o.Pod:

@@ -555,3 +555,47 @@ def test_scenarios_set_pod_condition_is_the_public_entry() -> None:
     assert causes[("readiness-gate", "Pod")] == 2  # the controller's write and the kubelet's
     assert causes[("readiness-gate", "Endpoints")] == 1
     assert causes[("readiness-gate", "EndpointSlice")] == 1
+
+
+def test_host_network_ports_are_host_ports() -> None:
+    # SetDefaults_Pod's defaultHostNetworkPorts, and validateHostNetwork
+    c = cluster_with(extra="  hostNetwork: true", service=False)
+    assert c.get("Pod", "web").spec.containers[0].ports[0].host_port == 80
+    bad = POD.format(name="bad", extra="  hostNetwork: true", probes="").replace(
+        "[{containerPort: 80}]", "[{containerPort: 80, hostPort: 8080}]")
+    with pytest.raises(kubesim.InvalidObject) as info:
+        c.apply_yaml(bad)
+    assert "spec.containers[0].ports[0].hostPort" in str(info.value)
+    assert "must match `containerPort` when `hostNetwork` is true" in str(info.value)
+
+
+# --------------------------------------------------------------------------------------------
+# status_manager_test.go
+
+
+def test_new_status_preserves_pod_start_time_and_foreign_conditions() -> None:
+    # TestNewStatusPreservesPodStartTime / TestMergePodStatus: the kubelet keeps startTime and
+    # the conditions it does not own (first, as stored) across its status writes
+    c = cluster_with(extra=GATE)
+    c.run(until=5)
+    start = c.get("Pod", "web").status.start_time
+    set_pod_condition(c.api, "web", "example.com/other", "False", reason="Waiting")
+    set_pod_condition(c.api, "web", "example.com/lb-ready")
+    c.run(until=30)
+    pod = c.get("Pod", "web")
+    assert pod.status.start_time == start
+    types = [x.type for x in pod.status.conditions]
+    assert types[:2] == ["example.com/other", "example.com/lb-ready"]
+    assert types[2:] == ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
+    assert pod.status.condition("example.com/other").reason == "Waiting"
+    assert pod.status.ready  # example.com/other is no gate
+
+
+def test_status_writes_are_skipped_when_nothing_changed() -> None:
+    # the status manager's needsUpdate: an equal status is not written
+    c = cluster_with()
+    c.run(until=10)
+    k = c.controllers["kubelet"]
+    before = (len(c.changes), k.statistics().status_writes)
+    k._sync(("default", "web"), k.pods[("default", "web")])
+    assert (len(c.changes), k.statistics().status_writes) == before

@@ -173,6 +173,13 @@ def _pod_spec_errors_uncached(e: _Errs, spec: PodSpec, path: str) -> None:
         _dns_label(e, spec.subdomain, path + ".subdomain")
     if spec.termination_grace_period_seconds is not None:
         e.nonnegative(path + ".terminationGracePeriodSeconds", spec.termination_grace_period_seconds)
+    if spec.host_network:  # validateHostNetwork
+        for group, cs in (("containers", spec.containers), ("initContainers", spec.init_containers)):
+            for ci, c in enumerate(cs):
+                for pi, p in enumerate(c.ports):
+                    if p.host_port and p.host_port != p.container_port:
+                        e.invalid(f"{path}.{group}[{ci}].ports[{pi}].hostPort", p.host_port,
+                                  "must match `containerPort` when `hostNetwork` is true")
     for i, gate in enumerate(spec.readiness_gates):  # validateReadinessGates
         e.invalid_msgs(f"{path}.readinessGates[{i}].conditionType", gate.condition_type,
                        L.is_qualified_name(gate.condition_type))
