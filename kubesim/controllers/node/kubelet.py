@@ -282,7 +282,6 @@ class PodRuntime:
     event_timer: Timer | None = None
     admitted: bool = False
     start_time: int | None = None
-    readiness: Any = None  # a PodReadiness (kept for callers of readiness_for; unused here)
     host_ips: tuple[str, ...] | None = None  # the node's InternalIPs, read once
 
 
@@ -1086,73 +1085,3 @@ def set_pod_condition(api: Any, pod_name: str, condition_type: str, status: bool
     new = attrs.evolve(pod, status=attrs.evolve(pod.status, conditions=tuple(conds)))
     stored: Pod = api.update(new, actor=actor)
     return stored
-
-
-
-# --------------------------------------------------------------------------------------------
-# The pod-level readiness model of the kubelet before container statuses, kept for the callers
-# that still build on it (``kubesim.lean``): one readiness over every container, and the
-# conditions without messages.
-
-
-def _conditions(now: int, ready: bool, old: tuple[PodCondition, ...], *, started: bool) -> tuple[PodCondition, ...]:
-    prev = {c.type: c for c in old}
-
-    def cond(t: str, status: bool) -> PodCondition:
-        s = "True" if status else "False"
-        p = prev.get(t)
-        if p is not None and p.status == s:
-            return p
-        reason = "" if status else ("ContainersNotReady" if t in ("Ready", "ContainersReady") else "")
-        return PodCondition(type=t, status=s, last_transition_time=now, reason=reason)
-
-    return (
-        cond("PodReadyToStartContainers", started),
-        cond("Initialized", True),
-        cond("Ready", ready),
-        cond("ContainersReady", ready),
-        prev.get("PodScheduled") or PodCondition(type="PodScheduled", status="True", last_transition_time=now),
-    )
-
-
-@attrs.define(eq=False)
-class PodReadiness:
-    """A pod's readiness over virtual time: every container with a readiness probe must be
-    ready (:class:`kubesim.probes.ReadinessTracker` per container, in container time from
-    ``since``). Containers without a probe are ready once running."""
-
-    since: float
-    trackers: tuple[Any, ...]
-
-    def ready_at(self, t: float) -> bool:
-        """Readiness at virtual time ``t``."""
-        return self.ready_at_offset(t - self.since)
-
-    def ready_at_offset(self, x: float) -> bool:
-        """Readiness ``x`` seconds after the containers started."""
-        return all(tr.ready_at(x) for tr in self.trackers)
-
-    def next_transition(self, t: float) -> float | None:
-        """The virtual time of the first flip strictly after ``t``, or ``None``."""
-        x = self.next_offset(t - self.since)
-        return None if x is None else self.since + x
-
-    def next_offset(self, x: float) -> float | None:
-        """The container time of the first flip strictly after container time ``x``."""
-        times = [tr.next_transition(x) for tr in self.trackers]
-        live = [y for y in times if y is not None]
-        return None if not live else min(live)
-
-
-def readiness_for(pod: Pod, since: float, behaviour: Any = None) -> PodReadiness | None:
-    """The :class:`PodReadiness` of ``pod`` whose containers started at ``since``, with an
-    application ``behaviour`` (:class:`kubesim.probes.AppBehaviour`; default: up at once,
-    listening on exactly its declared container ports). ``None`` when no container has a
-    readiness probe (the pod is ready as soon as it runs)."""
-    from kubesim import probes
-
-    beh = behaviour if behaviour is not None else probes.AppBehaviour()
-    trackers = tuple(
-        probes.ReadinessTracker(c, beh) for c in pod.spec.containers if c.readiness_probe is not None
-    )
-    return PodReadiness(since, trackers) if trackers else None
