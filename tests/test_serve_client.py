@@ -149,6 +149,75 @@ def test_bookmarks_and_initial_events_end(tmp_path: Path) -> None:
         assert all(e["object"]["kind"] == "Endpoints" for e in lines)
 
 
+def _frames(data: bytes) -> list[tuple[str, bytes]]:
+    """(type, embedded object bytes) of a protobuf watch stream."""
+    out, i = [], 0
+    while i < len(data):
+        n = int.from_bytes(data[i:i + 4], "big")
+        event, i = data[i + 4:i + 4 + n], i + 4 + n
+        fields = dict(_pb_fields(event))
+        raw = dict(_pb_fields(fields[2]))[1]
+        out.append((fields[1].decode(), raw))
+    return out
+
+
+def _pb_fields(buf: bytes) -> list[tuple[int, bytes]]:
+    out, i = [], 0
+    while i < len(buf):
+        key, i = _pb_varint(buf, i)
+        if key & 7 == 0:
+            _, i = _pb_varint(buf, i)
+            continue
+        n, i = _pb_varint(buf, i)
+        out.append((key >> 3, buf[i:i + n]))
+        i += n
+    return out
+
+
+def _pb_varint(buf: bytes, i: int) -> tuple[int, int]:
+    x = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        x |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return x, i
+
+
+def test_protobuf_watch_frames_carry_what_the_change_log_accounts(tmp_path: Path) -> None:
+    import urllib.request
+
+    from kubesim import wire
+
+    with serve(tmp_path) as s:
+        rv = s.http("GET", "/api/v1/namespaces/default/endpoints")[1]["metadata"]["resourceVersion"]
+        mark = s.call(lambda: len(s.thread.server.cluster.changes))
+        for i in range(3):
+            s.http("POST", "/api/v1/namespaces/default/endpoints", endpoints_body(f"db-{i}"))
+        s.http("DELETE", "/api/v1/namespaces/default/endpoints/db-1")
+        req = urllib.request.Request(
+            s.url + f"/api/v1/namespaces/default/endpoints?watch=1&resourceVersion={rv}&timeoutSeconds=1",
+            headers={"Accept": "application/vnd.kubernetes.protobuf, application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.headers["Content-Type"] == "application/vnd.kubernetes.protobuf;stream=watch"
+            frames = _frames(resp.read())
+        log = s.call(lambda: [e for e in s.thread.server.cluster.changes[mark:] if e.kind == "Endpoints"])
+        assert [t for t, _ in frames] == ["ADDED", "ADDED", "ADDED", "DELETED"]
+        assert [len(raw) for _, raw in frames] == [e.proto_bytes for e in log]  # the accounted bytes, exactly
+        live = s.call(lambda: s.thread.server.cluster.get("Endpoints", "db-2"))
+        assert frames[2][1] == wire.encode_proto(live) and frames[2][1].startswith(wire.MAGIC)
+        # a resourceVersion out of the history: one ERROR frame with a 410 Status
+        hub = s.thread.server.backend.hub
+        s.call(lambda: setattr(hub, "compacted_rv", hub.last_rv))
+        req = urllib.request.Request(s.url + f"/api/v1/namespaces/default/endpoints?watch=1&resourceVersion={rv}",
+                                     headers={"Accept": "application/vnd.kubernetes.protobuf"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            [(kind, raw)] = _frames(resp.read())
+        (type_meta, status, _, _) = [b for _, b in _pb_fields(raw[4:])]
+        assert kind == "ERROR" and b"Status" in type_meta and b"Expired" in status and b"too old resource version" in status
+
+
 def test_metadata_only_watch(tmp_path: Path) -> None:
     import urllib.request
 

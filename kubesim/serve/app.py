@@ -39,7 +39,6 @@ from aiohttp.http_exceptions import HttpProcessingError
 from kubesim.serve import control as _control
 from kubesim.serve.rest import Backend, Request, Response, WatchPlan, error_response
 from kubesim.serve.status import ApiError
-from kubesim.serve.watch import event_line
 
 __all__ = ["Server", "ServerThread", "ServeStatistics"]
 
@@ -272,12 +271,12 @@ class Server:
         try:
             await resp.prepare(request)
             if plan.error is not None:
-                await resp.write(event_line("ERROR", plan.error))
+                await resp.write(backend.frame(plan, "ERROR", plan.error))
                 return resp
             for type_, obj in plan.initial:
-                await resp.write(event_line(type_, backend.watch_object(plan, obj)))
+                await resp.write(backend.frame(plan, type_, obj))
             if plan.initial_end_bookmark:
-                await resp.write(event_line("BOOKMARK", backend.bookmark(plan, initial_end=True)))
+                await resp.write(backend.frame(plan, "BOOKMARK", backend.bookmark(plan, initial_end=True)))
             queue = plan.subscription.queue
             next_bookmark = time.monotonic() + self.bookmark_interval
             while True:
@@ -292,7 +291,7 @@ class Server:
                 if wait <= 0:
                     if deadline is not None and now >= deadline:
                         break
-                    await resp.write(event_line("BOOKMARK", backend.bookmark(plan)))
+                    await resp.write(backend.frame(plan, "BOOKMARK", backend.bookmark(plan)))
                     next_bookmark = time.monotonic() + self.bookmark_interval
                     continue
                 try:
@@ -302,7 +301,9 @@ class Server:
                 if type_ == "CLOSE":
                     break
                 if plan.as_table or plan.as_partial:
-                    await resp.write(event_line(type_, backend.watch_object(plan, entry.new)))
+                    await resp.write(backend.frame(plan, type_, entry.new))
+                elif plan.as_proto:
+                    await resp.write(entry.frame(type_))
                 else:
                     await resp.write(entry.line(type_))
         except ConnectionError:

@@ -1,4 +1,4 @@
-"""Protobuf responses (``application/vnd.kubernetes.protobuf``) for GET and LIST.
+"""Protobuf responses (``application/vnd.kubernetes.protobuf``) for GET, LIST and WATCH.
 
 An object is served exactly as :func:`kubesim.wire.encode_proto` encodes it (the ``k8s\\0``
 magic and a ``runtime.Unknown`` envelope around the object's message), so its length is the
@@ -7,8 +7,9 @@ envelope around a ``<Kind>List`` message: ``metadata`` (field 1, a ``ListMeta``:
 ``resourceVersion`` 2, ``continue`` 3, ``remainingItemCount`` 4 when set) and ``items`` (field 2,
 each the object's own message), as ``k8s.io/api``'s ``generated.proto`` numbers them.
 
-Watches, Tables and errors are served as JSON (clients name JSON as their fallback in
-``Accept``). ``O(size of the response)``.
+A watch is a stream of length-prefixed ``WatchEvent`` frames (:func:`watch_frame`), each
+embedding the object's full encoding. Tables and errors outside watches are served as JSON
+(clients name JSON as their fallback in ``Accept``). ``O(size of the response)``.
 """
 
 from __future__ import annotations
@@ -71,3 +72,34 @@ def encode_list(api_version: str, list_kind: str, objs: Sequence[Any], resource_
         meta += _varint(4 << 3) + _varint(remaining)
     body = _field(1, meta) + b"".join(_field(2, wire.encode_raw(o)) for o in objs)
     return envelope(api_version, list_kind, body)
+
+
+#: The media type of a protobuf watch stream.
+WATCH_MEDIA_TYPE = MEDIA_TYPE + ";stream=watch"
+
+
+def watch_frame(type_: str, embedded: bytes) -> bytes:
+    """One protobuf watch event: a 4-byte big-endian length, then a ``metav1.WatchEvent``
+    message without envelope (``type`` 1, ``object`` 2 = ``RawExtension{raw 1}``) whose raw
+    bytes are the object's full encoding, envelope included (the API server's
+    ``LengthDelimitedFramer`` over its raw serializer; ``handlers/watch.go``)."""
+    event = _field(1, type_.encode()) + _field(2, _field(1, embedded))
+    return len(event).to_bytes(4, "big") + event
+
+
+def encode_status(status: dict[str, Any]) -> bytes:
+    """A failure ``metav1.Status`` (``metadata`` 1, ``status`` 2, ``message`` 3, ``reason`` 4,
+    ``code`` 6) in its envelope."""
+    body = (_field(1, b"") + _field(2, str(status.get("status", "Failure")).encode())
+            + _field(3, str(status.get("message", "")).encode()) + _field(4, str(status.get("reason", "")).encode())
+            + _varint(6 << 3) + _varint(int(status.get("code", 0))))
+    return envelope("v1", "Status", body)
+
+
+def encode_bookmark(api_version: str, kind: str, resource_version: str, initial_end: bool) -> bytes:
+    """A BOOKMARK's object: the kind with only ``metadata.resourceVersion`` (and the
+    ``k8s.io/initial-events-end`` annotation when it ends the initial events)."""
+    meta = _field(6, resource_version.encode())
+    if initial_end:
+        meta += _field(12, _field(1, b"k8s.io/initial-events-end") + _field(2, b"true"))
+    return envelope(api_version, kind, _field(1, meta))

@@ -42,7 +42,7 @@ from kubesim.serve import discovery, openapi, proto, protodecode, query, tables
 from kubesim.serve.patch import json_patch, merge_patch, strategic_merge
 from kubesim.serve.resources import RESOURCES, SERVER_VERSION, Resource, by_path, for_kind
 from kubesim.serve.status import ApiError, from_exception, status, success
-from kubesim.serve.watch import Subscription, WatchHub
+from kubesim.serve.watch import Subscription, WatchHub, event_line
 
 __all__ = ["Backend", "Request", "Response", "WatchPlan", "MAX_REQUEST_BODY_BYTES"]
 
@@ -103,6 +103,7 @@ class WatchPlan:
     error: dict[str, Any] | None
     as_table: bool
     as_partial: bool
+    as_proto: bool
     bookmarks: bool
     initial_end_bookmark: bool
     timeout: float | None
@@ -494,17 +495,21 @@ class Backend:
                             initial.append((ev[0], ev[1].new))
         if res.stored and error is None:
             self.hub.subscribe(sub)
+        as_proto = (res.stored and not res.inert and not _wants_table(req) and not _wants_partial(req)
+                    and proto.wants_protobuf(req.header("Accept")))
         return WatchPlan(
             subscription=sub,
             initial=initial,
             error=error,
             as_table=_wants_table(req),
             as_partial=_wants_partial(req),
+            as_proto=as_proto,
             bookmarks=_bool(req, "allowWatchBookmarks"),
             initial_end_bookmark=want_initial and send_initial != "" and _bool(req, "allowWatchBookmarks"),
             timeout=float(timeout) if timeout else None,
             include=req.query.get("includeObject", "Metadata"),
-            content_type=_TABLE_TYPE if _wants_table(req) else _PARTIAL_TYPE if _wants_partial(req) else _JSON,
+            content_type=(_TABLE_TYPE if _wants_table(req) else _PARTIAL_TYPE if _wants_partial(req)
+                          else proto.WATCH_MEDIA_TYPE if as_proto else _JSON),
         )
 
     def stop_watch(self, plan: WatchPlan) -> None:
@@ -518,6 +523,19 @@ class Backend:
         if plan.as_partial:
             return _partial(self._manifest(obj))
         return self._manifest(obj)
+
+    def frame(self, plan: WatchPlan, type_: str, obj: Any) -> bytes:
+        """One event of ``plan``'s stream: a JSON line, or a protobuf frame (``obj`` is an API
+        object, a ``Status`` dict for ERROR, or a bookmark dict for BOOKMARK)."""
+        if not plan.as_proto:
+            return event_line(type_, obj if isinstance(obj, dict) else self.watch_object(plan, obj))
+        if type_ == "ERROR":
+            return proto.watch_frame(type_, proto.encode_status(obj))
+        if type_ == "BOOKMARK":
+            meta = obj["metadata"]
+            return proto.watch_frame(type_, proto.encode_bookmark(
+                obj["apiVersion"], obj["kind"], meta["resourceVersion"], "annotations" in meta))
+        return proto.watch_frame(type_, proto.encode_object(obj))
 
     def bookmark(self, plan: WatchPlan, initial_end: bool = False) -> dict[str, Any]:
         kind = plan.subscription.kind

@@ -57,6 +57,16 @@ class Entry:
             out = self._lines[type_] = event_line(type_, self.manifest())
         return out
 
+    def frame(self, type_: str) -> bytes:
+        """The protobuf watch frame of this write as event ``type_`` (cached)."""
+        key = "pb:" + type_
+        out = self._lines.get(key)
+        if out is None:
+            from kubesim.serve import proto
+
+            out = self._lines[key] = proto.watch_frame(type_, proto.encode_object(self.new))
+        return out
+
 
 @attrs.define(eq=False)
 class Subscription:
