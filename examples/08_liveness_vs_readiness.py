@@ -58,7 +58,7 @@ VARIANTS = {
     "3. + a startup probe (the fix)": STARTUP + "\n" + LIVENESS,
 }
 
-WARM_UP = probes.AppBehaviour(ready_after=45)
+WARM_UP = probes.AppBehaviour(ready_after=45, sigterm_exit_code=143)  # no SIGTERM handler
 
 
 def run(extra: str) -> kubesim.Cluster:

@@ -141,6 +141,9 @@ class AppBehaviour:
     #: ``exit_code``; the kubelet restarts it as ``restartPolicy`` says
     exit_after: float | None = None
     exit_code: int = 1
+    #: the exit code when it stops on SIGTERM within the grace period (0: a graceful shutdown,
+    #: ``Completed``; 143 = 128 + SIGTERM for a process without a handler, ``Error``)
+    sigterm_exit_code: int = 0
     #: how long an ``exec`` or ``httpGet`` ``preStop`` hook takes (a ``sleep`` hook takes its
     #: ``seconds``)
     pre_stop_seconds: float = 0.0
@@ -150,8 +153,10 @@ class AppBehaviour:
             raise InvalidOption(f"exit_after must be non-negative, got {self.exit_after!r}")
         if not self.pre_stop_seconds >= 0:
             raise InvalidOption(f"pre_stop_seconds must be non-negative, got {self.pre_stop_seconds!r}")
-        if not isinstance(self.exit_code, int) or not 0 <= self.exit_code <= 255:
-            raise InvalidOption(f"exit_code must be an integer in 0..255, got {self.exit_code!r}")
+        for name in ("exit_code", "sigterm_exit_code"):
+            code = getattr(self, name)
+            if not isinstance(code, int) or isinstance(code, bool) or not 0 <= code <= 255:
+                raise InvalidOption(f"{name} must be an integer in 0..255, got {code!r}")
 
     @property
     def for_liveness(self) -> AppBehaviour:

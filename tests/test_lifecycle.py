@@ -599,3 +599,17 @@ def test_status_writes_are_skipped_when_nothing_changed() -> None:
     before = (len(c.changes), k.statistics().status_writes)
     k._sync(("default", "web"), k.pods[("default", "web")])
     assert (len(c.changes), k.statistics().status_writes) == before
+
+
+def test_an_app_without_a_sigterm_handler_exits_143() -> None:
+    beh = probes.AppBehaviour(liveness=probes.AppBehaviour(unready=[(10, 1e9)]), sigterm_exit_code=143)
+    c = cluster_with("    livenessProbe: {exec: {command: [check]}, periodSeconds: 5, failureThreshold: 1}",
+                     behaviour=beh)
+    _step_until(c, lambda: bool(c.get("Pod", "web").status.container_statuses)
+                and status(c).last_state.terminated is not None)
+    term = status(c).last_state.terminated
+    assert term is not None and (term.exit_code, term.reason) == (143, "Error")
+    marks = _deleted_timeline(c)
+    assert "Failed" in marks and "Succeeded" not in marks  # a non-zero exit on deletion: Failed
+    with pytest.raises(InvalidOption):
+        probes.AppBehaviour(sigterm_exit_code=-1)

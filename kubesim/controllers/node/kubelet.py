@@ -30,7 +30,9 @@ For a pod bound to a node (latencies from :class:`~kubesim.timing.Timing`, drawn
    SIGKILLed when what is left of the grace period (at least 2 s) runs out. Readiness is still
    probed meanwhile (liveness and startup are not), so the endpoint stays ``serving`` while the
    application answers. Then a status write with the terminal phase, every container
-   ``terminated`` (``Completed`` exit 0, or ``Error`` exit 137 when killed) and ``Ready=False``;
+   ``terminated`` (``Completed`` on exit 0 — the application model's
+   :attr:`~kubesim.probes.AppBehaviour.sigterm_exit_code` — or ``Error``, exit 137 when
+   killed) and ``Ready=False``;
    ``kubelet_delete_delay`` later the kubelet's final DELETE frees the name and the pod IP.
 
 Every status is built whole from what the kubelet knows and written only when it differs from
@@ -890,7 +892,7 @@ class Kubelet:
         seconds, killed = self._kill_duration(c, grace, shutdown)
         c.mode = "stopping"
         c.exit_at = self.ctx.clock.now + seconds
-        c.exit_code = _EXIT_KILLED if killed else 0
+        c.exit_code = _EXIT_KILLED if killed else c.behaviour.sigterm_exit_code
         c.restarting = True
 
     def _after_kill(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, policy: str) -> None:
@@ -986,7 +988,7 @@ class Kubelet:
                 seconds, killed = self._kill_duration(c, grace, shutdown)
                 c.mode = "running"
                 c.exit_at = None
-                c.exit_code = _EXIT_KILLED if killed else 0
+                c.exit_code = _EXIT_KILLED if killed else c.behaviour.sigterm_exit_code
                 c.x = max(c.x, now - c.since)
                 exit_after = max(exit_after, seconds)
             elif c.mode == "backoff":
