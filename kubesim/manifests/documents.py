@@ -198,7 +198,7 @@ class _Dumper(yaml.SafeDumper):  # type: ignore[misc,unused-ignore]
         tag = "tag:yaml.org,2002:str"
         if "\n" in data:
             return self.represent_scalar(tag, data, style="|")
-        resolved = self.resolve(yaml.ScalarNode, data, (True, False))
+        resolved = self.resolve(yaml.ScalarNode, data, (True, False))  # type: ignore[no-untyped-call]  # the stubs leave Resolver.resolve untyped
         if resolved != tag or data == "":
             return self.represent_scalar(tag, data, style='"')
         return self.represent_scalar(tag, data)
