@@ -117,6 +117,8 @@ def test_readiness_probe_on_the_wrong_port(tmp_path: Path) -> None:
         assert describe.rstrip().endswith("Events:                      <none>") or "Events:" in describe
         events = s.kubectl("get", "events")
         assert events.stderr == "No resources found in default namespace.\n"
+        logs = s.kubectl("logs", name, check=False)
+        assert logs.returncode == 1 and "runs no container in kubesim" in logs.stderr, logs.stderr
         # not ready: listed in the slice with ready=false, in notReadyAddresses of the Endpoints
         out = s.kubectl("get", "endpoints", "nginx-service", "-o", "jsonpath={.subsets[*].notReadyAddresses[*].ip}")
         assert len(out.stdout.split()) == 2

@@ -285,6 +285,7 @@ def test_a_write_through_the_backend_equals_the_library_write() -> None:
     ("GET", "/api/v1/namespaces/default/pods?watch=maybe", 400),
     ("POST", "/api/v1/namespaces/default/events", 405),
     ("GET", "/healthz", 200),
+    ("GET", "/api/v1/namespaces/default/pods/nope/log", 404),
 ])
 def test_backend_paths(method: str, path: str, code: int) -> None:
     base, _, qs = path.partition("?")

@@ -58,6 +58,11 @@ _DEF_NAMES: dict[str, str] = {}
 
 #: Kinds whose create and main-resource update ignore ``status`` (their registries reset it).
 _STATUS_RESET_ON_CREATE = {"Pod", "Service", "Deployment", "ReplicaSet"}
+#: the Pod subresources that reach a container, which kubesim does not run
+_CONTAINER_SUBRESOURCES = {
+    "log": "there are no logs", "exec": "nothing to exec into", "attach": "nothing to attach to",
+    "portforward": "no port to forward", "proxy": "nothing to proxy to",
+}
 _PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                 "application/strategic-merge-patch+json", "application/apply-patch+yaml")
 _STATUS_SUBRESOURCE = {"Pod", "Service", "Node", "Namespace", "Deployment", "ReplicaSet"}
@@ -342,6 +347,10 @@ class Backend:
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
         if sub is not None and sub not in res.subresources:
+            if res.kind == "Pod" and sub in _CONTAINER_SUBRESOURCES and name is not None:
+                self._get(res, name, namespace)  # NotFound first, as the API server checks
+                raise ApiError(400, "BadRequest",
+                               f'pod "{name}" runs no container in kubesim: {_CONTAINER_SUBRESOURCES[sub]}')
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         method = req.method.upper()
         if name is None:
