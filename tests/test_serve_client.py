@@ -657,7 +657,8 @@ def test_cli_serves_and_writes_a_kubeconfig(tmp_path: Path) -> None:
     assert "NO authentication" in (exposure_warning("0.0.0.0", None) or "")
     config = tmp_path / "kc"
     proc = subprocess.Popen([sys.executable, "-m", "kubesim.serve", "--port", "0", "--nodes", "2", "--speed", "0",
-                             "--kubeconfig", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--kubeconfig", str(config), "-f", str(MANIFESTS / "nginx-service.yaml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
         while not config.exists() and time.monotonic() < deadline and proc.poll() is None:
@@ -669,10 +670,14 @@ def test_cli_serves_and_writes_a_kubeconfig(tmp_path: Path) -> None:
         assert server.startswith("http://127.0.0.1:")
         core = client.CoreV1Api(api_client(server))
         assert [n.metadata.name for n in core.list_node().items] == ["node-1", "node-2"]
+        assert [svc.metadata.name for svc in core.list_namespaced_service("default").items] == ["nginx-service"]
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "serving the Kubernetes API at http://127.0.0.1:" in err and "WARNING" not in err
+    bad = subprocess.run([sys.executable, "-m", "kubesim.serve", "--port", "0", "-f", str(tmp_path / "missing.yaml")],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: ") and "missing.yaml" in bad.stderr
 
 
 # ---------------------------------------------------------------------------- robustness

@@ -1,6 +1,6 @@
 """The ``kubesim serve`` command (also ``python -m kubesim.serve``): parse, build, serve.
 
-It builds one :class:`kubesim.Cluster` from the options, starts a
+It builds one :class:`kubesim.Cluster` from the options, applies the ``-f`` manifests, starts a
 :class:`~kubesim.serve.app.Server`, writes a kubeconfig (``--kubeconfig PATH``, by default
 ``kubesim-<port>.kubeconfig`` in the temporary directory) and prints how to use it, or prints the
 kubeconfig itself with ``--print-kubeconfig``. It binds ``127.0.0.1`` unless ``--host`` says
@@ -79,6 +79,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kubeconfig", default=None, metavar="PATH",
                    help="write the kubeconfig here (default: kubesim-PORT.kubeconfig in the temporary directory)")
     p.add_argument("--print-kubeconfig", action="store_true", help="print the kubeconfig on stdout")
+    p.add_argument("-f", "--filename", action="append", default=[], metavar="FILE",
+                   help="kubectl-apply these manifests before serving (repeatable; at virtual time 0, as the "
+                        "actor 'kubectl')")
     g = p.add_argument_group("cluster options")
     g.add_argument("--seed", type=int, default=0, help="the seed of every random choice (default 0)")
     g.add_argument("--nodes", type=int, default=3, help="Ready nodes node-1 ... node-N (default 3)")
@@ -118,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
             endpointslice_updates_batch_period=args.endpointslice_updates_batch_period,
             dual_stack=args.dual_stack,
         )
+        for path in args.filename:
+            cluster.apply_file(path)
     except KubesimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
