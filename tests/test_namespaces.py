@@ -233,3 +233,76 @@ def test_namespace_sizes_are_the_encoders() -> None:
     for ns in c.list("Namespace", None):
         assert wire.proto_size(ns) == len(wire.encode_proto(ns))
         assert wire.json_size(ns) == len(json.dumps(kubesim.to_manifest(ns), separators=(",", ":")))
+
+
+# ----------------------------------------------------------------- stateful: the lifecycle invariant
+
+from hypothesis import settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule  # noqa: E402
+
+_NAMES = st.sampled_from(["a", "b", "c"])
+
+
+class NamespaceLifecycle(RuleBasedStateMachine):
+    """Random namespace creates and deletes, workloads and inert objects in them, time passing:
+    no namespaced object ever outlives its namespace, and a Terminating namespace takes no new
+    content (NamespaceLifecycle plus the namespace controller)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = kubesim.Cluster(seed=3, nodes=2)
+
+    @rule(ns=_NAMES)
+    def create_namespace(self, ns: str) -> None:
+        try:
+            self.c.apply_yaml(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n")
+        except kubesim.KubesimError:
+            pass  # e.g. still terminating: the update of a terminating namespace is allowed
+
+    @rule(ns=_NAMES, replicas=st.integers(0, 3))
+    def deploy(self, ns: str, replicas: int) -> None:
+        live = self.c.api.try_get("Namespace", ns, None)
+        existed = self.c.api.try_get("Deployment", "web", ns) is not None
+        try:
+            sc.deploy(self.c, "web", replicas=replicas, namespace=ns)
+            # updates of existing content are admitted in a Terminating namespace
+            assert live is not None and (live.status.phase == "Active" or existed)
+        except NotFound:
+            assert live is None
+        except Forbidden:
+            assert live is not None and live.status.phase == "Terminating"
+
+    @rule(ns=_NAMES)
+    def configmap(self, ns: str) -> None:
+        try:
+            self.c.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": ns},
+                          "data": {"k": "v"}})
+        except (NotFound, Forbidden):
+            pass
+
+    @rule(ns=_NAMES)
+    def delete_namespace(self, ns: str) -> None:
+        try:
+            self.c.delete("Namespace", ns)
+        except NotFound:
+            pass
+
+    @rule(seconds=st.sampled_from([1.0, 6.0, 40.0]))
+    def wait(self, seconds: float) -> None:
+        self.c.run(until=self.c.now + seconds)
+
+    @invariant()
+    def no_object_outlives_its_namespace(self) -> None:
+        namespaces = {n.metadata.name for n in self.c.list("Namespace", None)}
+        for (kind, ns, name), _ in self.c.api.snapshot().items():
+            if ns:
+                assert ns in namespaces, (kind, ns, name)
+
+    @invariant()
+    def stores_are_consistent(self) -> None:
+        self.c._check()
+
+
+TestNamespaceLifecycle = NamespaceLifecycle.TestCase
+TestNamespaceLifecycle.settings = settings(max_examples=40, stateful_step_count=15, deadline=None)
