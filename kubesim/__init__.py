@@ -36,8 +36,8 @@ from kubesim.errors import (
     ServerTimeout,
 )
 from kubesim.faults import FaultPlan
-from kubesim.model_warnings import ModelWarning
 from kubesim.manifests import from_manifest, load_yaml, to_manifest
+from kubesim.model_warnings import ModelWarning
 from kubesim.objects import (
     Container,
     ContainerPort,

@@ -244,9 +244,12 @@ def _topology_mode(
     ready = [ep for ep in endpoints if ep.ready]
     if not ready:
         return ""
-    if prefer_same_node_enabled and all(ep.node_hints for ep in ready):
-        if any(node_name in ep.node_hints for ep in ready):
-            return _PREFER_SAME_NODE
+    if (
+        prefer_same_node_enabled
+        and all(ep.node_hints for ep in ready)
+        and any(node_name in ep.node_hints for ep in ready)
+    ):
+        return _PREFER_SAME_NODE
     if all(ep.zone_hints for ep in ready) and any(zone in ep.zone_hints for ep in ready):
         return _PREFER_SAME_ZONE
     return ""
