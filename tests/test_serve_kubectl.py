@@ -366,3 +366,46 @@ spec:
         assert s.kubectl("delete", "cm", "app").stdout.startswith('configmap "app" deleted')
         assert s.kubectl("get", "cm", "app", check=False).stderr.strip() == (
             'Error from server (NotFound): configmaps "app" not found')
+
+
+def _modelled(kind: str) -> bool:
+    from kubesim.serve.resources import RESOURCES
+
+    return any(r.kind == kind and not r.inert for r in RESOURCES)
+
+
+@pytest.mark.skipif(not (_modelled("StatefulSet") and _modelled("DaemonSet")), reason="no StatefulSet/DaemonSet model")
+def test_statefulsets_and_daemonsets(tmp_path: Path) -> None:
+    manifests_ = """apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: web
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: nginx, image: "nginx:1.25"}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: a, image: busybox}]}
+"""
+    with serve(tmp_path) as s:
+        assert s.kubectl("apply", "-f", "-", input=manifests_).stdout == (
+            "statefulset.apps/web created\ndaemonset.apps/agent created\n")
+        s.advance(60)
+        for resource in ("sts", "ds", "pods"):
+            assert s.kubectl("get", resource).stdout == s.own_kubectl("get " + resource), resource
+        assert s.kubectl("scale", "sts", "web", "--replicas=3").stdout == "statefulset.apps/web scaled\n"
+        code, scale = s.http("GET", "/apis/apps/v1/namespaces/default/statefulsets/web/scale")
+        assert code == 200 and scale["spec"]["replicas"] == 3
+        s.advance(60)
+        assert s.kubectl("rollout", "status", "sts", "web").returncode == 0
+        assert s.kubectl("rollout", "status", "ds", "agent").stdout == 'daemon set "agent" successfully rolled out\n'
+        assert "web-2" in s.kubectl("get", "pods").stdout

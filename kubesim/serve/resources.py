@@ -1,8 +1,8 @@
 """The served resources: one entry per REST resource, read by discovery, OpenAPI and routing.
 
 Every modelled kind of :data:`kubesim.kinds.KIND_INFO` is served with the verbs of its upstream
-registry, its ``status`` subresource where upstream has one, ``scale`` for Deployments and
-ReplicaSets, ``eviction`` (``policy/v1``) for Pods. The kinds kubesim stores without a model (``inert``: ConfigMaps, Secrets, Jobs, RBAC,
+registry, its ``status`` subresource where upstream has one, ``scale`` for Deployments,
+ReplicaSets and StatefulSets, ``eviction`` (``policy/v1``) for Pods. The kinds kubesim stores without a model (``inert``: ConfigMaps, Secrets, Jobs, RBAC,
 ... when :mod:`kubesim.kinds` lists them) are served too, without subresources, in JSON only,
 with a schema that keeps unknown fields. ``events`` (core ``v1``) is served read-only and always empty: kubesim records no
 Events, and ``kubectl describe`` then prints ``Events:  <none>`` as kubesim's own describe does.
@@ -74,9 +74,10 @@ class Resource(NamedTuple):
         return bool(self.kind)
 
 
-_STATUS = {"Pod", "Service", "Node", "Namespace", "Deployment", "ReplicaSet"}
-_SCALE = {"Deployment", "ReplicaSet"}
-_ALL = {"Pod", "Service", "Deployment", "ReplicaSet", "Job", "CronJob", "HorizontalPodAutoscaler"}
+_STATUS = {"Pod", "Service", "Node", "Namespace", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
+_SCALE = {"Deployment", "ReplicaSet", "StatefulSet"}
+_ALL = {"Pod", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
+        "HorizontalPodAutoscaler"}
 
 
 def _modelled() -> set[str]:

@@ -57,7 +57,7 @@ _TABLE_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 _DEF_NAMES: dict[str, str] = {}
 
 #: Kinds whose create and main-resource update ignore ``status`` (their registries reset it).
-_STATUS_RESET_ON_CREATE = {"Pod", "Service", "Deployment", "ReplicaSet"}
+_STATUS_RESET_ON_CREATE = {"Pod", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
 #: the Pod subresources that reach a container, which kubesim does not run
 _CONTAINER_SUBRESOURCES = {
     "log": "there are no logs", "exec": "nothing to exec into", "attach": "nothing to attach to",
@@ -65,7 +65,7 @@ _CONTAINER_SUBRESOURCES = {
 }
 _PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                 "application/strategic-merge-patch+json", "application/apply-patch+yaml")
-_STATUS_SUBRESOURCE = {"Pod", "Service", "Node", "Namespace", "Deployment", "ReplicaSet"}
+_STATUS_SUBRESOURCE = {"Pod", "Service", "Node", "Namespace", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
 
 
 class _DryRun(Exception):
