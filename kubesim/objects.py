@@ -598,6 +598,7 @@ class PodStatus:
     reason: str = ""
     message: str = ""
     container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), converter=_tuple)
+    init_container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), converter=_tuple)
     host_ips: tuple[HostIP, ...] = attrs.field(default=(), converter=_tuple)
 
     def condition(self, type_: str) -> PodCondition | None:

@@ -613,3 +613,38 @@ def test_an_app_without_a_sigterm_handler_exits_143() -> None:
     assert "Failed" in marks and "Succeeded" not in marks  # a non-zero exit on deletion: Failed
     with pytest.raises(InvalidOption):
         probes.AppBehaviour(sigterm_exit_code=-1)
+
+
+def test_init_containers_and_a_sidecar() -> None:
+    # convertToAPIContainerStatuses' PodInitializing, GeneratePodInitializedCondition, and a
+    # restartable init container counted in ContainersReady and in kubectl's READY
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml("""
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  initContainers:
+  - {name: migrate, image: migrate:1}
+  - {name: proxy, image: envoy:1, restartPolicy: Always}
+  containers:
+  - {name: app, image: nginx:1.25, ports: [{containerPort: 80}]}
+""")
+    c.run(until=0.5)
+    pod = c.get("Pod", "web")
+    assert [s.state.waiting.reason for s in pod.status.init_container_statuses] == ["PodInitializing"] * 2
+    assert pod.status.container_statuses[0].state.waiting.reason == "PodInitializing"
+    init = pod.status.condition("Initialized")
+    assert (init.status, init.reason, init.message) == (
+        "False", "ContainersNotInitialized", "containers with incomplete status: [migrate proxy]")
+    assert row(c)[1:3] == ["0/2", "Init:0/2"]
+    c.run(until=10)
+    pod = c.get("Pod", "web")
+    migrate, proxy = pod.status.init_container_statuses
+    assert migrate.state.terminated is not None and migrate.state.terminated.reason == "Completed"
+    assert proxy.state.running is not None and proxy.started and proxy.ready
+    assert pod.status.condition("Initialized").status == "True" and pod.status.ready
+    assert row(c)[1:3] == ["2/2", "Running"]
+    c.delete("Pod", "web")
+    c.run(until=40)
+    assert c.api.try_get("Pod", "web", "default") is None

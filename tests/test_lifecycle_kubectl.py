@@ -1,6 +1,5 @@
 """kubectl's READY, STATUS and RESTARTS for pods, ported case by case from upstream's
-``TestPrintPod`` (``pkg/printers/internalversion/printers_test.go``; the cases without init
-containers, which kubesim does not model). Times are relative to ``NOW``; a pod without a
+``TestPrintPod`` (``pkg/printers/internalversion/printers_test.go``). Times are relative to ``NOW``; a pod without a
 creation timestamp is ``<unknown>`` old, as there."""
 
 from __future__ import annotations
@@ -120,6 +119,52 @@ CASES: list[tuple[Pod, list[str]]] = [
     (_pod("signal", 1, "Running", [ContainerStatus("c0", state=ContainerState(
         terminated=ContainerStateTerminated(exit_code=137, signal=9)))]),
      ["signal", "0/1", "Signal:9", "0", "<unknown>"]),
+]
+
+
+def _init_pod(name: str, n_init: int, phase: str, inits: list[ContainerStatus], statuses: list[ContainerStatus],
+              *, sidecar: bool = False) -> Pod:
+    return Pod(
+        metadata=ObjectMeta(name=name),
+        spec=PodSpec(init_containers=[Container(f"i{i}", restart_policy="Always" if sidecar else None)
+                                      for i in range(n_init)],
+                     containers=[Container("c0")]),
+        status=PodStatus(phase=phase, init_container_statuses=inits, container_statuses=statuses),
+    )
+
+
+WAITING = ContainerState(waiting=ContainerStateWaiting())
+DONE = ContainerState(terminated=ContainerStateTerminated())
+
+CASES += [
+    # test7: one init container restarting, one container not running
+    (_init_pod("test7", 1, "podPhase", [ContainerStatus("i0", restart_count=3, state=RUNNING, last_state=_last(10))],
+               [ContainerStatus("c0", state=WAITING)]),
+     ["test7", "0/1", "Init:0/1", "3 (10s ago)", "<unknown>"]),
+    # test8: two init containers, one restarting, the other not running
+    (_init_pod("test8", 2, "podPhase", [ContainerStatus("i0", restart_count=3, state=RUNNING, last_state=_last(10)),
+                                        ContainerStatus("i1", state=WAITING)],
+               [ContainerStatus("c0", state=WAITING)]),
+     ["test8", "0/1", "Init:0/2", "3 (10s ago)", "<unknown>"]),
+    # test9: one completed without restarts, the other restarting
+    (_init_pod("test9", 2, "podPhase", [ContainerStatus("i0", state=DONE),
+                                        ContainerStatus("i1", restart_count=3, state=RUNNING, last_state=_last(10))],
+               [ContainerStatus("c0", state=WAITING)]),
+     ["test9", "0/1", "Init:1/2", "3 (10s ago)", "<unknown>"]),
+    # test10: one completed with restarts, the other restarting
+    (_init_pod("test10", 2, "podPhase", [
+        ContainerStatus("i0", restart_count=2, state=DONE, last_state=_last(120)),
+        ContainerStatus("i1", restart_count=3, state=RUNNING, last_state=_last(10))],
+        [ContainerStatus("c0", state=WAITING)]),
+     ["test10", "0/1", "Init:1/2", "5 (10s ago)", "<unknown>"]),
+    # test11: the init container completed with restarts, the container restarting
+    (_init_pod("test11", 1, "Running", [ContainerStatus("i0", restart_count=2, state=DONE, last_state=_last(120))],
+               [ContainerStatus("c0", restart_count=4, state=RUNNING, last_state=_last(20))]),
+     ["test11", "0/1", "Running", "4 (20s ago)", "<unknown>"]),
+    # a started, ready sidecar counts in READY
+    (_init_pod("sidecar", 1, "Running", [ContainerStatus("i0", ready=True, started=True, state=RUNNING)],
+               [ContainerStatus("c0", ready=True, state=RUNNING)], sidecar=True),
+     ["sidecar", "2/2", "Running", "0", "<unknown>"]),
 ]
 
 

@@ -623,6 +623,7 @@ _pod = st.builds(
         pod_ips=st.lists(st.builds(o.PodIP, ip=_str), max_size=2),
         start_time=_time,
         container_statuses=st.lists(_container_status, max_size=2),
+        init_container_statuses=st.lists(_container_status, max_size=1),
         host_ips=st.lists(st.builds(o.HostIP, ip=_str), max_size=2),
     ),
 )

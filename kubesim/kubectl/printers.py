@@ -66,6 +66,41 @@ def _pod_columns(pod: Pod) -> tuple[int, int, str, int, int | None]:
     ready = restarts = 0
     last: int | None = None
     has_running = False
+    sidecars = {c.name for c in spec.init_containers if c.restart_policy == "Always"}
+    sidecar_restarts = 0
+    sidecar_last: int | None = None
+    initializing = False
+    for i, cs in enumerate(status.init_container_statuses):
+        restarts += cs.restart_count
+        lt = cs.last_state.terminated
+        if lt is not None and lt.finished_at is not None and (last is None or lt.finished_at > last):
+            last = lt.finished_at
+        if cs.name in sidecars:
+            sidecar_restarts += cs.restart_count
+            if lt is not None and lt.finished_at is not None and (sidecar_last is None or lt.finished_at > sidecar_last):
+                sidecar_last = lt.finished_at
+        st = cs.state
+        if st.terminated is not None and st.terminated.exit_code == 0:
+            continue
+        if cs.name in sidecars and cs.started:
+            ready += cs.ready
+            continue
+        if st.terminated is not None:
+            t = st.terminated
+            if t.reason:
+                reason = "Init:" + t.reason
+            else:
+                reason = f"Init:Signal:{t.signal}" if t.signal else f"Init:ExitCode:{t.exit_code}"
+        elif st.waiting is not None and st.waiting.reason and st.waiting.reason != "PodInitializing":
+            reason = "Init:" + st.waiting.reason
+        else:
+            reason = f"Init:{i}/{len(spec.init_containers)}"
+        initializing = True
+        break
+    initialized = any(c.type == "Initialized" and c.status == "True" for c in status.conditions)
+    if initializing and not initialized:
+        return ready, total, _deleted_reason(pod, reason), restarts, last
+    restarts, last = sidecar_restarts, sidecar_last
     for cs in reversed(status.container_statuses):
         restarts += cs.restart_count
         lt = cs.last_state.terminated
@@ -84,12 +119,16 @@ def _pod_columns(pod: Pod) -> tuple[int, int, str, int, int | None]:
             ready += 1
     if reason == "Completed" and has_running:
         reason = "Running" if has_ready else "NotReady"
+    return ready, total, _deleted_reason(pod, reason), restarts, last
+
+
+def _deleted_reason(pod: Pod, reason: str) -> str:
     if pod.metadata.deletion_timestamp is not None:
-        if status.reason == "NodeLost":
-            reason = "Unknown"
-        elif phase not in ("Succeeded", "Failed"):
-            reason = "Terminating"
-    return ready, total, reason, restarts, last
+        if pod.status.reason == "NodeLost":
+            return "Unknown"
+        if (pod.status.phase or "Pending") not in ("Succeeded", "Failed"):
+            return "Terminating"
+    return reason
 
 
 def _pod_status(pod: Pod) -> str:

@@ -266,8 +266,9 @@ _schema(o.PodStatus, _CORE + "PodStatus", [
     ("podIP", "pod_ip", "str", True),
     ("podIPs", "pod_ips", ["cls", o.PodIP], True),
     ("startTime", "start_time", "?time", True),
+    ("initContainerStatuses", "init_container_statuses", ["cls", o.ContainerStatus], True),
     ("containerStatuses", "container_statuses", ["cls", o.ContainerStatus], True),
-], ignored="observedGeneration nominatedNodeName initContainerStatuses "
+], ignored="observedGeneration nominatedNodeName "
    "qosClass ephemeralContainerStatuses resize resourceClaimStatuses "
    "extendedResourceClaimStatus allocatedResources resources "
    "nodeAllocatableResourceClaimStatuses volumeHealth")

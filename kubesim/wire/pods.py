@@ -278,6 +278,7 @@ def _pod_status(s: PodStatus) -> bytes:
             _str(6, s.pod_ip),
             _opt_time(7, s.start_time),
             _rep_msg(8, s.container_statuses, _container_status),
+            _rep_msg(10, s.init_container_statuses, _container_status),
             _tag(9, 2) + _Z,  # qosClass
             _tag(11, 2) + _Z,  # nominatedNodeName
             b"".join(_msg(12, _str(1, ip.ip)) for ip in s.pod_ips),
@@ -583,6 +584,7 @@ _K_POD_IPS = len('"podIPs":')
 _K_START = len('"startTime":')
 _K_HOST_IPS = len('"hostIPs":')
 _K_CONTAINER_STATUSES = len('"containerStatuses":')
+_K_INIT_CONTAINER_STATUSES = len('"initContainerStatuses":')
 _PIP_JSON = len('{"ip":}')
 # qosClass, nominatedNodeName, resize (2 bytes each), observedGeneration (two-byte tag + 0).
 _POD_STATUS_ZEROS = 2 + 2 + 2 + 3
@@ -611,6 +613,9 @@ def _pod_status_len(s: PodStatus) -> int:
     if s.container_statuses:
         sp = _status_pair
         n += sum([sp(c) for c in s.container_statuses]) & _PAIR_MASK
+    if s.init_container_statuses:
+        sp = _status_pair
+        n += sum([sp(c) for c in s.init_container_statuses]) & _PAIR_MASK
     return n
 
 
@@ -654,5 +659,11 @@ def _pod_status_json(s: PodStatus) -> int:
         sp = _status_pair
         total = sum([sp(c) for c in css]) >> _PAIR_SHIFT
         n += _K_CONTAINER_STATUSES + json_list_size(len(css), total)
+        k += 1
+    ics = s.init_container_statuses
+    if ics:
+        sp = _status_pair
+        total = sum([sp(c) for c in ics]) >> _PAIR_SHIFT
+        n += _K_INIT_CONTAINER_STATUSES + json_list_size(len(ics), total)
         k += 1
     return 2 + n + (k - 1 if k else 0)

@@ -23,7 +23,12 @@ For a pod bound to a node (latencies from :class:`~kubesim.timing.Timing`, drawn
 5. readiness gates (``pkg/kubelet/status/generate.go``): ``Ready`` is ``True`` only when
    ``ContainersReady`` is and every ``readinessGates`` condition, written by another
    controller, is ``True``; the kubelet re-evaluates on every pod update;
-6. on ``deletionTimestamp`` (``kuberuntime_container.go`` ``killContainer``): each running
+6. init containers (``pkg/kubelet/kuberuntime``, ``status/generate.go``): until the pod
+   starts, every container waits ``PodInitializing`` and ``Initialized`` is ``False``
+   (``ContainersNotInitialized``); at start the regular init containers complete at once
+   (``terminated: Completed``) and the restartable ("sidecar") ones run, started and ready, until
+   the pod terminates, and count in ``ContainersReady`` (kubesim does not probe or restart them);
+7. on ``deletionTimestamp`` (``kuberuntime_container.go`` ``killContainer``): each running
    container's ``preStop`` hook runs (``sleep``: its seconds; ``exec``/``httpGet``: the
    application model's :attr:`~kubesim.probes.AppBehaviour.pre_stop_seconds`; at most the grace
    period, in whole seconds), then SIGTERM; the application exits after ``app_shutdown`` or is
@@ -96,6 +101,7 @@ __all__ = [
     "set_pod_condition",
     "containers_ready_condition",
     "pod_ready_condition",
+    "initialized_condition",
 ]
 
 #: How long the status manager waits before retrying a failed status write.
@@ -221,6 +227,8 @@ class ContainerRuntime:
     prev_exit: float | None = None  # ... the instance before the current one
     restart_base: float | None = None  # the exit a back-off is counted from
     status_cache: dict[tuple[Any, ...], ContainerStatus] = attrs.field(factory=dict, repr=False)
+    #: the waiting reason before it first runs (``PodInitializing`` in a pod with init containers)
+    waiting_reason: str = "ContainerCreating"
 
     def event(self, terminating: bool) -> tuple[float, int, str, float] | None:
         """The next thing that happens to this container: ``(virtual time, priority, kind,
@@ -285,6 +293,9 @@ class PodRuntime:
     admitted: bool = False
     start_time: int | None = None
     host_ips: tuple[str, ...] | None = None  # the node's InternalIPs, read once
+    #: its init containers: regular ones complete at once when the pod starts, restartable
+    #: ("sidecar") ones then run, ready, until the pod terminates (no probes or restarts)
+    inits: list[ContainerRuntime] = attrs.field(factory=list)
 
 
 def pod_phase(restart_policy: str, containers: list[ContainerRuntime]) -> str:
@@ -326,7 +337,8 @@ def _condition(old: PodCondition | None, t: str, status: str, now: int, reason: 
 
 
 def containers_ready_condition(
-    spec: PodSpec | None, statuses: tuple[ContainerStatus, ...] | None, phase: str
+    spec: PodSpec | None, statuses: tuple[ContainerStatus, ...] | None, phase: str,
+    init_statuses: tuple[ContainerStatus, ...] = (),
 ) -> tuple[str, str, str]:
     """``GenerateContainersReadyCondition`` (``pkg/kubelet/status/generate.go``): the
     ``ContainersReady`` condition's ``(status, reason, message)``. ``O(containers)``.
@@ -340,6 +352,15 @@ def containers_ready_condition(
     by_name = {st.name: st for st in statuses}
     unknown: list[str] = []
     unready: list[str] = []
+    init_by_name = {st.name: st for st in init_statuses}
+    for c in spec.init_containers if spec is not None else ():
+        if c.restart_policy != "Always":
+            continue  # only restartable ("sidecar") init containers count
+        st = init_by_name.get(c.name)
+        if st is None:
+            unknown.append(c.name)
+        elif not st.ready:
+            unready.append(c.name)
     for c in spec.containers if spec is not None else ():
         st = by_name.get(c.name)
         if st is None:
@@ -362,12 +383,12 @@ def containers_ready_condition(
 
 def pod_ready_condition(
     spec: PodSpec | None, conditions: tuple[PodCondition, ...], statuses: tuple[ContainerStatus, ...] | None,
-    phase: str,
+    phase: str, init_statuses: tuple[ContainerStatus, ...] = (),
 ) -> tuple[str, str, str]:
     """``GeneratePodReadyCondition``: ``Ready`` is ``ContainersReady`` unless that is
     ``True``; then every readiness gate's condition (among ``conditions``) must be ``True``
     too (reason ``ReadinessGatesNotReady``). ``O(containers + gates x conditions)``."""
-    cr = containers_ready_condition(spec, statuses, phase)
+    cr = containers_ready_condition(spec, statuses, phase, init_statuses)
     if cr[0] != "True":
         return cr
     msgs = []
@@ -382,18 +403,38 @@ def pod_ready_condition(
     return "True", "", ""
 
 
-def _pod_conditions(pod: Pod, now: int, phase: str, statuses: tuple[ContainerStatus, ...], *, sandbox: bool) -> tuple[PodCondition, ...]:
+def initialized_condition(spec: PodSpec, init_statuses: tuple[ContainerStatus, ...]) -> tuple[str, str, str]:
+    """``GeneratePodInitializedCondition``: ``True`` once every init container has completed
+    (a restartable one: has started); else ``ContainersNotInitialized``."""
+    by_name = {st.name: st for st in init_statuses}
+    incomplete = []
+    for c in spec.init_containers:
+        st = by_name.get(c.name)
+        if c.restart_policy == "Always":
+            done = st is not None and bool(st.started)
+        else:
+            done = st is not None and st.state.terminated is not None and st.state.terminated.exit_code == 0
+        if not done:
+            incomplete.append(c.name)
+    if incomplete:
+        return "False", "ContainersNotInitialized", f"containers with incomplete status: [{' '.join(incomplete)}]"
+    return "True", "", ""
+
+
+def _pod_conditions(pod: Pod, now: int, phase: str, statuses: tuple[ContainerStatus, ...], *, sandbox: bool,
+                    init_statuses: tuple[ContainerStatus, ...] = ()) -> tuple[PodCondition, ...]:
     """The pod's conditions as ``generateAPIPodStatus`` builds them: the conditions the kubelet
     does not own first (kept as stored), then PodReadyToStartContainers, Initialized, Ready,
     ContainersReady (``pkg/kubelet/status/generate.go``) and PodScheduled."""
     old = pod.status.conditions
     prev = {c.type: c for c in old}
     out = [c for c in old if c.type not in KUBELET_CONDITIONS]
-    cr_status, cr_reason, cr_message = containers_ready_condition(pod.spec, statuses, phase)
-    r_status, r_reason, r_message = pod_ready_condition(pod.spec, old, statuses, phase)
+    cr_status, cr_reason, cr_message = containers_ready_condition(pod.spec, statuses, phase, init_statuses)
+    r_status, r_reason, r_message = pod_ready_condition(pod.spec, old, statuses, phase, init_statuses)
+    i_status, i_reason, i_message = initialized_condition(pod.spec, init_statuses)
     out.append(_condition(prev.get("PodReadyToStartContainers"), "PodReadyToStartContainers",
                           "True" if sandbox else "False", now))
-    out.append(_condition(prev.get("Initialized"), "Initialized", "True", now))
+    out.append(_condition(prev.get("Initialized"), "Initialized", i_status, now, i_reason, i_message))
     out.append(_condition(prev.get("Ready"), "Ready", r_status, now, r_reason, r_message))
     out.append(_condition(prev.get("ContainersReady"), "ContainersReady", cr_status, now, cr_reason, cr_message))
     out.append(prev.get("PodScheduled") or PodCondition(type="PodScheduled", status="True", last_transition_time=now))
@@ -603,7 +644,7 @@ class Kubelet:
         spec = c.spec
         if c.mode == "creating":
             return ContainerStatus(
-                name=spec.name, state=ContainerState(waiting=ContainerStateWaiting(reason="ContainerCreating")),
+                name=spec.name, state=ContainerState(waiting=ContainerStateWaiting(reason=c.waiting_reason)),
                 image=spec.image, started=False,
             )
         image, iid = image_ref(spec.image), image_id(spec.image)
@@ -631,6 +672,7 @@ class Kubelet:
         conditions it does not own are merged in at each attempt)."""
         now = self._now()
         statuses = tuple(self._container_status(key, rt, c) for c in rt.containers)
+        init_statuses = tuple(self._container_status(key, rt, c) for c in rt.inits)
         pod_ph = phase or pod_phase(self._restart_policy(key), rt.containers)
         if not rt.started:
             pod_ph = "Pending"
@@ -650,8 +692,9 @@ class Kubelet:
                 pod_ip=ips[0] if ips else "",
                 pod_ips=tuple(PodIP(ip) for ip in ips),
                 start_time=p.status.start_time or start_time,
-                conditions=_pod_conditions(p, now, pod_ph, statuses, sandbox=sandbox),
+                conditions=_pod_conditions(p, now, pod_ph, statuses, sandbox=sandbox, init_statuses=init_statuses),
                 container_statuses=statuses,
+                init_container_statuses=init_statuses,
             )
 
         return mutate
@@ -682,7 +725,16 @@ class Kubelet:
         rt.admitted = True
         rt.start_time = self._now()
         rt.containers = [ContainerRuntime(spec=c, behaviour=self._behaviour(key)) for c in pod.spec.containers]
+        self._init_runtimes(rt, pod)
         self._sync(key, rt)
+
+    @staticmethod
+    def _init_runtimes(rt: PodRuntime, pod: Pod) -> None:
+        beh = rt.containers[0].behaviour if rt.containers else None
+        rt.inits = [ContainerRuntime(spec=c, behaviour=beh) for c in pod.spec.init_containers]
+        if rt.inits:
+            for c in (*rt.inits, *rt.containers):
+                c.waiting_reason = "PodInitializing"
 
     def _behaviour(self, key: tuple[str, str]) -> Any:
         from kubesim import probes
@@ -710,6 +762,14 @@ class Kubelet:
         beh = self._behaviour(key)
         if not rt.containers:
             rt.containers = [ContainerRuntime(spec=c, behaviour=beh) for c in pod.spec.containers]
+            self._init_runtimes(rt, pod)
+        for ic in rt.inits:
+            ic.behaviour = beh
+            self._run_instance(key, rt, ic, first=True)
+            if ic.spec.restart_policy == "Always":
+                ic.started_off, ic.ready, ic.readiness, ic.liveness, ic.startup = 0.0, True, None, None, None
+            else:
+                self._exited(ic, 0)  # a regular init container: done at once
         for c in rt.containers:
             c.behaviour = beh
             self._run_instance(key, rt, c, first=True)
@@ -1002,6 +1062,9 @@ class Kubelet:
             for c in rt.containers:
                 if c.mode == "running":
                     self._exited(c, c.exit_code)
+            for ic in rt.inits:
+                if ic.mode == "running":
+                    self._exited(ic, 0)  # sidecars stop after the main containers
             rt.ready = False
             failed = any(c.terminated is None or c.terminated.exit_code != 0 for c in rt.containers)
             rt.done = True
