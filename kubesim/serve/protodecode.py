@@ -1,12 +1,15 @@
 """Protobuf request bodies -> manifest dicts, for the objects kubectl's typed clients send.
 
 kubectl sends ``application/vnd.kubernetes.protobuf`` bodies when it writes through a typed
-client: ``kubectl create namespace|deployment|service|configmap|secret|serviceaccount``, the
-``DeleteOptions`` of ``kubectl drain``. This decodes the ``k8s\\0`` envelope (``runtime.Unknown``) and the object message into
+client: ``kubectl create namespace|deployment|service|configmap|secret|serviceaccount|job|cronjob|role|
+rolebinding|clusterrole|clusterrolebinding``, the ``Eviction`` and ``DeleteOptions`` of
+``kubectl drain``. This decodes the ``k8s\\0`` envelope (``runtime.Unknown``) and the object message into
 the JSON shape :func:`kubesim.manifests.from_manifest` reads, from a table of field numbers
 (``k8s.io/api`` and ``k8s.io/apimachinery`` ``generated.proto``, the numbers
-:mod:`kubesim.wire`'s encoders write). Fields kubesim does not model are skipped, as the JSON
-decoder drops them; proto3/gogo zero values decode as the Go zero values JSON would omit.
+:mod:`kubesim.wire`'s encoders write). Fields outside the table are skipped; the table covers what
+kubesim models plus what an inert kind's manifest commonly carries (a Job's container
+``command``, ``args``, ``env``). gogo writes every non-pointer string, so an empty one is left out,
+as JSON's ``omitempty`` leaves it.
 
 Checked by round trips: ``decode(kubesim.wire.encode_proto(obj))`` reads back ``obj`` for the
 kinds served here. Cost: ``O(size of the body)``.
@@ -59,7 +62,8 @@ MESSAGES: dict[str, _F] = {
     "PodTemplateSpec": {1: ("metadata", "m", "ObjectMeta", False), 2: ("spec", "m", "PodSpec", False)},
     "Pod": {1: ("metadata", "m", "ObjectMeta", False), 2: ("spec", "m", "PodSpec", False)},
     "PodSpec": {2: ("containers", "m", "Container", True), 3: ("restartPolicy", "s", "", False),
-                4: ("terminationGracePeriodSeconds", "i", "", False), 7: ("nodeSelector", "map", "", False),
+                4: ("terminationGracePeriodSeconds", "i", "", False), 6: ("dnsPolicy", "s", "", False),
+                7: ("nodeSelector", "map", "", False), 8: ("serviceAccountName", "s", "", False),
                 10: ("nodeName", "s", "", False), 11: ("hostNetwork", "b", "", False), 16: ("hostname", "s", "", False),
                 17: ("subdomain", "s", "", False), 19: ("schedulerName", "s", "", False),
                 20: ("initContainers", "m", "Container", True), 22: ("tolerations", "m", "Toleration", True),
@@ -67,10 +71,14 @@ MESSAGES: dict[str, _F] = {
     "PodReadinessGate": {1: ("conditionType", "s", "", False)},
     "Toleration": {1: ("key", "s", "", False), 2: ("operator", "s", "", False), 3: ("value", "s", "", False),
                    4: ("effect", "s", "", False), 5: ("tolerationSeconds", "i", "", False)},
-    "Container": {1: ("name", "s", "", False), 2: ("image", "s", "", False), 6: ("ports", "m", "ContainerPort", True),
+    "Container": {1: ("name", "s", "", False), 2: ("image", "s", "", False), 3: ("command", "s", "", True),
+                  4: ("args", "s", "", True), 5: ("workingDir", "s", "", False), 7: ("env", "m", "EnvVar", True),
+                  13: ("terminationMessagePath", "s", "", False), 14: ("imagePullPolicy", "s", "", False),
+                  20: ("terminationMessagePolicy", "s", "", False), 6: ("ports", "m", "ContainerPort", True),
                   8: ("resources", "m", "ResourceRequirements", False), 10: ("livenessProbe", "m", "Probe", False),
                   11: ("readinessProbe", "m", "Probe", False), 12: ("lifecycle", "m", "Lifecycle", False),
                   22: ("startupProbe", "m", "Probe", False), 24: ("restartPolicy", "s", "", False)},
+    "EnvVar": {1: ("name", "s", "", False), 2: ("value", "s", "", False)},
     "ContainerPort": {1: ("name", "s", "", False), 2: ("hostPort", "i", "", False), 3: ("containerPort", "i", "", False),
                       4: ("protocol", "s", "", False), 5: ("hostIP", "s", "", False)},
     "ResourceRequirements": {1: ("limits", "qmap", "", False), 2: ("requests", "qmap", "", False)},
@@ -120,11 +128,39 @@ MESSAGES: dict[str, _F] = {
                        4: ("automountServiceAccountToken", "b", "", False)},
     "LocalObjectReference": {1: ("name", "s", "", False)},
     "Eviction": {1: ("metadata", "m", "ObjectMeta", False), 2: ("deleteOptions", "m", "DeleteOptions", False)},
+    # rbac/v1 (kubectl create role|clusterrole|rolebinding|clusterrolebinding)
+    "Role": {1: ("metadata", "m", "ObjectMeta", False), 2: ("rules", "m", "PolicyRule", True)},
+    "ClusterRole": {1: ("metadata", "m", "ObjectMeta", False), 2: ("rules", "m", "PolicyRule", True),
+                    3: ("aggregationRule", "m", "AggregationRule", False)},
+    "AggregationRule": {1: ("clusterRoleSelectors", "m", "LabelSelector", True)},
+    "PolicyRule": {1: ("verbs", "s", "", True), 2: ("apiGroups", "s", "", True), 3: ("resources", "s", "", True),
+                   4: ("resourceNames", "s", "", True), 5: ("nonResourceURLs", "s", "", True)},
+    "RoleBinding": {1: ("metadata", "m", "ObjectMeta", False), 2: ("subjects", "m", "Subject", True),
+                    3: ("roleRef", "m", "RoleRef", False)},
+    "ClusterRoleBinding": {1: ("metadata", "m", "ObjectMeta", False), 2: ("subjects", "m", "Subject", True),
+                           3: ("roleRef", "m", "RoleRef", False)},
+    "Subject": {1: ("kind", "s", "", False), 2: ("apiGroup", "s", "", False), 3: ("name", "s", "", False),
+                4: ("namespace", "s", "", False)},
+    "RoleRef": {1: ("apiGroup", "s", "", False), 2: ("kind", "s", "", False), 3: ("name", "s", "", False)},
+    # batch/v1 (kubectl create job|cronjob)
+    "Job": {1: ("metadata", "m", "ObjectMeta", False), 2: ("spec", "m", "JobSpec", False)},
+    "JobSpec": {1: ("parallelism", "i", "", False), 2: ("completions", "i", "", False),
+                3: ("activeDeadlineSeconds", "i", "", False), 4: ("selector", "m", "LabelSelector", False),
+                5: ("manualSelector", "b", "", False), 6: ("template", "m", "PodTemplateSpec", False),
+                7: ("backoffLimit", "i", "", False), 8: ("ttlSecondsAfterFinished", "i", "", False),
+                9: ("completionMode", "s", "", False), 10: ("suspend", "b", "", False)},
+    "CronJob": {1: ("metadata", "m", "ObjectMeta", False), 2: ("spec", "m", "CronJobSpec", False)},
+    "CronJobSpec": {1: ("schedule", "s", "", False), 2: ("startingDeadlineSeconds", "i", "", False),
+                    3: ("concurrencyPolicy", "s", "", False), 4: ("suspend", "b", "", False),
+                    5: ("jobTemplate", "m", "JobTemplateSpec", False), 6: ("successfulJobsHistoryLimit", "i", "", False),
+                    7: ("failedJobsHistoryLimit", "i", "", False), 8: ("timeZone", "s", "", False)},
+    "JobTemplateSpec": {1: ("metadata", "m", "ObjectMeta", False), 2: ("spec", "m", "JobSpec", False)},
 }
 
 #: kinds whose protobuf bodies are read (others are a 415)
 KINDS = ("Namespace", "Deployment", "ReplicaSet", "Pod", "Service", "Endpoints", "DeleteOptions",
-         "ConfigMap", "Secret", "ServiceAccount", "Eviction")
+         "ConfigMap", "Secret", "ServiceAccount", "Eviction", "Role", "ClusterRole", "RoleBinding",
+         "ClusterRoleBinding", "Job", "CronJob")
 
 _MAGIC = b"k8s\x00"
 
@@ -234,6 +270,8 @@ def _message(buf: bytes, name: str, depth: int = 0) -> dict[str, Any]:
         json_name, typ, sub, repeated = f
         if typ == "s":
             value: Any = _string(v)
+            if value == "" and not repeated:
+                continue  # gogo writes every non-pointer string; JSON's omitempty leaves "" out
         elif typ == "i":
             value = _signed(v) if isinstance(v, int) else _bad()
         elif typ == "b":
