@@ -54,6 +54,7 @@ from kubesim.errors import (
     FieldError,
     InvalidArgument,
     InvalidObject,
+    InvalidSelector,
     ManifestError,
     NotFound,
     RequestTooLarge,
@@ -261,7 +262,8 @@ def _require_str(value: object, what: str) -> None:
 # anything (sizing, validation, allocators, the random state) is touched. Controllers' writes
 # are trusted (built by kubesim). O(size of the object).
 
-_HINTS: dict[type, tuple[tuple[str, str, Any], ...]] = {}
+_HINTS: dict[type, tuple[tuple[str, str, Any, str], ...]] = {}
+_INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _ACRONYMS = {"ip": "IP", "ips": "IPs", "cidr": "CIDR", "cidrs": "CIDRs", "uid": "UID", "tcp": "TCP", "fqdn": "FQDN"}
 
 
@@ -270,15 +272,23 @@ def _json_name(name: str) -> str:
     return head + "".join(_ACRONYMS.get(p, p[:1].upper() + p[1:]) for p in rest)
 
 
-def _hints(cls: type) -> tuple[tuple[str, str, Any], ...]:
+def _hints(cls: type) -> tuple[tuple[str, str, Any, str], ...]:
+    """(attribute, JSON name, annotation, Go type) of every field of ``cls``; the JSON names
+    and Go types (``int32``, ``?int64`` …) come from the manifests' schema."""
     got = _HINTS.get(cls)
     if got is None:
         import typing
 
+        from kubesim import manifests as _manifests
         from kubesim import objects as _objects
 
         hints = typing.get_type_hints(cls, globalns=vars(_objects))
-        got = _HINTS[cls] = tuple((f.name, _json_name(f.name), hints.get(f.name, Any)) for f in attrs.fields(cls))
+        schema = {f[1]: (f[0], str(f[2])) for f in _manifests._SCHEMA.get(cls, ("", [], ""))[1]}
+        fields = []
+        for f in attrs.fields(cls):
+            json_name, go_type = schema.get(f.name, (_json_name(f.name), ""))
+            fields.append((f.name, json_name, hints.get(f.name, Any), go_type.lstrip("?")))
+        got = _HINTS[cls] = tuple(fields)
     return got
 
 
@@ -358,8 +368,17 @@ def _check_value(path: str, value: Any, hint: Any) -> None:
 
 
 def _check_fields(prefix: str, obj: Any) -> None:
-    for name, json_name, hint in _hints(type(obj)):
-        _check_value(f"{prefix}.{json_name}" if prefix else json_name, getattr(obj, name), hint)
+    for name, json_name, hint, go_type in _hints(type(obj)):
+        path = f"{prefix}.{json_name}" if prefix else json_name
+        value = getattr(obj, name)
+        _check_value(path, value, hint)
+        bounds = _INT_BOUNDS.get(go_type)
+        if bounds is not None and isinstance(value, int) and not bounds[0] <= value <= bounds[1]:
+            # what decoding the JSON request body says (k8s.io/apimachinery json, Go's encoding/json)
+            raise ManifestError(
+                f"cannot unmarshal number {value} into Go struct field {type(obj).__name__}.{json_name} of type {go_type}",
+                path,
+            )
 
 
 def check_client_types(obj: Any) -> None:
@@ -530,6 +549,11 @@ class APIServer:
             _require_str(namespace, "namespace")
         if selector is not None and not isinstance(selector, (str, Selector)):
             raise InvalidArgument(f"selector must be a string or a Selector, got {type(selector).__name__} {selector!r:.80}")
+        if isinstance(selector, str) and not selector.isascii():
+            try:
+                selector.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidSelector(f"unable to parse requirement: {selector!r:.80} is not valid UTF-8") from None
         kind = resolve_kind(kind)
         sel = parse_selector(selector) if isinstance(selector, str) else selector
         by_ns = self._store.get(kind, {})
@@ -928,6 +952,12 @@ class APIServer:
         if old is None:
             raise NotFound(kind, meta.name, ns)
         old_meta: ObjectMeta = old.metadata
+        if meta.uid and meta.uid != old_meta.uid:
+            # The object's uid is a precondition of the update (rest.defaultUpdatedObjectInfo.
+            # Preconditions), checked by the storage against the stored object before anything
+            # else (etcd3 store.go checkPreconditions): an update meant for an earlier object of
+            # the same name is refused.
+            raise Conflict(kind, meta.name, ns, _uid_precondition_failed(kind, ns, meta.name, meta.uid, old_meta.uid))
         if meta.resource_version and meta.resource_version != old_meta.resource_version:
             raise Conflict(kind, meta.name, ns)
         if allocate is not None:
@@ -1148,6 +1178,27 @@ class APIServer:
                 for name, obj in bucket.items()
             }
             assert self._delivered == stored, _delivery_mismatch(self._delivered, stored)
+
+
+# etcd keys of kube-apiserver's registries (pkg/registry/*/storage: the resource prefix)
+_ETCD_PREFIX = {
+    "Service": "services/specs",
+    "Endpoints": "services/endpoints",
+    "Node": "minions",
+    "Pod": "pods",
+    "Namespace": "namespaces",
+    "EndpointSlice": "endpointslices",
+    "Deployment": "deployments",
+    "ReplicaSet": "replicasets",
+}
+
+
+def _uid_precondition_failed(kind: str, ns: str, name: str, given: str, stored: str) -> str:
+    key = "/".join(p for p in ("/registry", _ETCD_PREFIX.get(kind, kind.lower() + "s"), ns, name) if p)
+    return (
+        f"StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: "
+        f"Precondition failed: UID in precondition: {given}, UID in object meta: {stored}"
+    )
 
 
 def _delivery_mismatch(delivered: Mapping[Any, str], stored: Mapping[Any, str]) -> str:

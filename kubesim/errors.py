@@ -115,14 +115,15 @@ class AlreadyExists(KubesimError):
 
 
 class Conflict(KubesimError):
-    """An update carried a stale ``metadata.resourceVersion`` (HTTP 409)."""
+    """An update carried a stale ``metadata.resourceVersion`` (HTTP 409), or a
+    ``metadata.uid`` that is not the stored object's (``detail`` then carries the storage
+    layer's ``Precondition failed: UID in precondition: …``)."""
 
-    def __init__(self, kind: str, name: str, namespace: str = "") -> None:
+    def __init__(self, kind: str, name: str, namespace: str = "", detail: str | None = None) -> None:
         self.kind, self.name, self.namespace = kind, name, namespace
-        super().__init__(
-            f'Operation cannot be fulfilled on {_resource(kind)} "{name}": the object has been '
-            "modified; please apply your changes to the latest version and try again"
-        )
+        if detail is None:
+            detail = "the object has been modified; please apply your changes to the latest version and try again"
+        super().__init__(f'Operation cannot be fulfilled on {_resource(kind)} "{name}": {detail}')
 
 
 class Forbidden(KubesimError):

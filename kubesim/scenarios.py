@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from kubesim.clock import check_time
 from kubesim.errors import InvalidOption
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -244,6 +245,11 @@ def flap(
     from the cluster's random."""
     from kubesim.probes import AppBehaviour, Flapping
 
+    # Refuse bad means, a bad until and a missing pod before drawing the seed (issue 14).
+    Flapping(mean_up=mean_up, mean_down=mean_down)
+    if until is not None:
+        check_time(until, "until")
+    cluster.get("Pod", pod, namespace)
     start = cluster.now - _since(cluster, pod, namespace)
     end = None if until is None else start + until
     seed = cluster.rng.getrandbits(32)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kubesim
 from kubesim import scenarios as sc
@@ -147,3 +149,79 @@ def test_replay_needs_recorded_objects() -> None:
     cluster = kubesim.Cluster(seed=0, nodes=1)
     with pytest.raises(ValueError):
         replay(cluster.changes)
+
+
+# ---------------------------------------------------------------- issue 14: heavy faults, resync
+
+
+@pytest.mark.parametrize("plan", [
+    FaultPlan(conflict_rate=0.7),
+    FaultPlan(conflict_rate=0.3, error_rate=0.3, timeout_rate=0.2, watch_delay=5.0),
+])
+@pytest.mark.parametrize("seed", [0, 4])
+def test_heavy_faults_converge_through_the_resync(plan: FaultPlan, seed: int) -> None:
+    healthy = kubesim.Cluster(seed=seed, nodes=3)
+    _workload(healthy)
+    faulty = kubesim.Cluster(seed=seed, nodes=3, faults=plan)
+    _workload(faulty)
+    stats = faulty.statistics()["resync"]
+    assert stats.converged and stats.pending == 0
+    assert _semantic_state(faulty) == _semantic_state(healthy)
+    _consistent(faulty)
+    faulty._check()
+
+
+@pytest.mark.parametrize("plan", [FaultPlan(conflict_rate=1.0), FaultPlan(error_rate=1.0),
+                                  FaultPlan(conflict_rate=0.5, error_rate=0.5)])
+def test_hopeless_faults_are_reported_not_silent(plan: FaultPlan) -> None:
+    cluster = kubesim.Cluster(seed=0, nodes=3, faults=plan)
+    _workload(cluster)
+    stats = cluster.statistics()["resync"]
+    assert not stats.converged and stats.abandoned
+    assert stats.resyncs > 0 and cluster.now < 30 * 86400  # the run ended, within a month
+    cluster._check()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.floats(0, 0.9), st.floats(0, 0.5), st.floats(0, 0.3), st.floats(0, 5))
+def test_any_fault_plan_ends_consistent_or_says_so(seed: int, conflict: float, error: float, timeout: float,
+                                                   delay: float) -> None:
+    total = conflict + error + timeout
+    if total > 1:
+        conflict, error, timeout = conflict / total, error / total, timeout / total
+    plan = FaultPlan(conflict_rate=conflict, error_rate=error, timeout_rate=timeout, watch_delay=delay)
+    healthy = kubesim.Cluster(seed=seed, nodes=2)
+    sc.deploy(healthy, "web", replicas=3)
+    healthy.run()
+    faulty = kubesim.Cluster(seed=seed, nodes=2, faults=plan)
+    sc.deploy(faulty, "web", replicas=3)
+    faulty.run()
+    faulty._check()
+    if faulty.statistics()["resync"].converged:
+        assert _semantic_state(faulty) == _semantic_state(healthy)
+        _consistent(faulty)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(["np", "lb", "ip", "gen"]), min_size=1, max_size=6), st.integers(0, 1000))
+def test_refused_client_writes_leave_every_allocator(docs: list[str], seed: int) -> None:
+    """With the client's writes faulted, every refused create gives back its IPs and node
+    ports and draws nothing from the random state."""
+    cluster = kubesim.Cluster(seed=seed, nodes=1, controllers=[],
+                              faults=FaultPlan(conflict_rate=0.4, error_rate=0.4, affect_clients=True))
+    texts = {
+        "np": "apiVersion: v1\nkind: Service\nmetadata: {name: np}\nspec: {type: NodePort, ports: [{port: 80}]}\n",
+        "lb": "apiVersion: v1\nkind: Service\nmetadata: {name: lb}\nspec: {type: LoadBalancer, ports: [{port: 80}]}\n",
+        "ip": "apiVersion: v1\nkind: Service\nmetadata: {name: ip}\nspec: {clusterIP: 10.96.3.3, ports: [{port: 80}]}\n",
+        "gen": "apiVersion: v1\nkind: Pod\nmetadata: {generateName: p-}\nspec: {containers: [{name: c, image: i}]}\n",
+    }
+    for d in docs:
+        before = cluster.api.fingerprint()
+        try:
+            cluster.apply_yaml(texts[d])
+        except (kubesim.Conflict, kubesim.ServerError, kubesim.AlreadyExists):
+            after = cluster.api.fingerprint()
+            assert after[1:4] == before[1:4] and after[6:] == before[6:]  # store, rv, random, allocators
+        except kubesim.ServerTimeout:
+            pass
+        cluster._check()

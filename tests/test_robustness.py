@@ -209,6 +209,68 @@ def test_clock_is_not_reentrant() -> None:
     assert len(errors) == 1
 
 
+# ---------------------------------------------------------------- 3. validation parity
+
+
+def test_cluster_ips_may_not_change_once_set() -> None:
+    """An update that moved clusterIP used to be stored while the allocator kept the old IP."""
+    c = _fresh()
+    c.apply_yaml(_svc("web"))
+    before = _fp(c)
+    with pytest.raises(kubesim.InvalidObject) as info:
+        c.apply_yaml(_svc("web", ", clusterIP: 10.96.1.1"))
+    assert str(info.value) == 'Service "web" is invalid: spec.clusterIPs[0]: Invalid value: ["10.96.1.1"]: may not change once set'
+    assert _fp(c) == before
+    c._check()
+
+
+def test_an_update_carrying_another_objects_uid_is_refused() -> None:
+    c = _fresh()
+    c.apply_yaml(_svc("web"))
+    old = c.get("Service", "web")
+    c.delete("Service", "web")
+    c.apply_yaml(_svc("web"))
+    new = c.get("Service", "web")
+    before = _fp(c)
+    stale = attrs.evolve(old, metadata=attrs.evolve(old.metadata, resource_version="", labels={"x": "y"}))
+    with pytest.raises(kubesim.Conflict) as info:
+        c.update(stale)
+    assert str(info.value) == (
+        'Operation cannot be fulfilled on services "web": StorageError: invalid object, Code: 4, Key: '
+        f"/registry/services/specs/default/web, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: "
+        f"UID in precondition: {old.metadata.uid}, UID in object meta: {new.metadata.uid}"
+    )
+    assert _fp(c) == before
+
+
+def test_replicas_respect_int32() -> None:
+    c = _fresh()
+    sc.deploy(c, "web", replicas=1)
+    before = _fp(c)
+    with pytest.raises(kubesim.ManifestError, match="cannot unmarshal number 2147483648 into Go struct field "
+                                                    "DeploymentSpec.replicas of type int32"):
+        sc.scale(c, "web", 2**31)
+    assert _fp(c) == before
+    sc.scale(c, "web", 2**31 - 1)  # the largest int32 is a valid replica count
+
+
+@pytest.mark.parametrize(("ip", "reason"), [
+    ("ff12::1", "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"),  # Go: ip[1]&0x0f == 2
+    ("ff32::7", "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"),
+    ("::ffff:127.0.0.1", "may not be in the loopback range (127.0.0.0/8, ::1/128)"),  # Go: To4() first
+    ("::ffff:169.254.3.4", "may not be in the link-local range (169.254.0.0/16, fe80::/10)"),
+    ("::ffff:224.0.0.9", "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"),
+])
+def test_endpoint_addresses_follow_gos_definitions(ip: str, reason: str) -> None:
+    c = _fresh()
+    ep = ("apiVersion: v1\nkind: Endpoints\nmetadata: {name: db}\n"
+          f"subsets: [{{addresses: [{{ip: '{ip}'}}], ports: [{{port: 5432}}]}}]\n")
+    with pytest.raises(kubesim.InvalidObject, match=__import__("re").escape(reason)):
+        c.apply_yaml(ep)
+    for ok in ("ff03::1", "::ffff:10.1.2.3", "224.0.1.1"):  # not link-local: accepted
+        c.apply_yaml(ep.replace(ip, ok))
+
+
 # ---------------------------------------------------------------- 4. values past the model's range
 
 

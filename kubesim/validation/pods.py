@@ -224,6 +224,8 @@ def _svc_port_json(protocol: str, port: int) -> _Json:
 
 def _validate_service(e: _Errs, svc: Service, old: Service | None) -> None:
     _meta_errors(e, svc.metadata, old.metadata if old else None, True, L.is_dns1035_label)
+    if old is not None:
+        _cluster_ip_update_errors(e, svc, old)
     spec = svc.spec
     stype = spec.type or "ClusterIP"
     cluster_ips = list(spec.cluster_ips)
@@ -310,6 +312,36 @@ def _validate_service(e: _Errs, svc: Service, old: Service | None) -> None:
     td = spec.traffic_distribution
     if td is not None and td not in ("PreferClose", "PreferSameZone", "PreferSameNode"):
         e.not_supported("spec.trafficDistribution", td, ("PreferClose", "PreferSameZone", "PreferSameNode"))
+
+
+def _effective_cluster_ips(svc: Service) -> list[str]:
+    return list(svc.spec.cluster_ips) or ([svc.spec.cluster_ip] if svc.spec.cluster_ip else [])
+
+
+def _cluster_ip_update_errors(e: _Errs, svc: Service, old: Service) -> None:
+    # pkg/apis/core/validation/validation.go, validateUpgradeDowngradeClusterIPs (issue 14):
+    # cluster IPs may be added (dual-stack upgrade) or the secondary released, but never
+    # changed, except to, from or on ExternalName.
+    if svc.spec.type == "ExternalName" or old.spec.type == "ExternalName":
+        return
+    if svc.spec.cluster_ip == "None" and old.spec.cluster_ip == "None":
+        return
+    new_ips, old_ips = _effective_cluster_ips(svc), _effective_cluster_ips(old)
+    path = "spec.clusterIPs"
+    if len(old_ips) == len(new_ips):
+        for i, ip in enumerate(old_ips):
+            if ip != new_ips[i]:
+                e.invalid(f"{path}[{i}]", _Json(new_ips), "may not change once set")
+    elif len(old_ips) > len(new_ips):
+        if not new_ips:
+            e.invalid(f"{path}[0]", _Json(new_ips), "primary clusterIP can not be unset")
+        if old_ips and new_ips and new_ips[0] != old_ips[0]:
+            e.invalid(f"{path}[0]", _Json(new_ips), "may not change once set")
+        if len(new_ips) == 1 and svc.spec.ip_family_policy != "SingleStack":
+            e.invalid(f"{path}[0]", _Json(new_ips),
+                      "`ipFamilyPolicy` must be set to 'SingleStack' when releasing the secondary clusterIP")
+    elif old_ips and new_ips[0] != old_ips[0]:
+        e.invalid(f"{path}[0]", _Json(new_ips), "may not change once set")
 
 
 def _cluster_ip_errors(
