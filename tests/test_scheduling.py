@@ -184,3 +184,66 @@ def test_taint_eviction_never_for_a_pod_tolerating_for_ever() -> None:
     c, _ = _failed_node_with("  tolerations: [{operator: Exists}]\n")
     assert _evicted_at(c) is None
     assert c.get("Pod", "p").metadata.deletion_timestamp is None
+
+
+# ----------------------------------------------------------------- validation (hostile input)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "text"),
+    [
+        ("  tolerations: [{operator: Equal, value: x}]\n", "spec.tolerations[0].operator",
+         'operator must be Exists when `key` is empty, which means "match all values and all keys"'),
+        ("  tolerations: [{key: k, operator: Exists, value: x}]\n", "spec.tolerations[0].operator",
+         "value must be empty when `operator` is 'Exists'"),
+        ("  tolerations: [{key: k, operator: Lt, value: '1'}]\n", "spec.tolerations[0].operator",
+         'Unsupported value: "Lt": supported values: "Equal", "Exists"'),
+        ("  tolerations: [{key: k, operator: Exists, effect: NoSchedule, tolerationSeconds: 5}]\n",
+         "spec.tolerations[0].effect", "effect must be 'NoExecute' when `tolerationSeconds` is set"),
+        ("  tolerations: [{key: k, operator: Exists, effect: Sometimes}]\n", "spec.tolerations[0].effect",
+         'Unsupported value: "Sometimes"'),
+        ("  tolerations: [{key: 'bad key', operator: Exists}]\n", "spec.tolerations[0].key", "Invalid value"),
+        ("  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: []}}}\n",
+         "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
+         "must have at least one node selector term"),
+        ("  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: "
+         "[{matchExpressions: [{key: a, operator: In}]}]}}}\n",
+         "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+         ".matchExpressions[0].values", "must be specified when `operator` is 'In' or 'NotIn'"),
+        ("  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: "
+         "[{matchExpressions: [{key: a, operator: Exists, values: [x]}]}]}}}\n",
+         "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+         ".matchExpressions[0].values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"),
+        ("  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: "
+         "[{matchExpressions: [{key: a, operator: Near, values: [x]}]}]}}}\n",
+         "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+         ".matchExpressions[0].operator", "not a valid selector operator"),
+        ("  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: "
+         "[{matchFields: [{key: metadata.labels, operator: In, values: [x]}]}]}}}\n",
+         "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+         ".matchFields[0].key", 'supported values: "metadata.name"'),
+        ("  affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: "
+         "[{weight: 0, preference: {matchExpressions: [{key: a, operator: Exists}]}}]}}\n",
+         "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight",
+         "must be in the range 1-100"),
+    ],
+)
+def test_invalid_tolerations_and_affinity_are_refused(extra: str, field: str, text: str) -> None:
+    c = kubesim.Cluster(seed=0, nodes=1)
+    n = len(c.changes)
+    with pytest.raises(kubesim.InvalidObject) as err:
+        c.apply_yaml(_pod_yaml("p", extra))
+    assert field in err.value.fields, err.value.fields
+    assert text in str(err.value)
+    assert len(c.changes) == n
+
+
+def test_templates_are_validated_too() -> None:
+    c = kubesim.Cluster(seed=0, nodes=1)
+    sc.deploy(c, "web", replicas=1)
+    d = c.get("Deployment", "web")
+    spec = attrs.evolve(d.spec.template.spec, tolerations=(Toleration(operator="Equal", value="x"),))
+    bad = attrs.evolve(d, spec=attrs.evolve(d.spec, template=attrs.evolve(d.spec.template, spec=spec)))
+    with pytest.raises(kubesim.InvalidObject) as err:
+        c.update(bad)
+    assert "spec.template.spec.tolerations[0].operator" in err.value.fields

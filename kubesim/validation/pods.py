@@ -26,6 +26,7 @@ from kubesim.validation.base import (
     _ValidByIdentity,
 )
 from kubesim.validation.meta import _label_errors, _meta_errors
+from kubesim.validation.scheduling import scheduling_errors
 
 # --------------------------------------------------------------------------------------------
 # Pod
@@ -184,6 +185,7 @@ def _pod_spec_errors_uncached(e: _Errs, spec: PodSpec, path: str) -> None:
         e.invalid_msgs(f"{path}.readinessGates[{i}].conditionType", gate.condition_type,
                        L.is_qualified_name(gate.condition_type))
     _label_errors(e, spec.node_selector, path + ".nodeSelector")
+    scheduling_errors(e, spec, path)  # tolerations, node affinity (kubesim/validation/scheduling.py)
 
 
 def _validate_pod(e: _Errs, pod: Pod, old: Pod | None) -> None:
