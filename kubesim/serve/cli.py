@@ -90,6 +90,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="kube-controller-manager --max-endpoints-per-slice (default 100)")
     g.add_argument("--endpoint-updates-batch-period", type=_non_negative, default=0.0, metavar="SECONDS")
     g.add_argument("--endpointslice-updates-batch-period", type=_non_negative, default=0.0, metavar="SECONDS")
+    g.add_argument("--mirroring-endpointslice-updates-batch-period", type=_non_negative, default=0.0, metavar="SECONDS")
+    g.add_argument("--mirroring-max-endpoints-per-subset", type=int, default=1000, metavar="N")
+    g.add_argument("--no-endpoints-truncate", action="store_true",
+                   help="the pre-1.22 Endpoints controller, which never truncates at 1000 addresses")
+    g.add_argument("--slice-reconciler", choices=("fast", "reference"), default="fast",
+                   help="the EndpointSlice controller's planner (default fast; reference: upstream's full recompute)")
+    g.add_argument("--endpoints-reconciler", choices=("fast", "reference"), default="fast",
+                   help="the Endpoints controller's planner (default fast)")
+    g.add_argument("--prefer-same-traffic-distribution", action="store_true",
+                   help="the PreferSameTrafficDistribution feature gate")
+    g.add_argument("--max-request-bytes", type=int, default=None, metavar="N",
+                   help="etcd's --max-request-bytes (default 1.5 MiB)")
+    g.add_argument("--record-objects", action="store_true",
+                   help="keep every written object in the change log (replayable; costs memory)")
     g.add_argument("--dual-stack", action="store_true", help="give nodes and Services IPv6 ranges too")
 
 
@@ -114,12 +128,21 @@ def run(args: argparse.Namespace) -> int:
     from kubesim.serve import kubeconfig
 
     try:
+        extra = {} if args.max_request_bytes is None else {"max_request_bytes": args.max_request_bytes}
         cluster = Cluster(
             seed=args.seed, nodes=args.nodes, zones=args.zones,
             max_endpoints_per_slice=args.max_endpoints_per_slice,
             endpoint_updates_batch_period=args.endpoint_updates_batch_period,
             endpointslice_updates_batch_period=args.endpointslice_updates_batch_period,
+            mirroring_endpointslice_updates_batch_period=args.mirroring_endpointslice_updates_batch_period,
+            mirroring_max_endpoints_per_subset=args.mirroring_max_endpoints_per_subset,
+            endpoints_truncate=not args.no_endpoints_truncate,
+            slice_reconciler=args.slice_reconciler,
+            endpoints_reconciler=args.endpoints_reconciler,
+            prefer_same_traffic_distribution=args.prefer_same_traffic_distribution,
             dual_stack=args.dual_stack,
+            record_objects=args.record_objects,
+            **extra,
         )
         for path in args.filename:
             cluster.apply_file(path)
