@@ -542,3 +542,22 @@ def test_a_dry_run_changes_no_later_choice() -> None:
         assert real["metadata"][key] == after["metadata"][key]
     assert real["spec"]["clusterIP"] == after["spec"]["clusterIP"]
     assert list(plain.cluster.changes) == list(dried.cluster.changes)
+
+
+def test_the_command_line_builds_the_cluster_it_describes() -> None:
+    from kubesim.serve import cli
+
+    args = cli.build_parser().parse_args([
+        "--nodes", "2", "--seed", "7", "--max-endpoints-per-slice", "5", "--slice-reconciler", "reference",
+        "--endpoints-reconciler", "reference", "--max-request-bytes", "100000", "--no-endpoints-truncate",
+        "--record-objects", "-f", "examples/manifests/nginx-service.yaml"])
+    cluster = cli.build_cluster(args)
+    assert cluster.seed == 7 and len(cluster.list("Node", None)) == 2
+    assert cluster.options.max_endpoints_per_slice == 5 and cluster.options.slice_reconciler == "reference"
+    assert cluster.options.endpoints_reconciler == "reference" and cluster.options.endpoints_truncate is False
+    assert cluster.api.max_request_bytes == 100000 and cluster.api.record_objects is True
+    assert [s.metadata.name for s in cluster.list("Service")] == ["nginx-service"]
+    defaults = cli.build_cluster(cli.build_parser().parse_args([]))
+    assert defaults.options == kubesim.Cluster().options  # the command's defaults are the library's
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["--speed", "-1"])

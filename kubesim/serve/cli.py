@@ -16,8 +16,9 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["main", "build_parser", "add_arguments", "is_loopback", "exposure_warning"]
+__all__ = ["main", "build_parser", "build_cluster", "add_arguments", "is_loopback", "exposure_warning"]
 
 
 def _non_negative(text: str) -> float:
@@ -116,6 +117,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def build_cluster(args: argparse.Namespace) -> Any:
+    """The :class:`kubesim.Cluster` the options describe, with the ``-f`` manifests applied.
+    Raises :class:`~kubesim.errors.KubesimError` for bad options or manifests."""
+    from kubesim import Cluster
+
+    extra = {} if args.max_request_bytes is None else {"max_request_bytes": args.max_request_bytes}
+    cluster = Cluster(
+        seed=args.seed, nodes=args.nodes, zones=args.zones,
+        max_endpoints_per_slice=args.max_endpoints_per_slice,
+        endpoint_updates_batch_period=args.endpoint_updates_batch_period,
+        endpointslice_updates_batch_period=args.endpointslice_updates_batch_period,
+        mirroring_endpointslice_updates_batch_period=args.mirroring_endpointslice_updates_batch_period,
+        mirroring_max_endpoints_per_subset=args.mirroring_max_endpoints_per_subset,
+        endpoints_truncate=not args.no_endpoints_truncate,
+        slice_reconciler=args.slice_reconciler,
+        endpoints_reconciler=args.endpoints_reconciler,
+        prefer_same_traffic_distribution=args.prefer_same_traffic_distribution,
+        dual_stack=args.dual_stack,
+        record_objects=args.record_objects,
+        **extra,
+    )
+    for path in args.filename:
+        cluster.apply_file(path)
+    return cluster
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the cluster and serve until interrupted. Returns the exit status."""
     try:
@@ -123,29 +150,11 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:  # the optional HTTP stack is missing
         print(f"kubesim serve needs the serve extra: pip install 'kubesim[serve]' ({exc})", file=sys.stderr)
         return 1
-    from kubesim import Cluster
     from kubesim.errors import KubesimError
     from kubesim.serve import kubeconfig
 
     try:
-        extra = {} if args.max_request_bytes is None else {"max_request_bytes": args.max_request_bytes}
-        cluster = Cluster(
-            seed=args.seed, nodes=args.nodes, zones=args.zones,
-            max_endpoints_per_slice=args.max_endpoints_per_slice,
-            endpoint_updates_batch_period=args.endpoint_updates_batch_period,
-            endpointslice_updates_batch_period=args.endpointslice_updates_batch_period,
-            mirroring_endpointslice_updates_batch_period=args.mirroring_endpointslice_updates_batch_period,
-            mirroring_max_endpoints_per_subset=args.mirroring_max_endpoints_per_subset,
-            endpoints_truncate=not args.no_endpoints_truncate,
-            slice_reconciler=args.slice_reconciler,
-            endpoints_reconciler=args.endpoints_reconciler,
-            prefer_same_traffic_distribution=args.prefer_same_traffic_distribution,
-            dual_stack=args.dual_stack,
-            record_objects=args.record_objects,
-            **extra,
-        )
-        for path in args.filename:
-            cluster.apply_file(path)
+        cluster = build_cluster(args)
     except KubesimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
