@@ -79,13 +79,14 @@ IGNORED_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
 
 
 @contextlib.contextmanager
-def collecting() -> Iterator[list[tuple[type, str]]]:
+def collecting() -> Iterator[list[tuple[type | None, str]]]:
     """Collect ``(struct class, JSON key)`` for every field the manifest decoder drops inside
-    the block (nested blocks each see their own)."""
+    the block, each top-level object's preceded by ``(None, "")`` (nested blocks each see
+    their own)."""
     from kubesim.manifests import decode
 
     outer = decode.IGNORED_SEEN
-    seen: list[tuple[type, str]] = []
+    seen: list[tuple[type | None, str]] = []
     decode.IGNORED_SEEN = seen
     try:
         yield seen
@@ -152,23 +153,41 @@ def _name(obj: Any) -> str:
     return f'{obj.kind} "{meta.name or meta.generate_name}"'
 
 
+def _per_object(seen: Iterable[tuple[type | None, str]]) -> list[list[tuple[type, str]]]:
+    groups: list[list[tuple[type, str]]] = []
+    for cls, key in seen:
+        if cls is None:
+            groups.append([])
+        elif groups:
+            groups[-1].append((cls, key))
+        else:
+            groups.append([(cls, key)])
+    return groups
+
+
 def emit(
-    objs: Iterable[Any], seen: Iterable[tuple[type, str]], *, objects: bool = True, stacklevel: int = 3
+    objs: Iterable[Any], seen: Iterable[tuple[type | None, str]], *, objects: bool = True, stacklevel: int = 3
 ) -> list[str]:
     """Warn (:class:`ModelWarning`) once per distinct message about the fields ``seen``
-    dropped while decoding ``objs`` and (``objects=True``) what :func:`object_warnings` finds
-    in them; returns the messages. A dropped field names its object when there is one
-    object."""
+    dropped while decoding ``objs`` (named by object when the decoder's object markers line
+    up with ``objs``) and (``objects=True``) what :func:`object_warnings` finds in them;
+    returns the messages."""
     objs = list(objs)
     messages: list[str] = []
-    dropped = []
-    for cls, key in seen:
-        info = IGNORED_FIELDS.get((cls.__name__, key))
-        if info is not None and info not in dropped:
-            dropped.append(info)
-    prefix = _name(objs[0]) + ": " if len(objs) == 1 else ""
-    for path, what in dropped:
-        messages.append(f"{prefix}{path} is not modelled: {what}")
+    groups = _per_object(seen)
+    if len(groups) != len(objs):  # not one group per object: report them unattributed
+        groups = [[x for g in groups for x in g]]
+        owners: list[str] = [_name(objs[0]) + ": " if len(objs) == 1 else ""]
+    else:
+        owners = [_name(o) + ": " for o in objs]
+    for prefix, group in zip(owners, groups, strict=True):
+        dropped: list[tuple[str, str]] = []
+        for cls, key in group:
+            info = IGNORED_FIELDS.get((cls.__name__, key))
+            if info is not None and info not in dropped:
+                dropped.append(info)
+        for path, what in dropped:
+            messages.append(f"{prefix}{path} is not modelled: {what}")
     for obj in objs if objects else ():
         for m in object_warnings(obj):
             messages.append(f"{_name(obj)}: {m}")

@@ -134,3 +134,13 @@ def test_inert_kinds_a_controller_would_act_on_are_reported() -> None:
         'HorizontalPodAutoscaler "web": HorizontalPodAutoscaler is stored but not modelled: nothing scales the target']
     # a ConfigMap changes nothing kubesim models: no warning
     assert _warnings_of(c.apply_yaml, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n") == []
+
+
+def test_dropped_fields_are_named_by_object_in_a_multi_document_apply() -> None:
+    c = kubesim.Cluster(seed=0, nodes=1)
+    svc = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}], externalIPs: [192.0.2.1]}\n"
+    got = _warnings_of(c.apply_yaml, svc + "---\n" + _with_pod_spec("priorityClassName: high"))
+    assert sorted(got) == sorted([
+        'Service "s": spec.externalIPs is not modelled: the Service is reachable only on its cluster IP (and node ports) in kubesim',
+        'Deployment "web": priorityClassName is not modelled: there is no priority or preemption',
+    ])

@@ -278,8 +278,9 @@ class _Struct:
 _STRUCTS: dict[type, _Struct] = {}
 
 #: when a list, every accepted-and-dropped field decoded is appended to it as (struct class,
-#: JSON key): :func:`kubesim.model_warnings.collecting` sets it
-IGNORED_SEEN: list[tuple[type, str]] | None = None
+#: JSON key), after a ``(None, "")`` marking the start of each top-level object:
+#: :func:`kubesim.model_warnings.collecting` sets it
+IGNORED_SEEN: list[tuple[type | None, str]] | None = None
 
 
 def _build_decoders() -> None:
@@ -403,6 +404,8 @@ def _decode_inert(d: Mapping[str, Any], kind: str, api_version: str, document: i
 
 def _decode_object(d: Any, document: int | None = None, default_kind: str | None = None,
                    default_api_version: str | None = None) -> Any:
+    if IGNORED_SEEN is not None:
+        IGNORED_SEEN.append((None, ""))  # a new object: what follows was dropped from it
     if not isinstance(d, Mapping):
         raise ManifestError(f'expected an object (a map), got "{_jtype(d)}"', document=document)
     kind = d.get("kind", default_kind)
