@@ -805,18 +805,18 @@ class Backend:
     # ------------------------------------------------------------------ scale
 
     def _scale(self, obj: Any) -> dict[str, Any]:
-        meta = obj.metadata
-        m = self._manifest(obj)
+        """The ``autoscaling/v1`` Scale of a Deployment, ReplicaSet or StatefulSet
+        (``pkg/registry/apps/deployment/storage``: ``status.selector`` as a selector string)."""
         from kubesim.kubectl.common import _label_selector_string
 
+        m = self._manifest(obj)["metadata"]
         return {
             "kind": "Scale",
             "apiVersion": "autoscaling/v1",
-            "metadata": {k: m["metadata"][k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                         if k in m["metadata"]},
+            "metadata": {k: m[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in m},
             "spec": {"replicas": 1 if obj.spec.replicas is None else obj.spec.replicas},
             "status": {"replicas": obj.status.replicas, "selector": _label_selector_string(obj.spec.selector)},
-        } if meta is not None else {}
+        }
 
     def _write_scale(self, req: Request, res: Resource, name: str, namespace: str | None) -> Response:
         live = self._get(res, name, namespace)
