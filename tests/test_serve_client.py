@@ -648,6 +648,30 @@ def test_virtual_time_follows_wall_time_times_speed(tmp_path: Path) -> None:
         assert "nginx-deployment" in s.http("GET", CONTROL + "/kubectl?command=get%20deploy")[1]
 
 
+def test_a_clock_too_fast_for_the_workload_lags_instead_of_starving_requests() -> None:
+    import kubesim
+    from kubesim.serve.app import Server
+
+    cluster = kubesim.Cluster(seed=0, nodes=1)
+    server = Server(cluster, port=0, speed=1e9, tick_budget=0.05, log=lambda msg: None)
+
+    def busy() -> None:  # an endless workload: every callback schedules the next one
+        cluster.clock.schedule(1e-3, busy)
+
+    cluster.clock.schedule(0.0, busy)
+    server.reanchor()
+    time.sleep(0.05)
+    t = time.monotonic()
+    server.advance_clock()
+    spent = time.monotonic() - t
+    assert server.lagging and server.statistics().lagging
+    assert spent < 1.0, spent  # about the 0.05 s budget, not the 5e7 virtual seconds asked for
+    assert 0 < cluster.now < 5e7
+    server.set_speed(0)
+    with pytest.raises(ValueError):
+        server.set_speed(float("inf"))
+
+
 def test_cli_serves_and_writes_a_kubeconfig(tmp_path: Path) -> None:
     from kubesim.serve.cli import exposure_warning, is_loopback
 

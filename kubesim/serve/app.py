@@ -84,8 +84,8 @@ class Server:
                  max_watch_queue: int = 10000, bookmark_interval: float = 5.0, tick_budget: float = 0.2,
                  tls_cert_file: str | None = None, tls_key_file: str | None = None,
                  log: Callable[[str], None] | None = None) -> None:
-        if speed < 0:
-            raise ValueError(f"speed must be >= 0, got {speed!r}")
+        if not 0 <= speed < float("inf"):
+            raise ValueError(f"speed must be a finite number >= 0, got {speed!r}")
         self.cluster = cluster
         self.host = host
         self.port = port
@@ -137,6 +137,9 @@ class Server:
         self._anchor_virtual = self.cluster.now
 
     def set_speed(self, speed: float) -> None:
+        """Change the speed from now on (``0``: stop the clock)."""
+        if not 0 <= speed < float("inf"):
+            raise ValueError(f"speed must be a finite number >= 0, got {speed!r}")
         self.advance_clock()
         self.speed = float(speed)
         self.reanchor()
