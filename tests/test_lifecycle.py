@@ -648,3 +648,46 @@ spec:
     c.delete("Pod", "web")
     c.run(until=40)
     assert c.api.try_get("Pod", "web", "default") is None
+
+
+def test_a_sidecar_is_probed_and_restarted_and_holds_the_pod_back() -> None:
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml("""
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - name: proxy
+    image: envoy:1
+    restartPolicy: Always
+    ports: [{containerPort: 15000}]
+    readinessProbe: {httpGet: {port: 15000}, periodSeconds: 2}
+    livenessProbe: {httpGet: {port: 15000, path: /live}, periodSeconds: 5, failureThreshold: 1}
+  containers:
+  - {name: app, image: nginx:1.25, ports: [{containerPort: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+""")
+    c.run(until=0.5)
+    beh = probes.AppBehaviour(unready=[(20, 40)], liveness=probes.AppBehaviour(unready=[(50, 1e9)]))
+    c.controllers["kubelet"].set_behaviour(("default", "web"), beh)
+    c.run(until=10)
+    assert c.get("Pod", "web").status.ready and ready_ips(c)
+    c.run(until=35)  # the sidecar's readiness fails: the pod leaves the endpoints
+    pod = c.get("Pod", "web")
+    assert not pod.status.ready and ready_ips(c) == []
+    assert pod.status.condition("ContainersReady").message == "containers with unready status: [proxy]"
+    c.run(until=120)  # the sidecar's liveness fails from 50: it restarts (restartPolicy Never notwithstanding)
+    pod = c.get("Pod", "web")
+    proxy = pod.status.init_container_statuses[0]
+    app = pod.status.container_statuses[0]
+    assert proxy.restart_count >= 1 and app.restart_count == 0
+    assert app.state.running is not None and pod.status.phase == "Running"
+    assert row(c)[3].startswith(f"{proxy.restart_count} (")

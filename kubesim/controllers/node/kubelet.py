@@ -26,8 +26,9 @@ For a pod bound to a node (latencies from :class:`~kubesim.timing.Timing`, drawn
 6. init containers (``pkg/kubelet/kuberuntime``, ``status/generate.go``): until the pod
    starts, every container waits ``PodInitializing`` and ``Initialized`` is ``False``
    (``ContainersNotInitialized``); at start the regular init containers complete at once
-   (``terminated: Completed``) and the restartable ("sidecar") ones run, started and ready, until
-   the pod terminates, and count in ``ContainersReady`` (kubesim does not probe or restart them);
+   (``terminated: Completed``; kubesim gives them no run time) and the restartable
+   ("sidecar") ones run beside the regular containers — probed, restarted whatever the pod's
+   ``restartPolicy``, killed with them — and count in ``ContainersReady``;
 7. on ``deletionTimestamp`` (``kuberuntime_container.go`` ``killContainer``): each running
    container's ``preStop`` hook runs (``sleep``: its seconds; ``exec``/``httpGet``: the
    application model's :attr:`~kubesim.probes.AppBehaviour.pre_stop_seconds`; at most the grace
@@ -294,8 +295,15 @@ class PodRuntime:
     start_time: int | None = None
     host_ips: tuple[str, ...] | None = None  # the node's InternalIPs, read once
     #: its init containers: regular ones complete at once when the pod starts, restartable
-    #: ("sidecar") ones then run, ready, until the pod terminates (no probes or restarts)
+    #: ("sidecar") ones then run (probed and restarted) until the pod terminates
     inits: list[ContainerRuntime] = attrs.field(factory=list)
+
+    def running_set(self) -> list[ContainerRuntime]:
+        """The containers the kubelet runs, probes and restarts: the sidecars, then the
+        regular containers."""
+        if not self.inits:
+            return self.containers
+        return [c for c in self.inits if c.spec.restart_policy == "Always"] + self.containers
 
 
 def pod_phase(restart_policy: str, containers: list[ContainerRuntime]) -> str:
@@ -566,7 +574,7 @@ class Kubelet:
                             lambda key=key, rt=rt: self._start_containers(key, rt))  # type: ignore[misc]
             elif not rt.done:
                 now = self.ctx.clock.now
-                for c in rt.containers:
+                for c in rt.running_set():
                     if c.mode in ("running", "stopping"):
                         c.x = max(c.x, now - c.since)
                         if c.readiness is not None and c.started_off is not None:
@@ -574,7 +582,7 @@ class Kubelet:
                     if c.mode == "stopping":
                         c.mode = "running"  # the kill was never finished
                         c.exit_at = None
-                rt.ready = all(c.ready for c in rt.containers)
+                rt.ready = all(c.ready for c in rt.running_set())
                 self._sync(key, rt)
                 self._plan(key, rt)
 
@@ -592,7 +600,7 @@ class Kubelet:
         if self.pods.get(key) is rt:
             del self.pods[key]
             self.behaviours.pop(key, None)
-            for c in rt.containers:
+            for c in rt.running_set():
                 self.backoff.pop((key[0], key[1], rt.uid, c.spec.name), None)
 
     # ------------------------------------------------------------------ status
@@ -766,14 +774,12 @@ class Kubelet:
         for ic in rt.inits:
             ic.behaviour = beh
             self._run_instance(key, rt, ic, first=True)
-            if ic.spec.restart_policy == "Always":
-                ic.started_off, ic.ready, ic.readiness, ic.liveness, ic.startup = 0.0, True, None, None, None
-            else:
+            if ic.spec.restart_policy != "Always":
                 self._exited(ic, 0)  # a regular init container: done at once
         for c in rt.containers:
             c.behaviour = beh
             self._run_instance(key, rt, c, first=True)
-        rt.ready = all(c.ready for c in rt.containers)
+        rt.ready = all(c.ready for c in rt.running_set())
         self._sync(key, rt)
         self._plan(key, rt)
 
@@ -838,7 +844,7 @@ class Kubelet:
             return
         best: tuple[float, int, str, float] | None = None
         restarting = False
-        for c in rt.containers:
+        for c in rt.running_set():
             e = c.event(rt.terminating)
             if e is not None and (best is None or e[:2] < best[:2]):
                 best = e
@@ -858,7 +864,7 @@ class Kubelet:
         rt.event_timer = None
         policy = self._restart_policy(key)
         exited: list[ContainerRuntime] = []
-        for c in rt.containers:
+        for c in rt.running_set():
             e = c.event(rt.terminating)
             if e is None or e[0] != when:
                 continue
@@ -886,7 +892,7 @@ class Kubelet:
                 self._after_kill(key, rt, c, policy)
             elif kind == "restart":
                 self._try_restart(key, rt, c, c.restart_base, due=True)
-        rt.ready = all(c.ready for c in rt.containers)
+        rt.ready = all(c.ready for c in rt.running_set())
         if rt.terminating:
             self._sync(key, rt)
             self._plan(key, rt)
@@ -904,12 +910,14 @@ class Kubelet:
                 c.restarting = True
                 self._try_restart(key, rt, c, self.ctx.clock.now)
         if exited:
-            rt.ready = all(c.ready for c in rt.containers)
+            rt.ready = all(c.ready for c in rt.running_set())
             self._sync(key, rt)
         self._plan(key, rt)
 
     @staticmethod
     def _will_restart(policy: str, c: ContainerRuntime) -> bool:
+        if c.spec.restart_policy == "Always":
+            return True  # a sidecar restarts whatever the pod's policy
         code = c.terminated.exit_code if c.terminated is not None else 0
         return policy == "Always" or (policy == "OnFailure" and code != 0)
 
@@ -1006,7 +1014,7 @@ class Kubelet:
         rt = self.pods.get(key)
         if rt is None or not rt.started or rt.terminating or rt.done:
             return
-        for c in rt.containers:
+        for c in rt.running_set():
             c.behaviour = behaviour
             if c.mode != "running":
                 continue
@@ -1024,7 +1032,7 @@ class Kubelet:
                 if c.liveness is not None:
                     c.liveness = probes.ReadinessTracker(c.spec, behaviour.for_liveness, probe=c.spec.liveness_probe,
                                                          initial=True, not_before=off)
-        rt.ready = all(c.ready for c in rt.containers)
+        rt.ready = all(c.ready for c in rt.running_set())
         self._sync(key, rt)
         self._plan(key, rt)
 
@@ -1042,7 +1050,7 @@ class Kubelet:
         shutdown = t.app_shutdown.draw(self.ctx.rng)
         now = self.ctx.clock.now
         exit_after = 0.0
-        for c in rt.containers:
+        for c in rt.running_set():
             if c.mode in ("running", "stopping"):
                 # A kill under way (a failed liveness probe) is superseded by this one.
                 seconds, killed = self._kill_duration(c, grace, shutdown)
@@ -1059,12 +1067,9 @@ class Kubelet:
             if rt.event_timer is not None:
                 rt.event_timer.cancel()
                 rt.event_timer = None
-            for c in rt.containers:
+            for c in rt.running_set():
                 if c.mode == "running":
                     self._exited(c, c.exit_code)
-            for ic in rt.inits:
-                if ic.mode == "running":
-                    self._exited(ic, 0)  # sidecars stop after the main containers
             rt.ready = False
             failed = any(c.terminated is None or c.terminated.exit_code != 0 for c in rt.containers)
             rt.done = True
@@ -1101,13 +1106,13 @@ class Kubelet:
         """Invariants: every runtime's containers are in a known mode; a ready pod has every
         container running and started; back-off delays stay within 10 s .. 5 min."""
         for rt in self.pods.values():
-            for c in rt.containers:
+            for c in rt.running_set():
                 assert c.mode in ("creating", "running", "stopping", "exited", "backoff"), c.mode
                 if c.ready:
                     assert c.mode in ("running", "stopping") and c.started_off is not None
                 assert c.restart_count >= 0
             if rt.ready:
-                assert all(c.ready for c in rt.containers)
+                assert all(c.ready for c in rt.running_set())
         for delay, _ in self.backoff.values():
             assert BACKOFF_INITIAL_SECONDS <= delay <= BACKOFF_MAX_SECONDS
 
