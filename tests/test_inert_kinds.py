@@ -158,7 +158,7 @@ def test_the_registries_defaults_and_status() -> None:
 def test_a_clients_status_is_not_stored() -> None:
     c = _cluster()
     c.apply({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
-             "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}},
+             "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}]}}},
              "status": {"succeeded": 5}})
     assert inert.content(c.get("Job", "j"))["status"] == {}
 
@@ -344,6 +344,17 @@ def test_the_garbage_collector_deletes_an_owned_configmap() -> None:
         ("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: a/b}\nrules: []\n", "metadata.name"),
         ("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: " + "c" * 53 + "}\nspec: {}\n", "metadata.name"),
         ("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, finalizers: ['bad finalizer']}\n", "metadata.finalizers"),
+        ("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: a}\nrules: [{resources: [pods]}]\n",
+         "rules[0].verbs"),
+        ("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: a}\n"
+         "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Group, name: x}\n", "roleRef.kind"),
+        ("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a}\n"
+         "spec: {rules: [{http: {paths: [{path: /, backend: {service: {name: s, port: {number: 80}}}}]}}]}\n",
+         "spec.rules[0].http.paths[0].pathType"),
+        ("apiVersion: batch/v1\nkind: Job\nmetadata: {name: a}\nspec: {template: {spec: {containers: [{name: c}]}}}\n",
+         "spec.template.spec.restartPolicy"),
+        ("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: a}\nspec: {jobTemplate: {spec: {template: "
+         "{spec: {restartPolicy: Never}}}}}\n", "spec.schedule"),
     ],
 )
 def test_invalid_inert_objects_are_refused_with_the_field_and_change_nothing(doc: str, field: str) -> None:

@@ -1,6 +1,9 @@
 """Validation of the inert kinds (:mod:`kubesim.inert`): the metadata as each kind's registry
-validates it, and the checks of ConfigMap and Secret (``pkg/apis/core/validation``
-``ValidateConfigMap``/``ValidateSecret``): keys, the 1 MiB data limit, immutability.
+validates it, the checks of ConfigMap and Secret (``pkg/apis/core/validation``
+``ValidateConfigMap``/``ValidateSecret``): keys, the 1 MiB data limit, immutability; and a few
+spec checks (:data:`_SPEC_CHECKS`): RBAC rules' verbs and bindings' ``roleRef``/subjects, an
+Ingress path's ``pathType``, a Job's (and CronJob's) pod ``restartPolicy`` and a CronJob's
+``schedule``. Everything else in an inert object's spec is accepted unchecked.
 
 Names: RBAC kinds use ``ValidateRBACName`` (a path segment: not ``.``/``..``, no ``/`` or
 ``%``); a CronJob's name is at most 52 characters (its Jobs append 11); every other inert kind
@@ -84,6 +87,70 @@ def _data_size(e: _Errs, path: str, data: Any, binary: bool) -> int:
     return total
 
 
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _rules(e: _Errs, body: dict[str, Any]) -> None:
+    # ValidatePolicyRule
+    for i, r in enumerate(_list(body.get("rules"))):
+        if not _list(_dict(r).get("verbs")):
+            e.required(f"rules[{i}].verbs", "verbs must contain at least one value")
+
+
+def _binding(e: _Errs, body: dict[str, Any]) -> None:
+    # ValidateRoleBinding: roleRef
+    ref = _dict(body.get("roleRef"))
+    if ref.get("kind") not in ("Role", "ClusterRole"):
+        e.not_supported("roleRef.kind", ref.get("kind", ""), ("Role", "ClusterRole"))
+    if not ref.get("name"):
+        e.required("roleRef.name")
+    for i, s in enumerate(_list(body.get("subjects"))):
+        s = _dict(s)
+        if not s.get("name"):
+            e.required(f"subjects[{i}].name")
+        if s.get("kind") not in ("ServiceAccount", "User", "Group"):
+            e.not_supported(f"subjects[{i}].kind", s.get("kind", ""), ("ServiceAccount", "User", "Group"))
+
+
+def _ingress(e: _Errs, body: dict[str, Any]) -> None:
+    # validateHTTPIngressPath: pathType
+    spec = _dict(body.get("spec"))
+    for i, rule in enumerate(_list(spec.get("rules"))):
+        for j, path in enumerate(_list(_dict(_dict(rule).get("http")).get("paths"))):
+            if _dict(path).get("pathType") is None:
+                e.required(f"spec.rules[{i}].http.paths[{j}].pathType", "pathType must be specified")
+
+
+def _job_template(e: _Errs, template: Any, path: str) -> None:
+    # ValidateJob: a Job's pods may not restart
+    policy = _dict(_dict(template).get("spec")).get("restartPolicy") or "Always"
+    if policy not in ("OnFailure", "Never"):
+        e.not_supported(path + ".spec.restartPolicy", policy, ("OnFailure", "Never"))
+
+
+def _job(e: _Errs, body: dict[str, Any]) -> None:
+    _job_template(e, _dict(body.get("spec")).get("template"), "spec.template")
+
+
+def _cronjob(e: _Errs, body: dict[str, Any]) -> None:
+    spec = _dict(body.get("spec"))
+    if not spec.get("schedule"):
+        e.required("spec.schedule")
+    _job_template(e, _dict(_dict(spec.get("jobTemplate")).get("spec")).get("template"), "spec.jobTemplate.spec.template")
+
+
+#: the few spec checks kubesim makes of the inert kinds (their registries check much more)
+_SPEC_CHECKS = {
+    "Role": _rules, "ClusterRole": _rules, "RoleBinding": _binding, "ClusterRoleBinding": _binding,
+    "Ingress": _ingress, "Job": _job, "CronJob": _cronjob,
+}
+
+
 def validate_inert(e: _Errs, obj: Any, old: Any) -> None:
     """Collect the field errors of an inert object (a create when ``old`` is ``None``)."""
     from kubesim.inert import INERT_KINDS, content
@@ -92,9 +159,12 @@ def validate_inert(e: _Errs, obj: Any, old: Any) -> None:
     namespaced = INERT_KINDS[kind][5]
     name_fn = _path_segment if kind in _RBAC else _cronjob_name if kind == "CronJob" else L.is_dns1123_subdomain
     _meta_errors(e, obj.metadata, old.metadata if old is not None else None, namespaced, name_fn)
+    body = content(obj)
+    spec_check = _SPEC_CHECKS.get(kind)
+    if spec_check is not None:
+        spec_check(e, body)
     if kind not in ("ConfigMap", "Secret"):
         return
-    body = content(obj)
     if kind == "ConfigMap":
         total = _data_size(e, "data", body.get("data"), False)
         total += _data_size(e, "binaryData", body.get("binaryData"), True)
