@@ -1,5 +1,5 @@
 """Stateful Hypothesis workloads mixing readiness gates, startup and liveness probes, restarts,
-preStop hooks, StatefulSets and a DaemonSet (issue 16).
+preStop hooks, sidecars, StatefulSets and a DaemonSet (issue 16).
 
 Two clusters built from one seed play the same program in lockstep: one with the fast
 Endpoints and EndpointSlice planners, one with the reference planners. After every step their
@@ -72,6 +72,12 @@ spec:
     metadata: {{labels: {{app: web}}}}
     spec:
       readinessGates: [{{conditionType: {gate}}}]
+      initContainers:
+      - name: proxy
+        image: envoy:1
+        restartPolicy: Always
+        ports: [{{containerPort: 15000}}]
+        readinessProbe: {{tcpSocket: {{port: 15000}}, periodSeconds: 3}}
       containers:
       - name: nginx
         image: nginx:1.25
