@@ -522,3 +522,31 @@ def test_workload_conditions_block() -> None:
     empty = _Writer()
     _workload_conditions(empty, DeploymentStatus())
     assert empty.text() == ""
+
+
+def _container(name: str, cpu: str, memory: str | None = None, restart_policy: str | None = None) -> Container:
+    requests = {"cpu": cpu, **({"memory": memory} if memory else {})}
+    return Container(name=name, image="i", resources=ResourceRequirements(requests=requests),
+                     restart_policy=restart_policy)
+
+
+@pytest.mark.parametrize(
+    ("init", "containers", "cpu", "memory"),
+    [
+        # init containers run one after another: the pod needs the larger of their peak and the sum
+        ([("ic1", "2", "1G", None), ("ic2", "2", "3G", None)], [("c1", "2", "1G"), ("c2", "1", "1G")], "3", "3G"),
+        # KEP-753: a sidecar adds to the sum and runs beside every later init container
+        ([("sidecar", "1", None, "Always"), ("setup", "2", None, None)], [("app", "1", None)], "3", "0"),
+        ([("setup", "2", None, None), ("sidecar", "1", None, "Always")], [("app", "1", None)], "2", "0"),
+    ],
+)
+def test_pod_requests_with_init_containers_and_sidecars(
+    init: list[tuple[str, str, str | None, str | None]], containers: list[tuple[str, str, str | None]], cpu: str,
+    memory: str,
+) -> None:
+    from kubesim.kubectl.describe import _pod_resources
+
+    p = Pod(metadata=meta("p"), spec=PodSpec(
+        init_containers=[_container(*c) for c in init], containers=[_container(*c) for c in containers]))
+    got = _pod_resources(p, "requests")
+    assert (str(got.get("cpu", _Quantity())), str(got.get("memory", _Quantity()))) == (cpu, memory)

@@ -659,17 +659,38 @@ class _Quantity:
 
 
 def _pod_resources(pod: Pod, field: str) -> dict[str, _Quantity]:
-    # resourcehelper.PodRequests / PodLimits: containers summed, then at least each init
-    # container's own (restartable init containers are not modelled).
+    """resourcehelper.PodRequests / PodLimits (``k8s.io/component-helpers/resource``): the
+    containers summed; sidecars (init containers with ``restartPolicy: Always``) add to the sum
+    and run beside every later init container; the pod needs at least what its heaviest init
+    stage needs. ``O(containers × resources)``."""
+
+    def add(into: dict[str, _Quantity], more: Mapping[str, _Quantity]) -> None:
+        for name, q in more.items():
+            into[name] = into[name] + q if name in into else q
+
+    def at_least(into: dict[str, _Quantity], other: Mapping[str, _Quantity]) -> None:
+        for name, q in other.items():
+            if name not in into or q.value > into[name].value:
+                into[name] = q
+
+    def own(c: Container) -> dict[str, _Quantity]:
+        return {name: _Quantity.parse(q) for name, q in getattr(c.resources, field).items()}
+
     total: dict[str, _Quantity] = {}
     for c in pod.spec.containers:
-        for name, q in getattr(c.resources, field).items():
-            total[name] = total.get(name, _Quantity()) + _Quantity.parse(q)
+        add(total, own(c))
+    sidecars: dict[str, _Quantity] = {}
+    init_peak: dict[str, _Quantity] = {}
     for c in pod.spec.init_containers:
-        for name, q in getattr(c.resources, field).items():
-            quantity = _Quantity.parse(q)
-            if quantity.value > total.get(name, _Quantity()).value:  # Cmp
-                total[name] = quantity
+        if c.restart_policy == "Always":
+            add(total, own(c))
+            add(sidecars, own(c))
+            stage = dict(sidecars)
+        else:
+            stage = own(c)
+            add(stage, sidecars)
+        at_least(init_peak, stage)
+    at_least(total, init_peak)
     return total
 
 
