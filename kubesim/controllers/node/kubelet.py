@@ -49,8 +49,12 @@ derived from the pod uid, container name and restart count by a hash: no random 
 Deviations, on purpose: the kubelet reacts at once (no PLEG relist period, no pod-worker
 re-sync granularity: a back-off restart happens exactly when the back-off expires); liveness
 ticks are aligned to the container's start, as readiness ticks are; a restart's new container
-starts in the instant the old one exited (the image is present); a kubelet that was down
-misses the liveness failures and exits of its downtime.
+starts in the instant the old one exited (the image is present); a container's first readiness
+probe at its start is in the status written as it starts (a probe that passes at once gives a
+Running and Ready pod in one write, as before container statuses); readiness is not probed
+while a liveness or startup kill is under way; a kill's shutdown takes ``app_shutdown`` — the
+one new random draw, made only when a probe fails; a kubelet that was down misses the
+liveness failures and exits of its downtime.
 
 Costs: ``O(containers)`` per pod event plus one clock entry per scheduled transition.
 """
