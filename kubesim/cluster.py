@@ -173,8 +173,9 @@ class Cluster:
             raise InvalidOption(f"nodes must be an integer between 0 and 100000, got {nodes!r}")
         if not isinstance(zones, int) or isinstance(zones, bool) or not 1 <= zones <= 100:
             raise InvalidOption(f"zones must be an integer between 1 and 100, got {zones!r}")
-        if not isinstance(max_request_bytes, int) or max_request_bytes < 1:
-            raise InvalidOption(f"max_request_bytes must be a positive integer, got {max_request_bytes!r}")
+        if isinstance(max_request_bytes, bool) or not isinstance(max_request_bytes, int) or max_request_bytes < 1024:
+            # below 1 KiB etcd could not hold the cluster's own Namespaces and Nodes
+            raise InvalidOption(f"max_request_bytes must be an integer of at least 1024, got {max_request_bytes!r}")
         self.seed = seed
         self.rng = random.Random(seed)
         #: a separate stream for client traffic (connect), so sending traffic never shifts the

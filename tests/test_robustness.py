@@ -67,7 +67,7 @@ def test_rolled_back_apply_leaves_ips_uids_and_random_state() -> None:
 
 def test_create_refused_by_the_size_limit_draws_nothing() -> None:
     """The uid (and a generated name) used to be drawn before etcd's size check."""
-    c = _fresh(max_request_bytes=1000)
+    c = _fresh(max_request_bytes=1024)
     before = _fp(c)
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "p-", "annotations": {"a": "x" * 1200}},
            "spec": {"containers": [{"name": "c", "image": "i"}]}}
