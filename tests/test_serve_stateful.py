@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import kubesim
 from kubesim import errors, manifests
-from kubesim.serve.patch import merge_patch
+from kubesim.patch import merge_patch
 from kubesim.serve.rest import Backend, Request, Response
 from kubesim.serve.status import from_exception
 

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 import kubesim
 from kubesim import errors, manifests
 from kubesim.kinds import KIND_INFO
+from kubesim.patch import PatchError, json_patch, merge_patch, strategic_merge
 from kubesim.serve import discovery, openapi, query
-from kubesim.serve.patch import json_patch, merge_patch, strategic_merge
 from kubesim.serve.resources import RESOURCES
 from kubesim.serve.rest import Backend, Request, Response
 from kubesim.serve.status import ApiError, from_exception
@@ -105,7 +105,7 @@ def test_strategic_merge_lists_by_merge_key_and_directives() -> None:
     ep = {"subsets": [{"addresses": [{"ip": "1.1.1.1"}]}]}
     assert strategic_merge(ep, {"subsets": [{"addresses": [{"ip": "2.2.2.2"}]}]}, "io.k8s.api.core.v1.Endpoints") == {
         "subsets": [{"addresses": [{"ip": "2.2.2.2"}]}]}
-    with pytest.raises(ApiError) as exc:
+    with pytest.raises(PatchError) as exc:
         strategic_merge(live, {"spec": {"containers": [{"image": "no-name"}]}}, POD)
     assert exc.value.code == 400
     assert live["spec"]["containers"][0]["ports"] == [{"containerPort": 80}]  # the input is untouched
@@ -134,7 +134,7 @@ def test_json_patch_operations_and_errors() -> None:
                       ([{"op": "add", "path": "/q", "value": 1}] * 10001, 413),
                       # each copy doubles the document: refused long before memory runs out
                       ([{"op": "copy", "from": "", "path": f"/x{i}"} for i in range(60)], 422)]:
-        with pytest.raises(ApiError) as exc:
+        with pytest.raises(PatchError) as exc:
             json_patch(doc, ops)
         assert exc.value.code == code, ops[:1]
     assert doc == {"a": {"b": [1, 2, 3]}, "c~d/e": 1}

@@ -14,7 +14,6 @@ printing each new status line, as kubectl's watch would show it; ``rollout histo
 
 from __future__ import annotations
 
-import copy
 import importlib
 import json
 import os
@@ -24,6 +23,7 @@ from typing import Any
 import attrs
 import yaml
 
+from kubesim import patch as _patches
 from kubesim.errors import KubectlError, KubesimError, NotFound
 from kubesim.kinds import KIND_INFO, KindInfo
 from kubesim.kubectl.common import KubectlOutput, resolve_resource
@@ -313,82 +313,6 @@ def _annotate(cluster: Any, opts: Any, positional: list[str]) -> KubectlOutput:
 # ---- patch
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch: maps merge recursively, ``null`` deletes, anything else
-    (lists included) replaces. Pure. ``O(size of patch)``."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = dict(target) if isinstance(target, dict) else {}
-    for k, v in patch.items():
-        if v is None:
-            out.pop(k, None)
-        else:
-            out[k] = merge_patch(out.get(k), v)
-    return out
-
-
-#: Strategic-merge keys of the lists kubesim's kinds hold (``patchMergeKey`` in k8s.io/api).
-_MERGE_KEYS = {
-    "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name",
-    "volumes": "name", "volumeMounts": "mountPath", "ports": None, "conditions": "type",
-    "tolerations": None, "imagePullSecrets": "name", "ownerReferences": "uid", "addresses": None,
-    "finalizers": "$set", "topologySpreadConstraints": "topologyKey",
-}
-
-
-def _port_key(item: Any) -> Any:
-    if not isinstance(item, dict):
-        return item
-    if "containerPort" in item:
-        return ("containerPort", item["containerPort"], item.get("protocol", "TCP"))
-    if "port" in item:
-        return ("port", item["port"], item.get("protocol", "TCP"))
-    return json.dumps(item, sort_keys=True)
-
-
-def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
-    """A strategic merge patch as kubectl sends it by default: a merge patch in which the
-    lists Kubernetes declares mergeable (``containers`` by ``name``, ``ports`` by port and
-    protocol, ``conditions`` by ``type``, ``env`` by ``name``, …) merge item by item instead of
-    being replaced; ``$patch: delete`` in a list item removes it, ``$patch: replace`` in a map
-    replaces it. Pure. ``O(size of patch × list lengths)``."""
-    if isinstance(patch, dict):
-        if patch.get("$patch") == "replace":
-            return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
-        out = dict(target) if isinstance(target, dict) else {}
-        for k, v in patch.items():
-            if k == "$patch":
-                continue
-            if v is None:
-                out.pop(k, None)
-            else:
-                out[k] = strategic_merge_patch(out.get(k), v, k)
-        return out
-    if isinstance(patch, list) and field in _MERGE_KEYS and isinstance(target, list):
-        key = _MERGE_KEYS[field]
-        if key == "$set":
-            return list(dict.fromkeys([*target, *patch]))
-
-        def item_key(item: Any) -> Any:
-            if key is None:
-                return _port_key(item) if field == "ports" else json.dumps(item, sort_keys=True)
-            return item.get(key) if isinstance(item, dict) else item
-
-        out_list = [copy.deepcopy(x) for x in target]
-        for item in patch:
-            k = item_key(item)
-            at = next((i for i, x in enumerate(out_list) if item_key(x) == k), None)
-            if isinstance(item, dict) and item.get("$patch") == "delete":
-                if at is not None:
-                    del out_list[at]
-            elif at is None:
-                out_list.append(copy.deepcopy(item))
-            else:
-                out_list[at] = strategic_merge_patch(out_list[at], item)
-        return out_list
-    return copy.deepcopy(patch)
-
-
 def _patch(cluster: Any, opts: Any, positional: list[str]) -> KubectlOutput:
     if not opts.patch:
         raise KubectlError("error: must specify --patch or --patch-file containing the contents of the patch")
@@ -413,10 +337,7 @@ def _patch(cluster: Any, opts: Any, positional: list[str]) -> KubectlOutput:
     lines = []
     for res, obj in targets:
         before = json.loads(manifests.dump_json(obj))
-        fn: Callable[[Any, Any], Any] = (
-            merge_patch if kind == "merge" else _json_patch if kind == "json" else strategic_merge_patch
-        )
-        after = fn(before, patch)
+        after = _patched(kind, obj.kind, before, patch)
         if after == before:
             lines.append(f"{_ref(res, obj)} patched (no change)")
             continue
@@ -432,21 +353,27 @@ def _patch(cluster: Any, opts: Any, positional: list[str]) -> KubectlOutput:
     return _result(lines, errors)
 
 
-def _json_patch(target: Any, ops: Any) -> Any:
-    """RFC 6902 JSON patch, applied as the API server applies it (evanphx/json-patch, through
-    :func:`kubesim.serve.patch.json_patch`, which kubesim serve uses too), with kubectl's lines
-    for the server's answers: ``The request is invalid: ...`` (422) and ``Error from server
+def _patched(patch_type: str, kind: str, target: Any, patch: Any) -> Any:
+    """``target`` (a manifest dict) after a ``patch_type`` patch (``strategic``, ``merge`` or
+    ``json``), applied as the API server applies it (:mod:`kubesim.patch`, which kubesim serve
+    uses too: strategic merge by the kind's merge keys, RFC 7386, RFC 6902), with kubectl's lines
+    for the server's refusals: ``The request is invalid: ...`` (422) and ``Error from server
     (BadRequest): ...`` (400). Pure. ``O(size of the object + size of the patch)``."""
-    from kubesim.serve.patch import json_patch
-    from kubesim.serve.status import ApiError
-
     try:
-        return json_patch(target, ops)
-    except ApiError as exc:
-        reason = exc.body.get("reason", "")
+        if patch_type == "json":
+            return _patches.json_patch(target, patch)
+        if patch_type == "merge":
+            return _patches.merge_patch(target, patch)
+        return _patches.strategic_merge(target, patch, _patches.schema_definition(kind))
+    except _patches.PatchError as exc:
         if exc.code == 422:
             raise KubectlError(f"The request is invalid: {exc}") from None
-        raise KubectlError(f"Error from server ({reason}): {exc}" if reason else f"Error from server: {exc}") from None
+        raise KubectlError(f"Error from server ({exc.reason}): {exc}") from None
+
+
+def _json_patch(target: Any, ops: Any) -> Any:
+    """RFC 6902 JSON patch as ``kubectl patch --type json`` sends it (:func:`_patched`)."""
+    return _patched("json", "", target, ops)
 
 
 # ---- rollout
@@ -598,4 +525,4 @@ def run_write(command: str, argv: Sequence[str], cluster: Any) -> KubectlOutput:
     return WRITE_COMMANDS[command](cluster, opts, positional)
 
 
-__all__ += ["run_write", "set_image", "merge_patch", "strategic_merge_patch", "deployment_status", "resolve_resource"]
+__all__ += ["run_write", "set_image", "deployment_status", "resolve_resource"]

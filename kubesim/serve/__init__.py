@@ -23,9 +23,9 @@ The package, by layer:
 
 * :mod:`kubesim.serve.resources`, :mod:`~kubesim.serve.discovery`, :mod:`~kubesim.serve.openapi`
   -- what is served and how it is described;
-* :mod:`kubesim.serve.status`, :mod:`~kubesim.serve.query`, :mod:`~kubesim.serve.patch`,
-  :mod:`~kubesim.serve.tables`, :mod:`~kubesim.serve.watch` -- errors, selectors and paging,
-  patches, Table printing, watch history;
+* :mod:`kubesim.serve.status`, :mod:`~kubesim.serve.query`, :mod:`~kubesim.serve.tables`,
+  :mod:`~kubesim.serve.watch` -- errors, selectors and paging, Table printing, watch history
+  (patches are :mod:`kubesim.patch`, which ``cluster.kubectl("patch ...")`` shares);
 * :mod:`kubesim.serve.proto`, :mod:`~kubesim.serve.protodecode` -- protobuf responses and
   request bodies;
 * :mod:`kubesim.serve.rest` -- the REST semantics over the cluster (no HTTP);

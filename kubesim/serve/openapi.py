@@ -7,7 +7,7 @@ kubesim accepts and drops (``imagePullPolicy``, ``volumes``, ...) is listed with
 ``x-kubernetes-preserve-unknown-fields`` and says so; anything else is an unknown field, which
 ``fieldValidation=Strict`` refuses. List fields carry the strategic-merge-patch metadata
 (``x-kubernetes-patch-merge-key``, ``x-kubernetes-patch-strategy``, ``x-kubernetes-list-type``)
-of :data:`kubesim.serve.patch.MERGE_KEYS`, which is also what the server's strategic merge
+of :data:`kubesim.patch.MERGE_KEYS`, which is also what the server's strategic merge
 patch uses.
 
 The paths of each group-version list every operation with its ``x-kubernetes-group-version-kind``
@@ -26,7 +26,7 @@ import hashlib
 import json
 from typing import Any
 
-from kubesim.serve.patch import MERGE_KEYS
+from kubesim.patch import MERGE_KEYS
 from kubesim.serve.resources import RESOURCES, SERVER_VERSION, Resource, group_versions
 
 __all__ = ["definitions", "v2", "v3_index", "v3_group_version"]

@@ -38,8 +38,9 @@ from kubesim import errors as _errors
 from kubesim import manifests
 from kubesim.kinds import KIND_INFO
 from kubesim.labels import Selector, parse_selector
+from kubesim.patch import PatchError, json_patch, merge_patch, strategic_merge
+from kubesim.patch import schema_definition as _definition
 from kubesim.serve import discovery, openapi, proto, protodecode, query, tables
-from kubesim.serve.patch import json_patch, merge_patch, strategic_merge
 from kubesim.serve.resources import RESOURCES, SERVER_VERSION, Resource, by_path, for_kind
 from kubesim.serve.status import ApiError, from_exception, status, success
 from kubesim.serve.watch import Subscription, WatchHub, event_line
@@ -54,7 +55,6 @@ MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
 
 _JSON = "application/json"
 _TABLE_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
-_DEF_NAMES: dict[str, str] = {}
 
 #: Kinds whose create and main-resource update ignore ``status`` (their registries reset it).
 _STATUS_RESET_ON_CREATE = {"Pod", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
@@ -128,15 +128,6 @@ def error_response(exc: BaseException) -> Response:
     code, body = from_exception(exc)
     headers = exc.headers if isinstance(exc, ApiError) else {}
     return json_response(code, body, headers=headers)
-
-
-def _definition(kind: str) -> str:
-    if not _DEF_NAMES:
-        for cls, entry in manifests._SCHEMA.items():
-            k = getattr(cls, "kind", None)
-            if isinstance(k, str) and entry[0].rsplit(".", 1)[-1] == k:
-                _DEF_NAMES[k] = entry[0]
-    return _DEF_NAMES.get(kind, "")  # "": an inert kind, no schema (maps merge, lists are replaced)
 
 
 def _user_agent_actor(req: Request) -> str:
@@ -250,6 +241,8 @@ class Backend:
                 raise ApiError(413, "RequestEntityTooLarge",
                                "the server has received too large of a request body")
             return self._route(req)
+        except PatchError as exc:  # the patch's own Status (400, 413 or 422)
+            return error_response(ApiError(exc.code, exc.reason, str(exc)))
         except _errors.KubesimError as exc:
             return error_response(exc)
         except ApiError as exc:
@@ -1144,11 +1137,11 @@ def _apply_config(config: dict[str, Any]) -> dict[str, Any]:
 
 def _fields_v1(value: Any, definition: str | None) -> Any:
     """The ``FieldsV1`` set of a configuration under the schema ``definition``: ``f:<field>``
-    for map keys; the elements of a list with a merge key (:data:`kubesim.serve.patch.MERGE_KEYS`)
+    for map keys; the elements of a list with a merge key (:data:`kubesim.patch.MERGE_KEYS`)
     as ``k:{"<key>":<value>}``, of a merge list of primitives as ``v:<value>``; any other list
     is atomic (owned as a whole). Upstream keys a Service port by port and protocol; here by
     the merge key alone."""
-    from kubesim.serve.patch import MERGE_KEYS, _children
+    from kubesim.patch import MERGE_KEYS, _children
 
     out: dict[str, Any] = {}
     if not isinstance(value, dict):

@@ -26,9 +26,29 @@ import functools
 import json
 from typing import Any
 
-from kubesim.serve.status import ApiError
+from kubesim.errors import KubesimError
 
-__all__ = ["MERGE_KEYS", "json_patch", "merge_patch", "strategic_merge", "MAX_JSON_PATCH_OPERATIONS"]
+__all__ = [
+    "MERGE_KEYS",
+    "MAX_JSON_PATCH_OPERATIONS",
+    "PatchError",
+    "json_patch",
+    "merge_patch",
+    "schema_definition",
+    "strategic_merge",
+]
+
+
+class PatchError(KubesimError):
+    """A patch the API server refuses: ``code`` is its HTTP status (400 for a malformed patch,
+    422 for one that does not apply, 413 for too many operations) and ``reason`` the Status
+    reason (``BadRequest``, ``Invalid``, ``RequestEntityTooLarge``). ``kubesim serve`` answers
+    with exactly these; ``cluster.kubectl("patch ...")`` prints kubectl's lines for them."""
+
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
 
 _CORE = "io.k8s.api.core.v1."
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
@@ -81,12 +101,29 @@ def _children() -> dict[str, dict[str, str]]:
     return out
 
 
-def _invalid(message: str) -> ApiError:
-    return ApiError(422, "Invalid", message)
+def _invalid(message: str) -> PatchError:
+    return PatchError(422, "Invalid", message)
 
 
-def _bad(message: str) -> ApiError:
-    return ApiError(400, "BadRequest", message)
+def _bad(message: str) -> PatchError:
+    return PatchError(400, "BadRequest", message)
+
+
+_DEF_NAMES: dict[str, str] = {}
+
+
+def schema_definition(kind: str) -> str:
+    """The OpenAPI definition name of a modelled kind (``"io.k8s.api.core.v1.Pod"``), which
+    :func:`strategic_merge` takes to find merge keys; ``""`` for a kind with no schema (an
+    inert kind: maps merge, lists are replaced). ``O(1)`` after the first call."""
+    if not _DEF_NAMES:
+        from kubesim import manifests
+
+        for cls, entry in manifests._SCHEMA.items():
+            k = getattr(cls, "kind", None)
+            if isinstance(k, str) and entry[0].rsplit(".", 1)[-1] == k:
+                _DEF_NAMES[k] = entry[0]
+    return _DEF_NAMES.get(kind, "")
 
 
 # ---------------------------------------------------------------------------- JSON merge patch
@@ -177,7 +214,7 @@ def json_patch(doc: Any, ops: Any) -> Any:
     if not isinstance(ops, list):
         raise _bad("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
     if len(ops) > MAX_JSON_PATCH_OPERATIONS:
-        raise ApiError(413, "RequestEntityTooLarge",
+        raise PatchError(413, "RequestEntityTooLarge",
                        f"Request entity too large: The allowed maximum operations in a JSON patch is "
                        f"{MAX_JSON_PATCH_OPERATIONS}, got {len(ops)}")
     doc = copy.deepcopy(doc)
