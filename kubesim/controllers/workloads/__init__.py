@@ -6,5 +6,6 @@ and ``pkg/controller/deployment``).
   :mod:`.replicas` (ReplicaSet pod management and status) and :mod:`.rollout` (rolling and
   recreate steps, proportional scaling, Deployment status; it re-exports the other three);
 - :mod:`.ranking`: the incremental pod-deletion ranking, checked against upstream's sort;
-- :mod:`.replicaset`, :mod:`.deployment`: the controllers.
+- :mod:`.replicaset`, :mod:`.deployment`, :mod:`.statefulset`, :mod:`.daemonset`: the controllers
+  (the last two share :mod:`.common`: their owned-pod index, status writes and pod deletes).
 """

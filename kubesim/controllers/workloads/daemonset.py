@@ -40,9 +40,11 @@ from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.node.scheduler import node_matches_affinity, tolerates
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
+from kubesim.controllers.workloads.common import OwnedPods, delete_pod, write_status
+from kubesim.controllers.workloads.common import is_available as _available
 from kubesim.controllers.workloads.revisions import pod_template_hash
 from kubesim.controllers.workloads.statefulset import REVISION_LABEL
-from kubesim.errors import KubesimError, NotFound
+from kubesim.errors import KubesimError
 from kubesim.objects import (
     Affinity,
     DaemonSet,
@@ -124,15 +126,6 @@ def scaled_value(value: IntOrString | None, total: int, *, round_up: bool) -> in
     return int(value)
 
 
-def _available(pod: Pod, min_ready: int, now: int) -> bool:
-    if pod.status.phase != "Running" or not pod.status.ready:
-        return False
-    if min_ready <= 0:
-        return True
-    c = pod.status.condition("Ready")
-    return c is not None and c.last_transition_time is not None and c.last_transition_time + min_ready <= now
-
-
 def _pod_node(pod: Pod) -> str:
     """The node a daemon pod is for: its nodeName, else its matchFields term."""
     if pod.spec.node_name:
@@ -163,7 +156,8 @@ class DaemonSetController:
 
     ctx: ControllerContext
     queue: WorkQueue = attrs.field(init=False)
-    _owned: dict[str, set[str]] = attrs.field(factory=dict, repr=False)
+    #: set key -> names of the pods it owns (by controller reference)
+    _owned: OwnedPods = attrs.field(init=False, repr=False)
     _syncs: int = 0
     _created: int = 0
     _deleted: int = 0
@@ -173,10 +167,11 @@ class DaemonSetController:
 
     def __attrs_post_init__(self) -> None:
         self.queue = self.ctx.queue("daemonset", self.sync)
+        self._owned = OwnedPods(self.ctx.api, self.queue, "DaemonSet")
 
     def start(self) -> None:
         self.ctx.api.watch(self._on_set, {"DaemonSet"})
-        self.ctx.api.watch(self._on_pod, {"Pod"})
+        self.ctx.api.watch(self._owned.on_pod, {"Pod"})
         self.ctx.api.watch(self._on_node, {"Node"})
 
     def _on_set(self, ev: WatchEvent) -> None:
@@ -196,31 +191,8 @@ class DaemonSetController:
     def _keys(self) -> list[str]:
         return sorted(eu.object_key(ds) for ds in self.ctx.api.list("DaemonSet", None))
 
-    def _on_pod(self, ev: WatchEvent) -> None:
-        pod: Pod = ev.new
-        ref = next((r for r in pod.metadata.owner_references if r.controller), None)
-        if ref is None or ref.kind != "DaemonSet":
-            return
-        key = f"{pod.metadata.namespace}/{ref.name}"
-        names = self._owned.setdefault(key, set())
-        if ev.type == "DELETED":
-            names.discard(pod.metadata.name)
-        else:
-            names.add(pod.metadata.name)
-        self.queue.add(key)
-        if ev.type == "MODIFIED" and not ev.old.status.ready and pod.status.ready:
-            ds = self.ctx.api.try_get("DaemonSet", ref.name, pod.metadata.namespace)
-            if ds is not None and ds.spec.min_ready_seconds > 0:
-                self.queue.add_after(key, ds.spec.min_ready_seconds + 1.0)
-
     def _pods(self, key: str, ds: DaemonSet) -> list[Pod]:
-        ns = ds.metadata.namespace
-        out = []
-        for name in sorted(self._owned.get(key, ())):
-            p = self.ctx.api.try_get("Pod", name, ns)
-            if p is not None and any(r.controller and r.uid == ds.metadata.uid for r in p.metadata.owner_references):
-                out.append(p)
-        return out
+        return self._owned.pods(key, ds)
 
     # ------------------------------------------------------------------ sync
 
@@ -357,17 +329,8 @@ class DaemonSetController:
         )
 
     def _write_status(self, ds: DaemonSet, status: DaemonSetStatus) -> None:
-        if status == ds.status:
-            return
-        try:
-            self.ctx.api.update(
-                attrs.evolve(ds, metadata=attrs.evolve(ds.metadata, resource_version=""), status=status),
-                actor=ACTOR,
-            )
-        except KubesimError:
-            self.queue.add_after(eu.object_key(ds), 1.0)
-            return
-        self._status_writes += 1
+        if write_status(self.ctx.api, self.queue, ds, status, ACTOR):
+            self._status_writes += 1
 
     def _create(self, ds: DaemonSet, node: str, rev: str) -> None:
         tmpl = ds.spec.template
@@ -394,16 +357,11 @@ class DaemonSetController:
             self.queue.add_after(eu.object_key(ds), 1.0)
             return
         self._created += 1
-        self._owned.setdefault(eu.object_key(ds), set()).add(created.metadata.name)
+        self._owned.add(eu.object_key(ds), created.metadata.name)
 
     def _delete(self, pod: Pod) -> None:
-        try:
-            self.ctx.api.delete("Pod", pod.metadata.name, pod.metadata.namespace, actor=ACTOR)
-        except NotFound:
-            return
-        except KubesimError:
-            return
-        self._deleted += 1
+        if delete_pod(self.ctx.api, pod, ACTOR):
+            self._deleted += 1
 
     # ------------------------------------------------------------------ introspection
 
@@ -415,7 +373,7 @@ class DaemonSetController:
         """Every owned pod targets exactly one node by its matchFields term and carries the
         daemon tolerations."""
         self.queue._check()
-        for key in self._owned:
+        for key in self._owned.set_keys():
             ns, name = eu.split_key(key)
             ds = self.ctx.api.try_get("DaemonSet", name, ns)
             if ds is None:

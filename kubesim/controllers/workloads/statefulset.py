@@ -40,8 +40,10 @@ import attrs
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
+from kubesim.controllers.workloads.common import OwnedPods, delete_pod, write_status
+from kubesim.controllers.workloads.common import is_available as _is_available
 from kubesim.controllers.workloads.revisions import pod_template_hash
-from kubesim.errors import AlreadyExists, KubesimError, NotFound
+from kubesim.errors import AlreadyExists, KubesimError
 from kubesim.objects import (
     ObjectMeta,
     OwnerReference,
@@ -89,15 +91,6 @@ def is_running_and_ready(pod: Pod) -> bool:
     return pod.status.phase == "Running" and pod.status.ready
 
 
-def _is_available(pod: Pod, min_ready: int, now: int) -> bool:
-    if not is_running_and_ready(pod):
-        return False
-    if min_ready <= 0:
-        return True
-    c = pod.status.condition("Ready")
-    return c is not None and c.last_transition_time is not None and c.last_transition_time + min_ready <= now
-
-
 def revision_name(sts: StatefulSet) -> str:
     """The update revision's name: ``<set>-<hash of the template and collisionCount>``."""
     return f"{sts.metadata.name}-{pod_template_hash(sts.spec.template, sts.status.collision_count)}"
@@ -124,7 +117,7 @@ class StatefulSetController:
     ctx: ControllerContext
     queue: WorkQueue = attrs.field(init=False)
     #: set key -> names of the pods it owns (by controller reference)
-    _owned: dict[str, set[str]] = attrs.field(factory=dict, repr=False)
+    _owned: OwnedPods = attrs.field(init=False, repr=False)
     #: set key -> revision name -> its pod template (upstream's ControllerRevisions)
     _revisions: dict[str, dict[str, PodTemplateSpec]] = attrs.field(factory=dict, repr=False)
     _syncs: int = 0
@@ -136,10 +129,11 @@ class StatefulSetController:
 
     def __attrs_post_init__(self) -> None:
         self.queue = self.ctx.queue("statefulset", self.sync)
+        self._owned = OwnedPods(self.ctx.api, self.queue, "StatefulSet")
 
     def start(self) -> None:
         self.ctx.api.watch(self._on_set, {"StatefulSet"})
-        self.ctx.api.watch(self._on_pod, {"Pod"})
+        self.ctx.api.watch(self._owned.on_pod, {"Pod"})
 
     def _on_set(self, ev: WatchEvent) -> None:
         key = eu.object_key(ev.new)
@@ -147,31 +141,8 @@ class StatefulSetController:
             self._revisions.pop(key, None)
         self.queue.add(key)
 
-    def _on_pod(self, ev: WatchEvent) -> None:
-        pod: Pod = ev.new
-        ref = next((r for r in pod.metadata.owner_references if r.controller), None)
-        if ref is None or ref.kind != "StatefulSet":
-            return
-        key = f"{pod.metadata.namespace}/{ref.name}"
-        names = self._owned.setdefault(key, set())
-        if ev.type == "DELETED":
-            names.discard(pod.metadata.name)
-        else:
-            names.add(pod.metadata.name)
-        self.queue.add(key)
-        if ev.type == "MODIFIED" and not ev.old.status.ready and pod.status.ready:
-            sts = self.ctx.api.try_get("StatefulSet", ref.name, pod.metadata.namespace)
-            if sts is not None and sts.spec.min_ready_seconds > 0:
-                self.queue.add_after(key, sts.spec.min_ready_seconds + 1.0)
-
     def _pods(self, key: str, sts: StatefulSet) -> list[Pod]:
-        ns = sts.metadata.namespace
-        out = []
-        for name in sorted(self._owned.get(key, ())):
-            p = self.ctx.api.try_get("Pod", name, ns)
-            if p is not None and any(r.controller and r.uid == sts.metadata.uid for r in p.metadata.owner_references):
-                out.append(p)
-        return out
+        return self._owned.pods(key, sts)
 
     # ------------------------------------------------------------------ sync
 
@@ -291,17 +262,8 @@ class StatefulSetController:
         )
 
     def _write_status(self, sts: StatefulSet, status: StatefulSetStatus) -> None:
-        if status == sts.status:
-            return
-        try:
-            self.ctx.api.update(
-                attrs.evolve(sts, metadata=attrs.evolve(sts.metadata, resource_version=""), status=status),
-                actor=ACTOR,
-            )
-        except KubesimError:
-            self.queue.add_after(eu.object_key(sts), 1.0)
-            return
-        self._status_writes += 1
+        if write_status(self.ctx.api, self.queue, sts, status, ACTOR):
+            self._status_writes += 1
 
     def _create(self, sts: StatefulSet, ordinal: int, revision: str, revs: dict[str, PodTemplateSpec]) -> Pod | None:
         """``newVersionedStatefulSetPod`` + ``CreateStatefulPod``."""
@@ -327,17 +289,12 @@ class StatefulSetController:
             self.queue.add_after(eu.object_key(sts), 1.0)
             return None
         self._created += 1
-        self._owned.setdefault(eu.object_key(sts), set()).add(name)
+        self._owned.add(eu.object_key(sts), name)
         return created
 
     def _delete(self, pod: Pod) -> None:
-        try:
-            self.ctx.api.delete("Pod", pod.metadata.name, pod.metadata.namespace, actor=ACTOR)
-        except NotFound:
-            return
-        except KubesimError:
-            return
-        self._deleted += 1
+        if delete_pod(self.ctx.api, pod, ACTOR):
+            self._deleted += 1
 
     # ------------------------------------------------------------------ introspection
 
@@ -349,7 +306,7 @@ class StatefulSetController:
         """Every owned pod is named ``<set>-<ordinal>``, carries its identity (hostname,
         subdomain, pod-name and pod-index labels), and no ordinal is owned twice."""
         self.queue._check()
-        for key in self._owned:
+        for key in self._owned.set_keys():
             ns, name = eu.split_key(key)
             sts = self.ctx.api.try_get("StatefulSet", name, ns)
             if sts is None:

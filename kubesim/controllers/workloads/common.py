@@ -1,0 +1,113 @@
+"""Plumbing the StatefulSet and DaemonSet controllers share (upstream has it in
+``pkg/controller/controller_utils.go`` — ``PodControlInterface`` — and each controller's
+``addPod``/``updatePod``/``deletePod`` handlers).
+
+- :class:`OwnedPods`: the index *set key -> names of the pods whose controller reference
+  names a set of this kind*, fed by Pod watch events (``resolveControllerRef``), which also
+  requeues the set, and once more just after ``minReadySeconds`` when a pod turns ready
+  (``updatePod``'s ``AddAfter``);
+- :func:`is_available`: Running, Ready, and Ready for ``minReadySeconds``
+  (``podutil.IsPodAvailable`` as these two controllers call it, with ``<=``);
+- :func:`write_status`, :func:`delete_pod`: one status update or pod deletion, errors absorbed
+  (a failed status write requeues the set a second later).
+
+The ReplicaSet controller keeps its own, label-indexed, pod index (:mod:`.replicaset`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from kubesim.apiserver import APIServer, WatchEvent
+from kubesim.controllers import endpointutil as eu
+from kubesim.controllers.runtime import WorkQueue
+from kubesim.errors import KubesimError
+from kubesim.objects import Pod
+
+__all__ = ["OwnedPods", "delete_pod", "is_available", "write_status"]
+
+
+def is_available(pod: Pod, min_ready: int, now: int) -> bool:
+    """Running and Ready, and Ready since at least ``min_ready`` seconds before ``now``.
+    ``O(conditions)``."""
+    if pod.status.phase != "Running" or not pod.status.ready:
+        return False
+    if min_ready <= 0:
+        return True
+    c = pod.status.condition("Ready")
+    return c is not None and c.last_transition_time is not None and c.last_transition_time + min_ready <= now
+
+
+@attrs.define(eq=False)
+class OwnedPods:
+    """Set key -> names of the pods it owns by controller reference, for sets of ``kind``."""
+
+    api: APIServer
+    queue: WorkQueue
+    kind: str
+    _names: dict[str, set[str]] = attrs.field(factory=dict, repr=False)
+
+    def on_pod(self, ev: WatchEvent) -> None:
+        """A Pod watch event: index (or unindex) the pod under its controlling set and requeue
+        the set; a pod turning ready requeues it again just after ``minReadySeconds``.
+        ``O(1)``."""
+        pod: Pod = ev.new
+        ref = next((r for r in pod.metadata.owner_references if r.controller), None)
+        if ref is None or ref.kind != self.kind:
+            return
+        key = f"{pod.metadata.namespace}/{ref.name}"
+        names = self._names.setdefault(key, set())
+        if ev.type == "DELETED":
+            names.discard(pod.metadata.name)
+        else:
+            names.add(pod.metadata.name)
+        self.queue.add(key)
+        if ev.type == "MODIFIED" and not ev.old.status.ready and pod.status.ready:
+            owner = self.api.try_get(self.kind, ref.name, pod.metadata.namespace)
+            if owner is not None and owner.spec.min_ready_seconds > 0:
+                self.queue.add_after(key, owner.spec.min_ready_seconds + 1.0)
+
+    def add(self, key: str, name: str) -> None:
+        """Index a pod the controller has just created (before its watch event). ``O(1)``."""
+        self._names.setdefault(key, set()).add(name)
+
+    def set_keys(self) -> list[str]:
+        """The set keys that have (or had) indexed pods."""
+        return list(self._names)
+
+    def pods(self, key: str, owner: Any) -> list[Pod]:
+        """The live pods of ``owner`` (stored under ``key``) whose controller reference carries
+        its uid, by name. ``O(pods of the set)``."""
+        ns = owner.metadata.namespace
+        out = []
+        for name in sorted(self._names.get(key, ())):
+            p = self.api.try_get("Pod", name, ns)
+            if p is not None and any(r.controller and r.uid == owner.metadata.uid for r in p.metadata.owner_references):
+                out.append(p)
+        return out
+
+
+def write_status(api: APIServer, queue: WorkQueue, obj: Any, status: Any, actor: str) -> bool:
+    """Write ``status`` to ``obj`` unless it is unchanged (``updateStatus``); ``True`` when a
+    write happened. A refused write requeues the object a second later."""
+    if status == obj.status:
+        return False
+    try:
+        api.update(attrs.evolve(obj, metadata=attrs.evolve(obj.metadata, resource_version=""), status=status),
+                   actor=actor)
+    except KubesimError:
+        queue.add_after(eu.object_key(obj), 1.0)
+        return False
+    return True
+
+
+def delete_pod(api: APIServer, pod: Pod, actor: str) -> bool:
+    """Delete ``pod`` (``DeletePod``); ``True`` when it was deleted, ``False`` when it was
+    already gone or the deletion was refused (the next sync retries)."""
+    try:
+        api.delete("Pod", pod.metadata.name, pod.metadata.namespace, actor=actor)
+    except KubesimError:
+        return False
+    return True
