@@ -52,6 +52,7 @@ from kubesim.scenarios import rolling_update_churn
 
 if TYPE_CHECKING:  # pragma: no cover
     from kubesim.cluster import Cluster
+    from kubesim.kubectl.write import Applied
     from kubesim.report import ChurnReport
 
 # rolling_update_churn, advance and Progress are library names (kubesim.scenarios,
@@ -373,47 +374,12 @@ def _parse_sources(sources: Sequence[_Source], namespace: str | None) -> list[tu
     return objs
 
 
-@attrs.frozen
-class _Applied:
-    kind: str
-    namespace: str
-    name: str
-    status: str  #: ``created`` | ``configured`` | ``unchanged``
-
-    @property
-    def line(self) -> str:
-        """What ``kubectl apply`` prints: ``deployment.apps/nginx-deployment created``."""
-        return f"{KIND_INFO[self.kind].name_prefix}/{self.name} {self.status}"
-
-
-def _apply(cluster: Cluster, objs: Sequence[tuple[str, Any]]) -> list[_Applied]:
-    """``kubectl apply`` each object in order; the first failure stops the command (the cluster
-    is thrown away anyway). ``configured`` when the apply wrote, ``unchanged`` when it did not."""
-    done: list[_Applied] = []
-    for source, obj in objs:
-        info = KIND_INFO[obj.kind]
-        ns = (obj.metadata.namespace or "default") if info.namespaced else ""
-        live = cluster.api.try_get(obj.kind, obj.metadata.name, ns) if obj.metadata.name else None
-        try:
-            stored = cluster.apply(obj)
-        except KubesimError as exc:
-            verb = "creating" if live is None else "applying patch to"
-            raise CLIError(f'error when {verb} "{source}": {exc}') from None
-        if live is None:
-            status = "created"
-        elif stored.metadata.resource_version == live.metadata.resource_version:
-            status = "unchanged"
-        else:
-            status = "configured"
-        done.append(_Applied(obj.kind, stored.metadata.namespace, stored.metadata.name, status))
-    return done
-
-
-def _build_and_apply(args: argparse.Namespace, progress: Reporter | None, *, require_objects: bool) -> tuple[Cluster, list[_Applied]]:
+def _build_and_apply(args: argparse.Namespace, progress: Reporter | None, *, require_objects: bool) -> tuple[Cluster, list[Applied]]:
     import warnings
 
     import kubesim
     from kubesim import model_warnings
+    from kubesim.kubectl.write import apply_objects
 
     filenames = args.filename or []
     with model_warnings.collecting() as seen:
@@ -429,7 +395,10 @@ def _build_and_apply(args: argparse.Namespace, progress: Reporter | None, *, req
     # What kubesim does not model, as kubectl prints the API server's warnings.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", kubesim.ModelWarning)
-        applied = _apply(cluster, objs)
+        try:  # kubectl apply's own loop; the first failure stops the command
+            applied = apply_objects(cluster, objs)
+        except KubectlError as exc:
+            raise CLIError(str(exc)) from None
         model_warnings.emit([o for _, o in objs], seen, objects=False)
     for w in caught:
         if issubclass(w.category, kubesim.ModelWarning):
@@ -486,14 +455,14 @@ def _kubectl_run(cluster: Cluster, argv: list[str]) -> tuple[str, str, int]:
     return out.stdout, out.stderr, out.exit_code
 
 
-def _get_applied(cluster: Cluster, applied: Sequence[_Applied], args: argparse.Namespace) -> int:
+def _get_applied(cluster: Cluster, applied: Sequence[Applied], args: argparse.Namespace) -> int:
     """``kubectl get -f FILE``: the objects the files define, one table per run of one kind."""
     from kubesim import manifests
 
     if args.selector is not None or args.all_namespaces:
         raise CLIError("a resource type is required with --selector or --all-namespaces (see 'kubesim get --help')", EXIT_USAGE)
     seen: set[tuple[str, str, str]] = set()
-    unique: list[_Applied] = []
+    unique: list[Applied] = []
     for a in applied:
         key = (a.kind, a.namespace, a.name)
         if key not in seen:
