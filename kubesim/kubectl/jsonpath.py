@@ -109,7 +109,7 @@ def parse(source: str) -> Template:
             break
         if j > i:
             nodes.append(_Text(source[i:j]))
-        k = _action_end(source, j + 1)
+        k = _closing(source, j + 1, "}")
         if k < 0:
             rest = source[j:]
             what = "unterminated array" if rest.count("[") > rest.count("]") else "unclosed action"
@@ -136,7 +136,10 @@ def parse(source: str) -> Template:
     return Template(source, tuple(nodes))
 
 
-def _action_end(s: str, i: int) -> int:
+def _closing(s: str, i: int, close: str) -> int:
+    """The index of the first ``close`` at or after ``i`` that stands outside quotes (a
+    backslash escapes inside them) and outside the brackets opened after ``i``; ``-1`` if
+    there is none. ``}`` ends an action, ``]`` a bracket step. ``O(len(s))``."""
     quote = ""
     depth = 0
     while i < len(s):
@@ -149,12 +152,12 @@ def _action_end(s: str, i: int) -> int:
                 quote = ""
         elif c in "\"'":
             quote = c
+        elif c == close and depth <= 0:
+            return i
         elif c == "[":
             depth += 1
         elif c == "]":
             depth -= 1
-        elif c == "}" and depth <= 0:
-            return i
         i += 1
     return -1
 
@@ -196,7 +199,7 @@ def _parse_path(text: str, source: str) -> _Path:
                 steps.append(("field", name))
             continue
         if c == "[":
-            k = _bracket_end(s, i + 1)
+            k = _closing(s, i + 1, "]")
             if k < 0:
                 raise JSONPathError(f"error parsing jsonpath {source}, unterminated array", parsing=True)
             steps.append(_bracket(s[i + 1 : k].strip(), source))
@@ -223,29 +226,6 @@ def _name(s: str, i: int) -> tuple[str, int]:
         out.append(c)
         i += 1
     return "".join(out), i
-
-
-def _bracket_end(s: str, i: int) -> int:
-    depth = 1
-    quote = ""
-    while i < len(s):
-        c = s[i]
-        if quote:
-            if c == "\\":
-                i += 2
-                continue
-            if c == quote:
-                quote = ""
-        elif c in "\"'":
-            quote = c
-        elif c == "[":
-            depth += 1
-        elif c == "]":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
 
 
 def _split_top(s: str, sep: str) -> list[str]:
