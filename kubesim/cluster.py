@@ -243,9 +243,10 @@ class Cluster:
         """Create one Ready node with a pod CIDR (``node-<i>``, zones round-robin). A refused
         node (a taken or invalid name) takes no CIDR and no number."""
         for what, value in (("name", name), ("zone", zone), ("cpu", cpu)):
-            if value is not None and (not isinstance(value, str) or not value.isascii()):
-                if not isinstance(value, str) or value.encode("utf-8", "replace").decode("utf-8") != value:
-                    raise InvalidArgument(f"add_node: {what} must be a string of valid UTF-8, got {value!r:.80}")
+            if value is not None and not (
+                isinstance(value, str) and (value.isascii() or value.encode("utf-8", "replace").decode("utf-8") == value)
+            ):
+                raise InvalidArgument(f"add_node: {what} must be a string of valid UTF-8, got {value!r:.80}")
         saved, rv = self._ipam_state(), self.api.statistics().resource_version
         try:
             return self._add_node(name, zone, cpu)
