@@ -20,7 +20,15 @@ What it models, as kube-apiserver does it:
   the kubelet removes the object later); objects with finalizers wait for them; dependents are
   removed by the garbage collector (see :mod:`kubesim.cluster`);
 * the etcd request-size limit (``--max-request-bytes``, 1.5 MiB by default) on the stored
-  protobuf size, refusing larger writes with :class:`~kubesim.errors.RequestTooLarge`.
+  protobuf size, refusing larger writes with :class:`~kubesim.errors.RequestTooLarge`;
+* the Service registry's allocators (:class:`ServiceAllocator`, :mod:`kubesim.ipam`): cluster
+  IPs and node ports taken before a Service is stored, given back if the write is refused,
+  released when it is deleted;
+* preconditions: a stale ``resourceVersion`` or another object's ``uid`` is a
+  :class:`~kubesim.errors.Conflict`.
+
+A refused call changes nothing, the random state and every allocator included (see
+:meth:`APIServer.fingerprint`).
 
 Costs: ``get`` is ``O(1)``; ``list`` is ``O(k log k)`` for ``k`` objects of the kind in the
 namespace (all namespaces: the kind's total); a write is ``O(size of the object)`` for
@@ -397,8 +405,14 @@ class APIServer:
       :meth:`select` (an indexed label lookup);
     * writes: :meth:`create`, :meth:`update`, :meth:`delete`, :meth:`remove`;
     * watch: :meth:`watch`;
-    * atomic batches: :meth:`transaction`;
-    * introspection: :meth:`statistics`, :meth:`_check`.
+    * atomic batches: :meth:`transaction`, and :meth:`register_state` for state outside the
+      store that a rollback restores;
+    * introspection: :meth:`statistics`, :meth:`fingerprint`, :meth:`_check`.
+
+    Re-entrancy: a watcher or a change-log subscriber may write; the write commits at once and
+    its watch event is queued behind the ones not yet delivered, so everyone hears every
+    object's events in resourceVersion order. Advancing virtual time from a callback, during a
+    write or inside a transaction raises :class:`~kubesim.errors.ReentrancyError`.
     """
 
     clock: Clock
