@@ -12,6 +12,7 @@ import os
 import shutil
 import ssl
 import subprocess
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,6 +94,22 @@ class Served:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
         return out
 
+    def advance_while_running(self, proc: subprocess.Popen[str], *, step: float, pause: float,
+                              timeout: float = 30) -> tuple[str, str]:
+        """Advance virtual time ``step`` seconds every ``pause`` real seconds while the kubectl
+        ``proc`` (from :meth:`popen`) runs, for at most ``timeout`` real seconds; its stdout and
+        stderr. A process still running after that is killed."""
+        try:
+            deadline = time.monotonic() + timeout
+            while proc.poll() is None and time.monotonic() < deadline:
+                self.advance(step)
+                time.sleep(pause)
+            return proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
     def popen(self, *args: str) -> subprocess.Popen[str]:
         binary = kubectl_binary()
         if binary is None:
@@ -140,3 +157,34 @@ class Served:
 
     def call(self, fn: Any) -> Any:
         return self.thread.call(fn)
+
+
+# --------------------------------------------------------------------------------------------
+# protobuf, read independently of kubesim.serve.protodecode
+
+
+def pb_fields(buf: bytes) -> list[tuple[int, bytes]]:
+    """A protobuf message's length-delimited fields as (number, body); varint fields (the
+    only other wire type these messages use, e.g. remainingItemCount) are skipped."""
+    out, i = [], 0
+    while i < len(buf):
+        key, i = pb_varint(buf, i)
+        if key & 7 == 0:
+            _, i = pb_varint(buf, i)
+            continue
+        n, i = pb_varint(buf, i)
+        out.append((key >> 3, buf[i:i + n]))
+        i += n
+    return out
+
+
+def pb_varint(buf: bytes, i: int) -> tuple[int, int]:
+    """The unsigned varint at ``buf[i:]`` and the index after it."""
+    x = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        x |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return x, i

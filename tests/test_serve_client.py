@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 try:
-    from tests.serve_support import CONTROL, MANIFESTS, serve
+    from tests.serve_support import CONTROL, MANIFESTS, pb_fields, serve
 except ImportError:  # tests/ itself on sys.path
-    from serve_support import CONTROL, MANIFESTS, serve  # type: ignore[no-redef]
+    from serve_support import CONTROL, MANIFESTS, pb_fields, serve  # type: ignore[no-redef]
 
 kubernetes = pytest.importorskip("kubernetes", reason="the kubernetes Python client (pip install kubernetes)")
 pytest.importorskip("aiohttp", reason="kubesim serve needs aiohttp")
@@ -155,34 +155,10 @@ def _frames(data: bytes) -> list[tuple[str, bytes]]:
     while i < len(data):
         n = int.from_bytes(data[i:i + 4], "big")
         event, i = data[i + 4:i + 4 + n], i + 4 + n
-        fields = dict(_pb_fields(event))
-        raw = dict(_pb_fields(fields[2]))[1]
+        fields = dict(pb_fields(event))
+        raw = dict(pb_fields(fields[2]))[1]
         out.append((fields[1].decode(), raw))
     return out
-
-
-def _pb_fields(buf: bytes) -> list[tuple[int, bytes]]:
-    out, i = [], 0
-    while i < len(buf):
-        key, i = _pb_varint(buf, i)
-        if key & 7 == 0:
-            _, i = _pb_varint(buf, i)
-            continue
-        n, i = _pb_varint(buf, i)
-        out.append((key >> 3, buf[i:i + n]))
-        i += n
-    return out
-
-
-def _pb_varint(buf: bytes, i: int) -> tuple[int, int]:
-    x = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        x |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return x, i
 
 
 def test_protobuf_watch_frames_carry_what_the_change_log_accounts(tmp_path: Path) -> None:
@@ -214,7 +190,7 @@ def test_protobuf_watch_frames_carry_what_the_change_log_accounts(tmp_path: Path
                                      headers={"Accept": "application/vnd.kubernetes.protobuf"})
         with urllib.request.urlopen(req, timeout=10) as resp:
             [(kind, raw)] = _frames(resp.read())
-        (type_meta, status, _, _) = [b for _, b in _pb_fields(raw[4:])]
+        (type_meta, status, _, _) = [b for _, b in pb_fields(raw[4:])]
         assert kind == "ERROR" and b"Status" in type_meta and b"Expired" in status and b"too old resource version" in status
 
 

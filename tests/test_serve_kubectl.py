@@ -160,16 +160,7 @@ def test_scale_rollout_restart_rollout_status_delete(tmp_path: Path) -> None:
             "deployment.apps/nginx-deployment restarted\n")
         # rollout status follows the rollout through a watch while time advances
         proc = s.popen("rollout", "status", "deployment", "nginx-deployment", "--timeout=60s")
-        try:
-            deadline = time.monotonic() + 30
-            while proc.poll() is None and time.monotonic() < deadline:
-                s.advance(1)
-                time.sleep(0.05)
-            stdout, stderr = proc.communicate(timeout=10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+        stdout, stderr = s.advance_while_running(proc, step=1, pause=0.05)
         assert proc.returncode == 0, stderr
         assert stdout.rstrip().endswith('deployment "nginx-deployment" successfully rolled out'), stdout
         assert "Waiting for deployment" in stdout
@@ -270,12 +261,8 @@ def test_delete_in_the_foreground_waits_for_the_dependents(tmp_path: Path) -> No
             code, body = s.http("GET", "/apis/apps/v1/namespaces/default/deployments/nginx-deployment")
             assert code == 200 and body["metadata"]["finalizers"] == ["foregroundDeletion"]
             assert body["metadata"]["deletionTimestamp"]
-            deadline = time.monotonic() + 30
-            while proc.poll() is None and time.monotonic() < deadline:
-                s.advance(5)
-                time.sleep(0.1)
-            stdout, stderr = proc.communicate(timeout=10)
-        finally:
+            stdout, stderr = s.advance_while_running(proc, step=5, pause=0.1)
+        finally:  # an assertion above failed
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
@@ -298,16 +285,7 @@ def test_typed_kubectl_commands_send_protobuf_bodies(tmp_path: Path) -> None:
         ep = s.kubectl("get", "endpoints", "hello", "-n", "prod").stdout
         assert re.search(r"hello +10\.244\.\d\.\d+:80,10\.244\.\d\.\d+:80 ", ep), ep
         proc = s.popen("drain", "node-1", "--ignore-daemonsets", "--force", "--timeout=60s")
-        try:
-            deadline = time.monotonic() + 30
-            while proc.poll() is None and time.monotonic() < deadline:
-                s.advance(5)
-                time.sleep(0.1)
-            stdout, stderr = proc.communicate(timeout=10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+        stdout, stderr = s.advance_while_running(proc, step=5, pause=0.1)
         assert proc.returncode == 0, stderr
         assert stdout.startswith("node/node-1 cordoned\n") and stdout.endswith("node/node-1 drained\n"), stdout
         # through the pods/eviction subresource (policy/v1 Eviction, in protobuf), as against a real cluster

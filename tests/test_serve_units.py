@@ -24,6 +24,11 @@ from kubesim.serve.resources import RESOURCES
 from kubesim.serve.rest import Backend, Request, Response
 from kubesim.serve.status import ApiError, from_exception
 
+try:
+    from tests.serve_support import pb_fields
+except ImportError:  # tests/ itself on sys.path
+    from serve_support import pb_fields  # type: ignore[no-redef]
+
 #: the kinds served (every kind with an object model)
 SERVED = {r.kind: KIND_INFO[r.kind] for r in RESOURCES if r.stored}
 
@@ -296,32 +301,6 @@ def test_backend_paths(method: str, path: str, code: int) -> None:
         assert json.loads(resp.body)["code"] == code
 
 
-def _fields(buf: bytes) -> list[tuple[int, bytes]]:
-    """A protobuf message's length-delimited fields (the only wire type these messages use
-    but for remainingItemCount), as (number, body)."""
-    out, i = [], 0
-    while i < len(buf):
-        key, i = _uvarint(buf, i)
-        if key & 7 == 0:
-            _, i = _uvarint(buf, i)
-            continue
-        n, i = _uvarint(buf, i)
-        out.append((key >> 3, buf[i:i + n]))
-        i += n
-    return out
-
-
-def _uvarint(buf: bytes, i: int) -> tuple[int, int]:
-    x = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        x |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return x, i
-
-
 def test_protobuf_get_and_list_are_what_the_change_log_accounts() -> None:
     from kubesim import wire
 
@@ -343,10 +322,10 @@ def test_protobuf_get_and_list_are_what_the_change_log_accounts() -> None:
             assert len(resp.body) == last.proto_bytes  # served bytes = accounted bytes
         resp = b.handle(Request("GET", f"{base}/{info.plural}", {"limit": "1"}, headers=accept))
         assert isinstance(resp, Response) and resp.body.startswith(wire.MAGIC)
-        (type_meta, raw, _, _) = [body for _, body in _fields(resp.body[4:])]
-        assert [v for _, v in _fields(type_meta)] == [info.api_version.encode(), f"{kind}List".encode()]
-        parts = _fields(raw)
-        meta = dict(_fields(parts[0][1]))
+        (type_meta, raw, _, _) = [body for _, body in pb_fields(resp.body[4:])]
+        assert [v for _, v in pb_fields(type_meta)] == [info.api_version.encode(), f"{kind}List".encode()]
+        parts = pb_fields(raw)
+        meta = dict(pb_fields(parts[0][1]))
         assert meta[2] == str(cluster.api.statistics().resource_version).encode()
         objs = cluster.list(kind, None)
         assert [body for num, body in parts[1:]] == [wire.encode_raw(objs[0])]
