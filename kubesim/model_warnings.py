@@ -64,10 +64,8 @@ IGNORED_FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("PodSpec", "priorityClassName"): ("priorityClassName", "there is no priority or preemption"),
     ("PodSpec", "priority"): ("priority", "there is no priority or preemption"),
     ("PodSpec", "preemptionPolicy"): ("preemptionPolicy", "there is no priority or preemption"),
-    ("PodSpec", "readinessGates"): ("readinessGates", "readiness follows the containers alone"),
     ("PodSpec", "runtimeClassName"): ("runtimeClassName", "it is not used for placement"),
     ("PodSpec", "overhead"): ("overhead", "it is not used for placement"),
-    ("Container", "startupProbe"): ("startupProbe", "readiness and liveness probes start at once"),
     ("ServiceSpec", "externalIPs"): (
         "spec.externalIPs", "the Service is reachable only on its cluster IP (and node ports) in kubesim"),
     ("ServiceSpec", "sessionAffinityConfig"): (
