@@ -453,6 +453,11 @@ class ServiceAllocations:
         if spec.cluster_ip:
             requested = list(spec.cluster_ips) or [spec.cluster_ip]
             held = set(_cluster_ips(old)) if old is not None else set()
+            policy = spec.ip_family_policy or "SingleStack"
+            if policy == "RequireDualStack" and self.ipv6 is None:
+                raise InvalidObject("Service", svc.metadata.name, [FieldError(
+                    "spec.ipFamilyPolicy", "Invalid value", "RequireDualStack",
+                    "this cluster is not configured for dual-stack services")])
             for i, ip in enumerate(requested):
                 if ip in held:
                     continue
@@ -467,6 +472,16 @@ class ServiceAllocations:
                     raise InvalidObject("Service", svc.metadata.name, [FieldError(
                         "spec.clusterIPs", "Invalid value", _GoList(requested), f"failed to allocate IP {ip}: {err}")])
                 taken.append((alloc, ip))
+            if len(requested) == 1 and policy != "SingleStack" and self.ipv6 is not None:
+                # initIPFamilyFields appends the other family; allocClusterIPs draws its IP
+                first = _ip_version(requested[0])
+                other = self._for(6 if first == 4 else 4)
+                assert other is not None
+                second = other.allocate()
+                taken.append((other, second))
+                families = ("IPv4", "IPv6") if first == 4 else ("IPv6", "IPv4")
+                return attrs.evolve(svc, spec=attrs.evolve(
+                    spec, cluster_ips=(requested[0], second), ip_families=families, ip_family_policy=policy))
             return svc
         families = spec.ip_families or ("IPv4",)
         policy = spec.ip_family_policy or "SingleStack"

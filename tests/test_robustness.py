@@ -224,6 +224,22 @@ def test_cluster_ips_may_not_change_once_set() -> None:
     c._check()
 
 
+def test_an_explicit_cluster_ip_with_a_dual_stack_policy_gets_its_second_family() -> None:
+    """registry alloc.go initIPFamilyFields/allocClusterIPs: the requested IP is kept and the
+    other family's drawn; RequireDualStack on a single-stack cluster is refused even then."""
+    dual = kubesim.Cluster(seed=0, nodes=1, controllers=[], dual_stack=True)
+    dual.apply_yaml(_svc("d", ", clusterIP: 10.96.5.5, ipFamilyPolicy: PreferDualStack"))
+    spec = dual.get("Service", "d").spec
+    assert spec.cluster_ips[0] == "10.96.5.5" and spec.cluster_ips[1].startswith("fd00:10:96::")
+    assert spec.ip_families == ("IPv4", "IPv6")
+    dual._check()
+    single = _fresh()
+    before = _fp(single)
+    with pytest.raises(kubesim.InvalidObject, match="this cluster is not configured for dual-stack services"):
+        single.apply_yaml(_svc("d", ", clusterIP: 10.96.5.5, ipFamilyPolicy: RequireDualStack"))
+    assert _fp(single) == before
+
+
 def test_an_update_carrying_another_objects_uid_is_refused() -> None:
     c = _fresh()
     c.apply_yaml(_svc("web"))
