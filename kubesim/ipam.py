@@ -479,9 +479,9 @@ class ServiceAllocations:
                 assert other is not None
                 second = other.allocate()
                 taken.append((other, second))
-                families = ("IPv4", "IPv6") if first == 4 else ("IPv6", "IPv4")
+                both = ("IPv4", "IPv6") if first == 4 else ("IPv6", "IPv4")
                 return attrs.evolve(svc, spec=attrs.evolve(
-                    spec, cluster_ips=(requested[0], second), ip_families=families, ip_family_policy=policy))
+                    spec, cluster_ips=(requested[0], second), ip_families=both, ip_family_policy=policy))
             return svc
         families = spec.ip_families or ("IPv4",)
         policy = spec.ip_family_policy or "SingleStack"
