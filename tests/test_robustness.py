@@ -183,6 +183,22 @@ def test_subscribers_do_not_hear_rolled_back_writes() -> None:
     assert heard == ["ok"]
 
 
+def test_a_subscriber_that_raises_does_not_keep_the_others_from_hearing() -> None:
+    c = _fresh()
+    heard: list[str] = []
+
+    def broken(e: Any) -> None:
+        raise RuntimeError("a subscriber's own bug")
+
+    c.changes.subscribe(broken)
+    c.changes.subscribe(lambda e: heard.append(e.name))
+    with pytest.raises(RuntimeError, match="own bug"):
+        c.apply_yaml(_svc("a"))  # the write commits; the writer then sees the first exception
+    assert heard == ["a"]
+    assert c.get("Service", "a").metadata.name == "a"
+    c._check()
+
+
 def test_check_catches_events_delivered_out_of_order() -> None:
     c = _fresh()
     c.apply_yaml(_svc("web"))
