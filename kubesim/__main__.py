@@ -980,9 +980,11 @@ def _parser() -> _Parser:
     r.add_argument("name", metavar="NAME", choices=REPRODUCTIONS, help="one of: " + ", ".join(REPRODUCTIONS))
     r.add_argument("--json", action="store_true", help="print the results as JSON")
     r.add_argument("--scale", type=_fraction, default=None, metavar="X",
-                   help="0 < X < 1: shrink the simulated (realistic) run; figures are then extrapolated to "
-                   "full size (default 1: every case simulated at full size on the lean engine, every "
-                   "realistic figure measured; minutes, not seconds)")
+                   help="0 < X <= 1: the size of the simulated (realistic) run; below 1 its figures are "
+                   "extrapolated to full size, and labelled so. Defaults: kep752 0.01 (case 1 at 200 "
+                   "pods, seconds; --scale 1 measures 20,000 pods on 5,000 nodes, about 9 CPU minutes), "
+                   "blog2020 1 (5,000 pods on 3,000 nodes measured, under a minute); KEP case 2 always "
+                   "runs at full size")
     r.set_defaults(func=_cmd_reproduce)
 
     # serve: kubesim/serve/cli.py owns its options and runs it
