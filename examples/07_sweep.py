@@ -68,7 +68,7 @@ def plot(result: kubesim.SweepResult, path: str) -> bool:
     except ImportError:
         return False
     fig, axes = plt.subplots(1, len(BATCH_PERIODS), figsize=(10, 4), sharey=True)
-    for ax, batch in zip(axes, BATCH_PERIODS):
+    for ax, batch in zip(axes, BATCH_PERIODS, strict=True):
         sub = [r for r in result.rows if r["batch_period"] == batch]
         xs = range(len(sub))
         ax.bar([x - 0.2 for x in xs], [r["Endpoints.bytes_delivered"] / 1e6 for r in sub], width=0.4, label="Endpoints")

@@ -22,7 +22,7 @@ Every top-level kind carries the class attributes ``kind`` and ``api_version``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, TypeVar, Union
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
@@ -116,7 +116,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 #: ``intstr.IntOrString``: a port number or a port name.
-IntOrString = Union[int, str]
+IntOrString = int | str
 
 
 class FrozenDict(Mapping[str, str]):
@@ -1139,9 +1139,9 @@ class DaemonSet:
     status: DaemonSetStatus = attrs.field(factory=DaemonSetStatus)
 
 
-APIObject = Union[
-    Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deployment, ReplicaSet, StatefulSet, DaemonSet
-]
+APIObject = (
+    Pod | Service | Node | Namespace | Endpoints | EndpointSlice | Deployment | ReplicaSet | StatefulSet | DaemonSet
+)
 
 #: Every top-level kind, by its ``kind`` name.
 KINDS: dict[str, type] = {

@@ -242,7 +242,7 @@ def test_tabwrite_table_columns_start_at_the_same_offset(rows: list[list[str]]) 
     lines = tabwrite(text, padding=3).split("\n")[:-1]
     w0 = max(len(r[0]) for r in rows) + 3
     w1 = max(len(r[1]) for r in rows) + 3
-    for line, row in zip(lines, rows):
+    for line, row in zip(lines, rows, strict=True):
         assert line[:w0] == row[0] + " " * (w0 - len(row[0]))
         assert line[w0:w0 + w1] == row[1] + " " * (w1 - len(row[1]))
         assert line[w0 + w1:] == row[2]

@@ -868,7 +868,7 @@ def test_proto_entry_decomposition(obj: Any) -> None:
     raw = wire.encode_raw(obj)
     fields = list(_fields(raw))
     if isinstance(obj, o.Endpoints):
-        for (num, _, body), subset in zip(fields[1:], obj.subsets):
+        for (num, _, body), subset in zip(fields[1:], obj.subsets, strict=True):
             expected = (
                 sum(wire.address_entry_size(a) for a in subset.addresses)
                 + sum(wire.address_entry_size(a) for a in subset.not_ready_addresses)
