@@ -26,8 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kubesim import cluster as _cluster
-from kubesim import wire
-from kubesim.apiserver import APIServer, WatchEvent, _stamped_meta, _with_meta
+from kubesim.apiserver import APIServer, WatchEvent
 from kubesim.objects import ObjectMeta
 from kubesim.wire import endpoints as _wire_endpoints
 from kubesim.wire.caches import _PAIR_SHIFT
@@ -62,14 +61,12 @@ class LeanAPIServer(APIServer):
     # ------------------------------------------------------------------ sizes
 
     def _stamp(self, obj: Any, meta: ObjectMeta, generation: int | None = None) -> tuple[Any, tuple[int, int, int]]:
-        meta = _stamped_meta(meta, str(self._rv + 1), meta.generation if generation is None else generation)
-        obj = _with_meta(obj, meta)
-        if obj.kind == "EndpointSlice":
+        if obj.kind == "EndpointSlice":  # stamping changes only metadata: the endpoints stay
             bucket = self._store.get("EndpointSlice", {}).get(meta.namespace)
             old = bucket.get(meta.name) if bucket is not None else None
             if old is not None:
                 _vouch_slice_endpoints(old.endpoints, obj.endpoints)
-        return obj, wire.sizes3(obj)
+        return super()._stamp(obj, meta, generation)
 
     # ------------------------------------------------------------------ watch
 
