@@ -35,14 +35,35 @@ def _fp(c: kubesim.Cluster) -> tuple[Any, ...]:
     """Everything a failed call must leave as it was (``APIServer.fingerprint``). On the code
     before the fix, which lacks it, the part it had: so these tests fail there on the
     behaviour, not on a missing method."""
+    own = (len(c.changes), c.api.statistics().resource_version, c.api.snapshot(), c.rng.getstate())
     if hasattr(c.api, "fingerprint"):
-        return c.api.fingerprint()  # type: ignore[no-any-return]
-    return (len(c.changes), c.api.statistics().resource_version, c.api.snapshot(), c.rng.getstate())
+        # the parts read here, independently of fingerprint(), keep these tests able to fail
+        # should fingerprint() ever stop seeing them (test_the_fingerprint_sees_what_it_promises)
+        return (*c.api.fingerprint(), *own)  # appended: fingerprint()'s indices stay as they are
+    return own
 
 
 def _fresh(**kwargs: Any) -> kubesim.Cluster:
     kwargs.setdefault("controllers", [])
     return kubesim.Cluster(seed=0, nodes=2, **kwargs)
+
+
+def test_the_fingerprint_sees_what_it_promises() -> None:
+    """The oracle of every "changes nothing" test here: it must change when the state does."""
+    c = _fresh(faults=FaultPlan(conflict_rate=0.5))
+    before = c.api.fingerprint()
+    c.rng.random()  # a name/uid/IP draw
+    after_rng = c.api.fingerprint()
+    assert after_rng != before
+    assert c.api.faults is not None
+    c.api.faults.rng.random()  # the fault stream
+    after_faults = c.api.fingerprint()
+    assert after_faults != after_rng
+    c.apply_yaml(_svc("fp"))  # a write: the log, the resourceVersion, the store, the cluster IPs
+    after_write = c.api.fingerprint()
+    assert after_write != after_faults
+    assert len(c.changes) >= 1 and c.get("Service", "fp").spec.cluster_ip
+    assert c.api.fingerprint() == after_write  # reading changes nothing
 
 
 # ---------------------------------------------------------------- 1. failed writes leave nothing
