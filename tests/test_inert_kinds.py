@@ -309,9 +309,14 @@ def test_the_namespace_controller_deletes_inert_content_with_its_namespace() -> 
     c = _cluster()
     c.apply_yaml("apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n")
     c.apply_yaml(APP.replace("metadata: {name:", "metadata: {namespace: prod, name:"))
+    # written out, not read from INERT or the store: the deletion below must have had this to delete
+    in_prod = {("ConfigMap", "cfg"), ("Secret", "creds"), ("ServiceAccount", "web"), ("Role", "reader"),
+               ("RoleBinding", "reader"), ("Ingress", "web"), ("HorizontalPodAutoscaler", "web"),
+               ("PodDisruptionBudget", "web"), ("NetworkPolicy", "web")}
+    assert in_prod <= {(kind, o.metadata.name) for kind, _ in in_prod for o in c.list(kind, "prod")}
     c.delete("Namespace", "prod")
     c.run()
-    for kind in INERT:
+    for kind in sorted(set(INERT) | {kind for kind, _ in in_prod}):
         if KIND_INFO[kind].namespaced:
             assert c.list(kind, "prod") == [], kind
     assert [o.metadata.name for o in c.list("ClusterRole", None)] == ["viewer"]  # cluster-scoped: kept
