@@ -610,15 +610,17 @@ class Kubelet:
     # ------------------------------------------------------------------ status
 
     def _write_status(self, key: tuple[str, str], rt: PodRuntime, mutate: Callable[[Pod], PodStatus]) -> Pod | None:
-        """Write the status ``mutate(pod)`` of the pod as stored now (an unconditional update,
-        as the status manager's patch is), unless it equals the stored status."""
+        """Write the status ``mutate(pod)`` of the pod as stored now, unless it equals the stored
+        status. The update carries the resourceVersion just read; nothing runs between the read
+        and the write, so it cannot be stale: it is as unconditional as the status manager's
+        patch, and the API server keeps the stored metadata without rebuilding it."""
         pod: Pod | None = self.ctx.api.try_get("Pod", key[1], key[0])
         if pod is None or pod.metadata.uid != rt.uid:
             return None
         status = mutate(pod)
         if status == pod.status:
             return pod
-        new = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, resource_version=""), status=status)
+        new = attrs.evolve(pod, status=status)
         rt.status_seq += 1
         seq = rt.status_seq
         try:
