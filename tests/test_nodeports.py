@@ -68,21 +68,28 @@ def test_dynamic_allocation_keeps_out_of_the_static_band() -> None:
         alloc.allocate_next()
 
 
+def _state(c: kubesim.Cluster) -> tuple[object, ...]:
+    # fingerprint() is code under test: the log, resourceVersion, store and RNG read beside it
+    return (*c.api.fingerprint(), len(c.changes), c.api.statistics().resource_version, c.api.snapshot(),
+            c.rng.getstate())
+
+
 def test_an_explicit_port_that_is_taken_is_refused_with_the_registry_message() -> None:
     c = _cluster()
     c.apply_yaml(_np("a", ports="[{port: 80, nodePort: 30080}]"))
-    before = c.api.fingerprint()
+    before = _state(c)
     with pytest.raises(kubesim.InvalidObject) as info:
         c.apply_yaml(_np("b", ports="[{name: x, port: 81}, {name: y, port: 80, nodePort: 30080}]"))
     assert str(info.value) == (
         'Service "b" is invalid: spec.ports[1].nodePort: Invalid value: 30080: provided port is already allocated'
     )
     assert info.value.fields == ("spec.ports[1].nodePort",)
-    assert c.api.fingerprint() == before  # the port drawn for spec.ports[0] was given back
+    assert _state(c) == before  # the port drawn for spec.ports[0] was given back
+    c._check()  # the allocators hold exactly the stored Services' ports
     with pytest.raises(kubesim.InvalidObject, match="spec.ports.0..nodePort: Invalid value: 8080: provided port is "
                                                     "not in the valid range. The range of valid ports is 30000-32767"):
         c.apply_yaml(_np("c", ports="[{port: 80, nodePort: 8080}]"))
-    assert c.api.fingerprint() == before
+    assert _state(c) == before
 
 
 def test_deleting_a_service_releases_its_node_ports() -> None:
