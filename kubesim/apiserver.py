@@ -792,15 +792,26 @@ class APIServer:
 
     # ---------------------------------------------------------------------------- writes
 
-    def prepare_create(self, obj: Any) -> Any:
-        """Default and validate ``obj`` as :meth:`create` would, without writing.
+    def _default(self, obj: Any, actor: str) -> Any:
+        """``obj`` with the API server's defaults applied, for a write by ``actor`` (a subclass
+        may trust some actors: :class:`kubesim.lean.LeanAPIServer`)."""
+        return _defaults.apply_defaults(obj)
+
+    def _validate(self, obj: Any, old: Any | None, actor: str) -> None:
+        """Validate a write by ``actor`` of ``obj`` (over ``old``, the stored object of an
+        update); raises :class:`~kubesim.errors.InvalidObject`. A subclass may trust some
+        actors (:class:`kubesim.lean.LeanAPIServer`)."""
+        _validation.validate(obj, old)
+
+    def prepare_create(self, obj: Any, *, actor: str = "client") -> Any:
+        """Default and validate ``obj`` as :meth:`create` by ``actor`` would, without writing.
         Raises what create would raise (except AlreadyExists for a generated name)."""
         kind = obj.kind
         meta = obj.metadata
         ns = self._ns(kind, meta.namespace)
         if meta.namespace != ns:
             obj = attrs.evolve(obj, metadata=attrs.evolve(meta, namespace=ns))
-        obj = _defaults.apply_defaults(obj)
+        obj = self._default(obj, actor)
         if kind == "Namespace":
             obj = _namespaces.prepare_for_create(obj)
         elif type(obj) is _inert.InertObject:
@@ -809,7 +820,7 @@ class APIServer:
             raise InvalidObject(
                 kind, "", [FieldError("metadata.name", "Required value", detail="name or generateName is required")]
             )
-        _validation.validate(obj)
+        self._validate(obj, None, actor)
         return obj
 
     def create(self, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
@@ -829,7 +840,7 @@ class APIServer:
         if self.namespace_lifecycle:
             # Mutating admission runs before the registry's validation.
             _namespaces.admit_create(self, obj.kind, obj.metadata.name, self._ns(obj.kind, obj.metadata.namespace))
-        obj = self.prepare_create(obj)
+        obj = self.prepare_create(obj, actor=actor)
         kind = obj.kind
         meta = obj.metadata
         bucket = self._bucket(kind, meta.namespace)
@@ -843,7 +854,7 @@ class APIServer:
         trial_meta = self._created_meta(kind, meta, name or base + _PLACEHOLDER_SUFFIX, _PLACEHOLDER_UID)
         if not name:
             # The generated name must itself be valid (base truncated to 58 characters).
-            _validation.validate(_with_meta(obj, trial_meta))
+            self._validate(_with_meta(obj, trial_meta), None, actor)
         trial, sizes = self._stamp(obj, trial_meta)
         self._check_size(kind, name or base, sizes[2])
         fault = self.faults.draw(actor) if self.faults is not None else None
@@ -976,7 +987,7 @@ class APIServer:
             raise Conflict(kind, meta.name, ns)
         if allocate is not None:
             obj = allocate(obj, old)
-        obj = _defaults.apply_defaults(obj)
+        obj = self._default(obj, actor)
         if kind == "Namespace":
             obj = _namespaces.prepare_for_update(obj, old, subresource)
         elif type(obj) is _inert.InertObject:
@@ -986,7 +997,7 @@ class APIServer:
             obj = _with_meta(obj, new_meta)
         if obj == old:
             return old
-        _validation.validate(obj, old)
+        self._validate(obj, old, actor)
         generation = old_meta.generation
         if (kind in _GENERATION_KINDS or kind in _inert.GENERATION_KINDS) and _generation_bumps(kind, old, obj):
             generation += 1
