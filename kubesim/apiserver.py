@@ -430,6 +430,10 @@ class APIServer:
     #: missing namespace is NotFound, into a terminating one Forbidden; ``default``,
     #: ``kube-system`` and ``kube-public`` cannot be deleted. :class:`~kubesim.Cluster` turns it on.
     namespace_lifecycle: bool = False
+    #: where an Event's uid is drawn from (:meth:`kubesim.events.EventRecorder.new_uid`, a stream
+    #: of its own); ``None``: the main ``rng``. Event writes are never given a fault either, so
+    #: Events shift nothing in the rest of the simulation.
+    event_uid: Callable[[], str] | None = None
     _store: dict[str, dict[str, dict[str, Any]]] = attrs.field(factory=dict, repr=False)
     _rv: int = attrs.field(default=0, repr=False)
     _watchers: list[tuple[frozenset[str] | None, WatchFn]] = attrs.field(factory=list, repr=False)
@@ -857,12 +861,13 @@ class APIServer:
             self._validate(_with_meta(obj, trial_meta), None, actor)
         trial, sizes = self._stamp(obj, trial_meta)
         self._check_size(kind, name or base, sizes[2])
-        fault = self.faults.draw(actor) if self.faults is not None else None
+        fault = self.faults.draw(actor) if self.faults is not None and kind != "Event" else None
         if fault in ("conflict", "error"):
             self._refuse("create", trial, actor, sizes, cause, fault, name or base)
         if not name:
             name = self._generate_name(base, bucket)
-        new_meta = self._created_meta(kind, meta, name, self._new_uid())
+        uid = self.event_uid() if kind == "Event" and self.event_uid is not None else self._new_uid()
+        new_meta = self._created_meta(kind, meta, name, uid)
         obj = _with_meta(obj, _stamped_meta(new_meta, str(self._rv + 1), new_meta.generation))
         return self._commit("create", "ADDED", bucket, obj, None, actor, sizes, cause, fault)
 
@@ -1121,7 +1126,7 @@ class APIServer:
         subscribers hear of the write, so writes they make are delivered after it; the queue
         is emptied even if a subscriber raises."""
         if fault is False:
-            fault = self.faults.draw(actor) if self.faults is not None else None
+            fault = self.faults.draw(actor) if self.faults is not None and obj.kind != "Event" else None
         if fault in ("conflict", "error"):
             assert isinstance(fault, str)
             self._refuse(verb, obj, actor, sizes, cause, fault)

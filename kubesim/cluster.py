@@ -30,6 +30,7 @@ from kubesim.changelog import ChangeLog
 from kubesim.clock import Clock
 from kubesim.controllers.runtime import ControllerContext, Options
 from kubesim.errors import InvalidArgument, InvalidOption, ManifestError, RequestEntityTooLarge
+from kubesim.events import EventRecorder
 from kubesim.faults import FaultInjector, FaultPlan
 from kubesim.ipam import (
     NodeCIDRAllocator,
@@ -123,6 +124,9 @@ class Cluster:
         which controllers run (default: all of :data:`DEFAULT_CONTROLLERS`).
     ``faults``
         a :class:`~kubesim.faults.FaultPlan`: failing writes and late watch delivery.
+    ``events`` (default ``True``)
+        components write Events (:mod:`kubesim.events`, ``cluster.recorder``); ``False`` gives
+        the change log of a cluster without Events, record for record.
     ``record_objects``
         keep every written object in the change log, so :func:`kubesim.changelog.replay`
         can rebuild the state (costs memory: each version of each object is kept).
@@ -155,6 +159,7 @@ class Cluster:
         controllers: Iterable[str] | None = None,
         faults: FaultPlan | None = None,
         record_objects: bool = False,
+        events: bool = True,
     ) -> None:
         self.options = Options(
             max_endpoints_per_slice=max_endpoints_per_slice,
@@ -192,6 +197,12 @@ class Cluster:
             max_request_bytes=max_request_bytes,
             record_objects=record_objects,
         )
+        if not isinstance(events, bool):
+            raise InvalidOption(f"events must be True or False, got {events!r:.80}")
+        #: the event recorder (:mod:`kubesim.events`): disabled with ``events=False``; its uids
+        #: come from a stream of its own
+        self.recorder = EventRecorder(self.api, enabled=events, seed=seed)
+        self.api.event_uid = self.recorder.new_uid
         self._service_ips = ServiceIPAllocator("10.96.0.0/12", self.rng)
         self._service_ips6 = ServiceIPAllocator("fd00:10:96::/112", self.rng) if dual_stack else None
         #: the API server's Service allocators: cluster IPs and node ports (30000-32767)
@@ -214,7 +225,8 @@ class Cluster:
         if unknown:
             raise InvalidOption(f"unknown controllers {unknown}; known: {list(DEFAULT_CONTROLLERS)}")
         self.context = ControllerContext(
-            api=self.api, clock=self.clock, rng=self.rng, options=self.options, timing=self.timing, cluster=self
+            api=self.api, clock=self.clock, rng=self.rng, options=self.options, timing=self.timing, cluster=self,
+            recorder=self.recorder,
         )
         self.controllers: dict[str, Any] = {}
         from kubesim.controllers import registry

@@ -85,6 +85,8 @@ INERT_KINDS: dict[str, tuple[str, str, str, str, tuple[str, ...], bool]] = {
     "RoleBinding": ("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", (), True),
     "ClusterRole": ("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", (), False),
     "ClusterRoleBinding": ("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", (), False),
+    # written by the components' event recorders (kubesim.events), stored like the others
+    "Event": ("", "v1", "events", "event", ("ev",), True),
 }
 
 

@@ -359,6 +359,9 @@ class ControllerContext:
     options: Options
     timing: Any
     cluster: Any = None
+    #: the event recorder (:class:`kubesim.events.EventRecorder`) the controllers write Events
+    #: with; a disabled one unless the cluster gives its own
+    recorder: Any = attrs.field(factory=lambda: _disabled_recorder())
     #: the informers' periodic resync shared by every controller on this context
     resync: Resync = attrs.field(init=False)
 
@@ -376,6 +379,12 @@ class ControllerContext:
             latency = lambda _key: lat.draw(rng)  # noqa: E731
         kwargs.setdefault("resync", self.resync)
         return WorkQueue(self.clock, sync, name=name, sync_latency=latency, **kwargs)
+
+
+def _disabled_recorder() -> Any:
+    from kubesim.events import EventRecorder  # lazily: events sits above the runtime
+
+    return EventRecorder(enabled=False)
 
 
 @attrs.frozen

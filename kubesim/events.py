@@ -1,0 +1,449 @@
+"""Events: the ``Event`` objects components write about what they did, and the client-side
+event recorder that decides how many Event writes a cluster makes.
+
+An Event is stored like the other kinds kubesim keeps without a model (:mod:`kubesim.inert`): an
+:class:`~kubesim.inert.InertObject` of kind ``Event`` (``core/v1``, namespaced) whose body is
+the JSON the API server serves. :func:`fields` reads it back. Sizes are exact
+(:mod:`kubesim.wire.events`).
+
+:class:`EventRecorder` is client-go's ``tools/record`` recorder and broadcaster, one per cluster
+(``cluster.recorder``, ``ctx.recorder``), with one :class:`EventCorrelator` per event source
+(component and host: each component process has its own broadcaster upstream). A call to
+:meth:`EventRecorder.event` does what ``recorder.Event`` then ``recordToSink`` do:
+
+1. ``makeEvent`` (``tools/record/event.go``): the involved object's reference, ``count`` 1,
+   ``firstTimestamp`` = ``lastTimestamp`` = now, ``source`` {component, host},
+   ``reportingComponent``/``reportingInstance`` = component/host, ``eventTime`` null; the name
+   ``<involvedObject.name>.<hex of UnixNano of now>``; the namespace the involved object's, or
+   ``default`` for a cluster-scoped object.
+2. The correlator (``tools/record/events_cache.go``), in upstream's order:
+
+   * the **aggregator** (``EventAggregate``): events alike but for their message (same source,
+     involved object, type, reason, reporting controller and instance) are counted per 10-minute
+     window; from the 10th distinct message on, the event is replaced by one whose message is
+     ``(combined from similar events): <message>`` and whose key is the group's (so later ones
+     patch it). The group's set of messages is kept at 9 by dropping one: upstream drops an
+     arbitrary one (Go map order); kubesim drops the oldest inserted (documented choice).
+   * the **logger** (``eventObserve``): an event seen before (same source, involved object with
+     its ``fieldPath``, type, reason and message) is a repeat: its ``count`` goes up by one, it
+     keeps the first occurrence's name and ``firstTimestamp``, and it is written as a patch of
+     ``count``, ``lastTimestamp`` and ``message`` instead of a create.
+   * the **spam filter** (``EventSourceObjectSpamFilter``): a token bucket per source and
+     involved object (burst 25, one token back every 300 s, ``golang.org/x/time/rate``
+     arithmetic); an event without a token is dropped (after the logger counted it, as
+     upstream).
+
+   Each cache is an LRU of 4096 entries (``maxLruCacheEntries``), as upstream.
+3. ``recordEvent``: a create, or a patch for a repeat (a patch of an Event that no longer
+   exists becomes a create); on success the logger learns the stored name and
+   resourceVersion (``UpdateState``). A refused write (the namespace is terminating or gone, an
+   invalid event) drops the event, as upstream does for those answers; nothing is raised into
+   the caller.
+
+What kubesim does differently, on purpose:
+
+* The write happens at once, in virtual time, inside the caller's call (upstream hands the event
+  to a goroutine: it lands a few milliseconds later). The clock is never moved and nothing is
+  scheduled, so Events never keep :meth:`kubesim.Cluster.run` alive.
+* Event writes are never failed by :class:`kubesim.faults.FaultPlan` and draw nothing from the
+  fault stream: upstream retries a failed Event write up to 12 times, 10 s apart
+  (``maxTriesPerEvent``, ``sleepDuration``), so a transient API failure delays an Event rather
+  than losing it; modelling the retry would need clock events.
+* Event uids come from a random stream of their own (``random.Random(f"{seed}/events")``), and
+  name collisions (two events about one object in the same virtual nanosecond) are broken by
+  taking the next free nanosecond for that object's name: with Events on, every other record of
+  the change log is what it would be with them off, but for resourceVersions.
+* The broadcaster's queue limit (1000 queued events, then drops) and the components' client
+  QPS limits (kubelet ``--event-qps`` 50, ``--event-burst`` 100) are not modelled: writes are
+  instantaneous, so a queue never builds.
+* ``--event-ttl`` (1 h): not modelled. An Event is stored until its namespace is deleted (as
+  if the TTL were longer than the run); expiring it would need a clock event (which would keep
+  ``run()`` alive) or a deletion written at the wrong time.
+* ``action`` (the events.k8s.io/v1 recorder of ``tools/events``, which the scheduler uses) is
+  accepted and stored, but the event is otherwise recorded as the core/v1 recorder records it:
+  see ``docs/guides/events.md``.
+
+``Cluster(events=False)`` gives a disabled recorder: :meth:`EventRecorder.event` returns at
+once and the change log is exactly what it was before Events existed.
+
+Costs: a recorded event is ``O(len(message))`` for the correlator plus one API write; a filtered
+one writes nothing; a disabled recorder costs one attribute test.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import random
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from kubesim.errors import KubesimError
+from kubesim.inert import InertObject, content
+from kubesim.objects import ObjectMeta
+
+__all__ = [
+    "EventRecorder",
+    "EventCorrelator",
+    "EventStatistics",
+    "fields",
+    "is_event",
+    "event_name",
+    "COMPONENT_ACTORS",
+    "LRU_CACHE_ENTRIES",
+    "SPAM_BURST",
+    "SPAM_QPS",
+    "AGGREGATE_MAX_EVENTS",
+    "AGGREGATE_INTERVAL",
+    "COMBINED_PREFIX",
+]
+
+#: ``maxLruCacheEntries``: the size of each of the correlator's three caches.
+LRU_CACHE_ENTRIES = 4096
+#: ``defaultSpamBurst``: events a source may write about one object at once.
+SPAM_BURST = 25
+#: ``defaultSpamQPS``: the spam filter's refill rate, one event every 5 minutes.
+SPAM_QPS = 1.0 / 300.0
+#: ``defaultAggregateMaxEvents``: distinct messages before similar events are combined.
+AGGREGATE_MAX_EVENTS = 10
+#: ``defaultAggregateIntervalInSeconds``: how long a group of similar events stays open.
+AGGREGATE_INTERVAL = 600
+#: ``EventAggregatorByReasonMessageFunc``'s prefix.
+COMBINED_PREFIX = "(combined from similar events): "
+
+#: The change-log actor of each event source (component) whose writes kubesim already
+#: attributes to a differently named actor; any other component is its own actor.
+COMPONENT_ACTORS: dict[str, str] = {
+    "default-scheduler": "scheduler",
+    "endpoint-slice-controller": "endpointslice-controller",
+    "endpointslice-mirroring-controller": "endpointslicemirroring-controller",
+    "endpoint-slice-mirroring-controller": "endpointslicemirroring-controller",
+}
+
+_EVENT_TYPES = frozenset({"Normal", "Warning"})
+_NS = 10**9
+
+
+def is_event(obj: Any) -> bool:
+    """Whether ``obj`` is a stored Event. ``O(1)``."""
+    return type(obj) is InertObject and obj.kind == "Event"
+
+
+def fields(obj: InertObject) -> dict[str, Any]:
+    """The Event's fields after ``metadata`` as plain JSON (``involvedObject``, ``reason``,
+    ``message``, ``source``, ``firstTimestamp`` ...). ``O(size)``."""
+    return content(obj)
+
+
+def event_name(involved_name: str, unix_nano: int) -> str:
+    """``fmt.Sprintf("%v.%x", ref.Name, t.UnixNano())``. ``O(1)``.
+
+    >>> event_name("web-1", 1735689600 * 10**9)
+    'web-1.1815f2a4b6c00000'
+    """
+    return f"{involved_name}.{unix_nano:x}"
+
+
+class _LRU(collections.OrderedDict[Any, Any]):
+    """``groupcache/lru``: ``get`` and ``add`` make a key the newest; past ``size`` entries the
+    oldest goes."""
+
+    def __init__(self, size: int = LRU_CACHE_ENTRIES) -> None:
+        super().__init__()
+        self.size = size
+
+    def get_(self, key: Any) -> Any:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def add(self, key: Any, value: Any) -> None:
+        if key in self:
+            self.move_to_end(key)
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
+class _Bucket:
+    """``flowcontrol.NewTokenBucketPassiveRateLimiter``: ``golang.org/x/time/rate`` with
+    ``burst`` tokens, refilled at ``qps`` (fractional tokens accrue)."""
+
+    __slots__ = ("tokens", "last")
+
+    def __init__(self, now: float) -> None:
+        self.tokens = float(SPAM_BURST)
+        self.last = now
+
+    def try_accept(self, now: float) -> bool:
+        if now > self.last:
+            self.tokens = min(float(SPAM_BURST), self.tokens + (now - self.last) * SPAM_QPS)
+            self.last = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+@attrs.define(eq=False)
+class _Observation:
+    """``eventLog``: what the logger remembers of an event it saw."""
+
+    count: int
+    first_timestamp: int
+    name: str
+    resource_version: str
+
+
+@attrs.define(eq=False)
+class _Aggregate:
+    """``aggregateRecord``: the distinct messages of a group of similar events and when the
+    group last saw one."""
+
+    messages: dict[str, None]
+    last: float
+
+
+@attrs.define(eq=False)
+class EventCorrelator:
+    """client-go's ``EventCorrelator`` for one event source: aggregator, logger and spam
+    filter (see the module docstring). Keys are tuples of the fields upstream joins into
+    strings (``getEventKey``, ``EventAggregatorByReasonFunc``, ``getSpamKey``)."""
+
+    spam: _LRU = attrs.field(factory=_LRU)
+    aggregates: _LRU = attrs.field(factory=_LRU)
+    observations: _LRU = attrs.field(factory=_LRU)
+
+
+@attrs.frozen
+class EventStatistics:
+    """What the recorder did: events asked for, Events created and patched (repeats), events
+    combined by the aggregator, dropped by the spam filter, and refused by the API server."""
+
+    recorded: int
+    created: int
+    patched: int
+    combined: int
+    filtered: int
+    refused: int
+
+
+class EventRecorder:
+    """The cluster's event recorder (see the module docstring). Build it with
+    :meth:`kubesim.Cluster` (``cluster.recorder``); a disabled one (``enabled`` false) records
+    nothing."""
+
+    __slots__ = (
+        "enabled", "_api", "_clock", "_rng", "_correlators", "_last_ns",
+        "_recorded", "_created", "_patched", "_combined", "_filtered", "_refused",
+    )
+
+    def __init__(self, api: Any = None, *, enabled: bool = True, seed: int = 0) -> None:
+        if api is None and enabled:
+            raise TypeError("an enabled EventRecorder needs the API server")
+        self.enabled = enabled
+        self._api = api
+        self._clock = api.clock if api is not None else None
+        #: the Event uids' own stream: drawing from it shifts nothing else
+        self._rng = random.Random(f"{seed}/events")
+        self._correlators: dict[tuple[str, str], EventCorrelator] = {}
+        # involved object name -> the last UnixNano used in an Event name for it
+        self._last_ns: dict[str, int] = {}
+        self._recorded = self._created = self._patched = 0
+        self._combined = self._filtered = self._refused = 0
+
+    def statistics(self) -> EventStatistics:
+        """Counts of what :meth:`event` did so far. ``O(1)``."""
+        return EventStatistics(
+            self._recorded, self._created, self._patched, self._combined, self._filtered, self._refused
+        )
+
+    def new_uid(self) -> str:
+        """A version-4 uid from the Events' own random stream (the API server draws an Event's
+        uid here, never from the cluster's main stream). ``O(1)``."""
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def event(
+        self,
+        obj: Any,
+        type: str,
+        reason: str,
+        message: str,
+        *,
+        component: str,
+        host: str = "",
+        action: str = "",
+        field_path: str = "",
+    ) -> None:
+        """Record an Event about the stored object ``obj`` as client-go's
+        ``EventRecorder.Event`` does: ``type`` ``"Normal"`` or ``"Warning"``, ``reason`` a
+        CamelCase reason, ``message`` the text; ``component`` the event source
+        (``"kubelet"``, ``"default-scheduler"``, ``"replicaset-controller"`` ...), ``host`` the
+        node name for the kubelet; ``field_path`` the involved object's ``fieldPath``
+        (``spec.containers{web}`` for the kubelet's container events); ``action`` is stored as
+        the events.k8s.io recorder's ``action``.
+
+        Goes through the correlator and, unless filtered, writes an Event (a create, or a patch
+        of ``count``/``lastTimestamp`` for a repeat) with the component's change-log actor
+        (:data:`COMPONENT_ACTORS`). Never raises for an API refusal of the Event write; never
+        draws from the cluster's main random stream; never moves the clock. A disabled
+        recorder does nothing. An event ``type`` other than Normal or Warning is dropped, as
+        upstream's ``ValidateEventType`` does. ``O(len(message))`` plus one write.
+        """
+        if not self.enabled:
+            return
+        if type not in _EVENT_TYPES:
+            return
+        self._recorded += 1
+        meta: ObjectMeta = obj.metadata
+        kind = obj.kind
+        ref_ns = meta.namespace
+        ref_name = meta.name
+        ref_uid = meta.uid
+        api_version = obj.api_version
+        now = self._clock.now
+        source = (component, host)
+        corr = self._correlators.get(source)
+        if corr is None:
+            corr = self._correlators[source] = EventCorrelator()
+        # -- the aggregator (EventAggregate)
+        agg_key = (component, host, kind, ref_ns, ref_name, ref_uid, api_version, type, reason, component, host)
+        event_key: tuple[str, ...] = (
+            component, host, kind, ref_ns, ref_name, field_path, ref_uid, api_version, type, reason, message
+        )
+        record: _Aggregate | None = corr.aggregates.get_(agg_key)
+        if record is None or now - record.last > AGGREGATE_INTERVAL:
+            record = _Aggregate({}, now)
+        record.messages[message] = None
+        record.last = now
+        corr.aggregates.add(agg_key, record)
+        combined = False
+        key: tuple[str, ...] = event_key
+        if len(record.messages) >= AGGREGATE_MAX_EVENTS:
+            del record.messages[next(iter(record.messages))]
+            combined = True
+            key = ("aggregate", *agg_key)
+            message = COMBINED_PREFIX + message
+            self._combined += 1
+        # -- the logger (eventObserve); a new event is named now (makeEvent), a repeat keeps
+        # the first occurrence's name and firstTimestamp
+        seen: _Observation | None = corr.observations.get_(key)
+        t_sec = self._api.epoch + int(now // 1)
+        if seen is not None and seen.count > 0:
+            count = seen.count + 1
+            name = seen.name
+            first = seen.first_timestamp
+            rv = seen.resource_version
+        else:
+            count = 1
+            name = self._new_name(ref_name, now)
+            first = t_sec
+            rv = ""
+        corr.observations.add(key, _Observation(count, first, name, rv))
+        # -- the spam filter
+        spam_key = (component, host, kind, ref_ns, ref_name, ref_uid, api_version)
+        bucket: _Bucket | None = corr.spam.get_(spam_key)
+        if bucket is None:
+            bucket = _Bucket(now)
+        accepted = bucket.try_accept(now)
+        corr.spam.add(spam_key, bucket)
+        if not accepted:
+            self._filtered += 1
+            return
+        # -- recordEvent: a patch of count, lastTimestamp and message for a repeat (a patch
+        # of an Event that is gone becomes a create), else a create
+        ns = ref_ns or "default"
+        actor = COMPONENT_ACTORS.get(component, component)
+        api = self._api
+        stored = None
+        last_ts = _rfc3339(t_sec)
+        if count > 1:
+            old = api.try_get("Event", name, ns)
+            if old is not None:
+                body = content(old)
+                body["count"] = count
+                body["lastTimestamp"] = last_ts
+                if message:
+                    body["message"] = message
+                try:
+                    stored = api.update(
+                        InertObject(metadata=old.metadata, kind="Event", api_version="v1", content=_text(body)),
+                        actor=actor,
+                    )
+                    self._patched += 1
+                except KubesimError:
+                    self._refused += 1
+                    return
+        if stored is None:
+            ref: dict[str, Any] = {"kind": kind, "name": ref_name, "apiVersion": api_version}
+            if ref_ns:
+                ref["namespace"] = ref_ns
+            if ref_uid:
+                ref["uid"] = ref_uid
+            if meta.resource_version:
+                ref["resourceVersion"] = meta.resource_version
+            if field_path:
+                ref["fieldPath"] = field_path
+            src: dict[str, str] = {}
+            if component:
+                src["component"] = component
+            if host:
+                src["host"] = host
+            body = {
+                "involvedObject": ref,
+                "source": src,
+                "firstTimestamp": _rfc3339(first),
+                "lastTimestamp": last_ts,
+                "count": count,
+                "type": type,
+                "eventTime": None,
+                # the aggregate event is built without the reporting fields (EventAggregate)
+                "reportingComponent": "" if combined else component,
+                "reportingInstance": "" if combined else host,
+            }
+            if reason:
+                body["reason"] = reason
+            if message:
+                body["message"] = message
+            if action:
+                body["action"] = action
+            new = InertObject(
+                metadata=ObjectMeta(name=name, namespace=ns), kind="Event", api_version="v1", content=_text(body)
+            )
+            try:
+                stored = api.create(new, actor=actor)
+                self._created += 1
+            except KubesimError:
+                self._refused += 1
+                return
+        # -- UpdateState: the logger learns the stored state under the written event's own key
+        smeta = stored.metadata
+        state_key = event_key if not combined else (
+            component, host, kind, ref_ns, ref_name, field_path, ref_uid, api_version, type, reason, message
+        )
+        corr.observations.add(state_key, _Observation(count, first, smeta.name, smeta.resource_version))
+
+    def _new_name(self, ref_name: str, now: float) -> str:
+        """``<name>.<hex UnixNano>`` of now; when that nanosecond was already used in a name
+        for this object, the next one after the last used (deterministic, never a collision
+        between this recorder's events)."""
+        t_ns = self._api.epoch * _NS + round(now * _NS)
+        last = self._last_ns.get(ref_name)
+        if last is not None and t_ns <= last:
+            t_ns = last + 1
+        self._last_ns[ref_name] = t_ns
+        return event_name(ref_name, t_ns)
+
+
+def _text(body: Mapping[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _rfc3339(seconds: int) -> str:
+    from kubesim.manifests.times import format_time
+
+    return format_time(seconds)
