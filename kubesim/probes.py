@@ -39,6 +39,17 @@ Upstream semantics (``pkg/kubelet/prober/worker.go``, ``prober_manager.go``, ``p
 * **Timeouts.**  A probe fails when the application answers in ``timeoutSeconds`` or more
   (:attr:`AppBehaviour.response_seconds`); results are taken at the probe's start time
   (kubesim does not model a probe's duration).
+* **What a failed probe says.**  :func:`probe_failure_message` gives the kubelet's ``Unhealthy``
+  event text (``pkg/kubelet/prober/prober.go``: ``"<Type> probe failed: <output>"``, or
+  ``"<Type> probe errored and resulted in unknown state: <error>"`` for a port that does not
+  resolve) with the output the probers produce (``pkg/probe/http``, ``pkg/probe/tcp``,
+  Go's ``net/http`` and ``net`` errors): a port nobody listens on, or an application that has
+  not started yet (before :attr:`AppBehaviour.ready_after`), refuses the connection
+  (``Get "http://10.244.1.2:8080/": dial tcp 10.244.1.2:8080: connect: connection refused``);
+  a slow answer times out (``context deadline exceeded (Client.Timeout exceeded while
+  awaiting headers)``, TCP ``i/o timeout``); a started application that answers unhealthily
+  (an ``unready`` interval, a flapping down-stretch) returns HTTP 503 (kubesim's choice of
+  status code) and an exec probe exits non-zero with no output.
 
 Costs: a tracker simulates probes in bulk over stretches where the application's answer does
 not change, so :meth:`~ReadinessTracker.next_transition` costs ``O(segments crossed)``, not
@@ -66,6 +77,8 @@ __all__ = [
     "probe_port",
     "initial_jitter",
     "probe_times",
+    "probe_failure_output",
+    "probe_failure_message",
 ]
 
 
@@ -199,6 +212,67 @@ def probe_port(probe: Probe, container: Container) -> tuple[bool, int | None]:
     if probe.tcp_socket is not None:
         return True, resolve_container_port(probe.tcp_socket.port, container)
     return True, None
+
+
+def _host_port(host: str, port: int) -> str:
+    # net.JoinHostPort
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def probe_failure_output(probe: Probe, container: Container, behaviour: AppBehaviour, pod_ip: str,
+                         t: float) -> tuple[bool, str]:
+    """Why a probe made at container time ``t`` fails: ``(errored, text)``. ``errored`` is
+    ``True`` when the prober returned an error (an unresolvable port, no handler; ``text`` is
+    the error), else ``text`` is the failed probe's output. See the module docstring.
+    ``O(ports + intervals)``.
+
+    >>> from kubesim.objects import Container, ContainerPort, HTTPGetAction
+    >>> c = Container("web", ports=[ContainerPort(80)])
+    >>> probe_failure_output(Probe(http_get=HTTPGetAction(port=8080, path="/")), c, AppBehaviour(), "10.244.1.2", 0)
+    (False, 'Get "http://10.244.1.2:8080/": dial tcp 10.244.1.2:8080: connect: connection refused')
+    """
+    if probe.exec is not None:
+        if behaviour.response_seconds >= probe.timeout_seconds:
+            cmd = " ".join(probe.exec.command)
+            return False, f'command "{cmd}" timed out'
+        return False, ""
+    h, tcp = probe.http_get, probe.tcp_socket
+    if h is None and tcp is None:
+        return True, f"missing probe handler for {container.name}"
+    raw = h.port if h is not None else tcp.port  # type: ignore[union-attr]
+    port = resolve_container_port(raw, container)
+    if port is None:
+        # ResolveContainerPort: a name not among the ports, then strconv.Atoi
+        if isinstance(raw, str) and not raw.lstrip("+-").isdigit():
+            return True, f'strconv.Atoi: parsing "{raw}": invalid syntax'
+        return True, f"invalid port number: {raw}"
+    host = (h.host if h is not None else tcp.host) or pod_ip  # type: ignore[union-attr]
+    addr = _host_port(host, port)
+    listening = behaviour.listening_ports
+    if listening is None:
+        listening = tuple(p.container_port for p in container.ports)
+    refused = port not in listening or t < behaviour.ready_after
+    if h is not None:
+        path = h.path or "/"
+        url = f"{(h.scheme or 'HTTP').lower()}://{addr}{path if path.startswith('/') else '/' + path}"
+        if refused:
+            return False, f'Get "{url}": dial tcp {addr}: connect: connection refused'
+        if behaviour.response_seconds >= probe.timeout_seconds:
+            return False, f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
+        return False, "HTTP probe failed with statuscode: 503"
+    if not refused and behaviour.response_seconds >= probe.timeout_seconds:
+        return False, f"dial tcp {addr}: i/o timeout"
+    return False, f"dial tcp {addr}: connect: connection refused"
+
+
+def probe_failure_message(probe_type: str, probe: Probe, container: Container, behaviour: AppBehaviour,
+                          pod_ip: str, t: float) -> str:
+    """The ``Unhealthy`` event's message for a failed probe of ``probe_type`` (``Readiness``,
+    ``Liveness`` or ``Startup``) at container time ``t`` (``prober.go`` ``probe``). ``O(ports)``."""
+    errored, text = probe_failure_output(probe, container, behaviour, pod_ip, t)
+    if errored:
+        return f"{probe_type} probe errored and resulted in unknown state: {text}"
+    return f"{probe_type} probe failed: {text}"
 
 
 def initial_jitter(probe: Probe, rng: random.Random, *, seconds_since_kubelet_start: float) -> float:
@@ -431,6 +505,11 @@ class ReadinessTracker:
         if i < len(self._flips) and self._flips[i] <= horizon:
             return self._flips[i]
         return None
+
+    @property
+    def first_probe(self) -> float | None:
+        """The container time of the first probe that counts (``None``: no probe)."""
+        return None if self.probe is None else self._first
 
     def ready_at(self, t: float) -> bool:
         """Readiness at ``t``, after any probe at exactly ``t``.  Amortised ``O(segments)``."""

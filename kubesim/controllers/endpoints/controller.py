@@ -75,6 +75,8 @@ __all__ = [
 ]
 
 ACTOR = "endpoint-controller"
+#: The source of the controller's Events (``EndpointsController``'s recorder component).
+EVENT_SOURCE = "endpoint-controller"
 LEADER_ANNOTATION = "control-plane.alpha.kubernetes.io/leader"
 #: The values of ``EndpointsController.mode`` (``options.endpoints_reconciler``).
 RECONCILERS = ("fast", "reference")
@@ -421,6 +423,14 @@ class EndpointsController:
         except KubesimError as exc:
             reason = "FailedToCreateEndpoint" if verb == "create" else "FailedToUpdateEndpoint"
             self.events.append((self.ctx.clock.now, "Warning", reason, key, str(exc)))
+            rec = self.ctx.recorder
+            # syncService (pkg/controller/endpoint/endpoints_controller.go): about the Endpoints
+            # it tried to write; a create refused in a terminating namespace is dropped silently
+            if rec.enabled and not (verb == "create" and "because it is being terminated" in str(exc)):
+                ns, name = obj.metadata.namespace, obj.metadata.name
+                message = (f"Failed to create endpoint for service {ns}/{name}: {exc}" if verb == "create"
+                           else f"Failed to update endpoint {ns}/{name}: {exc}")
+                rec.event(obj, "Warning", reason, message, component=EVENT_SOURCE)
             raise
         self._count(verb)
 

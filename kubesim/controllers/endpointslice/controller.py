@@ -76,6 +76,8 @@ __all__ = [
 ]
 
 ACTOR = "endpointslice-controller"
+#: The source of the controller's Events (``endpointslice_controller.go``: ``endpoint-slice-controller``).
+EVENT_SOURCE = "endpoint-slice-controller"
 MIN_SYNC_DELAY = 1.0  # endpointSliceChangeMinSyncDelay
 
 #: The values of the ``slice_reconciler`` option.
@@ -792,6 +794,23 @@ class EndpointSliceController:
         )
         return slicer, slicer.sync(view, trigger_time=trigger, metrics=self.metrics)
 
+    def _record(self, key: str, plan: SlicePlan, error: str) -> None:
+        """The Service's Events of a sync, in upstream order: the reconciler's topology hint
+        events (recorded after ``finalize`` whatever its result), then ``syncService``'s
+        ``FailedToUpdateEndpointSlices`` when it failed. ``O(events)``."""
+        rec = self.ctx.recorder
+        if not rec.enabled or (not plan.events and not error):
+            return
+        ns, name = eu.split_key(key)
+        service = self.ctx.api.try_get("Service", name, ns)
+        if service is None:
+            return
+        for ev_type, reason, message in plan.events:
+            rec.event(service, ev_type, reason, message, component=EVENT_SOURCE)
+        if error:
+            rec.event(service, "Warning", "FailedToUpdateEndpointSlices",
+                      f"Error updating Endpoint Slices for Service {ns}/{name}: {error}", component=EVENT_SOURCE)
+
     def _apply(self, key: str, ns: str, plan: SlicePlan, slicer: ServiceSlicer | None) -> None:
         api = self.ctx.api
         for verb, obj in plan.operations:
@@ -815,6 +834,10 @@ class EndpointSliceController:
                     slicer.resync()  # the store may hold a write the planner was not told of
                 if isinstance(exc, KubesimError):
                     self.events.append((self.ctx.clock.now, "Warning", "FailedToUpdateEndpointSlices", key, str(exc)))
+                    _, svc = eu.split_key(key)
+                    what = "create" if verb == "create" else f"{verb} {obj.metadata.name}"
+                    # finalize's wrapping (k8s.io/endpointslice reconciler.go)
+                    self._record(key, plan, f"failed to {what} EndpointSlice for Service {ns}/{svc}: {exc}")
                 raise
             finally:
                 self._own_write = False
@@ -823,6 +846,7 @@ class EndpointSliceController:
             self._writes[verb] = self._writes.get(verb, 0) + 1
         for ev_type, reason, message in plan.events:
             self.events.append((self.ctx.clock.now, ev_type, reason, key, message))
+        self._record(key, plan, plan.error or "")
         if plan.error:
             raise KubesimError(plan.error)
 

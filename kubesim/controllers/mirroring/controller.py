@@ -33,6 +33,8 @@ from kubesim.errors import NotFound
 __all__ = ["MirroringController", "ACTOR"]
 
 ACTOR = "endpointslicemirroring-controller"
+#: The source of the controller's Events (``endpointslicemirroring_controller.go``).
+EVENT_SOURCE = "endpointslice-mirroring-controller"
 
 
 @attrs.frozen
@@ -131,6 +133,12 @@ class MirroringController:
         plan = reconcile_mirroring(
             endpoints, slices, max_endpoints_per_subset=self.ctx.options.mirroring_max_endpoints_per_subset
         )
+        rec = self.ctx.recorder
+        if rec.enabled:
+            # reconcile (pkg/controller/endpointslicemirroring/reconciler.go) records them
+            # about the Endpoints before finalize writes
+            for ev in plan.events:
+                rec.event(endpoints, ev.type, ev.reason, ev.message, component=EVENT_SOURCE)
         self._own_write = True
         try:
             for obj in plan.creates:

@@ -41,6 +41,29 @@ For a pod bound to a node (latencies from :class:`~kubesim.timing.Timing`, drawn
    killed) and ``Ready=False``;
    ``kubelet_delete_delay`` later the kubelet's final DELETE frees the name and the pod IP.
 
+Events (source ``kubelet``, host the node; ``pkg/kubelet/events/event.go`` reasons), about the
+pod, with the container's ``fieldPath`` (``spec.containers{<name>}``) but for ``BackOff``:
+
+* ``Normal Pulled`` "Container image "<image>" already present on machine and can be accessed
+  by the pod", ``Normal Created`` "Container created", ``Normal Started`` "Container started"
+  for every container instance started (``kuberuntime_image.go``, ``kuberuntime_container.go``
+  ``startContainer``; kubesim's images are always present on the node, so it never pulls);
+* ``Warning Unhealthy`` with the prober's message (:func:`kubesim.probes.probe_failure_message`,
+  e.g. "Readiness probe failed: Get "http://10.244.1.2:8080/": dial tcp 10.244.1.2:8080:
+  connect: connection refused") when a readiness probe at a container's start fails, when
+  readiness flips to failure, and when a liveness or startup probe reaches its
+  ``failureThreshold``; then ``Normal Killing`` "Container <name> failed liveness probe, will be
+  restarted" (``kuberuntime_manager.go`` ``computePodActions``);
+* ``Normal Killing`` "Stopping container <name>" for every running container of a deleted pod
+  (``killContainer``), regular containers first, then sidecars in reverse order;
+* ``Warning BackOff`` "Back-off restarting failed container <name> in pod <name>_<ns>(<uid>)"
+  when a restart is held in CrashLoopBackOff (``kuberuntime_manager.go`` ``doBackOff``).
+
+Deviation: upstream records ``Unhealthy`` for every failed probe (the correlator folds them into
+one Event with a count) and ``BackOff`` at every sync while the back-off lasts; kubesim records
+them only at the instants it computes anyway (the flips above, the entry into back-off), so an
+Event's count is lower and no timer is added for Events.
+
 Every status is built whole from what the kubelet knows and written only when it differs from
 the stored one (the status manager's ``needsUpdate``); conditions the kubelet does not own (a
 readiness gate's) are kept, first, as ``mergePodStatus`` keeps them. Container and image IDs are
@@ -124,6 +147,8 @@ KUBELET_CONDITIONS = frozenset({"PodScheduled", "Ready", "Initialized", "Contain
 RESTART_CAUSE = "restart"
 
 _EXIT_KILLED = 137  # 128 + SIGKILL
+#: The kubelet's event source.
+COMPONENT = "kubelet"
 
 
 @attrs.frozen
@@ -501,7 +526,55 @@ class Kubelet:
         rt.timers.clear()
         rt.event_timer = None
 
-    # ------------------------------------------------------------------ events
+    # ------------------------------------------------------------------ Events
+
+    def _event(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime | None, type_: str, reason: str,
+               message: str) -> None:
+        """Record an Event about the pod (its container ``c``'s ``fieldPath``); the caller has
+        checked ``recorder.enabled``."""
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        if pod is None or pod.metadata.uid != rt.uid:
+            return
+        path = ""
+        if c is not None:
+            where = "initContainers" if any(i is c for i in rt.inits) else "containers"
+            path = f"spec.{where}{{{c.spec.name}}}"
+        self.ctx.recorder.event(pod, type_, reason, message, component=COMPONENT, host=rt.node, field_path=path)
+
+    def _started_events(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> None:
+        if not self.ctx.recorder.enabled:
+            return
+        image = c.spec.image
+        self._event(key, rt, c, "Normal", "Pulled",
+                    f'Container image "{image}" already present on machine and can be accessed by the pod')
+        self._event(key, rt, c, "Normal", "Created", "Container created")
+        self._event(key, rt, c, "Normal", "Started", "Container started")
+
+    def _unhealthy(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, probe_type: str, x: float) -> None:
+        """``Unhealthy`` for the ``probe_type`` probe of ``c`` failing at container time ``x``."""
+        from kubesim import probes
+
+        if not self.ctx.recorder.enabled:
+            return
+        spec = c.spec
+        probe = {"Readiness": spec.readiness_probe, "Liveness": spec.liveness_probe,
+                 "Startup": spec.startup_probe}[probe_type]
+        if probe is None:
+            return
+        beh = c.behaviour if probe_type == "Readiness" else c.behaviour.for_liveness
+        ip = rt.ips[0] if rt.ips else ""
+        self._event(key, rt, c, "Warning", "Unhealthy",
+                    probes.probe_failure_message(probe_type, probe, spec, beh, ip, x))
+
+    def _first_readiness_event(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> None:
+        """A readiness probe made as the container starts (or passes its startup probe) that fails."""
+        r, off = c.readiness, c.started_off
+        if r is None or off is None or not self.ctx.recorder.enabled:
+            return
+        if r.first_probe == off and not r.outcome_at(off):
+            self._unhealthy(key, rt, c, "Readiness", off)
+
+    # ------------------------------------------------------------------ watch
 
     def _on_pod(self, ev: WatchEvent) -> None:
         pod: Pod = ev.new
@@ -820,6 +893,9 @@ class Kubelet:
         if c.started_off is None:
             c.readiness = c.liveness = None
             c.ready = False
+        if self.ctx.recorder.enabled:
+            self._started_events(key, rt, c)
+            self._first_readiness_event(key, rt, c)
 
     def _startup_passed(self, c: ContainerRuntime, x: float) -> None:
         from kubesim import probes
@@ -880,15 +956,20 @@ class Kubelet:
                 c.ready = c.readiness.ready_at(x)
                 if c.ready:
                     c.restarting = False
+                else:
+                    self._unhealthy(key, rt, c, "Readiness", x)
             elif kind == "startup":
                 c.x = x
                 if c.startup.ready_at(x):
                     self._startup_passed(c, x)
+                    self._first_readiness_event(key, rt, c)
                 else:
-                    self._kill(key, rt, c)  # "failed startup probe, will be restarted"
+                    self._unhealthy(key, rt, c, "Startup", x)
+                    self._kill(key, rt, c, policy, "startup")
             elif kind == "liveness":
                 c.x = x
-                self._kill(key, rt, c)  # "failed liveness probe, will be restarted"
+                self._unhealthy(key, rt, c, "Liveness", x)
+                self._kill(key, rt, c, policy, "liveness")
             elif kind == "exit":
                 c.x = x
                 self._exited(c, c.behaviour.exit_code)
@@ -956,8 +1037,12 @@ class Kubelet:
         killed = shutdown > remaining
         return pre + min(shutdown, float(remaining)), killed
 
-    def _kill(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> None:
+    def _kill(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, policy: str, probe: str) -> None:
         """A failed liveness or startup probe: kill the container (it restarts after)."""
+        if self.ctx.recorder.enabled:
+            restart = c.spec.restart_policy == "Always" or policy != "Never"
+            self._event(key, rt, c, "Normal", "Killing", f"Container {c.spec.name} failed {probe} probe"
+                        + (", will be restarted" if restart else ""))
         pod = self.ctx.api.try_get("Pod", key[1], key[0])
         grace = 30
         if pod is not None and pod.spec.termination_grace_period_seconds is not None:
@@ -998,6 +1083,10 @@ class Kubelet:
                     f"back-off {go_duration(delay)} restarting failed container={c.spec.name} "
                     f"pod={key[1]}_{key[0]}({rt.uid})"
                 )
+                if self.ctx.recorder.enabled:
+                    self._event(key, rt, None, "Warning", "BackOff",
+                                f"Back-off restarting failed container {c.spec.name} in pod "
+                                f"{key[1]}_{key[0]}({rt.uid})")
                 return
         if ts is not None:
             # Backoff.Next: a fresh (or expired) entry starts at 10 s, else doubles.
@@ -1055,6 +1144,12 @@ class Kubelet:
             return
         shutdown = t.app_shutdown.draw(self.ctx.rng)
         now = self.ctx.clock.now
+        if self.ctx.recorder.enabled:
+            # killContainersWithSyncResult: regular containers, then sidecars in reverse order
+            sidecars = [c for c in rt.running_set() if c not in rt.containers]
+            for c in [*rt.containers, *reversed(sidecars)]:
+                if c.mode in ("running", "stopping"):
+                    self._event(key, rt, c, "Normal", "Killing", f"Stopping container {c.spec.name}")
         exit_after = 0.0
         for c in rt.running_set():
             if c.mode in ("running", "stopping"):

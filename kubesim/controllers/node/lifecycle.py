@@ -18,6 +18,11 @@ pending evictions are cancelled, terminations complete and running pods report r
 :meth:`drain` is ``kubectl drain``: cordon (``spec.unschedulable``) and evict every pod
 (graceful delete); :meth:`uncordon` reverses the cordon.
 
+Events: ``Normal NodeNotReady`` "Node <name> status is now: NodeNotReady" about the node when it
+is marked ``Unknown``, ``Warning NodeNotReady`` "Node is not ready" about each pod marked
+``Ready=False`` (source ``node-controller``), and ``Normal TaintManagerEviction`` "Marking for
+deletion Pod <ns>/<name>" (source ``taint-eviction-controller``) just before an eviction.
+
 Costs: ``O(pods)`` per node event (a scan for the node's pods; node events are rare).
 """
 
@@ -36,6 +41,8 @@ __all__ = ["NodeLifecycleController", "TAINT_UNREACHABLE", "TAINT_UNSCHEDULABLE"
 
 ACTOR = "node-lifecycle-controller"
 EVICTION_ACTOR = "taint-eviction-controller"
+#: The source of the node lifecycle controller's Events (``node-controller``).
+EVENT_SOURCE = "node-controller"
 TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
 TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
 
@@ -165,6 +172,10 @@ class NodeLifecycleController:
             actor=ACTOR,
         )
         self._marked += 1
+        rec = self.ctx.recorder
+        if rec.enabled:
+            # MarkPodsNotReady (pkg/controller/util/node/controller_utils.go), after the write
+            rec.event(pod, "Warning", "NodeNotReady", "Node is not ready", component=EVENT_SOURCE)
 
     def _taint(self, name: str, ready: str, taints: tuple[Taint, ...]) -> None:
         node = self.ctx.api.try_get("Node", name, "")
@@ -172,6 +183,10 @@ class NodeLifecycleController:
             return
         marked = self._with_ready(node, ready, "NodeStatusUnknown", self._now())
         self._write_node(attrs.evolve(marked, spec=attrs.evolve(marked.spec, taints=taints)), ACTOR)
+        rec = self.ctx.recorder
+        if rec.enabled and ready != "True" and node.status.ready:
+            # monitorNodeHealth: RecordNodeStatusChange(node, "NodeNotReady")
+            rec.event(node, "Normal", "NodeNotReady", f"Node {name} status is now: NodeNotReady", component=EVENT_SOURCE)
 
     def _evict(self, name: str, actor: str, delay: float | None = None) -> None:
         for pod in self._pods_on(name):
@@ -184,6 +199,11 @@ class NodeLifecycleController:
         pod = self.ctx.api.try_get("Pod", key[1], key[0])
         if pod is None or pod.metadata.deletion_timestamp is not None:
             return
+        rec = self.ctx.recorder
+        if rec.enabled and actor == EVICTION_ACTOR:
+            # deletePodHandler (pkg/controller/tainteviction) records it before deleting
+            rec.event(pod, "Normal", "TaintManagerEviction", f"Marking for deletion Pod {key[0]}/{key[1]}",
+                      component=EVICTION_ACTOR)
         self.ctx.api.delete("Pod", key[1], key[0], actor=actor)
         self._evicted += 1
 

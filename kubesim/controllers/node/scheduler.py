@@ -24,6 +24,12 @@ do not score (they are reported as :class:`kubesim.ModelWarning` when applied).
 The binding is one write (``pods/binding`` sets ``spec.nodeName`` and the ``PodScheduled``
 condition), made ``timing.scheduler_latency`` after the pod appears.
 
+Events (``pkg/scheduler/schedule_one.go``, source ``default-scheduler``): ``Normal Scheduled``
+"Successfully assigned <ns>/<pod> to <node>" after a binding succeeded; ``Warning
+FailedScheduling`` at each failed attempt, with :func:`fit_error_message`'s "0/N nodes are
+available: ..." (the filters' reasons per node, then the preemption post-filter's), "no nodes
+available to schedule pods" without nodes, and "binding rejected: ..." for a refused binding.
+
 Costs: ``O(log N)`` per binding for ``N`` nodes (a heap of (pods, random tie-break, node) with
 lazy invalidation) for a pod without placement constraints, which can use only untainted,
 uncordoned nodes; a pod with a node selector, node affinity or tolerations is placed by an
@@ -50,7 +56,52 @@ from kubesim.objects import (
     Toleration,
 )
 
-__all__ = ["Scheduler", "SchedulerStatistics", "tolerates", "node_matches_affinity", "TAINT_UNSCHEDULABLE"]
+__all__ = [
+    "Scheduler",
+    "SchedulerStatistics",
+    "tolerates",
+    "node_matches_affinity",
+    "fit_error_message",
+    "TAINT_UNSCHEDULABLE",
+    "COMPONENT",
+]
+
+#: The event source of the scheduler (``pkg/scheduler`` profile ``default-scheduler``).
+COMPONENT = "default-scheduler"
+# Filter reasons (pkg/scheduler/framework/plugins/*), in the default profile's filter order.
+REASON_UNSCHEDULABLE = "node(s) were unschedulable"  # nodeunschedulable.ErrReasonUnschedulable
+REASON_TAINT = "node(s) had untolerated taint(s)"  # tainttoleration.Filter (1.34+: no key/value)
+REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector"  # nodeaffinity.ErrReasonPod
+REASON_TOO_MANY_PODS = "Too many pods"  # noderesources.Fit, allocatable pods
+# DefaultPreemption's per-node answers (pkg/scheduler/framework/preemption/preemption.go):
+# a node rejected as UnschedulableAndUnresolvable is not helped by preemption; a full node could
+# be, but kubesim's pods all have priority 0, so there is never a lower-priority victim.
+PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling"
+PREEMPTION_NO_VICTIMS = "No preemption victims found for incoming pod"
+NO_NODES = "no nodes available to schedule pods"  # ErrNoNodesAvailable
+
+
+def _histogram(reasons: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for r in reasons:
+        counts[r] = counts.get(r, 0) + 1
+    return ", ".join(sorted(f"{n} {r}" for r, n in counts.items()))
+
+
+def fit_error_message(reasons: list[str]) -> str:
+    """``FitError.Error()`` (``pkg/scheduler/framework/types.go``) for one filter reason per
+    node, with DefaultPreemption's post-filter message: ``0/N nodes are available: <sorted
+    "count reason" histogram>. preemption: 0/N nodes are available: <histogram>.``
+
+    >>> fit_error_message([REASON_TOO_MANY_PODS, REASON_TAINT])
+    '0/2 nodes are available: 1 Too many pods, 1 node(s) had untolerated taint(s). preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.'
+    """
+    if not reasons:
+        return NO_NODES
+    n = len(reasons)
+    pre = [PREEMPTION_NO_VICTIMS if r == REASON_TOO_MANY_PODS else PREEMPTION_NOT_HELPFUL for r in reasons]
+    return (f"0/{n} nodes are available: {_histogram(reasons)}. "
+            f"preemption: 0/{n} nodes are available: {_histogram(pre)}.")
 
 TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
 _FILTERED_EFFECTS = ("NoSchedule", "NoExecute")
@@ -253,6 +304,25 @@ class Scheduler:
             return name
         return None
 
+    def _reasons(self, pod: Pod) -> list[str]:
+        """The first failing filter's reason on every known node (``O(N)``: only on failure)."""
+        spec = pod.spec
+        out = []
+        for name in sorted(self._ready):
+            taints = self._taints.get(name, ())
+            cordoned = any(t.key == TAINT_UNSCHEDULABLE and t.effect == "NoSchedule" for t in taints)
+            if cordoned and not any(tolerates(t, Taint(key=TAINT_UNSCHEDULABLE, effect="NoSchedule"))
+                                    for t in spec.tolerations):
+                out.append(REASON_UNSCHEDULABLE)
+            elif not self._ready[name] or not _tolerated(spec.tolerations, taints):
+                # a NotReady node carries node.kubernetes.io/not-ready upstream
+                out.append(REASON_TAINT)
+            elif not node_matches_affinity(spec, name, self._labels.get(name, {})):
+                out.append(REASON_AFFINITY)
+            else:
+                out.append(REASON_TOO_MANY_PODS)
+        return out
+
     def _bind(self, key: tuple[str, str]) -> None:
         if key not in self._pending:
             return
@@ -263,6 +333,10 @@ class Scheduler:
         node = self._choose(pod)
         if node is None:
             self._unschedulable += 1
+            rec = self.ctx.recorder
+            if rec.enabled:
+                rec.event(pod, "Warning", "FailedScheduling", fit_error_message(self._reasons(pod)),
+                          component=COMPONENT, action="Scheduling")
             return  # stays pending until a node frees up or appears
         del self._pending[key]
         now = self.ctx.api.epoch + int(self.ctx.clock.now)
@@ -279,10 +353,21 @@ class Scheduler:
             self.ctx.api.update(bound, actor="scheduler")
         except ServerTimeout:
             pass  # the binding was committed; the response was lost
-        except KubesimError:
+        except KubesimError as err:
             self._pending[key] = None
             self.ctx.clock.schedule(1.0, lambda: self._bind(key))
+            rec = self.ctx.recorder
+            if rec.enabled:
+                rec.event(pod, "Warning", "FailedScheduling",
+                          f'binding rejected: running Bind plugin "DefaultBinder": {err}',
+                          component=COMPONENT, action="Scheduling")
             return
+        else:
+            rec = self.ctx.recorder
+            if rec.enabled:
+                ns, name = key
+                rec.event(pod, "Normal", "Scheduled", f"Successfully assigned {ns}/{name} to {node}",
+                          component=COMPONENT, action="Binding")
         self._bound += 1
         self._pods_on[node] += 1
         self._push(node)  # the node's previous heap entry is now stale and dropped lazily

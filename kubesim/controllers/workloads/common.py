@@ -23,10 +23,10 @@ import attrs
 from kubesim.apiserver import APIServer, WatchEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import WorkQueue
-from kubesim.errors import KubesimError
+from kubesim.errors import KubesimError, NotFound
 from kubesim.objects import Pod
 
-__all__ = ["OwnedPods", "delete_pod", "is_available", "write_status"]
+__all__ = ["OwnedPods", "delete_pod", "try_delete_pod", "pod_event", "stateful_pod_event", "is_available", "write_status"]
 
 
 def is_available(pod: Pod, min_ready: int, now: int) -> bool:
@@ -106,8 +106,46 @@ def write_status(api: APIServer, queue: WorkQueue, obj: Any, status: Any, actor:
 def delete_pod(api: APIServer, pod: Pod, actor: str) -> bool:
     """Delete ``pod`` (``DeletePod``); ``True`` when it was deleted, ``False`` when it was
     already gone or the deletion was refused (the next sync retries)."""
+    return try_delete_pod(api, pod, actor) is None
+
+
+def try_delete_pod(api: APIServer, pod: Pod, actor: str) -> KubesimError | None:
+    """Delete ``pod``: ``None`` when it was deleted, else the refusal (``NotFound`` when it
+    was already gone)."""
     try:
         api.delete("Pod", pod.metadata.name, pod.metadata.namespace, actor=actor)
-    except KubesimError:
-        return False
-    return True
+    except KubesimError as err:
+        return err
+    return None
+
+
+def pod_event(recorder: Any, owner: Any, verb: str, pod_name: str, err: Exception | None, component: str) -> None:
+    """The Event ``RealPodControl`` (``pkg/controller/controller_utils.go``) records about the
+    owner after creating (``verb="create"``) or deleting a pod: ``Normal SuccessfulCreate``
+    "Created pod: <name>", ``Warning FailedCreate`` "Error creating: <err>", ``Normal
+    SuccessfulDelete`` "Deleted pod: <name>", ``Warning FailedDelete`` "Error deleting: <err>";
+    a deletion of a pod already gone records nothing. ``O(1)`` plus the Event write."""
+    if not recorder.enabled or owner is None:
+        return
+    if err is None:
+        done = "Created" if verb == "create" else "Deleted"
+        recorder.event(owner, "Normal", f"Successful{verb.capitalize()}", f"{done} pod: {pod_name}",
+                       component=component)
+    elif not isinstance(err, NotFound) or verb == "create":
+        doing = "creating" if verb == "create" else "deleting"
+        recorder.event(owner, "Warning", f"Failed{verb.capitalize()}", f"Error {doing}: {err}", component=component)
+
+
+def stateful_pod_event(recorder: Any, owner: Any, verb: str, pod_name: str, err: Exception | None) -> None:
+    """``StatefulPodControl.recordPodEvent`` (``pkg/controller/statefulset/stateful_pod_control.go``):
+    ``Successful<Verb>`` "<verb> Pod <pod> in StatefulSet <set> successful", or ``Warning
+    Failed<Verb>`` "<verb> Pod <pod> in StatefulSet <set> failed error: <err>". ``O(1)``."""
+    if not recorder.enabled or owner is None:
+        return
+    what = f"{verb} Pod {pod_name} in StatefulSet {owner.metadata.name}"
+    if err is None:
+        recorder.event(owner, "Normal", f"Successful{verb.capitalize()}", f"{what} successful",
+                       component="statefulset-controller")
+    else:
+        recorder.event(owner, "Warning", f"Failed{verb.capitalize()}", f"{what} failed error: {err}",
+                       component="statefulset-controller")

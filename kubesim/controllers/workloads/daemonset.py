@@ -40,8 +40,9 @@ from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.node.scheduler import node_matches_affinity, tolerates
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
-from kubesim.controllers.workloads.common import OwnedPods, delete_pod, write_status
+from kubesim.controllers.workloads.common import OwnedPods, pod_event, try_delete_pod, write_status
 from kubesim.controllers.workloads.common import is_available as _available
+from kubesim.controllers.workloads.replicaset import controller_owner
 from kubesim.controllers.workloads.revisions import pod_template_hash
 from kubesim.controllers.workloads.statefulset import REVISION_LABEL
 from kubesim.errors import KubesimError
@@ -353,15 +354,22 @@ class DaemonSetController:
         )
         try:
             created: Pod = self.ctx.api.create(pod, actor=ACTOR)
-        except KubesimError:
+        except KubesimError as err:
             self.queue.add_after(eu.object_key(ds), 1.0)
+            pod_event(self.ctx.recorder, ds, "create", "", err, ACTOR)
             return
         self._created += 1
         self._owned.add(eu.object_key(ds), created.metadata.name)
+        pod_event(self.ctx.recorder, ds, "create", created.metadata.name, None, ACTOR)
 
     def _delete(self, pod: Pod) -> None:
-        if delete_pod(self.ctx.api, pod, ACTOR):
+        err = try_delete_pod(self.ctx.api, pod, ACTOR)
+        if err is None:
             self._deleted += 1
+        if self.ctx.recorder.enabled:
+            ref = controller_owner(pod)
+            owner = None if ref is None else self.ctx.api.try_get("DaemonSet", ref.name, pod.metadata.namespace)
+            pod_event(self.ctx.recorder, owner, "delete", pod.metadata.name, err, ACTOR)
 
     # ------------------------------------------------------------------ introspection
 

@@ -29,7 +29,7 @@ from kubesim.controllers.workloads.rollout import (
     new_replica_set,
     plan_deployment_sync,
 )
-from kubesim.errors import AlreadyExists, NotFound
+from kubesim.errors import AlreadyExists, KubesimError, NotFound
 from kubesim.objects import Deployment, ReplicaSet
 
 __all__ = ["DeploymentController", "ACTOR"]
@@ -133,12 +133,25 @@ class DeploymentController:
         if (new_rs is None and not d.spec.paused) and (
             not recreate or (not old_running and all((rs.spec.replicas or 0) == 0 for rs in all_old))
         ):
+            wanted = new_replica_set(d, all_old)
+            rec = self.ctx.recorder
             try:
-                created = api.create(new_replica_set(d, all_old), actor=ACTOR)
+                created = api.create(wanted, actor=ACTOR)
                 self._rs_created += 1
                 rss = rss + [created]
             except AlreadyExists:
                 rss = self._replica_sets(d)
+            except KubesimError as err:
+                if rec.enabled:
+                    rec.event(d, "Warning", "FailedCreate",
+                              f'Failed to create new replica set "{wanted.metadata.name}": {err}', component=ACTOR)
+                raise
+            else:
+                n = created.spec.replicas or 0
+                if rec.enabled and n > 0:
+                    # getNewReplicaSet (pkg/controller/deployment/sync.go)
+                    rec.event(d, "Normal", "ScalingReplicaSet",
+                              f"Scaled up replica set {created.metadata.name} from 0 to {n}", component=ACTOR)
             new_rs = find_new_replica_set(d, rss)
         decisions = plan_deployment_sync(d, rss, old_pods_running=old_running)
         by_name = {rs.metadata.name: rs for rs in rss}
@@ -151,6 +164,13 @@ class DeploymentController:
                 continue
             by_name[dec.rs_name] = api.update(updated, actor=ACTOR)  # an error: the queue retries
             self._scales += 1
+            before, after = rs.spec.replicas or 0, updated.spec.replicas or 0
+            rec = self.ctx.recorder
+            if rec.enabled and before != after:
+                # scaleReplicaSet (pkg/controller/deployment/sync.go)
+                rec.event(d, "Normal", "ScalingReplicaSet",
+                          f"Scaled {'up' if before < after else 'down'} replica set {dec.rs_name} from {before} to {after}",
+                          component=ACTOR)
         rss = list(by_name.values())
         if new_rs is not None:
             new_rs = by_name[new_rs.metadata.name]

@@ -25,6 +25,7 @@ from sortedcontainers import SortedList
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
+from kubesim.controllers.workloads.common import pod_event
 from kubesim.controllers.workloads.ranking import DeletionRanking
 from kubesim.controllers.workloads.rollout import (
     calculate_replica_set_status,
@@ -34,7 +35,7 @@ from kubesim.controllers.workloads.rollout import (
     rank_pods_for_deletion,
     replicas_diff,
 )
-from kubesim.errors import NotFound
+from kubesim.errors import KubesimError, NotFound
 from kubesim.objects import ObjectMeta, OwnerReference, Pod, ReplicaSet, ReplicaSetStatus
 
 __all__ = ["ReplicaSetController", "ACTOR", "controller_owner"]
@@ -251,12 +252,17 @@ class ReplicaSetController:
                     doomed = get_pods_to_delete(active, self._related_pods(rs), -diff, now=now)
                 else:
                     doomed = self._ranking.smallest(key, -diff, now)
+                rec = self.ctx.recorder
                 for pod in doomed:
                     try:
                         last = api.delete("Pod", pod.metadata.name, ns, actor=ACTOR)
                     except NotFound:
-                        continue  # already gone
+                        continue  # already gone (DeletePod records nothing)
+                    except KubesimError as err:
+                        pod_event(rec, rs, "delete", pod.metadata.name, err, ACTOR)
+                        raise
                     self._deleted += 1
+                    pod_event(rec, rs, "delete", pod.metadata.name, None, ACTOR)
                     # expect our own deletion: marked terminating, or gone at once
                     if api.try_get("Pod", pod.metadata.name, ns) is None:
                         self._drop(key, idx, pod.metadata.name, int(last.metadata.resource_version or 0))
@@ -302,8 +308,13 @@ class ReplicaSetController:
             ),
             spec=tmpl.spec,
         )
-        created: Pod = self.ctx.api.create(pod, actor=ACTOR)
+        try:
+            created: Pod = self.ctx.api.create(pod, actor=ACTOR)
+        except KubesimError as err:
+            pod_event(self.ctx.recorder, rs, "create", "", err, ACTOR)
+            raise  # the queue retries
         self._created += 1
+        pod_event(self.ctx.recorder, rs, "create", created.metadata.name, None, ACTOR)
         return created
 
     def statistics(self) -> ReplicaSetStatistics:

@@ -40,8 +40,14 @@ import attrs
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
-from kubesim.controllers.workloads.common import OwnedPods, delete_pod, write_status
+from kubesim.controllers.workloads.common import (
+    OwnedPods,
+    stateful_pod_event,
+    try_delete_pod,
+    write_status,
+)
 from kubesim.controllers.workloads.common import is_available as _is_available
+from kubesim.controllers.workloads.replicaset import controller_owner
 from kubesim.controllers.workloads.revisions import pod_template_hash
 from kubesim.errors import AlreadyExists, KubesimError
 from kubesim.objects import (
@@ -285,16 +291,23 @@ class StatefulSetController:
             created: Pod = self.ctx.api.create(pod, actor=ACTOR)
         except AlreadyExists:
             return None  # the previous pod of this ordinal is still being removed
-        except KubesimError:
+        except KubesimError as err:
             self.queue.add_after(eu.object_key(sts), 1.0)
+            stateful_pod_event(self.ctx.recorder, sts, "create", name, err)
             return None
         self._created += 1
         self._owned.add(eu.object_key(sts), name)
+        stateful_pod_event(self.ctx.recorder, sts, "create", name, None)
         return created
 
     def _delete(self, pod: Pod) -> None:
-        if delete_pod(self.ctx.api, pod, ACTOR):
+        err = try_delete_pod(self.ctx.api, pod, ACTOR)
+        if err is None:
             self._deleted += 1
+        if self.ctx.recorder.enabled:
+            ref = controller_owner(pod)
+            owner = None if ref is None else self.ctx.api.try_get("StatefulSet", ref.name, pod.metadata.namespace)
+            stateful_pod_event(self.ctx.recorder, owner, "delete", pod.metadata.name, err)
 
     # ------------------------------------------------------------------ introspection
 
