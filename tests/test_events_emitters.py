@@ -1,0 +1,374 @@
+"""The components' Events (issue 17): reason, type, message and involved object of each emitter,
+against upstream's formats (the file each test cites), and the change log they leave.
+
+Expected messages are spelled out here from the upstream format strings, not read from the code
+under test; counts are derived from the emitted-per-pod rule.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import kubesim
+from kubesim import probes
+
+DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+{extra}      containers:
+      - name: nginx
+        image: {image}
+        ports: [{{containerPort: 80}}]
+{probes}"""
+
+POD = """
+apiVersion: v1
+kind: Pod
+metadata: {{name: web, labels: {{app: web}}}}
+spec:
+{extra}  containers:
+  - name: nginx
+    image: nginx:1.25
+    ports: [{{containerPort: 80}}]
+{probes}"""
+
+
+def events(c: kubesim.Cluster, reason: str | None = None) -> list[dict[str, Any]]:
+    """Every stored Event as its JSON document, oldest first (by creation, then name)."""
+    out = []
+    for e in c.list("Event", None):
+        doc = json.loads(e.content)
+        doc["_name"] = e.metadata.name
+        doc["_created"] = e.metadata.creation_timestamp
+        doc["_rv"] = int(e.metadata.resource_version)
+        out.append(doc)
+    out.sort(key=lambda d: d["_rv"])
+    return [d for d in out if reason is None or d["reason"] == reason]
+
+
+def deployment(c: kubesim.Cluster, replicas: int = 2, image: str = "nginx:1.25", probes_yaml: str = "",
+               extra: str = "") -> None:
+    c.apply_yaml(DEPLOYMENT.format(replicas=replicas, image=image, probes=probes_yaml, extra=extra))
+
+
+READINESS_8080 = """        readinessProbe:
+          httpGet: {path: /, port: 8080}
+          periodSeconds: 5
+"""
+
+
+# ------------------------------------------------------------------------------------ kubelet
+
+
+def test_readiness_probe_on_the_wrong_port_is_a_warning_unhealthy_with_connection_refused() -> None:
+    # pkg/kubelet/prober/prober.go: Eventf(ref, Warning, "Unhealthy", "%s probe failed: %s",
+    # probeType, output); pkg/probe/http/http.go returns Go's client error as the output:
+    # Get "<url>": dial tcp <ip>:<port>: connect: connection refused
+    c = kubesim.Cluster(seed=0, nodes=2)
+    deployment(c, probes_yaml=READINESS_8080)
+    c.run(until=30.0)
+    pods = {p.metadata.name: p for p in c.list("Pod")}
+    bad = events(c, "Unhealthy")
+    assert len(bad) == 2
+    for ev in bad:
+        pod = pods[ev["involvedObject"]["name"]]
+        ip = pod.status.pod_ip
+        assert ev["type"] == "Warning"
+        assert ev["message"] == (
+            f'Readiness probe failed: Get "http://{ip}:8080/": dial tcp {ip}:8080: connect: connection refused'
+        )
+        assert ev["involvedObject"]["kind"] == "Pod"
+        assert ev["involvedObject"]["uid"] == pod.metadata.uid
+        assert ev["involvedObject"]["fieldPath"] == "spec.containers{nginx}"
+        assert ev["source"] == {"component": "kubelet", "host": pod.spec.node_name}
+
+
+def test_a_started_container_is_pulled_created_started_in_that_order() -> None:
+    # pkg/kubelet/kuberuntime/kuberuntime_image.go (image present: "Container image %q already
+    # present on machine and can be accessed by the pod"), kuberuntime_container.go
+    # startContainer ("Container created", "Container started"), all Normal, about the container
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="", probes=""))
+    c.run(until=20.0)
+    kubelet = [e for e in events(c) if e["source"]["component"] == "kubelet"]
+    assert [(e["type"], e["reason"], e["message"]) for e in kubelet] == [
+        ("Normal", "Pulled", 'Container image "nginx:1.25" already present on machine and can be accessed by the pod'),
+        ("Normal", "Created", "Container created"),
+        ("Normal", "Started", "Container started"),
+    ]
+    assert all(e["involvedObject"]["fieldPath"] == "spec.containers{nginx}" for e in kubelet)
+
+
+def test_a_failing_liveness_probe_is_unhealthy_then_killing_then_a_restart() -> None:
+    # prober.go "Liveness probe failed: ..."; kuberuntime_manager.go computePodActions:
+    # "Container %s failed liveness probe" + ", will be restarted"; then startContainer again
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="", probes="""    livenessProbe:
+      tcpSocket: {port: 80}
+      periodSeconds: 10
+      failureThreshold: 3
+"""))
+    c.controllers["kubelet"].set_behaviour(("default", "web"), probes.AppBehaviour(unready=[(5, 1000)]))
+    c.run(until=120.0)
+    pod = c.get("Pod", "web")
+    ip = pod.status.pod_ip
+    reasons = [(e["reason"], e["message"]) for e in events(c) if e["source"]["component"] == "kubelet"]
+    i = reasons.index(("Unhealthy", f"Liveness probe failed: dial tcp {ip}:80: connect: connection refused"))
+    assert reasons[i + 1] == ("Killing", "Container nginx failed liveness probe, will be restarted")
+    assert pod.status.container_statuses[0].restart_count >= 1
+    # the restart's Pulled/Created/Started repeat the first ones: the correlator counts them
+    started = events(c, "Started")
+    assert len(started) == 1 and started[0]["count"] == 1 + pod.status.container_statuses[0].restart_count
+
+
+def test_a_deleted_pod_is_killing_stopping_container() -> None:
+    # kuberuntime_container.go killContainer: "Stopping container %s" (Normal Killing)
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="", probes=""))
+    c.run(until=10.0)
+    c.delete("Pod", "web")
+    c.run(until=60.0)
+    killing = events(c, "Killing")
+    assert [(e["type"], e["message"], e["involvedObject"]["fieldPath"]) for e in killing] == [
+        ("Normal", "Stopping container nginx", "spec.containers{nginx}")
+    ]
+
+
+def test_a_crash_looping_container_is_back_off() -> None:
+    # kuberuntime_manager.go doBackOff: Eventf(pod, Warning, "BackOff", "Back-off restarting
+    # failed container %s in pod %v", name, format.Pod(pod)); format.Pod is name_namespace(uid)
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="", probes=""))
+    c.controllers["kubelet"].set_behaviour(("default", "web"), probes.AppBehaviour(exit_after=2))
+    c.run(until=60.0)
+    pod = c.get("Pod", "web")
+    back = events(c, "BackOff")
+    assert back, "a second crash within the back-off window waits in CrashLoopBackOff"
+    assert back[0]["type"] == "Warning"
+    assert back[0]["message"] == (
+        f"Back-off restarting failed container nginx in pod web_default({pod.metadata.uid})"
+    )
+    assert "fieldPath" not in back[0]["involvedObject"]  # about the pod, not a container
+
+
+def test_probe_failure_messages_per_cause() -> None:
+    # pkg/probe/tcp/tcp.go (the dial error), pkg/probe/http/http.go ("HTTP probe failed with
+    # statuscode: %d"; the client timeout), pkg/probe/util.go ResolveContainerPort errors and
+    # prober.go's "%s probe errored and resulted in %s state: %s"
+    from kubesim.objects import (
+        Container,
+        ContainerPort,
+        ExecAction,
+        HTTPGetAction,
+        Probe,
+        TCPSocketAction,
+    )
+
+    c = Container("web", ports=[ContainerPort(80, name="http")])
+    http = Probe(http_get=HTTPGetAction(port="http", path="/healthz"), timeout_seconds=1)
+    ok = probes.AppBehaviour(unready=[(10, 20)])
+    assert probes.probe_failure_message("Readiness", http, c, ok, "10.0.0.1", 15) == (
+        "Readiness probe failed: HTTP probe failed with statuscode: 503"
+    )
+    slow = probes.AppBehaviour(response_seconds=2)
+    assert probes.probe_failure_message("Liveness", http, c, slow, "10.0.0.1", 15) == (
+        'Liveness probe failed: Get "http://10.0.0.1:80/healthz": context deadline exceeded '
+        "(Client.Timeout exceeded while awaiting headers)"
+    )
+    tcp = Probe(tcp_socket=TCPSocketAction(port=81))
+    assert probes.probe_failure_message("Startup", tcp, c, ok, "fd00::1", 0) == (
+        "Startup probe failed: dial tcp [fd00::1]:81: connect: connection refused"
+    )
+    named = Probe(http_get=HTTPGetAction(port="metrics"))
+    assert probes.probe_failure_message("Readiness", named, c, ok, "10.0.0.1", 0) == (
+        'Readiness probe errored and resulted in unknown state: strconv.Atoi: parsing "metrics": invalid syntax'
+    )
+    assert probes.probe_failure_message("Readiness", Probe(exec=ExecAction(("cat", "/ok"))), c, ok, "", 15) == (
+        "Readiness probe failed: "
+    )
+
+
+# ------------------------------------------------------------------------------------ scheduler
+
+
+def test_scheduled_names_the_pod_and_the_node() -> None:
+    # pkg/scheduler/schedule_one.go: Eventf(pod, nil, Normal, "Scheduled", "Binding",
+    # "Successfully assigned %v/%v to %v", ns, name, node)
+    c = kubesim.Cluster(seed=0, nodes=2)
+    c.apply_yaml(POD.format(extra="", probes=""))
+    c.run(until=10.0)
+    pod = c.get("Pod", "web")
+    (ev,) = events(c, "Scheduled")
+    assert ev["type"] == "Normal"
+    assert ev["message"] == f"Successfully assigned default/web to {pod.spec.node_name}"
+    assert ev["source"] == {"component": "default-scheduler"}
+    assert ev["involvedObject"]["uid"] == pod.metadata.uid
+
+
+def test_an_unschedulable_pod_is_failed_scheduling_with_the_node_histogram() -> None:
+    # pkg/scheduler/framework/types.go FitError.Error: "0/%v nodes are available: <sorted
+    # "count reason">." + the DefaultPreemption post-filter's "preemption: 0/%v nodes are
+    # available: <count> Preemption is not helpful for scheduling."
+    c = kubesim.Cluster(seed=0, nodes=2)
+    c.apply_yaml(POD.format(extra="  nodeSelector: {disk: ssd}\n", probes=""))
+    c.run(until=10.0)
+    bad = events(c, "FailedScheduling")
+    assert bad and bad[0]["type"] == "Warning"
+    assert bad[0]["message"] == (
+        "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. "
+        "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+    )
+    assert not events(c, "Scheduled")
+
+
+def test_failed_scheduling_counts_each_nodes_first_failing_filter() -> None:
+    # the default profile's filter order: NodeUnschedulable, TaintToleration, NodeAffinity,
+    # NodeResourcesFit ("Too many pods"; preemption finds no lower-priority victim)
+    from kubesim.controllers.node.scheduler import fit_error_message
+
+    assert fit_error_message([
+        "node(s) were unschedulable", "node(s) had untolerated taint(s)", "Too many pods", "Too many pods",
+    ]) == (
+        "0/4 nodes are available: 1 node(s) had untolerated taint(s), 1 node(s) were unschedulable, "
+        "2 Too many pods. preemption: 0/4 nodes are available: 2 No preemption victims found for incoming pod, "
+        "2 Preemption is not helpful for scheduling."
+    )
+    assert fit_error_message([]) == "no nodes available to schedule pods"
+    c = kubesim.Cluster(seed=0, nodes=2)
+    c.controllers["nodelifecycle"].cordon("node-1")
+    c.run(until=1.0)
+    c.apply_yaml(POD.format(extra="  nodeSelector: {disk: ssd}\n", probes=""))
+    c.run(until=10.0)
+    assert events(c, "FailedScheduling")[0]["message"].startswith(
+        "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, "
+        "1 node(s) were unschedulable. "
+    )
+
+
+# ------------------------------------------------------------------------------------ workloads
+
+
+def test_a_rolling_update_scales_up_and_down_in_upstream_order() -> None:
+    # pkg/controller/deployment/sync.go scaleReplicaSet: "Scaled %s replica set %s from %d to %d"
+    # about the Deployment. With 2 replicas, maxSurge 25% -> 1 and maxUnavailable 25% -> 0:
+    # new 0->1, old 2->1, new 1->2, old 1->0.
+    c = kubesim.Cluster(seed=0, nodes=2)
+    deployment(c)
+    c.run(until=30.0)
+    (old,) = c.list("ReplicaSet")
+    c.kubectl("set image deployment/web nginx=nginx:1.26")
+    c.run(until=200.0)
+    new = next(rs for rs in c.list("ReplicaSet") if rs.metadata.name != old.metadata.name)
+    o, n = old.metadata.name, new.metadata.name
+    scaling = [(e["type"], e["message"]) for e in events(c, "ScalingReplicaSet")]
+    assert scaling == [
+        ("Normal", f"Scaled up replica set {o} from 0 to 2"),
+        ("Normal", f"Scaled up replica set {n} from 0 to 1"),
+        ("Normal", f"Scaled down replica set {o} from 2 to 1"),
+        ("Normal", f"Scaled up replica set {n} from 1 to 2"),
+        ("Normal", f"Scaled down replica set {o} from 1 to 0"),
+    ]
+    assert {e["involvedObject"]["kind"] for e in events(c, "ScalingReplicaSet")} == {"Deployment"}
+    # pkg/controller/controller_utils.go RealPodControl: "Deleted pod: %v" about the ReplicaSet
+    deleted = events(c, "SuccessfulDelete")
+    assert len(deleted) == 2 and all(e["involvedObject"]["name"] == o for e in deleted)
+    assert all(e["message"].startswith(f"Deleted pod: {o}-") for e in deleted)
+    assert {e["source"]["component"] for e in deleted} == {"replicaset-controller"}
+
+
+def test_event_writes_of_a_small_deployment() -> None:
+    # per pod: SuccessfulCreate (replicaset-controller), Scheduled (default-scheduler), Pulled,
+    # Created, Started (kubelet) = 5 Event creates; plus one ScalingReplicaSet for the
+    # Deployment; nothing repeats, so no patch.
+    replicas = 3
+    c = kubesim.Cluster(seed=0, nodes=2)
+    deployment(c, replicas=replicas)
+    c.run(until=60.0)
+    writes = [r for r in c.changes if r.kind == "Event"]
+    assert sum(1 for r in writes if r.verb == "create") == 5 * replicas + 1
+    assert all(r.verb == "create" for r in writes)
+    by_actor: dict[str, int] = {}
+    for r in writes:
+        by_actor[r.actor] = by_actor.get(r.actor, 0) + 1
+    assert sum(by_actor.values()) == 5 * replicas + 1
+
+
+def test_statefulset_records_its_pod_creations() -> None:
+    # pkg/controller/statefulset/stateful_pod_control.go recordPodEvent:
+    # "%s Pod %s in StatefulSet %s successful" with reason Successful<Verb>
+    c = kubesim.Cluster(seed=0, nodes=2)
+    c.apply_yaml("""
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: "postgres:16"}]
+""")
+    c.run(until=60.0)
+    made = [(e["reason"], e["message"]) for e in events(c, "SuccessfulCreate")]
+    assert made == [
+        ("SuccessfulCreate", "create Pod db-0 in StatefulSet db successful"),
+        ("SuccessfulCreate", "create Pod db-1 in StatefulSet db successful"),
+    ]
+    assert {e["source"]["component"] for e in events(c, "SuccessfulCreate")} == {"statefulset-controller"}
+
+
+# ------------------------------------------------------------------------------------ node lifecycle
+
+
+def test_an_unreachable_node_marks_its_pods_node_not_ready() -> None:
+    # pkg/controller/util/node/controller_utils.go MarkPodsNotReady: Warning NodeNotReady
+    # "Node is not ready" about each pod; RecordNodeStatusChange: "Node %s status is now: %s"
+    c = kubesim.Cluster(seed=0, nodes=2)
+    deployment(c)
+    c.run(until=30.0)
+    node = c.list("Pod")[0].spec.node_name
+    c.controllers["nodelifecycle"].fail_node(node)
+    c.run(until=120.0)
+    on_node = [e for e in events(c, "NodeNotReady") if e["involvedObject"]["kind"] == "Pod"]
+    assert on_node and all((e["type"], e["message"]) == ("Warning", "Node is not ready") for e in on_node)
+    (node_ev,) = [e for e in events(c, "NodeNotReady") if e["involvedObject"]["kind"] == "Node"]
+    assert node_ev["message"] == f"Node {node} status is now: NodeNotReady"
+    assert {e["source"]["component"] for e in events(c, "NodeNotReady")} == {"node-controller"}
+
+
+# ------------------------------------------------------------------------------------ the change log
+
+
+def _scenario(events_on: bool) -> kubesim.Cluster:
+    c = kubesim.Cluster(seed=3, nodes=2, events=events_on)
+    deployment(c, probes_yaml=READINESS_8080)
+    c.apply_yaml(POD.format(extra="  nodeSelector: {disk: ssd}\n", probes=""))
+    c.run(until=40.0)
+    c.kubectl("set image deployment/web nginx=nginx:1.26")
+    c.run(until=120.0)
+    c.delete("Pod", "web")
+    c.run(until=200.0)
+    return c
+
+
+def test_events_change_no_other_write() -> None:
+    """With Events on, the non-Event records are those without, but for seq and the
+    resourceVersion (and the digits it takes in the sizes)."""
+    off, on = _scenario(False), _scenario(True)
+    assert not [r for r in off.changes if r.kind == "Event"]
+    assert [r for r in on.changes if r.kind == "Event"]
+
+    def key(r: Any) -> tuple[Any, ...]:
+        return (r.time, r.verb, r.kind, r.namespace, r.name, r.actor, r.outcome, r.cause, r.labels)
+
+    assert [key(r) for r in on.changes if r.kind != "Event"] == [key(r) for r in off.changes]
