@@ -247,7 +247,7 @@ class EventRecorder:
             raise TypeError("an enabled EventRecorder needs the API server")
         self.enabled = enabled
         self._api = api
-        self._clock = api.clock if api is not None else None
+        self._clock: Any = api.clock if api is not None else None
         #: the Event uids' own stream: drawing from it shifts nothing else
         self._rng = random.Random(f"{seed}/events")
         self._correlators: dict[tuple[str, str], EventCorrelator] = {}

@@ -597,6 +597,11 @@ def to_manifest_body(obj: InertObject) -> dict[str, Any]:
     """The fields after ``metadata`` as the API server serves them: normalised by the schema
     when the kind has one and every field is known, else as stored. ``O(size)``."""
     body = content(obj)
+    if obj.kind == "Event":  # kubesim.events: Go struct order
+        from kubesim.wire.events import event_json_body
+
+        served = event_json_body(body)
+        return body if served is None else served
     if obj.kind in SCHEMAS:
         try:
             return _normalise(obj.kind, body)
@@ -612,6 +617,10 @@ def exact_sizes(obj: InertObject) -> bool:
 
 
 def _exact_bytes(obj: InertObject) -> bytes | None:
+    if obj.kind == "Event":  # kubesim.events: its own encoder, times included
+        from kubesim.wire.events import event_content_proto
+
+        return event_content_proto(content(obj))
     if obj.kind not in SCHEMAS:
         return None
     try:

@@ -583,7 +583,9 @@ def test_describe_service_lists_ready_endpoints_from_slices() -> None:
         "Internal Traffic Policy:  Cluster\n"
         "Events:                   <none>\n"
     )
-    assert store.calls[-1] == ("EndpointSlice", "default", "kubernetes.io/service-name=nginx-service")
+    # the slices, then the namespace's Events for the Events section
+    assert store.calls[-2:] == [("EndpointSlice", "default", "kubernetes.io/service-name=nginx-service"),
+                                ("Event", "default", None)]
 
 
 def test_describe_service_skips_not_ready_endpoints_and_shows_none_without_slices() -> None:
@@ -703,7 +705,10 @@ def test_describe_all_of_a_type_separated_by_blank_lines() -> None:
     store = FakeStore(endpoints("a", ["10.0.0.1"]), endpoints("b", []))
     out = get(store, "describe ep")
     assert out.count("Name:") == 2
-    assert "Events:  <none>\n\n\nName:         b\n" in out
+    # several objects: no Events section (describe.go Run turns ShowEvents off), unless asked
+    assert "Events:" not in out and "80    TCP\n\n\n\nName:         b\n" in out
+    assert get(store, "describe ep --show-events").count("Events:  <none>\n") == 2
+    assert "Events:" in get(store, "describe ep a")
     assert get(FakeStore(), "describe ep") == "No resources found in default namespace.\n"
 
 

@@ -15,7 +15,7 @@ import attrs
 from kubesim.errors import InvalidSelector, KubectlError, NotFound
 from kubesim.kinds import KIND_INFO, KindInfo
 from kubesim.kubectl.common import KubectlOutput, Store, resolve_resource
-from kubesim.kubectl.describe import _DESCRIBERS
+from kubesim.kubectl.describe import _DESCRIBERS, SHOW_EVENTS
 from kubesim.kubectl.printers import (
     _render_table,
     parse_custom_columns,
@@ -47,11 +47,13 @@ _FLAGS: dict[str, dict[str, tuple[str, bool]]] = {
         "label-columns": ("L", True),
         "sort-by": ("", True),
         "show-kind": ("", False),
+        "field-selector": ("", True),
     },
     "describe": {
         "namespace": ("n", True),
         "all-namespaces": ("A", False),
         "selector": ("l", True),
+        "show-events": ("", False),
     },
     "apply": {**_COMMON_WRITE},
     "delete": {**_COMMON_WRITE, "selector": ("l", True), "all": ("", False), "wait": ("", False),
@@ -77,6 +79,8 @@ class _Options:
     label_columns: list[str] = attrs.field(factory=list)
     sort_by: str = ""
     show_kind: bool = False
+    field_selector: str = ""
+    show_events: bool | None = None  # describe: None unless --show-events was given
     # write commands
     filename: list[str] = attrs.field(factory=list)
     recursive: bool = False
@@ -95,7 +99,7 @@ class _Options:
     timeout: str = ""
 
 
-_VALUE_FLAGS = {"namespace", "selector", "output", "sort-by", "grace-period", "replicas", "patch", "type",
+_VALUE_FLAGS = {"namespace", "selector", "output", "sort-by", "field-selector", "grace-period", "replicas", "patch", "type",
                 "to-revision", "revision", "timeout"}
 
 
@@ -248,7 +252,43 @@ def _fetch(
                 errors.append(_not_found(err))
         return found, errors
     namespace = None if opts.all_namespaces else opts.namespace
-    return _list(store, res, namespace, opts.selector), []
+    objs = _list(store, res, namespace, opts.selector)
+    if opts.field_selector.strip():
+        objs = _field_filter(objs, res, opts.field_selector, opts.selector)
+    return objs, []
+
+
+def _field_filter(objs: list[Any], res: KindInfo, text: str, selector: str | None) -> list[Any]:
+    """``--field-selector``: ``a=b``, ``a==b``, ``a!=b`` terms, comma-separated, over the fields
+    the API server selects on: ``metadata.name`` and ``metadata.namespace`` for every kind, and
+    an Event's (:data:`kubesim.kubectl.events.EVENT_FIELDS`). ``O(n × terms)``."""
+    from kubesim.kubectl.events import EVENT_FIELDS, event_field_values
+
+    terms: list[tuple[str, bool, str]] = []
+    for term in text.split(","):
+        if not term:
+            continue
+        for op in ("!=", "==", "="):
+            field, found, value = term.partition(op)
+            if found:
+                terms.append((field.strip(), op == "!=", value))
+                break
+        else:
+            raise KubectlError(f"Error from server (BadRequest): invalid selector: '{text}'; can't understand '{term}'")
+    allowed = {"metadata.name", "metadata.namespace", *(EVENT_FIELDS if res.kind == "Event" else ())}
+    for field, _, _ in terms:
+        if field not in allowed:
+            gv = f"{res.group}/{res.version}"
+            raise KubectlError(
+                f'Error from server (BadRequest): Unable to find "{gv}, Resource={res.plural}" that match label '
+                f'selector "{selector or ""}", field selector "{text}": field label not supported: {field}')
+    out = []
+    for o in objs:
+        values = event_field_values(o) if res.kind == "Event" else {
+            "metadata.name": o.metadata.name, "metadata.namespace": o.metadata.namespace}
+        if all((values[f] != v) if neg else (values[f] == v) for f, neg, v in terms):
+            out.append(o)
+    return out
 
 
 def _structured(objs: list[Any], single: bool, fmt: str) -> str:
@@ -402,8 +442,10 @@ def _describe(argv: Sequence[str], store: Store, now: int) -> KubectlOutput:
             "for a complete list of supported resources."
         )
     groups = _split_args(positional)
-    texts: list[str] = []
+    # (describer, object, text after it), rendered once it is known whether Events show
+    pending: list[tuple[Callable[[Any, Store, int], str], Any, str]] = []
     errors: list[str] = []
+    prefix_matched = False
     for res, names in groups:
         describer = _DESCRIBERS.get(res.kind)
         if describer is None:
@@ -411,7 +453,7 @@ def _describe(argv: Sequence[str], store: Store, now: int) -> KubectlOutput:
         if names and not opts.all_namespaces and not opts.selector:
             for name in names:
                 try:
-                    texts.append(describer(store.get(res.kind, name, opts.namespace), store, now))
+                    pending.append((describer, store.get(res.kind, name, opts.namespace), ""))
                 except NotFound as err:
                     # DescribeMatchingResources: "describe TYPE PREFIX" describes every name
                     # with that prefix when there is no exact match.
@@ -421,11 +463,21 @@ def _describe(argv: Sequence[str], store: Store, now: int) -> KubectlOutput:
                     ]
                     if not prefixed:
                         errors.append(_not_found(err))
-                    texts += [describer(o, store, now) + "\n" for o in prefixed]
+                    prefix_matched = True
+                    pending += [(describer, o, "\n") for o in prefixed]
         else:
             objs, errs = _fetch(store, res, names, opts)
             errors += errs
-            texts += [describer(o, store, now) for o in objs]
+            pending += [(describer, o, "") for o in objs]
+    # describe.go Run: Events show for a single object only (not for several, a failed lookup
+    # or a prefix match) unless --show-events says otherwise
+    show = opts.show_events if opts.show_events is not None else (
+        len(pending) <= 1 and not errors and not prefix_matched)
+    token = SHOW_EVENTS.set(show)
+    try:
+        texts = [describer(o, store, now) + after for describer, o, after in pending]
+    finally:
+        SHOW_EVENTS.reset(token)
     out = "\n\n".join(texts)
     if errors:
         return KubectlOutput(out, "".join(e + "\n" for e in errors), 1)

@@ -3,16 +3,17 @@ with padding 2, one describer per kind: Service, Endpoints, EndpointSlice, Pod, 
 ReplicaSet, Node and Namespace.
 
 The text is kubectl 1.36's (``#success=1 #failure=3`` probes, no ``Kube-Proxy Version``).
-kubesim stores no Events, Leases, ResourceQuotas or LimitRanges: describers print
-``Events:  <none>`` (a cluster whose events have expired), and for a node and a namespace what
-kubectl prints against a server without those resources (``Failed to get lease: the server
-could not find the requested resource``; no quota or limit-range sections). The tests compare
+Every describer but the namespace's ends with the ``Events:`` section of the Events written
+about the object (:mod:`kubesim.kubectl.events`; ``Events:  <none>`` without any). kubesim
+stores no Leases: for a node it prints what kubectl prints against a server without them
+(``Failed to get lease: the server could not find the requested resource``). The tests compare
 deployment, replicaset, node, namespace and pod descriptions with real kubectl's against
 ``kubesim serve``.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,6 +30,7 @@ from kubesim.kubectl.common import (
     format_labels,
     tabwrite,
 )
+from kubesim.kubectl.events import describe_events, events_about
 from kubesim.kubectl.printers import _list_with_more, _service_type
 from kubesim.objects import (
     Container,
@@ -52,6 +54,10 @@ from kubesim.objects import (
 
 # --------------------------------------------------------------------------------------------
 # describe (describe.go)
+
+#: Whether describers print the ``Events:`` section (``DescriberSettings.ShowEvents``): kubectl
+#: turns it off when it describes more than one object, unless ``--show-events`` is given.
+SHOW_EVENTS: contextvars.ContextVar[bool] = contextvars.ContextVar("SHOW_EVENTS", default=True)
 
 
 class _Writer:
@@ -99,8 +105,11 @@ class _Writer:
         self.labels("Labels", meta.labels)
         self.annotations("Annotations", meta.annotations)
 
-    def events(self) -> None:
-        self.write(0, "Events:\t<none>\n")
+    def events(self, obj: Any, store: Store, now: int) -> None:
+        """The ``Events:`` section: the Events about ``obj`` (:mod:`kubesim.kubectl.events`);
+        nothing at all when :data:`SHOW_EVENTS` is false (kubectl describing several objects)."""
+        if SHOW_EVENTS.get():
+            self.write(0, describe_events(events_about(store, obj), now))
 
     def text(self) -> str:
         return tabwrite("".join(self._parts), padding=2)
@@ -186,7 +195,7 @@ def _describe_service(svc: Service, store: Store, now: int) -> str:
         w.write(0, f"Internal Traffic Policy:\t{spec.internal_traffic_policy}\n")
     if spec.traffic_distribution is not None:
         w.write(0, f"Traffic Distribution:\t{spec.traffic_distribution}\n")
-    w.events()
+    w.events(svc, store, now)
     return w.text()
 
 
@@ -204,7 +213,7 @@ def _describe_endpoints(ep: Endpoints, store: Store, now: int) -> str:
             for p in ss.ports:
                 w.write(2, f"{p.name or '<unset>'}\t{p.port}\t{p.protocol}\n")
         w.write(0, "\n")
-    w.events()
+    w.events(ep, store, now)
     return w.text()
 
 
@@ -236,7 +245,7 @@ def _describe_endpoint_slice(eps: EndpointSlice, store: Store, now: int) -> str:
                 w.write(2, f"TargetRef:\t{e.target_ref.kind}/{e.target_ref.name}\n")
             w.write(2, f"NodeName:\t{'<unset>' if e.node_name is None else e.node_name}\n")
             w.write(2, f"Zone:\t{'<unset>' if e.zone is None else e.zone}\n")
-    w.events()
+    w.events(eps, store, now)
     return w.text()
 
 
@@ -414,7 +423,7 @@ def _describe_pod(pod: Pod, store: Store, now: int) -> str:
     w.write(0, f"QoS Class:\t{_qos_class(pod)}\n")
     w.labels("Node-Selectors", spec.node_selector)
     _tolerations(w, "Tolerations", spec.tolerations)
-    w.events()
+    w.events(pod, store, now)
     return w.text()
 
 
@@ -536,7 +545,7 @@ def _describe_deployment(d: Deployment, store: Store, now: int) -> str:
     if old or new:
         w.write(0, f"OldReplicaSets:\t{_replica_sets_by_labels(old)}\n")
         w.write(0, f"NewReplicaSet:\t{_replica_sets_by_labels(new)}\n")
-    w.events()
+    w.events(d, store, now)
     return w.text()
 
 
@@ -571,7 +580,7 @@ def _describe_replica_set(rs: ReplicaSet, store: Store, now: int) -> str:
     w.write(0, f"Pods Status:\t{_pods_status(rs, store)}\n")
     _describe_pod_template(w, rs.spec.template)
     _workload_conditions(w, rs.status)
-    w.events()
+    w.events(rs, store, now)
     return w.text()
 
 
@@ -804,7 +813,7 @@ def _describe_node(node: Node, store: Store, now: int) -> str:
         if isinstance(p, Pod) and p.spec.node_name == meta.name and p.status.phase not in ("Succeeded", "Failed")
     ]
     _describe_node_resource(w, node, pods, now)
-    w.events()
+    w.events(node, store, now)
     return w.text()
 
 

@@ -2,7 +2,8 @@
 kubectl's printers (``pkg/printers/internalversion/printers.go``): ConfigMap (DATA), Secret
 (TYPE, DATA), ServiceAccount (SECRETS), Job, CronJob, Ingress, HorizontalPodAutoscaler,
 PodDisruptionBudget, Role/ClusterRole (CREATED AT), RoleBinding/ClusterRoleBinding (ROLE),
-NetworkPolicy (POD-SELECTOR), IngressClass; NAME and AGE for the others. Nothing runs an inert
+NetworkPolicy (POD-SELECTOR), IngressClass, Event (:mod:`kubesim.kubectl.events`); NAME and AGE
+for the others. Nothing runs an inert
 object, so a Job shows ``Running`` with ``0/1`` completions for ever, an HPA ``<unknown>``
 metrics, a PDB no allowed disruptions: exactly what kubectl prints for them on a cluster
 without those controllers. Every row is ``O(size of the object)``.
@@ -15,6 +16,7 @@ from typing import Any
 
 from kubesim.inert import InertObject, content
 from kubesim.kubectl.common import _age
+from kubesim.kubectl.events import EVENT_COLUMNS, event_row
 from kubesim.manifests.times import format_time
 
 __all__ = ["INERT_TABLES"]
@@ -236,4 +238,5 @@ INERT_TABLES: dict[str, tuple[tuple[tuple[str, bool], ...], _Row]] = {
     "LimitRange": ((("Name", False), ("Created At", False)), _created_at),
     "PersistentVolumeClaim": (_NAME_AGE, _name_age),
     "ResourceQuota": (_NAME_AGE, _name_age),
+    "Event": (EVENT_COLUMNS, event_row),
 }

@@ -5,7 +5,8 @@ Field selectors follow ``k8s.io/apimachinery/pkg/fields/selector.go`` (``a=b``, 
 (``pkg/registry/core/pod/strategy.go`` ``ToSelectableFields`` and friends): every kind has
 ``metadata.name`` and ``metadata.namespace``; Pods add ``spec.nodeName``, ``spec.restartPolicy``,
 ``spec.schedulerName``, ``status.phase``, ``status.podIP``; Nodes ``spec.unschedulable``;
-Namespaces ``status.phase``; ReplicaSets ``status.replicas``. An unsupported field is a 400
+Namespaces ``status.phase``; ReplicaSets ``status.replicas``; Events ``involvedObject.*``,
+``reason``, ``reportingComponent``, ``source`` and ``type``. An unsupported field is a 400
 ``field label not supported: <field>``, as the API server answers.
 
 Continue tokens are opaque base64 JSON holding the resourceVersion of the first page and the
@@ -20,6 +21,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from kubesim.kubectl.events import EVENT_FIELDS as _EVENT_FIELDS
 from kubesim.serve.status import ApiError
 
 __all__ = ["FieldSelector", "parse_field_selector", "encode_continue", "decode_continue"]
@@ -40,13 +42,21 @@ def _pod_fields(obj: Any) -> dict[str, str]:
     }
 
 
+def _event_fields(obj: Any) -> dict[str, str]:
+    from kubesim.kubectl.events import event_field_values
+
+    return event_field_values(obj)
+
+
 _EXTRA: dict[str, Callable[[Any], dict[str, str]]] = {
+    "Event": _event_fields,
     "Pod": _pod_fields,
     "Node": lambda o: {"spec.unschedulable": "true" if o.spec.unschedulable else "false"},
     "Namespace": lambda o: {"status.phase": "Terminating" if o.metadata.deletion_timestamp is not None else "Active"},
     "ReplicaSet": lambda o: {"status.replicas": str(o.status.replicas)},
 }
 _EXTRA_NAMES = {
+    "Event": _EVENT_FIELDS,
     "Pod": ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
             "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"),
     "Node": ("spec.unschedulable",),
@@ -88,7 +98,7 @@ def _unescape(s: str) -> str:
 
 
 def parse_field_selector(text: str, kind: str) -> FieldSelector:
-    """Parse ``text`` for ``kind`` (``""``: the read-only events, which accept any field).
+    """Parse ``text`` for ``kind``.
     Raises a 400 :class:`ApiError` for bad syntax or an unsupported field. ``O(len(text))``."""
     out: FieldSelector = []
     if not text.strip():

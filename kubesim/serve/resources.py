@@ -4,8 +4,8 @@ Every modelled kind of :data:`kubesim.kinds.KIND_INFO` is served with the verbs 
 registry, its ``status`` subresource where upstream has one, ``scale`` for Deployments,
 ReplicaSets and StatefulSets, ``eviction`` (``policy/v1``) for Pods. The kinds kubesim stores without a model (``inert``: ConfigMaps, Secrets, Jobs, RBAC,
 ... when :mod:`kubesim.kinds` lists them) are served too, without subresources, in JSON only,
-with a schema that keeps unknown fields. ``events`` (core ``v1``) is served read-only and always empty: kubesim records no
-Events, and ``kubectl describe`` then prints ``Events:  <none>`` as kubesim's own describe does.
+with a schema that keeps unknown fields. ``events`` (core ``v1``, :mod:`kubesim.events`) is one of those: the Events the
+components write, listed by ``kubectl get events`` and by the ``Events:`` section of ``kubectl describe``.
 
 ``O(1)`` lookups.
 """
@@ -43,7 +43,6 @@ def _version() -> dict[str, str]:
 SERVER_VERSION = _version()
 
 _RW_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
-_RO_VERBS = ("get", "list", "watch")
 
 
 class Resource(NamedTuple):
@@ -101,7 +100,6 @@ def _build() -> tuple[Resource, ...]:
             kind, info.group, info.version, info.plural, info.singular, info.short_names,
             info.namespaced, _RW_VERBS, subs, ("all",) if kind in _ALL else (), kind + "List", kind, inert,
         ))
-    out.append(Resource("", "", "v1", "events", "event", ("ev",), True, _RO_VERBS, (), (), "EventList", "Event"))
     out.sort(key=lambda r: (r.group != "", r.group != "apps", r.group))  # core, apps, then the others
     return tuple(out)
 

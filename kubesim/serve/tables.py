@@ -16,10 +16,7 @@ from typing import Any
 
 from kubesim import manifests
 
-__all__ = ["table", "EVENT_COLUMNS"]
-
-#: The event columns (``printEvent``); kubesim never lists an Event, but kubectl needs headers.
-EVENT_COLUMNS = ("Last Seen", "Type", "Reason", "Object", "Message")
+__all__ = ["table"]
 
 _DESCRIPTIONS = {
     "Name": "Name must be unique within a namespace.",
@@ -48,23 +45,19 @@ def _row_object(obj: Any, include: str) -> dict[str, Any] | None:
 
 def table(kind: str, objs: Sequence[Any], *, now: int, resource_version: str, include: str = "Metadata",
           headers: bool = True, continue_token: str = "") -> dict[str, Any]:
-    """The Table of ``objs`` of ``kind`` (``""``: events) at Unix time ``now``."""
+    """The Table of ``objs`` of ``kind`` at Unix time ``now``."""
     from kubesim.kubectl import printers
 
     printable = True
-    if kind:
-        try:
-            defs = [_column(name, 1 if wide else 0) for name, wide in printers.table_columns(kind)]
-        except KeyError:  # a kind without a printer: the default columns (DefaultTableConvertor)
-            printable = False
-            defs = [_column("Name", 0), _column("Age", 0)]
-    else:
-        defs = [_column(c, 0) for c in EVENT_COLUMNS]
+    try:
+        defs = [_column(name, 1 if wide else 0) for name, wide in printers.table_columns(kind)]
+    except KeyError:  # a kind without a printer: the default columns (DefaultTableConvertor)
+        printable = False
+        defs = [_column("Name", 0), _column("Age", 0)]
     rows = []
     for o in objs:
-        if not kind:
-            cells: list[Any] = []
-        elif printable:
+        cells: list[Any]
+        if printable:
             cells = printers.table_row(o, now)
         else:
             from kubesim.kubectl.common import human_duration
