@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 import kubesim
 from kubesim import probes
+from kubesim.faults import FaultPlan
 
 DEPLOYMENT = """
 apiVersion: apps/v1
@@ -349,8 +352,8 @@ def test_an_unreachable_node_marks_its_pods_node_not_ready() -> None:
 # ------------------------------------------------------------------------------------ the change log
 
 
-def _scenario(events_on: bool) -> kubesim.Cluster:
-    c = kubesim.Cluster(seed=3, nodes=2, events=events_on)
+def _scenario(events_on: bool, faults: Any = None) -> kubesim.Cluster:
+    c = kubesim.Cluster(seed=3, nodes=2, events=events_on, faults=faults)
     deployment(c, probes_yaml=READINESS_8080)
     c.apply_yaml(POD.format(extra="  nodeSelector: {disk: ssd}\n", probes=""))
     c.run(until=40.0)
@@ -361,10 +364,11 @@ def _scenario(events_on: bool) -> kubesim.Cluster:
     return c
 
 
-def test_events_change_no_other_write() -> None:
+@pytest.mark.parametrize("faults", [None, FaultPlan(error_rate=0.2, conflict_rate=0.1)], ids=["clean", "faults"])
+def test_events_change_no_other_write(faults: Any) -> None:
     """With Events on, the non-Event records are those without, but for seq and the
-    resourceVersion (and the digits it takes in the sizes)."""
-    off, on = _scenario(False), _scenario(True)
+    resourceVersion (and the digits it takes in the sizes), refused attempts included."""
+    off, on = _scenario(False, faults), _scenario(True, faults)
     assert not [r for r in off.changes if r.kind == "Event"]
     assert [r for r in on.changes if r.kind == "Event"]
 
@@ -372,3 +376,89 @@ def test_events_change_no_other_write() -> None:
         return (r.time, r.verb, r.kind, r.namespace, r.name, r.actor, r.outcome, r.cause, r.labels)
 
     assert [key(r) for r in on.changes if r.kind != "Event"] == [key(r) for r in off.changes]
+
+
+# ------------------------------------------------------------------------------------ refused writes
+
+
+def _refuse_once(c: kubesim.Cluster, monkeypatch: Any, verb: str, kind: str, actor: str) -> list[str]:
+    """Make the API server refuse the first ``verb`` of ``kind`` by ``actor`` (HTTP 500)."""
+    from kubesim.errors import ServerError
+
+    cls = type(c.api)
+    real = getattr(cls, verb)
+    refused: list[str] = []
+
+    def once(self: Any, obj: Any, *args: Any, **kw: Any) -> Any:
+        if not refused and self is c.api and type(obj).__name__ == kind and kw.get("actor") == actor:
+            refused.append(obj.metadata.name or obj.metadata.generate_name)
+            raise ServerError("Internal error occurred: injected")
+        return real(self, obj, *args, **kw)
+
+    monkeypatch.setattr(cls, verb, once)
+    return refused
+
+
+def test_a_refused_slice_write_is_failed_to_update_endpoint_slices(monkeypatch: Any) -> None:
+    # pkg/controller/endpointslice/endpointslice_controller.go syncService: Eventf(service,
+    # Warning, "FailedToUpdateEndpointSlices", "Error updating Endpoint Slices for Service %s/%s:
+    # %v", ...) with the reconciler's finalize error "failed to create EndpointSlice for
+    # Service %s/%s: %v"
+    c = kubesim.Cluster(seed=0, nodes=1)
+    refused = _refuse_once(c, monkeypatch, "create", "EndpointSlice", "endpointslice-controller")
+    c.apply_yaml(POD.format(extra="", probes="") + """---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+""")
+    c.run(until=30.0)
+    assert refused
+    (ev,) = events(c, "FailedToUpdateEndpointSlices")
+    assert ev["type"] == "Warning"
+    assert ev["message"] == (
+        "Error updating Endpoint Slices for Service default/web: failed to create EndpointSlice for "
+        "Service default/web: Internal error occurred: injected"
+    )
+    assert ev["involvedObject"]["kind"] == "Service"
+    assert ev["source"] == {"component": "endpoint-slice-controller"}
+    assert c.list("EndpointSlice")  # the retry wrote it
+
+
+def test_a_refused_endpoints_write_is_failed_to_create_endpoint(monkeypatch: Any) -> None:
+    # pkg/controller/endpoint/endpoints_controller.go syncService: Eventf(newEndpoints, Warning,
+    # "FailedToCreateEndpoint", "Failed to create endpoint for service %v/%v: %v", ...)
+    c = kubesim.Cluster(seed=0, nodes=1)
+    refused = _refuse_once(c, monkeypatch, "create", "Endpoints", "endpoint-controller")
+    c.apply_yaml("""
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+""")
+    c.run(until=30.0)
+    assert refused
+    (ev,) = events(c, "FailedToCreateEndpoint")
+    assert (ev["type"], ev["message"]) == (
+        "Warning", "Failed to create endpoint for service default/web: Internal error occurred: injected"
+    )
+    assert ev["involvedObject"]["kind"] == "Endpoints" and ev["involvedObject"]["name"] == "web"
+    assert ev["source"] == {"component": "endpoint-controller"}
+
+
+def test_a_refused_pod_creation_is_failed_create(monkeypatch: Any) -> None:
+    # pkg/controller/controller_utils.go RealPodControl.createPods: Eventf(object, Warning,
+    # "FailedCreate", "Error creating: %v", err) about the ReplicaSet
+    c = kubesim.Cluster(seed=0, nodes=1)
+    refused = _refuse_once(c, monkeypatch, "create", "Pod", "replicaset-controller")
+    deployment(c, replicas=1)
+    c.run(until=30.0)
+    assert refused
+    (ev,) = events(c, "FailedCreate")
+    assert (ev["type"], ev["message"]) == ("Warning", "Error creating: Internal error occurred: injected")
+    assert ev["involvedObject"]["kind"] == "ReplicaSet"
+    assert len(events(c, "SuccessfulCreate")) == 1  # the retry
