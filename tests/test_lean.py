@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -148,3 +149,137 @@ def test_the_full_model_is_untouched_after_a_lean_cluster() -> None:
     with pytest.raises(kubesim.InvalidOption):
         lean.LeanCluster(nodes=-1)
     assert cluster.APIServer is apiserver.APIServer
+
+
+_DUAL_STACK_YAML = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web2
+spec:
+  ipFamilyPolicy: PreferDualStack
+  trafficDistribution: PreferClose
+  selector:
+    app: web
+  ports:
+    - name: http
+      port: 8080
+      targetPort: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: external-database-service
+spec:
+  ports:
+    - protocol: TCP
+      port: 5432
+      targetPort: 5432
+---
+apiVersion: v1
+kind: Endpoints
+metadata:
+  name: external-database-service
+subsets:
+  - addresses:
+      - ip: 192.168.49.1
+    ports:
+      - port: 5432
+"""
+
+
+def _mixed(c: Any) -> None:
+    # dual-stack Services with topology hints, a mirrored selector-less Service, a rollout, a
+    # re-scale, a deleted pod, a failed node, a user's change to the mirrored Endpoints
+    scenarios.deploy(c, "web", replicas=14)
+    c.apply_yaml(_DUAL_STACK_YAML)
+    c.run()
+    scenarios.set_image(c, "web", "nginx:1.26")
+    c.run(until=c.now + 3.0)
+    scenarios.scale(c, "web", 9)
+    c.run()
+    scenarios.delete_pod(c, c.list("Pod")[0].metadata.name)
+    scenarios.fail_node(c, "node-1")
+    c.run(until=c.now + 400.0)
+    c.apply_yaml(_DUAL_STACK_YAML.replace("192.168.49.1", "192.168.49.2"))
+    c.run()
+
+
+@pytest.mark.parametrize("options", [
+    {"dual_stack": True, "zones": 3},
+    {"dual_stack": True, "zones": 2, "max_endpoints_per_slice": 3, "faults": FaultPlan(watch_delay=0.5)},
+    {"zones": 3, "endpoints_truncate": False, "faults": FaultPlan(conflict_rate=0.1, error_rate=0.05)},
+    {"dual_stack": True, "zones": 2, "events": True},
+])
+def test_mirroring_dual_stack_topology_and_node_failure(options: dict[str, Any]) -> None:
+    lean_c, full_c = check_workload(_mixed, seed=11, nodes=5, **options)
+    kinds = {(e.kind, e.actor) for e in full_c.changes}
+    # the workload reaches every trusted writer and the paths the lean engine leaves alone
+    assert {("EndpointSlice", "endpointslicemirroring-controller"), ("Endpoints", "kubectl"),
+            ("Pod", "kubelet"), ("Pod", "scheduler"), ("Pod", "replicaset-controller"),
+            ("EndpointSlice", "endpointslice-controller"), ("Endpoints", "endpoint-controller")} <= kinds
+
+
+def test_trust_is_scoped_to_the_controllers_own_kinds() -> None:
+    # A user's invalid write is refused by the lean engine as by the full model; the same
+    # object written by the kubelet is trusted (not validated); a trusted actor writing a kind
+    # it does not own (the kubelet's Node) is validated.
+    from kubesim.errors import InvalidObject
+
+    for cls in (kubesim.Cluster, lean.LeanCluster):
+        c = cls(seed=0, nodes=1)
+        scenarios.deploy(c, "web", replicas=1)
+        c.run()
+        pod = c.list("Pod")[0]
+        bad = attrs.evolve(pod, metadata=attrs.evolve(pod.metadata, labels={"bad key!": "x"}))
+        with pytest.raises(InvalidObject):
+            c.api.update(bad, actor="kubectl")
+        node = c.list("Node")[0]
+        with pytest.raises(InvalidObject):
+            c.api.update(attrs.evolve(node, metadata=attrs.evolve(node.metadata, labels={"bad key!": "x"})),
+                         actor="kubelet")
+        if cls is lean.LeanCluster:
+            assert c.api.update(bad, actor="kubelet").metadata.labels == {"bad key!": "x"}
+        else:
+            with pytest.raises(InvalidObject):
+                c.api.update(bad, actor="kubelet")
+
+
+def test_sizes_by_parts_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The lean engine's Pod/ReplicaSet/Deployment sizes (the metadata's resourceVersion by
+    # arithmetic, carried-over parts from the record) go wrong by one byte: the oracle names
+    # the record and the field, and so does the per-write check (CHECK_SIZES) when it is on.
+    from kubesim.lean import engine
+
+    monkeypatch.setattr(engine, "_K_RV", engine._K_RV - 1)
+    monkeypatch.setattr(engine, "CHECK_SIZES", False)
+    with pytest.raises(Divergence) as info:
+        check_workload(_rollout(5, {}), seed=0, nodes=2)
+    assert info.value.field == "json_bytes" and info.value.lean == info.value.full - 1
+    monkeypatch.setattr(engine, "CHECK_SIZES", True)
+    with pytest.raises(AssertionError, match="lean sizes"):
+        lean.run_rollout(5, nodes=2, seed=0)
+
+
+def test_sizes_by_parts_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Most Pod, ReplicaSet and Deployment writes reuse the stored object's record (the
+    # metadata carried over); the rest are sized from their parts. Both agree with the wire.
+    from kubesim.lean import engine
+
+    calls = {"record": 0, "parts": 0}
+    by_record, by_parts = engine._sizes_from, engine._sizes_by_parts
+
+    def counted_record(*args: Any) -> Any:
+        calls["record"] += 1
+        return by_record(*args)
+
+    def counted_parts(*args: Any) -> Any:
+        calls["parts"] += 1
+        return by_parts(*args)
+
+    monkeypatch.setattr(engine, "_sizes_from", counted_record)
+    monkeypatch.setattr(engine, "_sizes_by_parts", counted_parts)
+    monkeypatch.setattr(engine, "CHECK_SIZES", True)
+    c = lean.run_rollout(20, nodes=4, seed=2)
+    writes = sum(1 for e in c.changes if e.kind in ("Pod", "ReplicaSet", "Deployment"))
+    assert calls["record"] > writes // 2 and calls["parts"] > 0

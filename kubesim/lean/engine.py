@@ -26,12 +26,35 @@ from collections.abc import Callable
 from typing import Any
 
 from kubesim import cluster as _cluster
-from kubesim.apiserver import APIServer, WatchEvent
-from kubesim.objects import ObjectMeta
+from kubesim import wire as _wire
+from kubesim.apiserver import APIServer, WatchEvent, _stamped_meta, _with_meta
+from kubesim.objects import Deployment, EndpointSlice, ObjectMeta, Pod, ReplicaSet
 from kubesim.wire import endpoints as _wire_endpoints
+from kubesim.wire import measure as _measure
 from kubesim.wire.caches import _PAIR_SHIFT
+from kubesim.wire.measure import envelope_size
+from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes
+from kubesim.wire.protobuf import wrap
 
-__all__ = ["LeanAPIServer", "LeanCluster"]
+_wire_sizes3 = _wire.sizes3
+
+__all__ = ["LeanAPIServer", "LeanCluster", "TRUSTED"]
+
+#: The writes the lean engine trusts: ``actor -> kinds``. kubesim's own controllers write these
+#: kinds from objects the API server stored (defaulted and validated) or from their own
+#: templates, so the lean engine neither defaults nor validates them again; every other write
+#: (users, the CLI, other kinds such as Events, other actors) takes the full path. The full
+#: model runs both steps on every write, and :func:`kubesim.lean.check.check_workload` compares
+#: the records and the stored objects.
+TRUSTED: dict[str, frozenset[str]] = {
+    "kubelet": frozenset({"Pod"}),
+    "scheduler": frozenset({"Pod"}),
+    "replicaset-controller": frozenset({"Pod", "ReplicaSet"}),
+    "deployment-controller": frozenset({"ReplicaSet", "Deployment"}),
+    "endpoint-controller": frozenset({"Endpoints"}),
+    "endpointslice-controller": frozenset({"EndpointSlice"}),
+}
+_NOTHING: frozenset[str] = frozenset()
 
 # LeanAPIServer -> kind -> the watchers of that kind, in registration order
 _BY_KIND: weakref.WeakKeyDictionary[APIServer, dict[str, list[Callable[[WatchEvent], object]]]] = (
@@ -58,15 +81,52 @@ class LeanAPIServer(APIServer):
             fns = table[kind] = [fn for kinds, fn in self._watchers if kinds is None or kind in kinds]
         return fns
 
+    # ------------------------------------------------------------------ trusted writes
+
+    def _default(self, obj: Any, actor: str) -> Any:
+        if obj.kind in TRUSTED.get(actor, _NOTHING):
+            return obj
+        return super()._default(obj, actor)
+
+    def _validate(self, obj: Any, old: Any | None, actor: str) -> None:
+        if obj.kind not in TRUSTED.get(actor, _NOTHING):
+            super()._validate(obj, old, actor)
+
     # ------------------------------------------------------------------ sizes
 
     def _stamp(self, obj: Any, meta: ObjectMeta, generation: int | None = None) -> tuple[Any, tuple[int, int, int]]:
-        if obj.kind == "EndpointSlice":  # stamping changes only metadata: the endpoints stay
-            bucket = self._store.get("EndpointSlice", {}).get(meta.namespace)
-            old = bucket.get(meta.name) if bucket is not None else None
-            if old is not None:
-                _vouch_slice_endpoints(old.endpoints, obj.endpoints)
-        return super()._stamp(obj, meta, generation)
+        cls = type(obj)
+        plan = _PLANS.get(cls)
+        if plan is None:
+            if cls is EndpointSlice:  # stamping changes only metadata: the endpoints stay
+                bucket = self._store.get("EndpointSlice", {}).get(meta.namespace)
+                old = bucket.get(meta.name) if bucket is not None else None
+                if old is not None:
+                    _vouch_slice_endpoints(old.endpoints, obj.endpoints)
+            return super()._stamp(obj, meta, generation)
+        gen = meta.generation if generation is None else generation
+        rv = str(self._rv + 1)
+        stamped = _with_meta(obj, _stamped_meta(meta, rv, gen))
+        table = _PARTS.get(self)
+        if table is None:
+            table = _PARTS[self] = {}
+        key = (cls, meta.namespace, meta.name)
+        rec = table.get(key)
+        if rec is not None and rec[0] is meta and gen == meta.generation and meta.self_link == "":
+            # The stored metadata carried over (a status write, a bind, a delete's last state):
+            # only the resourceVersion differs from the record's, and the parts are reused
+            # where they are the same objects.
+            sizes, new = _sizes_from(plan, stamped, rec, rv)
+        else:
+            sizes, new = _sizes_by_parts(plan, stamped)
+        if len(table) >= _PARTS_LIMIT:
+            table.clear()
+        table[key] = new
+        if CHECK_SIZES:
+            want = _wire_sizes3(stamped)
+            if want != sizes:
+                raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
+        return stamped, sizes
 
     # ------------------------------------------------------------------ watch
 
@@ -89,6 +149,90 @@ class LeanAPIServer(APIServer):
             self._delivered[(kind, m.namespace, m.name)] = m.resource_version
         for fn in self._watchers_of(kind):
             fn(ev)
+
+
+# --------------------------------------------------------------------------------------------
+# sizes by parts: Pods, ReplicaSets and Deployments
+#
+# Their sizes are those of :func:`kubesim.wire.sizes3`, assembled from the same parts the wire
+# module assembles them from (:mod:`kubesim.wire.measure`: the metadata in closed form, the
+# ``spec`` and ``status`` bodies cached by identity), with what an update carries over taken
+# from the stored object's record instead of being looked up again:
+#
+#   protobuf raw = wrap(meta body) + sum(wrap(body(part))) + constant   (envelope added)
+#   JSON         = base + sum(json(part)) + json(meta)
+#
+# and, for the metadata of a stored object stamped with a new resourceVersion ``rv`` (the
+# carried-over metadata of a status write, a bind, a delete), from the rv-free sizes:
+#
+#   meta body with rv = without + 2 + len(rv) - 2        (resourceVersion: a string field)
+#   meta JSON with rv = without + len('"resourceVersion":') + len(rv) + 2 + 1
+#
+# Check mode (:func:`kubesim.lean.check.check_workload`) compares every record with the full
+# model's, which measures with :func:`kubesim.wire.sizes3`; with :data:`CHECK_SIZES` every size
+# is compared at once as well.
+
+#: When true, every size the lean engine assembles is compared with :func:`kubesim.wire.sizes3`
+#: and a mismatch raises :class:`AssertionError`. Tests turn it on (as ``KUBESIM_CHECK_HINTS=1``
+#: does at import).
+CHECK_SIZES: bool = _wire.CHECK_HINTS
+
+# type -> (proto parts ((attr, body size), ...), proto constant, JSON base, JSON attrs)
+_PLANS: dict[type, tuple[tuple[tuple[str, Callable[[Any], int]], ...], int, int, tuple[str, ...]]] = {}
+for _cls in (Pod, ReplicaSet, Deployment):
+    _parts, _const = _measure._PROTO_PARTS[_cls]
+    _jplan = _measure._json_plan(_cls)
+    assert _jplan is not False and tuple(a for a, _ in _parts) == _jplan[1], _cls
+    _PLANS[_cls] = (_parts, _const, _jplan[0], _jplan[1])
+
+# LeanAPIServer -> (type, namespace, name) -> the record of the last object of that name sized:
+# (its metadata, meta body without rv, meta JSON without rv, ((part, proto, json), ...))
+_Record = tuple[ObjectMeta, int, int, tuple[tuple[Any, int, int], ...]]
+_PARTS: weakref.WeakKeyDictionary[APIServer, dict[tuple[type, str, str], _Record]] = weakref.WeakKeyDictionary()
+_PARTS_LIMIT = 1 << 16
+_K_RV = len('"resourceVersion":') + 2 + 1
+_sub_json = _measure._sub_json
+
+
+def _assemble(obj: Any, rest_p: int, rest_j: int, mp_rv: int, mp_no: int, mj_rv: int) -> tuple[int, int, int]:
+    raw_rv = rest_p + wrap(mp_rv)
+    raw_no = rest_p + wrap(mp_no)
+    return rest_j + mj_rv, envelope_size(obj, raw_rv), envelope_size(obj, raw_no)
+
+
+def _sizes_by_parts(plan: Any, obj: Any) -> tuple[tuple[int, int, int], _Record]:
+    """``sizes3(obj)`` from its parts, and the record of them. ``O(changed parts)``."""
+    parts, rest_p, rest_j, _ = plan
+    got = []
+    for attr, body in parts:
+        part = getattr(obj, attr)
+        p, j = wrap(body(part)), _sub_json(part)
+        rest_p += p
+        rest_j += j
+        got.append((part, p, j))
+    meta = obj.metadata
+    mp_rv, mp_no = _meta_body_pair(meta)
+    mj_rv, mj_no = _meta_json_sizes(meta, True)
+    return _assemble(obj, rest_p, rest_j, mp_rv, mp_no, mj_rv), (meta, mp_no, mj_no, tuple(got))
+
+
+def _sizes_from(plan: Any, obj: Any, rec: _Record, rv: str) -> tuple[tuple[int, int, int], _Record]:
+    """``sizes3(obj)`` for ``obj`` stamped from the record's metadata with resourceVersion
+    ``rv`` (ASCII digits), its parts taken from the record where they are the same objects.
+    ``O(changed parts)``."""
+    parts, rest_p, rest_j, _ = plan
+    _, mp_no, mj_no, old = rec
+    got = []
+    for (attr, body), (was, p, j) in zip(parts, old, strict=True):
+        part = getattr(obj, attr)
+        if part is not was:
+            p, j = wrap(body(part)), _sub_json(part)
+        rest_p += p
+        rest_j += j
+        got.append((part, p, j))
+    n = len(rv)
+    sizes = _assemble(obj, rest_p, rest_j, mp_no + n, mp_no, mj_no + _K_RV + n)
+    return sizes, (obj.metadata, mp_no, mj_no, tuple(got))
 
 
 def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
