@@ -431,8 +431,9 @@ class APIServer:
     #: ``kube-system`` and ``kube-public`` cannot be deleted. :class:`~kubesim.Cluster` turns it on.
     namespace_lifecycle: bool = False
     #: where an Event's uid is drawn from (:meth:`kubesim.events.EventRecorder.new_uid`, a stream
-    #: of its own); ``None``: the main ``rng``. Event writes are never given a fault either, so
-    #: Events shift nothing in the rest of the simulation.
+    #: of its own); ``None``: the main ``rng``. Event writes are never given a fault and their
+    #: watch events are never delayed either, so Events shift nothing in the rest of the
+    #: simulation.
     event_uid: Callable[[], str] | None = None
     _store: dict[str, dict[str, dict[str, Any]]] = attrs.field(factory=dict, repr=False)
     _rv: int = attrs.field(default=0, repr=False)
@@ -621,8 +622,9 @@ class APIServer:
         if self._buffer is not None:
             self._buffer.append(ev)
             return False
-        if self.faults is not None and self.faults.plan.watch_delay > 0:
-            # Late delivery; one object's events keep their order.
+        if self.faults is not None and self.faults.plan.watch_delay > 0 and ev.kind != "Event":
+            # Late delivery; one object's events keep their order. (Events are never delayed:
+            # they would draw from the fault stream and schedule on the clock.)
             key = (ev.kind, ev.new.metadata.namespace, ev.new.metadata.name)
             at = max(self.clock.now + self.faults.delay(), self._delivery.get(key, 0.0))
             self._delivery[key] = at

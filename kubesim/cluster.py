@@ -583,9 +583,11 @@ class Cluster:
     # ------------------------------------------------------------------ introspection
 
     def statistics(self) -> dict[str, Any]:
-        """The API server's and every controller's statistics, and the informers' resync
-        (``out["resync"].converged`` is ``False`` when the controllers gave up on something)."""
-        out: dict[str, Any] = {"apiserver": self.api.statistics(), "resync": self.context.resync.statistics()}
+        """The API server's and every controller's statistics, the informers' resync
+        (``out["resync"].converged`` is ``False`` when the controllers gave up on something) and
+        the event recorder's (``out["events"]``: :class:`kubesim.events.EventStatistics`)."""
+        out: dict[str, Any] = {"apiserver": self.api.statistics(), "resync": self.context.resync.statistics(),
+                               "events": self.recorder.statistics()}
         for name, c in self.controllers.items():
             stats = getattr(c, "statistics", None)
             if stats is not None:

@@ -18,6 +18,11 @@ A report is a pure fold over the change log (:mod:`kubesim.changelog`): only com
   container is ready again), and :func:`kubesim.scenarios.set_pod_condition` to
   ``readiness-gate``.
 
+Events (:mod:`kubesim.events`) are a kind of their own in ``by_kind``, ``sizes`` and the series,
+never part of the Endpoints or EndpointSlice totals; the printed table gains an ``Event`` column
+when the window has Event writes (no watcher group watches them by default, so they deliver
+nothing).
+
 Both layouts are reported side by side as a counterfactual A/B on one trace: by default the
 same kube-proxy fleet (one per node) is charged for watching the EndpointSlices *and*, as
 pre-1.19 kube-proxy did, the Endpoints. In a real v1.19+ cluster only the first group exists.
@@ -542,10 +547,19 @@ class ChurnReport:
         ax_h.set_title("Object size histogram")
         return fig
 
+    def _columns(self) -> tuple[str, ...]:
+        """The kinds of the printed table: Endpoints and EndpointSlice, and Event when the
+        window has Event writes (:mod:`kubesim.events`: a kind of their own, never counted in
+        the endpoint kinds)."""
+        if self.by_kind.get("Event", KindChurn()).writes:
+            return (*ENDPOINT_KINDS, "Event")
+        return ENDPOINT_KINDS
+
     def _rows(self) -> list[tuple[str, list[str]]]:
-        cols = [self.kind(k) for k in ENDPOINT_KINDS]
-        lat = [self.latency.get(k, Distribution()).p99 for k in ENDPOINT_KINDS]
-        floors = [self.floor.get(k) for k in ENDPOINT_KINDS]
+        kinds = self._columns()
+        cols = [self.kind(k) for k in kinds]
+        lat = [self.latency.get(k, Distribution()).p99 for k in kinds]
+        floors = [self.floor.get(k) for k in kinds]
         return [
             ("writes", [f"{c.writes:,}" for c in cols]),
             ("  creates / updates / deletes", [f"{c.creates:,} / {c.updates:,} / {c.deletes:,}" for c in cols]),
@@ -613,9 +627,10 @@ class ChurnReport:
 
     def __str__(self) -> str:
         rows = self._rows()
+        kinds = self._columns()
         w0 = max(len(r[0]) for r in rows)
-        widths = [max(len(ENDPOINT_KINDS[i]), *(len(r[1][i]) for r in rows)) for i in range(len(ENDPOINT_KINDS))]
-        lines = [" " * w0 + "".join(f"  {k:>{w}}" for k, w in zip(ENDPOINT_KINDS, widths, strict=True))]
+        widths = [max(len(kinds[i]), *(len(r[1][i]) for r in rows)) for i in range(len(kinds))]
+        lines = [" " * w0 + "".join(f"  {k:>{w}}" for k, w in zip(kinds, widths, strict=True))]
         for label, vals in rows:
             lines.append(f"{label:<{w0}}" + "".join(f"  {v:>{w}}" for v, w in zip(vals, widths, strict=True)))
         lines.extend(self._footer())
@@ -623,7 +638,7 @@ class ChurnReport:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        head = "".join(f"<th>{esc(k)}</th>" for k in ENDPOINT_KINDS)
+        head = "".join(f"<th>{esc(k)}</th>" for k in self._columns())
         body = "".join(
             f"<tr><th style='text-align:left'>{esc(label.strip())}</th>"
             + "".join(f"<td style='text-align:right'>{esc(v)}</td>" for v in vals)
