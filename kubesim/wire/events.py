@@ -24,7 +24,9 @@ Costs: ``O(size of the event)``.
 from __future__ import annotations
 
 import calendar
-import time
+import datetime
+import functools
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,31 +62,32 @@ def _ref(v: Any) -> bytes:
     return b"".join(_str(i, _s(v.get(k))) for i, k in enumerate(_REF_KEYS, 1))
 
 
-def _seconds_nanos(text: str, micro: bool) -> tuple[int, int]:
-    """RFC 3339 (``Z``, optional fraction) to Unix seconds and nanoseconds."""
-    if not isinstance(text, str) or not text.endswith("Z"):
+@functools.lru_cache(maxsize=4096)
+def _time_body(text: str, micro: bool) -> bytes:
+    """The ``Time`` (nanos 0) or ``MicroTime`` (nanos truncated to microseconds) message of the
+    RFC 3339 UTC text ``text``. Cached: an Event's times repeat."""
+    m = _RFC3339.fullmatch(text)
+    if m is None:
         raise _Unknown(repr(text))
-    body = text[:-1]
-    frac = 0
-    if "." in body:
-        body, f = body.split(".", 1)
-        if not f.isdigit() or len(f) > 9:
-            raise _Unknown(text)
-        frac = int(f.ljust(9, "0"))
+    y, mo, d, h, mi, sec = (int(g) for g in m.groups()[:6])
     try:
-        seconds = calendar.timegm(time.strptime(body, "%Y-%m-%dT%H:%M:%S"))
+        seconds = calendar.timegm((y, mo, d, h, mi, sec, 0, 0, 0))
+        datetime.date(y, mo, d)
     except ValueError:
         raise _Unknown(text) from None
-    if micro:
-        frac -= frac % 1000
-    return seconds, frac
+    frac = int((m.group(7) or "").ljust(9, "0")) if micro else 0
+    return _int(1, seconds) + _int(2, frac - frac % 1000)
+
+
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z", re.ASCII)
 
 
 def _time(v: Any, micro: bool = False) -> bytes:
     if v is None:
         return b""
-    seconds, nanos = _seconds_nanos(v, micro)
-    return _int(1, seconds) + _int(2, nanos if micro else 0)
+    if not isinstance(v, str):
+        raise _Unknown(repr(v))
+    return _time_body(v, micro)
 
 
 def _count(v: Any) -> int:
