@@ -21,7 +21,8 @@ IngressClass parameters' ``scope``; PersistentVolumeClaim ``volumeMode: Filesyst
 
 Sizes (``ChangeEvent.json_bytes`` / ``proto_bytes``):
 
-* **exact** for ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim, LimitRange,
+* **exact** for Event (:mod:`kubesim.events`; encoded by :mod:`kubesim.wire.events`, times
+  included, JSON in Go struct order), and for ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim, LimitRange,
   ResourceQuota, HorizontalPodAutoscaler (without ``behavior``), Role, ClusterRole, RoleBinding, ClusterRoleBinding, Ingress, IngressClass,
   NetworkPolicy and PodDisruptionBudget, as long as every field is one the schema here knows
   (quantities are encoded as written: upstream would canonicalise ``1000m`` to ``1``): the JSON

@@ -34,8 +34,10 @@ Deliberate, documented choices where kubesim's object model has no field for wha
   keeps the two streams apart (:class:`KubectlOutput`); :func:`kubectl` returns what a terminal
   shows, stdout followed by stderr.  Errors (exit status 1) raise
   :class:`~kubesim.errors.KubectlError` whose message is kubectl's stderr.
-* Describe shows ``Events:  <none>``: kubesim records no Events.  Times (``Start Time``) are
-  printed in UTC.
+* Describe ends with the ``Events:`` section of the Events written about the object
+  (:mod:`kubesim.events`, shown by :mod:`kubesim.kubectl.events`), and leaves it out when several
+  objects are described, as kubectl does; ``get events`` prints the API server's event table.
+  Times (``Start Time``) are printed in UTC.
 * Unsupported but real output formats (``jsonpath``, ``custom-columns``, ...) raise a
   :class:`~kubesim.errors.KubectlError` that says kubesim does not implement them.
 
@@ -45,6 +47,8 @@ The package, along kubectl's own seams:
   names, ages, label lists and the tabwriter;
 * :mod:`kubesim.kubectl.printers` -- ``get`` tables (and ``-o wide``);
 * :mod:`kubesim.kubectl.describe` -- ``describe``;
+* :mod:`kubesim.kubectl.events` -- Events: the ``get events`` row, describe's ``Events:``
+  section;
 * :mod:`kubesim.kubectl.commands` -- flag parsing and the commands.
 """
 
