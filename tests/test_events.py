@@ -480,3 +480,48 @@ def test_real_kubectl_shows_what_kubesim_shows(tmp_path: Path) -> None:
         s.call(lambda: cluster.apply_yaml(POD.replace("web-1", "web-2")))
         assert "Events:" not in s.kubectl("describe", "pods").stdout
         assert "Events:" in s.kubectl("describe", "nodes").stdout
+
+
+# --------------------------------------------------------------------------------------------
+# Events written by clients
+
+
+HAND = """
+apiVersion: v1
+kind: Event
+metadata: {name: hand.1, namespace: default}
+involvedObject: {kind: Pod, name: x, namespace: default}
+reason: Hello
+message: hi
+type: Normal
+count: 2
+firstTimestamp: "2025-01-01T00:00:00Z"
+lastTimestamp: "2025-01-01T00:00:00Z"
+source: {component: me}
+"""
+
+
+def test_a_client_may_write_an_event_and_its_sizes_are_exact() -> None:
+    c = kubesim.Cluster(nodes=1, events=False)
+    c.apply_yaml(HAND)
+    ev = c.api.get("Event", "hand.1")
+    assert kubesim.inert.exact_sizes(ev)
+    assert c.changes[-1].proto_bytes == len(wire.encode_proto(ev))
+    assert "pod/x" in c.kubectl("get events --field-selector source=me")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("count: 2", "count: two"), 'count: Invalid value: "two": must be a 32-bit integer'),
+    (("name: x, namespace: default}", "name: x, namespace: prod}"),
+     'involvedObject.namespace: Invalid value: "prod": does not match event.namespace'),
+    (("lastTimestamp: \"2025-01-01T00:00:00Z\"", "lastTimestamp: yesterday"),
+     'lastTimestamp: Invalid value: "yesterday": must be an RFC 3339 time'),
+    (("name: hand.1", "name: Hand"), 'metadata.name: Invalid value: "Hand": a lowercase RFC 1123 subdomain'),
+])
+def test_a_bad_event_is_refused_naming_the_field_and_changes_nothing(change: tuple[str, str], message: str) -> None:
+    c = kubesim.Cluster(nodes=1)
+    before = (len(c.changes), c.api.statistics().resource_version, c.rng.getstate())
+    with pytest.raises(kubesim.errors.InvalidObject) as err:
+        c.apply_yaml(HAND.replace(*change))
+    assert message in str(err.value)
+    assert (len(c.changes), c.api.statistics().resource_version, c.rng.getstate()) == before

@@ -160,6 +160,11 @@ def validate_inert(e: _Errs, obj: Any, old: Any) -> None:
     name_fn = _path_segment if kind in _RBAC else _cronjob_name if kind == "CronJob" else L.is_dns1123_subdomain
     _meta_errors(e, obj.metadata, old.metadata if old is not None else None, namespaced, name_fn)
     body = content(obj)
+    if kind == "Event":  # kubesim.validation.events
+        from kubesim.validation.events import validate_event
+
+        validate_event(e, obj, body)
+        return
     spec_check = _SPEC_CHECKS.get(kind)
     if spec_check is not None:
         spec_check(e, body)
