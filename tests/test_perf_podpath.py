@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 from collections.abc import Hashable, Iterator
 from typing import Any
 
@@ -36,7 +37,7 @@ from kubesim.clock import Clock
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.workloads import revisions, rollout
 from kubesim.controllers.workloads.deployment import ACTOR, DeploymentController
-from kubesim.errors import AlreadyExists, Conflict, KubesimError, NotFound
+from kubesim.errors import AlreadyExists, Conflict, KubesimError, NotFound, ServerError
 from kubesim.faults import FaultPlan
 from kubesim.kinds import resolve_kind
 from kubesim.objects import (
@@ -71,7 +72,13 @@ def ref_stamp(self: APIServer, obj: Any, meta: ObjectMeta, generation: int | Non
     return obj, _wire.sizes3(obj)
 
 
+# Events (issue 17) are inert objects the old path never wrote: they take the real path.
+_REAL_CREATE, _REAL_UPDATE = APIServer.create, APIServer.update
+
+
 def ref_create(self: APIServer, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
+    if getattr(type(obj), "inert", False):
+        return _REAL_CREATE(self, obj, actor=actor, cause=cause)
     # Issue 14: a refused create leaves the random state (names, uids, IPs) and the Service
     # allocators as they were, and its refused attempt is recorded under the name the client
     # sent (the generateName prefix when the name was to be generated). The straightforward
@@ -91,13 +98,23 @@ def ref_create(self: APIServer, obj: Any, *, actor: str = "client", cause: str =
             self.rng.setstate(state)
             if len(self.changes) > n and getattr(obj, "metadata", None) is not None and not obj.metadata.name:
                 last = self.changes._events[-1]
-                self.changes._events[-1] = attrs.evolve(last, name=obj.metadata.generate_name[:58])
+                shown = obj.metadata.generate_name[:58]
+                self.changes._events[-1] = attrs.evolve(last, name=shown)
+                # ... and the refusal names it so (its text reaches a FailedToUpdate* Event)
+                err = sys.exc_info()[1]
+                ns = obj.metadata.namespace
+                if isinstance(err, Conflict):
+                    raise Conflict(obj.kind, shown, ns) from None
+                if isinstance(err, ServerError):
+                    raise ServerError(f"Internal error occurred: injected fault on create of {obj.kind} {ns}/{shown}") from None
         raise
     finally:
         self.service_ip_hook = hook
 
 
 def ref_update(self: APIServer, obj: Any, *, actor: str = "client", cause: str = "", subresource: str = "") -> Any:
+    if getattr(type(obj), "inert", False):
+        return _REAL_UPDATE(self, obj, actor=actor, cause=cause)
     state, rv = self.rng.getstate(), self._rv
     allocated: list[tuple[Any, Any]] = []
     hook = self.service_ip_hook
@@ -241,12 +258,21 @@ def ref_sync(self: DeploymentController, key: Hashable) -> None:
     if (new_rs is None and not d.spec.paused) and (
         not recreate or (not old_running and all((rs.spec.replicas or 0) == 0 for rs in all_old))
     ):
+        wanted = rollout.new_replica_set(d, all_old)
         try:
-            created = api.create(rollout.new_replica_set(d, all_old), actor=ACTOR)
+            created = api.create(wanted, actor=ACTOR)
             self._rs_created += 1
             rss = rss + [created]
+            if self.ctx.recorder.enabled and (created.spec.replicas or 0) > 0:  # getNewReplicaSet's event
+                self.ctx.recorder.event(d, "Normal", "ScalingReplicaSet", f"Scaled up replica set "
+                                        f"{created.metadata.name} from 0 to {created.spec.replicas}", component=ACTOR)
         except AlreadyExists:
             rss = self._replica_sets(d)
+        except KubesimError as err:  # getNewReplicaSet's FailedCreate event
+            if self.ctx.recorder.enabled:
+                self.ctx.recorder.event(d, "Warning", "FailedCreate",
+                                        f'Failed to create new replica set "{wanted.metadata.name}": {err}', component=ACTOR)
+            raise
     decisions = rollout.plan_deployment_sync(d, rss, old_pods_running=old_running)
     by_name = {rs.metadata.name: rs for rs in rss}
     for dec in decisions:
@@ -258,6 +284,10 @@ def ref_sync(self: DeploymentController, key: Hashable) -> None:
             continue
         by_name[dec.rs_name] = api.update(updated, actor=ACTOR)
         self._scales += 1
+        before, after = rs.spec.replicas or 0, updated.spec.replicas or 0
+        if self.ctx.recorder.enabled and before != after:  # scaleReplicaSet's event
+            self.ctx.recorder.event(d, "Normal", "ScalingReplicaSet", f"Scaled {'up' if before < after else 'down'} "
+                                    f"replica set {dec.rs_name} from {before} to {after}", component=ACTOR)
     rss = list(by_name.values())
     if recreate and decisions == [] and rollout.find_new_replica_set(d, rss) is None and not old_running:
         self.queue.add(key)
