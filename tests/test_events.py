@@ -525,3 +525,63 @@ def test_a_bad_event_is_refused_naming_the_field_and_changes_nothing(change: tup
         c.apply_yaml(HAND.replace(*change))
     assert message in str(err.value)
     assert (len(c.changes), c.api.statistics().resource_version, c.rng.getstate()) == before
+
+
+# --------------------------------------------------------------------------------------------
+# describe's order: Go's sort.Sort, not stable
+
+
+def _tied_events(cluster: kubesim.Cluster, seed: int) -> None:
+    import random
+
+    cluster.apply_yaml(POD)
+    cluster.run()
+    pod = cluster.api.get("Pod", "web-1")
+    rnd = random.Random(seed)
+    n = 45
+    for i in range(n):
+        cluster.recorder.event(pod, "Normal", f"R{i % 20}", f"m{i}", component=f"c{i % 5}")
+        if rnd.random() < 0.3:
+            cluster.run(until=cluster.now + rnd.choice([1, 2, 5]))
+    for _ in range(n // 3):
+        j = rnd.randrange(n)
+        cluster.recorder.event(pod, "Normal", f"R{j % 20}", f"m{j}", component=f"c{j % 5}")
+        if rnd.random() < 0.3:
+            cluster.run(until=cluster.now + 1)
+
+
+def test_go_sort_is_not_a_stable_sort_on_tied_events() -> None:
+    from kubesim.kubectl.events import _sort_time
+    from kubesim.kubectl.gosort import go_sort
+
+    c = kubesim.Cluster(nodes=1)
+    _tied_events(c, 0)
+    keyed = [(_sort_time(e), e.metadata.name) for e in c.api.list("Event", "default")]
+    ours = list(keyed)
+    go_sort(ours, lambda x, y: x[0] < y[0])
+    assert [k for k, _ in ours] == sorted(k for k, _ in keyed)  # sorted by time
+    assert ours != sorted(keyed, key=lambda x: x[0])  # but ties not in input order
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_real_kubectl_orders_tied_events_as_kubesim_does(tmp_path: Path, seed: int) -> None:
+    pytest.importorskip("aiohttp")
+    import time
+
+    from serve_support import kubectl_binary, serve
+
+    from kubesim.kubectl import run
+
+    if kubectl_binary() is None:
+        pytest.skip("no kubectl binary")
+    with serve(tmp_path, nodes=1) as s:
+        cluster = s.thread.server.cluster
+        s.call(lambda: _tied_events(cluster, seed))
+        args = ["describe", "pod", "web-1"]
+
+        def own() -> str:
+            return str(s.call(lambda: run(args, store=cluster.api, now=int(time.time()), cluster=cluster).stdout))
+
+        before = own()
+        real = s.kubectl(*args).stdout
+        assert real in (before, own())

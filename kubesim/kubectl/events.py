@@ -15,9 +15,9 @@ a Pod, whose reference is searched without one; a Node is searched by its uid an
 name, which the kubelet writes as the uid of its node events), sorted by ``lastTimestamp`` (else
 ``eventTime``), each row Type, Reason, Age (``10s``, or ``5s (x3 over 2m)`` for a repeated
 event), From (``source.component``, else ``reportingComponent``) and Message, prefixed with the
-``fieldPath`` (``spec.containers{app}: ...``) when the event has one. kubectl sorts with Go's ``sort.Sort``, which is not
-stable beyond 12 items: kubesim's stable sort gives the same order whenever no two events share
-a timestamp or there are at most 12 of them.
+``fieldPath`` (``spec.containers{app}: ...``) when the event has one. kubectl sorts with Go's
+``sort.Sort``, which is not stable: :func:`kubesim.kubectl.gosort.go_sort` runs the same
+algorithm, so events with equal times come out in kubectl's order.
 
 Costs: a row is ``O(size of the event)``; a describe section ``O(e log e)`` for the ``e`` Events
 of the namespace.
@@ -30,7 +30,8 @@ from typing import Any
 
 from kubesim.inert import content
 from kubesim.kubectl.common import Store, human_duration
-from kubesim.manifests.times import parse_time
+from kubesim.kubectl.gosort import go_sort
+from kubesim.manifests.times import parse_time, parse_time_nano
 
 __all__ = ["EVENT_COLUMNS", "EVENT_FIELDS", "event_row", "describe_events", "events_about", "event_field_values"]
 
@@ -130,12 +131,20 @@ def events_about(store: Store, obj: Any) -> list[Any]:
     return [e for uid in uids for u, e in matching if not uid or u == uid]
 
 
-def _sort_time(e: Any) -> int:
+def _sort_time(e: Any) -> float:
+    # kubectl/pkg/util/event SortableEvents: lastTimestamp when set, else eventTime (which
+    # keeps its microseconds); the zero time sorts first
     b = content(e)
     t = _ts(b.get("lastTimestamp"))
-    if t is None:
-        t = _ts(b.get("eventTime"))
-    return t if t is not None else -(2**62)
+    if t is not None:
+        return float(t)
+    text = b.get("eventTime")
+    if isinstance(text, str) and text:
+        try:
+            return parse_time_nano(text)
+        except ValueError:
+            pass
+    return -float(2**62)
 
 
 def describe_events(events: Sequence[Any], now: int) -> str:
@@ -144,7 +153,9 @@ def describe_events(events: Sequence[Any], now: int) -> str:
     if not events:
         return "Events:\t<none>\n"
     lines = ["Events:\n  Type\tReason\tAge\tFrom\tMessage\n", "  ----\t------\t----\t----\t-------\n"]
-    for e in sorted(events, key=_sort_time):
+    keyed = [(_sort_time(e), e) for e in events]
+    go_sort(keyed, lambda x, y: x[0] < y[0])  # sort.Sort: not stable, as kubectl
+    for _, e in keyed:
         b = content(e)
         event_time = _ts(b.get("eventTime"))
         first = _since(event_time, now) if event_time is not None else _since(_ts(b.get("firstTimestamp")), now)
