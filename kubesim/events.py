@@ -81,7 +81,7 @@ from typing import Any
 
 import attrs
 
-from kubesim.errors import KubesimError
+from kubesim.errors import InvalidArgument, KubesimError
 from kubesim.inert import InertObject, content
 from kubesim.objects import ObjectMeta
 
@@ -292,14 +292,22 @@ class EventRecorder:
         (:data:`COMPONENT_ACTORS`). Never raises for an API refusal of the Event write; never
         draws from the cluster's main random stream; never moves the clock. A disabled
         recorder does nothing. An event ``type`` other than Normal or Warning is dropped, as
-        upstream's ``ValidateEventType`` does. ``O(len(message))`` plus one write.
+        upstream's ``ValidateEventType`` does. An ``obj`` that is not an API object, or an
+        argument that is not a string, raises :class:`~kubesim.errors.InvalidArgument` (a
+        programming error, not an API failure). ``O(len(message))`` plus one write.
         """
         if not self.enabled:
             return
+        meta: ObjectMeta = getattr(obj, "metadata", None)  # type: ignore[assignment]
+        if meta.__class__ is not ObjectMeta or not isinstance(getattr(obj, "kind", None), str):
+            raise InvalidArgument(f"event: obj must be a stored API object, got {obj!r:.80}")
+        for what, value in (("type", type), ("reason", reason), ("message", message), ("component", component),
+                            ("host", host), ("action", action), ("field_path", field_path)):
+            if value.__class__ is not str:
+                raise InvalidArgument(f"event: {what} must be a string, got {value!r:.80}")
         if type not in _EVENT_TYPES:
-            return
+            return  # upstream's ValidateEventType drops it (and logs)
         self._recorded += 1
-        meta: ObjectMeta = obj.metadata
         kind = obj.kind
         ref_ns = meta.namespace
         ref_name = meta.name

@@ -585,3 +585,16 @@ def test_real_kubectl_orders_tied_events_as_kubesim_does(tmp_path: Path, seed: i
         before = own()
         real = s.kubectl(*args).stdout
         assert real in (before, own())
+
+
+def test_wrong_arguments_raise_a_typed_error_naming_them_and_write_nothing() -> None:
+    c = _cluster()
+    n = len(c.changes)
+    for kwargs, what in (({"obj": None}, "obj"), ({"reason": 3}, "reason"), ({"component": None}, "component"),
+                         ({"host": b"node-1"}, "host")):
+        args: dict[str, Any] = {"obj": _pod(c), "type": "Normal", "reason": "R", "message": "m", "component": "kubelet",
+                                **kwargs}
+        obj = args.pop("obj")
+        with pytest.raises(kubesim.errors.InvalidArgument, match=what):
+            c.recorder.event(obj, args.pop("type"), args.pop("reason"), args.pop("message"), **args)
+    assert len(c.changes) == n
