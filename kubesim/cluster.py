@@ -134,7 +134,8 @@ class Cluster:
     Methods by purpose: writing (:meth:`apply_yaml`, :meth:`apply_file`, :meth:`apply`,
     :meth:`create`, :meth:`update`, :meth:`delete`); reading (:meth:`get`, :meth:`list`,
     :meth:`kubectl`, :attr:`changes`); time (:meth:`run`, :attr:`now`); introspection
-    (:meth:`statistics`).
+    (:meth:`statistics`); Events (``recorder``, the :class:`kubesim.events.EventRecorder` the
+    components write them with; ``recorder.event(...)`` records one).
     """
 
     def __init__(
