@@ -462,3 +462,79 @@ def test_a_refused_pod_creation_is_failed_create(monkeypatch: Any) -> None:
     assert (ev["type"], ev["message"]) == ("Warning", "Error creating: Internal error occurred: injected")
     assert ev["involvedObject"]["kind"] == "ReplicaSet"
     assert len(events(c, "SuccessfulCreate")) == 1  # the retry
+
+
+# ------------------------------------------------------------------------------------ topology hints
+
+HINTED_SERVICE = """
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  annotations: {"service.kubernetes.io/topology-mode": Auto}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+"""
+
+
+def test_topology_aware_hints_enabled_then_disabled() -> None:
+    # k8s.io/endpointslice topologycache: AddHints records Normal TopologyAwareHintsEnabled
+    # FormatWithAddressType(TopologyAwareHintsEnabled) ("Topology Aware Hints has been enabled,
+    # addressType: IPv4") the first time; reconciler.go records Warning TopologyAwareHintsDisabled
+    # ("Topology Aware Hints has been disabled, addressType: IPv4") when the annotation goes
+    # while hints were populated; both about the Service, source endpoint-slice-controller
+    c = kubesim.Cluster(seed=0, nodes=3, zones=3)
+    deployment(c, replicas=6)
+    c.apply_yaml(HINTED_SERVICE)
+    c.run(until=60.0)
+    # (hints come and go while the pods start: 4 endpoints in 3 zones exceed the overload
+    # threshold, so hints are disabled and enabled again at 6; one Event, counted)
+    (on,) = events(c, "TopologyAwareHintsEnabled")
+    assert (on["type"], on["message"]) == ("Normal", "Topology Aware Hints has been enabled, addressType: IPv4")
+    assert on["involvedObject"]["kind"] == "Service" and on["source"] == {"component": "endpoint-slice-controller"}
+    c.apply_yaml(HINTED_SERVICE.replace('annotations: {"service.kubernetes.io/topology-mode": Auto}',
+                                        "annotations: {}"))
+    c.run(until=120.0)
+    off = [e for e in events(c, "TopologyAwareHintsDisabled") if e["_created"] >= c.now_unix - 60]
+    assert [(e["type"], e["message"]) for e in off] == [
+        ("Warning", "Topology Aware Hints has been disabled, addressType: IPv4")
+    ]
+
+
+def test_topology_hints_in_one_zone_are_disabled() -> None:
+    # topologycache SetNodes: fewer than 2 zones leaves cpuRatiosByZone nil, so getAllocations
+    # answers InsufficientNodeInfo (its NodesReadyInOneZoneOnly branch is not reached)
+    c = kubesim.Cluster(seed=0, nodes=2, zones=1)
+    deployment(c, replicas=4)
+    c.apply_yaml(HINTED_SERVICE)
+    c.run(until=60.0)
+    off = events(c, "TopologyAwareHintsDisabled")
+    assert [e["message"] for e in off] == [
+        "Insufficient Node information: allocatable CPU or zone not specified on one or more nodes, "
+        "addressType: IPv4"
+    ]
+    assert not events(c, "TopologyAwareHintsEnabled")
+
+
+def test_daemonset_records_created_pods() -> None:
+    # the DaemonSet controller uses RealPodControl too: "Created pod: %v" about the DaemonSet,
+    # one per node, source daemonset-controller
+    c = kubesim.Cluster(seed=0, nodes=3)
+    c.apply_yaml("""
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: "busybox:1.36"}]
+""")
+    c.run(until=30.0)
+    made = events(c, "SuccessfulCreate")
+    names = sorted(p.metadata.name for p in c.list("Pod"))
+    assert len(names) == 3
+    assert sorted(e["message"] for e in made) == [f"Created pod: {n}" for n in names]
+    assert {(e["involvedObject"]["kind"], e["source"]["component"]) for e in made} == {("DaemonSet", "daemonset-controller")}
