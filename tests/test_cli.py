@@ -233,11 +233,11 @@ def test_churn_prints_side_by_side_table(capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("Rolling update of a 6-pod Deployment behind one Service on 3 nodes")
-    assert lines[1].split() == ["Endpoints", "EndpointSlice"]
+    assert lines[1].split() == ["Endpoints", "EndpointSlice", "Event"]
     writes = lines[2].split()
-    assert writes[0] == "writes" and len(writes) == 3
+    assert writes[0] == "writes" and len(writes) == 4
     _, report = rolling_update_churn(pods=6, nodes=3)
-    assert writes[1:] == [f"{report.kind('Endpoints').writes:,}", f"{report.kind('EndpointSlice').writes:,}"]
+    assert writes[1:] == [f"{report.kind(k).writes:,}" for k in ("Endpoints", "EndpointSlice", "Event")]
 
 
 def test_default_command_is_churn(capsys: pytest.CaptureFixture[str]) -> None:
@@ -284,11 +284,12 @@ def test_every_scenario_prints_a_report(capsys: pytest.CaptureFixture[str], name
     assert code == 0, err
     lines = out.splitlines()
     assert "4-pod Deployment behind one Service on 2 nodes" in lines[0]
-    assert lines[1].split() == ["Endpoints", "EndpointSlice"]
+    # the report's columns: the two layouts, and the Event writes as a kind of their own
+    assert lines[1].split() == ["Endpoints", "EndpointSlice", "Event"]
     assert lines[2].split()[0] == "writes"
     assert "Traceback" not in err
     # a demo's defaults show something: both layouts were written
-    writes = lines[2].split()[1:]
+    writes = lines[2].split()[1:3]
     assert all(int(w.replace(",", "")) > 0 for w in writes), (name, lines[2])
 
 
