@@ -538,3 +538,38 @@ spec:
     assert len(names) == 3
     assert sorted(e["message"] for e in made) == [f"Created pod: {n}" for n in names]
     assert {(e["involvedObject"]["kind"], e["source"]["component"]) for e in made} == {("DaemonSet", "daemonset-controller")}
+
+
+def test_a_delayed_failing_first_probe_is_still_reported() -> None:
+    # a readiness probe with initialDelaySeconds on the wrong port fails from its first probe
+    # on (prober.go records every failure); kubesim records the first one as the container starts
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="", probes="""    readinessProbe:
+      httpGet: {path: /ready, port: 8080}
+      initialDelaySeconds: 5
+      periodSeconds: 10
+"""))
+    c.run(until=60.0)
+    ip = c.get("Pod", "web").status.pod_ip
+    assert [e["message"] for e in events(c, "Unhealthy")] == [
+        f'Readiness probe failed: Get "http://{ip}:8080/ready": dial tcp {ip}:8080: connect: connection refused'
+    ]
+
+
+def test_a_slow_start_is_a_failed_startup_probe_without_a_kill() -> None:
+    # the startup probe fails while the application starts (Go's "connection refused": nothing
+    # listens yet), then succeeds before failureThreshold: Unhealthy, no Killing, no restart
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="", probes="""    startupProbe:
+      tcpSocket: {port: 80}
+      periodSeconds: 5
+      failureThreshold: 10
+"""))
+    c.controllers["kubelet"].set_behaviour(("default", "web"), probes.AppBehaviour(ready_after=12))
+    c.run(until=60.0)
+    ip = c.get("Pod", "web").status.pod_ip
+    assert [e["message"] for e in events(c, "Unhealthy")] == [
+        f"Startup probe failed: dial tcp {ip}:80: connect: connection refused"
+    ]
+    assert not events(c, "Killing")
+    assert c.get("Pod", "web").status.container_statuses[0].restart_count == 0

@@ -50,10 +50,12 @@ pod, with the container's ``fieldPath`` (``spec.containers{<name>}``) but for ``
   ``startContainer``; kubesim's images are always present on the node, so it never pulls);
 * ``Warning Unhealthy`` with the prober's message (:func:`kubesim.probes.probe_failure_message`,
   e.g. "Readiness probe failed: Get "http://10.244.1.2:8080/": dial tcp 10.244.1.2:8080:
-  connect: connection refused") when a readiness probe at a container's start fails, when
-  readiness flips to failure, and when a liveness or startup probe reaches its
-  ``failureThreshold``; then ``Normal Killing`` "Container <name> failed liveness probe, will be
-  restarted" (``kuberuntime_manager.go`` ``computePodActions``);
+  connect: connection refused") when a container's first counted startup probe, or first
+  readiness probe once started, fails (recorded as the container starts, or passes its startup
+  probe, even when that probe comes ``initialDelaySeconds`` later), when readiness flips to
+  failure, and when a liveness or startup probe reaches its ``failureThreshold``; then ``Normal
+  Killing`` "Container <name> failed liveness probe, will be restarted"
+  (``kuberuntime_manager.go`` ``computePodActions``);
 * ``Normal Killing`` "Stopping container <name>" for every running container of a deleted pod
   (``killContainer``), regular containers first, then sidecars in reverse order;
 * ``Warning BackOff`` "Back-off restarting failed container <name> in pod <name>_<ns>(<uid>)"
@@ -566,13 +568,21 @@ class Kubelet:
         self._event(key, rt, c, "Warning", "Unhealthy",
                     probes.probe_failure_message(probe_type, probe, spec, beh, ip, x))
 
-    def _first_readiness_event(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> None:
-        """A readiness probe made as the container starts (or passes its startup probe) that fails."""
-        r, off = c.readiness, c.started_off
-        if r is None or off is None or not self.ctx.recorder.enabled:
+    def _first_probe_events(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> None:
+        """``Unhealthy`` for a container whose first counted startup probe (before it has
+        started) or first readiness probe (once started) fails, recorded now, as the
+        container starts or passes its startup probe, with that probe's output."""
+        if not self.ctx.recorder.enabled:
             return
-        if r.first_probe == off and not r.outcome_at(off):
-            self._unhealthy(key, rt, c, "Readiness", off)
+        if c.started_off is None:
+            probe, kind = c.startup, "Startup"
+        else:
+            probe, kind = c.readiness, "Readiness"
+        if probe is None:
+            return
+        first = probe.first_probe
+        if first is not None and not probe.outcome_at(first):
+            self._unhealthy(key, rt, c, kind, first)
 
     # ------------------------------------------------------------------ watch
 
@@ -895,7 +905,7 @@ class Kubelet:
             c.ready = False
         if self.ctx.recorder.enabled:
             self._started_events(key, rt, c)
-            self._first_readiness_event(key, rt, c)
+            self._first_probe_events(key, rt, c)
 
     def _startup_passed(self, c: ContainerRuntime, x: float) -> None:
         from kubesim import probes
@@ -962,7 +972,7 @@ class Kubelet:
                 c.x = x
                 if c.startup.ready_at(x):
                     self._startup_passed(c, x)
-                    self._first_readiness_event(key, rt, c)
+                    self._first_probe_events(key, rt, c)
                 else:
                     self._unhealthy(key, rt, c, "Startup", x)
                     self._kill(key, rt, c, policy, "startup")
