@@ -29,6 +29,10 @@ Events (``pkg/scheduler/schedule_one.go``, source ``default-scheduler``): ``Norm
 FailedScheduling`` at each failed attempt, with :func:`fit_error_message`'s "0/N nodes are
 available: ..." (the filters' reasons per node, then the preemption post-filter's), "no nodes
 available to schedule pods" without nodes, and "binding rejected: ..." for a refused binding.
+Deviation: upstream retries an unschedulable pod on a back-off (1 s doubling to 10 s) and at
+least every 5 minutes, recording ``FailedScheduling`` each time; kubesim retries it when a node
+appears or changes, so the Event's count is lower (and the pod's ``PodScheduled=False``
+condition is not written).
 
 Costs: ``O(log N)`` per binding for ``N`` nodes (a heap of (pods, random tie-break, node) with
 lazy invalidation) for a pod without placement constraints, which can use only untainted,
@@ -351,8 +355,13 @@ class Scheduler:
         )
         try:
             self.ctx.api.update(bound, actor="scheduler")
-        except ServerTimeout:
-            pass  # the binding was committed; the response was lost
+        except ServerTimeout as err:
+            # the binding was committed; the response was lost: the scheduler saw an error
+            rec = self.ctx.recorder
+            if rec.enabled:
+                rec.event(pod, "Warning", "FailedScheduling",
+                          f'binding rejected: running Bind plugin "DefaultBinder": {err}',
+                          component=COMPONENT, action="Scheduling")
         except KubesimError as err:
             self._pending[key] = None
             self.ctx.clock.schedule(1.0, lambda: self._bind(key))
