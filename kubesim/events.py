@@ -77,7 +77,7 @@ import json
 import random
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -189,8 +189,7 @@ class _Bucket:
         return False
 
 
-@attrs.define(eq=False)
-class _Observation:
+class _Observation(NamedTuple):
     """``eventLog``: what the logger remembers of an event it saw."""
 
     count: int
@@ -199,13 +198,15 @@ class _Observation:
     resource_version: str
 
 
-@attrs.define(eq=False)
 class _Aggregate:
-    """``aggregateRecord``: the distinct messages of a group of similar events and when the
-    group last saw one."""
+    """``aggregateRecord``: the distinct messages of a group of similar events (in insertion
+    order) and when the group last saw one."""
 
-    messages: dict[str, None]
-    last: float
+    __slots__ = ("messages", "last")
+
+    def __init__(self, messages: dict[str, None], last: float) -> None:
+        self.messages = messages
+        self.last = last
 
 
 @attrs.define(eq=False)
