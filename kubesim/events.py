@@ -190,9 +190,9 @@ class _Bucket:
 
 
 class _Observation(NamedTuple):
-    """``eventLog``: what the logger remembers of an event it saw."""
+    """``eventLog``: what the logger remembers of an event it saw (``times``: its count)."""
 
-    count: int
+    times: int
     first_timestamp: int
     name: str
     resource_version: str
@@ -342,8 +342,8 @@ class EventRecorder:
         # the first occurrence's name and firstTimestamp
         seen: _Observation | None = corr.observations.get_(key)
         t_sec = self._api.epoch + int(now // 1)
-        if seen is not None and seen.count > 0:
-            count = seen.count + 1
+        if seen is not None and seen.times > 0:
+            count = seen.times + 1
             name = seen.name
             first = seen.first_timestamp
             rv = seen.resource_version
