@@ -18,6 +18,8 @@ kind name used everywhere in kubesim.  Everything here is ``O(1)``.
 'apps/v1'
 >>> resolve_kind("cm"), KIND_INFO["ConfigMap"].inert
 ('ConfigMap', True)
+>>> resolve_kind("ev"), KIND_INFO["Event"].api_version, KIND_INFO["Event"].namespaced
+('Event', 'v1', True)
 """
 
 from __future__ import annotations
