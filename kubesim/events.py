@@ -142,7 +142,7 @@ def event_name(involved_name: str, unix_nano: int) -> str:
     """``fmt.Sprintf("%v.%x", ref.Name, t.UnixNano())``. ``O(1)``.
 
     >>> event_name("web-1", 1735689600 * 10**9)
-    'web-1.1815f2a4b6c00000'
+    'web-1.1816687ec0570000'
     """
     return f"{involved_name}.{unix_nano:x}"
 

@@ -598,3 +598,14 @@ def test_wrong_arguments_raise_a_typed_error_naming_them_and_write_nothing() -> 
         with pytest.raises(kubesim.errors.InvalidArgument, match=what):
             c.recorder.event(obj, args.pop("type"), args.pop("reason"), args.pop("message"), **args)
     assert len(c.changes) == n
+
+
+def test_doctests() -> None:
+    import doctest
+
+    import kubesim.events
+    import kubesim.kubectl.gosort
+    import kubesim.wire.events
+
+    for module in (kubesim.events, kubesim.wire.events, kubesim.kubectl.gosort):
+        assert doctest.testmod(module).failed == 0, module.__name__

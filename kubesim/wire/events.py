@@ -106,8 +106,8 @@ def event_content_proto(body: Mapping[str, Any]) -> bytes | None:
     >>> body = {"involvedObject": {"kind": "Pod", "name": "a"}, "reason": "X", "count": 1,
     ...         "firstTimestamp": "2025-01-01T00:00:00Z", "lastTimestamp": None, "eventTime": None,
     ...         "source": {}, "reportingComponent": "", "reportingInstance": ""}
-    >>> event_content_proto(body)[:8]
-    b'\\x12\\x0e\\n\\x03Pod\\x12\\x00'
+    >>> event_content_proto(body)[:9]  # involvedObject: 18 bytes, every string field written
+    b'\\x12\\x12\\n\\x03Pod\\x12\\x00'
     """
     if any(k not in EVENT_KEYS for k in body):
         return None
