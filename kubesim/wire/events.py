@@ -30,7 +30,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kubesim.wire.protobuf import _int, _len_field, _msg, _str
+from kubesim.wire.protobuf import _int, _len_field, _msg, _varint
 
 __all__ = ["event_content_proto", "event_json_body", "EVENT_KEYS"]
 
@@ -51,15 +51,31 @@ class _Unknown(ValueError):
 def _s(v: Any) -> str:
     if v is None:
         return ""
-    if not isinstance(v, str):
+    if v.__class__ is not str:
         raise _Unknown(repr(v))
     return v
 
 
+# the one-byte tag of each length-delimited field number of an ObjectReference and an Event
+_TAG = tuple(bytes(((n << 3) | 2,)) for n in range(16))
+_REF_SET = frozenset(_REF_KEYS)
+_SOURCE_SET = frozenset(("component", "host"))
+_EVENT_SET = frozenset(EVENT_KEYS)
+
+
+def _sf(num: int, v: Any) -> bytes:
+    """An always-written string field ``num`` (< 16) holding ``v`` (``None``: empty)."""
+    b = _s(v).encode("utf-8", "surrogatepass")
+    n = len(b)
+    return _TAG[num] + (bytes((n,)) if n < 0x80 else _varint(n)) + b
+
+
 def _ref(v: Any) -> bytes:
-    if not isinstance(v, Mapping) or any(k not in _REF_KEYS for k in v):
+    if not isinstance(v, Mapping) or not _REF_SET.issuperset(v):
         raise _Unknown("ObjectReference")
-    return b"".join(_str(i, _s(v.get(k))) for i, k in enumerate(_REF_KEYS, 1))
+    g = v.get
+    return b"".join((_sf(1, g("kind")), _sf(2, g("namespace")), _sf(3, g("name")), _sf(4, g("uid")),
+                     _sf(5, g("apiVersion")), _sf(6, g("resourceVersion")), _sf(7, g("fieldPath"))))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -109,22 +125,23 @@ def event_content_proto(body: Mapping[str, Any]) -> bytes | None:
     >>> event_content_proto(body)[:9]  # involvedObject: 18 bytes, every string field written
     b'\\x12\\x12\\n\\x03Pod\\x12\\x00'
     """
-    if any(k not in EVENT_KEYS for k in body):
+    if not _EVENT_SET.issuperset(body):
         return None
     try:
-        src = body.get("source") or {}
-        if not isinstance(src, Mapping) or any(k not in ("component", "host") for k in src):
+        g = body.get
+        src = g("source") or {}
+        if not isinstance(src, Mapping) or not _SOURCE_SET.issuperset(src):
             raise _Unknown("source")
         out = [
-            _msg(2, _ref(body.get("involvedObject") or {})),
-            _str(3, _s(body.get("reason"))),
-            _str(4, _s(body.get("message"))),
-            _msg(5, _str(1, _s(src.get("component"))) + _str(2, _s(src.get("host")))),
-            _msg(6, _time(body.get("firstTimestamp"))),
-            _msg(7, _time(body.get("lastTimestamp"))),
-            _int(8, _count(body.get("count"))),
-            _str(9, _s(body.get("type"))),
-            _msg(10, _time(body.get("eventTime"), micro=True)),
+            _msg(2, _ref(g("involvedObject") or {})),
+            _sf(3, g("reason")),
+            _sf(4, g("message")),
+            _msg(5, _sf(1, src.get("component")) + _sf(2, src.get("host"))),
+            _msg(6, _time(g("firstTimestamp"))),
+            _msg(7, _time(g("lastTimestamp"))),
+            _int(8, _count(g("count"))),
+            _sf(9, g("type")),
+            _msg(10, _time(g("eventTime"), micro=True)),
         ]
         series = body.get("series")
         if series is not None:
@@ -132,12 +149,12 @@ def event_content_proto(body: Mapping[str, Any]) -> bytes | None:
                 raise _Unknown("series")
             out.append(_len_field(11, _int(1, _count(series.get("count")))
                                   + _msg(2, _time(series.get("lastObservedTime"), micro=True))))
-        out.append(_str(12, _s(body.get("action"))))
+        out.append(_sf(12, g("action")))
         related = body.get("related")
         if related is not None:
             out.append(_len_field(13, _ref(related)))
-        out.append(_str(14, _s(body.get("reportingComponent"))))
-        out.append(_str(15, _s(body.get("reportingInstance"))))
+        out.append(_sf(14, g("reportingComponent")))
+        out.append(_sf(15, g("reportingInstance")))
     except _Unknown:
         return None
     return b"".join(out)
