@@ -21,20 +21,32 @@ workload on a :class:`LeanCluster` and on a :class:`kubesim.Cluster` and raises
 
 from __future__ import annotations
 
+import operator
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from kubesim import cluster as _cluster
 from kubesim import wire as _wire
 from kubesim.apiserver import APIServer, WatchEvent, _stamped_meta, _with_meta
-from kubesim.objects import Deployment, EndpointSlice, ObjectMeta, Pod, ReplicaSet
+from kubesim.objects import (
+    Deployment,
+    EndpointSlice,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    ReplicaSet,
+    ReplicaSetSpec,
+)
 from kubesim.wire import endpoints as _wire_endpoints
 from kubesim.wire import measure as _measure
 from kubesim.wire.caches import _PAIR_SHIFT
+from kubesim.wire.gojson import _json_str_len, _time_json_len
 from kubesim.wire.measure import envelope_size
 from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes
-from kubesim.wire.protobuf import wrap
+from kubesim.wire.protobuf import _sf, sov, wrap
 
 _wire_sizes3 = _wire.sizes3
 
@@ -112,21 +124,52 @@ class LeanAPIServer(APIServer):
             table = _PARTS[self] = {}
         key = (cls, meta.namespace, meta.name)
         rec = table.get(key)
-        if rec is not None and rec[0] is meta and gen == meta.generation and meta.self_link == "":
-            # The stored metadata carried over (a status write, a bind, a delete's last state):
-            # only the resourceVersion differs from the record's, and the parts are reused
-            # where they are the same objects.
-            sizes, new = _sizes_from(plan, stamped, rec, rv)
+        delta = None
+        if rec is not None and meta.self_link == "":
+            # The stored metadata carried over (a status write, a bind, a delete's last state)
+            # or changed in its counters only (a generation bump, a graceful delete's mark):
+            # the metadata's sizes from the record's by arithmetic, and the parts reused where
+            # they are the same objects.
+            delta = _meta_delta(rec[0], meta, gen)
+        if rec is not None and delta is not None:
+            sizes, new = _sizes_from(plan, stamped, rec, rv, delta)
         else:
             sizes, new = _sizes_by_parts(plan, stamped)
         if len(table) >= _PARTS_LIMIT:
             table.clear()
         table[key] = new
+        _LAST[self] = (new, sizes)
         if CHECK_SIZES:
             want = _wire_sizes3(stamped)
             if want != sizes:
                 raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
         return stamped, sizes
+
+    def _commit(
+        self,
+        verb: str,
+        event: str,
+        bucket: dict[str, Any],
+        obj: Any,
+        old: Any,
+        actor: str,
+        sizes: tuple[int, int, int],
+        cause: str,
+        fault: str | None | bool = False,
+    ) -> Any:
+        if verb == "create" and type(obj) in _PLANS:
+            # A create is sized on a stand-in of the same lengths (the trial, stamped last):
+            # its record is the created object's, so the first update (a bind) finds one.
+            table = _PARTS.get(self)
+            last = _LAST.get(self)
+            if table is not None and last is not None and last[1] == sizes:
+                rec = last[0]
+                meta = obj.metadata
+                if meta.generation == rec[0].generation and all(
+                    getattr(obj, attr) is part for (attr, _), (part, _, _) in zip(_PLANS[type(obj)][0], rec[3], strict=True)
+                ):
+                    table[(type(obj), meta.namespace, meta.name)] = (meta, rec[1], rec[2], rec[3])
+        return super()._commit(verb, event, bucket, obj, old, actor, sizes, cause, fault)
 
     # ------------------------------------------------------------------ watch
 
@@ -186,12 +229,65 @@ for _cls in (Pod, ReplicaSet, Deployment):
     _PLANS[_cls] = (_parts, _const, _jplan[0], _jplan[1])
 
 # LeanAPIServer -> (type, namespace, name) -> the record of the last object of that name sized:
-# (its metadata, meta body without rv, meta JSON without rv, ((part, proto, json), ...))
+# (its metadata, meta body without rv, meta JSON without rv, ((part, body size, JSON size), ...))
 _Record = tuple[ObjectMeta, int, int, tuple[tuple[Any, int, int], ...]]
 _PARTS: weakref.WeakKeyDictionary[APIServer, dict[tuple[type, str, str], _Record]] = weakref.WeakKeyDictionary()
 _PARTS_LIMIT = 1 << 16
+# LeanAPIServer -> (the last record made, its sizes): a create's trial
+_LAST: weakref.WeakKeyDictionary[APIServer, tuple[_Record, tuple[int, int, int]]] = weakref.WeakKeyDictionary()
 _K_RV = len('"resourceVersion":') + 2 + 1
 _sub_json = _measure._sub_json
+
+
+# Parts whose change is often one scalar field (a bind sets ``spec.nodeName``; a scale sets a
+# ReplicaSet's ``spec.replicas``): part type -> (the field, a getter of the other fields, the
+# protobuf body delta, the JSON delta; a delta of ``None``: not by arithmetic).
+_K_NODE_NAME = len('"nodeName":') + 1  # omitempty; never the only key of a PodSpec (containers)
+
+
+def _node_name_proto(old: str, new: str) -> int | None:
+    return _sf(new) - _sf(old)  # nodeName: field 10, a string always written
+
+
+def _node_name_json(old: str, new: str) -> int | None:
+    return ((_K_NODE_NAME + _json_str_len(new)) if new else 0) - ((_K_NODE_NAME + _json_str_len(old)) if old else 0)
+
+
+def _replicas_proto(old: int | None, new: int | None) -> int | None:
+    if old is None or new is None or old < 0 or new < 0:
+        return None
+    return sov(new) - sov(old)  # replicas: field 1, an optional int32
+
+
+def _replicas_json(old: int | None, new: int | None) -> int | None:
+    if old is None or new is None:
+        return None
+    return len(str(new)) - len(str(old))
+
+
+def _others(cls: type, field: str) -> Callable[[Any], Any]:
+    return operator.attrgetter(*(f.name for f in attrs.fields(cls) if f.name != field))
+
+
+_Delta = tuple[str, Callable[[Any], Any], Callable[[Any, Any], "int | None"], Callable[[Any, Any], "int | None"]]
+_DELTAS: dict[type, _Delta] = {
+    PodSpec: ("node_name", _others(PodSpec, "node_name"), _node_name_proto, _node_name_json),
+    ReplicaSetSpec: ("replicas", _others(ReplicaSetSpec, "replicas"), _replicas_proto, _replicas_json),
+}
+
+
+def _part_sizes(body: Callable[[Any], int], part: Any, was: Any, body_len: int, js: int) -> tuple[int, int]:
+    """``(body size, JSON size)`` of ``part``, which replaces ``was`` (of those sizes): by
+    arithmetic when they differ in one scalar field of :data:`_DELTAS`, else measured."""
+    delta = _DELTAS.get(type(part))
+    if delta is not None and type(was) is type(part):
+        field, others, dp, dj = delta
+        if others(part) == others(was):
+            a, b = getattr(was, field), getattr(part, field)
+            x, y = dp(a, b), dj(a, b)
+            if x is not None and y is not None:
+                return body_len + x, js + y
+    return body(part), _sub_json(part)
 
 
 def _assemble(obj: Any, rest_p: int, rest_j: int, mp_rv: int, mp_no: int, mj_rv: int) -> tuple[int, int, int]:
@@ -206,8 +302,8 @@ def _sizes_by_parts(plan: Any, obj: Any) -> tuple[tuple[int, int, int], _Record]
     got = []
     for attr, body in parts:
         part = getattr(obj, attr)
-        p, j = wrap(body(part)), _sub_json(part)
-        rest_p += p
+        p, j = body(part), _sub_json(part)
+        rest_p += wrap(p)
         rest_j += j
         got.append((part, p, j))
     meta = obj.metadata
@@ -216,18 +312,62 @@ def _sizes_by_parts(plan: Any, obj: Any) -> tuple[tuple[int, int, int], _Record]
     return _assemble(obj, rest_p, rest_j, mp_rv, mp_no, mj_rv), (meta, mp_no, mj_no, tuple(got))
 
 
-def _sizes_from(plan: Any, obj: Any, rec: _Record, rv: str) -> tuple[tuple[int, int, int], _Record]:
-    """``sizes3(obj)`` for ``obj`` stamped from the record's metadata with resourceVersion
-    ``rv`` (ASCII digits), its parts taken from the record where they are the same objects.
-    ``O(changed parts)``."""
+# The metadata fields a delta may change; every other field must be the record's.
+_COUNTERS = ("resource_version", "generation", "deletion_timestamp", "deletion_grace_period_seconds")
+_META_OTHERS = operator.attrgetter(*(f.name for f in attrs.fields(ObjectMeta) if f.name not in _COUNTERS))
+_K_GENERATION = len('"generation":') + 1
+_K_DELETION = len('"deletionTimestamp":') + 1
+_K_GRACE = len('"deletionGracePeriodSeconds":') + 1
+
+
+def _counter_sizes(generation: int, deletion: int | None, grace: int | None) -> tuple[int, int]:
+    """(protobuf, JSON) bytes the three counters add to a metadata without resourceVersion
+    (:func:`kubesim.wire.meta._meta_body_pair`, ``_meta_json_sizes``: generation always
+    written in protobuf and omitted at 0 in JSON, the other two only when set; a JSON key
+    also brings its comma, as the metadata always has a name before it)."""
+    p = 1 + sov(generation)
+    j = _K_GENERATION + len(str(generation)) if generation else 0
+    if deletion is not None:
+        p += 5 + sov(deletion)
+        j += _K_DELETION + _time_json_len(deletion, True)
+    if grace is not None:
+        p += 1 + sov(grace)
+        j += _K_GRACE + len(str(grace))
+    return p, j
+
+
+def _meta_delta(was: ObjectMeta, meta: ObjectMeta, generation: int) -> tuple[int, int] | None:
+    """``(protobuf, JSON)`` size change of the rv-free metadata from the record's ``was`` to
+    ``meta`` stamped with ``generation``, when they differ in the counters only (``None``
+    otherwise: measure). ``O(1)``."""
+    if meta is not was and _META_OTHERS(meta) != _META_OTHERS(was):
+        return None
+    deletion, grace = meta.deletion_timestamp, meta.deletion_grace_period_seconds
+    if generation == was.generation and deletion == was.deletion_timestamp and grace == was.deletion_grace_period_seconds:
+        return 0, 0
+    if generation < 0 or (deletion is not None and deletion < 0) or (grace is not None and grace < 0):
+        return None  # negative varints: leave them to the wire
+    p1, j1 = _counter_sizes(generation, deletion, grace)
+    p0, j0 = _counter_sizes(was.generation, was.deletion_timestamp, was.deletion_grace_period_seconds)
+    return p1 - p0, j1 - j0
+
+
+def _sizes_from(
+    plan: Any, obj: Any, rec: _Record, rv: str, delta: tuple[int, int]
+) -> tuple[tuple[int, int, int], _Record]:
+    """``sizes3(obj)`` for ``obj`` stamped with resourceVersion ``rv`` (ASCII digits) from
+    metadata that differs from the record's by ``delta`` (:func:`_meta_delta`), its parts
+    taken from the record where they are the same objects. ``O(changed parts)``."""
     parts, rest_p, rest_j, _ = plan
     _, mp_no, mj_no, old = rec
+    mp_no += delta[0]
+    mj_no += delta[1]
     got = []
     for (attr, body), (was, p, j) in zip(parts, old, strict=True):
         part = getattr(obj, attr)
         if part is not was:
-            p, j = wrap(body(part)), _sub_json(part)
-        rest_p += p
+            p, j = _part_sizes(body, part, was, p, j)
+        rest_p += wrap(p)
         rest_j += j
         got.append((part, p, j))
     n = len(rv)
@@ -238,23 +378,26 @@ def _sizes_from(plan: Any, obj: Any, rec: _Record, rv: str) -> tuple[tuple[int, 
 def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
     """Hand :mod:`kubesim.wire` the packed size sums of a slice's new endpoints tuple, from the
     old one's corrected by the entries that differ by identity: ``O(changed entries)`` Python
-    work (the identity sets are built in C) instead of a cached lookup per entry. The sums are
-    additive, so the result equals what ``wire`` computes itself."""
+    work (the identity maps and their differences are built in C) instead of a cached lookup
+    per entry. The sums are additive, so the result equals what ``wire`` computes itself
+    (a tuple that lists one entry twice is left to the wire)."""
     memo = _wire_endpoints._slice_endpoints_pair
     cache = memo.cache
     hit = cache.get(id(new))
     if (hit is not None and hit[0] is new) or not old or not new or old is new:
         return
+    old_by_id = dict(zip(map(id, old), old, strict=True))
+    new_by_id = dict(zip(map(id, new), new, strict=True))
+    if len(old_by_id) != len(old) or len(new_by_id) != len(new):
+        return  # an entry listed twice: let the wire sum it
     base = memo(old)
-    old_ids = set(map(id, old))
-    new_ids = set(map(id, new))
     entry, js, shift = _wire_endpoints.endpoint_entry_size, _wire_endpoints.endpoint_json_size, _PAIR_SHIFT
-    for e in old:
-        if id(e) not in new_ids:
-            base -= entry(e) + (js(e) << shift)
-    for e in new:
-        if id(e) not in old_ids:
-            base += entry(e) + (js(e) << shift)
+    for i in old_by_id.keys() - new_by_id.keys():
+        e = old_by_id[i]
+        base -= entry(e) + (js(e) << shift)
+    for i in new_by_id.keys() - old_by_id.keys():
+        e = new_by_id[i]
+        base += entry(e) + (js(e) << shift)
     if len(cache) >= memo.limit:
         cache.clear()
     cache[id(new)] = (new, base)
