@@ -2,10 +2,18 @@
 wrote before Events existed, the oracle of ``Cluster(events=False)`` (``tests/test_events.py``).
 
 It uses only what kubesim had before Events (no ``events=`` option), so the same function runs
-on the commit before them. Regenerate the fixture, on purpose only, from that commit::
+on the commit before them. The fixture was made on that commit (af6bd15)::
 
     git worktree add /tmp/pre-events af6bd15
-    PYTHONPATH=/tmp/pre-events python tests/events_workload.py > tests/fixtures/events_off_changelog.json
+    cd /tmp && PYTHONPATH=/tmp/pre-events python /path/to/checkout/tests/events_workload.py \
+        > /path/to/checkout/tests/fixtures/events_off_changelog.json
+
+It says "``events=False`` is kubesim before Events" only while nothing else changes what these
+workloads write. A later commit that changes the simulation on purpose (a timing, a controller)
+makes it stale: regenerate it then from that commit with ``events=False`` (``run`` and
+``records`` as here), say so in the commit, and the test goes on guarding the change log with
+Events off; ``test_events_on_change_no_other_record`` and the Hypothesis property keep checking
+that Events change nothing else.
 """
 
 from __future__ import annotations
