@@ -573,3 +573,31 @@ def test_a_slow_start_is_a_failed_startup_probe_without_a_kill() -> None:
     ]
     assert not events(c, "Killing")
     assert c.get("Pod", "web").status.container_statuses[0].restart_count == 0
+
+
+def test_mirroring_too_many_addresses_is_a_warning_about_the_endpoints() -> None:
+    # pkg/controller/endpointslicemirroring/reconciler.go reconcile: Eventf(endpoints, Warning,
+    # "TooManyAddressesToMirror", "A max of %d addresses can be mirrored to EndpointSlices per
+    # Endpoints subset. %d addresses were skipped", ...), source endpointslice-mirroring-controller
+    c = kubesim.Cluster(seed=0, nodes=1, mirroring_max_endpoints_per_subset=2)
+    c.apply_yaml("""
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  ports: [{port: 5432}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: db}
+subsets:
+- addresses: [{ip: 192.168.49.1}, {ip: 192.168.49.2}, {ip: 192.168.49.3}]
+  ports: [{port: 5432}]
+""")
+    c.run(until=10.0)
+    (ev,) = events(c, "TooManyAddressesToMirror")
+    assert (ev["type"], ev["message"]) == (
+        "Warning", "A max of 2 addresses can be mirrored to EndpointSlices per Endpoints subset. 1 addresses were skipped"
+    )
+    assert (ev["involvedObject"]["kind"], ev["involvedObject"]["name"]) == ("Endpoints", "db")
+    assert ev["source"] == {"component": "endpointslice-mirroring-controller"}
