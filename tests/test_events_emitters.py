@@ -601,3 +601,25 @@ subsets:
     )
     assert (ev["involvedObject"]["kind"], ev["involvedObject"]["name"]) == ("Endpoints", "db")
     assert ev["source"] == {"component": "endpointslice-mirroring-controller"}
+
+
+def test_a_sidecars_liveness_kill_names_the_init_container() -> None:
+    # kuberuntime_manager.go computeInitContainerActions: "Init container %s failed liveness
+    # probe" for a restartable init container, about spec.initContainers{name}
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="""  initContainers:
+  - name: proxy
+    image: envoy:1.30
+    restartPolicy: Always
+    ports: [{containerPort: 9901}]
+    livenessProbe:
+      tcpSocket: {port: 9901}
+      periodSeconds: 10
+      failureThreshold: 1
+""", probes=""))
+    c.controllers["kubelet"].set_behaviour(("default", "web"), probes.AppBehaviour(unready=[(5, 1000)]))
+    c.run(until=40.0)
+    killing = events(c, "Killing")
+    assert killing and (killing[0]["message"], killing[0]["involvedObject"]["fieldPath"]) == (
+        "Init container proxy failed liveness probe", "spec.initContainers{proxy}"
+    )

@@ -55,7 +55,8 @@ pod, with the container's ``fieldPath`` (``spec.containers{<name>}``) but for ``
   probe, even when that probe comes ``initialDelaySeconds`` later), when readiness flips to
   failure, and when a liveness or startup probe reaches its ``failureThreshold``; then ``Normal
   Killing`` "Container <name> failed liveness probe, will be restarted"
-  (``kuberuntime_manager.go`` ``computePodActions``);
+  (``kuberuntime_manager.go`` ``computePodActions``; a sidecar's: "Init container <name> failed
+  liveness probe", ``computeInitContainerActions``);
 * ``Normal Killing`` "Stopping container <name>" for every running container of a deleted pod
   (``killContainer``), regular containers first, then sidecars in reverse order;
 * ``Warning BackOff`` "Back-off restarting failed container <name> in pod <name>_<ns>(<uid>)"
@@ -1050,9 +1051,13 @@ class Kubelet:
     def _kill(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, policy: str, probe: str) -> None:
         """A failed liveness or startup probe: kill the container (it restarts after)."""
         if self.ctx.recorder.enabled:
-            restart = c.spec.restart_policy == "Always" or policy != "Never"
-            self._event(key, rt, c, "Normal", "Killing", f"Container {c.spec.name} failed {probe} probe"
-                        + (", will be restarted" if restart else ""))
+            if any(i is c for i in rt.inits):
+                # computeInitContainerActions: a sidecar is restarted, and says nothing of it
+                message = f"Init container {c.spec.name} failed {probe} probe"
+            else:
+                message = f"Container {c.spec.name} failed {probe} probe" + (
+                    ", will be restarted" if policy != "Never" else "")
+            self._event(key, rt, c, "Normal", "Killing", message)
         pod = self.ctx.api.try_get("Pod", key[1], key[0])
         grace = 30
         if pod is not None and pod.spec.termination_grace_period_seconds is not None:
