@@ -47,7 +47,9 @@ pod, with the container's ``fieldPath`` (``spec.containers{<name>}``) but for ``
 * ``Normal Pulled`` "Container image "<image>" already present on machine and can be accessed
   by the pod", ``Normal Created`` "Container created", ``Normal Started`` "Container started"
   for every container instance started (``kuberuntime_image.go``, ``kuberuntime_container.go``
-  ``startContainer``; kubesim's images are always present on the node, so it never pulls);
+  ``startContainer``; kubesim's images are always present on the node, so it never pulls, not
+  even under ``imagePullPolicy: Always``, where a real kubelet records ``Pulling`` and
+  "Successfully pulled image ... in <duration> ... Image size: <n> bytes." instead);
 * ``Warning Unhealthy`` with the prober's message (:func:`kubesim.probes.probe_failure_message`,
   e.g. "Readiness probe failed: Get "http://10.244.1.2:8080/": dial tcp 10.244.1.2:8080:
   connect: connection refused") when a container's first counted startup probe, or first
