@@ -585,6 +585,10 @@ def test_real_kubectl_orders_tied_events_as_kubesim_does(tmp_path: Path, seed: i
         before = own()
         real = s.kubectl(*args).stdout
         assert real in (before, own())
+        # --sort-by sorts the same way (TableSorter: sort.Sort, missing values first)
+        for sort_by in (".lastTimestamp", ".metadata.creationTimestamp", ".source.component"):
+            cmd = ["get", "events", f"--sort-by={sort_by}"]
+            assert s.kubectl(*cmd).stdout == s.own_kubectl(" ".join(cmd)), sort_by
 
 
 def test_wrong_arguments_raise_a_typed_error_naming_them_and_write_nothing() -> None:

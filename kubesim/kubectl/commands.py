@@ -319,25 +319,37 @@ def _json_list(objs: Sequence[Any]) -> dict[str, Any]:
 
 def _sort(objs: list[Any], expr: str) -> list[Any]:
     """``--sort-by``: by the expression's first value on each object (``kubectl``'s sorter
-    compares numbers as numbers, everything else as text); stable; objects without the field
-    first."""
+    compares numbers as numbers, everything else as text), with Go's ``sort.Sort`` as
+    ``TableSorter`` does (:func:`kubesim.kubectl.gosort.go_sort`: not stable, so ties come out
+    in kubectl's order); an object without the field is less than any other (``Less`` is true
+    whenever its left side has no value, as in ``sorter.go``)."""
     from kubesim.kubectl import jsonpath
+    from kubesim.kubectl.gosort import go_sort
 
     path = relaxed_jsonpath(expr)
 
-    def key(obj: Any) -> tuple[int, float, str]:
+    def key(obj: Any) -> tuple[int, float, str] | None:
         try:
             found = jsonpath.find(path, _as_json(obj))
         except jsonpath.JSONPathError as err:
             raise KubectlError(f"error: {err}") from None
         if not found:
-            return (0, 0.0, "")
+            return None
         v = found[0]
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return (1, float(v), "")
         return (2, 0.0, v if isinstance(v, str) else json.dumps(v, sort_keys=True))
 
-    return sorted(objs, key=key)
+    def less(x: tuple[tuple[int, float, str] | None, Any], y: tuple[tuple[int, float, str] | None, Any]) -> bool:
+        if x[0] is None:
+            return True
+        if y[0] is None:
+            return False
+        return x[0] < y[0]
+
+    keyed = [(key(o), o) for o in objs]
+    go_sort(keyed, less)
+    return [o for _, o in keyed]
 
 
 def _check_output(opts: _Options) -> tuple[str, str]:
