@@ -283,3 +283,31 @@ def test_sizes_by_parts_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> N
     c = lean.run_rollout(20, nodes=4, seed=2)
     writes = sum(1 for e in c.changes if e.kind in ("Pod", "ReplicaSet", "Deployment"))
     assert calls["record"] > writes // 2 and calls["parts"] > 0
+
+
+def test_vouched_slice_sums_equal_the_wires_pass() -> None:
+    # The slice endpoint sums the lean engine hands the wire, for in-place changes, shifted,
+    # added, removed, reordered and repeated entries, equal the wire's own pass over the tuple.
+    from kubesim.lean import engine
+    from kubesim.wire import endpoints as wire_endpoints
+
+    c = lean.run_rollout(30, nodes=4, seed=1, max_endpoints_per_slice=100)
+    old = max((s.endpoints for s in c.list("EndpointSlice")), key=len)
+    assert len(old) == 30
+    x, y = (attrs.evolve(old[-1], hostname=h) for h in ("x", "y"))
+    cases = {
+        "changed": old[:-1] + (x,), "removed": old[:10] + old[11:], "added": old + (x,),
+        "shifted": (x,) + old, "reversed": old[::-1], "repeated": old[:-1] + (x, x) + old[:20],
+        "shorter": old[:5], "changed two": (y,) + old[1:-1] + (x,),
+    }
+    memo = wire_endpoints._slice_endpoints_pair
+    vouched = 0
+    for name, new in cases.items():
+        memo.cache.pop(id(new), None)
+        engine._vouch_slice_endpoints(old, new)
+        hit = memo.cache.pop(id(new), None)
+        want = wire_endpoints._endpoints_pair(new)
+        if hit is not None:
+            vouched += 1
+            assert hit[0] is new and hit[1] == want, name
+    assert vouched == len(cases) - 1  # all but the repeated entry, which is left to the wire

@@ -21,6 +21,7 @@ workload on a :class:`LeanCluster` and on a :class:`kubesim.Cluster` and raises
 
 from __future__ import annotations
 
+import itertools
 import operator
 import weakref
 from collections.abc import Callable
@@ -377,30 +378,42 @@ def _sizes_from(
 
 def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
     """Hand :mod:`kubesim.wire` the packed size sums of a slice's new endpoints tuple, from the
-    old one's corrected by the entries that differ by identity: ``O(changed entries)`` Python
-    work (the identity maps and their differences are built in C) instead of a cached lookup
-    per entry. The sums are additive, so the result equals what ``wire`` computes itself
-    (a tuple that lists one entry twice is left to the wire)."""
+    old one's corrected position by position where the entries differ by identity (the
+    comparison runs in C: ``map(operator.is_not, ...)``), plus the entries past the shorter
+    tuple's end. The sums are additive, so the result equals what ``wire`` computes itself,
+    whichever entries moved. ``O(changed positions)`` Python work; when entries shifted (more
+    than :data:`_SHIFTED` positions differ) the entries missing from the other tuple by
+    identity are corrected instead (one pass over each; a tuple that lists an entry twice is
+    then left to the wire)."""
     memo = _wire_endpoints._slice_endpoints_pair
     cache = memo.cache
     hit = cache.get(id(new))
     if (hit is not None and hit[0] is new) or not old or not new or old is new:
         return
-    old_by_id = dict(zip(map(id, old), old, strict=True))
-    new_by_id = dict(zip(map(id, new), new, strict=True))
-    if len(old_by_id) != len(old) or len(new_by_id) != len(new):
-        return  # an entry listed twice: let the wire sum it
+    differs = list(map(operator.is_not, old, new))
+    n = len(differs)
     base = memo(old)
     entry, js, shift = _wire_endpoints.endpoint_entry_size, _wire_endpoints.endpoint_json_size, _PAIR_SHIFT
-    for i in old_by_id.keys() - new_by_id.keys():
-        e = old_by_id[i]
+    if differs.count(True) + abs(len(old) - len(new)) <= _SHIFTED:
+        gone: Any = itertools.chain(itertools.compress(old, differs), old[n:])
+        came: Any = itertools.chain(itertools.compress(new, differs), new[n:])
+    else:  # entries shifted: the ones that differ by identity, found by a pass over each
+        old_ids, new_ids = set(map(id, old)), set(map(id, new))
+        if len(old_ids) != len(old) or len(new_ids) != len(new):
+            return  # an entry listed twice: let the wire sum it
+        gone = [e for e in old if id(e) not in new_ids]
+        came = [e for e in new if id(e) not in old_ids]
+    for e in gone:
         base -= entry(e) + (js(e) << shift)
-    for i in new_by_id.keys() - old_by_id.keys():
-        e = new_by_id[i]
+    for e in came:
         base += entry(e) + (js(e) << shift)
     if len(cache) >= memo.limit:
         cache.clear()
     cache[id(new)] = (new, base)
+
+
+#: The most differing positions for which :func:`_vouch_slice_endpoints` corrects the old sums.
+_SHIFTED = 16
 
 
 class LeanCluster(_cluster.Cluster):
