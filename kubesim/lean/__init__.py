@@ -2,14 +2,15 @@
 
 :class:`LeanCluster` is a :class:`kubesim.Cluster` on a lean API server
 (:class:`~kubesim.lean.engine.LeanAPIServer`): the full model's controllers, clock and random
-draws, with sizes looked up by shape and watch events dispatched per kind, so it writes the
-full model's change log record for record. :func:`~kubesim.lean.check.check_workload` runs a
+draws, with the controllers' own writes trusted (not defaulted or validated again), sizes
+assembled from the stored object's parts and watch events dispatched per kind, so it writes
+the full model's change log record for record. :func:`~kubesim.lean.check.check_workload` runs a
 workload on both and raises :class:`~kubesim.lean.check.Divergence` at the first differing
 record. :mod:`kubesim.scenarios`' churn runners (``kubesim churn``, ``kubesim scenario``, the
 sweeps), :mod:`kubesim.reproduce` and the benchmarks run on it. See ``docs/performance.md``.
 
 >>> from kubesim import lean
->>> c = lean.run_rollout(3, nodes=2)
+>>> c = lean.run_rollout(3, nodes=2, events=False)
 >>> len(c.changes)
 100
 """

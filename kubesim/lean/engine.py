@@ -1,13 +1,21 @@
 """The lean engine: the full model's controllers over a lean API server.
 
 :class:`LeanCluster` is a :class:`kubesim.Cluster` whose API server is a
-:class:`LeanAPIServer`: every controller, queue, clock entry, random draw, validation and
-write of the full model is kept as it is, so the change log is the full model's record for
-record (``seq``, ``time``, ``verb``, ``kind``, ``namespace``, ``name``, ``resource_version``,
+:class:`LeanAPIServer`: every controller, queue, clock entry, random draw and write of the
+full model is kept as it is, so the change log is the full model's record for record
+(``seq``, ``time``, ``verb``, ``kind``, ``namespace``, ``name``, ``resource_version``,
 ``actor``, sizes, ``labels``, ``trigger_time``, ``outcome``, ``cause``) — for every workload
 and option, faults included, and whatever the other controllers come to model. What the lean
-API server changes is *how* a write is measured and delivered:
+API server changes is *how* a write is checked, measured and delivered:
 
+* **trusted controller writes**: the kinds kubesim's own controllers, kubelet and scheduler
+  write (:data:`TRUSTED`) are neither defaulted nor validated again; users' writes, Events
+  and every other kind or actor take the full path;
+* **sizes by parts** (Pods, ReplicaSets, Deployments): the wire's parts, with the stored
+  object's metadata and unchanged ``spec``/``status`` taken from a per-name record, the
+  resourceVersion and the metadata's counters added by arithmetic, a bind's ``nodeName``
+  and a scale's ``replicas`` too (:data:`CHECK_SIZES` compares each with
+  :func:`kubesim.wire.sizes3`);
 * **slice sizes by changed entries**: an EndpointSlice update's endpoint size sums come from
   the stored slice's, corrected by the entries that differ (by identity), instead of a cached
   lookup per entry;
@@ -16,9 +24,10 @@ API server changes is *how* a write is measured and delivered:
 
 The oracle is the full model itself: :func:`kubesim.lean.check.check_workload` runs one
 workload on a :class:`LeanCluster` and on a :class:`kubesim.Cluster` and raises
-:class:`~kubesim.lean.check.Divergence` at the first change-log record where they differ.
+:class:`~kubesim.lean.check.Divergence` at the first change-log record where they differ,
+then compares the stored objects (which a defaulting step the trusted path skipped would
+change).
 """
-
 from __future__ import annotations
 
 import itertools
@@ -76,12 +85,14 @@ _BY_KIND: weakref.WeakKeyDictionary[APIServer, dict[str, list[Callable[[WatchEve
 
 
 class LeanAPIServer(APIServer):
-    """:class:`kubesim.apiserver.APIServer` with slice sizes by changed entries and watch
-    delivery by static dispatch (see the module docstring). Same writes, same records.
+    """:class:`kubesim.apiserver.APIServer` with trusted controller writes, sizes by parts,
+    slice sizes by changed entries and watch delivery by static dispatch (see the module
+    docstring). Same writes, same records.
 
-    It adds no state of its own (``__slots__ = ()``, the per-kind watcher lists live in a
-    side table), so a built :class:`~kubesim.apiserver.APIServer` can become one by a class
-    change: that is how :class:`LeanCluster` gets it, with no module state touched."""
+    It adds no state of its own (``__slots__ = ()``: the per-kind watcher lists and the size
+    records live in side tables keyed weakly by the API server), so a built
+    :class:`~kubesim.apiserver.APIServer` can become one by a class change: that is how
+    :class:`LeanCluster` gets it, with no class or module of the full model touched."""
 
     __slots__ = ()
 
