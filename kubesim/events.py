@@ -180,11 +180,14 @@ class _Bucket:
         self.last = now
 
     def try_accept(self, now: float) -> bool:
+        # Limiter.reserveN with no wait allowed: the refill is computed from the last
+        # accepted event's time, and the state changes only when a token is taken
+        tokens = self.tokens
         if now > self.last:
-            self.tokens = min(float(SPAM_BURST), self.tokens + (now - self.last) * SPAM_QPS)
+            tokens = min(float(SPAM_BURST), tokens + (now - self.last) * SPAM_QPS)
+        if tokens >= 1.0:
+            self.tokens = tokens - 1.0
             self.last = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
             return True
         return False
 

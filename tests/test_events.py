@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import kubesim
@@ -613,3 +613,132 @@ def test_doctests() -> None:
 
     for module in (kubesim.events, kubesim.wire.events, kubesim.kubectl.gosort):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+# --------------------------------------------------------------------------------------------
+# the correlator against a model written from client-go's text (string keys, as upstream)
+
+
+class _UpstreamModel:
+    """``tools/record/events_cache.go`` and ``recordToSink``, written the way upstream writes
+    them (joined string keys, an LRU per cache, the token bucket of ``x/time/rate``): what a
+    stream of events writes. Independent of kubesim.events but for the one choice upstream
+    leaves to Go's map order (which message the aggregator forgets: the oldest)."""
+
+    def __init__(self) -> None:
+        from collections import OrderedDict
+
+        self.spam: OrderedDict[str, list[float]] = OrderedDict()
+        self.agg: OrderedDict[str, tuple[dict[str, None], float]] = OrderedDict()
+        self.log: OrderedDict[str, tuple[int, str, str]] = OrderedDict()
+        self.server: dict[str, dict[str, Any]] = {}
+        self.writes: list[tuple[str, str, str, int, str, str]] = []
+        self.n = 0
+
+    @staticmethod
+    def _lru_add(cache: Any, key: str, value: Any) -> None:
+        cache[key] = value
+        cache.move_to_end(key)
+        if len(cache) > 4096:
+            cache.popitem(last=False)
+
+    def event(self, now: float, ts: str, ref: tuple[str, str, str, str, str, str], src: tuple[str, str],
+              type_: str, reason: str, message: str) -> None:
+        kind, ns, name, uid, api_version, field_path = ref
+        component, host = src
+        event_key = "".join([component, host, kind, ns, name, field_path, uid, api_version, type_, reason, message])
+        agg_key = "".join([component, host, kind, ns, name, uid, api_version, type_, reason, component, host])
+        messages, last = self.agg.get(agg_key, ({}, -1e18))
+        if agg_key in self.agg:
+            self.agg.move_to_end(agg_key)
+        if now - last > 600:
+            messages = {}
+        messages[message] = None
+        self._lru_add(self.agg, agg_key, (messages, now))
+        key, msg, reporting = event_key, message, (component, host)
+        if len(messages) >= 10:
+            del messages[next(iter(messages))]
+            key, msg, reporting = agg_key, "(combined from similar events): " + message, ("", "")
+        seen = self.log.get(key)
+        if seen is not None:
+            self.log.move_to_end(key)
+        if seen is not None and seen[0] > 0:
+            count, first, ev_name = seen[0] + 1, seen[1], seen[2]
+        else:
+            self.n += 1
+            count, first, ev_name = 1, ts, f"e{self.n}"
+        self._lru_add(self.log, key, (count, first, ev_name))
+        spam_key = "".join([component, host, kind, ns, name, uid, api_version])
+        bucket = self.spam.get(spam_key, [25.0, now])  # tokens, the time they were counted at
+        if spam_key in self.spam:
+            self.spam.move_to_end(spam_key)
+        # x/time/rate Limiter.AllowN: advance to now, take a token if one is there; the limiter
+        # keeps its state when it refuses
+        tokens = min(25.0, bucket[0] + max(0.0, now - bucket[1]) * (1.0 / 300.0))
+        allowed = tokens - 1.0 >= 0
+        if allowed:
+            bucket[0], bucket[1] = tokens - 1.0, now
+        self._lru_add(self.spam, spam_key, bucket)
+        if not allowed:
+            return
+        if count > 1 and ev_name in self.server:
+            stored = self.server[ev_name]
+            stored.update(count=count, lastTimestamp=ts, message=msg)
+            self.writes.append(("update", reason, stored["message"], count, stored["firstTimestamp"], ts))
+        else:
+            self.server[ev_name] = {"count": count, "message": msg, "firstTimestamp": first}
+            self.writes.append(("create", reason, msg, count, first, ts))
+        # UpdateState: under the written event's own key
+        state = "".join([component, host, kind, ns, name, field_path, uid, api_version, type_, reason, msg])
+        self._lru_add(self.log, state, (count, first, ev_name))
+        del reporting
+
+
+def _long_stream(seed: int) -> list[tuple[int, int, int, str, int]]:
+    import random
+
+    rnd = random.Random(seed)
+    return [(rnd.choice([0, 0, 0, 1, 30]), rnd.randint(0, 1), rnd.randint(0, 1),
+             rnd.choice(["BackOff", "Unhealthy"]), rnd.randint(0, 11)) for _ in range(120)]
+
+
+@settings(max_examples=25)
+@given(st.lists(st.tuples(st.sampled_from([0, 0, 0, 1, 30, 200, 650]), st.integers(0, 1), st.integers(0, 1),
+                          st.sampled_from(["BackOff", "Unhealthy"]), st.integers(0, 11)),
+                min_size=20, max_size=120))
+@example(_long_stream(1))  # long enough to combine, repeat and run out of tokens
+@example(_long_stream(2))
+@example([(0, 0, 0, "BackOff", 0)] * 40 + [(301, 0, 0, "BackOff", 0)] * 3)  # the burst, then the refill
+def test_property_the_recorder_writes_what_client_go_would(stream: list[tuple[int, int, int, str, int]]) -> None:
+    c = kubesim.Cluster(nodes=1, record_objects=True)
+    c.apply_yaml(POD)
+    c.apply_yaml(POD.replace("web-1", "web-2"))
+    c.run()
+    pods = [c.api.get("Pod", "web-1"), c.api.get("Pod", "web-2")]
+    mark = len(c.changes)
+    model = _UpstreamModel()
+    # the components' own events about these pods went through the same correlators first
+    for e in c.changes[:mark]:
+        if e.kind == "Event":
+            b = fields(e.object)
+            ref = b["involvedObject"]
+            model.event(e.time, b["lastTimestamp"], (ref["kind"], ref.get("namespace", ""), ref["name"],
+                        ref.get("uid", ""), ref["apiVersion"], ref.get("fieldPath", "")),
+                        (b["source"].get("component", ""), b["source"].get("host", "")), b["type"], b["reason"],
+                        b["message"])
+    model.writes.clear()
+    for step, which, source, reason, msg in stream:
+        c.run(until=c.now + step)
+        pod = pods[which]
+        component, host = ("kubelet", "node-1") if source == 0 else ("other-controller", "")
+        c.recorder.event(pod, "Warning", reason, f"message {msg}", component=component, host=host)
+        m = pod.metadata
+        model.event(c.now, kubesim.manifests.format_time(c.now_unix), ("Pod", "default", m.name, m.uid, "v1", ""),
+                    (component, host), "Warning", reason, f"message {msg}")
+    got = []
+    for e in c.changes[mark:]:
+        if e.kind != "Event":
+            continue
+        b = fields(e.object)
+        got.append((e.verb, b["reason"], b["message"], b["count"], b["firstTimestamp"], b["lastTimestamp"]))
+    assert got == model.writes
