@@ -242,7 +242,7 @@ class EventRecorder:
     nothing."""
 
     __slots__ = (
-        "enabled", "_api", "_clock", "_rng", "_correlators", "_last_ns",
+        "enabled", "_api", "_clock", "_rng", "_correlators", "_last_ns", "_ns_max",
         "_recorded", "_created", "_patched", "_combined", "_filtered", "_refused",
     )
 
@@ -257,6 +257,7 @@ class EventRecorder:
         self._correlators: dict[tuple[str, str], EventCorrelator] = {}
         # involved object name -> the last UnixNano used in an Event name for it
         self._last_ns: dict[str, int] = {}
+        self._ns_max = 0  # the largest UnixNano in _last_ns
         self._recorded = self._created = self._patched = 0
         self._combined = self._filtered = self._refused = 0
 
@@ -444,10 +445,14 @@ class EventRecorder:
         for this object, the next one after the last used (deterministic, never a collision
         between this recorder's events)."""
         t_ns = self._api.epoch * _NS + round(now * _NS)
+        if t_ns > self._ns_max:
+            self._last_ns.clear()  # time moved past every name used: none can collide any more
         last = self._last_ns.get(ref_name)
         if last is not None and t_ns <= last:
             t_ns = last + 1
         self._last_ns[ref_name] = t_ns
+        if t_ns > self._ns_max:
+            self._ns_max = t_ns
         return event_name(ref_name, t_ns)
 
 
