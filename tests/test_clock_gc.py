@@ -1,0 +1,82 @@
+"""Tests for the garbage-collector setting of kubesim.clock.Clock.run (RUN_GC_THRESHOLD)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from kubesim.clock import RUN_GC_THRESHOLD, Clock
+
+
+@pytest.fixture(autouse=True)
+def default_thresholds() -> Iterator[None]:
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
+def test_run_raises_the_first_threshold_and_restores_it() -> None:
+    clock = Clock()
+    seen: list[tuple[int, ...]] = []
+    clock.schedule(1.0, lambda: seen.append(gc.get_threshold()))
+    clock.run()
+    assert seen == [(RUN_GC_THRESHOLD, 10, 10)]
+    assert gc.get_threshold() == (700, 10, 10)
+    clock.schedule(1.0, lambda: seen.append(gc.get_threshold()))
+    clock.run(until=5.0)  # the bounded form too
+    assert seen[-1] == (RUN_GC_THRESHOLD, 10, 10) and gc.get_threshold() == (700, 10, 10)
+
+
+def test_thresholds_come_back_when_a_callback_raises() -> None:
+    clock = Clock()
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    clock.schedule(0.0, boom)
+    with pytest.raises(RuntimeError):
+        clock.run()
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_a_higher_threshold_of_the_caller_is_kept() -> None:
+    gc.set_threshold(10 * RUN_GC_THRESHOLD, 5, 5)
+    clock = Clock()
+    seen: list[tuple[int, ...]] = []
+    clock.schedule(1.0, lambda: seen.append(gc.get_threshold()))
+    clock.run()
+    assert seen == [(10 * RUN_GC_THRESHOLD, 5, 5)] and gc.get_threshold() == (10 * RUN_GC_THRESHOLD, 5, 5)
+
+
+def test_concurrent_runs_restore_once_the_last_one_ends() -> None:
+    a, b = Clock(), Clock()
+    in_a, release_a = threading.Event(), threading.Event()
+    seen: list[tuple[int, ...]] = []
+
+    def wait_in_a() -> None:
+        in_a.set()
+        release_a.wait(5)
+
+    a.schedule(0.0, wait_in_a)
+    t = threading.Thread(target=a.run)
+    t.start()
+    assert in_a.wait(5)
+    b.schedule(0.0, lambda: seen.append(gc.get_threshold()))
+    b.run()  # ends while a is still running: the threshold stays raised
+    assert seen == [(RUN_GC_THRESHOLD, 10, 10)] and gc.get_threshold() == (RUN_GC_THRESHOLD, 10, 10)
+    release_a.set()
+    t.join(5)
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_a_threshold_changed_during_the_run_is_left_alone() -> None:
+    clock = Clock()
+    clock.schedule(0.0, lambda: gc.set_threshold(1234, 10, 10))
+    clock.run()
+    assert gc.get_threshold() == (1234, 10, 10)
