@@ -10,11 +10,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubesim import defaults, validation, wire
-from kubesim._memo import ByIdentity, IdentityMemo
+from kubesim._memo import MAX_GROWTH, ByIdentity, IdentityMemo
+from kubesim.objects import FrozenDict, PodSpec
 
 
 class Box:
     """A weak-referenceable stand-in for a frozen sub-object."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+class Solid:
+    """A stand-in for a key that cannot be weakly referenced (like a tuple or a FrozenDict)."""
+
+    __slots__ = ("n",)
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -41,15 +51,15 @@ def test_by_identity_hit_returns_the_same_result_without_calling() -> None:
     assert calls == [a, b]
 
 
-def test_by_identity_is_cleared_wholesale_when_full() -> None:
+def test_by_identity_is_cleared_wholesale_when_full_of_held_keys() -> None:
     calls: list[int] = []
 
-    def fn(x: Box) -> int:
+    def fn(x: Solid) -> int:
         calls.append(x.n)
         return x.n * 10
 
-    memo: ByIdentity[Box, int] = ByIdentity(fn, 3)
-    boxes = [Box(i) for i in range(4)]
+    memo: ByIdentity[Solid, int] = ByIdentity(fn, 3)
+    boxes = [Solid(i) for i in range(4)]
     for b in boxes[:3]:
         assert memo(b) == b.n * 10
     assert [held for held, _ in memo.cache.values()] == boxes[:3]
@@ -60,17 +70,69 @@ def test_by_identity_is_cleared_wholesale_when_full() -> None:
     assert calls == [0]  # boxes[0] was forgotten, boxes[3] was not
 
 
-def test_by_identity_holds_a_strong_reference() -> None:
-    memo: ByIdentity[Box, int] = ByIdentity(lambda x: x.n, 8)
-    x = Box(7)
-    ref = weakref.ref(x)
+def test_by_identity_holds_a_strong_reference_to_keys_it_cannot_weakly_reference() -> None:
+    memo: ByIdentity[Solid, int] = ByIdentity(lambda x: x.n, 8)
+    x = Solid(7)
     memo(x)
+    held = memo.cache[id(x)][0]
     del x
     gc.collect()
-    assert ref() is not None  # kept alive by the memo: its id cannot be reused
-    memo.cache.clear()
+    assert held.n == 7 and id(held) in memo.cache  # kept alive by the memo: its id cannot be reused
+    assert type(FrozenDict({})).__weakrefoffset__ == 0 and type(()).__weakrefoffset__ == 0
+
+
+def test_by_identity_keeps_live_weak_keys_beyond_its_limit_and_forgets_dead_ones() -> None:
+    calls: list[int] = []
+
+    def fn(x: Box) -> int:
+        calls.append(x.n)
+        return x.n * 10
+
+    memo: ByIdentity[Box, int] = ByIdentity(fn, 4)
+    live = [Box(i) for i in range(20)]  # more live keys than the limit
+    for b in live:
+        assert memo(b) == b.n * 10
+    calls.clear()
+    assert [memo(b) for b in live] == [b.n * 10 for b in live]
+    assert calls == []  # every live key is still remembered
+    ref = weakref.ref(live[5])
+    del b
+    gone = live.pop(5)
+    del gone
     gc.collect()
-    assert ref() is None
+    assert ref() is None  # not kept alive by the memo
+    assert len(memo.cache) == 19  # and its entry went with it
+    assert type(PodSpec()).__weakrefoffset__ != 0  # the frozen objects are weak keys
+
+
+def test_by_identity_weak_entry_of_a_value_that_is_its_key() -> None:
+    memo: ByIdentity[Box, Box] = ByIdentity(lambda x: x, 4)  # defaults: unchanged input -> itself
+    x = Box(3)
+    assert memo(x) is x and memo(x) is x
+    ref = weakref.ref(x)
+    del x
+    gc.collect()
+    assert ref() is None and memo.cache == {}  # the entry did not keep its key alive
+
+
+def test_by_identity_weak_entries_are_capped_when_values_keep_keys_alive() -> None:
+    memo: ByIdentity[Box, list[Box]] = ByIdentity(lambda x: [x], 2)  # the value holds its key
+    n = 2 * MAX_GROWTH
+    for i in range(n + 1):
+        memo(Box(i))  # each Box lives on in its value
+    assert len(memo.cache) == 1  # cleared wholesale at MAX_GROWTH x limit, then the new one
+
+
+def test_by_identity_a_clear_then_a_death_drops_nothing_else() -> None:
+    memo: ByIdentity[Box, int] = ByIdentity(lambda x: x.n, 8)
+    x = Box(1)
+    memo(x)
+    memo.cache.clear()
+    y = Box(2)
+    memo(y)
+    del x
+    gc.collect()
+    assert memo(y) == 2 and len(memo.cache) == 1
 
 
 def test_by_identity_checks_identity_on_an_id_hit() -> None:
@@ -79,7 +141,10 @@ def test_by_identity_checks_identity_on_an_id_hit() -> None:
     # An entry under x's id holding another object (what a reused id would look like).
     memo.cache[id(x)] = (impostor, 99)
     assert memo(x) == 1
-    assert memo.cache[id(x)] == (x, 1)
+    held, value = memo.cache[id(x)]
+    assert held() is x and value == 1  # a weak reference to x now
+    memo.cache[id(x)] = (weakref.ref(impostor), 98)  # a weak entry under x's id, of another object
+    assert memo(x) == 1
 
 
 def test_registries_build_the_shared_class() -> None:
