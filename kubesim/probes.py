@@ -506,6 +506,46 @@ class ReadinessTracker:
             return self._flips[i]
         return None
 
+    def next_failure(self, x: float, *, after: float | None = None) -> float | None:
+        """The container time of the first probe at or after ``x`` (and strictly after
+        ``after``, if given) whose outcome is a failure, or ``None`` if there is none (or none
+        within :attr:`max_segments` stretches). Every failed probe counts, whatever the result:
+        upstream's prober records an ``Unhealthy`` event for each (``prober.go`` ``probe``),
+        before the worker's threshold check. Skips a stretch of successes in one step, so a
+        healthy container costs ``O(1)``; amortised ``O(log segments)`` per failure.
+
+        >>> from kubesim.objects import Container, ContainerPort, HTTPGetAction
+        >>> c = Container("app", ports=[ContainerPort(8080)],
+        ...     readiness_probe=Probe(http_get=HTTPGetAction(port=8080), period_seconds=10))
+        >>> t = ReadinessTracker(c, AppBehaviour(ready_after=25))
+        >>> t.next_failure(0), t.next_failure(0, after=0.0), t.next_failure(21), t.next_failure(25)
+        (0.0, 10.0, None, None)
+        """
+        if self.probe is None:
+            return None
+        first, period = self._first, self._period
+        k = max(0, math.ceil((x - first) / period))
+        while first + k * period < x:
+            k += 1
+        while k > 0 and first + (k - 1) * period >= x:
+            k -= 1
+        if after is not None:
+            while first + k * period <= after:
+                k += 1
+        for _ in range(self.max_segments):
+            p = first + k * period
+            if p > MAX_TIME:
+                return None
+            if not self.outcome_at(p):
+                return p
+            end = self._segment_end(p)
+            if end == math.inf:
+                return None
+            k = max(k + 1, math.ceil((end - first) / period))
+            while k > 0 and first + (k - 1) * period >= end:
+                k -= 1
+        return None
+
     @property
     def first_probe(self) -> float | None:
         """The container time of the first probe that counts (``None``: no probe)."""

@@ -120,13 +120,27 @@ def test_a_failing_liveness_probe_is_unhealthy_then_killing_then_a_restart() -> 
       failureThreshold: 3
 """))
     c.controllers["kubelet"].set_behaviour(("default", "web"), probes.AppBehaviour(unready=[(5, 1000)]))
-    c.run(until=120.0)
+    c.run(until=100.0)
     pod = c.get("Pod", "web")
     ip = pod.status.pod_ip
-    reasons = [(e["reason"], e["message"]) for e in events(c) if e["source"]["component"] == "kubelet"]
-    i = reasons.index(("Unhealthy", f"Liveness probe failed: dial tcp {ip}:80: connect: connection refused"))
-    assert reasons[i + 1] == ("Killing", "Container nginx failed liveness probe, will be restarted")
-    assert pod.status.container_statuses[0].restart_count >= 1
+    by_name = {e["_name"]: e for e in events(c)}
+    writes = [(r.time, by_name[r.name]["reason"]) for r in c.changes if r.kind == "Event" and r.actor == "kubelet"]
+    (unhealthy,) = events(c, "Unhealthy")
+    assert unhealthy["message"] == f"Liveness probe failed: dial tcp {ip}:80: connect: connection refused"
+    # every Killing write comes right after the Unhealthy write of the failure that reached
+    # failureThreshold, in the same instant
+    kills = [i for i, w in enumerate(writes) if w[1] == "Killing"]
+    assert kills
+    for i in kills:
+        assert writes[i - 1] == (writes[i][0], "Unhealthy")
+    # prober.go records every failed probe: failureThreshold (3) per killed instance, then the
+    # failures of the running instance (probes 10 s apart from its start, failing from 5 s)
+    restarts = pod.status.container_statuses[0].restart_count
+    assert restarts >= 1 and len(kills) == restarts
+    last_start = max(t for t, reason in writes if reason == "Started")
+    current = len([k for k in (1, 2) if last_start + 10 * k <= 100.0])
+    assert len(writes) <= 25, "within the spam filter's burst: no write was dropped"
+    assert unhealthy["count"] == 3 * restarts + current
     # the restart's Pulled/Created/Started repeat the first ones: the correlator counts them
     started = events(c, "Started")
     assert len(started) == 1 and started[0]["count"] == 1 + pod.status.container_statuses[0].restart_count
@@ -542,7 +556,7 @@ spec:
 
 def test_a_delayed_failing_first_probe_is_still_reported() -> None:
     # a readiness probe with initialDelaySeconds on the wrong port fails from its first probe
-    # on (prober.go records every failure); kubesim records the first one as the container starts
+    # on (prober.go records every failure): one Event, its count patched at each failure
     c = kubesim.Cluster(seed=0, nodes=1)
     c.apply_yaml(POD.format(extra="", probes="""    readinessProbe:
       httpGet: {path: /ready, port: 8080}
@@ -623,3 +637,133 @@ def test_a_sidecars_liveness_kill_names_the_init_container() -> None:
     assert killing and (killing[0]["message"], killing[0]["involvedObject"]["fieldPath"]) == (
         "Init container proxy failed liveness probe", "spec.initContainers{proxy}"
     )
+
+
+# ------------------------------------------------------------------------------------ repeats
+
+WRONG_PORT = """    readinessProbe:
+      httpGet: {{path: /, port: 8080}}
+      initialDelaySeconds: {delay}
+      periodSeconds: {period}
+"""
+
+
+def _started_at(c: kubesim.Cluster) -> float:
+    """Virtual time the pod's container started: its ``Started`` Event's first write."""
+    (started,) = events(c, "Started")
+    return min(r.time for r in c.changes if r.kind == "Event" and r.name == started["_name"])
+
+
+def _failed_probes(start: float, delay: int, period: int, until: float) -> list[float]:
+    """The counted probes of a probe that always fails (prober/worker.go): a tick every
+    ``period`` from the container's start, skipped while the elapsed seconds are below
+    ``initialDelaySeconds``; each records Unhealthy (prober.go, whatever the threshold)."""
+    out, k = [], 0
+    while start + k * period <= until:
+        if k * period >= delay:
+            out.append(start + k * period)
+        k += 1
+    return out
+
+
+def _human_duration(seconds: int) -> str:
+    # apimachinery/pkg/util/duration HumanDuration, the part below ten minutes
+    if seconds < 120:
+        return f"{seconds}s"
+    m, s = divmod(seconds, 60)
+    return f"{m}m" if s == 0 else f"{m}m{s}s"
+
+
+def test_a_readiness_probe_on_the_wrong_port_counts_every_failed_probe() -> None:
+    # prober.go records Unhealthy at every failed probe; events_cache.go's logger folds the
+    # repeats into one Event (count, lastTimestamp patched); describe.go prints
+    # "<last> (x<count> over <first>)" for a count above 1
+    delay, period, until = 5, 10, 120.0
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="", probes=WRONG_PORT.format(delay=delay, period=period)))
+    c.run(until=until)
+    failed = _failed_probes(_started_at(c), delay, period, until)
+    (ev,) = events(c, "Unhealthy")
+    assert ev["count"] == len(failed) > 10
+    epoch = c.api.epoch
+    assert ev["firstTimestamp"] == _rfc3339(epoch + int(failed[0]))
+    assert ev["lastTimestamp"] == _rfc3339(epoch + int(failed[-1]))
+    writes = [r.time for r in c.changes if r.kind == "Event" and r.name == ev["_name"]]
+    assert writes == failed  # one create, then one patch per failure, each at its probe's time
+    line = next(x for x in c.kubectl("describe pod web").splitlines() if "Unhealthy" in x)
+    now = epoch + int(until)
+    age = f"{_human_duration(now - (epoch + int(failed[-1])))} (x{len(failed)} over " \
+          f"{_human_duration(now - (epoch + int(failed[0])))})"
+    assert age in line, line
+
+
+def _rfc3339(unix: int) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(unix, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _accepted(times: list[float], burst: int = 25, per_token: float = 300.0) -> list[float]:
+    """golang.org/x/time/rate as the spam filter uses it (events_cache.go: burst 25, one token
+    every 300 s, the bucket full at the first event): the times whose event is let through."""
+    out: list[float] = []
+    tokens, last = float(burst), times[0]
+    for t in times:
+        tokens = min(float(burst), tokens + (t - last) / per_token)
+        last = t
+        if tokens >= 1.0:
+            tokens -= 1.0
+            out.append(t)
+    return out
+
+
+def test_the_spam_filter_caps_a_long_failing_probe() -> None:
+    # EventSourceObjectSpamFilter: the kubelet's events about one pod share a bucket; after 25
+    # writes, about one per 300 s gets through; the dropped repeats are still counted, so the
+    # next write carries the full count
+    delay, period, until = 0, 10, 3600.0
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="", probes=WRONG_PORT.format(delay=delay, period=period)))
+    c.run(until=until)
+    start = _started_at(c)
+    failed = _failed_probes(start, delay, period, until)
+    kubelet_names = {e["_name"] for e in events(c) if e["source"]["component"] == "kubelet"}
+    writes = [r.time for r in c.changes if r.kind == "Event" and r.name in kubelet_names]
+    # Pulled, Created, Started at the start, then the failures (the first one at the start too)
+    expected = _accepted([start] * 3 + failed)
+    assert writes == expected
+    assert len(writes) < 25 + until / 300 + 1 < len(failed)
+    (ev,) = events(c, "Unhealthy")
+    last_write = max(t for t in writes if t in failed)
+    assert ev["count"] == len([t for t in failed if t <= last_write])
+
+
+def test_a_crash_loop_records_back_off_at_every_resync_of_the_hold() -> None:
+    # kuberuntime_manager.go doBackOff records BackOff at each SyncPod in back-off; the pod
+    # worker requeues a backed-off pod at the back-off's expiry, at most the resync interval
+    # (syncFrequency, 1 min) later (pod_workers.go completeWork, kubernetes#133066): a hold is
+    # synced as it starts and every 60 s until it expires. The restarts follow backoff.go:
+    # the first at once, then 10 s after the exit, doubling up to 300 s.
+    run, until = 2.0, 1500.0
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="", probes=""))
+    c.controllers["kubelet"].set_behaviour(("default", "web"), probes.AppBehaviour(exit_after=run))
+    c.run(until=until)
+    times: list[tuple[float, str]] = []  # every kubelet event about the pod, in time order
+    backoff_times = []
+    start, delay = _started_at(c), 0.0
+    while start <= until:
+        times += [(start, "Pulled"), (start, "Created"), (start, "Started")]
+        exit_ = start + run
+        restart = exit_ + delay
+        k = 0
+        while delay and exit_ + 60.0 * k < restart and exit_ + 60.0 * k <= until:
+            times.append((exit_ + 60.0 * k, "BackOff"))
+            backoff_times.append(exit_ + 60.0 * k)
+            k += 1
+        start, delay = restart, min(300.0, 2 * delay) if delay else 10.0
+    accepted = set(_accepted([t for t, _ in sorted(times)]))
+    (back,) = events(c, "BackOff")
+    writes = [r.time for r in c.changes if r.kind == "Event" and r.name == back["_name"]]
+    assert len(backoff_times) > 15
+    assert writes == [t for t in backoff_times if t in accepted]

@@ -52,22 +52,33 @@ pod, with the container's ``fieldPath`` (``spec.containers{<name>}``) but for ``
   "Successfully pulled image ... in <duration> ... Image size: <n> bytes." instead);
 * ``Warning Unhealthy`` with the prober's message (:func:`kubesim.probes.probe_failure_message`,
   e.g. "Readiness probe failed: Get "http://10.244.1.2:8080/": dial tcp 10.244.1.2:8080:
-  connect: connection refused") when a container's first counted startup probe, or first
-  readiness probe once started, fails (recorded as the container starts, or passes its startup
-  probe, even when that probe comes ``initialDelaySeconds`` later), when readiness flips to
-  failure, and when a liveness or startup probe reaches its ``failureThreshold``; then ``Normal
-  Killing`` "Container <name> failed liveness probe, will be restarted"
+  connect: connection refused") at every failed probe, at the probe's own time, below the
+  failure threshold too (``pkg/kubelet/prober/prober.go`` ``probe`` records it before
+  ``worker.go`` counts the result): startup probes until the startup probe passes or kills,
+  readiness probes while the container runs (also while its pod terminates), liveness probes
+  until one kills (the worker is then on hold) or the pod terminates. The repeats are one
+  Event whose ``count`` and ``lastTimestamp`` are patched, and the spam filter lets about one
+  write in 300 s through once 25 were made (:mod:`kubesim.events`). When the failure threshold
+  is reached: ``Normal Killing`` "Container <name> failed liveness probe, will be restarted"
   (``kuberuntime_manager.go`` ``computePodActions``; a sidecar's: "Init container <name> failed
   liveness probe", ``computeInitContainerActions``);
 * ``Normal Killing`` "Stopping container <name>" for every running container of a deleted pod
   (``killContainer``), regular containers first, then sidecars in reverse order;
 * ``Warning BackOff`` "Back-off restarting failed container <name> in pod <name>_<ns>(<uid>)"
-  when a restart is held in CrashLoopBackOff (``kuberuntime_manager.go`` ``doBackOff``).
+  at every pod sync while a restart is held in CrashLoopBackOff (``kuberuntime_manager.go``
+  ``doBackOff``): as the hold starts, then every :data:`POD_RESYNC_SECONDS` (the pod worker
+  requeues a backed-off pod at the back-off's expiry but at most ``syncFrequency``, 1 min,
+  later: ``pod_workers.go`` ``completeWork``, kubernetes#133066, kubelet 1.34+; kubesim takes
+  the jitter's lower bound, ``wait.Jitter`` adds up to 50 %) until it expires.
 
-Deviation: upstream records ``Unhealthy`` for every failed probe (the correlator folds them into
-one Event with a count) and ``BackOff`` at every sync while the back-off lasts; kubesim records
-them only at the instants it computes anyway (the flips above, the entry into back-off), so an
-Event's count is lower and no timer is added for Events.
+The repeats (the failed probes after the first, the back-off syncs) are recorded lazily by a
+passive source of the clock (:meth:`kubesim.clock.Clock.add_passive`): as virtual time passes
+each one, in time order, each at its own time, before any timer of the same instant. They add
+no timer: ``run()`` ends when it did (a probe that always fails does not keep it going; what is
+due after the last timer is recorded by a later run that passes it), no other write moves, and
+with Events off nothing is armed. Not modelled: the extra manual probes of a not-ready
+container's status syncs and the pod syncs set off by other events (another container's
+readiness change, a pod update), which upstream would also count.
 
 Every status is built whole from what the kubelet knows and written only when it differs from
 the stored one (the status manager's ``needsUpdate``); conditions the kubelet does not own (a
@@ -91,6 +102,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 from collections.abc import Callable
 from typing import Any
 
@@ -122,6 +134,7 @@ __all__ = [
     "PodRuntime",
     "ContainerRuntime",
     "STATUS_RETRY_SECONDS",
+    "POD_RESYNC_SECONDS",
     "BACKOFF_INITIAL_SECONDS",
     "BACKOFF_MAX_SECONDS",
     "MINIMUM_GRACE_PERIOD_SECONDS",
@@ -139,6 +152,10 @@ __all__ = [
 
 #: How long the status manager waits before retrying a failed status write.
 STATUS_RETRY_SECONDS = 1.0
+#: The pod worker's resync interval (the kubelet's ``syncFrequency``, default ``1m0s``): a pod
+#: held in CrashLoopBackOff is synced again (and ``BackOff`` recorded) this often until the
+#: back-off expires (``pod_workers.go`` ``completeWork``, the delay capped at the interval).
+POD_RESYNC_SECONDS = 60.0
 #: ``backOffPeriod`` (``pkg/kubelet/kubelet.go``): the first CrashLoopBackOff delay.
 BACKOFF_INITIAL_SECONDS = 10.0
 #: ``MaxContainerBackOff`` (``pkg/kubelet/kubelet.go``).
@@ -264,6 +281,12 @@ class ContainerRuntime:
     status_cache: dict[tuple[Any, ...], ContainerStatus] = attrs.field(factory=dict, repr=False)
     #: the waiting reason before it first runs (``PodInitializing`` in a pod with init containers)
     waiting_reason: str = "ContainerCreating"
+    #: Events: the generation of its repeating Events (a re-arm makes older entries stale), the
+    #: container time of the latest failed probe recorded per probe type (this instance), and
+    #: the virtual time it entered the current CrashLoopBackOff hold
+    repeat_gen: int = 0
+    last_failure: dict[str, float] = attrs.field(factory=dict, repr=False)
+    hold_start: float = 0.0
 
     def event(self, terminating: bool) -> tuple[float, int, str, float] | None:
         """The next thing that happens to this container: ``(virtual time, priority, kind,
@@ -504,6 +527,10 @@ class Kubelet:
     down_nodes: set[str] = attrs.field(factory=set, repr=False)
     #: CrashLoopBackOff entries by stable container key: (back-off seconds, last update)
     backoff: dict[tuple[str, str, str, str], tuple[float, float]] = attrs.field(factory=dict, repr=False)
+    #: repeating Events due (virtual time, sequence, what): failed probes and back-off syncs,
+    #: recorded by the clock's passive source as time passes them
+    _due: list[tuple[float, int, tuple[Any, ...]]] = attrs.field(factory=list, repr=False)
+    _due_seq: int = 0
     _started: int = 0
     _status_writes: int = 0
     _terminated: int = 0
@@ -513,6 +540,8 @@ class Kubelet:
 
     def start(self) -> None:
         self.ctx.api.watch(self._on_pod, {"Pod"})
+        if self.ctx.recorder.enabled:
+            self.ctx.clock.add_passive(self._record_due)
 
     def _now(self) -> int:
         return int(self.ctx.api.epoch) + int(self.ctx.clock.now)
@@ -571,21 +600,88 @@ class Kubelet:
         self._event(key, rt, c, "Warning", "Unhealthy",
                     probes.probe_failure_message(probe_type, probe, spec, beh, ip, x))
 
-    def _first_probe_events(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> None:
-        """``Unhealthy`` for a container whose first counted startup probe (before it has
-        started) or first readiness probe (once started) fails, recorded now, as the
-        container starts or passes its startup probe, with that probe's output."""
+    def _arm(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, x: float) -> None:
+        """(Re)plan the repeating Events of container ``c`` from container time ``x`` on: its
+        next failed probe of each type probed now (``Unhealthy``), or its next pod sync while
+        held in CrashLoopBackOff (``BackOff``). Entries planned before are made stale. Called
+        whenever what decides them changes (a new instance, the startup probe passing, a new
+        behaviour, a deletion, the kubelet coming back). ``O(probe types)``."""
         if not self.ctx.recorder.enabled:
             return
-        if c.started_off is None:
-            probe, kind = c.startup, "Startup"
-        else:
-            probe, kind = c.readiness, "Readiness"
-        if probe is None:
+        c.repeat_gen += 1
+        if rt.done or rt.node in self.down_nodes:
             return
-        first = probe.first_probe
-        if first is not None and not probe.outcome_at(first):
-            self._unhealthy(key, rt, c, kind, first)
+        if c.mode == "running":
+            if c.started_off is None:
+                kinds = [] if rt.terminating else [("Startup", c.startup)]
+            else:
+                kinds = [("Readiness", c.readiness)] + ([] if rt.terminating else [("Liveness", c.liveness)])
+            for kind, tracker in kinds:
+                if tracker is not None:
+                    self._plan_failure(key, rt, c, kind, tracker, x)
+        elif c.mode == "backoff" and not rt.terminating and c.restart_at is not None:
+            k = max(1, int((self.ctx.clock.now - c.hold_start) // POD_RESYNC_SECONDS) + 1)
+            self._push(c.hold_start + k * POD_RESYNC_SECONDS, (key, rt, c, "BackOff", c.repeat_gen, k, c.restart_at))
+
+    def _plan_failure(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, kind: str, tracker: Any,
+                      x: float) -> None:
+        nxt = tracker.next_failure(x, after=c.last_failure.get(kind))
+        if nxt is not None:
+            self._push(c.since + nxt, (key, rt, c, kind, c.repeat_gen, nxt, tracker))
+
+    def _push(self, when: float, item: tuple[Any, ...]) -> None:
+        self._due_seq += 1
+        heapq.heappush(self._due, (when, self._due_seq, item))
+
+    def _record_due(self, t: float) -> None:
+        """The clock's passive source: record every repeating Event due at or before ``t``, in
+        time order, each at its own time (the clock is moved forward to it). ``O(1)`` when
+        nothing is due, ``O(log n)`` per Event."""
+        due = self._due
+        clock = self.ctx.clock
+        while due and due[0][0] <= t:
+            when, _, item = heapq.heappop(due)
+            key: tuple[str, str] = item[0]
+            rt: PodRuntime = item[1]
+            c: ContainerRuntime = item[2]
+            kind: str = item[3]
+            gen: int = item[4]
+            if gen != c.repeat_gen or self.pods.get(key) is not rt or rt.done or rt.node in self.down_nodes:
+                continue
+            if when > clock.now:
+                clock.now = when
+            outer = clock.context
+            clock.context = RESTART_CAUSE if c.restarting else rt.context
+            try:
+                if kind == "BackOff":
+                    k, expiry = item[5], item[6]
+                    if c.mode != "backoff" or c.restart_at != expiry or rt.terminating:
+                        continue
+                    self._back_off_event(key, rt, c)
+                    nxt = c.hold_start + (k + 1) * POD_RESYNC_SECONDS
+                    if nxt < expiry:
+                        self._push(nxt, (key, rt, c, kind, gen, k + 1, expiry))
+                    continue
+                x, tracker = item[5], item[6]
+                if c.mode != "running":
+                    continue
+                if kind == "Startup":
+                    probed = c.started_off is None and not rt.terminating and tracker is c.startup
+                elif kind == "Liveness":
+                    probed = c.started_off is not None and not rt.terminating and tracker is c.liveness
+                else:
+                    probed = c.started_off is not None and tracker is c.readiness
+                if not probed:
+                    continue
+                self._unhealthy(key, rt, c, kind, x)
+                c.last_failure[kind] = x
+                self._plan_failure(key, rt, c, kind, tracker, x)
+            finally:
+                clock.context = outer
+
+    def _back_off_event(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> None:
+        self._event(key, rt, None, "Warning", "BackOff",
+                    f"Back-off restarting failed container {c.spec.name} in pod {key[1]}_{key[0]}({rt.uid})")
 
     # ------------------------------------------------------------------ watch
 
@@ -672,6 +768,7 @@ class Kubelet:
                     if c.mode == "stopping":
                         c.mode = "running"  # the kill was never finished
                         c.exit_at = None
+                    self._arm(key, rt, c, c.x)
                 rt.ready = all(c.ready for c in rt.running_set())
                 self._sync(key, rt)
                 self._plan(key, rt)
@@ -907,8 +1004,9 @@ class Kubelet:
             c.readiness = c.liveness = None
             c.ready = False
         if self.ctx.recorder.enabled:
+            c.last_failure = {}
             self._started_events(key, rt, c)
-            self._first_probe_events(key, rt, c)
+            self._arm(key, rt, c, 0.0)
 
     def _startup_passed(self, c: ContainerRuntime, x: float) -> None:
         from kubesim import probes
@@ -969,19 +1067,21 @@ class Kubelet:
                 c.ready = c.readiness.ready_at(x)
                 if c.ready:
                     c.restarting = False
-                else:
-                    self._unhealthy(key, rt, c, "Readiness", x)
+                elif c.last_failure.get("Readiness") != x:
+                    self._unhealthy(key, rt, c, "Readiness", x)  # not recorded as it passed
             elif kind == "startup":
                 c.x = x
                 if c.startup.ready_at(x):
                     self._startup_passed(c, x)
-                    self._first_probe_events(key, rt, c)
+                    self._arm(key, rt, c, x)
                 else:
-                    self._unhealthy(key, rt, c, "Startup", x)
+                    if c.last_failure.get("Startup") != x:
+                        self._unhealthy(key, rt, c, "Startup", x)
                     self._kill(key, rt, c, policy, "startup")
             elif kind == "liveness":
                 c.x = x
-                self._unhealthy(key, rt, c, "Liveness", x)
+                if c.last_failure.get("Liveness") != x:
+                    self._unhealthy(key, rt, c, "Liveness", x)
                 self._kill(key, rt, c, policy, "liveness")
             elif kind == "exit":
                 c.x = x
@@ -1100,10 +1200,10 @@ class Kubelet:
                     f"back-off {go_duration(delay)} restarting failed container={c.spec.name} "
                     f"pod={key[1]}_{key[0]}({rt.uid})"
                 )
+                c.hold_start = now
                 if self.ctx.recorder.enabled:
-                    self._event(key, rt, None, "Warning", "BackOff",
-                                f"Back-off restarting failed container {c.spec.name} in pod "
-                                f"{key[1]}_{key[0]}({rt.uid})")
+                    self._back_off_event(key, rt, c)
+                    self._arm(key, rt, c, 0.0)
                 return
         if ts is not None:
             # Backoff.Next: a fresh (or expired) entry starts at 10 s, else doubles.
@@ -1144,6 +1244,7 @@ class Kubelet:
                 if c.liveness is not None:
                     c.liveness = probes.ReadinessTracker(c.spec, behaviour.for_liveness, probe=c.spec.liveness_probe,
                                                          initial=True, not_before=off)
+            self._arm(key, rt, c, x)
         rt.ready = all(c.ready for c in rt.running_set())
         self._sync(key, rt)
         self._plan(key, rt)
@@ -1180,6 +1281,7 @@ class Kubelet:
             elif c.mode == "backoff":
                 c.mode = "exited"
                 c.restart_at = None
+            self._arm(key, rt, c, now - c.since)  # readiness is still probed; nothing else
 
         def exited() -> None:
             if rt.event_timer is not None:
