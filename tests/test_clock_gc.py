@@ -1,4 +1,4 @@
-"""Tests for the garbage-collector setting of kubesim.clock.Clock.run (RUN_GC_THRESHOLD)."""
+"""Tests for the garbage-collector setting of kubesim.clock.Clock.run (RUN_GC_THRESHOLDS)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from kubesim.clock import RUN_GC_THRESHOLD, Clock
+from kubesim.clock import RUN_GC_THRESHOLDS, Clock
+
+RAISED = RUN_GC_THRESHOLDS
+FIRST = RUN_GC_THRESHOLDS[0]
 
 
 @pytest.fixture(autouse=True)
@@ -26,11 +29,11 @@ def test_run_raises_the_first_threshold_and_restores_it() -> None:
     seen: list[tuple[int, ...]] = []
     clock.schedule(1.0, lambda: seen.append(gc.get_threshold()))
     clock.run()
-    assert seen == [(RUN_GC_THRESHOLD, 10, 10)]
+    assert seen == [RAISED]
     assert gc.get_threshold() == (700, 10, 10)
     clock.schedule(1.0, lambda: seen.append(gc.get_threshold()))
     clock.run(until=5.0)  # the bounded form too
-    assert seen[-1] == (RUN_GC_THRESHOLD, 10, 10) and gc.get_threshold() == (700, 10, 10)
+    assert seen[-1] == RAISED and gc.get_threshold() == (700, 10, 10)
 
 
 def test_thresholds_come_back_when_a_callback_raises() -> None:
@@ -46,12 +49,17 @@ def test_thresholds_come_back_when_a_callback_raises() -> None:
 
 
 def test_a_higher_threshold_of_the_caller_is_kept() -> None:
-    gc.set_threshold(10 * RUN_GC_THRESHOLD, 5, 5)
+    gc.set_threshold(10 * FIRST, 5, 5)
     clock = Clock()
     seen: list[tuple[int, ...]] = []
     clock.schedule(1.0, lambda: seen.append(gc.get_threshold()))
     clock.run()
-    assert seen == [(10 * RUN_GC_THRESHOLD, 5, 5)] and gc.get_threshold() == (10 * RUN_GC_THRESHOLD, 5, 5)
+    # each threshold is a floor: the caller's higher first one stays, the others are raised
+    assert seen == [(10 * FIRST, RAISED[1], RAISED[2])] and gc.get_threshold() == (10 * FIRST, 5, 5)
+    gc.set_threshold(*(10 * t for t in RAISED))
+    clock.schedule(1.0, lambda: seen.append(gc.get_threshold()))
+    clock.run()  # nothing to raise: left as it is
+    assert seen[-1] == tuple(10 * t for t in RAISED) == gc.get_threshold()
 
 
 def test_concurrent_runs_restore_once_the_last_one_ends() -> None:
@@ -69,7 +77,7 @@ def test_concurrent_runs_restore_once_the_last_one_ends() -> None:
     assert in_a.wait(5)
     b.schedule(0.0, lambda: seen.append(gc.get_threshold()))
     b.run()  # ends while a is still running: the threshold stays raised
-    assert seen == [(RUN_GC_THRESHOLD, 10, 10)] and gc.get_threshold() == (RUN_GC_THRESHOLD, 10, 10)
+    assert seen == [RAISED] and gc.get_threshold() == RAISED
     release_a.set()
     t.join(5)
     assert gc.get_threshold() == (700, 10, 10)
