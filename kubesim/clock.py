@@ -23,6 +23,12 @@ Advancing time is not re-entrant: :meth:`step` and :meth:`run` called from a cal
 is running, or while the owner's :attr:`Clock.guard` says it is busy (the API server in the
 middle of a write or of a transaction), raise :class:`~kubesim.errors.ReentrancyError`.
 
+Passive sources (:meth:`Clock.add_passive`): callbacks that do what is due by a time without
+keeping the clock running. Before the clock runs its next timer, at time ``t``, it calls each
+passive source with ``t``; at the end of ``run(until=T)`` it calls each with ``T``. A source is
+never the reason :meth:`Clock.run` goes on: a run ends when no timer is left, whatever the sources
+have due (see :meth:`Clock.add_passive` for the contract). kubesim's Event TTL is one.
+
 Costs: ``schedule`` and ``step`` are ``O(log n)`` for ``n`` pending callbacks; ``cancel`` is
 ``O(1)`` (the entry is skipped when it reaches the top of the heap).
 
@@ -133,7 +139,8 @@ class Clock:
 
     * reading: :attr:`now`, :meth:`peek`, :attr:`pending`;
     * scheduling: :meth:`schedule`, :meth:`schedule_at`;
-    * advancing: :meth:`step`, :meth:`run`.
+    * advancing: :meth:`step`, :meth:`run`;
+    * passive sources: :meth:`add_passive`, :meth:`remove_passive`.
     """
 
     now: float = 0.0
@@ -146,6 +153,43 @@ class Clock:
     #: asked before time advances: a reason it cannot (``None``: it can). The API server sets it.
     guard: Callable[[], str | None] | None = attrs.field(default=None, init=False, repr=False)
     _running: bool = attrs.field(default=False, init=False, repr=False)
+    _passive: list[Callable[[float], object]] = attrs.field(factory=list, init=False, repr=False)
+
+    def add_passive(self, source: Callable[[float], object]) -> None:
+        """Register a passive source: ``source(t)`` is called before the clock runs a timer
+        at time ``t`` (from :meth:`step` or :meth:`run`), and at the end of ``run(until=T)``
+        with ``T``, so it can do what is due up to ``t``. The contract:
+
+        * ``t`` is never before :attr:`now`; the source is called before every timer (it must
+          be cheap when nothing is due), sources in the order they were added.
+        * Ties: what a source does for time ``t`` comes before every timer at ``t`` (and after
+          every timer before ``t``).
+        * It is never a reason to go on: :meth:`run` without ``until`` ends when no timer is
+          left and does not call the sources then (nothing moves time); what is due after the
+          last timer is done by the next call that advances time to it.
+        * The source may write through the API server, and may set :attr:`now` forward to any
+          time in ``[now, t]`` (never back, never past ``t``) so a write is recorded at the
+          time it is due; the clock goes on to ``t`` afterwards. It runs with the clock's
+          outer :attr:`context` (set its own if its writes have another cause). It may not
+          advance time itself (:class:`~kubesim.errors.ReentrancyError`).
+        * Writes a source makes must not trigger watchers that schedule timers earlier than
+          ``t`` (time order of the change log would break); timers at ``t`` or later are fine.
+
+        ``O(1)``."""
+        self._passive.append(source)
+
+    def remove_passive(self, source: Callable[[float], object]) -> None:
+        """Stop calling a source added with :meth:`add_passive` (``ValueError`` if it was
+        not). ``O(sources)``."""
+        self._passive.remove(source)
+
+    def _call_passive(self, t: float) -> None:
+        self._running = True
+        try:
+            for source in tuple(self._passive):
+                source(t)
+        finally:
+            self._running = False
 
     def schedule(self, delay: float, callback: Callable[[], object]) -> Timer:
         """Run ``callback`` ``delay`` seconds from now (``0 <= delay``, ``now + delay <=``
@@ -200,6 +244,11 @@ class Clock:
 
     def _step(self) -> bool:
         heap = self._heap
+        if self._passive:
+            t = self.peek()
+            if t is None:
+                return False
+            self._call_passive(t)
         while heap:
             time, _, timer = heapq.heappop(heap)
             cb = timer.callback
@@ -222,8 +271,10 @@ class Clock:
         """Run callbacks in order until none is left, or up to virtual time ``until``
         (callbacks at exactly ``until`` run; the clock then reads ``until``). ``until`` past
         :data:`MAX_TIME`, infinite or NaN is :class:`~kubesim.errors.InvalidOption`; a call from
-        a callback is :class:`~kubesim.errors.ReentrancyError`. The garbage collector's
-        thresholds are :data:`RUN_GC_THRESHOLDS` meanwhile (see the module docstring)."""
+        a callback is :class:`~kubesim.errors.ReentrancyError`. Passive sources are called
+        before each timer and, with ``until``, once at the end (:meth:`add_passive`). The
+        garbage collector's thresholds are :data:`RUN_GC_THRESHOLDS` meanwhile (see the module
+        docstring)."""
         if until is not None:
             until = self.check_until(until)
         self._check_reentry()
@@ -237,6 +288,8 @@ class Clock:
                 if t is None or t > until:
                     break
                 self._step()
+            if self._passive:
+                self._call_passive(until)
         self.now = float(until)
 
     def check_until(self, until: object) -> float:
