@@ -1,0 +1,78 @@
+"""The recorder's trusted Event write path (kubesim.events._Written, APIServer.create_trusted /
+update_trusted, kubesim.wire.events.event_sizes) against its two oracles: the full encoders
+(every Event record's sizes equal wire.sizes3 of the stored object, its JSON text the canonical
+dump of its body) and the change log and Event listings of the commit before it
+(tests/fixtures/events_on_reference.json, made by tests/events_oracle_workload.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import events_oracle_workload as workload  # noqa: E402
+
+from kubesim import wire  # noqa: E402
+from kubesim.inert import content  # noqa: E402
+
+REFERENCE = json.loads((HERE / "fixtures" / "events_on_reference.json").read_text())
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(content(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("case", sorted(workload.CASES))
+def test_change_log_and_listing_as_before(case: str) -> None:
+    _, got = workload.run_case(case)
+    want = REFERENCE[case]
+    assert len(got["records"]) == len(want["records"])
+    for g, w in zip(got["records"], want["records"], strict=True):
+        assert g == w
+    assert got["shown"] == want["shown"]
+
+
+@pytest.mark.parametrize("case", sorted(workload.CASES))
+def test_every_event_record_sized_by_the_full_encoder(case: str) -> None:
+    cluster, _ = workload.run_case(case, record_objects=True) if _records_objects() else (None, None)
+    if cluster is None:
+        pytest.skip("Cluster has no record_objects option")
+    events = [e for e in cluster.changes if e.kind == "Event" and e.outcome == "ok"]
+    assert events
+    for e in events:
+        obj = e.object
+        assert obj is not None
+        if e.verb == "delete":
+            continue
+        assert (e.json_bytes, e.proto_bytes) == wire.sizes3(obj)[:2], (e.seq, e.name)
+        assert len(wire.encode_proto(obj)) == e.proto_bytes
+        assert obj.content == _canonical(obj)
+    for obj in cluster.api.list("Event", None):
+        assert obj.content == _canonical(obj)
+
+
+def _records_objects() -> bool:
+    import inspect
+
+    import kubesim
+
+    return "record_objects" in inspect.signature(kubesim.Cluster).parameters
+
+
+@pytest.mark.parametrize("case", sorted(workload.CASES))
+def test_trusted_path_writes_what_the_full_path_writes(case: str) -> None:
+    # the live oracle: the same workload with the recorder on the full create/update path
+    full = workload.cluster_for(case)
+    full.recorder.trusted = False
+    workload.CASES[case][0](full)
+    _, got = workload.run_case(case)
+    assert got["records"] == workload.records(full)
+    assert got["shown"] == workload.shown(full)
+    assert [e.content for e in full.api.list("Event", None)] == [
+        e.content for e in workload.run_case(case)[0].api.list("Event", None)]
