@@ -169,7 +169,12 @@ class LeanAPIServer(APIServer):
         cause: str,
         fault: str | None | bool = False,
     ) -> Any:
-        if verb == "create" and type(obj) in _PLANS:
+        if verb == "delete" and type(obj) in _PLANS:
+            # A deleted object's record would only keep its last state alive.
+            table = _PARTS.get(self)
+            if table is not None:
+                table.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
+        elif verb == "create" and type(obj) in _PLANS:
             # A create is sized on a stand-in of the same lengths (the trial, stamped last):
             # its record is the created object's, so the first update (a bind) finds one.
             table = _PARTS.get(self)
