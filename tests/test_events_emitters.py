@@ -767,3 +767,54 @@ def test_a_crash_loop_records_back_off_at_every_resync_of_the_hold() -> None:
     writes = [r.time for r in c.changes if r.kind == "Event" and r.name == back["_name"]]
     assert len(backoff_times) > 15
     assert writes == [t for t in backoff_times if t in accepted]
+
+
+def _failing(events_on: bool) -> kubesim.Cluster:
+    c = kubesim.Cluster(seed=3, nodes=2, events=events_on)
+    deployment(c, replicas=3, probes_yaml="""        readinessProbe:
+          httpGet: {path: /, port: 80}
+          periodSeconds: 7
+        startupProbe:
+          tcpSocket: {port: 80}
+          periodSeconds: 3
+          failureThreshold: 20
+""")
+    c.run(until=5.0)
+    kubelet = c.controllers["kubelet"]
+    names = sorted(p.metadata.name for p in c.list("Pod"))
+    behaviours = [
+        probes.AppBehaviour(exit_after=4),  # a crash loop, deleted below
+        probes.AppBehaviour(ready_after=20, unready=[(40, 200)]),
+        probes.AppBehaviour(ready_after=8, flapping=probes.Flapping(start=10, mean_up=15, mean_down=9, seed=1,
+                                                                     until=300)),
+    ]
+    for name, beh in zip(names, behaviours, strict=True):
+        kubelet.set_behaviour(("default", name), beh)
+    c.run(until=400.0)
+    c.delete("Pod", names[0])
+    c.run()
+    return c
+
+
+def test_repeats_change_no_other_write_and_no_end_of_run() -> None:
+    """Unhealthy and BackOff repeats (probes failing below and past their thresholds, a crash
+    loop, a flapping application, a deletion) write Events only: the other records are those
+    of events=False but for seq and resourceVersion, and run() ends at the same instant."""
+    off, on = _failing(False), _failing(True)
+    assert not [r for r in off.changes if r.kind == "Event"]
+    unhealthy = events(on, "Unhealthy")
+    assert len(unhealthy) >= 3 and max(e["count"] for e in unhealthy) > 5
+    assert events(on, "BackOff")
+
+    def key(r: Any) -> tuple[Any, ...]:
+        return (r.time, r.verb, r.kind, r.namespace, r.name, r.actor, r.outcome, r.cause, r.labels)
+
+    assert [key(r) for r in on.changes if r.kind != "Event"] == [key(r) for r in off.changes]
+    assert on.clock.now == off.clock.now
+    # one seed, one result
+    again = _failing(True)
+    assert [(key(r), r.json_bytes, r.proto_bytes) for r in again.changes] == [
+        (key(r), r.json_bytes, r.proto_bytes) for r in on.changes]
+    # and time never goes back in the change log
+    times = [r.time for r in on.changes]
+    assert times == sorted(times)
