@@ -391,7 +391,7 @@ class Cluster:
                 raise InvalidOption(f"run() exceeded max_steps={max_steps}")
             self.clock.step()
         if until is not None:
-            self.clock.now = float(until)
+            self.clock.run(until)  # no timer is left by until: calls the passive sources, moves now
         return self
 
     # ------------------------------------------------------------------ reading
