@@ -818,3 +818,16 @@ def test_repeats_change_no_other_write_and_no_end_of_run() -> None:
     # and time never goes back in the change log
     times = [r.time for r in on.changes]
     assert times == sorted(times)
+
+
+def test_run_with_max_steps_records_the_repeats_due_by_until() -> None:
+    # Cluster.run(until, max_steps=...) (kubesim serve's advance) ends through the clock's
+    # run(until), so the passive source records what is due by until, as run(until) does
+    runs = []
+    for max_steps in (None, 100_000):
+        c = kubesim.Cluster(seed=0, nodes=1)
+        c.apply_yaml(POD.format(extra="", probes=WRONG_PORT.format(delay=0, period=10)))
+        c.run(until=100.0, max_steps=max_steps)
+        runs.append([(r.time, r.verb, r.name) for r in c.changes])
+    assert runs[0] == runs[1]
+    assert len([r for r in runs[0] if r[1] == "update" and "." in r[2]]) >= 8
