@@ -35,6 +35,7 @@ from kubesim.errors import (
     ServerError,
     ServerTimeout,
 )
+from kubesim.events import EventRecorder
 from kubesim.faults import FaultPlan
 from kubesim.manifests import from_manifest, load_yaml, to_manifest
 from kubesim.model_warnings import ModelWarning
@@ -86,6 +87,7 @@ __all__ = [
     "ChangeLog",
     "FaultPlan",
     "ModelWarning",
+    "EventRecorder",
     "sweep",
     "SweepResult",
     # manifests

@@ -27,10 +27,10 @@ from kubesim import model_warnings as _model_warnings
 from kubesim import namespaces as _namespaces
 from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES, MAX_REQUEST_BODY_BYTES, APIServer
 from kubesim.changelog import ChangeLog
-from kubesim.clock import Clock
+from kubesim.clock import Clock, check_time
 from kubesim.controllers.runtime import ControllerContext, Options
 from kubesim.errors import InvalidArgument, InvalidOption, ManifestError, RequestEntityTooLarge
-from kubesim.events import EventRecorder
+from kubesim.events import DEFAULT_EVENT_TTL, EventRecorder, EventTTL
 from kubesim.faults import FaultInjector, FaultPlan
 from kubesim.ipam import (
     NodeCIDRAllocator,
@@ -127,6 +127,9 @@ class Cluster:
     ``events`` (default ``True``)
         components write Events (:mod:`kubesim.events`, ``cluster.recorder``); ``False`` gives
         the change log of a cluster without Events, record for record.
+    ``event_ttl`` (default 3600 s, kube-apiserver's ``--event-ttl``)
+        seconds after its last write an Event is deleted (by ``kube-apiserver``, at that
+        virtual time; :class:`kubesim.events.EventTTL`); ``0`` or ``None``: never.
     ``record_objects``
         keep every written object in the change log, so :func:`kubesim.changelog.replay`
         can rebuild the state (costs memory: each version of each object is kept).
@@ -161,6 +164,7 @@ class Cluster:
         faults: FaultPlan | None = None,
         record_objects: bool = False,
         events: bool = True,
+        event_ttl: float | None = DEFAULT_EVENT_TTL,
     ) -> None:
         self.options = Options(
             max_endpoints_per_slice=max_endpoints_per_slice,
@@ -204,6 +208,11 @@ class Cluster:
         #: come from a stream of its own
         self.recorder = EventRecorder(self.api, enabled=events, seed=seed)
         self.api.event_uid = self.recorder.new_uid
+        if event_ttl is not None:
+            event_ttl = check_time(event_ttl, "event_ttl")
+        #: kube-apiserver's --event-ttl (:class:`kubesim.events.EventTTL`), ``None`` when Events
+        #: never expire (``event_ttl`` 0 or ``None``)
+        self.event_ttl = EventTTL(self.api, event_ttl) if event_ttl else None
         self._service_ips = ServiceIPAllocator("10.96.0.0/12", self.rng)
         self._service_ips6 = ServiceIPAllocator("fd00:10:96::/112", self.rng) if dual_stack else None
         #: the API server's Service allocators: cluster IPs and node ports (30000-32767)

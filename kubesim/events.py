@@ -56,23 +56,33 @@ What kubesim does differently, on purpose:
 * The broadcaster's queue limit (1000 queued events, then drops) and the components' client
   QPS limits (kubelet ``--event-qps`` 50, ``--event-burst`` 100) are not modelled: writes are
   instantaneous, so a queue never builds.
-* ``--event-ttl`` (1 h): not modelled. An Event is stored until its namespace is deleted (as
-  if the TTL were longer than the run); expiring it would need a clock event (which would keep
-  ``run()`` alive) or a deletion written at the wrong time.
 * ``action`` (the events.k8s.io/v1 recorder of ``tools/events``, which the scheduler uses) is
   accepted and stored, but the event is otherwise recorded as the core/v1 recorder records it:
   see ``docs/guides/events.md``.
 
+Expiry: kube-apiserver's ``--event-ttl`` is :class:`EventTTL` (``Cluster(event_ttl=3600.0)``):
+an Event is deleted ``ttl`` seconds after its last write, at that virtual time, by
+:data:`TTL_ACTOR`, through the clock's passive sources (nothing is scheduled). A repeat after
+its Event expired is created afresh (upstream's patch-then-create).
+
+The write path: the recorder's Events go through
+:meth:`~kubesim.apiserver.APIServer.create_trusted` /
+:meth:`~kubesim.apiserver.APIServer.update_trusted` (no defaulting or generic validation, the
+stored text built from the fields, sizes by arithmetic: :func:`kubesim.wire.events.event_sizes`);
+``recorder.trusted = False`` takes the full create/update instead (the oracle of
+``tests/test_events_fastpath.py``).
+
 ``Cluster(events=False)`` gives a disabled recorder: :meth:`EventRecorder.event` returns at
 once and the change log is exactly what it was before Events existed.
 
-Costs: a recorded event is ``O(len(message))`` for the correlator plus one API write; a filtered
+Costs: a recorded event is ``O(len(message))`` for the correlator plus one trusted write; a filtered
 one writes nothing; a disabled recorder costs one attribute test.
 """
 
 from __future__ import annotations
 
 import collections
+import heapq
 import json
 import random
 import re
@@ -90,6 +100,9 @@ from kubesim.wire.events import event_sizes as _event_sizes
 
 __all__ = [
     "EventRecorder",
+    "EventTTL",
+    "DEFAULT_EVENT_TTL",
+    "TTL_ACTOR",
     "EventCorrelator",
     "EventStatistics",
     "fields",
@@ -104,6 +117,10 @@ __all__ = [
     "COMBINED_PREFIX",
 ]
 
+#: kube-apiserver's ``--event-ttl`` default: one hour.
+DEFAULT_EVENT_TTL = 3600.0
+#: the change-log actor of an Event's expiry (etcd's lease, kube-apiserver's TTL).
+TTL_ACTOR = "kube-apiserver"
 #: ``maxLruCacheEntries``: the size of each of the correlator's three caches.
 LRU_CACHE_ENTRIES = 4096
 #: ``defaultSpamBurst``: events a source may write about one object at once.
@@ -539,3 +556,74 @@ def _text(body: Mapping[str, Any]) -> str:
 _quote: Any = json.encoder.encode_basestring
 #: a DNS-subdomain name as the Event registry requires (kubesim.validation's rule)
 _TRUSTED_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*").fullmatch
+
+
+class EventTTL:
+    """kube-apiserver's ``--event-ttl``: every Event is deleted ``ttl`` seconds after its last
+    write (see the module docstring). Built by :class:`kubesim.Cluster` (``event_ttl``).
+
+    It watches every Event write (recorder's or client's): a create or an update sets the
+    Event's expiry to the write's time plus ``ttl`` (etcd attaches a new lease of the full TTL
+    to each write; the old lease no longer holds the key); a delete forgets it. It is a passive
+    source of the clock (:meth:`kubesim.clock.Clock.add_passive`): when the clock is about to
+    run a timer at ``t`` (or ends ``run(until=t)``), every Event whose expiry ``e <= t`` is
+    removed at virtual time ``e`` (the clock's ``now`` is set to ``e`` for the write), oldest
+    expiry first, ties in the order of the writes that set them, all before any timer at
+    ``t``; the removal is a ``delete`` in the change log by :data:`TTL_ACTOR` with no cause,
+    and watchers see it as a DELETED event (as etcd's lease expiry is a DELETE of the key). The
+    Event is removed whatever its finalizers, as etcd removes the key. Nothing is scheduled:
+    the TTL never keeps :meth:`kubesim.Cluster.run` going, so Events that expire after the
+    last timer go when time is next advanced past them (``run(until=...)``).
+
+    Costs: ``O(log n)`` per Event write for ``n`` pending expiries; a clock step with nothing
+    due costs one comparison.
+    """
+
+    __slots__ = ("ttl", "_api", "_clock", "_heap", "_due", "_seq", "expired")
+
+    def __init__(self, api: Any, ttl: float) -> None:
+        self.ttl = ttl
+        self._api = api
+        self._clock = api.clock
+        self._heap: list[tuple[float, int, str, str, str]] = []
+        # (namespace, name) -> the resourceVersion whose lease is the key's
+        self._due: dict[tuple[str, str], str] = {}
+        self._seq = 0
+        #: how many Events the TTL removed
+        self.expired = 0
+        api.watch(self._on_event, {"Event"})
+        self._clock.add_passive(self._expire)
+
+    def _on_event(self, ev: Any) -> None:
+        m = ev.new.metadata
+        key = (m.namespace, m.name)
+        if ev.type == "DELETED":
+            self._due.pop(key, None)
+            return
+        self._due[key] = m.resource_version
+        self._seq += 1
+        heapq.heappush(self._heap, (self._clock.now + self.ttl, self._seq, m.namespace, m.name, m.resource_version))
+
+    def pending(self) -> int:
+        """How many Events have an expiry ahead. ``O(1)``."""
+        return len(self._due)
+
+    def _expire(self, t: float) -> None:
+        heap = self._heap
+        if not heap or heap[0][0] > t:
+            return
+        clock = self._clock
+        api = self._api
+        outer = clock.context
+        clock.context = ""
+        try:
+            while heap and heap[0][0] <= t:
+                at, _, ns, name, rv = heapq.heappop(heap)
+                if self._due.get((ns, name)) != rv:
+                    continue  # a later write re-armed it, or it is gone
+                if at > clock.now:
+                    clock.now = at
+                api.remove("Event", name, ns, actor=TTL_ACTOR)
+                self.expired += 1
+        finally:
+            clock.context = outer

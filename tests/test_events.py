@@ -710,7 +710,7 @@ def _long_stream(seed: int) -> list[tuple[int, int, int, str, int]]:
 @example(_long_stream(2))
 @example([(0, 0, 0, "BackOff", 0)] * 40 + [(301, 0, 0, "BackOff", 0)] * 3)  # the burst, then the refill
 def test_property_the_recorder_writes_what_client_go_would(stream: list[tuple[int, int, int, str, int]]) -> None:
-    c = kubesim.Cluster(nodes=1, record_objects=True)
+    c = kubesim.Cluster(nodes=1, record_objects=True, event_ttl=None)  # the model has no TTL
     c.apply_yaml(POD)
     c.apply_yaml(POD.replace("web-1", "web-2"))
     c.run()
