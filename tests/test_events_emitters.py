@@ -831,3 +831,44 @@ def test_run_with_max_steps_records_the_repeats_due_by_until() -> None:
         runs.append([(r.time, r.verb, r.name) for r in c.changes])
     assert runs[0] == runs[1]
     assert len([r for r in runs[0] if r[1] == "update" and "." in r[2]]) >= 8
+
+
+def test_an_unschedulable_pod_is_retried_by_the_queues_flush() -> None:
+    # scheduling_queue.go: flushUnschedulablePodsLeftover runs every 30 s and moves a pod that
+    # has waited in unschedulablePods more than podMaxInUnschedulablePodsDuration (5 min) back
+    # to the active queue; each attempt that fails records FailedScheduling (schedule_one.go),
+    # the repeats counted by the correlator. Nothing else is written for it.
+    until = 1800.0
+    c = kubesim.Cluster(seed=0, nodes=2)
+    c.apply_yaml(POD.format(extra="  nodeSelector: {disk: ssd}\n", probes=""))
+    c.run(until=until)
+    (ev,) = events(c, "FailedScheduling")
+    writes = [r.time for r in c.changes if r.kind == "Event" and r.name == ev["_name"]]
+    attempts = [writes[0]]  # the first attempt, after the scheduler's latency
+    while True:
+        tick = 30.0
+        while tick <= attempts[-1] + 300.0:
+            tick += 30.0
+        if tick > until:
+            break
+        attempts.append(tick)
+    assert len(attempts) >= 5
+    assert writes == attempts and ev["count"] == len(attempts)
+    off = kubesim.Cluster(seed=0, nodes=2, events=False)
+    off.apply_yaml(POD.format(extra="  nodeSelector: {disk: ssd}\n", probes=""))
+    off.run(until=until)
+    assert [(r.time, r.verb, r.name) for r in c.changes if r.kind != "Event"] == [
+        (r.time, r.verb, r.name) for r in off.changes]
+
+
+def test_a_timed_retry_restarts_from_a_real_attempt() -> None:
+    # a node event retries the pod at once (a real attempt); the flush counts from that attempt
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="  nodeSelector: {disk: ssd}\n", probes=""))
+    c.run(until=100.0)
+    c.kubectl("label node node-1 zone=a")  # a label change: retried, still no fit
+    c.run(until=500.0)
+    (ev,) = events(c, "FailedScheduling")
+    writes = [r.time for r in c.changes if r.kind == "Event" and r.name == ev["_name"]]
+    assert len(writes) == 3 and writes[1] >= 100.0
+    assert writes[2] == (int((writes[1] + 300.0) // 30.0) + 1) * 30.0

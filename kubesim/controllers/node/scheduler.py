@@ -29,10 +29,19 @@ Events (``pkg/scheduler/schedule_one.go``, source ``default-scheduler``): ``Norm
 FailedScheduling`` at each failed attempt, with :func:`fit_error_message`'s "0/N nodes are
 available: ..." (the filters' reasons per node, then the preemption post-filter's), "no nodes
 available to schedule pods" without nodes, and "binding rejected: ..." for a refused binding.
-Deviation: upstream retries an unschedulable pod on a back-off (1 s doubling to 10 s) and at
-least every 5 minutes, recording ``FailedScheduling`` each time; kubesim retries it when a node
-appears or changes, so the Event's count is lower (and the pod's ``PodScheduled=False``
-condition is not written).
+An unschedulable pod is retried when a node appears or changes (a real attempt, which binds it
+if it fits now), and, as upstream's scheduling queue does without such events
+(``pkg/scheduler/internal/queue/scheduling_queue.go``: ``flushUnschedulablePodsLeftover`` runs
+every :data:`UNSCHEDULABLE_FLUSH_SECONDS` and moves a pod that has waited more than
+``podMaxInUnschedulablePodsDuration``, :data:`MAX_IN_UNSCHEDULABLE_SECONDS`, back to the
+active queue; its 1 s-to-10 s back-off has long expired), at the first flush tick (counted from
+virtual time 0) more than 5 minutes after its last failed attempt: every 330 s. Those timed
+retries record ``FailedScheduling`` again (the correlator counts the repeats), lazily, through
+a passive source of the clock (:meth:`kubesim.clock.Clock.add_passive`): no timer is added, so
+``run()`` ends when it did and no other write moves. Deviations: a timed retry that would find a
+node (capacity freed by a deleted pod, which upstream's queue reacts to and kubesim does not)
+records nothing and binds nothing, and the pod's ``PodScheduled=False`` condition is not
+written.
 
 Costs: ``O(log N)`` per binding for ``N`` nodes (a heap of (pods, random tie-break, node) with
 lazy invalidation) for a pod without placement constraints, which can use only untainted,
@@ -68,8 +77,15 @@ __all__ = [
     "fit_error_message",
     "TAINT_UNSCHEDULABLE",
     "COMPONENT",
+    "UNSCHEDULABLE_FLUSH_SECONDS",
+    "MAX_IN_UNSCHEDULABLE_SECONDS",
+    "next_flush_retry",
 ]
 
+#: ``flushUnschedulablePodsLeftover``'s period (``scheduling_queue.go``).
+UNSCHEDULABLE_FLUSH_SECONDS = 30.0
+#: ``podMaxInUnschedulablePodsDuration`` (``DefaultPodMaxInUnschedulablePodsDuration``, 5 min).
+MAX_IN_UNSCHEDULABLE_SECONDS = 300.0
 #: The event source of the scheduler (``pkg/scheduler`` profile ``default-scheduler``).
 COMPONENT = "default-scheduler"
 # Filter reasons (pkg/scheduler/framework/plugins/*), in the default profile's filter order.
@@ -83,6 +99,19 @@ REASON_TOO_MANY_PODS = "Too many pods"  # noderesources.Fit, allocatable pods
 PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling"
 PREEMPTION_NO_VICTIMS = "No preemption victims found for incoming pod"
 NO_NODES = "no nodes available to schedule pods"  # ErrNoNodesAvailable
+
+
+def next_flush_retry(failed_at: float) -> float:
+    """The virtual time an unschedulable pod whose last attempt failed at ``failed_at`` is
+    retried by the queue's flush: the first tick (a multiple of
+    :data:`UNSCHEDULABLE_FLUSH_SECONDS`) more than :data:`MAX_IN_UNSCHEDULABLE_SECONDS` later.
+    ``O(1)``.
+
+    >>> next_flush_retry(12.5), next_flush_retry(330.0)
+    (330.0, 660.0)
+    """
+    ticks = (failed_at + MAX_IN_UNSCHEDULABLE_SECONDS) // UNSCHEDULABLE_FLUSH_SECONDS + 1
+    return ticks * UNSCHEDULABLE_FLUSH_SECONDS
 
 
 def _histogram(reasons: list[str]) -> str:
@@ -204,12 +233,44 @@ class Scheduler:
     _pending: dict[tuple[str, str], None] = attrs.field(factory=dict, repr=False)
     _bound: int = 0
     _unschedulable: int = 0
+    #: timed retries of unschedulable pods (virtual time, sequence, pod key, generation), done by
+    #: the clock's passive source; a pod's generation moves at each real attempt
+    _retries: list[tuple[float, int, tuple[str, str], int]] = attrs.field(factory=list, repr=False)
+    _retry_seq: int = 0
+    _gen: dict[tuple[str, str], int] = attrs.field(factory=dict, repr=False)
 
     name = "scheduler"
 
     def start(self) -> None:
         self.ctx.api.watch(self._on_node, {"Node"})
         self.ctx.api.watch(self._on_pod, {"Pod"})
+        if self.ctx.recorder.enabled:
+            self.ctx.clock.add_passive(self._flush_due)
+
+    def _plan_retry(self, key: tuple[str, str]) -> None:
+        self._retry_seq += 1
+        gen = self._gen[key] = self._retry_seq  # unique: a pod recreated under the name starts afresh
+        heapq.heappush(self._retries, (next_flush_retry(self.ctx.clock.now), self._retry_seq, key, gen))
+
+    def _flush_due(self, t: float) -> None:
+        """The passive source: the timed retries due by ``t``, each at its own time; one that
+        still finds no node records ``FailedScheduling`` again. ``O(1)`` when none is due."""
+        due = self._retries
+        clock = self.ctx.clock
+        while due and due[0][0] <= t:
+            when, _, key, gen = heapq.heappop(due)
+            if self._gen.get(key) != gen or key not in self._pending:
+                continue
+            pod = self.ctx.api.try_get("Pod", key[1], key[0])
+            if pod is None or pod.spec.node_name or pod.metadata.deletion_timestamp is not None:
+                continue
+            if when > clock.now:
+                clock.now = when
+            if self._choose(pod) is None:  # (statistics count real attempts only)
+                self.ctx.recorder.event(pod, "Warning", "FailedScheduling", fit_error_message(self._reasons(pod)),
+                                        component=COMPONENT, action="Scheduling")
+            self._retry_seq += 1
+            heapq.heappush(due, (next_flush_retry(when), self._retry_seq, key, gen))
 
     # ------------------------------------------------------------------ nodes
 
@@ -261,6 +322,7 @@ class Scheduler:
         key = (pod.metadata.namespace, pod.metadata.name)
         if ev.type == "DELETED":
             self._pending.pop(key, None)
+            self._gen.pop(key, None)
             node = pod.spec.node_name
             if node and node in self._pods_on:
                 self._pods_on[node] -= 1
@@ -341,8 +403,10 @@ class Scheduler:
             if rec.enabled:
                 rec.event(pod, "Warning", "FailedScheduling", fit_error_message(self._reasons(pod)),
                           component=COMPONENT, action="Scheduling")
+                self._plan_retry(key)
             return  # stays pending until a node frees up or appears
         del self._pending[key]
+        self._gen.pop(key, None)
         now = self.ctx.api.epoch + int(self.ctx.clock.now)
         conditions = tuple(c for c in pod.status.conditions if c.type != "PodScheduled") + (
             PodCondition(type="PodScheduled", status="True", last_transition_time=now),
