@@ -403,10 +403,13 @@ class EventRecorder:
         meta: ObjectMeta = getattr(obj, "metadata", None)  # type: ignore[assignment]
         if meta.__class__ is not ObjectMeta or not isinstance(getattr(obj, "kind", None), str):
             raise InvalidArgument(f"event: obj must be a stored API object, got {obj!r:.80}")
-        for what, value in (("type", type), ("reason", reason), ("message", message), ("component", component),
-                            ("host", host), ("action", action), ("field_path", field_path)):
-            if value.__class__ is not str:
-                raise InvalidArgument(f"event: {what} must be a string, got {value!r:.80}")
+        if (type.__class__ is not str or reason.__class__ is not str or message.__class__ is not str
+                or component.__class__ is not str or host.__class__ is not str or action.__class__ is not str
+                or field_path.__class__ is not str):
+            for what, value in (("type", type), ("reason", reason), ("message", message), ("component", component),
+                                ("host", host), ("action", action), ("field_path", field_path)):
+                if value.__class__ is not str:
+                    raise InvalidArgument(f"event: {what} must be a string, got {value!r:.80}")
         if type not in _EVENT_TYPES:
             return  # upstream's ValidateEventType drops it (and logs)
         self._recorded += 1
@@ -477,7 +480,7 @@ class EventRecorder:
                 prev = seen.written if seen is not None else None
                 try:
                     if (prev is not None and prev.obj is old and old.metadata.deletion_timestamp is None
-                            and self.trusted):
+                            and self.trusted and count < 2**31):
                         # the stored Event is the one this recorder wrote: the trusted patch
                         written = prev._replace(times=count, last=t_sec, message=message or prev.message)
                         stored = api.update_trusted(
@@ -509,7 +512,7 @@ class EventRecorder:
                 metadata=ObjectMeta(name=name, namespace=ns), kind="Event", api_version="v1", content=written.text()
             )
             try:
-                if self.trusted and _TRUSTED_NAME(name) is not None and len(name) <= 253:
+                if self.trusted and len(name) <= 253 and _TRUSTED_NAME(name) is not None and count < 2**31:
                     stored = api.create_trusted(new, written.sizes, actor=actor)
                 else:  # a name the registry would refuse: the full path says why
                     stored = api.create(new, actor=actor)

@@ -189,7 +189,7 @@ def event_json_body(body: Mapping[str, Any]) -> dict[str, Any] | None:
 def _pb(s: str) -> int:
     """An always-written string field with a one-byte tag: tag, length, UTF-8 bytes."""
     n = len(s) if s.isascii() else len(s.encode("utf-8", "surrogatepass"))
-    return 1 + sov(n) + n
+    return n + 2 if n < 0x80 else 1 + sov(n) + n
 
 
 def _jf(key_len: int, s: str) -> int:
@@ -257,11 +257,11 @@ def event_sizes(
         j += 11 + _json_str_len(message)
     j += len(str(count)) + len(namespace) + len(name) + len(resource_version)
     r += _pb(ref_ns) + _pb(ref_name) + _pb(ref_uid) + _pb(ref_rv) + _pb(field_path)
-    t1 = 3 + sov(first)
-    t2 = 3 + sov(last)
-    p += sov(r) + r + _pb(message) + 1 + t1 + 1 + t2 + sov(count)
-    m = _pb(name) + _pb(namespace) + 47 + sov(creation_timestamp)
-    m_rv = m + 2 + _pb(resource_version)
+    # the two times: {seconds, nanos 0}, tag and length (5 + the seconds' varint, < 128)
+    p += sov(r) + r + _pb(message) + 8 + sov(first) + sov(last) + sov(count)
+    # name and namespace are DNS names (ASCII), the resourceVersion digits
+    m = len(name) + len(namespace) + sov(len(name)) + sov(len(namespace)) + 49 + sov(creation_timestamp)
+    m_rv = m + 4 + len(resource_version)  # selfLink "", then the resourceVersion (< 128 digits)
     m_no = m + 4
     raw_rv = p + 1 + sov(m_rv) + m_rv
     raw_no = p + 1 + sov(m_no) + m_no
