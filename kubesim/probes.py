@@ -337,7 +337,8 @@ class ReadinessTracker:
 
     * :meth:`ready_at` -- the result at a time (after the probes at that instant);
     * :meth:`next_transition` -- the next flip strictly after a time, ``None`` if none;
-    * :meth:`transitions` -- every ``(time, result)`` flip up to a time.
+    * :meth:`transitions` -- every ``(time, result)`` flip up to a time;
+    * :meth:`next_failure` -- the next failed probe (each one is an ``Unhealthy`` Event).
 
     >>> from kubesim.objects import Container, ContainerPort, HTTPGetAction
     >>> c = Container("app", ports=[ContainerPort(8080, name="http")],
