@@ -872,3 +872,21 @@ def test_a_timed_retry_restarts_from_a_real_attempt() -> None:
     writes = [r.time for r in c.changes if r.kind == "Event" and r.name == ev["_name"]]
     assert len(writes) == 3 and writes[1] >= 100.0
     assert writes[2] == (int((writes[1] + 300.0) // 30.0) + 1) * 30.0
+
+
+def test_a_kubelet_that_is_down_records_no_failed_probe() -> None:
+    # a stopped kubelet probes nothing; back up, it probes again on the container's ticks
+    delay, period = 0, 10
+    c = kubesim.Cluster(seed=0, nodes=1)
+    c.apply_yaml(POD.format(extra="", probes=WRONG_PORT.format(delay=delay, period=period)))
+    c.run(until=50.0)
+    kubelet = c.controllers["kubelet"]
+    kubelet.node_down("node-1")
+    c.run(until=100.0)
+    kubelet.node_up("node-1")
+    c.run(until=150.0)
+    start = _started_at(c)
+    expected = [t for t in _failed_probes(start, delay, period, 150.0) if not 50.0 < t <= 100.0]
+    (ev,) = events(c, "Unhealthy")
+    writes = [r.time for r in c.changes if r.kind == "Event" and r.name == ev["_name"]]
+    assert writes == expected and ev["count"] == len(expected)
