@@ -186,3 +186,18 @@ spec: {containers: [{name: a, image: nginx}]}
     creates = [e for e in c.changes if e.kind == "Event" and e.verb == "create"]
     assert len(expired) == len(creates) == c.event_ttl.expired  # type: ignore[union-attr]
     assert [e.time for e in expired] == [e.time + 3600.0 for e in creates]
+
+
+def test_a_source_only_while_an_expiry_is_ahead() -> None:
+    c = _cluster(10.0, events=False)
+    c.run(until=100.0)
+    assert c.clock._passive == []  # no Event written: nothing is called per clock step
+    c = _cluster(10.0)
+    _event_at(c, 1.0)
+    c.run(until=5.0)
+    assert len(c.clock._passive) == 1
+    c.run(until=20.0)
+    assert c.clock._passive == [] and _events(c) == []
+    _event_at(c, 30.0)
+    c.run(until=45.0)
+    assert _event_records(c)[-1] == (40.0, "delete", TTL_ACTOR)
