@@ -9,7 +9,15 @@ the cheap write path, with Events on (and no TTL: every workload ends before an 
         > /path/to/checkout/tests/fixtures/events_on_reference.json
 
 Like ``tests/events_workload.py``'s fixture it goes stale when a later commit changes what these
-workloads write on purpose: regenerate it then from that commit, and say so in the commit.
+workloads write on purpose: regenerate it then from that commit with ``--full-path`` (the
+recorder's Events written through the full create/update, ``recorder.trusted = False``, as they
+were before the trusted path), and say so in the commit::
+
+    python tests/events_oracle_workload.py --full-path > tests/fixtures/events_on_reference.json
+
+Regenerated so on 0774d4d, after a93243d (the kubelet's Unhealthy at every failed probe)
+changed the wrong-port case on purpose; the other three cases are byte for byte those of
+436da75.
 """
 
 from __future__ import annotations
@@ -108,9 +116,12 @@ def shown(cluster: Any) -> dict[str, Any]:
     }
 
 
-def run_case(case: str, **extra: Any) -> tuple[Any, dict[str, Any]]:
-    """Run ``case``; the cluster and ``{"records": ..., "shown": ...}``."""
+def run_case(case: str, *, full_path: bool = False, **extra: Any) -> tuple[Any, dict[str, Any]]:
+    """Run ``case`` (``full_path``: the recorder on the full write path); the cluster and
+    ``{"records": ..., "shown": ...}``."""
     cluster = cluster_for(case, **extra)
+    if full_path:
+        cluster.recorder.trusted = False
     CASES[case][0](cluster)
     return cluster, {"records": records(cluster), "shown": shown(cluster)}
 
@@ -119,7 +130,9 @@ def main() -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    print(json.dumps({case: run_case(case)[1] for case in CASES}, separators=(",", ":"), sort_keys=True))
+    full = "--full-path" in sys.argv[1:]
+    print(json.dumps({case: run_case(case, full_path=full)[1] for case in CASES}, separators=(",", ":"),
+                     sort_keys=True))
 
 
 if __name__ == "__main__":
