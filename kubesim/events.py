@@ -86,7 +86,6 @@ import heapq
 import json
 import random
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -144,6 +143,9 @@ COMPONENT_ACTORS: dict[str, str] = {
 }
 
 _EVENT_TYPES = frozenset({"Normal", "Warning"})
+# uuid.UUID(version=4): the variant (RFC 4122) and version bits
+_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID_SET = (0x8000 << 48) | (4 << 76)
 _NS = 10**9
 
 
@@ -367,7 +369,10 @@ class EventRecorder:
     def new_uid(self) -> str:
         """A version-4 uid from the Events' own random stream (the API server draws an Event's
         uid here, never from the cluster's main stream). ``O(1)``."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        # str(uuid.UUID(int=n, version=4)) without the object: the version and variant bits
+        n = self._rng.getrandbits(128) & _UUID_CLEAR | _UUID_SET
+        h = f"{n:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def event(
         self,

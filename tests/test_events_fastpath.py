@@ -76,3 +76,15 @@ def test_trusted_path_writes_what_the_full_path_writes(case: str) -> None:
     assert got["shown"] == workload.shown(full)
     assert [e.content for e in full.api.list("Event", None)] == [
         e.content for e in workload.run_case(case)[0].api.list("Event", None)]
+
+
+def test_event_uids_are_uuid4_strings_of_their_stream() -> None:
+    import random
+    import uuid
+
+    import kubesim
+
+    rec = kubesim.Cluster(nodes=0, seed=9).recorder
+    twin = random.Random("9/events")
+    for _ in range(2000):
+        assert rec.new_uid() == str(uuid.UUID(int=twin.getrandbits(128), version=4))
