@@ -269,12 +269,20 @@ class Cluster:
                 isinstance(value, str) and (value.isascii() or value.encode("utf-8", "replace").decode("utf-8") == value)
             ):
                 raise InvalidArgument(f"add_node: {what} must be a string of valid UTF-8, got {value!r:.80}")
-        saved, rv = self._ipam_state(), self.api.statistics().resource_version
+        # A refused node changes only the node counter and the CIDR allocators (its pod ranges
+        # are made after the create succeeds), so that is all there is to save: O(1), where
+        # the whole IPAM state (every node's pod ranges) made building N nodes O(N^2).
+        cidrs6 = self._node_cidrs6
+        saved = (self._node_count, self._node_cidrs.snapshot(), cidrs6.snapshot() if cidrs6 is not None else None)
+        rv = self.api.statistics().resource_version
         try:
             return self._add_node(name, zone, cpu)
         except BaseException:
             if self.api.statistics().resource_version == rv:  # refused, not committed
-                self._restore_ipam(saved)
+                self._node_count = saved[0]
+                self._node_cidrs.restore(saved[1])
+                if cidrs6 is not None and saved[2] is not None:
+                    cidrs6.restore(saved[2])
             raise
 
     def _ipam_state(self) -> tuple[Any, ...]:
