@@ -214,6 +214,7 @@ def _common(args: argparse.Namespace) -> dict[str, Any]:
         "max_endpoints_per_slice": args.max_endpoints_per_slice,
         "batch_period": args.batch_period,
         "seed": args.seed,
+        "events": not args.no_events,
     }
 
 
@@ -609,6 +610,10 @@ def _cmd_sweep(args: argparse.Namespace, progress: Reporter | None) -> int:
 
     _close(progress)
     grid = _sweep_grid(args.set or [])
+    if args.no_events:
+        if "events" in grid:
+            raise CLIError("give --no-events or --set events=..., not both (see 'kubesim sweep --help')", EXIT_USAGE)
+        grid["events"] = [False]
     seeds = args.seeds
     if args.output and not args.output.lower().endswith((".csv", ".json", ".parquet")):
         raise CLIError(f"-o {args.output}: the file must end in .csv, .json or .parquet", EXIT_USAGE)
@@ -667,7 +672,7 @@ def _cmd_sweep(args: argparse.Namespace, progress: Reporter | None) -> int:
 def _cmd_reproduce(args: argparse.Namespace, progress: Reporter | None) -> int:
     from kubesim import reproduce
 
-    kwargs: dict[str, Any] = {"json": args.json}
+    kwargs: dict[str, Any] = {"json": args.json, "events": not args.no_events}
     if args.scale is not None:
         kwargs["scale"] = args.scale
     result = reproduce.main(args.name, **kwargs)
@@ -724,6 +729,16 @@ def _add_progress(p: argparse._ActionsContainer) -> None:
     )
 
 
+#: ``--no-events``'s help: ``tests/test_cli.py`` checks the claim in it on a rollout.
+_NO_EVENTS_HELP = (
+    "do not write Events (faster; the Endpoints/EndpointSlice figures are unchanged but for resourceVersion digits)"
+)
+
+
+def _add_no_events(p: argparse._ActionsContainer) -> None:
+    p.add_argument("--no-events", action="store_true", help=_NO_EVENTS_HELP)
+
+
 def _add_workload_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("workload and cluster")
     g.add_argument("--pods", type=_non_negative_int, default=200, help="pods in the Deployment (default 200)")
@@ -737,6 +752,7 @@ def _add_workload_options(p: argparse.ArgumentParser) -> None:
         help="--endpoint-updates-batch-period and --endpointslice-updates-batch-period (default 0)",
     )
     g.add_argument("--seed", type=int, default=0, help="the seed of every random choice (default 0)")
+    _add_no_events(g)
     g.add_argument("--json", action="store_true", help="print the churn report as JSON")
     _add_progress(g)
 
@@ -966,6 +982,8 @@ def _parser() -> _Parser:
     w.add_argument("--executor", choices=("process", "thread", "dask", "serial"), default="process",
                    help="where the points run (default: a process pool)")
     w.add_argument("--workers", type=_positive_int, default=None, metavar="N", help="worker count (default: the CPUs)")
+    w.add_argument("--no-events", action="store_true",
+                   help=_NO_EVENTS_HELP[:-1] + "; the same as --set events=false, a column of the rows)")
     _add_progress(w)
     w.set_defaults(func=_cmd_sweep)
 
@@ -985,6 +1003,7 @@ def _parser() -> _Parser:
                    "pods, seconds; --scale 1 measures 20,000 pods on 5,000 nodes, about 9 CPU minutes), "
                    "blog2020 1 (5,000 pods on 3,000 nodes measured, under a minute); KEP case 2 always "
                    "runs at full size")
+    _add_no_events(r)
     r.set_defaults(func=_cmd_reproduce)
 
     # serve: kubesim/serve/cli.py owns its options and runs it

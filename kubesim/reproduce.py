@@ -386,7 +386,7 @@ def _window(cluster: Any, start: int) -> Any:
 
 
 def _new_cluster(
-    *, pods: int, nodes: int, b: int, with_endpoints: bool, seed: int, lean: bool = False
+    *, pods: int, nodes: int, b: int, with_endpoints: bool, seed: int, lean: bool = False, events: bool = True
 ) -> Any:
     import kubesim
     from kubesim.cluster import DEFAULT_CONTROLLERS
@@ -399,6 +399,7 @@ def _new_cluster(
         "endpoints_truncate": False,
         "max_request_bytes": _NO_LIMIT,
         "controllers": controllers,
+        "events": events,
     }
     if lean:
         from kubesim.lean import LeanCluster
@@ -409,6 +410,7 @@ def _new_cluster(
 
 def measure(
     *, pods: int, nodes: int, layouts: Sequence[str] = LAYOUTS, seed: int = 0, engine: str = "lean",
+    events: bool = True,
 ) -> dict[tuple[str, str], dict[str, int]]:
     """Run the three scenarios with the real controllers; ``{(scenario, layout): {metric: n}}``.
 
@@ -427,7 +429,9 @@ def measure(
 
     ``engine="lean"`` (the default) runs :class:`kubesim.lean.LeanCluster`, which writes the
     full model's change log record for record (``tests/test_reproduce.py`` compares the two);
-    ``engine="full"`` runs :class:`kubesim.Cluster`.
+    ``engine="full"`` runs :class:`kubesim.Cluster`. ``events=False`` runs clusters that write
+    no Events (``Cluster(events=False)``): the writes and watch events are the same, the
+    sizes differ only by the digits of ``resourceVersion`` (Event writes advance it too).
     Cost: one rollout per slice size, ``O(writes)``.
     """
     from kubesim import scenarios
@@ -446,7 +450,7 @@ def measure(
         runs.append((1, ("slices_1",)))
     for b, wanted in runs:
         cluster = _new_cluster(pods=pods, nodes=nodes, b=b, with_endpoints="endpoints" in wanted, seed=seed,
-                               lean=engine == "lean")
+                               lean=engine == "lean", events=events)
         deployment, service = _split_manifests(scenarios.web_manifests("web", replicas=pods, readiness_probe=True))
         cluster.apply_yaml(deployment)
         cluster.run()
@@ -508,7 +512,9 @@ def _rows(
     return rows
 
 
-def kep752_rows(*, scale: float | None = None, case2_scale: float = 1.0, seed: int = 0) -> list[Row]:
+def kep752_rows(
+    *, scale: float | None = None, case2_scale: float = 1.0, seed: int = 0, events: bool = True
+) -> list[Row]:
     """Every row of KEP-752's two sample cases. ``scale`` applies to case 1 (default
     :data:`DEFAULT_KEP752_SCALE`); case 2 runs at ``case2_scale`` (full size by default).
     Cost: two realistic runs per case (:func:`measure`)."""
@@ -516,18 +522,18 @@ def kep752_rows(*, scale: float | None = None, case2_scale: float = 1.0, seed: i
     for name, s in (("case1", DEFAULT_KEP752_SCALE if scale is None else scale), ("case2", case2_scale)):
         case = CASES[name]
         sim_pods, sim_nodes = scaled_size(case, s)
-        measured = measure(pods=sim_pods, nodes=sim_nodes, layouts=case.layouts, seed=seed)
+        measured = measure(pods=sim_pods, nodes=sim_nodes, layouts=case.layouts, seed=seed, events=events)
         printed = {k[1:]: v for k, v in KEP752_PRINTED.items() if k[0] == name}
         rows.extend(_rows(case, s, printed, measured))
     return rows
 
 
-def blog2020_rows(*, scale: float | None = None, seed: int = 0) -> list[Row]:
+def blog2020_rows(*, scale: float | None = None, seed: int = 0, events: bool = True) -> list[Row]:
     """The blog's case (5,000 pods, 3,000 nodes, 300 B per endpoint), Endpoints and 100 per
     slice, at ``scale`` (default :data:`DEFAULT_BLOG2020_SCALE`). Cost: one realistic run."""
     s = DEFAULT_BLOG2020_SCALE if scale is None else scale
     sim_pods, sim_nodes = scaled_size(BLOG_CASE, s)
-    measured = measure(pods=sim_pods, nodes=sim_nodes, layouts=BLOG_CASE.layouts, seed=seed)
+    measured = measure(pods=sim_pods, nodes=sim_nodes, layouts=BLOG_CASE.layouts, seed=seed, events=events)
     return _rows(BLOG_CASE, s, BLOG2020_PRINTED, measured)
 
 
@@ -624,14 +630,14 @@ def endpoints_request_too_large(
 # ---------------------------------------------------------------------------- KEP-1672
 
 
-def terminating_writes(*, pods: int = 10, nodes: int = 5, seed: int = 0) -> dict[str, int]:
+def terminating_writes(*, pods: int = 10, nodes: int = 5, seed: int = 0, events: bool = True) -> dict[str, int]:
     """Writes caused by one terminating pod: a Deployment of ``pods`` ready pods is scaled down
     by one; ``{"Endpoints": n, "EndpointSlice": m}`` counts the controllers' writes until the
     pod is gone (KEP-1672: "1 write" for Endpoints, "at least 2 writes" for EndpointSlices).
     Cost: one small simulation."""
     from kubesim import scenarios
 
-    cluster = _new_cluster(pods=pods, nodes=nodes, b=100, with_endpoints=True, seed=seed)
+    cluster = _new_cluster(pods=pods, nodes=nodes, b=100, with_endpoints=True, seed=seed, events=events)
     scenarios.deploy(cluster, "web", replicas=pods, readiness_probe=True)
     cluster.run()
     mark = len(cluster.changes)
@@ -641,10 +647,10 @@ def terminating_writes(*, pods: int = 10, nodes: int = 5, seed: int = 0) -> dict
     return {k: report.kind(k).writes for k in ("Endpoints", "EndpointSlice")}
 
 
-def rollout_writes_per_pod(*, pods: int = 20, nodes: int = 10, seed: int = 0) -> dict[str, float]:
+def rollout_writes_per_pod(*, pods: int = 20, nodes: int = 10, seed: int = 0, events: bool = True) -> dict[str, float]:
     """Writes per replaced pod in a realistic rolling update of ``pods`` pods (all of them
     replaced): ``{"Endpoints": x, "EndpointSlice": y}`` (KEP-752 assumes 1). Cost: one rollout."""
-    m = measure(pods=pods, nodes=nodes, layouts=("endpoints", "slices_100"), seed=seed)
+    m = measure(pods=pods, nodes=nodes, layouts=("endpoints", "slices_100"), seed=seed, events=events)
     return {
         "Endpoints": m[("rolling_update", "endpoints")]["writes"] / pods,
         "EndpointSlice": m[("rolling_update", "slices_100")]["writes"] / pods,
@@ -726,13 +732,13 @@ def _footer(case: Case) -> list[str]:
     return [line.format(size=size) for line in _FOOTER]
 
 
-def kep752(*, json: bool = False, scale: float | None = None) -> str:
+def kep752(*, json: bool = False, scale: float | None = None, events: bool = True) -> str:
     """KEP-752's tables reproduced: text (one aligned table per case) or, with ``json``, a JSON
     list of rows ``{"case", "scenario", "layout", "metric", "kep", "idealised", "realistic"}``.
     ``scale`` sets case 1's realistic run (default :data:`DEFAULT_KEP752_SCALE`, a quick
     extrapolated run; ``1`` measures it at full size); case 2 runs at full size. Cost: four realistic runs on the lean engine (see
-    ``docs/performance.md`` for the measured time)."""
-    rows = _ordered(kep752_rows(scale=scale))
+    ``docs/performance.md`` for the measured time). ``events=False``: see :func:`main`."""
+    rows = _ordered(kep752_rows(scale=scale, events=events))
     if json:
         return _json.dumps([r.to_dict("kep") for r in rows], indent=1)
     out: list[str] = []
@@ -758,16 +764,17 @@ def kep752(*, json: bool = False, scale: float | None = None) -> str:
     return "\n".join(out)
 
 
-def blog2020(*, json: bool = False, scale: float | None = None) -> str:
+def blog2020(*, json: bool = False, scale: float | None = None, events: bool = True) -> str:
     """The 2020 blog reproduced: its Endpoints arithmetic, the EndpointSlice column it left out,
     etcd's refusal of the uncapped Endpoints and KEP-1672's writes per terminating pod. With
     ``json``: ``{"rows": [...], "request_too_large": {...}, "kep1672": {...}}`` where rows have
     the keys ``{"case", "scenario", "layout", "metric", "blog", "idealised", "realistic"}``.
-    ``scale`` shrinks the realistic run (default :data:`DEFAULT_BLOG2020_SCALE`)."""
-    rows = _ordered(blog2020_rows(scale=scale))
+    ``scale`` shrinks the realistic run (default :data:`DEFAULT_BLOG2020_SCALE`).
+    ``events=False``: see :func:`main`."""
+    rows = _ordered(blog2020_rows(scale=scale, events=events))
     too_large = endpoints_request_too_large(nodes=BLOG_CASE.nodes)
-    term = terminating_writes()
-    per_pod = rollout_writes_per_pod()
+    term = terminating_writes(events=events)
+    per_pod = rollout_writes_per_pod(events=events)
     kep1672 = {
         "terminating_pod_writes": term,
         "rollout_writes_per_replaced_pod": per_pod,
@@ -812,12 +819,21 @@ def blog2020(*, json: bool = False, scale: float | None = None) -> str:
 _REPRODUCTIONS = {"kep752": kep752, "blog2020": blog2020}
 
 
-def main(name: str, *, json: bool = False, scale: float | None = None) -> str:
+def main(name: str, *, json: bool = False, scale: float | None = None, events: bool = True) -> str:
     """The text (or JSON) of reproduction ``name`` (``"kep752"`` or ``"blog2020"``), for the
-    command line ``kubesim reproduce NAME [--json] [--scale S]``. ``scale`` (0 < S ≤ 1) shrinks
-    the large realistic runs; ``None`` uses each reproduction's default."""
+    command line ``kubesim reproduce NAME [--json] [--scale S] [--no-events]``. ``scale``
+    (0 < S ≤ 1) shrinks the large realistic runs; ``None`` uses each reproduction's default.
+
+    ``events`` stays ``True`` by default, as everywhere else in kubesim, so that the printed
+    figures are those earlier versions printed and those of ``kubesim churn`` on the same
+    workload. ``events=False`` (``--no-events``) runs clusters without Events: the writes and
+    watch events are the same, the object and byte figures differ only by the digits of
+    ``resourceVersion``; it saves about 15 % of the CPU and, at ``--scale 1`` (20,000 pods),
+    about 520 MiB. A non-bool raises :class:`~kubesim.errors.InvalidOption` naming ``events``."""
     fn = _REPRODUCTIONS.get(name)
     if fn is None:
         raise InvalidOption(f"unknown reproduction {name!r}; known: {sorted(_REPRODUCTIONS)}")
-    return fn(json=json, scale=scale)
+    if not isinstance(events, bool):
+        raise InvalidOption(f"events must be True or False, got {events!r:.80}")
+    return fn(json=json, scale=scale, events=events)
 

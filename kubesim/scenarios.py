@@ -322,12 +322,18 @@ def load_test(
 # second (so that the measured window starts strictly after the last settling write), does its
 # one thing and runs until nothing is pending. Each returns ``(cluster, report)``; the report
 # covers what followed the one thing only. ``progress`` is :func:`kubesim.progress.advance`'s.
+# ``events=False`` builds the cluster with ``events=False`` (no Event writes: about 15 % less
+# CPU; the Endpoints and EndpointSlice writes are the same, their sizes differing only by the
+# digits of resourceVersion, which Event writes no longer advance).
 # Cost: one simulation, ``O(pods)`` writes of each kind plus the controllers' work.
 
 
-def _measured_cluster(*, seed: int, nodes: int, max_endpoints_per_slice: int, batch_period: float) -> Cluster:
+def _measured_cluster(
+    *, seed: int, nodes: int, max_endpoints_per_slice: int, batch_period: float, events: bool = True
+) -> Cluster:
     # The lean engine (kubesim.lean): a Cluster whose API server writes the same change log
-    # faster; tests/test_lean.py compares the two record for record.
+    # faster; tests/test_lean.py compares the two record for record. ``events=False`` is
+    # Cluster(events=False): no Event writes (a non-bool raises InvalidOption naming events).
     from kubesim.lean import LeanCluster
 
     return LeanCluster(
@@ -336,6 +342,7 @@ def _measured_cluster(*, seed: int, nodes: int, max_endpoints_per_slice: int, ba
         max_endpoints_per_slice=max_endpoints_per_slice,
         endpoint_updates_batch_period=batch_period,
         endpointslice_updates_batch_period=batch_period,
+        events=events,
     )
 
 
@@ -363,9 +370,11 @@ def _settled(
     readiness_probe: bool = False,
     max_surge: int | str = "25%",
     max_unavailable: int | str = "25%",
+    events: bool = True,
 ) -> tuple[Cluster, float]:
     cluster = _measured_cluster(
-        seed=seed, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period
+        seed=seed, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
+        events=events,
     )
     deploy(cluster, "web", replicas=pods, readiness_probe=readiness_probe, max_surge=max_surge,
            max_unavailable=max_unavailable)
@@ -398,13 +407,14 @@ def rolling_update_churn(
     image: str = "nginx:1.26",
     max_surge: int | str = "25%",
     max_unavailable: int | str = "25%",
+    events: bool = True,
     progress: Any = None,
 ) -> tuple[Cluster, ChurnReport]:
     """A rolling update (``kubectl set image``) to ``image``: the job ``kubesim`` runs.
     Returns ``(cluster, report)``; the report covers the rollout only."""
     cluster, start = _settled(
         pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
-        seed=seed, progress=progress, max_surge=max_surge, max_unavailable=max_unavailable,
+        seed=seed, progress=progress, events=events, max_surge=max_surge, max_unavailable=max_unavailable,
     )
     set_image(cluster, "web", image)
     _run(cluster, progress)
@@ -419,13 +429,14 @@ def scale_churn(
     max_endpoints_per_slice: int = 100,
     batch_period: float = 0.0,
     seed: int = 0,
+    events: bool = True,
     progress: Any = None,
 ) -> tuple[Cluster, ChurnReport]:
     """``kubectl scale`` to ``replicas`` (default: twice ``pods``)."""
     target = 2 * pods if replicas is None else replicas
     cluster, start = _settled(
         pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
-        seed=seed, progress=progress,
+        seed=seed, progress=progress, events=events,
     )
     scale(cluster, "web", target)
     _run(cluster, progress)
@@ -441,13 +452,14 @@ def fail_readiness_churn(
     max_endpoints_per_slice: int = 100,
     batch_period: float = 0.0,
     seed: int = 0,
+    events: bool = True,
     progress: Any = None,
 ) -> tuple[Cluster, ChurnReport]:
     """The applications of the first ``count`` pods (by name; their containers have an HTTP
     readiness probe every 5 s) answer it with failures for ``duration`` seconds."""
     cluster, start = _settled(
         pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
-        seed=seed, progress=progress, readiness_probe=True,
+        seed=seed, progress=progress, events=events, readiness_probe=True,
     )
     for pod in _first_pods(cluster, count):
         fail_readiness(cluster, pod, duration)
@@ -467,6 +479,7 @@ def flap_churn(
     max_endpoints_per_slice: int = 100,
     batch_period: float = 0.0,
     seed: int = 0,
+    events: bool = True,
     progress: Any = None,
 ) -> tuple[Cluster, ChurnReport]:
     """The applications of the first ``count`` pods (readiness probe every 5 s, failure
@@ -474,7 +487,7 @@ def flap_churn(
     ``mean_up`` and ``mean_down`` seconds) for ``duration`` seconds."""
     cluster, start = _settled(
         pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
-        seed=seed, progress=progress, readiness_probe=True,
+        seed=seed, progress=progress, events=events, readiness_probe=True,
     )
     for pod in _first_pods(cluster, count):
         flap(cluster, pod, mean_up=mean_up, mean_down=mean_down, until=duration)
@@ -492,13 +505,14 @@ def fail_node_churn(
     max_endpoints_per_slice: int = 100,
     batch_period: float = 0.0,
     seed: int = 0,
+    events: bool = True,
     progress: Any = None,
 ) -> tuple[Cluster, ChurnReport]:
     """Stop ``node``'s kubelet (NotReady after the 50 s grace period, evictions 300 s later);
     bring it back after ``recover_after`` seconds (default: never)."""
     cluster, start = _settled(
         pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
-        seed=seed, progress=progress,
+        seed=seed, progress=progress, events=events,
     )
     cluster.get("Node", node, "")
     fail_node(cluster, node)
@@ -516,12 +530,13 @@ def drain_churn(
     max_endpoints_per_slice: int = 100,
     batch_period: float = 0.0,
     seed: int = 0,
+    events: bool = True,
     progress: Any = None,
 ) -> tuple[Cluster, ChurnReport]:
     """``kubectl drain`` ``node``: cordon it and evict every pod on it."""
     cluster, start = _settled(
         pods=pods, nodes=nodes, max_endpoints_per_slice=max_endpoints_per_slice, batch_period=batch_period,
-        seed=seed, progress=progress,
+        seed=seed, progress=progress, events=events,
     )
     cluster.get("Node", node, "")
     drain(cluster, node)

@@ -6,6 +6,7 @@ Commands run in-process through ``main([...])`` with pytest's ``capsys``; one te
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import io
 import ipaddress
@@ -259,6 +260,7 @@ def test_rolling_update_churn_signature() -> None:
         "image": (inspect.Parameter.KEYWORD_ONLY, "nginx:1.26"),
         "max_surge": (inspect.Parameter.KEYWORD_ONLY, "25%"),
         "max_unavailable": (inspect.Parameter.KEYWORD_ONLY, "25%"),
+        "events": (inspect.Parameter.KEYWORD_ONLY, True),
         "progress": (inspect.Parameter.KEYWORD_ONLY, None),
     }
 
@@ -374,9 +376,11 @@ def test_reproduce_calls_the_module(capsys: pytest.CaptureFixture[str], monkeypa
     monkeypatch.setattr(kubesim, "reproduce", module, raising=False)
     code, out, _ = run(capsys, "reproduce", "blog2020", "--json", "--scale", "0.5")
     assert (code, out) == (3, "reproduced\n")
-    assert calls == [("blog2020", {"json": True, "scale": 0.5})]
+    assert calls == [("blog2020", {"json": True, "scale": 0.5, "events": True})]
     run(capsys, "reproduce", "kep752")
-    assert calls[-1] == ("kep752", {"json": False})
+    assert calls[-1] == ("kep752", {"json": False, "events": True})
+    run(capsys, "reproduce", "kep752", "--no-events")
+    assert calls[-1] == ("kep752", {"json": False, "events": False})
 
 
 # --------------------------------------------------------------------------------------------
@@ -782,3 +786,72 @@ def test_describe_new_kinds_match_the_library(capsys: pytest.CaptureFixture[str]
     want = library_cluster(DEPLOYMENT, SERVICE).kubectl(f"describe {resource}")
     assert out == (want if want.endswith("\n") else want + "\n")
     assert out.startswith("Name:")
+
+
+# --------------------------------------------------------------------------------------------
+# --no-events
+
+
+def _subparser(*path: str) -> Any:
+    parser: Any = cli._parser()
+    for name in path:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = action.choices[name]
+    return parser
+
+
+@pytest.mark.parametrize(
+    "path", [("churn",), ("reproduce",), ("sweep",), *(("scenario", name) for name in cli.SCENARIOS)]
+)
+def test_no_events_flag_and_its_help(path: tuple[str, ...]) -> None:
+    actions = [a for a in _subparser(*path)._actions if "--no-events" in a.option_strings]
+    assert len(actions) == 1, path
+    assert actions[0].default is False
+    assert actions[0].help.startswith(cli._NO_EVENTS_HELP[:-1])
+    assert cli._NO_EVENTS_HELP == (
+        "do not write Events (faster; the Endpoints/EndpointSlice figures are unchanged but for resourceVersion digits)"
+    )
+
+
+def _by_kind(out: str) -> dict[str, dict[str, int]]:
+    by_kind: dict[str, dict[str, int]] = json.loads(out)["by_kind"]
+    return by_kind
+
+
+@pytest.mark.parametrize("argv", [("churn",), (), ("scenario", "rollout"), ("scenario", "fail-node")])
+def test_no_events_keeps_the_endpoint_columns_but_for_resource_version_digits(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    """The claim of --no-events's help, on the command's own JSON report: no Event column, the
+    same Endpoints/EndpointSlice counts, bytes smaller by at most a resourceVersion digit a write
+    (tests/test_scenarios.py checks it record by record)."""
+    options = ["--pods", "6", "--nodes", "3", "--json", "--no-progress"]
+    code, with_events, err = run(capsys, *argv, *options)
+    assert code == 0, err
+    code, without, err = run(capsys, *argv, *options, "--no-events")
+    assert code == 0, err
+    on, off = _by_kind(with_events), _by_kind(without)
+    assert on["Event"]["writes"] > 0 and "Event" not in off
+    for kind in ("Endpoints", "EndpointSlice"):
+        for column in ("creates", "updates", "deletes", "writes", "watch_events", "failed_attempts"):
+            assert on[kind][column] == off[kind][column], (kind, column)
+        for column, per in (("bytes_written", on[kind]["writes"]), ("bytes_delivered", on[kind]["watch_events"])):
+            assert 0 <= on[kind][column] - off[kind][column] <= 2 * per, (kind, column)
+    _, report = rolling_update_churn(pods=6, nodes=3, events=False)
+    if argv in ((), ("churn",)):
+        assert off == json.loads(report.to_json())["by_kind"]
+
+
+def test_sweep_events_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["sweep", "rolling_update", "--set", "pods=4", "--set", "nodes=2", "--executor", "serial", "--no-progress"]
+    code, out, err = run(capsys, *base, "--set", "events=false")
+    assert code == 0, err
+    python = kubesim.sweep("rolling_update", {"pods": [4], "nodes": [2], "events": [False]}, executor="serial")
+    assert out == f"{python}\n"
+    assert out.splitlines()[1].split()[:3] == ["pods", "nodes", "events"]
+    code, flag_out, err = run(capsys, *base, "--no-events")
+    assert (code, flag_out) == (0, out), err
+    code, _, err = run(capsys, *base, "--set", "events=1")
+    assert code == 2 and "events must be True or False, got 1" in assert_one_line_error(err)
+    code, _, err = run(capsys, *base, "--set", "events=false", "--no-events")
+    assert code == 2 and "not both" in assert_one_line_error(err)

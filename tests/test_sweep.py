@@ -196,6 +196,37 @@ def test_builtin_scenario_options_are_validated() -> None:
         sweep("readiness_flap", {"pods": [3], "flapping": [4]}, executor="serial")
 
 
+_SMALL_POINTS: dict[str, dict[str, list[Any]]] = {
+    "rolling_update": {"pods": [6], "nodes": [2]},
+    "scale_up": {"pods": [5], "initial": [2], "nodes": [2]},
+    "readiness_flap": {"pods": [3], "nodes": [2], "flapping": [1], "duration": [120.0]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_events_is_a_parameter_of_every_builtin_scenario(name: str) -> None:
+    """``{"events": [False]}`` runs the point on a cluster that writes no Events (the Event
+    column is zero where the default wrote some); the Endpoints and EndpointSlice writes and
+    watch events are those of the default, and ``events`` is a column of the rows."""
+    grid = {**_SMALL_POINTS[name], "events": [True, False]}
+    result = sweep(name, grid, seeds=[1], kinds=("Endpoints", "EndpointSlice", "Event"), executor="serial")
+    on, off = result.rows
+    assert result.params[-2:] == ("events", "seed") and (on["events"], off["events"]) == (True, False)
+    assert on["Event.writes"] > 0 and off["Event.writes"] == 0
+    for kind in ("Endpoints", "EndpointSlice"):
+        for figure in ("creates", "updates", "deletes", "writes", "watch_events"):
+            assert on[f"{kind}.{figure}"] == off[f"{kind}.{figure}"], (kind, figure)
+        assert on[f"{kind}.writes"] > 0
+        assert 0 <= on[f"{kind}.bytes_written"] - off[f"{kind}.bytes_written"] <= 2 * on[f"{kind}.writes"]
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+@pytest.mark.parametrize("bad", ["false", 0, 1, None])
+def test_events_must_be_a_bool(name: str, bad: Any) -> None:
+    with pytest.raises(InvalidOption, match=r"^events must be True or False, got "):
+        sweep(name, {**_SMALL_POINTS[name], "events": [bad]}, executor="serial")
+
+
 # ---------------------------------------------------------------- validation
 
 
