@@ -46,12 +46,29 @@ from kubesim.objects import Pod
 
 __all__ = ["DeletionRanking"]
 
-_MISSING = (0, 0.0, "")
+# The key an entry is stored under: rank_pods_for_deletion's key (with ``now`` given
+# and no restarts) flattened, each group of fields packed into one int or str that orders as
+# the group does lexicographically, and ending with the pod's name (unique in its ReplicaSet,
+# so no (key, name) wrapper is needed):
+#
+#   (assigned, phase, ready, cost)      -> ((assigned*3 + phase)*2 + ready)*2**32 + cost + 2**31
+#   (-count, ready time present, rank)  -> -count*_TIME_SPAN + _time_code(ready time)
+#   ready time's UID ("" when missing), _time_code(creation time), UID, namespace, name
+#
+# The restart count is left out: kubesim's PodStatus has no container statuses, so it is 0 for
+# every pod and orders nothing. Comparing these tuples runs in C (ints and strs only, the
+# first two fields decide most comparisons); the nested key with floats made a profiled
+# 8,000-pod rollout spend about 3 % of its time in the SortedList's bisects.
+_COST_MIN = -(2**31)  # _deletion_cost is in [-2**31, 2**31)
+_COST_SPAN = 2**32
+_TIME_SPAN = 2048  # _time_code is in [0, 1026)
 
 
-def _time_key(t: int | None, uid: str, now: float) -> tuple[int, float, str]:
-    # rank_pods_for_deletion's time_key with ``now`` given.
-    return _MISSING if t is None else (1, float(_log_rank(t, now)), uid)
+def _time_code(t: int | None, now: float) -> int:
+    """``rank_pods_for_deletion``'s time key with ``now`` given, less its UID, as one int in the
+    same order: 0 for a missing time, else ``_log_rank(t, now) + 2`` (at least 1: the rank is at
+    least -1; below 1026: the log2 of a finite float is below 1024)."""
+    return 0 if t is None else _log_rank(t, now) + 2
 
 
 def _next_change(t: int | None, now: float) -> float:
@@ -72,7 +89,7 @@ def _next_change(t: int | None, now: float) -> float:
 class _Entry:
     pod: Pod
     node: str
-    key: tuple[object, ...]
+    key: tuple[int | str, ...]  # see the note at _COST_MIN; () until first keyed
     version: int  # bumps on every re-key; stale heap items carry an older one
 
 
@@ -80,7 +97,7 @@ class _Entry:
 class _RS:
     family: Hashable
     entries: dict[str, _Entry] = attrs.field(factory=dict)  # active pods by name
-    order: SortedList[Any] = attrs.field(factory=SortedList)  # (key, name)
+    order: SortedList[Any] = attrs.field(factory=SortedList)  # entry keys, ending with the name
     due: list[tuple[float, int, str]] = attrs.field(factory=list)  # heap (due, version, name)
 
 
@@ -163,7 +180,7 @@ class DeletionRanking:
         entry = rs.entries.pop(name, None)
         if entry is None:
             return
-        rs.order.remove((entry.key, name))
+        rs.order.remove(entry.key)
         on = self._on_node[rs.family][entry.node]
         del on[(rs_key, name)]
         if not on:
@@ -182,7 +199,7 @@ class DeletionRanking:
             return []
         self._now = max(self._now, now)
         self._advance(rs_key, rs, now)
-        return [rs.entries[name].pod for _, name in rs.order.islice(0, k)]
+        return [rs.entries[key[-1]].pod for key in rs.order.islice(0, k)]
 
     def active(self, rs_key: Hashable) -> int:
         """The number of active pods indexed for ``rs_key``. ``O(1)``."""
@@ -194,22 +211,24 @@ class DeletionRanking:
     def _count(self, family: Hashable, node: str) -> int:
         return len(self._on_node.get(family, {}).get(node, ()))
 
-    def _key(self, family: Hashable, pod: Pod, now: float) -> tuple[tuple[object, ...], float]:
+    def _key(self, family: Hashable, pod: Pod, now: float) -> tuple[tuple[int | str, ...], float]:
+        # rank_pods_for_deletion's key, flattened into ints and strs that compare in C, in
+        # the same order (see the note at _COST_MIN): 7 fields instead of 10 with two nested triples.
         ready = pod.status.ready
         ready_t = _ready_condition_time(pod) if ready else None
         created = pod.metadata.creation_timestamp
         uid = pod.metadata.uid
+        node = pod.spec.node_name
+        # All unassigned pods share one count and sort before every assigned pod, so the count
+        # cannot order them: 0 spares re-keying them all as they come and go.
+        count = self._count(family, node) if node else 0
         key = (
-            pod.spec.node_name != "",
-            _PHASE_ORDINAL.get(pod.status.phase, 0),
-            ready,
-            _deletion_cost(pod),
-            # All unassigned pods share one count and sort before every assigned pod, so the
-            # count cannot order them: a constant spares re-keying them all as they come and go.
-            -self._count(family, pod.spec.node_name) if pod.spec.node_name else 0,
-            _time_key(ready_t, uid, now) if ready else _MISSING,
-            0,  # -restarts: kubesim's PodStatus has no container statuses
-            _time_key(created, uid, now),
+            (((node != "") * 3 + _PHASE_ORDINAL.get(pod.status.phase, 0)) * 2 + ready) * _COST_SPAN
+            + _deletion_cost(pod) - _COST_MIN,
+            -count * _TIME_SPAN + _time_code(ready_t, now),
+            uid if ready_t is not None else "",
+            _time_code(created, now),
+            uid,
             pod.metadata.namespace,
             pod.metadata.name,
         )
@@ -217,15 +236,14 @@ class DeletionRanking:
         return key, due
 
     def _rekey(self, rs_key: Hashable, rs: _RS, entry: _Entry, now: float) -> None:
-        name = entry.pod.metadata.name
         key, due = self._key(rs.family, entry.pod, now)
         if entry.key:
-            rs.order.remove((entry.key, name))
+            rs.order.remove(entry.key)
         entry.key = key
-        rs.order.add((key, name))
+        rs.order.add(key)
         entry.version += 1
         if due != math.inf:
-            heapq.heappush(rs.due, (due, entry.version, name))
+            heapq.heappush(rs.due, (due, entry.version, entry.pod.metadata.name))
 
     def _rekey_node(self, family: Hashable, node: str, now: float, skip: tuple[Hashable, str] | None = None) -> None:
         if not node:
@@ -251,4 +269,4 @@ class DeletionRanking:
             assert len(rs.order) == len(rs.entries)
             for name, e in rs.entries.items():
                 assert (rs_key, name) in self._on_node[rs.family][e.node]
-                assert (e.key, name) in rs.order
+                assert e.key[-1] == name and e.key in rs.order
