@@ -562,27 +562,41 @@ class Kubelet:
 
     # ------------------------------------------------------------------ Events
 
+    def _event_target(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime | None) -> tuple[Pod, str] | None:
+        """The stored pod an Event of ``rt`` is about and container ``c``'s ``fieldPath`` (``""``
+        for the pod itself); ``None`` if the stored pod is gone or another instance."""
+        pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        if pod is None or pod.metadata.uid != rt.uid:
+            return None
+        if c is None:
+            return pod, ""
+        where = "initContainers" if any(i is c for i in rt.inits) else "containers"
+        return pod, f"spec.{where}{{{c.spec.name}}}"
+
     def _event(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime | None, type_: str, reason: str,
                message: str) -> None:
         """Record an Event about the pod (its container ``c``'s ``fieldPath``); the caller has
         checked ``recorder.enabled``."""
-        pod = self.ctx.api.try_get("Pod", key[1], key[0])
-        if pod is None or pod.metadata.uid != rt.uid:
-            return
-        path = ""
-        if c is not None:
-            where = "initContainers" if any(i is c for i in rt.inits) else "containers"
-            path = f"spec.{where}{{{c.spec.name}}}"
-        self.ctx.recorder.event(pod, type_, reason, message, component=COMPONENT, host=rt.node, field_path=path)
+        target = self._event_target(key, rt, c)
+        if target is not None:
+            self.ctx.recorder.event(target[0], type_, reason, message, component=COMPONENT, host=rt.node,
+                                    field_path=target[1])
 
     def _started_events(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> None:
+        """``Pulled``, ``Created`` and ``Started`` for a container instance that starts: one pod
+        lookup for the three."""
         if not self.ctx.recorder.enabled:
             return
-        image = c.spec.image
-        self._event(key, rt, c, "Normal", "Pulled",
-                    f'Container image "{image}" already present on machine and can be accessed by the pod')
-        self._event(key, rt, c, "Normal", "Created", "Container created")
-        self._event(key, rt, c, "Normal", "Started", "Container started")
+        target = self._event_target(key, rt, c)
+        if target is None:
+            return
+        pod, path = target
+        record, node = self.ctx.recorder.event, rt.node
+        record(pod, "Normal", "Pulled",
+               f'Container image "{c.spec.image}" already present on machine and can be accessed by the pod',
+               component=COMPONENT, host=node, field_path=path)
+        record(pod, "Normal", "Created", "Container created", component=COMPONENT, host=node, field_path=path)
+        record(pod, "Normal", "Started", "Container started", component=COMPONENT, host=node, field_path=path)
 
     def _unhealthy(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, probe_type: str, x: float) -> None:
         """``Unhealthy`` for the ``probe_type`` probe of ``c`` failing at container time ``x``."""
