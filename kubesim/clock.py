@@ -153,7 +153,9 @@ class Clock:
     #: asked before time advances: a reason it cannot (``None``: it can). The API server sets it.
     guard: Callable[[], str | None] | None = attrs.field(default=None, init=False, repr=False)
     _running: bool = attrs.field(default=False, init=False, repr=False)
-    _passive: list[Callable[[float], object]] = attrs.field(factory=list, init=False, repr=False)
+    #: a tuple, rebuilt when a source is added or removed, so the call before every timer
+    #: iterates a snapshot without copying (a source may remove itself as it runs)
+    _passive: tuple[Callable[[float], object], ...] = attrs.field(default=(), init=False, repr=False)
 
     def add_passive(self, source: Callable[[float], object]) -> None:
         """Register a passive source: ``source(t)`` is called before the clock runs a timer
@@ -175,18 +177,20 @@ class Clock:
         * Writes a source makes must not trigger watchers that schedule timers earlier than
           ``t`` (time order of the change log would break); timers at ``t`` or later are fine.
 
-        ``O(1)``."""
-        self._passive.append(source)
+        ``O(sources)``."""
+        self._passive = (*self._passive, source)
 
     def remove_passive(self, source: Callable[[float], object]) -> None:
         """Stop calling a source added with :meth:`add_passive` (``ValueError`` if it was
         not). ``O(sources)``."""
-        self._passive.remove(source)
+        sources = list(self._passive)
+        sources.remove(source)
+        self._passive = tuple(sources)
 
     def _call_passive(self, t: float) -> None:
         self._running = True
         try:
-            for source in tuple(self._passive):
+            for source in self._passive:
                 source(t)
         finally:
             self._running = False

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kubesim.inert import content
-from kubesim.kubectl.common import Store, human_duration
+from kubesim.kubectl.common import Store, _age
 from kubesim.kubectl.gosort import go_sort
 from kubesim.manifests.times import parse_time, parse_time_nano
 
@@ -75,25 +75,18 @@ def _ts(text: Any) -> int | None:
         return None
 
 
-def _since(ts: int | None, now: int) -> str:
-    """``translateTimestampSince`` / ``translateMicroTimestampSince``."""
-    if ts is None:
-        return "<unknown>"
-    return human_duration(now - ts)
-
-
 def event_row(obj: Any, now: int, wide: bool) -> list[str]:
     """``printEvent``'s cells for the Event ``obj`` at Unix time ``now`` (the wide ones too when
     ``wide``). ``O(size)``."""
     b = content(obj)
     first_ts = _ts(b.get("firstTimestamp"))
-    first = _since(first_ts if first_ts is not None else _ts(b.get("eventTime")), now)
+    first = _age(first_ts if first_ts is not None else _ts(b.get("eventTime")), now)
     last_ts = _ts(b.get("lastTimestamp"))
-    last = _since(last_ts, now) if last_ts is not None else first
+    last = _age(last_ts, now) if last_ts is not None else first
     count = b.get("count") or 0
     series = b.get("series")
     if isinstance(series, dict):
-        last = _since(_ts(series.get("lastObservedTime")), now)
+        last = _age(_ts(series.get("lastObservedTime")), now)
         count = series.get("count") or 0
     elif not count:
         count = 1  # singleton events of the new API have no count
@@ -158,13 +151,13 @@ def describe_events(events: Sequence[Any], now: int) -> str:
     for _, e in keyed:
         b = content(e)
         event_time = _ts(b.get("eventTime"))
-        first = _since(event_time, now) if event_time is not None else _since(_ts(b.get("firstTimestamp")), now)
+        first = _age(event_time, now) if event_time is not None else _age(_ts(b.get("firstTimestamp")), now)
         series = b.get("series")
         count = b.get("count") or 0
         if isinstance(series, dict):
-            age = f"{_since(_ts(series.get('lastObservedTime')), now)} (x{series.get('count')} over {first})"
+            age = f"{_age(_ts(series.get('lastObservedTime')), now)} (x{series.get('count')} over {first})"
         elif count > 1:
-            age = f"{_since(_ts(b.get('lastTimestamp')), now)} (x{count} over {first})"
+            age = f"{_age(_ts(b.get('lastTimestamp')), now)} (x{count} over {first})"
         else:
             age = first
         source = (b.get("source") or {}).get("component") or b.get("reportingComponent") or ""

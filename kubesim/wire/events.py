@@ -32,6 +32,7 @@ from typing import Any
 
 from kubesim.wire.gojson import _json_str_len
 from kubesim.wire.protobuf import _int, _len_field, _msg, _varint, sov
+from kubesim.wire.protobuf import _sf as _protobuf_sf
 
 __all__ = ["event_content_proto", "event_json_body", "event_sizes", "EVENT_KEYS"]
 
@@ -185,11 +186,8 @@ def event_json_body(body: Mapping[str, Any]) -> dict[str, Any] | None:
 
 # -- sizes by arithmetic (the recorder's Events: no encoding, no object)
 
-
-def _pb(s: str) -> int:
-    """An always-written string field with a one-byte tag: tag, length, UTF-8 bytes."""
-    n = len(s) if s.isascii() else len(s.encode("utf-8", "surrogatepass"))
-    return n + 2 if n < 0x80 else 1 + sov(n) + n
+#: an always-written string field with a one-byte tag: tag, length, UTF-8 bytes
+_pb = _protobuf_sf
 
 
 def _jf(key_len: int, s: str) -> int:
