@@ -111,8 +111,7 @@ def main() -> None:
     for name in names:
         c, records = run(name, args.engine)
         h = hashlib.sha1(repr(records).encode()).hexdigest()[:16]
-        snap = hashlib.sha1(repr(sorted(map(repr, c.api.snapshot().items()))
-                                 if isinstance(c.api.snapshot(), dict) else repr(c.api.snapshot())).encode())
+        snap = hashlib.sha1(repr(sorted(map(repr, c.api.snapshot().items()))).encode())
         print(f"{name:36} {len(records):7} records  log {h}  objects {snap.hexdigest()[:16]}")
         if args.dump:
             with open(args.dump, "w") as f:
@@ -122,9 +121,9 @@ def main() -> None:
             with open(args.first_difference) as f:
                 other = [json.loads(line) for line in f]
             mine = [json.loads(json.dumps(r, default=str)) for r in records]
-            for i, (a, b) in enumerate(zip(mine, other)):
+            for i, (a, b) in enumerate(zip(mine, other, strict=False)):
                 if a != b:
-                    diff = {f: (x, y) for f, x, y in zip(FIELDS, a, b) if x != y}
+                    diff = {f: (x, y) for f, x, y in zip(FIELDS, a, b, strict=True) if x != y}
                     print(f"first difference at record {i}: {diff}\n  here:  {a}\n  there: {b}")
                     sys.exit(1)
             if len(mine) != len(other):
