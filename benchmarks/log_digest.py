@@ -29,20 +29,11 @@ from typing import Any
 import kubesim
 from kubesim import scenarios
 from kubesim.faults import FaultPlan
-from kubesim.lean import FIELDS, LeanCluster
+from kubesim.lean import FIELDS, LeanCluster, rollout_workload
 
 
 def _rollout(pods: int, deploy: dict[str, Any] | None = None, rescale: int | None = None) -> Callable[[Any], None]:
-    def workload(c: Any) -> None:
-        scenarios.deploy(c, "web", replicas=pods, **(deploy or {}))
-        c.run()
-        scenarios.set_image(c, "web", "nginx:1.26")
-        c.run()
-        if rescale is not None:
-            scenarios.scale(c, "web", rescale)
-            c.run()
-
-    return workload
+    return rollout_workload(pods, deploy=deploy, rescale=rescale)
 
 
 def _lifecycle(c: Any) -> None:

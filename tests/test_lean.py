@@ -34,16 +34,7 @@ _DEPLOY = st.fixed_dictionaries({
 
 
 def _rollout(pods: int, deploy: dict[str, Any], rescale: int | None = None) -> Any:
-    def workload(c: Any) -> None:
-        scenarios.deploy(c, "web", replicas=pods, **deploy)
-        c.run()
-        scenarios.set_image(c, "web", "nginx:1.26")
-        c.run()
-        if rescale is not None:
-            scenarios.scale(c, "web", rescale)
-            c.run()
-
-    return workload
+    return lean.rollout_workload(pods, deploy=deploy, rescale=rescale)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

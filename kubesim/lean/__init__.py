@@ -17,14 +17,42 @@ sweeps), :mod:`kubesim.reproduce` and the benchmarks run on it. See ``docs/perfo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kubesim.lean.check import FIELDS, Divergence, check_workload, compare_logs
 from kubesim.lean.engine import LeanAPIServer, LeanCluster
 
 __all__ = [
-    "LeanCluster", "LeanAPIServer", "Divergence", "FIELDS", "compare_logs", "check_workload", "run_rollout",
+    "LeanCluster", "LeanAPIServer", "Divergence", "FIELDS", "compare_logs", "check_workload", "rollout_workload",
+    "run_rollout",
 ]
+
+
+def rollout_workload(
+    pods: int,
+    *,
+    image: str = "nginx:1.26",
+    name: str = "web",
+    deploy: dict[str, Any] | None = None,
+    rescale: int | None = None,
+) -> Callable[[Any], None]:
+    """The workload :func:`run_rollout` runs, as a function of a cluster (for
+    :func:`check_workload`, which runs it on both engines): create a Deployment of ``pods`` pods
+    behind a Service (:func:`kubesim.scenarios.deploy`, keywords in ``deploy``), settle, roll it
+    out to ``image``, settle; then, if ``rescale`` is given, scale to it and settle."""
+    from kubesim import scenarios
+
+    def workload(c: Any) -> None:
+        scenarios.deploy(c, name, replicas=pods, **(deploy or {}))
+        c.run()
+        scenarios.set_image(c, name, image)
+        c.run()
+        if rescale is not None:
+            scenarios.scale(c, name, rescale)
+            c.run()
+
+    return workload
 
 
 def run_rollout(
@@ -35,14 +63,8 @@ def run_rollout(
     deploy: dict[str, Any] | None = None,
     **options: Any,
 ) -> LeanCluster:
-    """Create a Deployment of ``pods`` pods behind a Service (:func:`kubesim.scenarios.deploy`,
-    keywords in ``deploy``), settle, roll it out to ``image`` and settle again, on a
+    """Run :func:`rollout_workload` (``pods`` pods rolled out to ``image``) on a
     :class:`LeanCluster` built with ``options``; returns the cluster."""
-    from kubesim import scenarios
-
     c = LeanCluster(**options)
-    scenarios.deploy(c, name, replicas=pods, **(deploy or {}))
-    c.run()
-    scenarios.set_image(c, name, image)
-    c.run()
+    rollout_workload(pods, image=image, name=name, deploy=deploy)(c)
     return c
