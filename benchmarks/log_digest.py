@@ -13,8 +13,8 @@ record, sha1 of the stored objects at the end)::
     diff before.txt after.txt && echo identical
 
 ``--engine full`` runs the full model (default: the lean engine); ``--only NAME`` one workload;
-``--first-difference FILE`` (with ``--only``) prints the first record that differs from a log
-written by ``--dump FILE`` on the other commit.
+with ``--only``, ``--dump FILE`` writes its records as JSON lines and ``--first-difference FILE``
+prints the first record that differs from such a dump written on the other commit (exit 1).
 """
 
 from __future__ import annotations
@@ -23,17 +23,13 @@ import argparse
 import hashlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import kubesim
 from kubesim import scenarios
 from kubesim.faults import FaultPlan
-from kubesim.lean import FIELDS, LeanCluster, rollout_workload
-
-
-def _rollout(pods: int, deploy: dict[str, Any] | None = None, rescale: int | None = None) -> Callable[[Any], None]:
-    return rollout_workload(pods, deploy=deploy, rescale=rescale)
+from kubesim.lean import FIELDS, LeanCluster, record_values, rollout_workload
 
 
 def _lifecycle(c: Any) -> None:
@@ -56,69 +52,72 @@ def _lifecycle(c: Any) -> None:
 
 #: name -> (cluster options, workload)
 WORKLOADS: dict[str, tuple[dict[str, Any], Callable[[Any], None]]] = {
-    "rollout-60": ({"seed": 1, "nodes": 15}, _rollout(60)),
-    "rollout-60-no-events": ({"seed": 1, "nodes": 15, "events": False}, _rollout(60)),
+    "rollout-60": ({"seed": 1, "nodes": 15}, rollout_workload(60)),
+    "rollout-60-no-events": ({"seed": 1, "nodes": 15, "events": False}, rollout_workload(60)),
     "rollout-300-slices7-batch": (
         {"seed": 2, "nodes": 40, "max_endpoints_per_slice": 7, "endpoint_updates_batch_period": 1.0,
          "endpointslice_updates_batch_period": 1.0},
-        _rollout(300, {"max_surge": 3, "max_unavailable": 1}, rescale=170),
+        rollout_workload(300, deploy={"max_surge": 3, "max_unavailable": 1}, rescale=170),
     ),
     "rollout-80-probe-surge0": (
         {"seed": 3, "nodes": 9, "zones": 2},
-        _rollout(80, {"max_surge": 0, "max_unavailable": "25%", "readiness_probe": True}, rescale=120),
+        rollout_workload(80, deploy={"max_surge": 0, "max_unavailable": "25%", "readiness_probe": True},
+                         rescale=120),
     ),
     "rollout-50-faults": (
         {"seed": 4, "nodes": 10, "faults": FaultPlan(conflict_rate=0.05, error_rate=0.03, timeout_rate=0.02,
                                                        watch_delay=0.5)},
-        _rollout(50, rescale=20),
+        rollout_workload(50, rescale=20),
     ),
     "rollout-40-dual-stack-untruncated": (
         {"seed": 5, "nodes": 6, "dual_stack": True, "endpoints_truncate": False, "max_endpoints_per_slice": 3},
-        _rollout(40),
+        rollout_workload(40),
     ),
     "lifecycle-12": ({"seed": 6, "nodes": 4}, _lifecycle),
 }
 
 
-def _record_tuple(e: Any) -> tuple[Any, ...]:
-    return tuple(sorted(e.labels.items()) if f == "labels" else getattr(e, f) for f in FIELDS)
+def _json(record: tuple[Any, ...]) -> str:
+    """One record as a JSON line's text (times and labels as JSON numbers and lists)."""
+    return json.dumps(record, default=str)
 
 
 def run(name: str, engine: str) -> tuple[Any, list[tuple[Any, ...]]]:
     options, workload = WORKLOADS[name]
     c = (LeanCluster if engine == "lean" else kubesim.Cluster)(**options)
     workload(c)
-    return c, [_record_tuple(e) for e in c.changes]
+    return c, [record_values(e) for e in c.changes]
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--engine", choices=("lean", "full"), default="lean")
     ap.add_argument("--only", choices=sorted(WORKLOADS))
     ap.add_argument("--dump", metavar="FILE", help="write the records of --only's workload as JSON lines")
     ap.add_argument("--first-difference", metavar="FILE", help="compare --only's records with a --dump file")
-    args = ap.parse_args()
-    names = [args.only] if args.only else list(WORKLOADS)
-    for name in names:
+    args = ap.parse_args(argv)
+    if (args.dump or args.first_difference) and not args.only:
+        ap.error("--dump and --first-difference need --only")
+    for name in [args.only] if args.only else list(WORKLOADS):
         c, records = run(name, args.engine)
-        h = hashlib.sha1(repr(records).encode()).hexdigest()[:16]
-        snap = hashlib.sha1(repr(sorted(map(repr, c.api.snapshot().items()))).encode())
-        print(f"{name:36} {len(records):7} records  log {h}  objects {snap.hexdigest()[:16]}")
+        log = hashlib.sha1(repr(records).encode()).hexdigest()[:16]
+        objects = hashlib.sha1(repr(sorted(map(repr, c.api.snapshot().items()))).encode()).hexdigest()[:16]
+        print(f"{name:36} {len(records):7} records  log {log}  objects {objects}")
+        lines = [_json(r) for r in records]
         if args.dump:
             with open(args.dump, "w") as f:
-                for r in records:
-                    f.write(json.dumps(r, default=str) + "\n")
+                f.writelines(line + "\n" for line in lines)
         if args.first_difference:
             with open(args.first_difference) as f:
-                other = [json.loads(line) for line in f]
-            mine = [json.loads(json.dumps(r, default=str)) for r in records]
-            for i, (a, b) in enumerate(zip(mine, other, strict=False)):
+                other = f.read().splitlines()
+            for i, (a, b) in enumerate(zip(lines, other, strict=False)):
                 if a != b:
-                    diff = {f: (x, y) for f, x, y in zip(FIELDS, a, b, strict=True) if x != y}
+                    mine, theirs = json.loads(a), json.loads(b)
+                    diff = {f: (x, y) for f, x, y in zip(FIELDS, mine, theirs, strict=True) if x != y}
                     print(f"first difference at record {i}: {diff}\n  here:  {a}\n  there: {b}")
                     sys.exit(1)
-            if len(mine) != len(other):
-                print(f"lengths differ: {len(mine)} here, {len(other)} there")
+            if len(lines) != len(other):
+                print(f"lengths differ: {len(lines)} here, {len(other)} there")
                 sys.exit(1)
             print("identical")
 

@@ -33,15 +33,11 @@ _DEPLOY = st.fixed_dictionaries({
 })
 
 
-def _rollout(pods: int, deploy: dict[str, Any], rescale: int | None = None) -> Any:
-    return lean.rollout_workload(pods, deploy=deploy, rescale=rescale)
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pods=st.integers(0, 40), options=_OPTIONS, deploy=_DEPLOY, rescale=st.none() | st.integers(0, 40))
 def test_lean_log_equals_full_log(pods: int, options: dict[str, Any], deploy: dict[str, Any],
                                   rescale: int | None) -> None:
-    lean_c, full_c = check_workload(_rollout(pods, deploy, rescale), **options)
+    lean_c, full_c = check_workload(lean.rollout_workload(pods, deploy=deploy, rescale=rescale), **options)
     assert isinstance(lean_c.api, lean.LeanAPIServer) and not isinstance(full_c.api, lean.LeanAPIServer)
     assert len(lean_c.changes) == len(full_c.changes) > 0
 
@@ -52,7 +48,7 @@ def test_lean_log_equals_full_log(pods: int, options: dict[str, Any], deploy: di
     (60, 4, {"endpoint_updates_batch_period": 1.0, "endpointslice_updates_batch_period": 1.0}),
 ])
 def test_fixed_rollouts(pods: int, nodes: int, options: dict[str, Any]) -> None:
-    check_workload(_rollout(pods, {}), seed=7, nodes=nodes, **options)
+    check_workload(lean.rollout_workload(pods), seed=7, nodes=nodes, **options)
 
 
 def test_faults_and_node_failure_write_the_same_log() -> None:
@@ -70,7 +66,7 @@ def test_faults_and_node_failure_write_the_same_log() -> None:
 
 
 def test_churn_report_over_the_lean_log_is_identical() -> None:
-    lean_c, full_c = check_workload(_rollout(30, {}), seed=3, nodes=5)
+    lean_c, full_c = check_workload(lean.rollout_workload(30), seed=3, nodes=5)
     groups = report.default_groups(5)
     assert report.churn(lean_c.changes, groups=groups) == report.churn(full_c.changes, groups=groups)
     assert lean_c.churn() == full_c.churn()
@@ -127,7 +123,7 @@ def test_check_mode_catches_a_wrong_slice_size(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(engine, "_vouch_slice_endpoints", forgetful)
     with pytest.raises(Divergence) as info:
-        check_workload(_rollout(6, {}), seed=0, nodes=2)
+        check_workload(lean.rollout_workload(6), seed=0, nodes=2)
     assert info.value.field in {"json_bytes", "proto_bytes"} and info.value.lean != info.value.full
 
 
@@ -245,7 +241,7 @@ def test_sizes_by_parts_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "_K_RV", engine._K_RV - 1)
     monkeypatch.setattr(engine, "CHECK_SIZES", False)
     with pytest.raises(Divergence) as info:
-        check_workload(_rollout(5, {}), seed=0, nodes=2)
+        check_workload(lean.rollout_workload(5), seed=0, nodes=2)
     assert info.value.field == "json_bytes" and info.value.lean == info.value.full - 1
     monkeypatch.setattr(engine, "CHECK_SIZES", True)
     with pytest.raises(AssertionError, match="lean sizes"):

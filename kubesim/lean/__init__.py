@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kubesim.lean.check import FIELDS, Divergence, check_workload, compare_logs
+from kubesim.lean.check import FIELDS, Divergence, check_workload, compare_logs, record_values
 from kubesim.lean.engine import LeanAPIServer, LeanCluster
 
 __all__ = [
-    "LeanCluster", "LeanAPIServer", "Divergence", "FIELDS", "compare_logs", "check_workload", "rollout_workload",
-    "run_rollout",
+    "LeanCluster", "LeanAPIServer", "Divergence", "FIELDS", "record_values", "compare_logs", "check_workload",
+    "rollout_workload", "run_rollout",
 ]
 
 

@@ -22,13 +22,19 @@ from typing import Any
 
 from kubesim.errors import KubesimError
 
-__all__ = ["Divergence", "FIELDS", "compare_logs", "check_workload"]
+__all__ = ["Divergence", "FIELDS", "record_values", "compare_logs", "check_workload"]
 
 #: The fields of a change-log record that the lean engine must reproduce.
 FIELDS = (
     "seq", "time", "verb", "kind", "namespace", "name", "resource_version", "actor",
     "json_bytes", "proto_bytes", "labels", "trigger_time", "outcome", "cause",
 )
+
+
+def record_values(e: Any) -> tuple[Any, ...]:
+    """The :data:`FIELDS` of change-log record ``e`` as a tuple, ``labels`` as its sorted
+    ``(key, value)`` pairs: a plain value to hash, store or compare whole."""
+    return tuple(sorted(e.labels.items()) if f == "labels" else getattr(e, f) for f in FIELDS)
 
 
 class Divergence(KubesimError):
