@@ -729,10 +729,12 @@ def _add_progress(p: argparse._ActionsContainer) -> None:
     )
 
 
-#: ``--no-events``'s help: ``tests/test_cli.py`` checks the claim in it on a rollout.
-_NO_EVENTS_HELP = (
-    "do not write Events (faster; the Endpoints/EndpointSlice figures are unchanged but for resourceVersion digits)"
+#: ``--no-events``'s help, less its closing parenthesis (``sweep`` adds to it):
+#: ``tests/test_cli.py`` checks the claim in it on a rollout.
+_NO_EVENTS_CLAIM = (
+    "do not write Events (faster; the Endpoints/EndpointSlice figures are unchanged but for resourceVersion digits"
 )
+_NO_EVENTS_HELP = _NO_EVENTS_CLAIM + ")"
 
 
 def _add_no_events(p: argparse._ActionsContainer) -> None:
@@ -983,7 +985,7 @@ def _parser() -> _Parser:
                    help="where the points run (default: a process pool)")
     w.add_argument("--workers", type=_positive_int, default=None, metavar="N", help="worker count (default: the CPUs)")
     w.add_argument("--no-events", action="store_true",
-                   help=_NO_EVENTS_HELP[:-1] + "; the same as --set events=false, a column of the rows)")
+                   help=_NO_EVENTS_CLAIM + "; the same as --set events=false, a column of the rows)")
     _add_progress(w)
     w.set_defaults(func=_cmd_sweep)
 

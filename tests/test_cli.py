@@ -807,7 +807,7 @@ def test_no_events_flag_and_its_help(path: tuple[str, ...]) -> None:
     actions = [a for a in _subparser(*path)._actions if "--no-events" in a.option_strings]
     assert len(actions) == 1, path
     assert actions[0].default is False
-    assert actions[0].help.startswith(cli._NO_EVENTS_HELP[:-1])
+    assert actions[0].help.startswith(cli._NO_EVENTS_CLAIM)
     assert cli._NO_EVENTS_HELP == (
         "do not write Events (faster; the Endpoints/EndpointSlice figures are unchanged but for resourceVersion digits)"
     )
