@@ -723,3 +723,26 @@ def test_output_yaml_single_object_and_list() -> None:
     assert get(store, "get ep -o yaml") == manifests.dump_yaml(list(store.objs))
     assert get(store, "get ep a -o json") == manifests.dump_json(store.objs[0])
     assert get(FakeStore(), "get ep -o yaml") == 'apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: ""\n'
+
+
+def test_field_selector_on_pods_selects_as_the_api_server_does() -> None:
+    import kubesim
+    from kubesim import scenarios
+
+    # pkg/registry/core/pod/strategy.go ToSelectableFields: spec.nodeName and status.phase are
+    # selectable on Pods (what `kubectl get pods --field-selector spec.nodeName=...` relies on);
+    # escapes and unsupported fields as apimachinery's fields/selector.go parses them.
+    c = kubesim.Cluster(seed=3, nodes=2)
+    scenarios.deploy(c, "web", replicas=4)
+    c.run()
+    pods = c.list("Pod")
+    node = pods[0].spec.node_name
+    on_node = sorted(p.metadata.name for p in pods if p.spec.node_name == node)
+    out = c.kubectl(f"get pods --field-selector spec.nodeName={node} -o name")
+    assert out.split() == [f"pod/{n}" for n in on_node]
+    others = c.kubectl(f"get pods --field-selector spec.nodeName!={node},status.phase=Running -o name")
+    assert sorted(others.split()) == sorted(f"pod/{p.metadata.name}" for p in pods if p.spec.node_name != node)
+    with pytest.raises(KubectlError, match=r"Resource=services\" .*field label not supported: spec.nodeName"):
+        c.kubectl("get services --field-selector spec.nodeName=x")
+    with pytest.raises(KubectlError, match="invalid escape sequence"):
+        c.kubectl(r"get pods --field-selector 'metadata.name=a\x'")

@@ -259,36 +259,24 @@ def _fetch(
 
 
 def _field_filter(objs: list[Any], res: KindInfo, text: str, selector: str | None) -> list[Any]:
-    """``--field-selector``: ``a=b``, ``a==b``, ``a!=b`` terms, comma-separated, over the fields
-    the API server selects on: ``metadata.name`` and ``metadata.namespace`` for every kind, and
-    an Event's (:data:`kubesim.kubectl.events.EVENT_FIELDS`). ``O(n × terms)``."""
-    from kubesim.kubectl.events import EVENT_FIELDS, event_field_values
+    """``--field-selector``: the API server's field selectors (:mod:`kubesim.serve.query`, which
+    ``kubesim serve`` answers real clients with): ``a=b``, ``a==b``, ``a!=b`` terms, comma-separated,
+    with ``\\`` escapes, over the fields each registry selects on (``metadata.name`` and
+    ``metadata.namespace`` for every kind; a Pod's ``spec.nodeName``, ``status.phase`` ...; an
+    Event's). An error reads as kubectl prints the server's 400. ``O(n × terms)``."""
+    from kubesim.serve import query
+    from kubesim.serve.status import ApiError
 
-    terms: list[tuple[str, bool, str]] = []
-    for term in text.split(","):
-        if not term:
-            continue
-        for op in ("!=", "==", "="):
-            field, found, value = term.partition(op)
-            if found:
-                terms.append((field.strip(), op == "!=", value))
-                break
-        else:
-            raise KubectlError(f"Error from server (BadRequest): invalid selector: '{text}'; can't understand '{term}'")
-    allowed = {"metadata.name", "metadata.namespace", *(EVENT_FIELDS if res.kind == "Event" else ())}
-    for field, _, _ in terms:
-        if field not in allowed:
+    try:
+        terms = query.parse_field_selector(text, res.kind)
+    except ApiError as e:
+        message = str(e)
+        if message.startswith("field label not supported"):
             gv = f"{res.group}/{res.version}"
-            raise KubectlError(
-                f'Error from server (BadRequest): Unable to find "{gv}, Resource={res.plural}" that match label '
-                f'selector "{selector or ""}", field selector "{text}": field label not supported: {field}')
-    out = []
-    for o in objs:
-        values = event_field_values(o) if res.kind == "Event" else {
-            "metadata.name": o.metadata.name, "metadata.namespace": o.metadata.namespace}
-        if all((values[f] != v) if neg else (values[f] == v) for f, neg, v in terms):
-            out.append(o)
-    return out
+            message = (f'Unable to find "{gv}, Resource={res.plural}" that match label selector '
+                       f'"{selector or ""}", field selector "{text}": {message}')
+        raise KubectlError(f"Error from server (BadRequest): {message}") from None
+    return [o for o in objs if query.field_matches(terms, o, res.kind)]
 
 
 def _structured(objs: list[Any], single: bool, fmt: str) -> str:
