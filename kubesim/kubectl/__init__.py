@@ -17,7 +17,10 @@ What mirrors which upstream file:
 * AGE: ``k8s.io/apimachinery/pkg/util/duration.HumanDuration`` (:func:`human_duration`);
 * the command itself: ``staging/src/k8s.io/kubectl/pkg/cmd/get/get.go`` (``No resources found``,
   the ``kind: List`` wrapper of ``-o yaml|json``);
-* describe: ``staging/src/k8s.io/kubectl/pkg/describe/describe.go`` (tabwriter with padding 2).
+* describe: ``staging/src/k8s.io/kubectl/pkg/describe/describe.go`` (tabwriter with padding 2);
+* ``--field-selector``: the API server's field selectors, the same code ``kubesim serve`` answers
+  real clients with (:mod:`kubesim.serve.query`: ``apimachinery/pkg/fields/selector.go`` and each
+  registry's ``ToSelectableFields``, e.g. a Pod's ``spec.nodeName`` and ``status.phase``).
 
 Deliberate, documented choices where kubesim's object model has no field for what kubectl shows:
 
