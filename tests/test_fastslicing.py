@@ -504,8 +504,12 @@ def test_prune_equals_the_entry_walk(slice_ids: list[int], wanted: set[int], unr
     dirty = {sl.endpoint_identity(ep[i]) for i in dirty_ids}  # type: ignore[arg-type]
     claimed = {sl.endpoint_identity(ep[i]) for i in claimed_ids}  # type: ignore[arg-type]
     claimed_ref = set(claimed)
-    got = ServiceSlicer._prune(idents, eps, desired, dirty, claimed, check_all)  # type: ignore[arg-type]
-    assert got == _walk(idents, eps, desired, dirty, claimed_ref, check_all)
+    kept, kept_ids, dropped, changed = ServiceSlicer._prune(
+        idents, eps, desired, dirty, claimed, check_all)  # type: ignore[arg-type]
+    assert (kept, kept_ids, changed) == _walk(idents, eps, desired, dirty, claimed_ref, check_all)
+    if dropped is not None:  # what an update planned from it drops, as a set difference
+        assert set(dropped) == set(idents) - set(kept_ids)
+        assert len(dropped) + len(kept_ids) == len(idents)
     # claimed may gain identities that are not desired, and only those
     assert claimed_ref <= claimed and not (claimed - claimed_ref) & desired.keys()
 
@@ -531,6 +535,58 @@ def test_contributions_reused_by_part_equal_fresh_ones() -> None:
             assert old is not None and slicer._contrib["pod001"] is old  # nothing it reads changed
         slicer._check()
         pod = nxt
+
+
+class _ForgetAndAdd(ServiceSlicer):
+    """The planner with every reported write applied to the model as _forget_slice then
+    _add_slice (what ServiceSlicer._replace_slice stands for)."""
+
+    def _replace_slice(self, name: str, s: EndpointSlice) -> bool:
+        return False
+
+
+def _model(slicer: ServiceSlicer) -> tuple[Any, ...]:
+    return (slicer._objs, slicer._slice_group, slicer._idents, slicer._index,
+            {g: list(v) for g, v in slicer._groups.items()}, slicer._count_by_type,
+            {k: list(v) for k, v in slicer._nonowned.items()})
+
+
+@given(st.lists(st.tuples(st.integers(0, 20), st.sampled_from(["ready", "unready", "delete"])),
+                max_size=50),
+       st.integers(1, 5), st.integers(0, 4))
+def test_replacing_a_slice_in_the_model_equals_forget_and_add(
+        ops: list[tuple[int, str]], max_: int, foreign_at: int) -> None:
+    p = Pair(new_service(), {}, NODES, max_endpoints_per_slice=max_)
+    twin = _ForgetAndAdd(p.svc, nodes=NODES, max_endpoints_per_slice=max_)
+    for k, (i, how) in enumerate(ops):
+        name = f"pod{i:03d}"
+        old = p.pods.get(name)
+        if how == "delete":
+            if old is None:
+                continue
+            p.delete_pod(name)
+            twin.pod_changed(old, None)
+        else:
+            pod = new_pod(i, ready=how == "ready")
+            p.set_pod(pod)
+            twin.pod_changed(old, pod)
+        if k == foreign_at and p.store.slices:  # a foreign truncation: both rebuild
+            first = min(p.store.slices)
+            s = p.store.slices[first]
+            p.store.slices[first] = attrs.evolve(s, endpoints=s.endpoints[1:])
+            p.slicer.resync()
+            twin.resync()
+        slices = dict(p.store.slices)
+        plan = p.sync()
+        assert twin.sync(slices, trigger_time=p.time if int(p.time) % 3 else None) == plan
+        for verb, s in plan.operations:
+            written = p.store.slices.get(s.metadata.name) if verb != "delete" else s
+            if verb == "create":
+                written = next(x for x in p.store.slices.values()
+                               if x.endpoints is s.endpoints and x.metadata.uid not in
+                               {y.metadata.uid for y in twin._objs.values()})
+            twin.slice_written(verb, written if written is not None else s)
+        assert _model(twin) == _model(p.slicer)
 
 
 # --------------------------------------------------------------------------------------------

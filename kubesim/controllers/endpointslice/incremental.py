@@ -133,6 +133,13 @@ __all__ = ["ServiceSlicer", "SlicerStatistics"]
 
 #: A slice group: (address type, port-map key).
 Group = tuple[str, PortMapKey]
+#: What a plan remembers of a planned endpoint tuple (see ServiceSlicer._expect).
+_Expected = tuple[
+    tuple[Endpoint, ...],
+    tuple[EndpointIdentity, ...],
+    "tuple[EndpointIdentity, ...] | None",
+    "tuple[EndpointIdentity, ...] | None",
+]
 
 
 @attrs.frozen
@@ -232,10 +239,9 @@ class ServiceSlicer:
     _nonowned: dict[str, SortedSet[Any]] = attrs.field(factory=dict, init=False, repr=False)
     _count_by_type: dict[str, int] = attrs.field(factory=dict, init=False, repr=False)
     _touched: set[str] = attrs.field(factory=set, init=False, repr=False)
-    #: id(endpoint tuple) -> (that tuple, its identities), for the writes of the last plan.
-    _expected: dict[
-        int, tuple[tuple[Endpoint, ...], tuple[EndpointIdentity, ...]]
-    ] = attrs.field(factory=dict, init=False, repr=False)
+    #: id(endpoint tuple) -> (that tuple, its identities, the identities of the slice it
+    #: replaces and those it drops, when known), for the writes of the last plan.
+    _expected: dict[int, _Expected] = attrs.field(factory=dict, init=False, repr=False)
     # control
     _full: bool = attrs.field(default=False, init=False, repr=False)
     _rebuild: bool = attrs.field(default=True, init=False, repr=False)
@@ -595,6 +601,17 @@ class ServiceSlicer:
             return known[1]
         return tuple(endpoint_identity(ep) for ep in s.endpoints)
 
+    def _dropped(
+        self, s: EndpointSlice, before: tuple[EndpointIdentity, ...], idents: tuple[EndpointIdentity, ...]
+    ) -> Iterable[EndpointIdentity]:
+        # The identities ``before`` holds and ``idents`` (of ``s``) does not: as planned when
+        # ``s`` carries a planned tuple made from the slice whose identities were ``before``
+        # (see _pack), else by a set difference.
+        known = self._expected.get(id(s.endpoints))
+        if known is not None and known[0] is s.endpoints and known[2] is before and known[3] is not None:
+            return known[3]
+        return set(before).difference(idents) if before != idents else ()
+
     def _replace_slice(self, name: str, s: EndpointSlice) -> bool:
         """``_forget_slice(name)`` then ``_add_slice(s, first_wins=False)`` for an owned,
         modelled slice that ``s`` replaces in the same group (address type, port-map key);
@@ -623,10 +640,9 @@ class ServiceSlicer:
             sl.remove((len(before), name))
             sl.add((len(idents), name))
         idx = self._index.setdefault(g, {})
-        if before != idents:
-            for ident in set(before).difference(idents):
-                if idx.get(ident) == name:
-                    del idx[ident]
+        for ident in self._dropped(s, before, idents):
+            if idx.get(ident) == name:
+                del idx[ident]
         idx.update(zip(idents, repeat(name)))
         return True
 
@@ -690,12 +706,19 @@ class ServiceSlicer:
         return plan
 
     def _expect(
-        self, endpoints: list[Endpoint], idents: list[EndpointIdentity]
+        self,
+        endpoints: list[Endpoint],
+        idents: list[EndpointIdentity],
+        before: tuple[EndpointIdentity, ...] | None = None,
+        dropped: tuple[EndpointIdentity, ...] | None = None,
     ) -> tuple[Endpoint, ...]:
         # Remember the identities of a planned endpoint list, so that slice_written does not
-        # recompute them when the written object carries this very tuple.
+        # recompute them when the written object carries this very tuple; for an update,
+        # also the identities of the slice it was planned from (``before``) and, when the
+        # plan knows them, the ones it drops (``dropped``: exactly ``set(before) -
+        # set(idents)``).
         eps = tuple(endpoints)
-        self._expected[id(eps)] = (eps, tuple(idents))
+        self._expected[id(eps)] = (eps, tuple(idents), before, dropped)
         return eps
 
     def _get(self, slices: Mapping[str, EndpointSlice], name: str) -> EndpointSlice:
@@ -862,16 +885,17 @@ class ServiceSlicer:
         dirty: set[EndpointIdentity],
         claimed: set[EndpointIdentity],
         check_all: bool,
-    ) -> tuple[list[Endpoint], list[EndpointIdentity], bool]:
+    ) -> tuple[list[Endpoint], list[EndpointIdentity], tuple[EndpointIdentity, ...] | None, bool]:
         """Step 1 of ``reconcileByPortMapping`` for one slice (identities ``idents`` of its
         ``endpoints``): the endpoints it keeps — every entry whose identity is desired and
-        not kept by an earlier slice, as its desired version — their identities, and
-        whether a kept entry differs from its desired version beyond the identity (checked
-        for every entry if ``check_all``, else only for the ``dirty`` ones: the others
-        equal their desired version, which has not changed since the last sync). Adds the
-        kept identities to ``claimed`` (it may also add identities that are not desired,
-        which no later test distinguishes: a claimed identity is skipped, and so is one
-        that is not desired).
+        not kept by an earlier slice, as its desired version — their identities, the
+        identities it drops (on the fast path below, where they are the ones not desired;
+        else ``None``), and whether a kept entry differs from its desired version beyond
+        the identity (checked for every entry if ``check_all``, else only for the ``dirty``
+        ones: the others equal their desired version, which has not changed since the last
+        sync). Adds the kept identities to ``claimed`` (it may also add identities that are
+        not desired, which no later test distinguishes: a claimed identity is skipped, and
+        so is one that is not desired).
 
         When no identity of the slice is claimed yet and none repeats in it (the usual
         case), the entry-by-entry walk reduces to C-level passes over the identities
@@ -886,19 +910,28 @@ class ServiceSlicer:
             claimed.update(idents)
             if len(claimed) - before == len(idents):
                 got: list[Any] = list(map(desired.get, idents))
+                dropped: tuple[EndpointIdentity, ...] = ()
                 if any(map(operator.is_, got, repeat(None))):
                     present = list(map(operator.is_not, got, repeat(None)))
                     kept = list(compress(got, present))
                     kept_ids = list(compress(idents, present))
+                    dropped = tuple(compress(idents, map(operator.not_, present)))
                 else:
                     kept, kept_ids = got, list(idents)
-                for ident in dirty.intersection(idents):
+                # the dirty entries of the slice: claimed is the slice's identities when it
+                # was empty before, so few dirty identities are looked up there
+                here = (
+                    [i for i in dirty if i in claimed]
+                    if not before and len(dirty) < len(idents)
+                    else dirty.intersection(idents)
+                )
+                for ident in here:
                     want = desired.get(ident)
                     if want is not None and not endpoints_equal_beyond_hash(
                         want, endpoints[idents.index(ident)]
                     ):
-                        return kept, kept_ids, True
-                return kept, kept_ids, False
+                        return kept, kept_ids, dropped, True
+                return kept, kept_ids, dropped, False
             claimed.difference_update(idents)  # an identity repeats: undo, walk entry by entry
         kept = []
         kept_ids = []
@@ -912,7 +945,7 @@ class ServiceSlicer:
             claimed.add(ident)
             if (check_all or ident in dirty) and not endpoints_equal_beyond_hash(want, ep):
                 changed = True
-        return kept, kept_ids, changed
+        return kept, kept_ids, None, changed
 
     def _pack(
         self,
@@ -939,15 +972,17 @@ class ServiceSlicer:
 
         # Step 1: prune and refresh the slices that hold changed endpoints.
         claimed: set[EndpointIdentity] = set()
-        # name -> (base, endpoints, labels, their identities)
+        # name -> (base, endpoints, labels, their identities, the base's identities dropped
+        # when known: see _expect)
         drafts: dict[
-            str, tuple[EndpointSlice, list[Endpoint], FrozenDict, list[EndpointIdentity]]
+            str,
+            tuple[EndpointSlice, list[Endpoint], FrozenDict, list[EndpointIdentity], tuple[EndpointIdentity, ...] | None],
         ] = {}
         delete_names: list[str] = []
         removed = 0
         for name in sorted(candidates):
             s = self._get(slices, name)
-            kept, kept_ids, changed = self._prune(
+            kept, kept_ids, dropped, changed = self._prune(
                 self._idents[name], s.endpoints, desired, dirty, claimed, name in full_check
             )
             if changed or len(kept) != len(s.endpoints):
@@ -955,10 +990,11 @@ class ServiceSlicer:
                 if not kept:
                     delete_names.append(name)
                 else:
-                    drafts[name] = (s, kept, want_labels, kept_ids)
+                    # appended identities (desired) are never among the dropped (not desired)
+                    drafts[name] = (s, kept, want_labels, kept_ids, dropped)
             # labels carrying the desired map itself are current (O(1)); else compare
             elif s.metadata.labels is not want_labels and slice_labels(s, svc)[1]:
-                drafts[name] = (s, list(s.endpoints), want_labels, list(self._idents[name]))
+                drafts[name] = (s, list(s.endpoints), want_labels, list(self._idents[name]), ())
 
         # Endpoints in no slice: the dirty desired identities not kept above.
         new_idents = sorted(i for i in dirty if i in desired and i not in claimed)
@@ -991,7 +1027,7 @@ class ServiceSlicer:
             else:
                 base = self._get(slices, target)
                 eps, ids = list(base.endpoints), list(self._idents[target])
-                drafts[target] = (base, eps, base.metadata.labels, ids)
+                drafts[target] = (base, eps, base.metadata.labels, ids, ())
             while pos < len(remaining) and len(eps) < max_per_slice:
                 eps.append(remaining[pos])
                 ids.append(new_idents[pos])
@@ -1006,13 +1042,10 @@ class ServiceSlicer:
                 creates.append(_slice_with(template, meta, self._expect(e, ids)))
         updates = []
         for name in sorted(drafts):
-            base, kept_eps, labels, ids = drafts[name]
+            base, kept_eps, labels, ids, dropped = drafts[name]
             bm = base.metadata
-            updates.append(
-                _slice_with(
-                    base, _meta_with(bm, bm.name, labels, annotate(bm.annotations)), self._expect(kept_eps, ids)
-                )
-            )
+            planned = self._expect(kept_eps, ids, self._idents[name], dropped)
+            updates.append(_slice_with(base, _meta_with(bm, bm.name, labels, annotate(bm.annotations)), planned))
         deletes = [self._get(slices, n) for n in sorted(delete_names)]
         return creates, updates, deletes, added, removed
 
