@@ -255,6 +255,11 @@ class ServiceSlicer:
     _selector: tuple[tuple[str, str], ...] | None = attrs.field(default=None, init=False, repr=False)
     _hinted: bool = attrs.field(default=False, init=False, repr=False)
     _needs_ref: bool = attrs.field(default=False, init=False, repr=False)
+    # id(containers) -> (containers, init containers, endpoint ports, port-map key) for the
+    # current Service: pods of one template share their container tuples
+    _ports_memo: dict[int, tuple[Any, Any, tuple[EndpointSlicePort, ...], PortMapKey]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         validate_max_endpoints_per_slice(self.max_endpoints_per_slice)
@@ -271,6 +276,7 @@ class ServiceSlicer:
         if self._derived_for is svc:
             return
         self._derived_for = svc
+        self._ports_memo.clear()
         self._labels = desired_slice_labels(svc)
         sel = svc.spec.selector
         self._selector = None if sel is None else tuple(sel.items())
@@ -321,8 +327,7 @@ class ServiceSlicer:
             assert old is not None
             ports, key = old.ports, old.key
         else:
-            ports = endpoint_ports_for_pod(svc, pod)
-            key = port_map_key(ports)
+            ports, key = self._ports_of(pod)
         node_name = spec.node_name
         node = self.nodes.get(node_name)
         if node is None and not svc.spec.publish_not_ready_addresses:
@@ -358,6 +363,23 @@ class ServiceSlicer:
                 ep = endpoint_for_pod(pod, svc, node, addresses)
                 found.append((at, endpoint_identity(ep), ep))
         return _Contribution(key, ports, tuple(found), False, node_name)
+
+    def _ports_of(self, pod: Pod) -> tuple[tuple[EndpointSlicePort, ...], PortMapKey]:
+        # endpoint_ports_for_pod(service, pod) and its port-map key, remembered by the
+        # identity of the pod's container tuples, the only part of the pod they read.
+        if self._derived_for is not self.service:
+            self._derive()
+        spec = pod.spec
+        containers, inits = spec.containers, spec.init_containers
+        memo = self._ports_memo.get(id(containers))
+        if memo is not None and memo[0] is containers and memo[1] is inits:
+            return memo[2], memo[3]
+        ports = endpoint_ports_for_pod(self.service, pod)
+        key = port_map_key(ports)
+        if len(self._ports_memo) >= 64:
+            self._ports_memo.clear()
+        self._ports_memo[id(containers)] = (containers, inits, ports, key)
+        return ports, key
 
     def _mark(self, group: Group, ident: EndpointIdentity) -> None:
         d = self._dirty.get(group)
@@ -1071,6 +1093,8 @@ class ServiceSlicer:
         for name, c in self._contrib.items():
             assert name in self._pods, name
             assert c == self._contribution(self._pods[name]), name
+            assert c.ports == endpoint_ports_for_pod(self.service, self._pods[name]), name
+            assert c.key == port_map_key(c.ports), name
             key_pods[c.key] = key_pods.get(c.key, 0) + 1
             for at, ident, ep in c.endpoints:
                 desired.setdefault((at, c.key), {})[ident] = ep

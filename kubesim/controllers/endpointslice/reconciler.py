@@ -510,9 +510,13 @@ class SliceMetrics:
     def update_service_port_cache(
         self, key: str, entry: Mapping[PortMapKey, tuple[int, int]]
     ) -> None:
-        """``UpdateServicePortCache``: replace the Service's entry and adjust the gauges."""
+        """``UpdateServicePortCache``: replace the Service's entry and adjust the gauges.
+        ``O(groups)``; an unchanged entry (most syncs) leaves the gauges as they are and is
+        kept as it is."""
         pa = pd = pe = 0
         if key in self.cache:
+            if self.cache[key] == entry:
+                return
             pa, pd, pe = self._totals(self.cache[key])
         ca, cd, ce = self._totals(entry)
         self.endpoints_desired += ce - pe
