@@ -595,7 +595,7 @@ class EndpointSliceController:
     def _on_commit(self, change: ChangeEvent) -> None:
         # Synchronous with the store, whatever the watch delay: note what changed; the next
         # fast sync replays it against the store (_catch_up). O(1).
-        if change.outcome != "ok" or not self._feeding():
+        if change.outcome != "ok" or self._path == "reference":  # not self._feeding()
             return
         # Only what someone holds is noted: a planner, a trigger-time state or a slice index
         # created later reads the store itself.
@@ -626,9 +626,11 @@ class EndpointSliceController:
                 for name in sorted(dirty[ns]):
                     if slicers:
                         live = api.try_get("Pod", name, ns)
-                        old = eu.pod_tombstone(ns, name) if live is None else None
                         for slicer in slicers.values():
-                            slicer.pod_changed(old, live)
+                            if live is None:
+                                slicer.pod_removed(name)
+                            else:
+                                slicer.pod_changed(None, live)
                     self.fast_triggers.pod_changed(ns, name)
             dirty.clear()
         if self._dirty_nodes:
