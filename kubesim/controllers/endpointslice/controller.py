@@ -571,9 +571,6 @@ class EndpointSliceController:
                 self.fast_triggers = IncrementalTriggerTimes()
         return self._path
 
-    def _feeding(self) -> bool:
-        return self._path != "reference"
-
     def start(self) -> None:
         api = self.ctx.api
         api.watch(self._on_service, {"Service"})
@@ -595,7 +592,7 @@ class EndpointSliceController:
     def _on_commit(self, change: ChangeEvent) -> None:
         # Synchronous with the store, whatever the watch delay: note what changed; the next
         # fast sync replays it against the store (_catch_up). O(1).
-        if change.outcome != "ok" or self._path == "reference":  # not self._feeding()
+        if change.outcome != "ok" or self._path == "reference":  # the fast path is not fed
             return
         # Only what someone holds is noted: a planner, a trigger-time state or a slice index
         # created later reads the store itself.

@@ -1215,17 +1215,27 @@ def _slice_with(base: EndpointSlice, metadata: ObjectMeta, endpoints: tuple[Endp
     return EndpointSlice(metadata=metadata, address_type=base.address_type, endpoints=endpoints, ports=base.ports)
 
 
+#: format_trigger_time by value (a pure function; many syncs share a trigger time). Equal
+#: int and float times format alike, so sharing their entry is exact.
+_TRIGGER_TEXT: dict[float, str] = {}
+
+
 def _trigger_annotator(trigger_time: float | None) -> Callable[[FrozenDict], FrozenDict]:
     """The annotations map :func:`~kubesim.controllers.endpointslice.reconciler.with_trigger_time`
     gives a slice with annotations ``ann``, as a function of ``ann``, with the time
-    formatted once per sync. A map that already carries the value is returned as it is
-    (``set`` would copy it with the key in place: the same map). ``O(annotations)``."""
+    formatted once per sync at most (see :data:`_TRIGGER_TEXT`). A map that already carries
+    the value is returned as it is (``set`` would copy it with the key in place: the same
+    map). ``O(annotations)``."""
     if trigger_time is None:
         def clear(ann: FrozenDict) -> FrozenDict:
             return ann.without(ANNOTATION_LAST_CHANGE_TRIGGER_TIME)  # ``ann`` itself if absent
 
         return clear
-    value = format_trigger_time(trigger_time)
+    value = _TRIGGER_TEXT.get(trigger_time)
+    if value is None:
+        if len(_TRIGGER_TEXT) >= 1024:
+            _TRIGGER_TEXT.clear()
+        value = _TRIGGER_TEXT[trigger_time] = format_trigger_time(trigger_time)
 
     def stamp(ann: FrozenDict) -> FrozenDict:
         if ann.get(ANNOTATION_LAST_CHANGE_TRIGGER_TIME) == value:
