@@ -196,8 +196,9 @@ class ServiceSlicer:
     Construct it with the Service, the shared node cache and the reconciler's options, then
     feed it the Service's pods with :meth:`reset_pods` or :meth:`pod_changed`.
 
-    Deltas: :meth:`pod_changed` ``O(ports × containers + address types)``,
-    :meth:`node_changed` ``O(pods on the node)``, :meth:`service_changed` ``O(pods)``,
+    Deltas: :meth:`pod_changed` ``O(ports × containers + address types)`` (``O(1)`` when
+    the parts it reads are those of the pod's last version), :meth:`pod_removed` ``O(address
+    types)``, :meth:`node_changed` ``O(pods on the node)``, :meth:`service_changed` ``O(pods)``,
     :meth:`reset_pods` ``O(pods)``, :meth:`resync` ``O(1)``.
 
     Planning: :meth:`sync`. It costs ``O(d log d + t × max + g + w)`` on the fast path (see
