@@ -24,13 +24,19 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from kubesim.controllers.endpointslice import reconciler as sl
 from kubesim.controllers.endpointslice import topology as topo
-from kubesim.controllers.endpointslice.incremental import ServiceSlicer
+from kubesim.controllers.endpointslice.incremental import (
+    ServiceSlicer,
+    _meta_with,
+    _slice_with,
+    _trigger_annotator,
+)
 from kubesim.errors import InvalidOption
 from kubesim.objects import (
     Container,
     ContainerPort,
     EndpointSlice,
     EndpointSlicePort,
+    FrozenDict,
     Node,
     NodeCondition,
     NodeStatus,
@@ -429,6 +435,158 @@ def test_topology_annotation_uses_reference_and_events_match() -> None:
 def test_invalid_max_endpoints_per_slice() -> None:
     with pytest.raises(InvalidOption, match="between 1 and 1000"):
         ServiceSlicer(new_service(), nodes={}, max_endpoints_per_slice=0)
+
+
+# --------------------------------------------------------------------------------------------
+# the fast path's building blocks against what they stand for
+
+
+def test_plain_constructions_equal_evolve() -> None:
+    m = ObjectMeta(name="a", generate_name="a-", namespace=NS, self_link="/x", uid="u",
+                   resource_version="7", generation=3, creation_timestamp=5,
+                   deletion_timestamp=9, deletion_grace_period_seconds=30,
+                   labels={"k": "v"}, annotations={"n": "1"}, finalizers=("f",),
+                   owner_references=(OwnerReference(api_version="v1", kind="Service",
+                                                    name="foo", uid="s"),))
+    labels, ann = FrozenDict({"l": "2"}), FrozenDict({"a": "3"})
+    assert _meta_with(m, "b", labels, ann) == attrs.evolve(m, name="b", labels=labels,
+                                                           annotations=ann)
+    base = EndpointSlice(metadata=m, address_type="IPv4", ports=PORTS_FOO,
+                         endpoints=(sl.pod_to_endpoint(new_pod(1), new_service(), None, "IPv4"),))
+    eps = base.endpoints * 2
+    got = _slice_with(base, _meta_with(m, "b", labels, ann), eps)
+    assert got == attrs.evolve(base, endpoints=eps, metadata=attrs.evolve(
+        m, name="b", labels=labels, annotations=ann))
+    assert got.endpoints is eps
+
+
+@pytest.mark.parametrize("trigger", [None, 1_700_000_000.25, 1_700_000_001])
+@pytest.mark.parametrize("ann", [{}, {"x": "y"}, {sl.ANNOTATION_LAST_CHANGE_TRIGGER_TIME: "old", "x": "y"},
+                                 {sl.ANNOTATION_LAST_CHANGE_TRIGGER_TIME: "2023-11-14T22:13:20.25Z"}])
+def test_trigger_annotator_equals_with_trigger_time(trigger: float | None, ann: dict[str, str]) -> None:
+    s = EndpointSlice(metadata=ObjectMeta(name="a", annotations=ann))
+    want = sl.with_trigger_time(s, trigger).metadata.annotations
+    got = _trigger_annotator(trigger)(s.metadata.annotations)
+    assert got == want and list(got.items()) == list(want.items())
+
+
+def _walk(idents: Sequence[Any], eps: Sequence[Any], desired: dict[Any, Any], dirty: set[Any],
+          claimed: set[Any], check_all: bool) -> tuple[list[Any], list[Any], bool]:
+    # The reference's entry-by-entry step 1 (sl._pack_group), restricted like the planner.
+    kept, kept_ids, changed = [], [], False
+    for ident, ep in zip(idents, eps, strict=True):
+        got = desired.get(ident)
+        if got is None or ident in claimed:
+            continue
+        kept.append(got)
+        kept_ids.append(ident)
+        claimed.add(ident)
+        if (check_all or ident in dirty) and not sl.endpoints_equal_beyond_hash(got, ep):
+            changed = True
+    return kept, kept_ids, changed
+
+
+@given(st.lists(st.integers(0, 9), max_size=12), st.sets(st.integers(0, 9)),
+       st.sets(st.integers(0, 9)), st.sets(st.integers(0, 9)), st.sets(st.integers(0, 9)),
+       st.booleans())
+def test_prune_equals_the_entry_walk(slice_ids: list[int], wanted: set[int], unready: set[int],
+                                     dirty_ids: set[int], claimed_ids: set[int],
+                                     check_all: bool) -> None:
+    """ServiceSlicer._prune (C-level passes when it can) against the walk, on slices with
+    repeated, undesired, changed and already claimed identities."""
+    svc = new_service()
+    ep = {i: sl.pod_to_endpoint(new_pod(i), svc, None, "IPv4") for i in range(10)}
+    flipped = {i: sl.pod_to_endpoint(new_pod(i, ready=False), svc, None, "IPv4") for i in range(10)}
+    idents = tuple(sl.endpoint_identity(ep[i]) for i in slice_ids)  # type: ignore[arg-type]
+    eps = tuple(ep[i] for i in slice_ids)
+    desired = {sl.endpoint_identity(ep[i]): (flipped if i in unready else ep)[i]  # type: ignore[arg-type]
+               for i in wanted}
+    dirty = {sl.endpoint_identity(ep[i]) for i in dirty_ids}  # type: ignore[arg-type]
+    claimed = {sl.endpoint_identity(ep[i]) for i in claimed_ids}  # type: ignore[arg-type]
+    claimed_ref = set(claimed)
+    kept, kept_ids, dropped, changed = ServiceSlicer._prune(
+        idents, eps, desired, dirty, claimed, check_all)  # type: ignore[arg-type]
+    assert (kept, kept_ids, changed) == _walk(idents, eps, desired, dirty, claimed_ref, check_all)
+    if dropped is not None:  # what an update planned from it drops, as a set difference
+        assert set(dropped) == set(idents) - set(kept_ids)
+        assert len(dropped) + len(kept_ids) == len(idents)
+    # claimed may gain identities that are not desired, and only those
+    assert claimed_ref <= claimed and not (claimed - claimed_ref) & desired.keys()
+
+
+def test_contributions_reused_by_part_equal_fresh_ones() -> None:
+    svc = new_service()
+    slicer = ServiceSlicer(svc, nodes={"node-1": new_node("node-1", "z1")})
+    pod = new_pod(1, ready=False)
+    slicer.pod_changed(None, pod)
+    steps: list[Any] = [
+        lambda p: attrs.evolve(p, status=attrs.evolve(p.status, conditions=(PodCondition("Ready", "True"),))),
+        lambda p: attrs.evolve(p, metadata=attrs.evolve(p.metadata, resource_version="9")),
+        lambda p: attrs.evolve(p, metadata=attrs.evolve(p.metadata, deletion_timestamp=3)),
+        lambda p: attrs.evolve(p, metadata=attrs.evolve(p.metadata, uid="other")),
+        lambda p: attrs.evolve(p, spec=attrs.evolve(p.spec, node_name="node-2")),
+    ]
+    for k, step in enumerate(steps):
+        nxt = step(pod)
+        old = slicer._contrib.get("pod001")
+        slicer.pod_changed(pod, nxt)
+        assert slicer._contrib.get("pod001") == slicer._contribution(nxt)
+        if k == 1:
+            assert old is not None and slicer._contrib["pod001"] is old  # nothing it reads changed
+        slicer._check()
+        pod = nxt
+
+
+class _ForgetAndAdd(ServiceSlicer):
+    """The planner with every reported write applied to the model as _forget_slice then
+    _add_slice (what ServiceSlicer._replace_slice stands for)."""
+
+    def _replace_slice(self, name: str, s: EndpointSlice) -> bool:
+        return False
+
+
+def _model(slicer: ServiceSlicer) -> tuple[Any, ...]:
+    return (slicer._objs, slicer._slice_group, slicer._idents, slicer._index,
+            {g: list(v) for g, v in slicer._groups.items()}, slicer._count_by_type,
+            {k: list(v) for k, v in slicer._nonowned.items()})
+
+
+@given(st.lists(st.tuples(st.integers(0, 20), st.sampled_from(["ready", "unready", "delete"])),
+                max_size=50),
+       st.integers(1, 5), st.integers(0, 4))
+def test_replacing_a_slice_in_the_model_equals_forget_and_add(
+        ops: list[tuple[int, str]], max_: int, foreign_at: int) -> None:
+    p = Pair(new_service(), {}, NODES, max_endpoints_per_slice=max_)
+    twin = _ForgetAndAdd(p.svc, nodes=NODES, max_endpoints_per_slice=max_)
+    for k, (i, how) in enumerate(ops):
+        name = f"pod{i:03d}"
+        old = p.pods.get(name)
+        if how == "delete":
+            if old is None:
+                continue
+            p.delete_pod(name)
+            twin.pod_changed(old, None)
+        else:
+            pod = new_pod(i, ready=how == "ready")
+            p.set_pod(pod)
+            twin.pod_changed(old, pod)
+        if k == foreign_at and p.store.slices:  # a foreign truncation: both rebuild
+            first = min(p.store.slices)
+            s = p.store.slices[first]
+            p.store.slices[first] = attrs.evolve(s, endpoints=s.endpoints[1:])
+            p.slicer.resync()
+            twin.resync()
+        slices = dict(p.store.slices)
+        plan = p.sync()
+        assert twin.sync(slices, trigger_time=p.time if int(p.time) % 3 else None) == plan
+        for verb, s in plan.operations:
+            written = p.store.slices.get(s.metadata.name) if verb != "delete" else s
+            if verb == "create":
+                written = next(x for x in p.store.slices.values()
+                               if x.endpoints is s.endpoints and x.metadata.uid not in
+                               {y.metadata.uid for y in twin._objs.values()})
+            twin.slice_written(verb, written if written is not None else s)
+        assert _model(twin) == _model(p.slicer)
 
 
 # --------------------------------------------------------------------------------------------

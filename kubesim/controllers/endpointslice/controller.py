@@ -189,6 +189,14 @@ class SliceTracker:
         """The listed slice ``namespace/name`` is now ``slice_`` listed under Service ``key``
         (``None``, ``None``: no longer listed). ``O(1)``."""
         assert self._observing, "start_observing() first"
+        if slice_ is not None and key is not None:
+            uid = slice_.metadata.uid
+            if self._listed.get((namespace, name)) == (key, uid):
+                # Listed as before (the usual write): only its generation changes. Dropping
+                # and re-adding it would judge (key, uid) twice, the second time as here.
+                self._seen[key][uid] = slice_.metadata.generation
+                self._judge(key, uid)
+                return
         before = self._listed.pop((namespace, name), None)
         if before is not None:
             bkey, buid = before
@@ -268,6 +276,21 @@ class _TriggerState:
     selector: Any
     pods: dict[str, int | float]
     pending: set[str] = attrs.field(factory=set)
+    #: the selector's items (None: selects nothing), for matching without the Mapping API
+    items: tuple[tuple[str, str], ...] | None = None
+
+    def select(self, selector: Any) -> None:
+        self.selector = selector
+        self.items = None if selector is None else tuple(selector.items())
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """``selector_matches(self.selector, labels)``. ``O(len(selector))``."""
+        if self.items is None:
+            return False
+        for k, v in self.items:
+            if labels.get(k) != v:
+                return False
+        return True
 
 
 @attrs.define(eq=False)
@@ -320,7 +343,7 @@ class IncrementalTriggerTimes:
             if min_changed is None or t < min_changed:
                 min_changed = t
 
-        if state is None or state.selector != selector:
+        if state is None or (state.selector is not selector and state.selector != selector):
             last = state.pods if state is not None else {}
             times: dict[str, int | float] = {}
             for p in all_pods():
@@ -330,15 +353,18 @@ class IncrementalTriggerTimes:
                     if _later(t, last.get(p.metadata.name)):
                         note(t)
             if state is None:
-                self._states[key] = _TriggerState(svc_time, selector, times)
+                state = self._states[key] = _TriggerState(svc_time, selector, times)
+                state.select(selector)
                 self._by_ns.setdefault(service.metadata.namespace, set()).add(key)
                 return svc_time
-            state.pods, state.selector = times, selector
+            state.pods = times
+            state.select(selector)
             state.pending.clear()
         else:
             for name in sorted(state.pending):
                 pending_pod = pod(name)
-                t = _ready_transition(pending_pod) if pending_pod is not None and eu.selector_matches(selector, pending_pod.metadata.labels) else None
+                # state.selector == selector here
+                t = _ready_transition(pending_pod) if pending_pod is not None and state.matches(pending_pod.metadata.labels) else None
                 if t:
                     if _later(t, state.pods.get(name)):
                         note(t)
@@ -545,9 +571,6 @@ class EndpointSliceController:
                 self.fast_triggers = IncrementalTriggerTimes()
         return self._path
 
-    def _feeding(self) -> bool:
-        return self._path != "reference"
-
     def start(self) -> None:
         api = self.ctx.api
         api.watch(self._on_service, {"Service"})
@@ -569,7 +592,7 @@ class EndpointSliceController:
     def _on_commit(self, change: ChangeEvent) -> None:
         # Synchronous with the store, whatever the watch delay: note what changed; the next
         # fast sync replays it against the store (_catch_up). O(1).
-        if change.outcome != "ok" or not self._feeding():
+        if change.outcome != "ok" or self._path == "reference":  # the fast path is not fed
             return
         # Only what someone holds is noted: a planner, a trigger-time state or a slice index
         # created later reads the store itself.
@@ -600,9 +623,11 @@ class EndpointSliceController:
                 for name in sorted(dirty[ns]):
                     if slicers:
                         live = api.try_get("Pod", name, ns)
-                        old = eu.pod_tombstone(ns, name) if live is None else None
                         for slicer in slicers.values():
-                            slicer.pod_changed(old, live)
+                            if live is None:
+                                slicer.pod_removed(name)
+                            else:
+                                slicer.pod_changed(None, live)
                     self.fast_triggers.pod_changed(ns, name)
             dirty.clear()
         if self._dirty_nodes:
@@ -657,17 +682,19 @@ class EndpointSliceController:
         owners = self._slice_owner.get(ns)
         if owners is None:
             return  # not indexed yet: indexed from the store when first needed
-        before = owners.pop(name, None)
-        if before is not None:
-            names = self._slice_names[before]
-            names.discard(name)
-            if not names:
-                del self._slice_names[before]
+        before = owners.get(name)
         live = self.ctx.api.try_get("EndpointSlice", name, ns)
         after = _listed_key(live) if live is not None else None
-        if after is not None:
-            owners[name] = after
-            self._slice_names.setdefault(after, set()).add(name)
+        if before != after:
+            if before is not None:
+                del owners[name]
+                names = self._slice_names[before]
+                names.discard(name)
+                if not names:
+                    del self._slice_names[before]
+            if after is not None:
+                owners[name] = after
+                self._slice_names.setdefault(after, set()).add(name)
         self.tracker.observe(ns, name, live, after)
         if foreign:
             slicers = self._slicers.get(ns, {})

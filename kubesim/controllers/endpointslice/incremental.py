@@ -35,6 +35,18 @@ The deterministic choices of ``docs/fidelity-endpointslice.md`` are made the sam
 * groups, updates and deletes are taken in key and name order;
 * recycling takes the last create for each eligible to-delete slice.
 
+Constant factors. The ``t × max`` term is mostly C-level work: step 1 over a slice that holds
+no identity already claimed and none twice is a few set and map passes
+(:meth:`ServiceSlicer._prune`), and an update reported in the slice's own group replaces its
+model entry with one ``dict.update``, the identities it dropped taken from the plan
+(:meth:`ServiceSlicer._replace_slice`). Planned objects are plain constructions with the
+trigger-time annotation applied as they are built (``_meta_with``, ``_slice_with``,
+``_trigger_annotator``: what ``attrs.evolve`` and ``with_trigger_time`` give), the desired
+labels are one map per Service object (so a slice written with them is recognised as current
+by identity), and a pod's contribution reuses the parts of the previous one whose inputs are
+the same objects or values (same spec: the ports; same ``podIPs``: addresses and identities;
+nothing it reads changed: the contribution itself).
+
 Rebuilds. On the first sync, and after :meth:`ServiceSlicer.resync` (which the controller
 calls when someone else changed the Service's slices), the model is rebuilt from the slices
 handed in (``O(pods + endpoints)``). Every slice that is not clean is marked touched:
@@ -64,7 +76,8 @@ by a rebuild of the model at the next sync:
 
 Contract with the caller (the EndpointSlice controller):
 
-1. Give every pod event of the Service's namespace to :meth:`ServiceSlicer.pod_changed`. Pods
+1. Give every pod event of the Service's namespace to :meth:`ServiceSlicer.pod_changed` (or a
+   deletion by name to :meth:`ServiceSlicer.pod_removed`). Pods
    that the selector does not match are ignored, and a pod that stops matching is removed.
    Call :meth:`ServiceSlicer.node_changed` after a Node in the shared ``nodes`` mapping
    changes, and :meth:`ServiceSlicer.service_changed` when the Service changes, passing the
@@ -81,7 +94,9 @@ Contract with the caller (the EndpointSlice controller):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from itertools import compress, repeat
 from typing import Any
 
 import attrs
@@ -89,6 +104,8 @@ from sortedcontainers import SortedList, SortedSet
 
 from kubesim.controllers.endpointslice import topology as topo
 from kubesim.controllers.endpointslice.reconciler import (
+    ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
+    LABEL_TOPOLOGY_ZONE,
     MAX_ENDPOINTS_PER_SLICE_DEFAULT,
     EndpointIdentity,
     PortMapKey,
@@ -97,27 +114,30 @@ from kubesim.controllers.endpointslice.reconciler import (
     SyncObservation,
     _aggregate,
     address_types_for_service,
+    desired_slice_labels,
+    endpoint_for_pod,
     endpoint_identity,
     endpoint_ports_for_pod,
     endpoints_equal_beyond_hash,
+    format_trigger_time,
     new_endpoint_slice,
     owned_by,
     placeholder_equal,
-    pod_to_endpoint,
+    pod_addresses,
     port_map_key,
     reconcile_endpoint_slices,
     should_pod_be_in_endpoints,
     slice_labels,
     validate_max_endpoints_per_slice,
-    with_trigger_time,
 )
-from kubesim.controllers.endpointutil import object_key, selector_matches
+from kubesim.controllers.endpointutil import object_key
 from kubesim.objects import (
     Endpoint,
     EndpointSlice,
     EndpointSlicePort,
     FrozenDict,
     Node,
+    ObjectMeta,
     Pod,
     Service,
 )
@@ -126,6 +146,13 @@ __all__ = ["ServiceSlicer", "SlicerStatistics"]
 
 #: A slice group: (address type, port-map key).
 Group = tuple[str, PortMapKey]
+#: What a plan remembers of a planned endpoint tuple (see ServiceSlicer._expect).
+_Expected = tuple[
+    tuple[Endpoint, ...],
+    tuple[EndpointIdentity, ...],
+    "tuple[EndpointIdentity, ...] | None",
+    "tuple[EndpointIdentity, ...] | None",
+]
 
 
 @attrs.frozen
@@ -169,8 +196,9 @@ class ServiceSlicer:
     Construct it with the Service, the shared node cache and the reconciler's options, then
     feed it the Service's pods with :meth:`reset_pods` or :meth:`pod_changed`.
 
-    Deltas: :meth:`pod_changed` ``O(ports × containers + address types)``,
-    :meth:`node_changed` ``O(pods on the node)``, :meth:`service_changed` ``O(pods)``,
+    Deltas: :meth:`pod_changed` ``O(ports × containers + address types)`` (``O(1)`` when
+    the parts it reads are those of the pod's last version), :meth:`pod_removed` ``O(address
+    types)``, :meth:`node_changed` ``O(pods on the node)``, :meth:`service_changed` ``O(pods)``,
     :meth:`reset_pods` ``O(pods)``, :meth:`resync` ``O(1)``.
 
     Planning: :meth:`sync`. It costs ``O(d log d + t × max + g + w)`` on the fast path (see
@@ -191,9 +219,10 @@ class ServiceSlicer:
 
     service: Service
     nodes: Mapping[str, Node] = attrs.field(kw_only=True)
-    max_endpoints_per_slice: int = attrs.field(
-        default=MAX_ENDPOINTS_PER_SLICE_DEFAULT, kw_only=True, validator=lambda _i, _a, v: validate_max_endpoints_per_slice(v)
-    )
+    # Validated in __attrs_post_init__, not by an attrs validator: a validated field makes
+    # attrs generate a Python ``__setattr__`` that every assignment to the planner's
+    # bookkeeping would go through.
+    max_endpoints_per_slice: int = attrs.field(default=MAX_ENDPOINTS_PER_SLICE_DEFAULT, kw_only=True)
     topology: topo.TopologyCache | None = attrs.field(default=None, kw_only=True)
     prefer_same_traffic_distribution: bool = attrs.field(default=False, kw_only=True)
 
@@ -224,10 +253,9 @@ class ServiceSlicer:
     _nonowned: dict[str, SortedSet[Any]] = attrs.field(factory=dict, init=False, repr=False)
     _count_by_type: dict[str, int] = attrs.field(factory=dict, init=False, repr=False)
     _touched: set[str] = attrs.field(factory=set, init=False, repr=False)
-    #: id(endpoint tuple) -> (that tuple, its identities), for the writes of the last plan.
-    _expected: dict[
-        int, tuple[tuple[Endpoint, ...], tuple[EndpointIdentity, ...]]
-    ] = attrs.field(factory=dict, init=False, repr=False)
+    #: id(endpoint tuple) -> (that tuple, its identities, the identities of the slice it
+    #: replaces and those it drops, when known), for the writes of the last plan.
+    _expected: dict[int, _Expected] = attrs.field(factory=dict, init=False, repr=False)
     # control
     _full: bool = attrs.field(default=False, init=False, repr=False)
     _rebuild: bool = attrs.field(default=True, init=False, repr=False)
@@ -235,33 +263,137 @@ class ServiceSlicer:
     _n_incremental: int = attrs.field(default=0, init=False, repr=False)
     _n_full: int = attrs.field(default=0, init=False, repr=False)
     _n_rebuilds: int = attrs.field(default=0, init=False, repr=False)
+    # derived from ``service`` by _derive (recomputed when the Service object is replaced)
+    _derived_for: Service | None = attrs.field(default=None, init=False, repr=False)
+    _labels: FrozenDict = attrs.field(factory=FrozenDict, init=False, repr=False)
+    _selector: tuple[tuple[str, str], ...] | None = attrs.field(default=None, init=False, repr=False)
+    _hinted: bool = attrs.field(default=False, init=False, repr=False)
+    _needs_ref: bool = attrs.field(default=False, init=False, repr=False)
+    # id(containers) -> (containers, init containers, endpoint ports, port-map key) for the
+    # current Service: pods of one template share their container tuples
+    _ports_memo: dict[int, tuple[Any, Any, tuple[EndpointSlicePort, ...], PortMapKey]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
+        validate_max_endpoints_per_slice(self.max_endpoints_per_slice)
         self._types = address_types_for_service(self.service)
 
     # ------------------------------------------------------------------ deltas
 
-    def _selected(self, pod: Pod) -> bool:
-        return pod.metadata.namespace == self.service.metadata.namespace and selector_matches(
-            self.service.spec.selector, pod.metadata.labels
+    def _derive(self) -> None:
+        # What the planner derives from the Service alone, recomputed when it is replaced
+        # (an identity check): the desired slice labels (one FrozenDict, so that slices
+        # written with them carry the very object and later label checks are O(1)), the
+        # selector's items and whether the sync must go through the reference.
+        svc = self.service
+        if self._derived_for is svc:
+            return
+        self._derived_for = svc
+        self._ports_memo.clear()
+        self._labels = desired_slice_labels(svc)
+        sel = svc.spec.selector
+        self._selector = None if sel is None else tuple(sel.items())
+        enabled = topo.hints_enabled(svc.metadata.annotations)
+        td_ok = topo.valid_traffic_distribution(
+            svc.spec.traffic_distribution, self.prefer_same_traffic_distribution
+        )
+        self._hinted = self.topology is not None and enabled
+        self._needs_ref = (
+            self._hinted or (td_ok and not enabled) or svc.metadata.deletion_timestamp is not None
         )
 
-    def _contribution(self, pod: Pod) -> _Contribution | None:
+    def _selected(self, pod: Pod) -> bool:
+        # selector_matches(service.spec.selector, pod labels), over the selector's items as
+        # derived once per Service.
+        if self._derived_for is not self.service:
+            self._derive()
+        meta = pod.metadata
+        if meta.namespace != self.service.metadata.namespace or self._selector is None:
+            return False
+        labels = meta.labels
+        for k, v in self._selector:
+            if labels.get(k) != v:
+                return False
+        return True
+
+    def _contribution(
+        self, pod: Pod, prev: Pod | None = None, old: _Contribution | None = None
+    ) -> _Contribution | None:
+        """What ``pod`` contributes, given its previous version ``prev`` and that version's
+        contribution ``old`` (both ``None``: computed from scratch, as ``_check`` does).
+
+        The parts of ``old`` are reused where the inputs they derive from are unchanged, so
+        the result equals the one computed from scratch: the ports and port-map key derive
+        from the Service (unchanged: a relevant Service change resets every contribution)
+        and ``pod.spec`` alone; the addresses and identities from ``status.podIPs``,
+        ``spec`` and the pod's namespace and name; an endpoint beyond them from the
+        readiness, the deletion mark, the uid and the Node's zone, compared here. When all
+        are the same, ``old`` itself is returned. ``O(1)`` then; else ``O(ports × container
+        ports + len(podIPs))``.
+        """
         if not should_pod_be_in_endpoints(pod, True):
             return None
         svc = self.service
-        ports = endpoint_ports_for_pod(svc, pod)
-        key = port_map_key(ports)
-        node_name = pod.spec.node_name
+        spec = pod.spec
+        reuse = old is not None and prev is not None and prev.spec is spec
+        if reuse:
+            assert old is not None
+            ports, key = old.ports, old.key
+        else:
+            ports, key = self._ports_of(pod)
+        node_name = spec.node_name
         node = self.nodes.get(node_name)
         if node is None and not svc.spec.publish_not_ready_addresses:
+            if reuse and old is not None and old.missing_node:
+                return old
             return _Contribution(key, ports, (), True, node_name)
-        eps = []
+        if (
+            reuse
+            and old is not None
+            and prev is not None
+            and old.endpoints
+            and prev.status.pod_ips is pod.status.pod_ips
+            and prev.metadata.namespace == pod.metadata.namespace
+        ):
+            zone = (node.metadata.labels.get(LABEL_TOPOLOGY_ZONE, "") if node is not None else "") or None
+            pm, m = prev.metadata, pod.metadata
+            if (
+                prev.status.ready == pod.status.ready
+                and (pm.deletion_timestamp is None) == (m.deletion_timestamp is None)
+                and pm.uid == m.uid
+                and all(ep.zone == zone for _, _, ep in old.endpoints)
+            ):
+                return old
+            eps = tuple(
+                (at, ident, endpoint_for_pod(pod, svc, node, ep.addresses))
+                for at, ident, ep in old.endpoints
+            )
+            return _Contribution(key, ports, eps, False, node_name)
+        found = []
         for at in self._types:
-            ep = pod_to_endpoint(pod, svc, node, at)
-            if ep is not None:
-                eps.append((at, endpoint_identity(ep), ep))
-        return _Contribution(key, ports, tuple(eps), False, node_name)
+            addresses = pod_addresses(pod, at)
+            if addresses:
+                ep = endpoint_for_pod(pod, svc, node, addresses)
+                found.append((at, endpoint_identity(ep), ep))
+        return _Contribution(key, ports, tuple(found), False, node_name)
+
+    def _ports_of(self, pod: Pod) -> tuple[tuple[EndpointSlicePort, ...], PortMapKey]:
+        # endpoint_ports_for_pod(service, pod) and its port-map key, remembered by the
+        # identity of the pod's container tuples, the only part of the pod they read.
+        if self._derived_for is not self.service:
+            self._derive()
+        spec = pod.spec
+        containers, inits = spec.containers, spec.init_containers
+        memo = self._ports_memo.get(id(containers))
+        if memo is not None and memo[0] is containers and memo[1] is inits:
+            return memo[2], memo[3]
+        ports = endpoint_ports_for_pod(self.service, pod)
+        key = port_map_key(ports)
+        if len(self._ports_memo) >= 64:
+            self._ports_memo.clear()
+        self._ports_memo[id(containers)] = (containers, inits, ports, key)
+        return ports, key
 
     def _mark(self, group: Group, ident: EndpointIdentity) -> None:
         d = self._dirty.get(group)
@@ -302,15 +434,19 @@ class ServiceSlicer:
         if not on_node:
             del self._by_node[c.node_name]
 
-    def _set_pod(self, name: str, pod: Pod | None) -> None:
+    def _set_pod(self, name: str, pod: Pod | None, fresh: bool = False) -> None:
+        # ``fresh``: derive the contribution from scratch (a Node changed under the pod).
         old = self._contrib.get(name)
         if pod is None or not self._selected(pod):
             self._pods.pop(name, None)
             new = None
         else:
+            prev = self._pods.get(name)
+            if prev is pod and not fresh:
+                return  # the very object already ingested: its contribution is ``old``
             self._pods[name] = pod
-            new = self._contribution(pod)
-        if old == new:
+            new = self._contribution(pod) if fresh else self._contribution(pod, prev, old)
+        if new is old or old == new:
             return
         if old is not None:
             del self._contrib[name]
@@ -332,6 +468,11 @@ class ServiceSlicer:
         elif old is not None:
             self._set_pod(old.metadata.name, None)
 
+    def pod_removed(self, name: str) -> None:
+        """The pod ``name`` of the Service's namespace is gone: ``pod_changed(old, None)``
+        for a pod ``old`` of that name, without one. ``O(address types)``."""
+        self._set_pod(name, None)
+
     def reset_pods(self, pods: Iterable[Pod]) -> None:
         """Replace the pod set with ``pods`` (those not selected are ignored). ``O(pods)``."""
         self._pods.clear()
@@ -350,7 +491,7 @@ class ServiceSlicer:
         """The Node ``node_name`` was added, changed or removed in the shared ``nodes``
         mapping: re-derive the endpoints of the pods on it. ``O(pods on the node)``."""
         for name in sorted(self._by_node.get(node_name, ())):
-            self._set_pod(name, self._pods[name])
+            self._set_pod(name, self._pods[name], fresh=True)
 
     def service_changed(self, service: Service, pods: Iterable[Pod] | None = None) -> None:
         """The Service changed. When anything the reconciler reads changed, all endpoints are
@@ -394,11 +535,7 @@ class ServiceSlicer:
             return
         g = (at, port_map_key(s.ports))
         self._slice_group[name] = g
-        known = self._expected.get(id(s.endpoints))
-        if known is not None and known[0] is s.endpoints:
-            idents = known[1]
-        else:
-            idents = tuple(endpoint_identity(ep) for ep in s.endpoints)
+        idents = self._idents_of(s)
         self._idents[name] = idents
         sl = self._groups.get(g)
         if sl is None:
@@ -409,8 +546,7 @@ class ServiceSlicer:
             for ident in idents:
                 idx.setdefault(ident, name)
         else:
-            for ident in idents:
-                idx[ident] = name
+            idx.update(zip(idents, repeat(name)))
 
     def _forget_slice(self, name: str) -> None:
         s = self._objs.pop(name, None)
@@ -486,27 +622,72 @@ class ServiceSlicer:
     def slice_written(self, verb: str, slice_: EndpointSlice) -> None:
         """Report one successful write of the last plan: ``verb`` is ``"create"``,
         ``"update"`` or ``"delete"``; ``slice_`` is the object the API returned (create,
-        update) or the slice deleted. ``O(endpoints of the slice)``."""
+        update) or the slice deleted. ``O(endpoints of the slice)``: in C for an update
+        that keeps the slice's group (see :meth:`_replace_slice`), plus ``O(identities it
+        dropped)`` in Python."""
         if self._pending > 0:
             self._pending -= 1
         if self._rebuild:
             return
         name = slice_.metadata.name
+        if verb == "update" and self._replace_slice(name, slice_):
+            return
         self._forget_slice(name)
         if verb != "delete":
             self._add_slice(slice_, first_wins=False)
 
-    # ------------------------------------------------------------------ sync
+    def _idents_of(self, s: EndpointSlice) -> tuple[EndpointIdentity, ...]:
+        known = self._expected.get(id(s.endpoints))
+        if known is not None and known[0] is s.endpoints:
+            return known[1]
+        return tuple(endpoint_identity(ep) for ep in s.endpoints)
 
-    def _needs_reference(self) -> bool:
-        svc = self.service
-        enabled = topo.hints_enabled(svc.metadata.annotations)
-        if self.topology is not None and enabled:
-            return True
-        td_ok = topo.valid_traffic_distribution(
-            svc.spec.traffic_distribution, self.prefer_same_traffic_distribution
-        )
-        return (td_ok and not enabled) or svc.metadata.deletion_timestamp is not None
+    def _dropped(
+        self, s: EndpointSlice, before: tuple[EndpointIdentity, ...], idents: tuple[EndpointIdentity, ...]
+    ) -> Iterable[EndpointIdentity]:
+        # The identities ``before`` holds and ``idents`` (of ``s``) does not: as planned when
+        # ``s`` carries a planned tuple made from the slice whose identities were ``before``
+        # (see _pack), else by a set difference.
+        known = self._expected.get(id(s.endpoints))
+        if known is not None and known[0] is s.endpoints and known[2] is before and known[3] is not None:
+            return known[3]
+        return set(before).difference(idents) if before != idents else ()
+
+    def _replace_slice(self, name: str, s: EndpointSlice) -> bool:
+        """``_forget_slice(name)`` then ``_add_slice(s, first_wins=False)`` for an owned,
+        modelled slice that ``s`` replaces in the same group (address type, port-map key);
+        ``False`` (nothing done) otherwise. The net effect of the pair on the model: the
+        object and its identities replaced, its ``(len, name)`` entry moved if the length
+        changed, the identities it no longer holds dropped from the index where they point
+        at it, and every identity it holds pointed at it — a ``dict.update`` in C instead of
+        two walks in Python."""
+        old = self._objs.get(name)
+        if old is None:
+            return False
+        g = self._slice_group[name]
+        if (
+            g is None
+            or s.address_type != old.address_type
+            or (s.ports is not old.ports and port_map_key(s.ports) != g[1])
+            or not owned_by(s, self.service)
+        ):
+            return False
+        before = self._idents[name]
+        idents = self._idents_of(s)
+        self._objs[name] = s
+        self._idents[name] = idents
+        if len(before) != len(idents):
+            sl = self._groups[g]
+            sl.remove((len(before), name))
+            sl.add((len(idents), name))
+        idx = self._index.setdefault(g, {})
+        for ident in self._dropped(s, before, idents):
+            if idx.get(ident) == name:
+                del idx[ident]
+        idx.update(zip(idents, repeat(name)))
+        return True
+
+    # ------------------------------------------------------------------ sync
 
     def sync(
         self,
@@ -531,7 +712,8 @@ class ServiceSlicer:
         if self._pending:
             self._rebuild = True  # some write of the last plan was not reported
         plan: SlicePlan | None = None
-        if not self._full and not self._needs_reference():
+        self._derive()
+        if not self._full and not self._needs_ref:
             ok = True
             if self._rebuild or len(slices) != len(self._objs):
                 ok = self._rebuild_model(slices)
@@ -565,12 +747,19 @@ class ServiceSlicer:
         return plan
 
     def _expect(
-        self, endpoints: list[Endpoint], idents: list[EndpointIdentity]
+        self,
+        endpoints: list[Endpoint],
+        idents: list[EndpointIdentity],
+        before: tuple[EndpointIdentity, ...] | None = None,
+        dropped: tuple[EndpointIdentity, ...] | None = None,
     ) -> tuple[Endpoint, ...]:
         # Remember the identities of a planned endpoint list, so that slice_written does not
-        # recompute them when the written object carries this very tuple.
+        # recompute them when the written object carries this very tuple; for an update,
+        # also the identities of the slice it was planned from (``before``) and, when the
+        # plan knows them, the ones it drops (``dropped``: exactly ``set(before) -
+        # set(idents)``).
         eps = tuple(endpoints)
-        self._expected[id(eps)] = (eps, tuple(idents))
+        self._expected[id(eps)] = (eps, tuple(idents), before, dropped)
         return eps
 
     def _get(self, slices: Mapping[str, EndpointSlice], name: str) -> EndpointSlice:
@@ -585,6 +774,7 @@ class ServiceSlicer:
     ) -> SlicePlan:
         svc = self.service
         self._expected.clear()
+        annotate = _trigger_annotator(trigger_time)
         creates: list[EndpointSlice] = []
         updates: list[EndpointSlice] = []
         deletes: list[EndpointSlice] = []
@@ -601,7 +791,7 @@ class ServiceSlicer:
         desired_keys = sorted(self._key_pods)
         for at in self._types:
             c, u, d, obs, sup = self._incremental_type(
-                at, slices, desired_keys, touched_by_group, trigger_time
+                at, slices, desired_keys, touched_by_group, annotate
             )
             creates += c
             updates += u
@@ -629,13 +819,13 @@ class ServiceSlicer:
             f"skipping Pod {name} for Service {object_key(svc)}: "
             f"Node {self._pods[name].spec.node_name} Not Found"
             for name in self._missing
-        ]
+        ] if self._missing else None
         return SlicePlan(
             creates=tuple(creates),
             updates=tuple(updates),
             deletes=tuple(deletes),
             operations=tuple(operations),
-            error=_aggregate(errors),
+            error=_aggregate(errors) if errors else None,
             events=tuple(events),
             observations=tuple(observations),
             suppressed_creates=suppressed,
@@ -647,12 +837,14 @@ class ServiceSlicer:
         slices: Mapping[str, EndpointSlice],
         desired_keys: list[PortMapKey],
         touched_by_group: Mapping[Group, list[str]],
-        trigger_time: float | None,
+        annotate: Callable[[FrozenDict], FrozenDict],
     ) -> tuple[
         list[EndpointSlice], list[EndpointSlice], list[EndpointSlice], SyncObservation, int
     ]:
         # reconcileByAddressType (reference: slicing._reconcile_address_type), touching only
-        # the groups with dirty identities or touched slices.
+        # the groups with dirty identities or touched slices. Creates and updates are built
+        # with the trigger-time annotation (``annotate``) already applied, which is what
+        # the reference's with_trigger_time at the end gives: it changes only annotations.
         svc = self.service
         to_delete = [self._get(slices, n) for n in self._nonowned.get(at, ())]
         creates: list[EndpointSlice] = []
@@ -668,7 +860,7 @@ class ServiceSlicer:
             touched = touched_by_group.get(g)
             if dirty or touched:
                 c, u, d, added, removed = self._pack(
-                    g, slices, dirty or set(), touched or [], self._group_ports[key]
+                    g, slices, dirty or set(), touched or [], self._group_ports[key], annotate
                 )
                 total_added += added
                 total_removed += removed
@@ -686,14 +878,19 @@ class ServiceSlicer:
             if len(to_delete) == 1 and placeholder_equal(to_delete[0], placeholder):
                 to_delete = []
             else:
-                creates.append(placeholder)
+                pm = placeholder.metadata
+                creates.append(
+                    _slice_with(placeholder, _meta_with(pm, pm.name, self._labels, annotate(pm.annotations)), ())
+                )
             port_cache[port_map_key(())] = (0, 1)
 
-        # Hints stage, the branch without hints (the others go through the reference); the
-        # model holds no slice with hints, so no unchanged slice moves to the updates.
-        # The topology cache is told after every address type is planned (see _incremental).
-        enabled = topo.hints_enabled(svc.metadata.annotations)
-        creates, updates, _ = topo.remove_hints_from_slices(creates, updates, ())
+        # Hints stage, the branch without hints (the others go through the reference). It
+        # would clear hints on every create and update and move unchanged slices with hints
+        # to the updates; none of them has any: the model holds no slice with a hint (a
+        # rebuild meeting one falls back to the reference), and planned endpoints come from
+        # the model's slices or from pod_to_endpoint. So it would return its inputs, and
+        # is not called. The topology cache is told after every address type is planned
+        # (see _incremental).
 
         # finalize: recycle creates into updates of slices about to be deleted.
         i = 0
@@ -701,10 +898,9 @@ class ServiceSlicer:
             victim = to_delete[i]
             if victim.address_type == at and owned_by(victim, svc):
                 last = creates.pop()
+                lm = last.metadata
                 updates.append(
-                    attrs.evolve(
-                        last, metadata=attrs.evolve(last.metadata, name=victim.metadata.name)
-                    )
+                    _slice_with(last, _meta_with(lm, victim.metadata.name, lm.labels, lm.annotations), last.endpoints)
                 )
                 del to_delete[i]
             else:
@@ -715,18 +911,82 @@ class ServiceSlicer:
             endpoints_added=total_added,
             endpoints_removed=total_removed,
             slices_changed=len(creates) + len(updates) + len(to_delete),
-            topology_label="Auto" if self.topology is not None and enabled else "Disabled",
+            topology_label="Auto" if self._hinted else "Disabled",
             traffic_distribution_label="",
             traffic_distribution=None,
             port_cache=tuple((k, e, s) for k, (e, s) in sorted(port_cache.items())),
         )
-        return (
-            [with_trigger_time(s, trigger_time) for s in creates],
-            [with_trigger_time(s, trigger_time) for s in updates],
-            to_delete,
-            observation,
-            suppressed,
-        )
+        return creates, updates, to_delete, observation, suppressed
+
+    @staticmethod
+    def _prune(
+        idents: tuple[EndpointIdentity, ...],
+        endpoints: tuple[Endpoint, ...],
+        desired: Mapping[EndpointIdentity, Endpoint],
+        dirty: set[EndpointIdentity],
+        claimed: set[EndpointIdentity],
+        check_all: bool,
+    ) -> tuple[list[Endpoint], list[EndpointIdentity], tuple[EndpointIdentity, ...] | None, bool]:
+        """Step 1 of ``reconcileByPortMapping`` for one slice (identities ``idents`` of its
+        ``endpoints``): the endpoints it keeps — every entry whose identity is desired and
+        not kept by an earlier slice, as its desired version — their identities, the
+        identities it drops (on the fast path below, where they are the ones not desired;
+        else ``None``), and whether a kept entry differs from its desired version beyond
+        the identity (checked for every entry if ``check_all``, else only for the ``dirty``
+        ones: the others equal their desired version, which has not changed since the last
+        sync). Adds the kept identities to ``claimed`` (it may also add identities that are
+        not desired, which no later test distinguishes: a claimed identity is skipped, and
+        so is one that is not desired).
+
+        When no identity of the slice is claimed yet and none repeats in it (the usual
+        case), the entry-by-entry walk reduces to C-level passes over the identities
+        (claim, look up, filter) and a Python check of the dirty entries only:
+        ``O(len(idents))`` in C plus ``O(dirty entries)``. Else the reference's walk,
+        ``O(len(idents))`` in Python.
+        """
+        kept: list[Endpoint]
+        kept_ids: list[EndpointIdentity]
+        if not check_all and (not claimed or claimed.isdisjoint(idents)):
+            before = len(claimed)
+            claimed.update(idents)
+            if len(claimed) - before == len(idents):
+                got: list[Any] = list(map(desired.get, idents))
+                dropped: tuple[EndpointIdentity, ...] = ()
+                if any(map(operator.is_, got, repeat(None))):
+                    present = list(map(operator.is_not, got, repeat(None)))
+                    kept = list(compress(got, present))
+                    kept_ids = list(compress(idents, present))
+                    dropped = tuple(compress(idents, map(operator.not_, present)))
+                else:
+                    kept, kept_ids = got, list(idents)
+                # the dirty entries of the slice: claimed is the slice's identities when it
+                # was empty before, so few dirty identities are looked up there
+                here = (
+                    [i for i in dirty if i in claimed]
+                    if not before and len(dirty) < len(idents)
+                    else dirty.intersection(idents)
+                )
+                for ident in here:
+                    want = desired.get(ident)
+                    if want is not None and not endpoints_equal_beyond_hash(
+                        want, endpoints[idents.index(ident)]
+                    ):
+                        return kept, kept_ids, dropped, True
+                return kept, kept_ids, dropped, False
+            claimed.difference_update(idents)  # an identity repeats: undo, walk entry by entry
+        kept = []
+        kept_ids = []
+        changed = False
+        for ident, ep in zip(idents, endpoints, strict=True):
+            want = desired.get(ident)
+            if want is None or ident in claimed:
+                continue
+            kept.append(want)
+            kept_ids.append(ident)
+            claimed.add(ident)
+            if (check_all or ident in dirty) and not endpoints_equal_beyond_hash(want, ep):
+                changed = True
+        return kept, kept_ids, None, changed
 
     def _pack(
         self,
@@ -735,6 +995,7 @@ class ServiceSlicer:
         dirty: set[EndpointIdentity],
         touched: list[str],
         ports: tuple[EndpointSlicePort, ...],
+        annotate: Callable[[FrozenDict], FrozenDict],
     ) -> tuple[list[EndpointSlice], list[EndpointSlice], list[EndpointSlice], int, int]:
         # reconcileByPortMapping restricted to the slices that can change (reference:
         # slicing._pack_group). Every other slice of the group is clean, hence unchanged.
@@ -742,6 +1003,7 @@ class ServiceSlicer:
         max_per_slice = self.max_endpoints_per_slice
         desired = self._desired.get(g, {})
         idx = self._index.get(g, {})
+        want_labels = self._labels  # == desired_slice_labels(svc)
         full_check = set(touched)
         candidates = set(touched)
         for ident in dirty:
@@ -751,36 +1013,29 @@ class ServiceSlicer:
 
         # Step 1: prune and refresh the slices that hold changed endpoints.
         claimed: set[EndpointIdentity] = set()
-        # name -> (base, endpoints, labels, their identities)
+        # name -> (base, endpoints, labels, their identities, the base's identities dropped
+        # when known: see _expect)
         drafts: dict[
-            str, tuple[EndpointSlice, list[Endpoint], FrozenDict, list[EndpointIdentity]]
+            str,
+            tuple[EndpointSlice, list[Endpoint], FrozenDict, list[EndpointIdentity], tuple[EndpointIdentity, ...] | None],
         ] = {}
         delete_names: list[str] = []
         removed = 0
         for name in sorted(candidates):
             s = self._get(slices, name)
-            check_all = name in full_check
-            kept: list[Endpoint] = []
-            kept_ids: list[EndpointIdentity] = []
-            changed = False
-            for ident, ep in zip(self._idents[name], s.endpoints, strict=True):
-                got = desired.get(ident)
-                if got is None or ident in claimed:
-                    continue
-                kept.append(got)
-                kept_ids.append(ident)
-                claimed.add(ident)
-                if (check_all or ident in dirty) and not endpoints_equal_beyond_hash(got, ep):
-                    changed = True
-            labels, labels_changed = slice_labels(s, svc)
+            kept, kept_ids, dropped, changed = self._prune(
+                self._idents[name], s.endpoints, desired, dirty, claimed, name in full_check
+            )
             if changed or len(kept) != len(s.endpoints):
                 removed += max(0, len(s.endpoints) - len(kept))
                 if not kept:
                     delete_names.append(name)
                 else:
-                    drafts[name] = (s, kept, labels, kept_ids)
-            elif labels_changed:
-                drafts[name] = (s, list(s.endpoints), labels, list(self._idents[name]))
+                    # appended identities (desired) are never among the dropped (not desired)
+                    drafts[name] = (s, kept, want_labels, kept_ids, dropped)
+            # labels carrying the desired map itself are current (O(1)); else compare
+            elif s.metadata.labels is not want_labels and slice_labels(s, svc)[1]:
+                drafts[name] = (s, list(s.endpoints), want_labels, list(self._idents[name]), ())
 
         # Endpoints in no slice: the dirty desired identities not kept above.
         new_idents = sorted(i for i in dirty if i in desired and i not in claimed)
@@ -813,26 +1068,25 @@ class ServiceSlicer:
             else:
                 base = self._get(slices, target)
                 eps, ids = list(base.endpoints), list(self._idents[target])
-                drafts[target] = (base, eps, base.metadata.labels, ids)
+                drafts[target] = (base, eps, base.metadata.labels, ids, ())
             while pos < len(remaining) and len(eps) < max_per_slice:
                 eps.append(remaining[pos])
                 ids.append(new_idents[pos])
                 pos += 1
 
-        template = new_endpoint_slice(svc, ports, g[0])
         creates = []
-        for e, ids in new_slices:
-            creates.append(attrs.evolve(template, endpoints=self._expect(e, ids)))
+        if new_slices:
+            template = new_endpoint_slice(svc, ports, g[0])
+            tm = template.metadata
+            meta = _meta_with(tm, tm.name, want_labels, annotate(tm.annotations))
+            for e, ids in new_slices:
+                creates.append(_slice_with(template, meta, self._expect(e, ids)))
         updates = []
         for name in sorted(drafts):
-            base, kept_eps, labels, ids = drafts[name]
-            updates.append(
-                attrs.evolve(
-                    base,
-                    endpoints=self._expect(kept_eps, ids),
-                    metadata=attrs.evolve(base.metadata, labels=labels),
-                )
-            )
+            base, kept_eps, labels, ids, dropped = drafts[name]
+            bm = base.metadata
+            planned = self._expect(kept_eps, ids, self._idents[name], dropped)
+            updates.append(_slice_with(base, _meta_with(bm, bm.name, labels, annotate(bm.annotations)), planned))
         deletes = [self._get(slices, n) for n in sorted(delete_names)]
         return creates, updates, deletes, added, removed
 
@@ -858,6 +1112,8 @@ class ServiceSlicer:
         for name, c in self._contrib.items():
             assert name in self._pods, name
             assert c == self._contribution(self._pods[name]), name
+            assert c.ports == endpoint_ports_for_pod(self.service, self._pods[name]), name
+            assert c.key == port_map_key(c.ports), name
             key_pods[c.key] = key_pods.get(c.key, 0) + 1
             for at, ident, ep in c.endpoints:
                 desired.setdefault((at, c.key), {})[ident] = ep
@@ -913,3 +1169,78 @@ def _closest(group: SortedList[Any] | None, cap: int, excluded: Iterable[str]) -
                 return str(name)
         j = lo
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# plain constructions of the planned objects
+
+#: The fields :func:`_meta_with` and :func:`_slice_with` copy; checked at import so that a field
+#: added to either class cannot be dropped silently.
+_META_FIELDS = (
+    "name", "generate_name", "namespace", "self_link", "uid", "resource_version", "generation",
+    "creation_timestamp", "deletion_timestamp", "deletion_grace_period_seconds", "labels",
+    "annotations", "owner_references", "finalizers", "managed_fields",
+)
+_SLICE_FIELDS = ("metadata", "address_type", "endpoints", "ports")
+assert tuple(f.name for f in attrs.fields(ObjectMeta)) == _META_FIELDS, "ObjectMeta changed"
+assert tuple(f.name for f in attrs.fields(EndpointSlice)) == _SLICE_FIELDS, "EndpointSlice changed"
+
+
+def _meta_with(m: ObjectMeta, name: str, labels: FrozenDict, annotations: FrozenDict) -> ObjectMeta:
+    """``attrs.evolve(m, name=name, labels=labels, annotations=annotations)`` as one plain
+    construction: the same object, without evolve's walk over the fields (ObjectMeta has no
+    validators; its converters return FrozenDicts and tuples as they are). ``O(1)``."""
+    return ObjectMeta(
+        name=name,
+        generate_name=m.generate_name,
+        namespace=m.namespace,
+        self_link=m.self_link,
+        uid=m.uid,
+        resource_version=m.resource_version,
+        generation=m.generation,
+        creation_timestamp=m.creation_timestamp,
+        deletion_timestamp=m.deletion_timestamp,
+        deletion_grace_period_seconds=m.deletion_grace_period_seconds,
+        labels=labels,
+        annotations=annotations,
+        owner_references=m.owner_references,
+        finalizers=m.finalizers,
+        managed_fields=m.managed_fields,
+    )
+
+
+def _slice_with(base: EndpointSlice, metadata: ObjectMeta, endpoints: tuple[Endpoint, ...]) -> EndpointSlice:
+    """``attrs.evolve(base, metadata=metadata, endpoints=endpoints)`` as a plain
+    construction (the endpoints tuple is kept as is, which :meth:`ServiceSlicer._expect`
+    relies on). ``O(1)``."""
+    return EndpointSlice(metadata=metadata, address_type=base.address_type, endpoints=endpoints, ports=base.ports)
+
+
+#: format_trigger_time by value (a pure function; many syncs share a trigger time). Equal
+#: int and float times format alike, so sharing their entry is exact.
+_TRIGGER_TEXT: dict[float, str] = {}
+
+
+def _trigger_annotator(trigger_time: float | None) -> Callable[[FrozenDict], FrozenDict]:
+    """The annotations map :func:`~kubesim.controllers.endpointslice.reconciler.with_trigger_time`
+    gives a slice with annotations ``ann``, as a function of ``ann``, with the time
+    formatted once per sync at most (see :data:`_TRIGGER_TEXT`). A map that already carries
+    the value is returned as it is (``set`` would copy it with the key in place: the same
+    map). ``O(annotations)``."""
+    if trigger_time is None:
+        def clear(ann: FrozenDict) -> FrozenDict:
+            return ann.without(ANNOTATION_LAST_CHANGE_TRIGGER_TIME)  # ``ann`` itself if absent
+
+        return clear
+    value = _TRIGGER_TEXT.get(trigger_time)
+    if value is None:
+        if len(_TRIGGER_TEXT) >= 1024:
+            _TRIGGER_TEXT.clear()
+        value = _TRIGGER_TEXT[trigger_time] = format_trigger_time(trigger_time)
+
+    def stamp(ann: FrozenDict) -> FrozenDict:
+        if ann.get(ANNOTATION_LAST_CHANGE_TRIGGER_TIME) == value:
+            return ann
+        return ann.set(ANNOTATION_LAST_CHANGE_TRIGGER_TIME, value)
+
+    return stamp

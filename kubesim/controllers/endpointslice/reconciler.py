@@ -79,6 +79,8 @@ __all__ = [
     "should_pod_be_in_endpoints",
     "should_set_hostname",
     "pod_to_endpoint",
+    "pod_addresses",
+    "endpoint_for_pod",
     "endpoint_ports_for_pod",
     "find_port",
     "port_map_key",
@@ -175,6 +177,16 @@ def pod_to_endpoint(
     (IPv4-mapped IPv6 counts as IPv4); strings that are not IPs are skipped (the API server
     never admits them). ``O(len(podIPs))``.
     """
+    addresses = pod_addresses(pod, address_type)
+    if not addresses:
+        return None
+    return endpoint_for_pod(pod, service, node, addresses)
+
+
+def pod_addresses(pod: Pod, address_type: str) -> tuple[str, ...]:
+    """The canonical addresses of ``address_type`` among the pod's ``status.podIPs``, in
+    order (the first half of :func:`pod_to_endpoint`; it reads ``status.podIPs`` only).
+    ``O(len(podIPs))``."""
     addresses = []
     for pip in pod.status.pod_ips:
         addr = parse_ip(pip.ip)
@@ -183,27 +195,47 @@ def pod_to_endpoint(
         fam = IPv6 if addr.version == 6 else IPv4
         if fam == address_type:
             addresses.append(str(addr))
-    if not addresses:
-        return None
+    return tuple(addresses)
+
+
+# EndpointConditions by (ready, serving, terminating) when all three are bools: frozen values,
+# so one shared object per combination is the same value as a fresh one.
+_CONDITIONS = {
+    (r, s, t): EndpointConditions(ready=r, serving=s, terminating=t)
+    for r in (False, True)
+    for s in (False, True)
+    for t in (False, True)
+}
+
+
+def endpoint_for_pod(
+    pod: Pod, service: Service, node: Node | None, addresses: tuple[str, ...]
+) -> Endpoint:
+    """The :class:`~kubesim.objects.Endpoint` :func:`pod_to_endpoint` builds for ``pod`` with
+    ``addresses`` (non-empty, from :func:`pod_addresses`). ``O(1)``."""
     serving = pod.status.ready
     terminating = pod.metadata.deletion_timestamp is not None
     ready = service.spec.publish_not_ready_addresses or (serving and not terminating)
+    conditions = (
+        _CONDITIONS[(ready, serving, terminating)]
+        if type(ready) is bool and type(serving) is bool
+        else EndpointConditions(ready=ready, serving=serving, terminating=terminating)
+    )
     zone = node.metadata.labels.get(LABEL_TOPOLOGY_ZONE, "") if node is not None else ""
+    meta = pod.metadata
     return Endpoint(
-        addresses=tuple(addresses),
-        conditions=EndpointConditions(ready=ready, serving=serving, terminating=terminating),
+        addresses=addresses,
+        conditions=conditions,
         hostname=pod.spec.hostname if should_set_hostname(pod, service) else None,
         target_ref=ObjectReference(
             kind="Pod",
-            namespace=pod.metadata.namespace,
-            name=pod.metadata.name,
-            uid=pod.metadata.uid,
+            namespace=meta.namespace,
+            name=meta.name,
+            uid=meta.uid,
         ),
         node_name=pod.spec.node_name or None,
         zone=zone or None,
     )
-
-
 
 
 def _port_sort_key(p: EndpointSlicePort) -> tuple[tuple[object, ...], ...]:
@@ -478,9 +510,13 @@ class SliceMetrics:
     def update_service_port_cache(
         self, key: str, entry: Mapping[PortMapKey, tuple[int, int]]
     ) -> None:
-        """``UpdateServicePortCache``: replace the Service's entry and adjust the gauges."""
+        """``UpdateServicePortCache``: replace the Service's entry and adjust the gauges.
+        ``O(groups)``; an unchanged entry (most syncs) leaves the gauges as they are and is
+        kept as it is."""
         pa = pd = pe = 0
         if key in self.cache:
+            if self.cache[key] == entry:
+                return
             pa, pd, pe = self._totals(self.cache[key])
         ca, cd, ce = self._totals(entry)
         self.endpoints_desired += ce - pe
