@@ -206,7 +206,25 @@ def format_trigger_time(t: int | float) -> str:
     '2018-01-01T00:00:00Z'
     >>> format_trigger_time(1514764800.25)
     '2018-01-01T00:00:00.25Z'
+
+    Memoised by value (every Endpoints and EndpointSlice write renders one, and both
+    controllers render the same times for one batch of pod changes): an int and the float
+    equal to it render alike, so keying on the number is exact.
     """
+    text = _TRIGGER_TEXT.get(t)
+    if text is None:
+        if len(_TRIGGER_TEXT) >= _TRIGGER_TEXT_LIMIT:
+            _TRIGGER_TEXT.clear()
+        text = _TRIGGER_TEXT[t] = _render_trigger_time(t)
+    return text
+
+
+#: format_trigger_time's memo (number -> text), cleared when full.
+_TRIGGER_TEXT: dict[int | float, str] = {}
+_TRIGGER_TEXT_LIMIT = 4096
+
+
+def _render_trigger_time(t: int | float) -> str:
     if isinstance(t, int):
         secs, ns = t, 0
     else:

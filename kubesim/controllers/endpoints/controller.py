@@ -381,11 +381,11 @@ class EndpointsController:
             for name in sorted(st.dirty):
                 live = pods.get(name)
                 if live is not None and eu.selector_matches(selector, live.metadata.labels):
-                    engine.pod_changed(live, live)
+                    engine.put(live)  # selected: the namespace's pod, the selector matched
                     members.add(name)
                     triggers.set(name, pod_trigger_time(live))
                 else:
-                    engine.pod_changed(eu.pod_tombstone(ns, name), None)
+                    engine.discard(name)
                     members.discard(name)
                     triggers.set(name, None)
             st.dirty.clear()

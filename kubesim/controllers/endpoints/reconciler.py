@@ -31,6 +31,7 @@ Deterministic choices where upstream is arbitrary (see ``docs/fidelity-endpoints
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 
@@ -272,6 +273,16 @@ def _address_family(service: Service, pod: Pod) -> str:
     return _IPV6 if netutil.is_ipv6(pod.status.pod_ip) else _IPV4
 
 
+@functools.lru_cache(maxsize=65536)
+def _ip_view(text: str) -> tuple[bool, str]:
+    """``(netutil.is_ipv6(text), netutil.canonical_ip(text) or text)``: a pod IP's family and
+    the form an address publishes, memoised per string (every address of a rollout is built
+    from a pod IP once per pod write that changes its contribution; both are pure functions
+    of the text). ``O(1)`` amortised."""
+    canonical = netutil.canonical_ip(text)
+    return netutil.is_ipv6(text), text if canonical is None else canonical
+
+
 def pod_to_endpoint_address(pod: Pod, service: Service) -> EndpointAddress | None:
     """The pod's address for ``service`` (``podToEndpointAddressForService``), or ``None`` when
     the pod has no IP of the Service's family (upstream logs and skips the pod).
@@ -290,14 +301,12 @@ def pod_to_endpoint_address(pod: Pod, service: Service) -> EndpointAddress | Non
     want_v6 = _address_family(service, pod) == _IPV6
     ip = ""
     for pod_ip in pod.status.pod_ips:
-        if netutil.is_ipv6(pod_ip.ip) == want_v6:
-            ip = pod_ip.ip
+        is_v6, canonical = _ip_view(pod_ip.ip)
+        if is_v6 == want_v6:
+            ip = canonical
             break
     if not ip:
         return None
-    canonical = netutil.canonical_ip(ip)
-    if canonical is not None:
-        ip = canonical
     meta = pod.metadata
     return EndpointAddress(
         ip=ip,
@@ -436,7 +445,7 @@ def desired_endpoints_meta(
         meta = existing.metadata
     else:
         meta = ObjectMeta(name=service.metadata.name, namespace=service.metadata.namespace)
-    annotations = dict(meta.annotations)
+    annotations = meta.annotations.to_dict()
     if trigger_time:
         annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] = format_trigger_time(trigger_time)
     else:
@@ -446,7 +455,33 @@ def desired_endpoints_meta(
             annotations[ANNOTATION_OVER_CAPACITY] = OVER_CAPACITY_TRUNCATED
         else:
             annotations.pop(ANNOTATION_OVER_CAPACITY, None)
-    return attrs.evolve(meta, labels=labels, annotations=FrozenDict(annotations))
+    # attrs.evolve(meta, labels=labels, annotations=...), field by field (evolve introspects
+    # the class on every call; this runs on every write).
+    return ObjectMeta(
+        name=meta.name,
+        generate_name=meta.generate_name,
+        namespace=meta.namespace,
+        self_link=meta.self_link,
+        uid=meta.uid,
+        resource_version=meta.resource_version,
+        generation=meta.generation,
+        creation_timestamp=meta.creation_timestamp,
+        deletion_timestamp=meta.deletion_timestamp,
+        deletion_grace_period_seconds=meta.deletion_grace_period_seconds,
+        labels=labels,
+        annotations=FrozenDict(annotations),
+        owner_references=meta.owner_references,
+        finalizers=meta.finalizers,
+        managed_fields=meta.managed_fields,
+    )
+
+
+# desired_endpoints_meta names every ObjectMeta field; a new field must be added there.
+assert [f.name for f in attrs.fields(ObjectMeta)] == [
+    "name", "generate_name", "namespace", "self_link", "uid", "resource_version", "generation",
+    "creation_timestamp", "deletion_timestamp", "deletion_grace_period_seconds", "labels",
+    "annotations", "owner_references", "finalizers", "managed_fields",
+], "ObjectMeta changed: update kubesim.controllers.endpoints.reconciler.desired_endpoints_meta"
 
 
 def _strip_rv(subsets: Sequence[EndpointSubset]) -> list[EndpointSubset]:
