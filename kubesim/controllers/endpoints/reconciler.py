@@ -31,7 +31,6 @@ Deterministic choices where upstream is arbitrary (see ``docs/fidelity-endpoints
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Sequence
 
@@ -273,16 +272,6 @@ def _address_family(service: Service, pod: Pod) -> str:
     return _IPV6 if netutil.is_ipv6(pod.status.pod_ip) else _IPV4
 
 
-@functools.lru_cache(maxsize=65536)
-def _ip_view(text: str) -> tuple[bool, str]:
-    """``(netutil.is_ipv6(text), netutil.canonical_ip(text) or text)``: a pod IP's family and
-    the form an address publishes, memoised per string (every address of a rollout is built
-    from a pod IP once per pod write that changes its contribution; both are pure functions
-    of the text). ``O(1)`` amortised."""
-    canonical = netutil.canonical_ip(text)
-    return netutil.is_ipv6(text), text if canonical is None else canonical
-
-
 def pod_to_endpoint_address(pod: Pod, service: Service) -> EndpointAddress | None:
     """The pod's address for ``service`` (``podToEndpointAddressForService``), or ``None`` when
     the pod has no IP of the Service's family (upstream logs and skips the pod).
@@ -301,12 +290,14 @@ def pod_to_endpoint_address(pod: Pod, service: Service) -> EndpointAddress | Non
     want_v6 = _address_family(service, pod) == _IPV6
     ip = ""
     for pod_ip in pod.status.pod_ips:
-        is_v6, canonical = _ip_view(pod_ip.ip)
-        if is_v6 == want_v6:
-            ip = canonical
+        if netutil.is_ipv6(pod_ip.ip) == want_v6:
+            ip = pod_ip.ip
             break
     if not ip:
         return None
+    canonical = netutil.canonical_ip(ip)
+    if canonical is not None:
+        ip = canonical
     meta = pod.metadata
     return EndpointAddress(
         ip=ip,
