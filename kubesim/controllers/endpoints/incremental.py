@@ -82,8 +82,12 @@ no hint and are measured and validated from cached per-address results, in C-lev
 Costs
 =====
 
-* :meth:`ServiceEndpoints.pod_changed`: ``O(log P)`` plus the pod's ports (and, for an address
-  never seen before, measuring it once); ``O(1)`` when the pod's contribution did not change;
+* :meth:`ServiceEndpoints.pod_changed` (and :meth:`~ServiceEndpoints.put` /
+  :meth:`~ServiceEndpoints.discard`, the same for a caller that has matched the selector
+  itself): ``O(log P)`` plus the pod's ports (and, for an address never seen before,
+  measuring it once); ``O(1)`` when the pod's contribution did not change.  A write that
+  carries the pod's ``spec`` and IPs over (a kubelet status write) reuses the member's address
+  object and port set, so a readiness flip moves the measured address between lists;
 * :meth:`ServiceEndpoints.service_changed`: ``O(1)`` for a change of labels only (or of fields
   the Endpoints do not depend on); otherwise a rebuild, ``O(P log P)``;
 * :meth:`ServiceEndpoints.desired`: ``O(addresses kept + meta)``, cached between changes, of
@@ -459,8 +463,9 @@ class ServiceEndpoints:
     of the Service's namespace that may concern it to :meth:`pod_changed` and every update of
     the Service to :meth:`service_changed`.  Pods the Service does not select are ignored.
 
-    Deltas: :meth:`pod_changed` ``O(log P)``; :meth:`service_changed` ``O(1)`` or a rebuild;
-    :meth:`rebuild` ``O(P log P)``.
+    Deltas: :meth:`pod_changed`, :meth:`put` (a pod known to be selected), :meth:`discard`
+    (by name) ``O(log P)``; :meth:`service_changed` ``O(1)`` or a rebuild; :meth:`rebuild`
+    ``O(P log P)``.
     Answers (equal to the reference's): :meth:`desired` (``endpoints_for``),
     :meth:`needs_update` (``endpoints_need_update``), :meth:`proto_size`
     (``wire.proto_size`` of the desired object).
