@@ -150,9 +150,11 @@ def pod_endpoints_changed(old: Pod, new: Pod) -> tuple[bool, bool]:
     """``(pod_changed, labels_changed)`` for a pod update (``podEndpointsChanged``)."""
     # Identity first: a write that carries a part over (the labels, the spec, the status)
     # cannot have changed what is read from it.
+    old_labels, new_labels = old.metadata.labels, new.metadata.labels
     old_spec, new_spec = old.spec, new.spec
-    labels_changed = (old.metadata.labels is not new.metadata.labels and old.metadata.labels != new.metadata.labels) or (
-        old_spec is not new_spec and (old_spec.hostname != new_spec.hostname or old_spec.subdomain != new_spec.subdomain)
+    labels_changed = (old_labels is not new_labels and old_labels != new_labels) or (
+        old_spec is not new_spec
+        and (old_spec.hostname != new_spec.hostname or old_spec.subdomain != new_spec.subdomain)
     )
     if (old.metadata.deletion_timestamp is None) != (new.metadata.deletion_timestamp is None):
         return True, labels_changed
@@ -161,9 +163,9 @@ def pod_endpoints_changed(old: Pod, new: Pod) -> tuple[bool, bool]:
     old_status, new_status = old.status, new.status
     if old_status is new_status:
         return False, labels_changed
-    if old_status.ready != new_status.ready:
+    if old_status.conditions is not new_status.conditions and old_status.ready != new_status.ready:
         return True, labels_changed
-    if old_status.pod_ips != new_status.pod_ips:
+    if old_status.pod_ips is not new_status.pod_ips and old_status.pod_ips != new_status.pod_ips:
         return True, labels_changed
     return False, labels_changed
 

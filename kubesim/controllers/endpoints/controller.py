@@ -186,7 +186,8 @@ class IncrementalTriggerTime:
         times = self._times
         for name, old in self._then.items():
             t = times.get(name)
-            if t and _after(t, old) and (min_changed is None or t < min_changed):
+            # t non-zero and _after(t, old), inlined
+            if t and (old is None or t > old) and (min_changed is None or t < min_changed):
                 min_changed = t
         self._then.clear()
         svc_time = service.metadata.creation_timestamp
