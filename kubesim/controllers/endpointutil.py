@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from kubesim.objects import FrozenDict, ObjectMeta, Pod, Service
+from kubesim.objects import FrozenDict, ObjectMeta, Pod, PodSpec, PodStatus, Service
 
 __all__ = [
     "pod_tombstone",
@@ -359,5 +359,11 @@ class TriggerTimeTracker:
 
 def pod_tombstone(namespace: str, name: str) -> Pod:
     """A stand-in for a deleted pod that carries only its namespace and name, for planners
-    told "this pod is gone" by name. ``O(1)``."""
-    return Pod(metadata=ObjectMeta(name=name, namespace=namespace))
+    told "this pod is gone" by name: ``Pod(metadata=ObjectMeta(name=name,
+    namespace=namespace))``, its empty spec and status shared (frozen objects; building them
+    afresh is most of the cost). ``O(1)``."""
+    return Pod(metadata=ObjectMeta(name=name, namespace=namespace), spec=_EMPTY_SPEC, status=_EMPTY_STATUS)
+
+
+_EMPTY_SPEC = PodSpec()
+_EMPTY_STATUS = PodStatus()
