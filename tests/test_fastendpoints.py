@@ -253,6 +253,31 @@ class EngineMachine(RuleBasedStateMachine):
         self.gen += 1
         self.event(old, attrs.evolve(old, status=attrs.evolve(old.status, conditions=[cond])))
 
+    @rule(data=st.data(), phase=st.sampled_from(["Running", "Failed", "Succeeded"]), deleting=st.booleans())
+    def status_write(self, data: st.DataObject, phase: str, deleting: bool) -> None:
+        # A kubelet-style write: the spec and podIPs carried over by identity (the engine
+        # reuses the member's address), the phase or the deletion mark changed.
+        if not self.pods:
+            return
+        key = data.draw(st.sampled_from(sorted(self.pods)))
+        old = self.pods[key]
+        meta = old.metadata
+        if deleting and meta.deletion_timestamp is None:
+            meta = attrs.evolve(meta, deletion_timestamp=T0 + 9)
+        self.event(old, attrs.evolve(old, metadata=meta, status=attrs.evolve(old.status, phase=phase)))
+
+    @rule(data=st.data(), selected=st.booleans())
+    def put_or_discard(self, data: st.DataObject, selected: bool) -> None:
+        # The controller's calls: put for a pod it found selected, discard by name otherwise.
+        if not self.pods:
+            return
+        key = data.draw(st.sampled_from(sorted(self.pods)))
+        pod = self.pods[key]
+        if self.engine._selects(pod):
+            self.engine.put(pod)
+        else:
+            self.engine.discard(pod.metadata.name)
+
     @rule(data=st.data())
     def delete_pod(self, data: st.DataObject) -> None:
         if not self.pods:
@@ -572,3 +597,47 @@ def test_dense_population_matches_reference(params: SvcParams, plist: list[PodPa
                 pods[new.metadata.name] = new
                 engine.pod_changed(old, new)
         compare()
+
+
+def test_status_writes_keep_the_address_object() -> None:
+    # A readiness flip or a status write that carries the spec and podIPs over keeps the
+    # member's address object (already measured), in the ready list or the not-ready one.
+    service = svc()
+    pods = [ready_pod(i) for i in range(4)]
+    engine = ServiceEndpoints.from_pods(service, pods)
+    first = engine.desired().subsets[0].addresses[1]
+    old = pods[1]
+    flipped = attrs.evolve(old, status=attrs.evolve(old.status, conditions=[PodCondition("Ready", "False")]))
+    engine.put(flipped)
+    assert engine.desired().subsets[0].not_ready_addresses[0] is first
+    back = attrs.evolve(flipped, status=attrs.evolve(flipped.status, conditions=[PodCondition("Ready", "True")]))
+    engine.put(back)
+    assert engine.desired().subsets[0].addresses[1] is first
+    # a new spec (a bind, a hostname) rebuilds the address
+    moved = attrs.evolve(back, spec=attrs.evolve(back.spec, node_name="n2"))
+    engine.put(moved)
+    addr = engine.desired().subsets[0].addresses[1]
+    assert addr.node_name == "n2" and addr is not first
+    pods[1] = moved
+    assert engine.desired() == endpoints_for(service, pods)
+    engine.discard("pod00001")
+    engine.discard("pod00001")  # not held: nothing happens
+    assert engine.desired() == endpoints_for(service, [p for i, p in enumerate(pods) if i != 1])
+    engine._check()
+
+
+def test_selector_matches_remembers_frozen_pairs_only() -> None:
+    from kubesim.controllers import endpointutil as eu
+    from kubesim.objects import FrozenDict
+
+    sel, labels = FrozenDict({"app": "web"}), FrozenDict({"app": "web", "tier": "a"})
+    assert eu.selector_matches(sel, labels) and eu.selector_matches(sel, labels)
+    assert not eu.selector_matches(FrozenDict({"app": "db"}), labels)
+    assert eu.selector_matches(FrozenDict(), labels) and not eu.selector_matches(None, labels)
+    # plain (mutable) mappings are never remembered
+    plain = {"app": "web"}
+    assert eu.selector_matches(sel, plain)
+    plain["app"] = "db"
+    assert not eu.selector_matches(sel, plain)
+    eu._MATCHES.clear()
+    assert eu.selector_matches(sel, labels)

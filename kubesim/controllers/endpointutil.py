@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from kubesim.objects import ObjectMeta, Pod, Service
+from kubesim.objects import FrozenDict, ObjectMeta, Pod, PodSpec, PodStatus, Service
 
 __all__ = [
     "pod_tombstone",
@@ -106,13 +106,33 @@ def split_key(key: str) -> tuple[str, str]:
 
 
 def selector_matches(selector: Any, labels: Any) -> bool:
-    """A Service selector (``None`` selects nothing; ``{}`` everything) against pod labels."""
+    """A Service selector (``None`` selects nothing; ``{}`` everything) against pod labels.
+
+    ``O(selector)``; ``O(1)`` when both are :class:`~kubesim.objects.FrozenDict` objects
+    matched before: the answer is remembered by the pair's identity (a reference to each is
+    held, and both are immutable). Every pod write asks it of the same selector and the same
+    labels object (writes carry a pod's labels over), once per endpoint controller."""
     if selector is None:
         return False
+    key = (id(selector), id(labels))
+    hit = _MATCHES.get(key)
+    if hit is not None and hit[0] is selector and hit[1] is labels:
+        return hit[2]
+    matched = True
     for k, v in selector.items():
         if labels.get(k) != v:
-            return False
-    return True
+            matched = False
+            break
+    if type(selector) is FrozenDict and type(labels) is FrozenDict:
+        if len(_MATCHES) >= _MATCHES_LIMIT:
+            _MATCHES.clear()
+        _MATCHES[key] = (selector, labels, matched)
+    return matched
+
+
+#: selector_matches' memo: (id(selector), id(labels)) -> (selector, labels, answer).
+_MATCHES: dict[tuple[int, int], tuple[FrozenDict, FrozenDict, bool]] = {}
+_MATCHES_LIMIT = 8192
 
 
 def services_for_pod(api: Any, pod: Pod) -> set[str]:
@@ -128,18 +148,24 @@ def services_for_pod(api: Any, pod: Pod) -> set[str]:
 
 def pod_endpoints_changed(old: Pod, new: Pod) -> tuple[bool, bool]:
     """``(pod_changed, labels_changed)`` for a pod update (``podEndpointsChanged``)."""
-    labels_changed = (
-        old.metadata.labels != new.metadata.labels
-        or old.spec.hostname != new.spec.hostname
-        or old.spec.subdomain != new.spec.subdomain
+    # Identity first: a write that carries a part over (the labels, the spec, the status)
+    # cannot have changed what is read from it.
+    old_labels, new_labels = old.metadata.labels, new.metadata.labels
+    old_spec, new_spec = old.spec, new.spec
+    labels_changed = (old_labels is not new_labels and old_labels != new_labels) or (
+        old_spec is not new_spec
+        and (old_spec.hostname != new_spec.hostname or old_spec.subdomain != new_spec.subdomain)
     )
     if (old.metadata.deletion_timestamp is None) != (new.metadata.deletion_timestamp is None):
         return True, labels_changed
     if old.metadata.deletion_timestamp != new.metadata.deletion_timestamp:
         return True, labels_changed
-    if old.status.ready != new.status.ready:
+    old_status, new_status = old.status, new.status
+    if old_status is new_status:
+        return False, labels_changed
+    if old_status.conditions is not new_status.conditions and old_status.ready != new_status.ready:
         return True, labels_changed
-    if old.status.pod_ips != new.status.pod_ips:
+    if old_status.pod_ips is not new_status.pod_ips and old_status.pod_ips != new_status.pod_ips:
         return True, labels_changed
     return False, labels_changed
 
@@ -206,7 +232,25 @@ def format_trigger_time(t: int | float) -> str:
     '2018-01-01T00:00:00Z'
     >>> format_trigger_time(1514764800.25)
     '2018-01-01T00:00:00.25Z'
+
+    Memoised by value (every Endpoints and EndpointSlice write renders one, and both
+    controllers render the same times for one batch of pod changes): an int and the float
+    equal to it render alike, so keying on the number is exact.
     """
+    text = _TRIGGER_TEXT.get(t)
+    if text is None:
+        if len(_TRIGGER_TEXT) >= _TRIGGER_TEXT_LIMIT:
+            _TRIGGER_TEXT.clear()
+        text = _TRIGGER_TEXT[t] = _render_trigger_time(t)
+    return text
+
+
+#: format_trigger_time's memo (number -> text), cleared when full.
+_TRIGGER_TEXT: dict[int | float, str] = {}
+_TRIGGER_TEXT_LIMIT = 4096
+
+
+def _render_trigger_time(t: int | float) -> str:
     if isinstance(t, int):
         secs, ns = t, 0
     else:
@@ -315,5 +359,11 @@ class TriggerTimeTracker:
 
 def pod_tombstone(namespace: str, name: str) -> Pod:
     """A stand-in for a deleted pod that carries only its namespace and name, for planners
-    told "this pod is gone" by name. ``O(1)``."""
-    return Pod(metadata=ObjectMeta(name=name, namespace=namespace))
+    told "this pod is gone" by name: ``Pod(metadata=ObjectMeta(name=name,
+    namespace=namespace))``, its empty spec and status shared (frozen objects; building them
+    afresh is most of the cost). ``O(1)``."""
+    return Pod(metadata=ObjectMeta(name=name, namespace=namespace), spec=_EMPTY_SPEC, status=_EMPTY_STATUS)
+
+
+_EMPTY_SPEC = PodSpec()
+_EMPTY_STATUS = PodStatus()

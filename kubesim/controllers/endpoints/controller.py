@@ -186,7 +186,8 @@ class IncrementalTriggerTime:
         times = self._times
         for name, old in self._then.items():
             t = times.get(name)
-            if t and _after(t, old) and (min_changed is None or t < min_changed):
+            # t non-zero and _after(t, old), inlined
+            if t and (old is None or t > old) and (min_changed is None or t < min_changed):
                 min_changed = t
         self._then.clear()
         svc_time = service.metadata.creation_timestamp
@@ -381,11 +382,11 @@ class EndpointsController:
             for name in sorted(st.dirty):
                 live = pods.get(name)
                 if live is not None and eu.selector_matches(selector, live.metadata.labels):
-                    engine.pod_changed(live, live)
+                    engine.put(live)  # selected: the namespace's pod, the selector matched
                     members.add(name)
                     triggers.set(name, pod_trigger_time(live))
                 else:
-                    engine.pod_changed(eu.pod_tombstone(ns, name), None)
+                    engine.discard(name)
                     members.discard(name)
                     triggers.set(name, None)
             st.dirty.clear()

@@ -82,8 +82,12 @@ no hint and are measured and validated from cached per-address results, in C-lev
 Costs
 =====
 
-* :meth:`ServiceEndpoints.pod_changed`: ``O(log P)`` plus the pod's ports (and, for an address
-  never seen before, measuring it once); ``O(1)`` when the pod's contribution did not change;
+* :meth:`ServiceEndpoints.pod_changed` (and :meth:`~ServiceEndpoints.put` /
+  :meth:`~ServiceEndpoints.discard`, the same for a caller that has matched the selector
+  itself): ``O(log P)`` plus the pod's ports (and, for an address never seen before,
+  measuring it once); ``O(1)`` when the pod's contribution did not change.  A write that
+  carries the pod's ``spec`` and IPs over (a kubelet status write) reuses the member's address
+  object and port set, so a readiness flip moves the measured address between lists;
 * :meth:`ServiceEndpoints.service_changed`: ``O(1)`` for a change of labels only (or of fields
   the Endpoints do not depend on); otherwise a rebuild, ``O(P log P)``;
 * :meth:`ServiceEndpoints.desired`: ``O(addresses kept + meta)``, cached between changes, of
@@ -180,6 +184,9 @@ class _Side:
     C-level copy of the kept addresses."""
 
     addrs: SortedKeyList[Any, Any] = attrs.field(factory=lambda: SortedKeyList(key=_addr_sort_key))
+    #: ``len(addrs)``, kept here (``SortedKeyList.__len__`` is a Python call; counts are read
+    #: on every sync)
+    n: int = 0
     proto: int = 0
     json: int = 0
     k: int = 0
@@ -193,7 +200,7 @@ class _Side:
     moved: bool = False
 
     def __len__(self) -> int:
-        return len(self.addrs)
+        return self.n
 
     def _enter(self, addr: EndpointAddress, p: int, j: int) -> None:
         self.k_proto += p
@@ -215,8 +222,9 @@ class _Side:
     def add(self, addr: EndpointAddress) -> None:
         """Insert ``addr``. ``O(log n)``."""
         addrs, k = self.addrs, self.k
-        n = len(addrs)
+        n = self.n
         addrs.add(addr)
+        self.n = n + 1
         p, j = wire.address_sizes(addr)
         self.proto += p
         self.json += j
@@ -232,7 +240,8 @@ class _Side:
     def remove(self, addr: EndpointAddress) -> None:
         """Remove ``addr`` (present). ``O(log n)``."""
         addrs, k = self.addrs, self.k
-        n = len(addrs)
+        n = self.n
+        self.n = n - 1
         p, j = wire.address_sizes(addr)
         self.proto -= p
         self.json -= j
@@ -260,7 +269,7 @@ class _Side:
         ``O(|change of k| + t)``, the copy C-level; ``O(1)`` when the kept addresses are
         those of the previous snapshot (which is returned again)."""
         addrs = self.addrs
-        n = len(addrs)
+        n = self.n
         want = _ALL if t is None or t >= n else t
         have, new = min(self.k, n), min(want, n)
         if new == have and not self.moved and len(self.last) == new:
@@ -297,6 +306,7 @@ class _Side:
     def _check(self) -> None:
         """Assert the sums and the prefix bookkeeping against a recomputation. ``O(n)``."""
         addrs = list(self.addrs)
+        assert self.n == len(addrs)
         assert (self.proto, self.json) == _sizes(addrs)
         prefix = addrs[: self.k]
         assert (self.k_proto, self.k_json) == _sizes(prefix)
@@ -326,7 +336,7 @@ class _PortClass:
     not_ready: _Side = attrs.field(factory=_Side)
 
     def __len__(self) -> int:
-        return len(self.ready) + len(self.not_ready)
+        return self.ready.n + self.not_ready.n
 
 
 @attrs.frozen
@@ -348,7 +358,20 @@ class _Group:
     port_bytes: int
 
     def count(self, ready: bool) -> int:
-        return sum(len(c.ready if ready else c.not_ready) for c in self.classes)
+        """Addresses of the ready (or not-ready) list. ``O(classes)``."""
+        classes = self.classes
+        if len(classes) == 1:
+            c = classes[0]
+            return c.ready.n if ready else c.not_ready.n
+        return sum((c.ready if ready else c.not_ready).n for c in classes)
+
+    def total(self) -> int:
+        """Ready plus not-ready addresses. ``O(classes)``."""
+        classes = self.classes
+        if len(classes) == 1:
+            c = classes[0]
+            return c.ready.n + c.not_ready.n
+        return sum(c.ready.n + c.not_ready.n for c in classes)
 
     def bytes(self, ready: bool) -> int:
         return sum((c.ready if ready else c.not_ready).proto for c in self.classes)
@@ -440,8 +463,9 @@ class ServiceEndpoints:
     of the Service's namespace that may concern it to :meth:`pod_changed` and every update of
     the Service to :meth:`service_changed`.  Pods the Service does not select are ignored.
 
-    Deltas: :meth:`pod_changed` ``O(log P)``; :meth:`service_changed` ``O(1)`` or a rebuild;
-    :meth:`rebuild` ``O(P log P)``.
+    Deltas: :meth:`pod_changed`, :meth:`put` (a pod known to be selected), :meth:`discard`
+    (by name) ``O(log P)``; :meth:`service_changed` ``O(1)`` or a rebuild; :meth:`rebuild`
+    ``O(P log P)``.
     Answers (equal to the reference's): :meth:`desired` (``endpoints_for``),
     :meth:`needs_update` (``endpoints_need_update``), :meth:`proto_size`
     (``wire.proto_size`` of the desired object).
@@ -499,26 +523,48 @@ class ServiceEndpoints:
         pod = new if new is not None else old
         if pod is None or pod.metadata.namespace != self.service.metadata.namespace:
             return
-        name = pod.metadata.name
-        prev = self._members.pop(name, None)
         if new is None or not self._selects(new):
-            if prev is not None:
-                self._withdraw(prev)
+            self.discard(pod.metadata.name)
+        else:
+            self.put(new)
+
+    def put(self, pod: Pod) -> None:
+        """:meth:`pod_changed` for a pod the caller knows the Service selects (its namespace,
+        its selector matching the pod's labels): the pod's current state. ``O(log P)``;
+        ``O(1)`` when the pod's contribution did not change.
+
+        A pod whose address inputs are those of the state the engine holds (the same ``spec``
+        object, equal ``podIPs``/``podIP`` and uid: a kubelet status write) keeps its address
+        object and port set without rebuilding them: the address and ports are functions of
+        those inputs and the Service, and a Service change rebuilds every member."""
+        name = pod.metadata.name
+        members = self._members
+        prev = members.get(name)
+        if prev is None:
+            members[name] = self._admit(pod, self._contribution(pod))
             return
-        if prev is not None:
-            contrib = self._contribution(new)
-            if contrib is None and prev.addr is None:
-                self._members[name] = _Member(new)
+        contrib = self._recontribution(prev, pod)
+        if contrib is None:
+            if prev.addr is None:
+                members[name] = _Member(pod)
                 return
-            if contrib is not None and prev.addr is not None and prev.cls is not None:
-                addr, ready, ports = contrib
-                if ready == prev.ready and ports == prev.cls.ports and addr == prev.addr:
-                    self._members[name] = attrs.evolve(prev, pod=new)
+        elif prev.addr is not None and prev.cls is not None:
+            addr, ready, ports = contrib
+            if addr is prev.addr or addr == prev.addr:
+                if ready == prev.ready and ports == prev.cls.ports:
+                    members[name] = _Member(pod, prev.addr, ready, prev.cls)
                     return
+                # The same address moves (readiness, ports): keep the measured object.
+                contrib = prev.addr, ready, ports
+        self._withdraw(prev)
+        members[name] = self._admit(pod, contrib)
+
+    def discard(self, name: str) -> None:
+        """Pod ``name`` is gone or no longer selected. ``O(log P)``; ``O(1)`` when the
+        engine does not hold it."""
+        prev = self._members.pop(name, None)
+        if prev is not None:
             self._withdraw(prev)
-            self._members[name] = self._admit(new, contrib)
-            return
-        self._members[name] = self._admit(new, self._contribution(new))
 
     def service_changed(self, service: Service, pods: PodSource | None = None) -> None:
         """Adopt an update of the Service.
@@ -614,7 +660,7 @@ class ServiceEndpoints:
             obj = self._reference(existing, trigger_time, truncate, max_capacity)
             return wire.proto_size(obj, include_resource_version=include_resource_version)
         groups = self._layout()
-        total = sum(g.count(True) + g.count(False) for g in groups)
+        total = sum(g.total() for g in groups)
         if truncate and total > max_capacity:
             # The kept prefixes: O(addresses kept) cached entry sizes (truncated ready lists
             # are prefixes; untruncated ready lists keep their maintained sums).
@@ -650,7 +696,10 @@ class ServiceEndpoints:
         classes)``."""
         if self._collisions:
             return count_addresses(self._reference(None, None, False, MAX_CAPACITY).subsets)
-        return sum(g.count(True) + g.count(False) for g in self._layout())
+        groups = self._layout()
+        if len(groups) == 1:
+            return groups[0].total()
+        return sum(g.total() for g in groups)
 
     def subset_count(self) -> int:
         """Subsets of the untruncated desired object. ``O(1)`` amortised."""
@@ -717,6 +766,28 @@ class ServiceEndpoints:
             if not ports:
                 return None
         return addr, ready, ports
+
+    def _recontribution(
+        self, prev: _Member, pod: Pod
+    ) -> tuple[EndpointAddress, bool, frozenset[EndpointPort]] | None:
+        # _contribution(pod) for a member's new state, reusing its address and ports when
+        # their inputs are unchanged (see put).
+        addr, cls = prev.addr, prev.cls
+        if addr is not None and cls is not None:
+            old = prev.pod
+            old_status, status = old.status, pod.status
+            if (
+                old.spec is pod.spec
+                and old_status.pod_ips == status.pod_ips
+                and old_status.pod_ip == status.pod_ip
+                and old.metadata.uid == pod.metadata.uid
+            ):
+                spec = self.service.spec
+                publish = spec.publish_not_ready_addresses
+                if not should_pod_be_in_endpoints(pod, publish):
+                    return None
+                return addr, publish or status.ready, cls.ports
+        return self._contribution(pod)
 
     def _admit(
         self, pod: Pod, contrib: tuple[EndpointAddress, bool, frozenset[EndpointPort]] | None
