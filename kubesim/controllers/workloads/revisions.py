@@ -154,16 +154,38 @@ def pod_template_hash(template: PodTemplateSpec, collision_count: int | None = N
 _META_BUT_LABELS = operator.attrgetter(*(f.name for f in attrs.fields(ObjectMeta) if f.name != "labels"))
 
 
-def equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
-    """``EqualIgnoreHash``: templates equal apart from the ``pod-template-hash`` label. ``O(size)``.
+#: The answers of ``equal_ignore_hash`` by the identities of its two (frozen) templates, which
+#: it holds: ``(id(t1), id(t2)) -> (t1, t2, answer)``. Cleared wholesale at ``_EQUAL_LIMIT``.
+_EQUAL: dict[tuple[int, int], tuple[PodTemplateSpec, PodTemplateSpec, bool]] = {}
+_EQUAL_LIMIT = 1024
 
-    Called for every ReplicaSet on every Deployment sync, so it builds nothing: the labels are
-    compared without the hash key, the other metadata fields as one tuple, and sub-objects
-    shared by the two templates (a ReplicaSet's ``spec`` is usually the Deployment's own) are
-    equal by identity.
+
+def equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
+    """``EqualIgnoreHash``: templates equal apart from the ``pod-template-hash`` label. ``O(size)``,
+    ``O(1)`` for a pair of templates already compared.
+
+    Called for every ReplicaSet on every Deployment sync (a sync looks for its new ReplicaSet
+    more than once), of the same template objects until a template changes, so the answer is
+    remembered by the two objects' identities (the memo holds them, so an id is not reused
+    while remembered; templates are frozen, so the answer cannot change). A miss builds
+    nothing: the labels are compared without the hash key, the other metadata fields as one
+    tuple, and sub-objects shared by the two templates (a ReplicaSet's ``spec`` is usually the
+    Deployment's own) are equal by identity.
     """
     if t1 is t2:
         return True
+    key = (id(t1), id(t2))
+    hit = _EQUAL.get(key)
+    if hit is not None and hit[0] is t1 and hit[1] is t2:
+        return hit[2]
+    answer = _equal_ignore_hash(t1, t2)
+    if len(_EQUAL) >= _EQUAL_LIMIT:
+        _EQUAL.clear()
+    _EQUAL[key] = (t1, t2, answer)
+    return answer
+
+
+def _equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
     m1, m2 = t1.metadata, t2.metadata
     if m1 is not m2:
         key = DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY

@@ -605,7 +605,8 @@ def plan_deployment_sync(
     if deployment.metadata.deletion_timestamp is not None:
         return []
     new_rs = find_new_replica_set(deployment, rss)
-    _, old_rss = find_old_replica_sets(deployment, rss)
+    # find_old_replica_sets' "all old" (every ReplicaSet but the new one), without a second search
+    old_rss = list(rss) if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
     if deployment.spec.paused or is_scaling_event(deployment, rss):
         return scale(deployment, new_rs, old_rss, fix_stale_annotations=fix_stale_annotations)
     strategy = effective_strategy(deployment).type
