@@ -243,15 +243,18 @@ def _decision(deployment: Deployment, rs: ReplicaSet, replicas: int) -> ScaleDec
 
 
 def apply_scale_decision(rs: ReplicaSet, decision: ScaleDecision) -> ReplicaSet:
-    """The ReplicaSet as ``scaleReplicaSet`` writes it.  ``O(annotations)``."""
-    ann = rs.metadata.annotations.set(DESIRED_REPLICAS_ANNOTATION, str(decision.desired_replicas)).set(
-        MAX_REPLICAS_ANNOTATION, str(decision.max_replicas)
-    )
-    return attrs.evolve(
-        rs,
-        metadata=attrs.evolve(rs.metadata, annotations=ann),
-        spec=attrs.evolve(rs.spec, replicas=decision.replicas),
-    )
+    """The ReplicaSet as ``scaleReplicaSet`` writes it.  ``O(annotations)``.
+
+    When the annotations already carry both values (most steps of a rollout), the metadata is
+    ``rs``'s own object: the same content in the same order as a rewrite would give, and the
+    API server then carries the stored metadata over without building a new one."""
+    meta = rs.metadata
+    ann = meta.annotations
+    desired, most = str(decision.desired_replicas), str(decision.max_replicas)
+    if ann.get(DESIRED_REPLICAS_ANNOTATION) != desired or ann.get(MAX_REPLICAS_ANNOTATION) != most:
+        meta = attrs.evolve(meta, annotations=ann.set(DESIRED_REPLICAS_ANNOTATION, desired).set(MAX_REPLICAS_ANNOTATION, most))
+    spec = rs.spec if rs.spec.replicas == decision.replicas else attrs.evolve(rs.spec, replicas=decision.replicas)
+    return attrs.evolve(rs, metadata=meta, spec=spec)
 
 
 def _apply_all(rss: Sequence[ReplicaSet], decisions: Sequence[ScaleDecision]) -> list[ReplicaSet]:
