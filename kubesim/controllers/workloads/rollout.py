@@ -608,8 +608,7 @@ def plan_deployment_sync(
     if deployment.metadata.deletion_timestamp is not None:
         return []
     new_rs = find_new_replica_set(deployment, rss)
-    # find_old_replica_sets' "all old" (every ReplicaSet but the new one), without a second search
-    old_rss = list(rss) if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
+    _, old_rss = find_old_replica_sets(deployment, rss)
     if deployment.spec.paused or is_scaling_event(deployment, rss):
         return scale(deployment, new_rs, old_rss, fix_stale_annotations=fix_stale_annotations)
     strategy = effective_strategy(deployment).type
@@ -626,16 +625,37 @@ def calculate_deployment_status(
     """``calculateStatus`` of the Deployment controller (without conditions).  ``O(n)``.
 
     ``unavailableReplicas`` is ``sum(spec.replicas) - available`` (not below 0), as upstream.
+    When the result equals ``deployment.status``, that object itself is returned (no object
+    built: most syncs write no status).
     """
-    available = _sum_available(all_rss)
-    total = _sum_replicas(all_rss)
+    available = replicas = ready = total = 0
+    for rs in all_rss:
+        st = rs.status
+        available += st.available_replicas
+        replicas += st.replicas
+        ready += st.ready_replicas
+        r = rs.spec.replicas
+        total += 1 if r is None else r
+    generation = deployment.metadata.generation
+    updated = new_rs.status.replicas if new_rs is not None else 0
+    unavailable = max(0, total - available)
+    old = deployment.status
+    if (
+        old.observed_generation == generation
+        and old.replicas == replicas
+        and old.updated_replicas == updated
+        and old.ready_replicas == ready
+        and old.available_replicas == available
+        and old.unavailable_replicas == unavailable
+    ):
+        return old
     return DeploymentStatus(
-        observed_generation=deployment.metadata.generation,
-        replicas=sum(rs.status.replicas for rs in all_rss),
-        updated_replicas=new_rs.status.replicas if new_rs is not None else 0,
-        ready_replicas=sum(rs.status.ready_replicas for rs in all_rss),
+        observed_generation=generation,
+        replicas=replicas,
+        updated_replicas=updated,
+        ready_replicas=ready,
         available_replicas=available,
-        unavailable_replicas=max(0, total - available),
+        unavailable_replicas=unavailable,
     )
 
 
