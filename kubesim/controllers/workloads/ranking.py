@@ -121,7 +121,7 @@ class DeletionRanking:
     ReplicaSet's own key when it has none: a lone ReplicaSet's related pods are its own). Pods
     arrive with :meth:`put` (every state the controller sees; inactive pods leave the order) and
     leave with :meth:`drop`. :meth:`smallest` answers ``get_pods_to_delete`` for ``k`` below the
-    active count.
+    active count, keying first what changed since its last answer (see the module docstring).
     """
 
     _rs: dict[Hashable, _RS] = attrs.field(factory=dict)
@@ -208,7 +208,8 @@ class DeletionRanking:
     def smallest(self, rs_key: Hashable, k: int, now: float) -> list[Pod]:
         """The first ``k`` active pods of ``rs_key`` in deletion order at ``now``: equal to
         ``rank_pods_for_deletion(active, node_pod_counts=<related counts>, now=now, limit=k)``.
-        ``O(k log n)`` plus the re-keys that have come due."""
+        ``O(k log n)`` plus the re-keys of the entries made dirty since the last query and of
+        those whose time buckets have come due (``O(log n)`` each)."""
         rs = self._rs.get(rs_key)
         if rs is None:
             return []

@@ -122,10 +122,12 @@ class _OwnedPods:
         old = self.pods.get(name)
         if (old is not None and old[1] >= rv) or self.gone.get(name, -1) >= rv:
             return False  # a late event: the entry already reflects a newer state
-        if old is not None:
-            self._apply(old[0], -1)
         c = self.contribution(pod)
         self.pods[name] = (c, rv)
+        if old is not None:
+            if old[0] == c:
+                return True  # the counts stand (most events after a pod is ready)
+            self._apply(old[0], -1)
         self._apply(c, +1)
         return True
 
