@@ -947,3 +947,13 @@ def test_rollout_keys_only_the_replica_sets_it_scales_down() -> None:
     c.run()
     rsc._check()
     c._check()
+
+
+@given(specs=st.lists(st.tuples(st.sampled_from(["a", "b"]), st.none() | st.integers(0, 3), st.integers(0, 2)),
+                      max_size=6))
+def test_find_new_replica_set_is_the_first_match_in_creation_order(specs: list[tuple[str, int | None, int]]) -> None:
+    d = deployment(3, image="a")
+    rss = [attrs.evolve(rs(f"rs-{n}", 1, created, image=image), status=ReplicaSetStatus(replicas=i))
+           for i, (image, created, n) in enumerate(specs)]  # names may repeat: ties keep the given order
+    want = next((x for x in r._by_creation(rss) if r.equal_ignore_hash(x.spec.template, d.spec.template)), None)
+    assert r.find_new_replica_set(d, rss) is want

@@ -197,31 +197,36 @@ def _equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
     return t1.spec is t2.spec or t1.spec == t2.spec
 
 
-def _by_creation(rss: Iterable[ReplicaSet]) -> list[ReplicaSet]:
+def _creation_key(rs: ReplicaSet) -> tuple[bool, int, str]:
     # controller.ReplicaSetsByCreationTimestamp (ties by name), a None timestamp sorts first.
-    return sorted(
-        rss,
-        key=lambda rs: (
-            rs.metadata.creation_timestamp is not None,
-            rs.metadata.creation_timestamp or 0,
-            rs.metadata.name,
-        ),
-    )
+    ts = rs.metadata.creation_timestamp
+    return (ts is not None, ts or 0, rs.metadata.name)
+
+
+def _by_creation(rss: Iterable[ReplicaSet]) -> list[ReplicaSet]:
+    return sorted(rss, key=_creation_key)
 
 
 def find_new_replica_set(deployment: Deployment, rss: Sequence[ReplicaSet]) -> ReplicaSet | None:
     """``FindNewReplicaSet``: the oldest ReplicaSet whose template equals the Deployment's
-    (ignoring the hash label), or ``None``.  ``O(n log n)``."""
-    for rs in _by_creation(rss):
-        if equal_ignore_hash(rs.spec.template, deployment.spec.template):
-            return rs
-    return None
+    (ignoring the hash label), or ``None``.  ``O(n)``: the first match in creation order is the
+    match of least creation key (ties, which one namespace's names rule out, to the first
+    given, as the stable sort does), found without sorting."""
+    template = deployment.spec.template
+    best: ReplicaSet | None = None
+    best_key: tuple[bool, int, str] | None = None
+    for rs in rss:
+        if equal_ignore_hash(rs.spec.template, template):
+            key = _creation_key(rs)
+            if best_key is None or key < best_key:
+                best, best_key = rs, key
+    return best
 
 
 def find_old_replica_sets(
     deployment: Deployment, rss: Sequence[ReplicaSet]
 ) -> tuple[list[ReplicaSet], list[ReplicaSet]]:
-    """``FindOldReplicaSets``: ``(old ones with replicas != 0, all old ones)``. ``O(n log n)``."""
+    """``FindOldReplicaSets``: ``(old ones with replicas != 0, all old ones)``. ``O(n)``."""
     new = find_new_replica_set(deployment, rss)
     required: list[ReplicaSet] = []
     every: list[ReplicaSet] = []
