@@ -626,7 +626,7 @@ def calculate_deployment_status(
 
     ``unavailableReplicas`` is ``sum(spec.replicas) - available`` (not below 0), as upstream.
     When the result equals ``deployment.status``, that object itself is returned (no object
-    built: most syncs write no status).
+    is built for a sync that writes no status).
     """
     available = replicas = ready = total = 0
     for rs in all_rss:
