@@ -872,3 +872,88 @@ def test_scale_down_mid_rollout_can_stick_upstream() -> None:
 def test_ranking_with_a_limit_is_the_prefix_of_the_full_ranking(pods: list[Pod], k: int, now: int | None) -> None:
     full = r.rank_pods_for_deletion(pods, now=now)
     assert r.rank_pods_for_deletion(pods, now=now, limit=k) == full[:k]
+
+
+# --------------------------------------------------------------------------------------------
+# the identity fast paths give what the plain computation gives
+
+
+def test_apply_scale_decision_keeps_metadata_that_already_holds_the_annotations() -> None:
+    d = deployment(10, 2, 1)
+    x = with_annotations(rs("x", 4), d)
+    same = r.apply_scale_decision(x, r.ScaleDecision("x", 6, 10, 12))
+    assert same.metadata is x.metadata and same.spec.replicas == 6
+    # the result equals a rewrite, annotations in the same order
+    rewritten = attrs.evolve(x, metadata=attrs.evolve(x.metadata, annotations=dict(x.metadata.annotations)),
+                             spec=attrs.evolve(x.spec, replicas=6))
+    assert same == rewritten and list(same.metadata.annotations) == list(rewritten.metadata.annotations)
+    moved = r.apply_scale_decision(x, r.ScaleDecision("x", 4, 11, 13))
+    assert moved.spec is x.spec and moved.metadata is not x.metadata
+    assert moved.metadata.annotations[r.DESIRED_REPLICAS_ANNOTATION] == "11"
+    assert moved.metadata.annotations[r.MAX_REPLICAS_ANNOTATION] == "13"
+    # an absent spec.replicas (1 by default) is written out, as a rewrite does
+    unset = attrs.evolve(x, spec=attrs.evolve(x.spec, replicas=None))
+    assert r.apply_scale_decision(unset, r.ScaleDecision("x", 1, 10, 12)).spec.replicas == 1
+
+
+def test_calculate_deployment_status_returns_the_stored_status_when_unchanged() -> None:
+    d = deployment(5, 1, 1)
+    rss = [rs("a", 3, 1, available=2), rs("b", 2, 2)]
+    status = r.calculate_deployment_status(d, rss, rss[1])
+    assert status == r.DeploymentStatus(0, 5, 2, 0, 4, 1)
+    stored = attrs.evolve(d, status=r.DeploymentStatus(0, 5, 2, 0, 4, 1))
+    assert r.calculate_deployment_status(stored, rss, rss[1]) is stored.status
+    assert r.calculate_deployment_status(stored, rss, rss[0]) == r.DeploymentStatus(0, 5, 3, 0, 4, 1)
+
+
+def test_memoised_strategy_and_template_comparison_equal_the_plain_ones() -> None:
+    from kubesim.controllers.workloads import fenceposts, revisions
+
+    d = deployment(10, "30%", None)
+    assert r.effective_strategy(d) is r.effective_strategy(d)
+    assert r.effective_strategy(d) == fenceposts._defaulted(d.spec.strategy)
+    assert (r.max_surge(d), r.max_unavailable(d)) == (3, 2)  # None: the 25% default
+    bad = deployment(10, "3x%", 1)
+    for _ in range(2):  # a malformed value raises every time, memoised or not
+        with pytest.raises(InvalidObject, match="maxSurge"):
+            r.max_surge(bad)
+    t1, t2 = template("a"), template("a", labels={"app": "web", r.DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY: "h"})
+    t3 = template("b")
+    for a, b in ((t1, t2), (t1, t3), (t2, t3)):
+        for _ in range(2):
+            assert r.equal_ignore_hash(a, b) == revisions._equal_ignore_hash(a, b)
+    assert r.equal_ignore_hash(t1, t2) and not r.equal_ignore_hash(t1, t3)
+
+
+def test_rollout_keys_only_the_replica_sets_it_scales_down() -> None:
+    # The deletion ranking keys lazily: the new ReplicaSet is never scaled down, so none of its
+    # pods is keyed, and the old one's order passes its recount against the full sort.
+    import kubesim
+    from kubesim import scenarios as sc
+
+    c = kubesim.Cluster(seed=2, nodes=5, events=False)
+    sc.deploy(c, "web", replicas=20)
+    c.run()
+    sc.set_image(c, "web", "nginx:1.26")
+    c.run(until=c.now + 3)
+    rsc = c.controllers["replicaset"]
+    ranking = rsc._ranking
+    ranking._check()
+    sizes = {key: (len(x.entries), len(x.order)) for key, x in ranking._rs.items()}
+    new = [key for key, (n, keyed) in sizes.items() if n and not keyed]
+    assert new, sizes  # the new ReplicaSet's pods are indexed, none keyed
+    rsc._check()  # keys every ReplicaSet's pods (at a recount's now) and compares the orders
+    assert all(len(x.order) == len(x.entries) for x in ranking._rs.values())
+    c.run()
+    rsc._check()
+    c._check()
+
+
+@given(specs=st.lists(st.tuples(st.sampled_from(["a", "b"]), st.none() | st.integers(0, 3), st.integers(0, 2)),
+                      max_size=6))
+def test_find_new_replica_set_is_the_first_match_in_creation_order(specs: list[tuple[str, int | None, int]]) -> None:
+    d = deployment(3, image="a")
+    rss = [attrs.evolve(rs(f"rs-{n}", 1, created, image=image), status=ReplicaSetStatus(replicas=i))
+           for i, (image, created, n) in enumerate(specs)]  # names may repeat: ties keep the given order
+    want = next((x for x in r._by_creation(rss) if r.equal_ignore_hash(x.spec.template, d.spec.template)), None)
+    assert r.find_new_replica_set(d, rss) is want

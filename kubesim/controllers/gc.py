@@ -5,7 +5,9 @@ object is deleted, each dependent none of whose remaining owners still exists is
 (graceful for pods), as ``pkg/controller/garbagecollector`` does with the default background
 propagation policy.
 
-Costs: ``O(owner references)`` per watch event; a deletion costs ``O(dependents)``.
+Costs: ``O(owner references)`` per watch event, ``O(1)`` for an event whose object carries the
+same ``ownerReferences`` tuple as the last one seen of it (a status write carries it over); a
+deletion costs ``O(dependents)``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class GarbageCollector:
     _dependents: dict[str, dict[_Ref, None]] = attrs.field(factory=dict, repr=False)
     _owners_of: dict[_Ref, tuple[str, ...]] = attrs.field(factory=dict, repr=False)
     _live_uids: dict[str, _Ref] = attrs.field(factory=dict, repr=False)
+    #: the ``ownerReferences`` tuple of each live object as last indexed: the index entries of
+    #: an object are a function of it, so an event carrying the same (frozen) tuple changes none
+    _indexed: dict[_Ref, tuple[Any, ...]] = attrs.field(factory=dict, repr=False)
     _deleted: int = 0
 
     name = "garbagecollector"
@@ -51,13 +56,18 @@ class GarbageCollector:
         ref: _Ref = (obj.kind, meta.namespace, meta.name)
         if ev.type == "DELETED":
             self._live_uids.pop(meta.uid, None)
+            self._indexed.pop(ref, None)
             self._untrack(ref)
             deps = self._dependents.pop(meta.uid, None)
             if deps:
                 self.ctx.clock.schedule(0.0, lambda: self._collect(list(deps)))
             return
         self._live_uids[meta.uid] = ref
-        uids = tuple(o.uid for o in meta.owner_references)
+        refs = meta.owner_references
+        if self._indexed.get(ref) is refs:
+            return
+        self._indexed[ref] = refs
+        uids = tuple(o.uid for o in refs)
         if self._owners_of.get(ref) != uids:
             self._untrack(ref)
             if uids:

@@ -54,8 +54,12 @@ class OwnedPods:
         the set; a pod turning ready requeues it again just after ``minReadySeconds``.
         ``O(1)``."""
         pod: Pod = ev.new
-        ref = next((r for r in pod.metadata.owner_references if r.controller), None)
-        if ref is None or ref.kind != self.kind:
+        for ref in pod.metadata.owner_references:
+            if ref.controller:
+                break
+        else:
+            return  # no controller (most pods have one owner reference, or none)
+        if ref.kind != self.kind:
             return
         key = f"{pod.metadata.namespace}/{ref.name}"
         names = self._names.setdefault(key, set())

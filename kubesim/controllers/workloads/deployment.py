@@ -178,7 +178,7 @@ class DeploymentController:
             self.queue.add(key)
         self._cleanup(d, rss, new_rs)
         status = calculate_deployment_status(d, rss, new_rs)
-        if status != d.status:
+        if status is not d.status:  # the stored status itself when unchanged
             api.update(attrs.evolve(d, metadata=attrs.evolve(d.metadata, resource_version=""), status=status), actor=ACTOR)
             self._status_writes += 1
 

@@ -15,9 +15,11 @@ import re
 
 import attrs
 
+from kubesim._memo import ByIdentity
 from kubesim.errors import FieldError, InvalidObject, InvalidOption
 from kubesim.objects import (
     Deployment,
+    DeploymentSpec,
     DeploymentStrategy,
     IntOrString,
     ReplicaSet,
@@ -99,9 +101,7 @@ def resolve_fenceposts(
     return surge, unavailable
 
 
-def effective_strategy(deployment: Deployment) -> DeploymentStrategy:
-    """``spec.strategy`` with the apps/v1 defaults applied (``RollingUpdate``, 25%/25%). ``O(1)``."""
-    strategy = deployment.spec.strategy
+def _defaulted(strategy: DeploymentStrategy) -> DeploymentStrategy:
     type_ = strategy.type or ROLLING_UPDATE
     if type_ != ROLLING_UPDATE:
         return strategy if strategy.type else attrs.evolve(strategy, type=type_)
@@ -112,6 +112,18 @@ def effective_strategy(deployment: Deployment) -> DeploymentStrategy:
             max_surge=_DEFAULT_FENCEPOST if ru.max_surge is None else ru.max_surge,
         )
     return DeploymentStrategy(type=type_, rolling_update=ru)
+
+
+#: ``_defaulted`` by the identity of the (frozen) strategy: a Deployment sync asks for its
+#: strategy, surge and unavailable budget a dozen times, of the same ``spec.strategy`` object.
+_DEFAULTED: ByIdentity[DeploymentStrategy, DeploymentStrategy] = ByIdentity(_defaulted, 1024)
+
+
+def effective_strategy(deployment: Deployment) -> DeploymentStrategy:
+    """``spec.strategy`` with the apps/v1 defaults applied (``RollingUpdate``, 25%/25%).
+    ``O(1)``; memoised by the strategy object's identity (a pure function of a frozen object,
+    so a hit is what a call would return)."""
+    return _DEFAULTED(deployment.spec.strategy)
 
 
 def deployment_replicas(deployment: Deployment) -> int:
@@ -126,7 +138,25 @@ def rs_replicas(rs: ReplicaSet) -> int:
     return 1 if r is None else r
 
 
+def _spec_fenceposts(spec: DeploymentSpec) -> tuple[int, int] | None:
+    # resolve_fenceposts of a rolling update's spec, None when a value is malformed.
+    ru = _DEFAULTED(spec.strategy).rolling_update
+    assert ru is not None
+    try:
+        return resolve_fenceposts(ru.max_surge, ru.max_unavailable, 1 if spec.replicas is None else spec.replicas)
+    except InvalidOption:
+        return None
+
+
+#: ``_spec_fenceposts`` by the identity of the (frozen) ``DeploymentSpec``.
+_SPEC_FENCEPOSTS: ByIdentity[DeploymentSpec, tuple[int, int] | None] = ByIdentity(_spec_fenceposts, 1024)
+
+
 def _fenceposts(deployment: Deployment) -> tuple[int, int]:
+    # Of a rolling update only; memoised by the spec's identity, the error built anew.
+    fp = _SPEC_FENCEPOSTS(deployment.spec)
+    if fp is not None:
+        return fp
     ru = effective_strategy(deployment).rolling_update
     assert ru is not None
     try:

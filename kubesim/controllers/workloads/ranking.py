@@ -21,6 +21,17 @@ Two parts of that key are not properties of the pod alone, and are kept current 
   instant of its next possible change in a heap; a query first re-keys the entries whose
   instant has come. A pod is re-keyed ``O(log age)`` times in its life.
 
+Keys are computed lazily. A pod event only records the pod's new state and marks its entry
+*dirty* (and, when the pod arrives on or leaves a node, the family's other pods on that node,
+whose count changed); :meth:`DeletionRanking.smallest` re-keys a ReplicaSet's dirty entries at
+its ``now`` before it reads the order. Only old ReplicaSets are ever scaled down in a rollout,
+so the pods of the new one are never keyed, and a pod that changes several times between two
+scale-downs is keyed once. This is exact: a key is a function of the pod as last put, the
+family's current count on its node and ``now``; an entry that is not dirty was keyed after its
+last change at an instant whose ``due`` has not come (else :meth:`~DeletionRanking.smallest`
+re-keys it first), so its key equals the key at the query's ``now``, and a dirty one is keyed at
+that ``now`` itself: every key read is the key at ``now``, as a full sort computes it.
+
 ``tests/test_podranking.py`` checks every answer against :func:`rank_pods_for_deletion` over a
 recount.
 """
@@ -99,6 +110,7 @@ class _RS:
     entries: dict[str, _Entry] = attrs.field(factory=dict)  # active pods by name
     order: SortedList[Any] = attrs.field(factory=SortedList)  # entry keys, ending with the name
     due: list[tuple[float, int, str]] = attrs.field(factory=list)  # heap (due, version, name)
+    dirty: dict[str, None] = attrs.field(factory=dict)  # entries to re-key before the next query
 
 
 @attrs.define(eq=False)
@@ -109,7 +121,7 @@ class DeletionRanking:
     ReplicaSet's own key when it has none: a lone ReplicaSet's related pods are its own). Pods
     arrive with :meth:`put` (every state the controller sees; inactive pods leave the order) and
     leave with :meth:`drop`. :meth:`smallest` answers ``get_pods_to_delete`` for ``k`` below the
-    active count.
+    active count, keying first what changed since its last answer (see the module docstring).
     """
 
     _rs: dict[Hashable, _RS] = attrs.field(factory=dict)
@@ -147,11 +159,13 @@ class DeletionRanking:
     # -- pod events ----------------------------------------------------------------------------
 
     def put(self, rs_key: Hashable, pod: Pod, now: float) -> None:
-        """``pod`` (owned by ``rs_key``) is now in this state, at ``now``. ``O(log n)``, plus a
-        re-key of the pods on its node when it arrives on or leaves one."""
+        """``pod`` (owned by ``rs_key``) is now in this state, at ``now``. ``O(1)``, plus marking
+        the family's pods on its node dirty when it arrives on or leaves one (``O(pods per
+        node)``); the keys are computed by the next :meth:`smallest` of their ReplicaSet."""
         rs = self._rs[rs_key]
         name = pod.metadata.name
-        self._now = max(self._now, now)
+        if now > self._now:
+            self._now = now
         old = rs.entries.get(name)
         if not is_pod_active(pod):
             if old is not None:
@@ -164,40 +178,47 @@ class DeletionRanking:
         if old is None:
             on = self._on_node.setdefault(rs.family, {}).setdefault(node, {})
             on[(rs_key, name)] = None
-            entry = _Entry(pod, node, (), 0)
-            rs.entries[name] = entry
-            self._rekey_node(rs.family, node, self._now, skip=(rs_key, name))
-            self._rekey(rs_key, rs, entry, self._now)
+            rs.entries[name] = _Entry(pod, node, (), 0)
+            self._touch_node(rs.family, node)
         else:
             old.pod = pod
-            self._rekey(rs_key, rs, old, self._now)
+        rs.dirty[name] = None
 
     def drop(self, rs_key: Hashable, name: str) -> None:
-        """The pod left (deleted, or no longer owned). ``O(log n)`` plus the node's re-key."""
+        """The pod left (deleted, or no longer owned). ``O(log n)`` plus marking its node's pods
+        dirty."""
         rs = self._rs.get(rs_key)
         if rs is None:
             return
         entry = rs.entries.pop(name, None)
         if entry is None:
             return
-        rs.order.remove(entry.key)
+        if entry.key:
+            rs.order.remove(entry.key)
+        rs.dirty.pop(name, None)
         on = self._on_node[rs.family][entry.node]
         del on[(rs_key, name)]
         if not on:
             del self._on_node[rs.family][entry.node]
         else:
-            self._rekey_node(rs.family, entry.node, self._now)
+            self._touch_node(rs.family, entry.node)
 
     # -- queries -------------------------------------------------------------------------------
 
     def smallest(self, rs_key: Hashable, k: int, now: float) -> list[Pod]:
         """The first ``k`` active pods of ``rs_key`` in deletion order at ``now``: equal to
         ``rank_pods_for_deletion(active, node_pod_counts=<related counts>, now=now, limit=k)``.
-        ``O(k log n)`` plus the re-keys that have come due."""
+        ``O(k log n)`` plus the re-keys of the entries made dirty since the last query and of
+        those whose time buckets have come due (``O(log n)`` each)."""
         rs = self._rs.get(rs_key)
         if rs is None:
             return []
         self._now = max(self._now, now)
+        if rs.dirty:
+            entries = rs.entries
+            for name in rs.dirty:
+                self._rekey(rs_key, rs, entries[name], self._now)
+            rs.dirty.clear()
         self._advance(rs_key, rs, now)
         return [rs.entries[key[-1]].pod for key in rs.order.islice(0, k)]
 
@@ -245,14 +266,13 @@ class DeletionRanking:
         if due != math.inf:
             heapq.heappush(rs.due, (due, entry.version, entry.pod.metadata.name))
 
-    def _rekey_node(self, family: Hashable, node: str, now: float, skip: tuple[Hashable, str] | None = None) -> None:
+    def _touch_node(self, family: Hashable, node: str) -> None:
+        # The family's count on ``node`` changed: its pods there need new keys.
         if not node:
             return  # unassigned: the count is not part of the key (see _key)
-        for rs_key, name in list(self._on_node.get(family, {}).get(node, ())):
-            if (rs_key, name) == skip:
-                continue
-            rs = self._rs[rs_key]
-            self._rekey(rs_key, rs, rs.entries[name], now)
+        rss = self._rs
+        for rs_key, name in self._on_node.get(family, {}).get(node, ()):
+            rss[rs_key].dirty[name] = None
 
     def _advance(self, rs_key: Hashable, rs: _RS, now: float) -> None:
         heap = rs.due
@@ -264,9 +284,12 @@ class DeletionRanking:
             self._rekey(rs_key, rs, entry, now)
 
     def _check(self) -> None:
-        """Internal invariants (tests): counts equal a recount, keys are current."""
+        """Internal invariants (tests): every entry is on its node, every entry not dirty is
+        keyed and in the order, and the order holds nothing else."""
         for rs_key, rs in self._rs.items():
-            assert len(rs.order) == len(rs.entries)
+            assert all(name in rs.entries for name in rs.dirty)
+            keyed = [e for name, e in rs.entries.items() if e.key]
+            assert len(rs.order) == len(keyed)
             for name, e in rs.entries.items():
                 assert (rs_key, name) in self._on_node[rs.family][e.node]
-                assert e.key[-1] == name and e.key in rs.order
+                assert name in rs.dirty or (e.key[-1] == name and e.key in rs.order)

@@ -154,16 +154,38 @@ def pod_template_hash(template: PodTemplateSpec, collision_count: int | None = N
 _META_BUT_LABELS = operator.attrgetter(*(f.name for f in attrs.fields(ObjectMeta) if f.name != "labels"))
 
 
-def equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
-    """``EqualIgnoreHash``: templates equal apart from the ``pod-template-hash`` label. ``O(size)``.
+#: The answers of ``equal_ignore_hash`` by the identities of its two (frozen) templates, which
+#: it holds: ``(id(t1), id(t2)) -> (t1, t2, answer)``. Cleared wholesale at ``_EQUAL_LIMIT``.
+_EQUAL: dict[tuple[int, int], tuple[PodTemplateSpec, PodTemplateSpec, bool]] = {}
+_EQUAL_LIMIT = 1024
 
-    Called for every ReplicaSet on every Deployment sync, so it builds nothing: the labels are
-    compared without the hash key, the other metadata fields as one tuple, and sub-objects
-    shared by the two templates (a ReplicaSet's ``spec`` is usually the Deployment's own) are
-    equal by identity.
+
+def equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
+    """``EqualIgnoreHash``: templates equal apart from the ``pod-template-hash`` label. ``O(size)``,
+    ``O(1)`` for a pair of templates already compared.
+
+    Called for every ReplicaSet on every Deployment sync (a sync looks for its new ReplicaSet
+    more than once), of the same template objects until a template changes, so the answer is
+    remembered by the two objects' identities (the memo holds them, so an id is not reused
+    while remembered; templates are frozen, so the answer cannot change). A miss builds
+    nothing: the labels are compared without the hash key, the other metadata fields as one
+    tuple, and sub-objects shared by the two templates (a ReplicaSet's ``spec`` is usually the
+    Deployment's own) are equal by identity.
     """
     if t1 is t2:
         return True
+    key = (id(t1), id(t2))
+    hit = _EQUAL.get(key)
+    if hit is not None and hit[0] is t1 and hit[1] is t2:
+        return hit[2]
+    answer = _equal_ignore_hash(t1, t2)
+    if len(_EQUAL) >= _EQUAL_LIMIT:
+        _EQUAL.clear()
+    _EQUAL[key] = (t1, t2, answer)
+    return answer
+
+
+def _equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
     m1, m2 = t1.metadata, t2.metadata
     if m1 is not m2:
         key = DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY
@@ -175,31 +197,36 @@ def equal_ignore_hash(t1: PodTemplateSpec, t2: PodTemplateSpec) -> bool:
     return t1.spec is t2.spec or t1.spec == t2.spec
 
 
-def _by_creation(rss: Iterable[ReplicaSet]) -> list[ReplicaSet]:
+def _creation_key(rs: ReplicaSet) -> tuple[bool, int, str]:
     # controller.ReplicaSetsByCreationTimestamp (ties by name), a None timestamp sorts first.
-    return sorted(
-        rss,
-        key=lambda rs: (
-            rs.metadata.creation_timestamp is not None,
-            rs.metadata.creation_timestamp or 0,
-            rs.metadata.name,
-        ),
-    )
+    ts = rs.metadata.creation_timestamp
+    return (ts is not None, ts or 0, rs.metadata.name)
+
+
+def _by_creation(rss: Iterable[ReplicaSet]) -> list[ReplicaSet]:
+    return sorted(rss, key=_creation_key)
 
 
 def find_new_replica_set(deployment: Deployment, rss: Sequence[ReplicaSet]) -> ReplicaSet | None:
     """``FindNewReplicaSet``: the oldest ReplicaSet whose template equals the Deployment's
-    (ignoring the hash label), or ``None``.  ``O(n log n)``."""
-    for rs in _by_creation(rss):
-        if equal_ignore_hash(rs.spec.template, deployment.spec.template):
-            return rs
-    return None
+    (ignoring the hash label), or ``None``.  ``O(n)``: the first match in creation order is the
+    match of least creation key (ties, which one namespace's names rule out, to the first
+    given, as the stable sort does), found without sorting."""
+    template = deployment.spec.template
+    best: ReplicaSet | None = None
+    best_key: tuple[bool, int, str] | None = None
+    for rs in rss:
+        if equal_ignore_hash(rs.spec.template, template):
+            key = _creation_key(rs)
+            if best_key is None or key < best_key:
+                best, best_key = rs, key
+    return best
 
 
 def find_old_replica_sets(
     deployment: Deployment, rss: Sequence[ReplicaSet]
 ) -> tuple[list[ReplicaSet], list[ReplicaSet]]:
-    """``FindOldReplicaSets``: ``(old ones with replicas != 0, all old ones)``. ``O(n log n)``."""
+    """``FindOldReplicaSets``: ``(old ones with replicas != 0, all old ones)``. ``O(n)``."""
     new = find_new_replica_set(deployment, rss)
     required: list[ReplicaSet] = []
     every: list[ReplicaSet] = []

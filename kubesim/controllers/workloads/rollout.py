@@ -243,15 +243,18 @@ def _decision(deployment: Deployment, rs: ReplicaSet, replicas: int) -> ScaleDec
 
 
 def apply_scale_decision(rs: ReplicaSet, decision: ScaleDecision) -> ReplicaSet:
-    """The ReplicaSet as ``scaleReplicaSet`` writes it.  ``O(annotations)``."""
-    ann = rs.metadata.annotations.set(DESIRED_REPLICAS_ANNOTATION, str(decision.desired_replicas)).set(
-        MAX_REPLICAS_ANNOTATION, str(decision.max_replicas)
-    )
-    return attrs.evolve(
-        rs,
-        metadata=attrs.evolve(rs.metadata, annotations=ann),
-        spec=attrs.evolve(rs.spec, replicas=decision.replicas),
-    )
+    """The ReplicaSet as ``scaleReplicaSet`` writes it.  ``O(annotations)``.
+
+    When the annotations already carry both values (most steps of a rollout), the metadata is
+    ``rs``'s own object: the same content in the same order as a rewrite would give, and the
+    API server then carries the stored metadata over without building a new one."""
+    meta = rs.metadata
+    ann = meta.annotations
+    desired, most = str(decision.desired_replicas), str(decision.max_replicas)
+    if ann.get(DESIRED_REPLICAS_ANNOTATION) != desired or ann.get(MAX_REPLICAS_ANNOTATION) != most:
+        meta = attrs.evolve(meta, annotations=ann.set(DESIRED_REPLICAS_ANNOTATION, desired).set(MAX_REPLICAS_ANNOTATION, most))
+    spec = rs.spec if rs.spec.replicas == decision.replicas else attrs.evolve(rs.spec, replicas=decision.replicas)
+    return attrs.evolve(rs, metadata=meta, spec=spec)
 
 
 def _apply_all(rss: Sequence[ReplicaSet], decisions: Sequence[ScaleDecision]) -> list[ReplicaSet]:
@@ -622,16 +625,37 @@ def calculate_deployment_status(
     """``calculateStatus`` of the Deployment controller (without conditions).  ``O(n)``.
 
     ``unavailableReplicas`` is ``sum(spec.replicas) - available`` (not below 0), as upstream.
+    When the result equals ``deployment.status``, that object itself is returned (no object
+    is built for a sync that writes no status).
     """
-    available = _sum_available(all_rss)
-    total = _sum_replicas(all_rss)
+    available = replicas = ready = total = 0
+    for rs in all_rss:
+        st = rs.status
+        available += st.available_replicas
+        replicas += st.replicas
+        ready += st.ready_replicas
+        r = rs.spec.replicas
+        total += 1 if r is None else r
+    generation = deployment.metadata.generation
+    updated = new_rs.status.replicas if new_rs is not None else 0
+    unavailable = max(0, total - available)
+    old = deployment.status
+    if (
+        old.observed_generation == generation
+        and old.replicas == replicas
+        and old.updated_replicas == updated
+        and old.ready_replicas == ready
+        and old.available_replicas == available
+        and old.unavailable_replicas == unavailable
+    ):
+        return old
     return DeploymentStatus(
-        observed_generation=deployment.metadata.generation,
-        replicas=sum(rs.status.replicas for rs in all_rss),
-        updated_replicas=new_rs.status.replicas if new_rs is not None else 0,
-        ready_replicas=sum(rs.status.ready_replicas for rs in all_rss),
+        observed_generation=generation,
+        replicas=replicas,
+        updated_replicas=updated,
+        ready_replicas=ready,
         available_replicas=available,
-        unavailable_replicas=max(0, total - available),
+        unavailable_replicas=unavailable,
     )
 
 
