@@ -274,6 +274,9 @@ class Scheduler:
     #: the ``PodScheduled=True`` condition of the latest binding: the bindings of one second
     #: share one instance (equal to a fresh one: conditions are frozen)
     _scheduled: PodCondition | None = attrs.field(default=None, repr=False)
+    #: ``sorted(_ready)``, kept until a node is added or deleted (the scans over every node,
+    #: for constrained pods and failure reasons, go by name)
+    _names: list[str] | None = attrs.field(default=None, repr=False)
 
     name = "scheduler"
 
@@ -318,6 +321,7 @@ class Scheduler:
         if ev.type == "DELETED":
             self._schedulable.pop(name, None)
             self._ready.pop(name, None)
+            self._names = None
             return
         node = ev.new
         was = self._schedulable.get(name, False)
@@ -326,6 +330,8 @@ class Scheduler:
             t.effect in _FILTERED_EFFECTS for t in node.spec.taints
         )
         self._schedulable[name] = ok
+        if name not in self._ready:
+            self._names = None
         self._ready[name] = node.status.ready
         taints = node.spec.taints
         if node.spec.unschedulable:
@@ -378,11 +384,18 @@ class Scheduler:
             self._pending[key] = None
             self.ctx.clock.schedule(delay, lambda: self._bind(key))
 
+    def _sorted_names(self) -> list[str]:
+        """The known nodes' names, sorted: ``O(1)`` but after a node was added or deleted."""
+        names = self._names
+        if names is None:
+            names = self._names = sorted(self._ready)
+        return names
+
     def _choose(self, pod: Pod) -> str | None:
         spec = pod.spec
         if _constrained(spec):
             best: tuple[int, str] | None = None
-            for name in sorted(self._ready):
+            for name in self._sorted_names():
                 if not self._ready[name] or self._pods_on[name] >= self._capacity[name]:
                     continue
                 if not _tolerated(spec.tolerations, self._taints.get(name, ())):
@@ -410,7 +423,7 @@ class Scheduler:
         """The first failing filter's reason on every known node (``O(N)``: only on failure)."""
         spec = pod.spec
         out = []
-        for name in sorted(self._ready):
+        for name in self._sorted_names():
             taints = self._taints.get(name, ())
             cordoned = any(t.key == TAINT_UNSCHEDULABLE and t.effect == "NoSchedule" for t in taints)
             if cordoned and not any(tolerates(t, Taint(key=TAINT_UNSCHEDULABLE, effect="NoSchedule"))
@@ -496,7 +509,8 @@ class Scheduler:
         return SchedulerStatistics(self._bound, self._unschedulable, len(self._pending))
 
     def _check(self) -> None:
-        """Per-node pod counts agree with the API server."""
+        """Per-node pod counts agree with the API server; the sorted names are the nodes'."""
+        assert self._names is None or self._names == sorted(self._ready)
         counts: dict[str, int] = {}
         for pod in self.ctx.api.list("Pod", None):
             if pod.spec.node_name:
