@@ -64,7 +64,6 @@ from kubesim.errors import KubesimError, ServerTimeout
 from kubesim.objects import (
     NodeSelectorRequirement,
     NodeSelectorTerm,
-    ObjectMeta,
     Pod,
     PodCondition,
     PodSpec,
@@ -230,9 +229,8 @@ def _replacer(cls: type, *names: str) -> Callable[..., Any]:
     return replace
 
 
-# The binding: the pod with no resourceVersion (an unconditional update), ``spec.nodeName`` set,
-# ``status.phase`` and ``status.conditions`` replaced.
-_without_resource_version = _replacer(ObjectMeta, "resource_version")
+# The binding: the pod as read, ``spec.nodeName`` set, ``status.phase`` and ``status.conditions``
+# replaced.
 _with_node_name = _replacer(PodSpec, "node_name")
 _with_phase_and_conditions = _replacer(PodStatus, "phase", "conditions")
 _bound = _replacer(Pod, "metadata", "spec", "status")
@@ -462,9 +460,12 @@ class Scheduler:
             scheduled = self._scheduled = PodCondition(type="PodScheduled", status="True", last_transition_time=now)
         status = pod.status
         conditions = (*(c for c in status.conditions if c.type != "PodScheduled"), scheduled)
+        # The stored metadata as read, resourceVersion included: nothing runs between the read
+        # and the write, so the precondition holds and the update is as unconditional as one
+        # without a resourceVersion (the API server keeps the stored metadata as it is).
         bound = _bound(
             pod,
-            _without_resource_version(pod.metadata, ""),
+            pod.metadata,
             _with_node_name(pod.spec, node),
             _with_phase_and_conditions(status, status.phase or "Pending", conditions),
         )
