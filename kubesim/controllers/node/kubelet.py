@@ -83,7 +83,12 @@ readiness change, a pod update), which upstream would also count.
 Every status is built whole from what the kubelet knows and written only when it differs from
 the stored one (the status manager's ``needsUpdate``); conditions the kubelet does not own (a
 readiness gate's) are kept, first, as ``mergePodStatus`` keeps them. Container and image IDs are
-derived from the pod uid, container name and restart count by a hash: no random draw.
+derived from the pod uid, container name and restart count by a hash: no random draw. The parts
+many pods carry alike — a condition (type, status, transition time, reason, message), a running
+container's state (its start second), a container not started yet — are one frozen instance
+per value (:attr:`Kubelet._shared`), so the wire's identity caches size each value once; a
+container's status is the same object while nothing in it changes, and the IP tuples are built
+once per pod.
 
 Deviations, on purpose: the kubelet reacts at once (no PLEG relist period, no pod-worker
 re-sync granularity: a back-off restart happens exactly when the back-off expires); liveness
