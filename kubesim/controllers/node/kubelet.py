@@ -83,7 +83,12 @@ readiness change, a pod update), which upstream would also count.
 Every status is built whole from what the kubelet knows and written only when it differs from
 the stored one (the status manager's ``needsUpdate``); conditions the kubelet does not own (a
 readiness gate's) are kept, first, as ``mergePodStatus`` keeps them. Container and image IDs are
-derived from the pod uid, container name and restart count by a hash: no random draw.
+derived from the pod uid, container name and restart count by a hash: no random draw. The parts
+many pods carry alike — a condition (type, status, transition time, reason, message), a running
+container's state (its start second), a container not started yet — are one frozen instance
+per value (:attr:`Kubelet._shared`), so the wire's identity caches size each value once; a
+container's status is the same object while nothing in it changes, and the IP tuples are built
+once per pod.
 
 Deviations, on purpose: the kubelet reacts at once (no PLEG relist period, no pod-worker
 re-sync granularity: a back-off restart happens exactly when the back-off expires); liveness
@@ -108,6 +113,7 @@ from typing import Any
 
 import attrs
 
+from kubesim import probes
 from kubesim.apiserver import WatchEvent
 from kubesim.clock import Timer
 from kubesim.controllers.runtime import ControllerContext
@@ -171,6 +177,22 @@ RESTART_CAUSE = "restart"
 _EXIT_KILLED = 137  # 128 + SIGKILL
 #: The kubelet's event source.
 COMPONENT = "kubelet"
+
+#: The behaviour of a pod no scenario gave one, and the empty ``lastState``: frozen values, so
+#: one instance serves every pod (equal to a fresh one; the wire's identity caches then hit).
+_DEFAULT_BEHAVIOUR = probes.AppBehaviour()
+_EMPTY_STATE = ContainerState()
+#: The most entries :attr:`Kubelet._shared` holds before it is cleared.
+_SHARED_LIMIT = 4096
+
+# The status the kubelet writes is built by keywords naming every field of these classes (so
+# what it does not own is carried over); a new field must be added there (Kubelet._status,
+# Kubelet._write_status).
+assert [f.name for f in attrs.fields(PodStatus)] == [
+    "phase", "conditions", "host_ip", "pod_ip", "pod_ips", "start_time", "reason", "message",
+    "container_statuses", "init_container_statuses", "host_ips",
+], "PodStatus changed: update kubesim.controllers.node.kubelet.Kubelet._status"
+assert [f.name for f in attrs.fields(Pod)] == ["metadata", "spec", "status"], "Pod changed: update Kubelet._write_status"
 
 
 @attrs.frozen
@@ -269,7 +291,7 @@ class ContainerRuntime:
     ready: bool = False
     x: float = 0.0  # container time up to which probe results are folded in
     terminated: ContainerStateTerminated | None = None  # the latest exited instance
-    last_state: ContainerState = attrs.field(factory=ContainerState)
+    last_state: ContainerState = _EMPTY_STATE
     waiting_message: str = ""
     restart_at: float | None = None  # virtual time a back-off restart is due
     exit_at: float | None = None  # virtual time a kill ends (mode "stopping")
@@ -351,6 +373,10 @@ class PodRuntime:
     admitted: bool = False
     start_time: int | None = None
     host_ips: tuple[str, ...] | None = None  # the node's InternalIPs, read once
+    #: ``status.hostIPs`` and ``status.podIPs`` as written, built once from ``host_ips`` and
+    #: ``ips`` (each status write carries the same tuples)
+    host_ip_objs: tuple[HostIP, ...] = ()
+    pod_ip_objs: tuple[PodIP, ...] = ()
     #: its init containers: regular ones complete at once when the pod starts, restartable
     #: ("sidecar") ones then run (probed and restarted) until the pod terminates
     inits: list[ContainerRuntime] = attrs.field(factory=list)
@@ -390,15 +416,34 @@ def pod_phase(restart_policy: str, containers: list[ContainerRuntime]) -> str:
     return "Running"
 
 
-def _condition(old: PodCondition | None, t: str, status: str, now: int, reason: str = "", message: str = "") -> PodCondition:
+def _condition(old: PodCondition | None, t: str, status: str, now: int, reason: str = "", message: str = "",
+               shared: dict[tuple[Any, ...], Any] | None = None) -> PodCondition:
+    """The condition ``t`` as the kubelet writes it, given the stored one ``old``: ``old`` itself
+    when nothing in it changes. ``shared`` (:attr:`Kubelet._shared`) hands out one instance per
+    value, so the pods that make the same transition in the same second carry one object (equal
+    to a fresh one: conditions are frozen) and the wire's identity caches size it once."""
     # updateLastTransitionTime (pkg/kubelet/status/status_manager.go): the transition time
     # moves only when the status does.
     if old is not None and old.status == status:
         if old.reason == reason and old.message == message and old.last_probe_time is None:
             return old
-        return PodCondition(type=t, status=status, last_transition_time=old.last_transition_time,
-                            reason=reason, message=message)
-    return PodCondition(type=t, status=status, last_transition_time=now, reason=reason, message=message)
+        ltt = old.last_transition_time
+    else:
+        ltt = now
+    if shared is None:
+        return PodCondition(type=t, status=status, last_transition_time=ltt, reason=reason, message=message)
+    key = (PodCondition, t, status, ltt, reason, message)
+    cond: PodCondition | None = shared.get(key)
+    if cond is None:
+        if len(shared) >= _SHARED_LIMIT:
+            shared.clear()
+        cond = shared[key] = PodCondition(type=t, status=status, last_transition_time=ltt, reason=reason,
+                                          message=message)
+    return cond
+
+
+#: A condition's ``(status, reason, message)`` when it holds.
+_TRUE = ("True", "", "")
 
 
 def containers_ready_condition(
@@ -417,15 +462,16 @@ def containers_ready_condition(
     by_name = {st.name: st for st in statuses}
     unknown: list[str] = []
     unready: list[str] = []
-    init_by_name = {st.name: st for st in init_statuses}
-    for c in spec.init_containers if spec is not None else ():
-        if c.restart_policy != "Always":
-            continue  # only restartable ("sidecar") init containers count
-        st = init_by_name.get(c.name)
-        if st is None:
-            unknown.append(c.name)
-        elif not st.ready:
-            unready.append(c.name)
+    if spec is not None and spec.init_containers:
+        init_by_name = {st.name: st for st in init_statuses}
+        for c in spec.init_containers:
+            if c.restart_policy != "Always":
+                continue  # only restartable ("sidecar") init containers count
+            st = init_by_name.get(c.name)
+            if st is None:
+                unknown.append(c.name)
+            elif not st.ready:
+                unready.append(c.name)
     for c in spec.containers if spec is not None else ():
         st = by_name.get(c.name)
         if st is None:
@@ -453,11 +499,19 @@ def pod_ready_condition(
     """``GeneratePodReadyCondition``: ``Ready`` is ``ContainersReady`` unless that is
     ``True``; then every readiness gate's condition (among ``conditions``) must be ``True``
     too (reason ``ReadinessGatesNotReady``). ``O(containers + gates x conditions)``."""
-    cr = containers_ready_condition(spec, statuses, phase, init_statuses)
+    return _ready_condition(spec, conditions, containers_ready_condition(spec, statuses, phase, init_statuses))
+
+
+def _ready_condition(spec: PodSpec | None, conditions: tuple[PodCondition, ...],
+                     cr: tuple[str, str, str]) -> tuple[str, str, str]:
+    """:func:`pod_ready_condition` given the ``ContainersReady`` condition ``cr`` already
+    worked out (the kubelet needs both; one pass over the containers)."""
     if cr[0] != "True":
         return cr
+    if spec is None or not spec.readiness_gates:
+        return _TRUE
     msgs = []
-    for gate in spec.readiness_gates if spec is not None else ():
+    for gate in spec.readiness_gates:
         c = next((x for x in conditions if x.type == gate.condition_type), None)
         if c is None:
             msgs.append(f'corresponding condition of pod readiness gate "{gate.condition_type}" does not exist.')
@@ -465,7 +519,7 @@ def pod_ready_condition(
             msgs.append(f'the status of pod readiness gate "{gate.condition_type}" is not "True", but {c.status}')
     if msgs:
         return "False", "ReadinessGatesNotReady", ", ".join(msgs)
-    return "True", "", ""
+    return _TRUE
 
 
 def initialized_condition(spec: PodSpec, init_statuses: tuple[ContainerStatus, ...]) -> tuple[str, str, str]:
@@ -487,22 +541,27 @@ def initialized_condition(spec: PodSpec, init_statuses: tuple[ContainerStatus, .
 
 
 def _pod_conditions(pod: Pod, now: int, phase: str, statuses: tuple[ContainerStatus, ...], *, sandbox: bool,
-                    init_statuses: tuple[ContainerStatus, ...] = ()) -> tuple[PodCondition, ...]:
+                    init_statuses: tuple[ContainerStatus, ...] = (),
+                    shared: dict[tuple[Any, ...], Any] | None = None) -> tuple[PodCondition, ...]:
     """The pod's conditions as ``generateAPIPodStatus`` builds them: the conditions the kubelet
     does not own first (kept as stored), then PodReadyToStartContainers, Initialized, Ready,
-    ContainersReady (``pkg/kubelet/status/generate.go``) and PodScheduled."""
+    ContainersReady (``pkg/kubelet/status/generate.go``) and PodScheduled. ``shared``: see
+    :func:`_condition`. ``O(conditions + containers)``, one pass over the containers."""
     old = pod.status.conditions
+    spec = pod.spec
     prev = {c.type: c for c in old}
     out = [c for c in old if c.type not in KUBELET_CONDITIONS]
-    cr_status, cr_reason, cr_message = containers_ready_condition(pod.spec, statuses, phase, init_statuses)
-    r_status, r_reason, r_message = pod_ready_condition(pod.spec, old, statuses, phase, init_statuses)
-    i_status, i_reason, i_message = initialized_condition(pod.spec, init_statuses)
-    out.append(_condition(prev.get("PodReadyToStartContainers"), "PodReadyToStartContainers",
-                          "True" if sandbox else "False", now))
-    out.append(_condition(prev.get("Initialized"), "Initialized", i_status, now, i_reason, i_message))
-    out.append(_condition(prev.get("Ready"), "Ready", r_status, now, r_reason, r_message))
-    out.append(_condition(prev.get("ContainersReady"), "ContainersReady", cr_status, now, cr_reason, cr_message))
-    out.append(prev.get("PodScheduled") or PodCondition(type="PodScheduled", status="True", last_transition_time=now))
+    cr = containers_ready_condition(spec, statuses, phase, init_statuses)
+    r_status, r_reason, r_message = _ready_condition(spec, old, cr)
+    # without init containers GeneratePodInitializedCondition has nothing incomplete: True
+    i_status, i_reason, i_message = initialized_condition(spec, init_statuses) if spec.init_containers else _TRUE
+    get = prev.get
+    out.append(_condition(get("PodReadyToStartContainers"), "PodReadyToStartContainers",
+                          "True" if sandbox else "False", now, shared=shared))
+    out.append(_condition(get("Initialized"), "Initialized", i_status, now, i_reason, i_message, shared))
+    out.append(_condition(get("Ready"), "Ready", r_status, now, r_reason, r_message, shared))
+    out.append(_condition(get("ContainersReady"), "ContainersReady", cr[0], now, cr[1], cr[2], shared))
+    out.append(get("PodScheduled") or _condition(None, "PodScheduled", "True", now, shared=shared))
     return tuple(out)
 
 
@@ -531,6 +590,10 @@ class Kubelet:
     #: recorded by the clock's passive source as time passes them
     _due: list[tuple[float, int, tuple[Any, ...]]] = attrs.field(factory=list, repr=False)
     _due_seq: int = 0
+    #: one instance per value of the status parts many pods share (conditions, container states,
+    #: a not-yet-started container's status), cleared at :data:`_SHARED_LIMIT` entries: see
+    #: :func:`_condition`
+    _shared: dict[tuple[Any, ...], Any] = attrs.field(factory=dict, repr=False)
     _started: int = 0
     _status_writes: int = 0
     _terminated: int = 0
@@ -600,8 +663,6 @@ class Kubelet:
 
     def _unhealthy(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, probe_type: str, x: float) -> None:
         """``Unhealthy`` for the ``probe_type`` probe of ``c`` failing at container time ``x``."""
-        from kubesim import probes
-
         if not self.ctx.recorder.enabled:
             return
         spec = c.spec
@@ -817,7 +878,7 @@ class Kubelet:
         status = mutate(pod)
         if status == pod.status:
             return pod
-        new = attrs.evolve(pod, status=status)
+        new = Pod(pod.metadata, pod.spec, status)  # attrs.evolve(pod, status=status)
         rt.status_seq += 1
         seq = rt.status_seq
         try:
@@ -851,17 +912,43 @@ class Kubelet:
         st = c.status_cache[ck] = self._build_container_status(c)
         return st
 
+    def _shared_state(self, started_at: int | None, waiting: str | None) -> ContainerState:
+        """``ContainerState(running=ContainerStateRunning(started_at))`` (``waiting`` ``None``)
+        or ``ContainerState(waiting=ContainerStateWaiting(waiting))``, one instance per value
+        (:attr:`_shared`)."""
+        key = (ContainerState, started_at, waiting)
+        shared = self._shared
+        st: ContainerState | None = shared.get(key)
+        if st is None:
+            if len(shared) >= _SHARED_LIMIT:
+                shared.clear()
+            if waiting is None:
+                st = ContainerState(running=ContainerStateRunning(started_at=started_at))
+            else:
+                st = ContainerState(waiting=ContainerStateWaiting(reason=waiting))
+            shared[key] = st
+        return st
+
     def _build_container_status(self, c: ContainerRuntime) -> ContainerStatus:
         spec = c.spec
         if c.mode == "creating":
-            return ContainerStatus(
-                name=spec.name, state=ContainerState(waiting=ContainerStateWaiting(reason=c.waiting_reason)),
-                image=spec.image, started=False,
-            )
+            # the same for every container of that name and image not started yet: shared
+            key = (ContainerStatus, spec.name, spec.image, c.waiting_reason)
+            shared = self._shared
+            hit: ContainerStatus | None = shared.get(key)
+            if hit is None:
+                hit = ContainerStatus(
+                    name=spec.name, state=self._shared_state(None, c.waiting_reason), last_state=_EMPTY_STATE,
+                    image=spec.image, started=False,
+                )
+                if len(shared) >= _SHARED_LIMIT:
+                    shared.clear()
+                shared[key] = hit
+            return hit
         image, iid = image_ref(spec.image), image_id(spec.image)
         if c.mode in ("running", "stopping"):
             return ContainerStatus(
-                name=spec.name, state=ContainerState(running=ContainerStateRunning(started_at=c.started_at)),
+                name=spec.name, state=self._shared_state(c.started_at, None),
                 last_state=c.last_state, ready=c.ready and c.started_off is not None,
                 restart_count=c.restart_count, image=image, image_id=iid, container_id=c.container_id,
                 started=c.started_off is not None,
@@ -880,32 +967,47 @@ class Kubelet:
 
     def _status(self, key: tuple[str, str], rt: PodRuntime, *, phase: str | None = None) -> Callable[[Pod], PodStatus]:
         """The status the kubelet would write now, as a function of the stored pod (whose
-        conditions it does not own are merged in at each attempt)."""
+        conditions it does not own, ``reason``, ``message`` and ``startTime`` are merged in at
+        each attempt). Built by keywords naming every field (what ``attrs.evolve`` of the
+        stored status gives, at a fraction of the cost); the IP tuples are the runtime's own, so
+        consecutive writes carry the same objects."""
         now = self._now()
-        statuses = tuple(self._container_status(key, rt, c) for c in rt.containers)
-        init_statuses = tuple(self._container_status(key, rt, c) for c in rt.inits)
+        cs = self._container_status
+        statuses = tuple([cs(key, rt, c) for c in rt.containers])
+        init_statuses = tuple([cs(key, rt, c) for c in rt.inits]) if rt.inits else ()
         pod_ph = phase or pod_phase(self._restart_policy(key), rt.containers)
         if not rt.started:
             pod_ph = "Pending"
         sandbox = rt.started and pod_ph not in ("Succeeded", "Failed")
-        ips = rt.ips if rt.started else ()
+        if rt.started:
+            ips, pod_ips = rt.ips, rt.pod_ip_objs
+        else:
+            ips, pod_ips = (), ()
         host_ip = rt.host_ips
         if host_ip is None:
             host_ip = rt.host_ips = self._host_ips(rt.node)
+            rt.host_ip_objs = tuple(HostIP(ip) for ip in host_ip)
+        host_ips = rt.host_ip_objs
+        first_host_ip = host_ip[0] if host_ip else ""
+        pod_ip = ips[0] if ips else ""
         start_time = rt.start_time
+        shared = self._shared
 
         def mutate(p: Pod) -> PodStatus:
-            return attrs.evolve(
-                p.status,
+            st = p.status
+            return PodStatus(
                 phase=pod_ph,
-                host_ip=host_ip[0] if host_ip else "",
-                host_ips=tuple(HostIP(ip) for ip in host_ip),
-                pod_ip=ips[0] if ips else "",
-                pod_ips=tuple(PodIP(ip) for ip in ips),
-                start_time=p.status.start_time or start_time,
-                conditions=_pod_conditions(p, now, pod_ph, statuses, sandbox=sandbox, init_statuses=init_statuses),
+                conditions=_pod_conditions(p, now, pod_ph, statuses, sandbox=sandbox, init_statuses=init_statuses,
+                                           shared=shared),
+                host_ip=first_host_ip,
+                pod_ip=pod_ip,
+                pod_ips=pod_ips,
+                start_time=st.start_time or start_time,
+                reason=st.reason,
+                message=st.message,
                 container_statuses=statuses,
                 init_container_statuses=init_statuses,
+                host_ips=host_ips,
             )
 
         return mutate
@@ -948,10 +1050,8 @@ class Kubelet:
                 c.waiting_reason = "PodInitializing"
 
     def _behaviour(self, key: tuple[str, str]) -> Any:
-        from kubesim import probes
-
         beh = self.behaviours.get(key)
-        return beh if beh is not None else probes.AppBehaviour()
+        return beh if beh is not None else _DEFAULT_BEHAVIOUR
 
     def _start_containers(self, key: tuple[str, str], rt: PodRuntime) -> None:
         if rt.terminating:
@@ -964,6 +1064,7 @@ class Kubelet:
         else:
             ranges: list[RangeAllocator] = self.ctx.cluster.pod_ranges.get(rt.node, []) if self.ctx.cluster else []
             rt.ips = tuple(r.allocate() for r in ranges)
+        rt.pod_ip_objs = tuple(PodIP(ip) for ip in rt.ips)
         rt.started = True
         rt.admitted = True
         if rt.start_time is None:
@@ -988,8 +1089,6 @@ class Kubelet:
 
     def _run_instance(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime, *, first: bool) -> None:
         """Start a new instance of container ``c`` now."""
-        from kubesim import probes
-
         if not first:
             c.prev_exit = c.exit_time
             c.restart_count += 1
@@ -1023,8 +1122,6 @@ class Kubelet:
             self._arm(key, rt, c, 0.0)
 
     def _startup_passed(self, c: ContainerRuntime, x: float) -> None:
-        from kubesim import probes
-
         c.started_off = x
         spec = c.spec
         c.readiness = (
@@ -1234,8 +1331,6 @@ class Kubelet:
         times relative to each container instance's start). A running pod's probes are
         re-evaluated now; a pod not yet started uses it when it starts. A pod without a
         readiness probe is ready whatever its behaviour, as in Kubernetes."""
-        from kubesim import probes
-
         self.behaviours[key] = behaviour
         rt = self.pods.get(key)
         if rt is None or not rt.started or rt.terminating or rt.done:

@@ -52,6 +52,8 @@ uncordoned nodes; a pod with a node selector, node affinity or tolerations is pl
 from __future__ import annotations
 
 import heapq
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -65,6 +67,7 @@ from kubesim.objects import (
     Pod,
     PodCondition,
     PodSpec,
+    PodStatus,
     Taint,
     Toleration,
 )
@@ -205,6 +208,34 @@ def node_matches_affinity(spec: PodSpec, node_name: str, labels: Any) -> bool:
     return any(_term_matches(t, node_name, labels) for t in required.node_selector_terms)
 
 
+def _replacer(cls: type, *names: str) -> Callable[..., Any]:
+    """``replace(obj, *values)``: ``attrs.evolve(obj, **dict(zip(names, values)))`` for the
+    frozen attrs class ``cls``, by one positional construction (every field read by one
+    ``attrgetter``), several times cheaper than ``evolve``'s walk over the fields. The same
+    object: every field of ``cls`` is an ``__init__`` argument in field order (asserted), and
+    the converters run as they do under ``evolve``."""
+    fields = attrs.fields(cls)
+    assert all(f.init and not f.kw_only and f.alias == f.name for f in fields), cls
+    order = [f.name for f in fields]
+    places = [order.index(n) for n in names]
+    get = operator.attrgetter(*order)
+
+    def replace(obj: Any, *values: Any) -> Any:
+        args = list(get(obj))
+        for i, v in zip(places, values, strict=True):
+            args[i] = v
+        return cls(*args)
+
+    return replace
+
+
+# The binding: the pod as read, ``spec.nodeName`` set, ``status.phase`` and ``status.conditions``
+# replaced.
+_with_node_name = _replacer(PodSpec, "node_name")
+_with_phase_and_conditions = _replacer(PodStatus, "phase", "conditions")
+_bound = _replacer(Pod, "metadata", "spec", "status")
+
+
 def _constrained(spec: PodSpec) -> bool:
     return bool(spec.node_selector or spec.tolerations or (spec.affinity is not None and spec.affinity.node_affinity))
 
@@ -238,6 +269,12 @@ class Scheduler:
     _retries: list[tuple[float, int, tuple[str, str], int]] = attrs.field(factory=list, repr=False)
     _retry_seq: int = 0
     _gen: dict[tuple[str, str], int] = attrs.field(factory=dict, repr=False)
+    #: the ``PodScheduled=True`` condition of the latest binding: the bindings of one second
+    #: share one instance (equal to a fresh one: conditions are frozen)
+    _scheduled: PodCondition | None = attrs.field(default=None, repr=False)
+    #: ``sorted(_ready)``, kept until a node is added or deleted (the scans over every node,
+    #: for constrained pods and failure reasons, go by name)
+    _names: list[str] | None = attrs.field(default=None, repr=False)
 
     name = "scheduler"
 
@@ -282,6 +319,7 @@ class Scheduler:
         if ev.type == "DELETED":
             self._schedulable.pop(name, None)
             self._ready.pop(name, None)
+            self._names = None
             return
         node = ev.new
         was = self._schedulable.get(name, False)
@@ -290,6 +328,8 @@ class Scheduler:
             t.effect in _FILTERED_EFFECTS for t in node.spec.taints
         )
         self._schedulable[name] = ok
+        if name not in self._ready:
+            self._names = None
         self._ready[name] = node.status.ready
         taints = node.spec.taints
         if node.spec.unschedulable:
@@ -342,11 +382,18 @@ class Scheduler:
             self._pending[key] = None
             self.ctx.clock.schedule(delay, lambda: self._bind(key))
 
+    def _sorted_names(self) -> list[str]:
+        """The known nodes' names, sorted: ``O(1)`` but after a node was added or deleted."""
+        names = self._names
+        if names is None:
+            names = self._names = sorted(self._ready)
+        return names
+
     def _choose(self, pod: Pod) -> str | None:
         spec = pod.spec
         if _constrained(spec):
             best: tuple[int, str] | None = None
-            for name in sorted(self._ready):
+            for name in self._sorted_names():
                 if not self._ready[name] or self._pods_on[name] >= self._capacity[name]:
                     continue
                 if not _tolerated(spec.tolerations, self._taints.get(name, ())):
@@ -374,7 +421,7 @@ class Scheduler:
         """The first failing filter's reason on every known node (``O(N)``: only on failure)."""
         spec = pod.spec
         out = []
-        for name in sorted(self._ready):
+        for name in self._sorted_names():
             taints = self._taints.get(name, ())
             cordoned = any(t.key == TAINT_UNSCHEDULABLE and t.effect == "NoSchedule" for t in taints)
             if cordoned and not any(tolerates(t, Taint(key=TAINT_UNSCHEDULABLE, effect="NoSchedule"))
@@ -408,14 +455,19 @@ class Scheduler:
         del self._pending[key]
         self._gen.pop(key, None)
         now = self.ctx.api.epoch + int(self.ctx.clock.now)
-        conditions = tuple(c for c in pod.status.conditions if c.type != "PodScheduled") + (
-            PodCondition(type="PodScheduled", status="True", last_transition_time=now),
-        )
-        bound = attrs.evolve(
+        scheduled = self._scheduled
+        if scheduled is None or scheduled.last_transition_time != now:
+            scheduled = self._scheduled = PodCondition(type="PodScheduled", status="True", last_transition_time=now)
+        status = pod.status
+        conditions = (*(c for c in status.conditions if c.type != "PodScheduled"), scheduled)
+        # The stored metadata as read, resourceVersion included: nothing runs between the read
+        # and the write, so the precondition holds and the update is as unconditional as one
+        # without a resourceVersion (the API server keeps the stored metadata as it is).
+        bound = _bound(
             pod,
-            metadata=attrs.evolve(pod.metadata, resource_version=""),
-            spec=attrs.evolve(pod.spec, node_name=node),
-            status=attrs.evolve(pod.status, phase=pod.status.phase or "Pending", conditions=conditions),
+            pod.metadata,
+            _with_node_name(pod.spec, node),
+            _with_phase_and_conditions(status, status.phase or "Pending", conditions),
         )
         try:
             self.ctx.api.update(bound, actor="scheduler")
@@ -458,7 +510,8 @@ class Scheduler:
         return SchedulerStatistics(self._bound, self._unschedulable, len(self._pending))
 
     def _check(self) -> None:
-        """Per-node pod counts agree with the API server."""
+        """Per-node pod counts agree with the API server; the sorted names are the nodes'."""
+        assert self._names is None or self._names == sorted(self._ready)
         counts: dict[str, int] = {}
         for pod in self.ctx.api.list("Pod", None):
             if pod.spec.node_name:
