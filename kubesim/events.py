@@ -659,7 +659,8 @@ class EventTTL:
     due costs one comparison.
     """
 
-    __slots__ = ("ttl", "_api", "_clock", "_heap", "_due", "_pending", "_seq", "_armed", "expired")
+    __slots__ = ("ttl", "_api", "_clock", "_heap", "_due", "_pending", "_seq", "_armed", "_now", "_ttl", "_at",
+                 "expired")
 
     def __init__(self, api: Any, ttl: float) -> None:
         self.ttl = ttl
@@ -674,6 +675,8 @@ class EventTTL:
         self._pending = 0  # the names in _due
         self._seq = 0
         self._armed = False  # a passive source of the clock only while an expiry is ahead
+        # the last write's time and ttl, and its expiry (the writes of an instant share it)
+        self._now = self._ttl = self._at = -1.0
         #: how many Events the TTL removed
         self.expired = 0
         api.watch(self._on_event, {"Event"})
@@ -695,7 +698,10 @@ class EventTTL:
         if names.get(m.name) is None:
             self._pending += 1
         names[m.name] = seq
-        heapq.heappush(self._heap, (self._clock.now + self.ttl, seq, ns, m.name))
+        now = self._clock.now
+        if now != self._now or self.ttl != self._ttl:  # one expiry float per instant
+            self._now, self._ttl, self._at = now, self.ttl, now + self.ttl
+        heapq.heappush(self._heap, (self._at, seq, ns, m.name))
         if not self._armed:
             self._armed = True
             self._clock.add_passive(self._expire)
