@@ -72,11 +72,19 @@ stored text built from the fields, sizes by arithmetic: :func:`kubesim.wire.even
 ``recorder.trusted = False`` takes the full create/update instead (the oracle of
 ``tests/test_events_fastpath.py``).
 
+Memory: the correlator's caches keep what upstream's keep (an ``eventLog``'s count, first
+timestamp, name and resourceVersion, an aggregate group's messages, a token bucket) under
+keys that share their tuples (:class:`EventCorrelator`), and never an Event object: a repeat's
+trusted patch reads the fields back from the stored Event, after checking by resourceVersion
+that it is still the one this recorder wrote. The TTL keeps ``(expiry, sequence, namespace,
+name)`` per write. So an Event, once the store lets it go, is freed.
+
 ``Cluster(events=False)`` gives a disabled recorder: :meth:`EventRecorder.event` returns at
 once and the change log is exactly what it was before Events existed.
 
-Costs: a recorded event is ``O(len(message))`` for the correlator plus one trusted write; a filtered
-one writes nothing; a disabled recorder costs one attribute test.
+Costs: a recorded event is ``O(len(message))`` for the correlator plus one trusted write (a
+repeat's patch also decodes the stored Event: ``O(its size)``); a filtered one writes nothing; a
+disabled recorder costs one attribute test.
 """
 
 from __future__ import annotations
