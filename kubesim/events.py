@@ -72,11 +72,19 @@ stored text built from the fields, sizes by arithmetic: :func:`kubesim.wire.even
 ``recorder.trusted = False`` takes the full create/update instead (the oracle of
 ``tests/test_events_fastpath.py``).
 
+Memory: the correlator's caches keep what upstream's keep (an ``eventLog``'s count, first
+timestamp, name and resourceVersion, an aggregate group's messages, a token bucket) under
+keys that share their tuples (:class:`EventCorrelator`), and never an Event object: a repeat's
+trusted patch reads the fields back from the stored Event, after checking by resourceVersion
+that it is still the one this recorder wrote. The TTL keeps ``(expiry, sequence, namespace,
+name)`` per write. So an Event, once the store lets it go, is freed.
+
 ``Cluster(events=False)`` gives a disabled recorder: :meth:`EventRecorder.event` returns at
 once and the change log is exactly what it was before Events existed.
 
-Costs: a recorded event is ``O(len(message))`` for the correlator plus one trusted write; a filtered
-one writes nothing; a disabled recorder costs one attribute test.
+Costs: a recorded event is ``O(len(message))`` for the correlator plus one trusted write (a
+repeat's patch also decodes the stored Event: ``O(its size)``); a filtered one writes nothing; a
+disabled recorder costs one attribute test.
 """
 
 from __future__ import annotations
@@ -91,9 +99,11 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from kubesim.apiserver import APIServer
 from kubesim.errors import InvalidArgument, KubesimError
 from kubesim.inert import InertObject, content
 from kubesim.manifests.times import format_time as _rfc3339
+from kubesim.manifests.times import parse_time as _parse_time
 from kubesim.objects import ObjectMeta
 from kubesim.wire.events import event_sizes as _event_sizes
 
@@ -143,9 +153,6 @@ COMPONENT_ACTORS: dict[str, str] = {
 }
 
 _EVENT_TYPES = frozenset({"Normal", "Warning"})
-# uuid.UUID(version=4): the variant (RFC 4122) and version bits
-_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
-_UUID_SET = (0x8000 << 48) | (4 << 76)
 _NS = 10**9
 
 
@@ -169,37 +176,53 @@ def event_name(involved_name: str, unix_nano: int) -> str:
     return f"{involved_name}.{unix_nano:x}"
 
 
-class _LRU(collections.OrderedDict[Any, Any]):
-    """``groupcache/lru``: ``get`` and ``add`` make a key the newest; past ``size`` entries the
-    oldest goes."""
+class _LRU:
+    """``groupcache/lru`` (``Add`` makes a key the newest; past ``size`` entries the oldest
+    goes), for one of a correlator's caches.
+
+    Recency is the insertion order of ``entries``: :meth:`put` re-inserts a key at the end. A
+    cache starts as a plain ``dict`` (about 36 bytes an entry) and becomes an
+    ``OrderedDict`` (about 84) the first time it is full: a dict's oldest key is found by
+    skipping the holes earlier deletions left at its front, which a cache that evicts all the
+    time would pay on every eviction; an ``OrderedDict`` unlinks it in ``O(1)``. Most caches
+    (a kubelet's, one per node) never fill, so they stay dicts. Both orders are the same, so
+    what is evicted does not depend on the switch.
+
+    Costs: :meth:`put` ``O(1)`` (amortised; the switch is ``O(size)``, once); read a key
+    with ``entries.get(key)``, which leaves its recency alone."""
+
+    __slots__ = ("entries", "size")
 
     def __init__(self, size: int = LRU_CACHE_ENTRIES) -> None:
-        super().__init__()
+        self.entries: dict[Any, Any] = {}
         self.size = size
 
-    def get_(self, key: Any) -> Any:
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
+    def put(self, key: Any, value: Any) -> None:
+        """``Add(key, value)``: ``key`` (present or not) becomes the newest and holds
+        ``value`` (never ``None``); a new key past ``size`` entries evicts the oldest."""
+        entries = self.entries
+        if entries.pop(key, None) is None and len(entries) >= self.size:
+            if entries.__class__ is dict:
+                entries = self.entries = collections.OrderedDict(entries)
+            entries.popitem(last=False)  # type: ignore[call-arg]
+        entries[key] = value
 
-    def add(self, key: Any, value: Any) -> None:
-        if key in self:
-            self.move_to_end(key)
-        self[key] = value
-        if len(self) > self.size:
-            self.popitem(last=False)
+    def __len__(self) -> int:
+        return len(self.entries)
 
 
 class _Bucket:
     """``flowcontrol.NewTokenBucketPassiveRateLimiter``: ``golang.org/x/time/rate`` with
-    ``burst`` tokens, refilled at ``qps`` (fractional tokens accrue)."""
+    ``burst`` tokens, refilled at ``qps`` (fractional tokens accrue). ``key`` is the spam
+    cache's own key tuple for it, so the other caches' keys about the same involved object
+    share it rather than hold copies."""
 
-    __slots__ = ("tokens", "last")
+    __slots__ = ("tokens", "last", "key")
 
-    def __init__(self, now: float) -> None:
+    def __init__(self, now: float, key: tuple[str, ...]) -> None:
         self.tokens = float(SPAM_BURST)
         self.last = now
+        self.key = key
 
     def try_accept(self, now: float) -> bool:
         # Limiter.reserveN with no wait allowed: the refill is computed from the last
@@ -215,11 +238,12 @@ class _Bucket:
 
 
 class _Written(NamedTuple):
-    """The fields of an Event this recorder wrote (and the stored object, ``obj``), from which
-    its stored JSON text and its sizes are built without building the body: the trusted
-    write path (:meth:`kubesim.apiserver.APIServer.create_trusted`)."""
+    """The fields of an Event this recorder writes, from which its stored JSON text and its
+    sizes are built without building the body: the trusted write path
+    (:meth:`kubesim.apiserver.APIServer.create_trusted`). Built for one write and dropped:
+    the correlator keeps only what upstream's ``eventLog`` keeps (:class:`_Observation`), and
+    a patch reads the fields back from the stored Event (:meth:`of_stored`)."""
 
-    obj: Any
     namespace: str
     name: str
     kind: str
@@ -240,6 +264,25 @@ class _Written(NamedTuple):
     action: str
     reporting_component: str
     reporting_instance: str
+
+    @classmethod
+    def of_stored(cls, obj: InertObject) -> _Written:
+        """The fields of the stored Event ``obj``, whose content this recorder wrote
+        (:meth:`text`): its inverse, exact because :meth:`text` omits exactly the fields
+        whose value is empty and writes every other one as it is (times as RFC 3339 whole
+        seconds, which :func:`~kubesim.manifests.parse_time` reads back). ``O(size)``."""
+        body = json.loads(obj.content)
+        ref = body["involvedObject"].get
+        src = body["source"].get
+        get = body.get
+        meta = obj.metadata
+        return cls(
+            meta.namespace, meta.name, ref("kind", ""), ref("namespace", ""), ref("name", ""), ref("uid", ""),
+            ref("apiVersion", ""), ref("resourceVersion", ""), ref("fieldPath", ""), get("reason", ""),
+            get("message", ""), src("component", ""), src("host", ""), _parse_time(body["firstTimestamp"]),
+            _parse_time(body["lastTimestamp"]), body["count"], body["type"], get("action", ""),
+            body["reportingComponent"], body["reportingInstance"],
+        )
 
     def text(self) -> str:
         """The stored content: exactly ``json.dumps(body, sort_keys=True, separators=(",",
@@ -286,33 +329,53 @@ class _Written(NamedTuple):
         )
 
 
-class _Observation(NamedTuple):
-    """``eventLog``: what the logger remembers of an event it saw (``times``: its count)."""
+class _Observation:
+    """``eventLog``: what the logger remembers of an event it saw: its count (``times``),
+    the first occurrence's time and the Event's name (which a repeat keeps), and the
+    resourceVersion it learned from the write (``UpdateState``); upstream keeps exactly
+    these. kubesim adds ``written_rv``: the resourceVersion of the Event this recorder itself
+    wrote under that name (``""``: none, or a write by the full path's patch), so that a
+    repeat knows whether the stored Event is still its own (the stored object with that
+    resourceVersion is the one that write committed: every write of the API server gives a
+    new one) and may be patched by the trusted path. Changed in place: only its cache
+    holds it."""
 
-    times: int
-    first_timestamp: int
-    name: str
-    resource_version: str
-    #: what this recorder wrote under that name (``None``: nothing yet, or a client's write)
-    written: _Written | None = None
+    __slots__ = ("times", "first_timestamp", "name", "resource_version", "written_rv")
+
+    def __init__(self, times: int, first_timestamp: int, name: str, resource_version: str, written_rv: str) -> None:
+        self.times = times
+        self.first_timestamp = first_timestamp
+        self.name = name
+        self.resource_version = resource_version
+        self.written_rv = written_rv
 
 
-class _Aggregate:
-    """``aggregateRecord``: the distinct messages of a group of similar events (in insertion
-    order) and when the group last saw one."""
+class _Aggregate(list[str]):
+    """``aggregateRecord``: the distinct messages of a group of similar events (the list, in
+    insertion order, at most ``AGGREGATE_MAX_EVENTS - 1`` long), when the group last saw one
+    (``last``) and the aggregate cache's own key tuple for the group (``key``, shared by the
+    logger's keys of the group's events)."""
 
-    __slots__ = ("messages", "last")
+    __slots__ = ("last", "key")
 
-    def __init__(self, messages: dict[str, None], last: float) -> None:
-        self.messages = messages
-        self.last = last
+    def __init__(self, now: float, key: tuple[Any, ...]) -> None:
+        super().__init__()
+        self.last = now
+        self.key = key
 
 
 @attrs.define(eq=False)
 class EventCorrelator:
     """client-go's ``EventCorrelator`` for one event source: aggregator, logger and spam
     filter (see the module docstring). Keys are tuples of the fields upstream joins into
-    strings (``getEventKey``, ``EventAggregatorByReasonFunc``, ``getSpamKey``)."""
+    strings (``getEventKey``, ``EventAggregatorByReasonFunc``, ``getSpamKey``) but the
+    source's, which every key of one correlator shares, nested so that the keys about one
+    object share one tuple: the spam key ``(kind, namespace, name, uid, apiVersion)`` of the
+    involved object, the aggregate key ``(spam key, type, reason)`` (also the logger's key of
+    a combined event), the event key ``(aggregate key, fieldPath, message)``. Nesting keeps
+    equality: two keys are equal exactly when the fields upstream joins are, and an
+    aggregate key is never equal to an event key (their first items are a 5-tuple and a
+    3-tuple)."""
 
     spam: _LRU = attrs.field(factory=_LRU)
     aggregates: _LRU = attrs.field(factory=_LRU)
@@ -338,8 +401,8 @@ class EventRecorder:
     nothing."""
 
     __slots__ = (
-        "enabled", "trusted", "_api", "_clock", "_rng", "_correlators", "_last_ns", "_ns_max",
-        "_recorded", "_created", "_patched", "_combined", "_filtered", "_refused",
+        "enabled", "trusted", "rng", "_api", "_clock", "_correlators", "_last_ns", "_ns_max", "_second",
+        "_unix_second", "_recorded", "_created", "_patched", "_combined", "_filtered", "_refused",
     )
 
     def __init__(self, api: Any = None, *, enabled: bool = True, seed: int = 0) -> None:
@@ -351,12 +414,15 @@ class EventRecorder:
         self.trusted = True
         self._api = api
         self._clock: Any = api.clock if api is not None else None
-        #: the Event uids' own stream: drawing from it shifts nothing else
-        self._rng = random.Random(f"{seed}/events")
+        #: the Event uids' own stream (:meth:`new_uid`): drawing from it shifts nothing else
+        self.rng = random.Random(f"{seed}/events")
         self._correlators: dict[tuple[str, str], EventCorrelator] = {}
         # involved object name -> the last UnixNano used in an Event name for it
         self._last_ns: dict[str, int] = {}
         self._ns_max = 0  # the largest UnixNano in _last_ns
+        # the whole second of virtual time last seen, and its Unix time (one int object)
+        self._second = -1.0
+        self._unix_second = 0
         self._recorded = self._created = self._patched = 0
         self._combined = self._filtered = self._refused = 0
 
@@ -368,11 +434,10 @@ class EventRecorder:
 
     def new_uid(self) -> str:
         """A version-4 uid from the Events' own random stream (the API server draws an Event's
-        uid here, never from the cluster's main stream). ``O(1)``."""
-        # str(uuid.UUID(int=n, version=4)) without the object: the version and variant bits
-        n = self._rng.getrandbits(128) & _UUID_CLEAR | _UUID_SET
-        h = f"{n:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        uid here, never from the cluster's main stream), drawn as the API server draws every
+        other uid: :meth:`APIServer._new_uid <kubesim.apiserver.APIServer>` over this stream
+        (it reads only ``rng``). ``O(1)``."""
+        return APIServer._new_uid(self)  # type: ignore[arg-type]
 
     def event(
         self,
@@ -424,51 +489,59 @@ class EventRecorder:
         ref_uid = meta.uid
         api_version = obj.api_version
         now = self._clock.now
-        source = (component, host)
-        corr = self._correlators.get(source)
+        corr = self._correlators.get((component, host))
         if corr is None:
-            corr = self._correlators[source] = EventCorrelator()
-        # -- the aggregator (EventAggregate)
-        agg_key = (component, host, kind, ref_ns, ref_name, ref_uid, api_version, type, reason, component, host)
-        event_key: tuple[str, ...] = (
-            component, host, kind, ref_ns, ref_name, field_path, ref_uid, api_version, type, reason, message
-        )
-        record: _Aggregate | None = corr.aggregates.get_(agg_key)
-        if record is None or now - record.last > AGGREGATE_INTERVAL:
-            record = _Aggregate({}, now)
-        record.messages[message] = None
-        record.last = now
-        corr.aggregates.add(agg_key, record)
-        combined = False
-        key: tuple[str, ...] = event_key
-        if len(record.messages) >= AGGREGATE_MAX_EVENTS:
-            del record.messages[next(iter(record.messages))]
-            combined = True
-            key = ("aggregate", *agg_key)
+            corr = self._correlators[(component, host)] = EventCorrelator()
+        # the keys (see EventCorrelator), each the cache's own tuple where it has one
+        spam_key: tuple[Any, ...] = (kind, ref_ns, ref_name, ref_uid, api_version)
+        bucket: _Bucket | None = corr.spam.entries.get(spam_key)
+        if bucket is not None:
+            spam_key = bucket.key
+        agg_key: tuple[Any, ...] = (spam_key, type, reason)
+        # -- the aggregator (EventAggregate): a group older than the interval starts afresh
+        record: _Aggregate | None = corr.aggregates.entries.get(agg_key)
+        if record is None:
+            record = _Aggregate(now, agg_key)
+        else:
+            agg_key = record.key
+            if now - record.last > AGGREGATE_INTERVAL:
+                record.clear()
+            record.last = now
+        if message not in record:
+            record.append(message)
+        corr.aggregates.put(agg_key, record)
+        combined = len(record) >= AGGREGATE_MAX_EVENTS
+        if combined:
+            del record[0]
+            key: tuple[Any, ...] = agg_key
             message = COMBINED_PREFIX + message
             self._combined += 1
+        else:
+            key = (agg_key, field_path, message)
         # -- the logger (eventObserve); a new event is named now (makeEvent), a repeat keeps
         # the first occurrence's name and firstTimestamp
-        seen: _Observation | None = corr.observations.get_(key)
-        t_sec = self._api.epoch + int(now // 1)
-        if seen is not None and seen.times > 0:
-            count = seen.times + 1
+        observations = corr.observations
+        seen: _Observation | None = observations.entries.get(key)
+        second = now // 1
+        if second != self._second:  # one int per second of Unix time, shared by its events
+            self._second = second
+            self._unix_second = self._api.epoch + int(second)
+        t_sec = self._unix_second
+        if seen is not None:
+            count = seen.times = seen.times + 1
             name = seen.name
             first = seen.first_timestamp
-            rv = seen.resource_version
         else:
             count = 1
             name = self._new_name(ref_name, now)
             first = t_sec
-            rv = ""
-        corr.observations.add(key, _Observation(count, first, name, rv, None if seen is None else seen.written))
+            seen = _Observation(1, first, name, "", "")
+        observations.put(key, seen)
         # -- the spam filter
-        spam_key = (component, host, kind, ref_ns, ref_name, ref_uid, api_version)
-        bucket: _Bucket | None = corr.spam.get_(spam_key)
         if bucket is None:
-            bucket = _Bucket(now)
+            bucket = _Bucket(now, spam_key)
         accepted = bucket.try_accept(now)
-        corr.spam.add(spam_key, bucket)
+        corr.spam.put(spam_key, bucket)
         if not accepted:
             self._filtered += 1
             return
@@ -478,20 +551,21 @@ class EventRecorder:
         actor = COMPONENT_ACTORS.get(component, component)
         api = self._api
         stored = None
-        written: _Written | None = None
+        trusted_write = False  # whether the Event is now as this recorder wrote it
         if count > 1:
             old = api.try_get("Event", name, ns)
             if old is not None:
-                prev = seen.written if seen is not None else None
+                om = old.metadata
                 try:
-                    if (prev is not None and prev.obj is old and old.metadata.deletion_timestamp is None
+                    if (seen.written_rv and om.resource_version == seen.written_rv and om.deletion_timestamp is None
                             and self.trusted and count < 2**31):
                         # the stored Event is the one this recorder wrote: the trusted patch
-                        written = prev._replace(times=count, last=t_sec, message=message or prev.message)
+                        was = _Written.of_stored(old)
+                        patched = was._replace(times=count, last=t_sec, message=message or was.message)
                         stored = api.update_trusted(
-                            InertObject(metadata=old.metadata, kind="Event", api_version="v1",
-                                        content=written.text()),
-                            old, written.sizes, actor=actor)
+                            InertObject(metadata=om, kind="Event", api_version="v1", content=patched.text()),
+                            old, patched.sizes, actor=actor)
+                        trusted_write = True
                     else:
                         body = content(old)
                         body["count"] = count
@@ -499,7 +573,7 @@ class EventRecorder:
                         if message:
                             body["message"] = message
                         stored = api.update(
-                            InertObject(metadata=old.metadata, kind="Event", api_version="v1", content=_text(body)),
+                            InertObject(metadata=om, kind="Event", api_version="v1", content=_text(body)),
                             actor=actor,
                         )
                     self._patched += 1
@@ -508,7 +582,7 @@ class EventRecorder:
                     return
         if stored is None:
             written = _Written(
-                None, ns, name, kind, ref_ns, ref_name, ref_uid, api_version, meta.resource_version, field_path,
+                ns, name, kind, ref_ns, ref_name, ref_uid, api_version, meta.resource_version, field_path,
                 reason, message, component, host, first, t_sec, count, type, action,
                 # the aggregate event is built without the reporting fields (EventAggregate)
                 "" if combined else component, "" if combined else host,
@@ -525,20 +599,24 @@ class EventRecorder:
             except KubesimError:
                 self._refused += 1
                 return
+            trusted_write = True
         # -- UpdateState: the logger learns the stored state under the written event's own key
         smeta = stored.metadata
-        state_key = event_key if not combined else (
-            component, host, kind, ref_ns, ref_name, field_path, ref_uid, api_version, type, reason, message
-        )
-        if written is not None:
-            written = written._replace(obj=stored)
-        corr.observations.add(state_key, _Observation(count, first, smeta.name, smeta.resource_version, written))
-        if combined and written is not None:
-            # the aggregate key's entry learns what was written too (in place: the LRU order
-            # is the correlator's; ``written`` is only used while the store holds its obj)
-            entry = corr.observations.get(key)
-            if entry is not None:
-                corr.observations[key] = entry._replace(written=written)
+        written_rv = smeta.resource_version if trusted_write else ""
+        if combined:
+            observations.put((agg_key, field_path, message),
+                             _Observation(count, first, smeta.name, smeta.resource_version, written_rv))
+            if trusted_write:
+                # the aggregate key's entry learns what was written too (in place: the LRU
+                # order is the correlator's)
+                entry = observations.entries.get(key)
+                if entry is not None:
+                    entry.written_rv = written_rv
+        else:
+            # the entry of the first step, all of it set again (as a new eventLog would be)
+            seen.times, seen.first_timestamp, seen.name = count, first, smeta.name
+            seen.resource_version, seen.written_rv = smeta.resource_version, written_rv
+            observations.put(key, seen)
 
     def _new_name(self, ref_name: str, now: float) -> str:
         """``<name>.<hex UnixNano>`` of now; when that nanosecond was already used in a name
@@ -589,37 +667,56 @@ class EventTTL:
     due costs one comparison.
     """
 
-    __slots__ = ("ttl", "_api", "_clock", "_heap", "_due", "_seq", "_armed", "expired")
+    __slots__ = ("ttl", "_api", "_clock", "_heap", "_due", "_pending", "_seq", "_armed", "_now", "_ttl", "_at",
+                 "expired")
 
     def __init__(self, api: Any, ttl: float) -> None:
         self.ttl = ttl
         self._api = api
         self._clock = api.clock
-        self._heap: list[tuple[float, int, str, str, str]] = []
-        # (namespace, name) -> the resourceVersion whose lease is the key's
-        self._due: dict[tuple[str, str], str] = {}
+        # (expiry, the write's sequence number, namespace, name), one per Event write: an
+        # entry is live while its sequence number is the Event's in _due (a later write or a
+        # delete makes it stale; a stale one is dropped when it comes up)
+        self._heap: list[tuple[float, int, str, str]] = []
+        # namespace -> name -> the sequence number of the write whose lease is the key's
+        self._due: dict[str, dict[str, int]] = {}
+        self._pending = 0  # the names in _due
         self._seq = 0
         self._armed = False  # a passive source of the clock only while an expiry is ahead
+        # the last write's time and ttl, and its expiry (the writes of an instant share it)
+        self._now = self._ttl = self._at = -1.0
         #: how many Events the TTL removed
         self.expired = 0
         api.watch(self._on_event, {"Event"})
 
     def _on_event(self, ev: Any) -> None:
         m = ev.new.metadata
-        key = (m.namespace, m.name)
+        ns = m.namespace
+        names = self._due.get(ns)
         if ev.type == "DELETED":
-            self._due.pop(key, None)
+            if names is not None and names.pop(m.name, None) is not None:
+                self._pending -= 1
+                if not names:
+                    del self._due[ns]
             return
-        self._due[key] = m.resource_version
+        if names is None:
+            names = self._due[ns] = {}
         self._seq += 1
-        heapq.heappush(self._heap, (self._clock.now + self.ttl, self._seq, m.namespace, m.name, m.resource_version))
+        seq = self._seq
+        if names.get(m.name) is None:
+            self._pending += 1
+        names[m.name] = seq
+        now = self._clock.now
+        if now != self._now or self.ttl != self._ttl:  # one expiry float per instant
+            self._now, self._ttl, self._at = now, self.ttl, now + self.ttl
+        heapq.heappush(self._heap, (self._at, seq, ns, m.name))
         if not self._armed:
             self._armed = True
             self._clock.add_passive(self._expire)
 
     def pending(self) -> int:
         """How many Events have an expiry ahead. ``O(1)``."""
-        return len(self._due)
+        return self._pending
 
     def _expire(self, t: float) -> None:
         heap = self._heap
@@ -631,8 +728,9 @@ class EventTTL:
         clock.context = ""
         try:
             while heap and heap[0][0] <= t:
-                at, _, ns, name, rv = heapq.heappop(heap)
-                if self._due.get((ns, name)) != rv:
+                at, seq, ns, name = heapq.heappop(heap)
+                names = self._due.get(ns)
+                if names is None or names.get(name) != seq:
                     continue  # a later write re-armed it, or it is gone
                 if at > clock.now:
                     clock.now = at
