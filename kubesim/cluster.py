@@ -138,7 +138,7 @@ class Cluster:
         it, compared per write — defaulting, validation, sizes, watch dispatch, and the
         reference planners beside the fast ones — raising :class:`kubesim.lean.Divergence` at
         the first change-log record where they differ (:mod:`kubesim.lean.checked`). The change
-        log is the one ``check=False`` writes; each write costs about twice as much.
+        log is the one ``check=False`` writes; a run costs two to four times as much.
 
     Methods by purpose: writing (:meth:`apply_yaml`, :meth:`apply_file`, :meth:`apply`,
     :meth:`create`, :meth:`update`, :meth:`delete`); reading (:meth:`get`, :meth:`list`,
