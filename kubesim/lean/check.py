@@ -47,8 +47,17 @@ class Divergence(KubesimError):
 
     def __init__(self, seq: int, field: str, lean: Any, full: Any, detail: str = "") -> None:
         self.seq, self.field, self.lean, self.full = seq, field, lean, full
-        super().__init__(f"change-log record {seq}: {field} is {lean!r} in the lean engine, {full!r} in the full "
-                         f"model{detail}")
+        super().__init__(f"change-log record {seq}: {field} is {_short(lean)} in the lean engine, {_short(full)} in "
+                         f"the full model{detail}")
+
+
+#: The longest value a :class:`Divergence` message shows (its attributes hold the whole values).
+_SHOWN = 2000
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text)} characters)"
 
 
 def _describe(e: Any) -> str:
