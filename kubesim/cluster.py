@@ -133,6 +133,12 @@ class Cluster:
     ``record_objects``
         keep every written object in the change log, so :func:`kubesim.changelog.replay`
         can rebuild the state (costs memory: each version of each object is kept).
+    ``check`` (default ``False``)
+        check mode: run the lean core (:mod:`kubesim.lean`) with the full object model beside
+        it, compared per write — defaulting, validation, sizes, watch dispatch, and the
+        reference planners beside the fast ones — raising :class:`kubesim.lean.Divergence` at
+        the first change-log record where they differ (:mod:`kubesim.lean.checked`). The change
+        log is the one ``check=False`` writes; a run costs two to four times as much.
 
     Methods by purpose: writing (:meth:`apply_yaml`, :meth:`apply_file`, :meth:`apply`,
     :meth:`create`, :meth:`update`, :meth:`delete`); reading (:meth:`get`, :meth:`list`,
@@ -165,6 +171,7 @@ class Cluster:
         record_objects: bool = False,
         events: bool = True,
         event_ttl: float | None = DEFAULT_EVENT_TTL,
+        check: bool = False,
     ) -> None:
         self.options = Options(
             max_endpoints_per_slice=max_endpoints_per_slice,
@@ -186,6 +193,10 @@ class Cluster:
         if isinstance(max_request_bytes, bool) or not isinstance(max_request_bytes, int) or max_request_bytes < 1024:
             # below 1 KiB etcd could not hold the cluster's own Namespaces and Nodes
             raise InvalidOption(f"max_request_bytes must be an integer of at least 1024, got {max_request_bytes!r}")
+        if not isinstance(check, bool):
+            raise InvalidOption(f"check must be True or False, got {check!r:.80}")
+        #: check mode (the ``check`` option)
+        self.check = check
         self.seed = seed
         self.rng = random.Random(seed)
         #: a separate stream for client traffic (connect), so sending traffic never shifts the
@@ -258,6 +269,10 @@ class Cluster:
                 self.add_node()
         if faults is not None:  # the cluster is built healthy; faults start now
             self.api.faults = FaultInjector(faults, random.Random(seed * 7919 + 17))
+        if check:  # from here on every write is checked (the bootstrap took the full path)
+            from kubesim.lean import checked
+
+            checked.enable(self)
 
     # ------------------------------------------------------------------ nodes and IPs
 

@@ -37,8 +37,11 @@ _DEPLOY = st.fixed_dictionaries({
 @given(pods=st.integers(0, 40), options=_OPTIONS, deploy=_DEPLOY, rescale=st.none() | st.integers(0, 40))
 def test_lean_log_equals_full_log(pods: int, options: dict[str, Any], deploy: dict[str, Any],
                                   rescale: int | None) -> None:
-    lean_c, full_c = check_workload(lean.rollout_workload(pods, deploy=deploy, rescale=rescale), **options)
-    assert isinstance(lean_c.api, lean.LeanAPIServer) and not isinstance(full_c.api, lean.LeanAPIServer)
+    # the lean run in check mode (each step against the full model's, the fast planners against
+    # the reference ones, as it writes); the full run the plain model
+    lean_c, full_c = check_workload(lean.rollout_workload(pods, deploy=deploy, rescale=rescale), check=True,
+                                    **options)
+    assert isinstance(lean_c.api, lean.CheckedAPIServer) and not isinstance(full_c.api, lean.LeanAPIServer)
     assert len(lean_c.changes) == len(full_c.changes) > 0
 
 

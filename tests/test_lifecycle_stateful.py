@@ -123,8 +123,10 @@ class LifecycleMachine(RuleBasedStateMachine):
                 policy=st.sampled_from(["OrderedReady", "Parallel"]))
     def setup(self, seed: int, max_eps: int, policy: str) -> None:
         for mode in ("fast", "reference"):
+            # the fast cluster in check mode: its lean core beside the full model and its fast
+            # planners beside the reference ones, per write; the reference cluster is the plain model
             c = kubesim.Cluster(seed=seed, nodes=3, max_endpoints_per_slice=max_eps, record_objects=True,
-                                slice_reconciler=mode, endpoints_reconciler=mode)
+                                slice_reconciler=mode, endpoints_reconciler=mode, check=mode == "fast")
             c.apply_yaml(MANIFESTS.format(policy=policy, gate=GATE))
             c.run(until=20)
             self.clusters.append(c)

@@ -171,6 +171,7 @@ class EndpointControllersMachine(RuleBasedStateMachine):
             nodes=3,
             controllers=["endpoint", "endpointslice", "garbagecollector"],
             max_endpoints_per_slice=max_eps,
+            check=True,  # the lean core beside the full model and the reference planners, per write
         )
         for name, svc_args in zip(SERVICE_NAMES, services, strict=False):
             self._create_service(name, *svc_args)

@@ -6,7 +6,8 @@ draws, with the controllers' own writes trusted (not defaulted or validated agai
 assembled from the stored object's parts and watch events dispatched per kind, so it writes
 the full model's change log record for record. :func:`~kubesim.lean.check.check_workload` runs a
 workload on both and raises :class:`~kubesim.lean.check.Divergence` at the first differing
-record. :mod:`kubesim.scenarios`' churn runners (``kubesim churn``, ``kubesim scenario``, the
+record; ``kubesim.Cluster(check=True)`` (or ``LeanCluster(check=True)``) compares every lean step
+with the full model's as it writes (:mod:`kubesim.lean.checked`). :mod:`kubesim.scenarios`' churn runners (``kubesim churn``, ``kubesim scenario``, the
 sweeps), :mod:`kubesim.reproduce` and the benchmarks run on it. See ``docs/performance.md``.
 
 >>> from kubesim import lean
@@ -21,11 +22,12 @@ from collections.abc import Callable
 from typing import Any
 
 from kubesim.lean.check import FIELDS, Divergence, check_workload, compare_logs, record_values
+from kubesim.lean.checked import CheckedAPIServer
 from kubesim.lean.engine import LeanAPIServer, LeanCluster
 
 __all__ = [
-    "LeanCluster", "LeanAPIServer", "Divergence", "FIELDS", "record_values", "compare_logs", "check_workload",
-    "rollout_workload", "run_rollout",
+    "LeanCluster", "LeanAPIServer", "CheckedAPIServer", "Divergence", "FIELDS", "record_values", "compare_logs",
+    "check_workload", "rollout_workload", "run_rollout",
 ]
 
 

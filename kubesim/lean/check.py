@@ -4,7 +4,9 @@
 where any field of :data:`FIELDS` differs, or where one log has a record the other lacks, naming
 the record and the field. :func:`check_workload` runs one workload on a
 :class:`~kubesim.lean.engine.LeanCluster` and on a :class:`kubesim.Cluster` with the same
-options and compares their logs (and, at the end, their stored objects).
+options and compares their logs (and, at the end, their stored objects). The same comparison
+per write, in one cluster, is ``kubesim.Cluster(check=True)`` (:mod:`kubesim.lean.checked`),
+which raises :class:`Divergence` too.
 
 >>> from kubesim import scenarios
 >>> def rollout(c):
@@ -38,12 +40,24 @@ def record_values(e: Any) -> tuple[Any, ...]:
 
 
 class Divergence(KubesimError):
-    """The lean engine's change log differs from the full model's."""
+    """The lean engine's change log differs from the full model's (or, in check mode, one of
+    its steps from the full model's step). ``seq`` is the change-log record where they differ
+    (in check mode: the record the write makes, or would have made), ``field`` what differs,
+    ``lean`` and ``full`` the two values."""
 
     def __init__(self, seq: int, field: str, lean: Any, full: Any, detail: str = "") -> None:
         self.seq, self.field, self.lean, self.full = seq, field, lean, full
-        super().__init__(f"change-log record {seq}: {field} is {lean!r} in the lean engine, {full!r} in the full "
-                         f"model{detail}")
+        super().__init__(f"change-log record {seq}: {field} is {_short(lean)} in the lean engine, {_short(full)} in "
+                         f"the full model{detail}")
+
+
+#: The longest value a :class:`Divergence` message shows (its attributes hold the whole values).
+_SHOWN = 2000
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text)} characters)"
 
 
 def _describe(e: Any) -> str:
@@ -70,15 +84,17 @@ def compare_logs(lean: Sequence[Any], full: Sequence[Any], *, start: int = 0) ->
     return n
 
 
-def check_workload(workload: Callable[[Any], object], **options: Any) -> tuple[Any, Any]:
+def check_workload(workload: Callable[[Any], object], *, check: bool = False, **options: Any) -> tuple[Any, Any]:
     """Run ``workload(cluster)`` on a :class:`~kubesim.lean.engine.LeanCluster` and on a
     :class:`kubesim.Cluster` built with the same ``options``; raise :class:`Divergence` at the
     first differing change-log record (or if the stored objects differ at the end). Returns
-    ``(lean, full)``. Exceptions the workload raises propagate (from the lean run first)."""
+    ``(lean, full)``. Exceptions the workload raises propagate (from the lean run first).
+    With ``check=True`` the lean run is in check mode as well (``LeanCluster(check=True)``),
+    so a divergence is named at the write that makes it; the full run is the plain model."""
     import kubesim
     from kubesim.lean.engine import LeanCluster
 
-    lean = LeanCluster(**options)
+    lean = LeanCluster(check=check, **options)
     workload(lean)
     full = kubesim.Cluster(**options)
     workload(full)

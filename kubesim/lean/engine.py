@@ -443,5 +443,6 @@ class LeanCluster(_cluster.Cluster):
         # bootstrap written); from here on it writes through the lean methods. The watchers
         # registered so far are listed per kind at the first event of each kind.
         api: Any = self.api
-        api.__class__ = LeanAPIServer
+        if not isinstance(api, LeanAPIServer):  # check=True made it a checking lean server
+            api.__class__ = LeanAPIServer
         _BY_KIND.pop(api, None)

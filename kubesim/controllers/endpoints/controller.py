@@ -49,7 +49,7 @@ switching later restarts the trigger-time bookkeeping of the fast path.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 
 import attrs
 
@@ -243,6 +243,12 @@ class EndpointsController:
     _syncs: int = 0
     _states: dict[str, _ServiceState] = attrs.field(factory=dict, repr=False)
     _by_namespace: dict[str, dict[str, _ServiceState]] = attrs.field(factory=dict, repr=False)
+    #: check mode (:mod:`kubesim.lean.checked`): called as ``plan_check(key, service, existing)``
+    #: at every fast sync where the reference computes its trigger time; the function it returns
+    #: is called with the sync's decision, ``(verb, desired)`` or ``(None, None)``
+    plan_check: Callable[[str, Service, Endpoints | None], Callable[[str | None, Endpoints | None], object]] | None = (
+        attrs.field(default=None, repr=False)
+    )
 
     name = "endpoint"
 
@@ -362,12 +368,17 @@ class EndpointsController:
         else:
             self._catch_up(st, service)
             trigger = st.triggers.compute(service)
+        compare = self.plan_check(key, service, existing) if self.plan_check is not None else None
         self._check_stale(key, existing)
         engine = st.engine
         if not engine.needs_update(existing, truncate=truncate):
+            if compare is not None:
+                compare(None, None)
             return
         desired = engine.desired(existing, trigger, truncate)
         verb = "create" if existing is None or not existing.metadata.resource_version else "update"
+        if compare is not None:
+            compare(verb, desired)
         self._write(key, verb, desired, existing)
 
     def _catch_up(self, st: _ServiceState, service: Service) -> None:

@@ -515,6 +515,9 @@ class EndpointSliceController:
     _dirty_slices: dict[tuple[str, str], bool] = attrs.field(factory=dict, repr=False)
     _dirty_nodes: set[str] = attrs.field(factory=set, repr=False)
     _nodes: _LiveNodes = attrs.field(init=False, repr=False)
+    #: check mode (:mod:`kubesim.lean.checked`): called as ``plan_check(key, service, plan)``
+    #: with every fast plan before it is applied (it compares the reference planner's)
+    plan_check: Callable[[str, Service, SlicePlan], object] | None = attrs.field(default=None, repr=False)
 
     name = "endpointslice"
 
@@ -757,6 +760,8 @@ class EndpointSliceController:
             return
         if path == "fast":
             slicer, plan = self._plan_fast(key, service)
+            if self.plan_check is not None:
+                self.plan_check(key, service, plan)
         else:
             slicer, plan = None, self._plan_reference(key, service)
         self._apply(key, ns, plan, slicer)
