@@ -491,6 +491,10 @@ class APIServer:
     _delayed: int = attrs.field(default=0, repr=False)
     # what watchers were last told of each object: (kind, namespace, name) -> resourceVersion
     _delivered: dict[tuple[str, str, str], str] = attrs.field(factory=dict, repr=False)
+    # a subclass's own per-server state, in a slot of the base class so that a built API server
+    # can change class (kubesim.lean.LeanAPIServer keeps its size records and watcher lists
+    # here); always None in the full model
+    _ext: Any = attrs.field(default=None, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self.clock.guard = self._busy

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import itertools
 import operator
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -78,10 +77,22 @@ TRUSTED: dict[str, frozenset[str]] = {
 }
 _NOTHING: frozenset[str] = frozenset()
 
-# LeanAPIServer -> kind -> the watchers of that kind, in registration order
-_BY_KIND: weakref.WeakKeyDictionary[APIServer, dict[str, list[Callable[[WatchEvent], object]]]] = (
-    weakref.WeakKeyDictionary()
-)
+class _LeanState:
+    """What a :class:`LeanAPIServer` keeps besides the full model's state, in the base class's
+    ``_ext`` slot (one attribute read per write, where side tables keyed weakly by the API
+    server cost a ``WeakKeyDictionary`` lookup each)."""
+
+    __slots__ = ("parts", "last", "by_kind")
+
+    def __init__(self) -> None:
+        #: (type, namespace, name) -> the record of the last object of that name sized
+        #: (see :data:`_Record`)
+        self.parts: dict[tuple[type, str, str], _Record] = {}
+        #: the last record made and its sizes: a create's trial
+        self.last: tuple[_Record, tuple[int, int, int]] | None = None
+        #: kind -> the watchers of that kind, in registration order (emptied when a watch
+        #: starts or stops)
+        self.by_kind: dict[str, list[Callable[[WatchEvent], object]]] = {}
 
 
 class LeanAPIServer(APIServer):
@@ -89,17 +100,22 @@ class LeanAPIServer(APIServer):
     slice sizes by changed entries and watch delivery by static dispatch (see the module
     docstring). Same writes, same records.
 
-    It adds no state of its own (``__slots__ = ()``: the per-kind watcher lists and the size
-    records live in side tables keyed weakly by the API server), so a built
-    :class:`~kubesim.apiserver.APIServer` can become one by a class change: that is how
-    :class:`LeanCluster` gets it, with no class or module of the full model touched."""
+    It adds no slot of its own (``__slots__ = ()``: the per-kind watcher lists and the size
+    records live in a :class:`_LeanState` in the base class's ``_ext`` slot, made at first
+    use), so a built :class:`~kubesim.apiserver.APIServer` can become one by a class change:
+    that is how :class:`LeanCluster` gets it, with no behaviour of the full model touched."""
 
     __slots__ = ()
 
+    def _lean(self) -> _LeanState:
+        """This server's :class:`_LeanState`, made at the first call. ``O(1)``."""
+        st = self._ext
+        if st is None:
+            st = self._ext = _LeanState()
+        return st  # type: ignore[no-any-return]
+
     def _watchers_of(self, kind: str) -> list[Callable[[WatchEvent], object]]:
-        table = _BY_KIND.get(self)
-        if table is None:
-            table = _BY_KIND[self] = {}
+        table = (self._ext or self._lean()).by_kind
         fns = table.get(kind)
         if fns is None:
             fns = table[kind] = [fn for kinds, fn in self._watchers if kinds is None or kind in kinds]
@@ -131,9 +147,8 @@ class LeanAPIServer(APIServer):
         gen = meta.generation if generation is None else generation
         rv = str(self._rv + 1)
         stamped = _with_meta(obj, _stamped_meta(meta, rv, gen))
-        table = _PARTS.get(self)
-        if table is None:
-            table = _PARTS[self] = {}
+        st = self._ext or self._lean()
+        table = st.parts
         key = (cls, meta.namespace, meta.name)
         rec = table.get(key)
         delta = None
@@ -150,7 +165,7 @@ class LeanAPIServer(APIServer):
         if len(table) >= _PARTS_LIMIT:
             table.clear()
         table[key] = new
-        _LAST[self] = (new, sizes)
+        st.last = (new, sizes)
         if CHECK_SIZES:
             want = _wire_sizes3(stamped)
             if want != sizes:
@@ -169,17 +184,18 @@ class LeanAPIServer(APIServer):
         cause: str,
         fault: str | None | bool = False,
     ) -> Any:
-        if verb == "delete" and type(obj) in _PLANS:
+        st: _LeanState | None = self._ext
+        if st is None or type(obj) not in _PLANS:
+            pass
+        elif verb == "delete":
             # A deleted object's record would only keep its last state alive.
-            table = _PARTS.get(self)
-            if table is not None:
-                table.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
-        elif verb == "create" and type(obj) in _PLANS:
+            st.parts.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
+        elif verb == "create":
             # A create is sized on a stand-in of the same lengths (the trial, stamped last):
             # its record is the created object's, so the first update (a bind) finds one.
-            table = _PARTS.get(self)
-            last = _LAST.get(self)
-            if table is not None and last is not None and last[1] == sizes:
+            table = st.parts
+            last = st.last
+            if last is not None and last[1] == sizes:
                 rec = last[0]
                 meta = obj.metadata
                 if meta.generation == rec[0].generation and all(
@@ -191,11 +207,11 @@ class LeanAPIServer(APIServer):
     # ------------------------------------------------------------------ watch
 
     def watch(self, fn: Callable[[WatchEvent], object], kinds: set[str] | frozenset[str] | None = None) -> Callable[[], None]:
-        _BY_KIND.pop(self, None)
+        self._lean().by_kind = {}
         stop = super().watch(fn, kinds)
 
         def stop_and_forget() -> None:
-            _BY_KIND.pop(self, None)
+            self._lean().by_kind = {}
             stop()
 
         return stop_and_forget
@@ -207,7 +223,8 @@ class LeanAPIServer(APIServer):
             self._delivered.pop((kind, m.namespace, m.name), None)
         else:
             self._delivered[(kind, m.namespace, m.name)] = m.resource_version
-        for fn in self._watchers_of(kind):
+        fns = (self._ext or self._lean()).by_kind.get(kind)
+        for fn in self._watchers_of(kind) if fns is None else fns:
             fn(ev)
 
 
@@ -245,13 +262,10 @@ for _cls in (Pod, ReplicaSet, Deployment):
     assert _jplan is not False and tuple(a for a, _ in _parts) == _jplan[1], _cls
     _PLANS[_cls] = (_parts, _const, _jplan[0], _jplan[1])
 
-# LeanAPIServer -> (type, namespace, name) -> the record of the last object of that name sized:
-# (its metadata, meta body without rv, meta JSON without rv, ((part, body size, JSON size), ...))
+# The record of the last object of a name sized (_LeanState.parts): its metadata, meta body
+# without rv, meta JSON without rv, ((part, body size, JSON size), ...)
 _Record = tuple[ObjectMeta, int, int, tuple[tuple[Any, int, int], ...]]
-_PARTS: weakref.WeakKeyDictionary[APIServer, dict[tuple[type, str, str], _Record]] = weakref.WeakKeyDictionary()
 _PARTS_LIMIT = 1 << 16
-# LeanAPIServer -> (the last record made, its sizes): a create's trial
-_LAST: weakref.WeakKeyDictionary[APIServer, tuple[_Record, tuple[int, int, int]]] = weakref.WeakKeyDictionary()
 _K_RV = len('"resourceVersion":') + 2 + 1
 _sub_json = _measure._sub_json
 
@@ -444,4 +458,4 @@ class LeanCluster(_cluster.Cluster):
         # registered so far are listed per kind at the first event of each kind.
         api: Any = self.api
         api.__class__ = LeanAPIServer
-        _BY_KIND.pop(api, None)
+        api._ext = None
