@@ -49,6 +49,7 @@ from kubesim.wire.endpoints import (
 from kubesim.wire.gojson import _json_len, _json_str_len, _manifests, json_list_size
 from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes, _object_meta
 from kubesim.wire.pods import (
+    _LAST_STATUS,
     _SERVICE_STATUS,
     _namespace,
     _namespace_spec,
@@ -164,7 +165,7 @@ def clear_caches() -> None:
     _ADDR_PAIRS.clear()
     _ADDR_HELD.clear()
     _LIST_SUMS.clear()
-    _LAST_RAW[0] = _LAST_JSON[0] = None
+    _LAST_RAW[0] = _LAST_JSON[0] = _LAST_STATUS[0] = None
 
 
 # Mirrors kubesim.manifests' schema for these structs (Go struct order is irrelevant to a size).
