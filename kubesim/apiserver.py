@@ -548,7 +548,7 @@ class APIServer:
         by_ns = self._store.get(kind)
         if by_ns is None:
             return None
-        b = by_ns.get(self._ns(kind, namespace))
+        b = by_ns.get("" if kind in CLUSTER_SCOPED else (namespace or "default"))  # self._ns, inlined
         return None if b is None else b.get(name)
 
     def get(self, kind: str, name: str, namespace: str | None = "default") -> Any:
@@ -805,7 +805,7 @@ class APIServer:
     ) -> None:
         meta: ObjectMeta = obj.metadata
         cause = cause or self.clock.context
-        trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION) if meta.annotations else None
+        trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION)
         trigger_time = None
         if trig is not None:
             try:
@@ -1052,10 +1052,12 @@ class APIServer:
         kind = obj.kind
         meta = obj.metadata
         ns = self._ns(kind, meta.namespace)
-        bucket = self._bucket(kind, ns)
-        old = bucket.get(meta.name)
+        by_ns = self._store.get(kind)
+        bucket = by_ns.get(ns) if by_ns is not None else None
+        old = bucket.get(meta.name) if bucket is not None else None
         if old is None:
             raise NotFound(kind, meta.name, ns)
+        assert bucket is not None
         old_meta: ObjectMeta = old.metadata
         if meta.uid and meta.uid != old_meta.uid:
             # The object's uid is a precondition of the update (rest.defaultUpdatedObjectInfo.
@@ -1220,7 +1222,12 @@ class APIServer:
                     _index_add(index, keys, ns, name, obj)
         if old is not None and obj.kind == "Service" and self.service_allocator is not None:
             self.service_allocator.committed(old, None if verb == "delete" else obj)
-        now = self._enqueue(WatchEvent(event, obj.kind, old, obj, actor))
+        ev = WatchEvent(event, obj.kind, old, obj, actor)
+        if self._buffer is None and self.faults is None:
+            self._queue.append(ev)  # what _enqueue does then
+            now = True
+        else:
+            now = self._enqueue(ev)
         self._writing += 1
         try:
             self._record(verb, obj, actor, sizes, cause)
@@ -1345,4 +1352,6 @@ def _generation_bumps(kind: str, old: Any, new: Any) -> bool:
             or old.address_type != new.address_type
             or old.metadata.labels != new.metadata.labels
         )
-    return bool(old.spec != new.spec)
+    # Most writes carry the spec over (a status write): the same object is never unequal to
+    # itself (attrs compares fields as tuples, which compare their items by identity first).
+    return old.spec is not new.spec and bool(old.spec != new.spec)

@@ -265,6 +265,10 @@ for _cls in (Pod, ReplicaSet, Deployment):
     assert _jplan is not False and tuple(a for a, _ in _parts) == _jplan[1], _cls
     _PLANS[_cls] = (_parts, _const, _jplan[0], _jplan[1])
 
+#: The constant bytes of the ``runtime.Unknown`` envelope per planned class:
+#: ``envelope_size(cls, n) == _ENVELOPE[cls] + sov(n) + n``.
+_ENVELOPE: dict[type, int] = {cls: envelope_size(cls, 0) - sov(0) for cls in _PLANS}
+
 # The record of the last object of a name sized (_LeanState.parts): its metadata, meta body
 # without rv, meta JSON without rv, ((part, body size, JSON size), ...)
 _Record = tuple[ObjectMeta, int, int, tuple[tuple[Any, int, int], ...]]
@@ -336,9 +340,19 @@ def _part_sizes(body: ByIdentity[Any, int], part: Any, was: Any, body_len: int, 
 
 
 def _assemble(obj: Any, rest_p: int, rest_j: int, mp_rv: int, mp_no: int, mj_rv: int) -> tuple[int, int, int]:
-    raw_rv = rest_p + wrap(mp_rv)
-    raw_no = rest_p + wrap(mp_no)
-    return rest_j + mj_rv, envelope_size(obj, raw_rv), envelope_size(obj, raw_no)
+    """``(JSON, protobuf as served, protobuf as stored)`` from the sizes of the parts: the
+    metadata body wrapped (``wrap``) and :func:`~kubesim.wire.measure.envelope_size` of the
+    raw message, with the envelope's constant bytes per class (:data:`_ENVELOPE`) and the
+    varint lengths written out (``sov(n) == ((n | 1).bit_length() + 6) // 7`` for ``n >= 0``;
+    every size here is a length). ``O(1)``."""
+    raw_rv = rest_p + mp_rv + 1 + ((mp_rv | 1).bit_length() + 6) // 7
+    raw_no = rest_p + mp_no + 1 + ((mp_no | 1).bit_length() + 6) // 7
+    fixed = _ENVELOPE[type(obj)]
+    return (
+        rest_j + mj_rv,
+        fixed + raw_rv + ((raw_rv | 1).bit_length() + 6) // 7,
+        fixed + raw_no + ((raw_no | 1).bit_length() + 6) // 7,
+    )
 
 
 def _sizes_by_parts(plan: Any, obj: Any) -> tuple[tuple[int, int, int], _Record]:
@@ -412,7 +426,7 @@ def _sizes_from(
         part = getattr(obj, attr)
         if part is not was:
             p, j = _part_sizes(body, part, was, p, j)
-        rest_p += wrap(p)
+        rest_p += p + 1 + ((p | 1).bit_length() + 6) // 7  # wrap(p), written out (p >= 0)
         rest_j += j
         got.append((part, p, j))
     n = len(rv)
