@@ -111,6 +111,14 @@ def _label_selector(s: LabelSelector) -> bytes:
     return _map(1, s.match_labels) + _rep_msg(2, s.match_expressions, _label_selector_requirement)
 
 
+def _object_reference_len(r: ObjectReference) -> int:
+    """``len(_object_reference(r))``: seven string fields, always written. ``O(1)``."""
+    return (
+        _sf(r.kind) + _sf(r.namespace) + _sf(r.name) + _sf(r.uid) + _sf(r.api_version)
+        + _sf(r.resource_version) + _sf(r.field_path)
+    )
+
+
 def _object_reference(r: ObjectReference) -> bytes:
     return (
         _str(1, r.kind)
