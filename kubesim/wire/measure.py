@@ -33,7 +33,7 @@ from kubesim.objects import (
     Service,
     StatefulSet,
 )
-from kubesim.wire.caches import _CACHED, _ID_CACHES, _PAIR_MASK, _PAIR_SHIFT, _by_identity
+from kubesim.wire.caches import _CACHED, _ID_CACHES, _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _by_identity
 from kubesim.wire.endpoints import (
     _ADDR_HELD,
     _ADDR_PAIRS,
@@ -165,6 +165,7 @@ def clear_caches() -> None:
     _ADDR_PAIRS.clear()
     _ADDR_HELD.clear()
     _LIST_SUMS.clear()
+    _STR_PAIRS.clear()
     _LAST_RAW[0] = _LAST_JSON[0] = _LAST_STATUS[0] = None
 
 

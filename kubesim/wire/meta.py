@@ -22,7 +22,7 @@ from kubesim.objects import (
     ObjectReference,
     OwnerReference,
 )
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _PART_CACHE_SIZE, _by_identity
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _PART_CACHE_SIZE, _STR_PAIRS, _by_identity, _str_pair
 from kubesim.wire.gojson import (
     _go_json_len,
     _json_len,
@@ -222,11 +222,16 @@ def _meta_body_pair(meta: ObjectMeta) -> tuple[int, int]:
     and every other field is unchanged. ``O(1)`` when the collections were measured
     before (by identity), else ``O(size of the new collections)``."""
     ts = meta.creation_timestamp
+    strings = _STR_PAIRS.get
+    name, generate_name, namespace, uid = meta.name, meta.generate_name, meta.namespace, meta.uid
+    strs = (
+        (strings(name) or _str_pair(name))
+        + (strings(generate_name) or _str_pair(generate_name))
+        + (strings(namespace) or _str_pair(namespace))
+        + (strings(uid) or _str_pair(uid))
+    )
     n = (
-        _sf(meta.name)
-        + _sf(meta.generate_name)
-        + _sf(meta.namespace)
-        + _sf(meta.uid)
+        (strs & _PAIR_MASK)
         + 1
         + sov(meta.generation)
         + (2 if ts is None else 5 + sov(ts))  # metav1.Time {seconds, nanos}, always written
@@ -272,21 +277,22 @@ def _meta_json_sizes(meta: ObjectMeta, manifest: bool) -> tuple[int, int]:
     does (``True``; they differ only in timestamps outside years 1000-9999 and raw
     managedFields). ``O(1)`` when the collections were measured before."""
     n = k = 0
+    strings = _STR_PAIRS.get
     s = meta.name
     if s:
-        n += _K_NAME + _json_str_len(s)
+        n += _K_NAME + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
         k += 1
     s = meta.generate_name
     if s:
-        n += _K_GENERATE_NAME + _json_str_len(s)
+        n += _K_GENERATE_NAME + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
         k += 1
     s = meta.namespace
     if s:
-        n += _K_NAMESPACE + _json_str_len(s)
+        n += _K_NAMESPACE + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
         k += 1
     s = meta.uid
     if s:
-        n += _K_UID + _json_str_len(s)
+        n += _K_UID + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
         k += 1
     v = meta.generation
     if v:

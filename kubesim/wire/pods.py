@@ -48,7 +48,7 @@ from kubesim.objects import (
     TCPSocketAction,
     Toleration,
 )
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _PART_CACHE_SIZE, _by_identity
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _PART_CACHE_SIZE, _STR_PAIRS, _by_identity, _str_pair
 from kubesim.wire.gojson import _json_str_len, _time_json_len, json_list_size
 from kubesim.wire.meta import _object_meta
 from kubesim.wire.protobuf import (
@@ -456,11 +456,15 @@ def _pod_condition_pair(c: PodCondition) -> int:
     """Packed (protobuf entry with its tag, JSON) sizes of a ``PodCondition``, by arithmetic:
     ``wrap(len(_pod_condition(c)))`` and the Go JSON length of ``manifests.encode(c)``
     (both times always written, ``null`` when zero; reason and message omitted when empty)."""
-    t, status, reason, message = c.type, c.status, c.reason, c.message
+    reason, message = c.reason, c.message
     probe, trans = c.last_probe_time, c.last_transition_time
+    strings = _STR_PAIRS.get
+    ts = (strings(c.type) or _str_pair(c.type)) + (strings(c.status) or _str_pair(c.status))
+    r = strings(reason) or _str_pair(reason)
+    m = strings(message) or _str_pair(message)
     # observedGeneration (2 bytes) and the two time fields' tags and length bytes (2 each)
-    proto = _sf(t) + _sf(status) + _sf(reason) + _sf(message) + 6
-    js = _K_COND_FIXED + _json_str_len(t) + _json_str_len(status)
+    proto = ((ts + r + m) & _PAIR_MASK) + 6
+    js = _K_COND_FIXED + (ts >> _PAIR_SHIFT)
     if probe is None:
         js += 4
     else:
@@ -472,9 +476,9 @@ def _pod_condition_pair(c: PodCondition) -> int:
         proto += 3 + sov(trans)
         js += _time_json_len(trans, True)
     if reason:
-        js += _K_REASON + 1 + _json_str_len(reason)
+        js += _K_REASON + 1 + (r >> _PAIR_SHIFT)
     if message:
-        js += _K_MESSAGE + 1 + _json_str_len(message)
+        js += _K_MESSAGE + 1 + (m >> _PAIR_SHIFT)
     return wrap(proto) + (js << _PAIR_SHIFT)
 
 
@@ -555,17 +559,20 @@ def _container_status_pair(c: ContainerStatus) -> int:
     ``containerID`` and ``started`` omitted when empty)."""
     sp = _container_state_pair(c.state)
     lp = _container_state_pair(c.last_state)
+    strings = _STR_PAIRS.get
+    nii = (strings(c.name) or _str_pair(c.name)) + (strings(c.image) or _str_pair(c.image)) + (
+        strings(c.image_id) or _str_pair(c.image_id)
+    )
+    cid = strings(c.container_id) or _str_pair(c.container_id)
     proto = (
-        _sf(c.name) + wrap(sp & _PAIR_MASK) + wrap(lp & _PAIR_MASK) + 2 + _int32_len(c.restart_count)
-        + _sf(c.image) + _sf(c.image_id) + _sf(c.container_id)
+        ((nii + cid) & _PAIR_MASK) + wrap(sp & _PAIR_MASK) + wrap(lp & _PAIR_MASK) + 2 + _int32_len(c.restart_count)
     )
     js = (
-        _K_CS_FIXED + _json_str_len(c.name) + (sp >> _PAIR_SHIFT) + (lp >> _PAIR_SHIFT)
-        + (4 if c.ready else 5) + _int_json(c.restart_count) + _json_str_len(c.image)
-        + _json_str_len(c.image_id)
+        _K_CS_FIXED + (nii >> _PAIR_SHIFT) + (sp >> _PAIR_SHIFT) + (lp >> _PAIR_SHIFT)
+        + (4 if c.ready else 5) + _int_json(c.restart_count)
     )
     if c.container_id:
-        js += _K_CONTAINER_ID + _json_str_len(c.container_id) + 1
+        js += _K_CONTAINER_ID + (cid >> _PAIR_SHIFT) + 1
     if c.started is not None:
         proto += 2
         js += len('"started":') + (4 if c.started else 5) + 1
@@ -605,8 +612,9 @@ def _pod_status_pair(s: PodStatus) -> int:
         (_K_POD_IP, s.pod_ip),
     ):
         if v:  # always written in protobuf (an empty string is 2 bytes), omitted when empty in JSON
-            n += _sf(v)
-            js += key + _json_str_len(v)
+            pair = _STR_PAIRS.get(v) or _str_pair(v)
+            n += pair & _PAIR_MASK
+            js += key + (pair >> _PAIR_SHIFT)
             k += 1
         else:
             n += 2
@@ -621,18 +629,18 @@ def _pod_status_pair(s: PodStatus) -> int:
     if ips:
         total = 0
         for ip in ips:
-            a = ip.ip
-            n += wrap(_sf(a))
-            total += _PIP_JSON + _json_str_len(a)
+            pair = _STR_PAIRS.get(ip.ip) or _str_pair(ip.ip)
+            n += wrap(pair & _PAIR_MASK)
+            total += _PIP_JSON + (pair >> _PAIR_SHIFT)
         js += _K_POD_IPS + json_list_size(len(ips), total)
         k += 1
     hips = s.host_ips
     if hips:
         total = 0
         for hip in hips:
-            a = hip.ip
-            n += 1 + wrap(_sf(a))  # field 16: a two-byte tag
-            total += _PIP_JSON + _json_str_len(a)
+            pair = _STR_PAIRS.get(hip.ip) or _str_pair(hip.ip)
+            n += 1 + wrap(pair & _PAIR_MASK)  # field 16: a two-byte tag
+            total += _PIP_JSON + (pair >> _PAIR_SHIFT)
         js += _K_HOST_IPS + json_list_size(len(hips), total)
         k += 1
     t = s.start_time
