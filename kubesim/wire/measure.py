@@ -47,7 +47,7 @@ from kubesim.wire.endpoints import (
     slice_port_json_size,
 )
 from kubesim.wire.gojson import _json_len, _json_str_len, _manifests, json_list_size
-from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes, _object_meta
+from kubesim.wire.meta import _LAST_META, _meta_body_pair, _meta_json_sizes, _object_meta
 from kubesim.wire.pods import (
     _LAST_STATUS,
     _SERVICE_STATUS,
@@ -166,7 +166,7 @@ def clear_caches() -> None:
     _ADDR_HELD.clear()
     _LIST_SUMS.clear()
     _STR_PAIRS.clear()
-    _LAST_RAW[0] = _LAST_JSON[0] = _LAST_STATUS[0] = None
+    _LAST_RAW[0] = _LAST_JSON[0] = _LAST_STATUS[0] = _LAST_META[0] = None
 
 
 # Mirrors kubesim.manifests' schema for these structs (Go struct order is irrelevant to a size).
