@@ -338,9 +338,18 @@ def proto_size(obj: Any, *, include_resource_version: bool = True) -> int:
     return envelope_size(obj, _raw_pair(obj)[0 if include_resource_version else 1])
 
 
+_HEADERS: dict[type, int] = {}
+
+
 def _header_len(obj: Any) -> int:
-    # {"kind":"K","apiVersion":"V","metadata":  -> the leading part up to the metadata value.
-    return 1 + 7 + _json_str_len(obj.kind) + 1 + 13 + _json_str_len(obj.api_version) + 1 + 11
+    """``{"kind":"K","apiVersion":"V","metadata":``: the leading part up to the metadata value,
+    per class (Endpoints and EndpointSlice, whose ``kind`` and ``apiVersion`` are class
+    constants). ``O(1)``."""
+    cls = type(obj)
+    n = _HEADERS.get(cls)
+    if n is None:
+        n = _HEADERS[cls] = 1 + 7 + _json_str_len(obj.kind) + 1 + 13 + _json_str_len(obj.api_version) + 1 + 11
+    return n
 
 
 def _json_rest(obj: Any) -> tuple[int, bool]:
