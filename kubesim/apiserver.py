@@ -568,7 +568,7 @@ class APIServer:
         by_ns = self._store.get(kind)
         if by_ns is None:
             return {}
-        return by_ns.get(self._ns(kind, namespace), {})
+        return by_ns.get("" if kind in CLUSTER_SCOPED else (namespace or "default"), {})  # self._ns, inlined
 
     def select(self, kind: str, namespace: str | None, labels: Mapping[str, str]) -> Mapping[str, Any]:
         """A read-only, unordered name -> object view of the objects of ``kind`` in
@@ -1051,7 +1051,7 @@ class APIServer:
     ) -> Any:
         kind = obj.kind
         meta = obj.metadata
-        ns = self._ns(kind, meta.namespace)
+        ns = "" if kind in CLUSTER_SCOPED else (meta.namespace or "default")  # self._ns, inlined
         by_ns = self._store.get(kind)
         bucket = by_ns.get(ns) if by_ns is not None else None
         old = bucket.get(meta.name) if bucket is not None else None

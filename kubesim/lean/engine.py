@@ -38,8 +38,8 @@ from typing import Any
 import attrs
 
 from kubesim import cluster as _cluster
-from kubesim._memo import ByIdentity
 from kubesim import wire as _wire
+from kubesim._memo import ByIdentity
 from kubesim.apiserver import APIServer, WatchEvent, _stamped_meta, _with_meta
 from kubesim.objects import (
     Deployment,

@@ -29,7 +29,12 @@ from kubesim.objects import (
 )
 from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, CACHE_SIZE, _by_identity, _register
 from kubesim.wire.gojson import _json_len, json_list_size
-from kubesim.wire.meta import _object_meta, _object_reference, _object_reference_json, _object_reference_len
+from kubesim.wire.meta import (
+    _object_meta,
+    _object_reference,
+    _object_reference_json,
+    _object_reference_len,
+)
 from kubesim.wire.protobuf import (
     _int,
     _map,

@@ -33,7 +33,14 @@ from kubesim.objects import (
     Service,
     StatefulSet,
 )
-from kubesim.wire.caches import _CACHED, _ID_CACHES, _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _by_identity
+from kubesim.wire.caches import (
+    _CACHED,
+    _ID_CACHES,
+    _PAIR_MASK,
+    _PAIR_SHIFT,
+    _STR_PAIRS,
+    _by_identity,
+)
 from kubesim.wire.endpoints import (
     _ADDR_HELD,
     _ADDR_PAIRS,

@@ -22,7 +22,14 @@ from kubesim.objects import (
     ObjectReference,
     OwnerReference,
 )
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _PART_CACHE_SIZE, _STR_PAIRS, _by_identity, _str_pair
+from kubesim.wire.caches import (
+    _PAIR_MASK,
+    _PAIR_SHIFT,
+    _PART_CACHE_SIZE,
+    _STR_PAIRS,
+    _by_identity,
+    _str_pair,
+)
 from kubesim.wire.gojson import (
     _go_json_len,
     _json_len,

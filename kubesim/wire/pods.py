@@ -48,7 +48,14 @@ from kubesim.objects import (
     TCPSocketAction,
     Toleration,
 )
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _PART_CACHE_SIZE, _STR_PAIRS, _by_identity, _str_pair
+from kubesim.wire.caches import (
+    _PAIR_MASK,
+    _PAIR_SHIFT,
+    _PART_CACHE_SIZE,
+    _STR_PAIRS,
+    _by_identity,
+    _str_pair,
+)
 from kubesim.wire.gojson import _json_str_len, _time_json_len, json_list_size
 from kubesim.wire.meta import _object_meta
 from kubesim.wire.protobuf import (
