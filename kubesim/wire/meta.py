@@ -236,12 +236,20 @@ def _collection_pairs(meta: ObjectMeta) -> list[Any]:
     of one metadata looks nothing up. ``O(1)`` when the collections were measured before."""
     last = _LAST_META
     if last[0] is not meta:
-        pairs = (
-            _labels_pair(meta.labels), _labels_pair(meta.annotations), _owners(meta.owner_references),
-            _finalizers(meta.finalizers),
-        )
+        # The four collections are FrozenDicts and tuples, which the identity caches hold
+        # strongly (no weak references): a hit is ``held is x``, probed here without the call.
+        labels, annotations, owners, finalizers = meta.labels, meta.annotations, meta.owner_references, meta.finalizers
+        maps = _labels_pair.cache
+        h = maps.get(id(labels))
+        lp = h[1] if h is not None and h[0] is labels else _labels_pair(labels)
+        h = maps.get(id(annotations))
+        ap = h[1] if h is not None and h[0] is annotations else _labels_pair(annotations)
+        h = _owners.cache.get(id(owners))
+        op = h[1] if h is not None and h[0] is owners else _owners(owners)
+        h = _finalizers.cache.get(id(finalizers))
+        fp = h[1] if h is not None and h[0] is finalizers else _finalizers(finalizers)
         last[0] = meta
-        last[1:] = pairs
+        last[1:] = (lp, ap, op, fp)
     return last
 
 
