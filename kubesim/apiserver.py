@@ -54,7 +54,7 @@ from kubesim import inert as _inert
 from kubesim import namespaces as _namespaces
 from kubesim import validation as _validation
 from kubesim import wire as _wire
-from kubesim.changelog import ChangeEvent, ChangeLog
+from kubesim.changelog import ChangeLog
 from kubesim.clock import Clock
 from kubesim.errors import (
     AlreadyExists,
@@ -240,13 +240,6 @@ def _stamped_meta(m: ObjectMeta, resource_version: str, generation: int) -> Obje
         m.creation_timestamp, m.deletion_timestamp, m.deletion_grace_period_seconds,
         m.labels, m.annotations, m.owner_references, m.finalizers, m.managed_fields,
     )
-
-
-# APIServer._record builds ChangeEvents positionally, in this order.
-assert [f.name for f in attrs.fields(ChangeEvent)] == [
-    "seq", "time", "verb", "kind", "namespace", "name", "resource_version", "actor", "json_bytes",
-    "proto_bytes", "labels", "trigger_time", "outcome", "cause", "object",
-], "ChangeEvent changed: update kubesim.apiserver.APIServer._record"
 
 
 @attrs.frozen
@@ -812,26 +805,22 @@ class APIServer:
                 trigger_time = parse_time_nano(trig) - self.epoch
             except ValueError:
                 trigger_time = None  # a malformed annotation written by a user
-        changes = self.changes
         ok = outcome == "ok"
-        changes.append(
-            ChangeEvent(  # positional, in field order: this runs on every write
-                changes.next_seq,  # seq
-                self.clock.now,  # time
-                verb,
-                obj.kind,
-                meta.namespace,
-                meta.name if name is None else name,
-                int(meta.resource_version or 0) if ok else 0,  # resource_version
-                actor,
-                sizes[0],  # json_bytes
-                sizes[1],  # proto_bytes
-                meta.labels,
-                trigger_time,
-                outcome,
-                cause,
-                obj if ok and self.record_objects else None,  # object
-            )
+        self.changes.record(
+            self.clock.now,
+            verb,
+            obj.kind,
+            meta.namespace,
+            meta.name if name is None else name,
+            int(meta.resource_version or 0) if ok else 0,  # resource_version
+            actor,
+            sizes[0],  # json_bytes
+            sizes[1],  # proto_bytes
+            meta.labels,
+            trigger_time,
+            outcome,
+            cause,
+            obj if ok and self.record_objects else None,  # object
         )
         if ok:
             self._writes[verb] = self._writes.get(verb, 0) + 1

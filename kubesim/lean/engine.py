@@ -40,7 +40,7 @@ import attrs
 from kubesim import cluster as _cluster
 from kubesim import wire as _wire
 from kubesim._memo import ByIdentity
-from kubesim.apiserver import APIServer, WatchEvent, _stamped_meta, _with_meta
+from kubesim.apiserver import _OTHER_FIELDS, APIServer, WatchEvent, _meta
 from kubesim.objects import (
     Deployment,
     EndpointSlice,
@@ -149,7 +149,17 @@ class LeanAPIServer(APIServer):
             return super()._stamp(obj, meta, generation)
         gen = meta.generation if generation is None else generation
         rv = str(self._rv + 1)
-        stamped = _with_meta(obj, _stamped_meta(meta, rv, gen))
+        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer (a planned class is
+        # in _OTHER_FIELDS)
+        m = meta
+        stamped = cls(
+            _meta(
+                m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
+                m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
+                m.owner_references, m.finalizers, m.managed_fields,
+            ),
+            *_OTHER_FIELDS[cls](obj),
+        )
         st = self._ext or self._lean()
         table = st.parts
         key = (cls, meta.namespace, meta.name)
