@@ -328,6 +328,15 @@ def slice_port_json_size(port: EndpointSlicePort) -> int:
     return _json_len(_slice_port_json(port))
 
 
+def _ports_pair(ports: tuple[EndpointSlicePort, ...]) -> int:
+    """Packed sums of a slice's ports: protobuf entries (tags included) and JSON objects."""
+    return sum([slice_port_entry_size(p) + (slice_port_json_size(p) << _PAIR_SHIFT) for p in ports])
+
+
+#: :func:`_ports_pair` by identity of the ports tuple, which a slice's updates carry over.
+_slice_ports_pair = _by_identity(_ports_pair)
+
+
 # --------------------------------------------------------------------------------------------
 # sums over address lists (the O(changed entries) Endpoints write)
 

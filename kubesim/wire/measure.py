@@ -48,10 +48,9 @@ from kubesim.wire.endpoints import (
     _endpoint_slice,
     _endpoints,
     _slice_endpoints_pair,
+    _slice_ports_pair,
     _subset_body,
     _subset_json,
-    slice_port_entry_size,
-    slice_port_json_size,
 )
 from kubesim.wire.gojson import _json_len, _json_str_len, _manifests, json_list_size
 from kubesim.wire.meta import _LAST_META, _meta_body_pair, _meta_json_sizes, _object_meta
@@ -104,6 +103,9 @@ _ENCODERS: dict[type, Callable[[Any, bool], bytes]] = {
 }
 
 
+_MODELLED_CLASSES = frozenset(_ENCODERS)  # their kind and apiVersion are class constants
+
+
 def _kind_info(kind: Any) -> tuple[str, str]:
     """``(apiVersion, kind)`` of a kind name, a class or an instance."""
     if isinstance(kind, str):
@@ -117,6 +119,9 @@ def _kind_info(kind: Any) -> tuple[str, str]:
 
 
 _ENVELOPE_FIXED: dict[tuple[str, str], int] = {}
+# The same by the class of an instance of a modelled kind (whose kind and apiVersion are class
+# constants): what API server writes pass, found without _kind_info.
+_ENVELOPE_BY_CLASS: dict[type, int] = {}
 
 
 def envelope_size(kind: Any, raw_len: int) -> int:
@@ -127,13 +132,23 @@ def envelope_size(kind: Any, raw_len: int) -> int:
     >>> envelope_size("Endpoints", 178), envelope_size("EndpointSlice", 700) - 700
     (206, 49)
     """
+    fixed = _ENVELOPE_BY_CLASS.get(kind.__class__)
+    if fixed is None:
+        fixed = _envelope_fixed(kind)
+    return fixed + sov(raw_len) + raw_len
+
+
+def _envelope_fixed(kind: Any) -> int:
+    """The constant bytes of the envelope of ``kind`` (see :func:`envelope_size`)."""
     info = _kind_info(kind)
     fixed = _ENVELOPE_FIXED.get(info)
     if fixed is None:
         api_version, k = info
         type_meta = wrap(len(api_version.encode())) + wrap(len(k.encode()))
         fixed = _ENVELOPE_FIXED[info] = 4 + wrap(type_meta) + 1 + 2 + 2
-    return fixed + sov(raw_len) + raw_len
+    if type(kind) in _MODELLED_CLASSES:
+        _ENVELOPE_BY_CLASS[type(kind)] = fixed
+    return fixed
 
 
 def _envelope(api_version: str, kind: str, raw: bytes) -> bytes:
@@ -294,9 +309,7 @@ def _proto_rest(obj: Any) -> int:
             n += wrap(_subset_body(s))
         return n
     if isinstance(obj, EndpointSlice):
-        n = _slice_endpoints_pair(obj.endpoints) & _PAIR_MASK
-        for p in obj.ports:
-            n += slice_port_entry_size(p)
+        n = (_slice_endpoints_pair(obj.endpoints) + _slice_ports_pair(obj.ports)) & _PAIR_MASK
         return n + wrap(len(obj.address_type.encode("utf-8", "surrogatepass")))
     plan = _PROTO_PARTS.get(type(obj))
     if plan is None:
@@ -380,7 +393,7 @@ def _json_rest(obj: Any) -> tuple[int, bool]:
             n += 4
         n += len(',"ports":')
         if obj.ports:
-            n += json_list_size(len(obj.ports), sum(slice_port_json_size(p) for p in obj.ports))
+            n += json_list_size(len(obj.ports), _slice_ports_pair(obj.ports) >> _PAIR_SHIFT)
         else:
             n += 4
         return n, False
