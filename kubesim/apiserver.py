@@ -1310,7 +1310,7 @@ def _delivery_mismatch(delivered: Mapping[Any, str], stored: Mapping[Any, str]) 
 
 def _index_values(keys: tuple[str, ...], obj: Any) -> tuple[str, ...] | None:
     labels = obj.metadata.labels
-    values = tuple(labels.get(k) for k in keys)
+    values = tuple([labels.get(k) for k in keys])  # a list comprehension: no generator frame
     return None if None in values else values
 
 
