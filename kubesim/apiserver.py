@@ -806,7 +806,7 @@ class APIServer:
             except ValueError:
                 trigger_time = None  # a malformed annotation written by a user
         ok = outcome == "ok"
-        self.changes.record(
+        self.changes._append_write(
             self.clock.now,
             verb,
             obj.kind,

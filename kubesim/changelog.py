@@ -73,11 +73,11 @@ class ChangeEvent:
         return self.outcome == "ok"
 
 
-# ChangeLog.record builds ChangeEvents positionally, in this order.
+# ChangeLog._append_write builds ChangeEvents positionally, in this order.
 assert [f.name for f in attrs.fields(ChangeEvent)] == [
     "seq", "time", "verb", "kind", "namespace", "name", "resource_version", "actor", "json_bytes",
     "proto_bytes", "labels", "trigger_time", "outcome", "cause", "object",
-], "ChangeEvent changed: update ChangeLog.record"
+], "ChangeEvent changed: update ChangeLog._append_write"
 
 
 @attrs.define(eq=False)
@@ -113,7 +113,7 @@ class ChangeLog(Sequence[ChangeEvent]):
         self._pending.append(event)
         self._flush()
 
-    def record(
+    def _append_write(
         self,
         time: float,
         verb: str,
@@ -131,9 +131,10 @@ class ChangeLog(Sequence[ChangeEvent]):
         obj: Any,
     ) -> None:
         """:meth:`append` the :class:`ChangeEvent` of these fields with the next ``seq``
-        (``obj`` is its ``object``): what the API server calls on every write, the event built
-        positionally and handed out with no further call when no subscriber is being called.
-        ``O(1)`` plus one call per subscriber."""
+        (``obj`` is its ``object``): what :class:`kubesim.apiserver.APIServer` calls on every
+        write (private to the two), the event built positionally and handed out with no
+        further call when no subscriber is being called. ``O(1)`` plus one call per
+        subscriber."""
         events = self._events
         event = ChangeEvent(
             len(events), time, verb, kind, namespace, name, resource_version, actor, json_bytes, proto_bytes,
