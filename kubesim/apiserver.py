@@ -54,7 +54,7 @@ from kubesim import inert as _inert
 from kubesim import namespaces as _namespaces
 from kubesim import validation as _validation
 from kubesim import wire as _wire
-from kubesim.changelog import ChangeEvent, ChangeLog
+from kubesim.changelog import ChangeLog
 from kubesim.clock import Clock
 from kubesim.errors import (
     AlreadyExists,
@@ -144,12 +144,62 @@ def _with_meta(obj: Any, meta: ObjectMeta) -> Any:
     return cls(meta, *get(obj))
 
 
-# _carried_over_meta and _stamped_meta name every ObjectMeta field; a new field must be added there.
+# _meta names every ObjectMeta field, in order, and assumes its converters; a change must be made there.
 assert [f.name for f in attrs.fields(ObjectMeta)] == [
     "name", "generate_name", "namespace", "self_link", "uid", "resource_version", "generation",
     "creation_timestamp", "deletion_timestamp", "deletion_grace_period_seconds", "labels",
     "annotations", "owner_references", "finalizers", "managed_fields",
-], "ObjectMeta changed: update kubesim.apiserver._carried_over_meta and _stamped_meta"
+], "ObjectMeta changed: update kubesim.apiserver._meta and its callers"
+assert [getattr(f.converter, "__name__", None) for f in attrs.fields(ObjectMeta)[10:]] == [
+    "frozen_map", "frozen_map", "_tuple", "_tuple", "_tuple",
+] and not any(f.converter or f.validator for f in attrs.fields(ObjectMeta)[:10]), "ObjectMeta's converters changed: see _meta"
+
+
+_new_object = object.__new__
+_setattr_of = object.__setattr__.__get__
+
+
+def _meta(
+    name: str,
+    generate_name: str,
+    namespace: str,
+    self_link: str,
+    uid: str,
+    resource_version: str,
+    generation: int,
+    creation_timestamp: int | None,
+    deletion_timestamp: int | None,
+    deletion_grace_period_seconds: int | None,
+    labels: Any,
+    annotations: Any,
+    owner_references: tuple[Any, ...],
+    finalizers: tuple[str, ...],
+    managed_fields: tuple[Any, ...],
+) -> ObjectMeta:
+    """``ObjectMeta(...)`` from fields that are already what its converters make of them (a
+    :class:`~kubesim.objects.FrozenDict` for the two maps, plain tuples for the three
+    collections): the collections of an existing ``ObjectMeta``. The converters return such
+    values as they are, so skipping them (and the keyword arguments) builds an equal object
+    holding the same values, for about half the cost: this runs on every write. It sets the
+    fields the way the attrs-generated ``__init__`` of a frozen class does. ``O(1)``."""
+    m = _new_object(ObjectMeta)
+    s = _setattr_of(m)
+    s("name", name)
+    s("generate_name", generate_name)
+    s("namespace", namespace)
+    s("self_link", self_link)
+    s("uid", uid)
+    s("resource_version", resource_version)
+    s("generation", generation)
+    s("creation_timestamp", creation_timestamp)
+    s("deletion_timestamp", deletion_timestamp)
+    s("deletion_grace_period_seconds", deletion_grace_period_seconds)
+    s("labels", labels)
+    s("annotations", annotations)
+    s("owner_references", owner_references)
+    s("finalizers", finalizers)
+    s("managed_fields", managed_fields)
+    return m
 
 
 def _carried_over_meta(meta: ObjectMeta, old: ObjectMeta, ns: str) -> ObjectMeta:
@@ -161,55 +211,34 @@ def _carried_over_meta(meta: ObjectMeta, old: ObjectMeta, ns: str) -> ObjectMeta
     but distinct ones (labels in another order, ``controller=1`` for ``True``) are stored as
     the client sent them. ``O(1)``."""
     generate_name = meta.generate_name or old.generate_name
+    labels, annotations, owners, finalizers, managed = (
+        meta.labels, meta.annotations, meta.owner_references, meta.finalizers, meta.managed_fields
+    )
     if (
         generate_name == old.generate_name
         and ns == old.namespace
         and meta.name == old.name
         and old.self_link == ""
-        and meta.labels is old.labels
-        and meta.annotations is old.annotations
-        and meta.owner_references is old.owner_references
-        and meta.finalizers is old.finalizers
-        and meta.managed_fields is old.managed_fields
+        and labels is old.labels
+        and annotations is old.annotations
+        and owners is old.owner_references
+        and finalizers is old.finalizers
+        and managed is old.managed_fields
     ):
         return old
-    return ObjectMeta(
-        name=meta.name,
-        generate_name=generate_name,
-        namespace=ns,
-        self_link="",
-        uid=old.uid,
-        resource_version=old.resource_version,
-        generation=old.generation,
-        creation_timestamp=old.creation_timestamp,
-        deletion_timestamp=old.deletion_timestamp,
-        deletion_grace_period_seconds=old.deletion_grace_period_seconds,
-        labels=meta.labels,
-        annotations=meta.annotations,
-        owner_references=meta.owner_references,
-        finalizers=meta.finalizers,
-        managed_fields=meta.managed_fields,
+    return _meta(
+        meta.name, generate_name, ns, "", old.uid, old.resource_version, old.generation,
+        old.creation_timestamp, old.deletion_timestamp, old.deletion_grace_period_seconds,
+        labels, annotations, owners, finalizers, managed,
     )
 
 
 def _stamped_meta(m: ObjectMeta, resource_version: str, generation: int) -> ObjectMeta:
     """``attrs.evolve(m, resource_version=..., generation=...)``. ``O(1)``."""
-    return ObjectMeta(
-        name=m.name,
-        generate_name=m.generate_name,
-        namespace=m.namespace,
-        self_link=m.self_link,
-        uid=m.uid,
-        resource_version=resource_version,
-        generation=generation,
-        creation_timestamp=m.creation_timestamp,
-        deletion_timestamp=m.deletion_timestamp,
-        deletion_grace_period_seconds=m.deletion_grace_period_seconds,
-        labels=m.labels,
-        annotations=m.annotations,
-        owner_references=m.owner_references,
-        finalizers=m.finalizers,
-        managed_fields=m.managed_fields,
+    return _meta(
+        m.name, m.generate_name, m.namespace, m.self_link, m.uid, resource_version, generation,
+        m.creation_timestamp, m.deletion_timestamp, m.deletion_grace_period_seconds,
+        m.labels, m.annotations, m.owner_references, m.finalizers, m.managed_fields,
     )
 
 
@@ -455,6 +484,10 @@ class APIServer:
     _delayed: int = attrs.field(default=0, repr=False)
     # what watchers were last told of each object: (kind, namespace, name) -> resourceVersion
     _delivered: dict[tuple[str, str, str], str] = attrs.field(factory=dict, repr=False)
+    # a subclass's own per-server state, in a slot of the base class so that a built API server
+    # can change class (kubesim.lean.LeanAPIServer keeps its size records and watcher lists
+    # here); always None in the full model
+    _ext: Any = attrs.field(default=None, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self.clock.guard = self._busy
@@ -508,7 +541,7 @@ class APIServer:
         by_ns = self._store.get(kind)
         if by_ns is None:
             return None
-        b = by_ns.get(self._ns(kind, namespace))
+        b = by_ns.get("" if kind in CLUSTER_SCOPED else (namespace or "default"))  # self._ns, inlined
         return None if b is None else b.get(name)
 
     def get(self, kind: str, name: str, namespace: str | None = "default") -> Any:
@@ -528,7 +561,7 @@ class APIServer:
         by_ns = self._store.get(kind)
         if by_ns is None:
             return {}
-        return by_ns.get(self._ns(kind, namespace), {})
+        return by_ns.get("" if kind in CLUSTER_SCOPED else (namespace or "default"), {})  # self._ns, inlined
 
     def select(self, kind: str, namespace: str | None, labels: Mapping[str, str]) -> Mapping[str, Any]:
         """A read-only, unordered name -> object view of the objects of ``kind`` in
@@ -765,33 +798,31 @@ class APIServer:
     ) -> None:
         meta: ObjectMeta = obj.metadata
         cause = cause or self.clock.context
-        trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION) if meta.annotations else None
+        trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION)
         trigger_time = None
         if trig is not None:
             try:
                 trigger_time = parse_time_nano(trig) - self.epoch
             except ValueError:
                 trigger_time = None  # a malformed annotation written by a user
-        self.changes.append(
-            ChangeEvent(
-                seq=self.changes.next_seq,
-                time=self.clock.now,
-                verb=verb,
-                kind=obj.kind,
-                namespace=meta.namespace,
-                name=meta.name if name is None else name,
-                resource_version=int(meta.resource_version or 0) if outcome == "ok" else 0,
-                actor=actor,
-                json_bytes=sizes[0],
-                proto_bytes=sizes[1],
-                labels=meta.labels,
-                trigger_time=trigger_time,
-                outcome=outcome,
-                cause=cause,
-                object=obj if self.record_objects and outcome == "ok" else None,
-            )
+        ok = outcome == "ok"
+        self.changes._append_write(
+            self.clock.now,
+            verb,
+            obj.kind,
+            meta.namespace,
+            meta.name if name is None else name,
+            int(meta.resource_version or 0) if ok else 0,  # resource_version
+            actor,
+            sizes[0],  # json_bytes
+            sizes[1],  # proto_bytes
+            meta.labels,
+            trigger_time,
+            outcome,
+            cause,
+            obj if ok and self.record_objects else None,  # object
         )
-        if outcome == "ok":
+        if ok:
             self._writes[verb] = self._writes.get(verb, 0) + 1
         else:
             self._refused += 1
@@ -894,8 +925,7 @@ class APIServer:
         written = sizes(rv, ts)
         self._check_size(kind, name, written[2])
         uid = self.event_uid() if kind == "Event" and self.event_uid is not None else self._new_uid()
-        stamped = ObjectMeta(name=name, namespace=ns, uid=uid, resource_version=rv, creation_timestamp=ts,
-                             labels=meta.labels, annotations=meta.annotations)
+        stamped = _meta(name, "", ns, "", uid, rv, 0, ts, None, None, meta.labels, meta.annotations, (), (), ())
         return self._commit("create", "ADDED", bucket, _with_meta(obj, stamped), None, actor, written, "", None)
 
     def update_trusted(
@@ -917,22 +947,11 @@ class APIServer:
         return self._commit("update", "MODIFIED", bucket, _with_meta(obj, meta), old, actor, written, "", None)
 
     def _created_meta(self, kind: str, meta: ObjectMeta, name: str, uid: str) -> ObjectMeta:
-        return ObjectMeta(
-            name=name,
-            generate_name=meta.generate_name,
-            namespace=meta.namespace,
-            self_link="",
-            uid=uid,
-            resource_version="",
-            generation=1 if kind in _GENERATION_KINDS or kind in _inert.GENERATION_KINDS else 0,
-            creation_timestamp=self._now_ts(),
-            deletion_timestamp=None,
-            deletion_grace_period_seconds=None,
-            labels=meta.labels,
-            annotations=meta.annotations,
-            owner_references=meta.owner_references,
-            finalizers=meta.finalizers,
-            managed_fields=meta.managed_fields,
+        return _meta(
+            name, meta.generate_name, meta.namespace, "", uid, "",
+            1 if kind in _GENERATION_KINDS or kind in _inert.GENERATION_KINDS else 0,
+            self._now_ts(), None, None,
+            meta.labels, meta.annotations, meta.owner_references, meta.finalizers, meta.managed_fields,
         )
 
     def _create_service(self, obj: Any, bucket: dict[str, Any], base: str, actor: str, cause: str) -> Any:
@@ -1021,11 +1040,13 @@ class APIServer:
     ) -> Any:
         kind = obj.kind
         meta = obj.metadata
-        ns = self._ns(kind, meta.namespace)
-        bucket = self._bucket(kind, ns)
-        old = bucket.get(meta.name)
+        ns = "" if kind in CLUSTER_SCOPED else (meta.namespace or "default")  # self._ns, inlined
+        by_ns = self._store.get(kind)
+        bucket = by_ns.get(ns) if by_ns is not None else None
+        old = bucket.get(meta.name) if bucket is not None else None
         if old is None:
             raise NotFound(kind, meta.name, ns)
+        assert bucket is not None
         old_meta: ObjectMeta = old.metadata
         if meta.uid and meta.uid != old_meta.uid:
             # The object's uid is a precondition of the update (rest.defaultUpdatedObjectInfo.
@@ -1190,7 +1211,12 @@ class APIServer:
                     _index_add(index, keys, ns, name, obj)
         if old is not None and obj.kind == "Service" and self.service_allocator is not None:
             self.service_allocator.committed(old, None if verb == "delete" else obj)
-        now = self._enqueue(WatchEvent(event, obj.kind, old, obj, actor))
+        ev = WatchEvent(event, obj.kind, old, obj, actor)
+        if self._buffer is None and self.faults is None:
+            self._queue.append(ev)  # what _enqueue does then
+            now = True
+        else:
+            now = self._enqueue(ev)
         self._writing += 1
         try:
             self._record(verb, obj, actor, sizes, cause)
@@ -1284,7 +1310,7 @@ def _delivery_mismatch(delivered: Mapping[Any, str], stored: Mapping[Any, str]) 
 
 def _index_values(keys: tuple[str, ...], obj: Any) -> tuple[str, ...] | None:
     labels = obj.metadata.labels
-    values = tuple(labels.get(k) for k in keys)
+    values = tuple([labels.get(k) for k in keys])  # a list comprehension: no generator frame
     return None if None in values else values
 
 
@@ -1315,4 +1341,6 @@ def _generation_bumps(kind: str, old: Any, new: Any) -> bool:
             or old.address_type != new.address_type
             or old.metadata.labels != new.metadata.labels
         )
-    return bool(old.spec != new.spec)
+    # Most writes carry the spec over (a status write): the same object is never unequal to
+    # itself (attrs compares fields as tuples, which compare their items by identity first).
+    return old.spec is not new.spec and bool(old.spec != new.spec)

@@ -204,8 +204,12 @@ def test_vouched_slice_sums_off(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_wrongly_stamped_object(monkeypatch: pytest.MonkeyPatch) -> None:
     from kubesim.lean import engine
 
-    real = engine._stamped_meta
-    monkeypatch.setattr(engine, "_stamped_meta", lambda m, rv, gen: real(m, rv, gen + 1))
+    real = engine._meta  # the lean stamp's metadata constructor: (name, ..., rv, generation, ...)
+
+    def generation_off_by_one(*fields: Any) -> Any:
+        return real(*fields[:6], fields[6] + 1, *fields[7:])
+
+    monkeypatch.setattr(engine, "_meta", generation_off_by_one)
     c = kubesim.Cluster(check=True, seed=0, nodes=2)
     with pytest.raises(Divergence) as info:
         lean.rollout_workload(2)(c)

@@ -274,7 +274,7 @@ def test_sizes_by_parts_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> N
     writes = sum(1 for e in c.changes if e.kind in ("Pod", "ReplicaSet", "Deployment"))
     assert calls["record"] > writes // 2 and calls["parts"] > 0
     # deleted pods leave no record behind (only the creates' trials, one name per ReplicaSet)
-    gone = [k for k in engine._PARTS[c.api] if k[0] is kubesim.objects.Pod and c.api.try_get("Pod", k[2], k[1]) is None]
+    gone = [k for k in c.api._ext.parts if k[0] is kubesim.objects.Pod and c.api.try_get("Pod", k[2], k[1]) is None]
     deleted = sum(1 for e in c.changes if e.kind == "Pod" and e.verb == "delete")
     assert deleted >= 20 and len(gone) <= c.api.count("ReplicaSet")
 

@@ -369,14 +369,14 @@ def test_incremental_formula() -> None:
 def test_entry_sizes_are_cached() -> None:
     calls = []
     addr = o.EndpointAddress(ip="10.9.8.7", hostname="cached")
-    original = wire.endpoints._endpoint_address  # the encoder address_entry_size calls
+    original = wire.endpoints._endpoint_address_len  # the sizer address_entry_size calls
     try:
-        wire.endpoints._endpoint_address = lambda a: calls.append(a) or original(a)  # type: ignore[assignment]
+        wire.endpoints._endpoint_address_len = lambda a: calls.append(a) or original(a)  # type: ignore[assignment]
         wire.clear_caches()
         first = wire.address_entry_size(addr)
         second = wire.address_entry_size(o.EndpointAddress(ip="10.9.8.7", hostname="cached"))
     finally:
-        wire.endpoints._endpoint_address = original  # type: ignore[assignment]
+        wire.endpoints._endpoint_address_len = original  # type: ignore[assignment]
     assert first == second
     assert len(calls) == 1
 

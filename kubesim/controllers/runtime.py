@@ -28,6 +28,7 @@ Costs: ``add``/``add_after`` are ``O(log n)`` (one clock entry); a sync dispatch
 from __future__ import annotations
 
 import collections
+import functools
 import math
 import weakref
 from collections.abc import Callable, Hashable
@@ -203,7 +204,8 @@ class WorkQueue:
             if timer.time <= at:
                 return
             timer.cancel()
-        self._waiting[key] = self.clock.schedule_at(at, lambda: self._become_ready(key))
+        # a partial, not a lambda: calling it is one Python frame (_become_ready's), not two
+        self._waiting[key] = self.clock.schedule_at(at, functools.partial(self._become_ready, key))
 
     def add_rate_limited(self, key: Hashable) -> None:
         """Queue ``key`` after the rate limiter's delay (``AddRateLimited``)."""

@@ -81,6 +81,7 @@ CHECKED_STEPS: dict[str, str] = {
     "_deliver": "CheckedAPIServer._deliver: the per-kind watcher list against the generic filter",
     "_watchers_of": "CheckedAPIServer._deliver",
     "watch": "CheckedAPIServer._deliver",
+    "_lean": "no step: the accessor of the lean state (size records, watcher lists) the steps above use",
 }
 
 _NOTHING: frozenset[str] = frozenset()

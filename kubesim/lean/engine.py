@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import itertools
 import operator
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -40,22 +39,25 @@ import attrs
 
 from kubesim import cluster as _cluster
 from kubesim import wire as _wire
-from kubesim.apiserver import APIServer, WatchEvent, _stamped_meta, _with_meta
+from kubesim._memo import ByIdentity
+from kubesim.apiserver import _OTHER_FIELDS, APIServer, WatchEvent, _meta
 from kubesim.objects import (
     Deployment,
     EndpointSlice,
     ObjectMeta,
     Pod,
     PodSpec,
+    PodStatus,
     ReplicaSet,
     ReplicaSetSpec,
 )
 from kubesim.wire import endpoints as _wire_endpoints
 from kubesim.wire import measure as _measure
-from kubesim.wire.caches import _PAIR_SHIFT
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT
 from kubesim.wire.gojson import _json_str_len, _time_json_len
 from kubesim.wire.measure import envelope_size
 from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes
+from kubesim.wire.pods import _pod_status_pair
 from kubesim.wire.protobuf import _sf, sov, wrap
 
 _wire_sizes3 = _wire.sizes3
@@ -78,10 +80,22 @@ TRUSTED: dict[str, frozenset[str]] = {
 }
 _NOTHING: frozenset[str] = frozenset()
 
-# LeanAPIServer -> kind -> the watchers of that kind, in registration order
-_BY_KIND: weakref.WeakKeyDictionary[APIServer, dict[str, list[Callable[[WatchEvent], object]]]] = (
-    weakref.WeakKeyDictionary()
-)
+class _LeanState:
+    """What a :class:`LeanAPIServer` keeps besides the full model's state, in the base class's
+    ``_ext`` slot (one attribute read per write, where side tables keyed weakly by the API
+    server cost a ``WeakKeyDictionary`` lookup each)."""
+
+    __slots__ = ("parts", "last", "by_kind")
+
+    def __init__(self) -> None:
+        #: (type, namespace, name) -> the record of the last object of that name sized
+        #: (see :data:`_Record`)
+        self.parts: dict[tuple[type, str, str], _Record] = {}
+        #: the last record made and its sizes: a create's trial
+        self.last: tuple[_Record, tuple[int, int, int]] | None = None
+        #: kind -> the watchers of that kind, in registration order (emptied when a watch
+        #: starts or stops)
+        self.by_kind: dict[str, list[Callable[[WatchEvent], object]]] = {}
 
 
 class LeanAPIServer(APIServer):
@@ -89,17 +103,22 @@ class LeanAPIServer(APIServer):
     slice sizes by changed entries and watch delivery by static dispatch (see the module
     docstring). Same writes, same records.
 
-    It adds no state of its own (``__slots__ = ()``: the per-kind watcher lists and the size
-    records live in side tables keyed weakly by the API server), so a built
-    :class:`~kubesim.apiserver.APIServer` can become one by a class change: that is how
-    :class:`LeanCluster` gets it, with no class or module of the full model touched."""
+    It adds no slot of its own (``__slots__ = ()``: the per-kind watcher lists and the size
+    records live in a :class:`_LeanState` in the base class's ``_ext`` slot, made at first
+    use), so a built :class:`~kubesim.apiserver.APIServer` can become one by a class change:
+    that is how :class:`LeanCluster` gets it, with no behaviour of the full model touched."""
 
     __slots__ = ()
 
+    def _lean(self) -> _LeanState:
+        """This server's :class:`_LeanState`, made at the first call. ``O(1)``."""
+        st = self._ext
+        if st is None:
+            st = self._ext = _LeanState()
+        return st  # type: ignore[no-any-return]
+
     def _watchers_of(self, kind: str) -> list[Callable[[WatchEvent], object]]:
-        table = _BY_KIND.get(self)
-        if table is None:
-            table = _BY_KIND[self] = {}
+        table = (self._ext or self._lean()).by_kind
         fns = table.get(kind)
         if fns is None:
             fns = table[kind] = [fn for kinds, fn in self._watchers if kinds is None or kind in kinds]
@@ -130,10 +149,19 @@ class LeanAPIServer(APIServer):
             return super()._stamp(obj, meta, generation)
         gen = meta.generation if generation is None else generation
         rv = str(self._rv + 1)
-        stamped = _with_meta(obj, _stamped_meta(meta, rv, gen))
-        table = _PARTS.get(self)
-        if table is None:
-            table = _PARTS[self] = {}
+        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer (a planned class is
+        # in _OTHER_FIELDS)
+        m = meta
+        stamped = cls(
+            _meta(
+                m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
+                m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
+                m.owner_references, m.finalizers, m.managed_fields,
+            ),
+            *_OTHER_FIELDS[cls](obj),
+        )
+        st = self._ext or self._lean()
+        table = st.parts
         key = (cls, meta.namespace, meta.name)
         rec = table.get(key)
         delta = None
@@ -150,7 +178,7 @@ class LeanAPIServer(APIServer):
         if len(table) >= _PARTS_LIMIT:
             table.clear()
         table[key] = new
-        _LAST[self] = (new, sizes)
+        st.last = (new, sizes)
         if CHECK_SIZES:
             want = _wire_sizes3(stamped)
             if want != sizes:
@@ -169,17 +197,18 @@ class LeanAPIServer(APIServer):
         cause: str,
         fault: str | None | bool = False,
     ) -> Any:
-        if verb == "delete" and type(obj) in _PLANS:
+        st: _LeanState | None = self._ext
+        if st is None or type(obj) not in _PLANS:
+            pass
+        elif verb == "delete":
             # A deleted object's record would only keep its last state alive.
-            table = _PARTS.get(self)
-            if table is not None:
-                table.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
-        elif verb == "create" and type(obj) in _PLANS:
+            st.parts.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
+        elif verb == "create":
             # A create is sized on a stand-in of the same lengths (the trial, stamped last):
             # its record is the created object's, so the first update (a bind) finds one.
-            table = _PARTS.get(self)
-            last = _LAST.get(self)
-            if table is not None and last is not None and last[1] == sizes:
+            table = st.parts
+            last = st.last
+            if last is not None and last[1] == sizes:
                 rec = last[0]
                 meta = obj.metadata
                 if meta.generation == rec[0].generation and all(
@@ -191,11 +220,11 @@ class LeanAPIServer(APIServer):
     # ------------------------------------------------------------------ watch
 
     def watch(self, fn: Callable[[WatchEvent], object], kinds: set[str] | frozenset[str] | None = None) -> Callable[[], None]:
-        _BY_KIND.pop(self, None)
+        self._lean().by_kind = {}
         stop = super().watch(fn, kinds)
 
         def stop_and_forget() -> None:
-            _BY_KIND.pop(self, None)
+            self._lean().by_kind = {}
             stop()
 
         return stop_and_forget
@@ -207,7 +236,8 @@ class LeanAPIServer(APIServer):
             self._delivered.pop((kind, m.namespace, m.name), None)
         else:
             self._delivered[(kind, m.namespace, m.name)] = m.resource_version
-        for fn in self._watchers_of(kind):
+        fns = (self._ext or self._lean()).by_kind.get(kind)
+        for fn in self._watchers_of(kind) if fns is None else fns:
             fn(ev)
 
 
@@ -238,22 +268,24 @@ class LeanAPIServer(APIServer):
 CHECK_SIZES: bool = _wire.CHECK_HINTS
 
 # type -> (proto parts ((attr, body size), ...), proto constant, JSON base, JSON attrs)
-_PLANS: dict[type, tuple[tuple[tuple[str, Callable[[Any], int]], ...], int, int, tuple[str, ...]]] = {}
+_PLANS: dict[type, tuple[tuple[tuple[str, ByIdentity[Any, int]], ...], int, int, tuple[str, ...]]] = {}
 for _cls in (Pod, ReplicaSet, Deployment):
     _parts, _const = _measure._PROTO_PARTS[_cls]
     _jplan = _measure._json_plan(_cls)
     assert _jplan is not False and tuple(a for a, _ in _parts) == _jplan[1], _cls
     _PLANS[_cls] = (_parts, _const, _jplan[0], _jplan[1])
 
-# LeanAPIServer -> (type, namespace, name) -> the record of the last object of that name sized:
-# (its metadata, meta body without rv, meta JSON without rv, ((part, body size, JSON size), ...))
+#: The constant bytes of the ``runtime.Unknown`` envelope per planned class:
+#: ``envelope_size(cls, n) == _ENVELOPE[cls] + sov(n) + n``.
+_ENVELOPE: dict[type, int] = {cls: envelope_size(cls, 0) - sov(0) for cls in _PLANS}
+
+# The record of the last object of a name sized (_LeanState.parts): its metadata, meta body
+# without rv, meta JSON without rv, ((part, body size, JSON size), ...)
 _Record = tuple[ObjectMeta, int, int, tuple[tuple[Any, int, int], ...]]
-_PARTS: weakref.WeakKeyDictionary[APIServer, dict[tuple[type, str, str], _Record]] = weakref.WeakKeyDictionary()
 _PARTS_LIMIT = 1 << 16
-# LeanAPIServer -> (the last record made, its sizes): a create's trial
-_LAST: weakref.WeakKeyDictionary[APIServer, tuple[_Record, tuple[int, int, int]]] = weakref.WeakKeyDictionary()
 _K_RV = len('"resourceVersion":') + 2 + 1
 _sub_json = _measure._sub_json
+_sub_json_len = _measure._sub_json_len
 
 
 # Parts whose change is often one scalar field (a bind sets ``spec.nodeName``; a scale sets a
@@ -293,24 +325,44 @@ _DELTAS: dict[type, _Delta] = {
 }
 
 
-def _part_sizes(body: Callable[[Any], int], part: Any, was: Any, body_len: int, js: int) -> tuple[int, int]:
+def _part_sizes(body: ByIdentity[Any, int], part: Any, was: Any, body_len: int, js: int) -> tuple[int, int]:
     """``(body size, JSON size)`` of ``part``, which replaces ``was`` (of those sizes): by
-    arithmetic when they differ in one scalar field of :data:`_DELTAS`, else measured."""
-    delta = _DELTAS.get(type(part))
-    if delta is not None and type(was) is type(part):
+    arithmetic when they differ in one scalar field of :data:`_DELTAS`, else measured.
+
+    Measured without the wire's identity caches (``body.fn`` and the JSON sizer behind
+    ``_sub_json``, the functions those caches remember): a part that replaces the record's is
+    a new object nearly always (none of them was found in those caches over a 200-pod
+    rollout), so a cache would only add an entry per write and a callback when the part dies.
+    A Pod's status is sized in one walk for both encodings (:func:`_pod_status_pair`)."""
+    cls = type(part)
+    delta = _DELTAS.get(cls)
+    if delta is not None and type(was) is cls:
         field, others, dp, dj = delta
         if others(part) == others(was):
             a, b = getattr(was, field), getattr(part, field)
             x, y = dp(a, b), dj(a, b)
             if x is not None and y is not None:
                 return body_len + x, js + y
-    return body(part), _sub_json(part)
+    if cls is PodStatus:
+        v = _pod_status_pair(part)
+        return v & _PAIR_MASK, v >> _PAIR_SHIFT
+    return body.fn(part), _sub_json_len(part)
 
 
 def _assemble(obj: Any, rest_p: int, rest_j: int, mp_rv: int, mp_no: int, mj_rv: int) -> tuple[int, int, int]:
-    raw_rv = rest_p + wrap(mp_rv)
-    raw_no = rest_p + wrap(mp_no)
-    return rest_j + mj_rv, envelope_size(obj, raw_rv), envelope_size(obj, raw_no)
+    """``(JSON, protobuf as served, protobuf as stored)`` from the sizes of the parts: the
+    metadata body wrapped (``wrap``) and :func:`~kubesim.wire.measure.envelope_size` of the
+    raw message, with the envelope's constant bytes per class (:data:`_ENVELOPE`) and the
+    varint lengths written out (``sov(n) == ((n | 1).bit_length() + 6) // 7`` for ``n >= 0``;
+    every size here is a length). ``O(1)``."""
+    raw_rv = rest_p + mp_rv + 1 + ((mp_rv | 1).bit_length() + 6) // 7
+    raw_no = rest_p + mp_no + 1 + ((mp_no | 1).bit_length() + 6) // 7
+    fixed = _ENVELOPE[type(obj)]
+    return (
+        rest_j + mj_rv,
+        fixed + raw_rv + ((raw_rv | 1).bit_length() + 6) // 7,
+        fixed + raw_no + ((raw_no | 1).bit_length() + 6) // 7,
+    )
 
 
 def _sizes_by_parts(plan: Any, obj: Any) -> tuple[tuple[int, int, int], _Record]:
@@ -384,7 +436,7 @@ def _sizes_from(
         part = getattr(obj, attr)
         if part is not was:
             p, j = _part_sizes(body, part, was, p, j)
-        rest_p += wrap(p)
+        rest_p += p + 1 + ((p | 1).bit_length() + 6) // 7  # wrap(p), written out (p >= 0)
         rest_j += j
         got.append((part, p, j))
     n = len(rv)
@@ -445,4 +497,4 @@ class LeanCluster(_cluster.Cluster):
         api: Any = self.api
         if not isinstance(api, LeanAPIServer):  # check=True made it a checking lean server
             api.__class__ = LeanAPIServer
-        _BY_KIND.pop(api, None)
+        api._ext = None

@@ -6,7 +6,10 @@ the packed (protobuf, JSON) pair representation (``_PAIR_SHIFT``, ``_PAIR_MASK``
 :func:`kubesim.wire.clear_caches` (in :mod:`kubesim.wire.measure`) empties everything
 registered here.
 
-Imports: :mod:`kubesim._memo`, and :mod:`~kubesim.wire.protobuf` for its type variable.
+Also the sizes of strings (``_STR_PAIRS``, ``_str_pair``).
+
+Imports: :mod:`kubesim._memo`, :mod:`~kubesim.wire.protobuf` (its type variable, ``_sf``) and
+:mod:`~kubesim.wire.gojson` (``_json_str_len``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from kubesim._memo import ByIdentity
-from kubesim.wire.protobuf import _T
+from kubesim.wire.gojson import _json_str_len
+from kubesim.wire.protobuf import _T, _sf
 
 #: Maximum number of entries kept in each per-entry size cache before it is cleared.
 CACHE_SIZE: int = 1 << 17
@@ -76,3 +80,23 @@ def _by_identity(fn: Callable[[Any], int], limit: int = _ID_CACHE_SIZE) -> ByIde
 # list's two sums are one C-level ``sum``.
 _PAIR_SHIFT = 40
 _PAIR_MASK = (1 << _PAIR_SHIFT) - 1
+
+
+#: ``str -> _sf(s) + (_json_str_len(s) << _PAIR_SHIFT)``: a string's size as a one-byte-tag
+#: protobuf field and as a Go JSON string, packed. The names, namespaces, uids, IPs, images,
+#: condition types and reasons of an object recur on every write of it; a hit is one C-level
+#: dict probe (a ``str`` caches its hash) instead of two Python calls. Callers probe it
+#: inline, ``_STR_PAIRS.get(s) or _str_pair(s)`` (a pair is never 0: ``_sf(s) >= 2``), and
+#: leave strings that never recur (resourceVersions) out of it.
+_STR_PAIRS: dict[str, int] = {}
+
+
+def _str_pair(s: str) -> int:
+    """The packed sizes of ``s`` (see :data:`_STR_PAIRS`), remembered; cleared wholesale at
+    :data:`CACHE_SIZE` strings. ``O(len(s))`` on a miss."""
+    v = _STR_PAIRS.get(s)
+    if v is None:
+        if len(_STR_PAIRS) >= CACHE_SIZE:
+            _STR_PAIRS.clear()
+        v = _STR_PAIRS[s] = _sf(s) + (_json_str_len(s) << _PAIR_SHIFT)
+    return v

@@ -33,7 +33,14 @@ from kubesim.objects import (
     Service,
     StatefulSet,
 )
-from kubesim.wire.caches import _CACHED, _ID_CACHES, _PAIR_MASK, _PAIR_SHIFT, _by_identity
+from kubesim.wire.caches import (
+    _CACHED,
+    _ID_CACHES,
+    _PAIR_MASK,
+    _PAIR_SHIFT,
+    _STR_PAIRS,
+    _by_identity,
+)
 from kubesim.wire.endpoints import (
     _ADDR_HELD,
     _ADDR_PAIRS,
@@ -41,14 +48,14 @@ from kubesim.wire.endpoints import (
     _endpoint_slice,
     _endpoints,
     _slice_endpoints_pair,
+    _slice_ports_pair,
     _subset_body,
     _subset_json,
-    slice_port_entry_size,
-    slice_port_json_size,
 )
 from kubesim.wire.gojson import _json_len, _json_str_len, _manifests, json_list_size
-from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes, _object_meta
+from kubesim.wire.meta import _LAST_META, _meta_body_pair, _meta_json_sizes, _object_meta
 from kubesim.wire.pods import (
+    _LAST_STATUS,
     _SERVICE_STATUS,
     _namespace,
     _namespace_spec,
@@ -96,6 +103,9 @@ _ENCODERS: dict[type, Callable[[Any, bool], bytes]] = {
 }
 
 
+_MODELLED_CLASSES = frozenset(_ENCODERS)  # their kind and apiVersion are class constants
+
+
 def _kind_info(kind: Any) -> tuple[str, str]:
     """``(apiVersion, kind)`` of a kind name, a class or an instance."""
     if isinstance(kind, str):
@@ -109,6 +119,9 @@ def _kind_info(kind: Any) -> tuple[str, str]:
 
 
 _ENVELOPE_FIXED: dict[tuple[str, str], int] = {}
+# The same by the class of an instance of a modelled kind (whose kind and apiVersion are class
+# constants): what API server writes pass, found without _kind_info.
+_ENVELOPE_BY_CLASS: dict[type, int] = {}
 
 
 def envelope_size(kind: Any, raw_len: int) -> int:
@@ -119,13 +132,23 @@ def envelope_size(kind: Any, raw_len: int) -> int:
     >>> envelope_size("Endpoints", 178), envelope_size("EndpointSlice", 700) - 700
     (206, 49)
     """
+    fixed = _ENVELOPE_BY_CLASS.get(kind.__class__)
+    if fixed is None:
+        fixed = _envelope_fixed(kind)
+    return fixed + sov(raw_len) + raw_len
+
+
+def _envelope_fixed(kind: Any) -> int:
+    """The constant bytes of the envelope of ``kind`` (see :func:`envelope_size`)."""
     info = _kind_info(kind)
     fixed = _ENVELOPE_FIXED.get(info)
     if fixed is None:
         api_version, k = info
         type_meta = wrap(len(api_version.encode())) + wrap(len(k.encode()))
         fixed = _ENVELOPE_FIXED[info] = 4 + wrap(type_meta) + 1 + 2 + 2
-    return fixed + sov(raw_len) + raw_len
+    if type(kind) in _MODELLED_CLASSES:
+        _ENVELOPE_BY_CLASS[type(kind)] = fixed
+    return fixed
 
 
 def _envelope(api_version: str, kind: str, raw: bytes) -> bytes:
@@ -164,7 +187,8 @@ def clear_caches() -> None:
     _ADDR_PAIRS.clear()
     _ADDR_HELD.clear()
     _LIST_SUMS.clear()
-    _LAST_RAW[0] = _LAST_JSON[0] = None
+    _STR_PAIRS.clear()
+    _LAST_RAW[0] = _LAST_JSON[0] = _LAST_STATUS[0] = _LAST_META[0] = None
 
 
 # Mirrors kubesim.manifests' schema for these structs (Go struct order is irrelevant to a size).
@@ -285,9 +309,7 @@ def _proto_rest(obj: Any) -> int:
             n += wrap(_subset_body(s))
         return n
     if isinstance(obj, EndpointSlice):
-        n = _slice_endpoints_pair(obj.endpoints) & _PAIR_MASK
-        for p in obj.ports:
-            n += slice_port_entry_size(p)
+        n = (_slice_endpoints_pair(obj.endpoints) + _slice_ports_pair(obj.ports)) & _PAIR_MASK
         return n + wrap(len(obj.address_type.encode("utf-8", "surrogatepass")))
     plan = _PROTO_PARTS.get(type(obj))
     if plan is None:
@@ -336,9 +358,18 @@ def proto_size(obj: Any, *, include_resource_version: bool = True) -> int:
     return envelope_size(obj, _raw_pair(obj)[0 if include_resource_version else 1])
 
 
+_HEADERS: dict[type, int] = {}
+
+
 def _header_len(obj: Any) -> int:
-    # {"kind":"K","apiVersion":"V","metadata":  -> the leading part up to the metadata value.
-    return 1 + 7 + _json_str_len(obj.kind) + 1 + 13 + _json_str_len(obj.api_version) + 1 + 11
+    """``{"kind":"K","apiVersion":"V","metadata":``: the leading part up to the metadata value,
+    per class (Endpoints and EndpointSlice, whose ``kind`` and ``apiVersion`` are class
+    constants). ``O(1)``."""
+    cls = type(obj)
+    n = _HEADERS.get(cls)
+    if n is None:
+        n = _HEADERS[cls] = 1 + 7 + _json_str_len(obj.kind) + 1 + 13 + _json_str_len(obj.api_version) + 1 + 11
+    return n
 
 
 def _json_rest(obj: Any) -> tuple[int, bool]:
@@ -362,7 +393,7 @@ def _json_rest(obj: Any) -> tuple[int, bool]:
             n += 4
         n += len(',"ports":')
         if obj.ports:
-            n += json_list_size(len(obj.ports), sum(slice_port_json_size(p) for p in obj.ports))
+            n += json_list_size(len(obj.ports), _slice_ports_pair(obj.ports) >> _PAIR_SHIFT)
         else:
             n += 4
         return n, False

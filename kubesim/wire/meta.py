@@ -22,7 +22,14 @@ from kubesim.objects import (
     ObjectReference,
     OwnerReference,
 )
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _PART_CACHE_SIZE, _by_identity
+from kubesim.wire.caches import (
+    _PAIR_MASK,
+    _PAIR_SHIFT,
+    _PART_CACHE_SIZE,
+    _STR_PAIRS,
+    _by_identity,
+    _str_pair,
+)
 from kubesim.wire.gojson import (
     _go_json_len,
     _json_len,
@@ -111,6 +118,14 @@ def _label_selector(s: LabelSelector) -> bytes:
     return _map(1, s.match_labels) + _rep_msg(2, s.match_expressions, _label_selector_requirement)
 
 
+def _object_reference_len(r: ObjectReference) -> int:
+    """``len(_object_reference(r))``: seven string fields, always written. ``O(1)``."""
+    return (
+        _sf(r.kind) + _sf(r.namespace) + _sf(r.name) + _sf(r.uid) + _sf(r.api_version)
+        + _sf(r.resource_version) + _sf(r.field_path)
+    )
+
+
 def _object_reference(r: ObjectReference) -> bytes:
     return (
         _str(1, r.kind)
@@ -154,10 +169,11 @@ def _map_pair(m: Mapping[str, str]) -> int:
     if not m:
         return 0
     proto = js = 0
-    for k in m:
-        v = m[k]
-        proto += wrap(_sf(k) + _sf(v))
-        js += _json_str_len(k) + 1 + _json_str_len(v)
+    strings = _STR_PAIRS.get
+    for k, v in m.items():
+        kv = (strings(k) or _str_pair(k)) + (strings(v) or _str_pair(v))
+        proto += wrap(kv & _PAIR_MASK)
+        js += (kv >> _PAIR_SHIFT) + 1
     return proto + ((js + 1 + len(m)) << _PAIR_SHIFT)
 
 
@@ -208,17 +224,51 @@ _managed_json_manifest = _by_identity(
 )
 
 
+# The last metadata whose collections were sized, and their packed pairs: labels, annotations,
+# owner references, finalizers. ``sizes3`` sizes a metadata's protobuf body and then its JSON.
+_LAST_META: list[Any] = [None, 0, 0, 0, 0]
+
+
+def _collection_pairs(meta: ObjectMeta) -> list[Any]:
+    """``[meta, labels, annotations, owners, finalizers]``: the packed (protobuf, JSON) pairs
+    of ``meta``'s collections from their identity caches, remembered for the last ``meta``
+    (held, so its ``id`` cannot be reused while remembered): the second of the two sizings
+    of one metadata looks nothing up. ``O(1)`` when the collections were measured before."""
+    last = _LAST_META
+    if last[0] is not meta:
+        # The four collections are FrozenDicts and tuples, which the identity caches hold
+        # strongly (no weak references): a hit is ``held is x``, probed here without the call.
+        labels, annotations, owners, finalizers = meta.labels, meta.annotations, meta.owner_references, meta.finalizers
+        maps = _labels_pair.cache
+        h = maps.get(id(labels))
+        lp = h[1] if h is not None and h[0] is labels else _labels_pair(labels)
+        h = maps.get(id(annotations))
+        ap = h[1] if h is not None and h[0] is annotations else _labels_pair(annotations)
+        h = _owners.cache.get(id(owners))
+        op = h[1] if h is not None and h[0] is owners else _owners(owners)
+        h = _finalizers.cache.get(id(finalizers))
+        fp = h[1] if h is not None and h[0] is finalizers else _finalizers(finalizers)
+        last[0] = meta
+        last[1:] = (lp, ap, op, fp)
+    return last
+
+
 def _meta_body_pair(meta: ObjectMeta) -> tuple[int, int]:
     """``(meta_size(meta), meta_size(meta, include_resource_version=False))``: without
     resourceVersion, ``selfLink`` and ``resourceVersion`` are empty strings (2 bytes each)
     and every other field is unchanged. ``O(1)`` when the collections were measured
     before (by identity), else ``O(size of the new collections)``."""
     ts = meta.creation_timestamp
+    strings = _STR_PAIRS.get
+    name, generate_name, namespace, uid = meta.name, meta.generate_name, meta.namespace, meta.uid
+    strs = (
+        (strings(name) or _str_pair(name))
+        + (strings(generate_name) or _str_pair(generate_name))
+        + (strings(namespace) or _str_pair(namespace))
+        + (strings(uid) or _str_pair(uid))
+    )
     n = (
-        _sf(meta.name)
-        + _sf(meta.generate_name)
-        + _sf(meta.namespace)
-        + _sf(meta.uid)
+        (strs & _PAIR_MASK)
         + 1
         + sov(meta.generation)
         + (2 if ts is None else 5 + sov(ts))  # metav1.Time {seconds, nanos}, always written
@@ -229,12 +279,8 @@ def _meta_body_pair(meta: ObjectMeta) -> tuple[int, int]:
     gp = meta.deletion_grace_period_seconds
     if gp is not None:
         n += 1 + sov(gp)
-    n += (
-        _labels_pair(meta.labels)
-        + _labels_pair(meta.annotations)
-        + _owners(meta.owner_references)
-        + _finalizers(meta.finalizers)
-    ) & _PAIR_MASK
+    c = _collection_pairs(meta)
+    n += (c[1] + c[2] + c[3] + c[4]) & _PAIR_MASK
     if meta.managed_fields:
         n += _managed_size(meta.managed_fields)
     return n + _sf(meta.self_link) + _sf(meta.resource_version), n + 4
@@ -264,21 +310,22 @@ def _meta_json_sizes(meta: ObjectMeta, manifest: bool) -> tuple[int, int]:
     does (``True``; they differ only in timestamps outside years 1000-9999 and raw
     managedFields). ``O(1)`` when the collections were measured before."""
     n = k = 0
+    strings = _STR_PAIRS.get
     s = meta.name
     if s:
-        n += _K_NAME + _json_str_len(s)
+        n += _K_NAME + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
         k += 1
     s = meta.generate_name
     if s:
-        n += _K_GENERATE_NAME + _json_str_len(s)
+        n += _K_GENERATE_NAME + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
         k += 1
     s = meta.namespace
     if s:
-        n += _K_NAMESPACE + _json_str_len(s)
+        n += _K_NAMESPACE + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
         k += 1
     s = meta.uid
     if s:
-        n += _K_UID + _json_str_len(s)
+        n += _K_UID + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
         k += 1
     v = meta.generation
     if v:
@@ -296,19 +343,20 @@ def _meta_json_sizes(meta: ObjectMeta, manifest: bool) -> tuple[int, int]:
     if t is not None:
         n += _K_GRACE + len(str(t))
         k += 1
-    p = _labels_pair(meta.labels) >> _PAIR_SHIFT
+    c = _collection_pairs(meta)
+    p = c[1] >> _PAIR_SHIFT
     if p:
         n += _K_LABELS + p
         k += 1
-    p = _labels_pair(meta.annotations) >> _PAIR_SHIFT
+    p = c[2] >> _PAIR_SHIFT
     if p:
         n += _K_ANNOTATIONS + p
         k += 1
-    p = _owners(meta.owner_references) >> _PAIR_SHIFT
+    p = c[3] >> _PAIR_SHIFT
     if p:
         n += _K_OWNERS + p
         k += 1
-    p = _finalizers(meta.finalizers) >> _PAIR_SHIFT
+    p = c[4] >> _PAIR_SHIFT
     if p:
         n += _K_FINALIZERS + p
         k += 1

@@ -1,6 +1,6 @@
 """core/v1 Pod, Service, Node and Namespace: their protobuf encoders (unmodelled
 non-pointer fields written as Go zero values) and the Pod status sized from its parts
-(``_pod_status_len``, ``_pod_status_json``; each ``PodCondition`` sized by arithmetic and
+(``_pod_status_pair``, both sizes in one walk; each ``PodCondition`` sized by arithmetic and
 cached by identity), so a kubelet status write does not re-encode the status.
 
 Imports: :mod:`kubesim.objects`, and the lower wire layers :mod:`~kubesim.wire.protobuf`,
@@ -8,6 +8,8 @@ Imports: :mod:`kubesim.objects`, and the lower wire layers :mod:`~kubesim.wire.p
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from kubesim.objects import (
     Affinity,
@@ -46,7 +48,14 @@ from kubesim.objects import (
     TCPSocketAction,
     Toleration,
 )
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _PART_CACHE_SIZE, _by_identity
+from kubesim.wire.caches import (
+    _PAIR_MASK,
+    _PAIR_SHIFT,
+    _PART_CACHE_SIZE,
+    _STR_PAIRS,
+    _by_identity,
+    _str_pair,
+)
 from kubesim.wire.gojson import _json_str_len, _time_json_len, json_list_size
 from kubesim.wire.meta import _object_meta
 from kubesim.wire.protobuf import (
@@ -454,11 +463,15 @@ def _pod_condition_pair(c: PodCondition) -> int:
     """Packed (protobuf entry with its tag, JSON) sizes of a ``PodCondition``, by arithmetic:
     ``wrap(len(_pod_condition(c)))`` and the Go JSON length of ``manifests.encode(c)``
     (both times always written, ``null`` when zero; reason and message omitted when empty)."""
-    t, status, reason, message = c.type, c.status, c.reason, c.message
+    reason, message = c.reason, c.message
     probe, trans = c.last_probe_time, c.last_transition_time
+    strings = _STR_PAIRS.get
+    ts = (strings(c.type) or _str_pair(c.type)) + (strings(c.status) or _str_pair(c.status))
+    r = strings(reason) or _str_pair(reason)
+    m = strings(message) or _str_pair(message)
     # observedGeneration (2 bytes) and the two time fields' tags and length bytes (2 each)
-    proto = _sf(t) + _sf(status) + _sf(reason) + _sf(message) + 6
-    js = _K_COND_FIXED + _json_str_len(t) + _json_str_len(status)
+    proto = ((ts + r + m) & _PAIR_MASK) + 6
+    js = _K_COND_FIXED + (ts >> _PAIR_SHIFT)
     if probe is None:
         js += 4
     else:
@@ -470,9 +483,9 @@ def _pod_condition_pair(c: PodCondition) -> int:
         proto += 3 + sov(trans)
         js += _time_json_len(trans, True)
     if reason:
-        js += _K_REASON + 1 + _json_str_len(reason)
+        js += _K_REASON + 1 + (r >> _PAIR_SHIFT)
     if message:
-        js += _K_MESSAGE + 1 + _json_str_len(message)
+        js += _K_MESSAGE + 1 + (m >> _PAIR_SHIFT)
     return wrap(proto) + (js << _PAIR_SHIFT)
 
 
@@ -542,8 +555,6 @@ def _container_state_pair(st: ContainerState) -> int:
     return proto + (js << _PAIR_SHIFT)
 
 
-_state_pair = _by_identity(_container_state_pair, _PART_CACHE_SIZE)
-_EMPTY_STATE = ContainerState()
 
 _K_CS_FIXED = len('{"name":,"state":,"lastState":,"ready":,"restartCount":,"image":,"imageID":}')
 
@@ -553,26 +564,28 @@ def _container_status_pair(c: ContainerStatus) -> int:
     arithmetic: ``wrap(len(_container_status(c)))`` and the Go JSON length of
     ``manifests.encode(c)`` (``state`` and ``lastState`` always written, ``{}`` when empty;
     ``containerID`` and ``started`` omitted when empty)."""
-    sp = _state_pair(c.state)
-    lp = _state_pair(c.last_state)
+    sp = _container_state_pair(c.state)
+    lp = _container_state_pair(c.last_state)
+    strings = _STR_PAIRS.get
+    nii = (strings(c.name) or _str_pair(c.name)) + (strings(c.image) or _str_pair(c.image)) + (
+        strings(c.image_id) or _str_pair(c.image_id)
+    )
+    cid = strings(c.container_id) or _str_pair(c.container_id)
     proto = (
-        _sf(c.name) + wrap(sp & _PAIR_MASK) + wrap(lp & _PAIR_MASK) + 2 + _int32_len(c.restart_count)
-        + _sf(c.image) + _sf(c.image_id) + _sf(c.container_id)
+        ((nii + cid) & _PAIR_MASK) + wrap(sp & _PAIR_MASK) + wrap(lp & _PAIR_MASK) + 2 + _int32_len(c.restart_count)
     )
     js = (
-        _K_CS_FIXED + _json_str_len(c.name) + (sp >> _PAIR_SHIFT) + (lp >> _PAIR_SHIFT)
-        + (4 if c.ready else 5) + _int_json(c.restart_count) + _json_str_len(c.image)
-        + _json_str_len(c.image_id)
+        _K_CS_FIXED + (nii >> _PAIR_SHIFT) + (sp >> _PAIR_SHIFT) + (lp >> _PAIR_SHIFT)
+        + (4 if c.ready else 5) + _int_json(c.restart_count)
     )
     if c.container_id:
-        js += _K_CONTAINER_ID + _json_str_len(c.container_id) + 1
+        js += _K_CONTAINER_ID + (cid >> _PAIR_SHIFT) + 1
     if c.started is not None:
         proto += 2
         js += len('"started":') + (4 if c.started else 5) + 1
     return wrap(proto) + (js << _PAIR_SHIFT)
 
 
-_status_pair = _by_identity(_container_status_pair, _PART_CACHE_SIZE)
 
 _K_PHASE = len('"phase":')
 _K_CONDITIONS = len('"conditions":')
@@ -590,38 +603,14 @@ _PIP_JSON = len('{"ip":}')
 _POD_STATUS_ZEROS = 2 + 2 + 2 + 3
 
 
-def _pod_status_len(s: PodStatus) -> int:
-    """``len(_pod_status(s))`` from cached per-condition sizes."""
-    n = (
-        _sf(s.phase)
-        + _sf(s.message)
-        + _sf(s.reason)
-        + _sf(s.host_ip)
-        + _sf(s.pod_ip)
-        + _POD_STATUS_ZEROS
-    )
-    if s.conditions:
-        cp = _condition_pair
-        n += sum([cp(c) for c in s.conditions]) & _PAIR_MASK
-    t = s.start_time
-    if t is not None:
-        n += 5 + sov(t)
-    for ip in s.pod_ips:
-        n += wrap(_sf(ip.ip))
-    for hip in s.host_ips:
-        n += 1 + wrap(_sf(hip.ip))  # field 16: a two-byte tag
-    if s.container_statuses:
-        sp = _status_pair
-        n += sum([sp(c) for c in s.container_statuses]) & _PAIR_MASK
-    if s.init_container_statuses:
-        sp = _status_pair
-        n += sum([sp(c) for c in s.init_container_statuses]) & _PAIR_MASK
-    return n
-
-
-def _pod_status_json(s: PodStatus) -> int:
-    """``_json_len(manifests.encode(s))`` from cached per-condition sizes."""
-    n = k = 0
+def _pod_status_pair(s: PodStatus) -> int:
+    """Packed (``len(_pod_status(s))``, the Go JSON length of ``manifests.encode(s)``) in one
+    walk over the status. Each ``PodCondition`` is looked up in its identity cache (a kubelet
+    status write carries about a third of them over); the container statuses and their states
+    are sized by arithmetic each time (they are new objects on nearly every write, so a cache
+    would only add its entries). ``O(conditions + containers + IPs)``."""
+    n = _POD_STATUS_ZEROS
+    js = k = 0
     for key, v in (
         (_K_PHASE, s.phase),
         (_K_MESSAGE, s.message),
@@ -629,41 +618,80 @@ def _pod_status_json(s: PodStatus) -> int:
         (_K_HOST_IP, s.host_ip),
         (_K_POD_IP, s.pod_ip),
     ):
-        if v:
-            n += key + _json_str_len(v)
+        if v:  # always written in protobuf (an empty string is 2 bytes), omitted when empty in JSON
+            pair = _STR_PAIRS.get(v) or _str_pair(v)
+            n += pair & _PAIR_MASK
+            js += key + (pair >> _PAIR_SHIFT)
             k += 1
+        else:
+            n += 2
     conds = s.conditions
     if conds:
         cp = _condition_pair
-        total = sum([cp(c) for c in conds]) >> _PAIR_SHIFT
-        n += _K_CONDITIONS + json_list_size(len(conds), total)
+        total = sum([cp(c) for c in conds])
+        n += total & _PAIR_MASK
+        js += _K_CONDITIONS + json_list_size(len(conds), total >> _PAIR_SHIFT)
         k += 1
     ips = s.pod_ips
     if ips:
-        n += _K_POD_IPS + json_list_size(
-            len(ips), sum(_PIP_JSON + _json_str_len(ip.ip) for ip in ips)
-        )
+        total = 0
+        for ip in ips:
+            pair = _STR_PAIRS.get(ip.ip) or _str_pair(ip.ip)
+            n += wrap(pair & _PAIR_MASK)
+            total += _PIP_JSON + (pair >> _PAIR_SHIFT)
+        js += _K_POD_IPS + json_list_size(len(ips), total)
         k += 1
     hips = s.host_ips
     if hips:
-        n += _K_HOST_IPS + json_list_size(
-            len(hips), sum(_PIP_JSON + _json_str_len(ip.ip) for ip in hips)
-        )
+        total = 0
+        for hip in hips:
+            pair = _STR_PAIRS.get(hip.ip) or _str_pair(hip.ip)
+            n += 1 + wrap(pair & _PAIR_MASK)  # field 16: a two-byte tag
+            total += _PIP_JSON + (pair >> _PAIR_SHIFT)
+        js += _K_HOST_IPS + json_list_size(len(hips), total)
         k += 1
     t = s.start_time
     if t is not None:
-        n += _K_START + _time_json_len(t, True)
+        n += 5 + sov(t)
+        js += _K_START + _time_json_len(t, True)
         k += 1
     css = s.container_statuses
     if css:
-        sp = _status_pair
-        total = sum([sp(c) for c in css]) >> _PAIR_SHIFT
-        n += _K_CONTAINER_STATUSES + json_list_size(len(css), total)
+        total = sum([_container_status_pair(c) for c in css])
+        n += total & _PAIR_MASK
+        js += _K_CONTAINER_STATUSES + json_list_size(len(css), total >> _PAIR_SHIFT)
         k += 1
     ics = s.init_container_statuses
     if ics:
-        sp = _status_pair
-        total = sum([sp(c) for c in ics]) >> _PAIR_SHIFT
-        n += _K_INIT_CONTAINER_STATUSES + json_list_size(len(ics), total)
+        total = sum([_container_status_pair(c) for c in ics])
+        n += total & _PAIR_MASK
+        js += _K_INIT_CONTAINER_STATUSES + json_list_size(len(ics), total >> _PAIR_SHIFT)
         k += 1
-    return 2 + n + (k - 1 if k else 0)
+    return n + ((2 + js + (k - 1 if k else 0)) << _PAIR_SHIFT)
+
+
+# The last status measured and its pair: the full model sizes a status's protobuf body and its
+# JSON one after the other (kubesim.wire.measure: _raw_pair, then _json_pair).
+_LAST_STATUS: list[Any] = [None, 0]
+
+
+def _pod_status_sizes(s: PodStatus) -> int:
+    """:func:`_pod_status_pair`, remembering the last status asked for (held, so its ``id``
+    cannot be reused while remembered). ``O(1)`` when asked again."""
+    last = _LAST_STATUS
+    if last[0] is s:
+        return last[1]  # type: ignore[no-any-return]
+    v = _pod_status_pair(s)
+    last[0] = s
+    last[1] = v
+    return v
+
+
+def _pod_status_len(s: PodStatus) -> int:
+    """``len(_pod_status(s))`` (see :func:`_pod_status_pair`)."""
+    return _pod_status_sizes(s) & _PAIR_MASK
+
+
+def _pod_status_json(s: PodStatus) -> int:
+    """``_json_len(manifests.encode(s))`` (see :func:`_pod_status_pair`)."""
+    return _pod_status_sizes(s) >> _PAIR_SHIFT

@@ -59,7 +59,9 @@ def wrap(n: int) -> int:
     >>> wrap(0), wrap(127), wrap(128)
     (2, 129, 131)
     """
-    return 1 + sov(n) + n
+    if n < 0:  # never a length; sov's 10 bytes
+        return 11 + n
+    return 1 + ((n | 1).bit_length() + 6) // 7 + n  # sov(n), written out
 
 
 _TAGS: dict[tuple[int, int], bytes] = {}

@@ -7,6 +7,7 @@ Imports: :mod:`kubesim.objects`, and the lower wire layers :mod:`~kubesim.wire.p
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ from kubesim.objects import (
 )
 from kubesim.wire.meta import _label_selector, _object_meta
 from kubesim.wire.pods import _pod_template
-from kubesim.wire.protobuf import _bool, _int, _int_or_string, _msg, _opt_int, _str, sov
+from kubesim.wire.protobuf import _bool, _int, _int_or_string, _msg, _opt_int, _str
 
 # --------------------------------------------------------------------------------------------
 # apps/v1 (k8s.io/api apps/v1/generated.proto)
@@ -200,12 +201,13 @@ def _daemon_set(d: DaemonSet, include_rv: bool) -> bytes:
 
 def _int_fields_json(fields: tuple[tuple[str, str, bool], ...]) -> Callable[[Any], int]:
     """JSON size of a struct of integer fields ``(json key, attribute, omitempty)``."""
-    keys = tuple((len(f'"{key}":'), attr, omit) for key, attr, omit in fields)
+    assert len(fields) > 1  # attrgetter of several names: a tuple
+    keys = tuple((len(f'"{key}":'), omit) for key, _, omit in fields)
+    values = operator.attrgetter(*(attr for _, attr, _ in fields))
 
     def size(x: Any) -> int:
         n = k = 0
-        for key_len, attr, omit in keys:
-            v = getattr(x, attr)
+        for (key_len, omit), v in zip(keys, values(x), strict=True):
             if v or not omit:
                 n += key_len + len(str(v))
                 k += 1
@@ -217,7 +219,11 @@ def _int_fields_json(fields: tuple[tuple[str, str, bool], ...]) -> Callable[[Any
 def _int_fields_proto(attrs_: tuple[str, ...]) -> Callable[[Any], int]:
     """Protobuf body size of a message of always-written one-byte-tag varint fields."""
 
+    assert len(attrs_) > 1  # attrgetter of several names: a tuple
+    values = operator.attrgetter(*attrs_)
+
     def size(x: Any) -> int:
-        return sum([1 + sov(getattr(x, a)) for a in attrs_])
+        # 1 + sov(v) each, sov written out (a negative int32 takes 10 bytes)
+        return sum([11 if v < 0 else 1 + ((v | 1).bit_length() + 6) // 7 for v in values(x)])
 
     return size
