@@ -8,8 +8,9 @@ watcher accounting (one churn report) and the full change log all on.
     python benchmarks/bench_rollout.py --engine lean --pods 500 20000 50000 --runs 1
 
 ``--engine lean`` runs :class:`kubesim.lean.LeanCluster` (the same change log); the default
-``full`` runs :class:`kubesim.Cluster`, so the script also measures an older commit (point
-``PYTHONPATH`` at a checkout of it). Each row also prints the CPU microseconds per write.
+``full`` runs the full model (``kubesim.Cluster(engine="full")``, or :class:`kubesim.Cluster` at
+a commit from before that option, whose only engine it was), so the script also measures an
+older commit (point ``PYTHONPATH`` at a checkout of it). Each row also prints the CPU microseconds per write.
 
 ``--watch-delay S`` injects ``FaultPlan(watch_delay=S)``: every watch event reaches the
 controllers up to ``S`` seconds late (the fast paths must still plan from the store).
@@ -69,7 +70,9 @@ def one(pods: int, nodes: int, uncapped: bool, watch_delay: float = 0.0, engine:
         from kubesim.lean import LeanCluster
 
         cluster: Any = LeanCluster(**options)
-    else:
+    else:  # the full model (kubesim.Cluster at a commit from before its engine option)
+        if "engine" in inspect.signature(kubesim.Cluster.__init__).parameters:
+            options["engine"] = "full"
         cluster = kubesim.Cluster(**options)
     c_built, w_built = time.process_time(), len(cluster.changes)
     scenarios.deploy(cluster, "web", replicas=pods)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -84,7 +85,12 @@ def _json(record: tuple[Any, ...]) -> str:
 
 def run(name: str, engine: str) -> tuple[Any, list[tuple[Any, ...]]]:
     options, workload = WORKLOADS[name]
-    c = (LeanCluster if engine == "lean" else kubesim.Cluster)(**options)
+    if engine == "lean":
+        c: Any = LeanCluster(**options)
+    else:  # the full model (kubesim.Cluster at a commit from before its engine option)
+        if "engine" in inspect.signature(kubesim.Cluster.__init__).parameters:
+            options = {**options, "engine": "full"}
+        c = kubesim.Cluster(**options)
     workload(c)
     return c, [record_values(e) for e in c.changes]
 

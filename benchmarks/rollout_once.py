@@ -24,6 +24,7 @@ comparable with commits from before Events. To measure another commit, point ``P
 from __future__ import annotations
 
 import argparse
+import inspect
 import time
 
 import kubesim
@@ -39,13 +40,15 @@ def main() -> None:
     ap.add_argument("--no-events", action="store_true",
                     help="Cluster(events=False): no Event writes, comparable with commits before Events")
     args = ap.parse_args()
-    options = {} if not args.no_events else {"events": False}
+    options: dict[str, object] = {} if not args.no_events else {"events": False}
     faults = FaultPlan(watch_delay=args.watch_delay) if args.watch_delay else None
     if args.engine == "lean":
         from kubesim.lean import LeanCluster
 
         cluster = LeanCluster(seed=0, nodes=max(1, args.pods // 4), faults=faults, **options)
-    else:
+    else:  # the full model (kubesim.Cluster at a commit from before its engine option)
+        if "engine" in inspect.signature(kubesim.Cluster.__init__).parameters:
+            options["engine"] = "full"
         cluster = kubesim.Cluster(seed=0, nodes=max(1, args.pods // 4), faults=faults, **options)
     t = time.process_time()
     scenarios.deploy(cluster, "web", replicas=args.pods)

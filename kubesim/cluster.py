@@ -133,6 +133,11 @@ class Cluster:
     ``record_objects``
         keep every written object in the change log, so :func:`kubesim.changelog.replay`
         can rebuild the state (costs memory: each version of each object is kept).
+    ``engine`` (``"lean"``, the default, or ``"full"``)
+        ``"lean"`` writes through the lean core's API server (:mod:`kubesim.lean`: the
+        controllers' own writes trusted, sizes assembled from the stored object's parts, watch
+        events dispatched per kind); ``"full"`` runs the full object model on every write — its
+        oracle. Both write the same change log and store the same objects.
     ``check`` (default ``False``)
         check mode: run the lean core (:mod:`kubesim.lean`) with the full object model beside
         it, compared per write — defaulting, validation, sizes, watch dispatch, and the
@@ -171,6 +176,7 @@ class Cluster:
         record_objects: bool = False,
         events: bool = True,
         event_ttl: float | None = DEFAULT_EVENT_TTL,
+        engine: str = "lean",
         check: bool = False,
     ) -> None:
         self.options = Options(
@@ -195,6 +201,12 @@ class Cluster:
             raise InvalidOption(f"max_request_bytes must be an integer of at least 1024, got {max_request_bytes!r}")
         if not isinstance(check, bool):
             raise InvalidOption(f"check must be True or False, got {check!r:.80}")
+        if engine not in ("lean", "full"):
+            raise InvalidOption(f'engine must be "lean" or "full", got {engine!r:.80}')
+        if check and engine == "full":
+            raise InvalidOption('check=True checks the lean engine against the full model: it needs engine="lean"')
+        #: ``"lean"`` or ``"full"`` (the ``engine`` option)
+        self.engine = engine
         #: check mode (the ``check`` option)
         self.check = check
         self.seed = seed
@@ -269,7 +281,13 @@ class Cluster:
                 self.add_node()
         if faults is not None:  # the cluster is built healthy; faults start now
             self.api.faults = FaultInjector(faults, random.Random(seed * 7919 + 17))
-        if check:  # from here on every write is checked (the bootstrap took the full path)
+        # The bootstrap took the full path; from here on the lean engine writes (and, in check
+        # mode, every write is checked).
+        if engine == "lean":
+            from kubesim.lean import engine as _lean_engine
+
+            _lean_engine.make_lean(self.api)
+        if check:
             from kubesim.lean import checked
 
             checked.enable(self)

@@ -405,7 +405,7 @@ def _new_cluster(
         from kubesim.lean import LeanCluster
 
         return LeanCluster(**options)
-    return kubesim.Cluster(**options)
+    return kubesim.Cluster(engine="full", **options)
 
 
 def measure(
@@ -429,7 +429,7 @@ def measure(
 
     ``engine="lean"`` (the default) runs :class:`kubesim.lean.LeanCluster`, which writes the
     full model's change log record for record (``tests/test_reproduce.py`` compares the two);
-    ``engine="full"`` runs :class:`kubesim.Cluster`. ``events=False`` runs clusters that write
+    ``engine="full"`` runs the full model, ``kubesim.Cluster(engine="full")``. ``events=False`` runs clusters that write
     no Events (``Cluster(events=False)``): the writes and watch events are the same, the
     sizes differ only by the digits of ``resourceVersion`` (Event writes advance it too).
     Cost: one rollout per slice size, ``O(writes)``.

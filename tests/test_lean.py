@@ -135,7 +135,7 @@ def test_the_full_model_is_untouched_after_a_lean_cluster() -> None:
 
     lean.LeanCluster(nodes=1)
     assert cluster.APIServer is apiserver.APIServer
-    assert type(kubesim.Cluster(nodes=1).api) is apiserver.APIServer
+    assert type(kubesim.Cluster(nodes=1, engine="full").api) is apiserver.APIServer
     with pytest.raises(kubesim.InvalidOption):
         lean.LeanCluster(nodes=-1)
     assert cluster.APIServer is apiserver.APIServer
@@ -217,7 +217,7 @@ def test_trust_is_scoped_to_the_controllers_own_kinds() -> None:
     from kubesim.errors import InvalidObject
 
     for cls in (kubesim.Cluster, lean.LeanCluster):
-        c = cls(seed=0, nodes=1)
+        c = cls(seed=0, nodes=1, engine="full") if cls is kubesim.Cluster else cls(seed=0, nodes=1)
         scenarios.deploy(c, "web", replicas=1)
         c.run()
         pod = c.list("Pod")[0]
@@ -333,3 +333,24 @@ def test_garbage_collector_index_equals_a_recount_of_the_store() -> None:
         for u in uids:
             dependents.setdefault(u, set()).add(ref)
     assert {u: set(deps) for u, deps in gc._dependents.items()} == dependents
+
+
+def test_the_lean_engine_is_the_default_and_the_full_model_is_one_option_away() -> None:
+    from kubesim.apiserver import APIServer
+    from kubesim.lean.checked import CheckedAPIServer
+
+    assert type(kubesim.Cluster().api) is lean.LeanAPIServer
+    assert kubesim.Cluster().engine == "lean"
+    assert type(kubesim.Cluster(engine="full").api) is APIServer
+    assert type(kubesim.Cluster(check=True).api) is CheckedAPIServer
+    assert type(lean.LeanCluster().api) is lean.LeanAPIServer
+    for bad, match in (({"engine": "fast"}, 'engine must be "lean" or "full"'),
+                       ({"engine": None}, 'engine must be "lean" or "full"'),
+                       ({"engine": "full", "check": True}, 'needs engine="lean"')):
+        with pytest.raises(kubesim.InvalidOption, match=match):
+            kubesim.Cluster(**bad)
+    with pytest.raises(kubesim.InvalidOption, match="a LeanCluster runs the lean engine"):
+        lean.LeanCluster(engine="full")
+    # the default and the full model write the same log (check_workload: LeanCluster vs engine="full")
+    lean_c, full_c = check_workload(lean.rollout_workload(6), seed=4, nodes=3)
+    assert lean_c.engine == "lean" and full_c.engine == "full" and len(full_c.changes) > 50

@@ -96,7 +96,7 @@ def check_workload(workload: Callable[[Any], object], *, check: bool = False, **
 
     lean = LeanCluster(check=check, **options)
     workload(lean)
-    full = kubesim.Cluster(**options)
+    full = kubesim.Cluster(**{**options, "engine": "full"})
     workload(full)
     compare_logs(lean.changes, full.changes)
     if lean.api.snapshot() != full.api.snapshot():

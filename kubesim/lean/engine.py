@@ -1,8 +1,10 @@
 """The lean engine: the full model's controllers over a lean API server.
 
-:class:`LeanCluster` is a :class:`kubesim.Cluster` whose API server is a
-:class:`LeanAPIServer`: every controller, queue, clock entry, random draw and write of the
-full model is kept as it is, so the change log is the full model's record for record
+``kubesim.Cluster()`` — ``engine="lean"``, the default; :class:`LeanCluster` is the same under
+the older name — writes through a :class:`LeanAPIServer` once its bootstrap is written
+(:func:`make_lean`); ``engine="full"`` keeps the full model's API server, the oracle. The lean
+engine keeps every controller, queue, clock entry, random draw and write of the
+full model as it is, so the change log is the full model's record for record
 (``seq``, ``time``, ``verb``, ``kind``, ``namespace``, ``name``, ``resource_version``,
 ``actor``, sizes, ``labels``, ``trigger_time``, ``outcome``, ``cause``) — for every workload
 and option, faults included, and whatever the other controllers come to model. What the lean
@@ -39,6 +41,7 @@ import attrs
 
 from kubesim import cluster as _cluster
 from kubesim import wire as _wire
+from kubesim.errors import InvalidOption
 from kubesim._memo import ByIdentity
 from kubesim.apiserver import _OTHER_FIELDS, APIServer, WatchEvent, _meta
 from kubesim.objects import (
@@ -484,17 +487,22 @@ def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
 _SHIFTED = 16
 
 
+def make_lean(api: APIServer) -> None:
+    """Make ``api`` (built, its watches registered, the bootstrap written) write through the
+    lean methods from here on, by a class change (:class:`LeanAPIServer` adds no slot). The
+    watchers registered so far are listed per kind at the first event of each kind. What
+    ``kubesim.Cluster(engine="lean")``, the default, does after its bootstrap. ``O(1)``."""
+    if not isinstance(api, LeanAPIServer):  # check mode's server is a lean one already
+        api.__class__ = LeanAPIServer
+    api._ext = None
+
+
 class LeanCluster(_cluster.Cluster):
-    """A :class:`kubesim.Cluster` on the lean API server: the same keywords, methods and
-    change log (``LeanCluster(seed=0, nodes=5000)``; :func:`kubesim.scenarios.deploy` and every
-    other scenario take it). See the module docstring."""
+    """A :class:`kubesim.Cluster` on the lean API server: ``kubesim.Cluster(engine="lean")``,
+    which is the default, under the name the benchmarks, scenarios and tests have used since
+    before it was (``LeanCluster(seed=0, nodes=5000)``; ``engine="full"`` is refused)."""
 
     def __init__(self, **options: Any) -> None:
+        if options.setdefault("engine", "lean") != "lean":
+            raise InvalidOption(f'a LeanCluster runs the lean engine, got engine={options["engine"]!r:.80}')
         super().__init__(**options)
-        # The API server was built as the full model builds it (every watch registered, the
-        # bootstrap written); from here on it writes through the lean methods. The watchers
-        # registered so far are listed per kind at the first event of each kind.
-        api: Any = self.api
-        if not isinstance(api, LeanAPIServer):  # check=True made it a checking lean server
-            api.__class__ = LeanAPIServer
-        api._ext = None
