@@ -41,9 +41,9 @@ import attrs
 
 from kubesim import cluster as _cluster
 from kubesim import wire as _wire
-from kubesim.errors import InvalidOption
 from kubesim._memo import ByIdentity
 from kubesim.apiserver import _OTHER_FIELDS, APIServer, WatchEvent, _meta
+from kubesim.errors import InvalidOption
 from kubesim.objects import (
     Deployment,
     EndpointSlice,
