@@ -70,7 +70,12 @@ from kubesim.kubectl.common import (
 )
 
 if TYPE_CHECKING:  # the lazily loaded names, for type checkers
-    from kubesim.kubectl import commands, describe, events, gosort, inert_printers, printers
+    from kubesim.kubectl import commands as commands
+    from kubesim.kubectl import describe as describe
+    from kubesim.kubectl import events as events
+    from kubesim.kubectl import gosort as gosort
+    from kubesim.kubectl import inert_printers as inert_printers
+    from kubesim.kubectl import printers as printers
     from kubesim.kubectl.commands import kubectl, run
 
 __all__ = [
