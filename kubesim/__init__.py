@@ -71,23 +71,21 @@ from kubesim.objects import (
 from kubesim.timing import Timing, Uniform
 
 if TYPE_CHECKING:  # the lazily loaded names, for type checkers (see __getattr__ below)
-    from kubesim import (
-        apiserver,
-        controllers,
-        defaults,
-        inert,
-        ipam,
-        kinds,
-        labels,
-        manifests,
-        namespaces,
-        netutil,
-        notebook,
-        objects,
-        report,
-        validation,
-        wire,
-    )
+    from kubesim import apiserver as apiserver
+    from kubesim import controllers as controllers
+    from kubesim import defaults as defaults
+    from kubesim import inert as inert
+    from kubesim import ipam as ipam
+    from kubesim import kinds as kinds
+    from kubesim import labels as labels
+    from kubesim import manifests as manifests
+    from kubesim import namespaces as namespaces
+    from kubesim import netutil as netutil
+    from kubesim import notebook as notebook
+    from kubesim import objects as objects
+    from kubesim import report as report
+    from kubesim import validation as validation
+    from kubesim import wire as wire
     from kubesim.controllers.endpoints.reconciler import endpoints_for
     from kubesim.controllers.endpointslice.reconciler import SlicePlan, reconcile_endpoint_slices
     from kubesim.manifests import from_manifest, load_yaml, to_manifest

@@ -74,7 +74,9 @@ from kubesim.manifests.times import format_time, parse_time
 from kubesim.manifests.times import parse_time_nano as parse_time_nano
 
 if TYPE_CHECKING:  # the lazily loaded names, for type checkers (see __getattr__ below)
-    from kubesim.manifests import decode, documents, schema
+    from kubesim.manifests import decode as decode
+    from kubesim.manifests import documents as documents
+    from kubesim.manifests import schema as schema
     from kubesim.manifests.decode import from_manifest
     from kubesim.manifests.documents import dump_json, dump_yaml, load_yaml
     from kubesim.manifests.encode import encode, to_json, to_manifest

@@ -243,7 +243,10 @@ def dump_json(obj: Any) -> str:
     """JSON as ``kubectl get -o json`` prints it: indented by 4, keys sorted (kubectl prints
     unstructured maps), Go's escaping, a final newline; a list of objects becomes a
     ``kind: List``. ``O(size)``."""
-    from kubesim.manifests.encode import _go_json, to_manifest  # the encoders, built on first output
+    from kubesim.manifests.encode import (  # the encoders, built on first output
+        _go_json,
+        to_manifest,
+    )
 
     value = _list_wrapper(obj) if isinstance(obj, (list, tuple)) else to_manifest(obj)
     return _go_json(value, indent=4, sort_keys=True) + "\n"
