@@ -5,6 +5,9 @@ EndpointSlice machinery, with exact write and byte accounting.
 >>> cluster = kubesim.Cluster(seed=0, nodes=2)
 >>> len(cluster.list("nodes"))
 2
+
+``import kubesim`` loads what a simulation runs; the rest of the public API (:func:`sweep`,
+the manifest functions, the reference reconcilers) loads on first use (:mod:`kubesim._lazy`).
 """
 
 from __future__ import annotations
