@@ -57,7 +57,9 @@ The package, along kubectl's own seams:
 
 from __future__ import annotations
 
-from kubesim.kubectl.commands import kubectl, run
+from typing import TYPE_CHECKING
+
+from kubesim import _lazy
 from kubesim.kubectl.common import (
     KubectlOutput,
     Store,
@@ -66,6 +68,15 @@ from kubesim.kubectl.common import (
     resolve_resource,
     tabwrite,
 )
+
+if TYPE_CHECKING:  # the lazily loaded names, for type checkers
+    from kubesim.kubectl import commands as commands
+    from kubesim.kubectl import describe as describe
+    from kubesim.kubectl import events as events
+    from kubesim.kubectl import gosort as gosort
+    from kubesim.kubectl import inert_printers as inert_printers
+    from kubesim.kubectl import printers as printers
+    from kubesim.kubectl.commands import kubectl, run
 
 __all__ = [
     "Store",
@@ -77,3 +88,13 @@ __all__ = [
     "format_labels",
     "tabwrite",
 ]
+
+#: The commands (and with them the printers and describers) load on first use
+#: (:mod:`kubesim._lazy`): :func:`kubesim.scenarios.set_image` needs only
+#: :mod:`kubesim.kubectl.write`, which every simulated rollout imports.
+_LAZY: dict[str, str] = {"kubectl": "kubesim.kubectl.commands", "run": "kubesim.kubectl.commands"}
+
+if not TYPE_CHECKING:  # type checkers see the names imported above, and no catch-all
+    __getattr__, __dir__ = _lazy.attach(
+        __name__, _LAZY, ("commands", "describe", "events", "gosort", "inert_printers", "printers")
+    )

@@ -66,13 +66,21 @@ This module re-exports their public names (and ``_SCHEMA`` and ``_format_time``,
 
 from __future__ import annotations
 
-from kubesim.manifests.decode import from_manifest
-from kubesim.manifests.documents import dump_json, dump_yaml, load_yaml
-from kubesim.manifests.encode import encode, to_json, to_manifest
-from kubesim.manifests.schema import _SCHEMA as _SCHEMA
+from typing import TYPE_CHECKING
+
+from kubesim import _lazy
 from kubesim.manifests.times import _format_time as _format_time
 from kubesim.manifests.times import format_time, parse_time
 from kubesim.manifests.times import parse_time_nano as parse_time_nano
+
+if TYPE_CHECKING:  # the lazily loaded names, for type checkers (see __getattr__ below)
+    from kubesim.manifests import decode as decode
+    from kubesim.manifests import documents as documents
+    from kubesim.manifests import schema as schema
+    from kubesim.manifests.decode import from_manifest
+    from kubesim.manifests.documents import dump_json, dump_yaml, load_yaml
+    from kubesim.manifests.encode import encode, to_json, to_manifest
+    from kubesim.manifests.schema import _SCHEMA as _SCHEMA
 
 __all__ = [
     "to_manifest",
@@ -85,3 +93,20 @@ __all__ = [
     "format_time",
     "parse_time",
 ]
+
+#: The names loaded on first use, by module (:mod:`kubesim._lazy`): the API server needs only
+#: the timestamps above on its write path, so importing it neither builds the schema and the
+#: codecs nor imports YAML.
+_LAZY: dict[str, str] = {
+    "to_manifest": "kubesim.manifests.encode",
+    "encode": "kubesim.manifests.encode",
+    "to_json": "kubesim.manifests.encode",
+    "from_manifest": "kubesim.manifests.decode",
+    "load_yaml": "kubesim.manifests.documents",
+    "dump_yaml": "kubesim.manifests.documents",
+    "dump_json": "kubesim.manifests.documents",
+    "_SCHEMA": "kubesim.manifests.schema",
+}
+
+if not TYPE_CHECKING:  # type checkers see the names imported above, and no catch-all
+    __getattr__, __dir__ = _lazy.attach(__name__, _LAZY, ("schema", "decode", "documents"))

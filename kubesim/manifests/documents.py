@@ -19,7 +19,6 @@ from kubesim import objects as o  # noqa: F401  (the docstring examples use it)
 from kubesim.errors import ManifestError
 from kubesim.kinds import KIND_INFO
 from kubesim.manifests.decode import _decode_object, _jtype
-from kubesim.manifests.encode import _go_json, to_manifest
 
 # ----------------------------------------------------------------------------------------------
 # YAML
@@ -211,6 +210,8 @@ _Dumper.add_representer(str, _Dumper.represent_str)
 
 
 def _list_wrapper(items: Sequence[Any]) -> dict[str, Any]:
+    from kubesim.manifests.encode import to_manifest
+
     return {"apiVersion": "v1", "items": [to_manifest(x) for x in items], "kind": "List",
             "metadata": {"resourceVersion": ""}}
 
@@ -228,6 +229,8 @@ def dump_yaml(obj_or_list: Any) -> str:
     spec: {}
     status: {}
     """
+    from kubesim.manifests.encode import to_manifest  # the encoders, built on first output
+
     if isinstance(obj_or_list, (list, tuple)):
         value = _list_wrapper(obj_or_list)
     else:
@@ -240,5 +243,10 @@ def dump_json(obj: Any) -> str:
     """JSON as ``kubectl get -o json`` prints it: indented by 4, keys sorted (kubectl prints
     unstructured maps), Go's escaping, a final newline; a list of objects becomes a
     ``kind: List``. ``O(size)``."""
+    from kubesim.manifests.encode import (  # the encoders, built on first output
+        _go_json,
+        to_manifest,
+    )
+
     value = _list_wrapper(obj) if isinstance(obj, (list, tuple)) else to_manifest(obj)
     return _go_json(value, indent=4, sort_keys=True) + "\n"
