@@ -21,7 +21,7 @@ Every top-level kind carries the class attributes ``kind`` and ``api_version``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, ClassVar, TypeVar
 
 import attrs
@@ -149,6 +149,17 @@ class FrozenDict(Mapping[str, str]):
 
     def get(self, key: str, default: Any = None) -> Any:  # noqa: D102 - Mapping API
         return self._d.get(key, default)
+
+    # The dict's own views (read-only: a view cannot change its dict) instead of the Mapping
+    # mixins' Python-level ones: every selector match iterates a label map's items.
+    def items(self) -> ItemsView[str, str]:  # noqa: D102 - Mapping API
+        return self._d.items()
+
+    def keys(self) -> KeysView[str]:  # noqa: D102 - Mapping API
+        return self._d.keys()
+
+    def values(self) -> ValuesView[str]:  # noqa: D102 - Mapping API
+        return self._d.values()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, FrozenDict):
