@@ -482,8 +482,10 @@ class APIServer:
     _delivering: bool = attrs.field(default=False, repr=False)
     _writing: int = attrs.field(default=0, repr=False)
     _delayed: int = attrs.field(default=0, repr=False)
-    # what watchers were last told of each object: (kind, namespace, name) -> resourceVersion
-    _delivered: dict[tuple[str, str, str], str] = attrs.field(factory=dict, repr=False)
+    # what watchers were last told of each object: kind -> namespace -> name -> resourceVersion
+    # (nested like the store, so an object costs one entry and no key tuple of its own; see
+    # _note_delivery)
+    _delivered: dict[str, dict[str, dict[str, str]]] = attrs.field(factory=dict, repr=False)
     # a subclass's own per-server state, in a slot of the base class so that a built API server
     # can change class (kubesim.lean.LeanAPIServer keeps its size records and watcher lists
     # here); always None in the full model
@@ -686,11 +688,7 @@ class APIServer:
             self._delivering = False
 
     def _deliver(self, ev: WatchEvent) -> None:
-        m = ev.new.metadata
-        if ev.type == "DELETED":
-            self._delivered.pop((ev.kind, m.namespace, m.name), None)
-        else:
-            self._delivered[(ev.kind, m.namespace, m.name)] = m.resource_version
+        _note_delivery(self._delivered, ev)
         for kinds, fn in self._watchers:
             if kinds is None or ev.kind in kinds:
                 fn(ev)
@@ -1278,7 +1276,13 @@ class APIServer:
                 for ns, bucket in by_ns.items()
                 for name, obj in bucket.items()
             }
-            assert self._delivered == stored, _delivery_mismatch(self._delivered, stored)
+            delivered = {
+                (kind, ns, name): rv
+                for kind, by_ns in self._delivered.items()
+                for ns, bucket in by_ns.items()
+                for name, rv in bucket.items()
+            }
+            assert delivered == stored, _delivery_mismatch(delivered, stored)
 
 
 # etcd keys of kube-apiserver's registries (pkg/registry/*/storage: the resource prefix)
@@ -1300,6 +1304,26 @@ def _uid_precondition_failed(kind: str, ns: str, name: str, given: str, stored: 
         f"StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: "
         f"Precondition failed: UID in precondition: {given}, UID in object meta: {stored}"
     )
+
+
+def _note_delivery(delivered: dict[str, dict[str, dict[str, str]]], ev: WatchEvent) -> None:
+    """Record in ``delivered`` (an API server's ``_delivered``) that watchers are being told of
+    ``ev``: the resourceVersion they last heard of its object, or, for a deletion, nothing.
+    ``O(1)``; a namespace's bucket stays when its last object goes (a few per cluster)."""
+    m = ev.new.metadata
+    by_ns = delivered.get(ev.kind)
+    if ev.type == "DELETED":
+        if by_ns is not None:
+            bucket = by_ns.get(m.namespace)
+            if bucket is not None:
+                bucket.pop(m.name, None)
+        return
+    if by_ns is None:
+        by_ns = delivered[ev.kind] = {}
+    bucket = by_ns.get(m.namespace)
+    if bucket is None:
+        bucket = by_ns[m.namespace] = {}
+    bucket[m.name] = m.resource_version
 
 
 def _delivery_mismatch(delivered: Mapping[Any, str], stored: Mapping[Any, str]) -> str:

@@ -80,6 +80,10 @@ assert [f.name for f in attrs.fields(ChangeEvent)] == [
 ], "ChangeEvent changed: update ChangeLog._append_write"
 
 
+#: How many distinct sizes (and trigger times) a change log shares before it starts afresh.
+_SHARED_KEPT = 1 << 16
+
+
 @attrs.define(eq=False)
 class ChangeLog(Sequence[ChangeEvent]):
     """An append-only sequence of :class:`ChangeEvent`.
@@ -100,6 +104,11 @@ class ChangeLog(Sequence[ChangeEvent]):
     _held: int = attrs.field(default=0, init=False, repr=False)
     #: what a saved log carried besides its records (kubesim version, seed, options …)
     metadata: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    #: one shared ``int`` per size value (``json_bytes``, ``proto_bytes``) and one shared
+    #: ``float`` per trigger time and per write time: see :meth:`_append_write`
+    _sizes: dict[int, int] = attrs.field(factory=dict, init=False, repr=False)
+    _triggers: dict[float, float] = attrs.field(factory=dict, init=False, repr=False)
+    _last_time: float = attrs.field(default=0.0, init=False, repr=False)
 
     def append(self, event: ChangeEvent) -> None:
         """Record ``event`` and hand it to every subscriber, in subscription order (after the
@@ -134,7 +143,31 @@ class ChangeLog(Sequence[ChangeEvent]):
         (``obj`` is its ``object``): what :class:`kubesim.apiserver.APIServer` calls on every
         write (private to the two), the event built positionally and handed out with no
         further call when no subscriber is being called. ``O(1)`` plus one call per
-        subscriber."""
+        subscriber.
+
+        Memory: a record holds its numbers as Python objects (an ``int`` above 256 is 28–32
+        bytes, a ``float`` 24), and most of them recur: a Pod or an Event is written at a few
+        hundred sizes, many writes share one instant, a handful of trigger times recur on
+        every Endpoints write. So equal sizes share one ``int`` (``_sizes``), equal trigger
+        times one ``float`` (``_triggers``), both cleared wholesale at
+        :data:`_SHARED_KEPT` values, and a write at the instant of the one before shares its
+        ``time``. The values are the same (an ``int`` or a non-zero ``float`` equal to
+        another has its value and repr; ``0.0`` is left alone, it equals ``-0.0``), so
+        every record reads and compares as before; only the objects are shared."""
+        sizes = self._sizes
+        if len(sizes) >= _SHARED_KEPT:
+            sizes.clear()
+        json_bytes = sizes.setdefault(json_bytes, json_bytes)
+        proto_bytes = sizes.setdefault(proto_bytes, proto_bytes)
+        if trigger_time:
+            triggers = self._triggers
+            if len(triggers) >= _SHARED_KEPT:
+                triggers.clear()
+            trigger_time = triggers.setdefault(trigger_time, trigger_time)
+        if time and time == self._last_time:
+            time = self._last_time
+        else:
+            self._last_time = time
         events = self._events
         event = ChangeEvent(
             len(events), time, verb, kind, namespace, name, resource_version, actor, json_bytes, proto_bytes,

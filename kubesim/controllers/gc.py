@@ -8,6 +8,11 @@ propagation policy.
 Costs: ``O(owner references)`` per watch event, ``O(1)`` for an event whose object carries the
 same ``ownerReferences`` tuple as the last one seen of it (a status write carries it over); a
 deletion costs ``O(dependents)``.
+
+Memory: one set entry (the uid, a string the object holds anyway) per live object; the index
+entries (``_indexed``, ``_owners_of``, the ``(kind, namespace, name)`` key) only for objects that
+have owners. An object without ``ownerReferences`` (every Event, Node, Service, Deployment) has
+no index entries at all, so it keeps nothing of its own here but its uid's set entry.
 """
 
 from __future__ import annotations
@@ -39,9 +44,12 @@ class GarbageCollector:
     ctx: ControllerContext
     _dependents: dict[str, dict[_Ref, None]] = attrs.field(factory=dict, repr=False)
     _owners_of: dict[_Ref, tuple[str, ...]] = attrs.field(factory=dict, repr=False)
-    _live_uids: dict[str, _Ref] = attrs.field(factory=dict, repr=False)
-    #: the ``ownerReferences`` tuple of each live object as last indexed: the index entries of
-    #: an object are a function of it, so an event carrying the same (frozen) tuple changes none
+    #: the uids of the live objects (the watch's view): an owner is live while its uid is here
+    _live_uids: set[str] = attrs.field(factory=set, repr=False)
+    #: the (non-empty) ``ownerReferences`` tuple of each live object that has owners, as last
+    #: indexed: the index entries of an object are a function of it, so an event carrying the
+    #: same (frozen) tuple changes none; an object without owners has no entry here, as it has
+    #: none in ``_owners_of``
     _indexed: dict[_Ref, tuple[Any, ...]] = attrs.field(factory=dict, repr=False)
     _deleted: int = 0
 
@@ -55,25 +63,30 @@ class GarbageCollector:
         meta = obj.metadata
         ref: _Ref = (obj.kind, meta.namespace, meta.name)
         if ev.type == "DELETED":
-            self._live_uids.pop(meta.uid, None)
+            self._live_uids.discard(meta.uid)
             self._indexed.pop(ref, None)
             self._untrack(ref)
             deps = self._dependents.pop(meta.uid, None)
             if deps:
                 self.ctx.clock.schedule(0.0, lambda: self._collect(list(deps)))
             return
-        self._live_uids[meta.uid] = ref
+        self._live_uids.add(meta.uid)
         refs = meta.owner_references
+        if not refs:
+            # no owners, no index entries: drop the ones of the owners it had, if any (an entry
+            # in _indexed is there exactly when the object had owners when last indexed)
+            if self._indexed.pop(ref, None) is not None:
+                self._untrack(ref)
+            return
         if self._indexed.get(ref) is refs:
             return
         self._indexed[ref] = refs
         uids = tuple(o.uid for o in refs)
         if self._owners_of.get(ref) != uids:
             self._untrack(ref)
-            if uids:
-                self._owners_of[ref] = uids
-                for u in uids:
-                    self._dependents.setdefault(u, {})[ref] = None
+            self._owners_of[ref] = uids
+            for u in uids:
+                self._dependents.setdefault(u, {})[ref] = None
 
     def _untrack(self, ref: _Ref) -> None:
         old = self._owners_of.pop(ref, None)

@@ -42,7 +42,7 @@ import attrs
 from kubesim import cluster as _cluster
 from kubesim import wire as _wire
 from kubesim._memo import ByIdentity
-from kubesim.apiserver import _OTHER_FIELDS, APIServer, WatchEvent, _meta
+from kubesim.apiserver import _OTHER_FIELDS, APIServer, WatchEvent, _meta, _note_delivery
 from kubesim.errors import InvalidOption
 from kubesim.objects import (
     Deployment,
@@ -233,12 +233,8 @@ class LeanAPIServer(APIServer):
         return stop_and_forget
 
     def _deliver(self, ev: WatchEvent) -> None:
-        m = ev.new.metadata
         kind = ev.kind
-        if ev.type == "DELETED":
-            self._delivered.pop((kind, m.namespace, m.name), None)
-        else:
-            self._delivered[(kind, m.namespace, m.name)] = m.resource_version
+        _note_delivery(self._delivered, ev)
         fns = (self._ext or self._lean()).by_kind.get(kind)
         for fn in self._watchers_of(kind) if fns is None else fns:
             fn(ev)
