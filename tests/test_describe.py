@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import kubesim
-from kubesim import scenarios
+from kubesim import lean
 from kubesim.kinds import KIND_INFO
 from kubesim.kubectl import kubectl
 from kubesim.kubectl.describe import _Quantity
@@ -448,10 +448,7 @@ def test_describe_pod_container_states() -> None:
 
 def test_describe_deployment_after_a_rollout_reads_the_cluster() -> None:
     cluster = kubesim.Cluster(seed=0, nodes=2)
-    scenarios.deploy(cluster, "web", replicas=3)
-    cluster.run()
-    scenarios.set_image(cluster, "web", "nginx:1.27")
-    cluster.run()
+    lean.rollout_workload(3, image="nginx:1.27")(cluster)
     rs = sorted(cluster.list("ReplicaSet"), key=lambda r: r.metadata.creation_timestamp or 0)
     old, new = [r for r in rs if r.spec.template.spec.containers[0].image != "nginx:1.27"], \
         [r for r in rs if r.spec.template.spec.containers[0].image == "nginx:1.27"]

@@ -631,12 +631,16 @@ def test_selector_matches_remembers_frozen_pairs_only() -> None:
     from kubesim.objects import FrozenDict
 
     sel, labels = FrozenDict({"app": "web"}), FrozenDict({"app": "web", "tier": "a"})
-    assert eu.selector_matches(sel, labels) and eu.selector_matches(sel, labels)
+    eu._MATCHES.clear()
+    assert eu.selector_matches(sel, labels)
+    assert eu._MATCHES[(id(sel), id(labels))] == (sel, labels, True)  # remembered
+    assert eu.selector_matches(sel, labels)  # answered from the memo
     assert not eu.selector_matches(FrozenDict({"app": "db"}), labels)
     assert eu.selector_matches(FrozenDict(), labels) and not eu.selector_matches(None, labels)
     # plain (mutable) mappings are never remembered
     plain = {"app": "web"}
     assert eu.selector_matches(sel, plain)
+    assert (id(sel), id(plain)) not in eu._MATCHES
     plain["app"] = "db"
     assert not eu.selector_matches(sel, plain)
     eu._MATCHES.clear()

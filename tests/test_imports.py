@@ -8,6 +8,8 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 import kubesim
 
 #: Modules ``import kubesim`` must not load: a simulation does not need them until asked.
@@ -75,9 +77,5 @@ def test_unknown_names_raise_attribute_error() -> None:
     import kubesim.kubectl
 
     for module in (kubesim, kubesim.manifests, kubesim.kubectl):
-        try:
+        with pytest.raises(AttributeError, match="no_such_name"):
             module.no_such_name  # noqa: B018
-        except AttributeError as exc:
-            assert "no_such_name" in str(exc)
-        else:
-            raise AssertionError(module)

@@ -312,12 +312,7 @@ def test_garbage_collector_index_equals_a_recount_of_the_store() -> None:
     # status write, a bind): after a rollout, scale-downs and a cascading delete its index
     # equals one rebuilt from the stored objects.
     c = lean.LeanCluster(seed=3, nodes=4)
-    scenarios.deploy(c, "web", replicas=12)
-    c.run()
-    scenarios.set_image(c, "web", "nginx:1.26")
-    c.run()
-    scenarios.scale(c, "web", 5)
-    c.run()
+    lean.rollout_workload(12, rescale=5)(c)
     gc = c.controllers["garbagecollector"]
     c.api.delete("ReplicaSet", sorted(rs.metadata.name for rs in c.list("ReplicaSet"))[-1], "default")
     c.run()

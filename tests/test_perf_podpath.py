@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 import kubesim
 from kubesim import apiserver as api_mod
-from kubesim import defaults, scenarios
+from kubesim import defaults, lean, scenarios
 from kubesim import namespaces as _namespaces
 from kubesim import validation as _validation
 from kubesim import wire as _wire
@@ -734,12 +734,7 @@ def test_cluster_workloads_match_the_reference_path(seed: int, recreate: bool, f
 def test_rolling_update_change_log_matches_the_reference_path() -> None:
     def run() -> Any:
         c = kubesim.Cluster(seed=1, nodes=6, record_objects=True)
-        scenarios.deploy(c, "web", replicas=12)
-        c.run()
-        scenarios.set_image(c, "web", "nginx:1.26")
-        c.run()
-        scenarios.scale(c, "web", 5)
-        c.run()
+        lean.rollout_workload(12, rescale=5)(c)
         return log_of(c.changes), c.api.snapshot()
 
     fast = run()
