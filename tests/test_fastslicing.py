@@ -26,10 +26,10 @@ from kubesim.controllers.endpointslice import reconciler as sl
 from kubesim.controllers.endpointslice import topology as topo
 from kubesim.controllers.endpointslice.incremental import (
     ServiceSlicer,
-    _meta_with,
     _slice_with,
     _trigger_annotator,
 )
+from kubesim.controllers.endpointutil import meta_with as _meta_with
 from kubesim.errors import InvalidOption
 from kubesim.objects import (
     Container,

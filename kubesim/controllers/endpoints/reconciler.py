@@ -41,6 +41,7 @@ from kubesim.controllers.endpointutil import (
     TriggerTimeTracker,
     find_port,
     format_trigger_time,
+    meta_with,
     selector_matches,
     should_pod_be_in_endpoints,
     should_set_hostname,
@@ -446,33 +447,7 @@ def desired_endpoints_meta(
             annotations[ANNOTATION_OVER_CAPACITY] = OVER_CAPACITY_TRUNCATED
         else:
             annotations.pop(ANNOTATION_OVER_CAPACITY, None)
-    # attrs.evolve(meta, labels=labels, annotations=...), field by field (evolve introspects
-    # the class on every call; this runs on every write).
-    return ObjectMeta(
-        name=meta.name,
-        generate_name=meta.generate_name,
-        namespace=meta.namespace,
-        self_link=meta.self_link,
-        uid=meta.uid,
-        resource_version=meta.resource_version,
-        generation=meta.generation,
-        creation_timestamp=meta.creation_timestamp,
-        deletion_timestamp=meta.deletion_timestamp,
-        deletion_grace_period_seconds=meta.deletion_grace_period_seconds,
-        labels=labels,
-        annotations=FrozenDict(annotations),
-        owner_references=meta.owner_references,
-        finalizers=meta.finalizers,
-        managed_fields=meta.managed_fields,
-    )
-
-
-# desired_endpoints_meta names every ObjectMeta field; a new field must be added there.
-assert [f.name for f in attrs.fields(ObjectMeta)] == [
-    "name", "generate_name", "namespace", "self_link", "uid", "resource_version", "generation",
-    "creation_timestamp", "deletion_timestamp", "deletion_grace_period_seconds", "labels",
-    "annotations", "owner_references", "finalizers", "managed_fields",
-], "ObjectMeta changed: update kubesim.controllers.endpoints.reconciler.desired_endpoints_meta"
+    return meta_with(meta, meta.name, labels, FrozenDict(annotations))
 
 
 def _strip_rv(subsets: Sequence[EndpointSubset]) -> list[EndpointSubset]:

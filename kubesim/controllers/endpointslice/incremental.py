@@ -40,7 +40,7 @@ no identity already claimed and none twice is a few set and map passes
 (:meth:`ServiceSlicer._prune`), and an update reported in the slice's own group replaces its
 model entry with one ``dict.update``, the identities it dropped taken from the plan
 (:meth:`ServiceSlicer._replace_slice`). Planned objects are plain constructions with the
-trigger-time annotation applied as they are built (``_meta_with``, ``_slice_with``,
+trigger-time annotation applied as they are built (``meta_with``, ``_slice_with``,
 ``_trigger_annotator``: what ``attrs.evolve`` and ``with_trigger_time`` give), the desired
 labels are one map per Service object (so a slice written with them is recognised as current
 by identity), and a pod's contribution reuses the parts of the previous one whose inputs are
@@ -130,7 +130,7 @@ from kubesim.controllers.endpointslice.reconciler import (
     slice_labels,
     validate_max_endpoints_per_slice,
 )
-from kubesim.controllers.endpointutil import object_key
+from kubesim.controllers.endpointutil import meta_with, object_key
 from kubesim.objects import (
     Endpoint,
     EndpointSlice,
@@ -880,7 +880,7 @@ class ServiceSlicer:
             else:
                 pm = placeholder.metadata
                 creates.append(
-                    _slice_with(placeholder, _meta_with(pm, pm.name, self._labels, annotate(pm.annotations)), ())
+                    _slice_with(placeholder, meta_with(pm, pm.name, self._labels, annotate(pm.annotations)), ())
                 )
             port_cache[port_map_key(())] = (0, 1)
 
@@ -900,7 +900,7 @@ class ServiceSlicer:
                 last = creates.pop()
                 lm = last.metadata
                 updates.append(
-                    _slice_with(last, _meta_with(lm, victim.metadata.name, lm.labels, lm.annotations), last.endpoints)
+                    _slice_with(last, meta_with(lm, victim.metadata.name, lm.labels, lm.annotations), last.endpoints)
                 )
                 del to_delete[i]
             else:
@@ -1078,7 +1078,7 @@ class ServiceSlicer:
         if new_slices:
             template = new_endpoint_slice(svc, ports, g[0])
             tm = template.metadata
-            meta = _meta_with(tm, tm.name, want_labels, annotate(tm.annotations))
+            meta = meta_with(tm, tm.name, want_labels, annotate(tm.annotations))
             for e, ids in new_slices:
                 creates.append(_slice_with(template, meta, self._expect(e, ids)))
         updates = []
@@ -1086,7 +1086,7 @@ class ServiceSlicer:
             base, kept_eps, labels, ids, dropped = drafts[name]
             bm = base.metadata
             planned = self._expect(kept_eps, ids, self._idents[name], dropped)
-            updates.append(_slice_with(base, _meta_with(bm, bm.name, labels, annotate(bm.annotations)), planned))
+            updates.append(_slice_with(base, meta_with(bm, bm.name, labels, annotate(bm.annotations)), planned))
         deletes = [self._get(slices, n) for n in sorted(delete_names)]
         return creates, updates, deletes, added, removed
 
@@ -1174,39 +1174,10 @@ def _closest(group: SortedList[Any] | None, cap: int, excluded: Iterable[str]) -
 # --------------------------------------------------------------------------------------------
 # plain constructions of the planned objects
 
-#: The fields :func:`_meta_with` and :func:`_slice_with` copy; checked at import so that a field
-#: added to either class cannot be dropped silently.
-_META_FIELDS = (
-    "name", "generate_name", "namespace", "self_link", "uid", "resource_version", "generation",
-    "creation_timestamp", "deletion_timestamp", "deletion_grace_period_seconds", "labels",
-    "annotations", "owner_references", "finalizers", "managed_fields",
-)
+#: The fields :func:`_slice_with` copies; checked at import so that a field added to the class
+#: cannot be dropped silently (:func:`~kubesim.controllers.endpointutil.meta_with` checks ObjectMeta's).
 _SLICE_FIELDS = ("metadata", "address_type", "endpoints", "ports")
-assert tuple(f.name for f in attrs.fields(ObjectMeta)) == _META_FIELDS, "ObjectMeta changed"
 assert tuple(f.name for f in attrs.fields(EndpointSlice)) == _SLICE_FIELDS, "EndpointSlice changed"
-
-
-def _meta_with(m: ObjectMeta, name: str, labels: FrozenDict, annotations: FrozenDict) -> ObjectMeta:
-    """``attrs.evolve(m, name=name, labels=labels, annotations=annotations)`` as one plain
-    construction: the same object, without evolve's walk over the fields (ObjectMeta has no
-    validators; its converters return FrozenDicts and tuples as they are). ``O(1)``."""
-    return ObjectMeta(
-        name=name,
-        generate_name=m.generate_name,
-        namespace=m.namespace,
-        self_link=m.self_link,
-        uid=m.uid,
-        resource_version=m.resource_version,
-        generation=m.generation,
-        creation_timestamp=m.creation_timestamp,
-        deletion_timestamp=m.deletion_timestamp,
-        deletion_grace_period_seconds=m.deletion_grace_period_seconds,
-        labels=labels,
-        annotations=annotations,
-        owner_references=m.owner_references,
-        finalizers=m.finalizers,
-        managed_fields=m.managed_fields,
-    )
 
 
 def _slice_with(base: EndpointSlice, metadata: ObjectMeta, endpoints: tuple[Endpoint, ...]) -> EndpointSlice:
