@@ -100,14 +100,12 @@ class _OwnedPods:
         template label carried (at once when the pod carries the template's own label map, as
         the pods this controller creates do), the ``Ready`` condition ``True`` and its
         transition time, read in one pass over the conditions. ``O(labels + conditions)``."""
-        meta = pod.metadata
-        st = pod.status
-        if meta.deletion_timestamp is not None or st.phase in ("Succeeded", "Failed"):
+        if not is_pod_active(pod):
             return _INACTIVE
-        labels = meta.labels
+        labels = pod.metadata.labels
         tl = self.template_labels
         fully = labels is tl or all(labels.get(k) == v for k, v in tl.items())
-        for cond in st.conditions:
+        for cond in pod.status.conditions:
             if cond.type == "Ready":
                 if cond.status != "True":
                     break
