@@ -276,21 +276,6 @@ class _TriggerState:
     selector: Any
     pods: dict[str, int | float]
     pending: set[str] = attrs.field(factory=set)
-    #: the selector's items (None: selects nothing), for matching without the Mapping API
-    items: tuple[tuple[str, str], ...] | None = None
-
-    def select(self, selector: Any) -> None:
-        self.selector = selector
-        self.items = None if selector is None else tuple(selector.items())
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        """``selector_matches(self.selector, labels)``. ``O(len(selector))``."""
-        if self.items is None:
-            return False
-        for k, v in self.items:
-            if labels.get(k) != v:
-                return False
-        return True
 
 
 @attrs.define(eq=False)
@@ -353,18 +338,15 @@ class IncrementalTriggerTimes:
                     if _later(t, last.get(p.metadata.name)):
                         note(t)
             if state is None:
-                state = self._states[key] = _TriggerState(svc_time, selector, times)
-                state.select(selector)
+                self._states[key] = _TriggerState(svc_time, selector, times)
                 self._by_ns.setdefault(service.metadata.namespace, set()).add(key)
                 return svc_time
-            state.pods = times
-            state.select(selector)
+            state.pods, state.selector = times, selector
             state.pending.clear()
         else:
             for name in sorted(state.pending):
                 pending_pod = pod(name)
-                # state.selector == selector here
-                t = _ready_transition(pending_pod) if pending_pod is not None and state.matches(pending_pod.metadata.labels) else None
+                t = _ready_transition(pending_pod) if pending_pod is not None and eu.selector_matches(selector, pending_pod.metadata.labels) else None
                 if t:
                     if _later(t, state.pods.get(name)):
                         note(t)
