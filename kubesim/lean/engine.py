@@ -487,10 +487,10 @@ def make_lean(api: APIServer) -> None:
     """Make ``api`` (built, its watches registered, the bootstrap written) write through the
     lean methods from here on, by a class change (:class:`LeanAPIServer` adds no slot). The
     watchers registered so far are listed per kind at the first event of each kind. What
-    ``kubesim.Cluster(engine="lean")``, the default, does after its bootstrap. ``O(1)``."""
-    if not isinstance(api, LeanAPIServer):  # check mode's server is a lean one already
-        api.__class__ = LeanAPIServer
-    api._ext = None
+    ``kubesim.Cluster(engine="lean")``, the default, does after its bootstrap (check mode's
+    class change comes after it). ``_ext`` is still the base class's ``None``: the lean state
+    is made at first use. ``O(1)``."""
+    api.__class__ = LeanAPIServer
 
 
 class LeanCluster(_cluster.Cluster):
