@@ -18,7 +18,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted(
-    [ROOT / "README.md", *ROOT.glob("docs/**/*.md"), *ROOT.glob("*/README.md")],
+    [
+        ROOT / "README.md",
+        *ROOT.glob("docs/**/*.md"),
+        # the repository's own folders: not tool caches such as .pytest_cache/README.md
+        *(p for p in ROOT.glob("*/README.md") if not p.parent.name.startswith(".")),
+    ],
     key=str,
 )
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
