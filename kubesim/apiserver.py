@@ -54,7 +54,7 @@ from kubesim import inert as _inert
 from kubesim import namespaces as _namespaces
 from kubesim import validation as _validation
 from kubesim import wire as _wire
-from kubesim.changelog import ChangeLog
+from kubesim.changelog import ChangeLog, _slot_setters
 from kubesim.clock import Clock
 from kubesim.errors import (
     AlreadyExists,
@@ -156,7 +156,13 @@ assert [getattr(f.converter, "__name__", None) for f in attrs.fields(ObjectMeta)
 
 
 _new_object = object.__new__
-_setattr_of = object.__setattr__.__get__
+
+
+(
+    _m_name, _m_generate_name, _m_namespace, _m_self_link, _m_uid, _m_resource_version, _m_generation,
+    _m_creation_timestamp, _m_deletion_timestamp, _m_deletion_grace_period_seconds, _m_labels,
+    _m_annotations, _m_owner_references, _m_finalizers, _m_managed_fields,
+) = _slot_setters(ObjectMeta)
 
 
 def _meta(
@@ -181,24 +187,24 @@ def _meta(
     collections): the collections of an existing ``ObjectMeta``. The converters return such
     values as they are, so skipping them (and the keyword arguments) builds an equal object
     holding the same values, for about half the cost: this runs on every write. It sets the
-    fields the way the attrs-generated ``__init__`` of a frozen class does. ``O(1)``."""
+    slots the attrs-generated ``__init__`` of a frozen class sets, through their descriptors
+    (:func:`_slot_setters`). ``O(1)``."""
     m = _new_object(ObjectMeta)
-    s = _setattr_of(m)
-    s("name", name)
-    s("generate_name", generate_name)
-    s("namespace", namespace)
-    s("self_link", self_link)
-    s("uid", uid)
-    s("resource_version", resource_version)
-    s("generation", generation)
-    s("creation_timestamp", creation_timestamp)
-    s("deletion_timestamp", deletion_timestamp)
-    s("deletion_grace_period_seconds", deletion_grace_period_seconds)
-    s("labels", labels)
-    s("annotations", annotations)
-    s("owner_references", owner_references)
-    s("finalizers", finalizers)
-    s("managed_fields", managed_fields)
+    _m_name(m, name)
+    _m_generate_name(m, generate_name)
+    _m_namespace(m, namespace)
+    _m_self_link(m, self_link)
+    _m_uid(m, uid)
+    _m_resource_version(m, resource_version)
+    _m_generation(m, generation)
+    _m_creation_timestamp(m, creation_timestamp)
+    _m_deletion_timestamp(m, deletion_timestamp)
+    _m_deletion_grace_period_seconds(m, deletion_grace_period_seconds)
+    _m_labels(m, labels)
+    _m_annotations(m, annotations)
+    _m_owner_references(m, owner_references)
+    _m_finalizers(m, finalizers)
+    _m_managed_fields(m, managed_fields)
     return m
 
 
@@ -252,6 +258,11 @@ class WatchEvent:
     old: Any
     new: Any
     actor: str = ""
+
+
+# WatchEvent's slots, set by _commit as its generated __init__ would (see _slot_setters).
+_w_type, _w_kind, _w_old, _w_new, _w_actor = _slot_setters(WatchEvent)
+assert not any(f.converter or f.validator for f in attrs.fields(WatchEvent)), "WatchEvent changed: see _commit"
 
 
 @attrs.frozen
@@ -1081,7 +1092,8 @@ class APIServer:
                 obj = _with_meta(obj, _stamped_meta(new_meta, new_meta.resource_version, generation))
             return self._remove(obj, actor, cause)
         obj, sizes = self._stamp(obj, new_meta, generation)
-        self._check_size(kind, new_meta.name, sizes[2])
+        if sizes[2] > self.max_request_bytes:
+            self._check_size(kind, new_meta.name, sizes[2])
         return self._commit("update", "MODIFIED", bucket, obj, old, actor, sizes, cause)
 
     def delete(
@@ -1209,7 +1221,13 @@ class APIServer:
                     _index_add(index, keys, ns, name, obj)
         if old is not None and obj.kind == "Service" and self.service_allocator is not None:
             self.service_allocator.committed(old, None if verb == "delete" else obj)
-        ev = WatchEvent(event, obj.kind, old, obj, actor)
+        # WatchEvent(event, obj.kind, old, obj, actor), its slots set directly (_slot_setters)
+        ev = _new_object(WatchEvent)
+        _w_type(ev, event)
+        _w_kind(ev, obj.kind)
+        _w_old(ev, old)
+        _w_new(ev, obj)
+        _w_actor(ev, actor)
         if self._buffer is None and self.faults is None:
             self._queue.append(ev)  # what _enqueue does then
             now = True
