@@ -27,12 +27,13 @@ from kubesim.objects import (
     EndpointSlicePort,
     EndpointSubset,
 )
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, CACHE_SIZE, _by_identity, _register
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, CACHE_SIZE, _by_identity, _register, _str_pair
 from kubesim.wire.gojson import _json_len, json_list_size
 from kubesim.wire.meta import (
     _object_meta,
     _object_reference,
     _object_reference_json,
+    _object_reference_json_len,
     _object_reference_len,
 )
 from kubesim.wire.protobuf import (
@@ -300,14 +301,38 @@ def _slice_port_json(p: EndpointSlicePort) -> dict[str, Any]:
     return d
 
 
+_K_IP = len('{"ip":}')
+_K_HOSTNAME = len(',"hostname":')
+_K_NODE_NAME = len(',"nodeName":')
+_K_TARGET_REF = len(',"targetRef":')
+_K_ZONE = len(',"zone":')
+_K_ADDRESSES = len('{"addresses":,"conditions":}')
+_K_READY = len('"ready":')
+_K_SERVING = len('"serving":')
+_K_TERMINATING = len('"terminating":')
+
+
 @_register
 def address_json_size(addr: EndpointAddress) -> int:
-    """JSON size of one ``EndpointAddress`` object. ``O(1)`` amortised (cached).
+    """JSON size of one ``EndpointAddress`` object (:func:`_endpoint_address_json` as Go
+    encodes it), by arithmetic: the keys of the fields present and the strings' Go JSON
+    lengths. ``O(1)`` amortised (cached).
 
     >>> address_json_size(EndpointAddress(ip="10.0.0.1"))  # {"ip":"10.0.0.1"}
     17
     """
-    return _json_len(_endpoint_address_json(addr))
+    strings = _STR_PAIRS.get
+    ip = addr.ip
+    n = _K_IP + ((strings(ip) or _str_pair(ip)) >> _PAIR_SHIFT)
+    s = addr.hostname
+    if s:
+        n += _K_HOSTNAME + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
+    s = addr.node_name
+    if s is not None:
+        n += _K_NODE_NAME + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
+    if addr.target_ref is not None:
+        n += _K_TARGET_REF + _object_reference_json_len(addr.target_ref)
+    return n
 
 
 @_register
@@ -318,8 +343,42 @@ def endpoint_port_json_size(port: EndpointPort) -> int:
 
 @_register
 def endpoint_json_size(ep: Endpoint) -> int:
-    """JSON size of one discovery ``Endpoint`` object. ``O(1)`` amortised (cached)."""
-    return _json_len(_slice_endpoint_json(ep))
+    """JSON size of one discovery ``Endpoint`` object (:func:`_slice_endpoint_json` as Go
+    encodes it), by arithmetic over its fields (the keys of those present, the strings' Go
+    JSON lengths, ``true``/``false``); an endpoint with ``deprecatedTopology`` or ``hints``
+    is measured through its JSON value instead. ``O(1)`` amortised (cached)."""
+    if ep.deprecated_topology or ep.hints is not None:
+        return _json_len(_slice_endpoint_json(ep))
+    strings = _STR_PAIRS.get
+    addrs = ep.addresses
+    total = 0
+    for a in addrs:
+        total += (strings(a) or _str_pair(a)) >> _PAIR_SHIFT
+    n = _K_ADDRESSES + json_list_size(len(addrs), total)
+    c = ep.conditions
+    cond = k = 0
+    if c.ready is not None:
+        cond += _K_READY + (4 if c.ready else 5)
+        k += 1
+    if c.serving is not None:
+        cond += _K_SERVING + (4 if c.serving else 5)
+        k += 1
+    if c.terminating is not None:
+        cond += _K_TERMINATING + (4 if c.terminating else 5)
+        k += 1
+    n += 2 + cond + (k - 1 if k else 0)
+    s = ep.hostname
+    if s is not None:
+        n += _K_HOSTNAME + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
+    if ep.target_ref is not None:
+        n += _K_TARGET_REF + _object_reference_json_len(ep.target_ref)
+    s = ep.node_name
+    if s is not None:
+        n += _K_NODE_NAME + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
+    s = ep.zone
+    if s is not None:
+        n += _K_ZONE + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
+    return n
 
 
 @_register
