@@ -234,7 +234,15 @@ class LeanAPIServer(APIServer):
 
     def _deliver(self, ev: WatchEvent) -> None:
         kind = ev.kind
-        _note_delivery(self._delivered, ev)
+        # _note_delivery(self._delivered, ev), inline for the MODIFIED and ADDED events of a
+        # namespace watchers heard of before (nearly all of them)
+        m = ev.new.metadata
+        by_ns = self._delivered.get(kind)
+        bucket = by_ns.get(m.namespace) if by_ns is not None and ev.type != "DELETED" else None
+        if bucket is None:
+            _note_delivery(self._delivered, ev)
+        else:
+            bucket[m.name] = m.resource_version
         fns = (self._ext or self._lean()).by_kind.get(kind)
         for fn in self._watchers_of(kind) if fns is None else fns:
             fn(ev)
