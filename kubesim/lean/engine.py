@@ -456,10 +456,11 @@ def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
     old one's corrected position by position where the entries differ by identity (the
     comparison runs in C: ``map(operator.is_not, ...)``), plus the entries past the shorter
     tuple's end. The sums are additive, so the result equals what ``wire`` computes itself,
-    whichever entries moved. ``O(changed positions)`` Python work; when entries shifted (more
-    than :data:`_SHIFTED` positions differ) the entries missing from the other tuple by
-    identity are corrected instead (one pass over each; a tuple that lists an entry twice is
-    then left to the wire)."""
+    whichever entries moved, in whatever order they are summed. ``O(changed positions)``
+    cached lookups (:func:`kubesim.wire.endpoints.endpoint_entry_pair`, summed in C); when
+    entries shifted (more than :data:`_SHIFTED` positions differ) the entries missing from
+    the other tuple by identity are corrected instead (set differences of their ids, in C; a
+    tuple that lists an entry twice is then left to the wire)."""
     memo = _wire_endpoints._slice_endpoints_pair
     cache = memo.cache
     hit = cache.get(id(new))
@@ -468,20 +469,17 @@ def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
     differs = list(map(operator.is_not, old, new))
     n = len(differs)
     base = memo(old)
-    entry, js, shift = _wire_endpoints.endpoint_entry_size, _wire_endpoints.endpoint_json_size, _PAIR_SHIFT
     if differs.count(True) + abs(len(old) - len(new)) <= _SHIFTED:
         gone: Any = itertools.chain(itertools.compress(old, differs), old[n:])
         came: Any = itertools.chain(itertools.compress(new, differs), new[n:])
-    else:  # entries shifted: the ones that differ by identity, found by a pass over each
-        old_ids, new_ids = set(map(id, old)), set(map(id, new))
-        if len(old_ids) != len(old) or len(new_ids) != len(new):
+    else:  # entries shifted: the ones that differ by identity, by set differences of their ids
+        old_by, new_by = dict(zip(map(id, old), old)), dict(zip(map(id, new), new))
+        if len(old_by) != len(old) or len(new_by) != len(new):
             return  # an entry listed twice: let the wire sum it
-        gone = [e for e in old if id(e) not in new_ids]
-        came = [e for e in new if id(e) not in old_ids]
-    for e in gone:
-        base -= entry(e) + (js(e) << shift)
-    for e in came:
-        base += entry(e) + (js(e) << shift)
+        gone = map(old_by.__getitem__, old_by.keys() - new_by.keys())
+        came = map(new_by.__getitem__, new_by.keys() - old_by.keys())
+    pair = _wire_endpoints.endpoint_entry_pair
+    base += sum(map(pair, came)) - sum(map(pair, gone))
     if len(cache) >= memo.limit:
         cache.clear()
     cache[id(new)] = (new, base)
