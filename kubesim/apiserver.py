@@ -164,13 +164,59 @@ def _unchanged(obj: Any, old: Any) -> bool:
     return get(obj) == get(old)
 
 
+_new_object = object.__new__
+
+
+def _builder(cls: type) -> Callable[..., Any]:
+    """``cls(*values)`` for the field values of an existing object of the top-level kind
+    ``cls`` (already what its converters make of them: the ``_tuple`` of Endpoints' and
+    EndpointSlices' collections returns a tuple as it is), its slots set directly
+    (:func:`~kubesim.changelog._slot_setters`): what every write's stamped object is built
+    with. ``O(fields)``."""
+    sets = _slot_setters(cls)
+    assert not any(f.validator for f in attrs.fields(cls)) and not hasattr(cls, "__attrs_post_init__"), cls
+    if len(sets) == 2:
+        s0, s1 = sets
+
+        def build2(a: Any, b: Any) -> Any:
+            o = _new_object(cls)
+            s0(o, a)
+            s1(o, b)
+            return o
+
+        return build2
+    if len(sets) == 3:
+        s0, s1, s2 = sets
+
+        def build3(a: Any, b: Any, c: Any) -> Any:
+            o = _new_object(cls)
+            s0(o, a)
+            s1(o, b)
+            s2(o, c)
+            return o
+
+        return build3
+
+    def build(*values: Any) -> Any:
+        o = _new_object(cls)
+        for s, v in zip(sets, values, strict=True):
+            s(o, v)
+        return o
+
+    return build
+
+
+#: class -> :func:`_builder` of it, for every class the API server stores
+_BUILD: dict[type, Callable[..., Any]] = {cls: _builder(cls) for cls in KINDS.values()}
+
+
 def _with_meta(obj: Any, meta: ObjectMeta) -> Any:
     """``attrs.evolve(obj, metadata=meta)`` for a top-level object. ``O(fields)``."""
     cls = type(obj)
     get = _OTHER_FIELDS.get(cls)
     if get is None:
         return attrs.evolve(obj, metadata=meta)
-    return cls(meta, *get(obj))
+    return _BUILD[cls](meta, *get(obj))
 
 
 # _meta names every ObjectMeta field, in order, and assumes its converters; a change must be made there.
@@ -182,9 +228,6 @@ assert [f.name for f in attrs.fields(ObjectMeta)] == [
 assert [getattr(f.converter, "__name__", None) for f in attrs.fields(ObjectMeta)[10:]] == [
     "frozen_map", "frozen_map", "_tuple", "_tuple", "_tuple",
 ] and not any(f.converter or f.validator for f in attrs.fields(ObjectMeta)[:10]), "ObjectMeta's converters changed: see _meta"
-
-
-_new_object = object.__new__
 
 
 (
