@@ -1278,6 +1278,8 @@ class APIServer:
         if fault in ("conflict", "error"):
             assert isinstance(fault, str)
             self._refuse(verb, obj, actor, sizes, cause, fault)
+        if verb != "update":
+            self._keep_sizes(verb, obj, sizes)
         self._rv += 1
         if verb == "delete":
             del bucket[obj.metadata.name]
@@ -1319,6 +1321,12 @@ class APIServer:
                 committed=True,
             )
         return obj
+
+    def _keep_sizes(self, verb: str, obj: Any, sizes: tuple[int, int, int]) -> None:
+        """A create or a delete (``verb``) of ``obj``, sized ``sizes``, is committing: where a
+        subclass that sizes objects from records of what it sized before
+        (:class:`kubesim.lean.LeanAPIServer`) keeps or forgets its record of ``obj``. The full
+        model keeps none. ``O(1)``."""
 
     # ---------------------------------------------------------------------------- introspection
 

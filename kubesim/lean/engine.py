@@ -188,28 +188,16 @@ class LeanAPIServer(APIServer):
                 raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
         return stamped, sizes
 
-    def _commit(
-        self,
-        verb: str,
-        event: str,
-        bucket: dict[str, Any],
-        obj: Any,
-        old: Any,
-        actor: str,
-        sizes: tuple[int, int, int],
-        cause: str,
-        fault: str | None | bool = False,
-    ) -> Any:
+    def _keep_sizes(self, verb: str, obj: Any, sizes: tuple[int, int, int]) -> None:
         st: _LeanState | None = self._ext
         if st is None or type(obj) not in _PLANS:
-            pass
-        elif verb == "delete":
+            return
+        if verb == "delete":
             # A deleted object's record would only keep its last state alive.
             st.parts.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
         elif verb == "create":
             # A create is sized on a stand-in of the same lengths (the trial, stamped last):
             # its record is the created object's, so the first update (a bind) finds one.
-            table = st.parts
             last = st.last
             if last is not None and last[1] == sizes:
                 rec = last[0]
@@ -217,8 +205,7 @@ class LeanAPIServer(APIServer):
                 if meta.generation == rec[0].generation and all(
                     getattr(obj, attr) is part for (attr, _), (part, _, _) in zip(_PLANS[type(obj)][0], rec[3], strict=True)
                 ):
-                    table[(type(obj), meta.namespace, meta.name)] = (meta, rec[1], rec[2], rec[3])
-        return super()._commit(verb, event, bucket, obj, old, actor, sizes, cause, fault)
+                    st.parts[(type(obj), meta.namespace, meta.name)] = (meta, rec[1], rec[2], rec[3])
 
     # ------------------------------------------------------------------ watch
 
