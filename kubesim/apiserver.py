@@ -196,6 +196,18 @@ def _builder(cls: type) -> Callable[..., Any]:
             return o
 
         return build3
+    if len(sets) == 4:
+        s0, s1, s2, s3 = sets
+
+        def build4(a: Any, b: Any, c: Any, d: Any) -> Any:
+            o = _new_object(cls)
+            s0(o, a)
+            s1(o, b)
+            s2(o, c)
+            s3(o, d)
+            return o
+
+        return build4
 
     def build(*values: Any) -> Any:
         o = _new_object(cls)
