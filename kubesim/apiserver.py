@@ -179,7 +179,7 @@ def _builder(cls: type) -> Callable[..., Any]:
         s0, s1 = sets
 
         def build2(a: Any, b: Any) -> Any:
-            o = _new_object(cls)
+            o: Any = _new_object(cls)
             s0(o, a)
             s1(o, b)
             return o
@@ -189,7 +189,7 @@ def _builder(cls: type) -> Callable[..., Any]:
         s0, s1, s2 = sets
 
         def build3(a: Any, b: Any, c: Any) -> Any:
-            o = _new_object(cls)
+            o: Any = _new_object(cls)
             s0(o, a)
             s1(o, b)
             s2(o, c)
@@ -200,7 +200,7 @@ def _builder(cls: type) -> Callable[..., Any]:
         s0, s1, s2, s3 = sets
 
         def build4(a: Any, b: Any, c: Any, d: Any) -> Any:
-            o = _new_object(cls)
+            o: Any = _new_object(cls)
             s0(o, a)
             s1(o, b)
             s2(o, c)
@@ -210,7 +210,7 @@ def _builder(cls: type) -> Callable[..., Any]:
         return build4
 
     def build(*values: Any) -> Any:
-        o = _new_object(cls)
+        o: Any = _new_object(cls)
         for s, v in zip(sets, values, strict=True):
             s(o, v)
         return o

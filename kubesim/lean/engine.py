@@ -525,7 +525,7 @@ def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
         gone: Any = itertools.chain(itertools.compress(old, differs), old[n:])
         came: Any = itertools.chain(itertools.compress(new, differs), new[n:])
     else:  # entries shifted: the ones that differ by identity, by set differences of their ids
-        old_by, new_by = dict(zip(map(id, old), old)), dict(zip(map(id, new), new))
+        old_by, new_by = dict(zip(map(id, old), old, strict=True)), dict(zip(map(id, new), new, strict=True))
         if len(old_by) != len(old) or len(new_by) != len(new):
             return  # an entry listed twice: let the wire sum it
         gone = map(old_by.__getitem__, old_by.keys() - new_by.keys())

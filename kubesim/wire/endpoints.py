@@ -27,7 +27,15 @@ from kubesim.objects import (
     EndpointSlicePort,
     EndpointSubset,
 )
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, CACHE_SIZE, _by_identity, _register, _str_pair
+from kubesim.wire.caches import (
+    _PAIR_MASK,
+    _PAIR_SHIFT,
+    _STR_PAIRS,
+    CACHE_SIZE,
+    _by_identity,
+    _register,
+    _str_pair,
+)
 from kubesim.wire.gojson import _json_len, json_list_size
 from kubesim.wire.meta import (
     _object_meta,
@@ -325,9 +333,9 @@ def address_json_size(addr: EndpointAddress) -> int:
     s = addr.hostname
     if s:
         n += _K_HOSTNAME + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
-    s = addr.node_name
-    if s is not None:
-        n += _K_NODE_NAME + ((strings(s) or _str_pair(s)) >> _PAIR_SHIFT)
+    node = addr.node_name
+    if node is not None:
+        n += _K_NODE_NAME + ((strings(node) or _str_pair(node)) >> _PAIR_SHIFT)
     if addr.target_ref is not None:
         n += _K_TARGET_REF + _object_reference_json_len(addr.target_ref)
     return n
