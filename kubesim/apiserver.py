@@ -1300,7 +1300,20 @@ class APIServer:
         indexes = self._indexes.get(obj.kind)
         if indexes:
             ns, name = obj.metadata.namespace, obj.metadata.name
+            # A write that keeps the label map (a status write, a bind) keeps every index entry:
+            # the object is moved to the end of its entry's names, as removing and adding it
+            # would (an entry of that one name is removed and added as before).
+            relabelled = old is None or verb == "delete" or old.metadata.labels is not obj.metadata.labels
             for keys, index in indexes.items():
+                if not relabelled:
+                    values = _index_values(keys, obj)
+                    if values is None:
+                        continue
+                    named = index[ns][values]
+                    if len(named) > 1:
+                        del named[name]
+                        named[name] = obj
+                        continue
                 if old is not None:
                     _index_remove(index, keys, ns, name, old)
                 if verb != "delete":
