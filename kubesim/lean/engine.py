@@ -21,6 +21,9 @@ API server changes is *how* a write is checked, measured and delivered:
 * **slice sizes by changed entries**: an EndpointSlice update's endpoint size sums come from
   the stored slice's, corrected by the entries that differ (by identity), instead of a cached
   lookup per entry;
+* **endpoint metadata by record** (Endpoints, EndpointSlices): the metadata's sizes from the
+  record of the last object of the name sized, by arithmetic when only its counters changed
+  (:func:`_stamp_by_meta_record`), the rest as the wire has it;
 * **watch delivery by static dispatch**: each kind's watchers are listed once (rebuilt when a
   watch starts or stops), instead of a filter over every watcher per event.
 
