@@ -54,7 +54,7 @@ from kubesim import inert as _inert
 from kubesim import namespaces as _namespaces
 from kubesim import validation as _validation
 from kubesim import wire as _wire
-from kubesim.changelog import ChangeLog
+from kubesim.changelog import ChangeLog, _slot_setters
 from kubesim.clock import Clock
 from kubesim.errors import (
     AlreadyExists,
@@ -135,13 +135,100 @@ def _other_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
 _OTHER_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {cls: _other_fields(cls) for cls in KINDS.values()}
 
 
+def _eq_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """A getter of the tuple of ``cls``'s fields that take part in its equality."""
+    names = [f.name for f in attrs.fields(cls) if f.eq]
+    if len(names) == 1:
+        get = operator.attrgetter(names[0])
+        return lambda obj: (get(obj),)
+    return operator.attrgetter(*names)
+
+
+# The modelled kinds' compared fields (kubesim.inert's objects, which may hold any JSON value,
+# are compared by their own __eq__).
+_EQ_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {cls: _eq_fields(cls) for cls in _MODELLED_KINDS.values()}
+
+
+def _unchanged(obj: Any, old: Any) -> bool:
+    """``obj == old``, each field compared by identity first: an update carries most of the
+    stored object over as the same objects (a status write its ``spec``, a pod template and
+    all), which the attrs-generated ``__eq__`` (``self.spec == other.spec and ...``) would
+    compare in depth. The same answer: a field value of a modelled kind is built of strings,
+    integers, booleans, ``None``, tuples, frozen maps and model objects of those, each equal to
+    itself (no float, so no NaN), so a field that is the same object is an equal one (and a
+    tuple compares as attrs compares, field after field, the first unequal one deciding).
+    ``O(fields)`` plus the comparison of the fields that are new objects."""
+    get = _EQ_FIELDS.get(type(obj))
+    if get is None or type(old) is not type(obj):
+        return bool(obj == old)
+    return get(obj) == get(old)
+
+
+_new_object = object.__new__
+
+
+def _builder(cls: type) -> Callable[..., Any]:
+    """``cls(*values)`` for the field values of an existing object of the top-level kind
+    ``cls`` (already what its converters make of them: the ``_tuple`` of Endpoints' and
+    EndpointSlices' collections returns a tuple as it is), its slots set directly
+    (:func:`~kubesim.changelog._slot_setters`): what every write's stamped object is built
+    with. ``O(fields)``."""
+    sets = _slot_setters(cls)
+    assert not any(f.validator for f in attrs.fields(cls)) and not hasattr(cls, "__attrs_post_init__"), cls
+    if len(sets) == 2:
+        s0, s1 = sets
+
+        def build2(a: Any, b: Any) -> Any:
+            o: Any = _new_object(cls)
+            s0(o, a)
+            s1(o, b)
+            return o
+
+        return build2
+    if len(sets) == 3:
+        s0, s1, s2 = sets
+
+        def build3(a: Any, b: Any, c: Any) -> Any:
+            o: Any = _new_object(cls)
+            s0(o, a)
+            s1(o, b)
+            s2(o, c)
+            return o
+
+        return build3
+    if len(sets) == 4:
+        s0, s1, s2, s3 = sets
+
+        def build4(a: Any, b: Any, c: Any, d: Any) -> Any:
+            o: Any = _new_object(cls)
+            s0(o, a)
+            s1(o, b)
+            s2(o, c)
+            s3(o, d)
+            return o
+
+        return build4
+
+    def build(*values: Any) -> Any:
+        o: Any = _new_object(cls)
+        for s, v in zip(sets, values, strict=True):
+            s(o, v)
+        return o
+
+    return build
+
+
+#: class -> :func:`_builder` of it, for every class the API server stores
+_BUILD: dict[type, Callable[..., Any]] = {cls: _builder(cls) for cls in KINDS.values()}
+
+
 def _with_meta(obj: Any, meta: ObjectMeta) -> Any:
     """``attrs.evolve(obj, metadata=meta)`` for a top-level object. ``O(fields)``."""
     cls = type(obj)
     get = _OTHER_FIELDS.get(cls)
     if get is None:
         return attrs.evolve(obj, metadata=meta)
-    return cls(meta, *get(obj))
+    return _BUILD[cls](meta, *get(obj))
 
 
 # _meta names every ObjectMeta field, in order, and assumes its converters; a change must be made there.
@@ -155,8 +242,11 @@ assert [getattr(f.converter, "__name__", None) for f in attrs.fields(ObjectMeta)
 ] and not any(f.converter or f.validator for f in attrs.fields(ObjectMeta)[:10]), "ObjectMeta's converters changed: see _meta"
 
 
-_new_object = object.__new__
-_setattr_of = object.__setattr__.__get__
+(
+    _m_name, _m_generate_name, _m_namespace, _m_self_link, _m_uid, _m_resource_version, _m_generation,
+    _m_creation_timestamp, _m_deletion_timestamp, _m_deletion_grace_period_seconds, _m_labels,
+    _m_annotations, _m_owner_references, _m_finalizers, _m_managed_fields,
+) = _slot_setters(ObjectMeta)
 
 
 def _meta(
@@ -181,24 +271,24 @@ def _meta(
     collections): the collections of an existing ``ObjectMeta``. The converters return such
     values as they are, so skipping them (and the keyword arguments) builds an equal object
     holding the same values, for about half the cost: this runs on every write. It sets the
-    fields the way the attrs-generated ``__init__`` of a frozen class does. ``O(1)``."""
+    slots the attrs-generated ``__init__`` of a frozen class sets, through their descriptors
+    (:func:`_slot_setters`). ``O(1)``."""
     m = _new_object(ObjectMeta)
-    s = _setattr_of(m)
-    s("name", name)
-    s("generate_name", generate_name)
-    s("namespace", namespace)
-    s("self_link", self_link)
-    s("uid", uid)
-    s("resource_version", resource_version)
-    s("generation", generation)
-    s("creation_timestamp", creation_timestamp)
-    s("deletion_timestamp", deletion_timestamp)
-    s("deletion_grace_period_seconds", deletion_grace_period_seconds)
-    s("labels", labels)
-    s("annotations", annotations)
-    s("owner_references", owner_references)
-    s("finalizers", finalizers)
-    s("managed_fields", managed_fields)
+    _m_name(m, name)
+    _m_generate_name(m, generate_name)
+    _m_namespace(m, namespace)
+    _m_self_link(m, self_link)
+    _m_uid(m, uid)
+    _m_resource_version(m, resource_version)
+    _m_generation(m, generation)
+    _m_creation_timestamp(m, creation_timestamp)
+    _m_deletion_timestamp(m, deletion_timestamp)
+    _m_deletion_grace_period_seconds(m, deletion_grace_period_seconds)
+    _m_labels(m, labels)
+    _m_annotations(m, annotations)
+    _m_owner_references(m, owner_references)
+    _m_finalizers(m, finalizers)
+    _m_managed_fields(m, managed_fields)
     return m
 
 
@@ -252,6 +342,11 @@ class WatchEvent:
     old: Any
     new: Any
     actor: str = ""
+
+
+# WatchEvent's slots, set by _commit as its generated __init__ would (see _slot_setters).
+_w_type, _w_kind, _w_old, _w_new, _w_actor = _slot_setters(WatchEvent)
+assert not any(f.converter or f.validator for f in attrs.fields(WatchEvent)), "WatchEvent changed: see _commit"
 
 
 @attrs.frozen
@@ -1064,7 +1159,7 @@ class APIServer:
         new_meta = _carried_over_meta(obj.metadata, old_meta, ns)
         if new_meta is not obj.metadata:
             obj = _with_meta(obj, new_meta)
-        if obj == old:
+        if _unchanged(obj, old):
             return old
         self._validate(obj, old, actor)
         generation = old_meta.generation
@@ -1081,7 +1176,8 @@ class APIServer:
                 obj = _with_meta(obj, _stamped_meta(new_meta, new_meta.resource_version, generation))
             return self._remove(obj, actor, cause)
         obj, sizes = self._stamp(obj, new_meta, generation)
-        self._check_size(kind, new_meta.name, sizes[2])
+        if sizes[2] > self.max_request_bytes:
+            self._check_size(kind, new_meta.name, sizes[2])
         return self._commit("update", "MODIFIED", bucket, obj, old, actor, sizes, cause)
 
     def delete(
@@ -1194,6 +1290,8 @@ class APIServer:
         if fault in ("conflict", "error"):
             assert isinstance(fault, str)
             self._refuse(verb, obj, actor, sizes, cause, fault)
+        if verb != "update":
+            self._keep_sizes(verb, obj, sizes)
         self._rv += 1
         if verb == "delete":
             del bucket[obj.metadata.name]
@@ -1202,14 +1300,33 @@ class APIServer:
         indexes = self._indexes.get(obj.kind)
         if indexes:
             ns, name = obj.metadata.namespace, obj.metadata.name
+            # A write that keeps the label map (a status write, a bind) keeps every index entry:
+            # the object is moved to the end of its entry's names, as removing and adding it
+            # would (an entry of that one name is removed and added as before).
+            relabelled = old is None or verb == "delete" or old.metadata.labels is not obj.metadata.labels
             for keys, index in indexes.items():
+                if not relabelled:
+                    values = _index_values(keys, obj)
+                    if values is None:
+                        continue
+                    named = index[ns][values]
+                    if len(named) > 1:
+                        del named[name]
+                        named[name] = obj
+                        continue
                 if old is not None:
                     _index_remove(index, keys, ns, name, old)
                 if verb != "delete":
                     _index_add(index, keys, ns, name, obj)
         if old is not None and obj.kind == "Service" and self.service_allocator is not None:
             self.service_allocator.committed(old, None if verb == "delete" else obj)
-        ev = WatchEvent(event, obj.kind, old, obj, actor)
+        # WatchEvent(event, obj.kind, old, obj, actor), its slots set directly (_slot_setters)
+        ev = _new_object(WatchEvent)
+        _w_type(ev, event)
+        _w_kind(ev, obj.kind)
+        _w_old(ev, old)
+        _w_new(ev, obj)
+        _w_actor(ev, actor)
         if self._buffer is None and self.faults is None:
             self._queue.append(ev)  # what _enqueue does then
             now = True
@@ -1229,6 +1346,12 @@ class APIServer:
                 committed=True,
             )
         return obj
+
+    def _keep_sizes(self, verb: str, obj: Any, sizes: tuple[int, int, int]) -> None:
+        """A create or a delete (``verb``) of ``obj``, sized ``sizes``, is committing: where a
+        subclass that sizes objects from records of what it sized before
+        (:class:`kubesim.lean.LeanAPIServer`) keeps or forgets its record of ``obj``. The full
+        model keeps none. ``O(1)``."""
 
     # ---------------------------------------------------------------------------- introspection
 

@@ -201,6 +201,26 @@ def test_vouched_slice_sums_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "EndpointSlice default/web-" in str(info.value)
 
 
+def test_an_endpoints_metadata_record_off_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubesim.lean import engine
+
+    real = engine._stamp_by_meta_record  # Endpoints and EndpointSlices: metadata sizes by record
+
+    def json_off_by_one(*args: Any) -> Any:
+        stamped, (js, proto, stored) = real(*args)
+        return stamped, (js + 1, proto, stored)
+
+    monkeypatch.setattr(engine, "_stamp_by_meta_record", json_off_by_one)
+    # (the suite's KUBESIM_CHECK_HINTS would raise an AssertionError first, which the sync takes
+    # for an error and retries: check mode alone is what is tested here)
+    monkeypatch.setattr(engine, "CHECK_SIZES", False)
+    c = kubesim.Cluster(check=True, seed=0, nodes=2)
+    with pytest.raises(Divergence) as info:
+        lean.rollout_workload(2)(c)
+    assert info.value.field == "json_bytes" and info.value.lean == info.value.full + 1
+    assert "Endpoint" in str(info.value)
+
+
 def test_a_wrongly_stamped_object(monkeypatch: pytest.MonkeyPatch) -> None:
     from kubesim.lean import engine
 

@@ -973,3 +973,39 @@ def test_spec_cache_sees_a_changed_spec() -> None:
     changed = attrs.evolve(pod, spec=o.PodSpec(containers=(o.Container(name="c", image="a-much-longer-image"),)))
     assert first == len(wire.encode_proto(pod))
     assert wire.proto_size(changed) == len(wire.encode_proto(changed)) > first
+
+
+_json_text = st.text(alphabet=st.sampled_from(list('ab1.-"\\<>&é日\u2028\n\t\x01/')), max_size=6)
+_maybe_text = st.none() | _json_text
+_object_references = st.builds(
+    o.ObjectReference, kind=_json_text, namespace=_json_text, name=_json_text, uid=_json_text,
+    api_version=_json_text, resource_version=_json_text, field_path=_json_text,
+)
+
+
+@given(
+    addresses=st.lists(_json_text, max_size=3),
+    ready=st.none() | st.booleans(),
+    serving=st.none() | st.booleans(),
+    terminating=st.none() | st.booleans(),
+    hostname=_maybe_text,
+    target_ref=st.none() | _object_references,
+    node_name=_maybe_text,
+    zone=_maybe_text,
+    ip=_json_text,
+    address_hostname=_json_text,
+)
+def test_endpoint_and_address_json_sizes_by_arithmetic_are_go_json_lengths(
+    addresses: list[str], ready: bool | None, serving: bool | None, terminating: bool | None, hostname: str | None,
+    target_ref: o.ObjectReference | None, node_name: str | None, zone: str | None, ip: str, address_hostname: str,
+) -> None:
+    from kubesim.wire import endpoints as we
+
+    ep = o.Endpoint(
+        addresses=tuple(addresses), conditions=o.EndpointConditions(ready=ready, serving=serving, terminating=terminating),
+        hostname=hostname, target_ref=target_ref, node_name=node_name, zone=zone,
+    )
+    assert we._endpoint_json_len(ep) == len(wire.go_json_bytes(we._slice_endpoint_json(ep)))
+    assert we.endpoint_entry_pair(ep) == wire.endpoint_entry_size(ep) + (wire.endpoint_json_size(ep) << 40)
+    addr = o.EndpointAddress(ip=ip, hostname=address_hostname, node_name=node_name, target_ref=target_ref)
+    assert wire.address_json_size(addr) == len(wire.go_json_bytes(we._endpoint_address_json(addr)))

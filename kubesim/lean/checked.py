@@ -77,7 +77,8 @@ CHECKED_STEPS: dict[str, str] = {
     "_default": "CheckedAPIServer._default: the full defaulting of the same object, compared",
     "_validate": "CheckedAPIServer._validate: the full validation of the same object",
     "_stamp": "CheckedAPIServer._stamp: APIServer._stamp's object and sizes, the vouched slice sums",
-    "_commit": "CheckedAPIServer._record: every record's sizes against wire.sizes3 of its object",
+    "_keep_sizes": "CheckedAPIServer._stamp and _record: a kept size record only decides how later sizes are "
+                   "made, and every size is compared (with APIServer._stamp's, every record's with wire.sizes3)",
     "_deliver": "CheckedAPIServer._deliver: the per-kind watcher list against the generic filter",
     "_watchers_of": "CheckedAPIServer._deliver",
     "watch": "CheckedAPIServer._deliver",

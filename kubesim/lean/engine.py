@@ -21,6 +21,9 @@ API server changes is *how* a write is checked, measured and delivered:
 * **slice sizes by changed entries**: an EndpointSlice update's endpoint size sums come from
   the stored slice's, corrected by the entries that differ (by identity), instead of a cached
   lookup per entry;
+* **endpoint metadata by record** (Endpoints, EndpointSlices): the metadata's sizes from the
+  record of the last object of the name sized, by arithmetic when only its counters changed
+  (:func:`_stamp_by_meta_record`), the rest as the wire has it;
 * **watch delivery by static dispatch**: each kind's watchers are listed once (rebuilt when a
   watch starts or stops), instead of a filter over every watcher per event.
 
@@ -42,10 +45,11 @@ import attrs
 from kubesim import cluster as _cluster
 from kubesim import wire as _wire
 from kubesim._memo import ByIdentity
-from kubesim.apiserver import _OTHER_FIELDS, APIServer, WatchEvent, _meta, _note_delivery
+from kubesim.apiserver import _BUILD, _OTHER_FIELDS, APIServer, WatchEvent, _meta, _note_delivery
 from kubesim.errors import InvalidOption
 from kubesim.objects import (
     Deployment,
+    Endpoints,
     EndpointSlice,
     ObjectMeta,
     Pod,
@@ -88,12 +92,15 @@ class _LeanState:
     ``_ext`` slot (one attribute read per write, where side tables keyed weakly by the API
     server cost a ``WeakKeyDictionary`` lookup each)."""
 
-    __slots__ = ("parts", "last", "by_kind")
+    __slots__ = ("parts", "metas", "last", "by_kind")
 
     def __init__(self) -> None:
         #: (type, namespace, name) -> the record of the last object of that name sized
         #: (see :data:`_Record`)
         self.parts: dict[tuple[type, str, str], _Record] = {}
+        #: (type, namespace, name) -> the metadata record of the last Endpoints or
+        #: EndpointSlice of that name sized (see :data:`_MetaRecord`)
+        self.metas: dict[tuple[type, str, str], _MetaRecord] = {}
         #: the last record made and its sizes: a create's trial
         self.last: tuple[_Record, tuple[int, int, int]] | None = None
         #: kind -> the watchers of that kind, in registration order (emptied when a watch
@@ -149,13 +156,23 @@ class LeanAPIServer(APIServer):
                 old = bucket.get(meta.name) if bucket is not None else None
                 if old is not None:
                     _vouch_slice_endpoints(old.endpoints, obj.endpoints)
-            return super()._stamp(obj, meta, generation)
+            elif cls is not Endpoints:
+                return super()._stamp(obj, meta, generation)
+            stamped, sizes = _stamp_by_meta_record(
+                (self._ext or self._lean()).metas, obj, meta,
+                meta.generation if generation is None else generation, str(self._rv + 1),
+            )
+            if CHECK_SIZES:
+                want = _wire_sizes3(stamped)
+                if want != sizes:
+                    raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
+            return stamped, sizes
         gen = meta.generation if generation is None else generation
         rv = str(self._rv + 1)
         # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer (a planned class is
-        # in _OTHER_FIELDS)
+        # in _OTHER_FIELDS and _BUILD)
         m = meta
-        stamped = cls(
+        stamped = _BUILD[cls](
             _meta(
                 m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
                 m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
@@ -188,28 +205,20 @@ class LeanAPIServer(APIServer):
                 raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
         return stamped, sizes
 
-    def _commit(
-        self,
-        verb: str,
-        event: str,
-        bucket: dict[str, Any],
-        obj: Any,
-        old: Any,
-        actor: str,
-        sizes: tuple[int, int, int],
-        cause: str,
-        fault: str | None | bool = False,
-    ) -> Any:
+    def _keep_sizes(self, verb: str, obj: Any, sizes: tuple[int, int, int]) -> None:
         st: _LeanState | None = self._ext
-        if st is None or type(obj) not in _PLANS:
-            pass
-        elif verb == "delete":
+        if st is None:
+            return
+        if type(obj) not in _PLANS:
+            if verb == "delete" and st.metas:
+                st.metas.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
+            return
+        if verb == "delete":
             # A deleted object's record would only keep its last state alive.
             st.parts.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
         elif verb == "create":
             # A create is sized on a stand-in of the same lengths (the trial, stamped last):
             # its record is the created object's, so the first update (a bind) finds one.
-            table = st.parts
             last = st.last
             if last is not None and last[1] == sizes:
                 rec = last[0]
@@ -217,8 +226,7 @@ class LeanAPIServer(APIServer):
                 if meta.generation == rec[0].generation and all(
                     getattr(obj, attr) is part for (attr, _), (part, _, _) in zip(_PLANS[type(obj)][0], rec[3], strict=True)
                 ):
-                    table[(type(obj), meta.namespace, meta.name)] = (meta, rec[1], rec[2], rec[3])
-        return super()._commit(verb, event, bucket, obj, old, actor, sizes, cause, fault)
+                    st.parts[(type(obj), meta.namespace, meta.name)] = (meta, rec[1], rec[2], rec[3])
 
     # ------------------------------------------------------------------ watch
 
@@ -234,7 +242,15 @@ class LeanAPIServer(APIServer):
 
     def _deliver(self, ev: WatchEvent) -> None:
         kind = ev.kind
-        _note_delivery(self._delivered, ev)
+        # _note_delivery(self._delivered, ev), inline for the MODIFIED and ADDED events of a
+        # namespace watchers heard of before (nearly all of them)
+        m = ev.new.metadata
+        by_ns = self._delivered.get(kind)
+        bucket = by_ns.get(m.namespace) if by_ns is not None and ev.type != "DELETED" else None
+        if bucket is None:
+            _note_delivery(self._delivered, ev)
+        else:
+            bucket[m.name] = m.resource_version
         fns = (self._ext or self._lean()).by_kind.get(kind)
         for fn in self._watchers_of(kind) if fns is None else fns:
             fn(ev)
@@ -276,7 +292,7 @@ for _cls in (Pod, ReplicaSet, Deployment):
 
 #: The constant bytes of the ``runtime.Unknown`` envelope per planned class:
 #: ``envelope_size(cls, n) == _ENVELOPE[cls] + sov(n) + n``.
-_ENVELOPE: dict[type, int] = {cls: envelope_size(cls, 0) - sov(0) for cls in _PLANS}
+_ENVELOPE: dict[type, int] = {cls: envelope_size(cls, 0) - sov(0) for cls in (*_PLANS, Endpoints, EndpointSlice)}
 
 # The record of the last object of a name sized (_LeanState.parts): its metadata, meta body
 # without rv, meta JSON without rv, ((part, body size, JSON size), ...)
@@ -443,15 +459,63 @@ def _sizes_from(
     return sizes, (obj.metadata, mp_no, mj_no, tuple(got))
 
 
+# The metadata record of the last Endpoints or EndpointSlice of a name sized (_LeanState.metas):
+# its metadata, meta body without rv, meta JSON without rv (as the wire renders it).
+_MetaRecord = tuple[ObjectMeta, int, int]
+
+
+def _stamp_by_meta_record(
+    table: dict[tuple[type, str, str], _MetaRecord], obj: Any, meta: ObjectMeta, gen: int, rv: str
+) -> tuple[Any, tuple[int, int, int]]:
+    """``APIServer._stamp`` of an Endpoints or EndpointSlice: ``obj`` with ``meta`` stamped
+    with ``rv`` and ``gen``, and its sizes, the metadata's from the record of the last one of
+    its name sized when they differ in the counters only (:func:`_meta_delta`: a write that
+    carries the stored metadata over, which the EndpointSlice controller's endpoint-only
+    updates do), else measured; the rest as :func:`kubesim.wire.sizes3` has it (the wire's
+    endpoint and address sums, vouched by their writers). The JSON metadata is the wire's
+    rendering (``_meta_json_sizes(meta, False)``), which differs from the manifests' only in a
+    timestamp outside years 1000-9999: a metadata with a ``deletionTimestamp`` is measured.
+    ``O(1)`` plus the wire's ``O(changed entries)``."""
+    cls = type(obj)
+    m = meta
+    stamped = _BUILD[cls](
+        _meta(
+            m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
+            m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
+            m.owner_references, m.finalizers, m.managed_fields,
+        ),
+        *_OTHER_FIELDS[cls](obj),
+    )
+    key = (cls, meta.namespace, meta.name)
+    rec = table.get(key)
+    delta = None
+    if rec is not None and meta.self_link == "" and meta.deletion_timestamp is None and rec[0].deletion_timestamp is None:
+        delta = _meta_delta(rec[0], meta, gen)
+    n = len(rv)
+    if delta is None:
+        mp_rv, mp_no = _meta_body_pair(stamped.metadata)
+        mj_rv, mj_no = _meta_json_sizes(stamped.metadata, False)
+    else:
+        mp_no = rec[1] + delta[0]  # type: ignore[index]
+        mj_no = rec[2] + delta[1]  # type: ignore[index]
+        mp_rv, mj_rv = mp_no + n, mj_no + _K_RV + n
+    if len(table) >= _PARTS_LIMIT:
+        table.clear()
+    table[key] = (stamped.metadata, mp_no, mj_no)
+    sizes = _assemble(stamped, _measure._proto_rest(stamped), _measure._json_rest(stamped)[0], mp_rv, mp_no, mj_rv)
+    return stamped, sizes
+
+
 def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
     """Hand :mod:`kubesim.wire` the packed size sums of a slice's new endpoints tuple, from the
     old one's corrected position by position where the entries differ by identity (the
     comparison runs in C: ``map(operator.is_not, ...)``), plus the entries past the shorter
     tuple's end. The sums are additive, so the result equals what ``wire`` computes itself,
-    whichever entries moved. ``O(changed positions)`` Python work; when entries shifted (more
-    than :data:`_SHIFTED` positions differ) the entries missing from the other tuple by
-    identity are corrected instead (one pass over each; a tuple that lists an entry twice is
-    then left to the wire)."""
+    whichever entries moved, in whatever order they are summed. ``O(changed positions)``
+    cached lookups (:func:`kubesim.wire.endpoints.endpoint_entry_pair`, summed in C); when
+    entries shifted (more than :data:`_SHIFTED` positions differ) the entries missing from
+    the other tuple by identity are corrected instead (set differences of their ids, in C; a
+    tuple that lists an entry twice is then left to the wire)."""
     memo = _wire_endpoints._slice_endpoints_pair
     cache = memo.cache
     hit = cache.get(id(new))
@@ -460,20 +524,17 @@ def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
     differs = list(map(operator.is_not, old, new))
     n = len(differs)
     base = memo(old)
-    entry, js, shift = _wire_endpoints.endpoint_entry_size, _wire_endpoints.endpoint_json_size, _PAIR_SHIFT
     if differs.count(True) + abs(len(old) - len(new)) <= _SHIFTED:
         gone: Any = itertools.chain(itertools.compress(old, differs), old[n:])
         came: Any = itertools.chain(itertools.compress(new, differs), new[n:])
-    else:  # entries shifted: the ones that differ by identity, found by a pass over each
-        old_ids, new_ids = set(map(id, old)), set(map(id, new))
-        if len(old_ids) != len(old) or len(new_ids) != len(new):
+    else:  # entries shifted: the ones that differ by identity, by set differences of their ids
+        old_by, new_by = dict(zip(map(id, old), old, strict=True)), dict(zip(map(id, new), new, strict=True))
+        if len(old_by) != len(old) or len(new_by) != len(new):
             return  # an entry listed twice: let the wire sum it
-        gone = [e for e in old if id(e) not in new_ids]
-        came = [e for e in new if id(e) not in old_ids]
-    for e in gone:
-        base -= entry(e) + (js(e) << shift)
-    for e in came:
-        base += entry(e) + (js(e) << shift)
+        gone = map(old_by.__getitem__, old_by.keys() - new_by.keys())
+        came = map(new_by.__getitem__, new_by.keys() - old_by.keys())
+    pair = _wire_endpoints.endpoint_entry_pair
+    base += sum(map(pair, came)) - sum(map(pair, gone))
     if len(cache) >= memo.limit:
         cache.clear()
     cache[id(new)] = (new, base)

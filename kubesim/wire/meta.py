@@ -392,6 +392,32 @@ def _object_reference_json(r: ObjectReference) -> dict[str, Any]:
     return d
 
 
+_K_REF_KIND = len('"kind":')
+_K_REF_API_VERSION = len('"apiVersion":')
+_K_REF_FIELD_PATH = len('"fieldPath":')
+
+
+def _object_reference_json_len(r: ObjectReference) -> int:
+    """``_json_len(_object_reference_json(r))`` by arithmetic: the non-empty string fields,
+    each its key and its Go JSON string (from :data:`~kubesim.wire.caches._STR_PAIRS`),
+    commas between. ``O(1)`` for strings seen before."""
+    n = k = 0
+    strings = _STR_PAIRS.get
+    for key, val in (
+        (_K_REF_KIND, r.kind),
+        (_K_NAMESPACE, r.namespace),
+        (_K_NAME, r.name),
+        (_K_UID, r.uid),
+        (_K_REF_API_VERSION, r.api_version),
+        (_K_RESOURCE_VERSION, r.resource_version),
+        (_K_REF_FIELD_PATH, r.field_path),
+    ):
+        if val:
+            n += key + ((strings(val) or _str_pair(val)) >> _PAIR_SHIFT)
+            k += 1
+    return 2 + n + (k - 1 if k else 0)
+
+
 def _meta_json(m: ObjectMeta, include_rv: bool = True) -> dict[str, Any]:
     d: dict[str, Any] = {}
     for key, val in (
