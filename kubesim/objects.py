@@ -1201,20 +1201,20 @@ def _hash(self: Any) -> int:
     return hash((self._value_salt, self._value_key(self)))
 
 
-def _value_methods(cls: type) -> None:
+def _value_methods(cls: Any) -> None:
     """Give the attrs class ``cls`` the shared ``__repr__`` and, unless attrs caches its hash
     (``cache_hash=True``: attrs generated its ``__eq__`` and ``__hash__``), the shared
     ``__eq__`` and ``__hash__``, with the per-class constants they read: the field names, an
     :func:`operator.attrgetter` of them (their tuple, or the one value of a one-field class)
     and the hash salt. ``O(fields)``."""
-    names = tuple(a.name for a in attrs.fields(cls))  # type: ignore[misc]
-    setattr(cls, "_value_names", names)
-    setattr(cls, "__repr__", _repr)
+    names = tuple(a.name for a in attrs.fields(cls))
+    cls._value_names = names
+    cls.__repr__ = _repr
     if "__eq__" not in cls.__dict__:
-        setattr(cls, "_value_key", attrgetter(*names))
-        setattr(cls, "_value_salt", hash(f"{cls.__module__}.{cls.__qualname__}"))
-        setattr(cls, "__eq__", _eq)
-        setattr(cls, "__hash__", _hash)
+        cls._value_key = attrgetter(*names)
+        cls._value_salt = hash(f"{cls.__module__}.{cls.__qualname__}")
+        cls.__eq__ = _eq
+        cls.__hash__ = _hash
 
 
 for _cls in [c for c in list(globals().values()) if isinstance(c, type) and attrs.has(c) and c.__module__ == __name__]:
