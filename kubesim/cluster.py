@@ -258,12 +258,14 @@ class Cluster:
         self.zones = _zone_names(zones)
         self._node_cpu = node_cpu
         self._node_count = 0
-        #: during the bootstrap's node creates, the sizes of the generated nodes by shape
+        #: during the bootstrap's node creates, the shapes of generated nodes created through
+        #: the full path (value ``None``) and the sizes by shape and resourceVersion length
         #: (:meth:`_create_generated_node`); ``None`` otherwise
         self._node_shapes: dict[tuple[Any, ...], tuple[int, int, int] | None] | None = None
-        #: shared parts of the generated nodes: resource maps by cpu, conditions by time
+        #: parts the nodes share by identity: the resource maps by cpu, and the last
+        #: conditions made with their time (every bootstrap node has the same)
         self._node_resources: dict[str, FrozenDict] = {}
-        self._node_conditions: dict[int, tuple[NodeCondition, ...]] = {}
+        self._node_conditions: tuple[int, tuple[NodeCondition, ...]] = (-1, ())
         # node CIDRs, pod IP ranges and the node counter come back with a rolled-back transaction
         self.api.register_state(self._ipam_state, self._restore_ipam)
         names = tuple(controllers) if controllers is not None else DEFAULT_CONTROLLERS
@@ -322,6 +324,8 @@ class Cluster:
         # A refused node changes only the node counter and the CIDR allocators (its pod ranges
         # are made after the create succeeds), so that is all there is to save: O(1), where
         # the whole IPAM state (every node's pod ranges) made building N nodes O(N^2).
+        if self._node_shapes is not None:  # the bootstrap: a failure fails the Cluster itself
+            return self._add_node(name, zone, cpu)
         cidrs6 = self._node_cidrs6
         saved = (self._node_count, self._node_cidrs.snapshot(), cidrs6.snapshot() if cidrs6 is not None else None)
         rv = self.api.statistics().resource_version
@@ -373,9 +377,9 @@ class Cluster:
         if resources is None:
             resources = self._node_resources[cpu] = FrozenDict({"cpu": cpu, "memory": "16Gi", "pods": "110"})
         now = self.api.epoch + int(self.clock.now)
-        conditions = self._node_conditions.get(now)
-        if conditions is None:
-            conditions = self._node_conditions[now] = (
+        at, conditions = self._node_conditions
+        if at != now:
+            conditions = (
                 NodeCondition(
                     type="Ready",
                     status="True",
@@ -385,6 +389,7 @@ class Cluster:
                     message="kubelet is posting ready status",
                 ),
             )
+            self._node_conditions = (now, conditions)
         node = Node(
             metadata=ObjectMeta(
                 name=name,
@@ -416,7 +421,8 @@ class Cluster:
         )
         shapes = self._node_shapes
         if generated and shapes is not None:
-            created = self._create_generated_node(node, shapes, (zone, cpu, now, len(name), *map(len, cidrs), *(len(a.address) for a in addresses)))
+            shape = (zone, cpu, now, len(name), *map(len, cidrs), *(len(a.address) for a in addresses))
+            created = self._create_generated_node(node, shapes, shape)
         else:
             created = self.api.create(node, actor="kubelet")
         self.pod_ranges[name] = [RangeAllocator(c) for c in cidrs]
