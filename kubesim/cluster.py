@@ -64,7 +64,7 @@ REGION_LABEL = "topology.kubernetes.io/region"
 #: ``NODE_NETWORK6 + 1 + i``.
 NODE_NETWORK = "172.18.0.0/16"
 NODE_NETWORK6 = "fc00:f853:ccd:e793::/64"
-_NODE_BASE = ipaddress.ip_network(NODE_NETWORK).network_address
+_NODE_BASE = int(ipaddress.ip_network(NODE_NETWORK).network_address)
 _NODE_BASE6 = ipaddress.ip_network(NODE_NETWORK6).network_address
 #: a uid of the length of every uid the API server draws (a stand-in for sizing)
 _UID_STAND_IN = "00000000-0000-4000-8000-000000000000"
@@ -368,7 +368,8 @@ class Cluster:
         if self._node_cidrs6 is not None:
             cidrs.append(self._node_cidrs6.allocate())
         cpu = cpu or self._node_cpu
-        addresses = [NodeAddress("InternalIP", str(_NODE_BASE + 1 + i))]
+        ip = _NODE_BASE + 1 + i  # str(IPv4Address(ip)), written out: node i's InternalIP
+        addresses = [NodeAddress("InternalIP", f"{ip >> 24}.{ip >> 16 & 255}.{ip >> 8 & 255}.{ip & 255}")]
         if self._node_cidrs6 is not None:
             addresses.append(NodeAddress("InternalIP", str(_NODE_BASE6 + 1 + i)))
         addresses.append(NodeAddress("Hostname", name))
