@@ -25,6 +25,7 @@ import attrs
 from kubesim import manifests as _manifests
 from kubesim import model_warnings as _model_warnings
 from kubesim import namespaces as _namespaces
+from kubesim import wire as _wire
 from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES, MAX_REQUEST_BODY_BYTES, APIServer
 from kubesim.changelog import ChangeLog
 from kubesim.clock import Clock, check_time
@@ -42,6 +43,7 @@ from kubesim.ipam import (
 from kubesim.objects import (
     CLUSTER_SCOPED,
     KINDS,
+    FrozenDict,
     Node,
     NodeAddress,
     NodeCondition,
@@ -62,6 +64,10 @@ REGION_LABEL = "topology.kubernetes.io/region"
 #: ``NODE_NETWORK6 + 1 + i``.
 NODE_NETWORK = "172.18.0.0/16"
 NODE_NETWORK6 = "fc00:f853:ccd:e793::/64"
+_NODE_BASE = int(ipaddress.ip_network(NODE_NETWORK).network_address)
+_NODE_BASE6 = ipaddress.ip_network(NODE_NETWORK6).network_address
+#: a uid of the length of every uid the API server draws (a stand-in for sizing)
+_UID_STAND_IN = "00000000-0000-4000-8000-000000000000"
 #: ``status.nodeInfo.kubeletVersion`` of every node (``kubectl get nodes`` VERSION).
 KUBELET_VERSION = "v1.35.0"
 
@@ -252,6 +258,14 @@ class Cluster:
         self.zones = _zone_names(zones)
         self._node_cpu = node_cpu
         self._node_count = 0
+        #: during the bootstrap's node creates, the shapes of generated nodes created through
+        #: the full path (value ``None``) and the sizes by shape and resourceVersion length
+        #: (:meth:`_create_generated_node`); ``None`` otherwise
+        self._node_shapes: dict[tuple[Any, ...], tuple[int, int, int] | None] | None = None
+        #: parts the nodes share by identity: the resource maps by cpu, and the last
+        #: conditions made with their time (every bootstrap node has the same)
+        self._node_resources: dict[str, FrozenDict] = {}
+        self._node_conditions: tuple[int, tuple[NodeCondition, ...]] = (-1, ())
         # node CIDRs, pod IP ranges and the node counter come back with a rolled-back transaction
         self.api.register_state(self._ipam_state, self._restore_ipam)
         names = tuple(controllers) if controllers is not None else DEFAULT_CONTROLLERS
@@ -277,9 +291,13 @@ class Cluster:
                     self.api.create(ns, actor="kube-apiserver")
         finally:
             self.api.rng = main_rng
-        with self.api.transaction():
-            for _ in range(nodes):
-                self.add_node()
+        self._node_shapes = {}
+        try:
+            with self.api.transaction():
+                for _ in range(nodes):
+                    self.add_node()
+        finally:
+            self._node_shapes = None
         if faults is not None:  # the cluster is built healthy; faults start now
             self.api.faults = FaultInjector(faults, random.Random(seed * 7919 + 17))
         # The bootstrap took the full path; from here on the lean engine writes (and, in check
@@ -306,6 +324,8 @@ class Cluster:
         # A refused node changes only the node counter and the CIDR allocators (its pod ranges
         # are made after the create succeeds), so that is all there is to save: O(1), where
         # the whole IPAM state (every node's pod ranges) made building N nodes O(N^2).
+        if self._node_shapes is not None:  # the bootstrap: a failure fails the Cluster itself
+            return self._add_node(name, zone, cpu)
         cidrs6 = self._node_cidrs6
         saved = (self._node_count, self._node_cidrs.snapshot(), cidrs6.snapshot() if cidrs6 is not None else None)
         rv = self.api.statistics().resource_version
@@ -339,6 +359,7 @@ class Cluster:
                 r.restore(st)
 
     def _add_node(self, name: str | None, zone: str | None, cpu: str | None) -> Node:
+        generated = name is None and zone is None and cpu is None
         self._node_count += 1
         i = self._node_count
         name = name or f"node-{i}"
@@ -347,12 +368,29 @@ class Cluster:
         if self._node_cidrs6 is not None:
             cidrs.append(self._node_cidrs6.allocate())
         cpu = cpu or self._node_cpu
-        base = ipaddress.ip_network(NODE_NETWORK).network_address
-        addresses = [NodeAddress("InternalIP", str(base + 1 + i))]
+        ip = _NODE_BASE + 1 + i  # str(IPv4Address(ip)), written out: node i's InternalIP
+        addresses = [NodeAddress("InternalIP", f"{ip >> 24}.{ip >> 16 & 255}.{ip >> 8 & 255}.{ip & 255}")]
         if self._node_cidrs6 is not None:
-            addresses.append(NodeAddress("InternalIP", str(ipaddress.ip_network(NODE_NETWORK6).network_address + 1 + i)))
+            addresses.append(NodeAddress("InternalIP", str(_NODE_BASE6 + 1 + i)))
         addresses.append(NodeAddress("Hostname", name))
         digest = hashlib.sha256(name.encode()).hexdigest()
+        resources = self._node_resources.get(cpu)
+        if resources is None:
+            resources = self._node_resources[cpu] = FrozenDict({"cpu": cpu, "memory": "16Gi", "pods": "110"})
+        now = self.api.epoch + int(self.clock.now)
+        at, conditions = self._node_conditions
+        if at != now:
+            conditions = (
+                NodeCondition(
+                    type="Ready",
+                    status="True",
+                    last_heartbeat_time=now,
+                    last_transition_time=now,
+                    reason="KubeletReady",
+                    message="kubelet is posting ready status",
+                ),
+            )
+            self._node_conditions = (now, conditions)
         node = Node(
             metadata=ObjectMeta(
                 name=name,
@@ -365,18 +403,9 @@ class Cluster:
             ),
             spec=NodeSpec(pod_cidr=cidrs[0], pod_cidrs=tuple(cidrs)),
             status=NodeStatus(
-                capacity={"cpu": cpu, "memory": "16Gi", "pods": "110"},
-                allocatable={"cpu": cpu, "memory": "16Gi", "pods": "110"},
-                conditions=(
-                    NodeCondition(
-                        type="Ready",
-                        status="True",
-                        last_heartbeat_time=self.api.epoch + int(self.clock.now),
-                        last_transition_time=self.api.epoch + int(self.clock.now),
-                        reason="KubeletReady",
-                        message="kubelet is posting ready status",
-                    ),
-                ),
+                capacity=resources,
+                allocatable=resources,
+                conditions=conditions,
                 addresses=tuple(addresses),
                 node_info=NodeSystemInfo(
                     machine_id=digest[:32],
@@ -391,9 +420,60 @@ class Cluster:
                 ),
             ),
         )
-        created: Node = self.api.create(node, actor="kubelet")
+        shapes = self._node_shapes
+        if generated and shapes is not None:
+            shape = (zone, cpu, now, len(name), *map(len, cidrs), *(len(a.address) for a in addresses))
+            created = self._create_generated_node(node, shapes, shape)
+        else:
+            created = self.api.create(node, actor="kubelet")
         self.pod_ranges[name] = [RangeAllocator(c) for c in cidrs]
         return created
+
+    def _create_generated_node(
+        self, node: Node, shapes: dict[tuple[Any, ...], tuple[int, int, int] | None], shape: tuple[Any, ...]
+    ) -> Node:
+        """Create a bootstrap node that :meth:`_add_node` generated (its name, zone and cpu
+        its own): the first of each ``shape`` through the full :meth:`APIServer.create` path,
+        the others with :meth:`APIServer.create_trusted` and the sizes of their shape.
+        ``O(1)`` after the first of a shape, whose create is ``O(size of the node)``.
+
+        Why this writes what the full path writes, record for record and object for object:
+
+        * defaulting changes nothing (the only Node default, allocatable from capacity, has
+          allocatable set already) and validation passes: it reads the name (``node-<i>``,
+          a DNS subdomain and a label value), the labels (constant keys; the name, a zone
+          of :func:`_zone_names`, constants), no annotations, no taints, and pod CIDRs from
+          the allocators (one per family). The first node of each shape takes both for real.
+        * ``create_trusted`` checks admission, the name and the request size as ``create``
+          does, draws the uid from the same stream at the same point, stamps the same
+          metadata (no owner references, finalizers or managed fields; generation 0) and
+          records what ``create`` records. The bootstrap runs before faults are injected.
+        * the sizes: nodes of one shape differ only in ASCII strings of equal lengths that
+          JSON writes unescaped (name, hostname label and address, InternalIPs, pod CIDRs,
+          the hex machine id, system uuid and boot id; the uid is always 36 characters),
+          with equal creation times, so their JSON and protobuf encodings have equal
+          lengths, given a resourceVersion of the same length: the sizes are kept by shape
+          and resourceVersion length, and measured (:func:`kubesim.wire.sizes3` of the node
+          as stamped, with a stand-in uid) for each new pair.
+        """
+        api = self.api
+        seen = shape in shapes
+        if not seen:
+            created: Node = api.create(node, actor="kubelet")
+            shapes[shape] = None  # validated and defaulted for real: the shape is a template
+            return created
+        meta = node.metadata
+
+        def sizes(rv: str, ts: int) -> tuple[int, int, int]:
+            key = (shape, len(rv), ts)
+            got = shapes.get(key)
+            if got is None:
+                stamped = attrs.evolve(meta, uid=_UID_STAND_IN, resource_version=rv, creation_timestamp=ts)
+                got = shapes[key] = _wire.sizes3(attrs.evolve(node, metadata=stamped))
+            return got
+
+        trusted: Node = api.create_trusted(node, sizes, actor="kubelet")
+        return trusted
 
     # ------------------------------------------------------------------ time
 

@@ -17,11 +17,19 @@ Conventions that mirror Go's types:
   serves them at second precision; ``None`` is the zero time.
 
 Every top-level kind carries the class attributes ``kind`` and ``api_version``.
+
+Every class here is ``@attrs.frozen(repr=False, eq=False)`` and gets, at the end of this
+module, one shared ``__repr__``, ``__eq__`` and ``__hash__`` (:func:`_value_methods`) that
+behave as the ones attrs generates: attrs writes those three as Python source per class and
+compiles it, which was about half of what ``import kubesim`` spent on its 79 classes. The
+classes attrs hashes with ``cache_hash=True`` (hot in set and dict keys) keep attrs' ``__eq__``
+and ``__hash__``. ``__init__`` stays attrs' own, compiled per class: it runs on every write.
 """
 
 from __future__ import annotations
 
 from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from operator import attrgetter
 from typing import Any, ClassVar, TypeVar
 
 import attrs
@@ -233,7 +241,7 @@ LATER = {"hash_omit_default": True}
 # meta/v1
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class OwnerReference:
     """``metav1.OwnerReference``."""
 
@@ -258,7 +266,7 @@ class OwnerReference:
         )
 
 
-@attrs.frozen(cache_hash=True)
+@attrs.frozen(repr=False, cache_hash=True)
 class ObjectReference:
     """``corev1.ObjectReference`` (all plain strings, as in Go)."""
 
@@ -271,7 +279,7 @@ class ObjectReference:
     field_path: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ManagedFieldsEntry:
     """``metav1.ManagedFieldsEntry``; ``fields_v1`` holds the raw FieldsV1 JSON text."""
 
@@ -284,7 +292,7 @@ class ManagedFieldsEntry:
     subresource: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ObjectMeta:
     """``metav1.ObjectMeta``. Timestamps are whole Unix seconds (``None`` = zero time)."""
 
@@ -305,7 +313,7 @@ class ObjectMeta:
     managed_fields: tuple[ManagedFieldsEntry, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class LabelSelectorRequirement:
     """``metav1.LabelSelectorRequirement``: operator ``In``, ``NotIn``, ``Exists``, ``DoesNotExist``."""
 
@@ -314,7 +322,7 @@ class LabelSelectorRequirement:
     values: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class LabelSelector:
     """``metav1.LabelSelector`` (``matchLabels`` AND ``matchExpressions``)."""
 
@@ -326,7 +334,7 @@ class LabelSelector:
 # core/v1 Pod
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ContainerPort:
     """``corev1.ContainerPort``."""
 
@@ -337,7 +345,7 @@ class ContainerPort:
     host_ip: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class HTTPGetAction:
     """``corev1.HTTPGetAction``: ``port`` is a number or a container port name."""
 
@@ -347,7 +355,7 @@ class HTTPGetAction:
     scheme: str = "HTTP"
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class TCPSocketAction:
     """``corev1.TCPSocketAction``."""
 
@@ -355,14 +363,14 @@ class TCPSocketAction:
     host: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ExecAction:
     """``corev1.ExecAction``."""
 
     command: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Probe:
     """``corev1.Probe`` with its handler (exactly one of ``http_get``, ``tcp_socket``, ``exec``)."""
 
@@ -376,14 +384,14 @@ class Probe:
     failure_threshold: int = 3
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class SleepAction:
     """``corev1.SleepAction``: the ``sleep`` lifecycle hook (``PodLifecycleSleepAction``)."""
 
     seconds: int = 0
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class LifecycleHandler:
     """``corev1.LifecycleHandler``: exactly one of ``exec``, ``http_get``, ``tcp_socket``
     (deprecated, not run by the kubelet) and ``sleep``."""
@@ -394,7 +402,7 @@ class LifecycleHandler:
     sleep: SleepAction | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Lifecycle:
     """``corev1.Lifecycle``: the ``postStart`` and ``preStop`` hooks."""
 
@@ -402,7 +410,7 @@ class Lifecycle:
     pre_stop: LifecycleHandler | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ResourceRequirements:
     """``corev1.ResourceRequirements`` (quantities kept as their string form)."""
 
@@ -410,7 +418,7 @@ class ResourceRequirements:
     limits: FrozenDict = attrs.field(default=EMPTY, converter=frozen_map)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Container:
     """``corev1.Container``. ``restart_policy`` is only meaningful on init containers
     (``Always`` makes a restartable "sidecar" init container)."""
@@ -426,7 +434,7 @@ class Container:
     lifecycle: Lifecycle | None = attrs.field(default=None, metadata=LATER)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Toleration:
     """``corev1.Toleration``: ``operator`` ``Equal`` (``""``) or ``Exists``; an empty ``effect``
     matches every effect, an empty ``key`` with ``Exists`` every taint."""
@@ -438,7 +446,7 @@ class Toleration:
     toleration_seconds: int | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NodeSelectorRequirement:
     """``corev1.NodeSelectorRequirement``: ``In``, ``NotIn``, ``Exists``, ``DoesNotExist``,
     ``Gt``, ``Lt``."""
@@ -448,7 +456,7 @@ class NodeSelectorRequirement:
     values: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NodeSelectorTerm:
     """``corev1.NodeSelectorTerm``: its expressions and fields are ANDed."""
 
@@ -456,14 +464,14 @@ class NodeSelectorTerm:
     match_fields: tuple[NodeSelectorRequirement, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NodeSelector:
     """``corev1.NodeSelector``: its terms are ORed."""
 
     node_selector_terms: tuple[NodeSelectorTerm, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class PreferredSchedulingTerm:
     """``corev1.PreferredSchedulingTerm``."""
 
@@ -471,7 +479,7 @@ class PreferredSchedulingTerm:
     preference: NodeSelectorTerm = attrs.field(factory=NodeSelectorTerm)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NodeAffinity:
     """``corev1.NodeAffinity``."""
 
@@ -481,14 +489,14 @@ class NodeAffinity:
     )
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Affinity:
     """``corev1.Affinity`` (node affinity only; pod affinity and anti-affinity are not modelled)."""
 
     node_affinity: NodeAffinity | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class PodSpec:
     """``corev1.PodSpec`` (the fields the endpoint machinery reads)."""
 
@@ -510,7 +518,7 @@ class PodSpec:
     readiness_gates: tuple[PodReadinessGate, ...] = attrs.field(default=(), converter=_tuple, metadata=LATER)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class PodReadinessGate:
     """``corev1.PodReadinessGate``: the pod is Ready only when its condition of
     ``condition_type`` is ``True`` too."""
@@ -518,7 +526,7 @@ class PodReadinessGate:
     condition_type: str
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class PodCondition:
     """``corev1.PodCondition``."""
 
@@ -530,7 +538,7 @@ class PodCondition:
     message: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ContainerStateWaiting:
     """``corev1.ContainerStateWaiting`` (``ContainerCreating``, ``CrashLoopBackOff``, ...)."""
 
@@ -538,14 +546,14 @@ class ContainerStateWaiting:
     message: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ContainerStateRunning:
     """``corev1.ContainerStateRunning``."""
 
     started_at: int | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ContainerStateTerminated:
     """``corev1.ContainerStateTerminated`` (``Completed``, ``Error``, ...)."""
 
@@ -558,7 +566,7 @@ class ContainerStateTerminated:
     container_id: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ContainerState:
     """``corev1.ContainerState``: at most one of its three members is set."""
 
@@ -567,7 +575,7 @@ class ContainerState:
     terminated: ContainerStateTerminated | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ContainerStatus:
     """``corev1.ContainerStatus`` as the kubelet writes it (``started`` is a pointer)."""
 
@@ -582,21 +590,21 @@ class ContainerStatus:
     started: bool | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class PodIP:
     """``corev1.PodIP``."""
 
     ip: str
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class HostIP:
     """``corev1.HostIP``."""
 
     ip: str
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class PodStatus:
     """``corev1.PodStatus``."""
 
@@ -625,7 +633,7 @@ class PodStatus:
         return _condition_true(self.conditions, "Ready")
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Pod:
     """``corev1.Pod``."""
 
@@ -637,7 +645,7 @@ class Pod:
     status: PodStatus = attrs.field(factory=PodStatus)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class PodTemplateSpec:
     """``corev1.PodTemplateSpec``."""
 
@@ -649,7 +657,7 @@ class PodTemplateSpec:
 # core/v1 Service
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ServicePort:
     """``corev1.ServicePort``. ``target_port`` is a number or a container port name;
     ``0`` is the Go zero value (unset), which the API server defaults to ``port``."""
@@ -662,7 +670,7 @@ class ServicePort:
     node_port: int = 0
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ServiceSpec:
     """``corev1.ServiceSpec``.
 
@@ -685,7 +693,7 @@ class ServiceSpec:
     traffic_distribution: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Service:
     """``corev1.Service``."""
 
@@ -705,7 +713,7 @@ class Service:
 # core/v1 Node and Namespace
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Taint:
     """``corev1.Taint``."""
 
@@ -715,7 +723,7 @@ class Taint:
     time_added: int | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NodeSpec:
     """``corev1.NodeSpec``."""
 
@@ -725,7 +733,7 @@ class NodeSpec:
     taints: tuple[Taint, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NodeCondition:
     """``corev1.NodeCondition``."""
 
@@ -737,7 +745,7 @@ class NodeCondition:
     message: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NodeAddress:
     """``corev1.NodeAddress``."""
 
@@ -745,7 +753,7 @@ class NodeAddress:
     address: str
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NodeSystemInfo:
     """``corev1.NodeSystemInfo`` (``kubectl get nodes -o wide`` shows several of them)."""
 
@@ -761,7 +769,7 @@ class NodeSystemInfo:
     architecture: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NodeStatus:
     """``corev1.NodeStatus``; ``allocatable`` maps resource names to quantity strings."""
 
@@ -777,7 +785,7 @@ class NodeStatus:
         return _condition_true(self.conditions, "Ready")
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Node:
     """``corev1.Node`` (cluster-scoped)."""
 
@@ -789,7 +797,7 @@ class Node:
     status: NodeStatus = attrs.field(factory=NodeStatus)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NamespaceSpec:
     """``corev1.NamespaceSpec``: ``finalizers`` (the API server adds ``kubernetes`` on create;
     the namespace controller removes it when the namespace's content is gone)."""
@@ -797,7 +805,7 @@ class NamespaceSpec:
     finalizers: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NamespaceCondition:
     """``corev1.NamespaceCondition`` (written by the namespace controller while deleting)."""
 
@@ -808,7 +816,7 @@ class NamespaceCondition:
     message: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class NamespaceStatus:
     """``corev1.NamespaceStatus``: ``phase`` is ``Active`` or ``Terminating``."""
 
@@ -816,7 +824,7 @@ class NamespaceStatus:
     conditions: tuple[NamespaceCondition, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Namespace:
     """``corev1.Namespace`` (cluster-scoped)."""
 
@@ -832,7 +840,7 @@ class Namespace:
 # core/v1 Endpoints
 
 
-@attrs.frozen(cache_hash=True)
+@attrs.frozen(repr=False, cache_hash=True)
 class EndpointAddress:
     """``corev1.EndpointAddress``: ``node_name`` is a pointer (``None`` = absent, ``""`` is
     emitted by the Endpoints controller for pods without a node)."""
@@ -843,7 +851,7 @@ class EndpointAddress:
     target_ref: ObjectReference | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class EndpointPort:
     """``corev1.EndpointPort``."""
 
@@ -853,7 +861,7 @@ class EndpointPort:
     app_protocol: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class EndpointSubset:
     """``corev1.EndpointSubset``: the endpoints are ``addresses x ports``."""
 
@@ -862,7 +870,7 @@ class EndpointSubset:
     ports: tuple[EndpointPort, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Endpoints:
     """``corev1.Endpoints`` (deprecated upstream in v1.33, still written by its controller)."""
 
@@ -877,7 +885,7 @@ class Endpoints:
 # discovery/v1 EndpointSlice
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class EndpointConditions:
     """``discoveryv1.EndpointConditions``: ``None`` means "unknown" (ready/serving: treat as
     true; terminating: treat as false)."""
@@ -887,21 +895,21 @@ class EndpointConditions:
     terminating: bool | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ForZone:
     """``discoveryv1.ForZone``."""
 
     name: str
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ForNode:
     """``discoveryv1.ForNode``."""
 
     name: str
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class EndpointHints:
     """``discoveryv1.EndpointHints``."""
 
@@ -909,7 +917,7 @@ class EndpointHints:
     for_nodes: tuple[ForNode, ...] = attrs.field(default=(), converter=_tuple)
 
 
-@attrs.frozen(cache_hash=True)
+@attrs.frozen(repr=False, cache_hash=True)
 class Endpoint:
     """``discoveryv1.Endpoint``."""
 
@@ -923,7 +931,7 @@ class Endpoint:
     hints: EndpointHints | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class EndpointSlicePort:
     """``discoveryv1.EndpointPort`` (every field a pointer; field numbering differs from the
     core ``EndpointPort``)."""
@@ -934,7 +942,7 @@ class EndpointSlicePort:
     app_protocol: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class EndpointSlice:
     """``discoveryv1.EndpointSlice``."""
 
@@ -951,7 +959,7 @@ class EndpointSlice:
 # apps/v1
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class RollingUpdateDeployment:
     """``appsv1.RollingUpdateDeployment``: integers or percentages such as ``"25%"``."""
 
@@ -959,7 +967,7 @@ class RollingUpdateDeployment:
     max_surge: IntOrString | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class DeploymentStrategy:
     """``appsv1.DeploymentStrategy``: ``RollingUpdate`` or ``Recreate``."""
 
@@ -967,7 +975,7 @@ class DeploymentStrategy:
     rolling_update: RollingUpdateDeployment | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class DeploymentSpec:
     """``appsv1.DeploymentSpec``."""
 
@@ -981,7 +989,7 @@ class DeploymentSpec:
     progress_deadline_seconds: int | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class DeploymentStatus:
     """``appsv1.DeploymentStatus``."""
 
@@ -993,7 +1001,7 @@ class DeploymentStatus:
     unavailable_replicas: int = 0
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class Deployment:
     """``appsv1.Deployment``."""
 
@@ -1005,7 +1013,7 @@ class Deployment:
     status: DeploymentStatus = attrs.field(factory=DeploymentStatus)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ReplicaSetSpec:
     """``appsv1.ReplicaSetSpec``."""
 
@@ -1015,7 +1023,7 @@ class ReplicaSetSpec:
     min_ready_seconds: int = 0
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ReplicaSetStatus:
     """``appsv1.ReplicaSetStatus``."""
 
@@ -1026,7 +1034,7 @@ class ReplicaSetStatus:
     observed_generation: int = 0
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class ReplicaSet:
     """``appsv1.ReplicaSet``."""
 
@@ -1038,7 +1046,7 @@ class ReplicaSet:
     status: ReplicaSetStatus = attrs.field(factory=ReplicaSetStatus)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class RollingUpdateStatefulSetStrategy:
     """``appsv1.RollingUpdateStatefulSetStrategy``: ordinals below ``partition`` keep the
     current revision."""
@@ -1047,7 +1055,7 @@ class RollingUpdateStatefulSetStrategy:
     max_unavailable: IntOrString | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class StatefulSetUpdateStrategy:
     """``appsv1.StatefulSetUpdateStrategy``: ``RollingUpdate`` or ``OnDelete``."""
 
@@ -1055,7 +1063,7 @@ class StatefulSetUpdateStrategy:
     rolling_update: RollingUpdateStatefulSetStrategy | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class StatefulSetSpec:
     """``appsv1.StatefulSetSpec`` (no volume claim templates: kubesim has no volumes)."""
 
@@ -1069,7 +1077,7 @@ class StatefulSetSpec:
     min_ready_seconds: int = 0
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class StatefulSetStatus:
     """``appsv1.StatefulSetStatus``."""
 
@@ -1084,7 +1092,7 @@ class StatefulSetStatus:
     available_replicas: int = 0
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class StatefulSet:
     """``appsv1.StatefulSet``."""
 
@@ -1096,7 +1104,7 @@ class StatefulSet:
     status: StatefulSetStatus = attrs.field(factory=StatefulSetStatus)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class RollingUpdateDaemonSet:
     """``appsv1.RollingUpdateDaemonSet``: integers or percentages."""
 
@@ -1104,7 +1112,7 @@ class RollingUpdateDaemonSet:
     max_surge: IntOrString | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class DaemonSetUpdateStrategy:
     """``appsv1.DaemonSetUpdateStrategy``: ``RollingUpdate`` or ``OnDelete``."""
 
@@ -1112,7 +1120,7 @@ class DaemonSetUpdateStrategy:
     rolling_update: RollingUpdateDaemonSet | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class DaemonSetSpec:
     """``appsv1.DaemonSetSpec``."""
 
@@ -1123,7 +1131,7 @@ class DaemonSetSpec:
     revision_history_limit: int | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class DaemonSetStatus:
     """``appsv1.DaemonSetStatus``."""
 
@@ -1138,7 +1146,7 @@ class DaemonSetStatus:
     collision_count: int | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False, eq=False)
 class DaemonSet:
     """``appsv1.DaemonSet``."""
 
@@ -1160,6 +1168,58 @@ KINDS: dict[str, type] = {
     for cls in (Pod, Service, Node, Namespace, Endpoints, EndpointSlice, Deployment, ReplicaSet, StatefulSet,
                 DaemonSet)
 }
+
+# --------------------------------------------------------------------------------------------
+# the shared value methods
+
+
+def _repr(self: Any) -> str:
+    """``Class(field=value, ...)`` with each value's ``repr``, in field order: the text attrs'
+    generated ``__repr__`` gives (valid Python for these classes). ``O(size)``.
+
+    attrs' version also guards against reference cycles; a frozen object whose collections
+    are tuples and :class:`FrozenDict` cannot hold one."""
+    cls = self.__class__
+    body = ", ".join([f"{name}={getattr(self, name)!r}" for name in cls._value_names])
+    return f"{cls.__qualname__}({body})"
+
+
+def _eq(self: Any, other: Any) -> Any:
+    """attrs' ``__eq__``: ``NotImplemented`` for another class, else whether the fields are
+    equal in order. The two field tuples compare element by element, an element identical in
+    both counting as equal (which is what ``==`` gives for these value types, none of which
+    holds a float NaN), so sub-objects shared by identity are not walked. ``O(fields)``."""
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    key = self._value_key
+    return key(self) == key(other)
+
+
+def _hash(self: Any) -> int:
+    """A hash of the class and the fields, consistent with :func:`_eq` (attrs' ``__hash__``
+    hashes the same tuple with a per-class constant). ``O(fields)``."""
+    return hash((self._value_salt, self._value_key(self)))
+
+
+def _value_methods(cls: Any) -> None:
+    """Give the attrs class ``cls`` the shared ``__repr__`` and, unless attrs caches its hash
+    (``cache_hash=True``: attrs generated its ``__eq__`` and ``__hash__``), the shared
+    ``__eq__`` and ``__hash__``, with the per-class constants they read: the field names, an
+    :func:`operator.attrgetter` of them (their tuple, or the one value of a one-field class)
+    and the hash salt. ``O(fields)``."""
+    names = tuple(a.name for a in attrs.fields(cls))
+    cls._value_names = names
+    cls.__repr__ = _repr
+    if "__eq__" not in cls.__dict__:
+        cls._value_key = attrgetter(*names)
+        cls._value_salt = hash(f"{cls.__module__}.{cls.__qualname__}")
+        cls.__eq__ = _eq
+        cls.__hash__ = _hash
+
+
+for _cls in [c for c in list(globals().values()) if isinstance(c, type) and attrs.has(c) and c.__module__ == __name__]:
+    _value_methods(_cls)
+del _cls
 
 #: Kinds without a namespace.
 CLUSTER_SCOPED: frozenset[str] = frozenset(

@@ -640,3 +640,21 @@ def test_run_until_in_the_past_is_refused() -> None:
     cl = chapter_cluster()
     with pytest.raises(InvalidOption):
         cl.run(until=cl.now - 1.0)
+
+
+@pytest.mark.parametrize("kw", [{"nodes": 300}, {"nodes": 120, "dual_stack": True, "zones": 4, "node_cpu": "500m"}])
+def test_bootstrap_nodes_are_what_the_full_create_path_writes(kw: dict[str, Any]) -> None:
+    # Most bootstrap nodes are created trusted with their shape's sizes
+    # (Cluster._create_generated_node): each must be defaulted, valid, and recorded with the
+    # sizes a measurement of the stored node gives.
+    from kubesim import defaults, validation, wire
+
+    c = Cluster(seed=5, record_objects=True, **kw)
+    records = {e.name: e for e in c.changes if e.kind == "Node"}
+    assert len(records) == kw["nodes"]
+    for node in c.list("nodes", namespace=None):
+        assert defaults.apply_defaults(node) is node
+        validation.validate(node)
+        e = records[node.metadata.name]
+        assert e.object == node
+        assert wire.sizes3(node)[:2] == (e.json_bytes, e.proto_bytes)
