@@ -230,10 +230,14 @@ def _replacer(cls: type, *names: str) -> Callable[..., Any]:
 
 
 # The binding: the pod as read, ``spec.nodeName`` set, ``status.phase`` and ``status.conditions``
-# replaced.
+# replaced. The status and the pod are built positionally in Scheduler._bind (every field, in
+# this order); the spec by a replacer.
 _with_node_name = _replacer(PodSpec, "node_name")
-_with_phase_and_conditions = _replacer(PodStatus, "phase", "conditions")
-_bound = _replacer(Pod, "metadata", "spec", "status")
+assert [f.name for f in attrs.fields(PodStatus)] == [
+    "phase", "conditions", "host_ip", "pod_ip", "pod_ips", "start_time", "reason", "message",
+    "container_statuses", "init_container_statuses", "host_ips",
+], "PodStatus changed: update kubesim.controllers.node.scheduler.Scheduler._bind"
+assert [f.name for f in attrs.fields(Pod)] == ["metadata", "spec", "status"], "Pod changed: update Scheduler._bind"
 
 
 def _constrained(spec: PodSpec) -> bool:
@@ -358,9 +362,15 @@ class Scheduler:
     # ------------------------------------------------------------------ pods
 
     def _on_pod(self, ev: WatchEvent) -> None:
+        """A pod event: a new unbound pod is queued, a pod created bound or deleted changes
+        its node's count. A MODIFIED event changes nothing (the scheduler's own binding is
+        counted when made), so it returns first: most pod events are status writes."""
+        t = ev.type
+        if t == "MODIFIED":
+            return
         pod: Pod = ev.new
         key = (pod.metadata.namespace, pod.metadata.name)
-        if ev.type == "DELETED":
+        if t == "DELETED":
             self._pending.pop(key, None)
             self._gen.pop(key, None)
             node = pod.spec.node_name
@@ -369,13 +379,10 @@ class Scheduler:
                 if self._schedulable.get(node):
                     self._push(node)
             return
-        old = ev.old
-        if ev.type == "MODIFIED" and old is not None and not old.spec.node_name and pod.spec.node_name:
-            return  # our own binding (counted when made)
-        if ev.type == "ADDED" and pod.spec.node_name:
+        if t == "ADDED" and pod.spec.node_name:
             self._pods_on[pod.spec.node_name] = self._pods_on.get(pod.spec.node_name, 0) + 1
             return
-        if ev.type == "ADDED" and not pod.spec.node_name and pod.metadata.deletion_timestamp is None:
+        if t == "ADDED" and not pod.spec.node_name and pod.metadata.deletion_timestamp is None:
             if pod.spec.scheduler_name not in ("", "default-scheduler"):
                 return
             delay = self.ctx.timing.scheduler_latency.draw(self.ctx.rng)
@@ -459,15 +466,21 @@ class Scheduler:
         if scheduled is None or scheduled.last_transition_time != now:
             scheduled = self._scheduled = PodCondition(type="PodScheduled", status="True", last_transition_time=now)
         status = pod.status
-        conditions = (*(c for c in status.conditions if c.type != "PodScheduled"), scheduled)
+        old_conditions = status.conditions
+        conditions = (
+            (*(c for c in old_conditions if c.type != "PodScheduled"), scheduled) if old_conditions else (scheduled,)
+        )
         # The stored metadata as read, resourceVersion included: nothing runs between the read
         # and the write, so the precondition holds and the update is as unconditional as one
         # without a resourceVersion (the API server keeps the stored metadata as it is).
-        bound = _bound(
-            pod,
+        bound = Pod(
             pod.metadata,
             _with_node_name(pod.spec, node),
-            _with_phase_and_conditions(status, status.phase or "Pending", conditions),
+            PodStatus(
+                status.phase or "Pending", conditions, status.host_ip, status.pod_ip, status.pod_ips,
+                status.start_time, status.reason, status.message, status.container_statuses,
+                status.init_container_statuses, status.host_ips,
+            ),
         )
         try:
             self.ctx.api.update(bound, actor="scheduler")
