@@ -881,8 +881,9 @@ class Kubelet:
         if self.pods.get(key) is rt:
             del self.pods[key]
             self.behaviours.pop(key, None)
-            for c in rt.running_set():
-                self.backoff.pop((key[0], key[1], rt.uid, c.spec.name), None)
+            if self.backoff:
+                for c in rt.running_set():
+                    self.backoff.pop((key[0], key[1], rt.uid, c.spec.name), None)
 
     # ------------------------------------------------------------------ status
 
@@ -1181,11 +1182,11 @@ class Kubelet:
         c.x = 0.0
         c.restart_at = c.exit_at = None
         c.waiting_message = ""
-        live = c.behaviour.for_liveness
         c.startup = None
         c.started_off = None
         if c.spec.startup_probe is not None:
-            c.startup = probes.ReadinessTracker(c.spec, live, probe=c.spec.startup_probe, initial=None)
+            c.startup = probes.ReadinessTracker(c.spec, c.behaviour.for_liveness, probe=c.spec.startup_probe,
+                                                initial=None)
             if c.startup.result_at(0.0) is True:
                 self._startup_passed(c, 0.0)
         else:
@@ -1448,7 +1449,8 @@ class Kubelet:
             return
         shutdown = t.app_shutdown.draw(self.ctx.rng)
         now = self.ctx.clock.now
-        if self.ctx.recorder.enabled:
+        events = self.ctx.recorder.enabled
+        if events:
             # killContainersWithSyncResult: regular containers, then sidecars in reverse order
             sidecars = [c for c in rt.running_set() if c not in rt.containers]
             for c in [*rt.containers, *reversed(sidecars)]:
@@ -1467,7 +1469,8 @@ class Kubelet:
             elif c.mode == "backoff":
                 c.mode = "exited"
                 c.restart_at = None
-            self._arm(key, rt, c, now - c.since)  # readiness is still probed; nothing else
+            if events:
+                self._arm(key, rt, c, now - c.since)  # readiness is still probed; nothing else
 
         def exited() -> None:
             if rt.event_timer is not None:
