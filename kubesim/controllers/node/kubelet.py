@@ -950,6 +950,11 @@ class Kubelet:
         if spec.init_containers or spec.readiness_gates or spec.containers is not rt.spec_containers:
             return _pod_conditions(pod, now, phase, statuses, sandbox=sandbox, init_statuses=init_statuses,
                                    shared=shared)
+        p0: PodCondition | None
+        i0: PodCondition | None
+        r0: PodCondition | None
+        c0: PodCondition | None
+        s0: PodCondition | None
         if old is rt.conditions:
             p0, i0, r0, c0, s0 = old
         else:
