@@ -390,13 +390,15 @@ class Scheduler:
             node = pod.spec.node_name
             if node and node in self._pods_on:
                 self._pods_on[node] -= 1
-                self._refit(node)
+                if self._fit_heaps:
+                    self._refit(node)
                 if self._schedulable.get(node):
                     self._push(node)
             return
         if t == "ADDED" and pod.spec.node_name:
             self._pods_on[pod.spec.node_name] = self._pods_on.get(pod.spec.node_name, 0) + 1
-            self._refit(pod.spec.node_name)
+            if self._fit_heaps:
+                self._refit(pod.spec.node_name)
             return
         if t == "ADDED" and not pod.spec.node_name and pod.metadata.deletion_timestamp is None:
             if pod.spec.scheduler_name not in ("", "default-scheduler"):
@@ -576,7 +578,8 @@ class Scheduler:
                           component=COMPONENT, action="Binding")
         self._bound += 1
         self._pods_on[node] += 1
-        self._refit(node)
+        if self._fit_heaps:
+            self._refit(node)
         self._push(node)  # the node's previous heap entry is now stale and dropped lazily
 
     def _retry_pending(self, constrained_only: bool = False) -> None:
