@@ -58,6 +58,8 @@ class IPExhausted(KubesimError):
 
 
 _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: The most addresses a :class:`RangeAllocator` remembers the text of.
+_TEXT_MEMO_LIMIT = 1 << 16
 
 
 @attrs.define(eq=False)
@@ -71,6 +73,11 @@ class RangeAllocator:
     _last: int = attrs.field(init=False, repr=False)
     _cursor: int = attrs.field(init=False, repr=False)
     _used: set[int] = attrs.field(factory=set, init=False, repr=False)
+    #: text -> integer of the addresses :meth:`allocate` handed out (a memo of
+    #: ``int(ipaddress.ip_address(text))``, a pure function, so never stale; popped on release,
+    #: cleared at :data:`_TEXT_MEMO_LIMIT` entries): :meth:`release` and :meth:`in_use` of an
+    #: address it handed out parse nothing
+    _ints: dict[str, int] = attrs.field(factory=dict, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self._net = ipaddress.ip_network(self.cidr, strict=False)
@@ -97,15 +104,30 @@ class RangeAllocator:
             if n not in self._used:
                 self._used.add(n)
                 self._cursor = n
-                return str(ipaddress.ip_address(n))
+                # str(ipaddress.ip_address(n)): dotted quad for IPv4 written out (the same text)
+                text = (
+                    f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}" if self._net.version == 4
+                    else str(ipaddress.ip_address(n))
+                )
+                ints = self._ints
+                if len(ints) >= _TEXT_MEMO_LIMIT:
+                    ints.clear()
+                ints[text] = n
+                return text
+
+    def _int(self, ip: str) -> int:
+        """``int(ipaddress.ip_address(ip))``, from the memo for an address handed out here."""
+        n = self._ints.get(ip)
+        return int(ipaddress.ip_address(ip)) if n is None else n
 
     def release(self, ip: str) -> None:
         """Return ``ip`` to the range (ignored if it is not in use). ``O(1)``."""
-        self._used.discard(int(ipaddress.ip_address(ip)))
+        n = self._ints.pop(ip, None)
+        self._used.discard(int(ipaddress.ip_address(ip)) if n is None else n)
 
     def in_use(self, ip: str) -> bool:
-        """``True`` while ``ip`` is allocated."""
-        return int(ipaddress.ip_address(ip)) in self._used
+        """``True`` while ``ip`` is allocated. ``O(1)``."""
+        return self._int(ip) in self._used
 
     def snapshot(self) -> tuple[int, frozenset[int]]:
         """The allocator's whole state (cursor, addresses in use). ``O(in use)``."""

@@ -113,7 +113,7 @@ from typing import Any
 
 import attrs
 
-from kubesim import probes
+from kubesim import probes, wire
 from kubesim.apiserver import WatchEvent
 from kubesim.clock import Timer
 from kubesim.controllers.runtime import ControllerContext
@@ -268,6 +268,18 @@ def go_duration(seconds: float) -> str:
 # runtime state
 
 
+def _offer(best: tuple[float, int, str, float] | None, since: float, x: float | None, prio: int,
+           kind: str) -> tuple[float, int, str, float] | None:
+    """The earlier of ``best`` and ``kind`` at container time ``x`` (``None``: never), by
+    (virtual time, priority): :meth:`ContainerRuntime.event`'s choice."""
+    if x is None:
+        return best
+    t = since + x
+    if best is None or (t, prio) < (best[0], best[1]):
+        return (t, prio, kind, x)
+    return best
+
+
 @attrs.define(eq=False)
 class ContainerRuntime:
     """What the kubelet knows of one container of a pod it runs.
@@ -323,32 +335,24 @@ class ContainerRuntime:
         if self.mode != "running":
             return None
         best: tuple[float, int, str, float] | None = None
-
-        def offer(x: float | None, prio: int, kind: str) -> None:
-            nonlocal best
-            if x is None:
-                return
-            t = self.since + x
-            if best is None or (t, prio) < (best[0], best[1]):
-                best = (t, prio, kind, x)
-
+        since, x = self.since, self.x
         if not terminating:
             ex = self.behaviour.exit_after
-            if ex is not None and ex > self.x:
-                offer(float(ex), 1, "exit")
+            if ex is not None and ex > x:
+                best = (since + float(ex), 1, "exit", float(ex))
             if self.started_off is None:
                 if self.startup is not None:
-                    if self.startup.result_at(self.x) is False:
-                        offer(self.x, 3, "startup")  # failed at (or before) this instant
+                    if self.startup.result_at(x) is False:
+                        best = _offer(best, since, x, 3, "startup")  # failed at (or before) this instant
                     else:
-                        offer(self.startup.next_transition(self.x), 3, "startup")
+                        best = _offer(best, since, self.startup.next_transition(x), 3, "startup")
             elif self.liveness is not None:
-                if self.liveness.result_at(self.x) is False:
-                    offer(self.x, 2, "liveness")
+                if self.liveness.result_at(x) is False:
+                    best = _offer(best, since, x, 2, "liveness")
                 else:
-                    offer(self.liveness.next_transition(self.x), 2, "liveness")
+                    best = _offer(best, since, self.liveness.next_transition(x), 2, "liveness")
         if self.started_off is not None and self.readiness is not None:
-            offer(self.readiness.next_transition(self.x), 4, "ready")
+            best = _offer(best, since, self.readiness.next_transition(x), 4, "ready")
         return best
 
 
@@ -380,6 +384,12 @@ class PodRuntime:
     #: its init containers: regular ones complete at once when the pod starts, restartable
     #: ("sidecar") ones then run (probed and restarted) until the pod terminates
     inits: list[ContainerRuntime] = attrs.field(factory=list)
+    #: ``spec.containers`` of the pod ``containers`` were built from, when their names are
+    #: unique (``None`` otherwise): while the stored pod carries this very tuple, its container
+    #: statuses are one per container in spec order (:meth:`Kubelet._conditions`' fast path)
+    spec_containers: tuple[Container, ...] | None = None
+    #: the conditions tuple :meth:`Kubelet._conditions` built last (its layout is known)
+    conditions: tuple[PodCondition, ...] | None = None
 
     def running_set(self) -> list[ContainerRuntime]:
         """The containers the kubelet runs, probes and restarts: the sidecars, then the
@@ -441,6 +451,12 @@ def _condition(old: PodCondition | None, t: str, status: str, now: int, reason: 
                                           message=message)
     return cond
 
+
+#: What :meth:`Kubelet._status_plan` works out for a status write before the stored pod is merged
+#: in: (now in Unix seconds, phase, container statuses, init container statuses, sandbox ready,
+#: hostIP, podIP, podIPs, hostIPs, the runtime's startTime).
+_StatusPlan = tuple[int, str, tuple[ContainerStatus, ...], tuple[ContainerStatus, ...], bool, str, str,
+                    tuple[PodIP, ...], tuple[HostIP, ...], "int | None"]
 
 #: A condition's ``(status, reason, message)`` when it holds.
 _TRUE = ("True", "", "")
@@ -762,27 +778,30 @@ class Kubelet:
 
     def _on_pod(self, ev: WatchEvent) -> None:
         pod: Pod = ev.new
-        key = (pod.metadata.namespace, pod.metadata.name)
+        meta = pod.metadata
+        key = (meta.namespace, meta.name)
         rt = self.pods.get(key)
         if ev.type == "DELETED":
-            if rt is not None and rt.uid == pod.metadata.uid:
+            if rt is not None and rt.uid == meta.uid:
                 self._forget(key, rt)
             return
-        if rt is not None and rt.uid != pod.metadata.uid:
+        if rt is not None and rt.uid != meta.uid:
             self._forget(key, rt)
             rt = None
-        if not pod.spec.node_name:
+        spec = pod.spec
+        if not spec.node_name:
             return
-        if pod.status.phase in ("Succeeded", "Failed"):
+        phase = pod.status.phase
+        if phase == "Succeeded" or phase == "Failed":
             # A pod that ran to completion and is then deleted: the kubelet removes it.
-            if (rt is not None and rt.done and not rt.terminating and pod.metadata.deletion_timestamp is not None
+            if (rt is not None and rt.done and not rt.terminating and meta.deletion_timestamp is not None
                     and rt.node not in self.down_nodes):
                 self._terminate(key, rt, pod)
             return
         if rt is None:
-            if pod.metadata.deletion_timestamp is not None:
+            if meta.deletion_timestamp is not None:
                 return
-            rt = PodRuntime(uid=pod.metadata.uid, node=pod.spec.node_name, host_network=pod.spec.host_network,
+            rt = PodRuntime(uid=meta.uid, node=spec.node_name, host_network=spec.host_network,
                             context=self.ctx.clock.context)
             self.pods[key] = rt
             t = self.ctx.timing
@@ -791,14 +810,14 @@ class Kubelet:
             self._later(rt, admit, lambda: self._admit(key, rt))
             self._later(rt, start, lambda: self._start_containers(key, rt))
             return
-        if pod.metadata.deletion_timestamp is not None and not rt.terminating:
+        if meta.deletion_timestamp is not None and not rt.terminating:
             if rt.node in self.down_nodes:
                 return  # a dead kubelet does not see the deletion; handled in node_up
             self._terminate(key, rt, pod)
             return
         if (
             ev.actor != "kubelet"
-            and pod.spec.readiness_gates
+            and spec.readiness_gates
             and rt.admitted
             and not rt.done
             and rt.node not in self.down_nodes
@@ -862,21 +881,31 @@ class Kubelet:
         if self.pods.get(key) is rt:
             del self.pods[key]
             self.behaviours.pop(key, None)
-            for c in rt.running_set():
-                self.backoff.pop((key[0], key[1], rt.uid, c.spec.name), None)
+            if self.backoff:
+                for c in rt.running_set():
+                    self.backoff.pop((key[0], key[1], rt.uid, c.spec.name), None)
 
     # ------------------------------------------------------------------ status
 
-    def _write_status(self, key: tuple[str, str], rt: PodRuntime, mutate: Callable[[Pod], PodStatus]) -> Pod | None:
-        """Write the status ``mutate(pod)`` of the pod as stored now, unless it equals the stored
-        status. The update carries the resourceVersion just read; nothing runs between the read
-        and the write, so it cannot be stale: it is as unconditional as the status manager's
-        patch, and the API server keeps the stored metadata without rebuilding it."""
-        pod: Pod | None = self.ctx.api.try_get("Pod", key[1], key[0])
-        if pod is None or pod.metadata.uid != rt.uid:
-            return None
-        status = mutate(pod)
-        if status == pod.status:
+    def _write_status(self, key: tuple[str, str], rt: PodRuntime, plan: _StatusPlan, pod: Pod | None = None) -> Pod | None:
+        """Write the status :meth:`_status_plan` planned, merged into the pod as stored now
+        (``pod``: the stored pod, already read and checked by the caller), unless it equals the
+        stored status. The update carries the resourceVersion just read; nothing runs between
+        the read and the write, so it cannot be stale: it is as unconditional as the status
+        manager's patch, and the API server keeps the stored metadata without rebuilding it. A
+        failed write is retried with the same plan, merged into the pod as stored then."""
+        if pod is None:
+            pod = self.ctx.api.try_get("Pod", key[1], key[0])
+            if pod is None or pod.metadata.uid != rt.uid:
+                return None
+        now, pod_ph, statuses, init_statuses, sandbox, host_ip, pod_ip, pod_ips, host_ips, start_time = plan
+        st = pod.status
+        # every field of PodStatus, in order (asserted at import): one construction
+        status = PodStatus(
+            pod_ph, self._conditions(pod, rt, now, pod_ph, statuses, init_statuses, sandbox), host_ip, pod_ip,
+            pod_ips, st.start_time or start_time, st.reason, st.message, statuses, init_statuses, host_ips,
+        )
+        if status == st:
             return pod
         new = Pod(pod.metadata, pod.spec, status)  # attrs.evolve(pod, status=status)
         rt.status_seq += 1
@@ -890,7 +919,7 @@ class Kubelet:
             # The status manager retries; a newer status write supersedes this one.
             def retry() -> None:
                 if rt.status_seq == seq:
-                    self._write_status(key, rt, mutate)
+                    self._write_status(key, rt, plan)
 
             self._later(rt, STATUS_RETRY_SECONDS, retry)
             return None
@@ -899,9 +928,76 @@ class Kubelet:
         self._status_writes += 1
         return stored
 
-    def _container_status(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime) -> ContainerStatus:
-        # The same status object while nothing in it changes (a readiness flip back reuses the
-        # earlier one), so the wire sizes' identity caches hit. O(1).
+    def _conditions(self, pod: Pod, rt: PodRuntime, now: int, phase: str, statuses: tuple[ContainerStatus, ...],
+                    init_statuses: tuple[ContainerStatus, ...], sandbox: bool) -> tuple[PodCondition, ...]:
+        """:func:`_pod_conditions` for the stored ``pod``, in one pass for the common pod.
+
+        The fast path is exact where it applies: a pod without init containers and readiness
+        gates whose ``spec.containers`` is the tuple its runtimes were built from
+        (:attr:`PodRuntime.spec_containers`, names unique), so its statuses are one per
+        container in spec order and no container's status is unknown; ``ContainersReady`` is
+        then decided by the unready names alone, ``Ready`` equals it and ``Initialized`` holds.
+        The stored conditions must all be the kubelet's (else the general merge runs); when
+        they are the very tuple this method built last (:attr:`PodRuntime.conditions`, whose
+        layout is known: PodReadyToStartContainers, Initialized, Ready, ContainersReady,
+        PodScheduled) they are not even looked up by type, and when nothing in them changes
+        that tuple itself is the result (equal by value). With :data:`kubesim.wire.CHECK_HINTS`
+        (the test suite) every fast result is compared with :func:`_pod_conditions`'.
+        ``O(containers)``."""
+        spec = pod.spec
+        old = pod.status.conditions
+        shared = self._shared
+        if spec.init_containers or spec.readiness_gates or spec.containers is not rt.spec_containers:
+            return _pod_conditions(pod, now, phase, statuses, sandbox=sandbox, init_statuses=init_statuses,
+                                   shared=shared)
+        p0: PodCondition | None
+        i0: PodCondition | None
+        r0: PodCondition | None
+        c0: PodCondition | None
+        s0: PodCondition | None
+        if old is rt.conditions:
+            p0, i0, r0, c0, s0 = old
+        else:
+            prev = {c.type: c for c in old}
+            if not prev.keys() <= KUBELET_CONDITIONS:
+                return _pod_conditions(pod, now, phase, statuses, sandbox=sandbox, init_statuses=init_statuses,
+                                       shared=shared)
+            get = prev.get
+            p0, i0, r0, c0, s0 = (get("PodReadyToStartContainers"), get("Initialized"), get("Ready"),
+                                  get("ContainersReady"), get("PodScheduled"))
+        # containers_ready_condition with every status known (see above)
+        if phase == "Succeeded":
+            cs, cr, cm = "False", "PodCompleted", ""
+        elif phase == "Failed":
+            cs, cr, cm = "False", "PodFailed", ""
+        else:
+            unready = [st.name for st in statuses if not st.ready]
+            if unready:
+                cs, cr, cm = "False", "ContainersNotReady", f"containers with unready status: [{' '.join(unready)}]"
+            else:
+                cs, cr, cm = "True", "", ""
+        # _condition's "nothing changes: the stored condition itself", inline
+        ps = "True" if sandbox else "False"
+        p1 = (p0 if p0 is not None and p0.status == ps and p0.reason == "" and p0.message == ""
+              and p0.last_probe_time is None else _condition(p0, "PodReadyToStartContainers", ps, now, shared=shared))
+        i1 = (i0 if i0 is not None and i0.status == "True" and i0.reason == "" and i0.message == ""
+              and i0.last_probe_time is None else _condition(i0, "Initialized", "True", now, shared=shared))
+        r1 = (r0 if r0 is not None and r0.status == cs and r0.reason == cr and r0.message == cm
+              and r0.last_probe_time is None else _condition(r0, "Ready", cs, now, cr, cm, shared))
+        c1 = (c0 if c0 is not None and c0.status == cs and c0.reason == cr and c0.message == cm
+              and c0.last_probe_time is None else _condition(c0, "ContainersReady", cs, now, cr, cm, shared))
+        if p1 is p0 and i1 is i0 and r1 is r0 and c1 is c0 and old is rt.conditions:
+            conds = old
+        else:
+            conds = rt.conditions = (p1, i1, r1, c1, s0 or _condition(None, "PodScheduled", "True", now, shared=shared))
+        if wire.CHECK_HINTS:  # the general merge, on fresh conditions (no shared entries added)
+            want = _pod_conditions(pod, now, phase, statuses, sandbox=sandbox, init_statuses=init_statuses)
+            assert conds == want, (pod.metadata.name, conds, want)
+        return conds
+
+    def _container_status(self, c: ContainerRuntime) -> ContainerStatus:
+        """Container ``c``'s status: the same object while nothing in it changes (a readiness
+        flip back reuses the earlier one), so the wire sizes' identity caches hit. ``O(1)``."""
         ck = (c.mode, c.ready, c.started_off is not None, c.restart_count, c.container_id, c.waiting_message,
               c.terminated, c.last_state)
         hit = c.status_cache.get(ck)
@@ -965,61 +1061,46 @@ class Kubelet:
             restart_count=c.restart_count, image=image, image_id=iid, container_id=c.container_id, started=False,
         )
 
-    def _status(self, key: tuple[str, str], rt: PodRuntime, *, phase: str | None = None) -> Callable[[Pod], PodStatus]:
-        """The status the kubelet would write now, as a function of the stored pod (whose
-        conditions it does not own, ``reason``, ``message`` and ``startTime`` are merged in at
-        each attempt). Built by keywords naming every field (what ``attrs.evolve`` of the
-        stored status gives, at a fraction of the cost); the IP tuples are the runtime's own, so
-        consecutive writes carry the same objects."""
-        now = self._now()
+    def _status_plan(self, rt: PodRuntime, pod: Pod, phase: str | None) -> _StatusPlan:
+        """What the status the kubelet writes now takes from the kubelet's own state (the
+        stored pod's conditions it does not own, ``reason``, ``message`` and ``startTime`` are
+        merged in by :meth:`_write_status` at each attempt): the container statuses, the phase
+        (``pod``'s restart policy), the IPs. The IP tuples are the runtime's own, so
+        consecutive writes carry the same objects. ``O(containers)``."""
         cs = self._container_status
-        statuses = tuple([cs(key, rt, c) for c in rt.containers])
-        init_statuses = tuple([cs(key, rt, c) for c in rt.inits]) if rt.inits else ()
-        pod_ph = phase or pod_phase(self._restart_policy(key), rt.containers)
-        if not rt.started:
-            pod_ph = "Pending"
-        sandbox = rt.started and pod_ph not in ("Succeeded", "Failed")
+        statuses = tuple([cs(c) for c in rt.containers])
+        init_statuses = tuple([cs(c) for c in rt.inits]) if rt.inits else ()
         if rt.started:
+            pod_ph = phase or pod_phase(pod.spec.restart_policy or "Always", rt.containers)
             ips, pod_ips = rt.ips, rt.pod_ip_objs
         else:
+            pod_ph = "Pending"
             ips, pod_ips = (), ()
         host_ip = rt.host_ips
         if host_ip is None:
             host_ip = rt.host_ips = self._host_ips(rt.node)
             rt.host_ip_objs = tuple(HostIP(ip) for ip in host_ip)
-        host_ips = rt.host_ip_objs
-        first_host_ip = host_ip[0] if host_ip else ""
-        pod_ip = ips[0] if ips else ""
-        start_time = rt.start_time
-        shared = self._shared
-
-        def mutate(p: Pod) -> PodStatus:
-            st = p.status
-            return PodStatus(
-                phase=pod_ph,
-                conditions=_pod_conditions(p, now, pod_ph, statuses, sandbox=sandbox, init_statuses=init_statuses,
-                                           shared=shared),
-                host_ip=first_host_ip,
-                pod_ip=pod_ip,
-                pod_ips=pod_ips,
-                start_time=st.start_time or start_time,
-                reason=st.reason,
-                message=st.message,
-                container_statuses=statuses,
-                init_container_statuses=init_statuses,
-                host_ips=host_ips,
-            )
-
-        return mutate
+        return (
+            int(self.ctx.api.epoch) + int(self.ctx.clock.now), pod_ph, statuses, init_statuses,
+            rt.started and pod_ph not in ("Succeeded", "Failed"), host_ip[0] if host_ip else "",
+            ips[0] if ips else "", pod_ips, rt.host_ip_objs, rt.start_time,
+        )
 
     def _restart_policy(self, key: tuple[str, str]) -> str:
         pod = self.ctx.api.try_get("Pod", key[1], key[0])
         return "Always" if pod is None else (pod.spec.restart_policy or "Always")
 
-    def _sync(self, key: tuple[str, str], rt: PodRuntime, *, phase: str | None = None) -> None:
+    def _sync(self, key: tuple[str, str], rt: PodRuntime, *, phase: str | None = None, pod: Pod | None = None) -> None:
+        """Write the pod's status as the kubelet sees it now (``phase``: the terminal phase it
+        reached). The stored pod (``pod``: as the caller has just read it) is read once, for
+        the plan and the write; a pod that is gone (or another of the name) gets nothing."""
         if not rt.admitted or (rt.done and phase is None):
             return
-        self._write_status(key, rt, self._status(key, rt, phase=phase))
+        if pod is None:
+            pod = self.ctx.api.try_get("Pod", key[1], key[0])
+        if pod is None or pod.metadata.uid != rt.uid:
+            return
+        self._write_status(key, rt, self._status_plan(rt, pod, phase), pod)
 
     def _host_ips(self, node: str) -> tuple[str, ...]:
         n = self.ctx.api.try_get("Node", node, "")
@@ -1037,14 +1118,17 @@ class Kubelet:
             return
         rt.admitted = True
         rt.start_time = self._now()
-        rt.containers = [ContainerRuntime(spec=c, behaviour=self._behaviour(key)) for c in pod.spec.containers]
-        self._init_runtimes(rt, pod)
-        self._sync(key, rt)
+        self._init_runtimes(rt, pod, self._behaviour(key))
+        self._sync(key, rt, pod=pod)
 
     @staticmethod
-    def _init_runtimes(rt: PodRuntime, pod: Pod) -> None:
-        beh = rt.containers[0].behaviour if rt.containers else None
-        rt.inits = [ContainerRuntime(spec=c, behaviour=beh) for c in pod.spec.init_containers]
+    def _init_runtimes(rt: PodRuntime, pod: Pod, beh: Any) -> None:
+        """The runtimes of the pod's containers and init containers, with behaviour ``beh``."""
+        specs = pod.spec.containers
+        rt.containers = [ContainerRuntime(spec=c, behaviour=beh) for c in specs]
+        rt.spec_containers = specs if len({c.name for c in specs}) == len(specs) else None
+        init_beh = beh if specs else None
+        rt.inits = [ContainerRuntime(spec=c, behaviour=init_beh) for c in pod.spec.init_containers]
         if rt.inits:
             for c in (*rt.inits, *rt.containers):
                 c.waiting_reason = "PodInitializing"
@@ -1063,8 +1147,8 @@ class Kubelet:
             rt.ips = self._host_ips(rt.node)
         else:
             ranges: list[RangeAllocator] = self.ctx.cluster.pod_ranges.get(rt.node, []) if self.ctx.cluster else []
-            rt.ips = tuple(r.allocate() for r in ranges)
-        rt.pod_ip_objs = tuple(PodIP(ip) for ip in rt.ips)
+            rt.ips = tuple([r.allocate() for r in ranges])
+        rt.pod_ip_objs = tuple([PodIP(ip) for ip in rt.ips])
         rt.started = True
         rt.admitted = True
         if rt.start_time is None:
@@ -1073,8 +1157,7 @@ class Kubelet:
         rt.since = self.ctx.clock.now
         beh = self._behaviour(key)
         if not rt.containers:
-            rt.containers = [ContainerRuntime(spec=c, behaviour=beh) for c in pod.spec.containers]
-            self._init_runtimes(rt, pod)
+            self._init_runtimes(rt, pod, beh)
         for ic in rt.inits:
             ic.behaviour = beh
             self._run_instance(key, rt, ic, first=True)
@@ -1104,11 +1187,11 @@ class Kubelet:
         c.x = 0.0
         c.restart_at = c.exit_at = None
         c.waiting_message = ""
-        live = c.behaviour.for_liveness
         c.startup = None
         c.started_off = None
         if c.spec.startup_probe is not None:
-            c.startup = probes.ReadinessTracker(c.spec, live, probe=c.spec.startup_probe, initial=None)
+            c.startup = probes.ReadinessTracker(c.spec, c.behaviour.for_liveness, probe=c.spec.startup_probe,
+                                                initial=None)
             if c.startup.result_at(0.0) is True:
                 self._startup_passed(c, 0.0)
         else:
@@ -1371,7 +1454,8 @@ class Kubelet:
             return
         shutdown = t.app_shutdown.draw(self.ctx.rng)
         now = self.ctx.clock.now
-        if self.ctx.recorder.enabled:
+        events = self.ctx.recorder.enabled
+        if events:
             # killContainersWithSyncResult: regular containers, then sidecars in reverse order
             sidecars = [c for c in rt.running_set() if c not in rt.containers]
             for c in [*rt.containers, *reversed(sidecars)]:
@@ -1390,7 +1474,8 @@ class Kubelet:
             elif c.mode == "backoff":
                 c.mode = "exited"
                 c.restart_at = None
-            self._arm(key, rt, c, now - c.since)  # readiness is still probed; nothing else
+            if events:
+                self._arm(key, rt, c, now - c.since)  # readiness is still probed; nothing else
 
         def exited() -> None:
             if rt.event_timer is not None:

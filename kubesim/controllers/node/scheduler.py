@@ -45,8 +45,11 @@ written.
 
 Costs: ``O(log N)`` per binding for ``N`` nodes (a heap of (pods, random tie-break, node) with
 lazy invalidation) for a pod without placement constraints, which can use only untainted,
-uncordoned nodes; a pod with a node selector, node affinity or tolerations is placed by an
-``O(N)`` scan (ties between equally loaded nodes then go to the first by name).
+uncordoned nodes; a pod with a node selector, node affinity or tolerations goes to the least
+loaded fitting node, ties to the first by name, from a heap of (pods, node) per placement
+constraint over the nodes its taint and label filters pass: ``O(N)`` to build it once after each
+node event, then ``O(log N)`` per binding (the ``O(N)`` scan it replaces is kept as its oracle,
+compared at every choice under ``KUBESIM_CHECK_HINTS``).
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from typing import Any
 
 import attrs
 
+from kubesim import wire
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers.runtime import ControllerContext
 from kubesim.errors import KubesimError, ServerTimeout
@@ -230,10 +234,14 @@ def _replacer(cls: type, *names: str) -> Callable[..., Any]:
 
 
 # The binding: the pod as read, ``spec.nodeName`` set, ``status.phase`` and ``status.conditions``
-# replaced.
+# replaced. The status and the pod are built positionally in Scheduler._bind (every field, in
+# this order); the spec by a replacer.
 _with_node_name = _replacer(PodSpec, "node_name")
-_with_phase_and_conditions = _replacer(PodStatus, "phase", "conditions")
-_bound = _replacer(Pod, "metadata", "spec", "status")
+assert [f.name for f in attrs.fields(PodStatus)] == [
+    "phase", "conditions", "host_ip", "pod_ip", "pod_ips", "start_time", "reason", "message",
+    "container_statuses", "init_container_statuses", "host_ips",
+], "PodStatus changed: update kubesim.controllers.node.scheduler.Scheduler._bind"
+assert [f.name for f in attrs.fields(Pod)] == ["metadata", "spec", "status"], "Pod changed: update Scheduler._bind"
 
 
 def _constrained(spec: PodSpec) -> bool:
@@ -275,6 +283,12 @@ class Scheduler:
     #: ``sorted(_ready)``, kept until a node is added or deleted (the scans over every node,
     #: for constrained pods and failure reasons, go by name)
     _names: list[str] | None = attrs.field(default=None, repr=False)
+    #: constrained pods' candidates: per placement constraint (node selector, tolerations,
+    #: affinity), a heap of (pods, name) over the nodes their static filters pass (taints,
+    #: labels), with lazy invalidation; dropped at every node event (see :meth:`_choose`)
+    _fits: dict[tuple[Any, Any, Any], list[tuple[int, str]]] = attrs.field(factory=dict, repr=False)
+    #: node -> the heaps of :attr:`_fits` it is in (a pod count change pushes its new entry)
+    _fit_heaps: dict[str, list[list[tuple[int, str]]]] = attrs.field(factory=dict, repr=False)
 
     name = "scheduler"
 
@@ -316,6 +330,10 @@ class Scheduler:
 
     def _on_node(self, ev: WatchEvent) -> None:
         name = ev.new.metadata.name
+        if self._fits:
+            # what the constrained pods' candidates were filtered by may have changed
+            self._fits.clear()
+            self._fit_heaps.clear()
         if ev.type == "DELETED":
             self._schedulable.pop(name, None)
             self._ready.pop(name, None)
@@ -358,24 +376,31 @@ class Scheduler:
     # ------------------------------------------------------------------ pods
 
     def _on_pod(self, ev: WatchEvent) -> None:
+        """A pod event: a new unbound pod is queued, a pod created bound or deleted changes
+        its node's count. A MODIFIED event changes nothing (the scheduler's own binding is
+        counted when made), so it returns first: most pod events are status writes."""
+        t = ev.type
+        if t == "MODIFIED":
+            return
         pod: Pod = ev.new
         key = (pod.metadata.namespace, pod.metadata.name)
-        if ev.type == "DELETED":
+        if t == "DELETED":
             self._pending.pop(key, None)
             self._gen.pop(key, None)
             node = pod.spec.node_name
             if node and node in self._pods_on:
                 self._pods_on[node] -= 1
+                if self._fit_heaps:
+                    self._refit(node)
                 if self._schedulable.get(node):
                     self._push(node)
             return
-        old = ev.old
-        if ev.type == "MODIFIED" and old is not None and not old.spec.node_name and pod.spec.node_name:
-            return  # our own binding (counted when made)
-        if ev.type == "ADDED" and pod.spec.node_name:
+        if t == "ADDED" and pod.spec.node_name:
             self._pods_on[pod.spec.node_name] = self._pods_on.get(pod.spec.node_name, 0) + 1
+            if self._fit_heaps:
+                self._refit(pod.spec.node_name)
             return
-        if ev.type == "ADDED" and not pod.spec.node_name and pod.metadata.deletion_timestamp is None:
+        if t == "ADDED" and not pod.spec.node_name and pod.metadata.deletion_timestamp is None:
             if pod.spec.scheduler_name not in ("", "default-scheduler"):
                 return
             delay = self.ctx.timing.scheduler_latency.draw(self.ctx.rng)
@@ -389,21 +414,73 @@ class Scheduler:
             names = self._names = sorted(self._ready)
         return names
 
-    def _choose(self, pod: Pod) -> str | None:
-        spec = pod.spec
-        if _constrained(spec):
-            best: tuple[int, str] | None = None
+    def _choose_by_scan(self, spec: PodSpec) -> str | None:
+        """The node for a constrained pod by a scan over every node (``O(N)``): the fewest
+        pods among the Ready, not full nodes whose taints it tolerates and whose labels its
+        selector and affinity match, ties to the first by name. The oracle of
+        :meth:`_choose_constrained`."""
+        best: tuple[int, str] | None = None
+        for name in self._sorted_names():
+            if not self._ready[name] or self._pods_on[name] >= self._capacity[name]:
+                continue
+            if not _tolerated(spec.tolerations, self._taints.get(name, ())):
+                continue
+            if not node_matches_affinity(spec, name, self._labels.get(name, {})):
+                continue
+            cand = (self._pods_on[name], name)
+            if best is None or cand < best:
+                best = cand
+        return None if best is None else best[1]
+
+    def _choose_constrained(self, spec: PodSpec) -> str | None:
+        """:meth:`_choose_by_scan` from a maintained heap per placement constraint.
+
+        The heap of a constraint (:attr:`_fits`, built by one scan) holds ``(pods, name)`` for
+        the nodes whose taints and labels pass its filters, and every pod count change pushes
+        the node's new entry (:meth:`_refit`); its least entry that is current (its count the
+        node's), not full and Ready is the scan's minimum of ``(pods, name)``. An entry that
+        is stale or full is dropped: a later count change pushes a fresh one. A NotReady node's
+        entry is dropped too: readiness, like taints, labels and capacity, changes only at a
+        node event, which drops every heap. ``O(log N)`` amortised per binding."""
+        sig = (spec.node_selector, spec.tolerations, spec.affinity)
+        heap = self._fits.get(sig)
+        if heap is None:
+            heap = []
+            fit_heaps = self._fit_heaps
             for name in self._sorted_names():
-                if not self._ready[name] or self._pods_on[name] >= self._capacity[name]:
-                    continue
                 if not _tolerated(spec.tolerations, self._taints.get(name, ())):
                     continue
                 if not node_matches_affinity(spec, name, self._labels.get(name, {})):
                     continue
-                cand = (self._pods_on[name], name)
-                if best is None or cand < best:
-                    best = cand
-            return None if best is None else best[1]
+                heap.append((self._pods_on[name], name))
+                fit_heaps.setdefault(name, []).append(heap)
+            heapq.heapify(heap)
+            self._fits[sig] = heap
+        pods_on, capacity, ready = self._pods_on, self._capacity, self._ready
+        while heap:
+            count, name = heap[0]
+            if count != pods_on[name] or count >= capacity[name] or not ready[name]:
+                heapq.heappop(heap)
+                continue
+            return name
+        return None
+
+    def _refit(self, node: str) -> None:
+        """Node ``node``'s pod count changed: its current entry into each constrained heap it
+        is in. ``O(heaps x log N)``."""
+        heaps = self._fit_heaps.get(node)
+        if heaps:
+            entry = (self._pods_on[node], node)
+            for heap in heaps:
+                heapq.heappush(heap, entry)
+
+    def _choose(self, pod: Pod) -> str | None:
+        spec = pod.spec
+        if _constrained(spec):
+            chosen = self._choose_constrained(spec)
+            if wire.CHECK_HINTS:
+                assert chosen == self._choose_by_scan(spec), (pod.metadata.name, chosen)
+            return chosen
         heap = self._heap
         while heap:
             count, _, name = heap[0]
@@ -459,15 +536,21 @@ class Scheduler:
         if scheduled is None or scheduled.last_transition_time != now:
             scheduled = self._scheduled = PodCondition(type="PodScheduled", status="True", last_transition_time=now)
         status = pod.status
-        conditions = (*(c for c in status.conditions if c.type != "PodScheduled"), scheduled)
+        old_conditions = status.conditions
+        conditions = (
+            (*(c for c in old_conditions if c.type != "PodScheduled"), scheduled) if old_conditions else (scheduled,)
+        )
         # The stored metadata as read, resourceVersion included: nothing runs between the read
         # and the write, so the precondition holds and the update is as unconditional as one
         # without a resourceVersion (the API server keeps the stored metadata as it is).
-        bound = _bound(
-            pod,
+        bound = Pod(
             pod.metadata,
             _with_node_name(pod.spec, node),
-            _with_phase_and_conditions(status, status.phase or "Pending", conditions),
+            PodStatus(
+                status.phase or "Pending", conditions, status.host_ip, status.pod_ip, status.pod_ips,
+                status.start_time, status.reason, status.message, status.container_statuses,
+                status.init_container_statuses, status.host_ips,
+            ),
         )
         try:
             self.ctx.api.update(bound, actor="scheduler")
@@ -495,6 +578,8 @@ class Scheduler:
                           component=COMPONENT, action="Binding")
         self._bound += 1
         self._pods_on[node] += 1
+        if self._fit_heaps:
+            self._refit(node)
         self._push(node)  # the node's previous heap entry is now stale and dropped lazily
 
     def _retry_pending(self, constrained_only: bool = False) -> None:
@@ -510,8 +595,13 @@ class Scheduler:
         return SchedulerStatistics(self._bound, self._unschedulable, len(self._pending))
 
     def _check(self) -> None:
-        """Per-node pod counts agree with the API server; the sorted names are the nodes'."""
+        """Per-node pod counts agree with the API server; the sorted names are the nodes'; a
+        Ready node with room has its current entry in every constrained heap it is in."""
         assert self._names is None or self._names == sorted(self._ready)
+        for node, heaps in self._fit_heaps.items():
+            count = self._pods_on[node]
+            if self._ready.get(node) and count < self._capacity[node]:
+                assert all((count, node) in heap for heap in heaps), node
         counts: dict[str, int] = {}
         for pod in self.ctx.api.list("Pod", None):
             if pod.spec.node_name:
