@@ -518,7 +518,14 @@ class EventRecorder:
             record.last = now
         if message not in record:
             record.append(message)
-        corr.aggregates.put(agg_key, record)
+        # _LRU.put, written out for a key it holds or a cache with room (the eviction and
+        # the switch to an OrderedDict are put's own); the same for the two puts below
+        lru = corr.aggregates
+        entries = lru.entries
+        if entries.pop(agg_key, None) is None and len(entries) >= lru.size:
+            lru.put(agg_key, record)
+        else:
+            entries[agg_key] = record
         combined = len(record) >= AGGREGATE_MAX_EVENTS
         if combined:
             del record[0]
@@ -545,12 +552,21 @@ class EventRecorder:
             name = self._new_name(ref_name, now)
             first = t_sec
             seen = _Observation(1, first, name, "", "")
-        observations.put(key, seen)
+        entries = observations.entries
+        if entries.pop(key, None) is None and len(entries) >= observations.size:
+            observations.put(key, seen)
+        else:
+            entries[key] = seen
         # -- the spam filter
         if bucket is None:
             bucket = _Bucket(now, spam_key)
         accepted = bucket.try_accept(now)
-        corr.spam.put(spam_key, bucket)
+        lru = corr.spam
+        entries = lru.entries
+        if entries.pop(spam_key, None) is None and len(entries) >= lru.size:
+            lru.put(spam_key, bucket)
+        else:
+            entries[spam_key] = bucket
         if not accepted:
             self._filtered += 1
             return
