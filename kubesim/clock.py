@@ -175,17 +175,19 @@ class Clock:
     the heap's top and the FIFO's front by ``(time, seq)``, so the order is exactly the one heap
     of all entries would give, ties in scheduling order. Why the merge is exact:
 
-    * the FIFO is sorted by ``(time, seq)``: an entry goes to it only if its time is not
-      before the time of the FIFO's last entry (then equal to it, in practice: both are the
-      ``now`` of their scheduling and time never goes back while the FIFO holds an entry,
-      see below), and its sequence number is larger than every earlier one; so its front is
-      its minimum; the heap's top is the heap's minimum;
+    * the FIFO is sorted by ``(time, seq)``: an entry goes to it only if its time is
+      :attr:`now` and not before the time of the FIFO's last entry, and its sequence number
+      is larger than every earlier one; so its front is its minimum, as the heap's top is
+      the heap's. (Time never goes back, so the second condition always holds in kubesim; it
+      is tested so that the order stays exact whatever a caller does to :attr:`now`.)
     * the minimum of two sets is the smaller of their minima, and ``(time, seq)`` pairs are
       unique, so the comparison of the two candidates decides every step as the single heap
       did. A heap entry can come before the FIFO's front at the same time (an entry pushed
       to the heap at an earlier now for this instant, with a smaller sequence number), which
       is why the comparison is needed and the FIFO is not simply run first.
 
+    Scheduling makes one tuple: :meth:`push` returns it, :meth:`schedule_at` wraps it in a
+    :class:`Timer` handle (the entry's ``fn`` is the Timer's, which marks it run).
     Cancellation is by sequence number: a cancelled entry's sequence number goes into a set,
     and the entry is dropped (and its number discarded from the set) when it comes up, in
     :meth:`peek`, :meth:`step` or :meth:`run`, exactly where a cancelled :class:`Timer` was
