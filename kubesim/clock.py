@@ -1,7 +1,7 @@
 """Virtual time: a SimPy-shaped discrete-event clock.
 
-Callbacks are kept in a heap ordered by ``(time, sequence)``: two callbacks scheduled for the
-same instant run in the order they were scheduled, so a run is reproducible bit for bit.
+Callbacks run in the order of ``(time, sequence)``: two callbacks scheduled for the same
+instant run in the order they were scheduled, so a run is reproducible bit for bit.
 
 >>> clock = Clock()
 >>> seen = []
@@ -29,8 +29,9 @@ passive source with ``t``; at the end of ``run(until=T)`` it calls each with ``T
 never the reason :meth:`Clock.run` goes on: a run ends when no timer is left, whatever the sources
 have due (see :meth:`Clock.add_passive` for the contract). kubesim's Event TTL is one.
 
-Costs: ``schedule`` and ``step`` are ``O(log n)`` for ``n`` pending callbacks; ``cancel`` is
-``O(1)`` (the entry is skipped when it reaches the top of the heap).
+Costs: ``schedule`` and ``step`` are ``O(log n)`` for ``n`` pending callbacks (``O(1)`` for a
+callback scheduled at the current instant: those wait in a FIFO beside the heap, see
+:class:`Clock`); ``cancel`` is ``O(1)`` (the entry is dropped when it comes up).
 
 The cyclic garbage collector during :meth:`Clock.run`. A large simulation holds millions of
 container objects (pods, their versions, change-log records), nearly all freed by reference
@@ -45,18 +46,20 @@ caller set higher is kept. Nothing simulated depends on it (one seed, one result
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import gc
 import heapq
 import math
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import attrs
 
 from kubesim.errors import InvalidOption, ReentrancyError
 
-__all__ = ["Clock", "Timer", "MAX_TIME", "RUN_GC_THRESHOLDS", "check_time"]
+__all__ = ["Clock", "Timer", "Entry", "MAX_TIME", "RUN_GC_THRESHOLDS", "check_time"]
 
 #: The cyclic garbage collector's thresholds (``gc.set_threshold``) while :meth:`Clock.run`
 #: runs, instead of CPython's ``(700, 10, 10)`` (see the module docstring); each is a floor,
@@ -112,39 +115,91 @@ def check_time(value: object, what: str, *, at_least: float = 0.0) -> float:
     return v
 
 
-@attrs.define(eq=False)
-class Timer:
-    """A handle on a scheduled callback; :meth:`cancel` stops it from running."""
+#: A scheduled callback: ``(time, sequence, fn, arg, context)``; the clock calls ``fn(arg)`` at
+#: ``time`` with :attr:`Clock.context` set to ``context``. Entries compare by ``(time,
+#: sequence)`` only: sequences are unique, so the comparison never reaches ``fn``.
+Entry = tuple[float, int, Callable[[Any], object], Any, str]
 
-    time: float
-    seq: int
-    callback: Callable[[], object] | None
-    context: str = ""
+
+class Timer:
+    """A handle on a callback scheduled with :meth:`Clock.schedule`/:meth:`Clock.schedule_at`;
+    :meth:`cancel` stops it from running. ``time``, ``seq`` (the clock's sequence number) and
+    ``context`` are as scheduled; ``callback`` is ``None`` once cancelled or run."""
+
+    __slots__ = ("time", "seq", "callback", "context", "_cancelled")
+
+    def __init__(self, time: float, seq: int, callback: Callable[[], object] | None, context: str,
+                 cancelled: set[int]) -> None:
+        self.time = time
+        self.seq = seq
+        self.callback = callback
+        self.context = context
+        self._cancelled = cancelled  # the clock's set of cancelled sequence numbers
+
+    def __repr__(self) -> str:
+        return f"Timer(time={self.time!r}, seq={self.seq!r}, callback={self.callback!r}, context={self.context!r})"
 
     def cancel(self) -> None:
-        """Do not run the callback. ``O(1)``."""
-        self.callback = None
+        """Do not run the callback (nothing if it ran or was cancelled already). ``O(1)``."""
+        if self.callback is not None:
+            self.callback = None
+            self._cancelled.add(self.seq)
 
     @property
     def cancelled(self) -> bool:
         """``True`` once cancelled (or once it has run)."""
         return self.callback is None
 
+    def _fire(self) -> None:
+        # the clock's fn for a Timer's entry (arg: the Timer): mark it run, then call it
+        cb = self.callback
+        self.callback = None
+        cb()  # type: ignore[misc]  # a cancelled Timer's entry is never run
+
 
 @attrs.define(eq=False)
 class Clock:
-    """The event heap and the current virtual time (seconds, starting at ``0.0``).
+    """The event queue and the current virtual time (seconds, starting at ``0.0``).
 
     Methods by purpose:
 
     * reading: :attr:`now`, :meth:`peek`, :attr:`pending`;
-    * scheduling: :meth:`schedule`, :meth:`schedule_at`;
+    * scheduling: :meth:`schedule`, :meth:`schedule_at` (a :class:`Timer` handle), and for
+      kubesim's own hot paths :meth:`push` (an :data:`Entry`, cancelled with :meth:`cancel`);
     * advancing: :meth:`step`, :meth:`run`;
     * passive sources: :meth:`add_passive`, :meth:`remove_passive`.
+
+    The queue is two sorted sequences of entries ``(time, seq, fn, arg, context)``: a heap, and
+    a FIFO (a deque) of entries scheduled for the instant that is :attr:`now` when they are
+    scheduled (zero-delay work: a controller's ``queue.add``). The next entry is the smaller of
+    the heap's top and the FIFO's front by ``(time, seq)``, so the order is exactly the one heap
+    of all entries would give, ties in scheduling order. Why the merge is exact:
+
+    * the FIFO is sorted by ``(time, seq)``: an entry goes to it only if its time is
+      :attr:`now` and not before the time of the FIFO's last entry, and its sequence number
+      is larger than every earlier one; so its front is its minimum, as the heap's top is
+      the heap's. (Time never goes back, so the second condition always holds in kubesim; it
+      is tested so that the order stays exact whatever a caller does to :attr:`now`.)
+    * the minimum of two sets is the smaller of their minima, and ``(time, seq)`` pairs are
+      unique, so the comparison of the two candidates decides every step as the single heap
+      did. A heap entry can come before the FIFO's front at the same time (an entry pushed
+      to the heap at an earlier now for this instant, with a smaller sequence number), which
+      is why the comparison is needed and the FIFO is not simply run first.
+
+    Scheduling makes one tuple: :meth:`push` returns it, :meth:`schedule_at` wraps it in a
+    :class:`Timer` handle (the entry's ``fn`` is the Timer's, which marks it run).
+    Cancellation is by sequence number: a cancelled entry's sequence number goes into a set,
+    and the entry is dropped (and its number discarded from the set) when it comes up, in
+    :meth:`peek`, :meth:`step` or :meth:`run`, exactly where a cancelled :class:`Timer` was
+    skipped before: a cancelled entry never runs, never moves time and is never passed to a
+    passive source.
     """
 
     now: float = 0.0
-    _heap: list[tuple[float, int, Timer]] = attrs.field(factory=list, init=False, repr=False)
+    _heap: list[Entry] = attrs.field(factory=list, init=False, repr=False)
+    _fifo: collections.deque[Entry] = attrs.field(factory=collections.deque, init=False, repr=False)
+    #: the sequence numbers of cancelled entries still queued
+    _cancelled: set[int] = attrs.field(factory=set, init=False, repr=False)
     _seq: int = attrs.field(default=0, init=False, repr=False)
     steps: int = attrs.field(default=0, init=False)
     #: The cause of the work being done now (``""``: none). A callback runs with the context
@@ -207,27 +262,90 @@ class Clock:
 
     def schedule_at(self, time: float, callback: Callable[[], object]) -> Timer:
         """Run ``callback`` at virtual ``time`` (not before now, not after :data:`MAX_TIME`).
-        ``O(log n)``."""
+        ``O(log n)`` (``O(1)`` at now)."""
         if not time <= MAX_TIME:  # also NaN
             check_time(time, "time")
-        if time < self.now:
-            time = self.now
-        self._seq += 1
-        timer = Timer(time, self._seq, callback, self.context)
-        heapq.heappush(self._heap, (time, self._seq, timer))
+        now = self.now
+        if time < now:
+            time = now
+        seq = self._seq = self._seq + 1
+        ctx = self.context
+        timer = Timer(time, seq, callback, ctx, self._cancelled)
+        entry = (time, seq, Timer._fire, timer, ctx)
+        fifo = self._fifo
+        if time == now and (not fifo or fifo[-1][0] <= time):
+            fifo.append(entry)
+        else:
+            heapq.heappush(self._heap, entry)
         return timer
+
+    def push(self, time: float, fn: Callable[[Any], object], arg: Any) -> Entry:
+        """Schedule ``fn(arg)`` at virtual ``time`` (clamped to now; not after
+        :data:`MAX_TIME`) without a :class:`Timer`: the entry itself is returned (its time is
+        ``entry[0]``); :meth:`cancel` cancels it. What kubesim's work queues use: one tuple
+        per callback, and no closure (``fn`` a bound method, ``arg`` the key). Same order as
+        :meth:`schedule_at` (one sequence for both). ``O(log n)``, ``O(1)`` at now."""
+        if not time <= MAX_TIME:  # also NaN
+            check_time(time, "time")
+        now = self.now
+        if time < now:
+            time = now
+        seq = self._seq = self._seq + 1
+        entry = (time, seq, fn, arg, self.context)
+        fifo = self._fifo
+        if time == now and (not fifo or fifo[-1][0] <= time):
+            fifo.append(entry)
+        else:
+            heapq.heappush(self._heap, entry)
+        return entry
+
+    def cancel(self, entry: Entry) -> None:
+        """Do not run ``entry`` (from :meth:`push`; it must not have run: the caller knows,
+        as a work queue does by its waiting keys). ``O(1)``."""
+        self._cancelled.add(entry[1])
+
+    def _top(self) -> Entry | None:
+        # The next live entry (cancelled ones before it are dropped), left queued.
+        heap = self._heap
+        fifo = self._fifo
+        cancelled = self._cancelled
+        while True:
+            if fifo:
+                entry = fifo[0]
+                in_heap = bool(heap) and heap[0] < entry
+                if in_heap:
+                    entry = heap[0]
+            elif heap:
+                entry = heap[0]
+                in_heap = True
+            else:
+                return None
+            if cancelled and entry[1] in cancelled:
+                cancelled.discard(entry[1])
+                if in_heap:
+                    heapq.heappop(heap)
+                else:
+                    fifo.popleft()
+                continue
+            return entry
+
+    def _take(self, entry: Entry) -> None:
+        # Remove ``entry``, the next entry (from _top), from its sequence.
+        fifo = self._fifo
+        if fifo and fifo[0] is entry:
+            fifo.popleft()
+        else:
+            heapq.heappop(self._heap)
 
     def peek(self) -> float | None:
         """The time of the next live callback, or ``None``. Amortised ``O(log n)``."""
-        heap = self._heap
-        while heap and heap[0][2].callback is None:
-            heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        entry = self._top()
+        return None if entry is None else entry[0]
 
     @property
     def pending(self) -> int:
         """How many callbacks are scheduled (cancelled ones not yet discarded included)."""
-        return len(self._heap)
+        return len(self._heap) + len(self._fifo)
 
     def _check_reentry(self) -> None:
         if self._running:
@@ -244,32 +362,26 @@ class Clock:
         """Run the next live callback; ``False`` if there was none. ``O(log n)``.
         Raises :class:`~kubesim.errors.ReentrancyError` when called from a callback."""
         self._check_reentry()
-        return self._step()
-
-    def _step(self) -> bool:
-        heap = self._heap
+        entry = self._top()
+        if entry is None:
+            return False
         if self._passive:
-            t = self.peek()
-            if t is None:
+            self._call_passive(entry[0])
+            entry = self._top()  # the sources may have scheduled or cancelled
+            if entry is None:
                 return False
-            self._call_passive(t)
-        while heap:
-            time, _, timer = heapq.heappop(heap)
-            cb = timer.callback
-            if cb is None:
-                continue
-            timer.callback = None
-            self.now = time
-            self.steps += 1
-            outer, self.context = self.context, timer.context
-            self._running = True
-            try:
-                cb()
-            finally:
-                self.context = outer
-                self._running = False
-            return True
-        return False
+        self._take(entry)
+        time, _, fn, arg, ctx = entry
+        self.now = time
+        self.steps += 1
+        outer, self.context = self.context, ctx
+        self._running = True
+        try:
+            fn(arg)
+        finally:
+            self.context = outer
+            self._running = False
+        return True
 
     def run(self, until: float | None = None) -> None:
         """Run callbacks in order until none is left, or up to virtual time ``until``
@@ -283,18 +395,83 @@ class Clock:
             until = self.check_until(until)
         self._check_reentry()
         with _relaxed_gc():
-            if until is None:
-                while self._step():
-                    pass
-                return
-            while True:
-                t = self.peek()
-                if t is None or t > until:
-                    break
-                self._step()
-            if self._passive:
+            self._loop(MAX_TIME if until is None else until)
+            if until is not None and self._passive:
                 self._call_passive(until)
-        self.now = float(until)
+        if until is not None:
+            self.now = float(until)
+
+    def _loop(self, until: float) -> None:
+        """Run every live entry up to ``until``, in order: :meth:`step` repeated, in one frame
+        (the loop keeps its locals, sets :attr:`context` per entry and restores the outer one
+        once at the end, when a callback raises too). Each step is as :meth:`step`'s: the
+        next live entry's time ``t``; the passive sources called with ``t`` under the outer
+        context; then the next live entry again (a source may have scheduled or cancelled:
+        only when it did is the choice made again) taken and run at its time. Every entry's
+        time is at most :data:`MAX_TIME`, so ``until=MAX_TIME`` runs all."""
+        heap = self._heap
+        fifo = self._fifo
+        cancelled = self._cancelled
+        popleft = fifo.popleft
+        heappop = heapq.heappop
+        outer = self.context
+        self._running = True
+        try:
+            while True:
+                # the next entry: the smaller of the FIFO's front and the heap's top
+                if fifo:
+                    entry = fifo[0]
+                    if heap and heap[0] < entry:
+                        entry = heap[0]
+                        in_heap = True
+                    else:
+                        in_heap = False
+                elif heap:
+                    entry = heap[0]
+                    in_heap = True
+                else:
+                    return
+                if cancelled and entry[1] in cancelled:
+                    cancelled.discard(entry[1])
+                    if in_heap:
+                        heappop(heap)
+                    else:
+                        popleft()
+                    continue
+                time = entry[0]
+                if time > until:
+                    return
+                passive = self._passive
+                if passive:
+                    seq = self._seq
+                    self.context = outer
+                    for source in passive:
+                        source(time)
+                    if seq != self._seq or (cancelled and entry[1] in cancelled):
+                        # a source scheduled something, or cancelled this entry: choose again,
+                        # as step() does (cancelling another entry changes nothing: this one
+                        # was the first live one)
+                        top = self._top()
+                        if top is None:
+                            return
+                        entry = top
+                        self._take(entry)
+                        time = entry[0]
+                    elif in_heap:
+                        heappop(heap)
+                    else:
+                        popleft()
+                elif in_heap:
+                    heappop(heap)
+                else:
+                    popleft()
+                self.now = time
+                self.steps += 1
+                self.context = entry[4]
+                entry[2](entry[3])
+        finally:
+            self.context = outer
+            self._running = False
 
     def check_until(self, until: object) -> float:
         """``until`` as a float if time can be run to it (a number in ``[now, MAX_TIME]``);
