@@ -12,13 +12,16 @@ Cost per sync: ``O(ReplicaSets of the namespace)``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import operator
+from collections.abc import Hashable, Sequence
+from typing import Any
 
 import attrs
 
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
+from kubesim.controllers.workloads.common import with_status
 from kubesim.controllers.workloads.replicaset import controller_owner
 from kubesim.controllers.workloads.rollout import (
     RECREATE,
@@ -26,11 +29,12 @@ from kubesim.controllers.workloads.rollout import (
     calculate_deployment_status,
     effective_strategy,
     find_new_replica_set,
+    is_scaling_event,
     new_replica_set,
     plan_deployment_sync,
 )
 from kubesim.errors import AlreadyExists, KubesimError, NotFound
-from kubesim.objects import Deployment, ReplicaSet
+from kubesim.objects import Deployment, DeploymentStatus, ReplicaSet
 
 __all__ = ["DeploymentController", "ACTOR"]
 
@@ -47,16 +51,41 @@ class DeploymentStatistics:
     status_writes: int
 
 
+def _status_only(d: Deployment, written: Deployment, status: DeploymentStatus, rss: Sequence[ReplicaSet]) -> bool:
+    """Whether a sync of ``written`` (what a sync of ``d`` that wrote only the status stored)
+    and the same ReplicaSets ``rss`` is sure to write nothing. ``O(ReplicaSets)``.
+
+    Such a sync reads of the Deployment its ``spec``, uid, generation, deletion mark and
+    status; the spec is the same object, uid, generation and mark are the same values, and the
+    status it computes is ``status``, the one ``d``'s sync computed (a function of the
+    generation and the ReplicaSets), which it finds stored. The status's ``replicas`` is also read by
+    proportional scaling (``get_proportion``'s fallback), which runs only for a paused
+    Deployment or a scaling event: so either that value is unchanged, or neither holds."""
+    if (
+        written.spec is not d.spec
+        or written.metadata.uid != d.metadata.uid
+        or written.metadata.generation != d.metadata.generation
+        or written.metadata.deletion_timestamp is not None
+        or (written.status is not status and written.status != status)
+    ):
+        return False
+    return written.status.replicas == d.status.replicas or not (d.spec.paused or is_scaling_event(d, rss))
+
+
 @attrs.define(eq=False)
 class DeploymentController:
     """Rolls Deployments out through ReplicaSets."""
 
     ctx: ControllerContext
     queue: WorkQueue = attrs.field(init=False)
+    #: key -> ``(Deployment, *ReplicaSets)``: the objects a RollingUpdate sync that wrote
+    #: nothing started from (see :meth:`sync`)
+    _quiet: dict[str, tuple[Any, ...]] = attrs.field(factory=dict, repr=False)
     _syncs: int = 0
     _rs_created: int = 0
     _scales: int = 0
     _status_writes: int = 0
+    _writes: int = 0  # writes tried (creates, scales, deletes, status writes), for _quiet
 
     name = "deployment"
 
@@ -116,6 +145,16 @@ class DeploymentController:
         The new ReplicaSet (:func:`find_new_replica_set`) is looked up once, when the sync has
         its ReplicaSets: scale decisions change sizes and annotations, never a template or a
         creation time, so it stays the same ReplicaSet (by name) for the rest of the sync.
+
+        A sync that starts from the very objects (by identity) a sync of the same key started
+        from and wrote nothing, returns at once: for a ``RollingUpdate`` Deployment (or a
+        paused one, or a scaling event) everything a sync decides is a function of the
+        Deployment and its ReplicaSets alone — no clock, no pods, no other object — and the
+        objects are frozen, so it would again decide nothing. (``Recreate`` also reads the
+        pods and requeues itself, so it always runs in full.) About half of a rollout's syncs
+        are such repeats: the follow-up of the controller's own status write, and the pod
+        deletions, which requeue every Deployment for ``Recreate``'s sake. ``O(ReplicaSets of
+        the namespace)`` then.
         """
         assert isinstance(key, str)
         self._syncs += 1
@@ -123,8 +162,20 @@ class DeploymentController:
         ns, name = eu.split_key(key)
         d: Deployment | None = api.try_get("Deployment", name, ns)
         if d is None or d.metadata.deletion_timestamp is not None:
+            self._quiet.pop(key, None)
             return
         rss = self._replica_sets(d)
+        quiet = self._quiet.get(key)
+        if (
+            quiet is not None
+            and quiet[0] is d
+            and len(quiet) == len(rss) + 1
+            and all(map(operator.is_, quiet[1:], rss))
+        ):
+            return
+        start = (d, *rss)
+        writes = self._writes
+        self._quiet.pop(key, None)
         new_rs = find_new_replica_set(d, rss)
         # find_old_replica_sets' "all old": every ReplicaSet but the new one.
         all_old = rss if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
@@ -135,6 +186,7 @@ class DeploymentController:
         ):
             wanted = new_replica_set(d, all_old)
             rec = self.ctx.recorder
+            self._writes += 1
             try:
                 created = api.create(wanted, actor=ACTOR)
                 self._rs_created += 1
@@ -162,6 +214,7 @@ class DeploymentController:
             updated = apply_scale_decision(rs, dec)
             if updated == rs:
                 continue
+            self._writes += 1
             by_name[dec.rs_name] = api.update(updated, actor=ACTOR)  # an error: the queue retries
             self._scales += 1
             before, after = rs.spec.replicas or 0, updated.spec.replicas or 0
@@ -179,8 +232,13 @@ class DeploymentController:
         self._cleanup(d, rss, new_rs)
         status = calculate_deployment_status(d, rss, new_rs)
         if status is not d.status:  # the stored status itself when unchanged
-            api.update(attrs.evolve(d, metadata=attrs.evolve(d.metadata, resource_version=""), status=status), actor=ACTOR)
+            self._writes += 1
+            written = api.update(with_status(d, status), actor=ACTOR)
             self._status_writes += 1
+            if self._writes == writes + 1 and not recreate and _status_only(d, written, status, start[1:]):
+                self._quiet[key] = (written, *start[1:])
+        elif self._writes == writes and not recreate:
+            self._quiet[key] = start
 
     def _cleanup(self, d: Deployment, rss: list[ReplicaSet], new_rs: ReplicaSet | None) -> None:
         limit = d.spec.revision_history_limit if d.spec.revision_history_limit is not None else 10
@@ -194,6 +252,7 @@ class DeploymentController:
             return
         idle.sort(key=lambda r: (int(r.metadata.annotations.get("deployment.kubernetes.io/revision", "0") or 0), r.metadata.name))
         for rs in idle[:excess]:
+            self._writes += 1
             try:
                 self.ctx.api.delete("ReplicaSet", rs.metadata.name, rs.metadata.namespace, actor=ACTOR)
             except NotFound:

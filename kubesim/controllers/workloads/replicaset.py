@@ -25,7 +25,7 @@ from sortedcontainers import SortedList
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
-from kubesim.controllers.workloads.common import pod_event
+from kubesim.controllers.workloads.common import pod_event, with_status
 from kubesim.controllers.workloads.ranking import DeletionRanking
 from kubesim.controllers.workloads.rollout import (
     calculate_replica_set_status,
@@ -36,7 +36,7 @@ from kubesim.controllers.workloads.rollout import (
     replicas_diff,
 )
 from kubesim.errors import KubesimError, NotFound
-from kubesim.objects import ObjectMeta, OwnerReference, Pod, ReplicaSet, ReplicaSetStatus
+from kubesim.objects import ObjectMeta, OwnerReference, Pod, PodTemplateSpec, ReplicaSet, ReplicaSetStatus
 
 __all__ = ["ReplicaSetController", "ACTOR", "controller_owner"]
 
@@ -62,6 +62,9 @@ class ReplicaSetStatistics:
     status_writes: int
 
 
+#: The size at which the ``ownerReferences`` -> ReplicaSet key memo is cleared wholesale.
+_KEYS_LIMIT = 4096
+
 #: The contribution of an inactive pod.
 _INACTIVE: tuple[bool, bool, bool, float | None] = (False, False, False, None)
 
@@ -83,6 +86,11 @@ class _OwnedPods:
     fully: int = 0
     ready: int = 0
     ready_since: SortedList[Any] = attrs.field(factory=SortedList)
+    #: the ReplicaSet's ``ownerReferences`` tuple its ranking family was last set from (the
+    #: family is a function of it, so a sync that sees the same tuple need not set it again)
+    owners: tuple[OwnerReference, ...] | None = None
+    #: ``(template, ReplicaSet uid, the pod to create)``: see :meth:`ReplicaSetController._create_pod`
+    proto: tuple[PodTemplateSpec, str, Pod] | None = None
 
     def _apply(self, c: tuple[bool, bool, bool, float | None], sign: int) -> None:
         active, fully, ready, since = c
@@ -168,6 +176,8 @@ class ReplicaSetController:
     queue: WorkQueue = attrs.field(init=False)
     _owned: dict[str, _OwnedPods] = attrs.field(factory=dict, repr=False)  # rs key -> its pods
     _ranking: DeletionRanking = attrs.field(factory=DeletionRanking, repr=False)
+    #: ``id(ownerReferences) -> (ownerReferences, namespace, ReplicaSet key or None)``: :meth:`_rs_key`
+    _keys: dict[int, tuple[tuple[OwnerReference, ...], str, str | None]] = attrs.field(factory=dict, repr=False)
     #: Rank by sorting all pods on every scale-down (getPodsToDelete as written): the oracle
     #: the incremental ranking is tested against.
     full_ranking: bool = attrs.field(default=False, kw_only=True)
@@ -193,10 +203,23 @@ class ReplicaSetController:
         self.queue.add(key)
 
     def _rs_key(self, pod: Pod) -> str | None:
+        """The key of the ReplicaSet that controls ``pod``, or ``None``. ``O(1)`` for an owner
+        tuple seen before: the answer is a function of the (frozen) ``ownerReferences`` tuple and
+        the namespace, remembered by the tuple's identity (the memo holds the tuple, so its id is
+        not reused while remembered). Every pod this controller creates carries its
+        ReplicaSet's one tuple (:meth:`_create_pod`), and a status write or a bind carries it
+        over, so a rollout's pod events look one entry up."""
+        meta = pod.metadata
+        refs = meta.owner_references
+        hit = self._keys.get(id(refs))
+        if hit is not None and hit[0] is refs and hit[1] == meta.namespace:
+            return hit[2]
         ref = controller_owner(pod)
-        if ref is None or ref.kind != "ReplicaSet":
-            return None
-        return f"{pod.metadata.namespace}/{ref.name}"
+        key = None if ref is None or ref.kind != "ReplicaSet" else f"{meta.namespace}/{ref.name}"
+        if len(self._keys) >= _KEYS_LIMIT:
+            self._keys.clear()
+        self._keys[id(refs)] = (refs, meta.namespace, key)
+        return key
 
     def _index(self, key: str) -> _OwnedPods:
         idx = self._owned.get(key)
@@ -228,10 +251,11 @@ class ReplicaSetController:
         key = self._rs_key(pod)
         if key is None:
             return
+        idx = self._owned.get(key) or self._index(key)
         if ev.type == "DELETED":
-            self._drop(key, self._index(key), pod.metadata.name, int(pod.metadata.resource_version or 0))
+            self._drop(key, idx, pod.metadata.name, int(pod.metadata.resource_version or 0))
         else:
-            self._put(key, self._index(key), pod)
+            self._put(key, idx, pod)
         self.queue.add(key)
         if ev.type == "MODIFIED" and not ev.old.status.ready and pod.status.ready:
             rs = self.ctx.api.try_get("ReplicaSet", key.split("/", 1)[1], pod.metadata.namespace)
@@ -256,13 +280,16 @@ class ReplicaSetController:
         if rs is None:
             return
         now = api.epoch + self.ctx.clock.now  # virtual time stands still during a sync
-        idx = self._index(key)
+        idx = self._owned.get(key) or self._index(key)
         labels = rs.spec.template.metadata.labels
         rebuild = idx.template_labels is not labels and idx.template_labels != labels
         if rebuild:
             idx = self._owned[key] = _OwnedPods(rs.spec.template.metadata.labels)
             self._ranking.drop_replica_set(key)
-        self._ranking.set_family(key, self._family(key, rs))  # the owner may have changed
+        owners = rs.metadata.owner_references
+        if owners is not idx.owners:  # the owner may have changed (a new idx has no tuple yet)
+            self._ranking.set_family(key, self._family(key, rs))
+            idx.owners = owners
         if rebuild:
             for pod in self._all_owned(rs):
                 self._put(key, idx, pod)
@@ -270,7 +297,7 @@ class ReplicaSetController:
             diff = replicas_diff(rs, idx.active)
             if diff > 0:
                 for _ in range(diff):
-                    self._put(key, idx, self._create_pod(rs))  # expect our own creation
+                    self._put(key, idx, self._create_pod(rs, idx))  # expect our own creation
             elif diff < 0:
                 if -diff >= idx.active:
                     # all of them: no ranking, in creation order (as getPodsToDelete)
@@ -298,10 +325,7 @@ class ReplicaSetController:
                         self._put(key, idx, last)
         status = idx.status(rs, now)
         if status is not rs.status:
-            api.update(
-                attrs.evolve(rs, metadata=attrs.evolve(rs.metadata, resource_version=""), status=status),
-                actor=ACTOR,
-            )
+            api.update(with_status(rs, status), actor=ACTOR)
             self._status_writes += 1
 
     def _all_owned(self, rs: ReplicaSet) -> list[Pod]:
@@ -322,20 +346,37 @@ class ReplicaSetController:
                 out.extend(p for p in self._pods(eu.object_key(other)) if is_pod_active(p))
         return out
 
-    def _create_pod(self, rs: ReplicaSet) -> Pod:
+    def _create_pod(self, rs: ReplicaSet, idx: _OwnedPods) -> Pod:
+        """Create one pod of ``rs`` (``generateName: <rs>-``, the template's labels,
+        annotations and spec, a controller owner reference) and record the Event.
+
+        The pod to create is the same for every pod of one template of one ReplicaSet, so it is
+        built once and kept in ``idx.proto`` while ``rs.spec.template`` is the same object and
+        the ReplicaSet the same uid (its name, namespace and owner reference follow from the
+        uid). The API server stores a stamped copy and never changes what it is given (API
+        objects are frozen), so every create sends what a freshly built pod would be, equal
+        field for field; sharing it also shares its parts (the owner reference tuple, the empty
+        status) by identity, which the wire's size caches and :meth:`_rs_key` find by identity.
+        ``O(1)`` plus the write."""
         tmpl = rs.spec.template
-        pod = Pod(
-            metadata=ObjectMeta(
-                generate_name=f"{rs.metadata.name}-",
-                namespace=rs.metadata.namespace,
-                labels=tmpl.metadata.labels,
-                annotations=tmpl.metadata.annotations,
-                owner_references=(
-                    OwnerReference.controller_ref(rs),
+        uid = rs.metadata.uid
+        proto = idx.proto
+        if proto is not None and proto[0] is tmpl and proto[1] == uid:
+            pod = proto[2]
+        else:
+            pod = Pod(
+                metadata=ObjectMeta(
+                    generate_name=f"{rs.metadata.name}-",
+                    namespace=rs.metadata.namespace,
+                    labels=tmpl.metadata.labels,
+                    annotations=tmpl.metadata.annotations,
+                    owner_references=(
+                        OwnerReference.controller_ref(rs),
+                    ),
                 ),
-            ),
-            spec=tmpl.spec,
-        )
+                spec=tmpl.spec,
+            )
+            idx.proto = (tmpl, uid, pod)
         try:
             created: Pod = self.ctx.api.create(pod, actor=ACTOR)
         except KubesimError as err:

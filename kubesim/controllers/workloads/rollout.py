@@ -242,6 +242,9 @@ def _decision(deployment: Deployment, rs: ReplicaSet, replicas: int) -> ScaleDec
     return ScaleDecision(rs.metadata.name, replicas, d, d + max_surge(deployment))
 
 
+assert [f.name for f in attrs.fields(ReplicaSet)] == ["metadata", "spec", "status"], "update apply_scale_decision"
+
+
 def apply_scale_decision(rs: ReplicaSet, decision: ScaleDecision) -> ReplicaSet:
     """The ReplicaSet as ``scaleReplicaSet`` writes it.  ``O(annotations)``.
 
@@ -254,7 +257,7 @@ def apply_scale_decision(rs: ReplicaSet, decision: ScaleDecision) -> ReplicaSet:
     if ann.get(DESIRED_REPLICAS_ANNOTATION) != desired or ann.get(MAX_REPLICAS_ANNOTATION) != most:
         meta = attrs.evolve(meta, annotations=ann.set(DESIRED_REPLICAS_ANNOTATION, desired).set(MAX_REPLICAS_ANNOTATION, most))
     spec = rs.spec if rs.spec.replicas == decision.replicas else attrs.evolve(rs.spec, replicas=decision.replicas)
-    return attrs.evolve(rs, metadata=meta, spec=spec)
+    return ReplicaSet(meta, spec, rs.status)  # attrs.evolve(rs, metadata=meta, spec=spec), positionally
 
 
 def _apply_all(rss: Sequence[ReplicaSet], decisions: Sequence[ScaleDecision]) -> list[ReplicaSet]:
