@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Hashable, Sequence
-from typing import Any
 
 import attrs
 
@@ -72,6 +71,23 @@ def _status_only(d: Deployment, written: Deployment, status: DeploymentStatus, r
     return written.status.replicas == d.status.replicas or not (d.spec.paused or is_scaling_event(d, rss))
 
 
+def _to_prune(d: Deployment, rss: Sequence[ReplicaSet], new_rs: ReplicaSet | None) -> list[ReplicaSet]:
+    """``cleanupDeployment``: the idle old ReplicaSets (no replicas wanted or left, not being
+    deleted) beyond ``revisionHistoryLimit`` (default 10), lowest revision first.
+    ``O(n log n)``."""
+    limit = d.spec.revision_history_limit if d.spec.revision_history_limit is not None else 10
+    idle = [
+        rs for rs in rss
+        if rs is not new_rs and (rs.spec.replicas or 0) == 0 and rs.status.replicas == 0
+        and rs.metadata.deletion_timestamp is None
+    ]
+    excess = len(idle) - limit
+    if excess <= 0:
+        return []
+    idle.sort(key=lambda r: (int(r.metadata.annotations.get("deployment.kubernetes.io/revision", "0") or 0), r.metadata.name))
+    return idle[:excess]
+
+
 @attrs.define(eq=False)
 class DeploymentController:
     """Rolls Deployments out through ReplicaSets."""
@@ -80,7 +96,7 @@ class DeploymentController:
     queue: WorkQueue = attrs.field(init=False)
     #: key -> ``(Deployment, *ReplicaSets)``: the objects a RollingUpdate sync that wrote
     #: nothing started from (see :meth:`sync`)
-    _quiet: dict[str, tuple[Any, ...]] = attrs.field(factory=dict, repr=False)
+    _quiet: dict[str, tuple[Deployment, tuple[ReplicaSet, ...]]] = attrs.field(factory=dict, repr=False)
     _syncs: int = 0
     _rs_created: int = 0
     _scales: int = 0
@@ -169,11 +185,11 @@ class DeploymentController:
         if (
             quiet is not None
             and quiet[0] is d
-            and len(quiet) == len(rss) + 1
-            and all(map(operator.is_, quiet[1:], rss))
+            and len(quiet[1]) == len(rss)
+            and all(map(operator.is_, quiet[1], rss))
         ):
             return
-        start = (d, *rss)
+        start = tuple(rss)
         writes = self._writes
         self._quiet.pop(key, None)
         new_rs = find_new_replica_set(d, rss)
@@ -205,15 +221,15 @@ class DeploymentController:
                     rec.event(d, "Normal", "ScalingReplicaSet",
                               f"Scaled up replica set {created.metadata.name} from 0 to {n}", component=ACTOR)
             new_rs = find_new_replica_set(d, rss)
-        decisions = plan_deployment_sync(d, rss, old_pods_running=old_running)
+        decisions = plan_deployment_sync(d, rss, old_pods_running=old_running, new_rs=new_rs)
         by_name = {rs.metadata.name: rs for rs in rss}
         for dec in decisions:
             rs = by_name.get(dec.rs_name)
             if rs is None:
                 continue
             updated = apply_scale_decision(rs, dec)
-            if updated == rs:
-                continue
+            if updated.metadata is rs.metadata and updated.spec is rs.spec:
+                continue  # updated == rs: apply_scale_decision keeps a part exactly when it is unchanged
             self._writes += 1
             by_name[dec.rs_name] = api.update(updated, actor=ACTOR)  # an error: the queue retries
             self._scales += 1
@@ -235,23 +251,13 @@ class DeploymentController:
             self._writes += 1
             written = api.update(with_status(d, status), actor=ACTOR)
             self._status_writes += 1
-            if self._writes == writes + 1 and not recreate and _status_only(d, written, status, start[1:]):
-                self._quiet[key] = (written, *start[1:])
+            if self._writes == writes + 1 and not recreate and _status_only(d, written, status, start):
+                self._quiet[key] = (written, start)
         elif self._writes == writes and not recreate:
-            self._quiet[key] = start
+            self._quiet[key] = (d, start)
 
     def _cleanup(self, d: Deployment, rss: list[ReplicaSet], new_rs: ReplicaSet | None) -> None:
-        limit = d.spec.revision_history_limit if d.spec.revision_history_limit is not None else 10
-        idle = [
-            rs for rs in rss
-            if rs is not new_rs and (rs.spec.replicas or 0) == 0 and rs.status.replicas == 0
-            and rs.metadata.deletion_timestamp is None
-        ]
-        excess = len(idle) - limit
-        if excess <= 0:
-            return
-        idle.sort(key=lambda r: (int(r.metadata.annotations.get("deployment.kubernetes.io/revision", "0") or 0), r.metadata.name))
-        for rs in idle[:excess]:
+        for rs in _to_prune(d, rss, new_rs):
             self._writes += 1
             try:
                 self.ctx.api.delete("ReplicaSet", rs.metadata.name, rs.metadata.namespace, actor=ACTOR)
@@ -263,4 +269,22 @@ class DeploymentController:
         return DeploymentStatistics(self._syncs, self._rs_created, self._scales, self._status_writes)
 
     def _check(self) -> None:
+        """A sync from a recorded fixed point (``_quiet``) of a Deployment still stored with
+        those ReplicaSets would write nothing: no ReplicaSet to create, no scale that changes
+        one, none to prune, the status as stored."""
         self.queue._check()
+        for key, (d, rss) in self._quiet.items():
+            ns, name = eu.split_key(key)
+            if self.ctx.api.try_get("Deployment", name, ns) is not d:
+                continue
+            now = self._replica_sets(d)
+            if len(now) != len(rss) or not all(map(operator.is_, now, rss)):
+                continue
+            assert effective_strategy(d).type != RECREATE and d.metadata.deletion_timestamp is None, key
+            new_rs = find_new_replica_set(d, rss)
+            assert new_rs is not None or d.spec.paused, key
+            for dec in plan_deployment_sync(d, rss, new_rs=new_rs):
+                rs = next(r for r in rss if r.metadata.name == dec.rs_name)
+                assert apply_scale_decision(rs, dec) == rs, key
+            assert calculate_deployment_status(d, rss, new_rs) is d.status, key
+            assert not _to_prune(d, rss, new_rs), key

@@ -158,16 +158,17 @@ class DeletionRanking:
 
     # -- pod events ----------------------------------------------------------------------------
 
-    def put(self, rs_key: Hashable, pod: Pod, now: float) -> None:
-        """``pod`` (owned by ``rs_key``) is now in this state, at ``now``. ``O(1)``, plus marking
-        the family's pods on its node dirty when it arrives on or leaves one (``O(pods per
-        node)``); the keys are computed by the next :meth:`smallest` of their ReplicaSet."""
+    def put(self, rs_key: Hashable, pod: Pod, now: float, *, active: bool | None = None) -> None:
+        """``pod`` (owned by ``rs_key``) is now in this state, at ``now``; ``active``, if given,
+        is ``is_pod_active(pod)`` (the caller's). ``O(1)``, plus marking the family's pods on
+        its node dirty when it arrives on or leaves one (``O(pods per node)``); the keys are
+        computed by the next :meth:`smallest` of their ReplicaSet."""
         rs = self._rs[rs_key]
         name = pod.metadata.name
         if now > self._now:
             self._now = now
         old = rs.entries.get(name)
-        if not is_pod_active(pod):
+        if not (is_pod_active(pod) if active is None else active):
             if old is not None:
                 self.drop(rs_key, name)
             return

@@ -43,6 +43,7 @@ three and re-exports their public names, so ``from kubesim.controllers.workloads
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Iterable, Sequence
 
@@ -250,7 +251,9 @@ def apply_scale_decision(rs: ReplicaSet, decision: ScaleDecision) -> ReplicaSet:
 
     When the annotations already carry both values (most steps of a rollout), the metadata is
     ``rs``'s own object: the same content in the same order as a rewrite would give, and the
-    API server then carries the stored metadata over without building a new one."""
+    API server then carries the stored metadata over without building a new one. Likewise the
+    spec when the size is unchanged; a part that is rebuilt differs from ``rs``'s (a value
+    changed), so the result equals ``rs`` exactly when both parts are ``rs``'s own."""
     meta = rs.metadata
     ann = meta.annotations
     desired, most = str(decision.desired_replicas), str(decision.max_replicas)
@@ -593,12 +596,19 @@ def is_scaling_event(deployment: Deployment, rss: Sequence[ReplicaSet]) -> bool:
     return False
 
 
+class _Find(enum.Enum):
+    """The default of :func:`plan_deployment_sync`'s ``new_rs``: look it up."""
+
+    FIND = 0
+
+
 def plan_deployment_sync(
     deployment: Deployment,
     rss: Sequence[ReplicaSet],
     *,
     old_pods_running: bool = False,
     fix_stale_annotations: bool = False,
+    new_rs: ReplicaSet | None | _Find = _Find.FIND,
 ) -> list[ScaleDecision]:
     """The scaling half of ``syncDeployment`` for the Deployment's ReplicaSets.  ``O(n log n)``.
 
@@ -607,11 +617,15 @@ def plan_deployment_sync(
     :func:`find_new_replica_set` finds none) is the caller's job: for ``RollingUpdate`` create
     :func:`new_replica_set` before calling; for ``Recreate`` create it once this returns ``[]``
     and ``old_pods_running`` is false.  ``fix_stale_annotations`` is passed to :func:`scale`.
+    A caller that has ``find_new_replica_set(deployment, rss)`` at hand may pass it as
+    ``new_rs`` (the same answer, not searched for again).
     """
     if deployment.metadata.deletion_timestamp is not None:
         return []
-    new_rs = find_new_replica_set(deployment, rss)
-    _, old_rss = find_old_replica_sets(deployment, rss)
+    if new_rs is _Find.FIND:
+        new_rs = find_new_replica_set(deployment, rss)
+    # find_old_replica_sets' "all old": every ReplicaSet but the new one (by name, as there)
+    old_rss = list(rss) if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
     if deployment.spec.paused or is_scaling_event(deployment, rss):
         return scale(deployment, new_rs, old_rss, fix_stale_annotations=fix_stale_annotations)
     strategy = effective_strategy(deployment).type
