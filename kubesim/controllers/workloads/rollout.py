@@ -19,6 +19,7 @@ Contents by purpose:
   :func:`is_scaling_event`, :func:`plan_deployment_sync`, :func:`apply_scale_decision`
   (``rolling.go``, ``recreate.go``, ``sync.go``, ``deployment_controller.go``);
 * **ReplicaSet pod management** -- :func:`rank_pods_for_deletion`, :func:`get_pods_to_delete`,
+  :func:`max_container_restarts`,
   :func:`slow_start_batches`, :func:`replicas_diff`, :func:`is_pod_active`
   (``controller_utils.go`` ``ActivePodsWithRanks``, ``replicaset/replica_set.go``);
 * **status** -- :func:`is_pod_available`, :func:`pod_available_after`,
@@ -71,6 +72,7 @@ from kubesim.controllers.workloads.replicas import (
     get_pods_to_delete,
     is_pod_active,
     is_pod_available,
+    max_container_restarts,
     node_pod_counts_of,
     pod_available_after,
     rank_pods_for_deletion,
@@ -152,6 +154,7 @@ __all__ = [
     "pod_available_after",
     "rank_pods_for_deletion",
     "node_pod_counts_of",
+    "max_container_restarts",
     "get_pods_to_delete",
     "slow_start_batches",
     "replicas_diff",
