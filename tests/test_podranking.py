@@ -18,7 +18,7 @@ from kubesim import scenarios as sc
 from kubesim.controllers.workloads import rollout as r
 from kubesim.controllers.workloads.ranking import DeletionRanking
 from kubesim.faults import FaultPlan
-from kubesim.objects import ObjectMeta, Pod, PodCondition, PodSpec, PodStatus
+from kubesim.objects import ContainerStatus, ObjectMeta, Pod, PodCondition, PodSpec, PodStatus
 
 T0 = 1_700_000_000
 FAMILIES = {"rs-a": "deploy", "rs-b": "deploy", "rs-c": "alone"}
@@ -35,6 +35,7 @@ def make_pod(
     cost: str | None,
     deleting: bool,
     uid: str,
+    restarts: tuple[int, ...] = (),
 ) -> Pod:
     conds = (
         (PodCondition("Ready", "True", last_transition_time=ready_since),)
@@ -48,7 +49,10 @@ def make_pod(
             deletion_timestamp=created + 1 if deleting else None,
         ),
         spec=PodSpec(node_name=node),
-        status=PodStatus(phase=phase, conditions=conds),
+        status=PodStatus(
+            phase=phase, conditions=conds,
+            container_statuses=tuple(ContainerStatus(f"c{i}", restart_count=n) for i, n in enumerate(restarts)),
+        ),
     )
 
 
@@ -79,6 +83,8 @@ class RankingMachine(RuleBasedStateMachine):
             cost=data.draw(st.sampled_from([None] * 6 + ["5", "-3", "junk"]), label="cost"),
             deleting=data.draw(st.integers(0, 9), label="deleting") == 0,
             uid=data.draw(st.sampled_from(["u1", "u2", "u3"]), label="uid") + f"-{name}",
+            # container restarts (maxContainerRestarts decides after the ready time)
+            restarts=data.draw(st.lists(st.sampled_from([0, 0, 0, 1, 3]), max_size=2), label="restarts"),
         )
 
     @rule(rs=st.sampled_from(sorted(FAMILIES)), data=st.data())
@@ -102,6 +108,7 @@ class RankingMachine(RuleBasedStateMachine):
             created=old.metadata.creation_timestamp or 0,
             cost=pod.metadata.annotations.get(r.POD_DELETION_COST_ANNOTATION),
             deleting=pod.metadata.deletion_timestamp is not None, uid=old.metadata.uid,
+            restarts=tuple(c.restart_count for c in pod.status.container_statuses),
         )
         self.pods[rs][name] = pod
         self.ranking.put(rs, pod, self.now)

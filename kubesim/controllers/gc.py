@@ -6,8 +6,9 @@ object is deleted, each dependent none of whose remaining owners still exists is
 propagation policy.
 
 Costs: ``O(owner references)`` per watch event, ``O(1)`` for an event whose object carries the
-same ``ownerReferences`` tuple as the last one seen of it (a status write carries it over); a
-deletion costs ``O(dependents)``.
+same ``ownerReferences`` tuple as the last one seen of it (a status write carries it over; an
+update that carries its old state's tuple returns before building anything); a deletion costs
+``O(dependents)``.
 
 Memory: one set entry (the uid, a string the object holds anyway) per live object; the index
 entries (``_indexed``, ``_owners_of``, the ``(kind, namespace, name)`` key) only for objects that
@@ -59,8 +60,21 @@ class GarbageCollector:
         self.ctx.api.watch(self._on_event)
 
     def _on_event(self, ev: WatchEvent) -> None:
+        """Index (or unindex) the object's owners; a deletion schedules the collection of its
+        dependents.
+
+        A MODIFIED event that carries the old state's ``ownerReferences`` tuple (a status
+        write, a bind, any update that leaves the owners alone) changes nothing and returns at
+        once when the object's uid is live: watch events are never lost and one object's
+        arrive in order, and each carries as ``old`` the object the previous one carried as
+        ``new``, so a live uid means that previous state was indexed (its uid added, its
+        owners' entries made for that very tuple), which is the state this one would index.
+        The index thus changes on creates, deletes and owner changes only. ``O(1)`` then."""
         obj: Any = ev.new
         meta = obj.metadata
+        refs = meta.owner_references
+        if ev.type == "MODIFIED" and refs is ev.old.metadata.owner_references and meta.uid in self._live_uids:
+            return
         ref: _Ref = (obj.kind, meta.namespace, meta.name)
         if ev.type == "DELETED":
             self._live_uids.discard(meta.uid)
@@ -71,7 +85,6 @@ class GarbageCollector:
                 self.ctx.clock.schedule(0.0, lambda: self._collect(list(deps)))
             return
         self._live_uids.add(meta.uid)
-        refs = meta.owner_references
         if not refs:
             # no owners, no index entries: drop the ones of the owners it had, if any (an entry
             # in _indexed is there exactly when the object had owners when last indexed)

@@ -12,13 +12,15 @@ Cost per sync: ``O(ReplicaSets of the namespace)``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import operator
+from collections.abc import Hashable, Sequence
 
 import attrs
 
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
+from kubesim.controllers.workloads.common import with_status
 from kubesim.controllers.workloads.replicaset import controller_owner
 from kubesim.controllers.workloads.rollout import (
     RECREATE,
@@ -26,11 +28,12 @@ from kubesim.controllers.workloads.rollout import (
     calculate_deployment_status,
     effective_strategy,
     find_new_replica_set,
+    is_scaling_event,
     new_replica_set,
     plan_deployment_sync,
 )
 from kubesim.errors import AlreadyExists, KubesimError, NotFound
-from kubesim.objects import Deployment, ReplicaSet
+from kubesim.objects import Deployment, DeploymentStatus, ReplicaSet
 
 __all__ = ["DeploymentController", "ACTOR"]
 
@@ -47,16 +50,58 @@ class DeploymentStatistics:
     status_writes: int
 
 
+def _status_only(d: Deployment, written: Deployment, status: DeploymentStatus, rss: Sequence[ReplicaSet]) -> bool:
+    """Whether a sync of ``written`` (what a sync of ``d`` that wrote only the status stored)
+    and the same ReplicaSets ``rss`` is sure to write nothing. ``O(ReplicaSets)``.
+
+    Such a sync reads of the Deployment its ``spec``, uid, generation, deletion mark and
+    status; the spec is the same object, uid, generation and mark are the same values, and the
+    status it computes is ``status``, the one ``d``'s sync computed (a function of the
+    generation and the ReplicaSets), which it finds stored. The status's ``replicas`` is also read by
+    proportional scaling (``get_proportion``'s fallback), which runs only for a paused
+    Deployment or a scaling event: so either that value is unchanged, or neither holds."""
+    if (
+        written.spec is not d.spec
+        or written.metadata.uid != d.metadata.uid
+        or written.metadata.generation != d.metadata.generation
+        or written.metadata.deletion_timestamp is not None
+        or (written.status is not status and written.status != status)
+    ):
+        return False
+    return written.status.replicas == d.status.replicas or not (d.spec.paused or is_scaling_event(d, rss))
+
+
+def _to_prune(d: Deployment, rss: Sequence[ReplicaSet], new_rs: ReplicaSet | None) -> list[ReplicaSet]:
+    """``cleanupDeployment``: the idle old ReplicaSets (no replicas wanted or left, not being
+    deleted) beyond ``revisionHistoryLimit`` (default 10), lowest revision first.
+    ``O(n log n)``."""
+    limit = d.spec.revision_history_limit if d.spec.revision_history_limit is not None else 10
+    idle = [
+        rs for rs in rss
+        if rs is not new_rs and (rs.spec.replicas or 0) == 0 and rs.status.replicas == 0
+        and rs.metadata.deletion_timestamp is None
+    ]
+    excess = len(idle) - limit
+    if excess <= 0:
+        return []
+    idle.sort(key=lambda r: (int(r.metadata.annotations.get("deployment.kubernetes.io/revision", "0") or 0), r.metadata.name))
+    return idle[:excess]
+
+
 @attrs.define(eq=False)
 class DeploymentController:
     """Rolls Deployments out through ReplicaSets."""
 
     ctx: ControllerContext
     queue: WorkQueue = attrs.field(init=False)
+    #: key -> ``(Deployment, *ReplicaSets)``: the objects a RollingUpdate sync that wrote
+    #: nothing started from (see :meth:`sync`)
+    _quiet: dict[str, tuple[Deployment, tuple[ReplicaSet, ...]]] = attrs.field(factory=dict, repr=False)
     _syncs: int = 0
     _rs_created: int = 0
     _scales: int = 0
     _status_writes: int = 0
+    _writes: int = 0  # writes tried (creates, scales, deletes, status writes), for _quiet
 
     name = "deployment"
 
@@ -116,6 +161,16 @@ class DeploymentController:
         The new ReplicaSet (:func:`find_new_replica_set`) is looked up once, when the sync has
         its ReplicaSets: scale decisions change sizes and annotations, never a template or a
         creation time, so it stays the same ReplicaSet (by name) for the rest of the sync.
+
+        A sync that starts from the very objects (by identity) a sync of the same key started
+        from and wrote nothing, returns at once: for a ``RollingUpdate`` Deployment (or a
+        paused one, or a scaling event) everything a sync decides is a function of the
+        Deployment and its ReplicaSets alone — no clock, no pods, no other object — and the
+        objects are frozen, so it would again decide nothing. (``Recreate`` also reads the
+        pods and requeues itself, so it always runs in full.) About half of a rollout's syncs
+        are such repeats: the follow-up of the controller's own status write, and the pod
+        deletions, which requeue every Deployment for ``Recreate``'s sake. ``O(ReplicaSets of
+        the namespace)`` then.
         """
         assert isinstance(key, str)
         self._syncs += 1
@@ -123,8 +178,20 @@ class DeploymentController:
         ns, name = eu.split_key(key)
         d: Deployment | None = api.try_get("Deployment", name, ns)
         if d is None or d.metadata.deletion_timestamp is not None:
+            self._quiet.pop(key, None)
             return
         rss = self._replica_sets(d)
+        quiet = self._quiet.get(key)
+        if (
+            quiet is not None
+            and quiet[0] is d
+            and len(quiet[1]) == len(rss)
+            and all(map(operator.is_, quiet[1], rss))
+        ):
+            return
+        start = tuple(rss)
+        writes = self._writes
+        self._quiet.pop(key, None)
         new_rs = find_new_replica_set(d, rss)
         # find_old_replica_sets' "all old": every ReplicaSet but the new one.
         all_old = rss if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
@@ -135,6 +202,7 @@ class DeploymentController:
         ):
             wanted = new_replica_set(d, all_old)
             rec = self.ctx.recorder
+            self._writes += 1
             try:
                 created = api.create(wanted, actor=ACTOR)
                 self._rs_created += 1
@@ -153,15 +221,16 @@ class DeploymentController:
                     rec.event(d, "Normal", "ScalingReplicaSet",
                               f"Scaled up replica set {created.metadata.name} from 0 to {n}", component=ACTOR)
             new_rs = find_new_replica_set(d, rss)
-        decisions = plan_deployment_sync(d, rss, old_pods_running=old_running)
+        decisions = plan_deployment_sync(d, rss, old_pods_running=old_running, new_rs=new_rs)
         by_name = {rs.metadata.name: rs for rs in rss}
         for dec in decisions:
             rs = by_name.get(dec.rs_name)
             if rs is None:
                 continue
             updated = apply_scale_decision(rs, dec)
-            if updated == rs:
-                continue
+            if updated.metadata is rs.metadata and updated.spec is rs.spec:
+                continue  # updated == rs: apply_scale_decision keeps a part exactly when it is unchanged
+            self._writes += 1
             by_name[dec.rs_name] = api.update(updated, actor=ACTOR)  # an error: the queue retries
             self._scales += 1
             before, after = rs.spec.replicas or 0, updated.spec.replicas or 0
@@ -179,21 +248,17 @@ class DeploymentController:
         self._cleanup(d, rss, new_rs)
         status = calculate_deployment_status(d, rss, new_rs)
         if status is not d.status:  # the stored status itself when unchanged
-            api.update(attrs.evolve(d, metadata=attrs.evolve(d.metadata, resource_version=""), status=status), actor=ACTOR)
+            self._writes += 1
+            written = api.update(with_status(d, status), actor=ACTOR)
             self._status_writes += 1
+            if self._writes == writes + 1 and not recreate and _status_only(d, written, status, start):
+                self._quiet[key] = (written, start)
+        elif self._writes == writes and not recreate:
+            self._quiet[key] = (d, start)
 
     def _cleanup(self, d: Deployment, rss: list[ReplicaSet], new_rs: ReplicaSet | None) -> None:
-        limit = d.spec.revision_history_limit if d.spec.revision_history_limit is not None else 10
-        idle = [
-            rs for rs in rss
-            if rs is not new_rs and (rs.spec.replicas or 0) == 0 and rs.status.replicas == 0
-            and rs.metadata.deletion_timestamp is None
-        ]
-        excess = len(idle) - limit
-        if excess <= 0:
-            return
-        idle.sort(key=lambda r: (int(r.metadata.annotations.get("deployment.kubernetes.io/revision", "0") or 0), r.metadata.name))
-        for rs in idle[:excess]:
+        for rs in _to_prune(d, rss, new_rs):
+            self._writes += 1
             try:
                 self.ctx.api.delete("ReplicaSet", rs.metadata.name, rs.metadata.namespace, actor=ACTOR)
             except NotFound:
@@ -204,4 +269,22 @@ class DeploymentController:
         return DeploymentStatistics(self._syncs, self._rs_created, self._scales, self._status_writes)
 
     def _check(self) -> None:
+        """A sync from a recorded fixed point (``_quiet``) of a Deployment still stored with
+        those ReplicaSets would write nothing: no ReplicaSet to create, no scale that changes
+        one, none to prune, the status as stored."""
         self.queue._check()
+        for key, (d, rss) in self._quiet.items():
+            ns, name = eu.split_key(key)
+            if self.ctx.api.try_get("Deployment", name, ns) is not d:
+                continue
+            now = self._replica_sets(d)
+            if len(now) != len(rss) or not all(map(operator.is_, now, rss)):
+                continue
+            assert effective_strategy(d).type != RECREATE and d.metadata.deletion_timestamp is None, key
+            new_rs = find_new_replica_set(d, rss)
+            assert new_rs is not None or d.spec.paused, key
+            for dec in plan_deployment_sync(d, rss, new_rs=new_rs):
+                rs = next(r for r in rss if r.metadata.name == dec.rs_name)
+                assert apply_scale_decision(rs, dec) == rs, key
+            assert calculate_deployment_status(d, rss, new_rs) is d.status, key
+            assert not _to_prune(d, rss, new_rs), key

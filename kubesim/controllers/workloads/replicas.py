@@ -1,7 +1,7 @@
 """The ReplicaSet side (``controller_utils.go``, ``replicaset/replica_set.go``): which pods are
 active and available (:func:`is_pod_active`, :func:`is_pod_available`,
 :func:`pod_available_after`), upstream's deletion ranking (:func:`rank_pods_for_deletion`,
-:func:`get_pods_to_delete`, :func:`node_pod_counts_of`; the reference that
+:func:`get_pods_to_delete`, :func:`node_pod_counts_of`, :func:`max_container_restarts`; the reference that
 :mod:`.ranking` is checked against), :func:`slow_start_batches`, :func:`replicas_diff`, and
 :func:`calculate_replica_set_status`.
 
@@ -86,6 +86,13 @@ def _log_rank(t: int, now: float) -> int:
     return int(math.log2(d)) if d > 0 else -1
 
 
+def max_container_restarts(pod: Pod) -> int:
+    """``maxContainerRestarts`` (``pkg/controller/controller_utils.go``): the largest
+    ``restartCount`` among the pod's ``status.containerStatuses`` (init containers are not
+    counted), 0 without any. ``O(containers)``."""
+    return max((c.restart_count for c in pod.status.container_statuses), default=0)
+
+
 def node_pod_counts_of(related_pods: Iterable[Pod]) -> dict[str, int]:
     """Active pods per node name (``""`` for unassigned), as ``getPodsRankedByRelatedPodsOnSameNode``
     counts them.  ``O(n)``."""
@@ -110,8 +117,8 @@ def rank_pods_for_deletion(
     phases rank with Pending, as Go's map zero value does); not ready before ready; lower
     ``controller.kubernetes.io/pod-deletion-cost`` first; more co-located related pods on the
     node first (``node_pod_counts``, default: counted over ``pods``); ready for less time
-    first; more container restarts first (``restart_count``; kubesim's PodStatus has no
-    container statuses, so default 0); created more recently first.  With ``now`` given the
+    first; more container restarts first (``restart_count``, default
+    :func:`max_container_restarts`, as upstream); created more recently first.  With ``now`` given the
     two time rules compare ``log2`` buckets of the age in nanoseconds (``LogarithmicScaleDown``,
     GA) and break bucket ties by UID; without it they compare exact times.  A missing time
     ranks first.  Remaining ties: namespace/name (Go's unstable sort leaves these arbitrary).
@@ -120,7 +127,7 @@ def rank_pods_for_deletion(
     """
     pods = list(pods)
     counts = node_pod_counts if node_pod_counts is not None else node_pod_counts_of(pods)
-    restarts = restart_count or (lambda p: 0)
+    restarts = restart_count or max_container_restarts
 
     def time_key(t: int | None, uid: str) -> tuple[int, float, str]:
         # Sort ascending: missing first, then most recent (larger t / smaller age) first.

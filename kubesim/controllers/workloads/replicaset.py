@@ -25,7 +25,7 @@ from sortedcontainers import SortedList
 from kubesim.apiserver import WatchEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
-from kubesim.controllers.workloads.common import pod_event
+from kubesim.controllers.workloads.common import pod_event, with_status
 from kubesim.controllers.workloads.ranking import DeletionRanking
 from kubesim.controllers.workloads.rollout import (
     calculate_replica_set_status,
@@ -36,7 +36,14 @@ from kubesim.controllers.workloads.rollout import (
     replicas_diff,
 )
 from kubesim.errors import KubesimError, NotFound
-from kubesim.objects import ObjectMeta, OwnerReference, Pod, ReplicaSet, ReplicaSetStatus
+from kubesim.objects import (
+    ObjectMeta,
+    OwnerReference,
+    Pod,
+    PodTemplateSpec,
+    ReplicaSet,
+    ReplicaSetStatus,
+)
 
 __all__ = ["ReplicaSetController", "ACTOR", "controller_owner"]
 
@@ -62,6 +69,9 @@ class ReplicaSetStatistics:
     status_writes: int
 
 
+#: The size at which the ``ownerReferences`` -> ReplicaSet key memo is cleared wholesale.
+_KEYS_LIMIT = 4096
+
 #: The contribution of an inactive pod.
 _INACTIVE: tuple[bool, bool, bool, float | None] = (False, False, False, None)
 
@@ -83,8 +93,19 @@ class _OwnedPods:
     fully: int = 0
     ready: int = 0
     ready_since: SortedList[Any] = attrs.field(factory=SortedList)
+    #: the ReplicaSet's ``ownerReferences`` tuple its ranking family was last set from (the
+    #: family is a function of it, so a sync that sees the same tuple need not set it again)
+    owners: tuple[OwnerReference, ...] | None = None
+    #: ``(template, ReplicaSet uid, the pod to create)``: see :meth:`ReplicaSetController._create_pod`
+    proto: tuple[PodTemplateSpec, str, Pod] | None = None
+    #: bumped whenever the counts change (:meth:`_apply`): the counts are a function of it
+    version: int = 0
+    #: ``(ReplicaSet, version)`` from which a sync is known to write nothing (see
+    #: :meth:`ReplicaSetController.sync`)
+    quiet: tuple[ReplicaSet, int] | None = None
 
     def _apply(self, c: tuple[bool, bool, bool, float | None], sign: int) -> None:
+        self.version += 1
         active, fully, ready, since = c
         self.active += sign * active
         self.fully += sign * fully
@@ -113,21 +134,22 @@ class _OwnedPods:
                 return True, fully, True, None if t is None else float(t)
         return True, fully, False, None
 
-    def put(self, pod: Pod) -> bool:
-        """Take ``pod``'s state; ``False`` if the entry already reflects a newer one."""
+    def put(self, pod: Pod) -> tuple[bool, bool, bool, float | None] | None:
+        """Take ``pod``'s state, and return its contribution; ``None`` if the entry already
+        reflects a newer one."""
         name = pod.metadata.name
         rv = int(pod.metadata.resource_version or 0)
         old = self.pods.get(name)
         if (old is not None and old[1] >= rv) or self.gone.get(name, -1) >= rv:
-            return False  # a late event: the entry already reflects a newer state
+            return None  # a late event: the entry already reflects a newer state
         c = self.contribution(pod)
         self.pods[name] = (c, rv)
         if old is not None:
             if old[0] == c:
-                return True  # the counts stand (most events after a pod is ready)
+                return c  # the counts stand (most events after a pod is ready)
             self._apply(old[0], -1)
         self._apply(c, +1)
-        return True
+        return c
 
     def drop(self, name: str, rv: int) -> None:
         self.gone[name] = max(rv, self.gone.get(name, -1))
@@ -160,6 +182,21 @@ class _OwnedPods:
         )
 
 
+def _status_only(rs: ReplicaSet, written: ReplicaSet, status: ReplicaSetStatus) -> bool:
+    """Whether ``written`` (what a sync of ``rs`` that wrote only the status stored) differs
+    from ``rs`` in nothing a sync reads but that status: the same spec and ownerReferences
+    objects (the template's labels, the replicas, the owner), the same generation and
+    deletion mark, and ``status`` stored as sent. ``O(1)``."""
+    wm, m = written.metadata, rs.metadata
+    return (
+        written.spec is rs.spec
+        and wm.owner_references is m.owner_references
+        and wm.generation == m.generation
+        and wm.deletion_timestamp == m.deletion_timestamp
+        and (written.status is status or written.status == status)
+    )
+
+
 @attrs.define(eq=False)
 class ReplicaSetController:
     """Keeps each ReplicaSet's pod count at ``spec.replicas``."""
@@ -168,6 +205,8 @@ class ReplicaSetController:
     queue: WorkQueue = attrs.field(init=False)
     _owned: dict[str, _OwnedPods] = attrs.field(factory=dict, repr=False)  # rs key -> its pods
     _ranking: DeletionRanking = attrs.field(factory=DeletionRanking, repr=False)
+    #: ``id(ownerReferences) -> (ownerReferences, namespace, ReplicaSet key or None)``: :meth:`_rs_key`
+    _keys: dict[int, tuple[tuple[OwnerReference, ...], str, str | None]] = attrs.field(factory=dict, repr=False)
     #: Rank by sorting all pods on every scale-down (getPodsToDelete as written): the oracle
     #: the incremental ranking is tested against.
     full_ranking: bool = attrs.field(default=False, kw_only=True)
@@ -193,10 +232,23 @@ class ReplicaSetController:
         self.queue.add(key)
 
     def _rs_key(self, pod: Pod) -> str | None:
+        """The key of the ReplicaSet that controls ``pod``, or ``None``. ``O(1)`` for an owner
+        tuple seen before: the answer is a function of the (frozen) ``ownerReferences`` tuple and
+        the namespace, remembered by the tuple's identity (the memo holds the tuple, so its id is
+        not reused while remembered). Every pod this controller creates carries its
+        ReplicaSet's one tuple (:meth:`_create_pod`), and a status write or a bind carries it
+        over, so a rollout's pod events look one entry up."""
+        meta = pod.metadata
+        refs = meta.owner_references
+        hit = self._keys.get(id(refs))
+        if hit is not None and hit[0] is refs and hit[1] == meta.namespace:
+            return hit[2]
         ref = controller_owner(pod)
-        if ref is None or ref.kind != "ReplicaSet":
-            return None
-        return f"{pod.metadata.namespace}/{ref.name}"
+        key = None if ref is None or ref.kind != "ReplicaSet" else f"{meta.namespace}/{ref.name}"
+        if len(self._keys) >= _KEYS_LIMIT:
+            self._keys.clear()
+        self._keys[id(refs)] = (refs, meta.namespace, key)
+        return key
 
     def _index(self, key: str) -> _OwnedPods:
         idx = self._owned.get(key)
@@ -215,25 +267,39 @@ class ReplicaSetController:
         owner = None if rs is None else controller_owner(rs)
         return ("rs", key) if owner is None else ("owner", owner.uid)
 
-    def _put(self, key: str, idx: _OwnedPods, pod: Pod) -> None:
-        if idx.put(pod):
-            self._ranking.put(key, pod, self.ctx.api.epoch + self.ctx.clock.now)
+    def _put(self, key: str, idx: _OwnedPods, pod: Pod) -> tuple[bool, bool, bool, float | None] | None:
+        c = idx.put(pod)
+        if c is not None:
+            self._ranking.put(key, pod, self.ctx.api.epoch + self.ctx.clock.now, active=c[0])
+        return c
 
     def _drop(self, key: str, idx: _OwnedPods, name: str, rv: int) -> None:
         idx.drop(name, rv)
         self._ranking.drop(key, name)
 
     def _on_pod(self, ev: WatchEvent) -> None:
+        """Take the pod's state into its ReplicaSet's counts and ranking and requeue the
+        ReplicaSet (again just after ``minReadySeconds`` when the pod turned ready).
+        ``O(log n)``; the ReplicaSet key is looked up as in :meth:`_rs_key`, its memo probed
+        here first."""
         pod: Pod = ev.new
-        key = self._rs_key(pod)
+        meta = pod.metadata
+        refs = meta.owner_references
+        hit = self._keys.get(id(refs))
+        key = hit[2] if hit is not None and hit[0] is refs and hit[1] == meta.namespace else self._rs_key(pod)
         if key is None:
             return
+        idx = self._owned.get(key) or self._index(key)
         if ev.type == "DELETED":
-            self._drop(key, self._index(key), pod.metadata.name, int(pod.metadata.resource_version or 0))
-        else:
-            self._put(key, self._index(key), pod)
+            self._drop(key, idx, meta.name, int(meta.resource_version or 0))
+            self.queue.add(key)
+            return
+        c = idx.put(pod)  # self._put, inlined
+        if c is not None:
+            self._ranking.put(key, pod, self.ctx.api.epoch + self.ctx.clock.now, active=c[0])
         self.queue.add(key)
-        if ev.type == "MODIFIED" and not ev.old.status.ready and pod.status.ready:
+        # ``pod.status.ready`` is the contribution's ready when the pod is active (one rule)
+        if ev.type == "MODIFIED" and (c[2] if c is not None and c[0] else pod.status.ready) and not ev.old.status.ready:
             rs = self.ctx.api.try_get("ReplicaSet", key.split("/", 1)[1], pod.metadata.namespace)
             if rs is not None and rs.spec.min_ready_seconds > 0:
                 self.queue.add_after(key, rs.spec.min_ready_seconds + 1.0)
@@ -247,30 +313,52 @@ class ReplicaSetController:
         return [] if idx is None else [pods[n] for n in idx.pods if n in pods]
 
     def sync(self, key: Hashable) -> None:
-        """``syncReplicaSet``."""
+        """``syncReplicaSet``.
+
+        A sync that finds the very ReplicaSet object (by identity) and the same counts
+        (``version``) as a known fixed point returns at once (``idx.quiet``): with
+        ``minReadySeconds`` 0 a sync that creates and deletes nothing is a function of the
+        (frozen) ReplicaSet and the counts alone — no clock, no ranking — so it would again
+        write nothing. A fixed point is the start of a sync that wrote nothing, or the end of
+        one that wrote only the status, when the stored ReplicaSet differs from the one it
+        started from in nothing the sync reads but the status it computed and wrote (which it
+        would compute again, and find stored). Most syncs are such repeats: a pod event that
+        changes no count (a bind, a container starting), and the follow-up of the
+        controller's own status write. ``O(1)`` then.
+        """
         assert isinstance(key, str)
         self._syncs += 1
         api = self.ctx.api
-        ns, name = eu.split_key(key)
+        ns, _, name = key.partition("/")
         rs: ReplicaSet | None = api.try_get("ReplicaSet", name, ns)
         if rs is None:
             return
+        idx = self._owned.get(key)
+        if idx is not None:
+            quiet = idx.quiet
+            if quiet is not None and quiet[0] is rs and quiet[1] == idx.version:
+                return
+        else:
+            idx = self._index(key)
         now = api.epoch + self.ctx.clock.now  # virtual time stands still during a sync
-        idx = self._index(key)
         labels = rs.spec.template.metadata.labels
         rebuild = idx.template_labels is not labels and idx.template_labels != labels
         if rebuild:
             idx = self._owned[key] = _OwnedPods(rs.spec.template.metadata.labels)
             self._ranking.drop_replica_set(key)
-        self._ranking.set_family(key, self._family(key, rs))  # the owner may have changed
+        owners = rs.metadata.owner_references
+        if owners is not idx.owners:  # the owner may have changed (a new idx has no tuple yet)
+            self._ranking.set_family(key, self._family(key, rs))
+            idx.owners = owners
         if rebuild:
             for pod in self._all_owned(rs):
                 self._put(key, idx, pod)
+        diff = 0
         if rs.metadata.deletion_timestamp is None:
             diff = replicas_diff(rs, idx.active)
             if diff > 0:
                 for _ in range(diff):
-                    self._put(key, idx, self._create_pod(rs))  # expect our own creation
+                    self._put(key, idx, self._create_pod(rs, idx))  # expect our own creation
             elif diff < 0:
                 if -diff >= idx.active:
                     # all of them: no ranking, in creation order (as getPodsToDelete)
@@ -297,12 +385,14 @@ class ReplicaSetController:
                     else:
                         self._put(key, idx, last)
         status = idx.status(rs, now)
+        fixed = diff == 0 and rs.spec.min_ready_seconds == 0
         if status is not rs.status:
-            api.update(
-                attrs.evolve(rs, metadata=attrs.evolve(rs.metadata, resource_version=""), status=status),
-                actor=ACTOR,
-            )
+            written = api.update(with_status(rs, status), actor=ACTOR)
             self._status_writes += 1
+            if fixed and _status_only(rs, written, status):
+                idx.quiet = (written, idx.version)
+        elif fixed:
+            idx.quiet = (rs, idx.version)
 
     def _all_owned(self, rs: ReplicaSet) -> list[Pod]:
         ns = rs.metadata.namespace
@@ -322,20 +412,37 @@ class ReplicaSetController:
                 out.extend(p for p in self._pods(eu.object_key(other)) if is_pod_active(p))
         return out
 
-    def _create_pod(self, rs: ReplicaSet) -> Pod:
+    def _create_pod(self, rs: ReplicaSet, idx: _OwnedPods) -> Pod:
+        """Create one pod of ``rs`` (``generateName: <rs>-``, the template's labels,
+        annotations and spec, a controller owner reference) and record the Event.
+
+        The pod to create is the same for every pod of one template of one ReplicaSet, so it is
+        built once and kept in ``idx.proto`` while ``rs.spec.template`` is the same object and
+        the ReplicaSet the same uid (its name, namespace and owner reference follow from the
+        uid). The API server stores a stamped copy and never changes what it is given (API
+        objects are frozen), so every create sends what a freshly built pod would be, equal
+        field for field; sharing it also shares its parts (the owner reference tuple, the empty
+        status) by identity, which the wire's size caches and :meth:`_rs_key` find by identity.
+        ``O(1)`` plus the write."""
         tmpl = rs.spec.template
-        pod = Pod(
-            metadata=ObjectMeta(
-                generate_name=f"{rs.metadata.name}-",
-                namespace=rs.metadata.namespace,
-                labels=tmpl.metadata.labels,
-                annotations=tmpl.metadata.annotations,
-                owner_references=(
-                    OwnerReference.controller_ref(rs),
+        uid = rs.metadata.uid
+        proto = idx.proto
+        if proto is not None and proto[0] is tmpl and proto[1] == uid:
+            pod = proto[2]
+        else:
+            pod = Pod(
+                metadata=ObjectMeta(
+                    generate_name=f"{rs.metadata.name}-",
+                    namespace=rs.metadata.namespace,
+                    labels=tmpl.metadata.labels,
+                    annotations=tmpl.metadata.annotations,
+                    owner_references=(
+                        OwnerReference.controller_ref(rs),
+                    ),
                 ),
-            ),
-            spec=tmpl.spec,
-        )
+                spec=tmpl.spec,
+            )
+            idx.proto = (tmpl, uid, pod)
         try:
             created: Pod = self.ctx.api.create(pod, actor=ACTOR)
         except KubesimError as err:
@@ -350,7 +457,8 @@ class ReplicaSetController:
         return ReplicaSetStatistics(self._syncs, self._created, self._deleted, self._status_writes)
 
     def _check(self) -> None:
-        """The running counts equal a recount (``calculate_replica_set_status``)."""
+        """The running counts equal a recount (``calculate_replica_set_status``), and a sync
+        from a recorded fixed point (``quiet``) would write nothing."""
         self.queue._check()
         now = self.ctx.api.epoch + self.ctx.clock.now
         for key, idx in self._owned.items():
@@ -360,6 +468,10 @@ class ReplicaSetController:
                 continue
             active = [p for p in self._pods(key) if is_pod_active(p)]
             assert idx.status(rs, now) == calculate_replica_set_status(rs, active, now), key
+            if idx.quiet is not None and idx.quiet[0] is rs and idx.quiet[1] == idx.version:
+                assert rs.spec.min_ready_seconds == 0 and idx.owners is rs.metadata.owner_references, key
+                assert rs.metadata.deletion_timestamp is not None or replicas_diff(rs, idx.active) == 0, key
+                assert idx.status(rs, now) is rs.status, key
             # the deletion order equals getPodsToDelete's full ranking over a recount
             counts = node_pod_counts_of(self._related_pods(rs))
             assert self._ranking.active(key) == len(active), key

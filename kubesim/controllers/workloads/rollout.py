@@ -19,6 +19,7 @@ Contents by purpose:
   :func:`is_scaling_event`, :func:`plan_deployment_sync`, :func:`apply_scale_decision`
   (``rolling.go``, ``recreate.go``, ``sync.go``, ``deployment_controller.go``);
 * **ReplicaSet pod management** -- :func:`rank_pods_for_deletion`, :func:`get_pods_to_delete`,
+  :func:`max_container_restarts`,
   :func:`slow_start_batches`, :func:`replicas_diff`, :func:`is_pod_active`
   (``controller_utils.go`` ``ActivePodsWithRanks``, ``replicaset/replica_set.go``);
 * **status** -- :func:`is_pod_available`, :func:`pod_available_after`,
@@ -43,6 +44,7 @@ three and re-exports their public names, so ``from kubesim.controllers.workloads
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Iterable, Sequence
 
@@ -70,6 +72,7 @@ from kubesim.controllers.workloads.replicas import (
     get_pods_to_delete,
     is_pod_active,
     is_pod_available,
+    max_container_restarts,
     node_pod_counts_of,
     pod_available_after,
     rank_pods_for_deletion,
@@ -151,6 +154,7 @@ __all__ = [
     "pod_available_after",
     "rank_pods_for_deletion",
     "node_pod_counts_of",
+    "max_container_restarts",
     "get_pods_to_delete",
     "slow_start_batches",
     "replicas_diff",
@@ -242,19 +246,24 @@ def _decision(deployment: Deployment, rs: ReplicaSet, replicas: int) -> ScaleDec
     return ScaleDecision(rs.metadata.name, replicas, d, d + max_surge(deployment))
 
 
+assert [f.name for f in attrs.fields(ReplicaSet)] == ["metadata", "spec", "status"], "update apply_scale_decision"
+
+
 def apply_scale_decision(rs: ReplicaSet, decision: ScaleDecision) -> ReplicaSet:
     """The ReplicaSet as ``scaleReplicaSet`` writes it.  ``O(annotations)``.
 
     When the annotations already carry both values (most steps of a rollout), the metadata is
     ``rs``'s own object: the same content in the same order as a rewrite would give, and the
-    API server then carries the stored metadata over without building a new one."""
+    API server then carries the stored metadata over without building a new one. Likewise the
+    spec when the size is unchanged; a part that is rebuilt differs from ``rs``'s (a value
+    changed), so the result equals ``rs`` exactly when both parts are ``rs``'s own."""
     meta = rs.metadata
     ann = meta.annotations
     desired, most = str(decision.desired_replicas), str(decision.max_replicas)
     if ann.get(DESIRED_REPLICAS_ANNOTATION) != desired or ann.get(MAX_REPLICAS_ANNOTATION) != most:
         meta = attrs.evolve(meta, annotations=ann.set(DESIRED_REPLICAS_ANNOTATION, desired).set(MAX_REPLICAS_ANNOTATION, most))
     spec = rs.spec if rs.spec.replicas == decision.replicas else attrs.evolve(rs.spec, replicas=decision.replicas)
-    return attrs.evolve(rs, metadata=meta, spec=spec)
+    return ReplicaSet(meta, spec, rs.status)  # attrs.evolve(rs, metadata=meta, spec=spec), positionally
 
 
 def _apply_all(rss: Sequence[ReplicaSet], decisions: Sequence[ScaleDecision]) -> list[ReplicaSet]:
@@ -590,12 +599,19 @@ def is_scaling_event(deployment: Deployment, rss: Sequence[ReplicaSet]) -> bool:
     return False
 
 
+class _Find(enum.Enum):
+    """The default of :func:`plan_deployment_sync`'s ``new_rs``: look it up."""
+
+    FIND = 0
+
+
 def plan_deployment_sync(
     deployment: Deployment,
     rss: Sequence[ReplicaSet],
     *,
     old_pods_running: bool = False,
     fix_stale_annotations: bool = False,
+    new_rs: ReplicaSet | None | _Find = _Find.FIND,
 ) -> list[ScaleDecision]:
     """The scaling half of ``syncDeployment`` for the Deployment's ReplicaSets.  ``O(n log n)``.
 
@@ -604,11 +620,15 @@ def plan_deployment_sync(
     :func:`find_new_replica_set` finds none) is the caller's job: for ``RollingUpdate`` create
     :func:`new_replica_set` before calling; for ``Recreate`` create it once this returns ``[]``
     and ``old_pods_running`` is false.  ``fix_stale_annotations`` is passed to :func:`scale`.
+    A caller that has ``find_new_replica_set(deployment, rss)`` at hand may pass it as
+    ``new_rs`` (the same answer, not searched for again).
     """
     if deployment.metadata.deletion_timestamp is not None:
         return []
-    new_rs = find_new_replica_set(deployment, rss)
-    _, old_rss = find_old_replica_sets(deployment, rss)
+    if new_rs is _Find.FIND:
+        new_rs = find_new_replica_set(deployment, rss)
+    # find_old_replica_sets' "all old": every ReplicaSet but the new one (by name, as there)
+    old_rss = list(rss) if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
     if deployment.spec.paused or is_scaling_event(deployment, rss):
         return scale(deployment, new_rs, old_rss, fix_stale_annotations=fix_stale_annotations)
     strategy = effective_strategy(deployment).type
