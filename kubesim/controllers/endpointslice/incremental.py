@@ -243,7 +243,9 @@ class ServiceSlicer:
     _desired: dict[Group, dict[EndpointIdentity, Endpoint]] = attrs.field(
         factory=dict, init=False, repr=False
     )
-    _missing: SortedSet[Any] = attrs.field(factory=SortedSet, init=False, repr=False)
+    # pods skipped for a missing Node (a plain set: sorted when an error lists them, which is
+    # rare, so that the usual sync's emptiness test is a C-level one)
+    _missing: set[str] = attrs.field(factory=set, init=False, repr=False)
     _by_node: dict[str, set[str]] = attrs.field(factory=dict, init=False, repr=False)
     _dirty: dict[Group, set[EndpointIdentity]] = attrs.field(factory=dict, init=False, repr=False)
     # model of the slices as last written
@@ -476,6 +478,12 @@ class ServiceSlicer:
         """The pod ``name`` of the Service's namespace is gone: ``pod_changed(old, None)``
         for a pod ``old`` of that name, without one. ``O(address types)``."""
         self._set_pod(name, None)
+
+    def pod_is(self, name: str, pod: Pod | None) -> None:
+        """The pod ``name`` of the Service's namespace is now ``pod`` (``None``: gone), as
+        the store holds it: :meth:`pod_changed` ``(None, pod)`` or :meth:`pod_removed`
+        ``(name)``, in one call (the controller's replay of the store). Cost: theirs."""
+        self._set_pod(name, pod)
 
     def reset_pods(self, pods: Iterable[Pod]) -> None:
         """Replace the pod set with ``pods`` (those not selected are ignored). ``O(pods)``."""
@@ -806,17 +814,20 @@ class ServiceSlicer:
             g = self._slice_group.get(name)
             if g is not None:
                 touched_by_group.setdefault(g, []).append(name)
-        desired_keys = sorted(self._key_pods)
+        desired_keys = sorted(self._key_pods) if len(self._key_pods) > 1 else list(self._key_pods)
         for at in self._types:
             c, u, d, obs, sup = self._incremental_type(
                 at, slices, desired_keys, touched_by_group, annotate
             )
-            creates += c
-            updates += u
-            deletes += d
-            operations += [("create", s) for s in c]
-            operations += [("update", s) for s in u]
-            operations += [("delete", s) for s in d]
+            if c:
+                creates += c
+                operations += zip(repeat("create"), c)
+            if u:
+                updates += u
+                operations += zip(repeat("update"), u)
+            if d:
+                deletes += d
+                operations += zip(repeat("delete"), d)
             observations.append(obs)
             suppressed += sup
         # The hints stage's topology-cache calls, per address type in order, once nothing
@@ -836,7 +847,7 @@ class ServiceSlicer:
         errors = [
             f"skipping Pod {name} for Service {object_key(svc)}: "
             f"Node {self._pods[name].spec.node_name} Not Found"
-            for name in self._missing
+            for name in sorted(self._missing)
         ] if self._missing else None
         return SlicePlan(
             creates=tuple(creates),
@@ -864,7 +875,8 @@ class ServiceSlicer:
         # with the trigger-time annotation (``annotate``) already applied, which is what
         # the reference's with_trigger_time at the end gives: it changes only annotations.
         svc = self.service
-        to_delete = [self._get(slices, n) for n in self._nonowned.get(at, ())]
+        nonowned = self._nonowned.get(at)
+        to_delete = [self._get(slices, n) for n in nonowned] if nonowned else []
         creates: list[EndpointSlice] = []
         updates: list[EndpointSlice] = []
         port_cache: dict[PortMapKey, tuple[int, int]] = {}
@@ -887,7 +899,8 @@ class ServiceSlicer:
                 to_delete += d
                 n_slices += len(c) - len(d)
             port_cache[key] = (len(self._desired.get(g, ())), n_slices)
-        for g in sorted(g for g in self._groups if g[0] == at and g[1] not in desired_set):
+        stale = [g for g in self._groups if g[0] == at and g[1] not in desired_set]
+        for g in sorted(stale) if stale else ():
             to_delete += [self._get(slices, n) for _, n in sorted(self._groups[g], key=_second)]
 
         # Placeholder rule.
