@@ -734,7 +734,7 @@ class EndpointSliceController:
 
     def _sync(self, key: str) -> None:
         api = self.ctx.api
-        path = self._choose_path()
+        path = self._path or self._choose_path()
         ns, name = eu.split_key(key)
         service = api.try_get("Service", name, ns)
         if service is None:
@@ -788,7 +788,9 @@ class EndpointSliceController:
         api = self.ctx.api
         ns = service.metadata.namespace
         self._catch_up()
-        slicers = self._slicers.setdefault(ns, {})
+        slicers = self._slicers.get(ns)
+        if slicers is None:
+            slicers = self._slicers[ns] = {}
         slicer = slicers.get(key)
         if slicer is None:
             slicer = ServiceSlicer(
@@ -803,8 +805,10 @@ class EndpointSliceController:
         elif slicer.service is not service:
             selector_changed = slicer.service.spec.selector != service.spec.selector
             slicer.service_changed(service, eu.pods_for_service(api, service) if selector_changed else None)
-        self._ensure_indexed(ns)
-        view = _SliceView(api, ns, self._slice_names.get(key, set()))
+        if ns not in self._slice_owner:
+            self._ensure_indexed(ns)
+        names = self._slice_names.get(key)
+        view = _SliceView(api, ns, names if names is not None else set())
         stale = self.tracker.stale_observed(key)
         if wire.CHECK_HINTS:
             assert stale == self.tracker.stale(key, view.unordered()), key
@@ -865,11 +869,12 @@ class EndpointSliceController:
             if slicer is not None:
                 slicer.slice_written(verb, written)
             self._writes[verb] = self._writes.get(verb, 0) + 1
-        for ev_type, reason, message in plan.events:
-            self.events.append((self.ctx.clock.now, ev_type, reason, key, message))
-        self._record(key, plan, plan.error or "")
-        if plan.error:
-            raise KubesimError(plan.error)
+        if plan.events or plan.error:  # else _record has nothing to record
+            for ev_type, reason, message in plan.events:
+                self.events.append((self.ctx.clock.now, ev_type, reason, key, message))
+            self._record(key, plan, plan.error or "")
+            if plan.error:
+                raise KubesimError(plan.error)
 
     # ------------------------------------------------------------------ introspection
 
