@@ -96,7 +96,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from itertools import repeat
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 from sortedcontainers import SortedList, SortedSet
@@ -161,11 +161,11 @@ _Expected = tuple[
 ]
 
 
-@attrs.frozen
-class _Contribution:
+class _Contribution(NamedTuple):
     # What one included pod adds to the desired state: its port group, that group's ports,
     # one (address type, identity, endpoint) per address type it has an IP of, and whether
-    # it was skipped because its Node is missing.
+    # it was skipped because its Node is missing. A record made at every pod change, so a
+    # tuple (built in C) rather than an attrs class.
     key: PortMapKey
     ports: tuple[EndpointSlicePort, ...]
     endpoints: tuple[tuple[str, EndpointIdentity, Endpoint], ...]
