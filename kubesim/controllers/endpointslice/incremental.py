@@ -21,7 +21,7 @@ change. The engine keeps:
   :func:`~kubesim.controllers.endpointslice.reconciler.endpoint_identity`, updated from pod deltas, with the
   set of dirty identities since the last sync;
 * a model of the slices as last written: identity -> slice name per group, each slice's
-  identities, the number of slices per address type and the non-owned slices;
+  *entries* (see below), the number of slices per address type and the non-owned slices;
 * per group, a ``SortedList`` of ``(len, name)``. "Closest to full with room for all
   remaining, ties to the first name" is then the first name of the greatest length
   ``<= max - remaining``. It is found in ``O(log S)``, skipping the few slices already
@@ -35,11 +35,26 @@ The deterministic choices of ``docs/fidelity-endpointslice.md`` are made the sam
 * groups, updates and deletes are taken in key and name order;
 * recycling takes the last create for each eligible to-delete slice.
 
-Constant factors. The ``t × max`` term is mostly C-level work: step 1 over a slice that holds
-no identity already claimed and none twice is a few set and map passes
-(:meth:`ServiceSlicer._prune`), and an update reported in the slice's own group replaces its
-model entry with one ``dict.update``, the identities it dropped taken from the plan
-(:meth:`ServiceSlicer._replace_slice`). Planned objects are plain constructions with the
+Entries. Each owned slice of the model has an insertion-ordered map identity -> endpoint,
+one item per entry of the slice in the slice's order. Its values are the *desired* objects:
+the value of an identity that is not dirty is the very object the desired state holds for it,
+and every value equals the slice's entry at its position beyond the identity
+(``EndpointsEqualBeyondHash``, an equivalence). So the reference's kept list of a slice (the
+desired version of each entry it keeps) is the map's values with the dirty identities
+patched, and comparing a dirty identity's desired version with the map's value answers the
+reference's comparison with the slice's entry. A sync keeps this true: a candidate slice
+that stays unchanged gets its patched map at once, a written one the map planned for it
+(:meth:`ServiceSlicer._expect`, installed by :meth:`ServiceSlicer.slice_written`), and a slice
+read from the store (a rebuild, a write not carrying the planned tuple) marks dirty every
+entry that is not the desired object.
+
+Constant factors. Without touched slices, step 1 is ``O(dirty)`` in Python: the dirty
+identities are grouped by the slice holding them (the index), and a slice holding one that
+changed gets a copy of its map (a C-level copy) with those few patched; its planned tuple is
+the copy's values. A reported update installs the planned map and updates the index for the
+identities it dropped and appended only (:meth:`ServiceSlicer._replace_slice`). So the
+``t × max`` term is a map copy and a tuple per written slice, with no hashing of the
+identities it keeps. Planned objects are plain constructions with the
 trigger-time annotation applied as they are built (``meta_with``, ``_slice_with``,
 ``_trigger_annotator``: what ``attrs.evolve`` and ``with_trigger_time`` give), the desired
 labels are one map per Service object (so a slice written with them is recognised as current
@@ -52,12 +67,15 @@ calls when someone else changed the Service's slices), the model is rebuilt from
 handed in (``O(pods + endpoints)``). Every slice that is not clean is marked touched:
 
 * it holds an endpoint that is not desired or not equal to the desired version;
-* it holds a duplicate identity (both holders are marked);
+* it holds an identity another slice holds too (both holders are marked);
 * its labels are out of date.
 
-Every desired endpoint that is in no slice is marked dirty. The fast path then plans as usual.
-This is the general case of the same algorithm, and the property tests compare it with the
-reference as well.
+Every desired endpoint that is in no slice is marked dirty, and so is every entry that is not
+the desired object (see Entries). A group with touched slices plans step 1 by the reference's
+walk over its candidate slices in name order (:meth:`ServiceSlicer._prune`), the rest as
+usual. This is the general case of the same algorithm, and the property tests compare it
+with the reference as well. A slice that lists one identity twice cannot be modelled by its
+entries: that sync goes through the reference (whose writes leave no such slice).
 
 When the fast path is not used. A sync is a full recompute through the reference, followed
 by a rebuild of the model at the next sync:
@@ -209,7 +227,8 @@ class ServiceSlicer:
 
     Planning: :meth:`sync`. It costs ``O(d log d + t × max + g + w)`` on the fast path (see
     the module docstring) and the reference's cost on a full recompute. Then
-    :meth:`slice_written` ``O(max)`` per reported write.
+    :meth:`slice_written` ``O(changed entries)`` per reported update of the plan, ``O(max)`` for
+    any other write.
 
     Introspection: :meth:`statistics`, :meth:`_check`.
 
@@ -1001,8 +1020,8 @@ class ServiceSlicer:
         desired, and only the dirty identities can be dropped or differ; each is looked up
         in its slice's entries by the index, and a slice that changes gets a copy of its
         entries (a C-level copy) with those few patched. Unchanged entries are the desired
-        objects (see the class docstring), so the copy's values are the reference's kept
-        list. ``O(dirty + t × max)``, the ``t × max`` a copy and a tuple per written slice.
+        objects (see Entries in the module docstring), so the copy's values are the
+        reference's kept list. ``O(dirty + t × max)``, the ``t × max`` a copy and a tuple per written slice.
         With touched slices, the reference's walk over each candidate slice
         (:meth:`_prune`), ``O(t × max)`` in Python.
         """
@@ -1051,7 +1070,7 @@ class ServiceSlicer:
                         dropped.append(ident)
                     else:
                         nd[ident] = want
-                        # cur equals the slice's entry beyond the identity (class docstring)
+                        # cur equals the slice's entry beyond the identity (module docstring)
                         if not changed and not _equal_beyond_hash(want, cur):
                             changed = True
                 if nd is None:
