@@ -147,8 +147,18 @@ class SliceTracker:
         return any(g != -1 and uid not in seen for uid, g in gens.items())
 
     def update(self, slice_: Any) -> None:
+        """Expect ``slice_``'s generation. A generation already expected changes nothing:
+        every change of an expectation or of an observed slice re-judges its uid at once, so
+        judging again would give what the unmet set holds (the controller records each of
+        its writes twice, when the watch delivers it and when the API call returns)."""
         key, uid = self._svc(slice_), slice_.metadata.uid
-        self._gens.setdefault(key, {})[uid] = slice_.metadata.generation
+        gens = self._gens.get(key)
+        if gens is None:
+            gens = self._gens[key] = {}
+        generation = slice_.metadata.generation
+        if gens.get(uid, -1) == generation and generation != -1:
+            return
+        gens[uid] = generation
         if self._observing:
             self._judge(key, uid)
 
@@ -323,11 +333,7 @@ class IncrementalTriggerTimes:
         svc_time = service.metadata.creation_timestamp
         min_changed: int | float | None = None
 
-        def note(t: int | float) -> None:
-            nonlocal min_changed
-            if min_changed is None or t < min_changed:
-                min_changed = t
-
+        # min_changed: the earliest of the times noted below (a local, not a closure's cell)
         if state is None or (state.selector is not selector and state.selector != selector):
             last = state.pods if state is not None else {}
             times: dict[str, int | float] = {}
@@ -335,28 +341,30 @@ class IncrementalTriggerTimes:
                 t = _ready_transition(p)
                 if t:
                     times[p.metadata.name] = t
-                    if _later(t, last.get(p.metadata.name)):
-                        note(t)
+                    if _later(t, last.get(p.metadata.name)) and (min_changed is None or t < min_changed):
+                        min_changed = t
             if state is None:
                 self._states[key] = _TriggerState(svc_time, selector, times)
                 self._by_ns.setdefault(service.metadata.namespace, set()).add(key)
                 return svc_time
             state.pods, state.selector = times, selector
             state.pending.clear()
-        else:
+        elif state.pending:
+            pods = state.pods
             for name in sorted(state.pending):
                 pending_pod = pod(name)
                 t = _ready_transition(pending_pod) if pending_pod is not None and eu.selector_matches(selector, pending_pod.metadata.labels) else None
                 if t:
-                    if _later(t, state.pods.get(name)):
-                        note(t)
-                    state.pods[name] = t
+                    if _later(t, pods.get(name)) and (min_changed is None or t < min_changed):
+                        min_changed = t
+                    pods[name] = t
                 else:
-                    state.pods.pop(name, None)
+                    pods.pop(name, None)
             state.pending.clear()
         if _later(svc_time, state.svc_time):
             assert svc_time is not None
-            note(svc_time)
+            if min_changed is None or svc_time < min_changed:
+                min_changed = svc_time
         state.svc_time = svc_time
         return min_changed
 
@@ -609,10 +617,7 @@ class EndpointSliceController:
                     if slicers:
                         live = api.try_get("Pod", name, ns)
                         for slicer in slicers.values():
-                            if live is None:
-                                slicer.pod_removed(name)
-                            else:
-                                slicer.pod_changed(None, live)
+                            slicer.pod_is(name, live)
                     self.fast_triggers.pod_changed(ns, name)
             dirty.clear()
         if self._dirty_nodes:
@@ -648,8 +653,10 @@ class EndpointSliceController:
             if old.metadata.labels.get(LABEL_SERVICE_NAME) != new.metadata.labels.get(LABEL_SERVICE_NAME):
                 self._queue_slice(old, delay)
                 self._queue_slice(new, delay)
-            elif self._managed(old) != self._managed(new) or (self._managed(new) and self.tracker.should_sync(new)):
-                self._queue_slice(new, delay)
+            else:
+                managed = self._managed(new)
+                if self._managed(old) != managed or (managed and self.tracker.should_sync(new)):
+                    self._queue_slice(new, delay)
         else:
             if self._managed(new) and self.tracker.has(new) and self.tracker.handle_deletion(new):
                 self._queue_slice(new, delay)
@@ -727,7 +734,7 @@ class EndpointSliceController:
 
     def _sync(self, key: str) -> None:
         api = self.ctx.api
-        path = self._choose_path()
+        path = self._path or self._choose_path()
         ns, name = eu.split_key(key)
         service = api.try_get("Service", name, ns)
         if service is None:
@@ -781,7 +788,9 @@ class EndpointSliceController:
         api = self.ctx.api
         ns = service.metadata.namespace
         self._catch_up()
-        slicers = self._slicers.setdefault(ns, {})
+        slicers = self._slicers.get(ns)
+        if slicers is None:
+            slicers = self._slicers[ns] = {}
         slicer = slicers.get(key)
         if slicer is None:
             slicer = ServiceSlicer(
@@ -796,8 +805,10 @@ class EndpointSliceController:
         elif slicer.service is not service:
             selector_changed = slicer.service.spec.selector != service.spec.selector
             slicer.service_changed(service, eu.pods_for_service(api, service) if selector_changed else None)
-        self._ensure_indexed(ns)
-        view = _SliceView(api, ns, self._slice_names.get(key, set()))
+        if ns not in self._slice_owner:
+            self._ensure_indexed(ns)
+        names = self._slice_names.get(key)
+        view = _SliceView(api, ns, names if names is not None else set())
         stale = self.tracker.stale_observed(key)
         if wire.CHECK_HINTS:
             assert stale == self.tracker.stale(key, view.unordered()), key
@@ -858,11 +869,12 @@ class EndpointSliceController:
             if slicer is not None:
                 slicer.slice_written(verb, written)
             self._writes[verb] = self._writes.get(verb, 0) + 1
-        for ev_type, reason, message in plan.events:
-            self.events.append((self.ctx.clock.now, ev_type, reason, key, message))
-        self._record(key, plan, plan.error or "")
-        if plan.error:
-            raise KubesimError(plan.error)
+        if plan.events or plan.error:  # else _record has nothing to record
+            for ev_type, reason, message in plan.events:
+                self.events.append((self.ctx.clock.now, ev_type, reason, key, message))
+            self._record(key, plan, plan.error or "")
+            if plan.error:
+                raise KubesimError(plan.error)
 
     # ------------------------------------------------------------------ introspection
 
