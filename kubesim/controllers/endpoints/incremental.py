@@ -110,7 +110,7 @@ import heapq
 import itertools
 import math
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -339,14 +339,22 @@ class _PortClass:
         return self.ready.n + self.not_ready.n
 
 
-@attrs.frozen
 class _Member:
-    """A selected pod and its contribution (``addr is None``: the pod publishes nothing)."""
+    """A selected pod and its contribution (``addr is None``: the pod publishes nothing).
 
-    pod: Pod
-    addr: EndpointAddress | None = None
-    ready: bool = False
-    cls: _PortClass | None = attrs.field(default=None, eq=False)
+    A plain slotted record, updated in place by :meth:`ServiceEndpoints.put` (most pod writes
+    change neither the address nor the readiness: then only ``pod`` is replaced, with no
+    object built)."""
+
+    __slots__ = ("pod", "addr", "ready", "cls")
+
+    def __init__(
+        self, pod: Pod, addr: EndpointAddress | None = None, ready: bool = False, cls: _PortClass | None = None
+    ) -> None:
+        self.pod = pod
+        self.addr = addr
+        self.ready = ready
+        self.cls = cls
 
 
 @attrs.define(eq=False)
@@ -543,16 +551,35 @@ class ServiceEndpoints:
         if prev is None:
             members[name] = self._admit(pod, self._contribution(pod))
             return
+        addr, cls = prev.addr, prev.cls
+        if addr is not None and cls is not None:
+            # _recontribution's carried-over case, inlined: the same address and ports.
+            old = prev.pod
+            old_status, status = old.status, pod.status
+            if (
+                old.spec is pod.spec
+                and old.metadata.uid == pod.metadata.uid
+                and (old_status is status or (
+                    old_status.pod_ips == status.pod_ips and old_status.pod_ip == status.pod_ip
+                ))
+            ):
+                publish = self.service.spec.publish_not_ready_addresses
+                if should_pod_be_in_endpoints(pod, publish):
+                    ready = publish or status.ready
+                    if ready != prev.ready:
+                        self._move(prev, ready)
+                    prev.pod = pod
+                    return
         contrib = self._recontribution(prev, pod)
         if contrib is None:
             if prev.addr is None:
-                members[name] = _Member(pod)
+                prev.pod = pod
                 return
         elif prev.addr is not None and prev.cls is not None:
             addr, ready, ports = contrib
             if addr is prev.addr or addr == prev.addr:
                 if ready == prev.ready and ports == prev.cls.ports:
-                    members[name] = _Member(pod, prev.addr, ready, prev.cls)
+                    prev.pod = pod
                     return
                 # The same address moves (readiness, ports): keep the measured object.
                 contrib = prev.addr, ready, ports
@@ -686,6 +713,12 @@ class ServiceEndpoints:
 
     # ------------------------------------------------------------------ introspection
 
+    @property
+    def members(self) -> Mapping[str, object]:
+        """The pods the engine holds, by name: a live read-only view of its own map (the same
+        object for the engine's lifetime; rebuilds refill it). ``O(1)``."""
+        return self._members
+
     def __len__(self) -> int:
         """Pods the Service selects (published or not). ``O(1)``."""
         return len(self._members)
@@ -808,6 +841,24 @@ class ServiceEndpoints:
             self._collisions += 1
         self._touch(layout=was_empty)
         return _Member(pod, addr, ready, cls)
+
+    def _move(self, member: _Member, ready: bool) -> None:
+        """Move a member's address (unchanged, as its port class) to the other list of its
+        class: ``_withdraw`` then ``_admit`` of the same contribution, without the identity
+        bookkeeping that cancels out and without emptying the class (so its groups stand: a
+        group's order is decided by its addresses and ports alone, never by class serials).
+        ``O(log n)``."""
+        addr, cls = member.addr, member.cls
+        assert addr is not None and cls is not None
+        if ready:
+            cls.not_ready.remove(addr)
+            cls.ready.add(addr)
+        else:
+            cls.ready.remove(addr)
+            cls.not_ready.add(addr)
+        member.ready = ready
+        self._version += 1
+        self._cache = None
 
     def _withdraw(self, member: _Member) -> None:
         addr, cls = member.addr, member.cls
