@@ -454,13 +454,64 @@ def _contribution_signature(service: Service) -> tuple[object, ...]:
     )
 
 
-@attrs.frozen
 class _Materialized:
-    version: int
-    truncate: bool
-    max_capacity: int
-    subsets: tuple[EndpointSubset, ...]
-    truncated: bool
+    """The subsets materialised at engine version ``version`` for ``(truncate,
+    max_capacity)``, whether they were truncated, and their address count. A plain slotted
+    record: one is made per materialisation."""
+
+    __slots__ = ("version", "truncate", "max_capacity", "subsets", "truncated", "count")
+
+    def __init__(
+        self,
+        version: int,
+        truncate: bool,
+        max_capacity: int,
+        subsets: tuple[EndpointSubset, ...],
+        truncated: bool,
+        count: int,
+    ) -> None:
+        self.version = version
+        self.truncate = truncate
+        self.max_capacity = max_capacity
+        self.subsets = subsets
+        self.truncated = truncated
+        self.count = count
+
+
+# Frozen API objects built from values that are already what their converters make of them
+# (tuples), field by field as the attrs-generated ``__init__`` sets them, without the keyword
+# arguments and converter calls (as kubesim.apiserver._meta does for ObjectMeta): an Endpoints
+# write builds one subset and one Endpoints per sync that writes.
+_new_object = object.__new__
+_setattr_of = object.__setattr__.__get__
+assert [(f.name, getattr(f.converter, "__name__", None)) for f in attrs.fields(EndpointSubset)] == [
+    ("addresses", "_tuple"), ("not_ready_addresses", "_tuple"), ("ports", "_tuple"),
+] and [(f.name, getattr(f.converter, "__name__", None)) for f in attrs.fields(Endpoints)] == [
+    ("metadata", None), ("subsets", "_tuple"),
+] and not any(f.validator for f in attrs.fields(EndpointSubset) + attrs.fields(Endpoints)), (
+    "EndpointSubset or Endpoints changed: update _subset and _endpoints"
+)
+
+
+def _subset(
+    addresses: tuple[EndpointAddress, ...], not_ready: tuple[EndpointAddress, ...], ports: tuple[EndpointPort, ...]
+) -> EndpointSubset:
+    """``EndpointSubset(addresses, not_ready, ports)`` for three tuples. ``O(1)``."""
+    obj = _new_object(EndpointSubset)
+    put = _setattr_of(obj)
+    put("addresses", addresses)
+    put("not_ready_addresses", not_ready)
+    put("ports", ports)
+    return obj  # type: ignore[no-any-return]
+
+
+def _endpoints(metadata: ObjectMeta, subsets: tuple[EndpointSubset, ...]) -> Endpoints:
+    """``Endpoints(metadata=metadata, subsets=subsets)`` for a tuple of subsets. ``O(1)``."""
+    obj = _new_object(Endpoints)
+    put = _setattr_of(obj)
+    put("metadata", metadata)
+    put("subsets", subsets)
+    return obj  # type: ignore[no-any-return]
 
 
 @attrs.define(eq=False)
@@ -491,9 +542,13 @@ class ServiceEndpoints:
     _groups: tuple[_Group, ...] | None = attrs.field(default=None, init=False, repr=False)
     _cache: _Materialized | None = attrs.field(default=None, init=False, repr=False)
     _labels: FrozenDict = attrs.field(init=False, repr=False)
+    #: whether an Endpoints labelled with ``_labels`` itself passes needs_update's label checks
+    _labels_current: bool = attrs.field(default=False, init=False, repr=False)
     # subsets tuple (by identity, a reference held) -> whether a targetRef carries a
     # resourceVersion; the engine's own recent materialisations are known not to.
-    _rv_known: dict[int, tuple[tuple[EndpointSubset, ...], bool]] = attrs.field(factory=dict, init=False, repr=False)
+    _rv_known: dict[int, tuple[tuple[EndpointSubset, ...], bool, int]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
     _static_ports: frozenset[EndpointPort] | None = attrs.field(default=None, init=False, repr=False)
     _port_sets: dict[tuple[int | None, ...], frozenset[EndpointPort]] = attrs.field(
         factory=dict, init=False, repr=False
@@ -633,7 +688,7 @@ class ServiceEndpoints:
         if self._collisions:
             return self._reference(existing, trigger_time, truncate, max_capacity)
         mat = self._materialize(truncate, max_capacity)
-        return Endpoints(metadata=self._meta(existing, trigger_time, truncate, mat.truncated), subsets=mat.subsets)
+        return _endpoints(self._meta(existing, trigger_time, truncate, mat.truncated), mat.subsets)
 
     def needs_update(
         self, existing: Endpoints | None, *, truncate: bool = True, max_capacity: int = MAX_CAPACITY
@@ -648,24 +703,45 @@ class ServiceEndpoints:
         if self._collisions:
             desired = self._reference(existing, None, truncate, max_capacity)
             return endpoints_need_update(existing, desired, self.service, truncate=truncate, max_capacity=max_capacity)
-        total = self.address_count()
+        groups = self._groups
+        if groups is not None and len(groups) == 1 and len(groups[0].classes) == 1:
+            c = groups[0].classes[0]
+            total = c.ready.n + c.not_ready.n
+        else:
+            total = self.address_count()
         if truncate and total > max_capacity:
             return True
-        if count_addresses(existing.subsets) != total:
-            return True
-        mine = self._materialize(truncate, max_capacity).subsets
         theirs = existing.subsets
-        if len(theirs) != len(mine):
-            return True
-        if theirs != mine and (
-            not self._has_target_ref_rv(theirs) or not subsets_equal_ignore_resource_version(theirs, mine)
+        mat = self._cache
+        if not (
+            mat is not None
+            and mat.subsets is theirs
+            and mat.version == self._version
+            and mat.truncate == truncate
+            and mat.max_capacity == max_capacity
         ):
-            return True
+            # Not the engine's current materialisation (that one is equal by identity): count
+            # (O(1) for one of the engine's recent ones), then compare.
+            seen = self._rv_known.get(id(theirs))
+            count = seen[2] if seen is not None and seen[0] is theirs else count_addresses(theirs)
+            if count != total:
+                return True
+            mine = self._materialize(truncate, max_capacity).subsets
+            if len(theirs) != len(mine):
+                return True
+            if theirs != mine and (
+                not self._has_target_ref_rv(theirs) or not subsets_equal_ignore_resource_version(theirs, mine)
+            ):
+                return True
         labels = existing.metadata.labels
-        if labels.get(LABEL_ENDPOINTS_MANAGED_BY) != ENDPOINTS_CONTROLLER_NAME:
-            return True
-        if labels.without(LABEL_HEADLESS, LABEL_ENDPOINTS_MANAGED_BY) != self.service.metadata.labels:
-            return True
+        if labels is self._labels:
+            if not self._labels_current:
+                return True
+        else:
+            if labels.get(LABEL_ENDPOINTS_MANAGED_BY) != ENDPOINTS_CONTROLLER_NAME:
+                return True
+            if labels.without(LABEL_HEADLESS, LABEL_ENDPOINTS_MANAGED_BY) != self.service.metadata.labels:
+                return True
         if truncate and ANNOTATION_OVER_CAPACITY in existing.metadata.annotations:
             return True
         return False
@@ -751,7 +827,11 @@ class ServiceEndpoints:
     # ------------------------------------------------------------------ internals
 
     def _service_derived(self) -> None:
-        self._labels = _desired_labels(self.service)
+        labels = self._labels = _desired_labels(self.service)
+        self._labels_current = (
+            labels.get(LABEL_ENDPOINTS_MANAGED_BY) == ENDPOINTS_CONTROLLER_NAME
+            and labels.without(LABEL_HEADLESS, LABEL_ENDPOINTS_MANAGED_BY) == self.service.metadata.labels
+        )
         ports = self.service.spec.ports
         self._port_sets.clear()
         self._static_ports = None
@@ -916,6 +996,21 @@ class ServiceEndpoints:
         ):
             return cache
         groups = self._layout()
+        if len(groups) == 1 and len(groups[0].classes) == 1:
+            # One subset of one class: its two lists are the class's snapshots.
+            g = groups[0]
+            c = g.classes[0]
+            ready_side, not_ready_side = c.ready, c.not_ready
+            count = ready_side.n + not_ready_side.n
+            if not truncate or count <= max_capacity:
+                subset = _subset(
+                    ready_side.snapshot() if ready_side.n else (),
+                    not_ready_side.snapshot() if not_ready_side.n else (),
+                    g.ports,
+                )
+                mat = self._cache = _Materialized(self._version, truncate, max_capacity, (subset,), False, count)
+                self._remember_rv(mat.subsets, False, count)
+                return mat
         ready_n = [g.count(True) for g in groups]
         not_ready_n = [g.count(False) for g in groups]
         total_ready, total_not_ready = sum(ready_n), sum(not_ready_n)
@@ -923,7 +1018,7 @@ class ServiceEndpoints:
         truncated = truncate and total_ready + total_not_ready > max_capacity
         if not truncated:
             for g in groups:
-                subsets.append(EndpointSubset(addresses=g.take(True), not_ready_addresses=g.take(False), ports=g.ports))
+                subsets.append(_subset(g.take(True), g.take(False), g.ports))
         else:
             # truncateEndpoints: the same IEEE double expression, in subset order.
             truncate_ready = total_ready > max_capacity
@@ -944,13 +1039,15 @@ class ServiceEndpoints:
                 else:
                     ready_t = g.take(True)
                     not_ready_t = g.take(False, kept_n)
-                subsets.append(EndpointSubset(addresses=ready_t, not_ready_addresses=not_ready_t, ports=g.ports))
+                subsets.append(_subset(ready_t, not_ready_t, g.ports))
                 can_be_added -= kept_n
-        mat = _Materialized(self._version, truncate, max_capacity, tuple(subsets), truncated)
+        subsets_t = tuple(subsets)
+        count = count_addresses(subsets_t)
+        mat = _Materialized(self._version, truncate, max_capacity, subsets_t, truncated, count)
         self._cache = mat
         # The engine's addresses never carry a targetRef resourceVersion: when this object
-        # comes back as the stored one, needs_update need not scan it.
-        self._remember_rv(mat.subsets, False)
+        # comes back as the stored one, needs_update need not scan it (nor count it).
+        self._remember_rv(mat.subsets, False, count)
         return mat
 
     def _meta(
@@ -984,14 +1081,16 @@ class ServiceEndpoints:
             for s in subsets
             for a in itertools.chain(s.addresses, s.not_ready_addresses)
         )
-        self._remember_rv(subsets, found)
+        self._remember_rv(subsets, found, count_addresses(subsets))
         return found
 
-    def _remember_rv(self, subsets: tuple[EndpointSubset, ...], found: bool) -> None:
+    def _remember_rv(self, subsets: tuple[EndpointSubset, ...], found: bool, count: int) -> None:
+        # Remember (by identity, a reference held) whether a targetRef of ``subsets`` carries
+        # a resourceVersion and how many addresses they hold; the last four tuples.
         known = self._rv_known
         if len(known) >= 4 and id(subsets) not in known:
             del known[next(iter(known))]
-        known[id(subsets)] = (subsets, found)
+        known[id(subsets)] = (subsets, found, count)
 
     def _check(self) -> None:
         """Assert the invariants: every published member sits in its class exactly once; class
