@@ -117,6 +117,9 @@ import attrs
 from sortedcontainers import SortedKeyList
 
 from kubesim import validation, wire
+from kubesim.wire.endpoints import _endpoint_address_len
+from kubesim.wire.gojson import _json_str_len
+from kubesim.wire.protobuf import wrap
 from kubesim.controllers.endpoints.reconciler import (
     _NO_PORT,
     ANNOTATION_OVER_CAPACITY,
@@ -167,6 +170,54 @@ _ALL = sys.maxsize
 _MAX_ENTERED = 4096
 
 
+# Go JSON lengths of the keys of an EndpointAddress and its ObjectReference, with the colon:
+# ``"key":``.
+_K_IP, _K_HOSTNAME, _K_NODE_NAME, _K_TARGET_REF = (len(k) + 3 for k in ("ip", "hostname", "nodeName", "targetRef"))
+_K_REF = tuple(
+    len(k) + 3 for k in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")
+)
+
+
+def _address_sizes(addr: EndpointAddress) -> tuple[int, int]:
+    """:func:`kubesim.wire.address_sizes` ``(addr)`` by arithmetic, for an address the engine
+    has just made: ``(protobuf entry size, JSON size)``.  The protobuf part is the wire's own
+    closed form (``_endpoint_address_len``, wrapped); the JSON part writes out what the wire
+    encodes (``_endpoint_address_json``: ``ip``; ``hostname`` when set; ``nodeName`` when not
+    ``None``; ``targetRef`` with its non-empty fields in order) as Go's compact JSON, ``{`` ``}``
+    and a comma between entries, each string by :func:`~kubesim.wire.gojson._json_str_len`.
+    The wire measures a new address through value-keyed caches and a JSON encoder; this is
+    ``O(1)`` with no cache.  With :data:`kubesim.wire.CHECK_HINTS` (tests) it is compared with
+    the wire's answer."""
+    js = _json_str_len
+    n = _K_IP + js(addr.ip)
+    k = 1
+    if addr.hostname:
+        n += _K_HOSTNAME + js(addr.hostname)
+        k += 1
+    if addr.node_name is not None:
+        n += _K_NODE_NAME + js(addr.node_name)
+        k += 1
+    tr = addr.target_ref
+    if tr is not None:
+        r = c = 0
+        for key_len, v in zip(
+            _K_REF,
+            (tr.kind, tr.namespace, tr.name, tr.uid, tr.api_version, tr.resource_version, tr.field_path),
+            strict=True,
+        ):
+            if v:
+                r += key_len + js(v)
+                c += 1
+        n += _K_TARGET_REF + 2 + r + (c - 1 if c else 0)
+        k += 1
+    sizes = wrap(_endpoint_address_len(addr)), 2 + n + k - 1
+    if wire.CHECK_HINTS:
+        want = wire.address_sizes(addr)
+        if sizes != want:
+            raise AssertionError(f"engine address sizes {sizes} != {want} for {addr!r}")
+    return sizes
+
+
 @attrs.define(eq=False)
 class _Side:
     """One address list of a port class (ready or not ready), in upstream's address order,
@@ -198,6 +249,9 @@ class _Side:
     entered: list[EndpointAddress] | None = attrs.field(factory=list)
     #: whether the prefix may differ from ``last`` (an address entered or left it)
     moved: bool = False
+    #: ``id(address) -> (protobuf entry size, JSON size)`` of every address listed (which the
+    #: list keeps alive): the sizes sums are kept from, without the wire's caches
+    sizes: dict[int, tuple[int, int]] = attrs.field(factory=dict, repr=False)
 
     def __len__(self) -> int:
         return self.n
@@ -214,18 +268,31 @@ class _Side:
                 entered.append(addr)
 
     def _leave(self, addr: EndpointAddress) -> None:
-        p, j = wire.address_sizes(addr)
+        p, j = self.sizes[id(addr)]
         self.k_proto -= p
         self.k_json -= j
         self.moved = True
 
-    def add(self, addr: EndpointAddress) -> None:
-        """Insert ``addr``. ``O(log n)``."""
+    def _sum(self, addrs: Iterable[EndpointAddress]) -> tuple[int, int]:
+        sizes = self.sizes
+        p = j = 0
+        for a in addrs:
+            x, y = sizes[id(a)]
+            p += x
+            j += y
+        return p, j
+
+    def add(self, addr: EndpointAddress, sizes: tuple[int, int] | None = None) -> None:
+        """Insert ``addr`` (not listed yet), whose sizes are ``sizes`` when
+        given (an address moved from another list; else :func:`_address_sizes`). ``O(log n)``."""
         addrs, k = self.addrs, self.k
         n = self.n
         addrs.add(addr)
         self.n = n + 1
-        p, j = wire.address_sizes(addr)
+        if sizes is None:
+            sizes = _address_sizes(addr)
+        self.sizes[id(addr)] = sizes
+        p, j = sizes
         self.proto += p
         self.json += j
         if k > n:
@@ -237,12 +304,13 @@ class _Side:
                 self._enter(addr, p, j)
                 self._leave(addrs[k])  # pushed out of the full prefix
 
-    def remove(self, addr: EndpointAddress) -> None:
-        """Remove ``addr`` (present). ``O(log n)``."""
+    def remove(self, addr: EndpointAddress) -> tuple[int, int]:
+        """Remove ``addr`` (present); returns its sizes. ``O(log n)``."""
         addrs, k = self.addrs, self.k
         n = self.n
         self.n = n - 1
-        p, j = wire.address_sizes(addr)
+        sizes = self.sizes.pop(id(addr))
+        p, j = sizes
         self.proto -= p
         self.json -= j
         if k >= n:
@@ -250,18 +318,19 @@ class _Side:
             self.k_proto -= p  # inside the prefix, which is the whole list
             self.k_json -= j
             self.moved = True
-            return
+            return sizes
         if k == 0:
             addrs.remove(addr)
-            return
+            return sizes
         i = addrs.index(addr)
         if i < k:
             self.k_proto -= p
             self.k_json -= j
             self.moved = True
             nxt = addrs[k]  # pulled into the prefix
-            self._enter(nxt, *wire.address_sizes(nxt))
+            self._enter(nxt, *self.sizes[id(nxt)])
         del addrs[i]
+        return sizes
 
     def snapshot(self, t: int | None = None) -> tuple[EndpointAddress, ...]:
         """The first ``t`` addresses (all when ``None``) as a tuple, with its sums vouched to
@@ -278,7 +347,7 @@ class _Side:
             return self.last
         if new > have:
             grown = addrs[have:new]
-            p, j = wire.address_list_sizes(grown)
+            p, j = self._sum(grown)
             self.k_proto += p
             self.k_json += j
             entered = self.entered
@@ -288,7 +357,7 @@ class _Side:
                 else:
                     entered.extend(grown)
         elif new < have:
-            p, j = wire.address_list_sizes(addrs[new:have])
+            p, j = self._sum(addrs[new:have])
             self.k_proto -= p
             self.k_json -= j
         self.k = want
@@ -306,7 +375,8 @@ class _Side:
     def _check(self) -> None:
         """Assert the sums and the prefix bookkeeping against a recomputation. ``O(n)``."""
         addrs = list(self.addrs)
-        assert self.n == len(addrs)
+        assert self.n == len(addrs) == len(self.sizes)
+        assert all(self.sizes[id(a)] == (wire.address_entry_size(a), wire.address_json_size(a)) for a in addrs)
         assert (self.proto, self.json) == _sizes(addrs)
         prefix = addrs[: self.k]
         assert (self.k_proto, self.k_json) == _sizes(prefix)
@@ -931,11 +1001,9 @@ class ServiceEndpoints:
         addr, cls = member.addr, member.cls
         assert addr is not None and cls is not None
         if ready:
-            cls.not_ready.remove(addr)
-            cls.ready.add(addr)
+            cls.ready.add(addr, cls.not_ready.remove(addr))
         else:
-            cls.ready.remove(addr)
-            cls.not_ready.add(addr)
+            cls.not_ready.add(addr, cls.ready.remove(addr))
         member.ready = ready
         self._version += 1
         self._cache = None
