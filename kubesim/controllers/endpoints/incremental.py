@@ -70,7 +70,10 @@ object.  Each address list (a class's ready or not-ready list, see ``_Side``) th
 the prefix a write keeps (the whole list, or the truncated part) with its running size sums,
 kept exact in ``O(log P)`` per address change (an address inserted inside a full prefix pushes
 its last one out, one removed from it pulls the next one in), and the addresses that entered
-that prefix since the previous write.  Materialising a list hands its sums to
+that prefix since the previous write.  A new address is sized once, by arithmetic over the
+wire's per-string sizes (``_address_sizes``: protobuf fields and Go's compact JSON), and
+its sizes travel with it between lists, so no address goes through the wire's value-keyed
+caches or a JSON encoder.  Materialising a list hands its sums to
 :func:`kubesim.wire.vouch_address_list` and its derivation (the previous tuple plus the entered
 addresses) to :func:`kubesim.validation.note_derived_addresses`, so the API server measures
 the write in ``O(1)`` per list and validates only the addresses that entered it.  Both hints
@@ -84,10 +87,11 @@ Costs
 
 * :meth:`ServiceEndpoints.pod_changed` (and :meth:`~ServiceEndpoints.put` /
   :meth:`~ServiceEndpoints.discard`, the same for a caller that has matched the selector
-  itself): ``O(log P)`` plus the pod's ports (and, for an address never seen before,
-  measuring it once); ``O(1)`` when the pod's contribution did not change.  A write that
-  carries the pod's ``spec`` and IPs over (a kubelet status write) reuses the member's address
-  object and port set, so a readiness flip moves the measured address between lists;
+  itself): ``O(log P)`` plus the pod's ports (and, for a new address, sizing it by
+  arithmetic); ``O(1)`` when the pod's contribution did not change.  A write that carries the
+  pod's ``spec`` and IPs over (a kubelet status write) reuses the member's address object and
+  port set: the member record is updated in place, and a readiness flip moves the measured
+  address to the class's other list (``_move``), nothing else;
 * :meth:`ServiceEndpoints.service_changed`: ``O(1)`` for a change of labels only (or of fields
   the Endpoints do not depend on); otherwise a rebuild, ``O(P log P)``;
 * :meth:`ServiceEndpoints.desired`: ``O(addresses kept + meta)``, cached between changes, of
@@ -97,10 +101,13 @@ Costs
   write copies all ``P`` addresses — inherent, since the object *is* ``P`` addresses, unless
   objects were lazy views; :meth:`ServiceEndpoints.proto_size` gives the write's size in
   ``O(subsets + meta)`` without materialising;
-* :meth:`ServiceEndpoints.needs_update`: ``O(1)`` when the desired object is truncated or the
-  address counts differ, else a comparison with the existing subsets, ``O(addresses kept)`` —
-  element identity makes it C-level when the existing object is one of the engine's own
-  recent writes (then no ``targetRef.resourceVersion`` scan is needed either).
+* :meth:`ServiceEndpoints.needs_update`: ``O(1)`` when the desired object is truncated, the
+  address counts differ (the count of one of the engine's own recent materialisations is
+  remembered) or the existing subsets *are* the current materialisation, else a comparison
+  with the existing subsets, ``O(addresses kept)`` — element identity makes it C-level when the
+  existing object is one of the engine's own recent writes (then no
+  ``targetRef.resourceVersion`` scan is needed either).  Labels that are the engine's own
+  desired labels object are checked by a flag computed when the Service is adopted.
 """
 
 from __future__ import annotations
@@ -117,9 +124,7 @@ import attrs
 from sortedcontainers import SortedKeyList
 
 from kubesim import validation, wire
-from kubesim.wire.endpoints import _endpoint_address_len
-from kubesim.wire.gojson import _json_str_len
-from kubesim.wire.protobuf import wrap
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _str_pair
 from kubesim.controllers.endpoints.reconciler import (
     _NO_PORT,
     ANNOTATION_OVER_CAPACITY,
@@ -180,37 +185,51 @@ _K_REF = tuple(
 
 def _address_sizes(addr: EndpointAddress) -> tuple[int, int]:
     """:func:`kubesim.wire.address_sizes` ``(addr)`` by arithmetic, for an address the engine
-    has just made: ``(protobuf entry size, JSON size)``.  The protobuf part is the wire's own
-    closed form (``_endpoint_address_len``, wrapped); the JSON part writes out what the wire
-    encodes (``_endpoint_address_json``: ``ip``; ``hostname`` when set; ``nodeName`` when not
-    ``None``; ``targetRef`` with its non-empty fields in order) as Go's compact JSON, ``{`` ``}``
-    and a comma between entries, each string by :func:`~kubesim.wire.gojson._json_str_len`.
-    The wire measures a new address through value-keyed caches and a JSON encoder; this is
-    ``O(1)`` with no cache.  With :data:`kubesim.wire.CHECK_HINTS` (tests) it is compared with
-    the wire's answer."""
-    js = _json_str_len
-    n = _K_IP + js(addr.ip)
+    has just made: ``(protobuf entry size, JSON size)``, from the wire's per-string sizes
+    (``_STR_PAIRS.get(s) or _str_pair(s)``, the wire's own idiom: the pod's name, uid and
+    namespace are there from the pod's writes).  Protobuf: ``ip`` and ``hostname`` always
+    written, ``nodeName`` when not ``None``, ``targetRef`` (seven string fields, always
+    written) when set, each a one-byte-tag field, the entry wrapped (what
+    ``kubesim.wire.endpoints._endpoint_address_len`` adds up).  JSON: what the wire encodes
+    (``ip``; ``hostname`` when set; ``nodeName`` when not ``None``; ``targetRef`` with its
+    non-empty fields) as Go's compact JSON, ``{`` ``}`` and a comma between entries.  The wire
+    measures a new address through value-keyed caches and a JSON encoder; this is ``O(1)``.
+    With :data:`kubesim.wire.CHECK_HINTS` (tests) it is compared with the wire's answer."""
+    strings = _STR_PAIRS.get
+    s = addr.ip
+    v = strings(s) or _str_pair(s)
+    proto = v & _PAIR_MASK
+    js = _K_IP + (v >> _PAIR_SHIFT)
     k = 1
-    if addr.hostname:
-        n += _K_HOSTNAME + js(addr.hostname)
+    s = addr.hostname
+    v = strings(s) or _str_pair(s)
+    proto += v & _PAIR_MASK
+    if s:
+        js += _K_HOSTNAME + (v >> _PAIR_SHIFT)
         k += 1
-    if addr.node_name is not None:
-        n += _K_NODE_NAME + js(addr.node_name)
+    node = addr.node_name
+    if node is not None:
+        v = strings(node) or _str_pair(node)
+        proto += v & _PAIR_MASK
+        js += _K_NODE_NAME + (v >> _PAIR_SHIFT)
         k += 1
     tr = addr.target_ref
     if tr is not None:
-        r = c = 0
-        for key_len, v in zip(
+        rp = rj = c = 0
+        for key_len, s in zip(
             _K_REF,
             (tr.kind, tr.namespace, tr.name, tr.uid, tr.api_version, tr.resource_version, tr.field_path),
             strict=True,
         ):
-            if v:
-                r += key_len + js(v)
+            v = strings(s) or _str_pair(s)
+            rp += v & _PAIR_MASK
+            if s:
+                rj += key_len + (v >> _PAIR_SHIFT)
                 c += 1
-        n += _K_TARGET_REF + 2 + r + (c - 1 if c else 0)
+        proto += 1 + ((rp | 1).bit_length() + 6) // 7 + rp  # wrap(rp)
+        js += _K_TARGET_REF + 2 + rj + (c - 1 if c else 0)
         k += 1
-    sizes = wrap(_endpoint_address_len(addr)), 2 + n + k - 1
+    sizes = 1 + ((proto | 1).bit_length() + 6) // 7 + proto, 2 + js + k - 1
     if wire.CHECK_HINTS:
         want = wire.address_sizes(addr)
         if sizes != want:
