@@ -1001,14 +1001,20 @@ class ServiceEndpoints:
         if cls is None:
             self._serial += 1
             cls = self._classes[ports] = _PortClass(self._serial, ports)
-        was_empty = len(cls) == 0
+        was_empty = cls.ready.n + cls.not_ready.n == 0
         (cls.ready if ready else cls.not_ready).add(addr)
-        key = _addr_key(addr)
-        n = self._keys.get(key, 0)
-        self._keys[key] = n + 1
+        tr = addr.target_ref
+        key = (addr.ip, tr.uid if tr is not None else "")  # _addr_key(addr)
+        keys = self._keys
+        n = keys.get(key, 0)
+        keys[key] = n + 1
         if n == 1:
             self._collisions += 1
-        self._touch(layout=was_empty)
+        # _touch(layout=was_empty)
+        self._version += 1
+        self._cache = None
+        if was_empty:
+            self._groups = None
         return _Member(pod, addr, ready, cls)
 
     def _move(self, member: _Member, ready: bool) -> None:
@@ -1040,10 +1046,12 @@ class ServiceEndpoints:
             self._keys[key] = n - 1
             if n == 2:
                 self._collisions -= 1
-        emptied = len(cls) == 0
-        if emptied:
+        # _touch(layout=emptied)
+        self._version += 1
+        self._cache = None
+        if cls.ready.n + cls.not_ready.n == 0:
             del self._classes[cls.ports]
-        self._touch(layout=emptied)
+            self._groups = None
 
     def _layout(self) -> tuple[_Group, ...]:
         """The subsets' groups in kubesim's subset order. ``O(ports × classes)`` when the class
