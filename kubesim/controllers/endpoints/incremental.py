@@ -124,7 +124,6 @@ import attrs
 from sortedcontainers import SortedKeyList
 
 from kubesim import validation, wire
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _str_pair
 from kubesim.controllers.endpoints.reconciler import (
     _NO_PORT,
     ANNOTATION_OVER_CAPACITY,
@@ -157,6 +156,7 @@ from kubesim.objects import (
     Pod,
     Service,
 )
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _str_pair
 
 __all__ = ["ServiceEndpoints"]
 
@@ -696,7 +696,11 @@ class ServiceEndpoints:
             members[name] = self._admit(pod, self._contribution(pod))
             return
         addr, cls = prev.addr, prev.cls
-        if addr is not None and cls is not None:
+        if addr is None:
+            if not should_pod_be_in_endpoints(pod, self.service.spec.publish_not_ready_addresses):
+                prev.pod = pod  # still nothing to publish (_contribution is None)
+                return
+        elif cls is not None:
             # _recontribution's carried-over case, inlined: the same address and ports.
             old = prev.pod
             old_status, status = old.status, pod.status
