@@ -417,7 +417,7 @@ def meta_with(m: ObjectMeta, name: str, labels: FrozenDict, annotations: FrozenD
         put("owner_references", m.owner_references)
         put("finalizers", m.finalizers)
         put("managed_fields", m.managed_fields)
-        return out  # type: ignore[no-any-return]
+        return out
     return ObjectMeta(
         name=name,
         generate_name=m.generate_name,

@@ -591,7 +591,7 @@ def _subset(
     put("addresses", addresses)
     put("not_ready_addresses", not_ready)
     put("ports", ports)
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 def _endpoints(metadata: ObjectMeta, subsets: tuple[EndpointSubset, ...]) -> Endpoints:
@@ -600,7 +600,7 @@ def _endpoints(metadata: ObjectMeta, subsets: tuple[EndpointSubset, ...]) -> End
     put = _setattr_of(obj)
     put("metadata", metadata)
     put("subsets", subsets)
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 @attrs.define(eq=False)
