@@ -211,8 +211,9 @@ class IncrementalTriggerTime:
 class _ServiceState:
     engine: ServiceEndpoints
     triggers: IncrementalTriggerTime
-    #: names of the pods the engine holds (selected when last replayed)
-    members: set[str]
+    #: the pods the engine holds by name (selected when last replayed): the engine's own
+    #: live map (:attr:`ServiceEndpoints.members`), read by the commit hook
+    members: Mapping[str, object]
     #: pods written since the last sync that may concern the engine
     dirty: set[str] = attrs.field(factory=set)
 
@@ -362,7 +363,7 @@ class EndpointsController:
             pods = eu.pods_for_service(self.ctx.api, service)
             engine = ServiceEndpoints.from_pods(service, pods)
             triggers, trigger = IncrementalTriggerTime.start(service, pods)
-            st = _ServiceState(engine, triggers, {p.metadata.name for p in pods})
+            st = _ServiceState(engine, triggers, engine.members)
             self._states[key] = st
             self._by_namespace.setdefault(service.metadata.namespace, {})[key] = st
         else:
@@ -382,31 +383,43 @@ class EndpointsController:
         self._write(key, verb, desired, existing)
 
     def _catch_up(self, st: _ServiceState, service: Service) -> None:
-        """Replay the dirty pods against the store, then adopt ``service``."""
+        """Replay the dirty pods against the store, then adopt ``service``: ``O(d log P)``
+        for ``d`` dirty pods, in one pass (each pod's :meth:`ServiceEndpoints.put` or
+        ``discard`` and its trigger time, :meth:`IncrementalTriggerTime.set` inlined: the
+        Ready condition is found once per pod)."""
         api = self.ctx.api
         engine = st.engine
         ns = service.metadata.namespace
         if st.dirty:
             pods: Mapping[str, Pod] = api.list_namespace("Pod", ns)
             selector = engine.service.spec.selector
-            members, triggers = st.members, st.triggers
+            put, discard, matches = engine.put, engine.discard, eu.selector_matches
+            # IncrementalTriggerTime.set and pod_trigger_time, inlined (one pass per pod)
+            triggers = st.triggers
+            times, then = triggers._times, triggers._then
             for name in sorted(st.dirty):
                 live = pods.get(name)
-                if live is not None and eu.selector_matches(selector, live.metadata.labels):
-                    engine.put(live)  # selected: the namespace's pod, the selector matched
-                    members.add(name)
-                    triggers.set(name, pod_trigger_time(live))
+                t: _Time | None = None
+                if live is not None and matches(selector, live.metadata.labels):
+                    put(live)  # selected: the namespace's pod, the selector matched
+                    for cond in live.status.conditions:
+                        if cond.type == "Ready":
+                            t = cond.last_transition_time
+                            break
                 else:
-                    engine.discard(name)
-                    members.discard(name)
-                    triggers.set(name, None)
+                    discard(name)
+                if name not in then:
+                    then[name] = times.get(name)
+                if t:
+                    times[name] = t
+                else:
+                    times.pop(name, None)
             st.dirty.clear()
         if engine.service is not service:
             if engine.service.spec.selector != service.spec.selector:
                 selected = eu.pods_for_service(api, service)
                 engine.service_changed(service, selected)
                 st.triggers.reset(selected)
-                st.members = {p.metadata.name for p in selected}
             else:
                 engine.service_changed(service)
 
@@ -473,5 +486,5 @@ class EndpointsController:
             live = [p for p in eu.pods_for_service(api, st.engine.service) if p.metadata.name not in st.dirty]
             held = [p for p in st.engine.pods() if p.metadata.name not in st.dirty]
             assert live == held, key
-            assert {p.metadata.name for p in st.engine.pods()} == st.members, key
+            assert st.members is st.engine.members, key
         assert sum(len(s) for s in self._by_namespace.values()) == len(self._states)

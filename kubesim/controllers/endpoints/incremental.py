@@ -70,7 +70,10 @@ object.  Each address list (a class's ready or not-ready list, see ``_Side``) th
 the prefix a write keeps (the whole list, or the truncated part) with its running size sums,
 kept exact in ``O(log P)`` per address change (an address inserted inside a full prefix pushes
 its last one out, one removed from it pulls the next one in), and the addresses that entered
-that prefix since the previous write.  Materialising a list hands its sums to
+that prefix since the previous write.  A new address is sized once, by arithmetic over the
+wire's per-string sizes (``_address_sizes``: protobuf fields and Go's compact JSON), and
+its sizes travel with it between lists, so no address goes through the wire's value-keyed
+caches or a JSON encoder.  Materialising a list hands its sums to
 :func:`kubesim.wire.vouch_address_list` and its derivation (the previous tuple plus the entered
 addresses) to :func:`kubesim.validation.note_derived_addresses`, so the API server measures
 the write in ``O(1)`` per list and validates only the addresses that entered it.  Both hints
@@ -84,10 +87,11 @@ Costs
 
 * :meth:`ServiceEndpoints.pod_changed` (and :meth:`~ServiceEndpoints.put` /
   :meth:`~ServiceEndpoints.discard`, the same for a caller that has matched the selector
-  itself): ``O(log P)`` plus the pod's ports (and, for an address never seen before,
-  measuring it once); ``O(1)`` when the pod's contribution did not change.  A write that
-  carries the pod's ``spec`` and IPs over (a kubelet status write) reuses the member's address
-  object and port set, so a readiness flip moves the measured address between lists;
+  itself): ``O(log P)`` plus the pod's ports (and, for a new address, sizing it by
+  arithmetic); ``O(1)`` when the pod's contribution did not change.  A write that carries the
+  pod's ``spec`` and IPs over (a kubelet status write) reuses the member's address object and
+  port set: the member record is updated in place, and a readiness flip moves the measured
+  address to the class's other list (``_move``), nothing else;
 * :meth:`ServiceEndpoints.service_changed`: ``O(1)`` for a change of labels only (or of fields
   the Endpoints do not depend on); otherwise a rebuild, ``O(P log P)``;
 * :meth:`ServiceEndpoints.desired`: ``O(addresses kept + meta)``, cached between changes, of
@@ -97,10 +101,13 @@ Costs
   write copies all ``P`` addresses — inherent, since the object *is* ``P`` addresses, unless
   objects were lazy views; :meth:`ServiceEndpoints.proto_size` gives the write's size in
   ``O(subsets + meta)`` without materialising;
-* :meth:`ServiceEndpoints.needs_update`: ``O(1)`` when the desired object is truncated or the
-  address counts differ, else a comparison with the existing subsets, ``O(addresses kept)`` —
-  element identity makes it C-level when the existing object is one of the engine's own
-  recent writes (then no ``targetRef.resourceVersion`` scan is needed either).
+* :meth:`ServiceEndpoints.needs_update`: ``O(1)`` when the desired object is truncated, the
+  address counts differ (the count of one of the engine's own recent materialisations is
+  remembered) or the existing subsets *are* the current materialisation, else a comparison
+  with the existing subsets, ``O(addresses kept)`` — element identity makes it C-level when the
+  existing object is one of the engine's own recent writes (then no
+  ``targetRef.resourceVersion`` scan is needed either).  Labels that are the engine's own
+  desired labels object are checked by a flag computed when the Service is adopted.
 """
 
 from __future__ import annotations
@@ -110,7 +117,7 @@ import heapq
 import itertools
 import math
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -149,6 +156,7 @@ from kubesim.objects import (
     Pod,
     Service,
 )
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _str_pair
 
 __all__ = ["ServiceEndpoints"]
 
@@ -165,6 +173,68 @@ def _addr_key(addr: EndpointAddress) -> _AddrKey:
 _ALL = sys.maxsize
 #: Addresses remembered as having entered a tracked prefix since its last snapshot, at most.
 _MAX_ENTERED = 4096
+
+
+# Go JSON lengths of the keys of an EndpointAddress and its ObjectReference, with the colon:
+# ``"key":``.
+_K_IP, _K_HOSTNAME, _K_NODE_NAME, _K_TARGET_REF = (len(k) + 3 for k in ("ip", "hostname", "nodeName", "targetRef"))
+_K_REF = tuple(
+    len(k) + 3 for k in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")
+)
+
+
+def _address_sizes(addr: EndpointAddress) -> tuple[int, int]:
+    """:func:`kubesim.wire.address_sizes` ``(addr)`` by arithmetic, for an address the engine
+    has just made: ``(protobuf entry size, JSON size)``, from the wire's per-string sizes
+    (``_STR_PAIRS.get(s) or _str_pair(s)``, the wire's own idiom: the pod's name, uid and
+    namespace are there from the pod's writes).  Protobuf: ``ip`` and ``hostname`` always
+    written, ``nodeName`` when not ``None``, ``targetRef`` (seven string fields, always
+    written) when set, each a one-byte-tag field, the entry wrapped (what
+    ``kubesim.wire.endpoints._endpoint_address_len`` adds up).  JSON: what the wire encodes
+    (``ip``; ``hostname`` when set; ``nodeName`` when not ``None``; ``targetRef`` with its
+    non-empty fields) as Go's compact JSON, ``{`` ``}`` and a comma between entries.  The wire
+    measures a new address through value-keyed caches and a JSON encoder; this is ``O(1)``.
+    With :data:`kubesim.wire.CHECK_HINTS` (tests) it is compared with the wire's answer."""
+    strings = _STR_PAIRS.get
+    s = addr.ip
+    v = strings(s) or _str_pair(s)
+    proto = v & _PAIR_MASK
+    js = _K_IP + (v >> _PAIR_SHIFT)
+    k = 1
+    s = addr.hostname
+    v = strings(s) or _str_pair(s)
+    proto += v & _PAIR_MASK
+    if s:
+        js += _K_HOSTNAME + (v >> _PAIR_SHIFT)
+        k += 1
+    node = addr.node_name
+    if node is not None:
+        v = strings(node) or _str_pair(node)
+        proto += v & _PAIR_MASK
+        js += _K_NODE_NAME + (v >> _PAIR_SHIFT)
+        k += 1
+    tr = addr.target_ref
+    if tr is not None:
+        rp = rj = c = 0
+        for key_len, s in zip(
+            _K_REF,
+            (tr.kind, tr.namespace, tr.name, tr.uid, tr.api_version, tr.resource_version, tr.field_path),
+            strict=True,
+        ):
+            v = strings(s) or _str_pair(s)
+            rp += v & _PAIR_MASK
+            if s:
+                rj += key_len + (v >> _PAIR_SHIFT)
+                c += 1
+        proto += 1 + ((rp | 1).bit_length() + 6) // 7 + rp  # wrap(rp)
+        js += _K_TARGET_REF + 2 + rj + (c - 1 if c else 0)
+        k += 1
+    sizes = 1 + ((proto | 1).bit_length() + 6) // 7 + proto, 2 + js + k - 1
+    if wire.CHECK_HINTS:
+        want = wire.address_sizes(addr)
+        if sizes != want:
+            raise AssertionError(f"engine address sizes {sizes} != {want} for {addr!r}")
+    return sizes
 
 
 @attrs.define(eq=False)
@@ -198,6 +268,9 @@ class _Side:
     entered: list[EndpointAddress] | None = attrs.field(factory=list)
     #: whether the prefix may differ from ``last`` (an address entered or left it)
     moved: bool = False
+    #: ``id(address) -> (protobuf entry size, JSON size)`` of every address listed (which the
+    #: list keeps alive): the sizes sums are kept from, without the wire's caches
+    sizes: dict[int, tuple[int, int]] = attrs.field(factory=dict, repr=False)
 
     def __len__(self) -> int:
         return self.n
@@ -214,18 +287,31 @@ class _Side:
                 entered.append(addr)
 
     def _leave(self, addr: EndpointAddress) -> None:
-        p, j = wire.address_sizes(addr)
+        p, j = self.sizes[id(addr)]
         self.k_proto -= p
         self.k_json -= j
         self.moved = True
 
-    def add(self, addr: EndpointAddress) -> None:
-        """Insert ``addr``. ``O(log n)``."""
+    def _sum(self, addrs: Iterable[EndpointAddress]) -> tuple[int, int]:
+        sizes = self.sizes
+        p = j = 0
+        for a in addrs:
+            x, y = sizes[id(a)]
+            p += x
+            j += y
+        return p, j
+
+    def add(self, addr: EndpointAddress, sizes: tuple[int, int] | None = None) -> None:
+        """Insert ``addr`` (not listed yet), whose sizes are ``sizes`` when
+        given (an address moved from another list; else :func:`_address_sizes`). ``O(log n)``."""
         addrs, k = self.addrs, self.k
         n = self.n
         addrs.add(addr)
         self.n = n + 1
-        p, j = wire.address_sizes(addr)
+        if sizes is None:
+            sizes = _address_sizes(addr)
+        self.sizes[id(addr)] = sizes
+        p, j = sizes
         self.proto += p
         self.json += j
         if k > n:
@@ -237,12 +323,13 @@ class _Side:
                 self._enter(addr, p, j)
                 self._leave(addrs[k])  # pushed out of the full prefix
 
-    def remove(self, addr: EndpointAddress) -> None:
-        """Remove ``addr`` (present). ``O(log n)``."""
+    def remove(self, addr: EndpointAddress) -> tuple[int, int]:
+        """Remove ``addr`` (present); returns its sizes. ``O(log n)``."""
         addrs, k = self.addrs, self.k
         n = self.n
         self.n = n - 1
-        p, j = wire.address_sizes(addr)
+        sizes = self.sizes.pop(id(addr))
+        p, j = sizes
         self.proto -= p
         self.json -= j
         if k >= n:
@@ -250,18 +337,19 @@ class _Side:
             self.k_proto -= p  # inside the prefix, which is the whole list
             self.k_json -= j
             self.moved = True
-            return
+            return sizes
         if k == 0:
             addrs.remove(addr)
-            return
+            return sizes
         i = addrs.index(addr)
         if i < k:
             self.k_proto -= p
             self.k_json -= j
             self.moved = True
             nxt = addrs[k]  # pulled into the prefix
-            self._enter(nxt, *wire.address_sizes(nxt))
+            self._enter(nxt, *self.sizes[id(nxt)])
         del addrs[i]
+        return sizes
 
     def snapshot(self, t: int | None = None) -> tuple[EndpointAddress, ...]:
         """The first ``t`` addresses (all when ``None``) as a tuple, with its sums vouched to
@@ -278,7 +366,7 @@ class _Side:
             return self.last
         if new > have:
             grown = addrs[have:new]
-            p, j = wire.address_list_sizes(grown)
+            p, j = self._sum(grown)
             self.k_proto += p
             self.k_json += j
             entered = self.entered
@@ -288,7 +376,7 @@ class _Side:
                 else:
                     entered.extend(grown)
         elif new < have:
-            p, j = wire.address_list_sizes(addrs[new:have])
+            p, j = self._sum(addrs[new:have])
             self.k_proto -= p
             self.k_json -= j
         self.k = want
@@ -306,7 +394,8 @@ class _Side:
     def _check(self) -> None:
         """Assert the sums and the prefix bookkeeping against a recomputation. ``O(n)``."""
         addrs = list(self.addrs)
-        assert self.n == len(addrs)
+        assert self.n == len(addrs) == len(self.sizes)
+        assert all(self.sizes[id(a)] == (wire.address_entry_size(a), wire.address_json_size(a)) for a in addrs)
         assert (self.proto, self.json) == _sizes(addrs)
         prefix = addrs[: self.k]
         assert (self.k_proto, self.k_json) == _sizes(prefix)
@@ -339,14 +428,22 @@ class _PortClass:
         return self.ready.n + self.not_ready.n
 
 
-@attrs.frozen
 class _Member:
-    """A selected pod and its contribution (``addr is None``: the pod publishes nothing)."""
+    """A selected pod and its contribution (``addr is None``: the pod publishes nothing).
 
-    pod: Pod
-    addr: EndpointAddress | None = None
-    ready: bool = False
-    cls: _PortClass | None = attrs.field(default=None, eq=False)
+    A plain slotted record, updated in place by :meth:`ServiceEndpoints.put` (most pod writes
+    change neither the address nor the readiness: then only ``pod`` is replaced, with no
+    object built)."""
+
+    __slots__ = ("pod", "addr", "ready", "cls")
+
+    def __init__(
+        self, pod: Pod, addr: EndpointAddress | None = None, ready: bool = False, cls: _PortClass | None = None
+    ) -> None:
+        self.pod = pod
+        self.addr = addr
+        self.ready = ready
+        self.cls = cls
 
 
 @attrs.define(eq=False)
@@ -446,13 +543,64 @@ def _contribution_signature(service: Service) -> tuple[object, ...]:
     )
 
 
-@attrs.frozen
 class _Materialized:
-    version: int
-    truncate: bool
-    max_capacity: int
-    subsets: tuple[EndpointSubset, ...]
-    truncated: bool
+    """The subsets materialised at engine version ``version`` for ``(truncate,
+    max_capacity)``, whether they were truncated, and their address count. A plain slotted
+    record: one is made per materialisation."""
+
+    __slots__ = ("version", "truncate", "max_capacity", "subsets", "truncated", "count")
+
+    def __init__(
+        self,
+        version: int,
+        truncate: bool,
+        max_capacity: int,
+        subsets: tuple[EndpointSubset, ...],
+        truncated: bool,
+        count: int,
+    ) -> None:
+        self.version = version
+        self.truncate = truncate
+        self.max_capacity = max_capacity
+        self.subsets = subsets
+        self.truncated = truncated
+        self.count = count
+
+
+# Frozen API objects built from values that are already what their converters make of them
+# (tuples), field by field as the attrs-generated ``__init__`` sets them, without the keyword
+# arguments and converter calls (as kubesim.apiserver._meta does for ObjectMeta): an Endpoints
+# write builds one subset and one Endpoints per sync that writes.
+_new_object = object.__new__
+_setattr_of = object.__setattr__.__get__
+assert [(f.name, getattr(f.converter, "__name__", None)) for f in attrs.fields(EndpointSubset)] == [
+    ("addresses", "_tuple"), ("not_ready_addresses", "_tuple"), ("ports", "_tuple"),
+] and [(f.name, getattr(f.converter, "__name__", None)) for f in attrs.fields(Endpoints)] == [
+    ("metadata", None), ("subsets", "_tuple"),
+] and not any(f.validator for f in attrs.fields(EndpointSubset) + attrs.fields(Endpoints)), (
+    "EndpointSubset or Endpoints changed: update _subset and _endpoints"
+)
+
+
+def _subset(
+    addresses: tuple[EndpointAddress, ...], not_ready: tuple[EndpointAddress, ...], ports: tuple[EndpointPort, ...]
+) -> EndpointSubset:
+    """``EndpointSubset(addresses, not_ready, ports)`` for three tuples. ``O(1)``."""
+    obj = _new_object(EndpointSubset)
+    put = _setattr_of(obj)
+    put("addresses", addresses)
+    put("not_ready_addresses", not_ready)
+    put("ports", ports)
+    return obj
+
+
+def _endpoints(metadata: ObjectMeta, subsets: tuple[EndpointSubset, ...]) -> Endpoints:
+    """``Endpoints(metadata=metadata, subsets=subsets)`` for a tuple of subsets. ``O(1)``."""
+    obj = _new_object(Endpoints)
+    put = _setattr_of(obj)
+    put("metadata", metadata)
+    put("subsets", subsets)
+    return obj
 
 
 @attrs.define(eq=False)
@@ -483,9 +631,13 @@ class ServiceEndpoints:
     _groups: tuple[_Group, ...] | None = attrs.field(default=None, init=False, repr=False)
     _cache: _Materialized | None = attrs.field(default=None, init=False, repr=False)
     _labels: FrozenDict = attrs.field(init=False, repr=False)
+    #: whether an Endpoints labelled with ``_labels`` itself passes needs_update's label checks
+    _labels_current: bool = attrs.field(default=False, init=False, repr=False)
     # subsets tuple (by identity, a reference held) -> whether a targetRef carries a
     # resourceVersion; the engine's own recent materialisations are known not to.
-    _rv_known: dict[int, tuple[tuple[EndpointSubset, ...], bool]] = attrs.field(factory=dict, init=False, repr=False)
+    _rv_known: dict[int, tuple[tuple[EndpointSubset, ...], bool, int]] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
     _static_ports: frozenset[EndpointPort] | None = attrs.field(default=None, init=False, repr=False)
     _port_sets: dict[tuple[int | None, ...], frozenset[EndpointPort]] = attrs.field(
         factory=dict, init=False, repr=False
@@ -543,16 +695,39 @@ class ServiceEndpoints:
         if prev is None:
             members[name] = self._admit(pod, self._contribution(pod))
             return
+        addr, cls = prev.addr, prev.cls
+        if addr is None:
+            if not should_pod_be_in_endpoints(pod, self.service.spec.publish_not_ready_addresses):
+                prev.pod = pod  # still nothing to publish (_contribution is None)
+                return
+        elif cls is not None:
+            # _recontribution's carried-over case, inlined: the same address and ports.
+            old = prev.pod
+            old_status, status = old.status, pod.status
+            if (
+                old.spec is pod.spec
+                and old.metadata.uid == pod.metadata.uid
+                and (old_status is status or (
+                    old_status.pod_ips == status.pod_ips and old_status.pod_ip == status.pod_ip
+                ))
+            ):
+                publish = self.service.spec.publish_not_ready_addresses
+                if should_pod_be_in_endpoints(pod, publish):
+                    ready = publish or status.ready
+                    if ready != prev.ready:
+                        self._move(prev, ready)
+                    prev.pod = pod
+                    return
         contrib = self._recontribution(prev, pod)
         if contrib is None:
             if prev.addr is None:
-                members[name] = _Member(pod)
+                prev.pod = pod
                 return
         elif prev.addr is not None and prev.cls is not None:
             addr, ready, ports = contrib
             if addr is prev.addr or addr == prev.addr:
                 if ready == prev.ready and ports == prev.cls.ports:
-                    members[name] = _Member(pod, prev.addr, ready, prev.cls)
+                    prev.pod = pod
                     return
                 # The same address moves (readiness, ports): keep the measured object.
                 contrib = prev.addr, ready, ports
@@ -606,7 +781,7 @@ class ServiceEndpoints:
         if self._collisions:
             return self._reference(existing, trigger_time, truncate, max_capacity)
         mat = self._materialize(truncate, max_capacity)
-        return Endpoints(metadata=self._meta(existing, trigger_time, truncate, mat.truncated), subsets=mat.subsets)
+        return _endpoints(self._meta(existing, trigger_time, truncate, mat.truncated), mat.subsets)
 
     def needs_update(
         self, existing: Endpoints | None, *, truncate: bool = True, max_capacity: int = MAX_CAPACITY
@@ -621,24 +796,45 @@ class ServiceEndpoints:
         if self._collisions:
             desired = self._reference(existing, None, truncate, max_capacity)
             return endpoints_need_update(existing, desired, self.service, truncate=truncate, max_capacity=max_capacity)
-        total = self.address_count()
+        groups = self._groups
+        if groups is not None and len(groups) == 1 and len(groups[0].classes) == 1:
+            c = groups[0].classes[0]
+            total = c.ready.n + c.not_ready.n
+        else:
+            total = self.address_count()
         if truncate and total > max_capacity:
             return True
-        if count_addresses(existing.subsets) != total:
-            return True
-        mine = self._materialize(truncate, max_capacity).subsets
         theirs = existing.subsets
-        if len(theirs) != len(mine):
-            return True
-        if theirs != mine and (
-            not self._has_target_ref_rv(theirs) or not subsets_equal_ignore_resource_version(theirs, mine)
+        mat = self._cache
+        if not (
+            mat is not None
+            and mat.subsets is theirs
+            and mat.version == self._version
+            and mat.truncate == truncate
+            and mat.max_capacity == max_capacity
         ):
-            return True
+            # Not the engine's current materialisation (that one is equal by identity): count
+            # (O(1) for one of the engine's recent ones), then compare.
+            seen = self._rv_known.get(id(theirs))
+            count = seen[2] if seen is not None and seen[0] is theirs else count_addresses(theirs)
+            if count != total:
+                return True
+            mine = self._materialize(truncate, max_capacity).subsets
+            if len(theirs) != len(mine):
+                return True
+            if theirs != mine and (
+                not self._has_target_ref_rv(theirs) or not subsets_equal_ignore_resource_version(theirs, mine)
+            ):
+                return True
         labels = existing.metadata.labels
-        if labels.get(LABEL_ENDPOINTS_MANAGED_BY) != ENDPOINTS_CONTROLLER_NAME:
-            return True
-        if labels.without(LABEL_HEADLESS, LABEL_ENDPOINTS_MANAGED_BY) != self.service.metadata.labels:
-            return True
+        if labels is self._labels:
+            if not self._labels_current:
+                return True
+        else:
+            if labels.get(LABEL_ENDPOINTS_MANAGED_BY) != ENDPOINTS_CONTROLLER_NAME:
+                return True
+            if labels.without(LABEL_HEADLESS, LABEL_ENDPOINTS_MANAGED_BY) != self.service.metadata.labels:
+                return True
         if truncate and ANNOTATION_OVER_CAPACITY in existing.metadata.annotations:
             return True
         return False
@@ -686,6 +882,12 @@ class ServiceEndpoints:
 
     # ------------------------------------------------------------------ introspection
 
+    @property
+    def members(self) -> Mapping[str, object]:
+        """The pods the engine holds, by name: a live read-only view of its own map (the same
+        object for the engine's lifetime; rebuilds refill it). ``O(1)``."""
+        return self._members
+
     def __len__(self) -> int:
         """Pods the Service selects (published or not). ``O(1)``."""
         return len(self._members)
@@ -718,7 +920,11 @@ class ServiceEndpoints:
     # ------------------------------------------------------------------ internals
 
     def _service_derived(self) -> None:
-        self._labels = _desired_labels(self.service)
+        labels = self._labels = _desired_labels(self.service)
+        self._labels_current = (
+            labels.get(LABEL_ENDPOINTS_MANAGED_BY) == ENDPOINTS_CONTROLLER_NAME
+            and labels.without(LABEL_HEADLESS, LABEL_ENDPOINTS_MANAGED_BY) == self.service.metadata.labels
+        )
         ports = self.service.spec.ports
         self._port_sets.clear()
         self._static_ports = None
@@ -799,15 +1005,37 @@ class ServiceEndpoints:
         if cls is None:
             self._serial += 1
             cls = self._classes[ports] = _PortClass(self._serial, ports)
-        was_empty = len(cls) == 0
+        was_empty = cls.ready.n + cls.not_ready.n == 0
         (cls.ready if ready else cls.not_ready).add(addr)
-        key = _addr_key(addr)
-        n = self._keys.get(key, 0)
-        self._keys[key] = n + 1
+        tr = addr.target_ref
+        key = (addr.ip, tr.uid if tr is not None else "")  # _addr_key(addr)
+        keys = self._keys
+        n = keys.get(key, 0)
+        keys[key] = n + 1
         if n == 1:
             self._collisions += 1
-        self._touch(layout=was_empty)
+        # _touch(layout=was_empty)
+        self._version += 1
+        self._cache = None
+        if was_empty:
+            self._groups = None
         return _Member(pod, addr, ready, cls)
+
+    def _move(self, member: _Member, ready: bool) -> None:
+        """Move a member's address (unchanged, as its port class) to the other list of its
+        class: ``_withdraw`` then ``_admit`` of the same contribution, without the identity
+        bookkeeping that cancels out and without emptying the class (so its groups stand: a
+        group's order is decided by its addresses and ports alone, never by class serials).
+        ``O(log n)``."""
+        addr, cls = member.addr, member.cls
+        assert addr is not None and cls is not None
+        if ready:
+            cls.ready.add(addr, cls.not_ready.remove(addr))
+        else:
+            cls.not_ready.add(addr, cls.ready.remove(addr))
+        member.ready = ready
+        self._version += 1
+        self._cache = None
 
     def _withdraw(self, member: _Member) -> None:
         addr, cls = member.addr, member.cls
@@ -822,10 +1050,12 @@ class ServiceEndpoints:
             self._keys[key] = n - 1
             if n == 2:
                 self._collisions -= 1
-        emptied = len(cls) == 0
-        if emptied:
+        # _touch(layout=emptied)
+        self._version += 1
+        self._cache = None
+        if cls.ready.n + cls.not_ready.n == 0:
             del self._classes[cls.ports]
-        self._touch(layout=emptied)
+            self._groups = None
 
     def _layout(self) -> tuple[_Group, ...]:
         """The subsets' groups in kubesim's subset order. ``O(ports × classes)`` when the class
@@ -865,6 +1095,21 @@ class ServiceEndpoints:
         ):
             return cache
         groups = self._layout()
+        if len(groups) == 1 and len(groups[0].classes) == 1:
+            # One subset of one class: its two lists are the class's snapshots.
+            g = groups[0]
+            c = g.classes[0]
+            ready_side, not_ready_side = c.ready, c.not_ready
+            count = ready_side.n + not_ready_side.n
+            if not truncate or count <= max_capacity:
+                subset = _subset(
+                    ready_side.snapshot() if ready_side.n else (),
+                    not_ready_side.snapshot() if not_ready_side.n else (),
+                    g.ports,
+                )
+                mat = self._cache = _Materialized(self._version, truncate, max_capacity, (subset,), False, count)
+                self._remember_rv(mat.subsets, False, count)
+                return mat
         ready_n = [g.count(True) for g in groups]
         not_ready_n = [g.count(False) for g in groups]
         total_ready, total_not_ready = sum(ready_n), sum(not_ready_n)
@@ -872,7 +1117,7 @@ class ServiceEndpoints:
         truncated = truncate and total_ready + total_not_ready > max_capacity
         if not truncated:
             for g in groups:
-                subsets.append(EndpointSubset(addresses=g.take(True), not_ready_addresses=g.take(False), ports=g.ports))
+                subsets.append(_subset(g.take(True), g.take(False), g.ports))
         else:
             # truncateEndpoints: the same IEEE double expression, in subset order.
             truncate_ready = total_ready > max_capacity
@@ -893,13 +1138,15 @@ class ServiceEndpoints:
                 else:
                     ready_t = g.take(True)
                     not_ready_t = g.take(False, kept_n)
-                subsets.append(EndpointSubset(addresses=ready_t, not_ready_addresses=not_ready_t, ports=g.ports))
+                subsets.append(_subset(ready_t, not_ready_t, g.ports))
                 can_be_added -= kept_n
-        mat = _Materialized(self._version, truncate, max_capacity, tuple(subsets), truncated)
+        subsets_t = tuple(subsets)
+        count = count_addresses(subsets_t)
+        mat = _Materialized(self._version, truncate, max_capacity, subsets_t, truncated, count)
         self._cache = mat
         # The engine's addresses never carry a targetRef resourceVersion: when this object
-        # comes back as the stored one, needs_update need not scan it.
-        self._remember_rv(mat.subsets, False)
+        # comes back as the stored one, needs_update need not scan it (nor count it).
+        self._remember_rv(mat.subsets, False, count)
         return mat
 
     def _meta(
@@ -933,14 +1180,16 @@ class ServiceEndpoints:
             for s in subsets
             for a in itertools.chain(s.addresses, s.not_ready_addresses)
         )
-        self._remember_rv(subsets, found)
+        self._remember_rv(subsets, found, count_addresses(subsets))
         return found
 
-    def _remember_rv(self, subsets: tuple[EndpointSubset, ...], found: bool) -> None:
+    def _remember_rv(self, subsets: tuple[EndpointSubset, ...], found: bool, count: int) -> None:
+        # Remember (by identity, a reference held) whether a targetRef of ``subsets`` carries
+        # a resourceVersion and how many addresses they hold; the last four tuples.
         known = self._rv_known
         if len(known) >= 4 and id(subsets) not in known:
             del known[next(iter(known))]
-        known[id(subsets)] = (subsets, found)
+        known[id(subsets)] = (subsets, found, count)
 
     def _check(self) -> None:
         """Assert the invariants: every published member sits in its class exactly once; class
