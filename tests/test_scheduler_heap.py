@@ -312,6 +312,15 @@ class SchedulerHeapMachine(RuleBasedStateMachine):
         if pods:
             self.c.delete("Pod", data.draw(st.sampled_from(pods)), grace_period_seconds=data.draw(st.sampled_from([0, 5])))
 
+    @rule(data=st.data(), constraint=constraints)
+    def delete_bound_pod_then_schedule(self, data: st.DataObject, constraint: tuple[Any, Any, Any]) -> None:
+        """A count going down while a constraint's heap is live: the next choice must see it."""
+        pods = [p.metadata.name for p in self.c.list("Pod") if p.spec.node_name and p.metadata.deletion_timestamp is None]
+        if pods:
+            self.c.delete("Pod", data.draw(st.sampled_from(pods)), grace_period_seconds=0)
+        self.c.apply_yaml(pod_yaml(self._next("pod"), pod_spec_manifest(*constraint)))
+        self.c.run(until=self.c.now + 1.0)
+
     # --- nodes
 
     @rule(data=st.data(), on=st.booleans())
