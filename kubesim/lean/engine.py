@@ -297,7 +297,13 @@ _ENVELOPE: dict[type, int] = {cls: envelope_size(cls, 0) - sov(0) for cls in (*_
 # The record of the last object of a name sized (_LeanState.parts): its metadata, meta body
 # without rv, meta JSON without rv, ((part, body size, JSON size), ...)
 _Record = tuple[ObjectMeta, int, int, tuple[tuple[Any, int, int], ...]]
-_PARTS_LIMIT = 1 << 16
+#: The most records :attr:`_LeanState.parts` (and ``metas``) hold before they are cleared
+#: wholesale. A record is dropped when its object is deleted, so the tables hold about one per
+#: live object, plus strays of names sized by a write that did not commit; the bound is only
+#: for those. It must exceed the live objects of the largest cluster run: a bound below that
+#: (it was ``1 << 16``) made the hit rate fall with size: the more live objects, the more often
+#: the tables are cleared, and every write after a clear of its record sizes all its parts anew.
+_PARTS_LIMIT = 1 << 20
 _K_RV = len('"resourceVersion":') + 2 + 1
 _sub_json = _measure._sub_json
 _sub_json_len = _measure._sub_json_len
