@@ -218,6 +218,7 @@ class ChangeLog(Sequence[ChangeEvent]):
             return
         # Nothing held or pending: what _flush does with this one event, without the queue;
         # events the subscribers' own writes append meanwhile are flushed after it.
+        # Written out as in _flush (one call fewer per write).
         self._notifying = True
         first: Exception | None = None
         try:

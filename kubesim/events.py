@@ -561,6 +561,7 @@ class EventRecorder:
         if bucket is None:
             bucket = _Bucket(now, spam_key)
         accepted = bucket.try_accept(now)
+        # _LRU.put written out as for the aggregates above (one call fewer per event)
         lru = corr.spam
         entries = lru.entries
         if entries.pop(spam_key, None) is None and len(entries) >= lru.size:

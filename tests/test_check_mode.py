@@ -143,6 +143,15 @@ def _deployed(pods: int = 3, **options: Any) -> kubesim.Cluster:
     return c
 
 
+def _diverging_rollout(pods: int) -> Divergence:
+    """The Divergence a checked rollout of ``pods`` on a 2-node cluster must raise (the tests
+    patch the lean engine wrong first)."""
+    c = kubesim.Cluster(check=True, seed=0, nodes=2)
+    with pytest.raises(Divergence) as info:
+        lean.rollout_workload(pods)(c)
+    return info.value
+
+
 def test_a_trusted_write_that_validation_refuses() -> None:
     c = _deployed(1)
     pod = c.list("Pod")[0]
@@ -194,11 +203,9 @@ def test_vouched_slice_sums_off(monkeypatch: pytest.MonkeyPatch) -> None:
             cache[id(new)] = (new, hit[1] + 1)
 
     monkeypatch.setattr(engine, "_vouch_slice_endpoints", off_by_one)
-    c = kubesim.Cluster(check=True, seed=0, nodes=2)
-    with pytest.raises(Divergence) as info:
-        lean.rollout_workload(4)(c)
-    assert info.value.field == "endpoints size sums" and info.value.lean == info.value.full + 1
-    assert "EndpointSlice default/web-" in str(info.value)
+    info = _diverging_rollout(4)
+    assert info.field == "endpoints size sums" and info.lean == info.full + 1
+    assert "EndpointSlice default/web-" in str(info)
 
 
 def test_an_endpoints_metadata_record_off_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,11 +221,9 @@ def test_an_endpoints_metadata_record_off_by_one(monkeypatch: pytest.MonkeyPatch
     # (the suite's KUBESIM_CHECK_HINTS would raise an AssertionError first, which the sync takes
     # for an error and retries: check mode alone is what is tested here)
     monkeypatch.setattr(engine, "CHECK_SIZES", False)
-    c = kubesim.Cluster(check=True, seed=0, nodes=2)
-    with pytest.raises(Divergence) as info:
-        lean.rollout_workload(2)(c)
-    assert info.value.field == "json_bytes" and info.value.lean == info.value.full + 1
-    assert "Endpoint" in str(info.value)
+    info = _diverging_rollout(2)
+    assert info.field == "json_bytes" and info.lean == info.full + 1
+    assert "Endpoint" in str(info)
 
 
 def test_a_wrongly_stamped_object(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,11 +235,9 @@ def test_a_wrongly_stamped_object(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(*fields[:6], fields[6] + 1, *fields[7:])
 
     monkeypatch.setattr(engine, "_meta", generation_off_by_one)
-    c = kubesim.Cluster(check=True, seed=0, nodes=2)
-    with pytest.raises(Divergence) as info:
-        lean.rollout_workload(2)(c)
-    assert info.value.field == "stamped object"
-    assert info.value.lean.metadata.generation == info.value.full.metadata.generation + 1
+    info = _diverging_rollout(2)
+    assert info.field == "stamped object"
+    assert info.lean.metadata.generation == info.full.metadata.generation + 1
 
 
 def test_a_record_sized_by_its_writer() -> None:

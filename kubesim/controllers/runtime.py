@@ -286,19 +286,15 @@ class WorkQueue:
             self._max_depth = 1
         self._processing.add(key)
         self._in_flight += 1
+        # the sync and its outcome written out as in _run (one call fewer per sync)
         self._syncs += 1
         try:
             self.sync(key)
         except Exception as exc:  # noqa: BLE001 - a controller's sync error is a retry
             self._failed(key, exc)
             return
-        if self._retried and key in self._retried:
-            self._retried.discard(key)
-            self.rate_limiter.forget(key)
-        if self._dropped_keys and key in self._dropped_keys:
-            self._dropped_keys.discard(key)
-            if self.resync is not None:
-                self.resync.recovered(self, key)
+        if self._retried or self._dropped_keys:
+            self._succeeded(key)
         self._processing.discard(key)
         self._in_flight -= 1
         if self._dirty_again and key in self._dirty_again:
@@ -328,14 +324,23 @@ class WorkQueue:
         except Exception as exc:  # noqa: BLE001 - a controller's sync error is a retry
             self._failed(key, exc)
             return
-        if self._retried and key in self._retried:
+        if self._retried or self._dropped_keys:
+            self._succeeded(key)
+        self._finish(key)
+
+    def _succeeded(self, key: Hashable) -> None:
+        """The sync of ``key`` succeeded while some key is retried or dropped: forget ``key``'s
+        retry history if it had one, and tell the resync it recovered if it was dropped.
+
+        The callers test ``self._retried or self._dropped_keys`` first, so the common case
+        (no key in trouble) costs no call."""
+        if key in self._retried:
             self._retried.discard(key)
             self.rate_limiter.forget(key)
-        if self._dropped_keys and key in self._dropped_keys:
+        if key in self._dropped_keys:
             self._dropped_keys.discard(key)
             if self.resync is not None:
                 self.resync.recovered(self, key)
-        self._finish(key)
 
     def _failed(self, key: Hashable, exc: Exception) -> None:
         # the sync of ``key`` raised ``exc``: a retry after the rate limiter's delay, or the

@@ -483,6 +483,7 @@ def _stamp_by_meta_record(
     timestamp outside years 1000-9999: a metadata with a ``deletionTimestamp`` is measured.
     ``O(1)`` plus the wire's ``O(changed entries)``."""
     cls = type(obj)
+    # the stamped object built as in LeanAPIServer._stamp, written out (one call fewer per write)
     m = meta
     stamped = _BUILD[cls](
         _meta(

@@ -1145,6 +1145,7 @@ class ServiceSlicer:
                 base = self._get(slices, target)
                 fill, fill_eps, appended = entries[target].copy(), list(base.endpoints), []
                 drafts[target] = [base, fill, fill_eps, base.metadata.labels, [], appended]
+            # the fill written out as in step 2 (a shared helper: one call more per slice written)
             while pos < len(remaining) and len(fill) < max_per_slice:
                 ident, ep = new_idents[pos], remaining[pos]
                 fill[ident] = ep
