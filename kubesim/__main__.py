@@ -1002,7 +1002,7 @@ def _parser() -> _Parser:
     r.add_argument("--scale", type=_fraction, default=None, metavar="X",
                    help="0 < X <= 1: the size of the simulated (realistic) run; below 1 its figures are "
                    "extrapolated to full size, and labelled so. Defaults: kep752 0.01 (case 1 at 200 "
-                   "pods, seconds; --scale 1 measures 20,000 pods on 5,000 nodes, about 3 CPU minutes), "
+                   "pods, seconds; --scale 1 measures 20,000 pods on 5,000 nodes, about 4 CPU minutes), "
                    "blog2020 1 (5,000 pods on 3,000 nodes measured, under a minute); KEP case 2 always "
                    "runs at full size")
     _add_no_events(r)

@@ -96,8 +96,8 @@ BLOG_BYTES_PER_ENDPOINT = 300
 
 #: Default ``scale`` of the realistic run of KEP-752 case 1: 0.01 (200 pods on 50 nodes, a few
 #: seconds), extrapolated to full size and labelled so. ``scale=1`` measures case 1 at full size
-#: (20,000 pods on 5,000 nodes): every realistic figure measured, but about 3 CPU minutes
-#: today (``benchmarks/results/reproduce_session5.txt``; the JSON of such a run is committed as
+#: (20,000 pods on 5,000 nodes): every realistic figure measured, but about 4 CPU minutes
+#: today (``benchmarks/results/session6.txt``; the JSON of such a run is committed as
 #: ``benchmarks/results/reproduce_kep752_full.json``). Case 2 always runs at full size.
 DEFAULT_KEP752_SCALE = 0.01
 #: Default ``scale`` of the blog's realistic run: full size (5,000 pods on 3,000 nodes).
