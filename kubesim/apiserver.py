@@ -135,35 +135,6 @@ def _other_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
 _OTHER_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {cls: _other_fields(cls) for cls in KINDS.values()}
 
 
-def _eq_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    """A getter of the tuple of ``cls``'s fields that take part in its equality."""
-    names = [f.name for f in attrs.fields(cls) if f.eq]
-    if len(names) == 1:
-        get = operator.attrgetter(names[0])
-        return lambda obj: (get(obj),)
-    return operator.attrgetter(*names)
-
-
-# The modelled kinds' compared fields (kubesim.inert's objects, which may hold any JSON value,
-# are compared by their own __eq__).
-_EQ_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {cls: _eq_fields(cls) for cls in _MODELLED_KINDS.values()}
-
-
-def _unchanged(obj: Any, old: Any) -> bool:
-    """``obj == old``, each field compared by identity first: an update carries most of the
-    stored object over as the same objects (a status write its ``spec``, a pod template and
-    all), which the attrs-generated ``__eq__`` (``self.spec == other.spec and ...``) would
-    compare in depth. The same answer: a field value of a modelled kind is built of strings,
-    integers, booleans, ``None``, tuples, frozen maps and model objects of those, each equal to
-    itself (no float, so no NaN), so a field that is the same object is an equal one (and a
-    tuple compares as attrs compares, field after field, the first unequal one deciding).
-    ``O(fields)`` plus the comparison of the fields that are new objects."""
-    get = _EQ_FIELDS.get(type(obj))
-    if get is None or type(old) is not type(obj):
-        return bool(obj == old)
-    return get(obj) == get(old)
-
-
 _new_object = object.__new__
 
 
@@ -1159,7 +1130,7 @@ class APIServer:
         new_meta = _carried_over_meta(obj.metadata, old_meta, ns)
         if new_meta is not obj.metadata:
             obj = _with_meta(obj, new_meta)
-        if _unchanged(obj, old):
+        if obj == old:
             return old
         self._validate(obj, old, actor)
         generation = old_meta.generation

@@ -211,13 +211,13 @@ def test_vouched_slice_sums_off(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_endpoints_metadata_record_off_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
     from kubesim.lean import engine
 
-    real = engine._stamp_by_meta_record  # Endpoints and EndpointSlices: metadata sizes by record
+    real = engine._sizes_by_meta_record  # Endpoints and EndpointSlices: metadata sizes by record
 
     def json_off_by_one(*args: Any) -> Any:
-        stamped, (js, proto, stored) = real(*args)
-        return stamped, (js + 1, proto, stored)
+        js, proto, stored = real(*args)
+        return js + 1, proto, stored
 
-    monkeypatch.setattr(engine, "_stamp_by_meta_record", json_off_by_one)
+    monkeypatch.setattr(engine, "_sizes_by_meta_record", json_off_by_one)
     # (the suite's KUBESIM_CHECK_HINTS would raise an AssertionError first, which the sync takes
     # for an error and retries: check mode alone is what is tested here)
     monkeypatch.setattr(engine, "CHECK_SIZES", False)

@@ -23,7 +23,7 @@ API server changes is *how* a write is checked, measured and delivered:
   lookup per entry;
 * **endpoint metadata by record** (Endpoints, EndpointSlices): the metadata's sizes from the
   record of the last object of the name sized, by arithmetic when only its counters changed
-  (:func:`_stamp_by_meta_record`), the rest as the wire has it;
+  (:func:`_sizes_by_meta_record`), the rest as the wire has it;
 * **watch delivery by static dispatch**: each kind's watchers are listed once (rebuilt when a
   watch starts or stops), instead of a filter over every watcher per event.
 
@@ -158,19 +158,10 @@ class LeanAPIServer(APIServer):
                     _vouch_slice_endpoints(old.endpoints, obj.endpoints)
             elif cls is not Endpoints:
                 return super()._stamp(obj, meta, generation)
-            stamped, sizes = _stamp_by_meta_record(
-                (self._ext or self._lean()).metas, obj, meta,
-                meta.generation if generation is None else generation, str(self._rv + 1),
-            )
-            if CHECK_SIZES:
-                want = _wire_sizes3(stamped)
-                if want != sizes:
-                    raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
-            return stamped, sizes
         gen = meta.generation if generation is None else generation
         rv = str(self._rv + 1)
-        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer (a planned class is
-        # in _OTHER_FIELDS and _BUILD)
+        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer (a planned class,
+        # Endpoints and EndpointSlice are in _OTHER_FIELDS and _BUILD)
         m = meta
         stamped = _BUILD[cls](
             _meta(
@@ -181,6 +172,13 @@ class LeanAPIServer(APIServer):
             *_OTHER_FIELDS[cls](obj),
         )
         st = self._ext or self._lean()
+        if plan is None:
+            sizes = _sizes_by_meta_record(st.metas, stamped, meta, gen, rv)
+            if CHECK_SIZES:
+                want = _wire_sizes3(stamped)
+                if want != sizes:
+                    raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
+            return stamped, sizes
         table = st.parts
         key = (cls, meta.namespace, meta.name)
         rec = table.get(key)
@@ -470,29 +468,19 @@ def _sizes_from(
 _MetaRecord = tuple[ObjectMeta, int, int]
 
 
-def _stamp_by_meta_record(
-    table: dict[tuple[type, str, str], _MetaRecord], obj: Any, meta: ObjectMeta, gen: int, rv: str
-) -> tuple[Any, tuple[int, int, int]]:
-    """``APIServer._stamp`` of an Endpoints or EndpointSlice: ``obj`` with ``meta`` stamped
-    with ``rv`` and ``gen``, and its sizes, the metadata's from the record of the last one of
-    its name sized when they differ in the counters only (:func:`_meta_delta`: a write that
-    carries the stored metadata over, which the EndpointSlice controller's endpoint-only
-    updates do), else measured; the rest as :func:`kubesim.wire.sizes3` has it (the wire's
-    endpoint and address sums, vouched by their writers). The JSON metadata is the wire's
-    rendering (``_meta_json_sizes(meta, False)``), which differs from the manifests' only in a
-    timestamp outside years 1000-9999: a metadata with a ``deletionTimestamp`` is measured.
-    ``O(1)`` plus the wire's ``O(changed entries)``."""
-    cls = type(obj)
-    # the stamped object built as in LeanAPIServer._stamp, written out (one call fewer per write)
-    m = meta
-    stamped = _BUILD[cls](
-        _meta(
-            m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
-            m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
-            m.owner_references, m.finalizers, m.managed_fields,
-        ),
-        *_OTHER_FIELDS[cls](obj),
-    )
+def _sizes_by_meta_record(
+    table: dict[tuple[type, str, str], _MetaRecord], stamped: Any, meta: ObjectMeta, gen: int, rv: str
+) -> tuple[int, int, int]:
+    """``APIServer._stamp``'s sizes of an Endpoints or EndpointSlice ``stamped`` (built by
+    :meth:`LeanAPIServer._stamp`: ``meta`` stamped with ``rv`` and ``gen``), the metadata's
+    from the record of the last one of its name sized when they differ in the counters only
+    (:func:`_meta_delta`: a write that carries the stored metadata over, which the
+    EndpointSlice controller's endpoint-only updates do), else measured; the rest as :func:`kubesim.wire.sizes3` has it
+    (the wire's endpoint and address sums, vouched by their writers). The JSON metadata is the
+    wire's rendering (``_meta_json_sizes(meta, False)``), which differs from the manifests'
+    only in a timestamp outside years 1000-9999: a metadata with a ``deletionTimestamp`` is
+    measured. ``O(1)`` plus the wire's ``O(changed entries)``."""
+    cls = type(stamped)
     key = (cls, meta.namespace, meta.name)
     rec = table.get(key)
     delta = None
@@ -509,8 +497,7 @@ def _stamp_by_meta_record(
     if len(table) >= _PARTS_LIMIT:
         table.clear()
     table[key] = (stamped.metadata, mp_no, mj_no)
-    sizes = _assemble(stamped, _measure._proto_rest(stamped), _measure._json_rest(stamped)[0], mp_rv, mp_no, mj_rv)
-    return stamped, sizes
+    return _assemble(stamped, _measure._proto_rest(stamped), _measure._json_rest(stamped)[0], mp_rv, mp_no, mj_rv)
 
 
 def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
