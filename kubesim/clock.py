@@ -459,13 +459,9 @@ class Clock:
                         if top is None:
                             return
                         entry = top
-                        self._take(entry)
                         time = entry[0]
-                    elif in_heap:
-                        heappop(heap)
-                    else:
-                        popleft()
-                elif in_heap:
+                        in_heap = not (fifo and fifo[0] is entry)  # where it is, as _take finds it
+                if in_heap:
                     heappop(heap)
                 else:
                     popleft()
