@@ -232,17 +232,15 @@ class ReplicaSetController:
         self.queue.add(key)
 
     def _rs_key(self, pod: Pod) -> str | None:
-        """The key of the ReplicaSet that controls ``pod``, or ``None``. ``O(1)`` for an owner
-        tuple seen before: the answer is a function of the (frozen) ``ownerReferences`` tuple and
-        the namespace, remembered by the tuple's identity (the memo holds the tuple, so its id is
-        not reused while remembered). Every pod this controller creates carries its
-        ReplicaSet's one tuple (:meth:`_create_pod`), and a status write or a bind carries it
-        over, so a rollout's pod events look one entry up."""
+        """The key of the ReplicaSet that controls ``pod``, or ``None``, computed and
+        remembered in ``_keys``; :meth:`_on_pod` probes that memo and calls this on a miss.
+        The answer is a function of the (frozen) ``ownerReferences`` tuple and the namespace,
+        remembered by the tuple's identity (the memo holds the tuple, so its id is not reused
+        while remembered). Every pod this controller creates carries its ReplicaSet's one
+        tuple (:meth:`_create_pod`), and a status write or a bind carries it over, so a
+        rollout's pod events look one entry up. ``O(owner references)``."""
         meta = pod.metadata
         refs = meta.owner_references
-        hit = self._keys.get(id(refs))
-        if hit is not None and hit[0] is refs and hit[1] == meta.namespace:
-            return hit[2]
         ref = controller_owner(pod)
         key = None if ref is None or ref.kind != "ReplicaSet" else f"{meta.namespace}/{ref.name}"
         if len(self._keys) >= _KEYS_LIMIT:
@@ -280,8 +278,8 @@ class ReplicaSetController:
     def _on_pod(self, ev: WatchEvent) -> None:
         """Take the pod's state into its ReplicaSet's counts and ranking and requeue the
         ReplicaSet (again just after ``minReadySeconds`` when the pod turned ready).
-        ``O(log n)``; the ReplicaSet key is looked up as in :meth:`_rs_key`, its memo probed
-        here first."""
+        ``O(log n)``; the ReplicaSet key is looked up in :meth:`_rs_key`'s memo, and computed
+        by it on a miss."""
         pod: Pod = ev.new
         meta = pod.metadata
         refs = meta.owner_references
