@@ -98,14 +98,11 @@ class _OwnedPods:
     owners: tuple[OwnerReference, ...] | None = None
     #: ``(template, ReplicaSet uid, the pod to create)``: see :meth:`ReplicaSetController._create_pod`
     proto: tuple[PodTemplateSpec, str, Pod] | None = None
-    #: bumped whenever the counts change (:meth:`_apply`): the counts are a function of it
-    version: int = 0
-    #: ``(ReplicaSet, version)`` from which a sync is known to write nothing (see
-    #: :meth:`ReplicaSetController.sync`)
-    quiet: tuple[ReplicaSet, int] | None = None
+    #: ``(ReplicaSet, active, fully, ready)``: the ReplicaSet and the counts from which a sync
+    #: is known to write nothing (see :meth:`ReplicaSetController.sync`)
+    quiet: tuple[ReplicaSet, int, int, int] | None = None
 
     def _apply(self, c: tuple[bool, bool, bool, float | None], sign: int) -> None:
-        self.version += 1
         active, fully, ready, since = c
         self.active += sign * active
         self.fully += sign * fully
@@ -314,7 +311,8 @@ class ReplicaSetController:
         """``syncReplicaSet``.
 
         A sync that finds the very ReplicaSet object (by identity) and the same counts
-        (``version``) as a known fixed point returns at once (``idx.quiet``): with
+        (``active``, ``fully``, ``ready``) as a known fixed point returns at once
+        (``idx.quiet``): with
         ``minReadySeconds`` 0 a sync that creates and deletes nothing is a function of the
         (frozen) ReplicaSet and the counts alone — no clock, no ranking — so it would again
         write nothing. A fixed point is the start of a sync that wrote nothing, or the end of
@@ -334,7 +332,10 @@ class ReplicaSetController:
         idx = self._owned.get(key)
         if idx is not None:
             quiet = idx.quiet
-            if quiet is not None and quiet[0] is rs and quiet[1] == idx.version:
+            if (
+                quiet is not None and quiet[0] is rs
+                and quiet[1] == idx.active and quiet[2] == idx.fully and quiet[3] == idx.ready
+            ):
                 return
         else:
             idx = self._index(key)
@@ -388,9 +389,9 @@ class ReplicaSetController:
             written = api.update(with_status(rs, status), actor=ACTOR)
             self._status_writes += 1
             if fixed and _status_only(rs, written, status):
-                idx.quiet = (written, idx.version)
+                idx.quiet = (written, idx.active, idx.fully, idx.ready)
         elif fixed:
-            idx.quiet = (rs, idx.version)
+            idx.quiet = (rs, idx.active, idx.fully, idx.ready)
 
     def _all_owned(self, rs: ReplicaSet) -> list[Pod]:
         ns = rs.metadata.namespace
@@ -466,7 +467,7 @@ class ReplicaSetController:
                 continue
             active = [p for p in self._pods(key) if is_pod_active(p)]
             assert idx.status(rs, now) == calculate_replica_set_status(rs, active, now), key
-            if idx.quiet is not None and idx.quiet[0] is rs and idx.quiet[1] == idx.version:
+            if idx.quiet is not None and idx.quiet[0] is rs and idx.quiet[1:] == (idx.active, idx.fully, idx.ready):
                 assert rs.spec.min_ready_seconds == 0 and idx.owners is rs.metadata.owner_references, key
                 assert rs.metadata.deletion_timestamp is not None or replicas_diff(rs, idx.active) == 0, key
                 assert idx.status(rs, now) is rs.status, key
