@@ -266,20 +266,10 @@ class Clock:
     def schedule_at(self, time: float, callback: Callable[[], object]) -> Timer:
         """Run ``callback`` at virtual ``time`` (not before now, not after :data:`MAX_TIME`).
         ``O(log n)`` (``O(1)`` at now)."""
-        if not time <= MAX_TIME:  # also NaN
-            check_time(time, "time")
-        now = self.now
-        if time < now:
-            time = now
-        seq = self._seq = self._seq + 1
-        ctx = self.context
-        timer = Timer(time, seq, callback, ctx, self._cancelled)
-        entry = (time, seq, Timer._fire, timer, ctx)
-        fifo = self._fifo
-        if time == now and (not fifo or fifo[-1][0] <= time):
-            fifo.append(entry)
-        else:
-            heapq.heappush(self._heap, entry)
+        # the entry is push's, its arg the Timer, which takes the entry's (clamped) time and seq
+        timer = Timer(time, 0, callback, self.context, self._cancelled)
+        entry = self.push(time, Timer._fire, timer)
+        timer.time, timer.seq = entry[0], entry[1]
         return timer
 
     def push(self, time: float, fn: Callable[[Any], object], arg: Any) -> Entry:
@@ -288,7 +278,6 @@ class Clock:
         ``entry[0]``); :meth:`cancel` cancels it. What kubesim's work queues use: one tuple
         per callback, and no closure (``fn`` a bound method, ``arg`` the key). Same order as
         :meth:`schedule_at` (one sequence for both). ``O(log n)``, ``O(1)`` at now."""
-        # written out as in schedule_at (one call fewer per scheduled callback)
         if not time <= MAX_TIME:  # also NaN
             check_time(time, "time")
         now = self.now
@@ -459,13 +448,9 @@ class Clock:
                         if top is None:
                             return
                         entry = top
-                        self._take(entry)
                         time = entry[0]
-                    elif in_heap:
-                        heappop(heap)
-                    else:
-                        popleft()
-                elif in_heap:
+                        in_heap = not (fifo and fifo[0] is entry)  # where it is, as _take finds it
+                if in_heap:
                     heappop(heap)
                 else:
                     popleft()

@@ -98,14 +98,11 @@ class _OwnedPods:
     owners: tuple[OwnerReference, ...] | None = None
     #: ``(template, ReplicaSet uid, the pod to create)``: see :meth:`ReplicaSetController._create_pod`
     proto: tuple[PodTemplateSpec, str, Pod] | None = None
-    #: bumped whenever the counts change (:meth:`_apply`): the counts are a function of it
-    version: int = 0
-    #: ``(ReplicaSet, version)`` from which a sync is known to write nothing (see
-    #: :meth:`ReplicaSetController.sync`)
-    quiet: tuple[ReplicaSet, int] | None = None
+    #: ``(ReplicaSet, active, fully, ready)``: the ReplicaSet and the counts from which a sync
+    #: is known to write nothing (see :meth:`ReplicaSetController.sync`)
+    quiet: tuple[ReplicaSet, int, int, int] | None = None
 
     def _apply(self, c: tuple[bool, bool, bool, float | None], sign: int) -> None:
-        self.version += 1
         active, fully, ready, since = c
         self.active += sign * active
         self.fully += sign * fully
@@ -232,17 +229,15 @@ class ReplicaSetController:
         self.queue.add(key)
 
     def _rs_key(self, pod: Pod) -> str | None:
-        """The key of the ReplicaSet that controls ``pod``, or ``None``. ``O(1)`` for an owner
-        tuple seen before: the answer is a function of the (frozen) ``ownerReferences`` tuple and
-        the namespace, remembered by the tuple's identity (the memo holds the tuple, so its id is
-        not reused while remembered). Every pod this controller creates carries its
-        ReplicaSet's one tuple (:meth:`_create_pod`), and a status write or a bind carries it
-        over, so a rollout's pod events look one entry up."""
+        """The key of the ReplicaSet that controls ``pod``, or ``None``, computed and
+        remembered in ``_keys``; :meth:`_on_pod` probes that memo and calls this on a miss.
+        The answer is a function of the (frozen) ``ownerReferences`` tuple and the namespace,
+        remembered by the tuple's identity (the memo holds the tuple, so its id is not reused
+        while remembered). Every pod this controller creates carries its ReplicaSet's one
+        tuple (:meth:`_create_pod`), and a status write or a bind carries it over, so a
+        rollout's pod events look one entry up. ``O(owner references)``."""
         meta = pod.metadata
         refs = meta.owner_references
-        hit = self._keys.get(id(refs))
-        if hit is not None and hit[0] is refs and hit[1] == meta.namespace:
-            return hit[2]
         ref = controller_owner(pod)
         key = None if ref is None or ref.kind != "ReplicaSet" else f"{meta.namespace}/{ref.name}"
         if len(self._keys) >= _KEYS_LIMIT:
@@ -280,8 +275,8 @@ class ReplicaSetController:
     def _on_pod(self, ev: WatchEvent) -> None:
         """Take the pod's state into its ReplicaSet's counts and ranking and requeue the
         ReplicaSet (again just after ``minReadySeconds`` when the pod turned ready).
-        ``O(log n)``; the ReplicaSet key is looked up as in :meth:`_rs_key`, its memo probed
-        here first."""
+        ``O(log n)``; the ReplicaSet key is looked up in :meth:`_rs_key`'s memo, and computed
+        by it on a miss."""
         pod: Pod = ev.new
         meta = pod.metadata
         refs = meta.owner_references
@@ -316,7 +311,8 @@ class ReplicaSetController:
         """``syncReplicaSet``.
 
         A sync that finds the very ReplicaSet object (by identity) and the same counts
-        (``version``) as a known fixed point returns at once (``idx.quiet``): with
+        (``active``, ``fully``, ``ready``) as a known fixed point returns at once
+        (``idx.quiet``): with
         ``minReadySeconds`` 0 a sync that creates and deletes nothing is a function of the
         (frozen) ReplicaSet and the counts alone — no clock, no ranking — so it would again
         write nothing. A fixed point is the start of a sync that wrote nothing, or the end of
@@ -336,7 +332,10 @@ class ReplicaSetController:
         idx = self._owned.get(key)
         if idx is not None:
             quiet = idx.quiet
-            if quiet is not None and quiet[0] is rs and quiet[1] == idx.version:
+            if (
+                quiet is not None and quiet[0] is rs
+                and quiet[1] == idx.active and quiet[2] == idx.fully and quiet[3] == idx.ready
+            ):
                 return
         else:
             idx = self._index(key)
@@ -390,9 +389,9 @@ class ReplicaSetController:
             written = api.update(with_status(rs, status), actor=ACTOR)
             self._status_writes += 1
             if fixed and _status_only(rs, written, status):
-                idx.quiet = (written, idx.version)
+                idx.quiet = (written, idx.active, idx.fully, idx.ready)
         elif fixed:
-            idx.quiet = (rs, idx.version)
+            idx.quiet = (rs, idx.active, idx.fully, idx.ready)
 
     def _all_owned(self, rs: ReplicaSet) -> list[Pod]:
         ns = rs.metadata.namespace
@@ -468,7 +467,7 @@ class ReplicaSetController:
                 continue
             active = [p for p in self._pods(key) if is_pod_active(p)]
             assert idx.status(rs, now) == calculate_replica_set_status(rs, active, now), key
-            if idx.quiet is not None and idx.quiet[0] is rs and idx.quiet[1] == idx.version:
+            if idx.quiet is not None and idx.quiet[0] is rs and idx.quiet[1:] == (idx.active, idx.fully, idx.ready):
                 assert rs.spec.min_ready_seconds == 0 and idx.owners is rs.metadata.owner_references, key
                 assert rs.metadata.deletion_timestamp is not None or replicas_diff(rs, idx.active) == 0, key
                 assert idx.status(rs, now) is rs.status, key
