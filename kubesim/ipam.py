@@ -58,8 +58,6 @@ class IPExhausted(KubesimError):
 
 
 _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
-#: The most addresses a :class:`RangeAllocator` remembers the text of.
-_TEXT_MEMO_LIMIT = 1 << 16
 
 
 @attrs.define(eq=False)
@@ -73,10 +71,10 @@ class RangeAllocator:
     _last: int = attrs.field(init=False, repr=False)
     _cursor: int = attrs.field(init=False, repr=False)
     _used: set[int] = attrs.field(factory=set, init=False, repr=False)
-    #: text -> integer of the addresses :meth:`allocate` handed out (a memo of
-    #: ``int(ipaddress.ip_address(text))``, a pure function, so never stale; popped on release,
-    #: cleared at :data:`_TEXT_MEMO_LIMIT` entries): :meth:`release` and :meth:`in_use` of an
-    #: address it handed out parse nothing
+    #: text -> integer of the addresses in use that :meth:`allocate` handed out (a memo of
+    #: ``int(ipaddress.ip_address(text))``, a pure function, so never stale; popped when that
+    #: text is released, filtered on restore, so it holds only addresses in use): :meth:`release`
+    #: and :meth:`in_use` of an address it handed out parse nothing
     _ints: dict[str, int] = attrs.field(factory=dict, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -109,16 +107,8 @@ class RangeAllocator:
                     f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}" if self._net.version == 4
                     else str(ipaddress.ip_address(n))
                 )
-                ints = self._ints
-                if len(ints) >= _TEXT_MEMO_LIMIT:
-                    ints.clear()
-                ints[text] = n
+                self._ints[text] = n
                 return text
-
-    def _int(self, ip: str) -> int:
-        """``int(ipaddress.ip_address(ip))``, from the memo for an address handed out here."""
-        n = self._ints.get(ip)
-        return int(ipaddress.ip_address(ip)) if n is None else n
 
     def release(self, ip: str) -> None:
         """Return ``ip`` to the range (ignored if it is not in use). ``O(1)``."""
@@ -127,7 +117,8 @@ class RangeAllocator:
 
     def in_use(self, ip: str) -> bool:
         """``True`` while ``ip`` is allocated. ``O(1)``."""
-        return self._int(ip) in self._used
+        n = self._ints.get(ip)
+        return (int(ipaddress.ip_address(ip)) if n is None else n) in self._used
 
     def snapshot(self) -> tuple[int, frozenset[int]]:
         """The allocator's whole state (cursor, addresses in use). ``O(in use)``."""
@@ -137,6 +128,7 @@ class RangeAllocator:
         """Go back to a :meth:`snapshot`. ``O(in use)``."""
         self._cursor, used = state
         self._used = set(used)
+        self._ints = {text: n for text, n in self._ints.items() if n in used}
 
 
 @attrs.define(eq=False)

@@ -643,10 +643,13 @@ def test_run_until_in_the_past_is_refused() -> None:
 
 
 @pytest.mark.parametrize("kw", [{"nodes": 300}, {"nodes": 120, "dual_stack": True, "zones": 4, "node_cpu": "500m"}])
-def test_bootstrap_nodes_are_what_the_full_create_path_writes(kw: dict[str, Any]) -> None:
+def test_bootstrap_nodes_are_what_the_full_create_path_writes(
+    kw: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Most bootstrap nodes are created trusted with their shape's sizes
     # (Cluster._create_generated_node): each must be defaulted, valid, and recorded with the
-    # sizes a measurement of the stored node gives.
+    # sizes a measurement of the stored node gives; and the change log must be, record for
+    # record, the one of the same cluster whose every node takes APIServer.create.
     from kubesim import defaults, validation, wire
 
     c = Cluster(seed=5, record_objects=True, **kw)
@@ -656,5 +659,9 @@ def test_bootstrap_nodes_are_what_the_full_create_path_writes(kw: dict[str, Any]
         assert defaults.apply_defaults(node) is node
         validation.validate(node)
         e = records[node.metadata.name]
-        assert e.object == node
         assert wire.sizes3(node)[:2] == (e.json_bytes, e.proto_bytes)
+    monkeypatch.setattr(Cluster, "_create_generated_node",
+                        lambda self, node, shapes, shape: self.api.create(node, actor="kubelet"))
+    full = Cluster(seed=5, record_objects=True, **kw)
+    assert list(full.changes) == list(c.changes)
+    assert full.list("nodes", namespace=None) == c.list("nodes", namespace=None)

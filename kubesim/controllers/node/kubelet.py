@@ -871,13 +871,10 @@ class Kubelet:
         self._cancel(rt)
         ranges = self.ctx.cluster.pod_ranges.get(rt.node, []) if self.ctx.cluster is not None else []
         if not rt.host_network:
-            for ip in rt.ips:
-                for r in ranges:
-                    try:
-                        if r.in_use(ip):
-                            r.release(ip)
-                    except ValueError:
-                        pass
+            # rt.ips[i] was allocated from ranges[i] (_start_containers); release ignores an
+            # address not in use (not strict: a deleted node's ranges are gone)
+            for ip, r in zip(rt.ips, ranges, strict=False):
+                r.release(ip)
         if self.pods.get(key) is rt:
             del self.pods[key]
             self.behaviours.pop(key, None)

@@ -423,14 +423,19 @@ class Scheduler:
         for name in self._sorted_names():
             if not self._ready[name] or self._pods_on[name] >= self._capacity[name]:
                 continue
-            if not _tolerated(spec.tolerations, self._taints.get(name, ())):
-                continue
-            if not node_matches_affinity(spec, name, self._labels.get(name, {})):
+            if not self._passes_static_filters(spec, name):
                 continue
             cand = (self._pods_on[name], name)
             if best is None or cand < best:
                 best = cand
         return None if best is None else best[1]
+
+    def _passes_static_filters(self, spec: PodSpec, name: str) -> bool:
+        """Node ``name``'s taints are tolerated and its labels (and name) match the pod's node
+        selector and affinity: the filters that change only at a node event. ``O(taints +
+        terms)``."""
+        return _tolerated(spec.tolerations, self._taints.get(name, ())) and node_matches_affinity(
+            spec, name, self._labels.get(name, {}))
 
     def _choose_constrained(self, spec: PodSpec) -> str | None:
         """:meth:`_choose_by_scan` from a maintained heap per placement constraint.
@@ -448,9 +453,7 @@ class Scheduler:
             heap = []
             fit_heaps = self._fit_heaps
             for name in self._sorted_names():
-                if not _tolerated(spec.tolerations, self._taints.get(name, ())):
-                    continue
-                if not node_matches_affinity(spec, name, self._labels.get(name, {})):
+                if not self._passes_static_filters(spec, name):
                     continue
                 heap.append((self._pods_on[name], name))
                 fit_heaps.setdefault(name, []).append(heap)
