@@ -65,8 +65,10 @@ __all__ = ["Clock", "Timer", "Entry", "MAX_TIME", "RUN_GC_THRESHOLDS", "check_ti
 #: runs, instead of CPython's ``(700, 10, 10)`` (see the module docstring); each is a floor,
 #: a higher one already set is kept. A young collection's cost per object grows with the heap
 #: it points into and a run makes almost no cycles (an 8,000-pod rollout: 148 objects collected
-#: in 48 collections), so generation 0 waits for 500,000 allocations: there the collector took
-#: 0.9 CPU s instead of 4.2 s at 50,000, with the same peak RSS.
+#: in 48 collections), so generation 0 waits for 500,000 allocations: there
+#: ``benchmarks/bench_rollout.py --pods 8000 --runs 1 --engine lean --events`` gave the collector
+#: 4.81 CPU s instead of 5.41 s at 50,000, with the same peak RSS
+#: (``benchmarks/results/session6.txt``).
 RUN_GC_THRESHOLDS = (500_000, 10, 100)
 
 _gc_lock = threading.Lock()
