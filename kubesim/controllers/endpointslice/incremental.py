@@ -1115,37 +1115,29 @@ class ServiceSlicer:
         added = len(remaining)
         pos = 0
 
-        # Step 2: top up slices already being updated, fullest first (ties: name).
-        if remaining and drafts:
-            for name in sorted(drafts, key=lambda n: (-len(drafts[n][1]), n)):
-                _, fill, fill_eps, _, _, appended = drafts[name]
-                while pos < len(remaining) and len(fill) < max_per_slice:
-                    ident, ep = new_idents[pos], remaining[pos]
-                    fill[ident] = ep
-                    if fill_eps is not None:
-                        fill_eps.append(ep)
-                    if appended is not None:
-                        appended.append(ident)
-                    pos += 1
-
-        # Step 3: the unchanged slice closest to full, or new slices.
+        # Step 2: top up slices already being updated, fullest first (ties: name; ``topped``
+        # holds them last first); then step 3: the unchanged slice closest to full, or new
+        # slices. One loop, one fill.
+        topped = sorted(drafts, key=lambda n: (-len(drafts[n][1]), n), reverse=True) if remaining and drafts else []
         new_slices: list[Entries] = []
         while pos < len(remaining):
-            left = len(remaining) - pos
-            target: str | None = None
-            if left < max_per_slice:
-                excluded = drafts.keys() | set(delete_names)
-                target = _closest(self._groups.get(g), max_per_slice - left, excluded)
-            fill_eps = None
-            appended = None
-            if target is None:
-                fill = {}
-                new_slices.append(fill)
-            else:
-                base = self._get(slices, target)
-                fill, fill_eps, appended = entries[target].copy(), list(base.endpoints), []
-                drafts[target] = [base, fill, fill_eps, base.metadata.labels, [], appended]
-            # the fill written out as in step 2 (a shared helper: one call more per slice written)
+            if topped:  # step 2
+                _, fill, fill_eps, _, _, appended = drafts[topped.pop()]
+            else:  # step 3
+                left = len(remaining) - pos
+                target: str | None = None
+                if left < max_per_slice:
+                    excluded = drafts.keys() | set(delete_names)
+                    target = _closest(self._groups.get(g), max_per_slice - left, excluded)
+                fill_eps = None
+                appended = None
+                if target is None:
+                    fill = {}
+                    new_slices.append(fill)
+                else:
+                    base = self._get(slices, target)
+                    fill, fill_eps, appended = entries[target].copy(), list(base.endpoints), []
+                    drafts[target] = [base, fill, fill_eps, base.metadata.labels, [], appended]
             while pos < len(remaining) and len(fill) < max_per_slice:
                 ident, ep = new_idents[pos], remaining[pos]
                 fill[ident] = ep
