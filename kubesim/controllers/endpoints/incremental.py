@@ -701,7 +701,7 @@ class ServiceEndpoints:
                 prev.pod = pod  # still nothing to publish (_contribution is None)
                 return
         elif cls is not None:
-            # _recontribution's carried-over case, inlined: the same address and ports.
+            # The address inputs are those held: the same address object and ports.
             old = prev.pod
             old_status, status = old.status, pod.status
             if (
@@ -712,13 +712,16 @@ class ServiceEndpoints:
                 ))
             ):
                 publish = self.service.spec.publish_not_ready_addresses
-                if should_pod_be_in_endpoints(pod, publish):
-                    ready = publish or status.ready
-                    if ready != prev.ready:
-                        self._move(prev, ready)
-                    prev.pod = pod
+                if not should_pod_be_in_endpoints(pod, publish):
+                    self._withdraw(prev)  # it publishes nothing now
+                    members[name] = _Member(pod)
                     return
-        contrib = self._recontribution(prev, pod)
+                ready = publish or status.ready
+                if ready != prev.ready:
+                    self._move(prev, ready)
+                prev.pod = pod
+                return
+        contrib = self._contribution(pod)
         if contrib is None:
             if prev.addr is None:
                 prev.pod = pod
@@ -972,28 +975,6 @@ class ServiceEndpoints:
             if not ports:
                 return None
         return addr, ready, ports
-
-    def _recontribution(
-        self, prev: _Member, pod: Pod
-    ) -> tuple[EndpointAddress, bool, frozenset[EndpointPort]] | None:
-        # _contribution(pod) for a member's new state, reusing its address and ports when
-        # their inputs are unchanged (see put).
-        addr, cls = prev.addr, prev.cls
-        if addr is not None and cls is not None:
-            old = prev.pod
-            old_status, status = old.status, pod.status
-            if (
-                old.spec is pod.spec
-                and old_status.pod_ips == status.pod_ips
-                and old_status.pod_ip == status.pod_ip
-                and old.metadata.uid == pod.metadata.uid
-            ):
-                spec = self.service.spec
-                publish = spec.publish_not_ready_addresses
-                if not should_pod_be_in_endpoints(pod, publish):
-                    return None
-                return addr, publish or status.ready, cls.ports
-        return self._contribution(pod)
 
     def _admit(
         self, pod: Pod, contrib: tuple[EndpointAddress, bool, frozenset[EndpointPort]] | None

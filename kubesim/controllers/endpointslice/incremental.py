@@ -94,8 +94,8 @@ by a rebuild of the model at the next sync:
 
 Contract with the caller (the EndpointSlice controller):
 
-1. Give every pod event of the Service's namespace to :meth:`ServiceSlicer.pod_changed` (or a
-   deletion by name to :meth:`ServiceSlicer.pod_removed`). Pods
+1. Give every pod event of the Service's namespace to :meth:`ServiceSlicer.pod_changed` (or
+   the store's pod by name, ``None`` when gone, to :meth:`ServiceSlicer.pod_is`). Pods
    that the selector does not match are ignored, and a pod that stops matching is removed.
    Call :meth:`ServiceSlicer.node_changed` after a Node in the shared ``nodes`` mapping
    changes, and :meth:`ServiceSlicer.service_changed` when the Service changes, passing the
@@ -221,9 +221,10 @@ class ServiceSlicer:
     feed it the Service's pods with :meth:`reset_pods` or :meth:`pod_changed`.
 
     Deltas: :meth:`pod_changed` ``O(ports × containers + address types)`` (``O(1)`` when
-    the parts it reads are those of the pod's last version), :meth:`pod_removed` ``O(address
-    types)``, :meth:`node_changed` ``O(pods on the node)``, :meth:`service_changed` ``O(pods)``,
-    :meth:`reset_pods` ``O(pods)``, :meth:`resync` ``O(1)``.
+    the parts it reads are those of the pod's last version; :meth:`pod_is` the same,
+    ``O(address types)`` for a pod gone), :meth:`node_changed` ``O(pods on the node)``,
+    :meth:`service_changed` ``O(pods)``, :meth:`reset_pods` ``O(pods)``, :meth:`resync`
+    ``O(1)``.
 
     Planning: :meth:`sync`. It costs ``O(d log d + t × max + g + w)`` on the fast path (see
     the module docstring) and the reference's cost on a full recompute. Then
@@ -493,15 +494,11 @@ class ServiceSlicer:
         elif old is not None:
             self._set_pod(old.metadata.name, None)
 
-    def pod_removed(self, name: str) -> None:
-        """The pod ``name`` of the Service's namespace is gone: ``pod_changed(old, None)``
-        for a pod ``old`` of that name, without one. ``O(address types)``."""
-        self._set_pod(name, None)
-
     def pod_is(self, name: str, pod: Pod | None) -> None:
         """The pod ``name`` of the Service's namespace is now ``pod`` (``None``: gone), as
-        the store holds it: :meth:`pod_changed` ``(None, pod)`` or :meth:`pod_removed`
-        ``(name)``, in one call (the controller's replay of the store). Cost: theirs."""
+        the store holds it: :meth:`pod_changed` ``(None, pod)``, or ``pod_changed(old, None)``
+        for a pod ``old`` of that name without one, in one call (the controller's replay of the
+        store). Cost: :meth:`pod_changed`'s; ``O(address types)`` for a pod gone."""
         self._set_pod(name, pod)
 
     def reset_pods(self, pods: Iterable[Pod]) -> None:
@@ -1115,37 +1112,29 @@ class ServiceSlicer:
         added = len(remaining)
         pos = 0
 
-        # Step 2: top up slices already being updated, fullest first (ties: name).
-        if remaining and drafts:
-            for name in sorted(drafts, key=lambda n: (-len(drafts[n][1]), n)):
-                _, fill, fill_eps, _, _, appended = drafts[name]
-                while pos < len(remaining) and len(fill) < max_per_slice:
-                    ident, ep = new_idents[pos], remaining[pos]
-                    fill[ident] = ep
-                    if fill_eps is not None:
-                        fill_eps.append(ep)
-                    if appended is not None:
-                        appended.append(ident)
-                    pos += 1
-
-        # Step 3: the unchanged slice closest to full, or new slices.
+        # Step 2: top up slices already being updated, fullest first (ties: name; ``topped``
+        # holds them last first); then step 3: the unchanged slice closest to full, or new
+        # slices. One loop, one fill.
+        topped = sorted(drafts, key=lambda n: (-len(drafts[n][1]), n), reverse=True) if remaining and drafts else []
         new_slices: list[Entries] = []
         while pos < len(remaining):
-            left = len(remaining) - pos
-            target: str | None = None
-            if left < max_per_slice:
-                excluded = drafts.keys() | set(delete_names)
-                target = _closest(self._groups.get(g), max_per_slice - left, excluded)
-            fill_eps = None
-            appended = None
-            if target is None:
-                fill = {}
-                new_slices.append(fill)
-            else:
-                base = self._get(slices, target)
-                fill, fill_eps, appended = entries[target].copy(), list(base.endpoints), []
-                drafts[target] = [base, fill, fill_eps, base.metadata.labels, [], appended]
-            # the fill written out as in step 2 (a shared helper: one call more per slice written)
+            if topped:  # step 2
+                _, fill, fill_eps, _, _, appended = drafts[topped.pop()]
+            else:  # step 3
+                left = len(remaining) - pos
+                target: str | None = None
+                if left < max_per_slice:
+                    excluded = drafts.keys() | set(delete_names)
+                    target = _closest(self._groups.get(g), max_per_slice - left, excluded)
+                fill_eps = None
+                appended = None
+                if target is None:
+                    fill = {}
+                    new_slices.append(fill)
+                else:
+                    base = self._get(slices, target)
+                    fill, fill_eps, appended = entries[target].copy(), list(base.endpoints), []
+                    drafts[target] = [base, fill, fill_eps, base.metadata.labels, [], appended]
             while pos < len(remaining) and len(fill) < max_per_slice:
                 ident, ep = new_idents[pos], remaining[pos]
                 fill[ident] = ep
