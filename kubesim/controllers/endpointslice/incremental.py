@@ -658,7 +658,7 @@ class ServiceSlicer:
                     # a duplicate: the first slice in name order keeps it
                     self._touched.add(name)
                     self._touched.add(owner)
-                if got is None or not _equal_beyond_hash(got, ep):
+                if got is None or not endpoints_equal_beyond_hash(got, ep):
                     self._touched.add(name)
         for g, desired in self._desired.items():
             idx = self._index.get(g, {})
@@ -993,7 +993,7 @@ class ServiceSlicer:
             kept.append(want)
             kept_ids.append(ident)
             claimed.add(ident)
-            if (check_all or ident in dirty) and not _equal_beyond_hash(want, ep):
+            if (check_all or ident in dirty) and not endpoints_equal_beyond_hash(want, ep):
                 changed = True
         return kept, kept_ids, changed
 
@@ -1068,7 +1068,7 @@ class ServiceSlicer:
                     else:
                         nd[ident] = want
                         # cur equals the slice's entry beyond the identity (module docstring)
-                        if not changed and not _equal_beyond_hash(want, cur):
+                        if not changed and not endpoints_equal_beyond_hash(want, cur):
                             changed = True
                 if nd is None:
                     nd = d
@@ -1224,21 +1224,6 @@ class ServiceSlicer:
         assert sum(len(sl) for sl in self._groups.values()) + sum(
             len(n) for n in self._nonowned.values()
         ) == len(self._objs)
-
-
-def _equal_beyond_hash(a: Endpoint, b: Endpoint) -> bool:
-    """:func:`~kubesim.controllers.endpointslice.reconciler.endpoints_equal_beyond_hash`,
-    answered without its two ``attrs.evolve`` calls where the answer is plain: the same
-    endpoint, or equal target refs (then they are equal ignoring the resourceVersion too).
-    ``O(1)``."""
-    if a is b:
-        return True
-    if a.node_name != b.node_name or a.zone != b.zone or a.conditions != b.conditions:
-        return False
-    ra, rb = a.target_ref, b.target_ref
-    if ra is rb or (ra is not None and rb is not None and ra == rb):
-        return True
-    return endpoints_equal_beyond_hash(a, b)
 
 
 def _second(item: tuple[int, str]) -> str:
