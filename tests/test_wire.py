@@ -1012,3 +1012,16 @@ def test_endpoint_and_address_json_sizes_by_arithmetic_are_go_json_lengths(
     assert we.endpoint_entry_pair(ep) == wire.wrap(len(we._slice_endpoint(ep))) + (js << 40)
     addr = o.EndpointAddress(ip=ip, hostname=address_hostname, node_name=node_name, target_ref=target_ref)
     assert wire.address_json_size(addr) == len(wire.go_json_bytes(we._endpoint_address_json(addr)))
+
+
+@given(ip=_json_text, hostname=_json_text, node_name=_maybe_text, target_ref=st.none() | _object_references)
+def test_measured_address_sizes_are_the_encoded_entry_and_go_json_lengths(
+    ip: str, hostname: str, node_name: str | None, target_ref: o.ObjectReference | None
+) -> None:
+    from kubesim.wire import endpoints as we
+
+    addr = o.EndpointAddress(ip=ip, hostname=hostname, node_name=node_name, target_ref=target_ref)
+    assert wire.measured_address_sizes(addr) == (
+        wire.wrap(len(we._endpoint_address(addr))),
+        len(wire.go_json_bytes(we._endpoint_address_json(addr))),
+    )

@@ -455,6 +455,68 @@ def address_sizes(addr: EndpointAddress) -> tuple[int, int]:
     return n & _PAIR_MASK, n >> _PAIR_SHIFT
 
 
+# Go JSON lengths of the keys of an EndpointAddress and its ObjectReference, with the colon:
+# ``"key":``.
+_KA_IP, _KA_HOSTNAME, _KA_NODE_NAME, _KA_TARGET_REF = (len(k) + 3 for k in ("ip", "hostname", "nodeName", "targetRef"))
+_KA_REF = tuple(
+    len(k) + 3 for k in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")
+)
+
+
+def measured_address_sizes(addr: EndpointAddress) -> tuple[int, int]:
+    """:func:`address_sizes` ``(addr)`` by arithmetic and uncached, for an address just made
+    (the Endpoints engine's new addresses, which no cache holds yet): ``(protobuf entry size, JSON size)``, from the wire's per-string sizes
+    (``_STR_PAIRS.get(s) or _str_pair(s)``, the wire's own idiom: the pod's name, uid and
+    namespace are there from the pod's writes).  Protobuf: ``ip`` and ``hostname`` always
+    written, ``nodeName`` when not ``None``, ``targetRef`` (seven string fields, always
+    written) when set, each a one-byte-tag field, the entry wrapped (what
+    ``kubesim.wire.endpoints._endpoint_address_len`` adds up).  JSON: what the wire encodes
+    (``ip``; ``hostname`` when set; ``nodeName`` when not ``None``; ``targetRef`` with its
+    non-empty fields) as Go's compact JSON, ``{`` ``}`` and a comma between entries.  The wire
+    measures a new address through value-keyed caches and a JSON encoder; this is ``O(1)``.
+    ``tests/test_wire.py`` compares it with the encoders; the Endpoints engine compares each
+    answer with :func:`address_sizes` under :data:`kubesim.wire.CHECK_HINTS`.
+
+    >>> measured_address_sizes(EndpointAddress(ip="10.0.0.1")) == address_sizes(EndpointAddress(ip="10.0.0.1"))
+    True
+    """
+    strings = _STR_PAIRS.get
+    s = addr.ip
+    v = strings(s) or _str_pair(s)
+    proto = v & _PAIR_MASK
+    js = _KA_IP + (v >> _PAIR_SHIFT)
+    k = 1
+    s = addr.hostname
+    v = strings(s) or _str_pair(s)
+    proto += v & _PAIR_MASK
+    if s:
+        js += _KA_HOSTNAME + (v >> _PAIR_SHIFT)
+        k += 1
+    node = addr.node_name
+    if node is not None:
+        v = strings(node) or _str_pair(node)
+        proto += v & _PAIR_MASK
+        js += _KA_NODE_NAME + (v >> _PAIR_SHIFT)
+        k += 1
+    tr = addr.target_ref
+    if tr is not None:
+        rp = rj = c = 0
+        for key_len, s in zip(
+            _KA_REF,
+            (tr.kind, tr.namespace, tr.name, tr.uid, tr.api_version, tr.resource_version, tr.field_path),
+            strict=True,
+        ):
+            v = strings(s) or _str_pair(s)
+            rp += v & _PAIR_MASK
+            if s:
+                rj += key_len + (v >> _PAIR_SHIFT)
+                c += 1
+        proto += 1 + ((rp | 1).bit_length() + 6) // 7 + rp  # wrap(rp)
+        js += _KA_TARGET_REF + 2 + rj + (c - 1 if c else 0)
+        k += 1
+    return 1 + ((proto | 1).bit_length() + 6) // 7 + proto, 2 + js + k - 1
+
+
 def _address_list_scratch(addrs: Iterable[EndpointAddress]) -> tuple[int, int]:
     total = 0
     for a in addrs:

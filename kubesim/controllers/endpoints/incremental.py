@@ -71,7 +71,7 @@ the prefix a write keeps (the whole list, or the truncated part) with its runnin
 kept exact in ``O(log P)`` per address change (an address inserted inside a full prefix pushes
 its last one out, one removed from it pulls the next one in), and the addresses that entered
 that prefix since the previous write.  A new address is sized once, by arithmetic over the
-wire's per-string sizes (``_address_sizes``: protobuf fields and Go's compact JSON), and
+wire's per-string sizes (:func:`kubesim.wire.measured_address_sizes`: protobuf fields and Go's compact JSON), and
 its sizes travel with it between lists, so no address goes through the wire's value-keyed
 caches or a JSON encoder.  Materialising a list hands its sums to
 :func:`kubesim.wire.vouch_address_list` and its derivation (the previous tuple plus the entered
@@ -156,7 +156,6 @@ from kubesim.objects import (
     Pod,
     Service,
 )
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _str_pair
 
 __all__ = ["ServiceEndpoints"]
 
@@ -173,68 +172,6 @@ def _addr_key(addr: EndpointAddress) -> _AddrKey:
 _ALL = sys.maxsize
 #: Addresses remembered as having entered a tracked prefix since its last snapshot, at most.
 _MAX_ENTERED = 4096
-
-
-# Go JSON lengths of the keys of an EndpointAddress and its ObjectReference, with the colon:
-# ``"key":``.
-_K_IP, _K_HOSTNAME, _K_NODE_NAME, _K_TARGET_REF = (len(k) + 3 for k in ("ip", "hostname", "nodeName", "targetRef"))
-_K_REF = tuple(
-    len(k) + 3 for k in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")
-)
-
-
-def _address_sizes(addr: EndpointAddress) -> tuple[int, int]:
-    """:func:`kubesim.wire.address_sizes` ``(addr)`` by arithmetic, for an address the engine
-    has just made: ``(protobuf entry size, JSON size)``, from the wire's per-string sizes
-    (``_STR_PAIRS.get(s) or _str_pair(s)``, the wire's own idiom: the pod's name, uid and
-    namespace are there from the pod's writes).  Protobuf: ``ip`` and ``hostname`` always
-    written, ``nodeName`` when not ``None``, ``targetRef`` (seven string fields, always
-    written) when set, each a one-byte-tag field, the entry wrapped (what
-    ``kubesim.wire.endpoints._endpoint_address_len`` adds up).  JSON: what the wire encodes
-    (``ip``; ``hostname`` when set; ``nodeName`` when not ``None``; ``targetRef`` with its
-    non-empty fields) as Go's compact JSON, ``{`` ``}`` and a comma between entries.  The wire
-    measures a new address through value-keyed caches and a JSON encoder; this is ``O(1)``.
-    With :data:`kubesim.wire.CHECK_HINTS` (tests) it is compared with the wire's answer."""
-    strings = _STR_PAIRS.get
-    s = addr.ip
-    v = strings(s) or _str_pair(s)
-    proto = v & _PAIR_MASK
-    js = _K_IP + (v >> _PAIR_SHIFT)
-    k = 1
-    s = addr.hostname
-    v = strings(s) or _str_pair(s)
-    proto += v & _PAIR_MASK
-    if s:
-        js += _K_HOSTNAME + (v >> _PAIR_SHIFT)
-        k += 1
-    node = addr.node_name
-    if node is not None:
-        v = strings(node) or _str_pair(node)
-        proto += v & _PAIR_MASK
-        js += _K_NODE_NAME + (v >> _PAIR_SHIFT)
-        k += 1
-    tr = addr.target_ref
-    if tr is not None:
-        rp = rj = c = 0
-        for key_len, s in zip(
-            _K_REF,
-            (tr.kind, tr.namespace, tr.name, tr.uid, tr.api_version, tr.resource_version, tr.field_path),
-            strict=True,
-        ):
-            v = strings(s) or _str_pair(s)
-            rp += v & _PAIR_MASK
-            if s:
-                rj += key_len + (v >> _PAIR_SHIFT)
-                c += 1
-        proto += 1 + ((rp | 1).bit_length() + 6) // 7 + rp  # wrap(rp)
-        js += _K_TARGET_REF + 2 + rj + (c - 1 if c else 0)
-        k += 1
-    sizes = 1 + ((proto | 1).bit_length() + 6) // 7 + proto, 2 + js + k - 1
-    if wire.CHECK_HINTS:
-        want = wire.address_sizes(addr)
-        if sizes != want:
-            raise AssertionError(f"engine address sizes {sizes} != {want} for {addr!r}")
-    return sizes
 
 
 @attrs.define(eq=False)
@@ -303,13 +240,17 @@ class _Side:
 
     def add(self, addr: EndpointAddress, sizes: tuple[int, int] | None = None) -> None:
         """Insert ``addr`` (not listed yet), whose sizes are ``sizes`` when
-        given (an address moved from another list; else :func:`_address_sizes`). ``O(log n)``."""
+        given (an address moved from another list; else :func:`kubesim.wire.measured_address_sizes`). ``O(log n)``."""
         addrs, k = self.addrs, self.k
         n = self.n
         addrs.add(addr)
         self.n = n + 1
         if sizes is None:
-            sizes = _address_sizes(addr)
+            sizes = wire.measured_address_sizes(addr)
+            if wire.CHECK_HINTS:
+                want = wire.address_sizes(addr)
+                if sizes != want:
+                    raise AssertionError(f"engine address sizes {sizes} != {want} for {addr!r}")
         self.sizes[id(addr)] = sizes
         p, j = sizes
         self.proto += p
