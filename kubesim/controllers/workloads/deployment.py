@@ -22,6 +22,7 @@ from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.runtime import ControllerContext, WorkQueue
 from kubesim.controllers.workloads.common import with_status
 from kubesim.controllers.workloads.replicaset import controller_owner
+from kubesim.controllers.workloads.revisions import all_old_replica_sets
 from kubesim.controllers.workloads.rollout import (
     RECREATE,
     apply_scale_decision,
@@ -193,8 +194,7 @@ class DeploymentController:
         writes = self._writes
         self._quiet.pop(key, None)
         new_rs = find_new_replica_set(d, rss)
-        # find_old_replica_sets' "all old": every ReplicaSet but the new one.
-        all_old = rss if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
+        all_old = all_old_replica_sets(rss, new_rs)
         recreate = effective_strategy(d).type == RECREATE
         old_running = self._old_pods_running(d, all_old) if recreate else False
         if (new_rs is None and not d.spec.paused) and (

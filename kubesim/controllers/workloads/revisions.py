@@ -223,20 +223,22 @@ def find_new_replica_set(deployment: Deployment, rss: Sequence[ReplicaSet]) -> R
     return best
 
 
+def all_old_replica_sets(rss: Sequence[ReplicaSet], new: ReplicaSet | None) -> list[ReplicaSet]:
+    """:func:`find_old_replica_sets`' "all old ones": every ReplicaSet of ``rss`` but ``new``
+    (the new ReplicaSet, as :func:`find_new_replica_set` gives it; compared by name, where
+    upstream compares UIDs: names are unique in a namespace). ``O(n)``."""
+    if new is None:
+        return list(rss)
+    name = new.metadata.name
+    return [rs for rs in rss if rs.metadata.name != name]
+
+
 def find_old_replica_sets(
     deployment: Deployment, rss: Sequence[ReplicaSet]
 ) -> tuple[list[ReplicaSet], list[ReplicaSet]]:
     """``FindOldReplicaSets``: ``(old ones with replicas != 0, all old ones)``. ``O(n)``."""
-    new = find_new_replica_set(deployment, rss)
-    required: list[ReplicaSet] = []
-    every: list[ReplicaSet] = []
-    for rs in rss:
-        if new is not None and rs.metadata.name == new.metadata.name:  # upstream compares UIDs
-            continue
-        every.append(rs)
-        if rs_replicas(rs) != 0:
-            required.append(rs)
-    return required, every
+    every = all_old_replica_sets(rss, find_new_replica_set(deployment, rss))
+    return [rs for rs in every if rs_replicas(rs) != 0], every
 
 
 def _revision(rs: ReplicaSet) -> int:

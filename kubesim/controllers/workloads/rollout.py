@@ -89,6 +89,7 @@ from kubesim.controllers.workloads.revisions import (
     REVISION_ANNOTATION,
     _by_creation,
     _revision,
+    all_old_replica_sets,
     canonical_dump,
     equal_ignore_hash,
     find_new_replica_set,
@@ -627,8 +628,7 @@ def plan_deployment_sync(
         return []
     if new_rs is _Find.FIND:
         new_rs = find_new_replica_set(deployment, rss)
-    # find_old_replica_sets' "all old": every ReplicaSet but the new one (by name, as there)
-    old_rss = list(rss) if new_rs is None else [rs for rs in rss if rs.metadata.name != new_rs.metadata.name]
+    old_rss = all_old_replica_sets(rss, new_rs)
     if deployment.spec.paused or is_scaling_event(deployment, rss):
         return scale(deployment, new_rs, old_rss, fix_stale_annotations=fix_stale_annotations)
     strategy = effective_strategy(deployment).type
