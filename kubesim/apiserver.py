@@ -43,7 +43,6 @@ import math
 import operator
 import random
 import types
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
@@ -73,7 +72,7 @@ from kubesim.faults import CLIENT_ACTORS, FaultInjector
 from kubesim.kinds import resolve_kind
 from kubesim.labels import Selector, parse_selector
 from kubesim.manifests import parse_time_nano
-from kubesim.objects import CLUSTER_SCOPED, ObjectMeta
+from kubesim.objects import CLUSTER_SCOPED, ObjectMeta, random_uid
 from kubesim.objects import KINDS as _MODELLED_KINDS
 
 #: The classes the API server stores: the modelled kinds and the inert objects.
@@ -827,7 +826,7 @@ class APIServer:
         return self.epoch + int(math.floor(self.clock.now))
 
     def _new_uid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return random_uid(self.rng)
 
     def _generate_name(self, base: str, bucket: Mapping[str, Any]) -> str:
         base = base[:_MAX_GENERATE_BASE]

@@ -104,7 +104,7 @@ from kubesim.errors import InvalidArgument, KubesimError
 from kubesim.inert import InertObject, content
 from kubesim.manifests.times import format_time as _rfc3339
 from kubesim.manifests.times import parse_time as _parse_time
-from kubesim.objects import ObjectMeta
+from kubesim.objects import ObjectMeta, random_uid
 from kubesim.wire.events import event_sizes as _event_sizes
 
 __all__ = [
@@ -154,10 +154,6 @@ COMPONENT_ACTORS: dict[str, str] = {
 
 _EVENT_TYPES = frozenset({"Normal", "Warning"})
 _NS = 10**9
-#: ``uuid.UUID(int=n, version=4)``: the variant (bits 62-63 of the low half) and version
-#: (bits 76-79) cleared, then variant ``10`` and version 4 set
-_UID_KEEP = ~((0xC000 << 48) | (0xF000 << 64))
-_UID_SET = (0x8000 << 48) | (4 << 76)
 
 
 def is_event(obj: Any) -> bool:
@@ -433,20 +429,14 @@ class EventRecorder:
     def new_uid(self) -> str:
         """A version-4 uid from the Events' own random stream (the API server draws an Event's
         uid here, never from the cluster's main stream), drawn as the API server draws every
-        other uid, ``str(uuid.UUID(int=rng.getrandbits(128), version=4))``
-        (:meth:`APIServer._new_uid <kubesim.apiserver.APIServer>`), by arithmetic: the same
-        draw, the variant bits set to ``10`` and the version nibble to 4 as ``uuid.UUID``
-        sets them, and the 32 hex digits grouped 8-4-4-4-12 as ``UUID.__str__`` groups them
-        (without ``UUID``'s own checks, which a 128-bit draw always passes). ``O(1)``.
+        other uid (:func:`kubesim.objects.random_uid`). ``O(1)``.
 
         >>> import random, uuid
         >>> a, b = EventRecorder(enabled=False, seed=7), random.Random("7/events")
         >>> all(a.new_uid() == str(uuid.UUID(int=b.getrandbits(128), version=4)) for _ in range(2000))
         True
         """
-        n = self.rng.getrandbits(128) & _UID_KEEP | _UID_SET
-        h = f"{n:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return random_uid(self.rng)
 
     def event(
         self,

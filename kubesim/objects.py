@@ -204,6 +204,28 @@ class FrozenDict(Mapping[str, str]):
 EMPTY: FrozenDict = FrozenDict()
 
 
+#: ``uuid.UUID(int=n, version=4)``: the variant (bits 62-63 of the low half) and version
+#: (bits 76-79) cleared, then variant ``10`` and version 4 set
+_UID_KEEP = ~((0xC000 << 48) | (0xF000 << 64))
+_UID_SET = (0x8000 << 48) | (4 << 76)
+
+
+def random_uid(rng: Any) -> str:
+    """A version-4 uid (``metadata.uid``) from one ``rng.getrandbits(128)`` draw: the text of
+    ``str(uuid.UUID(int=rng.getrandbits(128), version=4))``, by arithmetic (the variant bits
+    set to ``10`` and the version nibble to 4 as ``uuid.UUID`` sets them, the 32 hex digits
+    grouped 8-4-4-4-12 as ``UUID.__str__`` groups them, without ``UUID``'s checks, which a
+    128-bit draw always passes). Every uid kubesim makes is drawn so. ``O(1)``.
+
+    >>> import random, uuid
+    >>> a, b = random.Random(7), random.Random(7)
+    >>> all(random_uid(a) == str(uuid.UUID(int=b.getrandbits(128), version=4)) for _ in range(2000))
+    True
+    """
+    h = f"{rng.getrandbits(128) & _UID_KEEP | _UID_SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def frozen_map(value: Mapping[str, str] | None) -> FrozenDict:
     """Converter: any mapping (or ``None``) to a :class:`FrozenDict` (``None`` -> empty)."""
     if isinstance(value, FrozenDict):

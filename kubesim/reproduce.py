@@ -565,12 +565,10 @@ def endpoints_request_too_large(
     Returns ``{"pods", "stored_bytes", "limit", "bytes_per_address", "nodes"}`` where ``pods``
     is the first count refused and ``stored_bytes`` its size. ``O(n log n)`` for the answer ``n``.
     """
-    import uuid
-
     from kubesim import wire
     from kubesim.apiserver import DEFAULT_MAX_REQUEST_BYTES
     from kubesim.ipam import NodeCIDRAllocator, RangeAllocator
-    from kubesim.objects import EndpointSubset
+    from kubesim.objects import EndpointSubset, random_uid
 
     limit = DEFAULT_MAX_REQUEST_BYTES if max_request_bytes is None else max_request_bytes
     if not isinstance(nodes, int) or nodes < 1:
@@ -593,7 +591,7 @@ def endpoints_request_too_large(
             i = len(addresses)
             j = i % nodes
             name = prefix + "".join(rng.choice(alphabet) for _ in range(suffix_len))
-            uid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            uid = random_uid(rng)
             addresses.append(
                 attrs.evolve(
                     addr0,
