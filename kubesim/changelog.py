@@ -175,6 +175,8 @@ class ChangeLog(Sequence[ChangeEvent]):
     _pending: collections.deque[int] = attrs.field(factory=collections.deque, init=False, repr=False)
     _notifying: bool = attrs.field(default=False, init=False, repr=False)
     _held: int = attrs.field(default=0, init=False, repr=False)
+    #: how many of the subscribers are users' (not :class:`_Listener`): events are built for them
+    _users: int = attrs.field(default=0, init=False, repr=False)
     # the columns, one entry per record (seq = position)
     _time: array[float] = attrs.field(factory=lambda: array("d"), init=False, repr=False)
     _trigger: array[float] = attrs.field(factory=lambda: array("d"), init=False, repr=False)
@@ -195,6 +197,7 @@ class ChangeLog(Sequence[ChangeEvent]):
     _last_time: float = attrs.field(default=0.0, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        self._users = sum(type(fn) is not _Listener for fn in self._subscribers)
         for event in self._initial:
             self._store_event(event)
         self._initial = []
@@ -355,18 +358,19 @@ class ChangeLog(Sequence[ChangeEvent]):
         """Call every subscriber with record ``seq``: a user's with its :class:`ChangeEvent`
         (built once, only if a user subscribes), a :class:`_Listener` with
         ``(kind, namespace, name, actor)`` if the record is committed. Returns ``first`` or,
-        if it is ``None``, the first exception a subscriber raised."""
-        event = None
-        code = None
+        if it is ``None``, the first exception a subscriber raised. The record is read before
+        any subscriber runs (one may truncate the log: the others still hear of it, as they
+        did when the log held event objects)."""
+        code = self._codes[self._code[seq]]
+        name = self._names[seq]
+        event = self._build(seq) if self._users else None
         for fn in self._subscribers:
             try:
                 if type(fn) is _Listener:
-                    if code is None:
-                        code = self._codes[self._code[seq]]
                     if code[4] == "ok":
-                        fn.fn(code[1], code[2], self._names[seq], code[3])
+                        fn.fn(code[1], code[2], name, code[3])
                 else:
-                    if event is None:
+                    if event is None:  # a user subscribed while this record was handed out
                         event = self._build(seq)
                     fn(event)
             except Exception as exc:  # noqa: BLE001 - re-raised by the caller
@@ -399,10 +403,12 @@ class ChangeLog(Sequence[ChangeEvent]):
     def subscribe(self, fn: Callable[[ChangeEvent], object]) -> Callable[[], None]:
         """Call ``fn(event)`` for every later event; returns a function that unsubscribes."""
         self._subscribers.append(fn)
+        self._users += 1
 
         def unsubscribe() -> None:
             if fn in self._subscribers:
                 self._subscribers.remove(fn)
+                self._users -= 1
 
         return unsubscribe
 

@@ -150,6 +150,7 @@ class ColumnsAgainstList(RuleBasedStateMachine):
         self.ref = ListLog()
         self.heard: dict[str, list[Any]] = {"cols": [], "ref": []}
         self.subscribers = 0
+        self.stops: list[tuple[Callable[[], None], Callable[[ChangeEvent], object]]] = []
 
     # --------------------------------------------------------------- subscribers
 
@@ -164,22 +165,35 @@ class ColumnsAgainstList(RuleBasedStateMachine):
                                   e.labels, None, "ok", "reaction", None)
             if role == "raiser" and e.name == "boom":
                 raise ValueError(f"subscriber {n} refuses record {e.seq}")
+            if role == "truncater" and e.name == "web-2" and e.verb == "delete":
+                log.truncate(e.seq)  # this record too: the later subscribers still hear of it
 
         return fn
 
-    @rule(role=st.sampled_from(["recorder", "writer", "raiser", "listener"]))
+    @rule(role=st.sampled_from(["recorder", "writer", "raiser", "truncater", "listener"]))
     def subscribe(self, role: str) -> None:
         n = self.subscribers
         self.subscribers += 1
+        ref: Callable[[ChangeEvent], object]
         if role == "listener":
             heard_c, heard_r = self.heard["cols"], self.heard["ref"]
-            self.cols._listen(lambda kind, ns, name, actor: heard_c.append((n, kind, ns, name, actor)))
-            self.ref.subscribers.append(
-                lambda e: heard_r.append((n, e.kind, e.namespace, e.name, e.actor)) if e.outcome == "ok" else None
-            )
-            return
-        self.cols.subscribe(self._subscriber("cols", self.cols, role, n))
-        self.ref.subscribers.append(self._subscriber("ref", self.ref, role, n))
+            stop = self.cols._listen(lambda kind, ns, name, actor: heard_c.append((n, kind, ns, name, actor)))
+
+            def ref(e: ChangeEvent) -> None:
+                if e.outcome == "ok":
+                    heard_r.append((n, e.kind, e.namespace, e.name, e.actor))
+        else:
+            stop = self.cols.subscribe(self._subscriber("cols", self.cols, role, n))
+            ref = self._subscriber("ref", self.ref, role, n)
+        self.ref.subscribers.append(ref)
+        self.stops.append((stop, ref))
+
+    @precondition(lambda self: self.stops)
+    @rule(data=st.data())
+    def unsubscribe(self, data: st.DataObject) -> None:
+        stop, ref = self.stops.pop(data.draw(st.integers(0, len(self.stops) - 1)))
+        stop()
+        self.ref.subscribers.remove(ref)
 
     # --------------------------------------------------------------- writes
 
@@ -322,8 +336,10 @@ def test_a_record_needs_no_object_of_its_own() -> None:
     assert [e.trigger_time for e in log] == [None, 0.0, -0.0, 1.25]
     assert repr(log[2].trigger_time) == "-0.0" and repr(log[1].trigger_time) == "0.0"
     assert log[-1] == log[3] and log[3] is not log[3]
-    log._append_write(3, "update", "Pod", "default", "p", 2**64, "kubelet", 10, 5, EMPTY, None, "ok", "", None)
+    log._append_write(4, "update", "Pod", "default", "p", 2**64, "kubelet", 10, 5, EMPTY, None, "ok", "", None)
     assert type(log[4].time) is int and log[4].resource_version == 2**64 and 4 in log._odd
+    log._append_write(4.0, "update", "Pod", "default", "p", 5, "kubelet", 10, 5, EMPTY, None, "ok", "", None)
+    assert type(log[5].time) is int  # the instant's time, shared as the log always did
 
 
 def test_internal_listeners_hear_no_failed_write() -> None:
