@@ -351,3 +351,42 @@ def test_internal_listeners_hear_no_failed_write() -> None:
     stop()
     log._append_write(2.0, "delete", "Pod", "a", "p", 2, "client", 1, 1, EMPTY, None, "ok", "", None)
     assert heard == [("Pod", "a", "p", "client")]
+
+
+def test_dataframe_from_the_columns_is_the_one_from_the_events() -> None:
+    """``to_dataframe`` reads the columns; the frame built from the events (as it was) is equal,
+    records kept whole included."""
+    pd = pytest.importorskip("pandas")
+
+    def frame_of(ev: list[ChangeEvent]) -> Any:
+        return pd.DataFrame({
+            "seq": pd.array([e.seq for e in ev], dtype="int64"),
+            "time": pd.array([e.time for e in ev], dtype="float64"),
+            "verb": pd.Categorical([e.verb for e in ev], categories=["create", "update", "delete"]),
+            "kind": pd.Categorical([e.kind for e in ev]),
+            "namespace": pd.array([e.namespace for e in ev], dtype="string"),
+            "name": pd.array([e.name for e in ev], dtype="string"),
+            "resource_version": pd.array([e.resource_version for e in ev], dtype="int64"),
+            "actor": pd.Categorical([e.actor for e in ev]),
+            "json_bytes": pd.array([e.json_bytes for e in ev], dtype="int64"),
+            "proto_bytes": pd.array([e.proto_bytes for e in ev], dtype="int64"),
+            "labels": pd.Series([dict(e.labels) for e in ev], dtype="object"),
+            "trigger_time": pd.array([e.trigger_time for e in ev], dtype="Float64"),
+            "outcome": pd.Categorical([e.outcome for e in ev]),
+            "cause": pd.Categorical([e.cause for e in ev]),
+        })
+
+    log = ChangeLog()
+    for i, (time, trigger) in enumerate([(0.0, None), (0.5, 0.0), (1, -0.0), (2.0, 1.5)]):
+        log._append_write(time, "update", "Pod", "a", f"p{i}", i + 1, "kubelet", 10 + i, 5, LABELS[i], trigger,
+                          "ok" if i != 2 else "Conflict", "scale", None)
+    log.append(ChangeEvent(7, 3.0, "delete", "Node", "", "n", 9, "client", 1, 1))
+    assert set(log._odd) == {2, 4}  # an int time, a seq not its position
+    pd.testing.assert_frame_equal(log.to_dataframe(), frame_of(list(log)))
+    log.truncate(2)
+    pd.testing.assert_frame_equal(log.to_dataframe(), frame_of(list(log)))
+    log._append_write(4.0, "create", "Pod", "a", "big", 2**66, "client", 1, 1, EMPTY, None, "ok", "", None)
+    with pytest.raises(OverflowError):
+        frame_of(list(log))
+    with pytest.raises(OverflowError):
+        log.to_dataframe()  # a resourceVersion beyond int64 has no int64 column, as before
