@@ -1352,7 +1352,7 @@ class APIServer:
             for keys, index in by_keys.items():
                 assert index == self._build_index(kind, keys), (kind, keys)
         # The change log holds exactly the committed writes, in resourceVersion order.
-        committed = [e.resource_version for e in self.changes if e.outcome == "ok"]
+        committed = self.changes._committed_resource_versions()  # a fold over the columns
         assert len(committed) == sum(self._writes.values()), "change log and write counters disagree"
         assert all(a < b for a, b in zip(committed, committed[1:], strict=False)), "change log out of order"
         assert not committed or committed[-1] <= self._rv

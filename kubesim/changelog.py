@@ -1,9 +1,9 @@
 """The change log: one compact record per committed write, the source of truth for reports.
 
-Every create, update and delete that the API server commits appends one :class:`ChangeEvent`.
-Records are small and never hold the object itself: a 20,000-address Endpoints written 40,000
-times costs 40,000 records of a dozen fields, not 40,000 copies. Reports are pure folds over
-this sequence.
+Every create, update and delete that the API server commits appends one record, read as a
+:class:`ChangeEvent`. Records are small and never hold the object itself (unless the cluster
+records objects): a 20,000-address Endpoints written 40,000 times costs 40,000 records of a
+dozen fields, not 40,000 copies. Reports are pure folds over this sequence.
 
 Sizes (``json_bytes``, ``proto_bytes``) are those of the object *as served to watchers* after
 the write (for a delete: the last state, which is what a DELETED watch event carries). See
@@ -12,6 +12,34 @@ the write (for a delete: the last state, which is what a DELETED watch event car
 A write that was attempted but failed (an injected fault, an etcd size refusal, a conflict)
 appears with ``outcome`` other than ``"ok"`` when the API server is asked to record failures;
 such records changed nothing and are excluded from the "committed" views.
+
+Storage: columns, not objects. :class:`ChangeLog` keeps one entry per record in each of
+
+* ``array('d')`` ``time`` and ``trigger_time`` (8 bytes each; every ``float`` reads back equal,
+  ``-0.0`` with its sign, NaN as NaN);
+* ``array('q')`` ``resource_version``, ``json_bytes``, ``proto_bytes`` (8 bytes each);
+* ``array('I')`` ``code`` (4 bytes): the index, in a table of the distinct
+  ``(verb, kind, namespace, actor, outcome, cause, has_trigger_time)`` the log has seen, of
+  the record's; a run has a few hundred of them, whatever its length. "No trigger time" is
+  that last flag, so ``None``, ``0.0`` and ``-0.0`` stay three values;
+* two lists of references, ``name`` and ``labels`` (8 bytes each; the strings and the label
+  map are the written object's, shared, not copied);
+* a list of the written objects only once a record carries one (``record_objects=True``).
+
+``seq`` is the position. That is 60 bytes a record and no object of its own: the garbage
+collector has nothing per record to track (a frozen :class:`ChangeEvent` each was ~200 bytes
+and one tracked object). A record the columns cannot hold exactly — an ``int`` time (a clock
+given an ``int``), a number beyond 64 bits, an event appended with a ``seq`` other than its
+position or a string field not exactly a ``str`` — is kept whole besides
+(``ChangeLog._odd``), and every read takes it from there.
+
+What is built on read: ``log[i]``, ``log[a:b]`` (a list), iteration, :meth:`ChangeLog.committed`
+and :meth:`ChangeLog.where` build each :class:`ChangeEvent` from the columns when asked, equal
+field for field (types included) to the one written, never the same object twice. Folds read
+the columns without building events: :func:`kubesim.report.churn` of a :class:`ChangeLog`,
+:meth:`ChangeLog.to_dataframe`, :func:`replay`, the HTML summary. Subscribers
+(:meth:`ChangeLog.subscribe`) get an event built once per record, only if one subscribes;
+kubesim's controllers listen through ``ChangeLog._listen`` and get plain fields.
 """
 
 from __future__ import annotations
@@ -19,7 +47,9 @@ from __future__ import annotations
 import collections
 import html
 import json
+import operator
 import os
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -85,12 +115,12 @@ def _slot_setters(cls: type) -> tuple[Callable[[Any, Any], None], ...]:
     return tuple(cls.__dict__[f.name].__set__ for f in attrs.fields(cls))
 
 
-# ChangeLog._append_write sets a ChangeEvent's slots in this order.
+# _build sets a ChangeEvent's slots in this order.
 assert [f.name for f in attrs.fields(ChangeEvent)] == [
     "seq", "time", "verb", "kind", "namespace", "name", "resource_version", "actor", "json_bytes",
     "proto_bytes", "labels", "trigger_time", "outcome", "cause", "object",
 ] and not any(f.converter or f.validator for f in attrs.fields(ChangeEvent)), (
-    "ChangeEvent changed: update ChangeLog._append_write"
+    "ChangeEvent changed: update ChangeLog._build"
 )
 (
     _e_seq, _e_time, _e_verb, _e_kind, _e_namespace, _e_name, _e_resource_version, _e_actor, _e_json_bytes,
@@ -98,9 +128,24 @@ assert [f.name for f in attrs.fields(ChangeEvent)] == [
 ) = _slot_setters(ChangeEvent)
 _new_object = object.__new__
 
+#: A record's code: ``(verb, kind, namespace, actor, outcome, cause, has_trigger_time)``.
+Code = tuple[str, str, str, str, str, str, bool]
 
-#: How many distinct sizes (and trigger times) a change log shares before it starts afresh.
-_SHARED_KEPT = 1 << 16
+
+class _Listener:
+    """An internal subscriber (:meth:`ChangeLog._listen`): in the subscriber list beside the
+    users' functions, so it is called in subscription order and through the same queue, but
+    with ``fn(kind, namespace, name, actor)`` of committed records instead of a
+    :class:`ChangeEvent`. Called with an event (as any subscriber may be), it does the same."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[str, str, str, str], object]) -> None:
+        self.fn = fn
+
+    def __call__(self, event: ChangeEvent) -> None:
+        if event.outcome == "ok":
+            self.fn(event.kind, event.namespace, event.name, event.actor)
 
 
 @attrs.define(eq=False)
@@ -114,32 +159,71 @@ class ChangeLog(Sequence[ChangeEvent]):
     commits the write at once; its event is handed out after the current one has reached every
     subscriber); inside an open transaction the events are held (:meth:`hold`) and handed out
     when it commits, or dropped with the rolled-back records.
+
+    The records are kept as columns (see the module docstring); ``log[i]``, iteration,
+    :meth:`committed` and :meth:`where` build each :class:`ChangeEvent` when it is read (equal
+    to the one written, not the same object: compare records with ``==``).
     """
 
-    _events: list[ChangeEvent] = attrs.field(factory=list)
+    #: the events given to the constructor: moved into the columns, then emptied
+    _initial: list[ChangeEvent] = attrs.field(factory=list, alias="events", repr=False)
+    #: user functions and :class:`_Listener` objects, in subscription order
     _subscribers: list[Callable[[ChangeEvent], object]] = attrs.field(factory=list, repr=False)
-    _pending: collections.deque[ChangeEvent] = attrs.field(factory=collections.deque, init=False, repr=False)
-    _notifying: bool = attrs.field(default=False, init=False, repr=False)
-    _held: int = attrs.field(default=0, init=False, repr=False)
     #: what a saved log carried besides its records (kubesim version, seed, options …)
     metadata: dict[str, Any] = attrs.field(factory=dict, repr=False)
-    #: one shared ``int`` per size value (``json_bytes``, ``proto_bytes``) and one shared
-    #: ``float`` per trigger time and per write time: see :meth:`_append_write`
-    _sizes: dict[int, int] = attrs.field(factory=dict, init=False, repr=False)
-    _triggers: dict[float, float] = attrs.field(factory=dict, init=False, repr=False)
+    #: the seqs of the records not yet handed to the subscribers, in log order
+    _pending: collections.deque[int] = attrs.field(factory=collections.deque, init=False, repr=False)
+    _notifying: bool = attrs.field(default=False, init=False, repr=False)
+    _held: int = attrs.field(default=0, init=False, repr=False)
+    #: how many of the subscribers are users' (not :class:`_Listener`): events are built for them
+    _users: int = attrs.field(default=0, init=False, repr=False)
+    # the columns, one entry per record (seq = position)
+    _time: array[float] = attrs.field(factory=lambda: array("d"), init=False, repr=False)
+    _trigger: array[float] = attrs.field(factory=lambda: array("d"), init=False, repr=False)
+    _rv: array[int] = attrs.field(factory=lambda: array("q"), init=False, repr=False)
+    _json: array[int] = attrs.field(factory=lambda: array("q"), init=False, repr=False)
+    _proto: array[int] = attrs.field(factory=lambda: array("q"), init=False, repr=False)
+    _code: array[int] = attrs.field(factory=lambda: array("I"), init=False, repr=False)
+    _names: list[str] = attrs.field(factory=list, init=False, repr=False)
+    _labels: list[FrozenDict] = attrs.field(factory=list, init=False, repr=False)
+    #: the written objects, from the first record that carries one (``None`` until then)
+    _objects: list[Any] | None = attrs.field(default=None, init=False, repr=False)
+    # the code table: code -> Code, and back
+    _codes: list[Code] = attrs.field(factory=list, init=False, repr=False)
+    _code_of: dict[Code, int] = attrs.field(factory=dict, init=False, repr=False)
+    #: the records whose numbers (or seq, or strings) the columns cannot hold exactly, whole
+    _odd: dict[int, ChangeEvent] = attrs.field(factory=dict, init=False, repr=False)
+    #: the previous write's time (see :meth:`_append_write`)
     _last_time: float = attrs.field(default=0.0, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._users = sum(type(fn) is not _Listener for fn in self._subscribers)
+        for event in self._initial:
+            self._store_event(event)
+        self._initial = []
+
+    # ------------------------------------------------------------------ writing
 
     def append(self, event: ChangeEvent) -> None:
         """Record ``event`` and hand it to every subscriber, in subscription order (after the
         events before it, if a subscriber is still being called)."""
-        self._events.append(event)
-        if not self._subscribers:
-            return
-        if self._held or self._notifying:
-            self._pending.append(event)
-            return
-        self._pending.append(event)
-        self._flush()
+        seq = self._store_event(event)
+        if self._subscribers:
+            self._publish(seq)
+
+    def _store_event(self, e: ChangeEvent) -> int:
+        """Store ``e``'s fields; kept whole (:attr:`_odd`) if its ``seq`` is not its position
+        or a string the code table holds is not exactly a ``str`` (the table would give back
+        an equal ``str``, not that object). Returns its position."""
+        seq = len(self._names)
+        plain = (
+            type(e.seq) is int and e.seq == seq
+            and all(type(s) is str for s in (e.verb, e.kind, e.namespace, e.actor, e.outcome, e.cause))
+        )
+        return self._store(
+            e.time, e.verb, e.kind, e.namespace, e.name, e.resource_version, e.actor, e.json_bytes,
+            e.proto_bytes, e.labels, e.trigger_time, e.outcome, e.cause, e.object, None if plain else e,
+        )
 
     def _append_write(
         self,
@@ -158,76 +242,107 @@ class ChangeLog(Sequence[ChangeEvent]):
         cause: str,
         obj: Any,
     ) -> None:
-        """:meth:`append` the :class:`ChangeEvent` of these fields with the next ``seq``
-        (``obj`` is its ``object``): what :class:`kubesim.apiserver.APIServer` calls on every
-        write (private to the two), the event's slots set directly (:func:`_slot_setters`)
-        and, when nothing is held or pending, handed to the subscribers with no queue (as
-        :meth:`_flush` would: events their writes append meanwhile follow, and the first
-        exception is raised once every event has reached every subscriber). ``O(1)`` plus
-        one call per subscriber.
+        """:meth:`append` the record of these fields with the next ``seq`` (``obj`` is its
+        ``object``): what :class:`kubesim.apiserver.APIServer` calls on every write (private
+        to the two; the strings are ``str``), with no :class:`ChangeEvent` built unless a
+        user subscriber is to hear of it. ``O(1)`` plus one call per subscriber.
 
-        Memory: a record holds its numbers as Python objects (an ``int`` above 256 is 28–32
-        bytes, a ``float`` 24), and most of them recur: a Pod or an Event is written at a few
-        hundred sizes, many writes share one instant, a handful of trigger times recur on
-        every Endpoints write. So equal sizes share one ``int`` (``_sizes``), equal trigger
-        times one ``float`` (``_triggers``), both cleared wholesale at
-        :data:`_SHARED_KEPT` values, and a write at the instant of the one before shares its
-        ``time``. The values are the same (an ``int`` or a non-zero ``float`` equal to
-        another has its value and repr; ``0.0`` is left alone, it equals ``-0.0``), so
-        every record reads and compares as before; only the objects are shared."""
-        sizes = self._sizes
-        if len(sizes) >= _SHARED_KEPT:
-            sizes.clear()
-        json_bytes = sizes.setdefault(json_bytes, json_bytes)
-        proto_bytes = sizes.setdefault(proto_bytes, proto_bytes)
-        if trigger_time:
-            triggers = self._triggers
-            if len(triggers) >= _SHARED_KEPT:
-                triggers.clear()
-            trigger_time = triggers.setdefault(trigger_time, trigger_time)
+        A write at the instant of the one before records that one's ``time`` (what the log
+        has always done to share the ``float``): equal, and the same type unless the clock
+        was given an ``int`` time at that instant, which is then what the record holds."""
         if time and time == self._last_time:
             time = self._last_time
         else:
             self._last_time = time
-        events = self._events
-        # ChangeEvent(len(events), time, ..., obj), its slots set directly (_slot_setters)
-        event = _new_object(ChangeEvent)
-        _e_seq(event, len(events))
-        _e_time(event, time)
-        _e_verb(event, verb)
-        _e_kind(event, kind)
-        _e_namespace(event, namespace)
-        _e_name(event, name)
-        _e_resource_version(event, resource_version)
-        _e_actor(event, actor)
-        _e_json_bytes(event, json_bytes)
-        _e_proto_bytes(event, proto_bytes)
-        _e_labels(event, labels)
-        _e_trigger_time(event, trigger_time)
-        _e_outcome(event, outcome)
-        _e_cause(event, cause)
-        _e_object(event, obj)
-        events.append(event)
-        subscribers = self._subscribers
-        if not subscribers:
-            return
+        seq = self._store(
+            time, verb, kind, namespace, name, resource_version, actor, json_bytes, proto_bytes, labels,
+            trigger_time, outcome, cause, obj, None,
+        )
+        if self._subscribers:
+            self._publish(seq)
+
+    def _store(
+        self,
+        time: float,
+        verb: str,
+        kind: str,
+        namespace: str,
+        name: str,
+        resource_version: int,
+        actor: str,
+        json_bytes: int,
+        proto_bytes: int,
+        labels: FrozenDict,
+        trigger_time: float | None,
+        outcome: str,
+        cause: str,
+        obj: Any,
+        whole: ChangeEvent | None,
+    ) -> int:
+        """Append one record to the columns; returns its seq. Exact: a ``float`` time and
+        trigger time go to ``array('d')`` (every float, ``-0.0`` and NaN included, reads back
+        equal with its sign; "no trigger time" is a bit of the code, not a value), ``int``
+        resourceVersion and sizes to ``array('q')``; a record with any other type there (an
+        ``int`` time, a number beyond 64 bits), or ``whole`` (from :meth:`_store_event`), is
+        also kept whole in :attr:`_odd`, and every read takes it from there. ``O(1)``."""
+        seq = len(self._names)
+        has_trigger = trigger_time is not None
+        key = (verb, kind, namespace, actor, outcome, cause, has_trigger)
+        code = self._code_of.get(key)
+        if code is None:
+            code = self._code_of[key] = len(self._codes)
+            self._codes.append(key)
+        exact = (
+            whole is None and type(time) is float and (not has_trigger or type(trigger_time) is float)
+            and type(resource_version) is int and type(json_bytes) is int and type(proto_bytes) is int
+        )
+        if exact:
+            try:
+                self._rv.append(resource_version)
+                self._json.append(json_bytes)
+                self._proto.append(proto_bytes)
+            except OverflowError:
+                del self._rv[seq:], self._json[seq:], self._proto[seq:]
+                exact = False
+        if exact:
+            self._time.append(time)
+            self._trigger.append(0.0 if trigger_time is None else trigger_time)
+        else:
+            self._rv.append(0)
+            self._json.append(0)
+            self._proto.append(0)
+            self._time.append(0.0)
+            self._trigger.append(0.0)
+            self._odd[seq] = whole or ChangeEvent(
+                seq, time, verb, kind, namespace, name, resource_version, actor, json_bytes, proto_bytes,
+                labels, trigger_time, outcome, cause, obj,
+            )
+        self._code.append(code)
+        self._names.append(name)
+        self._labels.append(labels)
+        objects = self._objects
+        if objects is not None:
+            objects.append(obj)
+        elif obj is not None:
+            self._objects = [None] * seq + [obj]
+        return seq
+
+    # ------------------------------------------------------------------ subscribers
+
+    def _publish(self, seq: int) -> None:
+        """Hand record ``seq`` (just stored) to the subscribers: queued behind the pending
+        ones while held or while a subscriber is being called, else at once, then whatever
+        the subscribers' own writes queued meanwhile. A subscriber that raises does not keep
+        the others from hearing: the first exception is raised once every pending record
+        has reached every subscriber."""
         if self._held or self._notifying or self._pending:
-            self._pending.append(event)
+            self._pending.append(seq)
             if not (self._held or self._notifying):
                 self._flush()
             return
-        # Nothing held or pending: what _flush does with this one event, without the queue;
-        # events the subscribers' own writes append meanwhile are flushed after it.
-        # Written out as in _flush (one call fewer per write).
         self._notifying = True
-        first: Exception | None = None
         try:
-            for fn in subscribers:
-                try:
-                    fn(event)
-                except Exception as exc:  # noqa: BLE001 - re-raised below
-                    if first is None:
-                        first = exc
+            first = self._hand_out(seq, None)
         finally:
             self._notifying = False
         if self._pending:
@@ -235,25 +350,41 @@ class ChangeLog(Sequence[ChangeEvent]):
                 self._flush()
             except Exception:
                 if first is None:
-                    raise  # else the first exception, this event's subscriber's, is raised below
+                    raise  # else the first exception, this record's subscriber's, is raised below
         if first is not None:
             raise first
 
+    def _hand_out(self, seq: int, first: Exception | None) -> Exception | None:
+        """Call every subscriber with record ``seq``: a user's with its :class:`ChangeEvent`
+        (built once, only if a user subscribes), a :class:`_Listener` with
+        ``(kind, namespace, name, actor)`` if the record is committed. Returns ``first`` or,
+        if it is ``None``, the first exception a subscriber raised. The record is read before
+        any subscriber runs (one may truncate the log: the others still hear of it, as they
+        did when the log held event objects)."""
+        code = self._codes[self._code[seq]]
+        name = self._names[seq]
+        event = self._build(seq) if self._users else None
+        for fn in self._subscribers:
+            try:
+                if type(fn) is _Listener:
+                    if code[4] == "ok":
+                        fn.fn(code[1], code[2], name, code[3])
+                else:
+                    if event is None:  # a user subscribed while this record was handed out
+                        event = self._build(seq)
+                    fn(event)
+            except Exception as exc:  # noqa: BLE001 - re-raised by the caller
+                if first is None:
+                    first = exc
+        return first
+
     def _flush(self) -> None:
-        # A subscriber that raises does not keep the others from hearing: the first exception
-        # is re-raised once every pending event has reached every subscriber.
         self._notifying = True
         pending = self._pending
         first: Exception | None = None
         try:
             while pending:
-                event = pending.popleft()
-                for fn in self._subscribers:
-                    try:
-                        fn(event)
-                    except Exception as exc:  # noqa: BLE001 - re-raised below
-                        if first is None:
-                            first = exc
+                first = self._hand_out(pending.popleft(), first)
         finally:
             self._notifying = False
         if first is not None:
@@ -272,29 +403,89 @@ class ChangeLog(Sequence[ChangeEvent]):
     def subscribe(self, fn: Callable[[ChangeEvent], object]) -> Callable[[], None]:
         """Call ``fn(event)`` for every later event; returns a function that unsubscribes."""
         self._subscribers.append(fn)
+        self._users += 1
 
         def unsubscribe() -> None:
             if fn in self._subscribers:
                 self._subscribers.remove(fn)
+                self._users -= 1
 
         return unsubscribe
+
+    def _listen(self, fn: Callable[[str, str, str, str], object]) -> Callable[[], None]:
+        """:meth:`subscribe` for kubesim's own controllers: ``fn(kind, namespace, name, actor)``
+        for every later *committed* record, so that no :class:`ChangeEvent` is built per write
+        when no user subscribes. Returns a function that stops it.
+
+        The listener is a subscriber like any other, in the same list and behind the same
+        queue: it hears the records in log order, once, at the moment a user subscriber
+        subscribed in its place would (held in a transaction, after the record before has
+        reached every subscriber, never a rolled-back one). That is what makes it exact: the
+        controllers read the store when they hear (the Endpoints controller re-reads the
+        pod), so calling them at write time instead — inside a transaction, before the
+        subscribers of an earlier record — would show them other states than they see
+        today."""
+        listener = _Listener(fn)
+        self._subscribers.append(listener)
+
+        def stop() -> None:
+            if listener in self._subscribers:
+                self._subscribers.remove(listener)
+
+        return stop
 
     def truncate(self, length: int) -> None:
         """Drop events from ``length`` on (used to roll back a failed all-or-nothing apply);
         subscribers never hear of them."""
-        del self._events[length:]
+        start = slice(length, None).indices(len(self._names))[0]
+        for column in (self._time, self._trigger, self._rv, self._json, self._proto, self._code):
+            del column[start:]
+        del self._names[start:], self._labels[start:]
+        if self._objects is not None:
+            del self._objects[start:]
+        for seq in [s for s in self._odd if s >= start]:
+            del self._odd[seq]
         if self._pending:
-            kept = [e for e in self._pending if e.seq < length]
+            kept = [s for s in self._pending if s < length]
             self._pending.clear()
             self._pending.extend(kept)
+
+    # ------------------------------------------------------------------ reading
 
     @property
     def next_seq(self) -> int:
         """The ``seq`` the next event will carry."""
-        return len(self._events)
+        return len(self._names)
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._names)
+
+    def _build(self, i: int) -> ChangeEvent:
+        """The :class:`ChangeEvent` of record ``i`` (``0 <= i < len``), slots set directly
+        (:func:`_slot_setters`). ``O(1)``."""
+        if self._odd:
+            whole = self._odd.get(i)
+            if whole is not None:
+                return whole
+        verb, kind, namespace, actor, outcome, cause, has_trigger = self._codes[self._code[i]]
+        objects = self._objects
+        event = _new_object(ChangeEvent)
+        _e_seq(event, i)
+        _e_time(event, self._time[i])
+        _e_verb(event, verb)
+        _e_kind(event, kind)
+        _e_namespace(event, namespace)
+        _e_name(event, self._names[i])
+        _e_resource_version(event, self._rv[i])
+        _e_actor(event, actor)
+        _e_json_bytes(event, self._json[i])
+        _e_proto_bytes(event, self._proto[i])
+        _e_labels(event, self._labels[i])
+        _e_trigger_time(event, self._trigger[i] if has_trigger else None)
+        _e_outcome(event, outcome)
+        _e_cause(event, cause)
+        _e_object(event, None if objects is None else objects[i])
+        return event
 
     @overload
     def __getitem__(self, index: int) -> ChangeEvent: ...
@@ -303,14 +494,34 @@ class ChangeLog(Sequence[ChangeEvent]):
     def __getitem__(self, index: slice) -> Sequence[ChangeEvent]: ...
 
     def __getitem__(self, index: int | slice) -> ChangeEvent | Sequence[ChangeEvent]:
-        return self._events[index]
+        """``log[i]`` (negative from the end) the record's :class:`ChangeEvent`; ``log[a:b]``
+        a list of them. ``O(1)``, ``O(len(slice))``."""
+        n = len(self._names)
+        if isinstance(index, slice):
+            return [self._build(i) for i in range(*index.indices(n))]
+        i = operator.index(index)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("change log index out of range")
+        return self._build(i)
 
     def __iter__(self) -> Iterator[ChangeEvent]:
-        return iter(self._events)
+        # as a list's iterator: records appended meanwhile are reached, truncated ones not
+        i = 0
+        names = self._names
+        while i < len(names):
+            yield self._build(i)
+            i += 1
 
     def committed(self) -> Iterator[ChangeEvent]:
         """Only the writes that changed state (``outcome == "ok"``)."""
-        return (e for e in self._events if e.outcome == "ok")
+        i = 0
+        names, codes, code = self._names, self._codes, self._code
+        while i < len(names):
+            if codes[code[i]][4] == "ok":
+                yield self._build(i)
+            i += 1
 
     def where(
         self,
@@ -322,25 +533,63 @@ class ChangeLog(Sequence[ChangeEvent]):
         name: str | None = None,
     ) -> list[ChangeEvent]:
         """The committed events matching every given field. ``O(len(log))``."""
-        out = []
-        for e in self._events:
-            if e.outcome != "ok":
-                continue
-            if kind is not None and e.kind != kind:
-                continue
-            if verb is not None and e.verb != verb:
-                continue
-            if actor is not None and e.actor != actor:
-                continue
-            if namespace is not None and e.namespace != namespace:
-                continue
-            if name is not None and e.name != name:
-                continue
-            out.append(e)
-        return out
+        wanted = {
+            c for c, (v, k, ns, a, outcome, _, _) in enumerate(self._codes)
+            if outcome == "ok" and (kind is None or k == kind) and (verb is None or v == verb)
+            and (actor is None or a == actor) and (namespace is None or ns == namespace)
+        }
+        build = self._build
+        return [
+            build(i) for i, (c, n) in enumerate(zip(self._code, self._names, strict=True))
+            if c in wanted and (name is None or n == name)
+        ]
+
+    def _numbers(self, column: str) -> Sequence[Any]:
+        """One numeric field of every record (``"time"``, ``"trigger_time"`` with ``None``
+        for none, ``"resource_version"``, ``"json_bytes"``, ``"proto_bytes"``) as the records
+        read: the column itself, or a copy with the :attr:`_odd` records' values. ``O(1)``
+        for the three int and time columns of a log with no odd record, else ``O(len)``."""
+        if column == "trigger_time":
+            values: Sequence[Any] = [
+                t if self._codes[c][6] else None for t, c in zip(self._trigger, self._code, strict=True)
+            ]
+        else:
+            by_name: dict[str, Sequence[Any]] = {
+                "time": self._time, "resource_version": self._rv, "json_bytes": self._json, "proto_bytes": self._proto,
+            }
+            values = by_name[column]
+        if not self._odd:
+            return values
+        patched = list(values)
+        for i, e in self._odd.items():
+            patched[i] = getattr(e, column)
+        return patched
+
+    def _committed_resource_versions(self) -> list[int]:
+        """The ``resource_version`` of every committed record, in log order: a fold over two
+        columns (what :meth:`kubesim.apiserver.APIServer._check` asserts on). ``O(len)``."""
+        ok = {c for c, code in enumerate(self._codes) if code[4] == "ok"}
+        rvs = self._numbers("resource_version")
+        return [rv for rv, c in zip(rvs, self._code, strict=True) if c in ok]
+
+    def _rows(self, size_column: str, stop: int | None) -> Iterator[tuple[Any, ...]] | None:
+        """The records before ``stop`` (all if ``None``) as
+        :func:`kubesim.report.churn` folds them, ``(seq, time, code, name, labels,
+        trigger_time, size)`` with ``code`` a :data:`Code` (whose last item says whether
+        ``trigger_time`` is one) and ``size`` the ``size_column`` (``"json_bytes"`` or
+        ``"proto_bytes"``), read straight from the columns with no :class:`ChangeEvent`
+        built; ``None`` if one of them is an odd record (the caller folds the events
+        instead). ``O(1)`` to make, ``O(1)`` per row."""
+        hi = len(self._names) if stop is None else min(stop, len(self._names))
+        if any(s < hi for s in self._odd):
+            return None
+        sizes = self._proto if size_column == "proto_bytes" else self._json
+        # range(hi) first and shortest: zip stops there, reading no column past hi
+        return zip(range(hi), self._time, map(self._codes.__getitem__, self._code), self._names, self._labels,
+                   self._trigger, sizes, strict=False)
 
     def __repr__(self) -> str:
-        return f"<ChangeLog of {len(self._events)} events>"
+        return f"<ChangeLog of {len(self._names)} events>"
 
     # ------------------------------------------------------------------ as data
 
@@ -355,22 +604,28 @@ class ChangeLog(Sequence[ChangeEvent]):
             import pandas as pd
         except ImportError as exc:
             raise ImportError("ChangeLog.to_dataframe() needs pandas: pip install kubesim[notebook]") from exc
-        ev = self._events
+        codes = [self._codes[c] for c in self._code]
+        n = len(codes)
+
+        def strings(j: int) -> list[Any]:
+            return [c[j] for c in codes]
+
         columns: dict[str, Any] = {
-            "seq": pd.array([e.seq for e in ev], dtype="int64"),
-            "time": pd.array([e.time for e in ev], dtype="float64"),
-            "verb": pd.Categorical([e.verb for e in ev], categories=["create", "update", "delete"]),
-            "kind": pd.Categorical([e.kind for e in ev]),
-            "namespace": pd.array([e.namespace for e in ev], dtype="string"),
-            "name": pd.array([e.name for e in ev], dtype="string"),
-            "resource_version": pd.array([e.resource_version for e in ev], dtype="int64"),
-            "actor": pd.Categorical([e.actor for e in ev]),
-            "json_bytes": pd.array([e.json_bytes for e in ev], dtype="int64"),
-            "proto_bytes": pd.array([e.proto_bytes for e in ev], dtype="int64"),
-            "labels": pd.Series([dict(e.labels) for e in ev], dtype="object"),
-            "trigger_time": pd.array([e.trigger_time for e in ev], dtype="Float64"),
-            "outcome": pd.Categorical([e.outcome for e in ev]),
-            "cause": pd.Categorical([e.cause for e in ev]),
+            "seq": pd.array(range(n), dtype="int64") if not self._odd else pd.array(
+                [e.seq for e in self], dtype="int64"),
+            "time": pd.array(list(self._numbers("time")), dtype="float64"),
+            "verb": pd.Categorical(strings(0), categories=["create", "update", "delete"]),
+            "kind": pd.Categorical(strings(1)),
+            "namespace": pd.array(strings(2), dtype="string"),
+            "name": pd.array(self._names, dtype="string"),
+            "resource_version": pd.array(list(self._numbers("resource_version")), dtype="int64"),
+            "actor": pd.Categorical(strings(3)),
+            "json_bytes": pd.array(list(self._numbers("json_bytes")), dtype="int64"),
+            "proto_bytes": pd.array(list(self._numbers("proto_bytes")), dtype="int64"),
+            "labels": pd.Series([dict(labels) for labels in self._labels], dtype="object"),
+            "trigger_time": pd.array(list(self._numbers("trigger_time")), dtype="Float64"),
+            "outcome": pd.Categorical(strings(4)),
+            "cause": pd.Categorical(strings(5)),
         }
         return pd.DataFrame(columns)
 
@@ -378,13 +633,15 @@ class ChangeLog(Sequence[ChangeEvent]):
         esc = html.escape
         counts: dict[str, list[int]] = {}
         failed = 0
-        for e in self._events:
-            if e.outcome != "ok":
+        codes = self._codes
+        for c, proto in zip(self._code, self._numbers("proto_bytes"), strict=True):
+            verb, kind, _, _, outcome, _, _ = codes[c]
+            if outcome != "ok":
                 failed += 1
                 continue
-            row = counts.setdefault(e.kind, [0, 0, 0, 0])
-            row[("create", "update", "delete").index(e.verb)] += 1
-            row[3] += e.proto_bytes
+            row = counts.setdefault(kind, [0, 0, 0, 0])
+            row[("create", "update", "delete").index(verb)] += 1
+            row[3] += proto
         from kubesim.report import format_bytes
 
         body = "".join(
@@ -392,16 +649,17 @@ class ChangeLog(Sequence[ChangeEvent]):
             + f"<td style='text-align:right'>{esc(format_bytes(r[3]))}</td></tr>"
             for k, r in sorted(counts.items())
         )
-        span = f", t = {self._events[0].time:g} … {self._events[-1].time:g} s" if self._events else ""
+        n = len(self)
+        span = f", t = {self[0].time:g} … {self[-1].time:g} s" if n else ""
         fail = f", {failed:,} failed attempts" if failed else ""
         tail = "".join(
             f"<tr><td>{e.seq}</td><td>{e.time:.3f}</td><td>{esc(e.verb)}</td><td>{esc(e.kind)}</td>"
             f"<td>{esc(e.namespace + '/' if e.namespace else '')}{esc(e.name)}</td><td>{esc(e.actor)}</td>"
             f"<td style='text-align:right'>{e.proto_bytes:,}</td></tr>"
-            for e in self._events[-5:]
+            for e in self[-5:]
         )
         return (
-            f"<p><b>ChangeLog</b> of {len(self._events):,} records{span}{fail}</p>"
+            f"<p><b>ChangeLog</b> of {n:,} records{span}{fail}</p>"
             "<table><tr><th>kind</th><th>creates</th><th>updates</th><th>deletes</th><th>bytes written (proto)</th></tr>"
             f"{body}</table>"
             + (
@@ -420,11 +678,13 @@ class ChangeLog(Sequence[ChangeEvent]):
 
         if "groups" not in kwargs:
             nodes: set[str] = set()
-            for e in self._events:
-                if e.kind == "Node" and e.outcome == "ok":
-                    (nodes.discard if e.verb == "delete" else nodes.add)(e.name)
+            codes = self._codes
+            for c, name in zip(self._code, self._names, strict=True):
+                verb, kind, _, _, outcome, _, _ = codes[c]
+                if kind == "Node" and outcome == "ok":
+                    (nodes.discard if verb == "delete" else nodes.add)(name)
             kwargs["groups"] = report.default_groups(len(nodes))
-        return report.churn(self._events, **kwargs)
+        return report.churn(self, **kwargs)
 
     # ------------------------------------------------------------------ files
 
@@ -435,7 +695,7 @@ class ChangeLog(Sequence[ChangeEvent]):
         schema). Every field round-trips through :meth:`load`, recorded objects
         (``Cluster(record_objects=True)``) as their manifests. ``O(len(log))``."""
         meta = _file_metadata(self.metadata, metadata)
-        records = [_record(e) for e in self._events]
+        records = [_record(e) for e in self]
         suffix = os.fspath(path).lower().rsplit(".", 1)[-1]
         if suffix == "parquet":
             pa, pq = _pyarrow("ChangeLog.save")
@@ -472,9 +732,10 @@ class ChangeLog(Sequence[ChangeEvent]):
             rows = [json.loads(line) for line in lines[1:]]
         if meta.get("format") != _FORMAT:
             raise InvalidOption(f"{name}: not a kubesim change log (no {_FORMAT!r} header)")
+        events = [_event(r) for r in rows]  # every record checked before the log is made
         log = cls(metadata=dict(meta.get("metadata") or {}))
-        for r in rows:
-            log._events.append(_event(r))
+        for e in events:
+            log._store_event(e)
         return log
 
 
@@ -560,6 +821,22 @@ def replay(changes: Iterable[ChangeEvent]) -> dict[tuple[str, str, str], Any]:
     Raises :class:`ValueError` if a committed event carries no object.
     """
     state: dict[tuple[str, str, str], Any] = {}
+    if isinstance(changes, ChangeLog):
+        # a fold over the columns: code (verb, kind, namespace, outcome), name, object
+        codes, objects = changes._codes, changes._objects
+        for i, (c, name) in enumerate(zip(changes._code, changes._names, strict=True)):
+            verb, kind, namespace, _, outcome, _, _ = codes[c]
+            if outcome != "ok":
+                continue
+            key = (kind, namespace, name)
+            if verb == "delete":
+                state.pop(key, None)
+                continue
+            obj = None if objects is None else objects[i]
+            if obj is None:
+                raise ValueError(f"event {changes[i].seq} carries no object: record the log with record_objects=True")
+            state[key] = obj
+        return state
     for e in changes:
         if e.outcome != "ok":
             continue

@@ -70,7 +70,9 @@ class Measurement:
 
     @property
     def changes(self) -> Sequence[ChangeEvent]:
-        """The change events recorded in the block (failed attempts included, as in the log)."""
+        """The change events recorded in the block (failed attempts included, as in the log):
+        a list, each event built from the log's columns when this is read (``O(writes in the
+        block)``; :meth:`churn` reads the columns without building them)."""
         self._entered()
         end = len(self.cluster.changes) if self.stop is None else self.stop
         return self.cluster.changes[self.start : end]

@@ -27,7 +27,7 @@ Both layouts are reported side by side as a counterfactual A/B on one trace: by 
 same kube-proxy fleet (one per node) is charged for watching the EndpointSlices *and*, as
 pre-1.19 kube-proxy did, the Endpoints. In a real v1.19+ cluster only the first group exists.
 
->>> from kubesim.changelog import ChangeEvent
+>>> from kubesim.changelog import ChangeEvent, ChangeLog
 >>> ev = ChangeEvent(seq=0, time=0.0, verb="create", kind="EndpointSlice", namespace="default",
 ...                  name="web-abc", resource_version=1, actor="endpointslice-controller",
 ...                  json_bytes=700, proto_bytes=400)
@@ -43,7 +43,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import (
     TYPE_CHECKING,
@@ -54,7 +54,7 @@ from typing import (
 
 import attrs
 
-from kubesim.changelog import ChangeEvent
+from kubesim.changelog import ChangeEvent, ChangeLog
 from kubesim.errors import InvalidOption
 from kubesim.kinds import resolve_kind
 from kubesim.labels import Selector, parse_selector
@@ -751,7 +751,11 @@ def churn(
 
     Cost: ``O(E × G)`` for ``E`` events and ``G`` groups watching the event's kind (a
     selector match each, memoised per label map); never proportional to group sizes.
-    Memory: ``O(objects + distinct sizes)``.
+    Memory: ``O(objects + distinct sizes)``. Given a :class:`~kubesim.changelog.ChangeLog`
+    (with the ``"proto"`` or ``"json"`` size model), the fold reads the log's columns
+    (:meth:`ChangeLog._rows <kubesim.changelog.ChangeLog._rows>`) and builds no
+    :class:`ChangeEvent`; any other iterable, or size model, is folded event by event
+    (``_event_rows``). Both give the fold the same rows, so the same report.
     """
     model = _resolve_size_model(size_model)
     groups = tuple(groups)
@@ -798,57 +802,60 @@ def churn(
     previous: dict[tuple[str, str, str], tuple[Mapping[str, str], int]] = {}
 
     lo_seq = -1 if from_seq is None else from_seq
-    for ev in changes:
-        if to_seq is not None and ev.seq >= to_seq:
+    rows = None
+    if isinstance(changes, ChangeLog) and (model is _PROTO or model is _JSON):
+        rows = changes._rows("proto_bytes" if model is _PROTO else "json_bytes", to_seq)
+    if rows is None:
+        rows = _event_rows(changes, model, until, to_seq)
+    for seq, t, (verb, kind, namespace, _, outcome, cause, has_trigger), name, labels, trigger_time, size in rows:
+        if to_seq is not None and seq >= to_seq:
             break  # the log is in seq order
-        t = ev.time
         if until is not None and t >= until:
             continue
-        before = ev.seq < lo_seq
-        if ev.outcome != "ok":
+        before = seq < lo_seq
+        if outcome != "ok":
             if not before and (since is None or t >= since):
-                failed = kinds.get(ev.kind)
+                failed = kinds.get(kind)
                 if failed is None:
-                    failed = kinds[ev.kind] = _Acc()
+                    failed = kinds[kind] = _Acc()
                 failed.failed += 1
             continue
-        size = model.size(ev)
-        key = (ev.kind, ev.namespace, ev.name)
-        prev = previous.get(key) if ev.verb == "update" else None
-        if ev.verb == "delete":
+        key = (kind, namespace, name)
+        prev = previous.get(key) if verb == "update" else None
+        if verb == "delete":
             previous.pop(key, None)
         else:
-            previous[key] = (ev.labels, size)
+            previous[key] = (labels, size)
         if before or (since is not None and t < since):
             continue
 
-        acc = kinds.get(ev.kind)
+        acc = kinds.get(kind)
         if acc is None:
-            acc = kinds[ev.kind] = _Acc()
-        cause_name = ev.cause or _UNATTRIBUTED
+            acc = kinds[kind] = _Acc()
+        cause_name = cause or _UNATTRIBUTED
         cause_kinds = causes.setdefault(cause_name, {})
-        cacc = cause_kinds.get(ev.kind)
+        cacc = cause_kinds.get(kind)
         if cacc is None:
-            cacc = cause_kinds[ev.kind] = _Acc()
-        acc.add_write(ev.verb, size)
-        cacc.add_write(ev.verb, size)
-        hist = sizes.setdefault(ev.kind, {})
+            cacc = cause_kinds[kind] = _Acc()
+        acc.add_write(verb, size)
+        cacc.add_write(verb, size)
+        hist = sizes.setdefault(kind, {})
         hist[size] = hist.get(size, 0) + 1
-        if ev.trigger_time is not None:
-            lat = latency.setdefault(ev.kind, {})
-            d = ev.time - ev.trigger_time
+        if has_trigger:
+            lat = latency.setdefault(kind, {})
+            d = t - trigger_time
             lat[d] = lat.get(d, 0) + 1
 
         delivered_events = 0
         delivered_bytes = 0
-        for i in by_kind_groups.get(ev.kind, ()):
+        for i in by_kind_groups.get(kind, ()):
             g = groups[i]
             if g.size == 0:
                 continue
-            now_in = passes(i, ev.namespace, ev.labels)
+            now_in = passes(i, namespace, labels)
             if now_in:
                 charged = size  # ADDED, MODIFIED or DELETED with the object itself
-            elif prev is not None and (prev[0] is not ev.labels) and passes(i, ev.namespace, prev[0]):
+            elif prev is not None and (prev[0] is not labels) and passes(i, namespace, prev[0]):
                 charged = prev[1]  # left the selector: DELETED carrying the previous object
             else:
                 continue
@@ -861,9 +868,9 @@ def churn(
         cacc.watch_events += delivered_events
         cacc.bytes_delivered += delivered_bytes
 
-        point = series.get((math.floor(t), ev.kind))
+        point = series.get((math.floor(t), kind))
         if point is None:
-            point = series[(math.floor(t), ev.kind)] = [0, 0, 0, 0]
+            point = series[(math.floor(t), kind)] = [0, 0, 0, 0]
         point[0] += 1
         point[1] += size
         point[2] += delivered_events
@@ -906,3 +913,20 @@ def churn(
         to_seq=to_seq,
         notes=tuple(str(n) for n in notes),
     )
+
+
+def _event_rows(
+    changes: Iterable[ChangeEvent], model: SizeModel, until: float | None, to_seq: int | None
+) -> Iterator[tuple[Any, ...]]:
+    """``changes`` as the rows :func:`churn` folds (those of :meth:`ChangeLog._rows`, with
+    ``actor`` ``None``, unread): the generic path, for any iterable of events and any size
+    model. ``model.size(event)`` is asked exactly where the fold uses it — for a committed
+    write before ``to_seq`` and ``until`` — so a size model sees the calls it always saw.
+    ``O(1)`` per event."""
+    for ev in changes:
+        seq, t, outcome, trigger_time = ev.seq, ev.time, ev.outcome, ev.trigger_time
+        sized = outcome == "ok" and (to_seq is None or seq < to_seq) and (until is None or t < until)
+        yield (
+            seq, t, (ev.verb, ev.kind, ev.namespace, None, outcome, ev.cause, trigger_time is not None), ev.name,
+            ev.labels, trigger_time, model.size(ev) if sized else 0,
+        )

@@ -97,9 +97,8 @@ def ref_create(self: APIServer, obj: Any, *, actor: str = "client", cause: str =
                     self.service_allocator.rollback(svc, None)
             self.rng.setstate(state)
             if len(self.changes) > n and getattr(obj, "metadata", None) is not None and not obj.metadata.name:
-                last = self.changes._events[-1]
                 shown = obj.metadata.generate_name[:58]
-                self.changes._events[-1] = attrs.evolve(last, name=shown)
+                self.changes._names[-1] = shown  # the last record's name column
                 # ... and the refusal names it so (its text reaches a FailedToUpdate* Event)
                 err = sys.exc_info()[1]
                 ns = obj.metadata.namespace

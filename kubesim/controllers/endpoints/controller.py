@@ -54,7 +54,6 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 import attrs
 
 from kubesim.apiserver import WatchEvent
-from kubesim.changelog import ChangeEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.endpoints.incremental import ServiceEndpoints
 from kubesim.controllers.endpoints.reconciler import TriggerTimeTracker, plan_endpoints_sync
@@ -276,7 +275,7 @@ class EndpointsController:
         api.watch(self._on_service, {"Service"})
         api.watch(self._on_pod, {"Pod"})
         api.watch(self._on_endpoints, {"Endpoints"})
-        api.changes.subscribe(self._on_commit)
+        api.changes._listen(self._on_commit)
         for ep in api.list("Endpoints", None):
             if LEADER_ANNOTATION not in ep.metadata.annotations:
                 self.queue.add(eu.object_key(ep))
@@ -296,16 +295,15 @@ class EndpointsController:
         for key in sorted(keys):
             self.queue.add_after(key, delay)
 
-    def _on_commit(self, change: ChangeEvent) -> None:
-        # Synchronous with the store: mark the pod in the engines that may hold it. O(engines
-        # of the namespace).
-        if change.kind != "Pod" or change.outcome != "ok":
+    def _on_commit(self, kind: str, namespace: str, name: str, actor: str) -> None:
+        # Synchronous with the store (committed writes only: ChangeLog._listen): mark the pod
+        # in the engines that may hold it. O(engines of the namespace).
+        if kind != "Pod":
             return
-        states = self._by_namespace.get(change.namespace)
+        states = self._by_namespace.get(namespace)
         if not states:
             return
-        name = change.name
-        live = self.ctx.api.try_get("Pod", name, change.namespace)
+        live = self.ctx.api.try_get("Pod", name, namespace)
         labels = live.metadata.labels if live is not None else None
         for st in states.values():
             if name in st.members or (

@@ -49,7 +49,6 @@ import attrs
 
 from kubesim import wire
 from kubesim.apiserver import WatchEvent
-from kubesim.changelog import ChangeEvent
 from kubesim.controllers import endpointutil as eu
 from kubesim.controllers.endpointslice.incremental import ServiceSlicer
 from kubesim.controllers.endpointslice.reconciler import (
@@ -569,7 +568,7 @@ class EndpointSliceController:
         api.watch(self._on_service, {"Service"})
         api.watch(self._on_pod, {"Pod"})
         api.watch(self._on_slice, {"EndpointSlice"})
-        api.changes.subscribe(self._on_commit)
+        api.changes._listen(self._on_commit)
 
     # ------------------------------------------------------------------ handlers
 
@@ -582,23 +581,23 @@ class EndpointSliceController:
         for key in sorted(keys):
             self.queue.add_after(key, delay)
 
-    def _on_commit(self, change: ChangeEvent) -> None:
-        # Synchronous with the store, whatever the watch delay: note what changed; the next
-        # fast sync replays it against the store (_catch_up). O(1).
-        if change.outcome != "ok" or self._path == "reference":  # the fast path is not fed
+    def _on_commit(self, kind: str, ns: str, name: str, actor: str) -> None:
+        # Synchronous with the store, whatever the watch delay (committed writes only:
+        # ChangeLog._listen): note what changed; the next fast sync replays it against the
+        # store (_catch_up). O(1).
+        if self._path == "reference":  # the fast path is not fed
             return
         # Only what someone holds is noted: a planner, a trigger-time state or a slice index
         # created later reads the store itself.
-        kind, ns = change.kind, change.namespace
         if kind == "Pod":
             if ns in self._slicers or self.fast_triggers.tracks(ns):
-                self._dirty_pods.setdefault(ns, set()).add(change.name)
+                self._dirty_pods.setdefault(ns, set()).add(name)
         elif kind == "EndpointSlice":
             if ns in self._slice_owner:
-                key = (ns, change.name)
-                self._dirty_slices[key] = self._dirty_slices.get(key, False) or change.actor != ACTOR
+                key = (ns, name)
+                self._dirty_slices[key] = self._dirty_slices.get(key, False) or actor != ACTOR
         elif kind == "Node" and self._slicers:
-            self._dirty_nodes.add(change.name)
+            self._dirty_nodes.add(name)
 
     def _catch_up(self) -> None:
         """Bring the planners, the trigger times and the slice index to the store's state:
