@@ -11,6 +11,10 @@ What it models, as kube-apiserver does it:
   ``resourceVersion`` from one cluster-wide counter, ``generation`` 1 for the kinds whose
   registry strategy sets it, ``creationTimestamp`` from virtual time (whole seconds),
   ``generateName`` completed with 5 characters from ``bcdfghjklmnpqrstvwxz2456789``;
+* a Pod's ``create`` (``podStrategy.PrepareForCreate``): ``status.phase`` ``Pending`` and
+  ``status.qosClass`` from :func:`kubesim.qos.get_pod_qos` (see :func:`_prepare_pod_create`);
+  a Pod's ``update`` keeps the stored ``qosClass`` when the new status leaves it empty
+  (``podStatusStrategy.PrepareForUpdate``);
 * ``update``: a stale ``resourceVersion`` raises :class:`~kubesim.errors.Conflict`, an empty one
   is an unconditional update; server-owned metadata is carried over; ``generation`` bumps per
   kind (EndpointSlice: any non-metadata change or a label change; Deployment, ReplicaSet, Pod:
@@ -51,6 +55,7 @@ import attrs
 from kubesim import defaults as _defaults
 from kubesim import inert as _inert
 from kubesim import namespaces as _namespaces
+from kubesim import qos as _qos
 from kubesim import validation as _validation
 from kubesim import wire as _wire
 from kubesim.changelog import ChangeLog, _slot_setters
@@ -72,7 +77,7 @@ from kubesim.faults import CLIENT_ACTORS, FaultInjector
 from kubesim.kinds import resolve_kind
 from kubesim.labels import Selector, parse_selector
 from kubesim.manifests import parse_time_nano
-from kubesim.objects import CLUSTER_SCOPED, ObjectMeta, random_uid
+from kubesim.objects import CLUSTER_SCOPED, ObjectMeta, Pod, PodStatus, random_uid
 from kubesim.objects import KINDS as _MODELLED_KINDS
 
 #: The classes the API server stores: the modelled kinds and the inert objects.
@@ -912,7 +917,9 @@ class APIServer:
         if meta.namespace != ns:
             obj = attrs.evolve(obj, metadata=attrs.evolve(meta, namespace=ns))
         obj = self._default(obj, actor)
-        if kind == "Namespace":
+        if kind == "Pod":
+            obj = _prepare_pod_create(obj)  # after defaulting, on the trusted path too
+        elif kind == "Namespace":
             obj = _namespaces.prepare_for_create(obj)
         elif type(obj) is _inert.InertObject:
             obj = _inert.with_status_of(obj, None)  # PrepareForCreate resets the status
@@ -1122,7 +1129,10 @@ class APIServer:
         if allocate is not None:
             obj = allocate(obj, old)
         obj = self._default(obj, actor)
-        if kind == "Namespace":
+        if kind == "Pod":
+            if not obj.status.qos_class and old.status.qos_class:
+                obj = _with_qos_class_of(obj, old)
+        elif kind == "Namespace":
             obj = _namespaces.prepare_for_update(obj, old, subresource)
         elif type(obj) is _inert.InertObject:
             obj = _inert.with_status_of(obj, old)  # status is a subresource
@@ -1389,6 +1399,39 @@ _ETCD_PREFIX = {
     "Deployment": "deployments",
     "ReplicaSet": "replicasets",
 }
+
+
+#: The status of a created Pod whose request carried none, per QoS class: shared frozen
+#: objects, so the pods of one template share their status by identity (the wire's caches).
+_CREATED_POD_STATUS = {q: PodStatus(phase="Pending", qos_class=q) for q in (
+    _qos.QOS_BEST_EFFORT, _qos.QOS_BURSTABLE, _qos.QOS_GUARANTEED)}
+_NO_POD_STATUS = PodStatus()
+
+
+def _prepare_pod_create(pod: Pod) -> Pod:
+    """``podStrategy.PrepareForCreate``'s status (``pkg/registry/core/pod/strategy.go``):
+    phase ``Pending`` and ``qosClass`` from ``qos.GetPodQOS`` (the request's
+    ``status.qosClass`` when given, else computed from the defaulted spec).
+
+    Upstream replaces the whole status. kubesim keeps the rest of a status a client gives
+    (its phase too, when set): that is how a test or a guide creates a running pod with its
+    IPs and conditions without a kubelet. Every pod kubesim's controllers create carries the
+    empty status and is stored with upstream's. ``O(containers)``."""
+    st = pod.status
+    qos = st.qos_class or _qos.compute_pod_qos(pod.spec)
+    if st is _NO_POD_STATUS or st == _NO_POD_STATUS:
+        status = _CREATED_POD_STATUS.get(qos) or PodStatus(phase="Pending", qos_class=qos)
+    else:
+        status = attrs.evolve(st, phase=st.phase or "Pending", qos_class=qos)
+    return Pod(pod.metadata, pod.spec, status)
+
+
+def _with_qos_class_of(pod: Pod, old: Pod) -> Pod:
+    """``pod`` with ``old``'s ``status.qosClass``: ``podStatusStrategy.PrepareForUpdate``
+    backfills an empty class from the stored pod (the class is set at create and immutable;
+    old kubelets dropped it). A status write that names another class is stored as written:
+    ``ValidatePodStatusUpdate`` does not check the field. ``O(1)``."""
+    return Pod(pod.metadata, pod.spec, attrs.evolve(pod.status, qos_class=old.status.qos_class))
 
 
 def _uid_precondition_failed(kind: str, ns: str, name: str, given: str, stored: str) -> str:

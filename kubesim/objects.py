@@ -628,7 +628,13 @@ class HostIP:
 
 @attrs.frozen(repr=False, eq=False)
 class PodStatus:
-    """``corev1.PodStatus``."""
+    """``corev1.PodStatus``.
+
+    ``qos_class`` is ``status.qosClass`` (``BestEffort``, ``Burstable`` or ``Guaranteed``):
+    the API server sets it when it creates the pod (``PrepareForCreate``:
+    :func:`kubesim.qos.get_pod_qos`) and keeps it across status writes that leave it empty;
+    ``""`` only on a pod not yet stored. It is the last attribute here, but the wire writes
+    it where Go's struct has it (protobuf field 9, after ``containerStatuses`` in JSON)."""
 
     phase: str = ""
     conditions: tuple[PodCondition, ...] = attrs.field(default=(), converter=_tuple)
@@ -641,6 +647,7 @@ class PodStatus:
     container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), converter=_tuple)
     init_container_statuses: tuple[ContainerStatus, ...] = attrs.field(default=(), converter=_tuple)
     host_ips: tuple[HostIP, ...] = attrs.field(default=(), converter=_tuple)
+    qos_class: str = ""
 
     def condition(self, type_: str) -> PodCondition | None:
         """The condition of ``type_``, or ``None``. ``O(conditions)``."""

@@ -17,7 +17,9 @@ were before the trusted path), and say so in the commit::
 
 Regenerated so on 0774d4d, after a93243d (the kubelet's Unhealthy at every failed probe)
 changed the wrong-port case on purpose; the other three cases are byte for byte those of
-436da75.
+436da75. Regenerated so again (``--full-path``) after the Pod create status
+(``status.phase: Pending`` and ``status.qosClass``: every Pod record's sizes) and the
+deletion ranking's equal-ready-time rule changed what these workloads write on purpose.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ makes it stale: regenerate it then from that commit with ``events=False`` (``run
 ``records`` as here), say so in the commit, and the test goes on guarding the change log with
 Events off; ``test_events_on_change_no_other_record`` and the Hypothesis property keep checking
 that Events change nothing else.
+
+Regenerated so (``python tests/events_workload.py``, ``events=False``) after the Pod create
+status (``status.phase: Pending`` and ``status.qosClass``: every Pod record's sizes) and the
+deletion ranking's equal-ready-time rule changed these workloads' change logs on purpose.
 """
 
 from __future__ import annotations

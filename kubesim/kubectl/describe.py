@@ -51,6 +51,7 @@ from kubesim.objects import (
     Taint,
     Toleration,
 )
+from kubesim.qos import get_pod_qos
 
 # --------------------------------------------------------------------------------------------
 # describe (describe.go)
@@ -270,33 +271,6 @@ def _describe_probe(probe: Probe) -> str:
     return f"unknown {attrs_text}"
 
 
-def _qos_class(pod: Pod) -> str:
-    # qos.GetPodQOS over cpu and memory (quantities compared as written).
-    requests: dict[str, str] = {}
-    limits: dict[str, str] = {}
-    guaranteed = True
-    for c in (*pod.spec.init_containers, *pod.spec.containers):
-        for name in ("cpu", "memory"):
-            r = c.resources.requests.get(name)
-            if r is not None and r not in ("0", ""):
-                requests[name] = r
-            lim = c.resources.limits.get(name)
-            if lim is not None and lim not in ("0", ""):
-                limits[name] = lim
-        if not all(n in c.resources.limits for n in ("cpu", "memory")):
-            guaranteed = False
-    if not requests and not limits:
-        return "BestEffort"
-    if guaranteed:
-        for c in (*pod.spec.init_containers, *pod.spec.containers):
-            for name in ("cpu", "memory"):
-                req = c.resources.requests.get(name, c.resources.limits.get(name))
-                if req != c.resources.limits.get(name):
-                    return "Burstable"
-        return "Guaranteed"
-    return "Burstable"
-
-
 def _describe_state(w: _Writer, title: str, state: ContainerState) -> None:
     # describeStatus
     if state.running is not None:
@@ -420,7 +394,7 @@ def _describe_pod(pod: Pod, store: Store, now: int) -> str:
         for c in status.conditions:
             w.write(1, f"{c.type} \t{c.status} \n")
     w.write(0, "Volumes:\t<none>\n")
-    w.write(0, f"QoS Class:\t{_qos_class(pod)}\n")
+    w.write(0, f"QoS Class:\t{get_pod_qos(pod)}\n")  # status.qosClass when set
     w.labels("Node-Selectors", spec.node_selector)
     _tolerations(w, "Tolerations", spec.tolerations)
     w.events(pod, store, now)

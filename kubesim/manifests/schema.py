@@ -268,8 +268,9 @@ _schema(o.PodStatus, _CORE + "PodStatus", [
     ("startTime", "start_time", "?time", True),
     ("initContainerStatuses", "init_container_statuses", ["cls", o.ContainerStatus], True),
     ("containerStatuses", "container_statuses", ["cls", o.ContainerStatus], True),
+    ("qosClass", "qos_class", "str", True),
 ], ignored="observedGeneration nominatedNodeName "
-   "qosClass ephemeralContainerStatuses resize resourceClaimStatuses "
+   "ephemeralContainerStatuses resize resourceClaimStatuses "
    "extendedResourceClaimStatus allocatedResources resources "
    "nodeAllocatableResourceClaimStatuses volumeHealth")
 _schema(o.PodTemplateSpec, _CORE + "PodTemplateSpec", [

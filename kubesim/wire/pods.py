@@ -287,8 +287,8 @@ def _pod_status(s: PodStatus) -> bytes:
             _str(6, s.pod_ip),
             _opt_time(7, s.start_time),
             _rep_msg(8, s.container_statuses, _container_status),
+            _str(9, s.qos_class),
             _rep_msg(10, s.init_container_statuses, _container_status),
-            _tag(9, 2) + _Z,  # qosClass
             _tag(11, 2) + _Z,  # nominatedNodeName
             b"".join(_msg(12, _str(1, ip.ip)) for ip in s.pod_ips),
             _tag(14, 2) + _Z,  # resize
@@ -598,9 +598,10 @@ _K_START = len('"startTime":')
 _K_HOST_IPS = len('"hostIPs":')
 _K_CONTAINER_STATUSES = len('"containerStatuses":')
 _K_INIT_CONTAINER_STATUSES = len('"initContainerStatuses":')
+_K_QOS_CLASS = len('"qosClass":')
 _PIP_JSON = len('{"ip":}')
-# qosClass, nominatedNodeName, resize (2 bytes each), observedGeneration (two-byte tag + 0).
-_POD_STATUS_ZEROS = 2 + 2 + 2 + 3
+# nominatedNodeName, resize (2 bytes each), observedGeneration (two-byte tag + 0).
+_POD_STATUS_ZEROS = 2 + 2 + 3
 
 
 def _pod_status_pair(s: PodStatus) -> int:
@@ -617,6 +618,7 @@ def _pod_status_pair(s: PodStatus) -> int:
         (_K_REASON, s.reason),
         (_K_HOST_IP, s.host_ip),
         (_K_POD_IP, s.pod_ip),
+        (_K_QOS_CLASS, s.qos_class),
     ):
         if v:  # always written in protobuf (an empty string is 2 bytes), omitted when empty in JSON
             pair = _STR_PAIRS.get(v) or _str_pair(v)

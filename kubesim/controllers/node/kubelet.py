@@ -190,7 +190,7 @@ _SHARED_LIMIT = 4096
 # Kubelet._write_status).
 assert [f.name for f in attrs.fields(PodStatus)] == [
     "phase", "conditions", "host_ip", "pod_ip", "pod_ips", "start_time", "reason", "message",
-    "container_statuses", "init_container_statuses", "host_ips",
+    "container_statuses", "init_container_statuses", "host_ips", "qos_class",
 ], "PodStatus changed: update kubesim.controllers.node.kubelet.Kubelet._status"
 assert [f.name for f in attrs.fields(Pod)] == ["metadata", "spec", "status"], "Pod changed: update Kubelet._write_status"
 
@@ -901,6 +901,7 @@ class Kubelet:
         status = PodStatus(
             pod_ph, self._conditions(pod, rt, now, pod_ph, statuses, init_statuses, sandbox), host_ip, pod_ip,
             pod_ips, st.start_time or start_time, st.reason, st.message, statuses, init_statuses, host_ips,
+            st.qos_class,  # generateAPIPodStatus: GetPodQOS, the stored class
         )
         if status == st:
             return pod

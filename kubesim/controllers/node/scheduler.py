@@ -239,7 +239,7 @@ def _replacer(cls: type, *names: str) -> Callable[..., Any]:
 _with_node_name = _replacer(PodSpec, "node_name")
 assert [f.name for f in attrs.fields(PodStatus)] == [
     "phase", "conditions", "host_ip", "pod_ip", "pod_ips", "start_time", "reason", "message",
-    "container_statuses", "init_container_statuses", "host_ips",
+    "container_statuses", "init_container_statuses", "host_ips", "qos_class",
 ], "PodStatus changed: update kubesim.controllers.node.scheduler.Scheduler._bind"
 assert [f.name for f in attrs.fields(Pod)] == ["metadata", "spec", "status"], "Pod changed: update Scheduler._bind"
 
@@ -552,7 +552,7 @@ class Scheduler:
             PodStatus(
                 status.phase or "Pending", conditions, status.host_ip, status.pod_ip, status.pod_ips,
                 status.start_time, status.reason, status.message, status.container_statuses,
-                status.init_container_statuses, status.host_ips,
+                status.init_container_statuses, status.host_ips, status.qos_class,
             ),
         )
         try:

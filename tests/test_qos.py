@@ -1,0 +1,223 @@
+"""A pod's QoS class (``kubesim.qos``) and ``status.qosClass``: computed as
+``pkg/apis/core/helper/qos`` does (the cases follow upstream's ``qos_test.go``: best-effort,
+burstable and guaranteed containers, mixed, init containers, zero quantities, extended
+resources ignored), stored by the API server at create with phase ``Pending``
+(``podStrategy.PrepareForCreate``) on both engines, kept by the kubelet and by status writes that
+leave it empty (``podStatusStrategy.PrepareForUpdate``), on the wire at protobuf field 9 and
+after ``containerStatuses`` in JSON, and shown by kubectl.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import attrs
+import pytest
+
+import kubesim
+from kubesim import manifests, qos, scenarios, wire
+from kubesim.objects import (
+    Container,
+    ContainerStatus,
+    ObjectMeta,
+    Pod,
+    PodSpec,
+    PodStatus,
+    ResourceRequirements,
+)
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT
+from kubesim.wire.pods import _pod_status, _pod_status_pair
+
+# the scheduler's note that it fits pods by count (the requests here are for the QoS class)
+pytestmark = pytest.mark.filterwarnings("ignore:.*resources.requests is stored but not used")
+
+
+def c(name: str = "c", requests: dict[str, str] | None = None, limits: dict[str, str] | None = None) -> Container:
+    return Container(name, image="busybox", resources=ResourceRequirements(requests=requests or {}, limits=limits or {}))
+
+
+def both(cpu: str, memory: str) -> dict[str, str]:
+    return {"cpu": cpu, "memory": memory}
+
+
+BEST_EFFORT = c()
+GUARANTEED = c(requests=both("100m", "100Mi"), limits=both("100m", "100Mi"))
+BURSTABLE = c(requests=both("100m", "100Mi"))
+
+
+@pytest.mark.parametrize(
+    ("containers", "init", "want"),
+    [
+        ((BEST_EFFORT,), (), "BestEffort"),
+        ((BEST_EFFORT, c("d")), (), "BestEffort"),
+        # extended resources are not QoS compute resources
+        ((c(requests={"nvidia.com/gpu": "1"}, limits={"nvidia.com/gpu": "1"}),), (), "BestEffort"),
+        # zero quantities count as unset
+        ((c(requests=both("0", "0"), limits=both("0", "0")),), (), "BestEffort"),
+        ((GUARANTEED,), (), "Guaranteed"),
+        ((GUARANTEED, attrs.evolve(GUARANTEED, name="d")), (), "Guaranteed"),
+        ((c(requests={**both("1", "1Gi"), "nvidia.com/gpu": "2"}, limits={**both("1", "1Gi"), "nvidia.com/gpu": "2"}),), (),
+         "Guaranteed"),
+        # equal by value, not as written
+        ((c(requests=both("1", "1Gi"), limits=both("1000m", "1024Mi")),), (), "Guaranteed"),
+        # a request left unset is its limit (SetDefaults_Pod), defaulted or not
+        ((c(limits=both("1", "1Gi")),), (), "Guaranteed"),
+        ((BEST_EFFORT, BURSTABLE), (), "Burstable"),
+        ((BURSTABLE, GUARANTEED), (), "Burstable"),
+        ((BURSTABLE,), (), "Burstable"),
+        ((c(requests={"cpu": "100m"}),), (), "Burstable"),
+        ((c(limits={"cpu": "100m"}),), (), "Burstable"),  # a memory limit is missing
+        ((c(requests=both("100m", "100Mi"), limits=both("200m", "100Mi")),), (), "Burstable"),
+        ((c(requests=both("0", "100Mi"), limits=both("100m", "100Mi")),), (), "Burstable"),
+        # init containers count as containers do
+        ((GUARANTEED,), (GUARANTEED,), "Guaranteed"),
+        ((GUARANTEED,), (BURSTABLE,), "Burstable"),
+        ((GUARANTEED,), (BEST_EFFORT,), "Burstable"),
+        ((BEST_EFFORT,), (BURSTABLE,), "Burstable"),
+    ],
+)
+def test_compute_pod_qos(containers: tuple[Container, ...], init: tuple[Container, ...], want: str) -> None:
+    spec = PodSpec(containers=containers, init_containers=init)
+    assert qos.compute_pod_qos(spec) == want
+    assert qos.get_pod_qos(Pod(spec=spec)) == want
+    # GetPodQOS: the stored class when set
+    assert qos.get_pod_qos(Pod(spec=spec, status=PodStatus(qos_class="Guaranteed"))) == "Guaranteed"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1", 1), ("100m", Fraction(1, 10)), ("1.5", Fraction(3, 2)), (".5", Fraction(1, 2)), ("1Ki", 1024),
+     ("1Mi", 2**20), ("2k", 2000), ("1e3", 1000), ("1E-3", Fraction(1, 1000)), ("-1", -1), ("+2", 2), ("1E", 10**18),
+     ("", None), ("m", None), ("1x", None), ("1e3m", None), ("1..2", None)],
+)
+def test_quantity_value(text: str, value: Fraction | int | None) -> None:
+    assert qos.quantity_value(text) == value
+
+
+def pod_yaml(name: str, resources: str = "") -> str:
+    return f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    {resources}
+"""
+
+
+@pytest.mark.parametrize("engine", ["lean", "full"])
+@pytest.mark.parametrize(
+    ("resources", "want"),
+    [
+        ("", "BestEffort"),
+        ("resources: {requests: {cpu: 100m}}", "Burstable"),
+        ("resources: {limits: {cpu: '1', memory: 1Gi}}", "Guaranteed"),
+    ],
+)
+def test_create_stores_phase_pending_and_the_qos_class(engine: str, resources: str, want: str) -> None:
+    cluster = kubesim.Cluster(engine=engine, nodes=0)
+    cluster.apply_yaml(pod_yaml("p", resources))
+    stored = cluster.get("Pod", "p")
+    assert stored.status == PodStatus(phase="Pending", qos_class=want)
+    text = manifests.to_json(stored)
+    assert json.loads(text)["status"] == {"phase": "Pending", "qosClass": want}
+    assert wire.sizes3(stored)[0] == len(text)
+    assert [r.json_bytes for r in cluster.changes if r.kind == "Pod"] == [len(text)]
+
+
+@pytest.mark.parametrize("engine", ["lean", "full"])
+def test_controller_pods_keep_their_class_through_the_kubelet(engine: str) -> None:
+    cluster = kubesim.Cluster(engine=engine, nodes=2, seed=4)
+    cluster.apply_yaml("""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: c
+        image: nginx
+        resources: {requests: {cpu: 500m, memory: 64Mi}, limits: {cpu: 500m, memory: 64Mi}}
+""")
+    cluster.run(until=60)
+    pods = cluster.list("Pod")
+    assert len(pods) == 3
+    assert {(p.status.phase, p.status.qos_class) for p in pods} == {("Running", "Guaranteed")}
+    for p in pods:
+        assert wire.sizes3(p)[0] == len(manifests.to_json(p))
+
+
+def test_both_engines_write_the_same_qos_class_log() -> None:
+    logs = []
+    for engine in ("lean", "full"):
+        cluster = kubesim.Cluster(engine=engine, nodes=2, seed=9)
+        scenarios.deploy(cluster, "web", replicas=4)
+        cluster.run(until=60)
+        logs.append([(r.seq, r.verb, r.name, r.json_bytes, r.proto_bytes) for r in cluster.changes])
+    assert logs[0] == logs[1]
+
+
+def test_a_class_given_at_create_is_kept() -> None:
+    # GetPodQOS reads status.qosClass first; PrepareForCreate stores what it returns
+    cluster = kubesim.Cluster(nodes=0)
+    pod = Pod(ObjectMeta(name="p"), PodSpec(containers=(BEST_EFFORT,)), PodStatus(qos_class="Burstable"))
+    assert cluster.create(pod).status == PodStatus(phase="Pending", qos_class="Burstable")
+
+
+def test_an_update_that_clears_the_class_keeps_the_stored_one() -> None:
+    cluster = kubesim.Cluster(nodes=0)
+    cluster.apply_yaml(pod_yaml("p"))
+    stored = cluster.get("Pod", "p")
+    # a status written without the class (as an old kubelet's): the stored class is backfilled
+    new = cluster.update(attrs.evolve(stored, status=PodStatus(phase="Running")))
+    assert new.status == PodStatus(phase="Running", qos_class="BestEffort")
+    # an update that changes nothing else but clears the class is no write at all
+    seq = len(cluster.changes)
+    assert cluster.update(attrs.evolve(new, status=attrs.evolve(new.status, qos_class=""))) is cluster.get("Pod", "p")
+    assert len(cluster.changes) == seq
+    # ValidatePodStatusUpdate does not check the field: another class is stored as written
+    assert cluster.update(attrs.evolve(new, status=attrs.evolve(new.status, qos_class="Burstable"))).status.qos_class == "Burstable"
+
+
+def test_wire_writes_the_class_at_field_9_and_after_container_statuses() -> None:
+    st = PodStatus(phase="Pending", qos_class="BestEffort")
+    # phase 1; message 3, reason 4, hostIP 5, podIP 6 (empty strings); qosClass 9;
+    # nominatedNodeName 11, resize 14 (empty); observedGeneration 17 (0)
+    assert _pod_status(st) == (
+        b"\x0a\x07Pending" + b"\x1a\x00\x22\x00\x2a\x00\x32\x00" + b"\x4a\x0aBestEffort" + b"\x5a\x00\x72\x00" + b"\x88\x01\x00"
+    )
+    assert manifests.to_json(st) == b'{"phase":"Pending","qosClass":"BestEffort"}'
+    running = PodStatus(
+        phase="Running", pod_ip="10.0.0.1", container_statuses=(ContainerStatus("c", ready=True),), qos_class="Burstable"
+    )
+    text = manifests.to_json(running).decode()
+    assert text.index('"containerStatuses"') < text.index('"qosClass":"Burstable"')
+    for s in (PodStatus(), st, running, attrs.evolve(running, qos_class="")):
+        pair = _pod_status_pair(s)
+        assert pair & _PAIR_MASK == len(_pod_status(s))
+        assert pair >> _PAIR_SHIFT == len(manifests.to_json(s))
+    # decoded back from the manifest
+    assert manifests.from_manifest(manifests.to_manifest(Pod(ObjectMeta(name="p"), status=running))).status == running
+
+
+def test_kubectl_shows_the_stored_class() -> None:
+    cluster = kubesim.Cluster(nodes=0)
+    cluster.apply_yaml(pod_yaml("p"))
+    assert json.loads(cluster.kubectl("get pod p -o json"))["status"]["qosClass"] == "BestEffort"
+    assert "  qosClass: BestEffort\n" in cluster.kubectl("get pod p -o yaml")
+    assert qos_line(cluster.kubectl("describe pod p")) == "QoS Class:        BestEffort"
+    # describe prints status.qosClass when set, as kubectl does, not a class it computes
+    stored = cluster.get("Pod", "p")
+    cluster.update(attrs.evolve(stored, status=attrs.evolve(stored.status, qos_class="Guaranteed")))
+    assert qos_line(cluster.kubectl("describe pod p")) == "QoS Class:        Guaranteed"
+
+
+def qos_line(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("QoS Class:"))
