@@ -39,7 +39,7 @@ from kubesim._memo import ByIdentity
 from kubesim.errors import InvalidOption
 from kubesim.netutil import ip_family
 
-__all__ = ["apply_defaults", "clear_caches", "DEFAULT_SCHEDULER_NAME", "DEFAULT_TERMINATION_GRACE_PERIOD"]
+__all__ = ["apply_defaults", "clear_caches", "pod_level_defaults_apply", "DEFAULT_SCHEDULER_NAME", "DEFAULT_TERMINATION_GRACE_PERIOD"]
 
 #: ``v1.DefaultSchedulerName``.
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
@@ -194,6 +194,22 @@ def _pod_spec_of_pod(s: o.PodSpec) -> o.PodSpec:
             init_containers=_map_tuple(spec.init_containers, _host_network_ports),
         )
     return spec
+
+
+@_memo
+def pod_level_defaults_apply(spec: o.PodSpec) -> bool:
+    """``True`` when the defaults ``SetDefaults_Pod`` fills in for a Pod, beyond those of its
+    template (``SetDefaults_PodSpec``), would change ``spec``: a container's limit with no
+    request of that resource, or a ``hostNetwork`` pod's port with no host port. The lean
+    engine trusts a controller's Pod made from a defaulted template only when this is
+    ``False``. Memoised by identity (specs are shared per template); ``O(containers)``."""
+    for c in (*spec.containers, *spec.init_containers):
+        requests = c.resources.requests
+        if any(k not in requests for k in c.resources.limits):
+            return True
+        if spec.host_network and any(p.host_port is None for p in c.ports):
+            return True
+    return False
 
 
 def _pod(p: o.Pod) -> o.Pod:

@@ -350,3 +350,40 @@ def test_the_lean_engine_is_the_default_and_the_full_model_is_one_option_away() 
     # the default and the full model write the same log (check_workload: LeanCluster vs engine="full")
     lean_c, full_c = check_workload(lean.rollout_workload(6), seed=4, nodes=3)
     assert lean_c.engine == "lean" and full_c.engine == "full" and len(full_c.changes) > 50
+
+
+_POD_LEVEL_DEFAULTS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %(name)s}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: %(name)s}}
+  template:
+    metadata: {labels: {app: %(name)s}}
+    spec:
+      hostNetwork: %(host)s
+      containers:
+      - name: app
+        image: nginx
+        ports: [{containerPort: 8080}]
+        resources: {limits: {cpu: 500m, memory: 64Mi}, requests: {cpu: 100m}}
+"""
+
+
+@pytest.mark.filterwarnings("ignore:.*resources.requests is stored but not used")
+@pytest.mark.parametrize("host", ["false", "true"])
+def test_pods_created_from_a_template_get_the_pod_level_defaults(host: str) -> None:
+    # SetDefaults_Pod fills in what a template's defaulting does not (requests from limits;
+    # a hostNetwork pod's host ports): the ReplicaSet controller's trusted create of a Pod must
+    # store what the full model's defaulted create stores, sizes included.
+    def workload(c: Any) -> None:
+        c.apply_yaml(_POD_LEVEL_DEFAULTS % {"name": "lim", "host": host})
+        c.run()
+
+    lean_c, _ = check_workload(workload, seed=2, nodes=3)
+    for pod in lean_c.list("Pod"):
+        (container,) = pod.spec.containers
+        assert dict(container.resources.requests) == {"cpu": "100m", "memory": "64Mi"}
+        assert [p.host_port for p in container.ports] == ([8080] if host == "true" else [None])
+        assert pod.status.qos_class == "Burstable"

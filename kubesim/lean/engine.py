@@ -46,6 +46,7 @@ from kubesim import cluster as _cluster
 from kubesim import wire as _wire
 from kubesim._memo import ByIdentity
 from kubesim.apiserver import _BUILD, _OTHER_FIELDS, APIServer, WatchEvent, _meta, _note_delivery
+from kubesim.defaults import pod_level_defaults_apply
 from kubesim.errors import InvalidOption
 from kubesim.objects import (
     Deployment,
@@ -137,7 +138,12 @@ class LeanAPIServer(APIServer):
     # ------------------------------------------------------------------ trusted writes
 
     def _default(self, obj: Any, actor: str) -> Any:
-        if obj.kind in TRUSTED.get(actor, _NOTHING):
+        # The ReplicaSet controller's Pod, made from a defaulted template, still lacks what
+        # SetDefaults_Pod adds for a Pod alone (requests from limits, hostNetwork ports): the
+        # full path then. (The kubelet's and scheduler's Pods carry the stored, defaulted spec.)
+        if obj.kind in TRUSTED.get(actor, _NOTHING) and not (
+            actor == "replicaset-controller" and type(obj) is Pod and pod_level_defaults_apply(obj.spec)
+        ):
             return obj
         return super()._default(obj, actor)
 
