@@ -32,12 +32,6 @@ last change at an instant whose ``due`` has not come (else :meth:`~DeletionRanki
 re-keys it first), so its key equals the key at the query's ``now``, and a dirty one is keyed at
 that ``now`` itself: every key read is the key at ``now``, as a full sort computes it.
 
-Pods ready at one instant (and tied on the rules before the ready time) form a *ready-time
-group*, one item of the order whose members are ordered among themselves by the rules after
-the ready time (see the note at ``_COST_MIN``): upstream compares their ready times only when
-they differ, and the group takes its smallest UID where a lone pod's UID breaks a bucket tie,
-as :func:`rank_pods_for_deletion` has it.
-
 ``tests/test_podranking.py`` checks every answer against :func:`rank_pods_for_deletion` over a
 recount.
 """
@@ -76,14 +70,11 @@ __all__ = ["DeletionRanking"]
 #
 # The group's UID is the smallest UID of the pods of the ReplicaSet that agree on the first
 # field and the count and are ready at the very same instant (rank_pods_for_deletion's
-# groups: equal ready times fall through to the restarts). A group is one item of the order,
-# ``(first, second, its UID, group)`` (the group's identity, ``(first, count, ready time)``,
-# never compared: the UID is one member's), and holds its members in an order of its own under
-# the rest of their keys, ``(-restarts, creation time code, UID, namespace, name)``. A join or
-# a leave that changes the group's UID moves that one item (``O(log n)``), not every member;
-# a pod without a ready time is an item of its own (its second field, time code 0, differs
-# from every group's). A group's identity does not depend on ``now``; its second field does,
-# and is the same for all its members (one ready time), so each member's re-key sets it.
+# groups: equal ready times fall through to the restarts). Each entry is a member of its
+# group (_RS.groups) from the time it is keyed; when a join or a leave changes a group's
+# smallest UID, its other members are re-keyed in place at once (their keys differ in that
+# field only), so every key in the order holds its group's current UID. A group's identity
+# (first field, count, ready time) does not depend on ``now``: a due re-key keeps it.
 #
 # Comparing these tuples runs in C (ints and strs only, the first two fields decide most
 # comparisons); the nested key with floats made a profiled 8,000-pod rollout spend about 3 %
@@ -122,32 +113,20 @@ _Group = tuple[int, int, int]  # (first key field, count, ready time)
 class _Entry:
     pod: Pod
     node: str
-    # see the note at _COST_MIN: its key in the order, or in its group's order without the
-    # first three fields; () until first keyed
-    key: tuple[int | str, ...]
+    key: tuple[int | str, ...]  # see the note at _COST_MIN; () until first keyed
     version: int  # bumps on every re-key; stale heap items carry an older one
     group: tuple[_Group, str] | None = None  # (its ready-time group, its UID there) once keyed
-
-
-@attrs.define(eq=False)
-class _Members:
-    """A ready-time group (see the note at ``_COST_MIN``)."""
-
-    uids: dict[str, str] = attrs.field(factory=dict)  # name -> uid
-    uid: str = ""  # the smallest of them
-    order: SortedList[Any] = attrs.field(factory=SortedList)  # the members' keys less 3 fields
-    item: tuple[Any, ...] = ()  # its item in the ReplicaSet's order: (first, second, uid, group)
 
 
 @attrs.define(eq=False)
 class _RS:
     family: Hashable
     entries: dict[str, _Entry] = attrs.field(factory=dict)  # active pods by name
-    # keys of the entries without a ready time (ending with the name) and the groups' items
-    order: SortedList[Any] = attrs.field(factory=SortedList)
+    order: SortedList[Any] = attrs.field(factory=SortedList)  # entry keys, ending with the name
     due: list[tuple[float, int, str]] = attrs.field(factory=list)  # heap (due, version, name)
     dirty: dict[str, None] = attrs.field(factory=dict)  # entries to re-key before the next query
-    groups: dict[_Group, _Members] = attrs.field(factory=dict)
+    groups: dict[_Group, dict[str, str]] = attrs.field(factory=dict)  # group -> {name: uid}
+    group_uid: dict[_Group, str] = attrs.field(factory=dict)  # group -> its smallest UID
 
 
 @attrs.define(eq=False)
@@ -231,11 +210,10 @@ class DeletionRanking:
         entry = rs.entries.pop(name, None)
         if entry is None:
             return
-        if entry.group is not None:
-            rs.groups[entry.group[0]].order.remove(entry.key)
-            self._leave(rs, entry.group, name)
-        elif entry.key:
+        if entry.key:
             rs.order.remove(entry.key)
+        if entry.group is not None:
+            self._leave(rs, entry.group, name)
         rs.dirty.pop(name, None)
         on = self._on_node[rs.family][entry.node]
         del on[(rs_key, name)]
@@ -261,21 +239,7 @@ class DeletionRanking:
                 self._rekey(rs_key, rs, entries[name], self._now)
             rs.dirty.clear()
         self._advance(rs_key, rs, now)
-        entries, groups = rs.entries, rs.groups
-        out: list[Pod] = []
-        if k <= 0:
-            return out
-        for key in rs.order:
-            if len(key) == 4:  # a group's item: its members in their order
-                for sub in groups[key[3]].order:
-                    out.append(entries[sub[-1]].pod)
-                    if len(out) == k:
-                        return out
-            else:
-                out.append(entries[key[-1]].pod)
-                if len(out) == k:
-                    return out
-        return out
+        return [rs.entries[key[-1]].pod for key in rs.order.islice(0, k)]
 
     def active(self, rs_key: Hashable) -> int:
         """The number of active pods indexed for ``rs_key``. ``O(1)``."""
@@ -319,63 +283,60 @@ class DeletionRanking:
 
     def _rekey(self, rs_key: Hashable, rs: _RS, entry: _Entry, now: float) -> None:
         key, due, group = self._key(rs.family, entry.pod, now)
-        was = entry.group
-        if was is not None:
-            rs.groups[was[0]].order.remove(entry.key)
-        elif entry.key:
+        if entry.key:
             rs.order.remove(entry.key)
         name = entry.pod.metadata.name
         member = None if group is None else (group, entry.pod.metadata.uid)
-        if member != was:
-            if was is not None:
-                self._leave(rs, was, name)
+        if member != entry.group:
+            if entry.group is not None:
+                self._leave(rs, entry.group, name)
             entry.group = member
             if member is not None:
-                members = rs.groups.get(member[0])
-                if members is None:
-                    members = rs.groups[member[0]] = _Members()
-                members.uids[name] = member[1]
-                if not members.uid or member[1] < members.uid:
-                    members.uid = member[1]
-        if group is None:
-            entry.key = key
-            rs.order.add(key)
-        else:
-            members = rs.groups[group]
-            entry.key = key[3:]
-            members.order.add(entry.key)
-            self._place(rs, group, members, key[0], key[1])
+                self._join(rs, member, name)
+        if group is not None:
+            key = (key[0], key[1], rs.group_uid[group], *key[3:])
+        entry.key = key
+        rs.order.add(key)
         entry.version += 1
         if due != math.inf:
             heapq.heappush(rs.due, (due, entry.version, entry.pod.metadata.name))
 
-    def _place(self, rs: _RS, group: _Group, members: _Members, first: Any, second: Any) -> None:
-        """Put the group's item in the order under its current fields: the group's smallest
-        UID and the first two fields of the member just keyed. ``O(1)`` when unchanged, else
-        ``O(log n)``."""
-        item = (first, second, members.uid, group)
-        if item != members.item:
-            if members.item:
-                rs.order.remove(members.item)
-            members.item = item
-            rs.order.add(item)
+    def _join(self, rs: _RS, member: tuple[_Group, str], name: str) -> None:
+        """``name`` joins its ready-time group; if its UID is the group's smallest now, the
+        group's other members take it. ``O(1)``, or ``O(group · log n)`` on a new smallest."""
+        group, uid = member
+        members = rs.groups.setdefault(group, {})
+        members[name] = uid
+        was = rs.group_uid.get(group)
+        if was is None or uid < was:
+            rs.group_uid[group] = uid
+            if was is not None:
+                self._regroup(rs, members, name, uid)
 
     def _leave(self, rs: _RS, member: tuple[_Group, str], name: str) -> None:
-        """``name`` (its key already out of the group's order) leaves its ready-time group: the
-        group's item goes when it was the last, or moves to the next smallest UID when it held
-        the smallest. ``O(1)``, or ``O(group + log n)`` when the item moves."""
+        """``name`` leaves its ready-time group; if it held the group's smallest UID, the
+        others take the next one. ``O(1)``, or ``O(group · log n)`` when the smallest leaves."""
         group, uid = member
         members = rs.groups[group]
-        del members.uids[name]
-        item = members.item
-        if not members.uids:
+        del members[name]
+        if not members:
             del rs.groups[group]
-            if item:
-                rs.order.remove(item)
-        elif members.uid == uid:
-            members.uid = min(members.uids.values())
-            if item:
-                self._place(rs, group, members, item[0], item[1])
+            del rs.group_uid[group]
+        elif rs.group_uid[group] == uid:
+            new = rs.group_uid[group] = min(members.values())
+            if new != uid:
+                self._regroup(rs, members, name, new)
+
+    def _regroup(self, rs: _RS, members: dict[str, str], skip: str, uid: str) -> None:
+        # The group's smallest UID is now ``uid``: its members but ``skip`` are re-keyed in place.
+        order, entries = rs.order, rs.entries
+        for other in members:
+            if other == skip:
+                continue
+            e = entries[other]
+            order.remove(e.key)
+            e.key = (e.key[0], e.key[1], uid, *e.key[3:])
+            order.add(e.key)
 
     def _touch_node(self, family: Hashable, node: str) -> None:
         # The family's count on ``node`` changed: its pods there need new keys.
@@ -399,19 +360,14 @@ class DeletionRanking:
         keyed and in the order, and the order holds nothing else."""
         for rs_key, rs in self._rs.items():
             assert all(name in rs.entries for name in rs.dirty)
-            alone = [e for e in rs.entries.values() if e.key and e.group is None]
-            assert len(rs.order) == len(alone) + len(rs.groups)
+            keyed = [e for name, e in rs.entries.items() if e.key]
+            assert len(rs.order) == len(keyed)
             for name, e in rs.entries.items():
                 assert (rs_key, name) in self._on_node[rs.family][e.node]
-                if e.group is None:
-                    assert name in rs.dirty or (e.key[-1] == name and e.key in rs.order)
-                else:
+                assert name in rs.dirty or (e.key[-1] == name and e.key in rs.order)
+                if e.group is not None:
                     group, uid = e.group
-                    members = rs.groups[group]
-                    assert members.uids[name] == uid and e.key[-1] == name and e.key in members.order
+                    assert rs.groups[group][name] == uid and e.key[2] == rs.group_uid[group]
             for group, members in rs.groups.items():
-                assert members.uids and len(members.order) == len(members.uids)
-                item = members.item
-                assert members.uid == min(members.uids.values())
-                assert item in rs.order and item[2] == members.uid and item[3] == group
-                assert all(rs.entries[name].group == (group, uid) for name, uid in members.uids.items())
+                assert members and rs.group_uid[group] == min(members.values())
+                assert all(rs.entries[name].group == (group, uid) for name, uid in members.items())
