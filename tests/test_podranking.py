@@ -4,8 +4,6 @@ A state machine adds, changes and removes pods of three ReplicaSets (two in one 
 family, one alone), moves time forward across log2 bucket boundaries (nanoseconds to hours)
 and asks for the first ``k`` pods to delete; every answer must equal
 ``rank_pods_for_deletion`` over a recount of the active pods with related counts recounted.
-Pods ready at the very instant of another (``add_twin``) exercise the equal-ready-time rule
-(the ready-time groups of both rankings).
 """
 
 from __future__ import annotations
@@ -94,35 +92,6 @@ class RankingMachine(RuleBasedStateMachine):
         self.serial += 1
         name = f"{rs}-{self.serial}"
         pod = self._pod(data, name)
-        self.pods[rs][name] = pod
-        self.ranking.put(rs, pod, self.now)
-
-    @precondition(lambda self: any(self.pods.values()))
-    @rule(rs=st.sampled_from(sorted(FAMILIES)), data=st.data())
-    def add_twin(self, rs: str, data: st.DataObject) -> None:
-        """A pod ready at the very instant another pod was (of any ReplicaSet: it may join that
-        one's ready-time group or not), created at another time, with other restarts:
-        upstream's equal ready times fall through to the restarts and the creation time."""
-        others = [p for k in sorted(self.pods) for _, p in sorted(self.pods[k].items()) if p.status.ready]
-        if not others:
-            return
-        twin = data.draw(st.sampled_from(others), label="twin")
-        since = r._ready_condition_time(twin)
-        if since is None:
-            return
-        self.serial += 1
-        name = f"{rs}-{self.serial}"
-        pod = make_pod(
-            name,
-            node=data.draw(st.sampled_from([twin.spec.node_name, *NODES]), label="node"),
-            phase="Running",
-            ready_since=since,
-            created=since - data.draw(st.integers(0, 90), label="ready_after"),
-            cost=None,
-            deleting=False,
-            uid=data.draw(st.sampled_from(["u0", "u1", "u2", "u3", "u4"]), label="uid") + f"-{name}",
-            restarts=data.draw(st.lists(st.sampled_from([0, 1, 3]), max_size=2), label="restarts"),
-        )
         self.pods[rs][name] = pod
         self.ranking.put(rs, pod, self.now)
 

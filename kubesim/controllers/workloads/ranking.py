@@ -65,16 +65,8 @@ __all__ = ["DeletionRanking"]
 #
 #   (assigned, phase, ready, cost)      -> ((assigned*3 + phase)*2 + ready)*2**32 + cost + 2**31
 #   (-count, ready time present, rank)  -> -count*_TIME_SPAN + _time_code(ready time)
-#   the ready-time group's UID ("" when no ready time), -max_container_restarts,
-#   _time_code(creation time), UID, namespace, name
-#
-# The group's UID is the smallest UID of the pods of the ReplicaSet that agree on the first
-# field and the count and are ready at the very same instant (rank_pods_for_deletion's
-# groups: equal ready times fall through to the restarts). Each entry is a member of its
-# group (_RS.groups) from the time it is keyed; when a join or a leave changes a group's
-# smallest UID, its other members are re-keyed in place at once (their keys differ in that
-# field only), so every key in the order holds its group's current UID. A group's identity
-# (first field, count, ready time) does not depend on ``now``: a due re-key keeps it.
+#   ready time's UID ("" when missing), -max_container_restarts, _time_code(creation time),
+#   UID, namespace, name
 #
 # Comparing these tuples runs in C (ints and strs only, the first two fields decide most
 # comparisons); the nested key with floats made a profiled 8,000-pod rollout spend about 3 %
@@ -106,16 +98,12 @@ def _next_change(t: int | None, now: float) -> float:
     return at if at > now else math.nextafter(now, math.inf)
 
 
-_Group = tuple[int, int, int]  # (first key field, count, ready time)
-
-
 @attrs.define(eq=False)
 class _Entry:
     pod: Pod
     node: str
     key: tuple[int | str, ...]  # see the note at _COST_MIN; () until first keyed
     version: int  # bumps on every re-key; stale heap items carry an older one
-    group: tuple[_Group, str] | None = None  # (its ready-time group, its UID there) once keyed
 
 
 @attrs.define(eq=False)
@@ -125,8 +113,6 @@ class _RS:
     order: SortedList[Any] = attrs.field(factory=SortedList)  # entry keys, ending with the name
     due: list[tuple[float, int, str]] = attrs.field(factory=list)  # heap (due, version, name)
     dirty: dict[str, None] = attrs.field(factory=dict)  # entries to re-key before the next query
-    groups: dict[_Group, dict[str, str]] = attrs.field(factory=dict)  # group -> {name: uid}
-    group_uid: dict[_Group, str] = attrs.field(factory=dict)  # group -> its smallest UID
 
 
 @attrs.define(eq=False)
@@ -212,8 +198,6 @@ class DeletionRanking:
             return
         if entry.key:
             rs.order.remove(entry.key)
-        if entry.group is not None:
-            self._leave(rs, entry.group, name)
         rs.dirty.pop(name, None)
         on = self._on_node[rs.family][entry.node]
         del on[(rs_key, name)]
@@ -251,9 +235,7 @@ class DeletionRanking:
     def _count(self, family: Hashable, node: str) -> int:
         return len(self._on_node.get(family, {}).get(node, ()))
 
-    def _key(
-        self, family: Hashable, pod: Pod, now: float
-    ) -> tuple[tuple[int | str, ...], float, _Group | None]:
+    def _key(self, family: Hashable, pod: Pod, now: float) -> tuple[tuple[int | str, ...], float]:
         # rank_pods_for_deletion's key, flattened into ints and strs that compare in C, in
         # the same order (see the note at _COST_MIN): 7 fields instead of 10 with two nested triples.
         ready = pod.status.ready
@@ -264,14 +246,11 @@ class DeletionRanking:
         # All unassigned pods share one count and sort before every assigned pod, so the count
         # cannot order them: 0 spares re-keying them all as they come and go.
         count = self._count(family, node) if node else 0
-        first = (
-            (((node != "") * 3 + _PHASE_ORDINAL.get(pod.status.phase, 0)) * 2 + ready) * _COST_SPAN
-            + _deletion_cost(pod) - _COST_MIN
-        )
         key = (
-            first,
+            (((node != "") * 3 + _PHASE_ORDINAL.get(pod.status.phase, 0)) * 2 + ready) * _COST_SPAN
+            + _deletion_cost(pod) - _COST_MIN,
             -count * _TIME_SPAN + _time_code(ready_t, now),
-            "",  # the ready-time group's UID, set by _rekey
+            uid if ready_t is not None else "",
             -max_container_restarts(pod),
             _time_code(created, now),
             uid,
@@ -279,64 +258,17 @@ class DeletionRanking:
             pod.metadata.name,
         )
         due = min(_next_change(ready_t, now) if ready else math.inf, _next_change(created, now))
-        return key, due, None if ready_t is None else (first, count, ready_t)
+        return key, due
 
     def _rekey(self, rs_key: Hashable, rs: _RS, entry: _Entry, now: float) -> None:
-        key, due, group = self._key(rs.family, entry.pod, now)
+        key, due = self._key(rs.family, entry.pod, now)
         if entry.key:
             rs.order.remove(entry.key)
-        name = entry.pod.metadata.name
-        member = None if group is None else (group, entry.pod.metadata.uid)
-        if member != entry.group:
-            if entry.group is not None:
-                self._leave(rs, entry.group, name)
-            entry.group = member
-            if member is not None:
-                self._join(rs, member, name)
-        if group is not None:
-            key = (key[0], key[1], rs.group_uid[group], *key[3:])
         entry.key = key
         rs.order.add(key)
         entry.version += 1
         if due != math.inf:
             heapq.heappush(rs.due, (due, entry.version, entry.pod.metadata.name))
-
-    def _join(self, rs: _RS, member: tuple[_Group, str], name: str) -> None:
-        """``name`` joins its ready-time group; if its UID is the group's smallest now, the
-        group's other members take it. ``O(1)``, or ``O(group · log n)`` on a new smallest."""
-        group, uid = member
-        members = rs.groups.setdefault(group, {})
-        members[name] = uid
-        was = rs.group_uid.get(group)
-        if was is None or uid < was:
-            rs.group_uid[group] = uid
-            if was is not None:
-                self._regroup(rs, members, name, uid)
-
-    def _leave(self, rs: _RS, member: tuple[_Group, str], name: str) -> None:
-        """``name`` leaves its ready-time group; if it held the group's smallest UID, the
-        others take the next one. ``O(1)``, or ``O(group · log n)`` when the smallest leaves."""
-        group, uid = member
-        members = rs.groups[group]
-        del members[name]
-        if not members:
-            del rs.groups[group]
-            del rs.group_uid[group]
-        elif rs.group_uid[group] == uid:
-            new = rs.group_uid[group] = min(members.values())
-            if new != uid:
-                self._regroup(rs, members, name, new)
-
-    def _regroup(self, rs: _RS, members: dict[str, str], skip: str, uid: str) -> None:
-        # The group's smallest UID is now ``uid``: its members but ``skip`` are re-keyed in place.
-        order, entries = rs.order, rs.entries
-        for other in members:
-            if other == skip:
-                continue
-            e = entries[other]
-            order.remove(e.key)
-            e.key = (e.key[0], e.key[1], uid, *e.key[3:])
-            order.add(e.key)
 
     def _touch_node(self, family: Hashable, node: str) -> None:
         # The family's count on ``node`` changed: its pods there need new keys.
@@ -365,9 +297,3 @@ class DeletionRanking:
             for name, e in rs.entries.items():
                 assert (rs_key, name) in self._on_node[rs.family][e.node]
                 assert name in rs.dirty or (e.key[-1] == name and e.key in rs.order)
-                if e.group is not None:
-                    group, uid = e.group
-                    assert rs.groups[group][name] == uid and e.key[2] == rs.group_uid[group]
-            for group, members in rs.groups.items():
-                assert members and rs.group_uid[group] == min(members.values())
-                assert all(rs.entries[name].group == (group, uid) for name, uid in members.items())

@@ -124,18 +124,6 @@ def rank_pods_for_deletion(
     ranks first.  Remaining ties: namespace/name (Go's unstable sort leaves these arbitrary).
     With ``limit``, only the first ``limit`` pods are returned, selected in ``O(n log limit)``
     (what a scale-down by ``limit`` needs).
-
-    Equal ready times: upstream applies the ready-time rule only when the two times differ
-    (``!readyTime1.Equal(readyTime2)``), so pods ready at the same instant fall through to the
-    restarts and the creation time, while pods ready at different instants of one bucket are
-    ordered by UID. That relation is not always an order (in one bucket, ``a`` and ``c`` ready
-    at one instant and ``b`` at another: ``a < b < c`` by UID, and ``c < a`` by restarts), so
-    the key stands for it as a total order: the pods tied on the rules before the ready time
-    and ready at one instant form a *group*, which takes the smallest UID of its members in
-    place of each member's own. Two pods of one group fall through (upstream's equal-times
-    case); two pods ready at different instants compare by UID as upstream's do whenever their
-    groups have one member each, the usual case; otherwise the group sits where its first
-    member would. ``tests/test_ranking_restarts.py`` has upstream's cases.
     """
     pods = list(pods)
     counts = node_pod_counts if node_pod_counts is not None else node_pod_counts_of(pods)
@@ -149,31 +137,16 @@ def rank_pods_for_deletion(
             return (1, -float(t), "")
         return (1, float(_log_rank(t, now)), uid)
 
-    def head(p: Pod) -> tuple[tuple[object, ...], int | None]:
-        # the rules before the ready time, and the exact ready time (None: not ready or no time)
-        ready = p.status.ready
-        rules = (p.spec.node_name != "", _PHASE_ORDINAL.get(p.status.phase, 0), ready, _deletion_cost(p),
-                 -counts.get(p.spec.node_name, 0))
-        return rules, _ready_condition_time(p) if ready else None
-
-    heads = {id(p): head(p) for p in pods}
-    # (rules, ready time) -> the smallest UID of the pods there: the ready-time groups
-    group_uid: dict[tuple[tuple[object, ...], int | None], str] = {}
-    if now is not None:
-        for p in pods:
-            h = heads[id(p)]
-            if h[1] is not None:
-                uid = p.metadata.uid
-                g = group_uid.get(h)
-                if g is None or uid < g:
-                    group_uid[h] = uid
-
     def key(p: Pod) -> tuple[object, ...]:
-        h = heads[id(p)]
-        rules, ready_t = h
+        ready = p.status.ready
+        ready_t = _ready_condition_time(p) if ready else None
         return (
-            *rules,
-            time_key(ready_t, group_uid.get(h, "")) if ready_t is not None else (0, 0.0, ""),
+            p.spec.node_name != "",
+            _PHASE_ORDINAL.get(p.status.phase, 0),
+            ready,
+            _deletion_cost(p),
+            -counts.get(p.spec.node_name, 0),
+            time_key(ready_t, p.metadata.uid) if ready else (0, 0.0, ""),
             -restarts(p),
             time_key(p.metadata.creation_timestamp, p.metadata.uid),
             p.metadata.namespace,
