@@ -92,7 +92,7 @@ class _LeanState:
     ``_ext`` slot (one attribute read per write, where side tables keyed weakly by the API
     server cost a ``WeakKeyDictionary`` lookup each)."""
 
-    __slots__ = ("parts", "metas", "last", "by_kind")
+    __slots__ = ("parts", "metas", "slice_sums", "last", "by_kind")
 
     def __init__(self) -> None:
         #: (type, namespace, name) -> the record of the last object of that name sized
@@ -101,6 +101,9 @@ class _LeanState:
         #: (type, namespace, name) -> the metadata record of the last Endpoints or
         #: EndpointSlice of that name sized (see :data:`_MetaRecord`)
         self.metas: dict[tuple[type, str, str], _MetaRecord] = {}
+        #: (namespace, name) -> the endpoints tuple of the last EndpointSlice of that name
+        #: sized and its packed size sums (see :func:`_vouch_slice_sums`)
+        self.slice_sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]] = {}
         #: the last record made and its sizes: a create's trial
         self.last: tuple[_Record, tuple[int, int, int]] | None = None
         #: kind -> the watchers of that kind, in registration order (emptied when a watch
@@ -154,8 +157,7 @@ class LeanAPIServer(APIServer):
             if cls is EndpointSlice:  # stamping changes only metadata: the endpoints stay
                 bucket = self._store.get("EndpointSlice", {}).get(meta.namespace)
                 old = bucket.get(meta.name) if bucket is not None else None
-                if old is not None:
-                    _vouch_slice_endpoints(old.endpoints, obj.endpoints)
+                _vouch_slice_sums((self._ext or self._lean()).slice_sums, meta, old, obj)
             elif cls is not Endpoints:
                 return super()._stamp(obj, meta, generation)
         gen = meta.generation if generation is None else generation
@@ -174,6 +176,8 @@ class LeanAPIServer(APIServer):
         st = self._ext or self._lean()
         if plan is None:
             sizes = _sizes_by_meta_record(st.metas, stamped, meta, gen, rv)
+            if cls is EndpointSlice:
+                _keep_slice_sums(st.slice_sums, stamped)
             if CHECK_SIZES:
                 want = _wire_sizes3(stamped)
                 if want != sizes:
@@ -208,8 +212,11 @@ class LeanAPIServer(APIServer):
         if st is None:
             return
         if type(obj) not in _PLANS:
-            if verb == "delete" and st.metas:
-                st.metas.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
+            if verb == "delete":
+                if st.metas:
+                    st.metas.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
+                if type(obj) is EndpointSlice:
+                    st.slice_sums.pop((obj.metadata.namespace, obj.metadata.name), None)
             return
         if verb == "delete":
             # A deleted object's record would only keep its last state alive.
@@ -498,6 +505,52 @@ def _sizes_by_meta_record(
         table.clear()
     table[key] = (stamped.metadata, mp_no, mj_no)
     return _assemble(stamped, _measure._proto_rest(stamped), _measure._json_rest(stamped)[0], mp_rv, mp_no, mj_rv)
+
+
+def _vouch_slice_sums(
+    sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]], meta: ObjectMeta, old: EndpointSlice | None, obj: EndpointSlice
+) -> None:
+    """Before an EndpointSlice write ``obj`` is sized, where ``old`` is the stored slice of its
+    name (if any): put the stored endpoints' packed size sums back into the wire's identity
+    memo (:data:`kubesim.wire.endpoints._slice_endpoints_pair`) from this name's record when
+    the memo has lost them, then vouch the new endpoints' sums from them
+    (:func:`_vouch_slice_endpoints`).
+
+    Why the record: the wire's memo holds its tuples strongly and is cleared wholesale at 1,024
+    of them (it also serves the full model, which never forgets a replaced tuple), and every
+    slice write adds one; with a few hundred live slices (50,000 pods at 100 endpoints per
+    slice) each clear made the next write of every slice sum its stored endpoints entry by
+    entry, a cost per write that grew with the number of slices. The record, one per slice
+    name (replaced each time a slice of the name is sized, :func:`_keep_slice_sums`; dropped
+    when the slice is deleted), holds the tuple itself and its sums as the memo had them, so
+    putting them back is exact: the sums are a pure function of the tuple, and a tuple held
+    cannot be another with its ``id``. ``O(1)`` plus the vouch's ``O(changed entries)``."""
+    if old is None:
+        return
+    eps = old.endpoints
+    rec = sums.get((meta.namespace, meta.name))
+    if rec is not None and rec[0] is eps:
+        memo = _wire_endpoints._slice_endpoints_pair
+        cache = memo.cache
+        hit = cache.get(id(eps))
+        if hit is None or hit[0] is not eps:
+            if len(cache) >= memo.limit:
+                cache.clear()
+            cache[id(eps)] = (eps, rec[1])
+    _vouch_slice_endpoints(eps, obj.endpoints)
+
+
+def _keep_slice_sums(sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]], obj: EndpointSlice) -> None:
+    """After the EndpointSlice ``obj`` is sized (which leaves its endpoints' sums in the wire's
+    memo), record them for its name (:func:`_vouch_slice_sums`); a write that then does not
+    commit leaves a record of a tuple the store does not hold, which the next write of the
+    name does not use. ``O(1)``."""
+    eps = obj.endpoints
+    hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))
+    if hit is not None and hit[0] is eps:
+        if len(sums) >= _PARTS_LIMIT:
+            sums.clear()
+        sums[(obj.metadata.namespace, obj.metadata.name)] = (eps, hit[1])
 
 
 def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
