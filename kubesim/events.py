@@ -95,7 +95,7 @@ import heapq
 import json
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import attrs
@@ -673,9 +673,10 @@ def _tail(reporting_component: str, reporting_instance: str, component: str, hos
     the host held an entry per node, and missed on every Event once the nodes outnumbered it.
     ``O(len)``."""
     head, middle, end = _tail_parts(reporting_component, component, bool(host), type)
+    q: Callable[[str], str] = _quote
     if host:
-        return head + _quote(reporting_instance) + middle + _quote(host) + end
-    return head + _quote(reporting_instance) + middle + end
+        return head + q(reporting_instance) + middle + q(host) + end
+    return head + q(reporting_instance) + middle + end
 
 
 @functools.lru_cache(maxsize=256)

@@ -153,11 +153,13 @@ class LeanAPIServer(APIServer):
     def _stamp(self, obj: Any, meta: ObjectMeta, generation: int | None = None) -> tuple[Any, tuple[int, int, int]]:
         cls = type(obj)
         plan = _PLANS.get(cls)
+        stored_slice = None
         if plan is None:
             if cls is EndpointSlice:  # stamping changes only metadata: the endpoints stay
                 bucket = self._store.get("EndpointSlice", {}).get(meta.namespace)
-                old = bucket.get(meta.name) if bucket is not None else None
-                _vouch_slice_sums((self._ext or self._lean()).slice_sums, meta, old, obj)
+                stored_slice = bucket.get(meta.name) if bucket is not None else None
+                if stored_slice is not None:
+                    _vouch_slice_sums((self._ext or self._lean()).slice_sums, meta, stored_slice, obj)
             elif cls is not Endpoints:
                 return super()._stamp(obj, meta, generation)
         gen = meta.generation if generation is None else generation
@@ -176,7 +178,7 @@ class LeanAPIServer(APIServer):
         st = self._ext or self._lean()
         if plan is None:
             sizes = _sizes_by_meta_record(st.metas, stamped, meta, gen, rv)
-            if cls is EndpointSlice:
+            if stored_slice is not None:  # an update or a delete (a create: at its commit)
                 _keep_slice_sums(st.slice_sums, stamped)
             if CHECK_SIZES:
                 want = _wire_sizes3(stamped)
@@ -217,6 +219,10 @@ class LeanAPIServer(APIServer):
                     st.metas.pop((type(obj), obj.metadata.namespace, obj.metadata.name), None)
                 if type(obj) is EndpointSlice:
                     st.slice_sums.pop((obj.metadata.namespace, obj.metadata.name), None)
+            elif type(obj) is EndpointSlice:
+                # a create, sized on a stand-in (the trial) of another name: the sums of the
+                # same endpoints tuple, recorded for the created name
+                _keep_slice_sums(st.slice_sums, obj)
             return
         if verb == "delete":
             # A deleted object's record would only keep its last state alive.
@@ -508,7 +514,7 @@ def _sizes_by_meta_record(
 
 
 def _vouch_slice_sums(
-    sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]], meta: ObjectMeta, old: EndpointSlice | None, obj: EndpointSlice
+    sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]], meta: ObjectMeta, old: EndpointSlice, obj: EndpointSlice
 ) -> None:
     """Before an EndpointSlice write ``obj`` is sized, where ``old`` is the stored slice of its
     name (if any): put the stored endpoints' packed size sums back into the wire's identity
@@ -525,8 +531,6 @@ def _vouch_slice_sums(
     when the slice is deleted), holds the tuple itself and its sums as the memo had them, so
     putting them back is exact: the sums are a pure function of the tuple, and a tuple held
     cannot be another with its ``id``. ``O(1)`` plus the vouch's ``O(changed entries)``."""
-    if old is None:
-        return
     eps = old.endpoints
     rec = sums.get((meta.namespace, meta.name))
     if rec is not None and rec[0] is eps:
@@ -542,9 +546,10 @@ def _vouch_slice_sums(
 
 def _keep_slice_sums(sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]], obj: EndpointSlice) -> None:
     """After the EndpointSlice ``obj`` is sized (which leaves its endpoints' sums in the wire's
-    memo), record them for its name (:func:`_vouch_slice_sums`); a write that then does not
-    commit leaves a record of a tuple the store does not hold, which the next write of the
-    name does not use. ``O(1)``."""
+    memo): record them for its name (:func:`_vouch_slice_sums`). Called for an update or a
+    delete as it is stamped, for a create as it commits (its trial has a stand-in name); an
+    update that then does not commit leaves a record of a tuple the store does not hold, which
+    the next write of the name does not use. ``O(1)``."""
     eps = obj.endpoints
     hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))
     if hit is not None and hit[0] is eps:
