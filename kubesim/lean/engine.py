@@ -102,7 +102,7 @@ class _LeanState:
         #: EndpointSlice of that name sized (see :data:`_MetaRecord`)
         self.metas: dict[tuple[type, str, str], _MetaRecord] = {}
         #: (namespace, name) -> the endpoints tuple of the last EndpointSlice of that name
-        #: sized and its packed size sums (see :func:`_vouch_slice_sums`)
+        #: sized and its packed size sums (see :func:`_restore_slice_sums`)
         self.slice_sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]] = {}
         #: the last record made and its sizes: a create's trial
         self.last: tuple[_Record, tuple[int, int, int]] | None = None
@@ -159,7 +159,11 @@ class LeanAPIServer(APIServer):
                 bucket = self._store.get("EndpointSlice", {}).get(meta.namespace)
                 stored_slice = bucket.get(meta.name) if bucket is not None else None
                 if stored_slice is not None:
-                    _vouch_slice_sums((self._ext or self._lean()).slice_sums, meta, stored_slice, obj)
+                    eps = stored_slice.endpoints
+                    hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))
+                    if hit is None or hit[0] is not eps:  # forgotten by the wire's memo
+                        _restore_slice_sums((self._ext or self._lean()).slice_sums, meta, eps)
+                    _vouch_slice_endpoints(eps, obj.endpoints)
             elif cls is not Endpoints:
                 return super()._stamp(obj, meta, generation)
         gen = meta.generation if generation is None else generation
@@ -178,8 +182,13 @@ class LeanAPIServer(APIServer):
         st = self._ext or self._lean()
         if plan is None:
             sizes = _sizes_by_meta_record(st.metas, stamped, meta, gen, rv)
-            if stored_slice is not None:  # an update or a delete (a create: at its commit)
-                _keep_slice_sums(st.slice_sums, stamped)
+            if stored_slice is not None:
+                # record the sums for the name (an update or a delete; a create: at its commit,
+                # _keep_sizes), see _restore_slice_sums
+                eps = stamped.endpoints
+                hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))
+                if hit is not None and hit[0] is eps:
+                    st.slice_sums[(meta.namespace, meta.name)] = (eps, hit[1])
             if CHECK_SIZES:
                 want = _wire_sizes3(stamped)
                 if want != sizes:
@@ -221,8 +230,14 @@ class LeanAPIServer(APIServer):
                     st.slice_sums.pop((obj.metadata.namespace, obj.metadata.name), None)
             elif type(obj) is EndpointSlice:
                 # a create, sized on a stand-in (the trial) of another name: the sums of the
-                # same endpoints tuple, recorded for the created name
-                _keep_slice_sums(st.slice_sums, obj)
+                # same endpoints tuple, recorded for the created name (the only place a name
+                # enters the records but a slice stored before the engine was lean)
+                eps = obj.endpoints
+                hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))
+                if hit is not None and hit[0] is eps:
+                    if len(st.slice_sums) >= _PARTS_LIMIT:
+                        st.slice_sums.clear()
+                    st.slice_sums[(obj.metadata.namespace, obj.metadata.name)] = (eps, hit[1])
             return
         if verb == "delete":
             # A deleted object's record would only keep its last state alive.
@@ -513,49 +528,34 @@ def _sizes_by_meta_record(
     return _assemble(stamped, _measure._proto_rest(stamped), _measure._json_rest(stamped)[0], mp_rv, mp_no, mj_rv)
 
 
-def _vouch_slice_sums(
-    sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]], meta: ObjectMeta, old: EndpointSlice, obj: EndpointSlice
+def _restore_slice_sums(
+    sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]], meta: ObjectMeta, eps: tuple[Any, ...]
 ) -> None:
-    """Before an EndpointSlice write ``obj`` is sized, where ``old`` is the stored slice of its
-    name (if any): put the stored endpoints' packed size sums back into the wire's identity
-    memo (:data:`kubesim.wire.endpoints._slice_endpoints_pair`) from this name's record when
-    the memo has lost them, then vouch the new endpoints' sums from them
-    (:func:`_vouch_slice_endpoints`).
+    """Put the packed size sums of ``eps``, the endpoints of the stored EndpointSlice named by
+    ``meta``, back into the wire's identity memo
+    (:data:`kubesim.wire.endpoints._slice_endpoints_pair`) from the name's record, when the
+    memo has forgotten them and the record is of that tuple; the write being stamped then
+    vouches its new endpoints' sums from them (:func:`_vouch_slice_endpoints`) instead of the
+    memo summing ``eps`` entry by entry. ``O(1)``.
 
-    Why the record: the wire's memo holds its tuples strongly and is cleared wholesale at 1,024
-    of them (it also serves the full model, which never forgets a replaced tuple), and every
+    Why records: the wire's memo holds its tuples strongly and is cleared wholesale at 1,024 of
+    them (it also serves the full model, which never forgets a replaced tuple), and every
     slice write adds one; with a few hundred live slices (50,000 pods at 100 endpoints per
-    slice) each clear made the next write of every slice sum its stored endpoints entry by
-    entry, a cost per write that grew with the number of slices. The record, one per slice
-    name (replaced each time a slice of the name is sized, :func:`_keep_slice_sums`; dropped
-    when the slice is deleted), holds the tuple itself and its sums as the memo had them, so
-    putting them back is exact: the sums are a pure function of the tuple, and a tuple held
-    cannot be another with its ``id``. ``O(1)`` plus the vouch's ``O(changed entries)``."""
-    eps = old.endpoints
+    slice) each clear made the next write of every slice sum its stored endpoints anew, a cost
+    per write that grew with the number of slices. The records
+    (:attr:`_LeanState.slice_sums`), one per slice name, are replaced each time a slice of the
+    name is sized as an update or a delete (:meth:`LeanAPIServer._stamp`) and at a create's
+    commit, and dropped when the slice is deleted (:meth:`LeanAPIServer._keep_sizes`), so they
+    number the live slices. Each holds the tuple itself and its sums as the memo had them:
+    putting them back is exact, as the sums are a pure function of the tuple and a tuple held
+    cannot be another with its ``id``. A write that does not commit leaves a record of a tuple
+    the store does not hold, which the name's next write does not use."""
     rec = sums.get((meta.namespace, meta.name))
     if rec is not None and rec[0] is eps:
         memo = _wire_endpoints._slice_endpoints_pair
-        cache = memo.cache
-        hit = cache.get(id(eps))
-        if hit is None or hit[0] is not eps:
-            if len(cache) >= memo.limit:
-                cache.clear()
-            cache[id(eps)] = (eps, rec[1])
-    _vouch_slice_endpoints(eps, obj.endpoints)
-
-
-def _keep_slice_sums(sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]], obj: EndpointSlice) -> None:
-    """After the EndpointSlice ``obj`` is sized (which leaves its endpoints' sums in the wire's
-    memo): record them for its name (:func:`_vouch_slice_sums`). Called for an update or a
-    delete as it is stamped, for a create as it commits (its trial has a stand-in name); an
-    update that then does not commit leaves a record of a tuple the store does not hold, which
-    the next write of the name does not use. ``O(1)``."""
-    eps = obj.endpoints
-    hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))
-    if hit is not None and hit[0] is eps:
-        if len(sums) >= _PARTS_LIMIT:
-            sums.clear()
-        sums[(obj.metadata.namespace, obj.metadata.name)] = (eps, hit[1])
+        if len(memo.cache) >= memo.limit:
+            memo.cache.clear()
+        memo.cache[id(eps)] = (eps, rec[1])
 
 
 def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
