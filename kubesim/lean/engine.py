@@ -20,7 +20,9 @@ API server changes is *how* a write is checked, measured and delivered:
   :func:`kubesim.wire.sizes3`);
 * **slice sizes by changed entries**: an EndpointSlice update's endpoint size sums come from
   the stored slice's, corrected by the entries that differ (by identity), instead of a cached
-  lookup per entry;
+  lookup per entry; the stored slice's sums are kept per slice name as well, so a wholesale
+  clear of the wire's memo of them does not make every slice's next write sum its entries
+  anew (:func:`_restore_slice_sums`);
 * **endpoint metadata by record** (Endpoints, EndpointSlices): the metadata's sizes from the
   record of the last object of the name sized, by arithmetic when only its counters changed
   (:func:`_sizes_by_meta_record`), the rest as the wire has it;
