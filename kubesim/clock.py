@@ -59,7 +59,7 @@ import attrs
 
 from kubesim.errors import InvalidOption, ReentrancyError
 
-__all__ = ["Clock", "Timer", "Entry", "MAX_TIME", "RUN_GC_THRESHOLDS", "check_time"]
+__all__ = ["Clock", "Timer", "Entry", "MAX_TIME", "RUN_GC_THRESHOLDS", "check_time", "relaxed_gc"]
 
 #: The cyclic garbage collector's thresholds (``gc.set_threshold``) while :meth:`Clock.run`
 #: runs, instead of CPython's ``(700, 10, 10)`` (see the module docstring); each is a floor,
@@ -78,9 +78,12 @@ _gc_set: tuple[int, ...] | None = None
 
 
 @contextlib.contextmanager
-def _relaxed_gc() -> Iterator[None]:
-    # Raise the GC thresholds for the block; the outermost of nested or concurrent blocks
-    # restores what it found (unless someone changed the thresholds meanwhile).
+def relaxed_gc() -> Iterator[None]:
+    """The garbage collector's thresholds raised to :data:`RUN_GC_THRESHOLDS` for the block (see
+    the module docstring): what :meth:`Clock.run` runs under, and
+    :meth:`kubesim.Cluster.churn`'s fold over the change log too. The outermost of nested or
+    concurrent blocks restores what it found (unless someone changed the thresholds meanwhile).
+    ``O(1)``."""
     global _gc_depth, _gc_saved, _gc_set
     with _gc_lock:
         _gc_depth += 1
@@ -389,7 +392,7 @@ class Clock:
         if until is not None:
             until = self.check_until(until)
         self._check_reentry()
-        with _relaxed_gc():
+        with relaxed_gc():
             self._loop(MAX_TIME if until is None else until)
             if until is not None and self._passive:
                 self._call_passive(until)

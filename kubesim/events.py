@@ -95,7 +95,7 @@ import heapq
 import json
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import attrs
@@ -665,22 +665,34 @@ _new_tuple: Any = tuple.__new__
 _quote: Any = json.encoder.encode_basestring
 
 
-@functools.lru_cache(maxsize=1024)
 def _tail(reporting_component: str, reporting_instance: str, component: str, host: str, type: str) -> str:
-    # The end of an Event's stored text (_Written.text) from "reportingComponent" on: the
-    # same few per event source and type, so it is built once (cached: at most a few per
-    # node, a bounded cache, a pure function of its arguments)
-    q = _quote
-    out = ['"reportingComponent":', q(reporting_component), ',"reportingInstance":', q(reporting_instance),
-           ',"source":{']
-    if component:
-        out += ['"component":', q(component)]
-        if host:
-            out.append(",")
+    """The end of an Event's stored text (:meth:`_Written.text`) from ``"reportingComponent"``
+    on: the parts fixed by the component, the event type and whether there is a host come from
+    :func:`_tail_parts` (cached), the reporting instance and the host (a kubelet's node name,
+    one per node) are quoted between them. A cache of the whole tail keyed by the instance and
+    the host held an entry per node, and missed on every Event once the nodes outnumbered it.
+    ``O(len)``."""
+    head, middle, end = _tail_parts(reporting_component, component, bool(host), type)
+    q: Callable[[str], str] = _quote
     if host:
-        out += ['"host":', q(host)]
-    out += ['},"type":', q(type), "}"]
-    return "".join(out)
+        return head + q(reporting_instance) + middle + q(host) + end
+    return head + q(reporting_instance) + middle + end
+
+
+@functools.lru_cache(maxsize=256)
+def _tail_parts(reporting_component: str, component: str, has_host: bool, type: str) -> tuple[str, str, str]:
+    # _tail's text around the reporting instance and the host: the same few per event source
+    # and type (a bounded cache of a pure function of its arguments)
+    q = _quote
+    head = '"reportingComponent":' + q(reporting_component) + ',"reportingInstance":'
+    middle = ',"source":{'
+    if component:
+        middle += '"component":' + q(component) + ("," if has_host else "")
+    if has_host:
+        middle += '"host":'
+    return head, middle, '},"type":' + q(type) + "}"
+
+
 #: a DNS-subdomain name as the Event registry requires (kubesim.validation's rule)
 _TRUSTED_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*").fullmatch
 

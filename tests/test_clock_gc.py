@@ -88,3 +88,20 @@ def test_a_threshold_changed_during_the_run_is_left_alone() -> None:
     clock.schedule(0.0, lambda: gc.set_threshold(1234, 10, 10))
     clock.run()
     assert gc.get_threshold() == (1234, 10, 10)
+
+
+def test_the_churn_report_folds_with_the_raised_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kubesim
+    from kubesim import report
+
+    cluster = kubesim.Cluster(seed=0, nodes=1, events=False)
+    seen: list[tuple[int, ...]] = []
+    fold = report.churn
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.get_threshold())
+        return fold(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(report, "churn", spy)
+    assert cluster.churn().kind("Endpoints").writes == 0
+    assert seen == [RAISED] and gc.get_threshold() == (700, 10, 10)

@@ -387,3 +387,32 @@ def test_pods_created_from_a_template_get_the_pod_level_defaults(host: str) -> N
         assert dict(container.resources.requests) == {"cpu": "100m", "memory": "64Mi"}
         assert [p.host_port for p in container.ports] == ([8080] if host == "true" else [None])
         assert pod.status.qos_class == "Burstable"
+
+
+def test_slice_sums_survive_a_clear_of_the_wires_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The wire's memo of slice endpoint sums is cleared wholesale at its bound; the lean engine's
+    # per-name records put a stored slice's sums back, so a slice update never sums its stored
+    # endpoints entry by entry after a clear: with the memo cleared at every new tuple (limit 1)
+    # the rollout sums exactly the tuples it sums with the memo never cleared, and check mode
+    # (which compares every vouched sum with the wire's own pass) finds nothing.
+    from kubesim.lean import engine
+
+    memo = engine._wire_endpoints._slice_endpoints_pair
+    real = memo.fn
+
+    def summed(limit: int) -> list[int]:
+        lengths: list[int] = []
+
+        def counting(eps: tuple[Any, ...]) -> int:
+            lengths.append(len(eps))
+            return real(eps)
+
+        monkeypatch.setattr(memo, "fn", counting)
+        monkeypatch.setattr(memo, "limit", limit)
+        memo.cache.clear()
+        c = lean.LeanCluster(seed=3, nodes=4, max_endpoints_per_slice=3, check=True)
+        lean.rollout_workload(30, rescale=12)(c)
+        assert c.churn().kind("EndpointSlice").writes > 40
+        return lengths
+
+    assert summed(1) == summed(1 << 20)

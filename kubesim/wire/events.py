@@ -30,6 +30,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _str_pair
 from kubesim.wire.gojson import _json_str_len
 from kubesim.wire.protobuf import _int, _len_field, _msg, _varint, sov
 from kubesim.wire.protobuf import _sf as _protobuf_sf
@@ -230,10 +231,14 @@ def event_sizes(
     (519, 198, 197)
     """
     kind, ref_ns, ref_name, ref_uid, api_version, ref_rv, field_path = ref
-    # the source's host (a node name: one per node) enters the cached part by its two lengths
-    # only, so the cache holds one entry per (kind, reason, ..., host length), not per node
-    j, r, p = _static(kind, api_version, reason, component, _json_str_len(host) if host else 0, _pb(host), type,
-                      action, reporting_component, reporting_instance)
+    # the source's host and the reporting instance (a node name each, for a kubelet's Event:
+    # one per node) enter the cached part by their two lengths only, so the cache holds one
+    # entry per (kind, reason, ..., the lengths), not per node; the lengths are one probe of
+    # the string sizes' cache each (_STR_PAIRS: names recur on every Event from their node)
+    h = _STR_PAIRS.get(host) or _str_pair(host)
+    i = _STR_PAIRS.get(reporting_instance) or _str_pair(reporting_instance)
+    j, r, p = _static(kind, api_version, reason, component, (h >> _PAIR_SHIFT) if host else 0, h & _PAIR_MASK, type,
+                      action, reporting_component, i >> _PAIR_SHIFT, i & _PAIR_MASK)
     # involvedObject: kind and apiVersion are in the static part (and counted as present)
     parts = (1 if kind else 0) + (1 if api_version else 0)
     if ref_ns:
@@ -271,22 +276,24 @@ def event_sizes(
 @functools.lru_cache(maxsize=4096)
 def _static(
     kind: str, api_version: str, reason: str, component: str, host_json: int, host_pb: int, type: str,
-    action: str, reporting_component: str, reporting_instance: str,
+    action: str, reporting_component: str, instance_json: int, instance_pb: int,
 ) -> tuple[int, int, int]:
     """The parts of :func:`event_sizes` fixed by the source, the involved kind and the event's
     type, reason and action: ``(JSON length, ObjectReference body length, protobuf length of
     the fields but involvedObject's length prefix, message, times and count)``; the metadata's
     fixed JSON and the count's tag included. The source's host is given by its quoted JSON
-    length (``0``: no host) and its protobuf field length, all that the sizes depend on: keyed
-    by the host itself, the cache would hold an entry per node and miss on every Event of a
-    cluster with more nodes than it holds."""
+    length (``0``: no host) and its protobuf field length, the reporting instance by the same
+    two (quoted JSON, always written; protobuf field), all that the sizes depend on: keyed by
+    the host or the instance itself (a kubelet's node name), the cache would hold an entry per
+    node and miss on every Event of a cluster with more nodes than it holds (it did above
+    4,096 nodes: 20,000 pods at 4 pods a node)."""
     j = _JSON_FIXED + _jf(7, kind) + _jf(13, api_version)
     j += _jf(len(',"reason":'), reason) + _jf(len(',"action":'), action)
     if component and host_json:
         j += len('"component":,"host":') + _json_str_len(component) + host_json
     else:
         j += _jf(len('"component":'), component) + (len('"host":') + host_json if host_json else 0)
-    j += 44 + _json_str_len(type) + _json_str_len(reporting_component) + _json_str_len(reporting_instance)
+    j += 44 + _json_str_len(type) + _json_str_len(reporting_component) + instance_json
     # (44: the two quoted times, "2025-01-01T00:00:00Z") the metadata: {"name":"..","namespace":"..","uid":"<36>","resourceVersion":"..",
     # "creationTimestamp":"<20>"}: all but the name, namespace and resourceVersion characters
     j += _META_JSON_FIXED + 2 + 2 + 1 + len('"resourceVersion":') + 2
@@ -294,5 +301,5 @@ def _static(
     src = _pb(component) + host_pb
     # tags of involvedObject, source, the two times and count; eventTime's empty message
     p = (1 + _pb(reason) + 1 + sov(src) + src + 1 + 1 + 1 + _pb(type) + 2 + _pb(action)
-         + _pb(reporting_component) + _pb(reporting_instance))
+         + _pb(reporting_component) + instance_pb)
     return j, r, p
