@@ -10,7 +10,6 @@ after ``containerStatuses`` in JSON, and shown by kubectl.
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 
 import attrs
 import pytest
@@ -87,12 +86,58 @@ def test_compute_pod_qos(containers: tuple[Container, ...], init: tuple[Containe
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("1", 1), ("100m", Fraction(1, 10)), ("1.5", Fraction(3, 2)), (".5", Fraction(1, 2)), ("1Ki", 1024),
-     ("1Mi", 2**20), ("2k", 2000), ("1e3", 1000), ("1E-3", Fraction(1, 1000)), ("-1", -1), ("+2", 2), ("1E", 10**18),
+    [("1", (1, 3)), ("100m", (1, 2)), ("1.5", (15, 2)), (".5", (5, 2)), ("1Ki", (1024, 3)),
+     ("1Mi", (2**20, 3)), ("2k", (2, 6)), ("1e3", (1, 6)), ("1E-3", (1, 0)), ("-1", (-1, 3)), ("+2", (2, 3)),
+     ("1E", (1, 21)), ("0", (0, 0)), ("0.0000", (0, 0)), ("1000m", (1, 3)), ("1e0", (1, 3)),
+     # SetDefaults_ResourceList rounds up, away from zero, to thousandths
+     ("100.5m", (101, 0)), ("1n", (1, 0)), ("-1n", (-1, 0)), ("1.0001", (1001, 0)), ("1e-3000000", (1, 0)),
+     ("0.5Ki", (512, 3)), ("0.001Ki", (1024, 0)), ("0.0001Ki", (103, 0)),
+     # huge exponents: exact, in bounded work; ParseInt(64) refuses beyond int64, int32() wraps
+     ("1e3000000", (1, 3000003)), ("2e2147483647", (2, 2147483650)), ("1e4294967296", (1, 3)),
+     ("1e9223372036854775807", (1, 2)), ("1e9223372036854775808", None), ("1e-9223372036854775808", (1, 3)),
+     # ParseQuantity caps a binary-suffixed value at the largest int64
+     ("8Ei", (2**63 - 1, 3)), ("9Ei", (2**63 - 1, 3)),
      ("", None), ("m", None), ("1x", None), ("1e3m", None), ("1..2", None)],
 )
-def test_quantity_value(text: str, value: Fraction | int | None) -> None:
-    assert qos.quantity_value(text) == value
+def test_quantity_milli(text: str, value: tuple[int, int] | None) -> None:
+    assert qos.quantity_milli(text) == value
+
+
+@pytest.mark.parametrize(
+    ("requests", "limits", "want"),
+    [
+        # upstream rounds both to 101m before comparing
+        (both("100.5m", "1Gi"), both("101m", "1Gi"), "Guaranteed"),
+        (both("100.0001m", "1Gi"), both("100m", "1Gi"), "Burstable"),
+        (both("1", "1e3000000"), both("1000m", "1e3000000"), "Guaranteed"),
+        (both("1", "1e3000000"), both("1", "1.0000001e3000000"), "Burstable"),
+        (both("1", "9Ei"), both("1", "8Ei"), "Guaranteed"),  # both capped
+    ],
+)
+def test_quantities_compare_as_stored(requests: dict[str, str], limits: dict[str, str], want: str) -> None:
+    assert qos.compute_pod_qos(PodSpec(containers=[c(requests=requests, limits=limits)])) == want
+
+
+def test_sums_of_huge_exponents_compare_exactly() -> None:
+    # 1e3000000 + 1 against 1 + 1e3000000 in two containers, and sums that differ far down
+    big = both("1", "1e3000000")
+    assert qos.compute_pod_qos(PodSpec(containers=[c("a", big, big), c("b", both("1", "1"), both("1", "1"))])) == (
+        "Guaranteed")
+    spec = PodSpec(containers=[
+        c("a", both("1", "1e3000000"), both("1", "2e3000000")),
+        c("b", both("1", "1e3000000"), both("1", "1m")),
+    ])
+    assert qos.compute_pod_qos(spec) == "Burstable"
+    spec = PodSpec(containers=[
+        c("a", both("1", "1e3000000"), both("1", "2e3000000")),
+        c("b", both("1", "1e3000000"), both("1", "1m")),
+        c("c", both("1", "1m"), both("1", "1m")),
+    ])
+    assert qos.compute_pod_qos(spec) == "Burstable"
+    assert qos._sums_equal([(1, 3000003), (1, 0)], [(1, 0), (1, 3000003)])
+    assert not qos._sums_equal([(1, 3000003), (1, 0)], [(1, 3000003), (2, 0)])
+    assert qos._sums_equal([(5, 10**9), (5, 10**9)], [(1, 10**9 + 1)])  # a carry across the digits
+    assert not qos._sums_equal([(5, 10**9), (5, 10**9)], [(1, 10**9 + 2)])
 
 
 def pod_yaml(name: str, resources: str = "") -> str:
@@ -221,3 +266,13 @@ def test_kubectl_shows_the_stored_class() -> None:
 
 def qos_line(text: str) -> str:
     return next(line for line in text.splitlines() if line.startswith("QoS Class:"))
+
+
+def test_a_huge_exponent_is_stored_with_its_class() -> None:
+    # 1e3000000 is a valid quantity upstream (ParseQuantity keeps the exponent, no 10**e); the
+    # create computes its class from (digits, exponent), not from the value's 3,000,001 digits
+    cluster = kubesim.Cluster(nodes=0)
+    cluster.apply_yaml(pod_yaml("big", "resources: {limits: {cpu: '1', memory: '1e3000000'}}"))
+    assert cluster.get("Pod", "big").status.qos_class == "Guaranteed"
+    cluster.apply_yaml(pod_yaml("big2", "resources: {limits: {memory: '1e3000000'}, requests: {memory: '1e2999999'}}"))
+    assert cluster.get("Pod", "big2").status.qos_class == "Burstable"
