@@ -276,3 +276,15 @@ def test_a_huge_exponent_is_stored_with_its_class() -> None:
     assert cluster.get("Pod", "big").status.qos_class == "Guaranteed"
     cluster.apply_yaml(pod_yaml("big2", "resources: {limits: {memory: '1e3000000'}, requests: {memory: '1e2999999'}}"))
     assert cluster.get("Pod", "big2").status.qos_class == "Burstable"
+
+
+def test_the_class_is_memoised_by_the_spec() -> None:
+    spec = PodSpec(containers=[c(requests=both("100m", "64Mi"), limits=both("100m", "64Mi"))])
+    qos.clear_caches()
+    assert qos.compute_pod_qos(spec) == "Guaranteed"
+    assert id(spec) in qos._COMPUTE_POD_QOS.cache
+    assert qos.compute_pod_qos(spec) == "Guaranteed"  # the hit
+    # an equal spec that is another object is computed anew, with the same answer
+    assert qos.compute_pod_qos(attrs.evolve(spec)) == "Guaranteed"
+    qos.clear_caches()
+    assert not qos._COMPUTE_POD_QOS.cache
