@@ -14,7 +14,7 @@ What it models, as kube-apiserver does it:
 * a Pod's ``create`` (``podStrategy.PrepareForCreate``): ``status.phase`` ``Pending`` and
   ``status.qosClass`` from :func:`kubesim.qos.get_pod_qos` (see :func:`_prepare_pod_create`);
   a Pod's ``update`` keeps the stored ``qosClass`` when the new status leaves it empty
-  (``podStatusStrategy.PrepareForUpdate``);
+  (``podStatusStrategy.PrepareForUpdate``) and refuses another class (it is immutable);
 * ``update``: a stale ``resourceVersion`` raises :class:`~kubesim.errors.Conflict`, an empty one
   is an unconditional update; server-owned metadata is carried over; ``generation`` bumps per
   kind (EndpointSlice: any non-metadata change or a label change; Deployment, ReplicaSet, Pod:
@@ -1428,9 +1428,10 @@ def _prepare_pod_create(pod: Pod) -> Pod:
 
 def _with_qos_class_of(pod: Pod, old: Pod) -> Pod:
     """``pod`` with ``old``'s ``status.qosClass``: ``podStatusStrategy.PrepareForUpdate``
-    backfills an empty class from the stored pod (the class is set at create and immutable;
-    old kubelets dropped it). A status write that names another class is stored as written:
-    ``ValidatePodStatusUpdate`` does not check the field. ``O(1)``."""
+    backfills an empty class from the stored pod (the class is set at create; old kubelets
+    dropped it). This runs before validation, so an update that leaves the class empty passes,
+    while one that names another class is refused: ``ValidatePodStatusUpdate`` holds the field
+    immutable (:func:`kubesim.validation.validate`). ``O(1)``."""
     return Pod(pod.metadata, pod.spec, attrs.evolve(pod.status, qos_class=old.status.qos_class))
 
 

@@ -16,6 +16,7 @@ import pytest
 
 import kubesim
 from kubesim import manifests, qos, scenarios, wire
+from kubesim.errors import InvalidObject
 from kubesim.objects import (
     Container,
     ContainerStatus,
@@ -227,8 +228,12 @@ def test_an_update_that_clears_the_class_keeps_the_stored_one() -> None:
     seq = len(cluster.changes)
     assert cluster.update(attrs.evolve(new, status=attrs.evolve(new.status, qos_class=""))) is cluster.get("Pod", "p")
     assert len(cluster.changes) == seq
-    # ValidatePodStatusUpdate does not check the field: another class is stored as written
-    assert cluster.update(attrs.evolve(new, status=attrs.evolve(new.status, qos_class="Burstable"))).status.qos_class == "Burstable"
+    # ValidatePodStatusUpdate: Pod QoS is immutable, another class is refused (nothing written)
+    with pytest.raises(InvalidObject) as info:
+        cluster.update(attrs.evolve(new, status=attrs.evolve(new.status, qos_class="Burstable")))
+    assert [(f.path, f.value, f.detail) for f in info.value.errors] == [
+        ("status.qosClass", "Burstable", "field is immutable")]
+    assert len(cluster.changes) == seq and cluster.get("Pod", "p") is new
 
 
 def test_wire_writes_the_class_at_field_9_and_after_container_statuses() -> None:
@@ -259,9 +264,8 @@ def test_kubectl_shows_the_stored_class() -> None:
     assert "  qosClass: BestEffort\n" in cluster.kubectl("get pod p -o yaml")
     assert qos_line(cluster.kubectl("describe pod p")) == "QoS Class:        BestEffort"
     # describe prints status.qosClass when set, as kubectl does, not a class it computes
-    stored = cluster.get("Pod", "p")
-    cluster.update(attrs.evolve(stored, status=attrs.evolve(stored.status, qos_class="Guaranteed")))
-    assert qos_line(cluster.kubectl("describe pod p")) == "QoS Class:        Guaranteed"
+    cluster.create(Pod(ObjectMeta(name="g"), PodSpec(containers=(BEST_EFFORT,)), PodStatus(qos_class="Guaranteed")))
+    assert qos_line(cluster.kubectl("describe pod g")) == "QoS Class:        Guaranteed"
 
 
 def qos_line(text: str) -> str:
@@ -288,3 +292,19 @@ def test_the_class_is_memoised_by_the_spec() -> None:
     assert qos.compute_pod_qos(attrs.evolve(spec)) == "Guaranteed"
     qos.clear_caches()
     assert not qos._COMPUTE_POD_QOS.cache
+
+
+@pytest.mark.parametrize("options", [{"engine": "lean"}, {"engine": "full"}, {"check": True}])
+def test_a_class_change_is_refused_on_every_engine(options: dict[str, object]) -> None:
+    # the kubelet's and scheduler's writes (trusted by the lean engine) carry the stored class;
+    # a client's write naming another one is validated and refused on every engine alike
+    cluster = kubesim.Cluster(nodes=2, seed=3, **options)  # type: ignore[arg-type]
+    scenarios.deploy(cluster, "web", replicas=3)
+    cluster.run(until=30)
+    pod = cluster.list("Pod")[0]
+    assert pod.status.phase == "Running" and pod.status.qos_class == "BestEffort"
+    seq = len(cluster.changes)
+    with pytest.raises(InvalidObject):
+        cluster.update(attrs.evolve(pod, status=attrs.evolve(pod.status, qos_class="Guaranteed")))
+    assert len(cluster.changes) == seq
+    cluster.run(until=60)
