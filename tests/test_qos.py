@@ -10,6 +10,8 @@ after ``containerStatuses`` in JSON, and shown by kubectl.
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -308,3 +310,65 @@ def test_a_class_change_is_refused_on_every_engine(options: dict[str, object]) -
         cluster.update(attrs.evolve(pod, status=attrs.evolve(pod.status, qos_class="Guaranteed")))
     assert len(cluster.changes) == seq
     cluster.run(until=60)
+
+
+SAVED_RUNNING_POD = """
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: saved, labels: {app: web}}
+spec: {containers: [{name: c, image: nginx}]}
+status:
+  phase: Running
+  podIP: 10.9.9.9
+  podIPs: [{ip: 10.9.9.9}]
+  conditions: [{type: Ready, status: "True"}]
+  qosClass: Burstable
+"""
+
+
+def _saved_pod_manifest() -> dict[str, Any]:
+    docs = manifests.load_yaml(SAVED_RUNNING_POD)
+    return manifests.to_manifest(docs[1])
+
+
+@pytest.mark.parametrize("path", ["apply_yaml", "apply_file", "apply", "apply-manifest", "create-manifest", "kubectl"])
+def test_a_manifest_pod_is_created_with_upstreams_status(path: str, tmp_path: Path) -> None:
+    # PrepareForCreate replaces the whole status on every manifest path: a saved running pod's
+    # manifest, re-applied, is a pending pod (its class kept: GetPodQOS reads it first) whose
+    # IP enters no Endpoints
+    cluster = kubesim.Cluster(nodes=0)
+    cluster.apply_yaml(SAVED_RUNNING_POD.split("---")[0])
+    if path == "apply_yaml":
+        cluster.apply_yaml(SAVED_RUNNING_POD)
+    elif path == "apply_file":
+        f = tmp_path / "saved.yaml"
+        f.write_text(SAVED_RUNNING_POD)
+        cluster.apply_file(f)
+    elif path == "apply":
+        cluster.apply(manifests.load_yaml(SAVED_RUNNING_POD)[1])
+    elif path == "apply-manifest":
+        cluster.apply(_saved_pod_manifest())
+    elif path == "create-manifest":
+        cluster.create(_saved_pod_manifest())
+    else:
+        f = tmp_path / "saved.yaml"
+        f.write_text(SAVED_RUNNING_POD)
+        assert cluster.kubectl(f"apply -f {f}") == "service/web unchanged\npod/saved created\n"
+    assert cluster.get("Pod", "saved").status == PodStatus(phase="Pending", qos_class="Burstable")
+    cluster.run(until=cluster.now + 5)
+    assert [a.ip for s in cluster.get("Endpoints", "web").subsets for a in s.addresses] == []
+
+
+def test_the_object_api_keeps_a_given_status() -> None:
+    # kubesim's documented extension: a Pod object created through the Python API keeps its status
+    cluster = kubesim.Cluster(nodes=0)
+    pod = manifests.load_yaml(SAVED_RUNNING_POD)[1]
+    stored = cluster.create(pod)
+    assert (stored.status.phase, stored.status.pod_ip, stored.status.qos_class) == ("Running", "10.9.9.9", "Burstable")
+    other = kubesim.Cluster(nodes=0)
+    assert other.api.create(pod, reset_pod_status=True).status == PodStatus(phase="Pending", qos_class="Burstable")
