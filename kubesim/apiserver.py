@@ -14,7 +14,7 @@ What it models, as kube-apiserver does it:
 * a Pod's ``create`` (``podStrategy.PrepareForCreate``): ``status.phase`` ``Pending`` and
   ``status.qosClass`` from :func:`kubesim.qos.get_pod_qos` (see :func:`_prepare_pod_create`);
   a Pod's ``update`` keeps the stored ``qosClass`` when the new status leaves it empty
-  (``podStatusStrategy.PrepareForUpdate``);
+  (``podStatusStrategy.PrepareForUpdate``) and refuses another class (it is immutable);
 * ``update``: a stale ``resourceVersion`` raises :class:`~kubesim.errors.Conflict`, an empty one
   is an unconditional update; server-owned metadata is carried over; ``generation`` bumps per
   kind (EndpointSlice: any non-metadata change or a label change; Deployment, ReplicaSet, Pod:
@@ -908,9 +908,10 @@ class APIServer:
         actors (:class:`kubesim.lean.LeanAPIServer`)."""
         _validation.validate(obj, old)
 
-    def prepare_create(self, obj: Any, *, actor: str = "client") -> Any:
-        """Default and validate ``obj`` as :meth:`create` by ``actor`` would, without writing.
-        Raises what create would raise (except AlreadyExists for a generated name)."""
+    def prepare_create(self, obj: Any, *, actor: str = "client", reset_pod_status: bool = False) -> Any:
+        """Default and validate ``obj`` as :meth:`create` by ``actor`` (with
+        ``reset_pod_status``) would, without writing. Raises what create would raise (except
+        AlreadyExists for a generated name)."""
         kind = obj.kind
         meta = obj.metadata
         ns = self._ns(kind, meta.namespace)
@@ -918,7 +919,7 @@ class APIServer:
             obj = attrs.evolve(obj, metadata=attrs.evolve(meta, namespace=ns))
         obj = self._default(obj, actor)
         if kind == "Pod":
-            obj = _prepare_pod_create(obj)  # after defaulting, on the trusted path too
+            obj = _prepare_pod_create(obj, reset_pod_status)  # after defaulting, on the trusted path too
         elif kind == "Namespace":
             obj = _namespaces.prepare_for_create(obj)
         elif type(obj) is _inert.InertObject:
@@ -930,8 +931,14 @@ class APIServer:
         self._validate(obj, None, actor)
         return obj
 
-    def create(self, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
+    def create(self, obj: Any, *, actor: str = "client", cause: str = "", reset_pod_status: bool = False) -> Any:
         """Create ``obj``; returns the stored object (with uid, resourceVersion …).
+
+        A Pod's status: with ``reset_pod_status``, what upstream stores whatever the request
+        carries (phase ``Pending`` and its QoS class: every manifest path, ``kubectl apply``
+        and ``kubesim serve``, creates so); without (the Python object API's default), kubesim
+        keeps the rest of a status given, its extension for creating a running pod without a
+        kubelet (see :func:`_prepare_pod_create`).
 
         Raises :class:`~kubesim.errors.AlreadyExists`, :class:`~kubesim.errors.InvalidObject`,
         :class:`~kubesim.errors.RequestTooLarge`, :class:`~kubesim.errors.InvalidArgument`.
@@ -947,7 +954,7 @@ class APIServer:
         if self.namespace_lifecycle:
             # Mutating admission runs before the registry's validation.
             _namespaces.admit_create(self, obj.kind, obj.metadata.name, self._ns(obj.kind, obj.metadata.namespace))
-        obj = self.prepare_create(obj, actor=actor)
+        obj = self.prepare_create(obj, actor=actor, reset_pod_status=reset_pod_status)
         kind = obj.kind
         meta = obj.metadata
         bucket = self._bucket(kind, meta.namespace)
@@ -1408,18 +1415,21 @@ _CREATED_POD_STATUS = {q: PodStatus(phase="Pending", qos_class=q) for q in (
 _NO_POD_STATUS = PodStatus()
 
 
-def _prepare_pod_create(pod: Pod) -> Pod:
+def _prepare_pod_create(pod: Pod, reset: bool) -> Pod:
     """``podStrategy.PrepareForCreate``'s status (``pkg/registry/core/pod/strategy.go``):
     phase ``Pending`` and ``qosClass`` from ``qos.GetPodQOS`` (the request's
     ``status.qosClass`` when given, else computed from the defaulted spec).
 
-    Upstream replaces the whole status. kubesim keeps the rest of a status a client gives
-    (its phase too, when set): that is how a test or a guide creates a running pod with its
-    IPs and conditions without a kubelet. Every pod kubesim's controllers create carries the
-    empty status and is stored with upstream's. ``O(containers)``."""
+    Upstream replaces the whole status; so does this with ``reset`` (every manifest path:
+    re-applying a saved running pod's manifest stores a pending pod, whose IP enters no
+    Endpoints). Without ``reset`` (:meth:`APIServer.create`'s default, the Python object API),
+    kubesim keeps the rest of a status a client gives (its phase too, when set): that is how a
+    test or a guide creates a running pod with its IPs and conditions without a kubelet, a
+    deviation listed in ``docs/design.md``. Every pod kubesim's controllers create carries the
+    empty status and is stored with upstream's either way. ``O(containers)``."""
     st = pod.status
     qos = st.qos_class or _qos.compute_pod_qos(pod.spec)
-    if st is _NO_POD_STATUS or st == _NO_POD_STATUS:
+    if reset or st is _NO_POD_STATUS or st == _NO_POD_STATUS:
         status = _CREATED_POD_STATUS.get(qos) or PodStatus(phase="Pending", qos_class=qos)
     else:
         status = attrs.evolve(st, phase=st.phase or "Pending", qos_class=qos)
@@ -1428,9 +1438,10 @@ def _prepare_pod_create(pod: Pod) -> Pod:
 
 def _with_qos_class_of(pod: Pod, old: Pod) -> Pod:
     """``pod`` with ``old``'s ``status.qosClass``: ``podStatusStrategy.PrepareForUpdate``
-    backfills an empty class from the stored pod (the class is set at create and immutable;
-    old kubelets dropped it). A status write that names another class is stored as written:
-    ``ValidatePodStatusUpdate`` does not check the field. ``O(1)``."""
+    backfills an empty class from the stored pod (the class is set at create; old kubelets
+    dropped it). This runs before validation, so an update that leaves the class empty passes,
+    while one that names another class is refused: ``ValidatePodStatusUpdate`` holds the field
+    immutable (:func:`kubesim.validation.validate`). ``O(1)``."""
     return Pod(pod.metadata, pod.spec, attrs.evolve(pod.status, qos_class=old.status.qos_class))
 
 

@@ -564,10 +564,15 @@ class Cluster:
 
     def create(self, obj: Any, *, actor: str = "client") -> Any:
         """Create an object (or manifest mapping); returns the stored object. Fields kubesim
-        does not model are reported with :class:`~kubesim.ModelWarning`."""
+        does not model are reported with :class:`~kubesim.ModelWarning`.
+
+        A manifest mapping's Pod is stored with upstream's created status (phase ``Pending``
+        and its QoS class, whatever status it carries); a Pod object keeps the rest of a status
+        it carries (kubesim's extension: a running pod without a kubelet; see
+        :meth:`kubesim.apiserver.APIServer.create`'s ``reset_pod_status``)."""
         with _model_warnings.collecting() as seen:
             coerced = self._coerce(obj)
-        out = self.api.create(coerced, actor=actor)
+        out = self.api.create(coerced, actor=actor, reset_pod_status=isinstance(obj, Mapping))
         _model_warnings.emit([coerced], seen)
         return out
 
@@ -586,7 +591,10 @@ class Cluster:
 
     def apply(self, obj: Any) -> Any:
         """``kubectl apply`` one object or manifest mapping: create it if absent, else update
-        the fields the manifest sets (status and server-assigned fields are kept)."""
+        the fields the manifest sets (status and server-assigned fields are kept). A created
+        Pod's status is upstream's (phase ``Pending`` and its QoS class), whatever status the
+        object or manifest carries, as for every manifest path (:meth:`apply_yaml`,
+        :meth:`apply_file`, kubectl, ``kubesim serve``)."""
         with _model_warnings.collecting() as seen:
             coerced = self._coerce(obj)
         with self.api.transaction():
@@ -640,7 +648,7 @@ class Cluster:
         obj = attrs.evolve(obj, metadata=attrs.evolve(meta, namespace=ns, annotations=annotations))
         live = self.api.try_get(kind, meta.name, ns) if meta.name else None
         if live is None:
-            return self.api.create(obj, actor="kubectl")
+            return self.api.create(obj, actor="kubectl", reset_pod_status=True)
         merged = _merge_for_apply(obj, live)
         return self.api.update(merged, actor="kubectl")
 

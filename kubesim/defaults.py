@@ -173,10 +173,11 @@ def _requests_from_limits(c: o.Container) -> o.Container:
 
 @_memo
 def _host_network_ports(c: o.Container) -> o.Container:
-    # defaultHostNetworkPorts (SetDefaults_Pod): a hostNetwork pod's ports are host ports
-    if not any(p.host_port is None for p in c.ports):
+    # defaultHostNetworkPorts (SetDefaults_Pod): a hostNetwork pod's ports are host ports; a
+    # host port of 0 is unset there (``HostPort == 0``), as None is here
+    if all(p.host_port for p in c.ports):
         return c
-    return _evolve(c, ports=tuple(p if p.host_port is not None else _evolve(p, host_port=p.container_port)
+    return _evolve(c, ports=tuple(p if p.host_port else _evolve(p, host_port=p.container_port)
                                   for p in c.ports))
 
 
@@ -200,14 +201,15 @@ def _pod_spec_of_pod(s: o.PodSpec) -> o.PodSpec:
 def pod_level_defaults_apply(spec: o.PodSpec) -> bool:
     """``True`` when the defaults ``SetDefaults_Pod`` fills in for a Pod, beyond those of its
     template (``SetDefaults_PodSpec``), would change ``spec``: a container's limit with no
-    request of that resource, or a ``hostNetwork`` pod's port with no host port. The lean
+    request of that resource, or a ``hostNetwork`` pod's port with no host port (``None`` or
+    0, which upstream's ``HostPort == 0`` test reads as unset). The lean
     engine trusts a controller's Pod made from a defaulted template only when this is
     ``False``. Memoised by identity (specs are shared per template); ``O(containers)``."""
     for c in (*spec.containers, *spec.init_containers):
         requests = c.resources.requests
         if any(k not in requests for k in c.resources.limits):
             return True
-        if spec.host_network and any(p.host_port is None for p in c.ports):
+        if spec.host_network and not all(p.host_port for p in c.ports):
             return True
     return False
 

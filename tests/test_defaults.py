@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 
 from kubesim import objects as o
-from kubesim.defaults import apply_defaults
+from kubesim.defaults import apply_defaults, pod_level_defaults_apply
 from kubesim.errors import InvalidOption
 from kubesim.manifests import from_manifest, load_yaml
 
@@ -144,6 +144,23 @@ def test_explicit_pod_values_are_kept() -> None:
     assert (d.spec.restart_policy, d.spec.termination_grace_period_seconds, d.spec.scheduler_name) == (
         "Never", 0, "mine")
     assert d.spec.containers[0].ports[0].protocol == "UDP"
+
+
+def test_host_network_port_zero_is_unset() -> None:
+    # defaultHostNetworkPorts tests HostPort == 0: a hostNetwork pod's port with host port 0
+    # (the Python API) or none (a manifest's 0 decodes to None) gets its container port
+    for host_port in (0, None):
+        port = o.ContainerPort(container_port=80, host_port=host_port)
+        spec = o.PodSpec(host_network=True, containers=(o.Container("c", image="x", ports=(port,)),))
+        assert pod_level_defaults_apply(spec)
+        pod = apply_defaults(o.Pod(o.ObjectMeta(name="p"), spec))
+        assert pod.spec.containers[0].ports[0].host_port == 80
+    kept = o.ContainerPort(container_port=80, host_port=8080)
+    spec = o.PodSpec(host_network=True, containers=(o.Container("c", image="x", ports=(kept,)),))
+    assert apply_defaults(o.Pod(o.ObjectMeta(name="p"), spec)).spec.containers[0].ports[0].host_port == 8080
+    pod = apply_defaults(from_manifest({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "q"}, "spec": {
+        "hostNetwork": True, "containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 80, "hostPort": 0}]}]}}))
+    assert pod.spec.containers[0].ports[0].host_port == 80
 
 
 def test_deployment_defaults_and_template() -> None:

@@ -10,13 +10,15 @@ after ``containerStatuses`` in JSON, and shown by kubectl.
 from __future__ import annotations
 
 import json
-from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
 import kubesim
 from kubesim import manifests, qos, scenarios, wire
+from kubesim.errors import InvalidObject
 from kubesim.objects import (
     Container,
     ContainerStatus,
@@ -87,12 +89,58 @@ def test_compute_pod_qos(containers: tuple[Container, ...], init: tuple[Containe
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("1", 1), ("100m", Fraction(1, 10)), ("1.5", Fraction(3, 2)), (".5", Fraction(1, 2)), ("1Ki", 1024),
-     ("1Mi", 2**20), ("2k", 2000), ("1e3", 1000), ("1E-3", Fraction(1, 1000)), ("-1", -1), ("+2", 2), ("1E", 10**18),
+    [("1", (1, 3)), ("100m", (1, 2)), ("1.5", (15, 2)), (".5", (5, 2)), ("1Ki", (1024, 3)),
+     ("1Mi", (2**20, 3)), ("2k", (2, 6)), ("1e3", (1, 6)), ("1E-3", (1, 0)), ("-1", (-1, 3)), ("+2", (2, 3)),
+     ("1E", (1, 21)), ("0", (0, 0)), ("0.0000", (0, 0)), ("1000m", (1, 3)), ("1e0", (1, 3)),
+     # SetDefaults_ResourceList rounds up, away from zero, to thousandths
+     ("100.5m", (101, 0)), ("1n", (1, 0)), ("-1n", (-1, 0)), ("1.0001", (1001, 0)), ("1e-3000000", (1, 0)),
+     ("0.5Ki", (512, 3)), ("0.001Ki", (1024, 0)), ("0.0001Ki", (103, 0)),
+     # huge exponents: exact, in bounded work; ParseInt(64) refuses beyond int64, int32() wraps
+     ("1e3000000", (1, 3000003)), ("2e2147483647", (2, 2147483650)), ("1e4294967296", (1, 3)),
+     ("1e9223372036854775807", (1, 2)), ("1e9223372036854775808", None), ("1e-9223372036854775808", (1, 3)),
+     # ParseQuantity caps a binary-suffixed value at the largest int64
+     ("8Ei", (2**63 - 1, 3)), ("9Ei", (2**63 - 1, 3)),
      ("", None), ("m", None), ("1x", None), ("1e3m", None), ("1..2", None)],
 )
-def test_quantity_value(text: str, value: Fraction | int | None) -> None:
-    assert qos.quantity_value(text) == value
+def test_quantity_milli(text: str, value: tuple[int, int] | None) -> None:
+    assert qos.quantity_milli(text) == value
+
+
+@pytest.mark.parametrize(
+    ("requests", "limits", "want"),
+    [
+        # upstream rounds both to 101m before comparing
+        (both("100.5m", "1Gi"), both("101m", "1Gi"), "Guaranteed"),
+        (both("100.0001m", "1Gi"), both("100m", "1Gi"), "Burstable"),
+        (both("1", "1e3000000"), both("1000m", "1e3000000"), "Guaranteed"),
+        (both("1", "1e3000000"), both("1", "1.0000001e3000000"), "Burstable"),
+        (both("1", "9Ei"), both("1", "8Ei"), "Guaranteed"),  # both capped
+    ],
+)
+def test_quantities_compare_as_stored(requests: dict[str, str], limits: dict[str, str], want: str) -> None:
+    assert qos.compute_pod_qos(PodSpec(containers=[c(requests=requests, limits=limits)])) == want
+
+
+def test_sums_of_huge_exponents_compare_exactly() -> None:
+    # 1e3000000 + 1 against 1 + 1e3000000 in two containers, and sums that differ far down
+    big = both("1", "1e3000000")
+    assert qos.compute_pod_qos(PodSpec(containers=[c("a", big, big), c("b", both("1", "1"), both("1", "1"))])) == (
+        "Guaranteed")
+    spec = PodSpec(containers=[
+        c("a", both("1", "1e3000000"), both("1", "2e3000000")),
+        c("b", both("1", "1e3000000"), both("1", "1m")),
+    ])
+    assert qos.compute_pod_qos(spec) == "Burstable"
+    spec = PodSpec(containers=[
+        c("a", both("1", "1e3000000"), both("1", "2e3000000")),
+        c("b", both("1", "1e3000000"), both("1", "1m")),
+        c("c", both("1", "1m"), both("1", "1m")),
+    ])
+    assert qos.compute_pod_qos(spec) == "Burstable"
+    assert qos._sums_equal([(1, 3000003), (1, 0)], [(1, 0), (1, 3000003)])
+    assert not qos._sums_equal([(1, 3000003), (1, 0)], [(1, 3000003), (2, 0)])
+    assert qos._sums_equal([(5, 10**9), (5, 10**9)], [(1, 10**9 + 1)])  # a carry across the digits
+    assert not qos._sums_equal([(5, 10**9), (5, 10**9)], [(1, 10**9 + 2)])
 
 
 def pod_yaml(name: str, resources: str = "") -> str:
@@ -182,8 +230,12 @@ def test_an_update_that_clears_the_class_keeps_the_stored_one() -> None:
     seq = len(cluster.changes)
     assert cluster.update(attrs.evolve(new, status=attrs.evolve(new.status, qos_class=""))) is cluster.get("Pod", "p")
     assert len(cluster.changes) == seq
-    # ValidatePodStatusUpdate does not check the field: another class is stored as written
-    assert cluster.update(attrs.evolve(new, status=attrs.evolve(new.status, qos_class="Burstable"))).status.qos_class == "Burstable"
+    # ValidatePodStatusUpdate: Pod QoS is immutable, another class is refused (nothing written)
+    with pytest.raises(InvalidObject) as info:
+        cluster.update(attrs.evolve(new, status=attrs.evolve(new.status, qos_class="Burstable")))
+    assert [(f.path, f.value, f.detail) for f in info.value.errors] == [
+        ("status.qosClass", "Burstable", "field is immutable")]
+    assert len(cluster.changes) == seq and cluster.get("Pod", "p") is new
 
 
 def test_wire_writes_the_class_at_field_9_and_after_container_statuses() -> None:
@@ -214,10 +266,109 @@ def test_kubectl_shows_the_stored_class() -> None:
     assert "  qosClass: BestEffort\n" in cluster.kubectl("get pod p -o yaml")
     assert qos_line(cluster.kubectl("describe pod p")) == "QoS Class:        BestEffort"
     # describe prints status.qosClass when set, as kubectl does, not a class it computes
-    stored = cluster.get("Pod", "p")
-    cluster.update(attrs.evolve(stored, status=attrs.evolve(stored.status, qos_class="Guaranteed")))
-    assert qos_line(cluster.kubectl("describe pod p")) == "QoS Class:        Guaranteed"
+    cluster.create(Pod(ObjectMeta(name="g"), PodSpec(containers=(BEST_EFFORT,)), PodStatus(qos_class="Guaranteed")))
+    assert qos_line(cluster.kubectl("describe pod g")) == "QoS Class:        Guaranteed"
 
 
 def qos_line(text: str) -> str:
     return next(line for line in text.splitlines() if line.startswith("QoS Class:"))
+
+
+def test_a_huge_exponent_is_stored_with_its_class() -> None:
+    # 1e3000000 is a valid quantity upstream (ParseQuantity keeps the exponent, no 10**e); the
+    # create computes its class from (digits, exponent), not from the value's 3,000,001 digits
+    cluster = kubesim.Cluster(nodes=0)
+    cluster.apply_yaml(pod_yaml("big", "resources: {limits: {cpu: '1', memory: '1e3000000'}}"))
+    assert cluster.get("Pod", "big").status.qos_class == "Guaranteed"
+    cluster.apply_yaml(pod_yaml("big2", "resources: {limits: {memory: '1e3000000'}, requests: {memory: '1e2999999'}}"))
+    assert cluster.get("Pod", "big2").status.qos_class == "Burstable"
+
+
+def test_the_class_is_memoised_by_the_spec() -> None:
+    spec = PodSpec(containers=[c(requests=both("100m", "64Mi"), limits=both("100m", "64Mi"))])
+    qos.clear_caches()
+    assert qos.compute_pod_qos(spec) == "Guaranteed"
+    assert id(spec) in qos._COMPUTE_POD_QOS.cache
+    assert qos.compute_pod_qos(spec) == "Guaranteed"  # the hit
+    # an equal spec that is another object is computed anew, with the same answer
+    assert qos.compute_pod_qos(attrs.evolve(spec)) == "Guaranteed"
+    qos.clear_caches()
+    assert not qos._COMPUTE_POD_QOS.cache
+
+
+@pytest.mark.parametrize("options", [{"engine": "lean"}, {"engine": "full"}, {"check": True}])
+def test_a_class_change_is_refused_on_every_engine(options: dict[str, object]) -> None:
+    # the kubelet's and scheduler's writes (trusted by the lean engine) carry the stored class;
+    # a client's write naming another one is validated and refused on every engine alike
+    cluster = kubesim.Cluster(nodes=2, seed=3, **options)  # type: ignore[arg-type]
+    scenarios.deploy(cluster, "web", replicas=3)
+    cluster.run(until=30)
+    pod = cluster.list("Pod")[0]
+    assert pod.status.phase == "Running" and pod.status.qos_class == "BestEffort"
+    seq = len(cluster.changes)
+    with pytest.raises(InvalidObject):
+        cluster.update(attrs.evolve(pod, status=attrs.evolve(pod.status, qos_class="Guaranteed")))
+    assert len(cluster.changes) == seq
+    cluster.run(until=60)
+
+
+SAVED_RUNNING_POD = """
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: saved, labels: {app: web}}
+spec: {containers: [{name: c, image: nginx}]}
+status:
+  phase: Running
+  podIP: 10.9.9.9
+  podIPs: [{ip: 10.9.9.9}]
+  conditions: [{type: Ready, status: "True"}]
+  qosClass: Burstable
+"""
+
+
+def _saved_pod_manifest() -> dict[str, Any]:
+    docs = manifests.load_yaml(SAVED_RUNNING_POD)
+    return manifests.to_manifest(docs[1])
+
+
+@pytest.mark.parametrize("path", ["apply_yaml", "apply_file", "apply", "apply-manifest", "create-manifest", "kubectl"])
+def test_a_manifest_pod_is_created_with_upstreams_status(path: str, tmp_path: Path) -> None:
+    # PrepareForCreate replaces the whole status on every manifest path: a saved running pod's
+    # manifest, re-applied, is a pending pod (its class kept: GetPodQOS reads it first) whose
+    # IP enters no Endpoints
+    cluster = kubesim.Cluster(nodes=0)
+    cluster.apply_yaml(SAVED_RUNNING_POD.split("---")[0])
+    if path == "apply_yaml":
+        cluster.apply_yaml(SAVED_RUNNING_POD)
+    elif path == "apply_file":
+        f = tmp_path / "saved.yaml"
+        f.write_text(SAVED_RUNNING_POD)
+        cluster.apply_file(f)
+    elif path == "apply":
+        cluster.apply(manifests.load_yaml(SAVED_RUNNING_POD)[1])
+    elif path == "apply-manifest":
+        cluster.apply(_saved_pod_manifest())
+    elif path == "create-manifest":
+        cluster.create(_saved_pod_manifest())
+    else:
+        f = tmp_path / "saved.yaml"
+        f.write_text(SAVED_RUNNING_POD)
+        assert cluster.kubectl(f"apply -f {f}") == "service/web unchanged\npod/saved created\n"
+    assert cluster.get("Pod", "saved").status == PodStatus(phase="Pending", qos_class="Burstable")
+    cluster.run(until=cluster.now + 5)
+    assert [a.ip for s in cluster.get("Endpoints", "web").subsets for a in s.addresses] == []
+
+
+def test_the_object_api_keeps_a_given_status() -> None:
+    # kubesim's documented extension: a Pod object created through the Python API keeps its status
+    cluster = kubesim.Cluster(nodes=0)
+    pod = manifests.load_yaml(SAVED_RUNNING_POD)[1]
+    stored = cluster.create(pod)
+    assert (stored.status.phase, stored.status.pod_ip, stored.status.qos_class) == ("Running", "10.9.9.9", "Burstable")
+    other = kubesim.Cluster(nodes=0)
+    assert other.api.create(pod, reset_pod_status=True).status == PodStatus(phase="Pending", qos_class="Burstable")

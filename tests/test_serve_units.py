@@ -540,3 +540,28 @@ def test_the_command_line_builds_the_cluster_it_describes() -> None:
     assert defaults.options == kubesim.Cluster().options  # the command's defaults are the library's
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["--speed", "-1"])
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH-apply"])
+def test_a_saved_running_pod_is_created_pending(method: str) -> None:
+    # PrepareForCreate: a re-applied `get -o yaml` of a running pod is stored Pending, with the
+    # class it names (GetPodQOS reads status.qosClass first) and no IP, so no endpoint
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "saved", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            "status": {"phase": "Running", "podIP": "10.9.9.9", "podIPs": [{"ip": "10.9.9.9"}],
+                       "conditions": [{"type": "Ready", "status": "True"}], "qosClass": "Burstable"}}
+    b = Backend(kubesim.Cluster(seed=0, nodes=0))  # no kubelet to run it
+    b.cluster.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    if method == "POST":
+        resp = b.handle(Request("POST", "/api/v1/namespaces/default/pods", body=json.dumps(body).encode(),
+                                headers={"Content-Type": "application/json"}))
+    else:
+        resp = b.handle(Request("PATCH", "/api/v1/namespaces/default/pods/saved", {"fieldManager": "kubectl"},
+                                {"Content-Type": "application/apply-patch+yaml"}, json.dumps(body).encode()))
+    assert isinstance(resp, Response) and resp.code == 201, resp.body
+    assert _json(resp)["status"] == {"phase": "Pending", "qosClass": "Burstable"}
+    pod = b.cluster.get("Pod", "saved")
+    assert (pod.status.phase, pod.status.pod_ip, pod.status.qos_class) == ("Pending", "", "Burstable")
+    b.cluster.run(until=b.cluster.now + 5)
+    assert [a.ip for s in b.cluster.get("Endpoints", "web").subsets for a in s.addresses] == []

@@ -58,6 +58,19 @@ _TABLE_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 
 #: Kinds whose create and main-resource update ignore ``status`` (their registries reset it).
 _STATUS_RESET_ON_CREATE = {"Pod", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
+
+
+def _reset_status_for_create(kind: str, d: dict[str, Any]) -> None:
+    """Drop the ``status`` of a create request's body ``d`` (a kind of
+    :data:`_STATUS_RESET_ON_CREATE`), as its registry's ``PrepareForCreate`` replaces it; a
+    Pod's ``status.qosClass`` stays (``qos.GetPodQOS`` reads it before the status is replaced:
+    the created pod keeps that class), so the stored Pod's status is upstream's: phase
+    ``Pending`` and that class or the computed one."""
+    status = d.pop("status", None)
+    if kind == "Pod" and isinstance(status, dict) and "qosClass" in status:
+        d["status"] = {"qosClass": status["qosClass"]}
+
+
 #: the Pod subresources that reach a container, which kubesim does not run
 _CONTAINER_SUBRESOURCES = {
     "log": "there are no logs", "exec": "nothing to exec into", "attach": "nothing to attach to",
@@ -683,7 +696,7 @@ class Backend:
     def _create(self, req: Request, res: Resource, namespace: str | None) -> Response:
         d = self._body(req)
         if isinstance(d, dict) and res.kind in _STATUS_RESET_ON_CREATE:
-            d.pop("status", None)
+            _reset_status_for_create(res.kind, d)
         warnings: list[str] = []
         obj = self._decode(req, res, d, name=None, namespace=namespace, warnings=warnings)
         actor = self._actor(req)
@@ -770,7 +783,7 @@ class Backend:
                 raise ApiError(400, "BadRequest", "the applied configuration must be an object")
             d = _apply_config(config)
             if res.kind in _STATUS_RESET_ON_CREATE:
-                d.pop("status", None)
+                _reset_status_for_create(res.kind, d)
             _record_apply(d, config, manager, res, self._now())
             obj = self._decode(req, res, d, name=name, namespace=namespace, warnings=warnings)
             created = self._write(req, lambda: self.cluster.create(obj, actor=actor))

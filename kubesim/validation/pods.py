@@ -17,6 +17,7 @@ from kubesim.errors import FieldError
 from kubesim.netutil import parse_ip
 from kubesim.objects import Container, Namespace, Node, Pod, PodSpec, Probe, Service
 from kubesim.validation.base import (
+    _IMMUTABLE,
     _LEGACY_IP_MSG,
     _dns_label,
     _Errs,
@@ -214,6 +215,10 @@ def _validate_pod(e: _Errs, pod: Pod, old: Pod | None) -> None:
             seen.add(ip)
     if pod.status.host_ip and parse_ip(pod.status.host_ip) is None:
         e.invalid("status.hostIPs[0]", pod.status.host_ip, _LEGACY_IP_MSG)
+    if old is not None and pod.status.qos_class != old.status.qos_class:
+        # ValidatePodStatusUpdate: Pod QoS is immutable (an update leaving the class empty has it
+        # backfilled from the stored pod before validation, podStatusStrategy.PrepareForUpdate)
+        e.invalid("status.qosClass", pod.status.qos_class, _IMMUTABLE)
 
 
 # --------------------------------------------------------------------------------------------
