@@ -1369,6 +1369,7 @@ class APIServer:
             for keys, index in by_keys.items():
                 assert index == self._build_index(kind, keys), (kind, keys)
         # The change log holds exactly the committed writes, in resourceVersion order.
+        self.changes._check()
         committed = self.changes._committed_resource_versions()  # a fold over the columns
         assert len(committed) == sum(self._writes.values()), "change log and write counters disagree"
         assert all(a < b for a, b in zip(committed, committed[1:], strict=False)), "change log out of order"

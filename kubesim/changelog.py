@@ -20,8 +20,12 @@ Storage: columns, not objects. :class:`ChangeLog` keeps one entry per record in 
 * ``array('q')`` ``resource_version``, ``json_bytes``, ``proto_bytes`` (8 bytes each);
 * ``array('I')`` ``code`` (4 bytes): the index, in a table of the distinct
   ``(verb, kind, namespace, actor, outcome, cause, has_trigger_time)`` the log has seen, of
-  the record's; a run has a few hundred of them, whatever its length. "No trigger time" is
-  that last flag, so ``None``, ``0.0`` and ``-0.0`` stay three values;
+  the record's. The table grows with the combinations a run writes, not with its length:
+  about namespaces x causes x kinds x actors (a run of 21 causes had 391 codes), each a
+  tuple of shared strings. "No trigger time" is that last flag, so ``None``, ``0.0`` and
+  ``-0.0`` stay three values. The table holds exact ``str`` only (a ``str`` subclass is
+  stored as its value, ``str.__str__``), so a record's strings never read back the type
+  of another record's;
 * two lists of references, ``name`` and ``labels`` (8 bytes each; the strings and the label
   map are the written object's, shared, not copied);
 * a list of the written objects only once a record carries one (``record_objects=True``).
@@ -31,13 +35,17 @@ collector has nothing per record to track (a frozen :class:`ChangeEvent` each wa
 and one tracked object). A record the columns cannot hold exactly — an ``int`` time (a clock
 given an ``int``), a number beyond 64 bits, an event appended with a ``seq`` other than its
 position or a string field not exactly a ``str`` — is kept whole besides
-(``ChangeLog._odd``), and every read takes it from there.
+(``ChangeLog._odd``), and every read takes it from there. The private write path
+(``ChangeLog._append_write``) is given ``str`` fields; a ``str`` subclass given there (a
+``Cluster.cause`` named by a ``StrEnum``) is recorded as its ``str`` value, except ``name``,
+which is held as given.
 
 What is built on read: ``log[i]``, ``log[a:b]`` (a list), iteration, :meth:`ChangeLog.committed`
 and :meth:`ChangeLog.where` build each :class:`ChangeEvent` from the columns when asked, equal
-field for field (types included) to the one written, never the same object twice. Folds read
-the columns without building events: :func:`kubesim.report.churn` of a :class:`ChangeLog`,
-:meth:`ChangeLog.to_dataframe`, :func:`replay`, the HTML summary. Subscribers
+field for field (types included) to the one written: a new object per read for a record
+held in the columns, the stored event itself (the same object each time) for one kept
+whole. Folds read the columns without building events: :func:`kubesim.report.churn` of a
+:class:`ChangeLog`, :meth:`ChangeLog.to_dataframe`, :func:`replay`, the HTML summary. Subscribers
 (:meth:`ChangeLog.subscribe`) get an event built once per record, only if one subscribes;
 kubesim's controllers listen through ``ChangeLog._listen`` and get plain fields.
 """
@@ -55,7 +63,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import attrs
 
-from kubesim.errors import InvalidOption
+from kubesim.errors import InvalidArgument, InvalidOption
 from kubesim.objects import EMPTY, FrozenDict
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -162,7 +170,7 @@ class ChangeLog(Sequence[ChangeEvent]):
 
     The records are kept as columns (see the module docstring); ``log[i]``, iteration,
     :meth:`committed` and :meth:`where` build each :class:`ChangeEvent` when it is read (equal
-    to the one written, not the same object: compare records with ``==``).
+    to the one written, not necessarily the same object: compare records with ``==``).
     """
 
     #: the events given to the constructor: moved into the columns, then emptied
@@ -171,7 +179,7 @@ class ChangeLog(Sequence[ChangeEvent]):
     _subscribers: list[Callable[[ChangeEvent], object]] = attrs.field(factory=list, repr=False)
     #: what a saved log carried besides its records (kubesim version, seed, options …)
     metadata: dict[str, Any] = attrs.field(factory=dict, repr=False)
-    #: the seqs of the records not yet handed to the subscribers, in log order
+    #: the positions of the records not yet handed to the subscribers, in log order
     _pending: collections.deque[int] = attrs.field(factory=collections.deque, init=False, repr=False)
     _notifying: bool = attrs.field(default=False, init=False, repr=False)
     _held: int = attrs.field(default=0, init=False, repr=False)
@@ -214,12 +222,22 @@ class ChangeLog(Sequence[ChangeEvent]):
     def _store_event(self, e: ChangeEvent) -> int:
         """Store ``e``'s fields; kept whole (:attr:`_odd`) if its ``seq`` is not its position
         or a string the code table holds is not exactly a ``str`` (the table would give back
-        an equal ``str``, not that object). Returns its position."""
+        an equal ``str``, not that object). Returns its position.
+
+        Raises :class:`~kubesim.errors.InvalidArgument` (a ``TypeError``), the log unchanged,
+        if one of those six fields cannot be hashed (the code table is a dict): a record's
+        ``verb``, ``kind``, ``namespace``, ``actor``, ``outcome`` and ``cause`` are strings."""
         seq = len(self._names)
-        plain = (
-            type(e.seq) is int and e.seq == seq
-            and all(type(s) is str for s in (e.verb, e.kind, e.namespace, e.actor, e.outcome, e.cause))
-        )
+        strings = (e.verb, e.kind, e.namespace, e.actor, e.outcome, e.cause)
+        plain = type(e.seq) is int and e.seq == seq and all(type(s) is str for s in strings)
+        if not plain:
+            for field, value in zip(("verb", "kind", "namespace", "actor", "outcome", "cause"), strings, strict=True):
+                try:
+                    hash(value)
+                except TypeError:
+                    raise InvalidArgument(
+                        f"a change-log record's {field} must be a string, got {type(value).__name__} {value!r:.80}"
+                    ) from None
         return self._store(
             e.time, e.verb, e.kind, e.namespace, e.name, e.resource_version, e.actor, e.json_bytes,
             e.proto_bytes, e.labels, e.trigger_time, e.outcome, e.cause, e.object, None if plain else e,
@@ -290,8 +308,7 @@ class ChangeLog(Sequence[ChangeEvent]):
         key = (verb, kind, namespace, actor, outcome, cause, has_trigger)
         code = self._code_of.get(key)
         if code is None:
-            code = self._code_of[key] = len(self._codes)
-            self._codes.append(key)
+            code = self._new_code(key)
         exact = (
             whole is None and type(time) is float and (not has_trigger or type(trigger_time) is float)
             and type(resource_version) is int and type(json_bytes) is int and type(proto_bytes) is int
@@ -313,10 +330,13 @@ class ChangeLog(Sequence[ChangeEvent]):
             self._proto.append(0)
             self._time.append(0.0)
             self._trigger.append(0.0)
-            self._odd[seq] = whole or ChangeEvent(
-                seq, time, verb, kind, namespace, name, resource_version, actor, json_bytes, proto_bytes,
-                labels, trigger_time, outcome, cause, obj,
-            )
+            if whole is None:  # the strings as the table holds them, as a plain record reads
+                verb, kind, namespace, actor, outcome, cause, _ = self._codes[code]
+                whole = ChangeEvent(
+                    seq, time, verb, kind, namespace, name, resource_version, actor, json_bytes, proto_bytes,
+                    labels, trigger_time, outcome, cause, obj,
+                )
+            self._odd[seq] = whole
         self._code.append(code)
         self._names.append(name)
         self._labels.append(labels)
@@ -326,6 +346,21 @@ class ChangeLog(Sequence[ChangeEvent]):
         elif obj is not None:
             self._objects = [None] * seq + [obj]
         return seq
+
+    def _new_code(self, key: Code) -> int:
+        """Add ``key`` (not in the table) to the code table; returns its code. Its strings
+        are stored as exact ``str`` (``str.__str__`` of a subclass such as a ``StrEnum``
+        member): the table is shared by every record of the code, and an equal key of a
+        later record finds this one, so a subclass stored here would be what every later
+        record of that code reads back. Only a miss comes here (once per code), so the
+        write path pays nothing for it. ``O(1)``."""
+        plain: Code = (
+            *(str.__str__(s) if isinstance(s, str) else s for s in key[:6]),  # type: ignore[assignment]
+            key[6],
+        )
+        code = self._code_of[plain] = len(self._codes)
+        self._codes.append(plain)
+        return code
 
     # ------------------------------------------------------------------ subscribers
 
@@ -424,7 +459,8 @@ class ChangeLog(Sequence[ChangeEvent]):
         controllers read the store when they hear (the Endpoints controller re-reads the
         pod), so calling them at write time instead — inside a transaction, before the
         subscribers of an earlier record — would show them other states than they see
-        today."""
+        today. ``kind``, ``namespace`` and ``actor`` are the code table's (exact ``str``, a
+        subclass given in a record as its value); ``name`` is the record's own."""
         listener = _Listener(fn)
         self._subscribers.append(listener)
 
@@ -435,8 +471,12 @@ class ChangeLog(Sequence[ChangeEvent]):
         return stop
 
     def truncate(self, length: int) -> None:
-        """Drop events from ``length`` on (used to roll back a failed all-or-nothing apply);
-        subscribers never hear of them."""
+        """Drop events from position ``length`` on (``del log[length:]``, a negative
+        ``length`` from the end; used to roll back a failed all-or-nothing apply);
+        subscribers never hear of them. A held record is kept, and heard at
+        :meth:`release`, exactly when its *position* is before the cut: a record appended
+        with a ``seq`` other than its position is kept or dropped by where it is, as the
+        records themselves are (not by its ``seq``)."""
         start = slice(length, None).indices(len(self._names))[0]
         for column in (self._time, self._trigger, self._rv, self._json, self._proto, self._code):
             del column[start:]
@@ -446,7 +486,7 @@ class ChangeLog(Sequence[ChangeEvent]):
         for seq in [s for s in self._odd if s >= start]:
             del self._odd[seq]
         if self._pending:
-            kept = [s for s in self._pending if s < length]
+            kept = [s for s in self._pending if s < start]
             self._pending.clear()
             self._pending.extend(kept)
 
@@ -572,16 +612,48 @@ class ChangeLog(Sequence[ChangeEvent]):
         rvs = self._numbers("resource_version")
         return [rv for rv, c in zip(rvs, self._code, strict=True) if c in ok]
 
+    def _check(self) -> None:
+        """Assert the representation's invariants (STYLE.md §8): every column one entry per
+        record; the code table and its inverse agree, hold no ``str`` subclass, and every
+        record's code is in it; a record kept whole sits at a position of the log, its code,
+        name and labels those of its event; the objects column absent or full; the pending
+        records in order, in the log; the count of user subscribers right. ``O(len + codes)``."""
+        n = len(self._names)
+        assert all(
+            len(column) == n for column in (self._time, self._trigger, self._rv, self._json, self._proto, self._code)
+        ) and len(self._labels) == n, "columns of different lengths"
+        assert len(self._code_of) == len(self._codes), "code table and its inverse differ in size"
+        for c, key in enumerate(self._codes):
+            assert self._code_of[key] == c, (c, key)
+            assert len(key) == 7 and type(key[6]) is bool, key
+            assert not any(isinstance(s, str) and type(s) is not str for s in key[:6]), key
+        assert not self._code or max(self._code) < len(self._codes), "a code outside the table"
+        for seq, e in self._odd.items():
+            assert 0 <= seq < n, seq
+            code = self._codes[self._code[seq]]
+            assert code == (e.verb, e.kind, e.namespace, e.actor, e.outcome, e.cause, e.trigger_time is not None)
+            assert self._names[seq] is e.name and self._labels[seq] is e.labels, seq
+        assert self._objects is None or len(self._objects) == n, "objects column not full length"
+        pending = list(self._pending)
+        assert all(a < b for a, b in zip(pending, pending[1:], strict=False)), pending
+        assert all(0 <= s < n for s in pending), (pending, n)
+        assert self._users == sum(type(fn) is not _Listener for fn in self._subscribers)
+        assert self._held >= 0
+
     def _rows(self, size_column: str, stop: int | None) -> Iterator[tuple[Any, ...]] | None:
         """The records before ``stop`` (all if ``None``) as
         :func:`kubesim.report.churn` folds them, ``(seq, time, code, name, labels,
         trigger_time, size)`` with ``code`` a :data:`Code` (whose last item says whether
         ``trigger_time`` is one) and ``size`` the ``size_column`` (``"json_bytes"`` or
         ``"proto_bytes"``), read straight from the columns with no :class:`ChangeEvent`
-        built; ``None`` if one of them is an odd record (the caller folds the events
-        instead). ``O(1)`` to make, ``O(1)`` per row."""
+        built; ``None`` if the columns cannot give the rows the events would (a record kept
+        whole before ``stop``, or one anywhere whose ``seq`` is not its position): the
+        caller folds the events instead. ``O(1)`` to make, ``O(1)`` per row."""
         hi = len(self._names) if stop is None else min(stop, len(self._names))
-        if any(s < hi for s in self._odd):
+        # The event fold stops at the first record whose seq is >= stop: the same as stopping
+        # at position hi only if no record kept whole before hi, and none at all whose seq is
+        # not its position (one at or past hi with a smaller seq is folded by the event fold).
+        if any(s < hi or e.seq != s for s, e in self._odd.items()):
             return None
         sizes = self._proto if size_column == "proto_bytes" else self._json
         # range(hi) first and shortest: zip stops there, reading no column past hi

@@ -754,8 +754,10 @@ def churn(
     Memory: ``O(objects + distinct sizes)``. Given a :class:`~kubesim.changelog.ChangeLog`
     (with the ``"proto"`` or ``"json"`` size model), the fold reads the log's columns
     (:meth:`ChangeLog._rows <kubesim.changelog.ChangeLog._rows>`) and builds no
-    :class:`ChangeEvent`; any other iterable, or size model, is folded event by event
-    (``_event_rows``). Both give the fold the same rows, so the same report.
+    :class:`ChangeEvent`, unless the log holds a hand-appended or odd record the columns
+    cannot fold as its event would be (``_rows`` says so); any other iterable, or size
+    model, is folded event by event (``_event_rows``). Both give the fold the same rows, so
+    the same report.
     """
     model = _resolve_size_model(size_model)
     groups = tuple(groups)

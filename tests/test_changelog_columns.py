@@ -3,12 +3,18 @@
 :class:`kubesim.changelog.ChangeLog` keeps its records as columns and builds each event when it
 is read. ``ListLog`` below is the log as it was — one frozen event per record in a list, with
 the same subscriber queue — kept small and obvious. A Hypothesis state machine drives both
-through the same random records (``None`` / ``0.0`` / ``-0.0`` trigger times, ``int`` and
-``float`` times, numbers beyond 64 bits, failed outcomes, objects), appended events (some with
-a ``seq`` other than their position), holds, releases, truncations, subscribers that write
-or raise, internal listeners, slices and save/load round trips, and asserts after every step
-equal records (field for field, types and signs included), equal subscriber transcripts and
-equal churn reports (the column fold against the event fold).
+through the same random records (``None`` / ``0.0`` / ``-0.0`` / NaN trigger times, ``int``
+and ``float`` times, numbers beyond 64 bits, failed outcomes, ``str`` subclasses, objects, some
+real API objects), appended events (some with a ``seq`` other than their position), holds,
+releases, truncations (negative lengths too), transactions shaped like
+``APIServer.transaction``, subscribers and internal listeners that write or raise, slices,
+logs made from events and save/load round trips, and asserts after every step equal records
+(field for field, types and signs included), equal subscriber transcripts, equal churn reports
+(the column fold against the event fold, windows drawn, a custom size model's calls too) and
+the log's own ``_check()``.
+
+NaN *times* are not drawn: ``churn`` buckets time with ``math.floor``, which raises on NaN
+for both logs alike (as it did before the columns).
 """
 
 from __future__ import annotations
@@ -26,9 +32,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+import kubesim
 from kubesim import report
 from kubesim.changelog import ChangeEvent, ChangeLog, _event, _record, replay
+from kubesim.errors import InvalidArgument
 from kubesim.objects import EMPTY, FrozenDict
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 FIELDS = [f.name for f in attrs.fields(ChangeEvent)]
 
@@ -41,16 +51,25 @@ def key(e: ChangeEvent) -> tuple[Any, ...]:
     )
 
 
+#: the fields of ``_append_write`` after ``time`` that the code table holds: ``verb``,
+#: ``kind``, ``namespace``, ``actor``, ``outcome``, ``cause``
+CODE_FIELDS = (0, 1, 2, 5, 10, 11)
+
+
 class ListLog:
     """The oracle: today's semantics, one event per record in a list. ``_append_write`` shares
     the previous write's ``time`` at the same instant (the old log also shared equal sizes and
     non-zero trigger times, which changes no value: equal ``int`` are one value, equal non-zero
-    ``float`` too)."""
+    ``float`` too) and records the six strings of the code table as ``str`` (a subclass as its
+    value, as the module docstring says; the public ``append`` keeps every field as given).
+    ``truncate`` is ``del events[length:]``, and a held record stays pending exactly when its
+    position is before the cut (``ChangeLog.truncate``)."""
 
     def __init__(self) -> None:
         self.events: list[ChangeEvent] = []
         self.subscribers: list[Callable[[ChangeEvent], object]] = []
-        self.pending: collections.deque[ChangeEvent] = collections.deque()
+        #: (position, event) of the records not yet heard
+        self.pending: collections.deque[tuple[int, ChangeEvent]] = collections.deque()
         self.notifying = False
         self.held = 0
         self.last_time: float = 0.0
@@ -59,7 +78,7 @@ class ListLog:
         self.events.append(event)
         if not self.subscribers:
             return
-        self.pending.append(event)
+        self.pending.append((len(self.events) - 1, event))
         if not (self.held or self.notifying):
             self.flush()
 
@@ -68,14 +87,15 @@ class ListLog:
             time = self.last_time
         else:
             self.last_time = time
-        self.append(ChangeEvent(len(self.events), time, *fields))
+        values: list[Any] = [str.__str__(v) if i in CODE_FIELDS else v for i, v in enumerate(fields)]
+        self.append(ChangeEvent(len(self.events), time, *values))
 
     def flush(self) -> None:
         self.notifying = True
         first: Exception | None = None
         try:
             while self.pending:
-                event = self.pending.popleft()
+                _, event = self.pending.popleft()
                 for fn in self.subscribers:
                     try:
                         fn(event)
@@ -97,7 +117,7 @@ class ListLog:
 
     def truncate(self, length: int) -> None:
         del self.events[length:]
-        kept = [e for e in self.pending if e.seq < length]
+        kept = [(i, e) for i, e in self.pending if i < len(self.events)]
         self.pending.clear()
         self.pending.extend(kept)
 
@@ -107,6 +127,23 @@ class Obj:
 
     def __init__(self, n: int) -> None:
         self.n = n
+
+
+class S(str):
+    """A ``str`` subclass (as a ``StrEnum`` member is): kept whole by the public ``append``,
+    recorded as its value by ``_append_write``; never leaks into another record's type."""
+
+
+def _api_objects() -> list[Any]:
+    """A few real API objects (a Service, its Endpoints and EndpointSlice …) that save/load
+    can round-trip as manifests."""
+    cluster = kubesim.Cluster(seed=0, nodes=1, record_objects=True)
+    cluster.apply_file(str(ROOT / "examples" / "manifests" / "nginx-service.yaml"))
+    cluster.run()
+    return [e.object for e in cluster.changes if e.object is not None][:4]
+
+
+API_OBJECTS = _api_objects()
 
 
 LABELS = [EMPTY, FrozenDict({"app": "web"}), FrozenDict({"app": "db"}),
@@ -122,15 +159,15 @@ times = st.one_of(
     st.floats(min_value=-1e3, max_value=1e7, allow_nan=False),
     st.integers(min_value=0, max_value=10**6),
 )
-triggers = st.one_of(st.none(), st.sampled_from([0.0, -0.0, 0.25]), st.floats(allow_nan=False, width=64,
-                                                                               min_value=-1e9, max_value=1e9))
+triggers = st.one_of(st.none(), st.sampled_from([0.0, -0.0, 0.25, float("nan")]),
+                     st.floats(allow_nan=False, width=64, min_value=-1e9, max_value=1e9))
 numbers = st.one_of(st.integers(min_value=0, max_value=5000), st.integers(min_value=-(2**70), max_value=2**70))
 records = st.tuples(
     times,
     st.sampled_from(["create", "update", "delete"]),
     st.sampled_from(["Pod", "Endpoints", "EndpointSlice", "Node"]),
-    st.sampled_from(["", "a", "default"]),
-    st.sampled_from(["web-1", "web-2", "w", "boom", "node-1"]),
+    st.sampled_from(["", "a", "default", S("a")]),
+    st.sampled_from(["web-1", "web-2", "w", "boom", "node-1", S("web-1")]),
     numbers,  # resource_version
     st.sampled_from(["client", "kubelet", "endpointslice-controller"]),
     numbers,  # json_bytes
@@ -138,9 +175,23 @@ records = st.tuples(
     st.sampled_from(LABELS),
     triggers,
     st.sampled_from(["ok", "ok", "ok", "Conflict"]),
-    st.sampled_from(["", "scale", "rollout"]),
-    st.one_of(st.none(), st.integers(0, 3).map(Obj)),
+    st.sampled_from(["", "scale", "rollout", S("scale")]),
+    st.one_of(st.none(), st.integers(0, 3).map(Obj), st.sampled_from(API_OBJECTS)),
 )
+
+
+class CountingSize:
+    """A custom size model (the event fold's path): a constant size per kind, and the seqs it
+    was asked about, in order."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def size(self, event: ChangeEvent) -> int:
+        self.calls.append(event.seq)
+        return len(event.kind) + len(event.name)
 
 
 class ColumnsAgainstList(RuleBasedStateMachine):
@@ -170,18 +221,36 @@ class ColumnsAgainstList(RuleBasedStateMachine):
 
         return fn
 
-    @rule(role=st.sampled_from(["recorder", "writer", "raiser", "truncater", "listener"]))
+    def _listener(self, which: str, log: Any, role: str, n: int) -> Callable[[str, str, str, str], None]:
+        """An internal listener's function (``fn(kind, namespace, name, actor)``): it records,
+        and as ``listener-writer`` writes on hearing of ``w``, as ``listener-raiser`` raises on
+        hearing of ``boom``."""
+        heard = self.heard[which]
+
+        def fn(kind: str, ns: str, name: str, actor: str) -> None:
+            # kind, namespace, actor: the code table's str (a subclass as its value); name as written
+            heard.append((n, kind, ns, type(name).__name__, name, actor))
+            if role == "listener-writer" and name == "w":
+                log._append_write(5.0, "update", kind, ns, "w-heard", 11, "endpoint-controller", 3, 4, EMPTY,
+                                  None, "ok", "reaction", None)
+            if role == "listener-raiser" and name == "boom":
+                raise ValueError(f"listener {n} refuses {kind} {name}")
+
+        return fn
+
+    @rule(role=st.sampled_from(
+        ["recorder", "writer", "raiser", "truncater", "listener", "listener-writer", "listener-raiser"]))
     def subscribe(self, role: str) -> None:
         n = self.subscribers
         self.subscribers += 1
         ref: Callable[[ChangeEvent], object]
-        if role == "listener":
-            heard_c, heard_r = self.heard["cols"], self.heard["ref"]
-            stop = self.cols._listen(lambda kind, ns, name, actor: heard_c.append((n, kind, ns, name, actor)))
+        if role.startswith("listener"):
+            stop = self.cols._listen(self._listener("cols", self.cols, role, n))
+            heard_ref = self._listener("ref", self.ref, role, n)
 
             def ref(e: ChangeEvent) -> None:
                 if e.outcome == "ok":
-                    heard_r.append((n, e.kind, e.namespace, e.name, e.actor))
+                    heard_ref(e.kind, e.namespace, e.name, e.actor)
         else:
             stop = self.cols.subscribe(self._subscriber("cols", self.cols, role, n))
             ref = self._subscriber("ref", self.ref, role, n)
@@ -232,9 +301,33 @@ class ColumnsAgainstList(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def truncate(self, data: st.DataObject) -> None:
-        n = data.draw(st.integers(0, len(self.ref.events)))
-        self.cols.truncate(n)
-        self.ref.truncate(n)
+        n = len(self.ref.events)
+        length = data.draw(st.one_of(st.integers(0, n), st.integers(-n - 2, -1)))
+        self.cols.truncate(length)
+        self.ref.truncate(length)
+
+    @rule(records=st.lists(st.tuples(records, st.sampled_from([None, None, 0, 1000])), min_size=1, max_size=4),
+          roll_back=st.booleans())
+    def transaction(self, records: list[tuple[tuple[Any, ...], int | None]], roll_back: bool) -> None:
+        """What ``APIServer.transaction`` does to the log: hold, a few writes (some hand-made
+        events, maybe with a seq not their position), then on failure ``truncate`` to the mark
+        taken before, and release."""
+        def act(log: Any) -> None:
+            mark = len(log.events) if isinstance(log, ListLog) else len(log)
+            log.hold()
+            try:
+                for record, shift in records:
+                    if shift is None:
+                        log._append_write(*record)
+                    else:
+                        n = len(log.events) if isinstance(log, ListLog) else len(log)
+                        log.append(ChangeEvent(n + shift, *record))
+                if roll_back:
+                    log.truncate(mark)
+            finally:
+                log.release()
+
+        self._both(act)
 
     # --------------------------------------------------------------- reads
 
@@ -253,21 +346,52 @@ class ColumnsAgainstList(RuleBasedStateMachine):
             with pytest.raises(IndexError):
                 self.cols[a]
 
-    @precondition(lambda self: not self.ref.subscribers and all(e.object is None for e in self.ref.events))
+    @precondition(lambda self: not self.ref.subscribers and not any(isinstance(e.object, Obj) for e in self.ref.events))
     @rule()
     def save_and_load(self) -> None:
         """A round trip through a file: the loaded log holds what the saved records read back
-        as (a JSON number comes back a float time, an int size)."""
+        as (a JSON number comes back a float time, an int size; a recorded API object an
+        equal one, from its manifest)."""
         with tempfile.TemporaryDirectory() as tmp:
             path = pathlib.Path(tmp) / "log.jsonl"
             self.cols.save(path)
             loaded = ChangeLog.load(path)
         want = [_event(json.loads(json.dumps(_record(e)))) for e in self.ref.events]
-        assert [key(e) for e in loaded] == [key(e) for e in want]
+        got = list(loaded)
+        assert [key(e)[:-1] for e in got] == [key(e)[:-1] for e in want]
+        assert [e.object for e in got] == [e.object for e in want]
+        assert [e.object is None for e in got] == [e.object is None for e in self.ref.events]
         self.cols = loaded
         self.ref = ListLog()
-        for e in want:
+        for e, loaded_event in zip(want, got, strict=True):
+            self.ref.append(attrs.evolve(e, object=loaded_event.object))
+
+    @precondition(lambda self: not self.ref.subscribers and not self.ref.held)
+    @rule()
+    def from_events(self) -> None:
+        """``ChangeLog(events=...)``: a log made from events holds them, field for field."""
+        events = list(self.ref.events)
+        self.cols = ChangeLog(events=events)
+        assert [key(e) for e in self.cols] == [key(e) for e in events]
+        self.ref = ListLog()
+        for e in events:
             self.ref.append(e)
+
+    @rule(data=st.data())
+    def churn_window(self, data: st.DataObject) -> None:
+        """A churn report over drawn windows (time and position), with each size model; a
+        custom size model is asked about the same records, in the same order."""
+        n = len(self.ref.events)
+        bound = st.one_of(st.none(), st.floats(-1e3, 1e7, allow_nan=False), st.sampled_from([0.0, 1.0, 2, 7]))
+        seq = st.one_of(st.none(), st.integers(0, n + 2))
+        kwargs = {"since": data.draw(bound), "until": data.draw(bound),
+                  "from_seq": data.draw(seq), "to_seq": data.draw(seq)}
+        for size_model in ("proto", "json", "counting"):
+            models = (CountingSize(), CountingSize()) if size_model == "counting" else (size_model, size_model)
+            got = _churn(self.cols, models[0], kwargs)
+            assert got == _churn(self.ref.events, models[1], kwargs), (size_model, kwargs)
+            if size_model == "counting":
+                assert models[0].calls == models[1].calls  # type: ignore[union-attr]
 
     # --------------------------------------------------------------- invariants
 
@@ -286,6 +410,10 @@ class ColumnsAgainstList(RuleBasedStateMachine):
         assert self.cols._committed_resource_versions() == [e.resource_version for e in ref if e.outcome == "ok"]
 
     @invariant()
+    def consistent(self) -> None:
+        self.cols._check()
+
+    @invariant()
     def same_transcripts(self) -> None:
         assert self.heard["cols"] == self.heard["ref"]
 
@@ -302,15 +430,25 @@ class ColumnsAgainstList(RuleBasedStateMachine):
     @invariant()
     def same_churn(self) -> None:
         n = len(self.ref.events)
+        # to_seq at a record whose seq is not its position: where the two folds' stops differ
+        odd = [i for i, e in enumerate(self.ref.events) if e.seq != i][:2]
+        windows: list[dict[str, Any]] = [
+            {}, {"from_seq": n // 3, "to_seq": n - n // 4}, {"since": 1.0, "until": 1e6},
+            *({"to_seq": i} for i in odd),
+        ]
         for size_model in ("proto", "json"):
-            for kwargs in ({}, {"from_seq": n // 3, "to_seq": n - n // 4}, {"since": 1.0, "until": 1e6}):
+            for kwargs in windows:
                 got = _churn(self.cols, size_model, kwargs)
                 assert got == _churn(self.ref.events, size_model, kwargs), (size_model, kwargs)
 
 
-def _churn(changes: Any, size_model: str, kwargs: dict[str, Any]) -> Any:
+def _churn(changes: Any, size_model: Any, kwargs: dict[str, Any]) -> Any:
+    """The churn report as the repr of its fields (a NaN trigger time gives NaN latencies,
+    which are not ``==`` to themselves; the report's own repr is a summary), or the error it
+    raised."""
     try:
-        return report.churn(changes, groups=GROUPS, size_model=size_model, **kwargs)
+        return repr(attrs.astuple(report.churn(changes, groups=GROUPS, size_model=size_model, **kwargs),
+                                  recurse=False))
     except (OverflowError, ValueError) as exc:
         return repr(exc)
 
@@ -390,3 +528,142 @@ def test_dataframe_from_the_columns_is_the_one_from_the_events() -> None:
         frame_of(list(log))
     with pytest.raises(OverflowError):
         log.to_dataframe()  # a resourceVersion beyond int64 has no int64 column, as before
+
+
+# --------------------------------------------------------------------------------------------
+# the review's findings, each as a fixed case
+
+
+def _event_at(seq: int, time: float, name: str, **kw: Any) -> ChangeEvent:
+    return ChangeEvent(seq, time, "create", "Pod", "a", name, seq + 1, "client", 100, 10, **kw)
+
+
+def test_churn_to_seq_at_a_late_record_with_a_smaller_seq() -> None:
+    """The event fold stops at the first record whose seq is >= to_seq: a record appended at
+    position to_seq with a smaller seq is folded, by the column fold too."""
+    log = ChangeLog()
+    for i in range(4):
+        log.append(_event_at(i, float(i), f"p{i}"))
+    log.append(_event_at(2, 4.0, "late"))  # position 4, seq 2
+    groups = report.kube_proxy_groups(1)
+    cols = report.churn(log, groups=groups, to_seq=4)
+    assert cols == report.churn(list(log), groups=groups, to_seq=4)
+    assert cols.by_kind["Pod"].creates == 5
+
+
+def test_a_held_record_is_kept_by_its_position_not_its_seq() -> None:
+    """truncate(1) keeps the record at position 0 (seq 1000) and drops the one at position 1
+    (seq 0): release hands out the kept one only."""
+    log = ChangeLog()
+    heard: list[tuple[int, str]] = []
+    log.subscribe(lambda e: heard.append((e.seq, e.name)))
+    log.hold()
+    log.append(_event_at(1000, 1.0, "p"))
+    log.append(_event_at(0, 2.0, "q"))
+    log.truncate(1)
+    log.release()
+    assert [(e.seq, e.name) for e in log] == heard == [(1000, "p")]
+
+
+def test_machine_held_record_with_a_seq_past_the_cut() -> None:
+    """The state machine's steps that found the oracle's seq rule (a held record whose seq is
+    beyond the cut but whose position is before it): both logs hand it out at release."""
+    m = ColumnsAgainstList()
+    m.subscribe(role="recorder")
+    m.hold()
+    m.append_event(record=(1.0, "create", "Pod", "a", "web-1", 1, "client", 1, 1, EMPTY, None, "ok", "", None),
+                   shift=1000)
+    m.cols.truncate(1)
+    m.ref.truncate(1)
+    m.release()
+    m.same_transcripts()
+    assert len(m.heard["cols"]) == 1
+    m.consistent()
+
+
+def test_truncate_to_a_negative_length_keeps_the_held_records_it_keeps() -> None:
+    log = ChangeLog()
+    heard: list[int] = []
+    log.subscribe(lambda e: heard.append(e.seq))
+    log.hold()
+    for i in range(3):
+        log.append(_event_at(i, float(i + 1), f"p{i}"))
+    log.truncate(-1)
+    log.release()
+    assert [e.seq for e in log] == heard == [0, 1]
+    log._check()
+
+
+def test_a_str_subclass_stays_in_its_own_record() -> None:
+    """A record kept whole for a ``str`` subclass does not give that type to later records of
+    the same code; ``_append_write`` records a subclass as its ``str`` value."""
+    log = ChangeLog()
+    log.append(ChangeEvent(0, 1.0, "update", "Pod", S("default"), "p", 1, "client", 1, 1))
+    log._append_write(2.0, "update", "Pod", "default", "p", 2, "client", 1, 1, EMPTY, None, "ok", "", None)
+    log.append(ChangeEvent(2, 3.0, "update", "Pod", "default", "p", 3, "client", 1, 1))
+    log._append_write(4, "update", "Pod", "default", "p", 4, "client", 1, 1, EMPTY, None, "ok", S("x"), None)
+    log._append_write(5.0, "update", "Pod", "default", "p", 5, "client", 1, 1, EMPTY, None, "ok", S("y"), None)
+    assert [type(e.namespace) for e in log] == [S, str, str, str, str]
+    assert [type(e.cause) for e in log] == [str] * 5 and log[3].cause == "x" and log[4].cause == "y"
+    log._check()
+
+
+def test_an_unhashable_string_field_is_refused_with_the_log_unchanged() -> None:
+    class Unhashable(str):
+        __hash__ = None  # type: ignore[assignment]
+
+    log = ChangeLog()
+    log.append(_event_at(0, 1.0, "p"))
+    for bad in (Unhashable("a"), ["a"]):
+        with pytest.raises(InvalidArgument, match="namespace must be a string"):
+            log.append(ChangeEvent(1, 2.0, "create", "Pod", bad, "q", 2, "client", 1, 1))  # type: ignore[arg-type]
+        assert len(log) == 1
+        log._check()
+
+
+def test_check_finds_a_broken_representation() -> None:
+    log = ChangeLog()
+    log.subscribe(lambda e: None)
+    log.hold()
+    for i in range(3):
+        log.append(_event_at(i if i != 1 else 7, float(i), f"p{i}"))
+    log._check()
+    breakages: list[Callable[[ChangeLog], object]] = [
+        lambda lg: lg._time.pop(),
+        lambda lg: lg._codes.append(("create", "Pod", "b", "client", "ok", "", False)),
+        lambda lg: lg._code.__setitem__(0, 99),
+        lambda lg: lg._odd.__setitem__(5, lg._odd[1]),
+        lambda lg: lg._pending.rotate(1),
+        lambda lg: setattr(lg, "_objects", [None]),
+        lambda lg: lg._code_of.__setitem__(lg._codes[0], 3),
+    ]
+    for breakage in breakages:
+        broken = ChangeLog(events=list(log))
+        broken.subscribe(lambda e: None)
+        broken.hold()
+        broken._pending.extend(range(3))
+        broken._check()
+        breakage(broken)
+        with pytest.raises(AssertionError):
+            broken._check()
+
+
+def test_a_log_made_from_events_holds_them() -> None:
+    events = [
+        ChangeEvent(0, 1.0, "create", "Pod", "a", "p", 1, "client", 1, 1, object="OBJ"),
+        ChangeEvent(1, 2, "update", "Pod", "a", "p", 2**65, "client", 1, 1, trigger_time=-0.0),
+        ChangeEvent(2, 3.0, "delete", "Pod", "a", "p", 3, "client", 1, 1, trigger_time=float("nan")),
+    ]
+    log = ChangeLog(events=events)
+    assert [key(e)[:-1] for e in log] == [key(e)[:-1] for e in events]
+    assert [e.object for e in log] == ["OBJ", None, None] and sorted(log._odd) == [1]
+    assert repr(log[1].trigger_time) == "-0.0" and type(log[1].time) is int
+    log._check()
+
+
+def test_a_nan_trigger_time_round_trips() -> None:
+    log = ChangeLog()
+    log._append_write(1.0, "update", "Pod", "a", "p", 1, "kubelet", 10, 5, EMPTY, float("nan"), "ok", "", None)
+    assert not log._odd and repr(log[0].trigger_time) == "nan"
+    assert _churn(log, "proto", {}) == _churn(list(log), "proto", {})
+    assert "nan" in _churn(log, "proto", {})
