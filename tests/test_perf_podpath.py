@@ -76,9 +76,11 @@ def ref_stamp(self: APIServer, obj: Any, meta: ObjectMeta, generation: int | Non
 _REAL_CREATE, _REAL_UPDATE = APIServer.create, APIServer.update
 
 
-def ref_create(self: APIServer, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
+def ref_create(
+    self: APIServer, obj: Any, *, actor: str = "client", cause: str = "", reset_pod_status: bool = False
+) -> Any:
     if getattr(type(obj), "inert", False):
-        return _REAL_CREATE(self, obj, actor=actor, cause=cause)
+        return _REAL_CREATE(self, obj, actor=actor, cause=cause, reset_pod_status=reset_pod_status)
     # Issue 14: a refused create leaves the random state (names, uids, IPs) and the Service
     # allocators as they were, and its refused attempt is recorded under the name the client
     # sent (the generateName prefix when the name was to be generated). The straightforward
@@ -89,7 +91,7 @@ def ref_create(self: APIServer, obj: Any, *, actor: str = "client", cause: str =
     if hook is not None:
         self.service_ip_hook = lambda svc, old: allocated.append(hook(svc, old)) or allocated[-1]
     try:
-        return _ref_create(self, obj, actor=actor, cause=cause)
+        return _ref_create(self, obj, actor=actor, cause=cause, reset_pod_status=reset_pod_status)
     except BaseException:
         if self._rv == rv:
             for svc in allocated:
@@ -132,12 +134,14 @@ def ref_update(self: APIServer, obj: Any, *, actor: str = "client", cause: str =
         self.service_ip_hook = hook
 
 
-def _ref_create(self: APIServer, obj: Any, *, actor: str = "client", cause: str = "") -> Any:
+def _ref_create(
+    self: APIServer, obj: Any, *, actor: str = "client", cause: str = "", reset_pod_status: bool = False
+) -> Any:
     if type(obj).__name__ not in KINDS:
         raise TypeError(f"not an API object: {obj!r}")
     if self.namespace_lifecycle:
         _namespaces.admit_create(self, obj.kind, obj.metadata.name, self._ns(obj.kind, obj.metadata.namespace))
-    obj = self.prepare_create(obj)
+    obj = self.prepare_create(obj, reset_pod_status=reset_pod_status)
     kind = obj.kind
     meta = obj.metadata
     bucket = self._bucket(kind, meta.namespace)
