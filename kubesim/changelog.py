@@ -17,7 +17,9 @@ Storage: columns, not objects. :class:`ChangeLog` keeps one entry per record in 
 
 * ``array('d')`` ``time`` and ``trigger_time`` (8 bytes each; every ``float`` reads back equal,
   ``-0.0`` with its sign, NaN as NaN);
-* ``array('q')`` ``resource_version``, ``json_bytes``, ``proto_bytes`` (8 bytes each);
+* ``array('i')`` ``resource_version``, ``json_bytes``, ``proto_bytes`` (4 bytes each: a
+  resourceVersion counts writes and a size is bounded by etcd's request limit, far below
+  2**31);
 * ``array('I')`` ``code`` (4 bytes): the index, in a table of the distinct
   ``(verb, kind, namespace, actor, outcome, cause, has_trigger_time)`` the log has seen, of
   the record's. The table grows with the combinations a run writes, not with its length:
@@ -30,10 +32,10 @@ Storage: columns, not objects. :class:`ChangeLog` keeps one entry per record in 
   map are the written object's, shared, not copied);
 * a list of the written objects only once a record carries one (``record_objects=True``).
 
-``seq`` is the position. That is 60 bytes a record and no object of its own: the garbage
+``seq`` is the position. That is 48 bytes a record and no object of its own: the garbage
 collector has nothing per record to track (a frozen :class:`ChangeEvent` each was ~200 bytes
 and one tracked object). A record the columns cannot hold exactly — an ``int`` time (a clock
-given an ``int``), a number beyond 64 bits, an event appended with a ``seq`` other than its
+given an ``int``), a number beyond 32 bits (signed), an event appended with a ``seq`` other than its
 position or a string field not exactly a ``str`` — is kept whole besides
 (``ChangeLog._odd``), and every read takes it from there. The private write path
 (``ChangeLog._append_write``) is given ``str`` fields; a ``str`` subclass given there (a
@@ -188,9 +190,9 @@ class ChangeLog(Sequence[ChangeEvent]):
     # the columns, one entry per record (seq = position)
     _time: array[float] = attrs.field(factory=lambda: array("d"), init=False, repr=False)
     _trigger: array[float] = attrs.field(factory=lambda: array("d"), init=False, repr=False)
-    _rv: array[int] = attrs.field(factory=lambda: array("q"), init=False, repr=False)
-    _json: array[int] = attrs.field(factory=lambda: array("q"), init=False, repr=False)
-    _proto: array[int] = attrs.field(factory=lambda: array("q"), init=False, repr=False)
+    _rv: array[int] = attrs.field(factory=lambda: array("i"), init=False, repr=False)
+    _json: array[int] = attrs.field(factory=lambda: array("i"), init=False, repr=False)
+    _proto: array[int] = attrs.field(factory=lambda: array("i"), init=False, repr=False)
     _code: array[int] = attrs.field(factory=lambda: array("I"), init=False, repr=False)
     _names: list[str] = attrs.field(factory=list, init=False, repr=False)
     _labels: list[FrozenDict] = attrs.field(factory=list, init=False, repr=False)
@@ -300,8 +302,8 @@ class ChangeLog(Sequence[ChangeEvent]):
         """Append one record to the columns; returns its seq. Exact: a ``float`` time and
         trigger time go to ``array('d')`` (every float, ``-0.0`` and NaN included, reads back
         equal with its sign; "no trigger time" is a bit of the code, not a value), ``int``
-        resourceVersion and sizes to ``array('q')``; a record with any other type there (an
-        ``int`` time, a number beyond 64 bits), or ``whole`` (from :meth:`_store_event`), is
+        resourceVersion and sizes to ``array('i')``; a record with any other type there (an
+        ``int`` time, a number beyond 32 bits), or ``whole`` (from :meth:`_store_event`), is
         also kept whole in :attr:`_odd`, and every read takes it from there. ``O(1)``."""
         seq = len(self._names)
         has_trigger = trigger_time is not None

@@ -161,7 +161,10 @@ times = st.one_of(
 )
 triggers = st.one_of(st.none(), st.sampled_from([0.0, -0.0, 0.25, float("nan")]),
                      st.floats(allow_nan=False, width=64, min_value=-1e9, max_value=1e9))
-numbers = st.one_of(st.integers(min_value=0, max_value=5000), st.integers(min_value=-(2**70), max_value=2**70))
+numbers = st.one_of(
+    st.integers(min_value=0, max_value=5000), st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**63 - 1, 2**63]),  # the columns' bounds
+)
 records = st.tuples(
     times,
     st.sampled_from(["create", "update", "delete"]),
@@ -465,10 +468,10 @@ TestColumnsAgainstList = ColumnsAgainstList.TestCase
 
 def test_a_record_needs_no_object_of_its_own() -> None:
     """The columns hold plain numbers; a float time, a trigger time of 0.0 / -0.0 / None and
-    64-bit numbers need no record kept whole."""
+    32-bit numbers need no record kept whole; one beyond is kept whole."""
     log = ChangeLog()
     for i, trigger in enumerate([None, 0.0, -0.0, 1.25]):
-        log._append_write(float(i), "update", "Pod", "default", f"p{i}", 2**63 - 1, "kubelet", 10, 5, EMPTY,
+        log._append_write(float(i), "update", "Pod", "default", f"p{i}", 2**31 - 1, "kubelet", 10, 5, EMPTY,
                           trigger, "ok", "", None)
     assert not log._odd and log._objects is None
     assert [e.trigger_time for e in log] == [None, 0.0, -0.0, 1.25]
@@ -478,6 +481,8 @@ def test_a_record_needs_no_object_of_its_own() -> None:
     assert type(log[4].time) is int and log[4].resource_version == 2**64 and 4 in log._odd
     log._append_write(4.0, "update", "Pod", "default", "p", 5, "kubelet", 10, 5, EMPTY, None, "ok", "", None)
     assert type(log[5].time) is int  # the instant's time, shared as the log always did
+    log._append_write(6.0, "update", "Pod", "default", "p", 6, "kubelet", 2**31, -(2**31), EMPTY, None, "ok", "", None)
+    assert (log[6].json_bytes, log[6].proto_bytes) == (2**31, -(2**31)) and 6 in log._odd
 
 
 def test_internal_listeners_hear_no_failed_write() -> None:
