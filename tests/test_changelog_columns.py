@@ -456,8 +456,10 @@ def _churn(changes: Any, size_model: Any, kwargs: dict[str, Any]) -> Any:
         return repr(exc)
 
 
+# 100 examples of up to 40 steps, about 11 s on the 2-core machine (150 took 16 s, and the
+# suite runs within 10 s of its 5-minute budget); raise max_examples here for a longer search.
 ColumnsAgainstList.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=100, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestColumnsAgainstList = ColumnsAgainstList.TestCase
 
