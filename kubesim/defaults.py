@@ -199,19 +199,14 @@ def _pod_spec_of_pod(s: o.PodSpec) -> o.PodSpec:
 
 @_memo
 def pod_level_defaults_apply(spec: o.PodSpec) -> bool:
-    """``True`` when the defaults ``SetDefaults_Pod`` fills in for a Pod, beyond those of its
-    template (``SetDefaults_PodSpec``), would change ``spec``: a container's limit with no
-    request of that resource, or a ``hostNetwork`` pod's port with no host port (``None`` or
-    0, which upstream's ``HostPort == 0`` test reads as unset). The lean
-    engine trusts a controller's Pod made from a defaulted template only when this is
-    ``False``. Memoised by identity (specs are shared per template); ``O(containers)``."""
-    for c in (*spec.containers, *spec.init_containers):
-        requests = c.resources.requests
-        if any(k not in requests for k in c.resources.limits):
-            return True
-        if spec.host_network and not all(p.host_port for p in c.ports):
-            return True
-    return False
+    """``True`` when the defaults ``SetDefaults_Pod`` fills in for a Pod would change
+    ``spec``: for a spec of a defaulted template, what a Pod adds to a template's defaults (a
+    container's limit with no request of that resource, a ``hostNetwork`` pod's port with no
+    host port). The answer of the Pod's defaulting itself (it keeps an unchanged spec's
+    instance), so it cannot drift from it. The lean engine trusts a controller's Pod made from
+    a defaulted template only when this is ``False``. Memoised by identity (specs are shared
+    per template); ``O(containers)``."""
+    return _pod_spec_of_pod(spec) is not spec
 
 
 def _pod(p: o.Pod) -> o.Pod:

@@ -168,8 +168,7 @@ class LeanAPIServer(APIServer):
                 stored_slice = bucket.get(meta.name) if bucket is not None else None
                 if stored_slice is not None:
                     eps = stored_slice.endpoints
-                    hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))
-                    if hit is None or hit[0] is not eps:  # forgotten by the wire's memo
+                    if _memo_sums(eps) is None:  # forgotten by the wire's memo
                         _restore_slice_sums((self._ext or self._lean()).slice_sums, meta, eps)
                     _vouch_slice_endpoints(eps, obj.endpoints)
             elif cls is not Endpoints:
@@ -191,12 +190,8 @@ class LeanAPIServer(APIServer):
         if plan is None:
             sizes = _sizes_by_meta_record(st.metas, stamped, meta, gen, rv)
             if stored_slice is not None:
-                # record the sums for the name (an update or a delete; a create: at its commit,
-                # _keep_sizes), see _restore_slice_sums
-                eps = stamped.endpoints
-                hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))
-                if hit is not None and hit[0] is eps:
-                    st.slice_sums[(meta.namespace, meta.name)] = (eps, hit[1])
+                # an update or a delete (a create: at its commit, _keep_sizes)
+                _note_slice_sums(st.slice_sums, meta.namespace, meta.name, stamped.endpoints)
             if CHECK_SIZES:
                 want = _wire_sizes3(stamped)
                 if want != sizes:
@@ -240,12 +235,7 @@ class LeanAPIServer(APIServer):
                 # a create, sized on a stand-in (the trial) of another name: the sums of the
                 # same endpoints tuple, recorded for the created name (the only place a name
                 # enters the records but a slice stored before the engine was lean)
-                eps = obj.endpoints
-                hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))
-                if hit is not None and hit[0] is eps:
-                    if len(st.slice_sums) >= _PARTS_LIMIT:
-                        st.slice_sums.clear()
-                    st.slice_sums[(obj.metadata.namespace, obj.metadata.name)] = (eps, hit[1])
+                _note_slice_sums(st.slice_sums, obj.metadata.namespace, obj.metadata.name, obj.endpoints)
             return
         if verb == "delete":
             # A deleted object's record would only keep its last state alive.
@@ -534,6 +524,27 @@ def _sizes_by_meta_record(
         table.clear()
     table[key] = (stamped.metadata, mp_no, mj_no)
     return _assemble(stamped, _measure._proto_rest(stamped), _measure._json_rest(stamped)[0], mp_rv, mp_no, mj_rv)
+
+
+def _memo_sums(eps: tuple[Any, ...]) -> int | None:
+    """The packed size sums the wire's identity memo
+    (:data:`kubesim.wire.endpoints._slice_endpoints_pair`) holds for the endpoints tuple
+    ``eps``, or ``None`` if it has forgotten them. ``O(1)``."""
+    hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))
+    return hit[1] if hit is not None and hit[0] is eps else None
+
+
+def _note_slice_sums(
+    sums: dict[tuple[str, str], tuple[tuple[Any, ...], int]], namespace: str, name: str, eps: tuple[Any, ...]
+) -> None:
+    """Record, for the slice ``namespace/name``, its endpoints ``eps`` and their sums as the
+    wire's memo has them just after sizing (see :func:`_restore_slice_sums`); the table is
+    cleared wholesale at :data:`_PARTS_LIMIT` names, as the other records are. ``O(1)``."""
+    packed = _memo_sums(eps)
+    if packed is not None:
+        if len(sums) >= _PARTS_LIMIT:
+            sums.clear()
+        sums[(namespace, name)] = (eps, packed)
 
 
 def _restore_slice_sums(
