@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 import attrs
 
 from kubesim.objects import Endpoint, EndpointHints, EndpointSlice, ForNode, ForZone, Node
+from kubesim.qos import quantity_milli
 
 __all__ = [
     "LABEL_TOPOLOGY_ZONE",
@@ -162,53 +162,25 @@ def endpoint_ready(endpoint: Endpoint) -> bool:
 # node capacity
 
 
-_DECIMAL_SUFFIXES = {
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "": Decimal(1),
-    "k": Decimal("1e3"),
-    "M": Decimal("1e6"),
-    "G": Decimal("1e9"),
-    "T": Decimal("1e12"),
-    "P": Decimal("1e15"),
-    "E": Decimal("1e18"),
-}
-_BINARY_SUFFIXES = {
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50),
-    "Ei": Decimal(2**60),
-}
+#: ``MilliValue()`` is an int64: a larger allocatable CPU counts as the largest.
+_MAX_MILLI = 2**63 - 1
 
 
 def cpu_milli_value(quantity: str | None) -> int:
-    """``resource.Quantity.MilliValue()`` of a quantity string, rounded up; ``0`` when absent or
-    unparsable. ``O(len(quantity))``.
+    """``resource.Quantity.MilliValue()`` of a quantity string, rounded up (at most the
+    largest int64); ``0`` when absent, unparsable or not positive. The value is
+    :func:`kubesim.qos.quantity_milli`'s, the one quantity parser. ``O(len(quantity))``.
 
     >>> cpu_milli_value("100m"), cpu_milli_value("2"), cpu_milli_value("1.5"), cpu_milli_value(None)
     (100, 2000, 1500, 0)
     """
     if not quantity:
         return 0
-    text = quantity.strip()
-    number, multiplier = text, Decimal(1)
-    for suffix, mult in _BINARY_SUFFIXES.items():
-        if text.endswith(suffix):
-            number, multiplier = text[: -len(suffix)], mult
-            break
-    else:
-        if text[-1:] in _DECIMAL_SUFFIXES and text[-1:] != "" and not text[-1:].isdigit():
-            number, multiplier = text[:-1], _DECIMAL_SUFFIXES[text[-1]]
-    try:
-        value = Decimal(number) * multiplier * 1000
-    except InvalidOperation:
+    value = quantity_milli(quantity.strip())
+    if value is None or value[0] <= 0:
         return 0
-    if not value.is_finite():
-        return 0
-    return int(math.ceil(value)) if value > 0 else 0
+    digits, power = value
+    return min(digits * 10**power, _MAX_MILLI) if power < 19 else _MAX_MILLI
 
 
 def zone_cpu_ratios(nodes: Iterable[Node]) -> dict[str, float] | None:
