@@ -161,22 +161,14 @@ class LeanAPIServer(APIServer):
     def _stamp(self, obj: Any, meta: ObjectMeta, generation: int | None = None) -> tuple[Any, tuple[int, int, int]]:
         cls = type(obj)
         plan = _PLANS.get(cls)
-        stored_slice = None
         if plan is None:
-            if cls is EndpointSlice:  # stamping changes only metadata: the endpoints stay
-                bucket = self._store.get("EndpointSlice", {}).get(meta.namespace)
-                stored_slice = bucket.get(meta.name) if bucket is not None else None
-                if stored_slice is not None:
-                    eps = stored_slice.endpoints
-                    if _memo_sums(eps) is None:  # forgotten by the wire's memo
-                        _restore_slice_sums((self._ext or self._lean()).slice_sums, meta, eps)
-                    _vouch_slice_endpoints(eps, obj.endpoints)
-            elif cls is not Endpoints:
-                return super()._stamp(obj, meta, generation)
+            if cls is EndpointSlice or cls is Endpoints:
+                return _stamp_endpoints(self, obj, meta, generation)
+            return super()._stamp(obj, meta, generation)
         gen = meta.generation if generation is None else generation
         rv = str(self._rv + 1)
-        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer (a planned class,
-        # Endpoints and EndpointSlice are in _OTHER_FIELDS and _BUILD)
+        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer (a planned class is
+        # (metadata, spec, status): asserted with _PLANS)
         m = meta
         stamped = _BUILD[cls](
             _meta(
@@ -184,31 +176,24 @@ class LeanAPIServer(APIServer):
                 m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
                 m.owner_references, m.finalizers, m.managed_fields,
             ),
-            *_OTHER_FIELDS[cls](obj),
+            obj.spec,
+            obj.status,
         )
         st = self._ext or self._lean()
-        if plan is None:
-            sizes = _sizes_by_meta_record(st.metas, stamped, meta, gen, rv)
-            if stored_slice is not None:
-                # an update or a delete (a create: at its commit, _keep_sizes)
-                _note_slice_sums(st.slice_sums, meta.namespace, meta.name, stamped.endpoints)
-            if CHECK_SIZES:
-                want = _wire_sizes3(stamped)
-                if want != sizes:
-                    raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
-            return stamped, sizes
         table = st.parts
-        key = (cls, meta.namespace, meta.name)
+        key = (cls, m.namespace, m.name)
         rec = table.get(key)
         delta = None
-        if rec is not None and meta.self_link == "":
+        if rec is not None and m.self_link == "":
             # The stored metadata carried over (a status write, a bind, a delete's last state)
             # or changed in its counters only (a generation bump, a graceful delete's mark):
             # the metadata's sizes from the record's by arithmetic, and the parts reused where
-            # they are the same objects.
-            delta = _meta_delta(rec[0], meta, gen)
-        if rec is not None and delta is not None:
-            sizes, new = _sizes_from(plan, stamped, rec, rv, delta)
+            # they are the same objects. The record's own metadata with its generation kept
+            # is what _meta_delta would find unchanged, asked.
+            was = rec[0]
+            delta = _NO_DELTA if m is was and gen == was.generation else _meta_delta(was, m, gen)
+        if delta is not None:
+            sizes, new = _sizes_from(plan, stamped, rec, rv, delta)  # type: ignore[arg-type]
         else:
             sizes, new = _sizes_by_parts(plan, stamped)
         if len(table) >= _PARTS_LIMIT:
@@ -218,7 +203,7 @@ class LeanAPIServer(APIServer):
         if CHECK_SIZES:
             want = _wire_sizes3(stamped)
             if want != sizes:
-                raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
+                raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {m.namespace}/{m.name}")
         return stamped, sizes
 
     def _keep_sizes(self, verb: str, obj: Any, sizes: tuple[int, int, int]) -> None:
@@ -280,6 +265,46 @@ class LeanAPIServer(APIServer):
             fn(ev)
 
 
+def _stamp_endpoints(
+    api: LeanAPIServer, obj: Any, meta: ObjectMeta, generation: int | None
+) -> tuple[Any, tuple[int, int, int]]:
+    """:meth:`LeanAPIServer._stamp` of an Endpoints or EndpointSlice: stamping changes only
+    the metadata, so an EndpointSlice's endpoints stay, and their size sums are vouched from
+    the stored slice's (:func:`_vouch_slice_endpoints`); the metadata is sized from the name's
+    record (:func:`_sizes_by_meta_record`). ``O(1)`` plus ``O(changed entries)``."""
+    cls = type(obj)
+    st = api._ext or api._lean()
+    stored_slice = None
+    if cls is EndpointSlice:
+        bucket = api._store.get("EndpointSlice", {}).get(meta.namespace)
+        stored_slice = bucket.get(meta.name) if bucket is not None else None
+        if stored_slice is not None:
+            eps = stored_slice.endpoints
+            if _memo_sums(eps) is None:  # forgotten by the wire's memo
+                _restore_slice_sums(st.slice_sums, meta, eps)
+            _vouch_slice_endpoints(eps, obj.endpoints)
+    gen = meta.generation if generation is None else generation
+    rv = str(api._rv + 1)
+    m = meta
+    stamped = _BUILD[cls](
+        _meta(
+            m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
+            m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
+            m.owner_references, m.finalizers, m.managed_fields,
+        ),
+        *_OTHER_FIELDS[cls](obj),
+    )
+    sizes = _sizes_by_meta_record(st.metas, stamped, meta, gen, rv)
+    if stored_slice is not None:
+        # an update or a delete (a create: at its commit, _keep_sizes)
+        _note_slice_sums(st.slice_sums, meta.namespace, meta.name, stamped.endpoints)
+    if CHECK_SIZES:
+        want = _wire_sizes3(stamped)
+        if want != sizes:
+            raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
+    return stamped, sizes
+
+
 # --------------------------------------------------------------------------------------------
 # sizes by parts: Pods, ReplicaSets and Deployments
 #
@@ -311,7 +336,8 @@ _PLANS: dict[type, tuple[tuple[tuple[str, ByIdentity[Any, int]], ...], int, int,
 for _cls in (Pod, ReplicaSet, Deployment):
     _parts, _const = _measure._PROTO_PARTS[_cls]
     _jplan = _measure._json_plan(_cls)
-    assert _jplan is not False and tuple(a for a, _ in _parts) == _jplan[1], _cls
+    assert _jplan is not False and tuple(a for a, _ in _parts) == _jplan[1] == ("spec", "status"), _cls
+    assert [f.name for f in attrs.fields(_cls)] == ["metadata", "spec", "status"], _cls
     _PLANS[_cls] = (_parts, _const, _jplan[0], _jplan[1])
 
 #: The constant bytes of the ``runtime.Unknown`` envelope per planned class:
@@ -471,22 +497,41 @@ def _sizes_from(
 ) -> tuple[tuple[int, int, int], _Record]:
     """``sizes3(obj)`` for ``obj`` stamped with resourceVersion ``rv`` (ASCII digits) from
     metadata that differs from the record's by ``delta`` (:func:`_meta_delta`), its parts
-    taken from the record where they are the same objects. ``O(changed parts)``."""
-    parts, rest_p, rest_j, _ = plan
-    _, mp_no, mj_no, old = rec
+    (``spec`` and ``status``, the two of every planned class) taken from the record where they
+    are the same objects. :func:`_assemble` written out (every size here is a length, so
+    ``wrap(n) == n + 1 + ((n | 1).bit_length() + 6) // 7``). ``O(changed parts)``."""
+    (_, spec_body), (_, status_body) = plan[0]
+    _, mp_no, mj_no, parts = rec
     mp_no += delta[0]
     mj_no += delta[1]
-    got = []
-    for (attr, body), (was, p, j) in zip(parts, old, strict=True):
-        part = getattr(obj, attr)
-        if part is not was:
-            p, j = _part_sizes(body, part, was, p, j)
-        rest_p += p + 1 + ((p | 1).bit_length() + 6) // 7  # wrap(p), written out (p >= 0)
-        rest_j += j
-        got.append((part, p, j))
+    spec_rec, status_rec = parts
+    spec, status = obj.spec, obj.status
+    was, sp, sj = spec_rec
+    if spec is not was:
+        sp, sj = _part_sizes(spec_body, spec, was, sp, sj)
+        spec_rec = (spec, sp, sj)
+    was, tp, tj = status_rec
+    if status is not was:
+        tp, tj = _part_sizes(status_body, status, was, tp, tj)
+        status_rec = (status, tp, tj)
+    if spec_rec is not parts[0] or status_rec is not parts[1]:
+        parts = (spec_rec, status_rec)
+    rest_p = plan[1] + sp + 1 + ((sp | 1).bit_length() + 6) // 7 + tp + 1 + ((tp | 1).bit_length() + 6) // 7
     n = len(rv)
-    sizes = _assemble(obj, rest_p, rest_j, mp_no + n, mp_no, mj_no + _K_RV + n)
-    return sizes, (obj.metadata, mp_no, mj_no, tuple(got))
+    mp_rv = mp_no + n
+    raw_rv = rest_p + mp_rv + 1 + ((mp_rv | 1).bit_length() + 6) // 7
+    raw_no = rest_p + mp_no + 1 + ((mp_no | 1).bit_length() + 6) // 7
+    fixed = _ENVELOPE[type(obj)]
+    sizes = (
+        plan[2] + sj + tj + mj_no + _K_RV + n,
+        fixed + raw_rv + ((raw_rv | 1).bit_length() + 6) // 7,
+        fixed + raw_no + ((raw_no | 1).bit_length() + 6) // 7,
+    )
+    return sizes, (obj.metadata, mp_no, mj_no, parts)
+
+
+#: :func:`_meta_delta`'s answer for metadata whose counters did not change.
+_NO_DELTA = (0, 0)
 
 
 # The metadata record of the last Endpoints or EndpointSlice of a name sized (_LeanState.metas):
