@@ -249,6 +249,34 @@ class LeanAPIServer(APIServer):
 
         return stop_and_forget
 
+    def _drain(self) -> None:
+        """:meth:`APIServer._drain` with :meth:`_deliver` written out in its loop: one call
+        fewer per watch event (nearly every drain delivers one event: the write's own). The
+        per-kind list is read per event, as :meth:`_deliver` reads it: a watcher that starts or
+        stops a watch empties the table, and the next event finds the new list (the event
+        being delivered goes on to the list it started with, as in :meth:`_deliver`).
+        Check mode drains through :meth:`_deliver` (``CheckedAPIServer._drain``)."""
+        self._delivering = True
+        queue = self._queue
+        delivered = self._delivered
+        st = self._ext or self._lean()
+        try:
+            while queue:
+                ev = queue.popleft()
+                kind = ev.kind
+                m = ev.new.metadata
+                by_ns = delivered.get(kind)
+                bucket = by_ns.get(m.namespace) if by_ns is not None and ev.type != "DELETED" else None
+                if bucket is None:
+                    _note_delivery(delivered, ev)
+                else:
+                    bucket[m.name] = m.resource_version
+                fns = st.by_kind.get(kind)
+                for fn in self._watchers_of(kind) if fns is None else fns:
+                    fn(ev)
+        finally:
+            self._delivering = False
+
     def _deliver(self, ev: WatchEvent) -> None:
         kind = ev.kind
         # _note_delivery(self._delivered, ev), inline for the MODIFIED and ADDED events of a
