@@ -596,7 +596,46 @@ def _sizes_by_meta_record(
     if len(table) >= _PARTS_LIMIT:
         table.clear()
     table[key] = (stamped.metadata, mp_no, mj_no)
-    return _assemble(stamped, _measure._proto_rest(stamped), _measure._json_rest(stamped)[0], mp_rv, mp_no, mj_rv)
+    if cls is EndpointSlice:
+        rest_p, rest_j = _slice_rest(stamped)
+    else:
+        rest_p, rest_j = _measure._proto_rest(stamped), _measure._json_rest(stamped)[0]
+    return _assemble(stamped, rest_p, rest_j, mp_rv, mp_no, mj_rv)
+
+
+_slice_endpoints_pair = _wire_endpoints._slice_endpoints_pair
+_slice_ports_pair = _wire_endpoints._slice_ports_pair
+# ``{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1","metadata":`` and the closing
+# brace, then the three keys (each after a comma)
+_SLICE_JSON_FIXED = _measure._header_len(EndpointSlice()) + 1 + len(',"addressType":,"endpoints":,"ports":')
+#: address type -> (its protobuf field, its JSON string), for :func:`_slice_rest` (a handful)
+_ADDRESS_TYPES: dict[str, tuple[int, int]] = {}
+
+
+def _slice_rest(s: EndpointSlice) -> tuple[int, int]:
+    """``(_measure._proto_rest(s), _measure._json_rest(s)[0])`` of an EndpointSlice, the
+    same sums from one lookup of each memo: the wire's identity memos of the endpoints' and
+    the ports' packed sums (:data:`kubesim.wire.endpoints._slice_endpoints_pair`, which the
+    stamp has just vouched, and ``_slice_ports_pair``, called as ``_proto_rest`` calls them),
+    the address type's sizes from a table of the few there are, and the JSON lists written
+    out (``json_list_size(n, total) == total + n + 1`` for ``n > 0``; an empty list is
+    ``null``, 4 bytes). :data:`CHECK_SIZES` compares the record's sizes with
+    :func:`kubesim.wire.sizes3`. ``O(1)``."""
+    eps, ports = s.endpoints, s.ports
+    hit = _slice_endpoints_pair.cache.get(id(eps))
+    pe = hit[1] if hit is not None and hit[0] is eps else _slice_endpoints_pair(eps)
+    hit = _slice_ports_pair.cache.get(id(ports))
+    pp = hit[1] if hit is not None and hit[0] is ports else _slice_ports_pair(ports)
+    at = s.address_type
+    sized = _ADDRESS_TYPES.get(at)
+    if sized is None:
+        sized = (wrap(len(at.encode("utf-8", "surrogatepass"))), _json_str_len(at))
+        if len(_ADDRESS_TYPES) < 16:
+            _ADDRESS_TYPES[at] = sized
+    js = _SLICE_JSON_FIXED + sized[1]
+    js += (pe >> _PAIR_SHIFT) + len(eps) + 1 if eps else 4
+    js += (pp >> _PAIR_SHIFT) + len(ports) + 1 if ports else 4
+    return ((pe + pp) & _PAIR_MASK) + sized[0], js
 
 
 def _memo_sums(eps: tuple[Any, ...]) -> int | None:
