@@ -24,8 +24,9 @@ API server changes is *how* a write is checked, measured and delivered:
   clear of the wire's memo of them does not make every slice's next write sum its entries
   anew (:func:`_restore_slice_sums`);
 * **endpoint metadata by record** (Endpoints, EndpointSlices): the metadata's sizes from the
-  record of the last object of the name sized, by arithmetic when only its counters changed
-  (:func:`_sizes_by_meta_record`), the rest as the wire has it;
+  record of the last object of the name sized, by arithmetic when only its counters and
+  annotations changed (:func:`_sizes_by_meta_record`), an EndpointSlice's rest from the
+  wire's memos in one pass (:func:`_slice_rest`), an Endpoints' as the wire has it;
 * **watch delivery by static dispatch**: each kind's watchers are listed once (rebuilt when a
   watch starts or stops), instead of a filter over every watcher per event.
 
@@ -66,7 +67,7 @@ from kubesim.wire import measure as _measure
 from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT
 from kubesim.wire.gojson import _json_str_len, _time_json_len
 from kubesim.wire.measure import envelope_size
-from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes
+from kubesim.wire.meta import _labels_pair, _meta_body_pair, _meta_json_sizes
 from kubesim.wire.pods import _pod_status_pair
 from kubesim.wire.protobuf import _sf, sov, wrap
 
@@ -186,10 +187,10 @@ class LeanAPIServer(APIServer):
         delta = None
         if rec is not None and m.self_link == "":
             # The stored metadata carried over (a status write, a bind, a delete's last state)
-            # or changed in its counters only (a generation bump, a graceful delete's mark):
-            # the metadata's sizes from the record's by arithmetic, and the parts reused where
-            # they are the same objects. The record's own metadata with its generation kept
-            # is what _meta_delta would find unchanged, asked.
+            # or changed in its counters (a generation bump, a graceful delete's mark) and
+            # annotations only: the metadata's sizes from the record's by arithmetic, and the
+            # parts reused where they are the same objects. The record's own metadata with its
+            # generation kept is what _meta_delta would find unchanged, asked.
             was = rec[0]
             delta = _NO_DELTA if m is was and gen == was.generation else _meta_delta(was, m, gen)
         if delta is not None:
@@ -483,6 +484,11 @@ def _sizes_by_parts(plan: Any, obj: Any) -> tuple[tuple[int, int, int], _Record]
 # The metadata fields a delta may change; every other field must be the record's.
 _COUNTERS = ("resource_version", "generation", "deletion_timestamp", "deletion_grace_period_seconds")
 _META_OTHERS = operator.attrgetter(*(f.name for f in attrs.fields(ObjectMeta) if f.name not in _COUNTERS))
+# ... and those but the annotations
+_META_REST = operator.attrgetter(
+    *(f.name for f in attrs.fields(ObjectMeta) if f.name not in _COUNTERS and f.name != "annotations")
+)
+_K_ANNOTATIONS = len('"annotations":') + 1
 _K_GENERATION = len('"generation":') + 1
 _K_DELETION = len('"deletionTimestamp":') + 1
 _K_GRACE = len('"deletionGracePeriodSeconds":') + 1
@@ -504,20 +510,37 @@ def _counter_sizes(generation: int, deletion: int | None, grace: int | None) -> 
     return p, j
 
 
+def _annotations_delta(old: Any, new: Any) -> tuple[int, int]:
+    """``(protobuf, JSON)`` size change of a metadata whose annotation map ``old`` becomes
+    ``new``, from the packed sizes of the two maps' entries as the wire sizes them
+    (:data:`kubesim.wire.meta._labels_pair`, the identity memo :func:`kubesim.wire.meta.
+    _meta_body_pair` and ``_meta_json_sizes`` look the map up in): the protobuf entries add
+    up; the JSON ``"annotations":{...}`` is omitted when the map is empty and otherwise
+    brings its comma (the metadata always has a name before it). ``O(entries)`` of a map not
+    sized before, else ``O(1)``."""
+    p0, p1 = _labels_pair(old), _labels_pair(new)
+    j0, j1 = p0 >> _PAIR_SHIFT, p1 >> _PAIR_SHIFT
+    return (p1 & _PAIR_MASK) - (p0 & _PAIR_MASK), (_K_ANNOTATIONS + j1 if j1 else 0) - (_K_ANNOTATIONS + j0 if j0 else 0)
+
+
 def _meta_delta(was: ObjectMeta, meta: ObjectMeta, generation: int) -> tuple[int, int] | None:
     """``(protobuf, JSON)`` size change of the rv-free metadata from the record's ``was`` to
-    ``meta`` stamped with ``generation``, when they differ in the counters only (``None``
-    otherwise: measure). ``O(1)``."""
+    ``meta`` stamped with ``generation``, when they differ in the counters and the annotations
+    only (``None`` otherwise: measure). The annotations change on every Endpoints write and on
+    some EndpointSlice writes (the trigger time, :func:`_annotations_delta`). ``O(1)``."""
+    extra = _NO_DELTA
     if meta is not was and _META_OTHERS(meta) != _META_OTHERS(was):
-        return None
+        if not meta.name or _META_REST(meta) != _META_REST(was):
+            return None
+        extra = _annotations_delta(was.annotations, meta.annotations)
     deletion, grace = meta.deletion_timestamp, meta.deletion_grace_period_seconds
     if generation == was.generation and deletion == was.deletion_timestamp and grace == was.deletion_grace_period_seconds:
-        return 0, 0
+        return extra
     if generation < 0 or (deletion is not None and deletion < 0) or (grace is not None and grace < 0):
         return None  # negative varints: leave them to the wire
     p1, j1 = _counter_sizes(generation, deletion, grace)
     p0, j0 = _counter_sizes(was.generation, was.deletion_timestamp, was.deletion_grace_period_seconds)
-    return p1 - p0, j1 - j0
+    return p1 - p0 + extra[0], j1 - j0 + extra[1]
 
 
 def _sizes_from(
@@ -572,10 +595,12 @@ def _sizes_by_meta_record(
 ) -> tuple[int, int, int]:
     """``APIServer._stamp``'s sizes of an Endpoints or EndpointSlice ``stamped`` (built by
     :meth:`LeanAPIServer._stamp`: ``meta`` stamped with ``rv`` and ``gen``), the metadata's
-    from the record of the last one of its name sized when they differ in the counters only
-    (:func:`_meta_delta`: a write that carries the stored metadata over, which the
-    EndpointSlice controller's endpoint-only updates do), else measured; the rest as :func:`kubesim.wire.sizes3` has it
-    (the wire's endpoint and address sums, vouched by their writers). The JSON metadata is the
+    from the record of the last one of its name sized when they differ in the counters and
+    annotations only (:func:`_meta_delta`: a write that carries the stored metadata over, as
+    the EndpointSlice controller's endpoint-only updates do, or changes its trigger time, as
+    every Endpoints update does), else measured; the rest as :func:`kubesim.wire.sizes3` has
+    it (:func:`_slice_rest` for an EndpointSlice; the wire's endpoint and address sums,
+    vouched by their writers). The JSON metadata is the
     wire's rendering (``_meta_json_sizes(meta, False)``), which differs from the manifests'
     only in a timestamp outside years 1000-9999: a metadata with a ``deletionTimestamp`` is
     measured. ``O(1)`` plus the wire's ``O(changed entries)``."""
