@@ -193,8 +193,8 @@ class LeanAPIServer(APIServer):
             # generation kept is what _meta_delta would find unchanged, asked.
             was = rec[0]
             delta = _NO_DELTA if m is was and gen == was.generation else _meta_delta(was, m, gen)
-        if delta is not None:
-            sizes, new = _sizes_from(plan, stamped, rec, rv, delta)  # type: ignore[arg-type]
+        if rec is not None and delta is not None:
+            sizes, new = _sizes_from(plan, stamped, rec, rv, delta)
         else:
             sizes, new = _sizes_by_parts(plan, stamped)
         if len(table) >= _PARTS_LIMIT:
