@@ -865,7 +865,8 @@ class APIServer:
         name: str | None = None,
     ) -> None:
         meta: ObjectMeta = obj.metadata
-        cause = cause or self.clock.context
+        clock = self.clock
+        cause = cause or clock.context
         trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION)
         trigger_time = None
         if trig is not None:
@@ -875,7 +876,7 @@ class APIServer:
                 trigger_time = None  # a malformed annotation written by a user
         ok = outcome == "ok"
         self.changes._append_write(
-            self.clock.now,
+            clock.now,
             verb,
             obj.kind,
             meta.namespace,
@@ -1272,21 +1273,24 @@ class APIServer:
         The watch event takes its place in the delivery queue before the change log's
         subscribers hear of the write, so writes they make are delivered after it; the queue
         is emptied even if a subscriber raises."""
+        kind = obj.kind
+        faults = self.faults
         if fault is False:
-            fault = self.faults.draw(actor) if self.faults is not None and obj.kind != "Event" else None
-        if fault in ("conflict", "error"):
+            fault = faults.draw(actor) if faults is not None and kind != "Event" else None
+        if fault is not None and fault in ("conflict", "error"):
             assert isinstance(fault, str)
             self._refuse(verb, obj, actor, sizes, cause, fault)
         if verb != "update":
             self._keep_sizes(verb, obj, sizes)
         self._rv += 1
+        name = obj.metadata.name
         if verb == "delete":
-            del bucket[obj.metadata.name]
+            del bucket[name]
         else:
-            bucket[obj.metadata.name] = obj
-        indexes = self._indexes.get(obj.kind)
+            bucket[name] = obj
+        indexes = self._indexes.get(kind)
         if indexes:
-            ns, name = obj.metadata.namespace, obj.metadata.name
+            ns = obj.metadata.namespace
             # A write that keeps the label map (a status write, a bind) keeps every index entry:
             # the object is moved to the end of its entry's names, as removing and adding it
             # would (an entry of that one name is removed and added as before).
@@ -1305,16 +1309,16 @@ class APIServer:
                     _index_remove(index, keys, ns, name, old)
                 if verb != "delete":
                     _index_add(index, keys, ns, name, obj)
-        if old is not None and obj.kind == "Service" and self.service_allocator is not None:
+        if old is not None and kind == "Service" and self.service_allocator is not None:
             self.service_allocator.committed(old, None if verb == "delete" else obj)
-        # WatchEvent(event, obj.kind, old, obj, actor), its slots set directly (_slot_setters)
+        # WatchEvent(event, kind, old, obj, actor), its slots set directly (_slot_setters)
         ev = _new_object(WatchEvent)
         _w_type(ev, event)
-        _w_kind(ev, obj.kind)
+        _w_kind(ev, kind)
         _w_old(ev, old)
         _w_new(ev, obj)
         _w_actor(ev, actor)
-        if self._buffer is None and self.faults is None:
+        if self._buffer is None and faults is None:
             self._queue.append(ev)  # what _enqueue does then
             now = True
         else:

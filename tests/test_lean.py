@@ -416,3 +416,33 @@ def test_slice_sums_survive_a_clear_of_the_wires_memo(monkeypatch: pytest.Monkey
         return lengths
 
     assert summed(1) == summed(1 << 20)
+
+
+def test_annotation_changes_are_sized_from_the_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A metadata that changes in its annotations (and counters) only is sized from the record
+    # of the name's last write by the annotation maps' sizes: values changed (to non-ASCII and
+    # to characters JSON escapes), keys added, every annotation removed and added back, on
+    # Endpoints, EndpointSlices and Pods; each size as the wire measures it (CHECK_SIZES).
+    from kubesim.lean import engine
+
+    monkeypatch.setattr(engine, "CHECK_SIZES", True)
+    deltas = {"annotations": 0}
+    real = engine._annotations_delta
+
+    def counted(old: Any, new: Any) -> Any:
+        deltas["annotations"] += 1
+        return real(old, new)
+
+    monkeypatch.setattr(engine, "_annotations_delta", counted)
+    c = lean.run_rollout(6, nodes=2, seed=3)
+    maps: list[dict[str, str]] = [
+        {"a": "1"}, {"a": "é\u2028<>&\"\\"}, {"a": "1", "b": "x" * 200}, {}, {"z": "back"},
+    ]
+    for kind in ("Endpoints", "EndpointSlice", "Pod"):
+        obj = c.list(kind)[0]
+        for m in maps:
+            obj = c.api.update(attrs.evolve(obj, metadata=attrs.evolve(obj.metadata, annotations=m)), actor="kubectl")
+            assert obj.metadata.annotations == m
+            e = c.changes[-1]
+            assert (e.name, e.json_bytes, e.proto_bytes) == (obj.metadata.name, *kubesim.wire.sizes3(obj)[:2])
+    assert deltas["annotations"] >= 3 * len(maps)

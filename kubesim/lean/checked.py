@@ -80,6 +80,7 @@ CHECKED_STEPS: dict[str, str] = {
     "_keep_sizes": "CheckedAPIServer._stamp and _record: a kept size record only decides how later sizes are "
                    "made, and every size is compared (with APIServer._stamp's, every record's with wire.sizes3)",
     "_deliver": "CheckedAPIServer._deliver: the per-kind watcher list against the generic filter",
+    "_drain": "CheckedAPIServer._drain is APIServer._drain: every event through CheckedAPIServer._deliver",
     "_watchers_of": "CheckedAPIServer._deliver",
     "watch": "CheckedAPIServer._deliver",
     "_lean": "no step: the accessor of the lean state (size records, watcher lists) the steps above use",
@@ -178,6 +179,9 @@ class CheckedAPIServer(LeanAPIServer):
                 if a != b:
                     raise self._diverge(field, a, b, obj, actor)
         super()._record(verb, obj, actor, sizes, cause, outcome, name)
+
+    # LeanAPIServer._drain delivers without calling _deliver: the generic loop, which calls it.
+    _drain = APIServer._drain
 
     def _deliver(self, ev: WatchEvent) -> None:
         got = self._watchers_of(ev.kind)

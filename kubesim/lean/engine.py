@@ -24,8 +24,9 @@ API server changes is *how* a write is checked, measured and delivered:
   clear of the wire's memo of them does not make every slice's next write sum its entries
   anew (:func:`_restore_slice_sums`);
 * **endpoint metadata by record** (Endpoints, EndpointSlices): the metadata's sizes from the
-  record of the last object of the name sized, by arithmetic when only its counters changed
-  (:func:`_sizes_by_meta_record`), the rest as the wire has it;
+  record of the last object of the name sized, by arithmetic when only its counters and
+  annotations changed (:func:`_sizes_by_meta_record`), an EndpointSlice's rest from the
+  wire's memos in one pass (:func:`_slice_rest`), an Endpoints' as the wire has it;
 * **watch delivery by static dispatch**: each kind's watchers are listed once (rebuilt when a
   watch starts or stops), instead of a filter over every watcher per event.
 
@@ -66,7 +67,7 @@ from kubesim.wire import measure as _measure
 from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT
 from kubesim.wire.gojson import _json_str_len, _time_json_len
 from kubesim.wire.measure import envelope_size
-from kubesim.wire.meta import _meta_body_pair, _meta_json_sizes
+from kubesim.wire.meta import _labels_pair, _meta_body_pair, _meta_json_sizes
 from kubesim.wire.pods import _pod_status_pair
 from kubesim.wire.protobuf import _sf, sov, wrap
 
@@ -161,22 +162,14 @@ class LeanAPIServer(APIServer):
     def _stamp(self, obj: Any, meta: ObjectMeta, generation: int | None = None) -> tuple[Any, tuple[int, int, int]]:
         cls = type(obj)
         plan = _PLANS.get(cls)
-        stored_slice = None
         if plan is None:
-            if cls is EndpointSlice:  # stamping changes only metadata: the endpoints stay
-                bucket = self._store.get("EndpointSlice", {}).get(meta.namespace)
-                stored_slice = bucket.get(meta.name) if bucket is not None else None
-                if stored_slice is not None:
-                    eps = stored_slice.endpoints
-                    if _memo_sums(eps) is None:  # forgotten by the wire's memo
-                        _restore_slice_sums((self._ext or self._lean()).slice_sums, meta, eps)
-                    _vouch_slice_endpoints(eps, obj.endpoints)
-            elif cls is not Endpoints:
-                return super()._stamp(obj, meta, generation)
+            if cls is EndpointSlice or cls is Endpoints:
+                return _stamp_endpoints(self, obj, meta, generation)
+            return super()._stamp(obj, meta, generation)
         gen = meta.generation if generation is None else generation
         rv = str(self._rv + 1)
-        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer (a planned class,
-        # Endpoints and EndpointSlice are in _OTHER_FIELDS and _BUILD)
+        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer (a planned class is
+        # (metadata, spec, status): asserted with _PLANS)
         m = meta
         stamped = _BUILD[cls](
             _meta(
@@ -184,29 +177,22 @@ class LeanAPIServer(APIServer):
                 m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
                 m.owner_references, m.finalizers, m.managed_fields,
             ),
-            *_OTHER_FIELDS[cls](obj),
+            obj.spec,
+            obj.status,
         )
         st = self._ext or self._lean()
-        if plan is None:
-            sizes = _sizes_by_meta_record(st.metas, stamped, meta, gen, rv)
-            if stored_slice is not None:
-                # an update or a delete (a create: at its commit, _keep_sizes)
-                _note_slice_sums(st.slice_sums, meta.namespace, meta.name, stamped.endpoints)
-            if CHECK_SIZES:
-                want = _wire_sizes3(stamped)
-                if want != sizes:
-                    raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
-            return stamped, sizes
         table = st.parts
-        key = (cls, meta.namespace, meta.name)
+        key = (cls, m.namespace, m.name)
         rec = table.get(key)
         delta = None
-        if rec is not None and meta.self_link == "":
+        if rec is not None and m.self_link == "":
             # The stored metadata carried over (a status write, a bind, a delete's last state)
-            # or changed in its counters only (a generation bump, a graceful delete's mark):
-            # the metadata's sizes from the record's by arithmetic, and the parts reused where
-            # they are the same objects.
-            delta = _meta_delta(rec[0], meta, gen)
+            # or changed in its counters (a generation bump, a graceful delete's mark) and
+            # annotations only: the metadata's sizes from the record's by arithmetic, and the
+            # parts reused where they are the same objects. The record's own metadata with its
+            # generation kept is what _meta_delta would find unchanged, asked.
+            was = rec[0]
+            delta = _NO_DELTA if m is was and gen == was.generation else _meta_delta(was, m, gen)
         if rec is not None and delta is not None:
             sizes, new = _sizes_from(plan, stamped, rec, rv, delta)
         else:
@@ -218,7 +204,7 @@ class LeanAPIServer(APIServer):
         if CHECK_SIZES:
             want = _wire_sizes3(stamped)
             if want != sizes:
-                raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
+                raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {m.namespace}/{m.name}")
         return stamped, sizes
 
     def _keep_sizes(self, verb: str, obj: Any, sizes: tuple[int, int, int]) -> None:
@@ -264,6 +250,34 @@ class LeanAPIServer(APIServer):
 
         return stop_and_forget
 
+    def _drain(self) -> None:
+        """:meth:`APIServer._drain` with :meth:`_deliver` written out in its loop: one call
+        fewer per watch event (nearly every drain delivers one event: the write's own). The
+        per-kind list is read per event, as :meth:`_deliver` reads it: a watcher that starts or
+        stops a watch empties the table, and the next event finds the new list (the event
+        being delivered goes on to the list it started with, as in :meth:`_deliver`).
+        Check mode drains through :meth:`_deliver` (``CheckedAPIServer._drain``)."""
+        self._delivering = True
+        queue = self._queue
+        delivered = self._delivered
+        st = self._ext or self._lean()
+        try:
+            while queue:
+                ev = queue.popleft()
+                kind = ev.kind
+                m = ev.new.metadata
+                by_ns = delivered.get(kind)
+                bucket = by_ns.get(m.namespace) if by_ns is not None and ev.type != "DELETED" else None
+                if bucket is None:
+                    _note_delivery(delivered, ev)
+                else:
+                    bucket[m.name] = m.resource_version
+                fns = st.by_kind.get(kind)
+                for fn in self._watchers_of(kind) if fns is None else fns:
+                    fn(ev)
+        finally:
+            self._delivering = False
+
     def _deliver(self, ev: WatchEvent) -> None:
         kind = ev.kind
         # _note_delivery(self._delivered, ev), inline for the MODIFIED and ADDED events of a
@@ -278,6 +292,46 @@ class LeanAPIServer(APIServer):
         fns = (self._ext or self._lean()).by_kind.get(kind)
         for fn in self._watchers_of(kind) if fns is None else fns:
             fn(ev)
+
+
+def _stamp_endpoints(
+    api: LeanAPIServer, obj: Any, meta: ObjectMeta, generation: int | None
+) -> tuple[Any, tuple[int, int, int]]:
+    """:meth:`LeanAPIServer._stamp` of an Endpoints or EndpointSlice: stamping changes only
+    the metadata, so an EndpointSlice's endpoints stay, and their size sums are vouched from
+    the stored slice's (:func:`_vouch_slice_endpoints`); the metadata is sized from the name's
+    record (:func:`_sizes_by_meta_record`). ``O(1)`` plus ``O(changed entries)``."""
+    cls = type(obj)
+    st = api._ext or api._lean()
+    stored_slice = None
+    if cls is EndpointSlice:
+        bucket = api._store.get("EndpointSlice", {}).get(meta.namespace)
+        stored_slice = bucket.get(meta.name) if bucket is not None else None
+        if stored_slice is not None:
+            eps = stored_slice.endpoints
+            if _memo_sums(eps) is None:  # forgotten by the wire's memo
+                _restore_slice_sums(st.slice_sums, meta, eps)
+            _vouch_slice_endpoints(eps, obj.endpoints)
+    gen = meta.generation if generation is None else generation
+    rv = str(api._rv + 1)
+    m = meta
+    stamped = _BUILD[cls](
+        _meta(
+            m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
+            m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
+            m.owner_references, m.finalizers, m.managed_fields,
+        ),
+        *_OTHER_FIELDS[cls](obj),
+    )
+    sizes = _sizes_by_meta_record(st.metas, stamped, meta, gen, rv)
+    if stored_slice is not None:
+        # an update or a delete (a create: at its commit, _keep_sizes)
+        _note_slice_sums(st.slice_sums, meta.namespace, meta.name, stamped.endpoints)
+    if CHECK_SIZES:
+        want = _wire_sizes3(stamped)
+        if want != sizes:
+            raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
+    return stamped, sizes
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +365,8 @@ _PLANS: dict[type, tuple[tuple[tuple[str, ByIdentity[Any, int]], ...], int, int,
 for _cls in (Pod, ReplicaSet, Deployment):
     _parts, _const = _measure._PROTO_PARTS[_cls]
     _jplan = _measure._json_plan(_cls)
-    assert _jplan is not False and tuple(a for a, _ in _parts) == _jplan[1], _cls
+    assert _jplan is not False and tuple(a for a, _ in _parts) == _jplan[1] == ("spec", "status"), _cls
+    assert [f.name for f in attrs.fields(_cls)] == ["metadata", "spec", "status"], _cls
     _PLANS[_cls] = (_parts, _const, _jplan[0], _jplan[1])
 
 #: The constant bytes of the ``runtime.Unknown`` envelope per planned class:
@@ -429,6 +484,11 @@ def _sizes_by_parts(plan: Any, obj: Any) -> tuple[tuple[int, int, int], _Record]
 # The metadata fields a delta may change; every other field must be the record's.
 _COUNTERS = ("resource_version", "generation", "deletion_timestamp", "deletion_grace_period_seconds")
 _META_OTHERS = operator.attrgetter(*(f.name for f in attrs.fields(ObjectMeta) if f.name not in _COUNTERS))
+# ... and those but the annotations
+_META_REST = operator.attrgetter(
+    *(f.name for f in attrs.fields(ObjectMeta) if f.name not in _COUNTERS and f.name != "annotations")
+)
+_K_ANNOTATIONS = len('"annotations":') + 1
 _K_GENERATION = len('"generation":') + 1
 _K_DELETION = len('"deletionTimestamp":') + 1
 _K_GRACE = len('"deletionGracePeriodSeconds":') + 1
@@ -450,20 +510,37 @@ def _counter_sizes(generation: int, deletion: int | None, grace: int | None) -> 
     return p, j
 
 
+def _annotations_delta(old: Any, new: Any) -> tuple[int, int]:
+    """``(protobuf, JSON)`` size change of a metadata whose annotation map ``old`` becomes
+    ``new``, from the packed sizes of the two maps' entries as the wire sizes them
+    (:data:`kubesim.wire.meta._labels_pair`, the identity memo :func:`kubesim.wire.meta.
+    _meta_body_pair` and ``_meta_json_sizes`` look the map up in): the protobuf entries add
+    up; the JSON ``"annotations":{...}`` is omitted when the map is empty and otherwise
+    brings its comma (the metadata always has a name before it). ``O(entries)`` of a map not
+    sized before, else ``O(1)``."""
+    p0, p1 = _labels_pair(old), _labels_pair(new)
+    j0, j1 = p0 >> _PAIR_SHIFT, p1 >> _PAIR_SHIFT
+    return (p1 & _PAIR_MASK) - (p0 & _PAIR_MASK), (_K_ANNOTATIONS + j1 if j1 else 0) - (_K_ANNOTATIONS + j0 if j0 else 0)
+
+
 def _meta_delta(was: ObjectMeta, meta: ObjectMeta, generation: int) -> tuple[int, int] | None:
     """``(protobuf, JSON)`` size change of the rv-free metadata from the record's ``was`` to
-    ``meta`` stamped with ``generation``, when they differ in the counters only (``None``
-    otherwise: measure). ``O(1)``."""
+    ``meta`` stamped with ``generation``, when they differ in the counters and the annotations
+    only (``None`` otherwise: measure). The annotations change on every Endpoints write and on
+    some EndpointSlice writes (the trigger time, :func:`_annotations_delta`). ``O(1)``."""
+    extra = _NO_DELTA
     if meta is not was and _META_OTHERS(meta) != _META_OTHERS(was):
-        return None
+        if not meta.name or _META_REST(meta) != _META_REST(was):
+            return None
+        extra = _annotations_delta(was.annotations, meta.annotations)
     deletion, grace = meta.deletion_timestamp, meta.deletion_grace_period_seconds
     if generation == was.generation and deletion == was.deletion_timestamp and grace == was.deletion_grace_period_seconds:
-        return 0, 0
+        return extra
     if generation < 0 or (deletion is not None and deletion < 0) or (grace is not None and grace < 0):
         return None  # negative varints: leave them to the wire
     p1, j1 = _counter_sizes(generation, deletion, grace)
     p0, j0 = _counter_sizes(was.generation, was.deletion_timestamp, was.deletion_grace_period_seconds)
-    return p1 - p0, j1 - j0
+    return p1 - p0 + extra[0], j1 - j0 + extra[1]
 
 
 def _sizes_from(
@@ -471,22 +548,41 @@ def _sizes_from(
 ) -> tuple[tuple[int, int, int], _Record]:
     """``sizes3(obj)`` for ``obj`` stamped with resourceVersion ``rv`` (ASCII digits) from
     metadata that differs from the record's by ``delta`` (:func:`_meta_delta`), its parts
-    taken from the record where they are the same objects. ``O(changed parts)``."""
-    parts, rest_p, rest_j, _ = plan
-    _, mp_no, mj_no, old = rec
+    (``spec`` and ``status``, the two of every planned class) taken from the record where they
+    are the same objects. :func:`_assemble` written out (every size here is a length, so
+    ``wrap(n) == n + 1 + ((n | 1).bit_length() + 6) // 7``). ``O(changed parts)``."""
+    (_, spec_body), (_, status_body) = plan[0]
+    _, mp_no, mj_no, parts = rec
     mp_no += delta[0]
     mj_no += delta[1]
-    got = []
-    for (attr, body), (was, p, j) in zip(parts, old, strict=True):
-        part = getattr(obj, attr)
-        if part is not was:
-            p, j = _part_sizes(body, part, was, p, j)
-        rest_p += p + 1 + ((p | 1).bit_length() + 6) // 7  # wrap(p), written out (p >= 0)
-        rest_j += j
-        got.append((part, p, j))
+    spec_rec, status_rec = parts
+    spec, status = obj.spec, obj.status
+    was, sp, sj = spec_rec
+    if spec is not was:
+        sp, sj = _part_sizes(spec_body, spec, was, sp, sj)
+        spec_rec = (spec, sp, sj)
+    was, tp, tj = status_rec
+    if status is not was:
+        tp, tj = _part_sizes(status_body, status, was, tp, tj)
+        status_rec = (status, tp, tj)
+    if spec_rec is not parts[0] or status_rec is not parts[1]:
+        parts = (spec_rec, status_rec)
+    rest_p = plan[1] + sp + 1 + ((sp | 1).bit_length() + 6) // 7 + tp + 1 + ((tp | 1).bit_length() + 6) // 7
     n = len(rv)
-    sizes = _assemble(obj, rest_p, rest_j, mp_no + n, mp_no, mj_no + _K_RV + n)
-    return sizes, (obj.metadata, mp_no, mj_no, tuple(got))
+    mp_rv = mp_no + n
+    raw_rv = rest_p + mp_rv + 1 + ((mp_rv | 1).bit_length() + 6) // 7
+    raw_no = rest_p + mp_no + 1 + ((mp_no | 1).bit_length() + 6) // 7
+    fixed = _ENVELOPE[type(obj)]
+    sizes = (
+        plan[2] + sj + tj + mj_no + _K_RV + n,
+        fixed + raw_rv + ((raw_rv | 1).bit_length() + 6) // 7,
+        fixed + raw_no + ((raw_no | 1).bit_length() + 6) // 7,
+    )
+    return sizes, (obj.metadata, mp_no, mj_no, parts)
+
+
+#: :func:`_meta_delta`'s answer for metadata whose counters did not change.
+_NO_DELTA = (0, 0)
 
 
 # The metadata record of the last Endpoints or EndpointSlice of a name sized (_LeanState.metas):
@@ -499,10 +595,12 @@ def _sizes_by_meta_record(
 ) -> tuple[int, int, int]:
     """``APIServer._stamp``'s sizes of an Endpoints or EndpointSlice ``stamped`` (built by
     :meth:`LeanAPIServer._stamp`: ``meta`` stamped with ``rv`` and ``gen``), the metadata's
-    from the record of the last one of its name sized when they differ in the counters only
-    (:func:`_meta_delta`: a write that carries the stored metadata over, which the
-    EndpointSlice controller's endpoint-only updates do), else measured; the rest as :func:`kubesim.wire.sizes3` has it
-    (the wire's endpoint and address sums, vouched by their writers). The JSON metadata is the
+    from the record of the last one of its name sized when they differ in the counters and
+    annotations only (:func:`_meta_delta`: a write that carries the stored metadata over, as
+    the EndpointSlice controller's endpoint-only updates do, or changes its trigger time, as
+    every Endpoints update does), else measured; the rest as :func:`kubesim.wire.sizes3` has
+    it (:func:`_slice_rest` for an EndpointSlice; the wire's endpoint and address sums,
+    vouched by their writers). The JSON metadata is the
     wire's rendering (``_meta_json_sizes(meta, False)``), which differs from the manifests'
     only in a timestamp outside years 1000-9999: a metadata with a ``deletionTimestamp`` is
     measured. ``O(1)`` plus the wire's ``O(changed entries)``."""
@@ -523,7 +621,46 @@ def _sizes_by_meta_record(
     if len(table) >= _PARTS_LIMIT:
         table.clear()
     table[key] = (stamped.metadata, mp_no, mj_no)
-    return _assemble(stamped, _measure._proto_rest(stamped), _measure._json_rest(stamped)[0], mp_rv, mp_no, mj_rv)
+    if cls is EndpointSlice:
+        rest_p, rest_j = _slice_rest(stamped)
+    else:
+        rest_p, rest_j = _measure._proto_rest(stamped), _measure._json_rest(stamped)[0]
+    return _assemble(stamped, rest_p, rest_j, mp_rv, mp_no, mj_rv)
+
+
+_slice_endpoints_pair = _wire_endpoints._slice_endpoints_pair
+_slice_ports_pair = _wire_endpoints._slice_ports_pair
+# ``{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1","metadata":`` and the closing
+# brace, then the three keys (each after a comma)
+_SLICE_JSON_FIXED = _measure._header_len(EndpointSlice()) + 1 + len(',"addressType":,"endpoints":,"ports":')
+#: address type -> (its protobuf field, its JSON string), for :func:`_slice_rest` (a handful)
+_ADDRESS_TYPES: dict[str, tuple[int, int]] = {}
+
+
+def _slice_rest(s: EndpointSlice) -> tuple[int, int]:
+    """``(_measure._proto_rest(s), _measure._json_rest(s)[0])`` of an EndpointSlice, the
+    same sums from one lookup of each memo: the wire's identity memos of the endpoints' and
+    the ports' packed sums (:data:`kubesim.wire.endpoints._slice_endpoints_pair`, which the
+    stamp has just vouched, and ``_slice_ports_pair``, called as ``_proto_rest`` calls them),
+    the address type's sizes from a table of the few there are, and the JSON lists written
+    out (``json_list_size(n, total) == total + n + 1`` for ``n > 0``; an empty list is
+    ``null``, 4 bytes). :data:`CHECK_SIZES` compares the record's sizes with
+    :func:`kubesim.wire.sizes3`. ``O(1)``."""
+    eps, ports = s.endpoints, s.ports
+    hit = _slice_endpoints_pair.cache.get(id(eps))
+    pe = hit[1] if hit is not None and hit[0] is eps else _slice_endpoints_pair(eps)
+    hit = _slice_ports_pair.cache.get(id(ports))
+    pp = hit[1] if hit is not None and hit[0] is ports else _slice_ports_pair(ports)
+    at = s.address_type
+    sized = _ADDRESS_TYPES.get(at)
+    if sized is None:
+        sized = (wrap(len(at.encode("utf-8", "surrogatepass"))), _json_str_len(at))
+        if len(_ADDRESS_TYPES) < 16:
+            _ADDRESS_TYPES[at] = sized
+    js = _SLICE_JSON_FIXED + sized[1]
+    js += (pe >> _PAIR_SHIFT) + len(eps) + 1 if eps else 4
+    js += (pp >> _PAIR_SHIFT) + len(ports) + 1 if ports else 4
+    return ((pe + pp) & _PAIR_MASK) + sized[0], js
 
 
 def _memo_sums(eps: tuple[Any, ...]) -> int | None:
