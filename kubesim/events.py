@@ -275,7 +275,7 @@ class _Written(NamedTuple):
         meta = obj.metadata
         held = held_content(obj)
         if held.__class__ is _Record:
-            return held.written(meta.namespace, meta.name)  # type: ignore[union-attr]
+            return held.written(meta.namespace, meta.name)
         body = json.loads(obj.content)
         ref = body["involvedObject"].get
         src = body["source"].get
@@ -360,11 +360,12 @@ class _Record:
         (spam_key, type, reason), field_path, message = self.key
         kind, ref_ns, ref_name, ref_uid, api_version = spam_key
         component, host, action, reporting_component, reporting_instance = self.source
-        return _new_tuple(_Written, (
+        written: _Written = _new_tuple(_Written, (
             namespace, name, kind, ref_ns, ref_name, ref_uid, api_version, self.ref_rv, field_path, reason,
             message, component, host, self.first, self.last, self.times, type, action, reporting_component,
             reporting_instance,
         ))
+        return written
 
     def text(self) -> str:
         """The stored content (:meth:`_Written.text`; the metadata is not part of it).
@@ -642,10 +643,10 @@ class EventRecorder:
                             and self.trusted and count < 2**31 and held.__class__ is _Record):
                         # the stored Event is the one this recorder wrote: the trusted patch, of
                         # the record it holds
-                        was: _Record = held  # type: ignore[assignment]
-                        record = was.patched(count, t_sec, message or was.key[2])
-                        patched = record.written(om.namespace, om.name)
-                        stored = api.update_trusted(holding(om, "Event", "v1", record), old, patched.sizes, actor=actor)
+                        was: _Record = held
+                        rec = was.patched(count, t_sec, message or was.key[2])
+                        patched = rec.written(om.namespace, om.name)
+                        stored = api.update_trusted(holding(om, "Event", "v1", rec), old, patched.sizes, actor=actor)
                         trusted_write = True
                     else:
                         body = content(old)
@@ -679,11 +680,11 @@ class EventRecorder:
                     if source is None:
                         source = sources[action] = (
                             component, host, action, written.reporting_component, written.reporting_instance)
-                    record = _Record(
+                    rec = _Record(
                         (agg_key, field_path, message) if combined else key, source, meta.resource_version, first,
                         t_sec, count)
                     stored = api.create_trusted(
-                        holding(ObjectMeta(name=name, namespace=ns), "Event", "v1", record), written.sizes, actor=actor)
+                        holding(ObjectMeta(name=name, namespace=ns), "Event", "v1", rec), written.sizes, actor=actor)
                 else:  # a name the registry would refuse: the full path says why
                     new = InertObject(metadata=ObjectMeta(name=name, namespace=ns), kind="Event", api_version="v1",
                                       content=written.text())

@@ -143,10 +143,10 @@ _held: Callable[[InertObject], Any] = _CONTENT_SLOT.__get__
 
 
 def _content_text(obj: InertObject) -> str:
-    held = _held(obj)
-    if held.__class__ is str:
-        return held  # type: ignore[no-any-return]
-    return held.text()  # type: ignore[no-any-return]
+    held: str | ContentRecord = _held(obj)
+    if isinstance(held, str):
+        return held
+    return held.text()
 
 
 setattr(InertObject, "content", property(_content_text, _CONTENT_SLOT.__set__, doc=(  # noqa: B010

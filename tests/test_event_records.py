@@ -34,7 +34,6 @@ from kubesim.manifests.times import format_time  # noqa: E402
 from kubesim.objects import ObjectMeta  # noqa: E402
 from kubesim.serve import proto  # noqa: E402
 
-
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '1'}\n"
 
 
@@ -51,7 +50,8 @@ def _assert_same_public_object(held: Any, text: Any) -> None:
     assert type(held) is type(text) is InertObject and events.is_event(held)
     assert held.content == text.content and content(held) == content(text) == events.fields(held)
     assert held.metadata == text.metadata and held.kind == text.kind and held.api_version == text.api_version
-    assert held == text and text == held and not held != text and not text != held
+    assert held == text and text == held
+    assert (held != text, text != held) == (False, False)
     assert hash(held) == hash(text) and {text: 1}[held] == 1
     assert repr(held) == repr(text)
     assert attrs.asdict(held) == attrs.asdict(text)
