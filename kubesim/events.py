@@ -67,24 +67,29 @@ its Event expired is created afresh (upstream's patch-then-create).
 
 The write path: the recorder's Events go through
 :meth:`~kubesim.apiserver.APIServer.create_trusted` /
-:meth:`~kubesim.apiserver.APIServer.update_trusted` (no defaulting or generic validation, the
-stored text built from the fields, sizes by arithmetic: :func:`kubesim.wire.events.event_sizes`);
-``recorder.trusted = False`` takes the full create/update instead (the oracle of
-``tests/test_events_fastpath.py``).
+:meth:`~kubesim.apiserver.APIServer.update_trusted` (no defaulting or generic validation, sizes
+by arithmetic: :func:`kubesim.wire.events.event_sizes`), and the stored Event holds a
+:class:`_Record` of its fields instead of its content text (:func:`kubesim.inert.holding`): its
+``content`` is built from the record when read, and the object reads in every respect as the
+one holding that text (``tests/test_event_records.py``); ``recorder.trusted = False`` takes the
+full create/update instead, with the text (the oracle of ``tests/test_events_fastpath.py`` and
+of the records).
 
 Memory: the correlator's caches keep what upstream's keep (an ``eventLog``'s count, first
 timestamp, name and resourceVersion, an aggregate group's messages, a token bucket) under
 keys that share their tuples (:class:`EventCorrelator`), and never an Event object: a repeat's
-trusted patch reads the fields back from the stored Event, after checking by resourceVersion
-that it is still the one this recorder wrote. The TTL keeps ``(expiry, sequence, namespace,
-name)`` per write. So an Event, once the store lets it go, is freed.
+trusted patch reads the fields back from the stored Event's record, after checking by
+resourceVersion that it is still the one this recorder wrote. A stored Event's record shares
+those key tuples and one source tuple per event source (80 bytes where the text took about
+560). The TTL keeps ``(expiry, sequence, namespace, name)`` per write. So an Event, once the
+store lets it go, is freed.
 
 ``Cluster(events=False)`` gives a disabled recorder: :meth:`EventRecorder.event` returns at
 once and the change log is exactly what it was before Events existed.
 
 Costs: a recorded event is ``O(len(message))`` for the correlator plus one trusted write (a
-repeat's patch also decodes the stored Event: ``O(its size)``); a filtered one writes nothing; a
-disabled recorder costs one attribute test.
+repeat's patch reads the stored record: ``O(1)``); a filtered one writes nothing; a disabled
+recorder costs one attribute test. Reading a stored Event's ``content`` is ``O(its size)``.
 """
 
 from __future__ import annotations
@@ -238,11 +243,12 @@ class _Bucket:
 
 
 class _Written(NamedTuple):
-    """The fields of an Event this recorder writes, from which its stored JSON text and its
-    sizes are built without building the body: the trusted write path
-    (:meth:`kubesim.apiserver.APIServer.create_trusted`). Built for one write and dropped:
-    the correlator keeps only what upstream's ``eventLog`` keeps (:class:`_Observation`), and
-    a patch reads the fields back from the stored Event (:meth:`of_stored`)."""
+    """The fields of an Event this recorder writes, from which its JSON text and its sizes
+    are built without building the body: the trusted write path
+    (:meth:`kubesim.apiserver.APIServer.create_trusted`) sizes it, the full path stores its
+    text, a stored :class:`_Record` builds its text through it. Built for one write or read
+    and dropped: the correlator keeps only what upstream's ``eventLog`` keeps
+    (:class:`_Observation`), the store the record."""
 
     namespace: str
     name: str

@@ -17,7 +17,9 @@ an update keeps the stored one), with the registries' defaults for the kinds des
 schema here (:data:`SCHEMAS`): Secret ``type: Opaque`` and ``stringData`` folded into
 ``data``; RBAC subjects' ``apiGroup``; NetworkPolicy ``policyTypes`` and port ``protocol``;
 IngressClass parameters' ``scope``; PersistentVolumeClaim ``volumeMode: Filesystem``; HPA
-``minReplicas: 1`` and the default CPU metric.
+``minReplicas: 1`` and the default CPU metric. The content is kept as its JSON text, or for
+the event recorder's Events as a record that builds it on read (:func:`holding`), which every
+reader sees as the text.
 
 Sizes (``ChangeEvent.json_bytes`` / ``proto_bytes``):
 
