@@ -1004,7 +1004,9 @@ class APIServer:
         self._check_size(kind, name, written[2])
         uid = self.event_uid() if kind == "Event" and self.event_uid is not None else self._new_uid()
         stamped = _meta(name, "", ns, "", uid, rv, 0, ts, None, None, meta.labels, meta.annotations, (), (), ())
-        return self._commit("create", "ADDED", bucket, _with_meta(obj, stamped), None, actor, written, "", None)
+        # an inert object keeps what it holds (an Event's record, not its text: kubesim.inert.with_metadata)
+        obj = _inert.with_metadata(obj, stamped) if type(obj) is _inert.InertObject else _with_meta(obj, stamped)
+        return self._commit("create", "ADDED", bucket, obj, None, actor, written, "", None)
 
     def update_trusted(
         self, obj: Any, old: Any, sizes: Callable[[str, int], tuple[int, int, int]], *, actor: str
@@ -1022,7 +1024,9 @@ class APIServer:
         meta = _stamped_meta(om, str(self._rv + 1), om.generation)
         written = sizes(meta.resource_version, om.creation_timestamp or 0)
         self._check_size(kind, om.name, written[2])
-        return self._commit("update", "MODIFIED", bucket, _with_meta(obj, meta), old, actor, written, "", None)
+        # as create_trusted: an inert object keeps what it holds
+        obj = _inert.with_metadata(obj, meta) if type(obj) is _inert.InertObject else _with_meta(obj, meta)
+        return self._commit("update", "MODIFIED", bucket, obj, old, actor, written, "", None)
 
     def _created_meta(self, kind: str, meta: ObjectMeta, name: str, uid: str) -> ObjectMeta:
         return _meta(

@@ -67,24 +67,29 @@ its Event expired is created afresh (upstream's patch-then-create).
 
 The write path: the recorder's Events go through
 :meth:`~kubesim.apiserver.APIServer.create_trusted` /
-:meth:`~kubesim.apiserver.APIServer.update_trusted` (no defaulting or generic validation, the
-stored text built from the fields, sizes by arithmetic: :func:`kubesim.wire.events.event_sizes`);
-``recorder.trusted = False`` takes the full create/update instead (the oracle of
-``tests/test_events_fastpath.py``).
+:meth:`~kubesim.apiserver.APIServer.update_trusted` (no defaulting or generic validation, sizes
+by arithmetic: :func:`kubesim.wire.events.event_sizes`), and the stored Event holds a
+:class:`_Record` of its fields instead of its content text (:func:`kubesim.inert.holding`): its
+``content`` is built from the record when read, and the object reads in every respect as the
+one holding that text (``tests/test_event_records.py``); ``recorder.trusted = False`` takes the
+full create/update instead, with the text (the oracle of ``tests/test_events_fastpath.py`` and
+of the records).
 
 Memory: the correlator's caches keep what upstream's keep (an ``eventLog``'s count, first
 timestamp, name and resourceVersion, an aggregate group's messages, a token bucket) under
 keys that share their tuples (:class:`EventCorrelator`), and never an Event object: a repeat's
-trusted patch reads the fields back from the stored Event, after checking by resourceVersion
-that it is still the one this recorder wrote. The TTL keeps ``(expiry, sequence, namespace,
-name)`` per write. So an Event, once the store lets it go, is freed.
+trusted patch reads the fields back from the stored Event's record, after checking by
+resourceVersion that it is still the one this recorder wrote. A stored Event's record shares
+those key tuples and one source tuple per event source (80 bytes where the text took about
+560). The TTL keeps ``(expiry, sequence, namespace, name)`` per write. So an Event, once the
+store lets it go, is freed.
 
 ``Cluster(events=False)`` gives a disabled recorder: :meth:`EventRecorder.event` returns at
 once and the change log is exactly what it was before Events existed.
 
 Costs: a recorded event is ``O(len(message))`` for the correlator plus one trusted write (a
-repeat's patch also decodes the stored Event: ``O(its size)``); a filtered one writes nothing; a
-disabled recorder costs one attribute test.
+repeat's patch reads the stored record: ``O(1)``); a filtered one writes nothing; a disabled
+recorder costs one attribute test. Reading a stored Event's ``content`` is ``O(its size)``.
 """
 
 from __future__ import annotations
@@ -101,7 +106,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from kubesim.errors import InvalidArgument, KubesimError
-from kubesim.inert import InertObject, content
+from kubesim.inert import InertObject, content, held_content, holding
 from kubesim.manifests.times import format_time as _rfc3339
 from kubesim.manifests.times import parse_time as _parse_time
 from kubesim.objects import ObjectMeta, random_uid
@@ -238,11 +243,12 @@ class _Bucket:
 
 
 class _Written(NamedTuple):
-    """The fields of an Event this recorder writes, from which its stored JSON text and its
-    sizes are built without building the body: the trusted write path
-    (:meth:`kubesim.apiserver.APIServer.create_trusted`). Built for one write and dropped:
-    the correlator keeps only what upstream's ``eventLog`` keeps (:class:`_Observation`), and
-    a patch reads the fields back from the stored Event (:meth:`of_stored`)."""
+    """The fields of an Event this recorder writes, from which its JSON text and its sizes
+    are built without building the body: the trusted write path
+    (:meth:`kubesim.apiserver.APIServer.create_trusted`) sizes it, the full path stores its
+    text, a stored :class:`_Record` builds its text through it. Built for one write or read
+    and dropped: the correlator keeps only what upstream's ``eventLog`` keeps
+    (:class:`_Observation`), the store the record."""
 
     namespace: str
     name: str
@@ -267,15 +273,19 @@ class _Written(NamedTuple):
 
     @classmethod
     def of_stored(cls, obj: InertObject) -> _Written:
-        """The fields of the stored Event ``obj``, whose content this recorder wrote
-        (:meth:`text`): its inverse, exact because :meth:`text` omits exactly the fields
-        whose value is empty and writes every other one as it is (times as RFC 3339 whole
-        seconds, which :func:`~kubesim.manifests.parse_time` reads back). ``O(size)``."""
+        """The fields of the stored Event ``obj``, whose content this recorder wrote: read
+        from the :class:`_Record` it holds (``O(1)``), or else from its text (:meth:`text`):
+        its inverse, exact because :meth:`text` omits exactly the fields whose value is empty
+        and writes every other one as it is (times as RFC 3339 whole seconds, which
+        :func:`~kubesim.manifests.parse_time` reads back). ``O(size)``."""
+        meta = obj.metadata
+        held = held_content(obj)
+        if held.__class__ is _Record:
+            return held.written(meta.namespace, meta.name)
         body = json.loads(obj.content)
         ref = body["involvedObject"].get
         src = body["source"].get
         get = body.get
-        meta = obj.metadata
         return cls(
             meta.namespace, meta.name, ref("kind", ""), ref("namespace", ""), ref("name", ""), ref("uid", ""),
             ref("apiVersion", ""), ref("resourceVersion", ""), ref("fieldPath", ""), get("reason", ""),
@@ -321,6 +331,60 @@ class _Written(NamedTuple):
             self.reason, self.message, self.component, self.host, self.first, self.last, self.times, self.type,
             self.action, self.reporting_component, self.reporting_instance,
         )
+
+
+class _Record:
+    """What a stored Event written by this recorder's trusted path holds in place of its
+    content text (:func:`kubesim.inert.holding`): its fields but the metadata's, by
+    reference to tuples the recorder keeps anyway, so that a stored Event costs its
+    ``ObjectMeta`` and this record (80 bytes) rather than its text (about 560 bytes).
+
+    ``key`` is the logger's key of the event, ``((spam key, type, reason), fieldPath,
+    message)`` with the spam key ``(kind, namespace, name, uid, apiVersion)`` of the involved
+    object (:class:`EventCorrelator`: the very tuple the cache holds, shared by the events
+    about one object); ``source`` is ``(component, host, action, reportingComponent,
+    reportingInstance)``, one tuple per source, action and whether the event is an aggregate
+    (:meth:`EventRecorder.event`); then the involved object's resourceVersion, the first and
+    last timestamps (Unix seconds) and the count. :meth:`text` is :meth:`_Written.text` of
+    those fields, so the stored Event reads as the one the text would make; immutable, as
+    the stored object is. ``O(1)`` to build."""
+
+    __slots__ = ("key", "source", "ref_rv", "first", "last", "times")
+
+    def __init__(
+        self, key: tuple[Any, ...], source: tuple[str, ...], ref_rv: str, first: int, last: int, times: int
+    ) -> None:
+        self.key = key
+        self.source = source
+        self.ref_rv = ref_rv
+        self.first = first
+        self.last = last
+        self.times = times
+
+    def written(self, namespace: str, name: str) -> _Written:
+        """The fields, as :class:`_Written` for the Event ``namespace/name``. ``O(1)``."""
+        (spam_key, type, reason), field_path, message = self.key
+        kind, ref_ns, ref_name, ref_uid, api_version = spam_key
+        component, host, action, reporting_component, reporting_instance = self.source
+        written: _Written = _new_tuple(_Written, (
+            namespace, name, kind, ref_ns, ref_name, ref_uid, api_version, self.ref_rv, field_path, reason,
+            message, component, host, self.first, self.last, self.times, type, action, reporting_component,
+            reporting_instance,
+        ))
+        return written
+
+    def text(self) -> str:
+        """The stored content (:meth:`_Written.text`; the metadata is not part of it).
+        ``O(size)``."""
+        return self.written("", "").text()
+
+    def patched(self, times: int, last: int, message: str) -> _Record:
+        """The record of the Event patched to ``times``, ``last`` and ``message`` (the key
+        kept when the message is the same). ``O(1)``."""
+        key = self.key
+        if message != key[2]:
+            key = (key[0], key[1], message)
+        return _Record(key, self.source, self.ref_rv, self.first, last, times)
 
 
 class _Observation:
@@ -369,11 +433,18 @@ class EventCorrelator:
     a combined event), the event key ``(aggregate key, fieldPath, message)``. Nesting keeps
     equality: two keys are equal exactly when the fields upstream joins are, and an
     aggregate key is never equal to an event key (their first items are a 5-tuple and a
-    3-tuple)."""
+    3-tuple).
+
+    ``sources`` is not upstream's: the source tuples of the stored Events' records
+    (:class:`_Record`), by action, for an ordinary event (``sources[False]``) and an
+    aggregate one (``sources[True]``, without the reporting fields): one tuple each, shared
+    by every Event of this source."""
 
     spam: _LRU = attrs.field(factory=_LRU)
     aggregates: _LRU = attrs.field(factory=_LRU)
     observations: _LRU = attrs.field(factory=_LRU)
+    sources: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]] = attrs.field(
+        factory=lambda: ({}, {}), repr=False)
 
 
 @attrs.frozen
@@ -573,14 +644,15 @@ class EventRecorder:
             if old is not None:
                 om = old.metadata
                 try:
+                    held = held_content(old)
                     if (seen.written_rv and om.resource_version == seen.written_rv and om.deletion_timestamp is None
-                            and self.trusted and count < 2**31):
-                        # the stored Event is the one this recorder wrote: the trusted patch
-                        was = _Written.of_stored(old)
-                        patched = was._replace(times=count, last=t_sec, message=message or was.message)
-                        stored = api.update_trusted(
-                            InertObject(metadata=om, kind="Event", api_version="v1", content=patched.text()),
-                            old, patched.sizes, actor=actor)
+                            and self.trusted and count < 2**31 and held.__class__ is _Record):
+                        # the stored Event is the one this recorder wrote: the trusted patch, of
+                        # the record it holds
+                        was: _Record = held
+                        rec = was.patched(count, t_sec, message or was.key[2])
+                        patched = rec.written(om.namespace, om.name)
+                        stored = api.update_trusted(holding(om, "Event", "v1", rec), old, patched.sizes, actor=actor)
                         trusted_write = True
                     else:
                         body = content(old)
@@ -605,13 +677,23 @@ class EventRecorder:
                 # the aggregate event is built without the reporting fields (EventAggregate)
                 "" if combined else component, "" if combined else host,
             ))
-            new = InertObject(
-                metadata=ObjectMeta(name=name, namespace=ns), kind="Event", api_version="v1", content=written.text()
-            )
             try:
                 if self.trusted and len(name) <= 253 and _TRUSTED_NAME(name) is not None and count < 2**31:
-                    stored = api.create_trusted(new, written.sizes, actor=actor)
+                    # the stored Event holds a _Record: the logger's key (a combined event's
+                    # own, with its message) and this source's shared tuple
+                    sources = corr.sources[combined]
+                    source = sources.get(action)
+                    if source is None:
+                        source = sources[action] = (
+                            component, host, action, written.reporting_component, written.reporting_instance)
+                    rec = _Record(
+                        (agg_key, field_path, message) if combined else key, source, meta.resource_version, first,
+                        t_sec, count)
+                    stored = api.create_trusted(
+                        holding(ObjectMeta(name=name, namespace=ns), "Event", "v1", rec), written.sizes, actor=actor)
                 else:  # a name the registry would refuse: the full path says why
+                    new = InertObject(metadata=ObjectMeta(name=name, namespace=ns), kind="Event", api_version="v1",
+                                      content=written.text())
                     stored = api.create(new, actor=actor)
                 self._created += 1
             except KubesimError:

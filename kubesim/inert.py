@@ -17,7 +17,9 @@ an update keeps the stored one), with the registries' defaults for the kinds des
 schema here (:data:`SCHEMAS`): Secret ``type: Opaque`` and ``stringData`` folded into
 ``data``; RBAC subjects' ``apiGroup``; NetworkPolicy ``policyTypes`` and port ``protocol``;
 IngressClass parameters' ``scope``; PersistentVolumeClaim ``volumeMode: Filesystem``; HPA
-``minReplicas: 1`` and the default CPU metric.
+``minReplicas: 1`` and the default CPU metric. The content is kept as its JSON text, or for
+the event recorder's Events as a record that builds it on read (:func:`holding`), which every
+reader sees as the text.
 
 Sizes (``ChangeEvent.json_bytes`` / ``proto_bytes``):
 
@@ -49,8 +51,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Protocol
 
 import attrs
 
@@ -60,6 +62,10 @@ from kubesim.wire.protobuf import _bool, _int, _len_field, _msg, _str
 
 __all__ = [
     "InertObject",
+    "ContentRecord",
+    "holding",
+    "held_content",
+    "with_metadata",
     "INERT_KINDS",
     "GENERATION_KINDS",
     "SCHEMAS",
@@ -96,6 +102,16 @@ class InertObject:
     ``content`` holds every top-level field other than ``kind``, ``apiVersion`` and
     ``metadata`` as compact JSON text with sorted keys (immutable, compared by value); read it
     with :func:`content`.
+
+    A writer that builds the text from a few fields of its own (the event recorder:
+    :mod:`kubesim.events`) may have the object *hold* a :class:`ContentRecord` instead
+    (:func:`holding`), whose ``text()`` is that JSON text: ``obj.content`` is then built on
+    each read and the text is never kept. The attribute is a property over the slot (see
+    :data:`_CONTENT_SLOT`), so every reader -- equality and hashing, ``repr``,
+    ``attrs.evolve``/``attrs.asdict``, pickling and copying, the wire encoders, kubectl and the
+    REST server -- reads the text and sees the object a plain one with that text would be: an
+    evolved, copied or unpickled object holds the text itself. Only :func:`held_content` and
+    :func:`with_metadata` see what is held.
     """
 
     metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
@@ -109,6 +125,69 @@ class InertObject:
     def spec(self) -> Any:
         """The ``spec`` field as plain JSON (``None`` when absent)."""
         return content(self).get("spec")
+
+
+class ContentRecord(Protocol):
+    """What an :class:`InertObject` may hold in place of its content text (:func:`holding`):
+    an immutable record whose :meth:`text` is the content, the same text on every call."""
+
+    def text(self) -> str:
+        """The content: compact JSON text with sorted keys, as :func:`make` writes it."""
+        ...
+
+
+# The slot attrs made for ``content`` (its member descriptor), and the property that takes its
+# place on the class: the getter returns a held text as it is and builds a held record's; the
+# setter is the slot's own (what attrs' __init__, __setstate__ and the API server's builders
+# call), so storing costs what it did. ``InertObject.content`` is this property.
+_CONTENT_SLOT: Any = InertObject.__dict__["content"]
+_held: Callable[[InertObject], Any] = _CONTENT_SLOT.__get__
+
+
+def _content_text(obj: InertObject) -> str:
+    held: str | ContentRecord = _held(obj)
+    if isinstance(held, str):
+        return held
+    return held.text()
+
+
+setattr(InertObject, "content", property(_content_text, _CONTENT_SLOT.__set__, doc=(  # noqa: B010
+    "The content as JSON text (built on each read when a record is held: see the class docstring).")))
+
+_new_inert = object.__new__
+_set_metadata, _set_kind, _set_api_version = (InertObject.__dict__[n].__set__ for n in ("metadata", "kind", "api_version"))
+_set_content: Callable[[InertObject, Any], None] = _CONTENT_SLOT.__set__
+
+
+def holding(metadata: ObjectMeta, kind: str, api_version: str, record: ContentRecord) -> InertObject:
+    """``InertObject(metadata=metadata, kind=kind, api_version=api_version,
+    content=record.text())``, holding ``record`` instead of its text: equal to that object in
+    every respect (see :class:`InertObject`), for the memory of the record. ``O(1)``."""
+    o: InertObject = _new_inert(InertObject)
+    _set_metadata(o, metadata)
+    _set_kind(o, kind)
+    _set_api_version(o, api_version)
+    _set_content(o, record)
+    return o
+
+
+def held_content(obj: InertObject) -> str | ContentRecord:
+    """What ``obj`` holds as its content: the text, or the record :func:`holding` gave it.
+    ``O(1)``."""
+    held: str | ContentRecord = _held(obj)
+    return held
+
+
+def with_metadata(obj: InertObject, metadata: ObjectMeta) -> InertObject:
+    """``attrs.evolve(obj, metadata=metadata)``, holding what ``obj`` holds (a record stays a
+    record, not built into its text: the API server's trusted writes stamp the recorder's
+    Events with this). ``O(1)``."""
+    o: InertObject = _new_inert(InertObject)
+    _set_metadata(o, metadata)
+    _set_kind(o, obj.kind)
+    _set_api_version(o, obj.api_version)
+    _set_content(o, _held(obj))
+    return o
 
 
 def content(obj: InertObject) -> dict[str, Any]:
