@@ -13,6 +13,7 @@ import weakref
 from typing import Any
 
 import kubesim
+from kubesim import scenarios
 from kubesim.events import _LRU, EventRecorder, _Written
 from kubesim.inert import content
 
@@ -115,3 +116,26 @@ def test_new_uid_is_the_api_servers_draw_over_the_events_stream() -> None:
     stream = random.Random("4/events")
     assert [rec.new_uid() for _ in range(5)] == [
         str(uuid.UUID(int=stream.getrandbits(128), version=4)) for _ in range(5)]
+
+
+def test_objects_created_in_one_second_share_their_creation_timestamp() -> None:
+    # APIServer._now_ts: one int per second of virtual time, equal to epoch + floor(now)
+    cluster = kubesim.Cluster(seed=3, nodes=2)
+    scenarios.deploy(cluster, "web", replicas=6)
+    cluster.run()
+    stamps: dict[int, list[int]] = collections.defaultdict(list)
+    for kind in ("Pod", "Event", "ReplicaSet", "EndpointSlice"):
+        for obj in cluster.api.list(kind, None):
+            stamps[obj.metadata.creation_timestamp].append(id(obj.metadata.creation_timestamp))
+    assert len(stamps) >= 2  # the Deployment's objects come in more than one second
+    for ts, ids in stamps.items():
+        assert ts >= cluster.api.epoch
+        assert len(ids) > 1 and len(set(ids)) == 1, ts
+    # the value follows the clock and the epoch, whatever the memo holds
+    api = cluster.api
+    assert api._now_ts() == api.epoch + int(cluster.clock.now // 1)
+    api.epoch += 7
+    try:
+        assert api._now_ts() == api.epoch + int(cluster.clock.now // 1)
+    finally:
+        api.epoch -= 7
