@@ -713,13 +713,18 @@ class APIServer:
 
     def watch(self, fn: WatchFn, kinds: set[str] | frozenset[str] | None = None) -> Callable[[], None]:
         """Deliver every later committed write of ``kinds`` (all if ``None``) to ``fn``, in
-        commit order. Returns a function that stops the watch."""
+        commit order. Returns a function that stops the watch.
+
+        A watch started or stopped while an event is being delivered changes who hears the
+        events after it, never that event's own delivery (as a watch opens at, and closes
+        after, a resourceVersion): the list of watchers is replaced, not changed in place, so a
+        delivery goes on over the list it started with."""
         entry = (None if kinds is None else frozenset(kinds), fn)
-        self._watchers.append(entry)
+        self._watchers = [*self._watchers, entry]
 
         def stop() -> None:
-            if entry in self._watchers:
-                self._watchers.remove(entry)
+            if any(e is entry for e in self._watchers):
+                self._watchers = [e for e in self._watchers if e is not entry]
 
         return stop
 

@@ -165,6 +165,41 @@ def test_a_subscriber_that_writes_keeps_watch_order() -> None:
     c._check()
 
 
+@pytest.mark.parametrize("engine", ["lean", "full"])
+def test_a_watch_started_or_stopped_during_delivery_leaves_that_delivery_alone(engine: str) -> None:
+    """The full model delivered over the list of watchers a watcher's stop or start changed
+    in place: a watcher that stopped its own watch made the next one miss the event, and a
+    watch started during a delivery heard the event in flight (the lean engine did neither).
+    Upstream, a watch opens at a resourceVersion and each watch is its own stream."""
+    c = kubesim.Cluster(seed=0, nodes=1, engine=engine)
+    heard: list[tuple[str, str]] = []
+    stops: dict[str, Any] = {}
+
+    def watcher(tag: str) -> Any:
+        def fn(ev: WatchEvent) -> None:
+            heard.append((tag, ev.new.metadata.name))
+            if tag == "w1" and ev.new.metadata.name == "a":
+                stops["w4"] = c.api.watch(watcher("w4"), kinds={"ConfigMap"})
+            if tag == "w1" and ev.new.metadata.name == "b":
+                stops["w1"]()
+            if tag == "w3" and ev.new.metadata.name == "c":
+                stops["w4"]()
+                stops["w4"]()  # a second stop does nothing
+        return fn
+
+    for tag in ("w1", "w2", "w3"):
+        stops[tag] = c.api.watch(watcher(tag), kinds={"ConfigMap"})
+    for name in ("a", "b", "c", "d"):
+        c.apply_yaml(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n")
+    assert heard == [
+        ("w1", "a"), ("w2", "a"), ("w3", "a"),
+        ("w1", "b"), ("w2", "b"), ("w3", "b"), ("w4", "b"),
+        ("w2", "c"), ("w3", "c"), ("w4", "c"),
+        ("w2", "d"), ("w3", "d"),
+    ]
+    c._check()
+
+
 def test_run_from_a_subscriber_inside_apply_is_refused() -> None:
     """run() from a subscriber during apply_yaml used to let controllers write into the
     transaction; its rollback erased writes they believed done (a Deployment stuck at 0 pods)."""

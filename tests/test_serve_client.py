@@ -321,16 +321,26 @@ def test_concurrent_writers_and_a_watcher_agree_with_the_change_log(tmp_path: Pa
         code, body = s.http("GET", "/api/v1/namespaces/default/endpoints")
         rv = body["metadata"]["resourceVersion"]
         seen: list[str] = []
+        done = threading.Event()
 
         def watcher() -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-            conn.request("GET", f"/api/v1/namespaces/default/endpoints?watch=1&resourceVersion={rv}&timeoutSeconds=3")
-            resp = conn.getresponse()
-            for line in resp:
-                if line.strip():
-                    ev = json.loads(line)
-                    seen.append(ev["object"]["metadata"]["resourceVersion"])
-            conn.close()
+            # as an informer does: each watch resumes at the last resourceVersion seen, and a
+            # last one is opened after the writers are done (a single timed watch would end
+            # early on a loaded machine)
+            last = rv
+            while True:
+                finished = done.is_set()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+                conn.request("GET", f"/api/v1/namespaces/default/endpoints?watch=1&resourceVersion={last}&timeoutSeconds=1")
+                resp = conn.getresponse()
+                for line in resp:
+                    if line.strip():
+                        ev = json.loads(line)
+                        last = ev["object"]["metadata"]["resourceVersion"]
+                        seen.append(last)
+                conn.close()
+                if finished:
+                    return
 
         def writer(w: int) -> None:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
@@ -357,6 +367,7 @@ def test_concurrent_writers_and_a_watcher_agree_with_the_change_log(tmp_path: Pa
             t.start()
         for t in writers:
             t.join(30)
+        done.set()
         w.join(30)
         assert not w.is_alive() and not any(t.is_alive() for t in writers)
         log = s.call(lambda: [str(e.resource_version) for e in s.thread.server.cluster.changes
