@@ -446,3 +446,48 @@ def test_annotation_changes_are_sized_from_the_record(monkeypatch: pytest.Monkey
             e = c.changes[-1]
             assert (e.name, e.json_bytes, e.proto_bytes) == (obj.metadata.name, *kubesim.wire.sizes3(obj)[:2])
     assert deltas["annotations"] >= 3 * len(maps)
+
+
+def test_the_lean_drain_delivers_what_the_generic_loop_delivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # LeanAPIServer._drain writes APIServer._deliver into its loop; check mode drains through
+    # the generic loop, so this compares the two directly: every watcher call (in order) and
+    # what the server notes as delivered, over ADDED/MODIFIED/DELETED events, a namespace
+    # first written mid-run and watches started and stopped during a delivery
+    from kubesim.apiserver import APIServer
+    from kubesim.lean.engine import LeanAPIServer
+
+    def run(generic: bool) -> tuple[list[tuple[Any, ...]], Any]:
+        if generic:
+            monkeypatch.setattr(LeanAPIServer, "_drain", APIServer._drain)
+        c = kubesim.Cluster(seed=5, nodes=3)
+        heard: list[tuple[Any, ...]] = []
+        stops: list[Any] = []
+
+        def spy(tag: str) -> Any:
+            def fn(ev: Any) -> None:
+                m = ev.new.metadata
+                heard.append((tag, ev.type, ev.kind, m.namespace, m.name, m.resource_version))
+                if tag == "all" and ev.kind == "Pod" and ev.type == "ADDED" and len(stops) < 3:
+                    stops.append(c.api.watch(spy(f"pods{len(stops)}"), kinds={"Pod"}))
+                elif tag == "all" and ev.kind == "Pod" and ev.type == "DELETED" and stops:
+                    stops.pop(0)()
+            return fn
+
+        c.api.watch(spy("all"))
+        scenarios.deploy(c, "web", replicas=6)
+        c.run()
+        c.apply_yaml("apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n")
+        c.apply_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: other}\n")
+        scenarios.set_image(c, "web", "nginx:1.26")
+        c.run()
+        c.delete("ConfigMap", "cfg", namespace="other")
+        c.run()
+        assert type(c.api)._drain is (APIServer._drain if generic else LeanAPIServer._drain)
+        return heard, c.api._delivered
+
+    lean_heard, lean_delivered = run(False)
+    generic_heard, generic_delivered = run(True)
+    assert {h[1] for h in lean_heard} == {"ADDED", "MODIFIED", "DELETED"}
+    assert {h[0] for h in lean_heard} >= {"all", "pods0", "pods1", "pods2"}
+    assert lean_heard == generic_heard
+    assert lean_delivered == generic_delivered
