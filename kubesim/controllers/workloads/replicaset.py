@@ -333,6 +333,13 @@ class ReplicaSetController:
         would compute again, and find stored). Most syncs are such repeats: a pod event that
         changes no count (a bind, a container starting), and the follow-up of the
         controller's own status write. ``O(1)`` then.
+
+        The end of a sync that created or deleted pods is a fixed point too when those writes
+        brought the counts to ``spec.replicas`` (its creations and deletions are already in
+        the counts, as upstream's expectations): a sync from there creates and deletes
+        nothing, and computes the status this one computed (a function of the ReplicaSet and
+        the counts) and wrote, or found stored. The watch events of its own writes then
+        requeue it into an ``O(1)`` return, unless they change a count.
         """
         assert isinstance(key, str)
         self._syncs += 1
@@ -396,7 +403,8 @@ class ReplicaSetController:
                     else:
                         self._put(key, idx, last)
         status = idx.status(rs, now)
-        fixed = diff == 0 and rs.spec.min_ready_seconds == 0
+        # a sync from the end state creates and deletes nothing (see the docstring)
+        fixed = rs.spec.min_ready_seconds == 0 and (diff == 0 or replicas_diff(rs, idx.active) == 0)
         if status is not rs.status:
             written = api.update(with_status(rs, status), actor=ACTOR)
             self._status_writes += 1
