@@ -218,3 +218,28 @@ def test_a_rollout_scales_down_by_the_ranking() -> None:
     deletes = [e for e in logs[0] if e[2] == "delete" and e[3] == "Pod"]
     assert len(deletes) == 60
     assert logs[0] == logs[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    t=st.one_of(st.none(), st.integers(T0 - 10**7, T0 + 10)),
+    age=st.floats(-5.0, 1e7, allow_nan=False),
+    steps=st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=1, max_size=8),
+)
+def test_time_code_is_the_log_rank_and_holds_until_its_due(t: int | None, age: float, steps: list[float]) -> None:
+    """``_time_code`` (one ``log2`` for the key's time field and its next change) gives
+    ``_log_rank(t, now) + 2`` (0 without a time), and an instant after ``now`` at which that
+    rank may first change: the rank is the same at every instant in ``[now, due)``."""
+    from kubesim.controllers.workloads.ranking import _time_code
+
+    now = (T0 if t is None else t) + age
+    code, due = _time_code(t, now)
+    if t is None:
+        assert (code, due) == (0, float("inf"))
+        return
+    assert code == r._log_rank(t, now) + 2
+    assert due > now
+    for f in steps:
+        at = now + f * (due - now)
+        if at < due:
+            assert r._log_rank(t, at) + 2 == code

@@ -40,6 +40,9 @@ __all__ = ["DeploymentController", "ACTOR"]
 
 ACTOR = "deployment-controller"
 
+#: A ReplicaSet's name: the sort key of :meth:`DeploymentController._replica_sets`.
+_NAME = operator.attrgetter("metadata.name")
+
 
 @attrs.frozen
 class DeploymentStatistics:
@@ -75,8 +78,11 @@ def _status_only(d: Deployment, written: Deployment, status: DeploymentStatus, r
 def _to_prune(d: Deployment, rss: Sequence[ReplicaSet], new_rs: ReplicaSet | None) -> list[ReplicaSet]:
     """``cleanupDeployment``: the idle old ReplicaSets (no replicas wanted or left, not being
     deleted) beyond ``revisionHistoryLimit`` (default 10), lowest revision first.
-    ``O(n log n)``."""
+    ``O(n log n)``; ``O(1)`` when there are no more ReplicaSets than the limit (the idle ones
+    are among them, so none is in excess: most syncs)."""
     limit = d.spec.revision_history_limit if d.spec.revision_history_limit is not None else 10
+    if len(rss) <= limit:
+        return []
     idle = [
         rs for rs in rss
         if rs is not new_rs and (rs.spec.replicas or 0) == 0 and rs.status.replicas == 0
@@ -115,12 +121,18 @@ class DeploymentController:
         self.ctx.api.watch(self._on_pod, {"Pod"})
 
     def _on_deployment(self, ev: WatchEvent) -> None:
-        self.queue.add(eu.object_key(ev.new))
+        meta = ev.new.metadata
+        self.queue.add(f"{meta.namespace}/{meta.name}")  # eu.object_key, inlined
 
     def _on_rs(self, ev: WatchEvent) -> None:
-        ref = controller_owner(ev.new)
-        if ref is not None and ref.kind == "Deployment":
-            self.queue.add(f"{ev.new.metadata.namespace}/{ref.name}")
+        """Requeue the Deployment that controls the ReplicaSet, if one does. ``O(owner
+        references)``."""
+        meta = ev.new.metadata
+        for ref in meta.owner_references:  # controller_owner, inlined
+            if ref.controller:
+                if ref.kind == "Deployment":
+                    self.queue.add(f"{meta.namespace}/{ref.name}")
+                return
 
     def _on_pod(self, ev: WatchEvent) -> None:
         if ev.type != "DELETED":
@@ -136,12 +148,20 @@ class DeploymentController:
             self.queue.add(f"{rs.metadata.namespace}/{dref.name}")
 
     def _replica_sets(self, d: Deployment) -> list[ReplicaSet]:
+        """The ReplicaSets ``d`` controls (a ``controller: true`` owner reference with its uid),
+        by name. ``O(ReplicaSets of the namespace)``, sorted in place by a C key (names are
+        unique in a namespace, so the order is the one ``sorted`` by name gives)."""
+        uid = d.metadata.uid
         out = []
         for rs in self.ctx.api.list_namespace("ReplicaSet", d.metadata.namespace).values():
-            ref = controller_owner(rs)
-            if ref is not None and ref.uid == d.metadata.uid:
-                out.append(rs)
-        return sorted(out, key=lambda r: r.metadata.name)
+            for ref in rs.metadata.owner_references:  # controller_owner, inlined
+                if ref.controller:
+                    if ref.uid == uid:
+                        out.append(rs)
+                    break
+        if len(out) > 1:
+            out.sort(key=_NAME)
+        return out
 
     def _old_pods_running(self, d: Deployment, old: list[ReplicaSet]) -> bool:
         names = {rs.metadata.name for rs in old}
@@ -176,7 +196,7 @@ class DeploymentController:
         assert isinstance(key, str)
         self._syncs += 1
         api = self.ctx.api
-        ns, name = eu.split_key(key)
+        ns, _, name = key.partition("/")  # eu.split_key, inlined
         d: Deployment | None = api.try_get("Deployment", name, ns)
         if d is None or d.metadata.deletion_timestamp is not None:
             self._quiet.pop(key, None)

@@ -49,7 +49,6 @@ from sortedcontainers import SortedList
 from kubesim.controllers.workloads.rollout import (
     _PHASE_ORDINAL,
     _deletion_cost,
-    _log_rank,
     _ready_condition_time,
     is_pod_active,
     max_container_restarts,
@@ -77,25 +76,24 @@ _COST_SPAN = 2**32
 _TIME_SPAN = 2048  # _time_code is in [0, 1026)
 
 
-def _time_code(t: int | None, now: float) -> int:
+def _time_code(t: int | None, now: float) -> tuple[int, float]:
     """``rank_pods_for_deletion``'s time key with ``now`` given, less its UID, as one int in the
-    same order: 0 for a missing time, else ``_log_rank(t, now) + 2`` (at least 1: the rank is at
-    least -1; below 1026: the log2 of a finite float is below 1024)."""
-    return 0 if t is None else _log_rank(t, now) + 2
+    same order, and the instant it may next change, from one ``log2``.
 
-
-def _next_change(t: int | None, now: float) -> float:
-    """The earliest instant after ``now`` at which ``_log_rank(t, ·)`` may differ from its value
-    at ``now`` (``inf`` if never). Conservative: a little early is harmless (the entry is
-    re-keyed to the same key and rescheduled)."""
+    The code: 0 for a missing time, else ``_log_rank(t, now) + 2`` (at least 1: the rank is at
+    least -1; below 1026: the log2 of a finite float is below 1024). The instant: the earliest
+    after ``now`` at which ``_log_rank(t, ·)`` may differ from its value at ``now`` (``inf`` if
+    never); conservative, as a little early is harmless (the entry is re-keyed to the same key
+    and rescheduled). Both read the same ``int(log2(age in ns))``, computed once here."""
     if t is None:
-        return math.inf
+        return 0, math.inf
     d = (now - t) * 1e9
+    rank = int(math.log2(d)) if d > 0 else -1  # _log_rank(t, now)
     if d < 2.0:
         # int(log2(d)) is irregular below 2 ns (and -1 at or before t): look again next time.
-        return math.nextafter(now, math.inf)
-    at = t + (2.0 ** (int(math.log2(d)) + 1)) * (1 - 1e-12) / 1e9
-    return at if at > now else math.nextafter(now, math.inf)
+        return rank + 2, math.nextafter(now, math.inf)
+    at = t + (2.0 ** (rank + 1)) * (1 - 1e-12) / 1e9
+    return rank + 2, (at if at > now else math.nextafter(now, math.inf))
 
 
 @attrs.define(eq=False)
@@ -246,19 +244,20 @@ class DeletionRanking:
         # All unassigned pods share one count and sort before every assigned pod, so the count
         # cannot order them: 0 spares re-keying them all as they come and go.
         count = self._count(family, node) if node else 0
+        ready_code, ready_due = _time_code(ready_t, now)  # (0, inf) when not ready: ready_t is None
+        created_code, created_due = _time_code(created, now)
         key = (
             (((node != "") * 3 + _PHASE_ORDINAL.get(pod.status.phase, 0)) * 2 + ready) * _COST_SPAN
             + _deletion_cost(pod) - _COST_MIN,
-            -count * _TIME_SPAN + _time_code(ready_t, now),
+            -count * _TIME_SPAN + ready_code,
             uid if ready_t is not None else "",
             -max_container_restarts(pod),
-            _time_code(created, now),
+            created_code,
             uid,
             pod.metadata.namespace,
             pod.metadata.name,
         )
-        due = min(_next_change(ready_t, now) if ready else math.inf, _next_change(created, now))
-        return key, due
+        return key, min(ready_due, created_due)
 
     def _rekey(self, rs_key: Hashable, rs: _RS, entry: _Entry, now: float) -> None:
         key, due = self._key(rs.family, entry.pod, now)

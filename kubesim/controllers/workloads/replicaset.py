@@ -141,11 +141,22 @@ class _OwnedPods:
             return None  # a late event: the entry already reflects a newer state
         c = self.contribution(pod)
         self.pods[name] = (c, rv)
-        if old is not None:
-            if old[0] == c:
-                return c  # the counts stand (most events after a pod is ready)
-            self._apply(old[0], -1)
-        self._apply(c, +1)
+        if old is None:
+            self._apply(c, +1)
+            return c
+        was = old[0]
+        if was == c:
+            return c  # the counts stand (most events after a pod is ready)
+        # _apply(was, -1) then _apply(c, +1), as one step: the counts move by the difference
+        # (bools count as 0 and 1), and the ready instants leave and join the sorted list
+        # (its content does not depend on the order of a removal and an addition)
+        self.active += c[0] - was[0]
+        self.fully += c[1] - was[1]
+        self.ready += c[2] - was[2]
+        if was[2] and was[3] is not None:
+            self.ready_since.remove(was[3])
+        if c[2] and c[3] is not None:
+            self.ready_since.add(c[3])
         return c
 
     def drop(self, name: str, rv: int) -> None:
@@ -222,7 +233,8 @@ class ReplicaSetController:
         self.ctx.api.watch(self._on_pod, {"Pod"})
 
     def _on_rs(self, ev: WatchEvent) -> None:
-        key = eu.object_key(ev.new)
+        meta = ev.new.metadata
+        key = f"{meta.namespace}/{meta.name}"  # eu.object_key, inlined
         if ev.type == "DELETED":
             self._owned.pop(key, None)
             self._ranking.drop_replica_set(key)  # its pods no longer count as related
@@ -321,6 +333,13 @@ class ReplicaSetController:
         would compute again, and find stored). Most syncs are such repeats: a pod event that
         changes no count (a bind, a container starting), and the follow-up of the
         controller's own status write. ``O(1)`` then.
+
+        The end of a sync that created or deleted pods is a fixed point too when those writes
+        brought the counts to ``spec.replicas`` (its creations and deletions are already in
+        the counts, as upstream's expectations): a sync from there creates and deletes
+        nothing, and computes the status this one computed (a function of the ReplicaSet and
+        the counts) and wrote, or found stored. The watch events of its own writes then
+        requeue it into an ``O(1)`` return, unless they change a count.
         """
         assert isinstance(key, str)
         self._syncs += 1
@@ -384,7 +403,8 @@ class ReplicaSetController:
                     else:
                         self._put(key, idx, last)
         status = idx.status(rs, now)
-        fixed = diff == 0 and rs.spec.min_ready_seconds == 0
+        # a sync from the end state creates and deletes nothing (see the docstring)
+        fixed = rs.spec.min_ready_seconds == 0 and (diff == 0 or replicas_diff(rs, idx.active) == 0)
         if status is not rs.status:
             written = api.update(with_status(rs, status), actor=ACTOR)
             self._status_writes += 1

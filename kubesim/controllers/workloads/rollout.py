@@ -273,11 +273,21 @@ def _apply_all(rss: Sequence[ReplicaSet], decisions: Sequence[ScaleDecision]) ->
 
 
 def _sum_replicas(rss: Iterable[ReplicaSet | None]) -> int:
-    return sum(rs_replicas(rs) for rs in rss if rs is not None)
+    # the sum of rs_replicas, inlined (a rollout step sums a few ReplicaSets several times)
+    total = 0
+    for rs in rss:
+        if rs is not None:
+            r = rs.spec.replicas
+            total += 1 if r is None else r
+    return total
 
 
 def _sum_available(rss: Iterable[ReplicaSet | None]) -> int:
-    return sum(rs.status.available_replicas for rs in rss if rs is not None)
+    total = 0
+    for rs in rss:
+        if rs is not None:
+            total += rs.status.available_replicas
+    return total
 
 
 def _desired_annotation(rs: ReplicaSet) -> int | None:
@@ -593,9 +603,19 @@ def is_scaling_event(deployment: Deployment, rss: Sequence[ReplicaSet]) -> bool:
     """``isScalingEvent``: some active RS's ``desired-replicas`` annotation differs from
     ``spec.replicas``.  ``O(n)``."""
     d = deployment_replicas(deployment)
-    for rs in _active(rss):
-        desired = _desired_annotation(rs)
-        if desired is not None and desired != d:
+    key = DESIRED_REPLICAS_ANNOTATION
+    for rs in rss:  # _active(rss) and _desired_annotation, inlined: no list built
+        r = rs.spec.replicas
+        if r is not None and r <= 0:
+            continue
+        raw = rs.metadata.annotations.get(key)
+        if raw is None:
+            continue
+        try:
+            desired = int(raw)
+        except ValueError:
+            continue
+        if desired != d:
             return True
     return False
 
