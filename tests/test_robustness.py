@@ -529,3 +529,31 @@ def test_resync_brings_a_dropped_key_back() -> None:
     stats = c.statistics()["resync"]
     assert stats.converged and stats.pending == 0
     assert len([p for p in c.list("pods") if p.status.ready]) == 4
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_broken_invariant_in_a_sync_is_raised_not_retried(workers: int) -> None:
+    """A controller's sync that raised anything was retried, AssertionError included: a
+    lean-engine size check (KUBESIM_CHECK_HINTS) or an invariant failing inside a controller's
+    write passed for a retry. Now an AssertionError leaves the run; an API error is retried."""
+    from kubesim.clock import Clock
+    from kubesim.controllers.runtime import WorkQueue
+
+    for exc, retried in ((kubesim.errors.Conflict("Pod", "p", "default"), True), (AssertionError("size 3 != 4"), False)):
+        clock = Clock()
+        calls: list[str] = []
+
+        def sync(key: Any, exc: Exception = exc, calls: list[str] = calls) -> None:
+            calls.append(key)
+            if len(calls) == 1:
+                raise exc
+
+        q = WorkQueue(clock, sync, workers=workers)
+        q.add("k")
+        if retried:
+            clock.run()
+            assert calls == ["k", "k"] and q.statistics().errors == 1
+        else:
+            with pytest.raises(AssertionError, match="size 3 != 4"):
+                clock.run()
+            assert calls == ["k"] and q.statistics().errors == 0

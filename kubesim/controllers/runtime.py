@@ -167,7 +167,10 @@ class WorkQueue:
 
     ``sync`` returns normally on success (the key's retry history is forgotten) or raises an
     exception, which is passed to ``on_error(key, exc)`` and retried with
-    ``add_rate_limited`` while ``num_requeues < max_retries``.
+    ``add_rate_limited`` while ``num_requeues < max_retries``. An :class:`AssertionError` is not
+    a sync's error but a broken invariant of kubesim's own (the lean engine's
+    ``KUBESIM_CHECK_HINTS`` size checks, check mode, ``_check``): it propagates out of the
+    clock's run instead of being retried, so that no such failure passes for a retry.
 
     The rate limiter is asked about a key only by :meth:`add_rate_limited`, so a key has a
     retry history only if it went through it since it was last forgotten: the queue keeps
@@ -290,6 +293,8 @@ class WorkQueue:
         self._syncs += 1
         try:
             self.sync(key)
+        except AssertionError:
+            raise  # a broken invariant of kubesim's own (check mode, CHECK_HINTS), not a retry
         except Exception as exc:  # noqa: BLE001 - a controller's sync error is a retry
             self._failed(key, exc)
             return
@@ -321,6 +326,8 @@ class WorkQueue:
         self._syncs += 1
         try:
             self.sync(key)
+        except AssertionError:
+            raise  # a broken invariant of kubesim's own (check mode, CHECK_HINTS), not a retry
         except Exception as exc:  # noqa: BLE001 - a controller's sync error is a retry
             self._failed(key, exc)
             return
