@@ -161,6 +161,9 @@ Code = tuple[str, str, str, str, str, str, bool]
 #: What the code table is keyed by: a :data:`Code` and the ``id`` of the record's label map.
 Key = tuple[str, str, str, str, str, str, bool, int]
 
+#: how many label maps a :data:`Code` gives a code of their own (see ChangeLog._new_code)
+_MAPS_PER_CODE = 16
+
 #: a float run's "no run yet": NaN equals no float, so the first value starts a run
 _NO_RUN = math.nan
 
@@ -270,12 +273,20 @@ class ChangeLog(Sequence[ChangeEvent]):
     _rv_last: int | None = attrs.field(default=None, init=False, repr=False)
     #: the written objects, from the first record that carries one (``None`` until then)
     _objects: list[Any] | None = attrs.field(default=None, init=False, repr=False)
-    # the code table: code -> its Code and its label map; back from the Key
+    # the code table: code -> its Code and its label map (None: the record's own, in
+    # _label_at/_label_ref); back from the Key
     _codes: list[Code] = attrs.field(factory=list, init=False, repr=False)
-    _labels: list[FrozenDict] = attrs.field(factory=list, init=False, repr=False)
+    _labels: list[FrozenDict | None] = attrs.field(factory=list, init=False, repr=False)
     _code_of: dict[Key, int] = attrs.field(factory=dict, init=False, repr=False)
     #: each distinct Code once: the table's codes of one Code share its tuple
     _plain: dict[Code, Code] = attrs.field(factory=dict, init=False, repr=False)
+    #: Code -> how many label maps have a code of their own with it (at most _MAPS_PER_CODE)
+    _maps: dict[Code, int] = attrs.field(factory=dict, init=False, repr=False)
+    #: Code -> its code for the maps past the cap, whose records keep their map aside
+    _aside: dict[Code, int] = attrs.field(factory=dict, init=False, repr=False)
+    #: the positions (increasing) and label maps of the records of an aside code
+    _label_at: array[int] = attrs.field(factory=lambda: array("I"), init=False, repr=False)
+    _label_ref: list[FrozenDict] = attrs.field(factory=list, init=False, repr=False)
     #: the records whose numbers (or seq, or strings) the columns cannot hold exactly, whole
     _odd: dict[int, ChangeEvent] = attrs.field(factory=dict, init=False, repr=False)
     #: the previous write's time (see :meth:`_append_write`)
@@ -437,25 +448,66 @@ class ChangeLog(Sequence[ChangeEvent]):
         return seq
 
     def _new_code(self, key: Key, labels: FrozenDict) -> int:
-        """Add ``key`` (not in the table), whose last item is ``id(labels)``, to the code
-        table; returns its code, widening the code column first if it does not fit (the
-        caller reads the column after). The table keeps ``labels``, so its ``id`` is no other
-        object's while the log lives. The :data:`Code` is stored as exact ``str`` (``str.__str__``
-        of a subclass such as a ``StrEnum`` member), once for all its label maps: the table is
-        shared by every record of the code, and an equal key of a later record finds this
-        one, so a subclass stored here would be what every later record of that code reads
-        back. Only a miss comes here (once per code), so the write path pays nothing for it.
+        """The code of a record whose ``key`` (its last item ``id(labels)``) is not in the
+        table: a new code for the pair if its :data:`Code` has fewer than
+        :data:`_MAPS_PER_CODE` maps with a code of their own, else the Code's *aside* code,
+        with the record's map kept aside (:attr:`_label_at`, :attr:`_label_ref`: this
+        record is the next one stored). The cap bounds what a map costs: a code is ~190
+        bytes of table, paid back by the records that share it, and a map written by one or
+        a few records (each Node's own, each StatefulSet Pod's) costs 12 bytes a record
+        aside instead. The table keeps every map it holds, so its ``id`` is no other
+        object's while the log lives. The code column widens first if a new code does not
+        fit it (the caller reads the column after). The :data:`Code` is stored as exact
+        ``str`` (``str.__str__`` of a subclass such as a ``StrEnum`` member), once for all
+        its codes: an equal key of a later record finds this one, so a subclass stored here
+        would be what every later record of that code reads back. Only a miss comes here.
         ``O(1)``, ``O(len)`` the twice in a log's life the column widens."""
         plain: Code = (
             *(str.__str__(s) if isinstance(s, str) else s for s in key[:6]),  # type: ignore[assignment]
             key[6],
         )
         plain = self._plain.setdefault(plain, plain)
-        code = self._code_of[plain + (key[7],)] = len(self._codes)
+        maps = self._maps.get(plain, 0)
+        if maps < _MAPS_PER_CODE:
+            self._maps[plain] = maps + 1
+            code = self._code_of[plain + (key[7],)] = self._add_code(plain, labels)
+            return code
+        aside = self._aside.get(plain)
+        if aside is None:
+            aside = self._aside[plain] = self._add_code(plain, None)
+        self._label_at.append(len(self._names))
+        self._label_ref.append(labels)
+        return aside
+
+    def _add_code(self, plain: Code, labels: FrozenDict | None) -> int:
+        """Append ``(plain, labels)`` to the code table, widening the code column if the new
+        code needs it; returns the code. ``O(1)``, ``O(len)`` when it widens."""
+        code = len(self._codes)
         self._codes.append(plain)
         self._labels.append(labels)
         self._code = _fit(self._code, code)
         return code
+
+    def _labels_at(self, i: int) -> FrozenDict:
+        """The label map of record ``i``: its code's, or the one kept aside for it.
+        ``O(1)`` for a code's map or the last record kept aside, else ``O(log aside)``."""
+        labels = self._labels[self._code[i]]
+        if labels is not None:
+            return labels
+        at = self._label_at
+        k = len(at) - 1
+        if at[k] != i:
+            k = bisect.bisect_left(at, i)
+        return self._label_ref[k]
+
+    def _label_column(self, n: int) -> Iterator[FrozenDict]:
+        """The label map of every record ``0 .. n-1`` (``n <= len``), in order. Lazy,
+        ``O(1)`` per record."""
+        maps = map(self._labels.__getitem__, self._code)
+        if not self._label_at:
+            return itertools.islice(maps, n)  # type: ignore[arg-type]  # no aside code: no None
+        aside = iter(self._label_ref)
+        return (next(aside) if m is None else m for m in itertools.islice(maps, n))
 
     # ------------------------------------------------------------------ subscribers
 
@@ -576,6 +628,8 @@ class ChangeLog(Sequence[ChangeEvent]):
         for column in (self._json, self._proto, self._code):
             del column[start:]
         del self._names[start:]
+        k = bisect.bisect_left(self._label_at, start)
+        del self._label_at[k:], self._label_ref[k:]
         # the runs that start at or past the cut go; the last one left may now end earlier
         k = bisect.bisect_left(self._time_at, start)
         del self._time_at[k:], self._time_val[k:]
@@ -626,7 +680,7 @@ class ChangeLog(Sequence[ChangeEvent]):
         _e_actor(event, actor)
         _e_json_bytes(event, self._json[i])
         _e_proto_bytes(event, self._proto[i])
-        _e_labels(event, self._labels[self._code[i]])
+        _e_labels(event, self._labels_at(i))
         _e_trigger_time(event, self._trigger_val[_run(self._trigger_at, i)] if has_trigger else None)
         _e_outcome(event, outcome)
         _e_cause(event, cause)
@@ -740,15 +794,24 @@ class ChangeLog(Sequence[ChangeEvent]):
         assert all(
             len(column) == n for column in (self._json, self._proto, self._code)
         ), "columns of different lengths"
-        assert len(self._code_of) == len(self._codes) == len(self._labels), "code table and its inverse differ in size"
+        assert len(self._codes) == len(self._labels) == len(self._code_of) + len(self._aside), "code table sizes"
+        counts = collections.Counter(key for key, labels in zip(self._codes, self._labels, strict=True) if labels is not None)
         for c, (key, labels) in enumerate(zip(self._codes, self._labels, strict=True)):
-            assert self._code_of.get(key + (id(labels),)) == c, (c, key)
+            if labels is None:
+                assert self._aside.get(key) == c, ("an aside code not its Code's", c, key)
+            else:
+                assert self._code_of.get(key + (id(labels),)) == c, (c, key)
             assert len(key) == 7 and type(key[6]) is bool, key
             assert not any(isinstance(s, str) and type(s) is not str for s in key[:6]), key
             assert self._plain.get(key) is key, ("a code's tuple not shared", key)
         assert len(self._plain) == len(set(self._codes)), "a Code in the table no code has"
+        assert self._maps == counts and max(counts.values(), default=0) <= _MAPS_PER_CODE, "maps per Code"
+        assert all(counts[key] == _MAPS_PER_CODE for key in self._aside), "a map aside below the cap"
         assert not self._code or max(self._code) < len(self._codes), "a code outside the table"
         assert self._code.typecode in "BHI" and len(self._codes) <= 1 << (8 * self._code.itemsize), "code column"
+        aside = {c for c in self._aside.values()}
+        assert list(self._label_at) == [i for i, c in enumerate(self._code) if c in aside], "maps kept aside"
+        assert len(self._label_ref) == len(self._label_at), "a map aside without its position"
         held = [i for i in range(n) if i not in self._odd]
         with_trigger = [i for i in held if self._codes[self._code[i]][6]]
         runs: list[tuple[Any, ...]] = [
@@ -770,7 +833,7 @@ class ChangeLog(Sequence[ChangeEvent]):
             assert 0 <= seq < n, seq
             code = self._codes[self._code[seq]]
             assert code == (e.verb, e.kind, e.namespace, e.actor, e.outcome, e.cause, e.trigger_time is not None)
-            assert self._names[seq] is e.name and self._labels[self._code[seq]] is e.labels, seq
+            assert self._names[seq] is e.name and self._labels_at(seq) is e.labels, seq
         assert self._objects is None or len(self._objects) == n, "objects column not full length"
         pending = list(self._pending)
         assert all(a < b for a, b in zip(pending, pending[1:], strict=False)), pending
@@ -797,7 +860,7 @@ class ChangeLog(Sequence[ChangeEvent]):
         n = len(self._names)
         # range(hi) first and shortest: zip stops there, reading no column past hi
         return zip(range(hi), _expand(self._time_at, self._time_val, n, 0.0),
-                   map(self._codes.__getitem__, self._code), self._names, map(self._labels.__getitem__, self._code),
+                   map(self._codes.__getitem__, self._code), self._names, self._label_column(n),
                    _expand(self._trigger_at, self._trigger_val, n, 0.0), sizes, strict=False)
 
     def __repr__(self) -> str:
@@ -834,7 +897,7 @@ class ChangeLog(Sequence[ChangeEvent]):
             "actor": pd.Categorical(strings(3)),
             "json_bytes": pd.array(list(self._numbers("json_bytes")), dtype="int64"),
             "proto_bytes": pd.array(list(self._numbers("proto_bytes")), dtype="int64"),
-            "labels": pd.Series([dict(self._labels[c]) for c in self._code], dtype="object"),
+            "labels": pd.Series([dict(labels) for labels in self._label_column(n)], dtype="object"),
             "trigger_time": pd.array(list(self._numbers("trigger_time")), dtype="Float64"),
             "outcome": pd.Categorical(strings(4)),
             "cause": pd.Categorical(strings(5)),

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import kubesim
-from kubesim import report
+from kubesim import changelog, report
 from kubesim.changelog import ChangeEvent, ChangeLog, _event, _record, replay
 from kubesim.errors import InvalidArgument
 from kubesim.objects import EMPTY, FrozenDict
@@ -204,6 +204,8 @@ class CountingSize:
 class ColumnsAgainstList(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        # two maps a code, so that the few drawn codes keep maps aside too (restored at teardown)
+        self.cap, changelog._MAPS_PER_CODE = changelog._MAPS_PER_CODE, 2
         self.cols = ChangeLog()
         self.ref = ListLog()
         self.heard: dict[str, list[Any]] = {"cols": [], "ref": []}
@@ -298,6 +300,15 @@ class ColumnsAgainstList(RuleBasedStateMachine):
         time = ref[-1].time if same_time and ref else record[0]
         rv = last_rv + step if record[11] == "ok" else 0
         write = (time, *record[1:5], rv, *record[6:])
+        self._both(lambda log: log._append_write(*write))
+
+    @rule(record=records, fresh=st.booleans())
+    def append_own_map(self, record: tuple[Any, ...], fresh: bool) -> None:
+        """A write of one fixed code with its own new map (each StatefulSet Pod's, each
+        Node's) or a shared one: past the cap, the code's later maps are kept aside."""
+        labels = FrozenDict({"pod": f"db-{len(self.ref.events)}"}) if fresh else record[9]
+        write = (record[0], "update", "Pod", "a", "db", *record[5:6], "kubelet", *record[7:9], labels,
+                 *record[10:11], "ok", "", record[13])
         self._both(lambda log: log._append_write(*write))
 
     @rule(record=records, shift=st.sampled_from([0, 0, 0, 1, -1, 1000]))
@@ -413,6 +424,9 @@ class ColumnsAgainstList(RuleBasedStateMachine):
             if size_model == "counting":
                 assert models[0].calls == models[1].calls  # type: ignore[union-attr]
 
+    def teardown(self) -> None:
+        changelog._MAPS_PER_CODE = self.cap
+
     # --------------------------------------------------------------- invariants
 
     @invariant()
@@ -505,24 +519,48 @@ def test_a_record_needs_no_object_of_its_own() -> None:
 
 
 def test_code_column_widens_and_keeps_each_label_map() -> None:
-    """A code per (code fields, label map by identity): 70,000 distinct maps, some equal to
-    others, take the code column from 1 byte a record to 2 then 4, and every record reads
-    back its own map (not an equal one), before and after truncations back across both
-    widenings."""
+    """A code per (code fields, label map by identity): 70,000 namespaces, each with its own
+    map (some equal to others), take the code column from 1 byte a record to 2 then 4, and
+    every record reads back its own map (not an equal one), before and after a truncation
+    back across both widenings."""
     log = ChangeLog()
     maps = [FrozenDict({"n": str(i % 1000)}) for i in range(70_000)]  # 70 equal maps of each text
     for i, m in enumerate(maps):
-        log._append_write(1.0, "update", "Node", "", f"n{i}", i + 1, "kubelet", 10, 5, m, None, "ok", "", None)
+        log._append_write(1.0, "update", "Node", f"ns{i}", "n", i + 1, "kubelet", 10, 5, m, None, "ok", "", None)
         if i in (255, 256, 65_535, 65_536):
             assert log._code.typecode == ("B" if i < 256 else "H" if i < 65_536 else "I"), i
     assert all(log[i].labels is maps[i] for i in (0, 255, 256, 999, 1000, 65_535, 65_536, 69_999))
     assert [log[i].resource_version for i in (0, 69_999)] == [1, 70_000] and len(log._rv_at) == 1
-    assert len(log._time_at) == 1 and len(log._codes) == 70_000 and len(log._plain) == 1
+    assert len(log._time_at) == 1 and len(log._codes) == 70_000 and not log._label_at
     log._check()
     log.truncate(300)
     assert log._code.typecode == "I" and [e.labels for e in log] == maps[:300]
-    log._append_write(2.0, "update", "Node", "", "n", 301, "kubelet", 10, 5, maps[5], None, "ok", "", None)
+    log._append_write(2.0, "update", "Node", "ns5", "n", 301, "kubelet", 10, 5, maps[5], None, "ok", "", None)
     assert log[300].labels is maps[5] and len(log._codes) == 70_000  # the table keeps its codes
+    log._check()
+
+
+def test_maps_past_the_cap_are_kept_aside() -> None:
+    """One code's first ``_MAPS_PER_CODE`` maps get a code each; the later ones share the
+    code's aside code and are kept by position: each record still reads back its own map
+    (an earlier map stays coded), through reads, slices, the churn fold and truncations."""
+    log = ChangeLog()
+    maps = [FrozenDict({"pod": f"db-{i}"}) for i in range(40)]
+    order = [*range(40), 3, 30, 39, 0]  # a coded map again, aside maps again
+    for i, m in enumerate(order):
+        log._append_write(float(i), "update", "Pod", "a", f"db-{m}", i + 1, "kubelet", 10, 5, maps[m], None,
+                          "ok", "", None)
+    cap = changelog._MAPS_PER_CODE
+    assert len(log._codes) == cap + 1 and list(log._label_at) == [i for i, m in enumerate(order) if m >= cap]
+    assert [e.labels for e in log] == [maps[m] for m in order]
+    assert all(a is b for a, b in zip((e.labels for e in log[::-1]), [maps[m] for m in reversed(order)], strict=True))
+    groups = (report.WatcherGroup("db-3", "Pod", 1, selector="pod=db-3"),)
+    assert report.churn(log, groups=groups) == report.churn(list(log), groups=groups)
+    log._check()
+    log.truncate(cap + 2)
+    assert list(log._label_at) == [cap, cap + 1] and log[cap + 1].labels is maps[cap + 1]
+    log._append_write(9.0, "update", "Pod", "a", "x", 99, "kubelet", 10, 5, maps[39], None, "ok", "", None)
+    assert log[-1].labels is maps[39] and list(log._label_at) == [cap, cap + 1, cap + 2]
     log._check()
 
 
@@ -561,11 +599,11 @@ def test_a_loaded_log_shares_its_equal_label_maps(tmp_path: pathlib.Path) -> Non
     for i in range(50):
         labels = FrozenDict({"app": "web"}) if i % 2 else EMPTY  # a new (equal) map each write
         log._append_write(float(i), "update", "Pod", "a", "p", i + 1, "kubelet", 10, 5, labels, None, "ok", "", None)
-    assert len(log._codes) == 26
+    assert len(log._codes) == 17 and len(log._label_at) == 10  # EMPTY and 15 coded maps, one aside code
     log.save(tmp_path / "log.jsonl")
     loaded = ChangeLog.load(tmp_path / "log.jsonl")
     assert [key(e)[:-2] for e in loaded] == [key(e)[:-2] for e in log]
-    assert len(loaded._codes) == 2 and loaded[1].labels is loaded[3].labels
+    assert len(loaded._codes) == 2 and not loaded._label_at and loaded[1].labels is loaded[3].labels
     loaded._check()
 
 
@@ -668,6 +706,7 @@ def test_machine_held_record_with_a_seq_past_the_cut() -> None:
     m.same_transcripts()
     assert len(m.heard["cols"]) == 1
     m.consistent()
+    m.teardown()
 
 
 def test_truncate_to_a_negative_length_keeps_the_held_records_it_keeps() -> None:
