@@ -166,6 +166,9 @@ Code = tuple[str, str, str, str, str, str, bool]
 #: What the code table is keyed by: a :data:`Code` and the ``id`` of the record's label map.
 Key = tuple[str, str, str, str, str, str, bool, int]
 
+#: how many records an iteration builds at a time (ChangeLog._iterate)
+_CHUNK = 256
+
 #: how many label maps a :data:`Code` gives a code of their own (see ChangeLog._new_code)
 _MAPS_PER_CODE = 16
 
@@ -200,6 +203,24 @@ def _expand(starts: array[int], values: Sequence[Any], n: int, filler: Any) -> I
     return itertools.chain(
         itertools.repeat(filler, starts[0]), itertools.chain.from_iterable(map(itertools.repeat, values, counts)),
     )
+
+
+def _expand_range(starts: array[int], values: Sequence[Any], lo: int, hi: int, filler: Any) -> Iterator[Any]:
+    """The value of every position ``lo .. hi-1`` of a run column (``filler`` before the
+    first run): :func:`_expand` of a window, reading only the runs that meet it. Lazy;
+    ``O(log runs + runs in the window)`` to make, ``O(1)`` per position."""
+    k = bisect.bisect_right(starts, lo) - 1  # the run holding lo (-1: before the first)
+    j = bisect.bisect_left(starts, hi)  # runs k .. j-1 meet the window
+    head: Iterator[Any] = iter(())
+    first = lo
+    if k < 0:
+        first = starts[0] if starts else hi
+        head = itertools.repeat(filler, min(first, hi) - lo)
+        k = 0
+    inner = starts[k + 1:j]
+    counts = map(operator.sub, itertools.chain(inner, (hi,)), itertools.chain((first,), inner))
+    runs = itertools.chain.from_iterable(map(itertools.repeat, values[k:j], counts))
+    return itertools.chain(head, runs)
 
 
 def _fit(column: array[int], code: int) -> array[int]:
@@ -294,6 +315,8 @@ class ChangeLog(Sequence[ChangeEvent]):
     _label_ref: list[FrozenDict] = attrs.field(factory=list, init=False, repr=False)
     #: the records whose numbers (or seq, or strings) the columns cannot hold exactly, whole
     _odd: dict[int, ChangeEvent] = attrs.field(factory=dict, init=False, repr=False)
+    #: how many truncations have cut records (an iteration rebuilds what it built before one)
+    _cuts: int = attrs.field(default=0, init=False, repr=False)
     #: the previous write's time (see :meth:`_append_write`)
     _last_time: float = attrs.field(default=0.0, init=False, repr=False)
 
@@ -630,6 +653,8 @@ class ChangeLog(Sequence[ChangeEvent]):
         with a ``seq`` other than its position is kept or dropped by where it is, as the
         records themselves are (not by its ``seq``)."""
         start = slice(length, None).indices(len(self._names))[0]
+        if start < len(self._names):
+            self._cuts += 1
         for column in (self._json, self._proto, self._code):
             del column[start:]
         del self._names[start:]
@@ -665,32 +690,70 @@ class ChangeLog(Sequence[ChangeEvent]):
         return len(self._names)
 
     def _build(self, i: int) -> ChangeEvent:
-        """The :class:`ChangeEvent` of record ``i`` (``0 <= i < len``), slots set directly
-        (:func:`_slot_setters`): ``O(1)`` for a record in the last run of its time, trigger
-        time and resourceVersion runs (the one just written), else ``O(log runs)`` (:func:`_run`)."""
+        """The :class:`ChangeEvent` of record ``i`` (``0 <= i < len``): ``O(1)`` for a record
+        in the last run of each of its run columns (the one just written, as a subscriber
+        hears it), else ``O(log runs)``. Reads of many records go through :meth:`_events`."""
         if self._odd:
             whole = self._odd.get(i)
             if whole is not None:
                 return whole
-        verb, kind, namespace, actor, outcome, cause, has_trigger = self._codes[self._code[i]]
+        has_trigger = self._codes[self._code[i]][6]
+        return self._event(
+            i, self._time_val[_run(self._time_at, i)], i + self._rv_val[_run(self._rv_at, i)],
+            self._trigger_val[_run(self._trigger_at, i)] if has_trigger else None, self._labels_at(i),
+        )
+
+    def _event(self, i: int, time: float, rv: int, trigger_time: float | None, labels: FrozenDict) -> ChangeEvent:
+        """The :class:`ChangeEvent` of record ``i`` (held in the columns) given its run
+        columns' values, slots set directly (:func:`_slot_setters`). ``O(1)``."""
+        verb, kind, namespace, actor, outcome, cause, _ = self._codes[self._code[i]]
         objects = self._objects
         event = _new_object(ChangeEvent)
         _e_seq(event, i)
-        _e_time(event, self._time_val[_run(self._time_at, i)])
+        _e_time(event, time)
         _e_verb(event, verb)
         _e_kind(event, kind)
         _e_namespace(event, namespace)
         _e_name(event, self._names[i])
-        _e_resource_version(event, i + self._rv_val[_run(self._rv_at, i)])
+        _e_resource_version(event, rv)
         _e_actor(event, actor)
         _e_json_bytes(event, self._json[i])
         _e_proto_bytes(event, self._proto[i])
-        _e_labels(event, self._labels_at(i))
-        _e_trigger_time(event, self._trigger_val[_run(self._trigger_at, i)] if has_trigger else None)
+        _e_labels(event, labels)
+        _e_trigger_time(event, trigger_time)
         _e_outcome(event, outcome)
         _e_cause(event, cause)
         _e_object(event, None if objects is None else objects[i])
         return event
+
+    def _events(
+        self, lo: int, hi: int, committed: bool = False, positions: list[int] | None = None,
+    ) -> list[ChangeEvent]:
+        """The events of records ``lo .. hi-1`` (``0 <= lo <= hi <= len``; only the
+        committed ones if ``committed``; their positions appended to ``positions`` if
+        given), the run columns walked once over the window instead of searched per
+        record. ``O(log runs + hi - lo)``."""
+        codes, code, odd = self._codes, self._code, self._odd
+        times = _expand_range(self._time_at, self._time_val, lo, hi, 0.0)
+        deltas = _expand_range(self._rv_at, self._rv_val, lo, hi, 0)
+        triggers = _expand_range(self._trigger_at, self._trigger_val, lo, hi, 0.0)
+        maps = self._labels
+        aside = self._label_ref
+        k = bisect.bisect_left(self._label_at, lo)  # the first record aside in the window
+        out: list[ChangeEvent] = []
+        for i, time, delta, trigger in zip(range(lo, hi), times, deltas, triggers, strict=False):
+            c = codes[code[i]]
+            labels = maps[code[i]]
+            if labels is None:
+                labels = aside[k]
+                k += 1
+            if committed and c[4] != "ok":
+                continue
+            if positions is not None:
+                positions.append(i)
+            whole = odd.get(i) if odd else None
+            out.append(whole if whole is not None else self._event(i, time, i + delta, trigger if c[6] else None, labels))
+        return out
 
     @overload
     def __getitem__(self, index: int) -> ChangeEvent: ...
@@ -703,7 +766,10 @@ class ChangeLog(Sequence[ChangeEvent]):
         a list of them. ``O(log runs)`` (``O(1)`` in the last runs), that per record of a slice."""
         n = len(self._names)
         if isinstance(index, slice):
-            return [self._build(i) for i in range(*index.indices(n))]
+            start, stop, step = index.indices(n)
+            if step == 1:
+                return self._events(start, max(start, stop))
+            return [self._build(i) for i in range(start, stop, step)]
         i = operator.index(index)
         if i < 0:
             i += n
@@ -712,21 +778,32 @@ class ChangeLog(Sequence[ChangeEvent]):
         return self._build(i)
 
     def __iter__(self) -> Iterator[ChangeEvent]:
-        # as a list's iterator: records appended meanwhile are reached, truncated ones not
-        i = 0
-        names = self._names
-        while i < len(names):
-            yield self._build(i)
-            i += 1
+        return self._iterate(False)
 
     def committed(self) -> Iterator[ChangeEvent]:
         """Only the writes that changed state (``outcome == "ok"``)."""
+        return self._iterate(True)
+
+    def _iterate(self, committed: bool) -> Iterator[ChangeEvent]:
+        """The events in log order (only the committed ones if ``committed``), as a list's
+        iterator: records appended meanwhile are reached, truncated ones not. Built
+        :data:`_CHUNK` records at a time (:meth:`_events`); after a truncation meanwhile
+        (which may have replaced the records past the cut) the rest is rebuilt from the
+        next position. ``O(1)`` per record."""
         i = 0
-        names, codes, code = self._names, self._codes, self._code
+        names = self._names
+        positions: list[int] = []
         while i < len(names):
-            if codes[code[i]][4] == "ok":
-                yield self._build(i)
-            i += 1
+            cuts = self._cuts
+            hi = min(len(names), i + _CHUNK)
+            positions.clear()
+            events = self._events(i, hi, committed, positions)
+            for p, e in zip(positions, events, strict=True):
+                yield e
+                if self._cuts != cuts:
+                    hi = p + 1
+                    break
+            i = hi
 
     def where(
         self,

@@ -24,7 +24,7 @@ import json
 import pathlib
 import tempfile
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -605,6 +605,50 @@ def test_a_loaded_log_shares_its_equal_label_maps(tmp_path: pathlib.Path) -> Non
     assert [key(e)[:-2] for e in loaded] == [key(e)[:-2] for e in log]
     assert len(loaded._codes) == 2 and not loaded._label_at and loaded[1].labels is loaded[3].labels
     loaded._check()
+
+
+@pytest.mark.parametrize("committed", [False, True])
+def test_iteration_across_chunks_meets_truncations_and_appends(committed: bool) -> None:
+    """Iterating builds events a chunk at a time; what it yields is what a list's iterator
+    would: a truncation past the current record (within the chunk or beyond it) and one to
+    before it, appends meanwhile (records replacing truncated ones), over several chunks."""
+    cols, ref = ChangeLog(), ListLog()
+
+    def write(i: int, tag: str) -> None:
+        outcome = "Conflict" if i % 5 == 0 else "ok"
+        for log in (cols, ref):
+            log._append_write(float(i // 3), "update", "Pod", "a", f"{tag}{i}", i + 1, "kubelet", i, 1,
+                              EMPTY, float(i // 7) if i % 2 else None, outcome, "", None)
+
+    for i in range(3 * changelog._CHUNK):
+        write(i, "p")
+    actions = {10: ("truncate", 500), 300: ("truncate", 280), 301: ("append", 3), 600: ("append", 40)}
+
+    def walk(log: Any, events: Any) -> list[tuple[Any, ...]]:
+        seen: list[tuple[Any, ...]] = []
+        for step, e in enumerate(events):
+            seen.append(key(e))
+            what, n = actions.get(step, ("", 0))
+            if what == "truncate":
+                log.truncate(n)
+            elif what == "append" and log is cols:  # the same writes once, into both logs
+                for j in range(n):
+                    write(1000 + 10 * step + j, "q")
+        return seen
+
+    def ref_events() -> Iterator[ChangeEvent]:  # a list's iterator, filtered as it goes
+        i = 0
+        while i < len(ref.events):
+            e = ref.events[i]
+            i += 1
+            if not committed or e.outcome == "ok":
+                yield e
+
+    got = walk(cols, cols.committed() if committed else iter(cols))
+    want = walk(ref, ref_events())
+    assert got == want and len(got) > changelog._CHUNK
+    assert [key(e) for e in cols] == [key(e) for e in ref.events]
+    cols._check()
 
 
 def test_internal_listeners_hear_no_failed_write() -> None:
