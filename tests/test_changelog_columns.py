@@ -23,7 +23,8 @@ import collections
 import json
 import pathlib
 import tempfile
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -33,7 +34,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import kubesim
-from kubesim import report
+from kubesim import changelog, report
 from kubesim.changelog import ChangeEvent, ChangeLog, _event, _record, replay
 from kubesim.errors import InvalidArgument
 from kubesim.objects import EMPTY, FrozenDict
@@ -45,9 +46,10 @@ FIELDS = [f.name for f in attrs.fields(ChangeEvent)]
 
 def key(e: ChangeEvent) -> tuple[Any, ...]:
     """Everything a record is, comparably: each field's type and repr (so ``-0.0`` is not
-    ``0.0``, ``1`` not ``1.0``), the object by identity."""
+    ``0.0``, ``1`` not ``1.0``), the label map and the object by identity (the log keeps the
+    written map, not an equal one)."""
     return tuple((type(getattr(e, f)).__name__, repr(getattr(e, f))) for f in FIELDS if f != "object") + (
-        id(e.object),
+        id(e.labels), id(e.object),
     )
 
 
@@ -148,6 +150,8 @@ API_OBJECTS = _api_objects()
 
 LABELS = [EMPTY, FrozenDict({"app": "web"}), FrozenDict({"app": "db"}),
           FrozenDict({"app": "web", "service.kubernetes.io/headless": ""})]
+#: a label map shared with earlier records, or a new one equal to one of them (its own code)
+label_maps = st.one_of(st.sampled_from(LABELS), st.sampled_from(LABELS).map(lambda m: FrozenDict(dict(m))))
 GROUPS = (
     *report.kube_proxy_groups(3),
     report.WatcherGroup("web-pods", "Pod", 2, selector="app=web"),
@@ -175,7 +179,7 @@ records = st.tuples(
     st.sampled_from(["client", "kubelet", "endpointslice-controller"]),
     numbers,  # json_bytes
     numbers,  # proto_bytes
-    st.sampled_from(LABELS),
+    label_maps,
     triggers,
     st.sampled_from(["ok", "ok", "ok", "Conflict"]),
     st.sampled_from(["", "scale", "rollout", S("scale")]),
@@ -200,6 +204,8 @@ class CountingSize:
 class ColumnsAgainstList(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
+        # two maps a code, so that the few drawn codes keep maps aside too (restored at teardown)
+        self.cap, changelog._MAPS_PER_CODE = changelog._MAPS_PER_CODE, 2
         self.cols = ChangeLog()
         self.ref = ListLog()
         self.heard: dict[str, list[Any]] = {"cols": [], "ref": []}
@@ -283,6 +289,28 @@ class ColumnsAgainstList(RuleBasedStateMachine):
     def append_write(self, record: tuple[Any, ...]) -> None:
         self._both(lambda log: log._append_write(*record))
 
+    @rule(record=records, same_time=st.booleans(), step=st.sampled_from([1, 1, 1, 0, 2, -1]))
+    def append_in_sequence(self, record: tuple[Any, ...], same_time: bool, step: int) -> None:
+        """A write as the API server makes them: its resourceVersion the last committed
+        one's plus ``step`` (1, but for a repeat, a gap or a step back), maybe at the previous
+        write's time: long runs of the derived columns (time, resourceVersion - seq), and
+        the breaks in them (a failed write's 0, a truncation, a drawn number)."""
+        ref = self.ref.events
+        last_rv = next((e.resource_version for e in reversed(ref) if e.outcome == "ok"), 0)
+        time = ref[-1].time if same_time and ref else record[0]
+        rv = last_rv + step if record[11] == "ok" else 0
+        write = (time, *record[1:5], rv, *record[6:])
+        self._both(lambda log: log._append_write(*write))
+
+    @rule(record=records, fresh=st.booleans())
+    def append_own_map(self, record: tuple[Any, ...], fresh: bool) -> None:
+        """A write of one fixed code with its own new map (each StatefulSet Pod's, each
+        Node's) or a shared one: past the cap, the code's later maps are kept aside."""
+        labels = FrozenDict({"pod": f"db-{len(self.ref.events)}"}) if fresh else record[9]
+        write = (record[0], "update", "Pod", "a", "db", *record[5:6], "kubelet", *record[7:9], labels,
+                 *record[10:11], "ok", "", record[13])
+        self._both(lambda log: log._append_write(*write))
+
     @rule(record=records, shift=st.sampled_from([0, 0, 0, 1, -1, 1000]))
     def append_event(self, record: tuple[Any, ...], shift: int) -> None:
         """A hand-made event (its seq maybe not its position) through the public append."""
@@ -361,13 +389,13 @@ class ColumnsAgainstList(RuleBasedStateMachine):
             loaded = ChangeLog.load(path)
         want = [_event(json.loads(json.dumps(_record(e)))) for e in self.ref.events]
         got = list(loaded)
-        assert [key(e)[:-1] for e in got] == [key(e)[:-1] for e in want]
+        assert [key(e)[:-2] for e in got] == [key(e)[:-2] for e in want]
         assert [e.object for e in got] == [e.object for e in want]
         assert [e.object is None for e in got] == [e.object is None for e in self.ref.events]
         self.cols = loaded
         self.ref = ListLog()
         for e, loaded_event in zip(want, got, strict=True):
-            self.ref.append(attrs.evolve(e, object=loaded_event.object))
+            self.ref.append(attrs.evolve(e, labels=loaded_event.labels, object=loaded_event.object))
 
     @precondition(lambda self: not self.ref.subscribers and not self.ref.held)
     @rule()
@@ -395,6 +423,9 @@ class ColumnsAgainstList(RuleBasedStateMachine):
             assert got == _churn(self.ref.events, models[1], kwargs), (size_model, kwargs)
             if size_model == "counting":
                 assert models[0].calls == models[1].calls  # type: ignore[union-attr]
+
+    def teardown(self) -> None:
+        changelog._MAPS_PER_CODE = self.cap
 
     # --------------------------------------------------------------- invariants
 
@@ -485,6 +516,139 @@ def test_a_record_needs_no_object_of_its_own() -> None:
     assert type(log[5].time) is int  # the instant's time, shared as the log always did
     log._append_write(6.0, "update", "Pod", "default", "p", 6, "kubelet", 2**31, -(2**31), EMPTY, None, "ok", "", None)
     assert (log[6].json_bytes, log[6].proto_bytes) == (2**31, -(2**31)) and 6 in log._odd
+
+
+def test_code_column_widens_and_keeps_each_label_map() -> None:
+    """A code per (code fields, label map by identity): 70,000 namespaces, each with its own
+    map (some equal to others), take the code column from 1 byte a record to 2 then 4, and
+    every record reads back its own map (not an equal one), before and after a truncation
+    back across both widenings."""
+    log = ChangeLog()
+    maps = [FrozenDict({"n": str(i % 1000)}) for i in range(70_000)]  # 70 equal maps of each text
+    for i, m in enumerate(maps):
+        log._append_write(1.0, "update", "Node", f"ns{i}", "n", i + 1, "kubelet", 10, 5, m, None, "ok", "", None)
+        if i in (255, 256, 65_535, 65_536):
+            assert log._code.typecode == ("B" if i < 256 else "H" if i < 65_536 else "I"), i
+    assert all(log[i].labels is maps[i] for i in (0, 255, 256, 999, 1000, 65_535, 65_536, 69_999))
+    assert [log[i].resource_version for i in (0, 69_999)] == [1, 70_000] and len(log._rv_at) == 1
+    assert len(log._time_at) == 1 and len(log._codes) == 70_000 and not log._label_at
+    log._check()
+    log.truncate(300)
+    assert log._code.typecode == "I" and [e.labels for e in log] == maps[:300]
+    log._append_write(2.0, "update", "Node", "ns5", "n", 301, "kubelet", 10, 5, maps[5], None, "ok", "", None)
+    assert log[300].labels is maps[5] and len(log._codes) == 70_000  # the table keeps its codes
+    log._check()
+
+
+def test_maps_past_the_cap_are_kept_aside() -> None:
+    """One code's first ``_MAPS_PER_CODE`` maps get a code each; the later ones share the
+    code's aside code and are kept by position: each record still reads back its own map
+    (an earlier map stays coded), through reads, slices, the churn fold and truncations."""
+    log = ChangeLog()
+    maps = [FrozenDict({"pod": f"db-{i}"}) for i in range(40)]
+    order = [*range(40), 3, 30, 39, 0]  # a coded map again, aside maps again
+    for i, m in enumerate(order):
+        log._append_write(float(i), "update", "Pod", "a", f"db-{m}", i + 1, "kubelet", 10, 5, maps[m], None,
+                          "ok", "", None)
+    cap = changelog._MAPS_PER_CODE
+    assert len(log._codes) == cap + 1 and list(log._label_at) == [i for i, m in enumerate(order) if m >= cap]
+    assert [e.labels for e in log] == [maps[m] for m in order]
+    assert all(a is b for a, b in zip((e.labels for e in log[::-1]), [maps[m] for m in reversed(order)], strict=True))
+    groups = (report.WatcherGroup("db-3", "Pod", 1, selector="pod=db-3"),)
+    assert report.churn(log, groups=groups) == report.churn(list(log), groups=groups)
+    log._check()
+    log.truncate(cap + 2)
+    assert list(log._label_at) == [cap, cap + 1] and log[cap + 1].labels is maps[cap + 1]
+    log._append_write(9.0, "update", "Pod", "a", "x", 99, "kubelet", 10, 5, maps[39], None, "ok", "", None)
+    assert log[-1].labels is maps[39] and list(log._label_at) == [cap, cap + 1, cap + 2]
+    log._check()
+
+
+def test_runs_of_time_trigger_time_and_resource_version() -> None:
+    """The derived columns hold a value per run: writes at one instant share a time run,
+    records with no trigger time extend the trigger run, committed writes in sequence share
+    one resourceVersion run; a zero of the other sign, a NaN, a failed write (rv 0) or a
+    gap each start a run, and every record reads back its own value."""
+    log = ChangeLog()
+    writes = [  # time, trigger, rv, outcome
+        (1.0, None, 1, "ok"), (1.0, 0.5, 2, "ok"), (1.0, None, 3, "ok"), (1.0, 0.5, 4, "ok"),
+        (2.0, 0.0, 0, "Conflict"), (2.0, -0.0, 5, "ok"), (-0.0, float("nan"), 6, "ok"),
+        (0.0, float("nan"), 8, "ok"), (0.0, None, 9, "ok"), (3.0, -0.0, 10, "ok"),
+    ]
+    for i, (time, trigger, rv, outcome) in enumerate(writes):
+        log._append_write(time, "update", "Pod", "a", f"p{i}", rv, "kubelet", 10, 5, EMPTY, trigger, outcome,
+                          "", None)
+    got = [(repr(e.time), repr(e.trigger_time), e.resource_version, e.outcome) for e in log]
+    assert got == [(repr(t), repr(g), rv, o) for t, g, rv, o in writes]
+    assert list(log._time_at) == [0, 4, 6, 7, 9] and list(log._trigger_at) == [1, 4, 5, 6, 7, 9]
+    assert list(log._rv_at) == [0, 4, 5, 7] and list(log._rv_val) == [1, -4, 0, 1]
+    assert not log._odd
+    log._check()
+    log.truncate(5)
+    assert list(log._time_at) == [0, 4] and list(log._trigger_at) == [1, 4] and list(log._rv_at) == [0, 4]
+    log._append_write(2.0, "update", "Pod", "a", "q", 5, "kubelet", 10, 5, EMPTY, 0.0, "ok", "", None)
+    assert list(log._time_at) == [0, 4] and list(log._trigger_at) == [1, 4] and list(log._rv_at) == [0, 4, 5]
+    assert (log[5].time, repr(log[5].trigger_time), log[5].resource_version) == (2.0, "0.0", 5)
+    log._check()
+
+
+def test_a_loaded_log_shares_its_equal_label_maps(tmp_path: pathlib.Path) -> None:
+    """``load`` gives the records of one label text one map, so the code table of a loaded
+    log grows with its distinct maps, not with its records."""
+    log = ChangeLog()
+    for i in range(50):
+        labels = FrozenDict({"app": "web"}) if i % 2 else EMPTY  # a new (equal) map each write
+        log._append_write(float(i), "update", "Pod", "a", "p", i + 1, "kubelet", 10, 5, labels, None, "ok", "", None)
+    assert len(log._codes) == 17 and len(log._label_at) == 10  # EMPTY and 15 coded maps, one aside code
+    log.save(tmp_path / "log.jsonl")
+    loaded = ChangeLog.load(tmp_path / "log.jsonl")
+    assert [key(e)[:-2] for e in loaded] == [key(e)[:-2] for e in log]
+    assert len(loaded._codes) == 2 and not loaded._label_at and loaded[1].labels is loaded[3].labels
+    loaded._check()
+
+
+@pytest.mark.parametrize("committed", [False, True])
+def test_iteration_across_chunks_meets_truncations_and_appends(committed: bool) -> None:
+    """Iterating builds events a chunk at a time; what it yields is what a list's iterator
+    would: a truncation past the current record (within the chunk or beyond it) and one to
+    before it, appends meanwhile (records replacing truncated ones), over several chunks."""
+    cols, ref = ChangeLog(), ListLog()
+
+    def write(i: int, tag: str) -> None:
+        outcome = "Conflict" if i % 5 == 0 else "ok"
+        for log in (cols, ref):
+            log._append_write(float(i // 3), "update", "Pod", "a", f"{tag}{i}", i + 1, "kubelet", i, 1,
+                              EMPTY, float(i // 7) if i % 2 else None, outcome, "", None)
+
+    for i in range(3 * changelog._CHUNK):
+        write(i, "p")
+    actions = {10: ("truncate", 500), 300: ("truncate", 280), 301: ("append", 3), 600: ("append", 40)}
+
+    def walk(log: Any, events: Any) -> list[tuple[Any, ...]]:
+        seen: list[tuple[Any, ...]] = []
+        for step, e in enumerate(events):
+            seen.append(key(e))
+            what, n = actions.get(step, ("", 0))
+            if what == "truncate":
+                log.truncate(n)
+            elif what == "append" and log is cols:  # the same writes once, into both logs
+                for j in range(n):
+                    write(1000 + 10 * step + j, "q")
+        return seen
+
+    def ref_events() -> Iterator[ChangeEvent]:  # a list's iterator, filtered as it goes
+        i = 0
+        while i < len(ref.events):
+            e = ref.events[i]
+            i += 1
+            if not committed or e.outcome == "ok":
+                yield e
+
+    got = walk(cols, cols.committed() if committed else iter(cols))
+    want = walk(ref, ref_events())
+    assert got == want and len(got) > changelog._CHUNK
+    assert [key(e) for e in cols] == [key(e) for e in ref.events]
+    cols._check()
 
 
 def test_internal_listeners_hear_no_failed_write() -> None:
@@ -586,6 +750,7 @@ def test_machine_held_record_with_a_seq_past_the_cut() -> None:
     m.same_transcripts()
     assert len(m.heard["cols"]) == 1
     m.consistent()
+    m.teardown()
 
 
 def test_truncate_to_a_negative_length_keeps_the_held_records_it_keeps() -> None:
@@ -636,9 +801,20 @@ def test_check_finds_a_broken_representation() -> None:
         log.append(_event_at(i if i != 1 else 7, float(i), f"p{i}"))
     log._check()
     breakages: list[Callable[[ChangeLog], object]] = [
-        lambda lg: lg._time.pop(),
+        lambda lg: lg._json.pop(),
         lambda lg: lg._codes.append(("create", "Pod", "b", "client", "ok", "", False)),
+        lambda lg: lg._labels.append(EMPTY),
+        lambda lg: lg._labels.__setitem__(0, FrozenDict()),  # an equal map, not the record's
+        lambda lg: lg._plain.clear(),
         lambda lg: lg._code.__setitem__(0, 99),
+        lambda lg: lg._time_at.append(1),  # a run starting at a record kept whole
+        lambda lg: lg._time_at.pop(),  # a run value without its start
+        lambda lg: lg._time_val.__setitem__(1, 0.0),  # two runs of one time, the cache not the last
+        lambda lg: setattr(lg, "_time_last", -0.0),
+        lambda lg: lg._rv_at.__setitem__(0, 2),  # a record before the first run
+        lambda lg: setattr(lg, "_rv_last", None),
+        lambda lg: lg._trigger_at.append(0),  # a trigger run with no value
+        lambda lg: setattr(lg, "_code", array("B", lg._code) if lg._code.typecode != "B" else array("Q", lg._code)),
         lambda lg: lg._odd.__setitem__(5, lg._odd[1]),
         lambda lg: lg._pending.rotate(1),
         lambda lg: setattr(lg, "_objects", [None]),
