@@ -20,7 +20,6 @@ from kubesim.objects import (
     ContainerState,
     ContainerStatus,
     ExecAction,
-    HostIP,
     HTTPGetAction,
     Lifecycle,
     LifecycleHandler,
@@ -39,7 +38,6 @@ from kubesim.objects import (
     NodeSystemInfo,
     Pod,
     PodCondition,
-    PodIP,
     PodSpec,
     PodStatus,
     PodTemplateSpec,
@@ -61,7 +59,7 @@ from kubesim.wire.caches import (
     _memo_dict,
     _str_pair,
 )
-from kubesim.wire.gojson import _json_str_len, _time_json_len, json_list_size
+from kubesim.wire.gojson import _json_str_len, _time_json_len
 from kubesim.wire.meta import _object_meta
 from kubesim.wire.protobuf import (
     _bool,
@@ -562,9 +560,10 @@ def _container_state_pair(st: ContainerState) -> int:
 
 
 #: Entries each of the PodStatus part memos (:data:`_STATUS_SCALARS_MEMO`,
-#: :data:`_STATUS_IPS_MEMO`, :data:`_CONDITIONS_MEMO`, :data:`_CONTAINER_STATUS_MEMO`) keeps
-#: before it is cleared wholesale: an entry may hold its IP tuples, conditions or container
-#: status alive, so the bound is a few thousand of them, not one per pod.
+#: :data:`_CONDITIONS_MEMO`, :data:`_CONTAINER_STATUS_MEMO`) keeps before it is cleared
+#: wholesale: an entry may hold its conditions or container status alive, so the bound is a
+#: few thousand of them, not one per pod (their keys repeat across pods: a node's start
+#: times, the shared conditions and container states).
 _STATUS_MEMO_SIZE = 1 << 12
 
 _K_CS_FIXED = len('{"name":,"state":,"lastState":,"ready":,"restartCount":,"image":,"imageID":}')
@@ -675,44 +674,6 @@ def _status_scalars_pair(key: tuple[str, str, str, str, str, int | None]) -> int
     return v
 
 
-#: ``(podIP, id(podIPs), id(hostIPs)) -> (podIPs, hostIPs, _status_ips_pair)``: the kubelet
-#: writes its runtime's own IP tuples, the same objects on each write of a pod. The entry
-#: holds both tuples, so no other object has their ids while it is kept.
-_STATUS_IPS_MEMO: dict[tuple[str, int, int], tuple[tuple[PodIP, ...], tuple[HostIP, ...], int]] = _memo_dict()
-
-
-def _status_ips_pair(pod_ip: str, ips: tuple[PodIP, ...], hips: tuple[HostIP, ...]) -> int:
-    """Packed (protobuf, JSON) sizes of a status's ``podIP`` (always written in protobuf;
-    omitted when empty in JSON), ``podIPs`` (field 12) and ``hostIPs`` (field 16, a two-byte
-    tag; both omitted when empty in JSON), each JSON member with its following comma;
-    remembered in :data:`_STATUS_IPS_MEMO`. ``O(IPs)``."""
-    if pod_ip:
-        pair = _STR_PAIRS.get(pod_ip) or _str_pair(pod_ip)
-        n = pair & _PAIR_MASK
-        js = _K_POD_IP + 1 + (pair >> _PAIR_SHIFT)
-    else:
-        n, js = 2, 0
-    if ips:
-        total = 0
-        for ip in ips:
-            pair = _STR_PAIRS.get(ip.ip) or _str_pair(ip.ip)
-            n += wrap(pair & _PAIR_MASK)
-            total += _PIP_JSON + (pair >> _PAIR_SHIFT)
-        js += _K_POD_IPS + 1 + json_list_size(len(ips), total)
-    if hips:
-        total = 0
-        for hip in hips:
-            pair = _STR_PAIRS.get(hip.ip) or _str_pair(hip.ip)
-            n += 1 + wrap(pair & _PAIR_MASK)
-            total += _PIP_JSON + (pair >> _PAIR_SHIFT)
-        js += _K_HOST_IPS + 1 + json_list_size(len(hips), total)
-    v = n + (js << _PAIR_SHIFT)
-    if len(_STATUS_IPS_MEMO) >= _STATUS_MEMO_SIZE:
-        _STATUS_IPS_MEMO.clear()
-    _STATUS_IPS_MEMO[(pod_ip, id(ips), id(hips))] = (ips, hips, v)
-    return v
-
-
 #: ``tuple(map(id, conditions)) -> (conditions, packed sum of their _condition_pair)``. The
 #: kubelet shares its ``PodCondition`` objects by value across pods and writes, so a status's
 #: conditions tuple is nearly always new but made of objects seen before. The entry holds the
@@ -725,8 +686,7 @@ def _conditions_pair(key: tuple[int, ...], conds: tuple[PodCondition, ...]) -> i
     """The packed sum of :func:`_pod_condition_pair` over ``conds`` (each through its
     identity cache), remembered in :data:`_CONDITIONS_MEMO` under ``key``, the conditions'
     ids. ``O(len(conds))``."""
-    cp = _condition_pair
-    v = sum([cp(c) for c in conds])
+    v = sum(map(_condition_pair, conds))
     if len(_CONDITIONS_MEMO) >= _STATUS_MEMO_SIZE:
         _CONDITIONS_MEMO.clear()
     _CONDITIONS_MEMO[key] = (conds, v)
@@ -735,21 +695,46 @@ def _conditions_pair(key: tuple[int, ...], conds: tuple[PodCondition, ...]) -> i
 
 def _pod_status_pair(s: PodStatus) -> int:
     """Packed (``len(_pod_status(s))``, the Go JSON length of ``manifests.encode(s)``) in one
-    walk over the status's parts, each probed in its memo first: the scalar fields
-    (:data:`_STATUS_SCALARS_MEMO`), the IPs (:data:`_STATUS_IPS_MEMO`), the conditions
-    (:data:`_CONDITIONS_MEMO`) and each container status (:func:`_container_status_pair`).
-    A kubelet status write changes a few fields of an otherwise equal status, so most parts
-    are found. Exact: each memo is a pure function of its key, whose strings and ints compare
-    by value and whose ids name objects the entry holds (frozen, so unchanged). Each JSON
-    member counts its following comma; the last has none (``js > 0`` exactly when a member is
-    written). ``O(conditions + containers)`` probes, plus the parts' own sizing on a miss."""
+    walk over the status's parts, probing the memos of the parts that repeat: the scalar
+    fields (:data:`_STATUS_SCALARS_MEMO`), the conditions (:data:`_CONDITIONS_MEMO`) and each
+    container status (:func:`_container_status_pair`); the IPs by arithmetic on their strings'
+    sizes (a pod's IPs are its own, and a memo bounded below the number of pods forgets them
+    between its writes). A kubelet status write changes a few fields of an otherwise equal
+    status, so most parts are found. Exact: each memo is a pure function of its key, whose
+    strings and ints compare by value and whose ids name objects the entry holds (frozen, so
+    unchanged). Each JSON member counts its following comma; the last has none (``js > 0``
+    exactly when a member is written). ``O(conditions + containers + IPs)``, plus the parts'
+    own sizing on a miss."""
     key = (s.phase, s.message, s.reason, s.host_ip, s.qos_class, s.start_time)
     v = _STATUS_SCALARS_MEMO.get(key) or _status_scalars_pair(key)
-    ips, hips = s.pod_ips, s.host_ips
-    hit = _STATUS_IPS_MEMO.get((s.pod_ip, id(ips), id(hips)))
-    v += _status_ips_pair(s.pod_ip, ips, hips) if hit is None else hit[2]
     n = _POD_STATUS_ZEROS + (v & _PAIR_MASK)
     js = v >> _PAIR_SHIFT
+    strings = _STR_PAIRS.get
+    pod_ip = s.pod_ip
+    if pod_ip:
+        pair = strings(pod_ip) or _str_pair(pod_ip)
+        n += pair & _PAIR_MASK
+        js += _K_POD_IP + 1 + (pair >> _PAIR_SHIFT)
+    else:
+        n += 2
+    ips = s.pod_ips
+    if ips:
+        total = 0
+        for ip in ips:  # each entry a message {ip 1}: wrap(_sf(ip)), written out
+            pair = strings(ip.ip) or _str_pair(ip.ip)
+            f = pair & _PAIR_MASK
+            n += 1 + ((f | 1).bit_length() + 6) // 7 + f
+            total += _PIP_JSON + (pair >> _PAIR_SHIFT)
+        js += _K_POD_IPS + 2 + len(ips) + total  # the list, with a comma
+    hips = s.host_ips
+    if hips:
+        total = 0
+        for hip in hips:  # field 16: a two-byte tag
+            pair = strings(hip.ip) or _str_pair(hip.ip)
+            f = pair & _PAIR_MASK
+            n += 2 + ((f | 1).bit_length() + 6) // 7 + f
+            total += _PIP_JSON + (pair >> _PAIR_SHIFT)
+        js += _K_HOST_IPS + 2 + len(hips) + total
     conds = s.conditions
     if conds:
         ckey = tuple(map(id, conds))
@@ -759,12 +744,12 @@ def _pod_status_pair(s: PodStatus) -> int:
         js += _K_CONDITIONS + 2 + len(conds) + (total >> _PAIR_SHIFT)  # the list, with a comma
     css = s.container_statuses
     if css:
-        total = sum([_container_status_pair(c) for c in css])
+        total = sum(map(_container_status_pair, css))
         n += total & _PAIR_MASK
         js += _K_CONTAINER_STATUSES + 2 + len(css) + (total >> _PAIR_SHIFT)
     ics = s.init_container_statuses
     if ics:
-        total = sum([_container_status_pair(c) for c in ics])
+        total = sum(map(_container_status_pair, ics))
         n += total & _PAIR_MASK
         js += _K_INIT_CONTAINER_STATUSES + 2 + len(ics) + (total >> _PAIR_SHIFT)
     return n + ((2 + js - (js > 0)) << _PAIR_SHIFT)
