@@ -6,7 +6,8 @@ the packed (protobuf, JSON) pair representation (``_PAIR_SHIFT``, ``_PAIR_MASK``
 :func:`kubesim.wire.clear_caches` (in :mod:`kubesim.wire.measure`) empties everything
 registered here.
 
-Also the sizes of strings (``_STR_PAIRS``, ``_str_pair``).
+Also the sizes of strings (``_STR_PAIRS``, ``_str_pair``), and the registry of memo dicts
+their owners probe and fill inline (``_memo_dict``).
 
 Imports: :mod:`kubesim._memo`, :mod:`~kubesim.wire.protobuf` (its type variable, ``_sf``) and
 :mod:`~kubesim.wire.gojson` (``_json_str_len``).

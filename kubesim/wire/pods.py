@@ -1,9 +1,9 @@
 """core/v1 Pod, Service, Node and Namespace: their protobuf encoders (unmodelled
 non-pointer fields written as Go zero values) and the Pod status sized from its parts
-(``_pod_status_pair``, both sizes in one walk; its scalar fields, IPs, conditions and
-container statuses each remembered in a bounded memo keyed by values and held identities, each
-``PodCondition`` sized by arithmetic and cached by identity), so a kubelet status write does
-not re-encode the status.
+(``_pod_status_pair``, both sizes in one walk; its scalar fields, its conditions and each
+container status but for its ``containerID`` remembered in bounded memos keyed by values and
+held identities, each ``PodCondition`` sized by arithmetic and cached by identity), so a
+kubelet status write does not re-encode the status.
 
 Imports: :mod:`kubesim.objects`, and the lower wire layers :mod:`~kubesim.wire.protobuf`,
 :mod:`~kubesim.wire.gojson`, :mod:`~kubesim.wire.caches`, :mod:`~kubesim.wire.meta`.
