@@ -6,7 +6,8 @@ the packed (protobuf, JSON) pair representation (``_PAIR_SHIFT``, ``_PAIR_MASK``
 :func:`kubesim.wire.clear_caches` (in :mod:`kubesim.wire.measure`) empties everything
 registered here.
 
-Also the sizes of strings (``_STR_PAIRS``, ``_str_pair``).
+Also the sizes of strings (``_STR_PAIRS``, ``_str_pair``), and the registry of memo dicts
+their owners probe and fill inline (``_memo_dict``).
 
 Imports: :mod:`kubesim._memo`, :mod:`~kubesim.wire.protobuf` (its type variable, ``_sf``) and
 :mod:`~kubesim.wire.gojson` (``_json_str_len``).
@@ -100,3 +101,15 @@ def _str_pair(s: str) -> int:
             _STR_PAIRS.clear()
         v = _STR_PAIRS[s] = _sf(s) + (_json_str_len(s) << _PAIR_SHIFT)
     return v
+
+
+#: Memo dicts their modules probe and fill inline (each bounded by its owner), emptied by
+#: :func:`~kubesim.wire.clear_caches` with the caches above.
+_MEMO_DICTS: list[dict[Any, Any]] = []
+
+
+def _memo_dict() -> dict[Any, Any]:
+    """A new memo dict, registered in :data:`_MEMO_DICTS`. ``O(1)``."""
+    d: dict[Any, Any] = {}
+    _MEMO_DICTS.append(d)
+    return d

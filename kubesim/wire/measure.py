@@ -36,6 +36,7 @@ from kubesim.objects import (
 from kubesim.wire.caches import (
     _CACHED,
     _ID_CACHES,
+    _MEMO_DICTS,
     _PAIR_MASK,
     _PAIR_SHIFT,
     _STR_PAIRS,
@@ -184,6 +185,8 @@ def clear_caches() -> None:
         c._cache.clear()  # type: ignore[attr-defined]
     for ic in _ID_CACHES:
         ic.cache.clear()
+    for d in _MEMO_DICTS:
+        d.clear()
     _ADDR_PAIRS.clear()
     _ADDR_HELD.clear()
     _LIST_SUMS.clear()

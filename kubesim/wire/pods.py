@@ -1,7 +1,9 @@
 """core/v1 Pod, Service, Node and Namespace: their protobuf encoders (unmodelled
 non-pointer fields written as Go zero values) and the Pod status sized from its parts
-(``_pod_status_pair``, both sizes in one walk; each ``PodCondition`` sized by arithmetic and
-cached by identity), so a kubelet status write does not re-encode the status.
+(``_pod_status_pair``, both sizes in one walk; its scalar fields, its conditions and each
+container status but for its ``containerID`` remembered in bounded memos keyed by values and
+held identities, each ``PodCondition`` sized by arithmetic and cached by identity), so a
+kubelet status write does not re-encode the status.
 
 Imports: :mod:`kubesim.objects`, and the lower wire layers :mod:`~kubesim.wire.protobuf`,
 :mod:`~kubesim.wire.gojson`, :mod:`~kubesim.wire.caches`, :mod:`~kubesim.wire.meta`.
@@ -54,9 +56,10 @@ from kubesim.wire.caches import (
     _PART_CACHE_SIZE,
     _STR_PAIRS,
     _by_identity,
+    _memo_dict,
     _str_pair,
 )
-from kubesim.wire.gojson import _json_str_len, _time_json_len, json_list_size
+from kubesim.wire.gojson import _json_str_len, _time_json_len
 from kubesim.wire.meta import _object_meta
 from kubesim.wire.protobuf import (
     _bool,
@@ -556,35 +559,72 @@ def _container_state_pair(st: ContainerState) -> int:
 
 
 
+#: Entries each of the PodStatus part memos (:data:`_STATUS_SCALARS_MEMO`,
+#: :data:`_CONDITIONS_MEMO`, :data:`_CONTAINER_STATUS_MEMO`) keeps before it is cleared
+#: wholesale: an entry may hold its conditions or container status alive, so the bound is a
+#: few thousand of them, not one per pod (their keys repeat across pods: a node's start
+#: times, the shared conditions and container states).
+_STATUS_MEMO_SIZE = 1 << 12
+
 _K_CS_FIXED = len('{"name":,"state":,"lastState":,"ready":,"restartCount":,"image":,"imageID":}')
 
 
-def _container_status_pair(c: ContainerStatus) -> int:
-    """Packed (protobuf entry with its tag, JSON) sizes of a ``ContainerStatus``, by
-    arithmetic: ``wrap(len(_container_status(c)))`` and the Go JSON length of
-    ``manifests.encode(c)`` (``state`` and ``lastState`` always written, ``{}`` when empty;
-    ``containerID`` and ``started`` omitted when empty)."""
+def _container_status_rest(c: ContainerStatus) -> int:
+    """Packed (protobuf body, JSON) sizes of a ``ContainerStatus`` but for its
+    ``containerID`` (field 8, always written in protobuf; omitted when empty in JSON), by
+    arithmetic (``state`` and ``lastState`` always written, ``{}`` when empty; ``started``
+    omitted when nil)."""
     sp = _container_state_pair(c.state)
     lp = _container_state_pair(c.last_state)
     strings = _STR_PAIRS.get
     nii = (strings(c.name) or _str_pair(c.name)) + (strings(c.image) or _str_pair(c.image)) + (
         strings(c.image_id) or _str_pair(c.image_id)
     )
-    cid = strings(c.container_id) or _str_pair(c.container_id)
-    proto = (
-        ((nii + cid) & _PAIR_MASK) + wrap(sp & _PAIR_MASK) + wrap(lp & _PAIR_MASK) + 2 + _int32_len(c.restart_count)
-    )
+    proto = (nii & _PAIR_MASK) + wrap(sp & _PAIR_MASK) + wrap(lp & _PAIR_MASK) + 2 + _int32_len(c.restart_count)
     js = (
         _K_CS_FIXED + (nii >> _PAIR_SHIFT) + (sp >> _PAIR_SHIFT) + (lp >> _PAIR_SHIFT)
         + (4 if c.ready else 5) + _int_json(c.restart_count)
     )
-    if c.container_id:
-        js += _K_CONTAINER_ID + (cid >> _PAIR_SHIFT) + 1
     if c.started is not None:
         proto += 2
         js += len('"started":') + (4 if c.started else 5) + 1
-    return wrap(proto) + (js << _PAIR_SHIFT)
+    return proto + (js << _PAIR_SHIFT)
 
+
+#: ``(name, id(state), id(last_state), ready, restartCount, image, imageID, started) ->
+#: (the container status, its _container_status_rest)``: every field but ``containerID``,
+#: which is new with each container while the rest repeats across a Deployment's pods (the
+#: kubelet shares its ``ContainerState`` objects by value). The entry holds the container
+#: status, so the states whose ids are in the key live and no other object has their ids: a
+#: key found names the very states sized. (The bools and ints compare by value: ``ready`` and
+#: ``started`` are bools, ``restartCount`` an int.)
+_CONTAINER_STATUS_MEMO: dict[tuple[Any, ...], tuple[ContainerStatus, int]] = _memo_dict()
+
+
+def _container_status_pair(c: ContainerStatus) -> int:
+    """Packed (protobuf entry with its tag, JSON) sizes of a ``ContainerStatus``:
+    ``wrap(len(_container_status(c)))`` and the Go JSON length of ``manifests.encode(c)``,
+    from :func:`_container_status_rest` (through :data:`_CONTAINER_STATUS_MEMO`) and the
+    ``containerID``'s string sizes (``wrap`` written out: every size here is a length).
+    ``O(1)`` on a hit."""
+    key = (c.name, id(c.state), id(c.last_state), c.ready, c.restart_count, c.image, c.image_id, c.started)
+    hit = _CONTAINER_STATUS_MEMO.get(key)
+    if hit is None:
+        v = _container_status_rest(c)
+        if len(_CONTAINER_STATUS_MEMO) >= _STATUS_MEMO_SIZE:
+            _CONTAINER_STATUS_MEMO.clear()
+        _CONTAINER_STATUS_MEMO[key] = (c, v)
+    else:
+        v = hit[1]
+    cid = c.container_id
+    if cid:
+        pair = _STR_PAIRS.get(cid) or _str_pair(cid)
+        n = (v & _PAIR_MASK) + (pair & _PAIR_MASK)
+        js = (v >> _PAIR_SHIFT) + _K_CONTAINER_ID + 1 + (pair >> _PAIR_SHIFT)
+    else:
+        n = (v & _PAIR_MASK) + 2
+        js = v >> _PAIR_SHIFT
+    return 1 + ((n | 1).bit_length() + 6) // 7 + n + (js << _PAIR_SHIFT)
 
 
 _K_PHASE = len('"phase":')
@@ -602,74 +642,117 @@ _K_QOS_CLASS = len('"qosClass":')
 _PIP_JSON = len('{"ip":}')
 # nominatedNodeName, resize (2 bytes each), observedGeneration (two-byte tag + 0).
 _POD_STATUS_ZEROS = 2 + 2 + 3
+_SCALAR_KEYS = (_K_PHASE, _K_MESSAGE, _K_REASON, _K_HOST_IP, _K_QOS_CLASS)
+
+#: ``(phase, message, reason, hostIP, qosClass, startTime) -> _status_scalars_pair`` of it,
+#: by value (strings and an int or ``None``): a handful of combinations per node and second.
+_STATUS_SCALARS_MEMO: dict[tuple[str, str, str, str, str, int | None], int] = _memo_dict()
+
+
+def _status_scalars_pair(key: tuple[str, str, str, str, str, int | None]) -> int:
+    """Packed (protobuf, JSON) sizes of a status's ``phase``, ``message``, ``reason``,
+    ``hostIP``, ``qosClass`` (``key``'s strings: always written in protobuf, an empty string
+    in 2 bytes; omitted when empty in JSON) and ``startTime`` (``key[5]``: a pointer, omitted
+    when nil), each JSON member with its following comma; remembered in
+    :data:`_STATUS_SCALARS_MEMO`. ``O(1)``."""
+    n = js = 0
+    for key_len, text in zip(_SCALAR_KEYS, key[:5], strict=True):
+        if text:
+            pair = _STR_PAIRS.get(text) or _str_pair(text)
+            n += pair & _PAIR_MASK
+            js += key_len + 1 + (pair >> _PAIR_SHIFT)
+        else:
+            n += 2
+    t = key[5]
+    if t is not None:
+        n += 5 + sov(t)
+        js += _K_START + 1 + _time_json_len(t, True)
+    v = n + (js << _PAIR_SHIFT)
+    if len(_STATUS_SCALARS_MEMO) >= _STATUS_MEMO_SIZE:
+        _STATUS_SCALARS_MEMO.clear()
+    _STATUS_SCALARS_MEMO[key] = v
+    return v
+
+
+#: ``tuple(map(id, conditions)) -> (conditions, packed sum of their _condition_pair)``. The
+#: kubelet shares its ``PodCondition`` objects by value across pods and writes, so a status's
+#: conditions tuple is nearly always new but made of objects seen before. The entry holds the
+#: tuple, so its elements live and no other object has their ids: a key found names the very
+#: objects sized. (By ids: the objects' own ``__hash__`` is by value, in Python.)
+_CONDITIONS_MEMO: dict[tuple[int, ...], tuple[tuple[PodCondition, ...], int]] = _memo_dict()
+
+
+def _conditions_pair(key: tuple[int, ...], conds: tuple[PodCondition, ...]) -> int:
+    """The packed sum of :func:`_pod_condition_pair` over ``conds`` (each through its
+    identity cache), remembered in :data:`_CONDITIONS_MEMO` under ``key``, the conditions'
+    ids. ``O(len(conds))``."""
+    v = sum(map(_condition_pair, conds))
+    if len(_CONDITIONS_MEMO) >= _STATUS_MEMO_SIZE:
+        _CONDITIONS_MEMO.clear()
+    _CONDITIONS_MEMO[key] = (conds, v)
+    return v
 
 
 def _pod_status_pair(s: PodStatus) -> int:
     """Packed (``len(_pod_status(s))``, the Go JSON length of ``manifests.encode(s)``) in one
-    walk over the status. Each ``PodCondition`` is looked up in its identity cache (a kubelet
-    status write carries about a third of them over); the container statuses and their states
-    are sized by arithmetic each time (they are new objects on nearly every write, so a cache
-    would only add its entries). ``O(conditions + containers + IPs)``."""
-    n = _POD_STATUS_ZEROS
-    js = k = 0
-    for key, v in (
-        (_K_PHASE, s.phase),
-        (_K_MESSAGE, s.message),
-        (_K_REASON, s.reason),
-        (_K_HOST_IP, s.host_ip),
-        (_K_POD_IP, s.pod_ip),
-        (_K_QOS_CLASS, s.qos_class),
-    ):
-        if v:  # always written in protobuf (an empty string is 2 bytes), omitted when empty in JSON
-            pair = _STR_PAIRS.get(v) or _str_pair(v)
-            n += pair & _PAIR_MASK
-            js += key + (pair >> _PAIR_SHIFT)
-            k += 1
-        else:
-            n += 2
-    conds = s.conditions
-    if conds:
-        cp = _condition_pair
-        total = sum([cp(c) for c in conds])
-        n += total & _PAIR_MASK
-        js += _K_CONDITIONS + json_list_size(len(conds), total >> _PAIR_SHIFT)
-        k += 1
+    walk over the status's parts, probing the memos of the parts that repeat: the scalar
+    fields (:data:`_STATUS_SCALARS_MEMO`), the conditions (:data:`_CONDITIONS_MEMO`) and each
+    container status (:func:`_container_status_pair`); the IPs by arithmetic on their strings'
+    sizes (a pod's IPs are its own, and a memo bounded below the number of pods forgets them
+    between its writes). A kubelet status write changes a few fields of an otherwise equal
+    status, so most parts are found. Exact: each memo is a pure function of its key, whose
+    strings and ints compare by value and whose ids name objects the entry holds (frozen, so
+    unchanged). Each JSON member counts its following comma; the last has none (``js > 0``
+    exactly when a member is written). ``O(conditions + containers + IPs)``, plus the parts'
+    own sizing on a miss."""
+    key = (s.phase, s.message, s.reason, s.host_ip, s.qos_class, s.start_time)
+    v = _STATUS_SCALARS_MEMO.get(key) or _status_scalars_pair(key)
+    n = _POD_STATUS_ZEROS + (v & _PAIR_MASK)
+    js = v >> _PAIR_SHIFT
+    strings = _STR_PAIRS.get
+    pod_ip = s.pod_ip
+    if pod_ip:
+        pair = strings(pod_ip) or _str_pair(pod_ip)
+        n += pair & _PAIR_MASK
+        js += _K_POD_IP + 1 + (pair >> _PAIR_SHIFT)
+    else:
+        n += 2
     ips = s.pod_ips
     if ips:
         total = 0
-        for ip in ips:
-            pair = _STR_PAIRS.get(ip.ip) or _str_pair(ip.ip)
-            n += wrap(pair & _PAIR_MASK)
+        for ip in ips:  # each entry a message {ip 1}: wrap(_sf(ip)), written out
+            pair = strings(ip.ip) or _str_pair(ip.ip)
+            f = pair & _PAIR_MASK
+            n += 1 + ((f | 1).bit_length() + 6) // 7 + f
             total += _PIP_JSON + (pair >> _PAIR_SHIFT)
-        js += _K_POD_IPS + json_list_size(len(ips), total)
-        k += 1
+        js += _K_POD_IPS + 2 + len(ips) + total  # the list, with a comma
     hips = s.host_ips
     if hips:
         total = 0
-        for hip in hips:
-            pair = _STR_PAIRS.get(hip.ip) or _str_pair(hip.ip)
-            n += 1 + wrap(pair & _PAIR_MASK)  # field 16: a two-byte tag
+        for hip in hips:  # field 16: a two-byte tag
+            pair = strings(hip.ip) or _str_pair(hip.ip)
+            f = pair & _PAIR_MASK
+            n += 2 + ((f | 1).bit_length() + 6) // 7 + f
             total += _PIP_JSON + (pair >> _PAIR_SHIFT)
-        js += _K_HOST_IPS + json_list_size(len(hips), total)
-        k += 1
-    t = s.start_time
-    if t is not None:
-        n += 5 + sov(t)
-        js += _K_START + _time_json_len(t, True)
-        k += 1
+        js += _K_HOST_IPS + 2 + len(hips) + total
+    conds = s.conditions
+    if conds:
+        ckey = tuple(map(id, conds))
+        chit = _CONDITIONS_MEMO.get(ckey)
+        total = _conditions_pair(ckey, conds) if chit is None else chit[1]
+        n += total & _PAIR_MASK
+        js += _K_CONDITIONS + 2 + len(conds) + (total >> _PAIR_SHIFT)  # the list, with a comma
     css = s.container_statuses
     if css:
-        total = sum([_container_status_pair(c) for c in css])
+        total = sum(map(_container_status_pair, css))
         n += total & _PAIR_MASK
-        js += _K_CONTAINER_STATUSES + json_list_size(len(css), total >> _PAIR_SHIFT)
-        k += 1
+        js += _K_CONTAINER_STATUSES + 2 + len(css) + (total >> _PAIR_SHIFT)
     ics = s.init_container_statuses
     if ics:
-        total = sum([_container_status_pair(c) for c in ics])
+        total = sum(map(_container_status_pair, ics))
         n += total & _PAIR_MASK
-        js += _K_INIT_CONTAINER_STATUSES + json_list_size(len(ics), total >> _PAIR_SHIFT)
-        k += 1
-    return n + ((2 + js + (k - 1 if k else 0)) << _PAIR_SHIFT)
+        js += _K_INIT_CONTAINER_STATUSES + 2 + len(ics) + (total >> _PAIR_SHIFT)
+    return n + ((2 + js - (js > 0)) << _PAIR_SHIFT)
 
 
 # The last status measured and its pair: the full model sizes a status's protobuf body and its
