@@ -645,3 +645,29 @@ def test_selector_matches_remembers_frozen_pairs_only() -> None:
     assert not eu.selector_matches(sel, plain)
     eu._MATCHES.clear()
     assert eu.selector_matches(sel, labels)
+
+
+# --------------------------------------------------------------------------------------------
+# endpointutil.ip_info: the memoised family and canonical form against netutil's
+
+
+_IP_TEXTS = st.one_of(
+    st.ip_addresses().map(str),
+    # dotted quads with leading zeros, big octets, wrong part counts, non-ASCII digits
+    st.lists(st.integers(0, 300).map(str) | st.sampled_from(["00", "010", "٣", "", "1a", "0x1"]),
+             min_size=3, max_size=5).map(".".join),
+    st.ip_addresses(v=4).map(lambda a: "::ffff:" + str(a)),
+    st.text(alphabet="0123456789.:abcdef%", max_size=20),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_IP_TEXTS)
+def test_ip_info_is_netutils_family_and_canonical_form(text: str) -> None:
+    from kubesim import netutil
+    from kubesim.controllers import endpointutil as eu
+
+    want = (netutil.ip_family(text), netutil.canonical_ip(text))
+    eu._IP_INFO.pop(text, None)
+    assert eu.ip_info(text) == want  # computed
+    assert eu.ip_info(text) == want  # remembered

@@ -317,6 +317,13 @@ class IncrementalTriggerTimes:
         for key in self._by_ns.get(namespace, ()):
             self._states[key].pending.add(name)
 
+    def pods_changed(self, namespace: str, names: Iterable[str]) -> None:
+        """:meth:`pod_changed` for each of ``names`` (a set's union per Service: the order of
+        the names does not matter, :meth:`compute` sorts them).
+        ``O(tracked Services of the namespace × len(names))``, C-level per Service."""
+        for key in self._by_ns.get(namespace, ()):
+            self._states[key].pending.update(names)
+
     def compute(
         self,
         service: Service,
@@ -611,13 +618,15 @@ class EndpointSliceController:
         if self._dirty_pods:
             dirty = self._dirty_pods
             for ns in sorted(dirty):
+                names = dirty[ns]
                 slicers = self._slicers.get(ns)
-                for name in sorted(dirty[ns]):
-                    if slicers:
-                        live = api.try_get("Pod", name, ns)
+                if slicers:
+                    pods = api.list_namespace("Pod", ns)  # the live bucket: try_get's answers
+                    for name in sorted(names):
+                        live = pods.get(name)
                         for slicer in slicers.values():
                             slicer.pod_is(name, live)
-                    self.fast_triggers.pod_changed(ns, name)
+                self.fast_triggers.pods_changed(ns, names)
             dirty.clear()
         if self._dirty_nodes:
             for name in sorted(self._dirty_nodes):
@@ -640,21 +649,28 @@ class EndpointSliceController:
     def _on_slice(self, ev: WatchEvent) -> None:
         delay = max(MIN_SYNC_DELAY, self.ctx.options.endpointslice_updates_batch_period)
         new = ev.new
-        if self._own_write and ev.type != "DELETED":
+        kind = ev.type
+        # should_sync(new) right after tracker.update(new) is False (the generation expected
+        # is the slice's own), so an own write's ADDED or MODIFIED skips asking it.
+        own = self._own_write and kind != "DELETED"
+        if own:
             # Upstream records the written generation when the API call returns, before the
             # informer delivers the event; kubesim delivers synchronously, so record it here.
             self.tracker.update(new)
-        if ev.type == "ADDED":
-            if self._managed(new) and self.tracker.should_sync(new):
+        if kind == "ADDED":
+            if not own and self._managed(new) and self.tracker.should_sync(new):
                 self._queue_slice(new, delay)
-        elif ev.type == "MODIFIED":
+        elif kind == "MODIFIED":
             old = ev.old
-            if old.metadata.labels.get(LABEL_SERVICE_NAME) != new.metadata.labels.get(LABEL_SERVICE_NAME):
+            new_labels, old_labels = new.metadata.labels, old.metadata.labels
+            if old_labels is not new_labels and old_labels.get(LABEL_SERVICE_NAME) != new_labels.get(LABEL_SERVICE_NAME):
                 self._queue_slice(old, delay)
                 self._queue_slice(new, delay)
             else:
                 managed = self._managed(new)
-                if self._managed(old) != managed or (managed and self.tracker.should_sync(new)):
+                if (old_labels is not new_labels and self._managed(old) != managed) or (
+                    managed and not own and self.tracker.should_sync(new)
+                ):
                     self._queue_slice(new, delay)
         else:
             if self._managed(new) and self.tracker.has(new) and self.tracker.handle_deletion(new):
@@ -813,8 +829,9 @@ class EndpointSliceController:
             assert stale == self.tracker.stale(key, view.unordered()), key
         if stale:
             raise StaleSlices(f"EndpointSlice informer cache is out of date for {key}")
+        # the live Pod bucket's get: try_get's answers (no write happens during the compute)
         trigger = self.fast_triggers.compute(
-            service, lambda: eu.pods_for_service(api, service), lambda n: api.try_get("Pod", n, ns)
+            service, lambda: eu.pods_for_service(api, service), api.list_namespace("Pod", ns).get
         )
         return slicer, slicer.sync(view, trigger_time=trigger, metrics=self.metrics)
 

@@ -897,11 +897,16 @@ class ServiceSlicer:
         updates: list[EndpointSlice] = []
         port_cache: dict[PortMapKey, tuple[int, int]] = {}
         total_added = total_removed = 0
-        desired_set = set(desired_keys)
+        groups = self._groups
+        present = 0  # desired groups of this address type that have slices
         for key in desired_keys:
             g = (at, key)
-            group_slices = self._groups.get(g)
-            n_slices = len(group_slices) if group_slices is not None else 0
+            group_slices = groups.get(g)
+            if group_slices is not None:
+                n_slices = len(group_slices)
+                present += 1
+            else:
+                n_slices = 0
             dirty = self._dirty.get(g)
             touched = touched_by_group.get(g)
             if dirty or touched:
@@ -915,9 +920,14 @@ class ServiceSlicer:
                 to_delete += d
                 n_slices += len(c) - len(d)
             port_cache[key] = (len(self._desired.get(g, ())), n_slices)
-        stale = [g for g in self._groups if g[0] == at and g[1] not in desired_set]
-        for g in sorted(stale) if stale else ():
-            to_delete += [self._get(slices, n) for _, n in sorted(self._groups[g], key=_second)]
+        # Groups of this type no longer desired. When every group is a desired one of this
+        # type (the usual case: one address type, no port change), there is none to look for.
+        # (desired_keys are the keys of _key_pods.)
+        if len(groups) != present:
+            key_pods = self._key_pods
+            stale = [g for g in groups if g[0] == at and g[1] not in key_pods]
+            for g in sorted(stale):
+                to_delete += [self._get(slices, n) for _, n in sorted(groups[g], key=_second)]
 
         # Placeholder rule.
         if self._count_by_type.get(at, 0) == len(to_delete) and not creates:
@@ -961,7 +971,7 @@ class ServiceSlicer:
             topology_label="Auto" if self._hinted else "Disabled",
             traffic_distribution_label="",
             traffic_distribution=None,
-            port_cache=tuple((k, e, s) for k, (e, s) in sorted(port_cache.items())),
+            port_cache=_cache_entry(port_cache),
         )
         return creates, updates, to_delete, observation, suppressed
 
@@ -1228,6 +1238,15 @@ class ServiceSlicer:
 
 def _second(item: tuple[int, str]) -> str:
     return item[1]
+
+
+def _cache_entry(port_cache: dict[PortMapKey, tuple[int, int]]) -> tuple[tuple[PortMapKey, int, int], ...]:
+    """A :class:`SyncObservation`'s ``port_cache``: ``(key, endpoints, slices)`` per group in
+    key order, built without a sort or a generator for the usual single group. ``O(g log g)``."""
+    if len(port_cache) == 1:
+        for k, (e, n) in port_cache.items():
+            return ((k, e, n),)
+    return tuple([(k, e, n) for k, (e, n) in sorted(port_cache.items())])
 
 
 def _closest(group: SortedList[Any] | None, cap: int, excluded: Iterable[str]) -> str | None:

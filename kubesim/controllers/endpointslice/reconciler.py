@@ -37,6 +37,7 @@ from kubesim.controllers.endpointslice import topology as topo
 from kubesim.controllers.endpointutil import (
     find_port,
     format_trigger_time,
+    ip_info,
     object_key,
     should_pod_be_in_endpoints,
     should_set_hostname,
@@ -189,12 +190,9 @@ def pod_addresses(pod: Pod, address_type: str) -> tuple[str, ...]:
     ``O(len(podIPs))``."""
     addresses = []
     for pip in pod.status.pod_ips:
-        addr = parse_ip(pip.ip)
-        if addr is None:
-            continue
-        fam = IPv6 if addr.version == 6 else IPv4
-        if fam == address_type:
-            addresses.append(str(addr))
+        fam, text = ip_info(pip.ip)  # parse_ip's family and str, memoised; None: not an IP
+        if fam == address_type and text is not None:
+            addresses.append(text)
     return tuple(addresses)
 
 
@@ -456,6 +454,21 @@ class SlicePlan:
 # metrics (metrics/cache.go, metrics/metrics.go)
 
 
+def _entry_holds(
+    entry: Mapping[PortMapKey, tuple[int, int]], port_cache: tuple[tuple[PortMapKey, int, int], ...]
+) -> bool:
+    """Whether ``entry == {k: (e, s) for k, e, s in port_cache}`` for a ``port_cache`` with
+    distinct keys (every :class:`SyncObservation`'s: both planners build it from a map),
+    without building the map. ``O(groups)``."""
+    if len(entry) != len(port_cache):
+        return False
+    for k, e, n in port_cache:
+        v = entry.get(k)
+        if v is None or v[0] != e or v[1] != n:
+            return False
+    return True
+
+
 def _num_desired_slices(endpoints: int, max_per_slice: int) -> int:
     if endpoints == 0:
         return 0
@@ -562,7 +575,11 @@ class SliceMetrics:
             self.endpoints_added_per_sync_count += 1
             self.endpoints_removed_per_sync += obs.endpoints_removed
             self.endpoints_removed_per_sync_count += 1
-            self.update_service_port_cache(key, {k: (e, s) for k, e, s in obs.port_cache})
+            port_cache = obs.port_cache
+            entry = self.cache.get(key)
+            if entry is None or not _entry_holds(entry, port_cache):
+                # (an equal entry would leave the gauges and the cache as they are)
+                self.update_service_port_cache(key, {k: (e, s) for k, e, s in port_cache})
             self.update_traffic_distribution(key, obs.traffic_distribution)
             labels = (obs.topology_label, obs.traffic_distribution_label)
             self.endpointslices_changed_per_sync[labels] = (
