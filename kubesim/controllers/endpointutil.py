@@ -16,6 +16,7 @@ rule is written once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
@@ -127,15 +128,11 @@ def ip_info(text: str) -> tuple[str | None, str | None]:
 def _plain_ipv4(text: object) -> bool:
     # A canonical dotted quad: parse_ip's IPv4 grammar (four ASCII-digit octets of at most
     # three digits and value 255) without a leading zero, so its canonical form is itself.
-    if type(text) is not str:
-        return False
-    parts = text.split(".")
-    if len(parts) != 4:
-        return False
-    for p in parts:
-        if not p or len(p) > 3 or not p.isascii() or not p.isdigit() or (len(p) > 1 and p[0] == "0") or int(p) > 255:
-            return False
-    return True
+    return type(text) is str and _PLAIN_IPV4(text) is not None
+
+
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # 0..255, no leading zero, ASCII
+_PLAIN_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}").fullmatch
 
 
 #: ip_info's memo: IP text -> (family, canonical text); cleared when it reaches the bound.

@@ -329,11 +329,14 @@ class IncrementalTriggerTimes:
         service: Service,
         all_pods: Callable[[], Iterable[Pod]],
         pod: Callable[[str], Pod | None],
+        key: str | None = None,
     ) -> int | float | None:
         """The trigger time for this sync of ``service``. ``all_pods()`` gives the pods the
         selector matches (only called on the fallback); ``pod(name)`` the current pod of that
-        name in the Service's namespace, or ``None``. Cost: see the class docstring."""
-        key = eu.object_key(service)
+        name in the Service's namespace, or ``None``; ``key`` the Service's key when the
+        caller has it (``object_key(service)``). Cost: see the class docstring."""
+        if key is None:
+            key = eu.object_key(service)
         state = self._states.get(key)
         selector = service.spec.selector
         svc_time = service.metadata.creation_timestamp
@@ -357,16 +360,25 @@ class IncrementalTriggerTimes:
             state.pending.clear()
         elif state.pending:
             pods = state.pods
-            for name in sorted(state.pending):
+            matches = eu.selector_matches
+            pending = state.pending
+            for name in sorted(pending) if len(pending) > 1 else pending:
                 pending_pod = pod(name)
-                t = _ready_transition(pending_pod) if pending_pod is not None and eu.selector_matches(selector, pending_pod.metadata.labels) else None
+                t = None
+                if pending_pod is not None and matches(selector, pending_pod.metadata.labels):
+                    for cond in pending_pod.status.conditions:  # _ready_transition, inlined
+                        if cond.type == "Ready":
+                            t = cond.last_transition_time
+                            break
                 if t:
-                    if _later(t, pods.get(name)) and (min_changed is None or t < min_changed):
+                    before = pods.get(name)
+                    # _later(t, before), t being set
+                    if (before is None or t > before) and (min_changed is None or t < min_changed):
                         min_changed = t
                     pods[name] = t
                 else:
                     pods.pop(name, None)
-            state.pending.clear()
+            pending.clear()
         if _later(svc_time, state.svc_time):
             assert svc_time is not None
             if min_changed is None or svc_time < min_changed:
@@ -496,6 +508,8 @@ class EndpointSliceController:
     events: list[tuple[float, str, str, str, str]] = attrs.field(factory=list, repr=False)
     topology: TopologyCache = attrs.field(init=False)
     _own_write: bool = attrs.field(default=False, repr=False)
+    # the slice _on_slice recorded in the tracker during the current own write, if any
+    _recorded: object = attrs.field(default=None, repr=False)
     _results: dict[str, int] = attrs.field(factory=dict, repr=False)
     _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
     _syncs: int = 0
@@ -657,6 +671,7 @@ class EndpointSliceController:
             # Upstream records the written generation when the API call returns, before the
             # informer delivers the event; kubesim delivers synchronously, so record it here.
             self.tracker.update(new)
+            self._recorded = new
         if kind == "ADDED":
             if not own and self._managed(new) and self.tracker.should_sync(new):
                 self._queue_slice(new, delay)
@@ -831,7 +846,7 @@ class EndpointSliceController:
             raise StaleSlices(f"EndpointSlice informer cache is out of date for {key}")
         # the live Pod bucket's get: try_get's answers (no write happens during the compute)
         trigger = self.fast_triggers.compute(
-            service, lambda: eu.pods_for_service(api, service), api.list_namespace("Pod", ns).get
+            service, lambda: eu.pods_for_service(api, service), api.list_namespace("Pod", ns).get, key
         )
         return slicer, slicer.sync(view, trigger_time=trigger, metrics=self.metrics)
 
@@ -857,12 +872,12 @@ class EndpointSliceController:
         for verb, obj in plan.operations:
             self._own_write = True
             try:
-                if verb == "create":
-                    written = api.create(obj, actor=ACTOR)
-                    self.tracker.update(written)
-                elif verb == "update":
-                    written = api.update(obj, actor=ACTOR)
-                    self.tracker.update(written)
+                if verb == "create" or verb == "update":
+                    written = api.create(obj, actor=ACTOR) if verb == "create" else api.update(obj, actor=ACTOR)
+                    if written is not self._recorded:
+                        # (else the watch delivered this very object during the call and
+                        # _on_slice recorded it: recording it again would change nothing)
+                        self.tracker.update(written)
                 else:
                     self.tracker.expect_deletion(obj)
                     written = obj
@@ -882,6 +897,7 @@ class EndpointSliceController:
                 raise
             finally:
                 self._own_write = False
+                self._recorded = None
             if slicer is not None:
                 slicer.slice_written(verb, written)
             self._writes[verb] = self._writes.get(verb, 0) + 1

@@ -22,10 +22,12 @@ change. The engine keeps:
   set of dirty identities since the last sync;
 * a model of the slices as last written: identity -> slice name per group, each slice's
   *entries* (see below), the number of slices per address type and the non-owned slices;
-* per group, a ``SortedList`` of ``(len, name)``. "Closest to full with room for all
-  remaining, ties to the first name" is then the first name of the greatest length
-  ``<= max - remaining``. It is found in ``O(log S)``, skipping the few slices already
-  changed in this sync.
+* per group, a sorted list of ``(len, name)`` (a plain list kept with :mod:`bisect`: its
+  searches and moves are C-level, and a group holds ``pods / max`` slices, so a move's
+  ``O(S)`` pointer copy costs less than a ``SortedList``'s Python-level ``O(log S)``).
+  "Closest to full with room for all remaining, ties to the first name" is then the first
+  name of the greatest length ``<= max - remaining``. It is found in ``O(log S)``, skipping
+  the few slices already changed in this sync.
 
 The deterministic choices of ``docs/fidelity-endpointslice.md`` are made the same way:
 
@@ -112,12 +114,13 @@ Contract with the caller (the EndpointSlice controller):
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Mapping
 from itertools import repeat
 from typing import Any, NamedTuple
 
 import attrs
-from sortedcontainers import SortedList, SortedSet
+from sortedcontainers import SortedSet
 
 from kubesim.controllers.endpointslice import topology as topo
 from kubesim.controllers.endpointslice.reconciler import (
@@ -272,7 +275,7 @@ class ServiceSlicer:
     _objs: dict[str, EndpointSlice] = attrs.field(factory=dict, init=False, repr=False)
     _slice_group: dict[str, Group | None] = attrs.field(factory=dict, init=False, repr=False)
     _entries: dict[str, Entries] = attrs.field(factory=dict, init=False, repr=False)
-    _groups: dict[Group, SortedList[Any]] = attrs.field(factory=dict, init=False, repr=False)
+    _groups: dict[Group, list[tuple[int, str]]] = attrs.field(factory=dict, init=False, repr=False)
     _index: dict[Group, dict[EndpointIdentity, str]] = attrs.field(
         factory=dict, init=False, repr=False
     )
@@ -292,6 +295,7 @@ class ServiceSlicer:
     # derived from ``service`` by _derive (recomputed when the Service object is replaced)
     _derived_for: Service | None = attrs.field(default=None, init=False, repr=False)
     _labels: FrozenDict = attrs.field(factory=FrozenDict, init=False, repr=False)
+    _key: str = attrs.field(default="", init=False, repr=False)
     _selector: tuple[tuple[str, str], ...] | None = attrs.field(default=None, init=False, repr=False)
     _hinted: bool = attrs.field(default=False, init=False, repr=False)
     _needs_ref: bool = attrs.field(default=False, init=False, repr=False)
@@ -311,13 +315,15 @@ class ServiceSlicer:
         # What the planner derives from the Service alone, recomputed when it is replaced
         # (an identity check): the desired slice labels (one FrozenDict, so that slices
         # written with them carry the very object and later label checks are O(1)), the
-        # selector's items and whether the sync must go through the reference.
+        # Service's key, the selector's items and whether the sync must go through the
+        # reference.
         svc = self.service
         if self._derived_for is svc:
             return
         self._derived_for = svc
         self._ports_memo.clear()
         self._labels = desired_slice_labels(svc)
+        self._key = object_key(svc)
         sel = svc.spec.selector
         self._selector = None if sel is None else tuple(sel.items())
         enabled = topo.hints_enabled(svc.metadata.annotations)
@@ -585,8 +591,8 @@ class ServiceSlicer:
         self._entries[name] = entries
         sl = self._groups.get(g)
         if sl is None:
-            sl = self._groups[g] = SortedList()
-        sl.add((len(entries), name))
+            sl = self._groups[g] = []
+        insort(sl, (len(entries), name))
         idx = self._index.setdefault(g, {})
         if first_wins:
             for ident in entries:
@@ -612,7 +618,7 @@ class ServiceSlicer:
             return
         entries = self._entries.pop(name)
         sl = self._groups[g]
-        sl.remove((len(entries), name))
+        _remove(sl, (len(entries), name))
         if not sl:
             del self._groups[g]
         idx = self._index.get(g)
@@ -708,7 +714,9 @@ class ServiceSlicer:
             or known[2] is not before
             or s.address_type != old.address_type
             or (s.ports is not old.ports and port_map_key(s.ports) != g[1])
-            or not owned_by(s, self.service)
+            # (the modelled slice is owned; the same ownerReferences are owned alike: a
+            # Service change of uid sends the sync to the reference, which rebuilds the model)
+            or (s.metadata.owner_references is not old.metadata.owner_references and not owned_by(s, self.service))
         ):
             return False
         entries = known[1]
@@ -716,8 +724,8 @@ class ServiceSlicer:
         self._entries[name] = entries
         if len(before) != len(entries):
             sl = self._groups[g]
-            sl.remove((len(before), name))
-            sl.add((len(entries), name))
+            _remove(sl, (len(before), name))
+            insort(sl, (len(entries), name))
         idx = self._index.setdefault(g, {})
         for ident in known[3]:
             if idx.get(ident) == name:
@@ -786,7 +794,7 @@ class ServiceSlicer:
         self._touched.clear()
         self._pending = len(plan.operations)
         if metrics is not None:
-            metrics.record(object_key(self.service), plan)
+            metrics.record(self._key, plan)  # == object_key(self.service): derived above
         return plan
 
     def _expect(
@@ -814,7 +822,6 @@ class ServiceSlicer:
     def _incremental(
         self, slices: Mapping[str, EndpointSlice], trigger_time: float | None
     ) -> SlicePlan:
-        svc = self.service
         self._expected.clear()
         annotate = _trigger_annotator(trigger_time)
         creates: list[EndpointSlice] = []
@@ -848,10 +855,12 @@ class ServiceSlicer:
             suppressed += sup
         # The hints stage's topology-cache calls, per address type in order, once nothing
         # can fall back to the reference any more.
-        if self.topology is not None:
-            svc_key = object_key(svc)
+        topology = self.topology
+        svc_key = self._key  # object_key(svc), derived by sync
+        if topology is not None and topology.holds(svc_key):
+            # (a Service the cache holds nothing of: both calls would leave it as it is)
             for at in self._types:
-                if self.topology.has_populated_hints(svc_key):
+                if topology.has_populated_hints(svc_key):
                     events.append(
                         (
                             "Warning",
@@ -859,9 +868,9 @@ class ServiceSlicer:
                             topo.with_address_type(topo.TOPOLOGY_AWARE_HINTS_DISABLED, at),
                         )
                     )
-                self.topology.remove_hints(svc_key, at)
+                topology.remove_hints(svc_key, at)
         errors = [
-            f"skipping Pod {name} for Service {object_key(svc)}: "
+            f"skipping Pod {name} for Service {svc_key}: "
             f"Node {self._pods[name].spec.node_name} Not Found"
             for name in sorted(self._missing)
         ] if self._missing else None
@@ -1228,6 +1237,8 @@ class ServiceSlicer:
                 assert endpoints_equal_beyond_hash(ep, stored), (name, ident)
                 assert self._pending or ident in dirty or ep is desired_g.get(ident), (name, ident)
         assert counts == self._count_by_type
+        for g, sl in self._groups.items():
+            assert sl and sl == sorted(sl), g  # non-empty and sorted: bisect's precondition
         for g, idx in self._index.items():
             for ident, name in idx.items():
                 assert ident in self._entries[name], (g, ident, name)
@@ -1249,17 +1260,26 @@ def _cache_entry(port_cache: dict[PortMapKey, tuple[int, int]]) -> tuple[tuple[P
     return tuple([(k, e, n) for k, (e, n) in sorted(port_cache.items())])
 
 
-def _closest(group: SortedList[Any] | None, cap: int, excluded: Iterable[str]) -> str | None:
+def _remove(group: list[tuple[int, str]], item: tuple[int, str]) -> None:
+    """Remove ``item`` from the sorted ``group`` (``ValueError`` if absent, as
+    ``SortedList.remove``). ``O(log S)`` search, C-level ``O(S)`` move."""
+    i = bisect_left(group, item)
+    if i == len(group) or group[i] != item:
+        raise ValueError(f"{item!r} not in group")
+    del group[i]
+
+
+def _closest(group: list[tuple[int, str]] | None, cap: int, excluded: Iterable[str]) -> str | None:
     """The first name among the slices of greatest length ``<= cap`` that are not
     ``excluded``: the reference's "closest to full" scan in name order, with strict
     improvement. ``O(log S + len(excluded))``."""
     if group is None or cap < 0:
         return None
     skip = set(excluded)
-    j = group.bisect_left((cap + 1,))  # entries [0, j) have length <= cap
+    j = bisect_left(group, (cap + 1,))  # entries [0, j) have length <= cap
     while j > 0:
         length = group[j - 1][0]
-        lo = group.bisect_left((length,))
+        lo = bisect_left(group, (length,))
         for i in range(lo, j):
             name = group[i][1]
             if name not in skip:

@@ -349,11 +349,13 @@ def new_endpoint_slice(
 
 def owned_by(slice_: EndpointSlice, service: Service) -> bool:
     """``ownedBy``: some ownerReference has the Service's uid, kind ``Service`` and apiVersion
-    ``v1`` (the controller flag is not required). ``O(ownerReferences)``."""
-    return any(
-        o.uid == service.metadata.uid and o.kind == "Service" and o.api_version == "v1"
-        for o in slice_.metadata.owner_references
-    )
+    ``v1`` (the controller flag is not required). ``O(ownerReferences)``; a loop, not
+    ``any()`` over a generator (asked of every slice a sync reads or writes)."""
+    uid = service.metadata.uid
+    for o in slice_.metadata.owner_references:
+        if o.uid == uid and o.kind == "Service" and o.api_version == "v1":
+            return True
+    return False
 
 
 def placeholder_equal(a: EndpointSlice | None, b: EndpointSlice | None) -> bool:
