@@ -390,13 +390,18 @@ class ServiceSlicer:
         ):
             zone = (node.metadata.labels.get(LABEL_TOPOLOGY_ZONE, "") if node is not None else "") or None
             pm, m = prev.metadata, pod.metadata
+            # (the same conditions tuple: the same readiness, without reading it twice)
+            ps, cs = prev.status, pod.status
             if (
-                prev.status.ready == pod.status.ready
+                (ps.conditions is cs.conditions or ps.ready == cs.ready)
                 and (pm.deletion_timestamp is None) == (m.deletion_timestamp is None)
                 and pm.uid == m.uid
-                and all(ep.zone == zone for _, _, ep in old.endpoints)
             ):
-                return old
+                for _, _, ep in old.endpoints:
+                    if ep.zone != zone:
+                        break
+                else:
+                    return old  # every endpoint in its zone: nothing it reads changed
             eps = tuple(
                 (at, ident, endpoint_for_pod(pod, svc, node, ep.addresses))
                 for at, ident, ep in old.endpoints

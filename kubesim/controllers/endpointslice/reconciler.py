@@ -277,10 +277,12 @@ def port_map_key(ports: Iterable[EndpointSlicePort] | None) -> PortMapKey:
 
 def endpoint_identity(ep: Endpoint) -> EndpointIdentity:
     """The endpoint-set hash key: (sorted addresses, hostname or ``""``, targetRef namespace,
-    targetRef name). ``O(a log a)`` for ``a`` addresses."""
+    targetRef name). ``O(a log a)`` for ``a`` addresses; a one-address tuple is its own
+    sorted tuple."""
     ref = ep.target_ref
+    addresses = ep.addresses
     return (
-        tuple(sorted(ep.addresses)),
+        addresses if len(addresses) == 1 and type(addresses) is tuple else tuple(sorted(addresses)),
         ep.hostname or "",
         ref.namespace if ref is not None else "",
         ref.name if ref is not None else "",
