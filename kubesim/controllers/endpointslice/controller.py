@@ -227,8 +227,10 @@ class SliceTracker:
 
     def _judge(self, key: str, uid: str) -> None:
         # The one-uid term of stale(): expected but missing, expected deleted but present, or
-        # present at an older generation than expected.
-        g = self._gens.get(key, {}).get(uid)
+        # present at an older generation than expected. (No empty map or set is built for
+        # a lookup: this runs twice per slice write.)
+        gens = self._gens.get(key)
+        g = gens.get(uid) if gens is not None else None
         seen = self._seen.get(key)
         generation = seen.get(uid) if seen is not None else None
         if g is None:
@@ -238,7 +240,11 @@ class SliceTracker:
         else:
             unmet = g == -1 or g > generation
         if unmet:
-            self._unmet.setdefault(key, set()).add(uid)
+            uids = self._unmet.get(key)
+            if uids is None:
+                self._unmet[key] = {uid}
+            else:
+                uids.add(uid)
         else:
             uids = self._unmet.get(key)
             if uids is not None:
@@ -612,7 +618,11 @@ class EndpointSliceController:
         # created later reads the store itself.
         if kind == "Pod":
             if ns in self._slicers or self.fast_triggers.tracks(ns):
-                self._dirty_pods.setdefault(ns, set()).add(name)
+                names = self._dirty_pods.get(ns)  # (no set built to be dropped by setdefault)
+                if names is None:
+                    self._dirty_pods[ns] = {name}
+                else:
+                    names.add(name)
         elif kind == "EndpointSlice":
             if ns in self._slice_owner:
                 key = (ns, name)

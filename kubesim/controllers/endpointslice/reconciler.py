@@ -473,14 +473,6 @@ def _entry_holds(
     return True
 
 
-def _num_desired_slices(endpoints: int, max_per_slice: int) -> int:
-    if endpoints == 0:
-        return 0
-    if endpoints <= max_per_slice:
-        return 1
-    return int(math.ceil(endpoints / max_per_slice))
-
-
 @attrs.define(eq=False)
 class SliceMetrics:
     """Upstream's ``endpoint_slice_controller`` metrics, accumulated across syncs.
@@ -523,10 +515,13 @@ class SliceMetrics:
 
     def _totals(self, entry: Mapping[PortMapKey, tuple[int, int]]) -> tuple[int, int, int]:
         actual = desired = endpoints = 0
+        max_per_slice = self.max_endpoints_per_slice
         for eps, slices in entry.values():
             endpoints += eps
             actual += slices
-            desired += _num_desired_slices(eps, self.max_endpoints_per_slice)
+            # numDesiredSlices (metrics/cache.go): 0 for no endpoints, else ceil(eps / max)
+            if eps:
+                desired += 1 if eps <= max_per_slice else int(math.ceil(eps / max_per_slice))
         return actual, max(desired, 1), endpoints
 
     def update_service_port_cache(
@@ -573,7 +568,8 @@ class SliceMetrics:
             self.num_endpoint_slices -= a
 
     def record(self, key: str, plan: SlicePlan) -> None:
-        """Fold one sync's observations and planned calls into the metrics."""
+        """Fold one sync's observations and planned calls into the metrics. ``O(groups)``."""
+        by_distribution = self.services_by_traffic_distribution
         for obs in plan.observations:
             self.endpoints_added_per_sync += obs.endpoints_added
             self.endpoints_added_per_sync_count += 1
@@ -584,7 +580,9 @@ class SliceMetrics:
             if entry is None or not _entry_holds(entry, port_cache):
                 # (an equal entry would leave the gauges and the cache as they are)
                 self.update_service_port_cache(key, {k: (e, s) for k, e, s in port_cache})
-            self.update_traffic_distribution(key, obs.traffic_distribution)
+            if by_distribution or obs.traffic_distribution is not None:
+                # (else there is no member to discard and none to add)
+                self.update_traffic_distribution(key, obs.traffic_distribution)
             labels = (obs.topology_label, obs.traffic_distribution_label)
             self.endpointslices_changed_per_sync[labels] = (
                 self.endpointslices_changed_per_sync.get(labels, 0) + obs.slices_changed
