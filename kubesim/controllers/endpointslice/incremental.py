@@ -828,6 +828,10 @@ class ServiceSlicer:
         self, slices: Mapping[str, EndpointSlice], trigger_time: float | None
     ) -> SlicePlan:
         self._expected.clear()
+        if not self._dirty and not self._touched:
+            quiet = self._quiet_plan()
+            if quiet is not None:
+                return quiet
         annotate = _trigger_annotator(trigger_time)
         creates: list[EndpointSlice] = []
         updates: list[EndpointSlice] = []
@@ -889,6 +893,47 @@ class ServiceSlicer:
             observations=tuple(observations),
             suppressed_creates=suppressed,
         )
+
+    def _quiet_plan(self) -> SlicePlan | None:
+        """The plan of a sync with no dirty identity and no touched slice, in the usual shape
+        (one address type, no non-owned slice, no pod on a missing Node, every group desired
+        and holding a slice, nothing in the topology cache), or ``None`` for another shape.
+
+        It is what :meth:`_incremental_type` and :meth:`_incremental` give then, without
+        their walk: no group has anything to pack, none is stale, the placeholder rule does
+        not apply (the type has slices), nothing is recycled, and the hints stage has nothing
+        to clear; so no call, no error, no event, and one observation of nothing added,
+        removed or changed, with the metrics-cache entry ``(key, desired endpoints,
+        slices)`` per group in key order. No slice is read, so none is checked against the
+        model (the general path reads none either in this case). ``O(groups)``."""
+        types = self._types
+        if len(types) != 1 or self._nonowned or self._missing:
+            return None
+        at = types[0]
+        key_pods, groups, desired = self._key_pods, self._groups, self._desired
+        if len(groups) != len(key_pods) or not self._count_by_type.get(at):
+            return None
+        topology = self.topology
+        if topology is not None and topology.holds(self._key):
+            return None
+        entry = []
+        for key in sorted(key_pods) if len(key_pods) > 1 else key_pods:
+            g = (at, key)
+            group_slices = groups.get(g)
+            if group_slices is None:
+                return None  # a desired group without slices: left to the general path
+            entry.append((key, len(desired.get(g, ())), len(group_slices)))
+        observation = SyncObservation(
+            address_type=at,
+            endpoints_added=0,
+            endpoints_removed=0,
+            slices_changed=0,
+            topology_label="Auto" if self._hinted else "Disabled",
+            traffic_distribution_label="",
+            traffic_distribution=None,
+            port_cache=tuple(entry),
+        )
+        return SlicePlan(observations=(observation,))
 
     def _incremental_type(
         self,
