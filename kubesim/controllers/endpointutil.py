@@ -200,15 +200,17 @@ def pod_endpoints_changed(old: Pod, new: Pod) -> tuple[bool, bool]:
     """``(pod_changed, labels_changed)`` for a pod update (``podEndpointsChanged``)."""
     # Identity first: a write that carries a part over (the labels, the spec, the status)
     # cannot have changed what is read from it.
-    old_labels, new_labels = old.metadata.labels, new.metadata.labels
+    old_meta, new_meta = old.metadata, new.metadata
+    old_labels, new_labels = old_meta.labels, new_meta.labels
     old_spec, new_spec = old.spec, new.spec
     labels_changed = (old_labels is not new_labels and old_labels != new_labels) or (
         old_spec is not new_spec
         and (old_spec.hostname != new_spec.hostname or old_spec.subdomain != new_spec.subdomain)
     )
-    if (old.metadata.deletion_timestamp is None) != (new.metadata.deletion_timestamp is None):
+    old_deletion, new_deletion = old_meta.deletion_timestamp, new_meta.deletion_timestamp
+    if (old_deletion is None) != (new_deletion is None):
         return True, labels_changed
-    if old.metadata.deletion_timestamp != new.metadata.deletion_timestamp:
+    if old_deletion != new_deletion:
         return True, labels_changed
     old_status, new_status = old.status, new.status
     if old_status is new_status:
