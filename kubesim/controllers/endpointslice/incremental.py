@@ -50,7 +50,9 @@ that stays unchanged gets its patched map at once, a written one the map planned
 read from the store (a rebuild, a write not carrying the planned tuple) marks dirty every
 entry that is not the desired object.
 
-Constant factors. Without touched slices, step 1 is ``O(dirty)`` in Python: the dirty
+Constant factors. A sync with nothing dirty and no touched slice (a pod event that changed
+no endpoint) plans in ``O(groups)`` without the walk (:meth:`ServiceSlicer._quiet_plan`).
+Without touched slices, step 1 is ``O(dirty)`` in Python: the dirty
 identities are grouped by the slice holding them (the index), and a slice holding one that
 changed gets a copy of its map (a C-level copy) with those few patched; its planned tuple is
 the copy's values. A reported update installs the planned map and updates the index for the
@@ -1177,7 +1179,7 @@ class ServiceSlicer:
                     drafts[name] = [s, nd.copy(), list(s.endpoints), want_labels, [], None]
             # Endpoints in no slice: the dirty desired identities not kept above.
             new_idents = sorted(i for i in dirty if i in desired and i not in claimed)
-        remaining = [desired[i] for i in new_idents]
+        remaining = [desired[i] for i in new_idents] if new_idents else []  # (no comprehension frame for none)
         added = len(remaining)
         pos = 0
 
@@ -1228,7 +1230,7 @@ class ServiceSlicer:
                 fill.values() if fill_eps is None else fill_eps, fill, entries[name], dropped, appended
             )
             updates.append(_slice_with(base, meta_with(bm, bm.name, labels, annotate(bm.annotations)), planned))
-        deletes = [self._get(slices, n) for n in sorted(delete_names)]
+        deletes = [self._get(slices, n) for n in sorted(delete_names)] if delete_names else []
         return creates, updates, deletes, added, removed
 
     # ------------------------------------------------------------------ introspection
