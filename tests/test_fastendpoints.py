@@ -643,8 +643,16 @@ def test_selector_matches_remembers_frozen_pairs_only() -> None:
     assert (id(sel), id(plain)) not in eu._MATCHES
     plain["app"] = "db"
     assert not eu.selector_matches(sel, plain)
+    assert eu._last_match[1] is not plain  # nor is it the last pair, checked by identity first
     eu._MATCHES.clear()
     assert eu.selector_matches(sel, labels)
+    # the last pair answers by identity alone, the memo cleared or not
+    assert eu._last_match == (sel, labels, True)
+    eu._MATCHES.clear()
+    assert eu.selector_matches(sel, labels) and not eu._MATCHES
+    other = FrozenDict({"app": "db"})
+    assert not eu.selector_matches(other, labels) and eu._last_match == (other, labels, False)
+    assert eu.selector_matches(sel, labels)  # the memo again, then the last pair
 
 
 # --------------------------------------------------------------------------------------------

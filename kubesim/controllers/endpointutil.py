@@ -161,12 +161,21 @@ def selector_matches(selector: Any, labels: Any) -> bool:
     ``O(selector)``; ``O(1)`` when both are :class:`~kubesim.objects.FrozenDict` objects
     matched before: the answer is remembered by the pair's identity (a reference to each is
     held, and both are immutable). Every pod write asks it of the same selector and the same
-    labels object (writes carry a pod's labels over), once per endpoint controller."""
+    labels object (writes carry a pod's labels over), once per endpoint controller.
+
+    The pair asked last is checked first, by identity alone (:data:`_last_match` holds it):
+    the pods of one ReplicaSet share their labels object, so most calls repeat the pair of
+    the call before."""
+    global _last_match
     if selector is None:
         return False
+    last = _last_match
+    if last[0] is selector and last[1] is labels:
+        return last[2]
     key = (id(selector), id(labels))
     hit = _MATCHES.get(key)
     if hit is not None and hit[0] is selector and hit[1] is labels:
+        _last_match = hit
         return hit[2]
     matched = True
     for k, v in selector.items():
@@ -176,13 +185,16 @@ def selector_matches(selector: Any, labels: Any) -> bool:
     if type(selector) is FrozenDict and type(labels) is FrozenDict:
         if len(_MATCHES) >= _MATCHES_LIMIT:
             _MATCHES.clear()
-        _MATCHES[key] = (selector, labels, matched)
+        _MATCHES[key] = _last_match = (selector, labels, matched)
     return matched
 
 
 #: selector_matches' memo: (id(selector), id(labels)) -> (selector, labels, answer).
 _MATCHES: dict[tuple[int, int], tuple[FrozenDict, FrozenDict, bool]] = {}
 _MATCHES_LIMIT = 8192
+#: The memo's entry asked last (references held: both maps are immutable FrozenDicts, so the
+#: answer for the very pair stays the answer, even once the memo is cleared).
+_last_match: tuple[Any, Any, bool] = (None, None, False)
 
 
 def services_for_pod(api: Any, pod: Pod) -> set[str]:
