@@ -643,5 +643,39 @@ def test_selector_matches_remembers_frozen_pairs_only() -> None:
     assert (id(sel), id(plain)) not in eu._MATCHES
     plain["app"] = "db"
     assert not eu.selector_matches(sel, plain)
+    assert eu._last_match[1] is not plain  # nor is it the last pair, checked by identity first
     eu._MATCHES.clear()
     assert eu.selector_matches(sel, labels)
+    # the last pair answers by identity alone, the memo cleared or not
+    assert eu._last_match == (sel, labels, True)
+    eu._MATCHES.clear()
+    assert eu.selector_matches(sel, labels) and not eu._MATCHES
+    other = FrozenDict({"app": "db"})
+    assert not eu.selector_matches(other, labels) and eu._last_match == (other, labels, False)
+    assert eu.selector_matches(sel, labels)  # the memo again, then the last pair
+
+
+# --------------------------------------------------------------------------------------------
+# endpointutil.ip_info: the memoised family and canonical form against netutil's
+
+
+_IP_TEXTS = st.one_of(
+    st.ip_addresses().map(str),
+    # dotted quads with leading zeros, big octets, wrong part counts, non-ASCII digits
+    st.lists(st.integers(0, 300).map(str) | st.sampled_from(["00", "010", "٣", "", "1a", "0x1"]),
+             min_size=3, max_size=5).map(".".join),
+    st.ip_addresses(v=4).map(lambda a: "::ffff:" + str(a)),
+    st.text(alphabet="0123456789.:abcdef%", max_size=20),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_IP_TEXTS)
+def test_ip_info_is_netutils_family_and_canonical_form(text: str) -> None:
+    from kubesim import netutil
+    from kubesim.controllers import endpointutil as eu
+
+    want = (netutil.ip_family(text), netutil.canonical_ip(text))
+    eu._IP_INFO.pop(text, None)
+    assert eu.ip_info(text) == want  # computed
+    assert eu.ip_info(text) == want  # remembered

@@ -366,6 +366,45 @@ def test_readiness_flip_touches_one_slice_and_costs_no_full_sync() -> None:
     assert stats.full_syncs == 0 and stats.rebuilds == 1
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 30),
+    max_per_slice=st.sampled_from([2, 3, 5, 100]),
+    named=st.integers(0, 30),
+    missing=st.booleans(),
+    flip=st.booleans(),
+)
+def test_quiet_plan_is_the_general_paths(n: int, max_per_slice: int, named: int, missing: bool,
+                                         flip: bool) -> None:
+    """ServiceSlicer._quiet_plan (a sync with nothing dirty or touched) gives the plan the
+    general incremental path gives, or ``None`` when the shape is not its own; either way the
+    Pair checks the sync against the reference."""
+    svc = new_service(ports=(ServicePort(name="foo", port=80, protocol="TCP", target_port="http"),))
+    http = (ContainerPort(name="http", container_port=8080),)
+    other = (ContainerPort(name="http", container_port=9090),)
+    pods = [new_pod(i, container_ports=http if i >= named else other,
+                    node="gone" if missing and i == 0 else "node-1") for i in range(n)]
+    p = Pair(svc, pods_map(pods), NODES, max_endpoints_per_slice=max_per_slice)
+    p.sync()
+    if flip and n:
+        p.set_pod(new_pod(n - 1, ready=False, container_ports=http if n - 1 >= named else other))
+    slicer = p.slicer
+    slices = dict(p.store.slices)
+    quiet = slicer._quiet_plan() if not slicer._dirty and not slicer._touched else None
+    # the general path, with the quiet one switched off for this call
+    quiet_plan = ServiceSlicer._quiet_plan
+    ServiceSlicer._quiet_plan = lambda self: None  # type: ignore[method-assign]
+    try:
+        general = slicer._incremental(slices, None)
+    finally:
+        ServiceSlicer._quiet_plan = quiet_plan  # type: ignore[method-assign]
+    if quiet is not None:
+        assert quiet == general
+    if not flip and not missing and n:
+        assert quiet is not None  # the usual shape takes the quiet path
+    p.sync()
+
+
 def test_partial_apply_is_detected() -> None:
     p = Pair(new_service(), pods_map(new_pod(i) for i in range(12)), NODES,
              max_endpoints_per_slice=3)

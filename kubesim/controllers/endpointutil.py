@@ -16,12 +16,14 @@ rule is written once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
 import attrs
 
+from kubesim.netutil import IPv4, IPv6, parse_ip
 from kubesim.objects import FrozenDict, ObjectMeta, Pod, PodSpec, PodStatus, Service
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "should_pod_be_in_endpoints",
     "should_set_hostname",
     "find_port",
+    "ip_info",
     "format_trigger_time",
     "TriggerTimeTracker",
     "selector_matches",
@@ -91,6 +94,52 @@ def find_port(pod: Pod, target_port: int | str, protocol: str) -> int | None:
     return None
 
 
+def ip_info(text: str) -> tuple[str | None, str | None]:
+    """``(netutil.ip_family(text), netutil.canonical_ip(text))``: the family of a pod IP string
+    (``None``: not an IP) and its canonical form, remembered by the string (both are pure
+    functions of it). Both endpoint controllers read every pod IP they publish on each
+    change of the pod (the Endpoints address, the slice endpoint's addresses); the memo
+    parses each string once and prints it once, instead of once per read and controller.
+
+    A canonical dotted quad (four decimal octets of at most 255 without leading zeros, the
+    form every IP allocator writes) is its own canonical form and needs no parse:
+    ``netutil.parse_ip`` would read it as the IPv4 address that prints as the same text.
+    ``O(len(text))`` on a miss, ``O(1)`` after.
+
+    >>> ip_info("10.0.0.7"), ip_info("010.0.0.7"), ip_info("2001:db8::1"), ip_info("nope")
+    (('IPv4', '10.0.0.7'), ('IPv4', '10.0.0.7'), ('IPv6', '2001:db8::1'), (None, None))
+    """
+    hit = _IP_INFO.get(text) if type(text) is str else None
+    if hit is not None:
+        return hit
+    info: tuple[str | None, str | None]
+    if _plain_ipv4(text):
+        info = (IPv4, text)
+    else:
+        addr = parse_ip(text)
+        info = (None, None) if addr is None else (IPv4 if addr.version == 4 else IPv6, str(addr))
+    if type(text) is str:
+        if len(_IP_INFO) >= _IP_INFO_LIMIT:
+            _IP_INFO.clear()
+        _IP_INFO[text] = info
+    return info
+
+
+def _plain_ipv4(text: object) -> bool:
+    # A canonical dotted quad: parse_ip's IPv4 grammar (four ASCII-digit octets of at most
+    # three digits and value 255) without a leading zero, so its canonical form is itself.
+    return type(text) is str and _PLAIN_IPV4(text) is not None
+
+
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # 0..255, no leading zero, ASCII
+_PLAIN_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}").fullmatch
+
+
+#: ip_info's memo: IP text -> (family, canonical text); cleared when it reaches the bound.
+_IP_INFO: dict[str, tuple[str | None, str | None]] = {}
+_IP_INFO_LIMIT = 65536
+
+
 # --------------------------------------------------------------------------------------------
 # Which Services a pod event concerns
 
@@ -112,12 +161,21 @@ def selector_matches(selector: Any, labels: Any) -> bool:
     ``O(selector)``; ``O(1)`` when both are :class:`~kubesim.objects.FrozenDict` objects
     matched before: the answer is remembered by the pair's identity (a reference to each is
     held, and both are immutable). Every pod write asks it of the same selector and the same
-    labels object (writes carry a pod's labels over), once per endpoint controller."""
+    labels object (writes carry a pod's labels over), once per endpoint controller.
+
+    The pair asked last is checked first, by identity alone (:data:`_last_match` holds it):
+    the pods of one ReplicaSet share their labels object, so most calls repeat the pair of
+    the call before."""
+    global _last_match
     if selector is None:
         return False
+    last = _last_match
+    if last[0] is selector and last[1] is labels:
+        return last[2]
     key = (id(selector), id(labels))
     hit = _MATCHES.get(key)
     if hit is not None and hit[0] is selector and hit[1] is labels:
+        _last_match = hit
         return hit[2]
     matched = True
     for k, v in selector.items():
@@ -127,13 +185,16 @@ def selector_matches(selector: Any, labels: Any) -> bool:
     if type(selector) is FrozenDict and type(labels) is FrozenDict:
         if len(_MATCHES) >= _MATCHES_LIMIT:
             _MATCHES.clear()
-        _MATCHES[key] = (selector, labels, matched)
+        _MATCHES[key] = _last_match = (selector, labels, matched)
     return matched
 
 
 #: selector_matches' memo: (id(selector), id(labels)) -> (selector, labels, answer).
 _MATCHES: dict[tuple[int, int], tuple[FrozenDict, FrozenDict, bool]] = {}
 _MATCHES_LIMIT = 8192
+#: The memo's entry asked last (references held: both maps are immutable FrozenDicts, so the
+#: answer for the very pair stays the answer, even once the memo is cleared).
+_last_match: tuple[Any, Any, bool] = (None, None, False)
 
 
 def services_for_pod(api: Any, pod: Pod) -> set[str]:
@@ -151,15 +212,17 @@ def pod_endpoints_changed(old: Pod, new: Pod) -> tuple[bool, bool]:
     """``(pod_changed, labels_changed)`` for a pod update (``podEndpointsChanged``)."""
     # Identity first: a write that carries a part over (the labels, the spec, the status)
     # cannot have changed what is read from it.
-    old_labels, new_labels = old.metadata.labels, new.metadata.labels
+    old_meta, new_meta = old.metadata, new.metadata
+    old_labels, new_labels = old_meta.labels, new_meta.labels
     old_spec, new_spec = old.spec, new.spec
     labels_changed = (old_labels is not new_labels and old_labels != new_labels) or (
         old_spec is not new_spec
         and (old_spec.hostname != new_spec.hostname or old_spec.subdomain != new_spec.subdomain)
     )
-    if (old.metadata.deletion_timestamp is None) != (new.metadata.deletion_timestamp is None):
+    old_deletion, new_deletion = old_meta.deletion_timestamp, new_meta.deletion_timestamp
+    if (old_deletion is None) != (new_deletion is None):
         return True, labels_changed
-    if old.metadata.deletion_timestamp != new.metadata.deletion_timestamp:
+    if old_deletion != new_deletion:
         return True, labels_changed
     old_status, new_status = old.status, new.status
     if old_status is new_status:

@@ -318,7 +318,7 @@ class EndpointsController:
         assert isinstance(key, str)
         self._syncs += 1
         api = self.ctx.api
-        ns, name = eu.split_key(key)
+        ns, _, name = key.partition("/")  # eu.split_key(key)
         service = api.try_get("Service", name, ns)
         existing = api.try_get("Endpoints", name, ns)
         if service is None:

@@ -41,6 +41,7 @@ from kubesim.controllers.endpointutil import (
     TriggerTimeTracker,
     find_port,
     format_trigger_time,
+    ip_info,
     meta_with,
     selector_matches,
     should_pod_be_in_endpoints,
@@ -290,13 +291,15 @@ def pod_to_endpoint_address(pod: Pod, service: Service) -> EndpointAddress | Non
     """
     want_v6 = _address_family(service, pod) == _IPV6
     ip = ""
+    canonical: str | None = None
     for pod_ip in pod.status.pod_ips:
-        if netutil.is_ipv6(pod_ip.ip) == want_v6:
+        # netutil.is_ipv6 and netutil.canonical_ip of the IP, from one memoised parse
+        family, canonical = ip_info(pod_ip.ip)
+        if (family == _IPV6) == want_v6:
             ip = pod_ip.ip
             break
     if not ip:
         return None
-    canonical = netutil.canonical_ip(ip)
     if canonical is not None:
         ip = canonical
     meta = pod.metadata

@@ -227,8 +227,10 @@ class SliceTracker:
 
     def _judge(self, key: str, uid: str) -> None:
         # The one-uid term of stale(): expected but missing, expected deleted but present, or
-        # present at an older generation than expected.
-        g = self._gens.get(key, {}).get(uid)
+        # present at an older generation than expected. (No empty map or set is built for
+        # a lookup: this runs twice per slice write.)
+        gens = self._gens.get(key)
+        g = gens.get(uid) if gens is not None else None
         seen = self._seen.get(key)
         generation = seen.get(uid) if seen is not None else None
         if g is None:
@@ -238,7 +240,11 @@ class SliceTracker:
         else:
             unmet = g == -1 or g > generation
         if unmet:
-            self._unmet.setdefault(key, set()).add(uid)
+            uids = self._unmet.get(key)
+            if uids is None:
+                self._unmet[key] = {uid}
+            else:
+                uids.add(uid)
         else:
             uids = self._unmet.get(key)
             if uids is not None:
@@ -317,16 +323,26 @@ class IncrementalTriggerTimes:
         for key in self._by_ns.get(namespace, ()):
             self._states[key].pending.add(name)
 
+    def pods_changed(self, namespace: str, names: Iterable[str]) -> None:
+        """:meth:`pod_changed` for each of ``names`` (a set's union per Service: the order of
+        the names does not matter, :meth:`compute` sorts them).
+        ``O(tracked Services of the namespace × len(names))``, C-level per Service."""
+        for key in self._by_ns.get(namespace, ()):
+            self._states[key].pending.update(names)
+
     def compute(
         self,
         service: Service,
         all_pods: Callable[[], Iterable[Pod]],
         pod: Callable[[str], Pod | None],
+        key: str | None = None,
     ) -> int | float | None:
         """The trigger time for this sync of ``service``. ``all_pods()`` gives the pods the
         selector matches (only called on the fallback); ``pod(name)`` the current pod of that
-        name in the Service's namespace, or ``None``. Cost: see the class docstring."""
-        key = eu.object_key(service)
+        name in the Service's namespace, or ``None``; ``key`` the Service's key when the
+        caller has it (``object_key(service)``). Cost: see the class docstring."""
+        if key is None:
+            key = eu.object_key(service)
         state = self._states.get(key)
         selector = service.spec.selector
         svc_time = service.metadata.creation_timestamp
@@ -350,16 +366,25 @@ class IncrementalTriggerTimes:
             state.pending.clear()
         elif state.pending:
             pods = state.pods
-            for name in sorted(state.pending):
+            matches = eu.selector_matches
+            pending = state.pending
+            for name in sorted(pending) if len(pending) > 1 else pending:
                 pending_pod = pod(name)
-                t = _ready_transition(pending_pod) if pending_pod is not None and eu.selector_matches(selector, pending_pod.metadata.labels) else None
+                t = None
+                if pending_pod is not None and matches(selector, pending_pod.metadata.labels):
+                    for cond in pending_pod.status.conditions:  # _ready_transition, inlined
+                        if cond.type == "Ready":
+                            t = cond.last_transition_time
+                            break
                 if t:
-                    if _later(t, pods.get(name)) and (min_changed is None or t < min_changed):
+                    before = pods.get(name)
+                    # _later(t, before), t being set
+                    if (before is None or t > before) and (min_changed is None or t < min_changed):
                         min_changed = t
                     pods[name] = t
                 else:
                     pods.pop(name, None)
-            state.pending.clear()
+            pending.clear()
         if _later(svc_time, state.svc_time):
             assert svc_time is not None
             if min_changed is None or svc_time < min_changed:
@@ -489,6 +514,8 @@ class EndpointSliceController:
     events: list[tuple[float, str, str, str, str]] = attrs.field(factory=list, repr=False)
     topology: TopologyCache = attrs.field(init=False)
     _own_write: bool = attrs.field(default=False, repr=False)
+    # the slice _on_slice recorded in the tracker during the current own write, if any
+    _recorded: object = attrs.field(default=None, repr=False)
     _results: dict[str, int] = attrs.field(factory=dict, repr=False)
     _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
     _syncs: int = 0
@@ -591,7 +618,11 @@ class EndpointSliceController:
         # created later reads the store itself.
         if kind == "Pod":
             if ns in self._slicers or self.fast_triggers.tracks(ns):
-                self._dirty_pods.setdefault(ns, set()).add(name)
+                names = self._dirty_pods.get(ns)  # (no set built to be dropped by setdefault)
+                if names is None:
+                    self._dirty_pods[ns] = {name}
+                else:
+                    names.add(name)
         elif kind == "EndpointSlice":
             if ns in self._slice_owner:
                 key = (ns, name)
@@ -611,13 +642,15 @@ class EndpointSliceController:
         if self._dirty_pods:
             dirty = self._dirty_pods
             for ns in sorted(dirty):
+                names = dirty[ns]
                 slicers = self._slicers.get(ns)
-                for name in sorted(dirty[ns]):
-                    if slicers:
-                        live = api.try_get("Pod", name, ns)
+                if slicers:
+                    pods = api.list_namespace("Pod", ns)  # the live bucket: try_get's answers
+                    for name in sorted(names):
+                        live = pods.get(name)
                         for slicer in slicers.values():
                             slicer.pod_is(name, live)
-                    self.fast_triggers.pod_changed(ns, name)
+                self.fast_triggers.pods_changed(ns, names)
             dirty.clear()
         if self._dirty_nodes:
             for name in sorted(self._dirty_nodes):
@@ -640,21 +673,29 @@ class EndpointSliceController:
     def _on_slice(self, ev: WatchEvent) -> None:
         delay = max(MIN_SYNC_DELAY, self.ctx.options.endpointslice_updates_batch_period)
         new = ev.new
-        if self._own_write and ev.type != "DELETED":
+        kind = ev.type
+        # should_sync(new) right after tracker.update(new) is False (the generation expected
+        # is the slice's own), so an own write's ADDED or MODIFIED skips asking it.
+        own = self._own_write and kind != "DELETED"
+        if own:
             # Upstream records the written generation when the API call returns, before the
             # informer delivers the event; kubesim delivers synchronously, so record it here.
             self.tracker.update(new)
-        if ev.type == "ADDED":
-            if self._managed(new) and self.tracker.should_sync(new):
+            self._recorded = new
+        if kind == "ADDED":
+            if not own and self._managed(new) and self.tracker.should_sync(new):
                 self._queue_slice(new, delay)
-        elif ev.type == "MODIFIED":
+        elif kind == "MODIFIED":
             old = ev.old
-            if old.metadata.labels.get(LABEL_SERVICE_NAME) != new.metadata.labels.get(LABEL_SERVICE_NAME):
+            new_labels, old_labels = new.metadata.labels, old.metadata.labels
+            if old_labels is not new_labels and old_labels.get(LABEL_SERVICE_NAME) != new_labels.get(LABEL_SERVICE_NAME):
                 self._queue_slice(old, delay)
                 self._queue_slice(new, delay)
             else:
                 managed = self._managed(new)
-                if self._managed(old) != managed or (managed and self.tracker.should_sync(new)):
+                if (old_labels is not new_labels and self._managed(old) != managed) or (
+                    managed and not own and self.tracker.should_sync(new)
+                ):
                     self._queue_slice(new, delay)
         else:
             if self._managed(new) and self.tracker.has(new) and self.tracker.handle_deletion(new):
@@ -726,7 +767,8 @@ class EndpointSliceController:
         except Exception:
             self._result("error")
             raise
-        self._result("success")
+        results = self._results  # _result("success"), inlined: every sync counts one
+        results["success"] = results.get("success", 0) + 1
 
     def _result(self, r: str) -> None:
         self._results[r] = self._results.get(r, 0) + 1
@@ -734,7 +776,7 @@ class EndpointSliceController:
     def _sync(self, key: str) -> None:
         api = self.ctx.api
         path = self._path or self._choose_path()
-        ns, name = eu.split_key(key)
+        ns, _, name = key.partition("/")  # eu.split_key(key)
         service = api.try_get("Service", name, ns)
         if service is None:
             self.triggers.forget(key)
@@ -813,8 +855,9 @@ class EndpointSliceController:
             assert stale == self.tracker.stale(key, view.unordered()), key
         if stale:
             raise StaleSlices(f"EndpointSlice informer cache is out of date for {key}")
+        # the live Pod bucket's get: try_get's answers (no write happens during the compute)
         trigger = self.fast_triggers.compute(
-            service, lambda: eu.pods_for_service(api, service), lambda n: api.try_get("Pod", n, ns)
+            service, lambda: eu.pods_for_service(api, service), api.list_namespace("Pod", ns).get, key
         )
         return slicer, slicer.sync(view, trigger_time=trigger, metrics=self.metrics)
 
@@ -840,12 +883,12 @@ class EndpointSliceController:
         for verb, obj in plan.operations:
             self._own_write = True
             try:
-                if verb == "create":
-                    written = api.create(obj, actor=ACTOR)
-                    self.tracker.update(written)
-                elif verb == "update":
-                    written = api.update(obj, actor=ACTOR)
-                    self.tracker.update(written)
+                if verb == "create" or verb == "update":
+                    written = api.create(obj, actor=ACTOR) if verb == "create" else api.update(obj, actor=ACTOR)
+                    if written is not self._recorded:
+                        # (else the watch delivered this very object during the call and
+                        # _on_slice recorded it: recording it again would change nothing)
+                        self.tracker.update(written)
                 else:
                     self.tracker.expect_deletion(obj)
                     written = obj
@@ -865,6 +908,7 @@ class EndpointSliceController:
                 raise
             finally:
                 self._own_write = False
+                self._recorded = None
             if slicer is not None:
                 slicer.slice_written(verb, written)
             self._writes[verb] = self._writes.get(verb, 0) + 1

@@ -22,10 +22,12 @@ change. The engine keeps:
   set of dirty identities since the last sync;
 * a model of the slices as last written: identity -> slice name per group, each slice's
   *entries* (see below), the number of slices per address type and the non-owned slices;
-* per group, a ``SortedList`` of ``(len, name)``. "Closest to full with room for all
-  remaining, ties to the first name" is then the first name of the greatest length
-  ``<= max - remaining``. It is found in ``O(log S)``, skipping the few slices already
-  changed in this sync.
+* per group, a sorted list of ``(len, name)`` (a plain list kept with :mod:`bisect`: its
+  searches and moves are C-level, and a group holds ``pods / max`` slices, so a move's
+  ``O(S)`` pointer copy costs less than a ``SortedList``'s Python-level ``O(log S)``).
+  "Closest to full with room for all remaining, ties to the first name" is then the first
+  name of the greatest length ``<= max - remaining``. It is found in ``O(log S)``, skipping
+  the few slices already changed in this sync.
 
 The deterministic choices of ``docs/fidelity-endpointslice.md`` are made the same way:
 
@@ -48,7 +50,9 @@ that stays unchanged gets its patched map at once, a written one the map planned
 read from the store (a rebuild, a write not carrying the planned tuple) marks dirty every
 entry that is not the desired object.
 
-Constant factors. Without touched slices, step 1 is ``O(dirty)`` in Python: the dirty
+Constant factors. A sync with nothing dirty and no touched slice (a pod event that changed
+no endpoint) plans in ``O(groups)`` without the walk (:meth:`ServiceSlicer._quiet_plan`).
+Without touched slices, step 1 is ``O(dirty)`` in Python: the dirty
 identities are grouped by the slice holding them (the index), and a slice holding one that
 changed gets a copy of its map (a C-level copy) with those few patched; its planned tuple is
 the copy's values. A reported update installs the planned map and updates the index for the
@@ -112,12 +116,13 @@ Contract with the caller (the EndpointSlice controller):
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Mapping
 from itertools import repeat
 from typing import Any, NamedTuple
 
 import attrs
-from sortedcontainers import SortedList, SortedSet
+from sortedcontainers import SortedSet
 
 from kubesim.controllers.endpointslice import topology as topo
 from kubesim.controllers.endpointslice.reconciler import (
@@ -272,7 +277,7 @@ class ServiceSlicer:
     _objs: dict[str, EndpointSlice] = attrs.field(factory=dict, init=False, repr=False)
     _slice_group: dict[str, Group | None] = attrs.field(factory=dict, init=False, repr=False)
     _entries: dict[str, Entries] = attrs.field(factory=dict, init=False, repr=False)
-    _groups: dict[Group, SortedList[Any]] = attrs.field(factory=dict, init=False, repr=False)
+    _groups: dict[Group, list[tuple[int, str]]] = attrs.field(factory=dict, init=False, repr=False)
     _index: dict[Group, dict[EndpointIdentity, str]] = attrs.field(
         factory=dict, init=False, repr=False
     )
@@ -292,6 +297,7 @@ class ServiceSlicer:
     # derived from ``service`` by _derive (recomputed when the Service object is replaced)
     _derived_for: Service | None = attrs.field(default=None, init=False, repr=False)
     _labels: FrozenDict = attrs.field(factory=FrozenDict, init=False, repr=False)
+    _key: str = attrs.field(default="", init=False, repr=False)
     _selector: tuple[tuple[str, str], ...] | None = attrs.field(default=None, init=False, repr=False)
     _hinted: bool = attrs.field(default=False, init=False, repr=False)
     _needs_ref: bool = attrs.field(default=False, init=False, repr=False)
@@ -311,13 +317,15 @@ class ServiceSlicer:
         # What the planner derives from the Service alone, recomputed when it is replaced
         # (an identity check): the desired slice labels (one FrozenDict, so that slices
         # written with them carry the very object and later label checks are O(1)), the
-        # selector's items and whether the sync must go through the reference.
+        # Service's key, the selector's items and whether the sync must go through the
+        # reference.
         svc = self.service
         if self._derived_for is svc:
             return
         self._derived_for = svc
         self._ports_memo.clear()
         self._labels = desired_slice_labels(svc)
+        self._key = object_key(svc)
         sel = svc.spec.selector
         self._selector = None if sel is None else tuple(sel.items())
         enabled = topo.hints_enabled(svc.metadata.annotations)
@@ -384,13 +392,18 @@ class ServiceSlicer:
         ):
             zone = (node.metadata.labels.get(LABEL_TOPOLOGY_ZONE, "") if node is not None else "") or None
             pm, m = prev.metadata, pod.metadata
+            # (the same conditions tuple: the same readiness, without reading it twice)
+            ps, cs = prev.status, pod.status
             if (
-                prev.status.ready == pod.status.ready
+                (ps.conditions is cs.conditions or ps.ready == cs.ready)
                 and (pm.deletion_timestamp is None) == (m.deletion_timestamp is None)
                 and pm.uid == m.uid
-                and all(ep.zone == zone for _, _, ep in old.endpoints)
             ):
-                return old
+                for _, _, ep in old.endpoints:
+                    if ep.zone != zone:
+                        break
+                else:
+                    return old  # every endpoint in its zone: nothing it reads changed
             eps = tuple(
                 (at, ident, endpoint_for_pod(pod, svc, node, ep.addresses))
                 for at, ident, ep in old.endpoints
@@ -585,8 +598,8 @@ class ServiceSlicer:
         self._entries[name] = entries
         sl = self._groups.get(g)
         if sl is None:
-            sl = self._groups[g] = SortedList()
-        sl.add((len(entries), name))
+            sl = self._groups[g] = []
+        insort(sl, (len(entries), name))
         idx = self._index.setdefault(g, {})
         if first_wins:
             for ident in entries:
@@ -612,7 +625,7 @@ class ServiceSlicer:
             return
         entries = self._entries.pop(name)
         sl = self._groups[g]
-        sl.remove((len(entries), name))
+        _remove(sl, (len(entries), name))
         if not sl:
             del self._groups[g]
         idx = self._index.get(g)
@@ -708,7 +721,9 @@ class ServiceSlicer:
             or known[2] is not before
             or s.address_type != old.address_type
             or (s.ports is not old.ports and port_map_key(s.ports) != g[1])
-            or not owned_by(s, self.service)
+            # (the modelled slice is owned; the same ownerReferences are owned alike: a
+            # Service change of uid sends the sync to the reference, which rebuilds the model)
+            or (s.metadata.owner_references is not old.metadata.owner_references and not owned_by(s, self.service))
         ):
             return False
         entries = known[1]
@@ -716,8 +731,8 @@ class ServiceSlicer:
         self._entries[name] = entries
         if len(before) != len(entries):
             sl = self._groups[g]
-            sl.remove((len(before), name))
-            sl.add((len(entries), name))
+            _remove(sl, (len(before), name))
+            insort(sl, (len(entries), name))
         idx = self._index.setdefault(g, {})
         for ident in known[3]:
             if idx.get(ident) == name:
@@ -786,7 +801,7 @@ class ServiceSlicer:
         self._touched.clear()
         self._pending = len(plan.operations)
         if metrics is not None:
-            metrics.record(object_key(self.service), plan)
+            metrics.record(self._key, plan)  # == object_key(self.service): derived above
         return plan
 
     def _expect(
@@ -814,8 +829,11 @@ class ServiceSlicer:
     def _incremental(
         self, slices: Mapping[str, EndpointSlice], trigger_time: float | None
     ) -> SlicePlan:
-        svc = self.service
         self._expected.clear()
+        if not self._dirty and not self._touched:
+            quiet = self._quiet_plan()
+            if quiet is not None:
+                return quiet
         annotate = _trigger_annotator(trigger_time)
         creates: list[EndpointSlice] = []
         updates: list[EndpointSlice] = []
@@ -848,10 +866,12 @@ class ServiceSlicer:
             suppressed += sup
         # The hints stage's topology-cache calls, per address type in order, once nothing
         # can fall back to the reference any more.
-        if self.topology is not None:
-            svc_key = object_key(svc)
+        topology = self.topology
+        svc_key = self._key  # object_key(svc), derived by sync
+        if topology is not None and topology.holds(svc_key):
+            # (a Service the cache holds nothing of: both calls would leave it as it is)
             for at in self._types:
-                if self.topology.has_populated_hints(svc_key):
+                if topology.has_populated_hints(svc_key):
                     events.append(
                         (
                             "Warning",
@@ -859,9 +879,9 @@ class ServiceSlicer:
                             topo.with_address_type(topo.TOPOLOGY_AWARE_HINTS_DISABLED, at),
                         )
                     )
-                self.topology.remove_hints(svc_key, at)
+                topology.remove_hints(svc_key, at)
         errors = [
-            f"skipping Pod {name} for Service {object_key(svc)}: "
+            f"skipping Pod {name} for Service {svc_key}: "
             f"Node {self._pods[name].spec.node_name} Not Found"
             for name in sorted(self._missing)
         ] if self._missing else None
@@ -875,6 +895,47 @@ class ServiceSlicer:
             observations=tuple(observations),
             suppressed_creates=suppressed,
         )
+
+    def _quiet_plan(self) -> SlicePlan | None:
+        """The plan of a sync with no dirty identity and no touched slice, in the usual shape
+        (one address type, no non-owned slice, no pod on a missing Node, every group desired
+        and holding a slice, nothing in the topology cache), or ``None`` for another shape.
+
+        It is what :meth:`_incremental_type` and :meth:`_incremental` give then, without
+        their walk: no group has anything to pack, none is stale, the placeholder rule does
+        not apply (the type has slices), nothing is recycled, and the hints stage has nothing
+        to clear; so no call, no error, no event, and one observation of nothing added,
+        removed or changed, with the metrics-cache entry ``(key, desired endpoints,
+        slices)`` per group in key order. No slice is read, so none is checked against the
+        model (the general path reads none either in this case). ``O(groups)``."""
+        types = self._types
+        if len(types) != 1 or self._nonowned or self._missing:
+            return None
+        at = types[0]
+        key_pods, groups, desired = self._key_pods, self._groups, self._desired
+        if len(groups) != len(key_pods) or not self._count_by_type.get(at):
+            return None
+        topology = self.topology
+        if topology is not None and topology.holds(self._key):
+            return None
+        entry = []
+        for key in sorted(key_pods) if len(key_pods) > 1 else key_pods:
+            g = (at, key)
+            group_slices = groups.get(g)
+            if group_slices is None:
+                return None  # a desired group without slices: left to the general path
+            entry.append((key, len(desired.get(g, ())), len(group_slices)))
+        observation = SyncObservation(
+            address_type=at,
+            endpoints_added=0,
+            endpoints_removed=0,
+            slices_changed=0,
+            topology_label="Auto" if self._hinted else "Disabled",
+            traffic_distribution_label="",
+            traffic_distribution=None,
+            port_cache=tuple(entry),
+        )
+        return SlicePlan(observations=(observation,))
 
     def _incremental_type(
         self,
@@ -897,11 +958,16 @@ class ServiceSlicer:
         updates: list[EndpointSlice] = []
         port_cache: dict[PortMapKey, tuple[int, int]] = {}
         total_added = total_removed = 0
-        desired_set = set(desired_keys)
+        groups = self._groups
+        present = 0  # desired groups of this address type that have slices
         for key in desired_keys:
             g = (at, key)
-            group_slices = self._groups.get(g)
-            n_slices = len(group_slices) if group_slices is not None else 0
+            group_slices = groups.get(g)
+            if group_slices is not None:
+                n_slices = len(group_slices)
+                present += 1
+            else:
+                n_slices = 0
             dirty = self._dirty.get(g)
             touched = touched_by_group.get(g)
             if dirty or touched:
@@ -915,9 +981,14 @@ class ServiceSlicer:
                 to_delete += d
                 n_slices += len(c) - len(d)
             port_cache[key] = (len(self._desired.get(g, ())), n_slices)
-        stale = [g for g in self._groups if g[0] == at and g[1] not in desired_set]
-        for g in sorted(stale) if stale else ():
-            to_delete += [self._get(slices, n) for _, n in sorted(self._groups[g], key=_second)]
+        # Groups of this type no longer desired. When every group is a desired one of this
+        # type (the usual case: one address type, no port change), there is none to look for.
+        # (desired_keys are the keys of _key_pods.)
+        if len(groups) != present:
+            key_pods = self._key_pods
+            stale = [g for g in groups if g[0] == at and g[1] not in key_pods]
+            for g in sorted(stale):
+                to_delete += [self._get(slices, n) for _, n in sorted(groups[g], key=_second)]
 
         # Placeholder rule.
         if self._count_by_type.get(at, 0) == len(to_delete) and not creates:
@@ -961,7 +1032,7 @@ class ServiceSlicer:
             topology_label="Auto" if self._hinted else "Disabled",
             traffic_distribution_label="",
             traffic_distribution=None,
-            port_cache=tuple((k, e, s) for k, (e, s) in sorted(port_cache.items())),
+            port_cache=_cache_entry(port_cache),
         )
         return creates, updates, to_delete, observation, suppressed
 
@@ -1108,7 +1179,7 @@ class ServiceSlicer:
                     drafts[name] = [s, nd.copy(), list(s.endpoints), want_labels, [], None]
             # Endpoints in no slice: the dirty desired identities not kept above.
             new_idents = sorted(i for i in dirty if i in desired and i not in claimed)
-        remaining = [desired[i] for i in new_idents]
+        remaining = [desired[i] for i in new_idents] if new_idents else []  # (no comprehension frame for none)
         added = len(remaining)
         pos = 0
 
@@ -1159,7 +1230,7 @@ class ServiceSlicer:
                 fill.values() if fill_eps is None else fill_eps, fill, entries[name], dropped, appended
             )
             updates.append(_slice_with(base, meta_with(bm, bm.name, labels, annotate(bm.annotations)), planned))
-        deletes = [self._get(slices, n) for n in sorted(delete_names)]
+        deletes = [self._get(slices, n) for n in sorted(delete_names)] if delete_names else []
         return creates, updates, deletes, added, removed
 
     # ------------------------------------------------------------------ introspection
@@ -1218,6 +1289,8 @@ class ServiceSlicer:
                 assert endpoints_equal_beyond_hash(ep, stored), (name, ident)
                 assert self._pending or ident in dirty or ep is desired_g.get(ident), (name, ident)
         assert counts == self._count_by_type
+        for g, sl in self._groups.items():
+            assert sl and sl == sorted(sl), g  # non-empty and sorted: bisect's precondition
         for g, idx in self._index.items():
             for ident, name in idx.items():
                 assert ident in self._entries[name], (g, ident, name)
@@ -1230,17 +1303,35 @@ def _second(item: tuple[int, str]) -> str:
     return item[1]
 
 
-def _closest(group: SortedList[Any] | None, cap: int, excluded: Iterable[str]) -> str | None:
+def _cache_entry(port_cache: dict[PortMapKey, tuple[int, int]]) -> tuple[tuple[PortMapKey, int, int], ...]:
+    """A :class:`SyncObservation`'s ``port_cache``: ``(key, endpoints, slices)`` per group in
+    key order, built without a sort or a generator for the usual single group. ``O(g log g)``."""
+    if len(port_cache) == 1:
+        for k, (e, n) in port_cache.items():
+            return ((k, e, n),)
+    return tuple([(k, e, n) for k, (e, n) in sorted(port_cache.items())])
+
+
+def _remove(group: list[tuple[int, str]], item: tuple[int, str]) -> None:
+    """Remove ``item`` from the sorted ``group`` (``ValueError`` if absent, as
+    ``SortedList.remove``). ``O(log S)`` search, C-level ``O(S)`` move."""
+    i = bisect_left(group, item)
+    if i == len(group) or group[i] != item:
+        raise ValueError(f"{item!r} not in group")
+    del group[i]
+
+
+def _closest(group: list[tuple[int, str]] | None, cap: int, excluded: Iterable[str]) -> str | None:
     """The first name among the slices of greatest length ``<= cap`` that are not
     ``excluded``: the reference's "closest to full" scan in name order, with strict
     improvement. ``O(log S + len(excluded))``."""
     if group is None or cap < 0:
         return None
     skip = set(excluded)
-    j = group.bisect_left((cap + 1,))  # entries [0, j) have length <= cap
+    j = bisect_left(group, (cap + 1,))  # entries [0, j) have length <= cap
     while j > 0:
         length = group[j - 1][0]
-        lo = group.bisect_left((length,))
+        lo = bisect_left(group, (length,))
         for i in range(lo, j):
             name = group[i][1]
             if name not in skip:

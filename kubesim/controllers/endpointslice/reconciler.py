@@ -37,6 +37,7 @@ from kubesim.controllers.endpointslice import topology as topo
 from kubesim.controllers.endpointutil import (
     find_port,
     format_trigger_time,
+    ip_info,
     object_key,
     should_pod_be_in_endpoints,
     should_set_hostname,
@@ -189,12 +190,9 @@ def pod_addresses(pod: Pod, address_type: str) -> tuple[str, ...]:
     ``O(len(podIPs))``."""
     addresses = []
     for pip in pod.status.pod_ips:
-        addr = parse_ip(pip.ip)
-        if addr is None:
-            continue
-        fam = IPv6 if addr.version == 6 else IPv4
-        if fam == address_type:
-            addresses.append(str(addr))
+        fam, text = ip_info(pip.ip)  # parse_ip's family and str, memoised; None: not an IP
+        if fam == address_type and text is not None:
+            addresses.append(text)
     return tuple(addresses)
 
 
@@ -279,10 +277,12 @@ def port_map_key(ports: Iterable[EndpointSlicePort] | None) -> PortMapKey:
 
 def endpoint_identity(ep: Endpoint) -> EndpointIdentity:
     """The endpoint-set hash key: (sorted addresses, hostname or ``""``, targetRef namespace,
-    targetRef name). ``O(a log a)`` for ``a`` addresses."""
+    targetRef name). ``O(a log a)`` for ``a`` addresses; a one-address tuple is its own
+    sorted tuple."""
     ref = ep.target_ref
+    addresses = ep.addresses
     return (
-        tuple(sorted(ep.addresses)),
+        addresses if len(addresses) == 1 and type(addresses) is tuple else tuple(sorted(addresses)),
         ep.hostname or "",
         ref.namespace if ref is not None else "",
         ref.name if ref is not None else "",
@@ -351,11 +351,13 @@ def new_endpoint_slice(
 
 def owned_by(slice_: EndpointSlice, service: Service) -> bool:
     """``ownedBy``: some ownerReference has the Service's uid, kind ``Service`` and apiVersion
-    ``v1`` (the controller flag is not required). ``O(ownerReferences)``."""
-    return any(
-        o.uid == service.metadata.uid and o.kind == "Service" and o.api_version == "v1"
-        for o in slice_.metadata.owner_references
-    )
+    ``v1`` (the controller flag is not required). ``O(ownerReferences)``; a loop, not
+    ``any()`` over a generator (asked of every slice a sync reads or writes)."""
+    uid = service.metadata.uid
+    for o in slice_.metadata.owner_references:
+        if o.uid == uid and o.kind == "Service" and o.api_version == "v1":
+            return True
+    return False
 
 
 def placeholder_equal(a: EndpointSlice | None, b: EndpointSlice | None) -> bool:
@@ -456,12 +458,19 @@ class SlicePlan:
 # metrics (metrics/cache.go, metrics/metrics.go)
 
 
-def _num_desired_slices(endpoints: int, max_per_slice: int) -> int:
-    if endpoints == 0:
-        return 0
-    if endpoints <= max_per_slice:
-        return 1
-    return int(math.ceil(endpoints / max_per_slice))
+def _entry_holds(
+    entry: Mapping[PortMapKey, tuple[int, int]], port_cache: tuple[tuple[PortMapKey, int, int], ...]
+) -> bool:
+    """Whether ``entry == {k: (e, s) for k, e, s in port_cache}`` for a ``port_cache`` with
+    distinct keys (every :class:`SyncObservation`'s: both planners build it from a map),
+    without building the map. ``O(groups)``."""
+    if len(entry) != len(port_cache):
+        return False
+    for k, e, n in port_cache:
+        v = entry.get(k)
+        if v is None or v[0] != e or v[1] != n:
+            return False
+    return True
 
 
 @attrs.define(eq=False)
@@ -506,10 +515,13 @@ class SliceMetrics:
 
     def _totals(self, entry: Mapping[PortMapKey, tuple[int, int]]) -> tuple[int, int, int]:
         actual = desired = endpoints = 0
+        max_per_slice = self.max_endpoints_per_slice
         for eps, slices in entry.values():
             endpoints += eps
             actual += slices
-            desired += _num_desired_slices(eps, self.max_endpoints_per_slice)
+            # numDesiredSlices (metrics/cache.go): 0 for no endpoints, else ceil(eps / max)
+            if eps:
+                desired += 1 if eps <= max_per_slice else int(math.ceil(eps / max_per_slice))
         return actual, max(desired, 1), endpoints
 
     def update_service_port_cache(
@@ -556,14 +568,21 @@ class SliceMetrics:
             self.num_endpoint_slices -= a
 
     def record(self, key: str, plan: SlicePlan) -> None:
-        """Fold one sync's observations and planned calls into the metrics."""
+        """Fold one sync's observations and planned calls into the metrics. ``O(groups)``."""
+        by_distribution = self.services_by_traffic_distribution
         for obs in plan.observations:
             self.endpoints_added_per_sync += obs.endpoints_added
             self.endpoints_added_per_sync_count += 1
             self.endpoints_removed_per_sync += obs.endpoints_removed
             self.endpoints_removed_per_sync_count += 1
-            self.update_service_port_cache(key, {k: (e, s) for k, e, s in obs.port_cache})
-            self.update_traffic_distribution(key, obs.traffic_distribution)
+            port_cache = obs.port_cache
+            entry = self.cache.get(key)
+            if entry is None or not _entry_holds(entry, port_cache):
+                # (an equal entry would leave the gauges and the cache as they are)
+                self.update_service_port_cache(key, {k: (e, s) for k, e, s in port_cache})
+            if by_distribution or obs.traffic_distribution is not None:
+                # (else there is no member to discard and none to add)
+                self.update_traffic_distribution(key, obs.traffic_distribution)
             labels = (obs.topology_label, obs.traffic_distribution_label)
             self.endpointslices_changed_per_sync[labels] = (
                 self.endpointslices_changed_per_sync.get(labels, 0) + obs.slices_changed

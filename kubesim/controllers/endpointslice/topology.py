@@ -263,7 +263,7 @@ class TopologyCache:
     cached: it is recomputed from the ``nodes`` handed to each sync, as if ``SetNodes`` ran on
     every Node event.
 
-    Methods: :meth:`has_populated_hints`, :meth:`set_hints`, :meth:`remove_hints` (all
+    Methods: :meth:`has_populated_hints`, :meth:`holds`, :meth:`set_hints`, :meth:`remove_hints` (all
     ``O(1)``), :meth:`overloaded_services` (``O(services × zones)``), :meth:`_check`.
     """
 
@@ -275,6 +275,11 @@ class TopologyCache:
     def has_populated_hints(self, service_key: str) -> bool:
         """Whether hints are populated for ``service_key`` (``namespace/name``)."""
         return service_key in self.hints_populated
+
+    def holds(self, service_key: str) -> bool:
+        """Whether the cache has hints or a populated mark for ``service_key``: else
+        :meth:`remove_hints` changes nothing and :meth:`has_populated_hints` is ``False``."""
+        return service_key in self.hints_populated or service_key in self.endpoints_by_service
 
     def set_hints(self, service_key: str, address_type: str, by_zone: Mapping[str, int]) -> None:
         """Record the hints allocated per zone for one address type."""
