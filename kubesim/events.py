@@ -73,14 +73,18 @@ by arithmetic: :func:`kubesim.wire.events.event_sizes`), and the stored Event ho
 ``content`` is built from the record when read, and the object reads in every respect as the
 one holding that text (``tests/test_event_records.py``); ``recorder.trusted = False`` takes the
 full create/update instead, with the text (the oracle of ``tests/test_events_fastpath.py`` and
-of the records).
+of the records). A repeat takes the trusted patch only of an Event that holds this recorder's
+record (and still has the resourceVersion of its last write): one the full path wrote (with
+``trusted = False``, set back to ``True`` since) holds its text, and its repeats take the full
+``api.update`` -- the same change log and stored objects, only slower.
 
 Memory: the correlator's caches keep what upstream's keep (an ``eventLog``'s count, first
 timestamp, name and resourceVersion, an aggregate group's messages, a token bucket) under
 keys that share their tuples (:class:`EventCorrelator`), and never an Event object: a repeat's
 trusted patch reads the fields back from the stored Event's record, after checking by
-resourceVersion that it is still the one this recorder wrote. A stored Event's record shares
-those key tuples and one source tuple per event source (80 bytes where the text took about
+resourceVersion that it is still the one this recorder wrote. Beside them a correlator keeps a
+table of source tuples, bounded (:data:`_SOURCES_KEPT`). A stored Event's record shares those
+key tuples and a source tuple per event source and action (88 bytes where the text took about
 560). The TTL keeps ``(expiry, sequence, namespace, name)`` per write. So an Event, once the
 store lets it go, is freed.
 
@@ -106,9 +110,8 @@ from typing import Any, NamedTuple
 import attrs
 
 from kubesim.errors import InvalidArgument, KubesimError
-from kubesim.inert import InertObject, content, held_content, holding
+from kubesim.inert import ContentRecord, InertObject, content, held_content, holding
 from kubesim.manifests.times import format_time as _rfc3339
-from kubesim.manifests.times import parse_time as _parse_time
 from kubesim.objects import ObjectMeta, random_uid
 from kubesim.wire.events import event_sizes as _event_sizes
 
@@ -159,6 +162,9 @@ COMPONENT_ACTORS: dict[str, str] = {
 
 _EVENT_TYPES = frozenset({"Normal", "Warning"})
 _NS = 10**9
+#: How many source tuples (one per action) each of a correlator's two ``sources`` tables
+#: keeps before it is emptied (:class:`EventCorrelator`).
+_SOURCES_KEPT = 64
 
 
 def is_event(obj: Any) -> bool:
@@ -271,29 +277,6 @@ class _Written(NamedTuple):
     reporting_component: str
     reporting_instance: str
 
-    @classmethod
-    def of_stored(cls, obj: InertObject) -> _Written:
-        """The fields of the stored Event ``obj``, whose content this recorder wrote: read
-        from the :class:`_Record` it holds (``O(1)``), or else from its text (:meth:`text`):
-        its inverse, exact because :meth:`text` omits exactly the fields whose value is empty
-        and writes every other one as it is (times as RFC 3339 whole seconds, which
-        :func:`~kubesim.manifests.parse_time` reads back). ``O(size)``."""
-        meta = obj.metadata
-        held = held_content(obj)
-        if held.__class__ is _Record:
-            return held.written(meta.namespace, meta.name)
-        body = json.loads(obj.content)
-        ref = body["involvedObject"].get
-        src = body["source"].get
-        get = body.get
-        return cls(
-            meta.namespace, meta.name, ref("kind", ""), ref("namespace", ""), ref("name", ""), ref("uid", ""),
-            ref("apiVersion", ""), ref("resourceVersion", ""), ref("fieldPath", ""), get("reason", ""),
-            get("message", ""), src("component", ""), src("host", ""), _parse_time(body["firstTimestamp"]),
-            _parse_time(body["lastTimestamp"]), body["count"], body["type"], get("action", ""),
-            body["reportingComponent"], body["reportingInstance"],
-        )
-
     def text(self) -> str:
         """The stored content: exactly ``json.dumps(body, sort_keys=True, separators=(",",
         ":"), ensure_ascii=False)`` of the body :meth:`EventRecorder.event` describes."""
@@ -333,42 +316,49 @@ class _Written(NamedTuple):
         )
 
 
-class _Record:
+class _RecordFields(NamedTuple):
+    """The fields of a :class:`_Record` (its tuple: see there)."""
+
+    key: tuple[Any, ...]
+    source: tuple[str, ...]
+    ref_rv: str
+    first: int
+    last: int
+    times: int
+
+
+class _Record(_RecordFields, ContentRecord):
     """What a stored Event written by this recorder's trusted path holds in place of its
     content text (:func:`kubesim.inert.holding`): its fields but the metadata's, by
     reference to tuples the recorder keeps anyway, so that a stored Event costs its
-    ``ObjectMeta`` and this record (80 bytes) rather than its text (about 560 bytes).
+    ``ObjectMeta`` and this record (a 6-tuple: 88 bytes) rather than its text (about 560
+    bytes).
 
     ``key`` is the logger's key of the event, ``((spam key, type, reason), fieldPath,
     message)`` with the spam key ``(kind, namespace, name, uid, apiVersion)`` of the involved
     object (:class:`EventCorrelator`: the very tuple the cache holds, shared by the events
     about one object); ``source`` is ``(component, host, action, reportingComponent,
     reportingInstance)``, one tuple per source, action and whether the event is an aggregate
-    (:meth:`EventRecorder.event`); then the involved object's resourceVersion, the first and
-    last timestamps (Unix seconds) and the count. :meth:`text` is :meth:`_Written.text` of
-    those fields, so the stored Event reads as the one the text would make; immutable, as
-    the stored object is. ``O(1)`` to build."""
+    (:meth:`EventRecorder.event`, shared while the correlator's table of them keeps it); then
+    the involved object's resourceVersion, the first and last timestamps (Unix seconds) and
+    the count. :meth:`text` is :meth:`_Written.text` of those fields, so the stored Event
+    reads as the one the text would make.
 
-    __slots__ = ("key", "source", "ref_rv", "first", "last", "times")
+    Immutable, as the stored object is: a tuple (a ``NamedTuple``'s fields, no
+    ``__dict__``), so no field can be set and the stored Event's content and hash cannot
+    change under it; a :class:`~kubesim.inert.ContentRecord`, which is what the content
+    getter builds text of. ``O(1)`` to build."""
 
-    def __init__(
-        self, key: tuple[Any, ...], source: tuple[str, ...], ref_rv: str, first: int, last: int, times: int
-    ) -> None:
-        self.key = key
-        self.source = source
-        self.ref_rv = ref_rv
-        self.first = first
-        self.last = last
-        self.times = times
+    __slots__ = ()
 
     def written(self, namespace: str, name: str) -> _Written:
         """The fields, as :class:`_Written` for the Event ``namespace/name``. ``O(1)``."""
-        (spam_key, type, reason), field_path, message = self.key
+        ((spam_key, type, reason), field_path, message), source, ref_rv, first, last, times = self
         kind, ref_ns, ref_name, ref_uid, api_version = spam_key
-        component, host, action, reporting_component, reporting_instance = self.source
+        component, host, action, reporting_component, reporting_instance = source
         written: _Written = _new_tuple(_Written, (
-            namespace, name, kind, ref_ns, ref_name, ref_uid, api_version, self.ref_rv, field_path, reason,
-            message, component, host, self.first, self.last, self.times, type, action, reporting_component,
+            namespace, name, kind, ref_ns, ref_name, ref_uid, api_version, ref_rv, field_path, reason,
+            message, component, host, first, last, times, type, action, reporting_component,
             reporting_instance,
         ))
         return written
@@ -381,10 +371,11 @@ class _Record:
     def patched(self, times: int, last: int, message: str) -> _Record:
         """The record of the Event patched to ``times``, ``last`` and ``message`` (the key
         kept when the message is the same). ``O(1)``."""
-        key = self.key
+        key, source, ref_rv, first, _, _ = self
         if message != key[2]:
             key = (key[0], key[1], message)
-        return _Record(key, self.source, self.ref_rv, self.first, last, times)
+        record: _Record = _new_tuple(_Record, (key, source, ref_rv, first, last, times))
+        return record
 
 
 class _Observation:
@@ -438,7 +429,10 @@ class EventCorrelator:
     ``sources`` is not upstream's: the source tuples of the stored Events' records
     (:class:`_Record`), by action, for an ordinary event (``sources[False]``) and an
     aggregate one (``sources[True]``, without the reporting fields): one tuple each, shared
-    by every Event of this source."""
+    by the Events of this source. Sharing is only a saving of memory (a record's text does
+    not depend on which equal tuple it holds), so a table is bounded the cheap way: past
+    :data:`_SOURCES_KEPT` actions it is emptied and fills again (the records keep the tuples
+    they hold; a source with that many distinct actions shares less)."""
 
     spam: _LRU = attrs.field(factory=_LRU)
     aggregates: _LRU = attrs.field(factory=_LRU)
@@ -684,11 +678,13 @@ class EventRecorder:
                     sources = corr.sources[combined]
                     source = sources.get(action)
                     if source is None:
+                        if len(sources) >= _SOURCES_KEPT:
+                            sources.clear()  # bounded: the records keep the tuples they share
                         source = sources[action] = (
                             component, host, action, written.reporting_component, written.reporting_instance)
-                    rec = _Record(
+                    rec = _new_tuple(_Record, (
                         (agg_key, field_path, message) if combined else key, source, meta.resource_version, first,
-                        t_sec, count)
+                        t_sec, count))
                     stored = api.create_trusted(
                         holding(ObjectMeta(name=name, namespace=ns), "Event", "v1", rec), written.sizes, actor=actor)
                 else:  # a name the registry would refuse: the full path says why
