@@ -135,7 +135,7 @@ class ContentRecord:
     every call. The content getter builds the text only of an instance of this class, so a
     ``content`` of any other type is read back as it is, and the API server refuses it as it
     refuses any non-text content (``ManifestError``). No state of its own (``__slots__`` is
-    empty): a subclass may be a tuple (:class:`kubesim.events._Record`)."""
+    empty), so a subclass with slots (:class:`kubesim.events._Record`) has no ``__dict__``."""
 
     __slots__ = ()
 
