@@ -73,14 +73,18 @@ by arithmetic: :func:`kubesim.wire.events.event_sizes`), and the stored Event ho
 ``content`` is built from the record when read, and the object reads in every respect as the
 one holding that text (``tests/test_event_records.py``); ``recorder.trusted = False`` takes the
 full create/update instead, with the text (the oracle of ``tests/test_events_fastpath.py`` and
-of the records).
+of the records). A repeat takes the trusted patch only of an Event that holds this recorder's
+record (and still has the resourceVersion of its last write): one the full path wrote (with
+``trusted = False``, set back to ``True`` since) holds its text, and its repeats take the full
+``api.update`` -- the same change log and stored objects, only slower.
 
 Memory: the correlator's caches keep what upstream's keep (an ``eventLog``'s count, first
 timestamp, name and resourceVersion, an aggregate group's messages, a token bucket) under
 keys that share their tuples (:class:`EventCorrelator`), and never an Event object: a repeat's
 trusted patch reads the fields back from the stored Event's record, after checking by
-resourceVersion that it is still the one this recorder wrote. A stored Event's record shares
-those key tuples and one source tuple per event source (80 bytes where the text took about
+resourceVersion that it is still the one this recorder wrote. Beside them a correlator keeps a
+table of source tuples, bounded (:data:`_SOURCES_KEPT`). A stored Event's record shares those
+key tuples and a source tuple per event source and action (80 bytes where the text took about
 560). The TTL keeps ``(expiry, sequence, namespace, name)`` per write. So an Event, once the
 store lets it go, is freed.
 
@@ -106,9 +110,8 @@ from typing import Any, NamedTuple
 import attrs
 
 from kubesim.errors import InvalidArgument, KubesimError
-from kubesim.inert import InertObject, content, held_content, holding
+from kubesim.inert import ContentRecord, InertObject, content, held_content, holding
 from kubesim.manifests.times import format_time as _rfc3339
-from kubesim.manifests.times import parse_time as _parse_time
 from kubesim.objects import ObjectMeta, random_uid
 from kubesim.wire.events import event_sizes as _event_sizes
 
@@ -159,6 +162,9 @@ COMPONENT_ACTORS: dict[str, str] = {
 
 _EVENT_TYPES = frozenset({"Normal", "Warning"})
 _NS = 10**9
+#: How many source tuples (one per action) each of a correlator's two ``sources`` tables
+#: keeps before it is emptied (:class:`EventCorrelator`).
+_SOURCES_KEPT = 64
 
 
 def is_event(obj: Any) -> bool:
@@ -271,29 +277,6 @@ class _Written(NamedTuple):
     reporting_component: str
     reporting_instance: str
 
-    @classmethod
-    def of_stored(cls, obj: InertObject) -> _Written:
-        """The fields of the stored Event ``obj``, whose content this recorder wrote: read
-        from the :class:`_Record` it holds (``O(1)``), or else from its text (:meth:`text`):
-        its inverse, exact because :meth:`text` omits exactly the fields whose value is empty
-        and writes every other one as it is (times as RFC 3339 whole seconds, which
-        :func:`~kubesim.manifests.parse_time` reads back). ``O(size)``."""
-        meta = obj.metadata
-        held = held_content(obj)
-        if held.__class__ is _Record:
-            return held.written(meta.namespace, meta.name)
-        body = json.loads(obj.content)
-        ref = body["involvedObject"].get
-        src = body["source"].get
-        get = body.get
-        return cls(
-            meta.namespace, meta.name, ref("kind", ""), ref("namespace", ""), ref("name", ""), ref("uid", ""),
-            ref("apiVersion", ""), ref("resourceVersion", ""), ref("fieldPath", ""), get("reason", ""),
-            get("message", ""), src("component", ""), src("host", ""), _parse_time(body["firstTimestamp"]),
-            _parse_time(body["lastTimestamp"]), body["count"], body["type"], get("action", ""),
-            body["reportingComponent"], body["reportingInstance"],
-        )
-
     def text(self) -> str:
         """The stored content: exactly ``json.dumps(body, sort_keys=True, separators=(",",
         ":"), ensure_ascii=False)`` of the body :meth:`EventRecorder.event` describes."""
@@ -333,7 +316,7 @@ class _Written(NamedTuple):
         )
 
 
-class _Record:
+class _Record(ContentRecord):
     """What a stored Event written by this recorder's trusted path holds in place of its
     content text (:func:`kubesim.inert.holding`): its fields but the metadata's, by
     reference to tuples the recorder keeps anyway, so that a stored Event costs its
@@ -344,22 +327,42 @@ class _Record:
     object (:class:`EventCorrelator`: the very tuple the cache holds, shared by the events
     about one object); ``source`` is ``(component, host, action, reportingComponent,
     reportingInstance)``, one tuple per source, action and whether the event is an aggregate
-    (:meth:`EventRecorder.event`); then the involved object's resourceVersion, the first and
-    last timestamps (Unix seconds) and the count. :meth:`text` is :meth:`_Written.text` of
-    those fields, so the stored Event reads as the one the text would make; immutable, as
-    the stored object is. ``O(1)`` to build."""
+    (:meth:`EventRecorder.event`, shared while the correlator's table of them keeps it); then
+    the involved object's resourceVersion, the first and last timestamps (Unix seconds) and
+    the count. :meth:`text` is :meth:`_Written.text` of those fields, so the stored Event
+    reads as the one the text would make; a :class:`~kubesim.inert.ContentRecord`, which is
+    what the content getter builds text of.
+
+    Immutable, as the stored object is: setting or deleting an attribute raises
+    ``AttributeError`` (as on a frozen ``attrs`` class such as the Event itself), so the
+    stored Event's content and hash cannot change under it; :meth:`__init__` stores the
+    fields through the slots' own descriptors. Slots rather than a tuple: a 6-tuple takes
+    88 bytes (96 as allocated), these slots 80. ``O(1)`` to build."""
 
     __slots__ = ("key", "source", "ref_rv", "first", "last", "times")
+
+    key: tuple[Any, ...]
+    source: tuple[str, ...]
+    ref_rv: str
+    first: int
+    last: int
+    times: int
 
     def __init__(
         self, key: tuple[Any, ...], source: tuple[str, ...], ref_rv: str, first: int, last: int, times: int
     ) -> None:
-        self.key = key
-        self.source = source
-        self.ref_rv = ref_rv
-        self.first = first
-        self.last = last
-        self.times = times
+        _set_key(self, key)
+        _set_source(self, source)
+        _set_ref_rv(self, ref_rv)
+        _set_first(self, first)
+        _set_last(self, last)
+        _set_times(self, times)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a stored Event's record is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a stored Event's record is immutable: cannot delete {name!r}")
 
     def written(self, namespace: str, name: str) -> _Written:
         """The fields, as :class:`_Written` for the Event ``namespace/name``. ``O(1)``."""
@@ -385,6 +388,12 @@ class _Record:
         if message != key[2]:
             key = (key[0], key[1], message)
         return _Record(key, self.source, self.ref_rv, self.first, last, times)
+
+
+#: The slots' descriptors' setters, which :meth:`_Record.__init__` stores through (its own
+#: ``__setattr__`` refuses every write).
+_set_key, _set_source, _set_ref_rv, _set_first, _set_last, _set_times = (
+    _Record.__dict__[n].__set__ for n in _Record.__slots__)
 
 
 class _Observation:
@@ -438,7 +447,10 @@ class EventCorrelator:
     ``sources`` is not upstream's: the source tuples of the stored Events' records
     (:class:`_Record`), by action, for an ordinary event (``sources[False]``) and an
     aggregate one (``sources[True]``, without the reporting fields): one tuple each, shared
-    by every Event of this source."""
+    by the Events of this source. Sharing is only a saving of memory (a record's text does
+    not depend on which equal tuple it holds), so a table is bounded the cheap way: past
+    :data:`_SOURCES_KEPT` actions it is emptied and fills again (the records keep the tuples
+    they hold; a source with that many distinct actions shares less)."""
 
     spam: _LRU = attrs.field(factory=_LRU)
     aggregates: _LRU = attrs.field(factory=_LRU)
@@ -684,6 +696,8 @@ class EventRecorder:
                     sources = corr.sources[combined]
                     source = sources.get(action)
                     if source is None:
+                        if len(sources) >= _SOURCES_KEPT:
+                            sources.clear()  # bounded: the records keep the tuples they share
                         source = sources[action] = (
                             component, host, action, written.reporting_component, written.reporting_instance)
                     rec = _Record(

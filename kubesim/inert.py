@@ -52,7 +52,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import attrs
 
@@ -111,7 +111,9 @@ class InertObject:
     ``attrs.evolve``/``attrs.asdict``, pickling and copying, the wire encoders, kubectl and the
     REST server -- reads the text and sees the object a plain one with that text would be: an
     evolved, copied or unpickled object holds the text itself. Only :func:`held_content` and
-    :func:`with_metadata` see what is held.
+    :func:`with_metadata` see what is held. Only an instance of :class:`ContentRecord` is
+    built into text: a ``content`` of any other type (``None``, a number, bytes, a dict) reads
+    back as it is, so ``repr`` shows it and the API server refuses it with ``ManifestError``.
     """
 
     metadata: ObjectMeta = attrs.field(factory=ObjectMeta)
@@ -127,28 +129,40 @@ class InertObject:
         return content(self).get("spec")
 
 
-class ContentRecord(Protocol):
-    """What an :class:`InertObject` may hold in place of its content text (:func:`holding`):
-    an immutable record whose :meth:`text` is the content, the same text on every call."""
+class ContentRecord:
+    """The base of what an :class:`InertObject` may hold in place of its content text
+    (:func:`holding`): an immutable record whose :meth:`text` is the content, the same text on
+    every call. The content getter builds the text only of an instance of this class, so a
+    ``content`` of any other type is read back as it is, and the API server refuses it as it
+    refuses any non-text content (``ManifestError``). No state of its own (``__slots__`` is
+    empty), so a subclass with slots (:class:`kubesim.events._Record`) has no ``__dict__``."""
+
+    __slots__ = ()
 
     def text(self) -> str:
         """The content: compact JSON text with sorted keys, as :func:`make` writes it."""
-        ...
+        raise NotImplementedError
 
 
 # The slot attrs made for ``content`` (its member descriptor), and the property that takes its
-# place on the class: the getter returns a held text as it is and builds a held record's; the
-# setter is the slot's own (what attrs' __init__, __setstate__ and the API server's builders
-# call), so storing costs what it did. ``InertObject.content`` is this property.
+# place on the class: the getter returns a held text as it is and builds a held record's (any
+# other value it returns as it is: see :func:`_content_text`); the setter is the slot's own
+# (what attrs' __init__, __setstate__ and the API server's builders call), so storing costs
+# what it did. ``InertObject.content`` is this property.
 _CONTENT_SLOT: Any = InertObject.__dict__["content"]
 _held: Callable[[InertObject], Any] = _CONTENT_SLOT.__get__
 
 
-def _content_text(obj: InertObject) -> str:
-    held: str | ContentRecord = _held(obj)
+def _content_text(obj: InertObject) -> Any:
+    """The getter of ``InertObject.content``: the text held, a held record's text, or
+    whatever else the slot holds, unchanged (what a caller built the object with: the API
+    server's content check then refuses it, and ``repr`` shows it)."""
+    held: Any = _held(obj)
     if isinstance(held, str):
         return held
-    return held.text()
+    if isinstance(held, ContentRecord):
+        return held.text()
+    return held
 
 
 setattr(InertObject, "content", property(_content_text, _CONTENT_SLOT.__set__, doc=(  # noqa: B010
@@ -171,10 +185,10 @@ def holding(metadata: ObjectMeta, kind: str, api_version: str, record: ContentRe
     return o
 
 
-def held_content(obj: InertObject) -> str | ContentRecord:
-    """What ``obj`` holds as its content: the text, or the record :func:`holding` gave it.
-    ``O(1)``."""
-    held: str | ContentRecord = _held(obj)
+def held_content(obj: InertObject) -> object:
+    """What ``obj`` holds as its content: the text, or the record :func:`holding` gave it (or
+    whatever else it was built with). ``O(1)``."""
+    held: object = _held(obj)
     return held
 
 

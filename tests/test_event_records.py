@@ -65,7 +65,11 @@ def _assert_same_public_object(held: Any, text: Any) -> None:
     assert wire.sizes3(held) == wire.sizes3(text)
     assert wire.encode_proto(held) == wire.encode_proto(text) == proto.encode_object(held)
     assert to_manifest(held) == to_manifest(text) and to_json(to_manifest(held)) == to_json(to_manifest(text))
-    assert events._Written.of_stored(held) == events._Written.of_stored(text)
+    rec = held_content(held)
+    if isinstance(rec, events._Record):  # the trusted path's sizes, by arithmetic from the record
+        meta = held.metadata
+        assert rec.written(meta.namespace, meta.name).sizes(
+            meta.resource_version, meta.creation_timestamp or 0)[:2] == wire.sizes3(text)[:2]
 
 
 @pytest.mark.parametrize("case", sorted(workload.CASES))
@@ -165,15 +169,72 @@ def test_combined_repeated_and_expired_events_read_as_the_full_paths() -> None:
         assert x.new == y.new and x.old == y.old and repr(x) == repr(y)
 
 
-def test_a_held_record_text_is_its_written_text() -> None:
+def test_a_held_record_text_is_the_canonical_dump_of_the_event_body() -> None:
+    # the body built here from what was recorded, independently of _Written.text (which both
+    # the trusted and the full path's creates use): a create, then a patched repeat
     c = kubesim.Cluster(seed=3, nodes=1, event_ttl=None)
-    c.recorder.event(c.get("Node", "node-1", None), "Warning", "Odd", 'q " \u00e9 \\ \n', component="x",
-                     host="h", action="Act")
+    (node,) = c.api.list("Node", None)
+    odd = 'q " \u00e9 \\ \n'
+    c.recorder.event(node, "Warning", "Odd", odd, component="x", host="h", action="Act")
+    (ev,) = c.api.list("Event", None)
+    first = format_time(c.api.epoch + int(c.now))
+    body: dict[str, Any] = {
+        "action": "Act", "count": 1, "eventTime": None, "firstTimestamp": first, "lastTimestamp": first,
+        "involvedObject": {"apiVersion": "v1", "kind": "Node", "name": "node-1", "uid": node.metadata.uid,
+                           "resourceVersion": node.metadata.resource_version},
+        "message": odd, "reason": "Odd", "reportingComponent": "x", "reportingInstance": "h",
+        "source": {"component": "x", "host": "h"}, "type": "Warning",
+    }
+    rec = held_content(ev)
+    assert isinstance(rec, events._Record)
+    assert ev.content == rec.text() == _canonical(body)
+    assert holding(ev.metadata, "Event", "v1", rec) == ev
+    c.run(until=c.now + 5.0)
+    c.recorder.event(node, "Warning", "Odd", odd, component="x", host="h", action="Act")
+    (ev,) = c.api.list("Event", None)
+    assert isinstance(held_content(ev), events._Record)
+    assert ev.content == _canonical({**body, "count": 2, "lastTimestamp": format_time(c.api.epoch + int(c.now))})
+
+
+def test_a_record_is_immutable_and_smaller_than_a_tuple_of_its_fields() -> None:
+    c = kubesim.Cluster(seed=3, nodes=1, event_ttl=None)
+    c.recorder.event(c.api.list("Node", None)[0], "Normal", "R", "m", component="x", host="h")
     (ev,) = c.api.list("Event", None)
     rec = held_content(ev)
     assert isinstance(rec, events._Record)
-    assert rec.text() == rec.written(ev.metadata.namespace, ev.metadata.name).text() == ev.content
-    assert holding(ev.metadata, "Event", "v1", rec) == ev
+    text, h = ev.content, hash(ev)
+    for name in ("key", "source", "ref_rv", "first", "last", "times"):
+        with pytest.raises(AttributeError):
+            setattr(rec, name, 7)
+        with pytest.raises(AttributeError):
+            delattr(rec, name)
+    with pytest.raises(AttributeError):
+        rec.other = 1
+    # its memory: six slots, less than a tuple of its fields
+    assert not hasattr(rec, "__dict__") and sys.getsizeof(rec) < sys.getsizeof(
+        (rec.key, rec.source, rec.ref_rv, rec.first, rec.last, rec.times))
+    assert ev.content == text and hash(ev) == h and c.api.list("Event", None) == [ev]
+
+
+def test_the_shared_source_tuples_are_bounded() -> None:
+    # one source tuple per action, shared by that source's records; the table is emptied past
+    # _SOURCES_KEPT actions (sharing is only a saving: the Events read as the full path's)
+    out = []
+    for trusted in (True, False):
+        c = kubesim.Cluster(seed=3, nodes=8, event_ttl=None)
+        c.recorder.trusted = trusted
+        nodes = c.api.list("Node", None)  # the spam filter lets 25 events an object through
+        for i in range(3 * events._SOURCES_KEPT):
+            c.recorder.event(nodes[i % 8], "Normal", f"R{i}", "m", component="x", host="h", action=f"a{i % 150}")
+        out.append(c)
+    (t, f) = out
+    tables = [corr.sources for corr in t.recorder._correlators.values()]
+    assert tables and all(0 < len(table) <= events._SOURCES_KEPT for pair in tables for table in pair if table)
+    assert workload.records(t) == workload.records(f)
+    a, b = _stored_events(t), _stored_events(f)
+    assert a.keys() == b.keys() and len(a) == 3 * events._SOURCES_KEPT
+    for key in a:
+        _assert_same_public_object(a[key], b[key])
 
 
 # -- the properties: a record's text is the canonical dump of the Event body -----------------

@@ -1,7 +1,7 @@
 """What the Events path keeps alive (kubesim.events: the correlator's caches, EventTTL): the
 caches' LRU against an OrderedDict model of groupcache/lru (its dict-then-OrderedDict switch
 included), no Event object held once the store lets it go, slim TTL entries, and a patch read
-back from the stored Event equal to what the full path writes."""
+back from the stored Event's record equal to what the full path writes."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from typing import Any
 
 import kubesim
 from kubesim import scenarios
-from kubesim.events import _LRU, EventRecorder, _Written
-from kubesim.inert import content
+from kubesim.events import _LRU, EventRecorder, _Record
+from kubesim.inert import content, held_content
 
 CONFIG = """
 apiVersion: v1
@@ -100,7 +100,9 @@ def test_a_patch_reads_the_fields_back_from_the_stored_event() -> None:
     c.recorder.event(pod_like, "Warning", "Odd", 'quote " and \u00e9 and \\', component="x", host="h",
                      action="Act", field_path="data{a}")
     (stored,) = c.api.list("Event", None)
-    w = _Written.of_stored(stored)
+    rec = held_content(stored)  # what a repeat's trusted patch reads
+    assert isinstance(rec, _Record)
+    w = rec.written(stored.metadata.namespace, stored.metadata.name)
     assert w.text() == stored.content
     body = content(stored)
     assert (w.message, w.action, w.field_path, w.host, w.times) == (body["message"], "Act", "data{a}", "h", 1)

@@ -371,6 +371,22 @@ def test_invalid_inert_objects_are_refused_with_the_field_and_change_nothing(doc
     assert len(c.changes) == n
 
 
+@pytest.mark.parametrize("value", [None, 5, b"{}", {"data": {"a": "1"}}], ids=repr)
+def test_a_content_that_is_not_text_is_refused_and_changes_nothing(value: object) -> None:
+    # only a ContentRecord is built into text: any other value reads back as it is, so repr
+    # shows it and the API server refuses it as it refuses any non-string content
+    c = _cluster()
+    obj = inert.InertObject(metadata=kubesim.ObjectMeta(name="cfg", namespace="default"), kind="ConfigMap",
+                            api_version="v1", content=value)  # type: ignore[arg-type]
+    assert obj.content is value and inert.held_content(obj) is value
+    assert f"content={value!r}" in repr(obj)
+    assert attrs.evolve(obj).content is value and obj == attrs.evolve(obj)
+    before = c.api.fingerprint()
+    with pytest.raises(ManifestError, match=f"content: invalid type: got {type(value).__name__} "):
+        c.api.create(obj)
+    assert c.api.fingerprint() == before
+
+
 def test_apply_of_a_big_configmap_hits_the_last_applied_annotation_limit_as_kubectl_does() -> None:
     c = _cluster()
     with pytest.raises(InvalidObject, match="metadata.annotations: Too long: may not be more than 262144 bytes"):
