@@ -195,6 +195,10 @@ def _builder(cls: type) -> Callable[..., Any]:
 
 #: class -> :func:`_builder` of it, for every class the API server stores
 _BUILD: dict[type, Callable[..., Any]] = {cls: _builder(cls) for cls in KINDS.values()}
+# An inert object's content is read as what it holds (kubesim.inert.held_content): a stamped
+# copy of an Event holding its record keeps the record instead of building its text.
+_OTHER_FIELDS[_inert.InertObject] = lambda obj: (obj.kind, obj.api_version, _inert.held_content(obj))
+_BUILD[_inert.InertObject] = _builder(_inert.InertObject)
 
 
 def _with_meta(obj: Any, meta: ObjectMeta) -> Any:
@@ -723,8 +727,9 @@ class APIServer:
         self._watchers = [*self._watchers, entry]
 
         def stop() -> None:
-            if any(e is entry for e in self._watchers):
-                self._watchers = [e for e in self._watchers if e is not entry]
+            kept = [e for e in self._watchers if e is not entry]
+            if len(kept) != len(self._watchers):
+                self._watchers = kept
 
         return stop
 
@@ -1022,8 +1027,7 @@ class APIServer:
         self._check_size(kind, name, written[2])
         uid = self.event_uid() if kind == "Event" and self.event_uid is not None else self._new_uid()
         stamped = _meta(name, "", ns, "", uid, rv, 0, ts, None, None, meta.labels, meta.annotations, (), (), ())
-        # an inert object keeps what it holds (an Event's record, not its text: kubesim.inert.with_metadata)
-        obj = _inert.with_metadata(obj, stamped) if type(obj) is _inert.InertObject else _with_meta(obj, stamped)
+        obj = _with_meta(obj, stamped)  # an Event keeps its record (_OTHER_FIELDS[InertObject])
         return self._commit("create", "ADDED", bucket, obj, None, actor, written, "", None)
 
     def update_trusted(
@@ -1043,7 +1047,7 @@ class APIServer:
         written = sizes(meta.resource_version, om.creation_timestamp or 0)
         self._check_size(kind, om.name, written[2])
         # as create_trusted: an inert object keeps what it holds
-        obj = _inert.with_metadata(obj, meta) if type(obj) is _inert.InertObject else _with_meta(obj, meta)
+        obj = _with_meta(obj, meta)
         return self._commit("update", "MODIFIED", bucket, obj, old, actor, written, "", None)
 
     def _created_meta(self, kind: str, meta: ObjectMeta, name: str, uid: str) -> ObjectMeta:

@@ -194,20 +194,9 @@ def _run(starts: array[int], i: int) -> int:
     return bisect.bisect_right(starts, i) - 1
 
 
-def _expand(starts: array[int], values: Sequence[Any], n: int, filler: Any) -> Iterator[Any]:
-    """The value of every position ``0 .. n-1`` of a run column (``n`` past its last start):
-    ``filler`` before the first run. Lazy, ``O(1)`` per position, with no lookup."""
-    if not starts:
-        return itertools.repeat(filler, n)
-    counts = map(operator.sub, itertools.chain(itertools.islice(starts, 1, None), (n,)), starts)
-    return itertools.chain(
-        itertools.repeat(filler, starts[0]), itertools.chain.from_iterable(map(itertools.repeat, values, counts)),
-    )
-
-
 def _expand_range(starts: array[int], values: Sequence[Any], lo: int, hi: int, filler: Any) -> Iterator[Any]:
     """The value of every position ``lo .. hi-1`` of a run column (``filler`` before the
-    first run): :func:`_expand` of a window, reading only the runs that meet it. Lazy;
+    first run), reading only the runs that meet the window. Lazy;
     ``O(log runs + runs in the window)`` to make, ``O(1)`` per position."""
     k = bisect.bisect_right(starts, lo) - 1  # the run holding lo (-1: before the first)
     j = bisect.bisect_left(starts, hi)  # runs k .. j-1 meet the window
@@ -838,12 +827,12 @@ class ChangeLog(Sequence[ChangeEvent]):
             has = [code[6] for code in self._codes]
             values = [
                 t if has[c] else None
-                for t, c in zip(_expand(self._trigger_at, self._trigger_val, n, 0.0), self._code, strict=True)
+                for t, c in zip(_expand_range(self._trigger_at, self._trigger_val, 0, n, 0.0), self._code, strict=True)
             ]
         elif column == "time":
-            values = list(_expand(self._time_at, self._time_val, n, 0.0))
+            values = list(_expand_range(self._time_at, self._time_val, 0, n, 0.0))
         elif column == "resource_version":
-            values = list(map(operator.add, range(n), _expand(self._rv_at, self._rv_val, n, 0)))
+            values = list(map(operator.add, range(n), _expand_range(self._rv_at, self._rv_val, 0, n, 0)))
         else:
             values = {"json_bytes": self._json, "proto_bytes": self._proto}[column]
         if not self._odd:
@@ -941,9 +930,9 @@ class ChangeLog(Sequence[ChangeEvent]):
         sizes = self._proto if size_column == "proto_bytes" else self._json
         n = len(self._names)
         # range(hi) first and shortest: zip stops there, reading no column past hi
-        return zip(range(hi), _expand(self._time_at, self._time_val, n, 0.0),
+        return zip(range(hi), _expand_range(self._time_at, self._time_val, 0, n, 0.0),
                    map(self._codes.__getitem__, self._code), self._names, self._label_column(n),
-                   _expand(self._trigger_at, self._trigger_val, n, 0.0), sizes, strict=False)
+                   _expand_range(self._trigger_at, self._trigger_val, 0, n, 0.0), sizes, strict=False)
 
     def __repr__(self) -> str:
         return f"<ChangeLog of {len(self._names)} events>"

@@ -65,7 +65,6 @@ __all__ = [
     "ContentRecord",
     "holding",
     "held_content",
-    "with_metadata",
     "INERT_KINDS",
     "GENERATION_KINDS",
     "SCHEMAS",
@@ -111,7 +110,7 @@ class InertObject:
     ``attrs.evolve``/``attrs.asdict``, pickling and copying, the wire encoders, kubectl and the
     REST server -- reads the text and sees the object a plain one with that text would be: an
     evolved, copied or unpickled object holds the text itself. Only :func:`held_content` and
-    :func:`with_metadata` see what is held. Only an instance of :class:`ContentRecord` is
+    the API server's stamping (``apiserver._with_meta``, which reads it) see what is held. Only an instance of :class:`ContentRecord` is
     built into text: a ``content`` of any other type (``None``, a number, bytes, a dict) reads
     back as it is, so ``repr`` shows it and the API server refuses it with ``ManifestError``.
     """
@@ -190,18 +189,6 @@ def held_content(obj: InertObject) -> object:
     whatever else it was built with). ``O(1)``."""
     held: object = _held(obj)
     return held
-
-
-def with_metadata(obj: InertObject, metadata: ObjectMeta) -> InertObject:
-    """``attrs.evolve(obj, metadata=metadata)``, holding what ``obj`` holds (a record stays a
-    record, not built into its text: the API server's trusted writes stamp the recorder's
-    Events with this). ``O(1)``."""
-    o: InertObject = _new_inert(InertObject)
-    _set_metadata(o, metadata)
-    _set_kind(o, obj.kind)
-    _set_api_version(o, obj.api_version)
-    _set_content(o, _held(obj))
-    return o
 
 
 def content(obj: InertObject) -> dict[str, Any]:

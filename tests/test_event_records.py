@@ -27,7 +27,8 @@ import events_oracle_workload as workload  # noqa: E402
 
 import kubesim  # noqa: E402
 from kubesim import events, wire  # noqa: E402
-from kubesim.inert import InertObject, content, held_content, holding, with_metadata  # noqa: E402
+from kubesim.apiserver import _with_meta  # noqa: E402
+from kubesim.inert import InertObject, content, held_content, holding  # noqa: E402
 from kubesim.manifests import to_manifest  # noqa: E402
 from kubesim.manifests.encode import to_json  # noqa: E402
 from kubesim.manifests.times import format_time  # noqa: E402
@@ -60,8 +61,8 @@ def _assert_same_public_object(held: Any, text: Any) -> None:
         assert made == text and type(held_content(made)) is str  # a made object holds the text
     other = ObjectMeta(name="x", namespace="y")
     assert attrs.evolve(held, metadata=other) == attrs.evolve(text, metadata=other)
-    assert with_metadata(held, other) == with_metadata(text, other)
-    assert held_content(with_metadata(held, other)) is held_content(held)  # kept, not built
+    assert _with_meta(held, other) == _with_meta(text, other)
+    assert held_content(_with_meta(held, other)) is held_content(held)  # kept, not built
     assert wire.sizes3(held) == wire.sizes3(text)
     assert wire.encode_proto(held) == wire.encode_proto(text) == proto.encode_object(held)
     assert to_manifest(held) == to_manifest(text) and to_json(to_manifest(held)) == to_json(to_manifest(text))

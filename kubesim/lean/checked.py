@@ -79,8 +79,7 @@ CHECKED_STEPS: dict[str, str] = {
     "_stamp": "CheckedAPIServer._stamp: APIServer._stamp's object and sizes, the vouched slice sums",
     "_keep_sizes": "CheckedAPIServer._stamp and _record: a kept size record only decides how later sizes are "
                    "made, and every size is compared (with APIServer._stamp's, every record's with wire.sizes3)",
-    "_deliver": "CheckedAPIServer._deliver: the per-kind watcher list against the generic filter",
-    "_drain": "CheckedAPIServer._drain is APIServer._drain: every event through CheckedAPIServer._deliver",
+    "_drain": "CheckedAPIServer._drain is APIServer._drain: every event through CheckedAPIServer._deliver (the per-kind watcher list against the generic filter, then APIServer._deliver)",
     "_watchers_of": "CheckedAPIServer._deliver",
     "watch": "CheckedAPIServer._deliver",
     "_lean": "no step: the accessor of the lean state (size records, watcher lists) the steps above use",

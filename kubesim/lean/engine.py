@@ -64,7 +64,7 @@ from kubesim.objects import (
 )
 from kubesim.wire import endpoints as _wire_endpoints
 from kubesim.wire import measure as _measure
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _str_pair
 from kubesim.wire.gojson import _json_str_len, _time_json_len
 from kubesim.wire.measure import envelope_size
 from kubesim.wire.meta import _labels_pair, _meta_body_pair, _meta_json_sizes
@@ -251,12 +251,13 @@ class LeanAPIServer(APIServer):
         return stop_and_forget
 
     def _drain(self) -> None:
-        """:meth:`APIServer._drain` with :meth:`_deliver` written out in its loop: one call
-        fewer per watch event (nearly every drain delivers one event: the write's own). The
-        per-kind list is read per event, as :meth:`_deliver` reads it: a watcher that starts or
+        """:meth:`APIServer._drain` delivering each event to its kind's watchers listed once
+        (:meth:`_watchers_of`) instead of :meth:`APIServer._deliver`'s filter over every
+        watcher, in its loop: one call fewer per watch event (nearly every drain delivers one
+        event: the write's own). The per-kind list is read per event: a watcher that starts or
         stops a watch empties the table, and the next event finds the new list (the event
-        being delivered goes on to the list it started with, as in :meth:`_deliver`).
-        Check mode drains through :meth:`_deliver` (``CheckedAPIServer._drain``)."""
+        being delivered goes on to the list it started with, as in :meth:`APIServer._deliver`).
+        Check mode drains through :meth:`APIServer._deliver` (``CheckedAPIServer._drain``)."""
         self._delivering = True
         queue = self._queue
         delivered = self._delivered
@@ -277,21 +278,6 @@ class LeanAPIServer(APIServer):
                     fn(ev)
         finally:
             self._delivering = False
-
-    def _deliver(self, ev: WatchEvent) -> None:
-        kind = ev.kind
-        # _note_delivery(self._delivered, ev), inline for the MODIFIED and ADDED events of a
-        # namespace watchers heard of before (nearly all of them)
-        m = ev.new.metadata
-        by_ns = self._delivered.get(kind)
-        bucket = by_ns.get(m.namespace) if by_ns is not None and ev.type != "DELETED" else None
-        if bucket is None:
-            _note_delivery(self._delivered, ev)
-        else:
-            bucket[m.name] = m.resource_version
-        fns = (self._ext or self._lean()).by_kind.get(kind)
-        for fn in self._watchers_of(kind) if fns is None else fns:
-            fn(ev)
 
 
 def _stamp_endpoints(
@@ -633,8 +619,6 @@ _slice_ports_pair = _wire_endpoints._slice_ports_pair
 # ``{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1","metadata":`` and the closing
 # brace, then the three keys (each after a comma)
 _SLICE_JSON_FIXED = _measure._header_len(EndpointSlice()) + 1 + len(',"addressType":,"endpoints":,"ports":')
-#: address type -> (its protobuf field, its JSON string), for :func:`_slice_rest` (a handful)
-_ADDRESS_TYPES: dict[str, tuple[int, int]] = {}
 
 
 def _slice_rest(s: EndpointSlice) -> tuple[int, int]:
@@ -642,7 +626,7 @@ def _slice_rest(s: EndpointSlice) -> tuple[int, int]:
     same sums from one lookup of each memo: the wire's identity memos of the endpoints' and
     the ports' packed sums (:data:`kubesim.wire.endpoints._slice_endpoints_pair`, which the
     stamp has just vouched, and ``_slice_ports_pair``, called as ``_proto_rest`` calls them),
-    the address type's sizes from a table of the few there are, and the JSON lists written
+    the address type's from the wire's string sizes (``_str_pair``), and the JSON lists written
     out (``json_list_size(n, total) == total + n + 1`` for ``n > 0``; an empty list is
     ``null``, 4 bytes). :data:`CHECK_SIZES` compares the record's sizes with
     :func:`kubesim.wire.sizes3`. ``O(1)``."""
@@ -652,15 +636,11 @@ def _slice_rest(s: EndpointSlice) -> tuple[int, int]:
     hit = _slice_ports_pair.cache.get(id(ports))
     pp = hit[1] if hit is not None and hit[0] is ports else _slice_ports_pair(ports)
     at = s.address_type
-    sized = _ADDRESS_TYPES.get(at)
-    if sized is None:
-        sized = (wrap(len(at.encode("utf-8", "surrogatepass"))), _json_str_len(at))
-        if len(_ADDRESS_TYPES) < 16:
-            _ADDRESS_TYPES[at] = sized
-    js = _SLICE_JSON_FIXED + sized[1]
+    pa = _STR_PAIRS.get(at) or _str_pair(at)
+    js = _SLICE_JSON_FIXED + (pa >> _PAIR_SHIFT)
     js += (pe >> _PAIR_SHIFT) + len(eps) + 1 if eps else 4
     js += (pp >> _PAIR_SHIFT) + len(ports) + 1 if ports else 4
-    return ((pe + pp) & _PAIR_MASK) + sized[0], js
+    return ((pe + pp + pa) & _PAIR_MASK), js
 
 
 def _memo_sums(eps: tuple[Any, ...]) -> int | None:

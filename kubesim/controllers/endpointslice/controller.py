@@ -302,7 +302,7 @@ class IncrementalTriggerTimes:
     the Service's last computation. It falls back to reading every selected pod on the first
     computation of a Service and after its selector changed.
 
-    Methods: :meth:`pod_changed` ``O(tracked Services of the namespace)``; :meth:`compute`
+    Methods: :meth:`pods_changed` ``O(tracked Services of the namespace × names)``; :meth:`compute`
     ``O(p log p)`` for ``p`` pods changed since the last computation (``O(pods)`` on the
     fallback); :meth:`forget` ``O(1)``; :meth:`_check`.
 
@@ -318,14 +318,14 @@ class IncrementalTriggerTimes:
     _by_ns: dict[str, set[str]] = attrs.field(factory=dict, init=False, repr=False)
 
     def pod_changed(self, namespace: str, name: str) -> None:
-        """The pod ``namespace/name`` was added, changed or deleted.
-        ``O(tracked Services of the namespace)``."""
-        for key in self._by_ns.get(namespace, ()):
-            self._states[key].pending.add(name)
+        """The pod ``namespace/name`` was added, changed or deleted: :meth:`pods_changed` of
+        one name. ``O(tracked Services of the namespace)``."""
+        self.pods_changed(namespace, (name,))
 
     def pods_changed(self, namespace: str, names: Iterable[str]) -> None:
-        """:meth:`pod_changed` for each of ``names`` (a set's union per Service: the order of
-        the names does not matter, :meth:`compute` sorts them).
+        """The pods ``names`` of ``namespace`` were added, changed or deleted (a set's union
+        per Service: the order of the names does not matter, :meth:`compute` sorts them); what
+        the controller calls.
         ``O(tracked Services of the namespace × len(names))``, C-level per Service."""
         for key in self._by_ns.get(namespace, ()):
             self._states[key].pending.update(names)
@@ -515,7 +515,6 @@ class EndpointSliceController:
     topology: TopologyCache = attrs.field(init=False)
     _own_write: bool = attrs.field(default=False, repr=False)
     # the slice _on_slice recorded in the tracker during the current own write, if any
-    _recorded: object = attrs.field(default=None, repr=False)
     _results: dict[str, int] = attrs.field(factory=dict, repr=False)
     _writes: dict[str, int] = attrs.field(factory=dict, repr=False)
     _syncs: int = 0
@@ -681,7 +680,6 @@ class EndpointSliceController:
             # Upstream records the written generation when the API call returns, before the
             # informer delivers the event; kubesim delivers synchronously, so record it here.
             self.tracker.update(new)
-            self._recorded = new
         if kind == "ADDED":
             if not own and self._managed(new) and self.tracker.should_sync(new):
                 self._queue_slice(new, delay)
@@ -885,10 +883,9 @@ class EndpointSliceController:
             try:
                 if verb == "create" or verb == "update":
                     written = api.create(obj, actor=ACTOR) if verb == "create" else api.update(obj, actor=ACTOR)
-                    if written is not self._recorded:
-                        # (else the watch delivered this very object during the call and
-                        # _on_slice recorded it: recording it again would change nothing)
-                        self.tracker.update(written)
+                    # (when the watch delivered this very object during the call, _on_slice
+                    # recorded it already: SliceTracker.update returns at once)
+                    self.tracker.update(written)
                 else:
                     self.tracker.expect_deletion(obj)
                     written = obj
@@ -908,7 +905,6 @@ class EndpointSliceController:
                 raise
             finally:
                 self._own_write = False
-                self._recorded = None
             if slicer is not None:
                 slicer.slice_written(verb, written)
             self._writes[verb] = self._writes.get(verb, 0) + 1

@@ -147,16 +147,8 @@ class _OwnedPods:
         was = old[0]
         if was == c:
             return c  # the counts stand (most events after a pod is ready)
-        # _apply(was, -1) then _apply(c, +1), as one step: the counts move by the difference
-        # (bools count as 0 and 1), and the ready instants leave and join the sorted list
-        # (its content does not depend on the order of a removal and an addition)
-        self.active += c[0] - was[0]
-        self.fully += c[1] - was[1]
-        self.ready += c[2] - was[2]
-        if was[2] and was[3] is not None:
-            self.ready_since.remove(was[3])
-        if c[2] and c[3] is not None:
-            self.ready_since.add(c[3])
+        self._apply(was, -1)
+        self._apply(c, +1)
         return c
 
     def drop(self, name: str, rv: int) -> None:
