@@ -670,12 +670,20 @@ def _cmd_sweep(args: argparse.Namespace, progress: Reporter | None) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace, progress: Reporter | None) -> int:
+    import concurrent.futures
+
     from kubesim import reproduce
 
     kwargs: dict[str, Any] = {"json": args.json, "events": not args.no_events}
     if args.scale is not None:
         kwargs["scale"] = args.scale
-    result = reproduce.main(args.name, **kwargs)
+    if args.executor == "serial":
+        result = reproduce.main(args.name, executor="serial", **kwargs)
+    elif args.workers is not None:
+        with concurrent.futures.ProcessPoolExecutor(args.workers) as processes:
+            result = reproduce.main(args.name, executor=processes, **kwargs)
+    else:
+        result = reproduce.main(args.name, **kwargs)
     if isinstance(result, str):
         sys.stdout.write(result if result.endswith("\n") else result + "\n")
         return 0
@@ -1005,6 +1013,10 @@ def _parser() -> _Parser:
                    "pods, seconds; --scale 1 measures 20,000 pods on 5,000 nodes, about 4 CPU minutes), "
                    "blog2020 1 (5,000 pods on 3,000 nodes measured, under a minute); KEP case 2 always "
                    "runs at full size")
+    r.add_argument("--executor", choices=("process", "serial"), default="process",
+                   help="where the independent simulated clusters run (default: a process pool; "
+                   "the output is the same)")
+    r.add_argument("--workers", type=_positive_int, default=None, metavar="N", help="worker count (default: the CPUs)")
     _add_no_events(r)
     r.set_defaults(func=_cmd_reproduce)
 

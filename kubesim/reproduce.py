@@ -408,9 +408,79 @@ def _new_cluster(
     return kubesim.Cluster(engine="full", **options)
 
 
+def _layout_runs(layouts: Sequence[str]) -> list[tuple[int, tuple[str, ...]]]:
+    """The clusters :func:`measure` runs for ``layouts``: ``(max endpoints per slice, layouts
+    measured on it)``, 100 first."""
+    for layout in layouts:
+        per_slice(layout)
+    runs: list[tuple[int, tuple[str, ...]]] = []
+    hundred = tuple(x for x in layouts if x in ("endpoints", "slices_100"))
+    if hundred:
+        runs.append((100, hundred))
+    if "slices_1" in layouts:
+        runs.append((1, ("slices_1",)))
+    return runs
+
+
+def _measure_run(
+    pods: int, nodes: int, b: int, wanted: tuple[str, ...], seed: int, engine: str, events: bool
+) -> dict[tuple[str, str], dict[str, int]]:
+    """One cluster of :func:`measure`: the three scenarios at ``b`` endpoints per slice, with the
+    figures of ``wanted``. A module-level function, so that a process pool can run it."""
+    from kubesim import scenarios
+
+    cluster = _new_cluster(pods=pods, nodes=nodes, b=b, with_endpoints="endpoints" in wanted, seed=seed,
+                           lean=engine == "lean", events=events)
+    deployment, service = _split_manifests(scenarios.web_manifests("web", replicas=pods, readiness_probe=True))
+    cluster.apply_yaml(deployment)
+    cluster.run()
+    mark = len(cluster.changes)
+    cluster.apply_yaml(service)
+    cluster.run()
+    create = _window(cluster, mark)
+    t1 = cluster.now
+    mark = len(cluster.changes)
+    scenarios.fail_readiness(cluster, cluster.list("Pod")[0].metadata.name, 60.0)
+    cluster.run(until=t1 + 40.0)
+    single = _window(cluster, mark)
+    cluster.run()
+    mark = len(cluster.changes)
+    scenarios.set_image(cluster, "web", "nginx:1.26")
+    cluster.run()
+    rolling = _window(cluster, mark)
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for layout in wanted:
+        out[("create", layout)] = _kind_totals(create, layout)
+        out[("single_update", layout)] = _kind_totals(single, layout)
+        out[("rolling_update", layout)] = _kind_totals(rolling, layout)
+    return out
+
+
+def _run_all(jobs: Sequence[tuple[Any, ...]], executor: Any) -> list[dict[tuple[str, str], dict[str, int]]]:
+    """:func:`_measure_run` of each argument tuple of ``jobs``, in order, on ``executor`` (see
+    :func:`kubesim.sweep.executor_of`; ``None``: a process pool when there are several jobs,
+    else this process). Each run builds its own seeded cluster, so the results do not depend
+    on where they ran. ``O(jobs)`` runs."""
+    from kubesim.sweep import executor_of
+
+    pool, owned = executor_of("serial" if executor is None and len(jobs) < 2 else executor, len(jobs))
+    if pool is None:
+        return [_measure_run(*job) for job in jobs]
+    try:
+        futures = [pool.submit(_measure_run, *job) for job in jobs]
+        try:
+            return [f.result() for f in futures]
+        finally:
+            for f in futures:
+                f.cancel()
+    finally:
+        if owned:
+            pool.shutdown(cancel_futures=True)
+
+
 def measure(
     *, pods: int, nodes: int, layouts: Sequence[str] = LAYOUTS, seed: int = 0, engine: str = "lean",
-    events: bool = True,
+    events: bool = True, executor: Any = None,
 ) -> dict[tuple[str, str], dict[str, int]]:
     """Run the three scenarios with the real controllers; ``{(scenario, layout): {metric: n}}``.
 
@@ -432,46 +502,19 @@ def measure(
     ``engine="full"`` runs the full model, ``kubesim.Cluster(engine="full")``. ``events=False`` runs clusters that write
     no Events (``Cluster(events=False)``): the writes and watch events are the same, the
     sizes differ only by the digits of ``resourceVersion`` (Event writes advance it too).
-    Cost: one rollout per slice size, ``O(writes)``.
-    """
-    from kubesim import scenarios
 
+    ``executor`` runs the clusters, which are independent: ``None`` (default) a process pool of
+    up to ``os.cpu_count()`` workers when there are two, ``"serial"`` this process, or any
+    :class:`concurrent.futures.Executor` (as :func:`kubesim.sweep.sweep`); the figures are the
+    same wherever they ran. Cost: one rollout per slice size, ``O(writes)``.
+    """
     if engine not in ("lean", "full"):
         raise InvalidOption(f"engine must be 'lean' or 'full', got {engine!r}")
-
-    for layout in layouts:
-        per_slice(layout)
+    runs = _layout_runs(layouts)
+    jobs = [(pods, nodes, b, wanted, seed, engine, events) for b, wanted in runs]
     out: dict[tuple[str, str], dict[str, int]] = {}
-    runs: list[tuple[int, tuple[str, ...]]] = []
-    hundred = tuple(x for x in layouts if x in ("endpoints", "slices_100"))
-    if hundred:
-        runs.append((100, hundred))
-    if "slices_1" in layouts:
-        runs.append((1, ("slices_1",)))
-    for b, wanted in runs:
-        cluster = _new_cluster(pods=pods, nodes=nodes, b=b, with_endpoints="endpoints" in wanted, seed=seed,
-                               lean=engine == "lean", events=events)
-        deployment, service = _split_manifests(scenarios.web_manifests("web", replicas=pods, readiness_probe=True))
-        cluster.apply_yaml(deployment)
-        cluster.run()
-        mark = len(cluster.changes)
-        cluster.apply_yaml(service)
-        cluster.run()
-        create = _window(cluster, mark)
-        t1 = cluster.now
-        mark = len(cluster.changes)
-        scenarios.fail_readiness(cluster, cluster.list("Pod")[0].metadata.name, 60.0)
-        cluster.run(until=t1 + 40.0)
-        single = _window(cluster, mark)
-        cluster.run()
-        mark = len(cluster.changes)
-        scenarios.set_image(cluster, "web", "nginx:1.26")
-        cluster.run()
-        rolling = _window(cluster, mark)
-        for layout in wanted:
-            out[("create", layout)] = _kind_totals(create, layout)
-            out[("single_update", layout)] = _kind_totals(single, layout)
-            out[("rolling_update", layout)] = _kind_totals(rolling, layout)
+    for result in _run_all(jobs, executor):
+        out.update(result)
     return out
 
 
@@ -513,27 +556,42 @@ def _rows(
 
 
 def kep752_rows(
-    *, scale: float | None = None, case2_scale: float = 1.0, seed: int = 0, events: bool = True
+    *, scale: float | None = None, case2_scale: float = 1.0, seed: int = 0, events: bool = True,
+    executor: Any = None,
 ) -> list[Row]:
     """Every row of KEP-752's two sample cases. ``scale`` applies to case 1 (default
     :data:`DEFAULT_KEP752_SCALE`); case 2 runs at ``case2_scale`` (full size by default).
-    Cost: two realistic runs per case (:func:`measure`)."""
-    rows: list[Row] = []
+    ``executor`` runs the four clusters (as :func:`measure`: by default in a process pool, the
+    largest first). Cost: two realistic runs per case (:func:`measure`)."""
+    cases = []
+    jobs: list[tuple[Any, ...]] = []
     for name, s in (("case1", DEFAULT_KEP752_SCALE if scale is None else scale), ("case2", case2_scale)):
         case = CASES[name]
         sim_pods, sim_nodes = scaled_size(case, s)
-        measured = measure(pods=sim_pods, nodes=sim_nodes, layouts=case.layouts, seed=seed, events=events)
+        runs = _layout_runs(case.layouts)
+        cases.append((name, case, s, len(runs)))
+        jobs.extend((sim_pods, sim_nodes, b, wanted, seed, "lean", events) for b, wanted in runs)
+    results = iter(_run_all(jobs, executor))
+    rows: list[Row] = []
+    for name, case, s, n in cases:
+        measured: dict[tuple[str, str], dict[str, int]] = {}
+        for _ in range(n):
+            measured.update(next(results))
         printed = {k[1:]: v for k, v in KEP752_PRINTED.items() if k[0] == name}
         rows.extend(_rows(case, s, printed, measured))
     return rows
 
 
-def blog2020_rows(*, scale: float | None = None, seed: int = 0, events: bool = True) -> list[Row]:
+def blog2020_rows(
+    *, scale: float | None = None, seed: int = 0, events: bool = True, executor: Any = None
+) -> list[Row]:
     """The blog's case (5,000 pods, 3,000 nodes, 300 B per endpoint), Endpoints and 100 per
-    slice, at ``scale`` (default :data:`DEFAULT_BLOG2020_SCALE`). Cost: one realistic run."""
+    slice, at ``scale`` (default :data:`DEFAULT_BLOG2020_SCALE`), on ``executor`` (see
+    :func:`measure`). Cost: one realistic run."""
     s = DEFAULT_BLOG2020_SCALE if scale is None else scale
     sim_pods, sim_nodes = scaled_size(BLOG_CASE, s)
-    measured = measure(pods=sim_pods, nodes=sim_nodes, layouts=BLOG_CASE.layouts, seed=seed, events=events)
+    measured = measure(pods=sim_pods, nodes=sim_nodes, layouts=BLOG_CASE.layouts, seed=seed, events=events,
+                       executor=executor)
     return _rows(BLOG_CASE, s, BLOG2020_PRINTED, measured)
 
 
@@ -730,13 +788,14 @@ def _footer(case: Case) -> list[str]:
     return [line.format(size=size) for line in _FOOTER]
 
 
-def kep752(*, json: bool = False, scale: float | None = None, events: bool = True) -> str:
+def kep752(*, json: bool = False, scale: float | None = None, events: bool = True, executor: Any = None) -> str:
     """KEP-752's tables reproduced: text (one aligned table per case) or, with ``json``, a JSON
     list of rows ``{"case", "scenario", "layout", "metric", "kep", "idealised", "realistic"}``.
     ``scale`` sets case 1's realistic run (default :data:`DEFAULT_KEP752_SCALE`, a quick
     extrapolated run; ``1`` measures it at full size); case 2 runs at full size. Cost: four realistic runs on the lean engine (see
-    ``docs/performance.md`` for the measured time). ``events=False``: see :func:`main`."""
-    rows = _ordered(kep752_rows(scale=scale, events=events))
+    ``docs/performance.md`` for the measured time), by ``executor`` (see :func:`measure`; by
+    default in a process pool). ``events=False``: see :func:`main`."""
+    rows = _ordered(kep752_rows(scale=scale, events=events, executor=executor))
     if json:
         return _json.dumps([r.to_dict("kep") for r in rows], indent=1)
     out: list[str] = []
@@ -762,14 +821,15 @@ def kep752(*, json: bool = False, scale: float | None = None, events: bool = Tru
     return "\n".join(out)
 
 
-def blog2020(*, json: bool = False, scale: float | None = None, events: bool = True) -> str:
+def blog2020(*, json: bool = False, scale: float | None = None, events: bool = True, executor: Any = None) -> str:
     """The 2020 blog reproduced: its Endpoints arithmetic, the EndpointSlice column it left out,
     etcd's refusal of the uncapped Endpoints and KEP-1672's writes per terminating pod. With
     ``json``: ``{"rows": [...], "request_too_large": {...}, "kep1672": {...}}`` where rows have
     the keys ``{"case", "scenario", "layout", "metric", "blog", "idealised", "realistic"}``.
     ``scale`` shrinks the realistic run (default :data:`DEFAULT_BLOG2020_SCALE`).
-    ``events=False``: see :func:`main`."""
-    rows = _ordered(blog2020_rows(scale=scale, events=events))
+    ``events=False`` and ``executor``: see :func:`main` (the blog's realistic run is one
+    cluster: by default it runs in this process)."""
+    rows = _ordered(blog2020_rows(scale=scale, events=events, executor=executor))
     too_large = endpoints_request_too_large(nodes=BLOG_CASE.nodes)
     term = terminating_writes(events=events)
     per_pod = rollout_writes_per_pod(events=events)
@@ -817,7 +877,9 @@ def blog2020(*, json: bool = False, scale: float | None = None, events: bool = T
 _REPRODUCTIONS = {"kep752": kep752, "blog2020": blog2020}
 
 
-def main(name: str, *, json: bool = False, scale: float | None = None, events: bool = True) -> str:
+def main(
+    name: str, *, json: bool = False, scale: float | None = None, events: bool = True, executor: Any = None
+) -> str:
     """The text (or JSON) of reproduction ``name`` (``"kep752"`` or ``"blog2020"``), for the
     command line ``kubesim reproduce NAME [--json] [--scale S] [--no-events]``. ``scale``
     (0 < S ≤ 1) shrinks the large realistic runs; ``None`` uses each reproduction's default.
@@ -827,11 +889,15 @@ def main(name: str, *, json: bool = False, scale: float | None = None, events: b
     workload. ``events=False`` (``--no-events``) runs clusters without Events: the writes and
     watch events are the same, the object and byte figures differ only by the digits of
     ``resourceVersion``; it saves about 15 % of the CPU and, at ``--scale 1`` (20,000 pods),
-    about 520 MiB. A non-bool raises :class:`~kubesim.errors.InvalidOption` naming ``events``."""
+    about 520 MiB. A non-bool raises :class:`~kubesim.errors.InvalidOption` naming ``events``.
+
+    ``executor`` runs kep752's four independent clusters (see :func:`measure`): ``None``
+    (default) a process pool of up to ``os.cpu_count()`` workers, ``"serial"`` this process, or
+    a :class:`concurrent.futures.Executor`; the output is the same wherever they ran."""
     fn = _REPRODUCTIONS.get(name)
     if fn is None:
         raise InvalidOption(f"unknown reproduction {name!r}; known: {sorted(_REPRODUCTIONS)}")
     if not isinstance(events, bool):
         raise InvalidOption(f"events must be True or False, got {events!r:.80}")
-    return fn(json=json, scale=scale, events=events)
+    return fn(json=json, scale=scale, events=events, executor=executor)
 

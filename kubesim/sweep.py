@@ -575,6 +575,30 @@ def _points(
     return params, points
 
 
+def executor_of(executor: Any, jobs: int) -> tuple[concurrent.futures.Executor | None, bool]:
+    """The pool that ``executor`` names for ``jobs`` independent jobs, and whether the caller
+    owns it (must shut it down): ``None`` gives a new
+    :class:`~concurrent.futures.ProcessPoolExecutor` of ``min(os.cpu_count(), jobs)`` workers
+    (owned); ``"serial"`` gives ``None`` (run in this process); a
+    :class:`concurrent.futures.Executor` is used as is, a ``dask.distributed.Client`` through
+    its ``get_executor()`` (neither owned). Anything else raises
+    :class:`~kubesim.errors.InvalidOption` naming ``executor``, before any process starts.
+    Shared by :func:`sweep` and :mod:`kubesim.reproduce`. ``O(1)``."""
+    if executor is None:
+        return concurrent.futures.ProcessPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, jobs))), True
+    if isinstance(executor, str):
+        if executor != "serial":
+            raise InvalidOption(f'executor must be None, "serial" or a concurrent.futures.Executor, got {executor!r}')
+        return None, False
+    if isinstance(executor, concurrent.futures.Executor):
+        return executor, False
+    if callable(getattr(executor, "get_executor", None)):  # a dask.distributed.Client
+        return executor.get_executor(), False
+    raise InvalidOption(
+        f'executor must be None, "serial" or a concurrent.futures.Executor, got {type(executor).__name__}'
+    )
+
+
 def sweep(
     scenario: Scenario,
     grid: Mapping[str, Sequence[Any]],
@@ -630,24 +654,7 @@ def sweep(
     params, points = _points(scenario, grid, seeds)
     name = _scenario_name(scenario)
 
-    pool: concurrent.futures.Executor | None
-    owned = False
-    if executor is None:
-        pool = concurrent.futures.ProcessPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, len(points))))
-        owned = True
-    elif isinstance(executor, str):
-        if executor != "serial":
-            raise InvalidOption(f'executor must be None, "serial" or a concurrent.futures.Executor, got {executor!r}')
-        pool = None
-    elif isinstance(executor, concurrent.futures.Executor):
-        pool = executor
-    elif callable(getattr(executor, "get_executor", None)):  # a dask.distributed.Client
-        pool = executor.get_executor()
-    else:
-        raise InvalidOption(
-            f'executor must be None, "serial" or a concurrent.futures.Executor, got {type(executor).__name__}'
-        )
-
+    pool, owned = executor_of(executor, len(points))
     if isinstance(pool, concurrent.futures.ProcessPoolExecutor):
         try:
             pickle.dumps((scenario, points))

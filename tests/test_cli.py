@@ -7,6 +7,7 @@ Commands run in-process through ``main([...])`` with pytest's ``capsys``; one te
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import inspect
 import io
 import ipaddress
@@ -381,6 +382,13 @@ def test_reproduce_calls_the_module(capsys: pytest.CaptureFixture[str], monkeypa
     assert calls[-1] == ("kep752", {"json": False, "events": True})
     run(capsys, "reproduce", "kep752", "--no-events")
     assert calls[-1] == ("kep752", {"json": False, "events": False})
+    run(capsys, "reproduce", "kep752", "--executor", "serial")
+    assert calls[-1] == ("kep752", {"json": False, "events": True, "executor": "serial"})
+    run(capsys, "reproduce", "kep752", "--workers", "3")
+    name, kwargs = calls[-1]
+    pool = kwargs.pop("executor")
+    assert (name, kwargs) == ("kep752", {"json": False, "events": True})
+    assert isinstance(pool, concurrent.futures.ProcessPoolExecutor) and pool._max_workers == 3
 
 
 # --------------------------------------------------------------------------------------------

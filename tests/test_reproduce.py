@@ -8,6 +8,7 @@ checked to differ by exactly the documented amount. Realistic runs use tiny scal
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import math
 
@@ -217,6 +218,24 @@ def test_lean_measurement_equals_the_full_model() -> None:
     assert lean == full
     with pytest.raises(r.InvalidOption):
         r.measure(pods=2, nodes=1, engine="other")
+
+
+def test_the_figures_do_not_depend_on_where_the_clusters_ran() -> None:
+    # measure's clusters are independent: a process pool (the default, two clusters here), a
+    # thread pool and this process give the same figures; so does the whole reproduction
+    serial = r.measure(pods=10, nodes=3, seed=1, executor="serial")
+    assert r.measure(pods=10, nodes=3, seed=1) == serial
+    with concurrent.futures.ThreadPoolExecutor(2) as threads:
+        assert r.measure(pods=10, nodes=3, seed=1, executor=threads) == serial
+    assert r.main("kep752", json=True, scale=0.001) == r.main("kep752", json=True, scale=0.001, executor="serial")
+
+
+@pytest.mark.parametrize("executor", ["threads", 3, object()])
+def test_an_unknown_executor_is_refused_before_anything_runs(executor: object) -> None:
+    with pytest.raises(InvalidOption, match="executor must be"):
+        r.measure(pods=10, nodes=3, executor=executor)
+    with pytest.raises(InvalidOption, match="executor must be"):
+        r.kep752_rows(scale=0.001, executor=executor)
 
 
 def test_rows_are_complete(tiny_rows: list[r.Row]) -> None:
