@@ -275,7 +275,7 @@ class EndpointsController:
         api.watch(self._on_service, {"Service"})
         api.watch(self._on_pod, {"Pod"})
         api.watch(self._on_endpoints, {"Endpoints"})
-        api.changes._listen(self._on_commit)
+        api.changes._listen(self._on_commit, ("Pod",))
         for ep in api.list("Endpoints", None):
             if LEADER_ANNOTATION not in ep.metadata.annotations:
                 self.queue.add(eu.object_key(ep))
@@ -297,9 +297,7 @@ class EndpointsController:
 
     def _on_commit(self, kind: str, namespace: str, name: str, actor: str) -> None:
         # Synchronous with the store (committed writes only: ChangeLog._listen): mark the pod
-        # in the engines that may hold it. O(engines of the namespace).
-        if kind != "Pod":
-            return
+        # in the engines that may hold it (only pods are heard). O(engines of the namespace).
         states = self._by_namespace.get(namespace)
         if not states:
             return

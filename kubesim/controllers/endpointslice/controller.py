@@ -594,7 +594,7 @@ class EndpointSliceController:
         api.watch(self._on_service, {"Service"})
         api.watch(self._on_pod, {"Pod"})
         api.watch(self._on_slice, {"EndpointSlice"})
-        api.changes._listen(self._on_commit)
+        api.changes._listen(self._on_commit, ("Pod", "EndpointSlice", "Node"))
 
     # ------------------------------------------------------------------ handlers
 
