@@ -905,8 +905,8 @@ class ServiceSlicer:
         their walk: no group has anything to pack, none is stale, the placeholder rule does
         not apply (the type has slices), nothing is recycled, and the hints stage has nothing
         to clear; so no call, no error, no event, and one observation of nothing added,
-        removed or changed, with the metrics-cache entry ``(key, desired endpoints,
-        slices)`` per group in key order. No slice is read, so none is checked against the
+        removed or changed, with the metrics-cache entry (:func:`_cache_entry`) of
+        ``(desired endpoints, slices)`` per group. No slice is read, so none is checked against the
         model (the general path reads none either in this case). ``O(groups)``."""
         types = self._types
         if len(types) != 1 or self._nonowned or self._missing:
@@ -918,13 +918,13 @@ class ServiceSlicer:
         topology = self.topology
         if topology is not None and topology.holds(self._key):
             return None
-        entry = []
-        for key in sorted(key_pods) if len(key_pods) > 1 else key_pods:
+        port_cache: dict[PortMapKey, tuple[int, int]] = {}
+        for key in key_pods:
             g = (at, key)
             group_slices = groups.get(g)
             if group_slices is None:
                 return None  # a desired group without slices: left to the general path
-            entry.append((key, len(desired.get(g, ())), len(group_slices)))
+            port_cache[key] = (len(desired.get(g, ())), len(group_slices))
         observation = SyncObservation(
             address_type=at,
             endpoints_added=0,
@@ -933,7 +933,7 @@ class ServiceSlicer:
             topology_label="Auto" if self._hinted else "Disabled",
             traffic_distribution_label="",
             traffic_distribution=None,
-            port_cache=tuple(entry),
+            port_cache=_cache_entry(port_cache),
         )
         return SlicePlan(observations=(observation,))
 
