@@ -224,16 +224,18 @@ def _fit(column: array[int], code: int) -> array[int]:
 class _Listener:
     """An internal subscriber (:meth:`ChangeLog._listen`): in the subscriber list beside the
     users' functions, so it is called in subscription order and through the same queue, but
-    with ``fn(kind, namespace, name, actor)`` of committed records instead of a
-    :class:`ChangeEvent`. Called with an event (as any subscriber may be), it does the same."""
+    with ``fn(kind, namespace, name, actor)`` of committed records of its ``kinds`` (every
+    kind if ``None``) instead of a :class:`ChangeEvent`. Called with an event (as any
+    subscriber may be), it does the same."""
 
-    __slots__ = ("fn",)
+    __slots__ = ("fn", "kinds")
 
-    def __init__(self, fn: Callable[[str, str, str, str], object]) -> None:
+    def __init__(self, fn: Callable[[str, str, str, str], object], kinds: frozenset[str] | None) -> None:
         self.fn = fn
+        self.kinds = kinds
 
     def __call__(self, event: ChangeEvent) -> None:
-        if event.outcome == "ok":
+        if event.outcome == "ok" and (self.kinds is None or event.kind in self.kinds):
             self.fn(event.kind, event.namespace, event.name, event.actor)
 
 
@@ -556,7 +558,7 @@ class ChangeLog(Sequence[ChangeEvent]):
     def _hand_out(self, seq: int, first: Exception | None) -> Exception | None:
         """Call every subscriber with record ``seq``: a user's with its :class:`ChangeEvent`
         (built once, only if a user subscribes), a :class:`_Listener` with
-        ``(kind, namespace, name, actor)`` if the record is committed. Returns ``first`` or,
+        ``(kind, namespace, name, actor)`` if the record is committed and of its kinds. Returns ``first`` or,
         if it is ``None``, the first exception a subscriber raised. The record is read before
         any subscriber runs (one may truncate the log: the others still hear of it, as they
         did when the log held event objects)."""
@@ -566,7 +568,7 @@ class ChangeLog(Sequence[ChangeEvent]):
         for fn in self._subscribers:
             try:
                 if type(fn) is _Listener:
-                    if code[4] == "ok":
+                    if code[4] == "ok" and (fn.kinds is None or code[1] in fn.kinds):
                         fn.fn(code[1], code[2], name, code[3])
                 else:
                     if event is None:  # a user subscribed while this record was handed out
@@ -611,10 +613,14 @@ class ChangeLog(Sequence[ChangeEvent]):
 
         return unsubscribe
 
-    def _listen(self, fn: Callable[[str, str, str, str], object]) -> Callable[[], None]:
+    def _listen(
+        self, fn: Callable[[str, str, str, str], object], kinds: Iterable[str] | None = None
+    ) -> Callable[[], None]:
         """:meth:`subscribe` for kubesim's own controllers: ``fn(kind, namespace, name, actor)``
         for every later *committed* record, so that no :class:`ChangeEvent` is built per write
-        when no user subscribes. Returns a function that stops it.
+        when no user subscribes; only for the records whose ``kind`` is in ``kinds`` when it
+        is given (a record of another kind costs the listener one set lookup, not a call).
+        Returns a function that stops it.
 
         The listener is a subscriber like any other, in the same list and behind the same
         queue: it hears the records in log order, once, at the moment a user subscriber
@@ -625,7 +631,7 @@ class ChangeLog(Sequence[ChangeEvent]):
         subscribers of an earlier record — would show them other states than they see
         today. ``kind``, ``namespace`` and ``actor`` are the code table's (exact ``str``, a
         subclass given in a record as its value); ``name`` is the record's own."""
-        listener = _Listener(fn)
+        listener = _Listener(fn, None if kinds is None else frozenset(kinds))
         self._subscribers.append(listener)
 
         def stop() -> None:

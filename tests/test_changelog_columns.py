@@ -668,6 +668,29 @@ def test_internal_listeners_hear_no_failed_write() -> None:
     assert heard == [("Pod", "a", "p", "client")]
 
 
+def test_internal_listeners_hear_only_their_kinds_in_subscription_order() -> None:
+    """``_listen(fn, kinds)`` calls ``fn`` for the committed records of those kinds only, in
+    its place among the subscribers; called with an event, the listener filters the same way."""
+    log = ChangeLog()
+    heard: list[tuple[str, ...]] = []
+    log._listen(lambda *fields: heard.append(("pods", *fields)), ("Pod",))
+    log.subscribe(lambda e: heard.append(("user", e.kind, e.name)))
+    log._listen(lambda *fields: heard.append(("all", *fields)))
+    for i, kind in enumerate(("Pod", "Event", "Node", "Pod")):
+        log._append_write(1.0, "create", kind, "a", f"o{i}", i + 1, "client", 1, 1, EMPTY, None, "ok", "", None)
+    assert heard == [
+        ("pods", "Pod", "a", "o0", "client"), ("user", "Pod", "o0"), ("all", "Pod", "a", "o0", "client"),
+        ("user", "Event", "o1"), ("all", "Event", "a", "o1", "client"),
+        ("user", "Node", "o2"), ("all", "Node", "a", "o2", "client"),
+        ("pods", "Pod", "a", "o3", "client"), ("user", "Pod", "o3"), ("all", "Pod", "a", "o3", "client"),
+    ]
+    direct: list[tuple[str, ...]] = []
+    listener = changelog._Listener(lambda *fields: direct.append(fields), frozenset({"Node"}))
+    for e in log:
+        listener(e)
+    assert direct == [("Node", "a", "o2", "client")]
+
+
 def test_dataframe_from_the_columns_is_the_one_from_the_events() -> None:
     """``to_dataframe`` reads the columns; the frame built from the events (as it was) is equal,
     records kept whole included."""

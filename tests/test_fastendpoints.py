@@ -656,7 +656,7 @@ def test_selector_matches_remembers_frozen_pairs_only() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# endpointutil.ip_info: the memoised family and canonical form against netutil's
+# netutil.ip_info: the memoised family and canonical form against parse_ip's
 
 
 _IP_TEXTS = st.one_of(
@@ -673,9 +673,10 @@ _IP_TEXTS = st.one_of(
 @given(_IP_TEXTS)
 def test_ip_info_is_netutils_family_and_canonical_form(text: str) -> None:
     from kubesim import netutil
-    from kubesim.controllers import endpointutil as eu
 
-    want = (netutil.ip_family(text), netutil.canonical_ip(text))
-    eu._IP_INFO.pop(text, None)
-    assert eu.ip_info(text) == want  # computed
-    assert eu.ip_info(text) == want  # remembered
+    addr = netutil.parse_ip(text)
+    want = (None, None) if addr is None else ("IPv4" if addr.version == 4 else "IPv6", str(addr))
+    assert netutil.ip_info.__wrapped__(text) == want  # computed
+    assert netutil.ip_info(text) == want  # remembered (or computed, then remembered)
+    assert netutil.ip_info(text) == want
+    assert (netutil.ip_family(text), netutil.canonical_ip(text)) == want

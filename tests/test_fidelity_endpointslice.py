@@ -824,6 +824,9 @@ def test_c1_metrics_cache() -> None:
     assert state() == (6, 28, 140)
     m.update_service_port_cache("ns/svc1", efficient)
     assert state() == (6, 17, 190)
+    kept = m.cache["ns/svc1"]
+    m.update_service_port_cache("ns/svc1", dict(efficient))  # an equal entry: nothing moves
+    assert state() == (6, 17, 190) and m.cache["ns/svc1"] is kept
     m.forget_service("ns", "svc3")
     assert state() == (4, 4, 160)
 

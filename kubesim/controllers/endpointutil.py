@@ -16,14 +16,12 @@ rule is written once.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
 import attrs
 
-from kubesim.netutil import IPv4, IPv6, parse_ip
 from kubesim.objects import FrozenDict, ObjectMeta, Pod, PodSpec, PodStatus, Service
 
 __all__ = [
@@ -31,7 +29,6 @@ __all__ = [
     "should_pod_be_in_endpoints",
     "should_set_hostname",
     "find_port",
-    "ip_info",
     "format_trigger_time",
     "TriggerTimeTracker",
     "selector_matches",
@@ -92,52 +89,6 @@ def find_port(pod: Pod, target_port: int | str, protocol: str) -> int | None:
             if p.name == target_port and p.protocol == protocol:
                 return p.container_port
     return None
-
-
-def ip_info(text: str) -> tuple[str | None, str | None]:
-    """``(netutil.ip_family(text), netutil.canonical_ip(text))``: the family of a pod IP string
-    (``None``: not an IP) and its canonical form, remembered by the string (both are pure
-    functions of it). Both endpoint controllers read every pod IP they publish on each
-    change of the pod (the Endpoints address, the slice endpoint's addresses); the memo
-    parses each string once and prints it once, instead of once per read and controller.
-
-    A canonical dotted quad (four decimal octets of at most 255 without leading zeros, the
-    form every IP allocator writes) is its own canonical form and needs no parse:
-    ``netutil.parse_ip`` would read it as the IPv4 address that prints as the same text.
-    ``O(len(text))`` on a miss, ``O(1)`` after.
-
-    >>> ip_info("10.0.0.7"), ip_info("010.0.0.7"), ip_info("2001:db8::1"), ip_info("nope")
-    (('IPv4', '10.0.0.7'), ('IPv4', '10.0.0.7'), ('IPv6', '2001:db8::1'), (None, None))
-    """
-    hit = _IP_INFO.get(text) if type(text) is str else None
-    if hit is not None:
-        return hit
-    info: tuple[str | None, str | None]
-    if _plain_ipv4(text):
-        info = (IPv4, text)
-    else:
-        addr = parse_ip(text)
-        info = (None, None) if addr is None else (IPv4 if addr.version == 4 else IPv6, str(addr))
-    if type(text) is str:
-        if len(_IP_INFO) >= _IP_INFO_LIMIT:
-            _IP_INFO.clear()
-        _IP_INFO[text] = info
-    return info
-
-
-def _plain_ipv4(text: object) -> bool:
-    # A canonical dotted quad: parse_ip's IPv4 grammar (four ASCII-digit octets of at most
-    # three digits and value 255) without a leading zero, so its canonical form is itself.
-    return type(text) is str and _PLAIN_IPV4(text) is not None
-
-
-_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # 0..255, no leading zero, ASCII
-_PLAIN_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}").fullmatch
-
-
-#: ip_info's memo: IP text -> (family, canonical text); cleared when it reaches the bound.
-_IP_INFO: dict[str, tuple[str | None, str | None]] = {}
-_IP_INFO_LIMIT = 65536
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,7 +329,7 @@ class TriggerTimeTracker:
     @staticmethod
     def key(service: Service) -> str:
         """The ``namespace/name`` key of ``service``."""
-        return f"{service.metadata.namespace}/{service.metadata.name}"
+        return object_key(service)
 
     def compute(self, service: Service, pods: Iterable[Pod]) -> int | float | None:
         """The trigger time for this sync of ``service`` given its selected ``pods``

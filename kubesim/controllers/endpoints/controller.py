@@ -275,7 +275,7 @@ class EndpointsController:
         api.watch(self._on_service, {"Service"})
         api.watch(self._on_pod, {"Pod"})
         api.watch(self._on_endpoints, {"Endpoints"})
-        api.changes._listen(self._on_commit)
+        api.changes._listen(self._on_commit, ("Pod",))
         for ep in api.list("Endpoints", None):
             if LEADER_ANNOTATION not in ep.metadata.annotations:
                 self.queue.add(eu.object_key(ep))
@@ -297,18 +297,21 @@ class EndpointsController:
 
     def _on_commit(self, kind: str, namespace: str, name: str, actor: str) -> None:
         # Synchronous with the store (committed writes only: ChangeLog._listen): mark the pod
-        # in the engines that may hold it. O(engines of the namespace).
-        if kind != "Pod":
-            return
+        # in the engines that may hold it (only pods are heard): those holding it, and those
+        # whose selector matches the stored pod (read only for an engine that does not hold
+        # it). O(engines of the namespace).
         states = self._by_namespace.get(namespace)
         if not states:
             return
-        live = self.ctx.api.try_get("Pod", name, namespace)
-        labels = live.metadata.labels if live is not None else None
+        read, labels = False, None
         for st in states.values():
-            if name in st.members or (
-                labels is not None and eu.selector_matches(st.engine.service.spec.selector, labels)
-            ):
+            if name in st.members:
+                st.dirty.add(name)
+                continue
+            if not read:
+                live = self.ctx.api.try_get("Pod", name, namespace)
+                read, labels = True, live.metadata.labels if live is not None else None
+            if labels is not None and eu.selector_matches(st.engine.service.spec.selector, labels):
                 st.dirty.add(name)
 
     # ------------------------------------------------------------------ sync

@@ -41,7 +41,6 @@ from kubesim.controllers.endpointutil import (
     TriggerTimeTracker,
     find_port,
     format_trigger_time,
-    ip_info,
     meta_with,
     selector_matches,
     should_pod_be_in_endpoints,
@@ -294,7 +293,7 @@ def pod_to_endpoint_address(pod: Pod, service: Service) -> EndpointAddress | Non
     canonical: str | None = None
     for pod_ip in pod.status.pod_ips:
         # netutil.is_ipv6 and netutil.canonical_ip of the IP, from one memoised parse
-        family, canonical = ip_info(pod_ip.ip)
+        family, canonical = netutil.ip_info(pod_ip.ip)
         if (family == _IPV6) == want_v6:
             ip = pod_ip.ip
             break

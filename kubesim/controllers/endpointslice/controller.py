@@ -594,7 +594,7 @@ class EndpointSliceController:
         api.watch(self._on_service, {"Service"})
         api.watch(self._on_pod, {"Pod"})
         api.watch(self._on_slice, {"EndpointSlice"})
-        api.changes._listen(self._on_commit)
+        api.changes._listen(self._on_commit, ("Pod", "EndpointSlice", "Node"))
 
     # ------------------------------------------------------------------ handlers
 
@@ -689,12 +689,13 @@ class EndpointSliceController:
             if old_labels is not new_labels and old_labels.get(LABEL_SERVICE_NAME) != new_labels.get(LABEL_SERVICE_NAME):
                 self._queue_slice(old, delay)
                 self._queue_slice(new, delay)
-            else:
+            elif old_labels is not new_labels:
                 managed = self._managed(new)
-                if (old_labels is not new_labels and self._managed(old) != managed) or (
-                    managed and not own and self.tracker.should_sync(new)
-                ):
+                if self._managed(old) != managed or (managed and not own and self.tracker.should_sync(new)):
                     self._queue_slice(new, delay)
+            elif not own and self._managed(new) and self.tracker.should_sync(new):
+                # (the very labels: managed as before, and an own write needs no sync)
+                self._queue_slice(new, delay)
         else:
             if self._managed(new) and self.tracker.has(new) and self.tracker.handle_deletion(new):
                 self._queue_slice(new, delay)

@@ -473,8 +473,12 @@ class ServiceSlicer:
         if not on_node:
             del self._by_node[c.node_name]
 
-    def _set_pod(self, name: str, pod: Pod | None, fresh: bool = False) -> None:
-        # ``fresh``: derive the contribution from scratch (a Node changed under the pod).
+    def pod_is(self, name: str, pod: Pod | None, fresh: bool = False) -> None:
+        """The pod ``name`` of the Service's namespace is now ``pod`` (``None``: gone), as
+        the store holds it: :meth:`pod_changed` ``(None, pod)``, or ``pod_changed(old, None)``
+        for a pod ``old`` of that name without one, in one call (the controller's replay of the
+        store). ``fresh``: derive the contribution from scratch (a Node changed under the
+        pod). Cost: :meth:`pod_changed`'s; ``O(address types)`` for a pod gone."""
         old = self._contrib.get(name)
         if pod is None or not self._selected(pod):
             self._pods.pop(name, None)
@@ -502,17 +506,10 @@ class ServiceSlicer:
         """
         if new is not None:
             if old is not None and old.metadata.name != new.metadata.name:
-                self._set_pod(old.metadata.name, None)
-            self._set_pod(new.metadata.name, new)
+                self.pod_is(old.metadata.name, None)
+            self.pod_is(new.metadata.name, new)
         elif old is not None:
-            self._set_pod(old.metadata.name, None)
-
-    def pod_is(self, name: str, pod: Pod | None) -> None:
-        """The pod ``name`` of the Service's namespace is now ``pod`` (``None``: gone), as
-        the store holds it: :meth:`pod_changed` ``(None, pod)``, or ``pod_changed(old, None)``
-        for a pod ``old`` of that name without one, in one call (the controller's replay of the
-        store). Cost: :meth:`pod_changed`'s; ``O(address types)`` for a pod gone."""
-        self._set_pod(name, pod)
+            self.pod_is(old.metadata.name, None)
 
     def reset_pods(self, pods: Iterable[Pod]) -> None:
         """Replace the pod set with ``pods`` (those not selected are ignored). ``O(pods)``."""
@@ -526,13 +523,13 @@ class ServiceSlicer:
         self._dirty.clear()
         self._rebuild = True
         for pod in pods:
-            self._set_pod(pod.metadata.name, pod)
+            self.pod_is(pod.metadata.name, pod)
 
     def node_changed(self, node_name: str) -> None:
         """The Node ``node_name`` was added, changed or removed in the shared ``nodes``
         mapping: re-derive the endpoints of the pods on it. ``O(pods on the node)``."""
         for name in sorted(self._by_node.get(node_name, ())):
-            self._set_pod(name, self._pods[name], fresh=True)
+            self.pod_is(name, self._pods[name], fresh=True)
 
     def service_changed(self, service: Service, pods: Iterable[Pod] | None = None) -> None:
         """The Service changed. When anything the reconciler reads changed, all endpoints are
@@ -905,8 +902,8 @@ class ServiceSlicer:
         their walk: no group has anything to pack, none is stale, the placeholder rule does
         not apply (the type has slices), nothing is recycled, and the hints stage has nothing
         to clear; so no call, no error, no event, and one observation of nothing added,
-        removed or changed, with the metrics-cache entry ``(key, desired endpoints,
-        slices)`` per group in key order. No slice is read, so none is checked against the
+        removed or changed, with the metrics-cache entry (:func:`_cache_entry`) of
+        ``(desired endpoints, slices)`` per group. No slice is read, so none is checked against the
         model (the general path reads none either in this case). ``O(groups)``."""
         types = self._types
         if len(types) != 1 or self._nonowned or self._missing:
@@ -918,13 +915,13 @@ class ServiceSlicer:
         topology = self.topology
         if topology is not None and topology.holds(self._key):
             return None
-        entry = []
-        for key in sorted(key_pods) if len(key_pods) > 1 else key_pods:
+        port_cache: dict[PortMapKey, tuple[int, int]] = {}
+        for key in key_pods:
             g = (at, key)
             group_slices = groups.get(g)
             if group_slices is None:
                 return None  # a desired group without slices: left to the general path
-            entry.append((key, len(desired.get(g, ())), len(group_slices)))
+            port_cache[key] = (len(desired.get(g, ())), len(group_slices))
         observation = SyncObservation(
             address_type=at,
             endpoints_added=0,
@@ -933,7 +930,7 @@ class ServiceSlicer:
             topology_label="Auto" if self._hinted else "Disabled",
             traffic_distribution_label="",
             traffic_distribution=None,
-            port_cache=tuple(entry),
+            port_cache=_cache_entry(port_cache),
         )
         return SlicePlan(observations=(observation,))
 

@@ -37,13 +37,12 @@ from kubesim.controllers.endpointslice import topology as topo
 from kubesim.controllers.endpointutil import (
     find_port,
     format_trigger_time,
-    ip_info,
     object_key,
     should_pod_be_in_endpoints,
     should_set_hostname,
 )
 from kubesim.errors import InvalidOption
-from kubesim.netutil import IPv4, IPv6, parse_ip
+from kubesim.netutil import IPv4, IPv6, ip_info, parse_ip
 from kubesim.objects import (
     Endpoint,
     EndpointConditions,
@@ -458,21 +457,6 @@ class SlicePlan:
 # metrics (metrics/cache.go, metrics/metrics.go)
 
 
-def _entry_holds(
-    entry: Mapping[PortMapKey, tuple[int, int]], port_cache: tuple[tuple[PortMapKey, int, int], ...]
-) -> bool:
-    """Whether ``entry == {k: (e, s) for k, e, s in port_cache}`` for a ``port_cache`` with
-    distinct keys (every :class:`SyncObservation`'s: both planners build it from a map),
-    without building the map. ``O(groups)``."""
-    if len(entry) != len(port_cache):
-        return False
-    for k, e, n in port_cache:
-        v = entry.get(k)
-        if v is None or v[0] != e or v[1] != n:
-            return False
-    return True
-
-
 @attrs.define(eq=False)
 class SliceMetrics:
     """Upstream's ``endpoint_slice_controller`` metrics, accumulated across syncs.
@@ -531,10 +515,11 @@ class SliceMetrics:
         ``O(groups)``; an unchanged entry (most syncs) leaves the gauges as they are and is
         kept as it is."""
         pa = pd = pe = 0
-        if key in self.cache:
-            if self.cache[key] == entry:
-                return
-            pa, pd, pe = self._totals(self.cache[key])
+        old = self.cache.get(key)
+        if old is not None:
+            if old == entry:
+                return  # (the gauges and the cache stay as they are)
+            pa, pd, pe = self._totals(old)
         ca, cd, ce = self._totals(entry)
         self.endpoints_desired += ce - pe
         self.desired_endpoint_slices += cd - pd
@@ -575,11 +560,7 @@ class SliceMetrics:
             self.endpoints_added_per_sync_count += 1
             self.endpoints_removed_per_sync += obs.endpoints_removed
             self.endpoints_removed_per_sync_count += 1
-            port_cache = obs.port_cache
-            entry = self.cache.get(key)
-            if entry is None or not _entry_holds(entry, port_cache):
-                # (an equal entry would leave the gauges and the cache as they are)
-                self.update_service_port_cache(key, {k: (e, s) for k, e, s in port_cache})
+            self.update_service_port_cache(key, {k: (e, s) for k, e, s in obs.port_cache})
             if by_distribution or obs.traffic_distribution is not None:
                 # (else there is no member to discard and none to add)
                 self.update_traffic_distribution(key, obs.traffic_distribution)
