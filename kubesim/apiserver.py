@@ -77,7 +77,7 @@ from kubesim.faults import CLIENT_ACTORS, FaultInjector
 from kubesim.kinds import resolve_kind
 from kubesim.labels import Selector, parse_selector
 from kubesim.manifests import parse_time_nano
-from kubesim.objects import CLUSTER_SCOPED, ObjectMeta, Pod, PodStatus, random_uid
+from kubesim.objects import CLUSTER_SCOPED, EMPTY, ObjectMeta, Pod, PodStatus, random_uid
 from kubesim.objects import KINDS as _MODELLED_KINDS
 
 #: The classes the API server stores: the modelled kinds and the inert objects.
@@ -890,7 +890,9 @@ class APIServer:
         meta: ObjectMeta = obj.metadata
         clock = self.clock
         cause = cause or clock.context
-        trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION)
+        annotations = meta.annotations
+        # (most objects have none: the shared empty map, and no Python-level get)
+        trig = None if annotations is EMPTY else annotations.get(TRIGGER_TIME_ANNOTATION)
         trigger_time = None
         if trig is not None:
             try:
