@@ -166,16 +166,18 @@ class LeanAPIServer(APIServer):
             return super()._stamp(obj, meta, generation)
         gen = meta.generation if generation is None else generation
         rv = str(self._rv + 1)
-        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer
+        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer; a planned class is
+        # (metadata, spec, status) (asserted with _PLANS), built without unpacking a tuple
         m = meta
-        stamped = _BUILD[cls](
-            _meta(
-                m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
-                m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
-                m.owner_references, m.finalizers, m.managed_fields,
-            ),
-            *_OTHER_FIELDS[cls](obj),
+        stamped_meta = _meta(
+            m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
+            m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
+            m.owner_references, m.finalizers, m.managed_fields,
         )
+        if plan is None:
+            stamped = _BUILD[cls](stamped_meta, *_OTHER_FIELDS[cls](obj))
+        else:
+            stamped = _BUILD[cls](stamped_meta, obj.spec, obj.status)
         st = self._ext or self._lean()
         if plan is None:
             sizes = _endpoints_sizes(self, st, stamped, m, gen, rv)
