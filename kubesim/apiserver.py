@@ -144,7 +144,7 @@ _OTHER_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {cls: _other_field
 #: call of ``__eq__`` from C and the tuple of every field it builds (an inert object, whose
 #: equality is its own, is compared with ``==``).
 _FIELDS_AFTER_META: dict[type, Callable[[Any], tuple[Any, ...]]] = {
-    cls: get for cls, get in _OTHER_FIELDS.items() if cls.__eq__ is _field_eq
+    cls: get for cls, get in _OTHER_FIELDS.items() if vars(cls).get("__eq__") is _field_eq
 }
 
 
