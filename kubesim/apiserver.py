@@ -77,8 +77,9 @@ from kubesim.faults import CLIENT_ACTORS, FaultInjector
 from kubesim.kinds import resolve_kind
 from kubesim.labels import Selector, parse_selector
 from kubesim.manifests import parse_time_nano
-from kubesim.objects import CLUSTER_SCOPED, ObjectMeta, Pod, PodStatus, random_uid
+from kubesim.objects import CLUSTER_SCOPED, EMPTY, ObjectMeta, Pod, PodStatus, random_uid
 from kubesim.objects import KINDS as _MODELLED_KINDS
+from kubesim.objects import _eq as _field_eq
 
 #: The classes the API server stores: the modelled kinds and the inert objects.
 KINDS: dict[str, type] = {**_MODELLED_KINDS, "InertObject": _inert.InertObject}
@@ -137,6 +138,14 @@ def _other_fields(cls: type) -> Callable[[Any], tuple[Any, ...]]:
 
 
 _OTHER_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {cls: _other_fields(cls) for cls in KINDS.values()}
+#: The getter of the fields after ``metadata`` of each class whose equality is the shared
+#: field-by-field one (:func:`kubesim.objects._eq`): ``_update`` tests for an update that
+#: changes nothing by comparing the metadata and these, which is ``obj == old`` without the
+#: call of ``__eq__`` from C and the tuple of every field it builds (an inert object, whose
+#: equality is its own, is compared with ``==``).
+_FIELDS_AFTER_META: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+    cls: get for cls, get in _OTHER_FIELDS.items() if vars(cls).get("__eq__") is _field_eq
+}
 
 
 _new_object = object.__new__
@@ -890,7 +899,9 @@ class APIServer:
         meta: ObjectMeta = obj.metadata
         clock = self.clock
         cause = cause or clock.context
-        trig = meta.annotations.get(TRIGGER_TIME_ANNOTATION)
+        annotations = meta.annotations
+        # (most objects have none: the shared empty map, and no Python-level get)
+        trig = None if annotations is EMPTY else annotations.get(TRIGGER_TIME_ANNOTATION)
         trigger_time = None
         if trig is not None:
             try:
@@ -1171,9 +1182,18 @@ class APIServer:
         elif type(obj) is _inert.InertObject:
             obj = _inert.with_status_of(obj, old)  # status is a subresource
         new_meta = _carried_over_meta(obj.metadata, old_meta, ns)
+        # An update that changes nothing is not written: ``obj`` with ``new_meta`` equal to
+        # ``old`` (compared as the tuples of their fields are, an identical field equal).
+        cls = type(obj)
+        rest = _FIELDS_AFTER_META.get(cls)
+        if (
+            rest is not None and cls is type(old) and (new_meta is old_meta or new_meta == old_meta)
+            and rest(obj) == rest(old)
+        ):
+            return old
         if new_meta is not obj.metadata:
             obj = _with_meta(obj, new_meta)
-        if obj == old:
+        if rest is None and obj == old:
             return old
         self._validate(obj, old, actor)
         generation = old_meta.generation

@@ -324,7 +324,9 @@ class ChangeLog(Sequence[ChangeEvent]):
         events before it, if a subscriber is still being called)."""
         seq = self._store_event(event)
         if self._subscribers:
-            self._publish(seq)
+            self._pending.append(seq)  # handed out in log order (_flush)
+            if not (self._held or self._notifying):
+                self._flush()
 
     def _store_event(self, e: ChangeEvent) -> int:
         """Store ``e``'s fields; kept whole (:attr:`_odd`) if its ``seq`` is not its position
@@ -384,7 +386,9 @@ class ChangeLog(Sequence[ChangeEvent]):
             trigger_time, outcome, cause, obj, None,
         )
         if self._subscribers:
-            self._publish(seq)
+            self._pending.append(seq)  # as append does
+            if not (self._held or self._notifying):
+                self._flush()
 
     def _store(
         self,
@@ -530,62 +534,38 @@ class ChangeLog(Sequence[ChangeEvent]):
 
     # ------------------------------------------------------------------ subscribers
 
-    def _publish(self, seq: int) -> None:
-        """Hand record ``seq`` (just stored) to the subscribers: queued behind the pending
-        ones while held or while a subscriber is being called, else at once, then whatever
-        the subscribers' own writes queued meanwhile. A subscriber that raises does not keep
-        the others from hearing: the first exception is raised once every pending record
-        has reached every subscriber."""
-        if self._held or self._notifying or self._pending:
-            self._pending.append(seq)
-            if not (self._held or self._notifying):
-                self._flush()
-            return
-        self._notifying = True
-        try:
-            first = self._hand_out(seq, None)
-        finally:
-            self._notifying = False
-        if self._pending:
-            try:
-                self._flush()
-            except Exception:
-                if first is None:
-                    raise  # else the first exception, this record's subscriber's, is raised below
-        if first is not None:
-            raise first
-
-    def _hand_out(self, seq: int, first: Exception | None) -> Exception | None:
-        """Call every subscriber with record ``seq``: a user's with its :class:`ChangeEvent`
-        (built once, only if a user subscribes), a :class:`_Listener` with
-        ``(kind, namespace, name, actor)`` if the record is committed and of its kinds. Returns ``first`` or,
-        if it is ``None``, the first exception a subscriber raised. The record is read before
-        any subscriber runs (one may truncate the log: the others still hear of it, as they
-        did when the log held event objects)."""
-        code = self._codes[self._code[seq]]
-        name = self._names[seq]
-        event = self._build(seq) if self._users else None
-        for fn in self._subscribers:
-            try:
-                if type(fn) is _Listener:
-                    if code[4] == "ok" and (fn.kinds is None or code[1] in fn.kinds):
-                        fn.fn(code[1], code[2], name, code[3])
-                else:
-                    if event is None:  # a user subscribed while this record was handed out
-                        event = self._build(seq)
-                    fn(event)
-            except Exception as exc:  # noqa: BLE001 - re-raised by the caller
-                if first is None:
-                    first = exc
-        return first
-
     def _flush(self) -> None:
+        """Hand every pending record to the subscribers, in log order (the records their own
+        writes append meanwhile included): a user's function with its :class:`ChangeEvent`
+        (built once per record, only if a user subscribes), a :class:`_Listener` with
+        ``(kind, namespace, name, actor)`` if the record is committed and of its kinds. A record is read before
+        any subscriber runs (one may truncate the log: the others still hear of it, as they
+        did when the log held event objects). A subscriber that raises does not keep the
+        others from hearing: the first exception is raised once every pending record has
+        reached every subscriber. Called when a record is appended, unless the records are
+        held or a subscriber is being called (then that call's loop hands it out).
+        ``O(1)`` per record and subscriber."""
         self._notifying = True
         pending = self._pending
         first: Exception | None = None
         try:
             while pending:
-                first = self._hand_out(pending.popleft(), first)
+                seq = pending.popleft()
+                code = self._codes[self._code[seq]]
+                name = self._names[seq]
+                event = self._build(seq) if self._users else None
+                for fn in self._subscribers:
+                    try:
+                        if type(fn) is _Listener:
+                            if code[4] == "ok" and (fn.kinds is None or code[1] in fn.kinds):
+                                fn.fn(code[1], code[2], name, code[3])
+                        else:
+                            if event is None:  # a user subscribed while this record was handed out
+                                event = self._build(seq)
+                            fn(event)
+                    except Exception as exc:  # noqa: BLE001 - raised below, once all have heard
+                        if first is None:
+                            first = exc
         finally:
             self._notifying = False
         if first is not None:
@@ -1118,16 +1098,16 @@ def _record(e: ChangeEvent) -> dict[str, Any]:
     }
 
 
-def _event(r: Mapping[str, Any], maps: dict[str, FrozenDict] | None = None) -> ChangeEvent:
-    """The event of saved record ``r``. With ``maps``, records whose label text is the same
-    share one label map (kept there by its text), as the written records did: a loaded log's
-    code table grows with the distinct maps, not with its length (equal maps read the same
-    either way)."""
+def _event(r: Mapping[str, Any], maps: dict[str, FrozenDict]) -> ChangeEvent:
+    """The event of saved record ``r``. Records whose label text is the same share one label
+    map (kept in ``maps`` by its text), as the written records did: a loaded log's code table
+    grows with the distinct maps, not with its length (equal maps read the same either
+    way)."""
     missing = [f for f in _FIELDS if f not in r]
     if missing:
         raise InvalidOption(f"a saved change-log record lacks {missing}")
     text = r["labels"]
-    if maps is not None and isinstance(text, str):
+    if isinstance(text, str):
         shared = maps.get(text)
         if shared is None:
             shared = maps[text] = _labels_of(json.loads(text))

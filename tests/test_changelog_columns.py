@@ -387,7 +387,7 @@ class ColumnsAgainstList(RuleBasedStateMachine):
             path = pathlib.Path(tmp) / "log.jsonl"
             self.cols.save(path)
             loaded = ChangeLog.load(path)
-        want = [_event(json.loads(json.dumps(_record(e)))) for e in self.ref.events]
+        want = [_event(json.loads(json.dumps(_record(e))), {}) for e in self.ref.events]
         got = list(loaded)
         assert [key(e)[:-2] for e in got] == [key(e)[:-2] for e in want]
         assert [e.object for e in got] == [e.object for e in want]

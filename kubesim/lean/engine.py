@@ -162,45 +162,47 @@ class LeanAPIServer(APIServer):
     def _stamp(self, obj: Any, meta: ObjectMeta, generation: int | None = None) -> tuple[Any, tuple[int, int, int]]:
         cls = type(obj)
         plan = _PLANS.get(cls)
-        if plan is None:
-            if cls is EndpointSlice or cls is Endpoints:
-                return _stamp_endpoints(self, obj, meta, generation)
+        if plan is None and cls is not EndpointSlice and cls is not Endpoints:
             return super()._stamp(obj, meta, generation)
         gen = meta.generation if generation is None else generation
         rv = str(self._rv + 1)
-        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer (a planned class is
-        # (metadata, spec, status): asserted with _PLANS)
+        # _with_meta(obj, _stamped_meta(meta, rv, gen)), two calls fewer; a planned class is
+        # (metadata, spec, status) (asserted with _PLANS), built without unpacking a tuple
         m = meta
-        stamped = _BUILD[cls](
-            _meta(
-                m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
-                m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
-                m.owner_references, m.finalizers, m.managed_fields,
-            ),
-            obj.spec,
-            obj.status,
+        stamped_meta = _meta(
+            m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
+            m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
+            m.owner_references, m.finalizers, m.managed_fields,
         )
-        st = self._ext or self._lean()
-        table = st.parts
-        key = (cls, m.namespace, m.name)
-        rec = table.get(key)
-        delta = None
-        if rec is not None and m.self_link == "":
-            # The stored metadata carried over (a status write, a bind, a delete's last state)
-            # or changed in its counters (a generation bump, a graceful delete's mark) and
-            # annotations only: the metadata's sizes from the record's by arithmetic, and the
-            # parts reused where they are the same objects. The record's own metadata with its
-            # generation kept is what _meta_delta would find unchanged, asked.
-            was = rec[0]
-            delta = _NO_DELTA if m is was and gen == was.generation else _meta_delta(was, m, gen)
-        if rec is not None and delta is not None:
-            sizes, new = _sizes_from(plan, stamped, rec, rv, delta)
+        if plan is None:
+            stamped = _BUILD[cls](stamped_meta, *_OTHER_FIELDS[cls](obj))
         else:
-            sizes, new = _sizes_by_parts(plan, stamped)
-        if len(table) >= _PARTS_LIMIT:
-            table.clear()
-        table[key] = new
-        st.last = (new, sizes)
+            stamped = _BUILD[cls](stamped_meta, obj.spec, obj.status)
+        st = self._ext or self._lean()
+        if plan is None:
+            sizes = _endpoints_sizes(self, st, stamped, m, gen, rv)
+        else:
+            table = st.parts
+            key = (cls, m.namespace, m.name)
+            rec = table.get(key)
+            delta = None
+            if rec is not None and m.self_link == "":
+                # The stored metadata carried over (a status write, a bind, a delete's last
+                # state) or changed in its counters (a generation bump, a graceful delete's
+                # mark) and annotations only: the metadata's sizes from the record's by
+                # arithmetic, and the parts reused where they are the same objects. The
+                # record's own metadata with its generation kept is what _meta_delta would
+                # find unchanged, asked.
+                was = rec[0]
+                delta = _NO_DELTA if m is was and gen == was.generation else _meta_delta(was, m, gen)
+            if rec is not None and delta is not None:
+                sizes, new = _sizes_from(plan, stamped, rec, rv, delta)
+            else:
+                sizes, new = _sizes_by_parts(plan, stamped)
+            if len(table) >= _PARTS_LIMIT:
+                table.clear()
+            table[key] = new
+            st.last = (new, sizes)
         if CHECK_SIZES:
             want = _wire_sizes3(stamped)
             if want != sizes:
@@ -280,44 +282,28 @@ class LeanAPIServer(APIServer):
             self._delivering = False
 
 
-def _stamp_endpoints(
-    api: LeanAPIServer, obj: Any, meta: ObjectMeta, generation: int | None
-) -> tuple[Any, tuple[int, int, int]]:
-    """:meth:`LeanAPIServer._stamp` of an Endpoints or EndpointSlice: stamping changes only
-    the metadata, so an EndpointSlice's endpoints stay, and their size sums are vouched from
-    the stored slice's (:func:`_vouch_slice_endpoints`); the metadata is sized from the name's
-    record (:func:`_sizes_by_meta_record`). ``O(1)`` plus ``O(changed entries)``."""
-    cls = type(obj)
-    st = api._ext or api._lean()
+def _endpoints_sizes(
+    api: LeanAPIServer, st: _LeanState, stamped: Any, meta: ObjectMeta, gen: int, rv: str
+) -> tuple[int, int, int]:
+    """:meth:`LeanAPIServer._stamp`'s sizes of an Endpoints or EndpointSlice ``stamped`` (``meta``
+    stamped with ``rv`` and ``gen``): stamping changes only the metadata, so an
+    EndpointSlice's endpoints stay, and their size sums are vouched from the stored slice's
+    (:func:`_vouch_slice_endpoints`); the metadata is sized from the name's record
+    (:func:`_sizes_by_meta_record`). ``O(1)`` plus ``O(changed entries)``."""
     stored_slice = None
-    if cls is EndpointSlice:
+    if type(stamped) is EndpointSlice:
         bucket = api._store.get("EndpointSlice", {}).get(meta.namespace)
         stored_slice = bucket.get(meta.name) if bucket is not None else None
         if stored_slice is not None:
             eps = stored_slice.endpoints
             if _memo_sums(eps) is None:  # forgotten by the wire's memo
                 _restore_slice_sums(st.slice_sums, meta, eps)
-            _vouch_slice_endpoints(eps, obj.endpoints)
-    gen = meta.generation if generation is None else generation
-    rv = str(api._rv + 1)
-    m = meta
-    stamped = _BUILD[cls](
-        _meta(
-            m.name, m.generate_name, m.namespace, m.self_link, m.uid, rv, gen, m.creation_timestamp,
-            m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
-            m.owner_references, m.finalizers, m.managed_fields,
-        ),
-        *_OTHER_FIELDS[cls](obj),
-    )
+            _vouch_slice_endpoints(eps, stamped.endpoints)
     sizes = _sizes_by_meta_record(st.metas, stamped, meta, gen, rv)
     if stored_slice is not None:
         # an update or a delete (a create: at its commit, _keep_sizes)
         _note_slice_sums(st.slice_sums, meta.namespace, meta.name, stamped.endpoints)
-    if CHECK_SIZES:
-        want = _wire_sizes3(stamped)
-        if want != sizes:
-            raise AssertionError(f"lean sizes {sizes} != {want} for {obj.kind} {meta.namespace}/{meta.name}")
-    return stamped, sizes
+    return sizes
 
 
 # --------------------------------------------------------------------------------------------
@@ -631,10 +617,8 @@ def _slice_rest(s: EndpointSlice) -> tuple[int, int]:
     ``null``, 4 bytes). :data:`CHECK_SIZES` compares the record's sizes with
     :func:`kubesim.wire.sizes3`. ``O(1)``."""
     eps, ports = s.endpoints, s.ports
-    hit = _slice_endpoints_pair.cache.get(id(eps))
-    pe = hit[1] if hit is not None and hit[0] is eps else _slice_endpoints_pair(eps)
-    hit = _slice_ports_pair.cache.get(id(ports))
-    pp = hit[1] if hit is not None and hit[0] is ports else _slice_ports_pair(ports)
+    pe = _slice_endpoints_pair(eps)
+    pp = _slice_ports_pair(ports)
     at = s.address_type
     pa = _STR_PAIRS.get(at) or _str_pair(at)
     js = _SLICE_JSON_FIXED + (pa >> _PAIR_SHIFT)
