@@ -101,6 +101,7 @@ from __future__ import annotations
 import collections
 import functools
 import heapq
+import inspect
 import json
 import random
 import re
@@ -313,12 +314,20 @@ class _Written(NamedTuple):
     def sizes(self, resource_version: str, creation_timestamp: int) -> tuple[int, int, int]:
         """``wire.sizes3`` of the Event as stored with that resourceVersion and
         creationTimestamp, by arithmetic (:func:`kubesim.wire.events.event_sizes`)."""
-        return _event_sizes(
-            self.name, self.namespace, resource_version, creation_timestamp,
-            (self.kind, self.ref_ns, self.ref_name, self.ref_uid, self.api_version, self.ref_rv, self.field_path),
-            self.reason, self.message, self.component, self.host, self.first, self.last, self.times, self.type,
-            self.action, self.reporting_component, self.reporting_instance,
-        )
+        # the involvedObject's fields and the ones after them are in event_sizes' order
+        # (asserted below): two slices instead of a read per field
+        return _event_sizes(self[1], self[0], resource_version, creation_timestamp, self[2:9], *self[9:])
+
+
+# _Written.sizes passes its fields to event_sizes by position
+assert _Written._fields[2:9] == ("kind", "ref_ns", "ref_name", "ref_uid", "api_version", "ref_rv", "field_path")
+assert _Written._fields[9:] == (
+    "reason", "message", "component", "host", "first", "last", "times", "type", "action", "reporting_component",
+    "reporting_instance",
+) and list(inspect.signature(_event_sizes).parameters)[5:] == [
+    "reason", "message", "component", "host", "first", "last", "count", "type", "action", "reporting_component",
+    "reporting_instance",
+], "update _Written.sizes"
 
 
 class _Record(ContentRecord):
