@@ -181,7 +181,10 @@ def _host_network_ports(c: o.Container) -> o.Container:
                                   for p in c.ports))
 
 
+@_memo
 def _pod_spec_of_pod(s: o.PodSpec) -> o.PodSpec:
+    # Memoised: a Pod's spec is its template's (the same instance) in every pod of a
+    # ReplicaSet, and a Pod's defaulting and pod_level_defaults_apply ask for it alike.
     spec = _pod_spec(s)
     spec = _evolve(
         spec,
@@ -197,15 +200,15 @@ def _pod_spec_of_pod(s: o.PodSpec) -> o.PodSpec:
     return spec
 
 
-@_memo
 def pod_level_defaults_apply(spec: o.PodSpec) -> bool:
     """``True`` when the defaults ``SetDefaults_Pod`` fills in for a Pod would change
     ``spec``: for a spec of a defaulted template, what a Pod adds to a template's defaults (a
     container's limit with no request of that resource, a ``hostNetwork`` pod's port with no
     host port). The answer of the Pod's defaulting itself (it keeps an unchanged spec's
     instance), so it cannot drift from it. The lean engine trusts a controller's Pod made from
-    a defaulted template only when this is ``False``. Memoised by identity (specs are shared
-    per template); ``O(containers)``."""
+    a defaulted template only when this is ``False``. ``O(1)`` for a spec seen before (the
+    defaulting is memoised by identity: specs are shared per template), else
+    ``O(containers)``."""
     return _pod_spec_of_pod(spec) is not spec
 
 

@@ -101,6 +101,7 @@ from __future__ import annotations
 import collections
 import functools
 import heapq
+import inspect
 import json
 import random
 import re
@@ -109,10 +110,11 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from kubesim.apiserver import _meta
 from kubesim.errors import InvalidArgument, KubesimError
 from kubesim.inert import ContentRecord, InertObject, content, held_content, holding
 from kubesim.manifests.times import format_time as _rfc3339
-from kubesim.objects import ObjectMeta, random_uid
+from kubesim.objects import EMPTY, ObjectMeta, random_uid
 from kubesim.wire.events import event_sizes as _event_sizes
 
 __all__ = [
@@ -226,14 +228,18 @@ class _Bucket:
     """``flowcontrol.NewTokenBucketPassiveRateLimiter``: ``golang.org/x/time/rate`` with
     ``burst`` tokens, refilled at ``qps`` (fractional tokens accrue). ``key`` is the spam
     cache's own key tuple for it, so the other caches' keys about the same involved object
-    share it rather than hold copies."""
+    share it rather than hold copies. ``name_ok``: whether the involved object's name (the
+    key's) is a DNS subdomain, which makes every Event name ``<it>.<hex>`` of a non-negative
+    UnixNano one the Event registry accepts (the name check of :meth:`EventRecorder.event`'s
+    trusted create, made once per object rather than per Event)."""
 
-    __slots__ = ("tokens", "last", "key")
+    __slots__ = ("tokens", "last", "key", "name_ok")
 
     def __init__(self, now: float, key: tuple[str, ...]) -> None:
         self.tokens = float(SPAM_BURST)
         self.last = now
         self.key = key
+        self.name_ok = len(key[2]) <= 253 and _TRUSTED_NAME(key[2]) is not None
 
     def try_accept(self, now: float) -> bool:
         # Limiter.reserveN with no wait allowed: the refill is computed from the last
@@ -308,12 +314,20 @@ class _Written(NamedTuple):
     def sizes(self, resource_version: str, creation_timestamp: int) -> tuple[int, int, int]:
         """``wire.sizes3`` of the Event as stored with that resourceVersion and
         creationTimestamp, by arithmetic (:func:`kubesim.wire.events.event_sizes`)."""
-        return _event_sizes(
-            self.name, self.namespace, resource_version, creation_timestamp,
-            (self.kind, self.ref_ns, self.ref_name, self.ref_uid, self.api_version, self.ref_rv, self.field_path),
-            self.reason, self.message, self.component, self.host, self.first, self.last, self.times, self.type,
-            self.action, self.reporting_component, self.reporting_instance,
-        )
+        # the involvedObject's fields and the ones after them are in event_sizes' order
+        # (asserted below): two slices instead of a read per field
+        return _event_sizes(self[1], self[0], resource_version, creation_timestamp, self[2:9], *self[9:])
+
+
+# _Written.sizes passes its fields to event_sizes by position
+assert _Written._fields[2:9] == ("kind", "ref_ns", "ref_name", "ref_uid", "api_version", "ref_rv", "field_path")
+assert _Written._fields[9:] == (
+    "reason", "message", "component", "host", "first", "last", "times", "type", "action", "reporting_component",
+    "reporting_instance",
+) and list(inspect.signature(_event_sizes).parameters)[5:] == [
+    "reason", "message", "component", "host", "first", "last", "count", "type", "action", "reporting_component",
+    "reporting_instance",
+], "update _Written.sizes"
 
 
 class _Record(ContentRecord):
@@ -426,7 +440,7 @@ class _Aggregate(list[str]):
     __slots__ = ("last", "key")
 
     def __init__(self, now: float, key: tuple[Any, ...]) -> None:
-        super().__init__()
+        # born empty (list.__new__); list.__init__ would only empty it again
         self.last = now
         self.key = key
 
@@ -478,8 +492,7 @@ class EventRecorder:
     nothing."""
 
     __slots__ = (
-        "enabled", "trusted", "rng", "_api", "_clock", "_correlators", "_last_ns", "_ns_max", "_second",
-        "_unix_second", "_recorded", "_created", "_patched", "_combined", "_filtered", "_refused",
+        "enabled", "trusted", "rng", "_api", "_clock", "_correlators", "_last_ns", "_ns_max", "_recorded", "_created", "_patched", "_combined", "_filtered", "_refused",
     )
 
     def __init__(self, api: Any = None, *, enabled: bool = True, seed: int = 0) -> None:
@@ -497,9 +510,6 @@ class EventRecorder:
         # involved object name -> the last UnixNano used in an Event name for it
         self._last_ns: dict[str, int] = {}
         self._ns_max = 0  # the largest UnixNano in _last_ns
-        # the whole second of virtual time last seen, and its Unix time (one int object)
-        self._second = -1.0
-        self._unix_second = 0
         self._recorded = self._created = self._patched = 0
         self._combined = self._filtered = self._refused = 0
 
@@ -611,11 +621,9 @@ class EventRecorder:
         # the first occurrence's name and firstTimestamp
         observations = corr.observations
         seen: _Observation | None = observations.entries.get(key)
-        second = now // 1
-        if second != self._second:  # one int per second of Unix time, shared by its events
-            self._second = second
-            self._unix_second = self._api.epoch + int(second)
-        t_sec = self._unix_second
+        # Unix seconds of now: the API server's one int per second, which the Event's
+        # creationTimestamp is too
+        t_sec = self._api._now_ts()
         if seen is not None:
             count = seen.times = seen.times + 1
             name = seen.name
@@ -690,7 +698,10 @@ class EventRecorder:
                 "" if combined else component, "" if combined else host,
             ))
             try:
-                if self.trusted and len(name) <= 253 and _TRUSTED_NAME(name) is not None and count < 2**31:
+                # the name check the registry makes (_TRUSTED_NAME of the whole name): the
+                # involved name's, made once (_Bucket.name_ok), the length, and a UnixNano
+                # that is not negative (its hex after the dot would start with "-")
+                if self.trusted and bucket.name_ok and len(name) <= 253 and ".-" not in name and count < 2**31:
                     # the stored Event holds a _Record: the logger's key (a combined event's
                     # own, with its message) and this source's shared tuple
                     sources = corr.sources[combined]
@@ -703,8 +714,10 @@ class EventRecorder:
                     rec = _Record(
                         (agg_key, field_path, message) if combined else key, source, meta.resource_version, first,
                         t_sec, count)
-                    stored = api.create_trusted(
-                        holding(ObjectMeta(name=name, namespace=ns), "Event", "v1", rec), written.sizes, actor=actor)
+                    # the metadata create_trusted reads (name, namespace, no labels or
+                    # annotations), built as the API server builds its own
+                    meta_in = _meta(name, "", ns, "", "", "", 0, None, None, None, EMPTY, EMPTY, (), (), ())
+                    stored = api.create_trusted(holding(meta_in, "Event", "v1", rec), written.sizes, actor=actor)
                 else:  # a name the registry would refuse: the full path says why
                     new = InertObject(metadata=ObjectMeta(name=name, namespace=ns), kind="Event", api_version="v1",
                                       content=written.text())

@@ -245,3 +245,15 @@ def test_bad_arguments() -> None:
         apply_defaults(o.Service(), ip_families=())
     with pytest.raises(TypeError):
         apply_defaults(o.ObjectMeta())
+
+
+def test_pods_of_one_spec_are_defaulted_once() -> None:
+    # a ReplicaSet's Pods share their template's spec: the Pod-level defaulting of it is
+    # memoised by identity (one defaulted spec, shared), and pod_level_defaults_apply reads
+    # the same memo
+    limits = o.ResourceRequirements(limits={"cpu": "1"})
+    spec = o.PodSpec(containers=(o.Container("c", image="x", resources=limits),))
+    a = apply_defaults(o.Pod(o.ObjectMeta(name="a"), spec))
+    b = apply_defaults(o.Pod(o.ObjectMeta(name="b"), spec))
+    assert a.spec is b.spec and a.spec.containers[0].resources.requests == {"cpu": "1"}
+    assert pod_level_defaults_apply(spec) and not pod_level_defaults_apply(a.spec)

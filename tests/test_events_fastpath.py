@@ -94,3 +94,28 @@ def test_event_uids_are_uuid4_strings_of_their_stream() -> None:
     twin = random.Random("9/events")
     for _ in range(2000):
         assert rec.new_uid() == str(uuid.UUID(int=twin.getrandbits(128), version=4))
+
+
+@pytest.mark.parametrize("epoch", [None, -(10**10)])
+def test_event_names_the_registry_refuses_take_the_full_path(epoch: int | None) -> None:
+    # the trusted create checks an Event's name once per involved object (its name a DNS
+    # subdomain) plus the length and the sign of the UnixNano (an epoch before 1970 makes it
+    # negative: "<name>.-<hex>"): whatever the registry refuses, the full path refuses the same
+    import kubesim
+    from kubesim import objects as o
+
+    def run(trusted: bool) -> tuple[list[list[Any]], list[str], Any]:
+        c = kubesim.Cluster(nodes=0, seed=3)
+        if epoch is not None:
+            c.api.epoch = epoch
+        c.recorder.trusted = trusted
+        for name in ("web-1", "Bad_Name", "a" * 236, "a" * 237, "x." * 100 + "y"):  # 236 + 17: 253
+            pod = o.Pod(o.ObjectMeta(name=name, namespace="default", uid="u-1"))
+            for reason in ("Pulled", "Created", "Pulled"):
+                c.recorder.event(pod, "Normal", reason, "m", component="kubelet", host="node-1")
+        return (workload.records(c), [e.content for e in c.api.list("Event", None)],
+                c.recorder.statistics())
+
+    trusted, full = run(True), run(False)
+    assert trusted == full
+    assert trusted[2].refused == (15 if epoch is not None else 6)

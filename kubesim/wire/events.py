@@ -30,7 +30,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _str_pair
+from kubesim.wire.caches import _PAIR_MASK, _PAIR_SHIFT, _STR_PAIRS, _memo_dict, _str_pair
 from kubesim.wire.gojson import _json_str_len
 from kubesim.wire.protobuf import _int, _len_field, _msg, _varint, sov
 from kubesim.wire.protobuf import _sf as _protobuf_sf
@@ -231,46 +231,96 @@ def event_sizes(
     (519, 198, 197)
     """
     kind, ref_ns, ref_name, ref_uid, api_version, ref_rv, field_path = ref
-    # the source's host and the reporting instance (a node name each, for a kubelet's Event:
-    # one per node) enter the cached part by their two lengths only, so the cache holds one
-    # entry per (kind, reason, ..., the lengths), not per node; the lengths are one probe of
-    # the string sizes' cache each (_STR_PAIRS: names recur on every Event from their node)
-    h = _STR_PAIRS.get(host) or _str_pair(host)
-    i = _STR_PAIRS.get(reporting_instance) or _str_pair(reporting_instance)
+    # every string but the message and the DNS names is sized by one probe of the string sizes'
+    # cache (_STR_PAIRS: a pod's name and uid recur on every write about it, a kubelet's node
+    # name and a container's fieldPath on every Event from it), the message by one of
+    # _MESSAGES; the host and the reporting instance enter the cached part by their two
+    # lengths only, so the cache holds one entry per (kind, reason, ..., the lengths), not per
+    # node
+    strings = _STR_PAIRS.get
+    h = strings(host) or _str_pair(host)
+    i = strings(reporting_instance) or _str_pair(reporting_instance)
     j, r, p = _static(kind, api_version, reason, component, (h >> _PAIR_SHIFT) if host else 0, h & _PAIR_MASK, type,
                       action, reporting_component, i >> _PAIR_SHIFT, i & _PAIR_MASK)
-    # involvedObject: kind and apiVersion are in the static part (and counted as present)
+    # involvedObject: kind and apiVersion are in the static part (and counted as present); an
+    # empty string field is 2 protobuf bytes; the namespace is a DNS label and the
+    # resourceVersion digits (nothing to escape, shorter than 128)
     parts = (1 if kind else 0) + (1 if api_version else 0)
     if ref_ns:
-        j += 12 + len(ref_ns) + 2  # a namespace is a DNS label: nothing to escape
+        j += 14 + len(ref_ns)
+        r += 2 + len(ref_ns)
         parts += 1
+    else:
+        r += 2
     if ref_name:
-        j += 7 + _json_str_len(ref_name)
+        v = strings(ref_name) or _str_pair(ref_name)
+        j += 7 + (v >> _PAIR_SHIFT)
+        r += v & _PAIR_MASK
         parts += 1
+    else:
+        r += 2
     if ref_uid:
-        j += 6 + _json_str_len(ref_uid)
+        v = strings(ref_uid) or _str_pair(ref_uid)
+        j += 6 + (v >> _PAIR_SHIFT)
+        r += v & _PAIR_MASK
         parts += 1
+    else:
+        r += 2
     if ref_rv:
-        j += 18 + len(ref_rv) + 2  # digits
+        j += 20 + len(ref_rv)
+        r += 2 + len(ref_rv)
         parts += 1
+    else:
+        r += 2
     if field_path:
-        j += 12 + _json_str_len(field_path)
+        v = strings(field_path) or _str_pair(field_path)
+        j += 12 + (v >> _PAIR_SHIFT)
+        r += v & _PAIR_MASK
         parts += 1
+    else:
+        r += 2
     if parts:
         j += parts - 1
     if message:
-        j += 11 + _json_str_len(message)
+        v = _MESSAGES.get(message) or _message_pair(message)
+        j += 11 + (v >> _PAIR_SHIFT)
+        p += v & _PAIR_MASK
+    else:
+        p += 2
     j += len(str(count)) + len(namespace) + len(name) + len(resource_version)
-    r += _pb(ref_ns) + _pb(ref_name) + _pb(ref_uid) + _pb(ref_rv) + _pb(field_path)
-    # the two times: {seconds, nanos 0}, tag and length (5 + the seconds' varint, < 128)
-    p += sov(r) + r + _pb(message) + 8 + sov(first) + sov(last) + sov(count)
-    # name and namespace are DNS names (ASCII), the resourceVersion digits
-    m = len(name) + len(namespace) + sov(len(name)) + sov(len(namespace)) + 49 + sov(creation_timestamp)
+    # the varints (sov written out, as in every size here: a time before 1970 or a negative
+    # count takes ten bytes); the two times: {seconds, nanos 0}, tag and length (5 + the seconds' varint)
+    p += (r + ((r | 1).bit_length() + 6) // 7 + 8 + (10 if first < 0 else ((first | 1).bit_length() + 6) // 7)
+          + (10 if last < 0 else ((last | 1).bit_length() + 6) // 7)
+          + (10 if count < 0 else ((count | 1).bit_length() + 6) // 7))
+    # name and namespace are DNS names (ASCII, at most 253 characters: a varint of one or two
+    # bytes), the resourceVersion digits
+    n, s = len(name), len(namespace)
+    m = (n + s + (1 if n < 128 else 2) + (1 if s < 128 else 2) + 49
+         + (10 if creation_timestamp < 0 else ((creation_timestamp | 1).bit_length() + 6) // 7))
     m_rv = m + 4 + len(resource_version)  # selfLink "", then the resourceVersion (< 128 digits)
     m_no = m + 4
-    raw_rv = p + 1 + sov(m_rv) + m_rv
-    raw_no = p + 1 + sov(m_no) + m_no
-    return j, _ENVELOPE + sov(raw_rv) + raw_rv, _ENVELOPE + sov(raw_no) + raw_no
+    raw_rv = p + 1 + ((m_rv | 1).bit_length() + 6) // 7 + m_rv
+    raw_no = p + 1 + ((m_no | 1).bit_length() + 6) // 7 + m_no
+    return (j, _ENVELOPE + ((raw_rv | 1).bit_length() + 6) // 7 + raw_rv,
+            _ENVELOPE + ((raw_no | 1).bit_length() + 6) // 7 + raw_no)
+
+
+#: ``message -> _sf(message) + (_json_str_len(message) << _PAIR_SHIFT)``: the packed sizes of
+#: an Event's message, for :func:`event_sizes`. Kept apart from ``_STR_PAIRS``, which holds
+#: strings that recur: most messages do (a reason's fixed text, a container's image), some
+#: never (a pod's ``Scheduled`` names it), and those would only crowd the shared cache.
+_MESSAGES: dict[str, int] = _memo_dict()
+#: Messages :data:`_MESSAGES` keeps before it is emptied.
+_MESSAGES_KEPT = 1 << 10
+
+
+def _message_pair(message: str) -> int:
+    """The packed sizes of ``message`` (see :data:`_MESSAGES`), remembered. ``O(len)``."""
+    if len(_MESSAGES) >= _MESSAGES_KEPT:
+        _MESSAGES.clear()
+    v = _MESSAGES[message] = _pb(message) + (_json_str_len(message) << _PAIR_SHIFT)
+    return v
 
 
 @functools.lru_cache(maxsize=4096)

@@ -649,7 +649,7 @@ class Kubelet:
             return None
         if c is None:
             return pod, ""
-        where = "initContainers" if any(i is c for i in rt.inits) else "containers"
+        where = "initContainers" if rt.inits and any(i is c for i in rt.inits) else "containers"
         return pod, f"spec.{where}{{{c.spec.name}}}"
 
     def _event(self, key: tuple[str, str], rt: PodRuntime, c: ContainerRuntime | None, type_: str, reason: str,
