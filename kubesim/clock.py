@@ -34,16 +34,14 @@ callback scheduled at the current instant: those wait in a FIFO beside the heap,
 :class:`Clock`); ``cancel`` is ``O(1)`` (the entry is dropped when it comes up).
 
 The cyclic garbage collector during :meth:`Clock.run`. A large simulation holds millions of
-container objects (pods, their versions, change-log records, stored Events), nearly all freed by
-reference counting and almost none in reference cycles; with CPython's default thresholds (700,
-10, 10) the collector still walks the whole heap over and over as it grows, a cost per write
-that grows with the cluster. While :meth:`Clock.run` runs, the collector's thresholds are
-:data:`RUN_GC_THRESHOLDS`: a young collection only every 500,000 allocations, every second one
-of them a collection of the middle generation that promotes the survivors of both young
-generations to the oldest at once, and the oldest generation (the whole heap) walked rarely, so
-cyclic garbage still goes, later. The thresholds are process-wide: they are restored when the
-last of any concurrent runs ends, and thresholds the caller relaxed already are kept. Nothing
-simulated depends on it (one seed, one result).
+container objects (pods, their versions, change-log records), nearly all freed by reference
+counting and almost none in reference cycles; with CPython's default thresholds (700, 10, 10)
+the collector still walks the whole heap over and over as it grows, a cost per write that grows
+with the cluster. While :meth:`Clock.run` runs, the collector's thresholds are raised to
+:data:`RUN_GC_THRESHOLDS`: far fewer young collections, and the oldest generation (the whole
+heap) walked a tenth as often, so cyclic garbage still goes, later. The thresholds are
+process-wide: they are restored when the last of any concurrent runs ends, and a threshold the
+caller set higher is kept. Nothing simulated depends on it (one seed, one result).
 """
 
 from __future__ import annotations
@@ -64,29 +62,17 @@ from kubesim.errors import InvalidOption, ReentrancyError
 __all__ = ["Clock", "Timer", "Entry", "MAX_TIME", "RUN_GC_THRESHOLDS", "check_time", "relaxed_gc"]
 
 #: The cyclic garbage collector's thresholds (``gc.set_threshold``) while :meth:`Clock.run`
-#: runs, instead of CPython's ``(700, 10, 10)`` (see the module docstring). The first and the
-#: last are floors (a higher one already set is kept); the middle one is ``0``, unless neither
-#: floor raises anything (thresholds the caller relaxed already are left as they are).
-#:
-#: * ``500,000``: a young collection's cost per object grows with the heap it points into and a
-#:   run makes almost no cycles (an 8,000-pod rollout: 148 objects collected in 48
-#:   collections), so generation 0 waits for 500,000 allocations (``benchmarks/bench_rollout.py
-#:   --pods 8000 --runs 1 --engine lean --events`` gave the collector 4.81 CPU s instead of
-#:   5.41 s at 50,000, with the same peak RSS: ``benchmarks/results/session6.txt``).
-#: * ``0``: nearly every object that survives 500,000 allocations lives on (a stored version,
-#:   a change-log record, a stored Event), so the middle generation holds back almost no
-#:   garbage: it only makes the collector walk each survivor a second time before promoting it
-#:   (with ``10``, the one collection of the middle generation in a 20,000-pod rollout walked
-#:   2.6 million objects, more than the whole heap at the end). With ``0`` every second young
-#:   collection is one of the middle generation (``gc_collect_generations``: its count of
-#:   young collections, ``1``, exceeds ``0``), which takes the survivors of both straight to
-#:   the oldest, so a survivor is walked 1.5 times on average instead of twice; cyclic garbage
-#:   that survived one young collection goes at the next instead of within ten. A 10,000-pod
-#:   rollout: the collector's CPU time 2.71 s instead of 3.09 s.
-#: * ``500``: the oldest generation is walked once its count of middle collections exceeds it
-#:   (and, CPython's own rule, a quarter of it is new since its last walk): 1,000 young
-#:   collections, as ``(500,000, 10, 100)`` gave.
-RUN_GC_THRESHOLDS = (500_000, 0, 500)
+#: runs, instead of CPython's ``(700, 10, 10)`` (see the module docstring); each is a floor,
+#: a higher one already set is kept. A young collection's cost per object grows with the heap
+#: it points into and a run makes almost no cycles (an 8,000-pod rollout: 148 objects collected
+#: in 48 collections), so generation 0 waits for 500,000 allocations: there
+#: ``benchmarks/bench_rollout.py --pods 8000 --runs 1 --engine lean --events`` gave the collector
+#: 4.81 CPU s instead of 5.41 s at 50,000, with the same peak RSS
+#: (``benchmarks/results/session6.txt``). A middle threshold of 0 (every second young collection
+#: one of the middle generation, promoting survivors straight to the oldest, so each is walked
+#: 1.5 times instead of twice) measured worse at 20,000 pods (the collector 7.93 CPU s instead of
+#: 6.42 s, same command, one run each side by side on a loaded machine; not analysed further).
+RUN_GC_THRESHOLDS = (500_000, 10, 100)
 
 _gc_lock = threading.Lock()
 _gc_depth = 0
@@ -96,8 +82,8 @@ _gc_set: tuple[int, ...] | None = None
 
 @contextlib.contextmanager
 def relaxed_gc() -> Iterator[None]:
-    """The garbage collector's thresholds set to :data:`RUN_GC_THRESHOLDS` for the block (see
-    there and the module docstring): what :meth:`Clock.run` runs under, and
+    """The garbage collector's thresholds raised to :data:`RUN_GC_THRESHOLDS` for the block (see
+    the module docstring): what :meth:`Clock.run` runs under, and
     :meth:`kubesim.Cluster.churn`'s fold over the change log too. The outermost of nested or
     concurrent blocks restores what it found (unless someone changed the thresholds meanwhile).
     ``O(1)``."""
@@ -106,9 +92,8 @@ def relaxed_gc() -> Iterator[None]:
         _gc_depth += 1
         if _gc_depth == 1:
             found = gc.get_threshold()
-            (young, _, old), (run_young, run_middle, run_old) = found, RUN_GC_THRESHOLDS
-            if young < run_young or old < run_old:
-                raised = (max(young, run_young), run_middle, max(old, run_old))
+            raised = tuple(max(f, r) for f, r in zip(found, RUN_GC_THRESHOLDS, strict=True))
+            if raised != found:
                 _gc_saved, _gc_set = found, raised
                 gc.set_threshold(*raised)
     try:

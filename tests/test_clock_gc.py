@@ -54,14 +54,12 @@ def test_a_higher_threshold_of_the_caller_is_kept() -> None:
     seen: list[tuple[int, ...]] = []
     clock.schedule(1.0, lambda: seen.append(gc.get_threshold()))
     clock.run()
-    # the first and last are floors: the caller's higher first one stays, the last is raised
-    # (and the middle one set)
+    # each threshold is a floor: the caller's higher first one stays, the others are raised
     assert seen == [(10 * FIRST, RAISED[1], RAISED[2])] and gc.get_threshold() == (10 * FIRST, 5, 5)
-    relaxed = (10 * FIRST, 20, 10 * RAISED[2])
-    gc.set_threshold(*relaxed)
+    gc.set_threshold(*(10 * t for t in RAISED))
     clock.schedule(1.0, lambda: seen.append(gc.get_threshold()))
-    clock.run()  # no floor to raise: the caller's thresholds, middle one included, stay
-    assert seen[-1] == relaxed == gc.get_threshold()
+    clock.run()  # nothing to raise: left as it is
+    assert seen[-1] == tuple(10 * t for t in RAISED) == gc.get_threshold()
 
 
 def test_concurrent_runs_restore_once_the_last_one_ends() -> None:
