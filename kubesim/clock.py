@@ -71,7 +71,8 @@ __all__ = ["Clock", "Timer", "Entry", "MAX_TIME", "RUN_GC_THRESHOLDS", "check_ti
 #: (``benchmarks/results/session6.txt``). A middle threshold of 0 (every second young collection
 #: one of the middle generation, promoting survivors straight to the oldest, so each is walked
 #: 1.5 times instead of twice) measured worse at 20,000 pods (the collector 7.93 CPU s instead of
-#: 6.42 s, same command, one run each side by side on a loaded machine; not analysed further).
+#: 6.42 s with ``--pods 20000``, one run each side by side on a loaded machine; not analysed
+#: further).
 RUN_GC_THRESHOLDS = (500_000, 10, 100)
 
 _gc_lock = threading.Lock()
