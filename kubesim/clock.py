@@ -68,7 +68,11 @@ __all__ = ["Clock", "Timer", "Entry", "MAX_TIME", "RUN_GC_THRESHOLDS", "check_ti
 #: in 48 collections), so generation 0 waits for 500,000 allocations: there
 #: ``benchmarks/bench_rollout.py --pods 8000 --runs 1 --engine lean --events`` gave the collector
 #: 4.81 CPU s instead of 5.41 s at 50,000, with the same peak RSS
-#: (``benchmarks/results/session6.txt``).
+#: (``benchmarks/results/session6.txt``). A middle threshold of 0 (every second young collection
+#: one of the middle generation, promoting survivors straight to the oldest, so each is walked
+#: 1.5 times instead of twice) measured worse at 20,000 pods (the collector 7.93 CPU s instead of
+#: 6.42 s with ``--pods 20000``, one run each side by side on a loaded machine; not analysed
+#: further).
 RUN_GC_THRESHOLDS = (500_000, 10, 100)
 
 _gc_lock = threading.Lock()
