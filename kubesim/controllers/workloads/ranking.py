@@ -32,6 +32,15 @@ last change at an instant whose ``due`` has not come (else :meth:`~DeletionRanki
 re-keys it first), so its key equals the key at the query's ``now``, and a dirty one is keyed at
 that ``now`` itself: every key read is the key at ``now``, as a full sort computes it.
 
+**equal ready times**: the pods of a ReplicaSet ready at one instant and equal on every earlier
+rule form a *group*, whose members rank in its bucket under the group's UIDs in the order of
+their later rules (:func:`~kubesim.controllers.workloads.replicas.uid_slots`). Each group keeps
+its members' later keys and its UIDs in two sorted lists, member ``i`` ranking under UID ``i``;
+a pod that joins or leaves at member position ``p`` and UID position ``q`` moves the slots of
+the members between ``p`` and ``q`` only (none when the group's order is its UID order, as
+when no pod of it restarted and all were created in one bucket), so a join or a leave costs
+``O(log n)`` plus ``O(log n)`` per member re-slotted.
+
 ``tests/test_podranking.py`` checks every answer against :func:`rank_pods_for_deletion` over a
 recount.
 """
@@ -64,8 +73,9 @@ __all__ = ["DeletionRanking"]
 #
 #   (assigned, phase, ready, cost)      -> ((assigned*3 + phase)*2 + ready)*2**32 + cost + 2**31
 #   (-count, ready time present, rank)  -> -count*_TIME_SPAN + _time_code(ready time)
-#   ready time's UID ("" when missing), -max_container_restarts, _time_code(creation time),
-#   UID, namespace, name
+#   the group's UID slot ("" without a ready time), then the later rules, the *tail* a group
+#   orders its members by: -max_container_restarts, _time_code(creation time),
+#   UID ("" without a creation time), namespace, name
 #
 # Comparing these tuples runs in C (ints and strs only, the first two fields decide most
 # comparisons); the nested key with floats made a profiled 8,000-pod rollout spend about 3 %
@@ -96,12 +106,24 @@ def _time_code(t: int | None, now: float) -> tuple[int, float]:
     return rank + 2, (at if at > now else math.nextafter(now, math.inf))
 
 
+_Key = tuple[int | str, ...]
+_GroupId = tuple[int, int, int]  # (key[0], count, ready time): the pods ready at one instant
+
+
 @attrs.define(eq=False)
 class _Entry:
     pod: Pod
     node: str
-    key: tuple[int | str, ...]  # see the note at _COST_MIN; () until first keyed
+    key: _Key  # see the note at _COST_MIN; () until first keyed
     version: int  # bumps on every re-key; stale heap items carry an older one
+    group: _GroupId | None = None  # the group it is a member of, under ``uid``
+    uid: str = ""
+
+
+@attrs.define(eq=False)
+class _Group:
+    tails: SortedList[Any] = attrs.field(factory=SortedList)  # members' key[3:], ending with the name
+    uids: SortedList[Any] = attrs.field(factory=SortedList)  # member i ranks under uids[i]
 
 
 @attrs.define(eq=False)
@@ -111,6 +133,7 @@ class _RS:
     order: SortedList[Any] = attrs.field(factory=SortedList)  # entry keys, ending with the name
     due: list[tuple[float, int, str]] = attrs.field(factory=list)  # heap (due, version, name)
     dirty: dict[str, None] = attrs.field(factory=dict)  # entries to re-key before the next query
+    groups: dict[_GroupId, _Group] = attrs.field(factory=dict)
 
 
 @attrs.define(eq=False)
@@ -196,6 +219,8 @@ class DeletionRanking:
             return
         if entry.key:
             rs.order.remove(entry.key)
+        if entry.group is not None:
+            self._leave(rs, entry)
         rs.dirty.pop(name, None)
         on = self._on_node[rs.family][entry.node]
         del on[(rs_key, name)]
@@ -233,9 +258,10 @@ class DeletionRanking:
     def _count(self, family: Hashable, node: str) -> int:
         return len(self._on_node.get(family, {}).get(node, ()))
 
-    def _key(self, family: Hashable, pod: Pod, now: float) -> tuple[tuple[int | str, ...], float]:
+    def _key(self, family: Hashable, pod: Pod, now: float) -> tuple[int, int, _Key, _GroupId | None, float]:
         # rank_pods_for_deletion's key, flattened into ints and strs that compare in C, in
-        # the same order (see the note at _COST_MIN): 7 fields instead of 10 with two nested triples.
+        # the same order (see the note at _COST_MIN), less the UID slot: its two head fields,
+        # its tail, the pod's group and the instant the key may next change.
         ready = pod.status.ready
         ready_t = _ready_condition_time(pod) if ready else None
         created = pod.metadata.creation_timestamp
@@ -246,28 +272,77 @@ class DeletionRanking:
         count = self._count(family, node) if node else 0
         ready_code, ready_due = _time_code(ready_t, now)  # (0, inf) when not ready: ready_t is None
         created_code, created_due = _time_code(created, now)
-        key = (
+        head = (
             (((node != "") * 3 + _PHASE_ORDINAL.get(pod.status.phase, 0)) * 2 + ready) * _COST_SPAN
-            + _deletion_cost(pod) - _COST_MIN,
-            -count * _TIME_SPAN + ready_code,
-            uid if ready_t is not None else "",
-            -max_container_restarts(pod),
-            created_code,
-            uid,
-            pod.metadata.namespace,
-            pod.metadata.name,
+            + _deletion_cost(pod) - _COST_MIN
         )
-        return key, min(ready_due, created_due)
+        tail = (
+            -max_container_restarts(pod), created_code, uid if created is not None else "",
+            pod.metadata.namespace, pod.metadata.name,
+        )
+        group = None if ready_t is None else (head, count, ready_t)
+        return head, -count * _TIME_SPAN + ready_code, tail, group, min(ready_due, created_due)
 
     def _rekey(self, rs_key: Hashable, rs: _RS, entry: _Entry, now: float) -> None:
-        key, due = self._key(rs.family, entry.pod, now)
-        if entry.key:
-            rs.order.remove(entry.key)
+        head, head2, tail, group, due = self._key(rs.family, entry.pod, now)
+        old = entry.key
+        if old:
+            rs.order.remove(old)
+        uid = entry.pod.metadata.uid
+        if entry.group is not None and (entry.group != group or old[3:] != tail or entry.uid != uid):
+            self._leave(rs, entry)
+        if group is None:
+            slot = ""
+        elif entry.group is None:
+            slot = self._join(rs, group, tail, uid)
+            entry.group, entry.uid = group, uid
+        else:
+            slot = str(old[2])  # the same place in the same group
+        key = (head, head2, slot, *tail)
         entry.key = key
         rs.order.add(key)
         entry.version += 1
         if due != math.inf:
             heapq.heappush(rs.due, (due, entry.version, entry.pod.metadata.name))
+
+    def _join(self, rs: _RS, group_id: _GroupId, tail: _Key, uid: str) -> str:
+        # A pod (not in the order) joins ``group_id`` with ``tail``: the members between its
+        # tail's and its UID's positions move one slot. Returns its own slot.
+        group = rs.groups.get(group_id)
+        if group is None:
+            group = rs.groups[group_id] = _Group()
+        group.tails.add(tail)
+        group.uids.add(uid)
+        p = group.tails.index(tail)
+        q = group.uids.bisect_left(uid)
+        for i in range(min(p, q), max(p, q) + 1):
+            if i != p:
+                self._reslot(rs, group.tails[i], group.uids[i])
+        return str(group.uids[p])
+
+    def _leave(self, rs: _RS, entry: _Entry) -> None:
+        # ``entry`` (no longer in the order) leaves its group: the members between its tail's
+        # and its UID's positions move one slot.
+        assert entry.group is not None
+        group = rs.groups[entry.group]
+        p = group.tails.index(entry.key[3:])
+        q = group.uids.bisect_left(entry.uid)
+        del group.tails[p]
+        del group.uids[q]
+        if not group.tails:
+            del rs.groups[entry.group]
+        for i in range(min(p, q), max(p, q)):
+            self._reslot(rs, group.tails[i], group.uids[i])
+        entry.group, entry.uid = None, ""
+
+    def _reslot(self, rs: _RS, tail: _Key, slot: str) -> None:
+        # The member with ``tail`` now ranks under UID ``slot``.
+        entry = rs.entries[str(tail[-1])]
+        old = entry.key
+        if old[2] != slot:
+            rs.order.remove(old)
+            entry.key = (*old[:2], slot, *old[3:])
+            rs.order.add(entry.key)
 
     def _touch_node(self, family: Hashable, node: str) -> None:
         # The family's count on ``node`` changed: its pods there need new keys.
@@ -288,7 +363,8 @@ class DeletionRanking:
 
     def _check(self) -> None:
         """Internal invariants (tests): every entry is on its node, every entry not dirty is
-        keyed and in the order, and the order holds nothing else."""
+        keyed and in the order, and the order holds nothing else; every group holds its keyed
+        members' tails and UIDs, and member ``i`` ranks under UID ``i``."""
         for rs_key, rs in self._rs.items():
             assert all(name in rs.entries for name in rs.dirty)
             keyed = [e for name, e in rs.entries.items() if e.key]
@@ -296,3 +372,14 @@ class DeletionRanking:
             for name, e in rs.entries.items():
                 assert (rs_key, name) in self._on_node[rs.family][e.node]
                 assert name in rs.dirty or (e.key[-1] == name and e.key in rs.order)
+                assert e.group is not None or e.key == () or e.key[2] == "", name
+            members: dict[_GroupId, list[_Entry]] = {}
+            for e in keyed:
+                if e.group is not None:
+                    members.setdefault(e.group, []).append(e)
+            assert sorted(members) == sorted(rs.groups)
+            for group_id, group in rs.groups.items():
+                assert list(group.tails) == sorted(e.key[3:] for e in members[group_id])
+                assert list(group.uids) == sorted(e.uid for e in members[group_id])
+                for tail, uid in zip(group.tails, group.uids, strict=True):
+                    assert rs.entries[str(tail[-1])].key[2] == uid
