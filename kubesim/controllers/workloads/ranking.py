@@ -134,6 +134,8 @@ class _RS:
     due: list[tuple[float, int, str]] = attrs.field(factory=list)  # heap (due, version, name)
     dirty: dict[str, None] = attrs.field(factory=dict)  # entries to re-key before the next query
     groups: dict[_GroupId, _Group] = attrs.field(factory=dict)
+    touched: dict[_GroupId, None] = attrs.field(factory=dict)  # groups whose slots may be stale
+    unplaced: dict[str, None] = attrs.field(factory=dict)  # keyed group members not yet in the order
 
 
 @attrs.define(eq=False)
@@ -246,6 +248,8 @@ class DeletionRanking:
                 self._rekey(rs_key, rs, entries[name], self._now)
             rs.dirty.clear()
         self._advance(rs_key, rs, now)
+        if rs.touched:
+            self._settle(rs)
         return [rs.entries[key[-1]].pod for key in rs.order.islice(0, k)]
 
     def active(self, rs_key: Hashable) -> int:
@@ -291,58 +295,62 @@ class DeletionRanking:
         uid = entry.pod.metadata.uid
         if entry.group is not None and (entry.group != group or old[3:] != tail or entry.uid != uid):
             self._leave(rs, entry)
-        if group is None:
-            slot = ""
-        elif entry.group is None:
-            slot = self._join(rs, group, tail, uid)
+        entry.key = (head, head2, "" if entry.group is None else str(old[2]), *tail)
+        if group is not None and entry.group is None:
+            self._join(rs, group, tail, uid)  # placed in the order by _settle
             entry.group, entry.uid = group, uid
+            rs.unplaced[entry.pod.metadata.name] = None
         else:
-            slot = str(old[2])  # the same place in the same group
-        key = (head, head2, slot, *tail)
-        entry.key = key
-        rs.order.add(key)
+            rs.order.add(entry.key)  # no group, or the same place in the same group
         entry.version += 1
         if due != math.inf:
             heapq.heappush(rs.due, (due, entry.version, entry.pod.metadata.name))
 
-    def _join(self, rs: _RS, group_id: _GroupId, tail: _Key, uid: str) -> str:
-        # A pod (not in the order) joins ``group_id`` with ``tail``: the members between its
-        # tail's and its UID's positions move one slot. Returns its own slot.
+    def _join(self, rs: _RS, group_id: _GroupId, tail: _Key, uid: str) -> None:
+        # A pod (not in the order) joins ``group_id`` with ``tail``; _settle gives the members
+        # their slots.
         group = rs.groups.get(group_id)
         if group is None:
             group = rs.groups[group_id] = _Group()
         group.tails.add(tail)
         group.uids.add(uid)
-        p = group.tails.index(tail)
-        q = group.uids.bisect_left(uid)
-        for i in range(min(p, q), max(p, q) + 1):
-            if i != p:
-                self._reslot(rs, group.tails[i], group.uids[i])
-        return str(group.uids[p])
+        rs.touched[group_id] = None
 
     def _leave(self, rs: _RS, entry: _Entry) -> None:
-        # ``entry`` (no longer in the order) leaves its group: the members between its tail's
-        # and its UID's positions move one slot.
-        assert entry.group is not None
-        group = rs.groups[entry.group]
-        p = group.tails.index(entry.key[3:])
-        q = group.uids.bisect_left(entry.uid)
-        del group.tails[p]
-        del group.uids[q]
-        if not group.tails:
-            del rs.groups[entry.group]
-        for i in range(min(p, q), max(p, q)):
-            self._reslot(rs, group.tails[i], group.uids[i])
+        # ``entry`` (no longer in the order) leaves its group; _settle moves the others' slots.
+        group_id = entry.group
+        assert group_id is not None
+        group = rs.groups[group_id]
+        group.tails.remove(entry.key[3:])
+        group.uids.remove(entry.uid)
+        if group.tails:
+            rs.touched[group_id] = None
+        else:
+            del rs.groups[group_id]
         entry.group, entry.uid = None, ""
 
-    def _reslot(self, rs: _RS, tail: _Key, slot: str) -> None:
-        # The member with ``tail`` now ranks under UID ``slot``.
-        entry = rs.entries[str(tail[-1])]
-        old = entry.key
-        if old[2] != slot:
-            rs.order.remove(old)
-            entry.key = (*old[:2], slot, *old[3:])
-            rs.order.add(entry.key)
+    def _settle(self, rs: _RS) -> None:
+        # Every member of a group joined or left since the last query ranks under its slot:
+        # the unplaced entries enter the order, the others move where their slot changed.
+        # ``O(g)`` per group touched, plus ``O(log n)`` per entry placed or moved. (An entry is
+        # re-keyed at most once per query: a re-key's due lies after the query's ``now``.)
+        order, entries, groups, unplaced = rs.order, rs.entries, rs.groups, rs.unplaced
+        for group_id in rs.touched:
+            group = groups.get(group_id)
+            if group is None:
+                continue  # it emptied
+            for tail, slot in zip(group.tails, group.uids):
+                entry = entries[tail[-1]]
+                old = entry.key
+                if tail[-1] in unplaced:
+                    entry.key = (*old[:2], slot, *old[3:])
+                    order.add(entry.key)
+                elif old[2] != slot:
+                    order.remove(old)
+                    entry.key = (*old[:2], slot, *old[3:])
+                    order.add(entry.key)
+        rs.touched.clear()
+        rs.unplaced.clear()
 
     def _touch_node(self, family: Hashable, node: str) -> None:
         # The family's count on ``node`` changed: its pods there need new keys.
@@ -364,7 +372,10 @@ class DeletionRanking:
     def _check(self) -> None:
         """Internal invariants (tests): every entry is on its node, every entry not dirty is
         keyed and in the order, and the order holds nothing else; every group holds its keyed
-        members' tails and UIDs, and member ``i`` ranks under UID ``i``."""
+        members' tails and UIDs, and member ``i`` ranks under UID ``i`` (once the next query
+        has settled the groups touched since the last one)."""
+        for rs in self._rs.values():
+            assert not rs.unplaced  # only a query has unplaced entries, and it places them
         for rs_key, rs in self._rs.items():
             assert all(name in rs.entries for name in rs.dirty)
             keyed = [e for name, e in rs.entries.items() if e.key]
@@ -381,5 +392,6 @@ class DeletionRanking:
             for group_id, group in rs.groups.items():
                 assert list(group.tails) == sorted(e.key[3:] for e in members[group_id])
                 assert list(group.uids) == sorted(e.uid for e in members[group_id])
-                for tail, uid in zip(group.tails, group.uids, strict=True):
-                    assert rs.entries[str(tail[-1])].key[2] == uid
+                if group_id not in rs.touched:
+                    for tail, uid in zip(group.tails, group.uids, strict=True):
+                        assert rs.entries[str(tail[-1])].key[2] == uid
