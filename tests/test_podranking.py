@@ -73,7 +73,9 @@ class RankingMachine(RuleBasedStateMachine):
         # Mostly the rollout's case: running, ready, no cost; the rules that decide are then
         # co-location and the time buckets.
         ready = data.draw(st.integers(0, 4), label="ready") > 0
-        since = created + data.draw(st.integers(0, 3), label="ready_after") if ready else None
+        # pods ready at one shared instant form a group (see ranking.py's "equal ready times")
+        shared = data.draw(st.sampled_from([None, None, T0 + 40, T0 + 41]), label="ready_at")
+        since = (created + data.draw(st.integers(0, 3), label="ready_after") if shared is None else shared) if ready else None
         return make_pod(
             name,
             node=data.draw(st.sampled_from(NODES), label="node"),

@@ -35,11 +35,16 @@ that ``now`` itself: every key read is the key at ``now``, as a full sort comput
 **equal ready times**: the pods of a ReplicaSet ready at one instant and equal on every earlier
 rule form a *group*, whose members rank in its bucket under the group's UIDs in the order of
 their later rules (:func:`~kubesim.controllers.workloads.replicas.uid_slots`). Each group keeps
-its members' later keys and its UIDs in two sorted lists, member ``i`` ranking under UID ``i``;
-a pod that joins or leaves at member position ``p`` and UID position ``q`` moves the slots of
-the members between ``p`` and ``q`` only (none when the group's order is its UID order, as
-when no pod of it restarted and all were created in one bucket), so a join or a leave costs
-``O(log n)`` plus ``O(log n)`` per member re-slotted.
+its members' later keys (*tails*) and its UIDs in two sorted lists, member ``i`` ranking under
+UID ``i``. A pod that joins or leaves a group (a re-key that changes its group or its tail, or
+a drop) updates the two lists (``O(log g)`` bisects and a ``memmove``) and marks the group;
+before it reads the order, :meth:`~DeletionRanking.smallest` walks each marked group once,
+placing the members that joined and moving those whose slot changed (``O(g)`` plus
+``O(log n)`` per entry moved). A join or a leave at member position ``p`` and UID position
+``q`` changes the slots between ``p`` and ``q`` only: none when the group's order is its UID
+order, as when no pod of it restarted and all were created in one bucket. (Re-slotting at
+every join and leave costs more: a rollout's pods change groups in bursts, as a node's count
+changes, and one walk per query replaces their many transient moves.)
 
 ``tests/test_podranking.py`` checks every answer against :func:`rank_pods_for_deletion` over a
 recount.
@@ -49,6 +54,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left, insort
 from collections.abc import Hashable
 from typing import Any
 
@@ -122,8 +128,10 @@ class _Entry:
 
 @attrs.define(eq=False)
 class _Group:
-    tails: SortedList[Any] = attrs.field(factory=SortedList)  # members' key[3:], ending with the name
-    uids: SortedList[Any] = attrs.field(factory=SortedList)  # member i ranks under uids[i]
+    # Plain sorted lists: a group is far smaller than its ReplicaSet, and insort's memmove
+    # costs less than a SortedList's Python-level bookkeeping at these sizes.
+    tails: list[_Key] = attrs.field(factory=list)  # members' key[3:], ending with the name
+    uids: list[str] = attrs.field(factory=list)  # member i ranks under uids[i]
 
 
 @attrs.define(eq=False)
@@ -237,7 +245,8 @@ class DeletionRanking:
         """The first ``k`` active pods of ``rs_key`` in deletion order at ``now``: equal to
         ``rank_pods_for_deletion(active, node_pod_counts=<related counts>, now=now, limit=k)``.
         ``O(k log n)`` plus the re-keys of the entries made dirty since the last query and of
-        those whose time buckets have come due (``O(log n)`` each)."""
+        those whose time buckets have come due (``O(log n)`` each), and a walk of each group
+        of equal ready times joined or left since (``O(g)``, see the module docstring)."""
         rs = self._rs.get(rs_key)
         if rs is None:
             return []
@@ -312,8 +321,8 @@ class DeletionRanking:
         group = rs.groups.get(group_id)
         if group is None:
             group = rs.groups[group_id] = _Group()
-        group.tails.add(tail)
-        group.uids.add(uid)
+        insort(group.tails, tail)
+        insort(group.uids, uid)
         rs.touched[group_id] = None
 
     def _leave(self, rs: _RS, entry: _Entry) -> None:
@@ -321,8 +330,9 @@ class DeletionRanking:
         group_id = entry.group
         assert group_id is not None
         group = rs.groups[group_id]
-        group.tails.remove(entry.key[3:])
-        group.uids.remove(entry.uid)
+        tails, uids = group.tails, group.uids
+        del tails[bisect_left(tails, entry.key[3:])]  # the tail ends with the name: unique
+        del uids[bisect_left(uids, entry.uid)]  # one copy of the UID (any, if repeated)
         if group.tails:
             rs.touched[group_id] = None
         else:
@@ -339,8 +349,8 @@ class DeletionRanking:
             group = groups.get(group_id)
             if group is None:
                 continue  # it emptied
-            for tail, slot in zip(group.tails, group.uids):
-                entry = entries[tail[-1]]
+            for tail, slot in zip(group.tails, group.uids, strict=True):
+                entry = entries[str(tail[-1])]
                 old = entry.key
                 if tail[-1] in unplaced:
                     entry.key = (*old[:2], slot, *old[3:])
@@ -390,8 +400,8 @@ class DeletionRanking:
                     members.setdefault(e.group, []).append(e)
             assert sorted(members) == sorted(rs.groups)
             for group_id, group in rs.groups.items():
-                assert list(group.tails) == sorted(e.key[3:] for e in members[group_id])
-                assert list(group.uids) == sorted(e.uid for e in members[group_id])
+                assert group.tails == sorted(e.key[3:] for e in members[group_id])
+                assert group.uids == sorted(e.uid for e in members[group_id])
                 if group_id not in rs.touched:
                     for tail, uid in zip(group.tails, group.uids, strict=True):
                         assert rs.entries[str(tail[-1])].key[2] == uid
