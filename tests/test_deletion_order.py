@@ -227,3 +227,11 @@ def test_the_order_never_contradicts_upstreams_strict_preference(pods: list[Pod]
     now = None if exact else T0 + 100.0
     order = kubesim_order(pods, now)
     assert violations(order, now) == []
+
+
+def test_doctests() -> None:
+    import doctest
+
+    from kubesim.controllers.workloads import replicas
+
+    assert doctest.testmod(replicas).failed == 0

@@ -34,7 +34,7 @@ that ``now`` itself: every key read is the key at ``now``, as a full sort comput
 
 **equal ready times**: the pods of a ReplicaSet ready at one instant and equal on every earlier
 rule form a *group*, whose members rank in its bucket under the group's UIDs in the order of
-their later rules (:func:`~kubesim.controllers.workloads.replicas.uid_slots`). Each group keeps
+their later rules (:func:`~kubesim.controllers.workloads.replicas._uid_slots`). Each group keeps
 its members' later keys (*tails*) and its UIDs in two sorted lists, member ``i`` ranking under
 UID ``i``. A pod that joins or leaves a group (a re-key that changes its group or its tail, or
 a drop) updates the two lists (``O(log g)`` bisects and a ``memmove``) and marks the group;

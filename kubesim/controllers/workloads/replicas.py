@@ -135,7 +135,7 @@ def rank_pods_for_deletion(
     preference of upstream's that lies on no cycle (``tests/test_deletion_order.py``): each
     *group* of pods ready at one instant (and equal on every earlier rule) is sorted by the
     later rules, and its ``i``-th member takes the ``i``-th smallest UID of the group as its
-    UID for the bucket tie (:func:`uid_slots`).
+    UID for the bucket tie (:func:`_uid_slots`).
     """
     pods = list(pods)
     counts = node_pod_counts if node_pod_counts is not None else node_pod_counts_of(pods)
@@ -173,7 +173,7 @@ def rank_pods_for_deletion(
             groups.setdefault((*head, ready_t), []).append(i)
     slots = [""] * len(pods)
     for members in groups.values():
-        for i, uid in uid_slots(members, [tails[i] for i in members], [pods[i].metadata.uid for i in members]):
+        for i, uid in _uid_slots(members, [tails[i] for i in members], [pods[i].metadata.uid for i in members]):
             slots[i] = uid
     keys = [(heads[i], slots[i], tails[i]) for i in range(len(pods))]
     if limit is not None and limit < len(pods):
@@ -183,7 +183,7 @@ def rank_pods_for_deletion(
     return [pods[i] for i in chosen]
 
 
-def uid_slots(
+def _uid_slots(
     members: Sequence[_M], tails: Sequence[tuple[object, ...]], uids: Sequence[str]
 ) -> list[tuple[_M, str]]:
     """The UID each member of one group of pods ready at one instant ranks under in its bucket:
@@ -196,7 +196,7 @@ def uid_slots(
     an order: a member ranks under another's UID only when the group's order swaps them, and
     a pod of another group whose UID lies between then forms a cycle with the two.
 
-    >>> uid_slots(["a", "b"], [(0,), (-3,)], ["u1", "u2"])  # b restarted more: it takes u1
+    >>> _uid_slots(["a", "b"], [(0,), (-3,)], ["u1", "u2"])  # b restarted more: it takes u1
     [('b', 'u1'), ('a', 'u2')]
     """
     by_tail = sorted(range(len(members)), key=tails.__getitem__)
