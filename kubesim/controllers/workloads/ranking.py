@@ -299,7 +299,13 @@ class DeletionRanking:
     def _rekey(self, rs_key: Hashable, rs: _RS, entry: _Entry, now: float) -> None:
         head, head2, tail, group, due = self._key(rs.family, entry.pod, now)
         old = entry.key
-        if old:
+        name = entry.pod.metadata.name
+        if name in rs.unplaced:
+            # Keyed twice in one query: a stale heap item of an earlier entry of this name (one
+            # dropped and put again) can carry this entry's version. Not in the order yet.
+            del rs.unplaced[name]
+            self._leave(rs, entry)
+        elif old:
             rs.order.remove(old)
         uid = entry.pod.metadata.uid
         if entry.group is not None and (entry.group != group or old[3:] != tail or entry.uid != uid):
@@ -308,12 +314,12 @@ class DeletionRanking:
         if group is not None and entry.group is None:
             self._join(rs, group, tail, uid)  # placed in the order by _settle
             entry.group, entry.uid = group, uid
-            rs.unplaced[entry.pod.metadata.name] = None
+            rs.unplaced[name] = None
         else:
             rs.order.add(entry.key)  # no group, or the same place in the same group
         entry.version += 1
         if due != math.inf:
-            heapq.heappush(rs.due, (due, entry.version, entry.pod.metadata.name))
+            heapq.heappush(rs.due, (due, entry.version, name))
 
     def _join(self, rs: _RS, group_id: _GroupId, tail: _Key, uid: str) -> None:
         # A pod (not in the order) joins ``group_id`` with ``tail``; _settle gives the members
@@ -342,8 +348,7 @@ class DeletionRanking:
     def _settle(self, rs: _RS) -> None:
         # Every member of a group joined or left since the last query ranks under its slot:
         # the unplaced entries enter the order, the others move where their slot changed.
-        # ``O(g)`` per group touched, plus ``O(log n)`` per entry placed or moved. (An entry is
-        # re-keyed at most once per query: a re-key's due lies after the query's ``now``.)
+        # ``O(g)`` per group touched, plus ``O(log n)`` per entry placed or moved.
         order, entries, groups, unplaced = rs.order, rs.entries, rs.groups, rs.unplaced
         for group_id in rs.touched:
             group = groups.get(group_id)
