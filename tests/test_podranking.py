@@ -73,9 +73,7 @@ class RankingMachine(RuleBasedStateMachine):
         # Mostly the rollout's case: running, ready, no cost; the rules that decide are then
         # co-location and the time buckets.
         ready = data.draw(st.integers(0, 4), label="ready") > 0
-        # pods ready at one shared instant form a group (see ranking.py's "equal ready times")
-        shared = data.draw(st.sampled_from([None, None, T0 + 40, T0 + 41]), label="ready_at")
-        since = (created + data.draw(st.integers(0, 3), label="ready_after") if shared is None else shared) if ready else None
+        since = created + data.draw(st.integers(0, 3), label="ready_after") if ready else None
         return make_pod(
             name,
             node=data.draw(st.sampled_from(NODES), label="node"),
@@ -245,25 +243,3 @@ def test_time_code_is_the_log_rank_and_holds_until_its_due(t: int | None, age: f
         at = now + f * (due - now)
         if at < due:
             assert r._log_rank(t, at) + 2 == code
-
-
-def test_a_pod_put_again_after_a_drop_is_keyed_once_per_query() -> None:
-    """A pod that moves to another node is dropped and put again as a new entry; the heap
-    still holds its earlier entry's due item, with the version the new entry reaches at its
-    first re-key. A query past that due re-keys the new entry once (it joined a group of
-    equal ready times and is placed with the group's slots)."""
-    ranking = DeletionRanking()
-    ranking.set_family("rs", "d")
-
-    def at(node: str) -> Pod:
-        return make_pod("p", node=node, phase="Running", ready_since=T0, created=T0, cost=None, deleting=False, uid="u1")
-
-    other = make_pod("q", node="n1", phase="Running", ready_since=T0, created=T0 - 5, cost=None, deleting=False, uid="u0")
-    ranking.put("rs", other, T0 + 1.0)
-    ranking.put("rs", at("n1"), T0 + 1.0)
-    assert [p.metadata.name for p in ranking.smallest("rs", 2, T0 + 1.0)] == ["p", "q"]
-    ranking.put("rs", at("n2"), T0 + 5.0)  # moved: a new entry
-    got = ranking.smallest("rs", 2, T0 + 5.0)
-    ranking._check()
-    expected = r.rank_pods_for_deletion([other, at("n2")], now=T0 + 5.0)
-    assert [p.metadata.name for p in got] == [p.metadata.name for p in expected]

@@ -127,9 +127,12 @@ class DeploymentController:
     def _on_rs(self, ev: WatchEvent) -> None:
         """Requeue the Deployment that controls the ReplicaSet, if one does. ``O(owner
         references)``."""
-        ref = controller_owner(ev.new)
-        if ref is not None and ref.kind == "Deployment":
-            self.queue.add(f"{ev.new.metadata.namespace}/{ref.name}")
+        meta = ev.new.metadata
+        for ref in meta.owner_references:  # controller_owner, inlined
+            if ref.controller:
+                if ref.kind == "Deployment":
+                    self.queue.add(f"{meta.namespace}/{ref.name}")
+                return
 
     def _on_pod(self, ev: WatchEvent) -> None:
         if ev.type != "DELETED":
@@ -151,9 +154,11 @@ class DeploymentController:
         uid = d.metadata.uid
         out = []
         for rs in self.ctx.api.list_namespace("ReplicaSet", d.metadata.namespace).values():
-            ref = controller_owner(rs)
-            if ref is not None and ref.uid == uid:
-                out.append(rs)
+            for ref in rs.metadata.owner_references:  # controller_owner, inlined
+                if ref.controller:
+                    if ref.uid == uid:
+                        out.append(rs)
+                    break
         if len(out) > 1:
             out.sort(key=_NAME)
         return out

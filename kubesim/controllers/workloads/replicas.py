@@ -14,7 +14,6 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TypeVar
 
 from kubesim.controllers.workloads.fenceposts import rs_replicas
 from kubesim.errors import InvalidOption
@@ -26,8 +25,6 @@ POD_DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
 BURST_REPLICAS = 500
 #: ``controller.SlowStartInitialBatchSize``.
 SLOW_START_INITIAL_BATCH_SIZE = 1
-
-_M = TypeVar("_M")
 
 
 # --------------------------------------------------------------------------------------------
@@ -127,80 +124,38 @@ def rank_pods_for_deletion(
     ranks first.  Remaining ties: namespace/name (Go's unstable sort leaves these arbitrary).
     With ``limit``, only the first ``limit`` pods are returned, selected in ``O(n log limit)``
     (what a scale-down by ``limit`` needs).
-
-    Equal ready times: upstream compares two ready times only when they differ, so pods ready
-    at one instant fall through to the restarts and the creation time, while pods of one bucket
-    ready at different instants are ordered by UID; that relation can form a cycle (a before c
-    and c before b by UID, b before a by restarts). The total order kept here agrees with every
-    preference of upstream's that lies on no cycle (``tests/test_deletion_order.py``): each
-    *group* of pods ready at one instant (and equal on every earlier rule) is sorted by the
-    later rules, and its ``i``-th member takes the ``i``-th smallest UID of the group as its
-    UID for the bucket tie (:func:`_uid_slots`).
     """
     pods = list(pods)
     counts = node_pod_counts if node_pod_counts is not None else node_pod_counts_of(pods)
     restarts = restart_count or max_container_restarts
 
-    def time_key(t: int | None) -> tuple[int, float]:
+    def time_key(t: int | None, uid: str) -> tuple[int, float, str]:
         # Sort ascending: missing first, then most recent (larger t / smaller age) first.
         if t is None:
-            return (0, 0.0)
+            return (0, 0.0, "")
         if now is None:
-            return (1, -float(t))
-        return (1, float(_log_rank(t, now)))
+            return (1, -float(t), "")
+        return (1, float(_log_rank(t, now)), uid)
 
-    heads: list[tuple[object, ...]] = []
-    tails: list[tuple[object, ...]] = []
-    groups: dict[tuple[object, ...], list[int]] = {}
-    for i, p in enumerate(pods):
+    def key(p: Pod) -> tuple[object, ...]:
         ready = p.status.ready
         ready_t = _ready_condition_time(p) if ready else None
-        created = p.metadata.creation_timestamp
-        head = (
+        return (
             p.spec.node_name != "",
             _PHASE_ORDINAL.get(p.status.phase, 0),
             ready,
             _deletion_cost(p),
             -counts.get(p.spec.node_name, 0),
-            time_key(ready_t),
+            time_key(ready_t, p.metadata.uid) if ready else (0, 0.0, ""),
+            -restarts(p),
+            time_key(p.metadata.creation_timestamp, p.metadata.uid),
+            p.metadata.namespace,
+            p.metadata.name,
         )
-        heads.append(head)
-        tails.append((
-            -restarts(p), time_key(created), "" if created is None or now is None else p.metadata.uid,
-            p.metadata.namespace, p.metadata.name,
-        ))
-        if ready_t is not None and now is not None:
-            groups.setdefault((*head, ready_t), []).append(i)
-    slots = [""] * len(pods)
-    for members in groups.values():
-        for i, uid in _uid_slots(members, [tails[i] for i in members], [pods[i].metadata.uid for i in members]):
-            slots[i] = uid
-    keys = [(heads[i], slots[i], tails[i]) for i in range(len(pods))]
+
     if limit is not None and limit < len(pods):
-        chosen = heapq.nsmallest(limit, range(len(pods)), key=keys.__getitem__)  # == sorted(...)[:limit]
-    else:
-        chosen = sorted(range(len(pods)), key=keys.__getitem__)
-    return [pods[i] for i in chosen]
-
-
-def _uid_slots(
-    members: Sequence[_M], tails: Sequence[tuple[object, ...]], uids: Sequence[str]
-) -> list[tuple[_M, str]]:
-    """The UID each member of one group of pods ready at one instant ranks under in its bucket:
-    the members in the order of ``tails`` (their keys after the ready time) take the group's
-    ``uids`` in ascending order.  ``O(g log g)``.
-
-    A pod ranked under its own UID would put the group in UID order, against upstream's
-    restarts and creation times; a group ranked as one block would break upstream's UID order
-    with the other groups of the bucket. The slots keep both wherever upstream's relation is
-    an order: a member ranks under another's UID only when the group's order swaps them, and
-    a pod of another group whose UID lies between then forms a cycle with the two.
-
-    >>> _uid_slots(["a", "b"], [(0,), (-3,)], ["u1", "u2"])  # b restarted more: it takes u1
-    [('b', 'u1'), ('a', 'u2')]
-    """
-    by_tail = sorted(range(len(members)), key=tails.__getitem__)
-    return [(members[i], uid) for i, uid in zip(by_tail, sorted(uids), strict=True)]
+        return heapq.nsmallest(limit, pods, key=key)  # == sorted(pods, key=key)[:limit]
+    return sorted(pods, key=key)
 
 
 def get_pods_to_delete(

@@ -273,7 +273,13 @@ def _apply_all(rss: Sequence[ReplicaSet], decisions: Sequence[ScaleDecision]) ->
 
 
 def _sum_replicas(rss: Iterable[ReplicaSet | None]) -> int:
-    return sum(rs_replicas(rs) for rs in rss if rs is not None)
+    # the sum of rs_replicas, inlined (a rollout step sums a few ReplicaSets several times)
+    total = 0
+    for rs in rss:
+        if rs is not None:
+            r = rs.spec.replicas
+            total += 1 if r is None else r
+    return total
 
 
 def _sum_available(rss: Iterable[ReplicaSet | None]) -> int:
