@@ -119,3 +119,35 @@ def test_event_names_the_registry_refuses_take_the_full_path(epoch: int | None) 
     trusted, full = run(True), run(False)
     assert trusted == full
     assert trusted[2].refused == (15 if epoch is not None else 6)
+
+
+@pytest.mark.parametrize("rv", ["1" * 200, "ééé", '"x"', "12"])
+def test_an_involved_objects_odd_resource_version_sizes_as_the_full_path_does(rv: str) -> None:
+    # Event sizes by arithmetic assumed the involved object's resourceVersion to be short digits
+    # (a stored object's); an object a user hands the recorder may carry any string
+    import kubesim
+    from kubesim import objects as o
+
+    def run(trusted: bool) -> list[list[Any]]:
+        c = kubesim.Cluster(nodes=0, seed=3)
+        c.recorder.trusted = trusted
+        pod = o.Pod(o.ObjectMeta(name="web-1", namespace="default", uid="u-1", resource_version=rv))
+        for reason in ("Pulled", "Created", "Pulled"):
+            c.recorder.event(pod, "Normal", reason, "m", component="kubelet", host="node-1")
+        return workload.records(c)
+
+    assert run(True) == run(False)
+
+
+def test_the_message_sizes_memo_is_bounded_and_cleared_with_the_caches() -> None:
+    from kubesim import wire
+    from kubesim.wire import events as we
+
+    ref = ("Pod", "default", "web-1", "", "v1", "", "")
+    for i in range(we._MESSAGES_KEPT + 10):
+        we.event_sizes("web-1.1", "default", "7", 1735689600, ref, "X", f"message {i}", "kubelet", "",
+                       1735689600, 1735689600, 1, "Normal", "", "kubelet", "")
+        assert len(we._MESSAGES) <= we._MESSAGES_KEPT
+    assert we._MESSAGES
+    wire.clear_caches()
+    assert not we._MESSAGES

@@ -243,8 +243,8 @@ def event_sizes(
     j, r, p = _static(kind, api_version, reason, component, (h >> _PAIR_SHIFT) if host else 0, h & _PAIR_MASK, type,
                       action, reporting_component, i >> _PAIR_SHIFT, i & _PAIR_MASK)
     # involvedObject: kind and apiVersion are in the static part (and counted as present); an
-    # empty string field is 2 protobuf bytes; the namespace is a DNS label and the
-    # resourceVersion digits (nothing to escape, shorter than 128)
+    # empty string field is 2 protobuf bytes; the namespace is a DNS label, the other strings
+    # are sized by the cache
     parts = (1 if kind else 0) + (1 if api_version else 0)
     if ref_ns:
         j += 14 + len(ref_ns)
@@ -266,9 +266,10 @@ def event_sizes(
         parts += 1
     else:
         r += 2
-    if ref_rv:
-        j += 20 + len(ref_rv)
-        r += 2 + len(ref_rv)
+    if ref_rv:  # a stored object's digits, but any string a user's object carries sizes exactly
+        v = strings(ref_rv) or _str_pair(ref_rv)
+        j += 18 + (v >> _PAIR_SHIFT)
+        r += v & _PAIR_MASK
         parts += 1
     else:
         r += 2
