@@ -543,7 +543,8 @@ class ChangeLog(Sequence[ChangeEvent]):
         did when the log held event objects). A subscriber that raises does not keep the
         others from hearing: the first exception is raised once every pending record has
         reached every subscriber. Called when a record is appended, unless the records are
-        held or a subscriber is being called (then that call's loop hands it out).
+        held (then :meth:`release` hands it out) or a subscriber is being called (then that
+        call's loop does).
         ``O(1)`` per record and subscriber."""
         self._notifying = True
         pending = self._pending
@@ -600,7 +601,8 @@ class ChangeLog(Sequence[ChangeEvent]):
         for every later *committed* record, so that no :class:`ChangeEvent` is built per write
         when no user subscribes; only for the records whose ``kind`` is in ``kinds`` when it
         is given (a record of another kind costs the listener one set lookup, not a call).
-        Returns a function that stops it.
+        Returns a function that stops it. ``kinds`` must be a collection of kind names, not
+        one name (a ``str`` would be taken letter by letter): :class:`TypeError` otherwise.
 
         The listener is a subscriber like any other, in the same list and behind the same
         queue: it hears the records in log order, once, at the moment a user subscriber
@@ -611,6 +613,8 @@ class ChangeLog(Sequence[ChangeEvent]):
         subscribers of an earlier record — would show them other states than they see
         today. ``kind``, ``namespace`` and ``actor`` are the code table's (exact ``str``, a
         subclass given in a record as its value); ``name`` is the record's own."""
+        if isinstance(kinds, str):
+            raise TypeError(f"kinds must be a collection of kind names, not the string {kinds!r}")
         listener = _Listener(fn, None if kinds is None else frozenset(kinds))
         self._subscribers.append(listener)
 

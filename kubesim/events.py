@@ -320,6 +320,7 @@ class _Written(NamedTuple):
 
 
 # _Written.sizes passes its fields to event_sizes by position
+assert _Written._fields[:2] == ("namespace", "name")
 assert _Written._fields[2:9] == ("kind", "ref_ns", "ref_name", "ref_uid", "api_version", "ref_rv", "field_path")
 assert _Written._fields[9:] == (
     "reason", "message", "component", "host", "first", "last", "times", "type", "action", "reporting_component",

@@ -376,8 +376,12 @@ def _window(cluster: Any, start: int) -> Any:
     """The churn report of the writes from change-log position ``start`` on (a window by
     sequence, not time: writes at the same virtual instant as the previous step's last one
     would otherwise leak in), folded over the log's columns (``from_seq``), which builds no
-    :class:`~kubesim.changelog.ChangeEvent`. ``O(writes)``, cheaply per write before the
-    window."""
+    :class:`~kubesim.changelog.ChangeEvent`. The writes before the window are read for each
+    object's previous state (as ``cluster.measure()`` does), so an object that leaves a
+    watcher's selector inside the window is charged its DELETED; the reproductions' workloads
+    change no such label, so their figures are those of a fold over the window's writes alone
+    (compared at small scales, and at full size against the committed JSON). ``O(writes)``,
+    cheaply per write before the window."""
     from kubesim import report
 
     changes = cluster.changes
@@ -458,24 +462,30 @@ def _measure_run(
 
 def _run_all(jobs: Sequence[tuple[Any, ...]], executor: Any) -> list[dict[tuple[str, str], dict[str, int]]]:
     """:func:`_measure_run` of each argument tuple of ``jobs``, in order, on ``executor`` (see
-    :func:`kubesim.sweep.executor_of`; ``None``: a process pool when there are several jobs,
+    :func:`kubesim.sweep._executor_of`; ``None``: a process pool when there are several jobs,
     else this process). Each run builds its own seeded cluster, so the results do not depend
     on where they ran. ``O(jobs)`` runs."""
-    from kubesim.sweep import executor_of
+    from kubesim.sweep import _executor_of
 
-    pool, owned = executor_of("serial" if executor is None and len(jobs) < 2 else executor, len(jobs))
-    if pool is None:
-        return [_measure_run(*job) for job in jobs]
+    pool, owned = _executor_of("serial" if executor is None and len(jobs) < 2 else executor, len(jobs))
+    results = []
     try:
-        futures = [pool.submit(_measure_run, *job) for job in jobs]
+        futures = [] if pool is None else [pool.submit(_measure_run, *job) for job in jobs]
         try:
-            return [f.result() for f in futures]
+            for i, job in enumerate(jobs):
+                try:
+                    results.append(_measure_run(*job) if pool is None else futures[i].result())
+                except Exception as exc:
+                    exc.add_note(f"in the reproduction's cluster of {job[0]} pods on {job[1]} nodes, "
+                                 f"{job[2]} endpoints per slice")
+                    raise
         finally:
             for f in futures:
                 f.cancel()
     finally:
-        if owned:
+        if owned and pool is not None:
             pool.shutdown(cancel_futures=True)
+    return results
 
 
 def measure(
@@ -561,8 +571,8 @@ def kep752_rows(
 ) -> list[Row]:
     """Every row of KEP-752's two sample cases. ``scale`` applies to case 1 (default
     :data:`DEFAULT_KEP752_SCALE`); case 2 runs at ``case2_scale`` (full size by default).
-    ``executor`` runs the four clusters (as :func:`measure`: by default in a process pool, the
-    largest first). Cost: two realistic runs per case (:func:`measure`)."""
+    ``executor`` runs the four clusters (as :func:`measure`: by default in a process pool, in
+    case order). Cost: two realistic runs per case (:func:`measure`)."""
     cases = []
     jobs: list[tuple[Any, ...]] = []
     for name, s in (("case1", DEFAULT_KEP752_SCALE if scale is None else scale), ("case2", case2_scale)):

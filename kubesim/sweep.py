@@ -575,7 +575,7 @@ def _points(
     return params, points
 
 
-def executor_of(executor: Any, jobs: int) -> tuple[concurrent.futures.Executor | None, bool]:
+def _executor_of(executor: Any, jobs: int) -> tuple[concurrent.futures.Executor | None, bool]:
     """The pool that ``executor`` names for ``jobs`` independent jobs, and whether the caller
     owns it (must shut it down): ``None`` gives a new
     :class:`~concurrent.futures.ProcessPoolExecutor` of ``min(os.cpu_count(), jobs)`` workers
@@ -654,7 +654,7 @@ def sweep(
     params, points = _points(scenario, grid, seeds)
     name = _scenario_name(scenario)
 
-    pool, owned = executor_of(executor, len(points))
+    pool, owned = _executor_of(executor, len(points))
     if isinstance(pool, concurrent.futures.ProcessPoolExecutor):
         try:
             pickle.dumps((scenario, points))

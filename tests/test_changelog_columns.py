@@ -689,6 +689,8 @@ def test_internal_listeners_hear_only_their_kinds_in_subscription_order() -> Non
     for e in log:
         listener(e)
     assert direct == [("Node", "a", "o2", "client")]
+    with pytest.raises(TypeError, match="collection of kind names"):
+        log._listen(lambda *fields: None, "Pod")  # would be the letters P, o, d
 
 
 def test_dataframe_from_the_columns_is_the_one_from_the_events() -> None:

@@ -333,3 +333,18 @@ def test_topology_state_off() -> None:
     with pytest.raises(Divergence) as info:
         c.run()
     assert info.value.field == "topology hints state after the sync of default/web"
+
+
+def test_the_slice_controller_hears_node_writes() -> None:
+    # the EndpointSlice controller listens to Pods, EndpointSlices and Nodes only
+    # (ChangeLog._listen's kinds); a node's new zone must reach the endpoints of the pods on it
+    c = kubesim.Cluster(nodes=3, seed=0, check=True)
+    c.apply_yaml(scenarios.web_manifests("web", replicas=4, readiness_probe=False))
+    c.run()
+    for n in c.list("Node", None):
+        labels = {**n.metadata.labels, "topology.kubernetes.io/zone": "zone-x"}
+        c.update(attrs.evolve(n, metadata=attrs.evolve(n.metadata, labels=labels)))
+    c.run()
+    scenarios.set_image(c, "web", "nginx:1.26")
+    c.run()
+    assert {e.zone for s in c.list("EndpointSlice", "default") for e in s.endpoints} == {"zone-x"}

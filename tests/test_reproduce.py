@@ -230,6 +230,14 @@ def test_the_figures_do_not_depend_on_where_the_clusters_ran() -> None:
     assert r.main("kep752", json=True, scale=0.001) == r.main("kep752", json=True, scale=0.001, executor="serial")
 
 
+@pytest.mark.parametrize("executor", ["serial", "threads"])
+def test_a_failing_cluster_is_named(executor: str) -> None:
+    job = (4, -1, 100, ("endpoints",), 0, "lean", False)  # -1 nodes: the cluster refuses
+    with concurrent.futures.ThreadPoolExecutor(2) as threads, pytest.raises(InvalidOption) as info:
+        r._run_all([job, job], "serial" if executor == "serial" else threads)
+    assert "in the reproduction's cluster of 4 pods on -1 nodes, 100 endpoints per slice" in info.value.__notes__
+
+
 @pytest.mark.parametrize("executor", ["threads", 3, object()])
 def test_an_unknown_executor_is_refused_before_anything_runs(executor: object) -> None:
     with pytest.raises(InvalidOption, match="executor must be"):
