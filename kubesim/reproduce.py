@@ -476,7 +476,9 @@ def _run_all(jobs: Sequence[tuple[Any, ...]], executor: Any) -> list[dict[tuple[
                 try:
                     results.append(_measure_run(*job) if pool is None else futures[i].result())
                 except Exception as exc:
-                    exc.add_note(f"in the reproduction's cluster of {job[0]} pods on {job[1]} nodes, "
+                    add_note = getattr(exc, "add_note", None)  # Python 3.11+
+                    if add_note is not None:
+                        add_note(f"in the reproduction's cluster of {job[0]} pods on {job[1]} nodes, "
                                  f"{job[2]} endpoints per slice")
                     raise
         finally:
