@@ -493,7 +493,8 @@ class EventRecorder:
     nothing."""
 
     __slots__ = (
-        "enabled", "trusted", "rng", "_api", "_clock", "_correlators", "_last_ns", "_ns_max", "_recorded", "_created", "_patched", "_combined", "_filtered", "_refused",
+        "enabled", "trusted", "rng", "_api", "_clock", "_correlators", "_last_ns", "_ns_max", "_recorded",
+        "_created", "_patched", "_combined", "_filtered", "_refused",
     )
 
     def __init__(self, api: Any = None, *, enabled: bool = True, seed: int = 0) -> None:

@@ -465,29 +465,18 @@ def _run_all(jobs: Sequence[tuple[Any, ...]], executor: Any) -> list[dict[tuple[
     :func:`kubesim.sweep._executor_of`; ``None``: a process pool when there are several jobs,
     else this process). Each run builds its own seeded cluster, so the results do not depend
     on where they ran. ``O(jobs)`` runs."""
-    from kubesim.sweep import _executor_of
+    from kubesim.sweep import _executor_of, _results
 
     pool, owned = _executor_of("serial" if executor is None and len(jobs) < 2 else executor, len(jobs))
-    results = []
     try:
-        futures = [] if pool is None else [pool.submit(_measure_run, *job) for job in jobs]
-        try:
-            for i, job in enumerate(jobs):
-                try:
-                    results.append(_measure_run(*job) if pool is None else futures[i].result())
-                except Exception as exc:
-                    add_note = getattr(exc, "add_note", None)  # Python 3.11+
-                    if add_note is not None:
-                        add_note(f"in the reproduction's cluster of {job[0]} pods on {job[1]} nodes, "
-                                 f"{job[2]} endpoints per slice")
-                    raise
-        finally:
-            for f in futures:
-                f.cancel()
+        return _results(
+            pool, _measure_run, jobs,
+            lambda i: f"in the reproduction's cluster of {jobs[i][0]} pods on {jobs[i][1]} nodes, "
+                      f"{jobs[i][2]} endpoints per slice",
+        )
     finally:
         if owned and pool is not None:
             pool.shutdown(cancel_futures=True)
-    return results
 
 
 def measure(

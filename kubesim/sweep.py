@@ -599,6 +599,40 @@ def _executor_of(executor: Any, jobs: int) -> tuple[concurrent.futures.Executor 
     )
 
 
+def _results(
+    pool: concurrent.futures.Executor | None,
+    fn: Callable[..., Any],
+    jobs: Sequence[tuple[Any, ...]],
+    note: Callable[[int], str],
+    done: Callable[[], object] | None = None,
+) -> list[Any]:
+    """``[fn(*job) for job in jobs]``, in order: in this process if ``pool`` is ``None``, else
+    submitted to ``pool`` all at once. ``done()`` is called as each job ends (a progress bar).
+    If a job raises, the jobs not yet started are cancelled and its exception propagates with
+    the note ``note(i)`` (Python 3.11+) naming job ``i``. Shared by :func:`sweep` and
+    :mod:`kubesim.reproduce`; the pool stays the caller's to shut down. ``O(jobs)`` calls."""
+    out: list[Any] = []
+    futures = [] if pool is None else [pool.submit(fn, *job) for job in jobs]
+    if done is not None:
+        for future in futures:
+            future.add_done_callback(lambda _f: done())
+    try:
+        for i, job in enumerate(jobs):
+            try:
+                out.append(fn(*job) if pool is None else futures[i].result())
+            except Exception as exc:
+                add_note = getattr(exc, "add_note", None)
+                if add_note is not None:
+                    add_note(note(i))
+                raise
+            if pool is None and done is not None:
+                done()
+    finally:
+        for future in futures:
+            future.cancel()
+    return out
+
+
 def sweep(
     scenario: Scenario,
     grid: Mapping[str, Sequence[Any]],
@@ -666,33 +700,13 @@ def sweep(
                 'define the scenario at module level, or use executor="serial" or a ThreadPoolExecutor'
             ) from None
 
-    rows: list[dict[str, Any]] = []
     bar = _points_bar(len(points), name) if progress else None
     try:
-        if pool is None:
-            for point in points:
-                try:
-                    rows.append(_run_point(scenario, point, kind_names))
-                except Exception as exc:
-                    _note(exc, name, point)
-                    raise
-                if bar is not None:
-                    bar.update(1)
-        else:
-            futures = [pool.submit(_run_point, scenario, point, kind_names) for point in points]
-            if bar is not None:
-                for future in futures:
-                    future.add_done_callback(lambda _f: bar.update(1))
-            try:
-                for point, future in zip(points, futures, strict=True):
-                    try:
-                        rows.append(future.result())
-                    except Exception as exc:
-                        _note(exc, name, point)
-                        raise
-            finally:
-                for future in futures:
-                    future.cancel()
+        rows = _results(
+            pool, _run_point, [(scenario, point, kind_names) for point in points],
+            lambda i: f"in sweep point {name}({', '.join(f'{k}={v!r}' for k, v in points[i].items())})",
+            None if bar is None else lambda: bar.update(1),
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -720,9 +734,3 @@ def _points_bar(total: int, name: str) -> Any:
     else:
         from tqdm import tqdm as bar_class
     return bar_class(total=total, desc=f"sweep {name}", unit="point")
-
-
-def _note(exc: BaseException, name: str, point: Mapping[str, Any]) -> None:
-    add_note = getattr(exc, "add_note", None)
-    if add_note is not None:
-        add_note(f"in sweep point {name}({', '.join(f'{k}={v!r}' for k, v in point.items())})")

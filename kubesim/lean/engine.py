@@ -174,14 +174,12 @@ class LeanAPIServer(APIServer):
             m.deletion_timestamp, m.deletion_grace_period_seconds, m.labels, m.annotations,
             m.owner_references, m.finalizers, m.managed_fields,
         )
-        if plan is None:
-            stamped = _BUILD[cls](stamped_meta, *_OTHER_FIELDS[cls](obj))
-        else:
-            stamped = _BUILD[cls](stamped_meta, obj.spec, obj.status)
         st = self._ext or self._lean()
-        if plan is None:
+        if plan is None:  # an Endpoints or EndpointSlice
+            stamped = _BUILD[cls](stamped_meta, *_OTHER_FIELDS[cls](obj))
             sizes = _endpoints_sizes(self, st, stamped, m, gen, rv)
         else:
+            stamped = _BUILD[cls](stamped_meta, obj.spec, obj.status)
             table = st.parts
             key = (cls, m.namespace, m.name)
             rec = table.get(key)

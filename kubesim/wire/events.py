@@ -243,43 +243,18 @@ def event_sizes(
     j, r, p = _static(kind, api_version, reason, component, (h >> _PAIR_SHIFT) if host else 0, h & _PAIR_MASK, type,
                       action, reporting_component, i >> _PAIR_SHIFT, i & _PAIR_MASK)
     # involvedObject: kind and apiVersion are in the static part (and counted as present); an
-    # empty string field is 2 protobuf bytes; the namespace is a DNS label, the other strings
-    # are sized by the cache
+    # empty string field is 2 protobuf bytes, another is sized by one probe of the cache (a
+    # stored object's namespace is a DNS label and its resourceVersion digits, but an object a
+    # user hands the recorder may carry any strings); each key's JSON length with its colon
     parts = (1 if kind else 0) + (1 if api_version else 0)
-    if ref_ns:
-        j += 14 + len(ref_ns)
-        r += 2 + len(ref_ns)
-        parts += 1
-    else:
-        r += 2
-    if ref_name:
-        v = strings(ref_name) or _str_pair(ref_name)
-        j += 7 + (v >> _PAIR_SHIFT)
-        r += v & _PAIR_MASK
-        parts += 1
-    else:
-        r += 2
-    if ref_uid:
-        v = strings(ref_uid) or _str_pair(ref_uid)
-        j += 6 + (v >> _PAIR_SHIFT)
-        r += v & _PAIR_MASK
-        parts += 1
-    else:
-        r += 2
-    if ref_rv:  # a stored object's digits, but any string a user's object carries sizes exactly
-        v = strings(ref_rv) or _str_pair(ref_rv)
-        j += 18 + (v >> _PAIR_SHIFT)
-        r += v & _PAIR_MASK
-        parts += 1
-    else:
-        r += 2
-    if field_path:
-        v = strings(field_path) or _str_pair(field_path)
-        j += 12 + (v >> _PAIR_SHIFT)
-        r += v & _PAIR_MASK
-        parts += 1
-    else:
-        r += 2
+    for key_len, text in ((12, ref_ns), (7, ref_name), (6, ref_uid), (18, ref_rv), (12, field_path)):
+        if text:
+            v = strings(text) or _str_pair(text)
+            j += key_len + (v >> _PAIR_SHIFT)
+            r += v & _PAIR_MASK
+            parts += 1
+        else:
+            r += 2
     if parts:
         j += parts - 1
     if message:
