@@ -15,8 +15,7 @@ import gc
 import time
 from typing import Any
 
-from kubesim import scenarios
-from kubesim.lean import LeanCluster
+from kubesim.lean import LeanCluster, rollout_workload
 
 #: The types a stored Event and the recorder's correlator keep (``kubesim.events``,
 #: ``kubesim.inert``); ObjectMeta is counted apart, since every kind has one.
@@ -41,10 +40,7 @@ def main() -> None:
     gc.callbacks.append(timed)
     t = time.process_time()
     cluster = LeanCluster(seed=0, nodes=max(1, args.pods // 4))
-    scenarios.deploy(cluster, "web", replicas=args.pods)
-    cluster.run()
-    scenarios.set_image(cluster, "web", "nginx:1.26")
-    cluster.run()
+    rollout_workload(args.pods)(cluster)
     gc.callbacks.remove(timed)
     print(f"{args.pods} pods, {len(cluster.changes)} writes, {time.process_time() - t:.1f} CPU s")
     for g in sorted(per):
