@@ -468,15 +468,12 @@ def _run_all(jobs: Sequence[tuple[Any, ...]], executor: Any) -> list[dict[tuple[
     from kubesim.sweep import _executor_of, _results
 
     pool, owned = _executor_of("serial" if executor is None and len(jobs) < 2 else executor, len(jobs))
-    try:
-        return _results(
-            pool, _measure_run, jobs,
-            lambda i: f"in the reproduction's cluster of {jobs[i][0]} pods on {jobs[i][1]} nodes, "
-                      f"{jobs[i][2]} endpoints per slice",
-        )
-    finally:
-        if owned and pool is not None:
-            pool.shutdown(cancel_futures=True)
+    return _results(
+        pool, _measure_run, jobs,
+        lambda i: f"in the reproduction's cluster of {jobs[i][0]} pods on {jobs[i][1]} nodes, "
+                  f"{jobs[i][2]} endpoints per slice",
+        owned=owned,
+    )
 
 
 def measure(

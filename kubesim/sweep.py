@@ -605,32 +605,57 @@ def _results(
     jobs: Sequence[tuple[Any, ...]],
     note: Callable[[int], str],
     done: Callable[[], object] | None = None,
+    *,
+    owned: bool = False,
 ) -> list[Any]:
     """``[fn(*job) for job in jobs]``, in order: in this process if ``pool`` is ``None``, else
     submitted to ``pool`` all at once. ``done()`` is called as each job ends (a progress bar).
-    If a job raises, the jobs not yet started are cancelled and its exception propagates with
-    the note ``note(i)`` (Python 3.11+) naming job ``i``. Shared by :func:`sweep` and
-    :mod:`kubesim.reproduce`; the pool stays the caller's to shut down. ``O(jobs)`` calls."""
-    out: list[Any] = []
-    futures = [] if pool is None else [pool.submit(fn, *job) for job in jobs]
-    if done is not None:
-        for future in futures:
-            future.add_done_callback(lambda _f: done())
-    try:
+
+    If a job raises, its exception propagates as soon as it is raised, with the note
+    ``note(i)`` (Python 3.11+) naming job ``i`` (of several jobs found failed together, the
+    first in order), and the jobs not yet started are cancelled: a failing job does not wait
+    for a long one still running. ``owned``: the pool is the caller's to drop, and is shut
+    down here (waiting for its running jobs only when all succeeded). Shared by
+    :func:`sweep` and :mod:`kubesim.reproduce`. ``O(jobs)`` calls."""
+    if pool is None:
+        out: list[Any] = []
         for i, job in enumerate(jobs):
             try:
-                out.append(fn(*job) if pool is None else futures[i].result())
+                out.append(fn(*job))
             except Exception as exc:
-                add_note = getattr(exc, "add_note", None)
-                if add_note is not None:
-                    add_note(note(i))
+                _add_note(exc, note(i))
                 raise
-            if pool is None and done is not None:
+            if done is not None:
                 done()
+        return out
+    futures = [pool.submit(fn, *job) for job in jobs]
+    failed = True
+    try:
+        if done is not None:
+            for future in futures:
+                future.add_done_callback(lambda _f: done())
+        pending = set(futures)
+        while pending:
+            finished, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_EXCEPTION)
+            for i, future in enumerate(futures):
+                error = future.exception() if future in finished else None
+                if error is not None:
+                    _add_note(error, note(i))
+                    raise error
+        failed = False
+        return [future.result() for future in futures]
     finally:
         for future in futures:
             future.cancel()
-    return out
+        if owned:
+            pool.shutdown(wait=not failed, cancel_futures=True)
+
+
+def _add_note(exc: BaseException, text: str) -> None:
+    """``exc.add_note(text)`` where Python has it (3.11+)."""
+    add_note = getattr(exc, "add_note", None)
+    if add_note is not None:
+        add_note(text)
 
 
 def sweep(
@@ -667,7 +692,9 @@ def sweep(
     Each point builds its own seeded cluster, so the rows are identical whichever executor ran
     them. ``kinds`` are the kinds whose :data:`FIGURES` each row carries (any kubectl
     spelling). If a point raises, the points not yet started are cancelled and its exception
-    propagates, with a note naming the point (Python 3.11+).
+    propagates as soon as it is raised (not after the points before it), with a note naming
+    the point (Python 3.11+); a pool made here is then shut down without waiting for the
+    points still running.
 
     Bad input raises :class:`~kubesim.errors.InvalidOption` before anything runs: an unknown
     scenario name, a parameter the scenario does not accept, an empty or unordered list of
@@ -706,12 +733,11 @@ def sweep(
             pool, _run_point, [(scenario, point, kind_names) for point in points],
             lambda i: f"in sweep point {name}({', '.join(f'{k}={v!r}' for k, v in points[i].items())})",
             None if bar is None else lambda: bar.update(1),
+            owned=owned,
         )
     finally:
         if bar is not None:
             bar.close()
-        if owned and pool is not None:
-            pool.shutdown(cancel_futures=True)
     from kubesim import __version__
 
     metadata = {

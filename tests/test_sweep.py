@@ -312,6 +312,30 @@ def test_a_failing_point_cancels_the_points_not_started() -> None:
     assert len(started) < 6
 
 
+def test_a_failing_point_does_not_wait_for_a_long_point_still_running() -> None:
+    # point 0 runs until released; point 1 fails at once: the error must come while point 0
+    # still runs (it used to wait for the points before it, in order)
+    release = threading.Event()
+    finished: list[int] = []
+
+    def scenario(*, n: int) -> ChurnReport:
+        if n == 1:
+            raise RuntimeError("boom")
+        release.wait(timeout=20)
+        finished.append(n)
+        return synthetic(n=n)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        try:
+            with pytest.raises(RuntimeError, match="boom") as info:
+                sweep(scenario, {"n": [0, 1]}, executor=pool)
+            assert finished == []  # raised before the long point ended
+            if sys.version_info >= (3, 11):
+                assert any("n=1" in note for note in info.value.__notes__)
+        finally:
+            release.set()
+
+
 # ---------------------------------------------------------------- views
 
 
