@@ -348,3 +348,26 @@ def test_the_slice_controller_hears_node_writes() -> None:
     scenarios.set_image(c, "web", "nginx:1.26")
     c.run()
     assert {e.zone for s in c.list("EndpointSlice", "default") for e in s.endpoints} == {"zone-x"}
+
+
+def test_a_planner_vouched_slice_sum_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubesim import wire
+
+    real = wire.vouch_slice_endpoints  # the EndpointSlice planner's vouch for its updates' sums
+    monkeypatch.setattr(wire, "vouch_slice_endpoints", lambda eps, packed: real(eps, packed + 1))
+    # check mode alone (with CHECK_HINTS the vouch itself raises, as the next test has it)
+    monkeypatch.setattr(wire, "CHECK_HINTS", False)
+    info = _diverging_rollout(4)
+    assert info.field == "endpoints size sums" and info.lean == info.full + 1
+    assert "EndpointSlice default/web-" in str(info)
+
+
+def test_a_planner_vouched_slice_sum_off_under_check_hints(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubesim import wire
+
+    real = wire.vouch_slice_endpoints
+    monkeypatch.setattr(wire, "vouch_slice_endpoints", lambda eps, packed: real(eps, packed + 1))
+    monkeypatch.setattr(wire, "CHECK_HINTS", True)
+    c = kubesim.Cluster(seed=0, nodes=2)
+    with pytest.raises(AssertionError, match="vouched slice endpoint sums"):
+        lean.rollout_workload(4)(c)

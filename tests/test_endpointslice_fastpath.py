@@ -316,3 +316,37 @@ def test_prefer_same_node_hints_behind_the_option(mode: str) -> None:
     off, on = hints(False), hints(True)
     assert off == {((), ())}  # PreferSameNode is not valid without the feature: no hints
     assert all(zones and nodes for zones, nodes in on)  # own zone and own node for every endpoint
+
+
+@pytest.mark.parametrize("hints", [False, True])
+def test_planner_vouches_the_wire_sums_of_its_slices(monkeypatch: pytest.MonkeyPatch, hints: bool) -> None:
+    """The sizes the planner vouches for its slice updates' endpoints (the model's sums
+    corrected by the entries that changed, or the stored tuple's plus the appended entries:
+    ``ServiceSlicer._vouch_sums``) are the wire's own pass over each tuple, on a rollout that
+    patches, drops and appends entries across many small slices, in check mode; and the
+    corrected sums are what is vouched (the record path is taken, not only the fallbacks)."""
+    from kubesim import lean, wire
+    from kubesim.controllers.endpointslice import incremental
+    from kubesim.wire import endpoints as wire_endpoints
+
+    monkeypatch.setattr(wire, "CHECK_HINTS", hints)
+    vouched: list[bool] = []
+    real_vouch = wire.vouch_slice_endpoints
+
+    def compared(eps: tuple[Any, ...], packed: int) -> None:
+        vouched.append(packed == wire_endpoints._endpoints_pair(eps))
+        real_vouch(eps, packed)
+
+    deltas = []
+    real_delta = incremental._delta
+
+    def counted(*args: Any) -> int:
+        deltas.append(1)
+        return real_delta(*args)
+
+    monkeypatch.setattr(wire, "vouch_slice_endpoints", compared)
+    monkeypatch.setattr(incremental, "_delta", counted)
+    c = kubesim.Cluster(check=True, seed=0, nodes=3, max_endpoints_per_slice=7)
+    lean.rollout_workload(40)(c)
+    assert len(vouched) > 100 and all(vouched), vouched.count(False)
+    assert len(deltas) > 100

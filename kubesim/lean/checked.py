@@ -141,7 +141,8 @@ class CheckedAPIServer(LeanAPIServer):
     def _stamp(self, obj: Any, meta: ObjectMeta, generation: int | None = None) -> tuple[Any, tuple[int, int, int]]:
         got, sizes = super()._stamp(obj, meta, generation)
         if type(got) is EndpointSlice and got.endpoints:
-            # The lean engine may have vouched the endpoints' size sums to the wire: they must be
+            # The lean engine or the EndpointSlice planner (ServiceSlicer._vouch_sums) may have
+            # vouched the endpoints' size sums to the wire: they must be
             # the wire's own pass over the entries (which sizes3 below would otherwise trust).
             eps = got.endpoints
             hit = _wire_endpoints._slice_endpoints_pair.cache.get(id(eps))

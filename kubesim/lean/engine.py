@@ -22,7 +22,8 @@ API server changes is *how* a write is checked, measured and delivered:
   the stored slice's, corrected by the entries that differ (by identity), instead of a cached
   lookup per entry; the stored slice's sums are kept per slice name as well, so a wholesale
   clear of the wire's memo of them does not make every slice's next write sum its entries
-  anew (:func:`_restore_slice_sums`);
+  anew (:func:`_restore_slice_sums`); the EndpointSlice planner vouches for its own updates'
+  sums (:func:`kubesim.wire.vouch_slice_endpoints`), so this covers the writes it did not;
 * **endpoint metadata by record** (Endpoints, EndpointSlices): the metadata's sizes from the
   record of the last object of the name sized, by arithmetic when only its counters and
   annotations changed (:func:`_sizes_by_meta_record`), an EndpointSlice's rest from the
@@ -685,7 +686,9 @@ def _vouch_slice_endpoints(old: tuple[Any, ...], new: tuple[Any, ...]) -> None:
     cached lookups (:func:`kubesim.wire.endpoints.endpoint_entry_pair`, summed in C); when
     entries shifted (more than :data:`_SHIFTED` positions differ) the entries missing from
     the other tuple by identity are corrected instead (set differences of their ids, in C; a
-    tuple that lists an entry twice is then left to the wire)."""
+    tuple that lists an entry twice is then left to the wire). Nothing to do (``O(1)``) when
+    the new tuple's sums are known already: the EndpointSlice planner's updates come vouched
+    (:func:`kubesim.wire.vouch_slice_endpoints`)."""
     memo = _wire_endpoints._slice_endpoints_pair
     cache = memo.cache
     hit = cache.get(id(new))

@@ -113,14 +113,15 @@ The modules, bottom layer first (each imports only the ones above it):
 * :mod:`kubesim.wire.measure`: whole objects, the envelope, the top-level size functions.
 
 This module re-exports their public names (and the private ones tests inspect) and owns the
-:data:`CHECK_HINTS` switch with :func:`vouch_address_list`, which reads it.
+:data:`CHECK_HINTS` switch with :func:`vouch_address_list` and :func:`vouch_slice_endpoints`,
+which read it.
 """
 
 from __future__ import annotations
 
 import os as _os
 
-from kubesim.objects import EndpointAddress
+from kubesim.objects import Endpoint, EndpointAddress
 from kubesim.wire.caches import _ID_CACHE_SIZE as _ID_CACHE_SIZE
 from kubesim.wire.caches import _ID_CACHES as _ID_CACHES
 from kubesim.wire.caches import CACHE_SIZE
@@ -131,7 +132,9 @@ from kubesim.wire.endpoints import _address_list_scratch as _address_list_scratc
 from kubesim.wire.endpoints import _endpoint_address as _endpoint_address
 from kubesim.wire.endpoints import _endpoint_address_json as _endpoint_address_json
 from kubesim.wire.endpoints import _endpoint_port_json as _endpoint_port_json
+from kubesim.wire.endpoints import _endpoints_pair as _endpoints_pair
 from kubesim.wire.endpoints import _slice_endpoint_json as _slice_endpoint_json
+from kubesim.wire.endpoints import _slice_endpoints_pair as _slice_endpoints_pair
 from kubesim.wire.endpoints import _slice_port_json as _slice_port_json
 from kubesim.wire.endpoints import (
     address_entry_size,
@@ -147,6 +150,7 @@ from kubesim.wire.endpoints import (
     slice_port_entry_size,
     slice_port_json_size,
 )
+from kubesim.wire.endpoints import endpoint_entry_pair as endpoint_entry_pair
 from kubesim.wire.gojson import _go_json_len as _go_json_len
 from kubesim.wire.gojson import _RawJSON as _RawJSON
 from kubesim.wire.gojson import go_json_bytes, json_list_size
@@ -197,6 +201,9 @@ __all__ = [
     "measured_address_sizes",
     "address_list_sizes",
     "vouch_address_list",
+    "vouch_slice_endpoints",
+    "slice_endpoint_sums",
+    "endpoint_entry_pair",
     "CHECK_HINTS",
     "endpoint_port_json_size",
     "endpoint_json_size",
@@ -232,3 +239,37 @@ def vouch_address_list(addrs: tuple[EndpointAddress, ...], proto: int, json: int
         if want != (proto, json):
             raise AssertionError(f"vouched address-list sizes {(proto, json)} != {want} for {len(addrs)} addresses")
     _LIST_SUMS.put(addrs, (proto, json))
+
+
+def slice_endpoint_sums(endpoints: tuple[Endpoint, ...]) -> int | None:
+    """The packed size sums (:func:`endpoint_entry_pair` of each entry, summed) that the wire's
+    identity memo holds for an EndpointSlice's ``endpoints`` tuple — measured with the slice
+    that carries it or vouched (:func:`vouch_slice_endpoints`) — or ``None`` if it holds none
+    (never measured, or forgotten in a wholesale clear). ``O(1)``."""
+    hit = _slice_endpoints_pair.cache.get(id(endpoints))
+    return hit[1] if hit is not None and hit[0] is endpoints else None
+
+
+def vouch_slice_endpoints(endpoints: tuple[Endpoint, ...], packed: int) -> None:
+    """Record that the packed size sums of an EndpointSlice's ``endpoints`` tuple are ``packed``
+    (``sum(map(endpoint_entry_pair, endpoints))``), computed by the caller from the sums of the
+    entries it knows changed (the EndpointSlice planner: the slice's sums before plus the
+    entries it put in, minus the ones it took out), so that sizing the write that carries the
+    tuple costs ``O(1)`` instead of a cached lookup per entry.
+
+    As :func:`vouch_address_list`: with :data:`CHECK_HINTS` the number is checked against the
+    wire's own pass over the entries (``O(n)``) and a mismatch raises :class:`AssertionError`;
+    check mode (``Cluster(check=True)``) compares every vouched sum it meets with that pass
+    too. Only non-empty tuples are remembered. ``O(1)``."""
+    if type(endpoints) is not tuple or not endpoints:
+        return
+    if CHECK_HINTS:
+        want = _endpoints_pair(endpoints)
+        if want != packed:
+            raise AssertionError(
+                f"vouched slice endpoint sums {packed} != {want} for {len(endpoints)} endpoints"
+            )
+    cache = _slice_endpoints_pair.cache
+    if len(cache) >= _slice_endpoints_pair.limit:
+        cache.clear()
+    cache[id(endpoints)] = (endpoints, packed)

@@ -66,6 +66,13 @@ by identity), and a pod's contribution reuses the parts of the previous one whos
 the same objects or values (same spec: the ports; same ``podIPs``: addresses and identities;
 nothing it reads changed: the contribution itself).
 
+Sizes. The planner knows which entries each update changes, so it vouches for the new
+endpoints tuple's size sums (:func:`kubesim.wire.vouch_slice_endpoints`) in ``O(changed)``:
+per slice name it keeps the sums of its entries' values, corrected by the entries that came,
+went or were replaced (:meth:`ServiceSlicer._vouch_sums`), and the API server then sizes the
+write without a lookup per entry. ``CHECK_HINTS`` and check mode compare each vouched sum
+with the wire's own pass over the tuple.
+
 Rebuilds. On the first sync, and after :meth:`ServiceSlicer.resync` (which the controller
 calls when someone else changed the Service's slices), the model is rebuilt from the slices
 handed in (``O(pods + endpoints)``). Every slice that is not clean is marked touched:
@@ -124,6 +131,7 @@ from typing import Any, NamedTuple
 import attrs
 from sortedcontainers import SortedSet
 
+from kubesim import wire
 from kubesim.controllers.endpointslice import topology as topo
 from kubesim.controllers.endpointslice.reconciler import (
     ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
@@ -287,6 +295,10 @@ class ServiceSlicer:
     #: id(endpoint tuple) -> what the plan knows of it (see _Expected), for the writes of
     #: the last plan.
     _expected: dict[int, _Expected] = attrs.field(factory=dict, init=False, repr=False)
+    #: slice name -> (its entries, the packed size sums of their values): the sums a planned
+    #: update of the slice corrects by the entries it changes (see _vouch_sums); valid while
+    #: the model's entries of the name are that very map.
+    _sums: dict[str, tuple[Entries, int]] = attrs.field(factory=dict, init=False, repr=False)
     # control
     _full: bool = attrs.field(default=False, init=False, repr=False)
     _rebuild: bool = attrs.field(default=True, init=False, repr=False)
@@ -561,6 +573,7 @@ class ServiceSlicer:
         self._count_by_type.clear()
         self._touched.clear()
         self._expected.clear()
+        self._sums.clear()
 
     def _add_slice(self, s: EndpointSlice, first_wins: bool) -> bool:
         """Model the slice ``s``: its entries are the planned ones when ``s`` carries a tuple
@@ -606,6 +619,7 @@ class ServiceSlicer:
         return True
 
     def _forget_slice(self, name: str) -> None:
+        self._sums.pop(name, None)
         s = self._objs.pop(name, None)
         if s is None:
             return
@@ -1097,8 +1111,10 @@ class ServiceSlicer:
         entries = self._entries
         want_labels = self._labels  # == desired_slice_labels(svc)
         # name -> [base, its entries once written, the endpoints to write (None: the
-        # entries' values), labels, identities dropped, identities appended (None: all)]
+        # entries' values), labels, identities dropped, identities appended (None: all),
+        # the identities whose entries may differ from those (None: any)]
         drafts: dict[str, list[Any]] = {}
+        sums = self._sums
         delete_names: list[str] = []
         removed = 0
         new_idents: list[EndpointIdentity]
@@ -1145,12 +1161,16 @@ class ServiceSlicer:
                     if not nd:
                         delete_names.append(name)
                     else:
-                        drafts[name] = [s, nd, None, want_labels, dropped, []]
+                        drafts[name] = [s, nd, None, want_labels, dropped, [], held[name]]
                     continue
+                if nd is not d:
+                    rec = sums.get(name)
+                    if rec is not None and rec[0] is d:  # the sums follow the patched map
+                        sums[name] = (nd, rec[1] + _delta(d, nd, held[name]))
                 entries[name] = nd  # unchanged: its entries are the desired objects again
                 # labels carrying the desired map itself are current (O(1)); else compare
                 if s.metadata.labels is not want_labels and slice_labels(s, svc)[1]:
-                    drafts[name] = [s, nd.copy(), list(s.endpoints), want_labels, [], []]
+                    drafts[name] = [s, nd.copy(), list(s.endpoints), want_labels, [], [], []]
         else:
             full_check = set(touched)
             candidates = set(touched)
@@ -1169,11 +1189,11 @@ class ServiceSlicer:
                     if not kept:
                         delete_names.append(name)
                     else:
-                        drafts[name] = [s, nd, None, want_labels, [i for i in d if i not in nd], None]
+                        drafts[name] = [s, nd, None, want_labels, [i for i in d if i not in nd], None, None]
                     continue
                 entries[name] = nd  # unchanged: every entry is kept, as its desired object
                 if s.metadata.labels is not want_labels and slice_labels(s, svc)[1]:
-                    drafts[name] = [s, nd.copy(), list(s.endpoints), want_labels, [], None]
+                    drafts[name] = [s, nd.copy(), list(s.endpoints), want_labels, [], None, None]
             # Endpoints in no slice: the dirty desired identities not kept above.
             new_idents = sorted(i for i in dirty if i in desired and i not in claimed)
         remaining = [desired[i] for i in new_idents] if new_idents else []  # (no comprehension frame for none)
@@ -1187,7 +1207,7 @@ class ServiceSlicer:
         new_slices: list[Entries] = []
         while pos < len(remaining):
             if topped:  # step 2
-                _, fill, fill_eps, _, _, appended = drafts[topped.pop()]
+                _, fill, fill_eps, _, _, appended, _ = drafts[topped.pop()]
             else:  # step 3
                 left = len(remaining) - pos
                 target: str | None = None
@@ -1202,7 +1222,7 @@ class ServiceSlicer:
                 else:
                     base = self._get(slices, target)
                     fill, fill_eps, appended = entries[target].copy(), list(base.endpoints), []
-                    drafts[target] = [base, fill, fill_eps, base.metadata.labels, [], appended]
+                    drafts[target] = [base, fill, fill_eps, base.metadata.labels, [], appended, []]
             while pos < len(remaining) and len(fill) < max_per_slice:
                 ident, ep = new_idents[pos], remaining[pos]
                 fill[ident] = ep
@@ -1221,14 +1241,63 @@ class ServiceSlicer:
                 creates.append(_slice_with(template, meta, self._expect(fill.values(), fill, None, [], None)))
         updates = []
         for name in sorted(drafts):
-            base, fill, fill_eps, labels, dropped, appended = drafts[name]
+            base, fill, fill_eps, labels, dropped, appended, changed = drafts[name]
             bm = base.metadata
-            planned = self._expect(
-                fill.values() if fill_eps is None else fill_eps, fill, entries[name], dropped, appended
-            )
+            before = entries[name]
+            planned = self._expect(fill.values() if fill_eps is None else fill_eps, fill, before, dropped, appended)
+            if changed is not None:
+                self._vouch_sums(name, base, before, fill, fill_eps is not None, planned, changed + appended)
             updates.append(_slice_with(base, meta_with(bm, bm.name, labels, annotate(bm.annotations)), planned))
         deletes = [self._get(slices, n) for n in sorted(delete_names)] if delete_names else []
         return creates, updates, deletes, added, removed
+
+    def _vouch_sums(
+        self,
+        name: str,
+        base: EndpointSlice,
+        before: Entries,
+        fill: Entries,
+        listed: bool,
+        eps: tuple[Endpoint, ...],
+        changed: list[EndpointIdentity],
+    ) -> None:
+        """Vouch to the wire (:func:`kubesim.wire.vouch_slice_endpoints`) for the packed size
+        sums of ``eps``, the endpoints planned for the update of slice ``name`` (``base``, its
+        model's entries ``before``; ``fill``, its entries once written; ``changed``, the only
+        identities whose entries ``fill`` and ``before`` may differ in), so that sizing the
+        write does not walk the slice. The sums are additive and a pure function of each
+        entry's value, so correcting a sum by the entries that came and went gives what the
+        wire's own pass over the tuple gives.
+
+        Two sums are corrected, each exact on its own terms:
+
+        * the model's (:attr:`_sums`): the sums of ``before``'s values, kept per name, plus
+          ``fill``'s entry minus ``before``'s for each changed identity (by identity: an
+          unchanged identity has the same object in both maps); recorded for ``fill``;
+        * the written tuple's: ``eps`` is ``fill``'s values (an update of changed entries:
+          the model's sums, or when the name has none recorded — a slice created or rebuilt
+          since — one pass over ``eps``, which the wire would make anyway), or when
+          ``listed`` the stored slice's endpoints followed by the appended entries: the
+          wire's sums of the stored tuple (:func:`kubesim.wire.slice_endpoint_sums`; none if
+          it has forgotten them, and the write is then sized as before) plus theirs.
+
+        Check mode compares every vouched sum with the wire's pass at the stamp, and
+        :data:`kubesim.wire.CHECK_HINTS` at the vouch. ``O(changed)`` cached lookups."""
+        sums = self._sums
+        rec = sums.get(name)
+        model = rec[1] + _delta(before, fill, changed) if rec is not None and rec[0] is before else None
+        packed: int | None
+        if not listed:
+            if model is None:
+                model = sum(map(_entry_pair, eps))
+            packed = model
+        else:
+            old = wire.slice_endpoint_sums(base.endpoints)
+            packed = None if old is None else old + sum(map(_entry_pair, eps[len(base.endpoints) :]))
+        if packed is not None:
+            wire.vouch_slice_endpoints(eps, packed)
+        if model is not None:
+            sums[name] = (fill, model)
 
     # ------------------------------------------------------------------ introspection
 
@@ -1344,6 +1413,24 @@ def _closest(group: list[tuple[int, str]] | None, cap: int, excluded: Iterable[s
 #: cannot be dropped silently (:func:`~kubesim.controllers.endpointutil.meta_with` checks ObjectMeta's).
 _SLICE_FIELDS = ("metadata", "address_type", "endpoints", "ports")
 assert tuple(f.name for f in attrs.fields(EndpointSlice)) == _SLICE_FIELDS, "EndpointSlice changed"
+
+
+_entry_pair = wire.endpoint_entry_pair
+
+
+def _delta(before: Entries, after: Entries, idents: Iterable[EndpointIdentity]) -> int:
+    """The packed size sums of ``after``'s values minus ``before``'s, for two maps whose
+    entries differ (by identity) only at ``idents`` (each listed once). ``O(len(idents))``."""
+    d = 0
+    for ident in idents:
+        old = before.get(ident)
+        new = after.get(ident)
+        if old is not new:
+            if new is not None:
+                d += _entry_pair(new)
+            if old is not None:
+                d -= _entry_pair(old)
+    return d
 
 
 def _slice_with(base: EndpointSlice, metadata: ObjectMeta, endpoints: tuple[Endpoint, ...]) -> EndpointSlice:
